@@ -1,0 +1,205 @@
+"""The Jupyter server extension application: configuration, store, kernel environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import secrets
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
+from traitlets import Bool, Float, Int, Unicode, default
+
+from . import __version__
+from .routes import route_table
+
+
+class DotscienceApp(ExtensionApp):
+    """Run store, artifacts and REST API of Dotscience for JupyterLab.
+
+    Every option can be set in ``jupyter_server_config.py`` (``c.DotscienceApp.store_url``),
+    on the command line (``--DotscienceApp.store_url=...``) or through the environment
+    variable named in its help.
+    """
+
+    name = "jupyterlab_dotscience"
+    version = __version__
+    load_other_extensions = True
+
+    store_url = Unicode(
+        config=True,
+        help="Run store URL: sqlite:///abs/path.db (default: <root>/.dotscience/dotscience.db)"
+        " or postgresql://user:pass@host/db for a team. Env: DOTSCIENCE_STORE_URL.",
+    )
+    artifact_root = Unicode(
+        config=True,
+        help="Content-addressed artifact directory (default: <root>/.dotscience/artifacts)."
+        " Env: DOTSCIENCE_ARTIFACT_ROOT.",
+    )
+    max_artifact_bytes = Int(
+        2 * 1024**3, config=True, help="Largest single file copied into the artifact store."
+    )
+    max_request_bytes = Int(64 * 1024**2, config=True, help="Largest accepted JSON request body.")
+    export_kernel_env = Bool(
+        True,
+        config=True,
+        help="Export DOTSCIENCE_* variables (server URL, publish token, workspace root) and the"
+        " kernel library's path to kernels started by this server.",
+    )
+    spool_interval = Float(
+        2.0, config=True, help="Seconds between scans of the workspace spool (0 disables)."
+    )
+    kernel_user = Unicode(
+        config=True, help="Author recorded for runs published by kernels (default: OS user)."
+    )
+
+    @default("store_url")
+    def _default_store_url(self):
+        env = os.environ.get("DOTSCIENCE_STORE_URL")
+        if env:
+            return env
+        return "sqlite:///" + str(self.dot_dir / "dotscience.db")
+
+    @default("artifact_root")
+    def _default_artifact_root(self):
+        return os.environ.get("DOTSCIENCE_ARTIFACT_ROOT") or str(self.dot_dir / "artifacts")
+
+    @default("kernel_user")
+    def _default_kernel_user(self):
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except Exception:
+            return "jupyter"
+
+    # -- derived state -------------------------------------------------------------------
+
+    @property
+    def root_dir(self) -> str:
+        """The workspace root: the Jupyter server's root directory."""
+        return str(pathlib.Path(self.serverapp.root_dir).resolve())
+
+    @property
+    def dot_dir(self) -> pathlib.Path:
+        """``<root>/.dotscience``: store, artifacts, spool and caches."""
+        return pathlib.Path(self.root_dir) / ".dotscience"
+
+    @property
+    def spool_dir(self) -> pathlib.Path:
+        return self.dot_dir / "spool"
+
+    @property
+    def store_kind(self) -> str:
+        return "postgresql" if self.store_url.startswith("postgres") else "sqlite"
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def initialize_settings(self):
+        from .artifacts import ArtifactStore
+        from .store import open_store
+
+        self.dot_dir.mkdir(parents=True, exist_ok=True)
+        self.kernel_token = secrets.token_urlsafe(32)
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience")
+        self.store = open_store(self.store_url)
+        self.artifacts = ArtifactStore(self.artifact_root, max_bytes=self.max_artifact_bytes)
+        self.log.info("Dotscience %s: %s store, root %s", __version__, self.store_kind, self.root_dir)
+        if self.export_kernel_env:
+            self._export_kernel_env()
+        if self.spool_interval > 0:
+            self._spool_timer = PeriodicCallback(self._scan_spool, self.spool_interval * 1000)
+            self._spool_timer.start()
+            asyncio.get_event_loop().call_soon(lambda: asyncio.ensure_future(self._scan_spool()))
+
+    def initialize_handlers(self):
+        self.handlers.extend(route_table())
+
+    async def stop_extension(self):
+        timer = getattr(self, "_spool_timer", None)
+        if timer:
+            timer.stop()
+        store = getattr(self, "store", None)
+        if store is not None:
+            store.close()
+        executor = getattr(self, "executor", None)
+        if executor:
+            executor.shutdown(wait=False)
+
+    # -- helpers used by handlers --------------------------------------------------------
+
+    async def call(self, fn, *args, **kwargs):
+        """Run a blocking store/artifact call on the extension's thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+    def server_url(self) -> str:
+        """The URL kernels on this machine use to reach this server (base URL included)."""
+        app = self.serverapp
+        if app.sock:
+            return ""
+        host = app.ip if app.ip not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        scheme = "https" if app.certfile else "http"
+        base = app.base_url if app.base_url.endswith("/") else app.base_url + "/"
+        return f"{scheme}://{host}:{app.port}{base}"
+
+    def _export_kernel_env(self):
+        """Kernels inherit the server's environment: give them what ``ds.publish()`` needs."""
+        env = os.environ
+        env["DOTSCIENCE_PROJECT_DOT_ROOT"] = self.root_dir
+        env["DOTSCIENCE_TOKEN"] = self.kernel_token
+        env["DOTSCIENCE_WORKLOAD_TYPE"] = "jupyter"
+        env["DOTSCIENCE_SERVER_URL"] = self.server_url()
+        # The port is final only once the HTTP server is bound; refresh then.
+        asyncio.get_event_loop().call_soon(
+            lambda: env.__setitem__("DOTSCIENCE_SERVER_URL", self.server_url())
+        )
+        path = self._kernel_library_path()
+        if path:
+            parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != path]
+            env["PYTHONPATH"] = os.pathsep.join([path, *parts])
+
+    def _kernel_library_path(self) -> str | None:
+        """A directory holding only the ``dotscience`` package, for kernels' ``sys.path``.
+
+        Kernels may run in another Python environment; putting this server's whole
+        site-packages on their path would shadow their own packages, so only ours goes there.
+        """
+        import dotscience
+
+        pkg = pathlib.Path(dotscience.__file__).resolve().parent
+        target = pathlib.Path(tempfile.gettempdir()) / f"dotscience-kernel-path-{os.getuid()}-{__version__}"
+        link = target / "dotscience"
+        try:
+            target.mkdir(mode=0o700, exist_ok=True)
+            if link.is_symlink() and link.resolve() != pkg:
+                link.unlink()
+            if not link.exists():
+                link.symlink_to(pkg, target_is_directory=True)
+        except OSError:
+            try:
+                shutil.copytree(pkg, link, dirs_exist_ok=True)
+            except OSError as e:
+                self.log.warning("Dotscience: cannot expose the kernel library to kernels: %s", e)
+                return None
+        return str(target)
+
+    async def _scan_spool(self):
+        """Import runs that kernels or scripts left in the workspace spool."""
+        if not self.spool_dir.is_dir():
+            return
+        from .store import import_spool
+
+        try:
+            count = await self.call(import_spool, self.store, self.spool_dir, self.kernel_user)
+        except Exception:
+            self.log.exception("Dotscience: importing the spool failed")
+            return
+        if count:
+            self.log.info("Dotscience: imported %d run(s) from %s", count, self.spool_dir)

@@ -1,0 +1,13 @@
+"""Every REST route of the server extension, in one table."""
+
+from __future__ import annotations
+
+from . import meta
+
+
+def route_table() -> list[tuple]:
+    """All ``(pattern, handler)`` pairs, relative to the server's base URL."""
+    routes: list[tuple] = []
+    for module in (meta,):
+        routes.extend(module.ROUTES)
+    return routes

@@ -1,0 +1,100 @@
+"""Base handler: authentication, authorization, JSON bodies and errors for every route."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.identity import User
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+
+#: Authorization resource name used with jupyter_server's authorizer.
+AUTH_RESOURCE = "dotscience"
+
+#: Scopes a credential can carry. ``jupyter``: a logged-in Jupyter user (cookie or server
+#: token); ``publish``: the kernel token handed to kernels (may only publish runs);
+#: ``apikey``: a user's API key (remote mode).
+SCOPE_JUPYTER, SCOPE_PUBLISH, SCOPE_APIKEY = "jupyter", "publish", "apikey"
+
+
+class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
+    """Base class of every Dotscience REST handler.
+
+    Besides Jupyter's own identity (cookie + XSRF, or ``Authorization: token <server token>``)
+    it accepts the kernel publish token for the verbs listed in ``publish_verbs``.
+    """
+
+    auth_resource = AUTH_RESOURCE
+    #: verbs (lower case) that a kernel's publish token may call on this route
+    publish_verbs: frozenset[str] = frozenset()
+
+    scope: str = SCOPE_JUPYTER
+
+    @property
+    def ds(self):
+        """The running :class:`~jupyterlab_dotscience.app.DotscienceApp`."""
+        return self.extensionapp
+
+    def _bearer(self) -> str | None:
+        header = self.request.headers.get("Authorization", "")
+        kind, _, value = header.partition(" ")
+        if kind.lower() in ("token", "bearer") and value:
+            return value.strip()
+        return None
+
+    async def prepare(self):  # noqa: D401 - tornado hook
+        token = self._bearer()
+        kernel_token = self.ds.kernel_token if self.extensionapp else None
+        if token and kernel_token and hmac.compare_digest(token, kernel_token):
+            if not self.check_host():
+                raise tornado.web.HTTPError(403)
+            if self.request.method.lower() not in self.publish_verbs:
+                self.current_user = self._jupyter_current_user = None
+                raise tornado.web.HTTPError(403, "The kernel token may only publish runs.")
+            user = User(username=self.ds.kernel_user, name=self.ds.kernel_user)
+            self.current_user = self._jupyter_current_user = user
+            self._token_authenticated = True  # no XSRF for header-token requests
+            self.scope = SCOPE_PUBLISH
+            return
+        return await super().prepare()
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @property
+    def username(self) -> str:
+        """The authenticated user's name (``kernel`` for the publish token)."""
+        user = self.current_user
+        return getattr(user, "username", None) or str(user)
+
+    def json_body(self, max_bytes: int | None = None) -> Any:
+        """Parse the request body as JSON, or fail with a clear 400/413."""
+        limit = max_bytes or self.ds.max_request_bytes
+        body = self.request.body or b""
+        if len(body) > limit:
+            raise tornado.web.HTTPError(413, f"Request body is {len(body)} bytes; the limit is {limit}.")
+        if not body.strip():
+            raise tornado.web.HTTPError(400, "The request body is empty; a JSON document was expected.")
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise tornado.web.HTTPError(400, f"The request body is not valid JSON: {e}") from None
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        """Finish the request with a JSON document."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, default=str))
+
+    def write_error(self, status_code: int, **kwargs):
+        """Errors are JSON: ``{"error": "<one clear sentence>", "status": <code>}``."""
+        reason = self._reason
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, tornado.web.HTTPError) and exc.log_message:
+            reason = exc.log_message % exc.args if exc.args else exc.log_message
+        elif status_code >= 500:
+            reason = "Internal server error; the server log has the details."
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": reason, "status": status_code}))

@@ -1,0 +1,56 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { RunTracker } from './model';
+import { DotscienceSidebar } from './sidebar';
+import { CommandIDs, IRunTracker } from './tokens';
+
+// The frontend's version, from package.json (the one place it is set).
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const VERSION: string = require('../package.json').version;
+
+/**
+ * The core plugin: provides the run tracker.
+ */
+const trackerPlugin: JupyterFrontEndPlugin<IRunTracker> = {
+  id: 'jupyterlab-dotscience:tracker',
+  description: 'Provides the Dotscience run tracker.',
+  autoStart: true,
+  provides: IRunTracker,
+  activate: (app: JupyterFrontEnd): IRunTracker => {
+    const tracker = new RunTracker(VERSION);
+    void tracker.refresh();
+    return tracker;
+  }
+};
+
+/**
+ * The sidebar plugin.
+ */
+const sidebarPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-dotscience:sidebar',
+  description: 'The Dotscience sidebar.',
+  autoStart: true,
+  requires: [IRunTracker],
+  optional: [ILayoutRestorer, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: IRunTracker,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
+  ) => {
+    const sidebar = new DotscienceSidebar(tracker);
+    app.shell.add(sidebar, 'right', { rank: 200 });
+    restorer?.add(sidebar, sidebar.id);
+    app.commands.addCommand(CommandIDs.openSidebar, {
+      label: 'Dotscience: Open Sidebar',
+      execute: () => app.shell.activateById(sidebar.id)
+    });
+    palette?.addItem({ command: CommandIDs.openSidebar, category: 'Dotscience' });
+  }
+};
+
+export default [trackerPlugin, sidebarPlugin];

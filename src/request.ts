@@ -1,0 +1,56 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/**
+ * An error answered by the Dotscience REST API, with its one-sentence message.
+ */
+export class APIError extends Error {
+  /**
+   * @param status HTTP status code
+   * @param message the server's message
+   */
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Call a Dotscience REST route.
+ *
+ * @param endPoint path below `dotscience/api/`
+ * @param init fetch options
+ * @param settings server connection settings (defaults to the page's)
+ * @returns the parsed JSON body
+ */
+export async function requestAPI<T>(
+  endPoint = '',
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'dotscience', 'api', endPoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  const text = await response.text();
+  let data: any = text;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text for the error message
+    }
+  }
+  if (!response.ok) {
+    const message =
+      (data && typeof data === 'object' && data.error) ||
+      `${response.status} ${response.statusText}`;
+    throw new APIError(response.status, message);
+  }
+  return data as T;
+}
