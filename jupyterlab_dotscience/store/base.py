@@ -1,0 +1,191 @@
+"""The store interface: what the server (and lineage, export, spool import) may call."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+#: A parameter filter: a value (equality) or ``(op, value)`` with op in ``OPS``.
+ParamFilter = Any
+OPS = ("=", "!=", "<", "<=", ">", ">=")
+
+
+class Store(abc.ABC):
+    """Runs, their files, metrics, cells, notebook snapshots and models.
+
+    Implementations are thread-safe; every method is blocking (the server calls them on a
+    thread pool). Records go in and come out as plain dicts in the v2 wire format.
+    """
+
+    url: str
+
+    # -- runs ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_run(self, record: dict, author: str, imported: bool = False) -> tuple[dict, bool]:
+        """Store a run record (wire format v2) in one transaction.
+
+        Parameters
+        ----------
+        record
+            The run record as delivered by the kernel library.
+        author
+            Who published it (the server's user).
+        imported
+            True for runs read from legacy v1 blocks.
+
+        Returns
+        -------
+        (run, created)
+            The stored run (v2 shape plus ``author``, ``imported``, ``status``,
+            ``received``; models carry their ``version``) and whether this call stored it.
+            Publishing an id again returns the run stored first and ``created=False``.
+
+        Raises
+        ------
+        ValueError
+            The record is malformed; the message names the field.
+        """
+
+    @abc.abstractmethod
+    def put_runs(
+        self, records: Iterable[dict], author: str, imported: bool = False
+    ) -> list[tuple[str, bool]]:
+        """Bulk form of :meth:`put_run` (one transaction): ``[(run_id, created), ...]``."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> dict | None:
+        """The full stored run, or None when there is no such run."""
+
+    @abc.abstractmethod
+    def list_runs(
+        self,
+        project: str | None = None,
+        notebook: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        params: Mapping[str, ParamFilter] | None = None,
+        metrics: Sequence[tuple[str, float | None, float | None]] | None = None,
+        status: str | None = None,
+        text: str | None = None,
+        author: str | None = None,
+        sort: str = "-received",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[dict], str | None]:
+        """One page of run summaries and the cursor of the next page (None at the end).
+
+        Parameters
+        ----------
+        project, notebook, status, author
+            Exact matches (``notebook`` also matches a script's ``workload_file``).
+        labels
+            ``{key: value}``, all must match.
+        params
+            ``{key: value}`` or ``{key: (op, value)}`` with op in ``= != < <= > >=``;
+            numbers compare numerically, strings as text.
+        metrics
+            ``[(key, min, max)]`` on the last value of each series, inclusive; None = open.
+        text
+            Case-insensitive substring of description, notebook/script, labels or parameters.
+        sort
+            ``received``, ``start``, ``end``, ``project``, ``author``, ``notebook``,
+            ``description``, ``status``, ``metric:<key>`` or ``param:<key>``; prefix ``-``
+            for descending. Runs without a value come last. Ties are broken by run id.
+        limit
+            Page size, 1..1000.
+        cursor
+            The opaque ``next_cursor`` of the previous page (same filters and sort).
+        """
+
+    @abc.abstractmethod
+    def run_summaries(self, run_ids: Sequence[str]) -> list[dict]:
+        """Summaries (as in :meth:`list_runs`) of the given runs, in the given order."""
+
+    @abc.abstractmethod
+    def run_files(self, run_id: str) -> list[dict]:
+        """Inputs then outputs: ``{role, path, sha256, size, outside, missing}``."""
+
+    @abc.abstractmethod
+    def file_users(self, sha256: str, role: str | None = None) -> list[dict]:
+        """Runs that read (``input``) or wrote (``output``) a file with this hash.
+
+        Each item: ``{run_id, role, path, size, time}`` where ``time`` is the run's start
+        (or its received time when it has no start); ordered by time, then run id.
+        """
+
+    @abc.abstractmethod
+    def metric_series(self, run_id: str, key: str) -> list[dict]:
+        """Every point of one metric: ``{value, text, step, time}`` in logged order."""
+
+    # -- cells and notebook snapshots ----------------------------------------------------
+
+    @abc.abstractmethod
+    def put_cells(self, run_id: str, cells: list[dict]) -> int:
+        """Replace the cell executions of a run; returns how many are stored.
+
+        Raises KeyError for an unknown run, ValueError for a malformed cell.
+        """
+
+    @abc.abstractmethod
+    def run_cells(self, run_id: str) -> list[dict]:
+        """Cell executions in order: ``{cell_id, index, execution_count, source_sha256,
+        start, end, success}``."""
+
+    @abc.abstractmethod
+    def put_notebook_snapshot(self, run_id: str, path: str | None, content: dict | str) -> dict:
+        """Store (or replace) the notebook as it was when the run was published.
+
+        ``content`` is the notebook JSON (a dict) or text. Returns
+        ``{run_id, path, format, sha256, size, created}``. KeyError for an unknown run.
+        """
+
+    @abc.abstractmethod
+    def get_notebook_snapshot(self, run_id: str) -> dict | None:
+        """The snapshot with its ``content`` (dict for JSON, str for text), or None."""
+
+    # -- projects and models -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def list_projects(self) -> list[dict]:
+        """``[{name, created, runs}]`` ordered by name."""
+
+    @abc.abstractmethod
+    def register_model_version(
+        self,
+        name: str,
+        run_id: str | None = None,
+        framework: str | None = None,
+        framework_version: str | None = None,
+        path: str | None = None,
+        classes: str | None = None,
+        files: list[dict] | None = None,
+    ) -> dict:
+        """Add the next version of a model (created on first use); returns the version."""
+
+    @abc.abstractmethod
+    def list_models(self) -> list[dict]:
+        """``[{name, latest_version, created, aliases: {alias: version}, versions: [...]}]``."""
+
+    @abc.abstractmethod
+    def set_alias(self, name: str, alias: str, version: int) -> dict:
+        """Point ``alias`` of a model at one of its versions (moving it if it exists).
+
+        Raises KeyError when the model or version does not exist.
+        """
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def schema_version(self) -> int:
+        """The schema version of the database (after migrations)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection; the store must not be used afterwards."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

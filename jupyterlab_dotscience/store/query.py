@@ -1,0 +1,216 @@
+"""SQL for listing runs: filters, sort specifications and keyset (cursor) pagination.
+
+A listing runs in two phases so every page is served from an index: phase 1 walks the runs
+that have a sort value in index order, phase 2 the runs without one (by id). A cursor is
+``(phase, sort value, id)`` of the last run on the page, base64-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass
+
+from .base import OPS
+
+COLUMNS = {
+    "received": "received",
+    "start": "start_time",
+    "end": "end_time",
+    "project": "project",
+    "author": "author",
+    "notebook": "notebook",
+    "description": "description",
+    "status": "status",
+}
+
+
+@dataclass(frozen=True)
+class Sort:
+    kind: str  # "column" | "metric" | "param"
+    name: str  # column name or metric/parameter key
+    desc: bool
+
+
+def parse_sort(sort: str) -> Sort:
+    if not isinstance(sort, str) or not sort:
+        raise ValueError(f"sort: expected a string such as '-received', got {sort!r}")
+    desc = sort.startswith("-")
+    name = sort[1:] if desc else sort
+    for kind in ("metric", "param"):
+        if name.startswith(kind + ":"):
+            key = name[len(kind) + 1 :]
+            if not key:
+                raise ValueError(f"sort: {kind} name missing in {sort!r}")
+            return Sort(kind, key, desc)
+    if name not in COLUMNS:
+        known = ", ".join([*COLUMNS, "metric:<key>", "param:<key>"])
+        raise ValueError(f"sort: unknown sort {sort!r} (one of {known}, '-' for descending)")
+    return Sort("column", COLUMNS[name], desc)
+
+
+def encode_cursor(sort: str, phase: int, value, run_id: str) -> str:
+    payload = json.dumps({"s": sort, "p": phase, "v": value, "i": run_id}).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> dict:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(data, dict) or data.get("p") not in (1, 2):
+            raise ValueError
+        if not isinstance(data.get("i"), str):
+            raise ValueError
+        value = data.get("v")
+        if data["p"] == 1 and not isinstance(value, str | int | float):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
+        raise ValueError("cursor: not a cursor returned by list_runs") from None
+    if data.get("s") != sort:
+        raise ValueError("cursor: it belongs to a listing with another sort order")
+    return data
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _param_condition(key: str, spec) -> tuple[str, list]:
+    op, value = spec if isinstance(spec, tuple | list) else ("=", spec)
+    if op == "==":
+        op = "="
+    if op not in OPS:
+        raise ValueError(f"params[{key!r}]: unknown operator {op!r} (one of {', '.join(OPS)})")
+    if isinstance(value, bool) or value is None:
+        if op not in ("=", "!="):
+            raise ValueError(f"params[{key!r}]: {op} needs a number or a string")
+        return f"p.value {op} ?", [json.dumps(value)]
+    if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(value):
+            raise ValueError(f"params[{key!r}]: cannot compare with NaN")
+        return f"p.num {op} ?", [float(value)]
+    if isinstance(value, str):
+        return f"p.text {op} ?", [value]
+    raise ValueError(f"params[{key!r}]: expected a number, string, boolean or null")
+
+
+def filters(
+    ilike: str,
+    project=None,
+    notebook=None,
+    labels=None,
+    params=None,
+    metrics=None,
+    status=None,
+    text=None,
+    author=None,
+) -> tuple[list[str], list]:
+    """WHERE clauses (over ``runs r``) and their arguments."""
+    where: list[str] = []
+    args: list = []
+    if project is not None:
+        where.append("r.project = ?")
+        args.append(project)
+    if author is not None:
+        where.append("r.author = ?")
+        args.append(author)
+    if notebook is not None:
+        where.append("(r.notebook = ? OR r.workload_file = ?)")
+        args += [notebook, notebook]
+    if status is not None:
+        if status not in ("succeeded", "failed"):
+            raise ValueError(f"status: expected 'succeeded' or 'failed', got {status!r}")
+        where.append("r.status = ?")
+        args.append(status)
+    for key, value in (labels or {}).items():
+        if not isinstance(value, str):
+            raise ValueError(f"labels[{key!r}]: expected a string")
+        where.append(
+            "EXISTS (SELECT 1 FROM labels l WHERE l.run_id = r.id AND l.key = ? AND l.value = ?)"
+        )
+        args += [key, value]
+    for key, spec in (params or {}).items():
+        condition, values = _param_condition(key, spec)
+        where.append(
+            f"EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ? AND {condition})"
+        )
+        args += [key, *values]
+    for item in metrics or ():
+        try:
+            key, low, high = item
+        except (TypeError, ValueError):
+            raise ValueError(f"metrics: expected (key, min, max) triples, got {item!r}") from None
+        clause = "EXISTS (SELECT 1 FROM metric_last m WHERE m.run_id = r.id AND m.key = ?"
+        args.append(key)
+        for bound, op in ((low, ">="), (high, "<=")):
+            if bound is None:
+                continue
+            if isinstance(bound, bool) or not isinstance(bound, int | float):
+                raise ValueError(f"metrics[{key!r}]: bounds must be numbers or None")
+            clause += f" AND m.num {op} ?"
+            args.append(float(bound))
+        where.append(clause + " AND m.num IS NOT NULL)")
+    if text:
+        if not isinstance(text, str):
+            raise ValueError("text: expected a string")
+        pattern = _like(text)
+        like = f"{ilike} ? ESCAPE '\\'"
+        where.append(
+            f"(r.description {like} OR r.notebook {like} OR r.workload_file {like}"
+            f" OR EXISTS (SELECT 1 FROM labels l WHERE l.run_id = r.id"
+            f" AND (l.key {like} OR l.value {like}))"
+            f" OR EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id"
+            f" AND (p.key {like} OR p.text {like})))"
+        )
+        args += [pattern] * 7
+    return where, args
+
+
+def phase_sql(
+    spec: Sort, phase: int, where: list[str], args: list, after: dict | None, limit: int
+) -> tuple[str, list]:
+    """The SELECT of ``(run id, sort value)`` for one phase of a listing."""
+    direction = "DESC" if spec.desc else "ASC"
+    cmp = "<" if spec.desc else ">"
+    clauses = list(where)
+    params = list(args)
+    if phase == 1:
+        if spec.kind == "column":
+            value, rid = f"r.{spec.name}", "r.id"
+            sql = f"SELECT r.id, {value} FROM runs r"
+            clauses.insert(0, f"{value} IS NOT NULL")
+        else:
+            table = "metric_last" if spec.kind == "metric" else "params"
+            value, rid = "s.num", "s.run_id"
+            sql = f"SELECT s.run_id, s.num FROM {table} s JOIN runs r ON r.id = s.run_id"
+            clauses.insert(0, "s.key = ? AND s.num IS NOT NULL")
+            params.insert(0, spec.name)
+        if after is not None:
+            clauses.append(f"({value}, {rid}) {cmp} (?, ?)")
+            params += [after["v"], after["i"]]
+        order = f"{value} {direction}, {rid} {direction}"
+    else:
+        sql = "SELECT r.id, NULL FROM runs r"
+        if spec.kind == "column":
+            clauses.insert(0, f"r.{spec.name} IS NULL")
+        else:
+            table = "metric_last" if spec.kind == "metric" else "params"
+            clauses.insert(
+                0,
+                f"NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = r.id AND s.key = ?"
+                " AND s.num IS NOT NULL)",
+            )
+            params.insert(0, spec.name)
+        if after is not None:
+            clauses.append(f"r.id {cmp} ?")
+            params.append(after["i"])
+        order = f"r.id {direction}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += f" ORDER BY {order} LIMIT ?"
+    params.append(limit)
+    return sql, params

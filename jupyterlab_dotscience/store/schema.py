@@ -1,0 +1,157 @@
+"""Versioned schema: an ordered list of migrations shared by both backends.
+
+Each migration is a list of statements. ``{real}``, ``{bigint}`` are replaced per dialect;
+JSON is kept as text in both backends, timestamps as ISO 8601 UTC text (which sorts).
+A migration, once released, is never edited: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 1: the initial schema
+    [
+        """CREATE TABLE projects (
+            name TEXT PRIMARY KEY,
+            created TEXT NOT NULL
+        )""",
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            project TEXT NOT NULL REFERENCES projects(name),
+            author TEXT NOT NULL,
+            mode TEXT,
+            workload_file TEXT,
+            notebook TEXT,
+            description TEXT,
+            error TEXT,
+            status TEXT NOT NULL,
+            start_time TEXT,
+            end_time TEXT,
+            exec_start TEXT,
+            exec_end TEXT,
+            published TEXT,
+            received TEXT NOT NULL,
+            environment TEXT,
+            argv TEXT NOT NULL,
+            kernel_id TEXT,
+            build INTEGER NOT NULL DEFAULT 0,
+            deploy INTEGER NOT NULL DEFAULT 0,
+            imported INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX runs_received ON runs (received, id)",
+        "CREATE INDEX runs_start ON runs (start_time, id)",
+        "CREATE INDEX runs_end ON runs (end_time, id)",
+        "CREATE INDEX runs_project ON runs (project, received, id)",
+        "CREATE INDEX runs_notebook ON runs (notebook)",
+        """CREATE TABLE params (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            text TEXT NOT NULL,
+            num {real},
+            PRIMARY KEY (run_id, key)
+        )""",
+        "CREATE INDEX params_key_num ON params (key, num)",
+        "CREATE INDEX params_key_text ON params (key, text)",
+        """CREATE TABLE metrics (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            value TEXT NOT NULL,
+            text TEXT NOT NULL,
+            num {real},
+            step {bigint},
+            time TEXT,
+            PRIMARY KEY (run_id, key, seq)
+        )""",
+        # the last value of each series, for filtering and sorting runs by a metric
+        """CREATE TABLE metric_last (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            text TEXT NOT NULL,
+            num {real},
+            step {bigint},
+            time TEXT,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (run_id, key)
+        )""",
+        "CREATE INDEX metric_last_key_num ON metric_last (key, num, run_id)",
+        """CREATE TABLE labels (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)
+        )""",
+        "CREATE INDEX labels_key_value ON labels (key, value, run_id)",
+        """CREATE TABLE files (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            role TEXT NOT NULL CHECK (role IN ('input', 'output')),
+            path TEXT NOT NULL,
+            sha256 TEXT,
+            size {bigint},
+            outside INTEGER NOT NULL DEFAULT 0,
+            missing INTEGER NOT NULL DEFAULT 0,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (run_id, role, path)
+        )""",
+        "CREATE INDEX files_sha256 ON files (sha256, role)",
+        """CREATE TABLE cells (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            seq INTEGER NOT NULL,
+            cell_id TEXT,
+            cell_index INTEGER,
+            execution_count INTEGER,
+            source_sha256 TEXT,
+            start_time TEXT,
+            end_time TEXT,
+            success INTEGER,
+            PRIMARY KEY (run_id, seq)
+        )""",
+        """CREATE TABLE notebook_snapshots (
+            run_id TEXT PRIMARY KEY REFERENCES runs(id),
+            path TEXT,
+            format TEXT NOT NULL,
+            content TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            created TEXT NOT NULL
+        )""",
+        """CREATE TABLE models (
+            name TEXT PRIMARY KEY,
+            latest_version INTEGER NOT NULL,
+            created TEXT NOT NULL
+        )""",
+        """CREATE TABLE model_versions (
+            name TEXT NOT NULL REFERENCES models(name),
+            version INTEGER NOT NULL,
+            run_id TEXT REFERENCES runs(id),
+            seq INTEGER NOT NULL DEFAULT 0,
+            framework TEXT,
+            framework_version TEXT,
+            path TEXT,
+            classes TEXT,
+            files TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (name, version)
+        )""",
+        "CREATE INDEX model_versions_run ON model_versions (run_id)",
+        """CREATE TABLE model_aliases (
+            name TEXT NOT NULL REFERENCES models(name),
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (name, alias)
+        )""",
+    ],
+]
+
+DIALECT = {
+    "sqlite": {"real": "REAL", "bigint": "INTEGER"},
+    "postgres": {"real": "DOUBLE PRECISION", "bigint": "BIGINT"},
+}
+
+
+def statements(version: int, dialect: str) -> list[str]:
+    """The statements of migration ``version`` (1-based) for ``dialect``."""
+    return [s.format(**DIALECT[dialect]) for s in MIGRATIONS[version - 1]]
+
+
+LATEST = len(MIGRATIONS)

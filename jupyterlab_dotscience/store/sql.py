@@ -1,0 +1,695 @@
+"""The SQL implementation of :class:`Store` shared by the SQLite and PostgreSQL backends.
+
+Statements are written with ``?`` placeholders; a backend translates them if it must.
+Subclasses provide a transaction context (:meth:`SqlStore._tx`) and a few dialect details.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+
+from . import query
+from .base import Store
+from .schema import LATEST, statements
+from .validate import (
+    RecordError,
+    check_cells,
+    check_sha256,
+    check_uuid,
+    dump,
+    normalize_record,
+    now,
+    numeric,
+)
+
+_RUN_COLUMNS = (
+    "id, project, author, mode, workload_file, notebook, description, error, status, "
+    "start_time, end_time, exec_start, exec_end, published, received, environment, argv, "
+    "kernel_id, build, deploy, imported"
+)
+_SUMMARY_COLUMNS = (
+    "id, project, author, description, status, mode, notebook, workload_file, "
+    "start_time, end_time, received, imported, error"
+)
+_RETRIES = 8
+
+
+class Tx:
+    """A transaction handle: a thin layer over a DB-API cursor."""
+
+    def __init__(self, cursor, translate):
+        self._cur = cursor
+        self._sql = translate
+
+    def q(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        self._cur.execute(self._sql(sql), tuple(params))
+        return self._cur.fetchall()
+
+    def one(self, sql: str, params: Sequence = ()) -> tuple | None:
+        self._cur.execute(self._sql(sql), tuple(params))
+        return self._cur.fetchone()
+
+    def x(self, sql: str, params: Sequence = ()) -> int:
+        self._cur.execute(self._sql(sql), tuple(params))
+        return self._cur.rowcount
+
+    def many(self, sql: str, rows: list[tuple]) -> None:
+        if rows:
+            self._cur.executemany(self._sql(sql), rows)
+
+
+def _author(author) -> str:
+    if not isinstance(author, str) or not author.strip():
+        raise ValueError("author: expected a non-empty string")
+    return author
+
+
+def _maybe_uuid(run_id) -> str | None:
+    try:
+        return check_uuid(run_id)
+    except ValueError:
+        return None
+
+
+def _loads(text):
+    return None if text is None else json.loads(text)
+
+
+def _bool(value) -> bool | None:
+    return None if value is None else bool(value)
+
+
+class SqlStore(Store):
+    """Everything but connections and transactions."""
+
+    dialect = "sqlite"
+    ilike = "LIKE"
+
+    # -- backend hooks ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _tx(self, write: bool = False) -> Iterator[Tx]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _retryable(exc: BaseException) -> bool:
+        """Whether a write transaction that failed with ``exc`` is worth retrying."""
+        return False
+
+    def _migrate_lock(self, tx: Tx) -> None:
+        """Serialise migrations between processes (the write transaction may be enough)."""
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._tx(write=True) as tx:
+            self._migrate_lock(tx)
+            tx.x(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
+            )
+            current = tx.one("SELECT MAX(version) FROM schema_version")[0] or 0
+            if current > LATEST:
+                raise RuntimeError(
+                    f"{self.url}: schema version {current} is newer than this software "
+                    f"({LATEST}); upgrade jupyterlab_dotscience"
+                )
+            for version in range(current + 1, LATEST + 1):
+                for statement in statements(version, self.dialect):
+                    tx.x(statement)
+                tx.x(
+                    "INSERT INTO schema_version (version, applied) VALUES (?, ?)", (version, now())
+                )
+
+    def schema_version(self) -> int:
+        with self._tx() as tx:
+            return tx.one("SELECT MAX(version) FROM schema_version")[0] or 0
+
+    def _write(self, fn):
+        """Run ``fn(tx)`` in a write transaction, retrying after races and deadlocks."""
+        for attempt in range(_RETRIES):
+            try:
+                with self._tx(write=True) as tx:
+                    return fn(tx)
+            except Exception as exc:
+                if attempt == _RETRIES - 1 or not self._retryable(exc):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def put_run(self, record: dict, author: str, imported: bool = False) -> tuple[dict, bool]:
+        rec = normalize_record(record)
+        author = _author(author)
+        received = now()
+        versions = self._write(lambda tx: self._insert_run(tx, rec, author, imported, received))
+        if versions is None:
+            return self.get_run(rec["id"]), False
+        return self._as_stored(rec, author, imported, received, versions), True
+
+    def put_runs(
+        self, records: Iterable[dict], author: str, imported: bool = False
+    ) -> list[tuple[str, bool]]:
+        recs = [normalize_record(r) for r in records]
+        author = _author(author)
+        received = now()
+
+        def insert_all(tx):
+            return [
+                (rec["id"], self._insert_run(tx, rec, author, imported, received) is not None)
+                for rec in recs
+            ]
+
+        return self._write(insert_all)
+
+    def _insert_run(self, tx: Tx, rec: dict, author: str, imported: bool, received: str):
+        """Insert one normalised record; None when the id exists, else the model versions."""
+        run_id = rec["id"]
+        tx.x(
+            "INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (rec["project"], received),
+        )
+        starts = [c["start"] for c in rec["cells"] if c["start"]]
+        ends = [c["end"] for c in rec["cells"] if c["end"]]
+        inserted = tx.x(
+            f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO NOTHING",
+            (
+                run_id, rec["project"], author, rec["mode"], rec["workload_file"],
+                rec["notebook"], rec["description"], rec["error"],
+                "failed" if rec["error"] else "succeeded",
+                rec["start"], rec["end"], min(starts, default=None), max(ends, default=None),
+                rec["published"], received,
+                None if rec["environment"] is None else dump(rec["environment"]),
+                dump(rec["argv"]), rec["kernel_id"], int(rec["build"]), int(rec["deploy"]),
+                int(imported),
+            ),
+        )  # fmt: skip
+        if inserted == 0:
+            return None  # published before (perhaps concurrently): the first one wins
+        tx.many(
+            "INSERT INTO params (run_id, key, value, text, num) VALUES (?, ?, ?, ?, ?)",
+            [
+                (run_id, k, dump(p["value"]), p["text"], numeric(p["value"]))
+                for k, p in rec["parameters"].items()
+            ],
+        )
+        tx.many(
+            "INSERT INTO labels (run_id, key, value) VALUES (?, ?, ?)",
+            [(run_id, k, v) for k, v in rec["labels"].items()],
+        )
+        points, last = [], []
+        for key, series in rec["metrics"].items():
+            for seq, p in enumerate(series):
+                points.append(
+                    (run_id, key, seq, dump(p["value"]), p["text"], numeric(p["value"]),
+                     p["step"], p["time"])
+                )  # fmt: skip
+            if series:
+                p = series[-1]
+                last.append(
+                    (run_id, key, dump(p["value"]), p["text"], numeric(p["value"]),
+                     p["step"], p["time"], len(series))
+                )  # fmt: skip
+        tx.many(
+            "INSERT INTO metrics (run_id, key, seq, value, text, num, step, time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            points,
+        )
+        tx.many(
+            "INSERT INTO metric_last (run_id, key, value, text, num, step, time, count) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            last,
+        )
+        files = [
+            (run_id, role, f["path"], f["sha256"], f["size"], int(f["outside"]),
+             int(f["missing"]), seq)
+            for role in ("input", "output")
+            for seq, f in enumerate(rec[role + "s"])
+        ]  # fmt: skip
+        tx.many(
+            "INSERT INTO files (run_id, role, path, sha256, size, outside, missing, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            files,
+        )
+        self._insert_cells(tx, run_id, rec["cells"])
+        return self._insert_models(tx, run_id, rec["models"], received)
+
+    def _insert_cells(self, tx: Tx, run_id: str, cells: list[dict]) -> None:
+        tx.many(
+            "INSERT INTO cells (run_id, seq, cell_id, cell_index, execution_count, "
+            "source_sha256, start_time, end_time, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, seq, c["cell_id"], c["index"], c["execution_count"],
+                 c["source_sha256"], c["start"], c["end"],
+                 None if c["success"] is None else int(c["success"]))
+                for seq, c in enumerate(cells)
+            ],
+        )  # fmt: skip
+
+    def _insert_models(self, tx: Tx, run_id, models: list[dict], created: str) -> list[int]:
+        """Allocate versions (locking model rows in name order: no deadlocks) and insert."""
+        counts: dict[str, int] = {}
+        for m in models:
+            counts[m["name"]] = counts.get(m["name"], 0) + 1
+        next_version = {}
+        for name in sorted(counts):
+            tx.x(
+                "INSERT INTO models (name, latest_version, created) VALUES (?, 0, ?) "
+                "ON CONFLICT DO NOTHING",
+                (name, created),
+            )
+            latest = tx.one(
+                "UPDATE models SET latest_version = latest_version + ? WHERE name = ? "
+                "RETURNING latest_version",
+                (counts[name], name),
+            )[0]
+            next_version[name] = latest - counts[name] + 1
+        versions = []
+        for seq, m in enumerate(models):
+            version = next_version[m["name"]]
+            next_version[m["name"]] += 1
+            versions.append(version)
+            tx.x(
+                "INSERT INTO model_versions (name, version, run_id, seq, framework, "
+                "framework_version, path, classes, files, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (m["name"], version, run_id, seq, m["framework"], m["framework_version"],
+                 m["path"], m["classes"], dump(m["files"]), created),
+            )  # fmt: skip
+        return versions
+
+    @staticmethod
+    def _as_stored(rec: dict, author: str, imported: bool, received: str, versions) -> dict:
+        run = dict(rec)
+        run["models"] = [dict(m, version=v) for m, v in zip(rec["models"], versions)]
+        run.update(
+            author=author,
+            imported=bool(imported),
+            status="failed" if rec["error"] else "succeeded",
+            received=received,
+        )
+        return run
+
+    def get_run(self, run_id: str) -> dict | None:
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return None
+        with self._tx() as tx:
+            row = tx.one(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+            if row is None:
+                return None
+            (_, project, author, mode, workload_file, notebook, description, error, status,
+             start, end, _es, _ee, published, received, environment, argv, kernel_id, build,
+             deploy, imported) = row  # fmt: skip
+            files = self._files(tx, run_id)
+            parameters = {
+                k: {"value": json.loads(v), "text": t}
+                for k, v, t in tx.q(
+                    "SELECT key, value, text FROM params WHERE run_id = ? ORDER BY key", (run_id,)
+                )
+            }
+            labels = dict(
+                tx.q("SELECT key, value FROM labels WHERE run_id = ? ORDER BY key", (run_id,))
+            )
+            metrics: dict[str, list] = {}
+            for k, v, t, step, time in tx.q(
+                "SELECT key, value, text, step, time FROM metrics WHERE run_id = ? "
+                "ORDER BY key, seq",
+                (run_id,),
+            ):
+                metrics.setdefault(k, []).append(
+                    {"value": json.loads(v), "text": t, "step": step, "time": time}
+                )
+            models = [
+                {
+                    "name": name, "framework": fw, "framework_version": fwv, "path": path,
+                    "classes": classes, "files": json.loads(mfiles), "version": version,
+                }
+                for name, version, fw, fwv, path, classes, mfiles in tx.q(
+                    "SELECT name, version, framework, framework_version, path, classes, files "
+                    "FROM model_versions WHERE run_id = ? ORDER BY seq",
+                    (run_id,),
+                )
+            ]  # fmt: skip
+            cells = self._cells(tx, run_id)
+        strip = ("role",)
+        return {
+            "schema": "dotscience.run/2",
+            "id": run_id,
+            "project": project,
+            "description": description,
+            "error": error,
+            "mode": mode,
+            "workload_file": workload_file,
+            "notebook": notebook,
+            "argv": json.loads(argv),
+            "start": start,
+            "end": end,
+            "published": published,
+            "inputs": [
+                {k: v for k, v in f.items() if k not in strip}
+                for f in files
+                if f["role"] == "input"
+            ],
+            "outputs": [
+                {k: v for k, v in f.items() if k not in strip}
+                for f in files
+                if f["role"] == "output"
+            ],
+            "parameters": parameters,
+            "labels": labels,
+            "metrics": metrics,
+            "models": models,
+            "environment": _loads(environment),
+            "cells": cells,
+            "kernel_id": kernel_id,
+            "build": bool(build),
+            "deploy": bool(deploy),
+            "author": author,
+            "imported": bool(imported),
+            "status": status,
+            "received": received,
+        }
+
+    def _files(self, tx: Tx, run_id: str) -> list[dict]:
+        return [
+            {"role": role, "path": path, "sha256": sha, "size": size,
+             "outside": bool(outside), "missing": bool(missing)}
+            for role, path, sha, size, outside, missing in tx.q(
+                "SELECT role, path, sha256, size, outside, missing FROM files "
+                "WHERE run_id = ? ORDER BY role, seq",
+                (run_id,),
+            )
+        ]  # fmt: skip
+
+    def _cells(self, tx: Tx, run_id: str) -> list[dict]:
+        return [
+            {"cell_id": cid, "index": idx, "execution_count": count, "source_sha256": sha,
+             "start": start, "end": end, "success": _bool(ok)}
+            for cid, idx, count, sha, start, end, ok in tx.q(
+                "SELECT cell_id, cell_index, execution_count, source_sha256, start_time, "
+                "end_time, success FROM cells WHERE run_id = ? ORDER BY seq",
+                (run_id,),
+            )
+        ]  # fmt: skip
+
+    def run_files(self, run_id: str) -> list[dict]:
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return []
+        with self._tx() as tx:
+            return self._files(tx, run_id)
+
+    def file_users(self, sha256: str, role: str | None = None) -> list[dict]:
+        check_sha256(sha256, "sha256", nullable=False)
+        sql = (
+            "SELECT f.run_id, f.role, f.path, f.size, COALESCE(r.start_time, r.received) AS t "
+            "FROM files f JOIN runs r ON r.id = f.run_id WHERE f.sha256 = ?"
+        )
+        params: list = [sha256]
+        if role is not None:
+            if role not in ("input", "output"):
+                raise ValueError(f"role: expected 'input' or 'output', got {role!r}")
+            sql += " AND f.role = ?"
+            params.append(role)
+        with self._tx() as tx:
+            rows = tx.q(sql + " ORDER BY t, f.run_id", params)
+        return [
+            {"run_id": r, "role": ro, "path": p, "size": s, "time": t} for r, ro, p, s, t in rows
+        ]
+
+    def metric_series(self, run_id: str, key: str) -> list[dict]:
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return []
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT value, text, step, time FROM metrics WHERE run_id = ? AND key = ? "
+                "ORDER BY seq",
+                (run_id, key),
+            )
+        return [{"value": json.loads(v), "text": t, "step": s, "time": ti} for v, t, s, ti in rows]
+
+    # -- listing --------------------------------------------------------------------------
+
+    def list_runs(
+        self,
+        project=None,
+        notebook=None,
+        labels=None,
+        params=None,
+        metrics=None,
+        status=None,
+        text=None,
+        author=None,
+        sort="-received",
+        limit=50,
+        cursor=None,
+    ):
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise ValueError(f"limit: expected an integer 1..1000, got {limit!r}")
+        spec = query.parse_sort(sort)
+        where, args = query.filters(
+            ilike=self.ilike, project=project, notebook=notebook, labels=labels, params=params,
+            metrics=metrics, status=status, text=text, author=author,
+        )  # fmt: skip
+        position = query.decode_cursor(cursor, sort) if cursor else None
+        with self._tx() as tx:
+            found: list[tuple] = []  # (id, sort value, phase)
+            if position is None or position["p"] == 1:
+                sql, sql_args = query.phase_sql(spec, 1, where, args, position, limit + 1)
+                found += [(r[0], r[1], 1) for r in tx.q(sql, sql_args)]
+            if len(found) <= limit:
+                after = position if position and position["p"] == 2 else None
+                sql, sql_args = query.phase_sql(spec, 2, where, args, after, limit + 1 - len(found))
+                found += [(r[0], None, 2) for r in tx.q(sql, sql_args)]
+            page = found[:limit]
+            summaries = self._summaries(tx, [f[0] for f in page])
+        next_cursor = None
+        if len(found) > limit:
+            last = page[-1]
+            next_cursor = query.encode_cursor(sort, last[2], last[1], last[0])
+        return summaries, next_cursor
+
+    def run_summaries(self, run_ids: Sequence[str]) -> list[dict]:
+        ids = [i for i in (_maybe_uuid(r) for r in run_ids) if i]
+        with self._tx() as tx:
+            return self._summaries(tx, ids)
+
+    def _summaries(self, tx: Tx, ids: list[str]) -> list[dict]:
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        by_id = {}
+        for row in tx.q(f"SELECT {_SUMMARY_COLUMNS} FROM runs WHERE id IN ({marks})", ids):
+            (rid, project, author, description, status, mode, notebook, workload_file, start,
+             end, received, imported, error) = row  # fmt: skip
+            by_id[rid] = {
+                "id": rid, "project": project, "author": author, "description": description,
+                "status": status, "error": error, "mode": mode, "notebook": notebook,
+                "workload_file": workload_file, "start": start, "end": end,
+                "received": received, "imported": bool(imported),
+                "parameters": {}, "metrics": {}, "labels": {},
+            }  # fmt: skip
+        for rid, key, text in tx.q(
+            f"SELECT run_id, key, text FROM params WHERE run_id IN ({marks}) ORDER BY key", ids
+        ):
+            by_id[rid]["parameters"][key] = text
+        for rid, key, value in tx.q(
+            f"SELECT run_id, key, value FROM metric_last WHERE run_id IN ({marks}) ORDER BY key",
+            ids,
+        ):
+            by_id[rid]["metrics"][key] = json.loads(value)
+        for rid, key, value in tx.q(
+            f"SELECT run_id, key, value FROM labels WHERE run_id IN ({marks}) ORDER BY key", ids
+        ):
+            by_id[rid]["labels"][key] = value
+        return [by_id[i] for i in ids if i in by_id]
+
+    # -- cells and notebook snapshots ----------------------------------------------------
+
+    def _require_run(self, tx: Tx, run_id) -> str:
+        canonical = _maybe_uuid(run_id)
+        if canonical is None or tx.one("SELECT 1 FROM runs WHERE id = ?", (canonical,)) is None:
+            raise KeyError(f"no run {run_id!r}")
+        return canonical
+
+    def put_cells(self, run_id: str, cells: list[dict]) -> int:
+        cells = check_cells(cells)
+        starts = [c["start"] for c in cells if c["start"]]
+        ends = [c["end"] for c in cells if c["end"]]
+
+        def replace(tx):
+            rid = self._require_run(tx, run_id)
+            tx.x("DELETE FROM cells WHERE run_id = ?", (rid,))
+            self._insert_cells(tx, rid, cells)
+            tx.x(
+                "UPDATE runs SET exec_start = ?, exec_end = ? WHERE id = ?",
+                (min(starts, default=None), max(ends, default=None), rid),
+            )
+            return len(cells)
+
+        return self._write(replace)
+
+    def run_cells(self, run_id: str) -> list[dict]:
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return []
+        with self._tx() as tx:
+            return self._cells(tx, run_id)
+
+    def put_notebook_snapshot(self, run_id: str, path: str | None, content) -> dict:
+        if isinstance(content, dict):
+            fmt, text = "json", json.dumps(content, ensure_ascii=False)
+        elif isinstance(content, str):
+            fmt, text = "text", content
+        else:
+            raise RecordError(
+                f"notebook snapshot: content: expected a JSON object or text, "
+                f"got {type(content).__name__}"
+            )
+        if path is not None and not isinstance(path, str):
+            raise RecordError("notebook snapshot: path: expected a string or null")
+        data = text.encode("utf-8")
+        snapshot = {
+            "path": path,
+            "format": fmt,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "created": now(),
+        }
+
+        def upsert(tx):
+            rid = self._require_run(tx, run_id)
+            tx.x("DELETE FROM notebook_snapshots WHERE run_id = ?", (rid,))
+            tx.x(
+                "INSERT INTO notebook_snapshots (run_id, path, format, content, sha256, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (rid, path, fmt, text, snapshot["sha256"], snapshot["created"]),
+            )
+            return dict(snapshot, run_id=rid)
+
+        return self._write(upsert)
+
+    def get_notebook_snapshot(self, run_id: str) -> dict | None:
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return None
+        with self._tx() as tx:
+            row = tx.one(
+                "SELECT path, format, content, sha256, created FROM notebook_snapshots "
+                "WHERE run_id = ?",
+                (run_id,),
+            )
+        if row is None:
+            return None
+        path, fmt, text, sha, created = row
+        return {
+            "run_id": run_id,
+            "path": path,
+            "format": fmt,
+            "sha256": sha,
+            "size": len(text.encode("utf-8")),
+            "created": created,
+            "content": json.loads(text) if fmt == "json" else text,
+        }
+
+    # -- projects and models -------------------------------------------------------------
+
+    def list_projects(self) -> list[dict]:
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT p.name, p.created, (SELECT COUNT(*) FROM runs r WHERE r.project = p.name) "
+                "FROM projects p ORDER BY p.name"
+            )
+        return [{"name": n, "created": c, "runs": k} for n, c, k in rows]
+
+    def register_model_version(
+        self,
+        name,
+        run_id=None,
+        framework=None,
+        framework_version=None,
+        path=None,
+        classes=None,
+        files=None,
+    ) -> dict:
+        model = normalize_record(
+            {
+                "id": "00000000-0000-4000-8000-000000000000",
+                "models": [
+                    {
+                        "name": name,
+                        "framework": framework,
+                        "framework_version": framework_version,
+                        "path": path,
+                        "classes": classes,
+                        "files": files,
+                    }
+                ],
+            }  # fmt: skip
+        )["models"][0]
+        created = now()
+
+        def insert(tx):
+            rid = None if run_id is None else self._require_run(tx, run_id)
+            (version,) = self._insert_models(tx, rid, [model], created)
+            return dict(model, version=version, run_id=rid, created=created)
+
+        return self._write(insert)
+
+    def list_models(self) -> list[dict]:
+        with self._tx() as tx:
+            models = {
+                name: {
+                    "name": name, "latest_version": latest, "created": created,
+                    "aliases": {}, "versions": [],
+                }
+                for name, latest, created in tx.q(
+                    "SELECT name, latest_version, created FROM models ORDER BY name"
+                )
+            }  # fmt: skip
+            for name, alias, version in tx.q(
+                "SELECT name, alias, version FROM model_aliases ORDER BY name, alias"
+            ):
+                models[name]["aliases"][alias] = version
+            for row in tx.q(
+                "SELECT name, version, run_id, framework, framework_version, path, classes, "
+                "files, created FROM model_versions ORDER BY name, version"
+            ):
+                name, version, rid, fw, fwv, path, classes, files, created = row
+                models[name]["versions"].append({
+                    "name": name, "version": version, "run_id": rid, "framework": fw,
+                    "framework_version": fwv, "path": path, "classes": classes,
+                    "files": json.loads(files), "created": created,
+                })  # fmt: skip
+        return list(models.values())
+
+    def set_alias(self, name: str, alias: str, version: int) -> dict:
+        if not isinstance(alias, str) or not alias or len(alias) > 250:
+            raise ValueError("alias: expected a non-empty string of at most 250 characters")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"version: expected an integer, got {version!r}")
+
+        def upsert(tx):
+            if (
+                tx.one(
+                    "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", (name, version)
+                )
+                is None
+            ):
+                raise KeyError(f"model {name!r} has no version {version}")
+            tx.x(
+                "INSERT INTO model_aliases (name, alias, version) VALUES (?, ?, ?) "
+                "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version",
+                (name, alias, version),
+            )
+            return {"name": name, "alias": alias, "version": version}
+
+        return self._write(upsert)

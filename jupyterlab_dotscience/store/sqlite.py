@@ -1,0 +1,76 @@
+"""SQLite backend: stdlib ``sqlite3``, WAL journal, one connection guarded by a lock."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+
+from .sql import SqlStore, Tx
+
+
+class SQLiteStore(SqlStore):
+    """A store in one SQLite file (``sqlite:///abs/path.db``).
+
+    Writes take the database lock up front (``BEGIN IMMEDIATE``), so concurrent writers in
+    other processes wait (``busy_timeout``) instead of failing half-way.
+    """
+
+    dialect = "sqlite"
+    ilike = "LIKE"  # case-insensitive for ASCII in SQLite
+
+    @staticmethod
+    def _retryable(exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def __init__(self, path: str, timeout: float = 60.0):
+        self.url = f"sqlite:///{path}"
+        self.path = path
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    @staticmethod
+    def _translate(sql: str) -> str:
+        return sql
+
+    @contextlib.contextmanager
+    def _tx(self, write: bool = False):
+        with self._lock:
+            if self._conn is None:
+                raise RuntimeError("store is closed")
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield Tx(cur, self._translate)
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def analyze(self) -> None:
+        """Refresh planner statistics (after bulk loads)."""
+        with self._tx(write=True) as tx:
+            tx.x("ANALYZE")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA optimize")
+                self._conn.close()
+                self._conn = None

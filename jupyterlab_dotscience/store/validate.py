@@ -1,0 +1,324 @@
+"""Validation and normalisation of run records (wire format v2) before they are stored.
+
+Every error is a ``ValueError`` whose message names the offending field, e.g.
+``run record: inputs[2].sha256: expected 64 lowercase hex digits, got 'xyz'``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from datetime import datetime, timezone
+
+SCHEMA = "dotscience.run/2"
+MODES = (None, "interactive", "script")
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+MAX_KEY = 250  # parameter, metric and label names
+
+
+class RecordError(ValueError):
+    """A run record (or part of one) is malformed; the message names the field."""
+
+
+def _fail(field: str, message: str):
+    raise RecordError(f"run record: {field}: {message}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_uuid(value, field: str = "id") -> str:
+    """Return the canonical lowercase form of a uuid string, or raise RecordError."""
+    if not isinstance(value, str):
+        _fail(field, f"expected a uuid string, got {type(value).__name__}")
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        _fail(field, f"not a uuid: {_short(value)}")
+    if str(parsed) != value.lower():
+        _fail(field, f"not a canonical uuid (8-4-4-4-12 hex digits): {_short(value)}")
+    return str(parsed)
+
+
+def check_sha256(value, field: str, nullable: bool = True) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str) or not _HEX64.match(value):
+        _fail(field, f"expected 64 lowercase hex digits, got {_short(value)}")
+    return value
+
+
+def format_time(dt: datetime) -> str:
+    """``2026-11-27T06:30:00.123456Z``: sorts as text in both backends."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now() -> str:
+    return format_time(datetime.now(timezone.utc))
+
+
+def check_time(value, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        _fail(field, f"expected an ISO 8601 timestamp string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        _fail(field, f"not an ISO 8601 timestamp: {_short(value)}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)  # naive timestamps are UTC
+    return format_time(parsed)
+
+
+def _str(value, field: str, nullable: bool = True, max_len: int | None = None) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        _fail(
+            field, f"expected a string{' or null' if nullable else ''}, got {type(value).__name__}"
+        )
+    if "\x00" in value:
+        _fail(field, "contains a NUL character")
+    if max_len is not None and len(value) > max_len:
+        _fail(field, f"longer than {max_len} characters")
+    return value
+
+
+def _bool(value, field: str, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        _fail(field, f"expected true or false, got {_short(value)}")
+    return value
+
+
+def _int(value, field: str, nullable: bool = True, minimum: int | None = None) -> int | None:
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(field, f"expected an integer, got {_short(value)}")
+    if minimum is not None and value < minimum:
+        _fail(field, f"must be >= {minimum}, got {value}")
+    if abs(value) >= 2**63:
+        _fail(field, "integer out of range")
+    return value
+
+
+def _dict(value, field: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _fail(field, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value, field: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        _fail(field, f"expected an array, got {type(value).__name__}")
+    return value
+
+
+def _key(key, field: str) -> str:
+    if not isinstance(key, str) or not key:
+        _fail(field, f"keys must be non-empty strings, got {_short(key)}")
+    if len(key) > MAX_KEY or "\x00" in key:
+        _fail(f"{field}[{key[:40]!r}]", f"key longer than {MAX_KEY} characters or contains NUL")
+    return key
+
+
+def check_value(value, field: str):
+    """A typed value V: string, number, boolean, null or ``{"$float": "nan"|"inf"|"-inf"}``."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return {"$float": "nan"}
+        if math.isinf(value):
+            return {"$float": "inf" if value > 0 else "-inf"}
+        return value
+    if isinstance(value, dict) and set(value) == {"$float"} and value["$float"] in _FLOATS:
+        return dict(value)
+    _fail(
+        field, f"expected a string, number, boolean, null or {{'$float': ...}}, got {_short(value)}"
+    )
+
+
+def numeric(value) -> float | None:
+    """The number a typed value sorts and filters by (NaN and non-numbers: None)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dict):
+        number = _FLOATS.get(value.get("$float"))
+        return None if number is None or math.isnan(number) else number
+    return None
+
+
+def value_text(value) -> str:
+    """``str(v)`` as the v1 block prints it, for records that left out ``text``."""
+    if isinstance(value, dict):
+        return {"nan": "nan", "inf": "inf", "-inf": "-inf"}[value["$float"]]
+    return str(value)
+
+
+def dump(value) -> str:
+    """Canonical JSON text (stored for typed values and JSON columns)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _typed(entry, field: str) -> dict:
+    if not isinstance(entry, dict) or "value" not in entry:
+        _fail(field, f"expected an object with 'value' and 'text', got {_short(entry)}")
+    value = check_value(entry["value"], f"{field}.value")
+    text = entry.get("text")
+    text = value_text(value) if text is None else _str(text, f"{field}.text", nullable=False)
+    return {"value": value, "text": text}
+
+
+def _files(value, field: str) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for i, item in enumerate(_list(value, field)):
+        where = f"{field}[{i}]"
+        if not isinstance(item, dict):
+            _fail(where, f"expected an object, got {type(item).__name__}")
+        path = _str(item.get("path"), f"{where}.path", nullable=False)
+        if not path:
+            _fail(f"{where}.path", "must not be empty")
+        seen[path] = {  # a path listed twice keeps its last entry
+            "path": path,
+            "sha256": check_sha256(item.get("sha256"), f"{where}.sha256"),
+            "size": _int(item.get("size"), f"{where}.size", minimum=0),
+            "outside": _bool(item.get("outside"), f"{where}.outside"),
+            "missing": _bool(item.get("missing"), f"{where}.missing"),
+        }
+    return list(seen.values())
+
+
+def check_cells(value, field: str = "cells") -> list[dict]:
+    cells = []
+    for i, item in enumerate(_list(value, field)):
+        where = f"{field}[{i}]"
+        if not isinstance(item, dict):
+            _fail(where, f"expected an object, got {type(item).__name__}")
+        success = item.get("success")
+        if success is not None and not isinstance(success, bool):
+            _fail(f"{where}.success", f"expected true, false or null, got {_short(success)}")
+        cells.append(
+            {
+                "cell_id": _str(item.get("cell_id"), f"{where}.cell_id", max_len=200),
+                "index": _int(item.get("index"), f"{where}.index"),
+                "execution_count": _int(item.get("execution_count"), f"{where}.execution_count"),
+                "source_sha256": check_sha256(item.get("source_sha256"), f"{where}.source_sha256"),
+                "start": check_time(item.get("start"), f"{where}.start"),
+                "end": check_time(item.get("end"), f"{where}.end"),
+                "success": success,
+            }
+        )
+    return cells
+
+
+def _models(value) -> list[dict]:
+    models = []
+    for i, item in enumerate(_list(value, "models")):
+        where = f"models[{i}]"
+        if not isinstance(item, dict):
+            _fail(where, f"expected an object, got {type(item).__name__}")
+        name = _str(item.get("name"), f"{where}.name", nullable=False, max_len=MAX_KEY)
+        if not name:
+            _fail(f"{where}.name", "must not be empty")
+        models.append(
+            {
+                "name": name,
+                "framework": _str(item.get("framework"), f"{where}.framework"),
+                "framework_version": _str(
+                    item.get("framework_version"), f"{where}.framework_version"
+                ),
+                "path": _str(item.get("path"), f"{where}.path"),
+                "classes": _str(item.get("classes"), f"{where}.classes"),
+                "files": _files(item.get("files"), f"{where}.files"),
+            }
+        )
+    return models
+
+
+def normalize_record(record) -> dict:
+    """Check a v2 run record and return it in canonical form (every key present).
+
+    Raises
+    ------
+    RecordError
+        (a ``ValueError``) naming the first malformed field.
+    """
+    if not isinstance(record, dict):
+        _fail("(record)", f"expected a JSON object, got {type(record).__name__}")
+    schema = record.get("schema", SCHEMA)
+    if schema != SCHEMA:
+        _fail("schema", f"expected {SCHEMA!r}, got {_short(schema)}")
+    mode = record.get("mode")
+    if mode not in MODES:
+        _fail("mode", f"expected 'interactive', 'script' or null, got {_short(mode)}")
+    project = record.get("project")
+    project = "default" if project is None else _str(project, "project", max_len=200)
+    if not project.strip():
+        _fail("project", "must not be blank")
+    argv = _list(record.get("argv"), "argv")
+    for i, arg in enumerate(argv):
+        _str(arg, f"argv[{i}]", nullable=False)
+    environment = record.get("environment")
+    if environment is not None and not isinstance(environment, dict):
+        _fail("environment", f"expected an object or null, got {type(environment).__name__}")
+
+    parameters = {
+        _key(k, "parameters"): _typed(v, f"parameters[{k!r}]")
+        for k, v in _dict(record.get("parameters"), "parameters").items()
+    }
+    labels = {}
+    for k, v in _dict(record.get("labels"), "labels").items():
+        labels[_key(k, "labels")] = _str(v, f"labels[{k!r}]", nullable=False)
+    metrics = {}
+    for k, series in _dict(record.get("metrics"), "metrics").items():
+        points = []
+        for i, point in enumerate(_list(series, f"metrics[{k!r}]")):
+            where = f"metrics[{k!r}][{i}]"
+            typed = _typed(point, where)
+            typed["step"] = _int(point.get("step"), f"{where}.step")
+            typed["time"] = check_time(point.get("time"), f"{where}.time")
+            points.append(typed)
+        metrics[_key(k, "metrics")] = points
+
+    return {
+        "schema": SCHEMA,
+        "id": check_uuid(record.get("id")),
+        "project": project,
+        "description": _str(record.get("description"), "description"),
+        "error": _str(record.get("error"), "error"),
+        "mode": mode,
+        "workload_file": _str(record.get("workload_file"), "workload_file"),
+        "notebook": _str(record.get("notebook"), "notebook"),
+        "argv": argv,
+        "start": check_time(record.get("start"), "start"),
+        "end": check_time(record.get("end"), "end"),
+        "published": check_time(record.get("published"), "published"),
+        "inputs": _files(record.get("inputs"), "inputs"),
+        "outputs": _files(record.get("outputs"), "outputs"),
+        "parameters": parameters,
+        "labels": labels,
+        "metrics": metrics,
+        "models": _models(record.get("models")),
+        "environment": environment,
+        "cells": check_cells(record.get("cells")),
+        "kernel_id": _str(record.get("kernel_id"), "kernel_id"),
+        "build": _bool(record.get("build"), "build"),
+        "deploy": _bool(record.get("deploy"), "deploy"),
+    }
