@@ -1,0 +1,246 @@
+"""Dotscience: record the provenance of data science runs.
+
+``import dotscience as ds`` is a drop-in replacement for the ``dotscience`` 0.8.7 package:
+every module-level function forwards to one default :class:`~dotscience.session.Session`.
+Only the standard library is imported here; IPython magics are registered when imported
+inside IPython (or with ``%load_ext dotscience``).
+"""
+
+from __future__ import annotations
+
+import sys as _sys
+
+from .delivery import (
+    DeliveryError,
+    HttpDelivery,
+    MultiDelivery,
+    SpoolDelivery,
+    StreamDelivery,
+)
+from .session import AUTO_START_MESSAGE, RunContext, Session
+
+
+def _read_version() -> str:
+    try:
+        from ._version import __version__ as version
+
+        return version
+    except ImportError:
+        pass
+    import json
+    import os
+
+    package_json = os.path.join(os.path.dirname(os.path.dirname(__file__)), "package.json")
+    try:
+        with open(package_json, encoding="utf-8") as f:
+            return str(json.load(f)["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "0+unknown"
+
+
+__version__ = _read_version()
+
+_session = Session()
+
+
+def _default_session() -> Session:
+    """The session the module-level functions use."""
+    return _session
+
+
+def _reset_session(root: str | None = None, delivery=None) -> Session:
+    """Replace the default session with a fresh one (mode unset, no run); returns it."""
+    global _session
+    listeners = list(_session._listeners)
+    _session = Session(root, delivery)
+    _session._listeners.extend(listeners)
+    return _session
+
+
+def interactive():
+    """Select interactive mode (runs have no workload file)."""
+    _session.interactive()
+
+
+def script(workload_file=None):
+    """Select script mode; the workload file is ``workload_file`` or ``sys.argv[0]``."""
+    _session.script(workload_file)
+
+
+def connect(username, apikey, project, hostname=None):
+    """Publish to a remote Dotscience hub for ``project`` (see :meth:`Session.connect`)."""
+    _session.connect(username, apikey, project, hostname)
+
+
+def start(description=None):
+    """Begin a new run, forgetting earlier declarations."""
+    _session.start(description)
+
+
+def end():
+    """Record the end time of the run (the first call wins)."""
+    _session.end()
+
+
+def publish(description=None, stream=None, build=False, deploy=False):
+    """Publish the run; returns the run record as delivered (with ``"id"``)."""
+    return _session.publish(description, stream, build, deploy)
+
+
+def set_error(error):
+    """Mark the run failed with ``str(error)``."""
+    _session.set_error(error)
+
+
+def error(error):
+    """Mark the run failed; returns ``error`` unchanged."""
+    return _session.error(error)
+
+
+def set_description(description):
+    """Set the run's description."""
+    _session.set_description(description)
+
+
+def description(description):
+    """Set the run's description; returns it unchanged."""
+    return _session.description(description)
+
+
+def add_input(filename):
+    """Declare an input file or directory (hashed now)."""
+    _session.add_inputs(filename)
+
+
+def add_inputs(*filenames):
+    """Declare input files or directories."""
+    _session.add_inputs(*filenames)
+
+
+def input(filename):  # noqa: A001 - the 0.8.7 name
+    """Declare an input; returns ``filename`` unchanged."""
+    _session.add_inputs(filename)
+    return filename
+
+
+def add_output(filename):
+    """Declare an output file or directory (hashed at publish)."""
+    _session.add_outputs(filename)
+
+
+def add_outputs(*filenames):
+    """Declare output files or directories."""
+    _session.add_outputs(*filenames)
+
+
+def output(filename):
+    """Declare an output; returns ``filename`` unchanged."""
+    _session.add_outputs(filename)
+    return filename
+
+
+def add_label(label, value):
+    """Set a label (``str(value)``)."""
+    _session.add_label(label, value)
+
+
+def add_labels(*args, **kwargs):
+    """Set labels from keyword pairs, then positional ``key, value`` pairs."""
+    _session.add_labels(*args, **kwargs)
+
+
+def label(label, value):
+    """Set a label; returns ``value`` unchanged."""
+    _session.add_label(label, value)
+    return value
+
+
+def add_metric(label, value, step=None):
+    """Record a metric value (repeated calls build a series)."""
+    _session.add_metric(label, value, step)
+
+
+def add_metrics(*args, **kwargs):
+    """Record metrics from keyword pairs, then positional ``key, value`` pairs."""
+    _session.add_metrics(*args, **kwargs)
+
+
+def metric(label, value, step=None):
+    """Record a metric value; returns ``value`` unchanged."""
+    _session.add_metric(label, value, step)
+    return value
+
+
+def add_parameter(label, value):
+    """Record a parameter."""
+    _session.add_parameter(label, value)
+
+
+def add_parameters(*args, **kwargs):
+    """Record parameters from keyword pairs, then positional ``key, value`` pairs."""
+    _session.add_parameters(*args, **kwargs)
+
+
+def parameter(label, value):
+    """Record a parameter; returns ``value`` unchanged."""
+    _session.add_parameter(label, value)
+    return value
+
+
+def model(framework, name, path, classes=None):
+    """Register a model (see :meth:`Session.model`); returns ``path`` unchanged."""
+    return _session.model(framework, name, path, classes)
+
+
+def add_model(framework, name, path, classes=None):
+    """Register a model; returns None."""
+    _session.add_model(framework, name, path, classes)
+
+
+def debug():
+    """Print the current run's v1 metadata as JSON."""
+    _session.debug()
+
+
+def run(description=None, **publish_kwargs):
+    """``with ds.run("desc") as r:`` makes the block one run, published on exit."""
+    return _session.run(description, **publish_kwargs)
+
+
+param = parameter
+summary = metric
+add_summary = add_metric
+add_summaries = add_metrics
+
+
+def load_ipython_extension(shell):
+    """Register the ``%ds`` / ``%%ds`` magics (``%load_ext dotscience``)."""
+    from .magics import register
+
+    register(shell)
+
+
+def _register_in_running_ipython() -> None:
+    ipython = _sys.modules.get("IPython")  # never import IPython ourselves
+    get_ipython = getattr(ipython, "get_ipython", None)
+    if get_ipython is None:
+        return
+    try:
+        shell = get_ipython()
+        if shell is not None:
+            load_ipython_extension(shell)
+    except Exception:  # magics are a convenience; never break the import
+        pass
+
+
+_register_in_running_ipython()
+
+__all__ = [
+    "AUTO_START_MESSAGE", "DeliveryError", "HttpDelivery", "MultiDelivery", "RunContext",
+    "Session", "SpoolDelivery", "StreamDelivery", "__version__", "add_input", "add_inputs",
+    "add_label", "add_labels", "add_metric", "add_metrics", "add_model", "add_output",
+    "add_outputs", "add_parameter", "add_parameters", "add_summaries", "add_summary", "connect",
+    "debug", "description", "end", "error", "input", "interactive", "label",
+    "load_ipython_extension", "metric", "model", "output", "param", "parameter", "publish",
+    "run", "script", "set_description", "set_error", "start", "summary",
+]  # fmt: skip

@@ -1,0 +1,205 @@
+"""Delivery of published runs: one small interface, ``deliver(run) -> dict``.
+
+- :class:`StreamDelivery` writes the v1 block to a stream in one write.
+- :class:`SpoolDelivery` writes ``<root>/.dotscience/spool/<id>.json`` atomically.
+- :class:`HttpDelivery` POSTs the run record to the server, spooling when it is unreachable.
+- :class:`MultiDelivery` delivers to several in turn (stream + spool when no server is known).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from typing import Protocol
+
+from . import v1 as _v1
+
+
+class DeliveryError(RuntimeError):
+    """The server refused a run (HTTP 4xx); the message is the server's."""
+
+
+class Delivery(Protocol):
+    """Something that delivers a finished run record."""
+
+    def deliver(self, run: dict) -> dict:
+        """Deliver ``run``; return the record as stored or sent."""
+
+
+def _dumps(run: dict) -> str:
+    return json.dumps(run, sort_keys=True, allow_nan=False)
+
+
+class StreamDelivery:
+    """Writes the run's v1 block (byte-compatible with 0.8.7) to a stream in a single write."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+
+    def deliver(self, run: dict) -> dict:
+        stream = self.stream if self.stream is not None else sys.stdout
+        stream.write(_v1.format_block(run["id"], _v1.v1_from_record(run)))
+        flush = getattr(stream, "flush", None)
+        if flush is not None:
+            flush()
+        return run
+
+
+class SpoolDelivery:
+    """Writes the run record to ``<root>/.dotscience/spool/<id>.json`` (temp file + replace)."""
+
+    def __init__(self, root: str):
+        self.directory = os.path.join(root, ".dotscience", "spool")
+
+    def path_for(self, run_id: str) -> str:
+        return os.path.join(self.directory, f"{run_id}.json")
+
+    def deliver(self, run: dict) -> dict:
+        os.makedirs(self.directory, exist_ok=True)
+        data = _dumps(run).encode("utf-8")
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path_for(run["id"]))
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return run
+
+
+class MultiDelivery:
+    """Delivers to the first target (must succeed), then best-effort to the others."""
+
+    def __init__(self, first: Delivery, *others: Delivery):
+        self.first, self.others = first, others
+
+    def deliver(self, run: dict) -> dict:
+        result = self.first.deliver(run)
+        for other in self.others:
+            try:
+                other.deliver(run)
+            except OSError as exc:
+                sys.stderr.write(f"dotscience: could not keep a copy of run {run['id']}: {exc}\n")
+        return result
+
+
+def _server_message(body: bytes) -> str:
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text or "(no message)"
+    if isinstance(data, dict):
+        for key in ("message", "error", "reason", "detail"):
+            if data.get(key):
+                return str(data[key])
+    return text
+
+
+class HttpDelivery:
+    """POSTs the run record to ``{server}dotscience/api/runs``.
+
+    Parameters
+    ----------
+    server : str
+        Base URL, e.g. ``http://127.0.0.1:8888/`` (a trailing ``/`` is added if missing).
+    token : str, optional
+        Sent as ``Authorization: token <token>``.
+    basic : (str, str), optional
+        Username and API key for HTTP Basic auth (remote mode, ``connect()``).
+    fallback : Delivery, optional
+        Used when the server cannot be reached or fails (5xx); a sentence saying so is
+        written to ``stream``.
+    stream : file, optional
+        Where the fallback sentence and the "Published run" line go (default ``sys.stdout``).
+    announce : bool
+        Write ``Published run <id>`` after a successful POST.
+    """
+
+    def __init__(self, server, token=None, basic=None, fallback=None, stream=None,
+                 announce=True, timeout=10.0):  # fmt: skip
+        self.server = server if server.endswith("/") else server + "/"
+        self.url = self.server + "dotscience/api/runs"
+        self.token, self.basic = token, basic
+        self.fallback, self.stream = fallback, stream
+        self.announce, self.timeout = announce, timeout
+
+    def _headers(self) -> dict:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.basic is not None:
+            user, key = self.basic
+            raw = base64.b64encode(f"{user}:{key}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {raw}"
+        elif self.token:
+            headers["Authorization"] = f"token {self.token}"
+        return headers
+
+    def _say(self, line: str) -> None:
+        stream = self.stream if self.stream is not None else sys.stdout
+        stream.write(line + "\n")
+
+    def deliver(self, run: dict) -> dict:
+        request = urllib.request.Request(
+            self.url, data=_dumps(run).encode("utf-8"), headers=self._headers(), method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                body = response.read()
+        except urllib.error.HTTPError as exc:
+            message = _server_message(exc.read() or b"")
+            if exc.code < 500:
+                raise DeliveryError(
+                    f"The Dotscience server at {self.server} refused run {run['id']} "
+                    f"(HTTP {exc.code}): {message}"
+                ) from None
+            return self._fall_back(run, f"HTTP {exc.code}: {message}")
+        except (urllib.error.URLError, OSError) as exc:
+            return self._fall_back(run, str(getattr(exc, "reason", exc)))
+        try:
+            stored = json.loads(body)
+        except ValueError:
+            stored = None
+        if not isinstance(stored, dict) or "id" not in stored:
+            stored = run
+        if self.announce:
+            self._say(f"Published run {stored['id']}")
+        return stored
+
+    def _fall_back(self, run: dict, reason: str) -> dict:
+        if self.fallback is None:
+            raise DeliveryError(f"Could not deliver run {run['id']} to {self.server}: {reason}")
+        result = self.fallback.deliver(run)
+        where = getattr(self.fallback, "path_for", None)
+        place = where(run["id"]) if where else "the local spool"
+        self._say(
+            f"Could not reach the Dotscience server at {self.server} ({reason}), so run "
+            f"{run['id']} was saved to {place} and will be imported when the server is back."
+        )
+        return result
+
+
+def default_delivery(root: str, stream=None) -> Delivery:
+    """The delivery used when none was configured, read from the environment now.
+
+    With ``DOTSCIENCE_SERVER_URL`` set: HTTP (token from ``DOTSCIENCE_TOKEN``) with the spool
+    as fallback. Otherwise the v1 block to ``stream`` plus a spool copy, so the run is imported
+    when a server starts later.
+    """
+    server = os.environ.get("DOTSCIENCE_SERVER_URL")
+    spool = SpoolDelivery(root)
+    if server:
+        return HttpDelivery(
+            server, token=os.environ.get("DOTSCIENCE_TOKEN"), fallback=spool, stream=stream
+        )
+    return MultiDelivery(StreamDelivery(stream), spool)

@@ -1,0 +1,105 @@
+"""IPython magics: ``%ds <subcommand> ...`` and ``%%ds run [description]``.
+
+Imported only inside IPython (it imports IPython).
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+USAGE = """\
+Usage:
+  %ds start [description]       begin a new run
+  %ds input PATH...             declare inputs
+  %ds output PATH...            declare outputs
+  %ds param k=v ...             record parameters
+  %ds metric k=v ...            record metrics
+  %ds label k=v ...             set labels
+  %ds error MESSAGE             mark the run failed
+  %ds publish [description]     publish the run
+  %%ds run [description]        make the cell one run (start, execute, publish)"""
+
+
+def parse_value(text: str):
+    """A ``k=v`` value: a Python literal where ``ast.literal_eval`` accepts it, else the text."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def _pairs(subcommand: str, words: list[str]) -> list[tuple[str, object]]:
+    if not words:
+        raise UsageError(f"%ds {subcommand} needs at least one key=value pair\n{USAGE}")
+    pairs = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise UsageError(f"%ds {subcommand}: expected key=value, got {word!r}\n{USAGE}")
+        pairs.append((key, parse_value(value)))
+    return pairs
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%ds: cannot parse {line!r}: {exc}\n{USAGE}") from None
+
+
+@magics_class
+class DotscienceMagics(Magics):
+    """The ``ds`` line and cell magic."""
+
+    @line_cell_magic
+    def ds(self, line: str, cell: str | None = None):
+        """Record provenance from IPython; ``%ds`` alone shows the usage."""
+        import dotscience as ds
+
+        subcommand, _, rest = line.strip().partition(" ")
+        rest = rest.strip()
+        if cell is not None:
+            if subcommand != "run":
+                raise UsageError(f"%%ds only supports `%%ds run [description]`\n{USAGE}")
+            return self._run_cell(ds, rest or None, cell)
+        if subcommand == "start":
+            ds.start(rest or None)
+        elif subcommand == "publish":
+            ds.publish(rest or None)
+        elif subcommand == "error":
+            if not rest:
+                raise UsageError(f"%ds error needs a message\n{USAGE}")
+            ds.set_error(rest)
+        elif subcommand in ("input", "output"):
+            paths = _split(rest)
+            if not paths:
+                raise UsageError(f"%ds {subcommand} needs at least one path\n{USAGE}")
+            (ds.add_inputs if subcommand == "input" else ds.add_outputs)(*paths)
+        elif subcommand in ("param", "parameter", "metric", "label"):
+            declare = {"param": ds.add_parameter, "parameter": ds.add_parameter,
+                       "metric": ds.add_metric, "label": ds.add_label}[subcommand]  # fmt: skip
+            for key, value in _pairs(subcommand, _split(rest)):
+                declare(key, value)
+        elif subcommand == "run":
+            raise UsageError(f"`run` is a cell magic: write %%ds run [description]\n{USAGE}")
+        else:
+            what = f"unknown subcommand {subcommand!r}" if subcommand else "no subcommand"
+            raise UsageError(f"%ds: {what}\n{USAGE}")
+
+    def _run_cell(self, ds, description, cell: str):
+        ds.start(description)
+        result = self.shell.run_cell(cell, store_history=False)
+        failure = result.error_before_exec or result.error_in_exec
+        if failure is not None:
+            text = str(failure)
+            ds.set_error(f"{type(failure).__name__}: {text}" if text else type(failure).__name__)
+        ds.publish()
+
+
+def register(shell) -> None:
+    """Register the magics on ``shell`` (idempotent)."""
+    shell.register_magics(DotscienceMagics)
