@@ -9,7 +9,6 @@ import { DotscienceSidebar } from './sidebar';
 import { CommandIDs, IRunTracker } from './tokens';
 
 // The frontend's version, from package.json (the one place it is set).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const VERSION: string = require('../package.json').version;
 
 /**
@@ -47,9 +46,13 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     restorer?.add(sidebar, sidebar.id);
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: 'Dotscience: Open Sidebar',
+      describedBy: { args: { type: 'object', properties: {} } },
       execute: () => app.shell.activateById(sidebar.id)
     });
-    palette?.addItem({ command: CommandIDs.openSidebar, category: 'Dotscience' });
+    palette?.addItem({
+      command: CommandIDs.openSidebar,
+      category: 'Dotscience'
+    });
   }
 };
 

@@ -21,9 +21,14 @@ export interface IServerInfoProps {
 export function ServerInfo(props: IServerInfoProps): JSX.Element {
   const { server, status, error, warnings } = props;
   return (
-    <section className="jp-Dotscience-serverInfo" aria-label="Dotscience server">
+    <section
+      className="jp-Dotscience-serverInfo"
+      aria-label="Dotscience server"
+    >
       {status === 'connecting' && (
-        <p className="jp-Dotscience-muted">Connecting to the server extension…</p>
+        <p className="jp-Dotscience-muted">
+          Connecting to the server extension…
+        </p>
       )}
       {status === 'error' && (
         <div className="jp-Dotscience-error" role="alert">
@@ -42,7 +47,11 @@ export function ServerInfo(props: IServerInfoProps): JSX.Element {
           <dt>Kernel library</dt>
           <dd>{server.kernel_library_version ?? 'not found'}</dd>
           <dt>Store</dt>
-          <dd>{server.store === 'postgresql' ? 'PostgreSQL (team)' : 'SQLite (embedded)'}</dd>
+          <dd>
+            {server.store === 'postgresql'
+              ? 'PostgreSQL (team)'
+              : 'SQLite (embedded)'}
+          </dd>
         </dl>
       )}
       {warnings.map(w => (

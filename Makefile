@@ -1,0 +1,108 @@
+# Dotscience for JupyterLab: the two commands of the README, and helpers.
+#   make lab    set up everything from nothing and start JupyterLab with the extension
+#   make test   set up everything from nothing and run every test
+#   make bench  run the benchmarks and print a table
+SHELL := /bin/bash
+.DEFAULT_GOAL := lab
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMPS := $(VENV)/.stamps
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+PORT ?= 8888
+LAB_ROOT ?= $(CURDIR)/examples
+export PATH := $(BIN):$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: lab test setup lint jest pytest ui-test bench bump clean system-deps
+
+# ---- set-up ----------------------------------------------------------------------------
+$(STAMPS)/venv:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	mkdir -p $(STAMPS) && touch $@
+
+node_modules/.stamp: package.json $(STAMPS)/venv
+	npm install --no-audit --no-fund
+	touch $@
+
+$(STAMPS)/python: pyproject.toml hatch_build.py node_modules/.stamp
+	$(PY) -m pip install -q -e ".[dev,test]"
+	touch $@
+
+# The frontend is rebuilt whenever a source file changes.
+jupyterlab_dotscience/labextension/package.json: $(STAMPS)/python $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
+	npm run build
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix jupyterlab_dotscience >/dev/null
+	touch $@
+
+setup: jupyterlab_dotscience/labextension/package.json
+
+# Debian packages the tests need: Chromium for the UI tests, PostgreSQL for the team store.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+ui-tests/node_modules/.stamp: ui-tests/package.json
+	cd ui-tests && npm install --no-audit --no-fund
+	touch $@
+
+# ---- the main job ------------------------------------------------------------------------
+lab: setup
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
+	  --ServerApp.root_dir="$(LAB_ROOT)" quickstart.ipynb
+
+# ---- tests -------------------------------------------------------------------------------
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	npm run lint:check
+
+jest: setup
+	npm test
+
+pytest: setup system-deps
+	$(PY) -m pytest
+
+ui-test: setup system-deps ui-tests/node_modules/.stamp
+	cd ui-tests && npx playwright test
+
+# Runs every suite even when one fails, then reports and exits non-zero on any failure.
+test: setup system-deps ui-tests/node_modules/.stamp
+	@fail=0; \
+	$(MAKE) --no-print-directory lint || fail=1; \
+	$(MAKE) --no-print-directory jest || fail=1; \
+	$(MAKE) --no-print-directory pytest || fail=1; \
+	$(MAKE) --no-print-directory ui-test || fail=1; \
+	if [ $$fail = 0 ]; then echo "make test: every suite passed"; else echo "make test: FAILED (see above)"; fi; \
+	exit $$fail
+
+# ---- benchmarks --------------------------------------------------------------------------
+$(STAMPS)/bench: bench/requirements.txt $(STAMPS)/python
+	$(PY) -m pip install -q -r bench/requirements.txt
+	touch $@
+
+bench: setup system-deps $(STAMPS)/bench
+	$(PY) bench/run.py
+
+# ---- maintenance -------------------------------------------------------------------------
+# make bump VERSION=0.2.0: one version for the frontend, server extension and kernel library.
+bump:
+	@test -n "$(VERSION)" || (echo "usage: make bump VERSION=x.y.z" && exit 2)
+	npm version --no-git-tag-version --allow-same-version $(VERSION)
+	rm -f $(STAMPS)/python
+	$(MAKE) setup
+	@$(PY) -c "import dotscience, jupyterlab_dotscience as j; print('kernel library', dotscience.__version__, '| server', j.__version__)"
+
+clean:
+	rm -rf $(VENV) node_modules ui-tests/node_modules lib jupyterlab_dotscience/labextension tsconfig.tsbuildinfo

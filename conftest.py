@@ -1,0 +1,24 @@
+"""Root pytest configuration: a real Jupyter server with the extension, auth required."""
+
+import pytest
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+
+@pytest.fixture
+def ds_config():
+    """Extra ``DotscienceApp`` configuration for a test (override in a module)."""
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config, ds_config):
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyterlab_dotscience": True},
+            # Every endpoint must refuse anonymous requests.
+            "allow_unauthenticated_access": False,
+        },
+        # Tests share one process: do not leak DOTSCIENCE_* variables into its environment.
+        "DotscienceApp": {"export_kernel_env": False, "spool_interval": 0, **ds_config},
+    }
