@@ -287,7 +287,7 @@ class SqlStore(Store):
     @staticmethod
     def _as_stored(rec: dict, author: str, imported: bool, received: str, versions) -> dict:
         run = dict(rec)
-        run["models"] = [dict(m, version=v) for m, v in zip(rec["models"], versions)]
+        run["models"] = [dict(m, version=v) for m, v in zip(rec["models"], versions, strict=True)]
         run.update(
             author=author,
             imported=bool(imported),
