@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import meta
+from . import artifacts, meta, runs
 
 
 def route_table() -> list[tuple]:
     """All ``(pattern, handler)`` pairs, relative to the server's base URL."""
     routes: list[tuple] = []
-    for module in (meta,):
+    for module in (meta, runs, artifacts):
         routes.extend(module.ROUTES)
     return routes

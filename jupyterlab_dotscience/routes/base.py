@@ -74,9 +74,13 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
         limit = max_bytes or self.ds.max_request_bytes
         body = self.request.body or b""
         if len(body) > limit:
-            raise tornado.web.HTTPError(413, f"Request body is {len(body)} bytes; the limit is {limit}.")
+            raise tornado.web.HTTPError(
+                413, f"Request body is {len(body)} bytes; the limit is {limit}."
+            )
         if not body.strip():
-            raise tornado.web.HTTPError(400, "The request body is empty; a JSON document was expected.")
+            raise tornado.web.HTTPError(
+                400, "The request body is empty; a JSON document was expected."
+            )
         try:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:

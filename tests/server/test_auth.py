@@ -11,13 +11,17 @@ from tornado.httpclient import HTTPClientError
 from jupyterlab_dotscience.routes import route_table
 
 VERBS = ("get", "post", "put", "patch", "delete")
+SAMPLES = {"sha256": "ab" * 32}
 SAMPLE = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
 def concrete(pattern: str) -> str:
     """Turn a route regex into a URL path that matches it."""
-    path = re.sub(r"\((?:\?P<\w+>)?[^()]*\)", SAMPLE, pattern)
-    return path.lstrip("/").rstrip("$")
+    path = re.sub(
+        r"\((?:\?P<(\w+)>)?[^()]*\)", lambda m: SAMPLES.get(m.group(1), SAMPLE), pattern
+    )
+    assert re.fullmatch(pattern, path), (pattern, path)
+    return path.lstrip("/")
 
 
 def cases():

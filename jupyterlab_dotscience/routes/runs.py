@@ -1,0 +1,281 @@
+"""Runs: publish, list, get, cells, files, metric series, notebook snapshot, lineage, export."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from .. import export as exporter
+from .. import lineage as lineage_mod
+from .. import service
+from ..store import RecordError
+from .base import DotscienceHandler
+
+UUID = r"(?P<run_id>[0-9a-fA-F-]{32,36})"
+_PARAM_RE = re.compile(r"^([^<>=!]+?)(==|=|!=|<=|>=|<|>)(.*)$")
+
+
+def _literal(text: str):
+    """A filter value: a number when it reads as one, else the text."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _bad(message: str):
+    raise tornado.web.HTTPError(400, message)
+
+
+class RunsHandler(DotscienceHandler):
+    """``/dotscience/api/runs``."""
+
+    publish_verbs = frozenset({"post"})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self):
+        """Publish a run. Body: a run record (docs/design.md). 201 when new, 200 when the
+        same run id was already stored (nothing is stored twice). Response: the stored run."""
+        record = self.json_body()
+        if not isinstance(record, dict):
+            _bad("The run record must be a JSON object.")
+        try:
+            run, created = await self.ds.call(
+                service.publish, self.ds.store, self.ds.artifacts, self.ds.root_dir, record,
+                self.username,
+            )  # fmt: skip
+        except RecordError as e:
+            _bad(str(e))
+        self.write_json(run, status=201 if created else 200)
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        """List runs. Query: project, notebook, status, author, q (text search),
+        label=key:value (repeat), param=key<op>value (op one of = != < <= > >=, repeat),
+        metric=key:min:max (either bound may be empty, repeat), sort (received, start, end,
+        metric:<key>, param:<key>, ...; prefix - for descending), limit (1..1000), cursor.
+        Response: ``{"runs": [summary], "next_cursor": str|null}``."""
+        labels = {}
+        for item in self.get_query_arguments("label"):
+            key, sep, value = item.partition(":")
+            if not sep or not key:
+                _bad(f"label filter {item!r}: expected key:value")
+            labels[key] = value
+        params = {}
+        for item in self.get_query_arguments("param"):
+            m = _PARAM_RE.match(item)
+            if not m:
+                _bad(f"param filter {item!r}: expected key=value or key<op>value")
+            key, op, value = m.group(1).strip(), m.group(2), m.group(3)
+            params[key] = ("=" if op == "==" else op, _literal(value))
+        metrics = []
+        for item in self.get_query_arguments("metric"):
+            parts = item.split(":")
+            if len(parts) != 3 or not parts[0]:
+                _bad(f"metric filter {item!r}: expected key:min:max (a bound may be empty)")
+            try:
+                lo = float(parts[1]) if parts[1] else None
+                hi = float(parts[2]) if parts[2] else None
+            except ValueError:
+                _bad(f"metric filter {item!r}: bounds must be numbers")
+            metrics.append((parts[0], lo, hi))
+        try:
+            limit = int(self.get_query_argument("limit", "50"))
+        except ValueError:
+            _bad("limit must be a whole number")
+        kwargs = dict(
+            project=self.get_query_argument("project", None),
+            notebook=self.get_query_argument("notebook", None),
+            status=self.get_query_argument("status", None),
+            author=self.get_query_argument("author", None),
+            text=self.get_query_argument("q", None) or None,
+            sort=self.get_query_argument("sort", "-received"),
+            limit=limit,
+            cursor=self.get_query_argument("cursor", None) or None,
+            labels=labels or None,
+            params=params or None,
+            metrics=metrics or None,
+        )
+        try:
+            runs, cursor = await self.ds.call(self.ds.store.list_runs, **kwargs)
+        except ValueError as e:
+            _bad(str(e))
+        self.write_json({"runs": runs, "next_cursor": cursor})
+
+
+class RunMixin:
+    async def run_or_404(self, run_id: str) -> dict:
+        run = await self.ds.call(self.ds.store.get_run, run_id)
+        if run is None:
+            raise tornado.web.HTTPError(404, f"There is no run {run_id}.")
+        return run
+
+
+class RunHandler(RunMixin, DotscienceHandler):
+    """``/dotscience/api/runs/{id}``: the whole run."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id):
+        """Response: the stored run (docs/design.md shape plus author, status, received)."""
+        self.write_json(await self.run_or_404(run_id))
+
+
+class RunCellsHandler(RunMixin, DotscienceHandler):
+    """``/dotscience/api/runs/{id}/cells``: the cells that produced the run."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id):
+        """Response: ``{"cells": [{cell_id, index, execution_count, source_sha256, start,
+        end, success}]}`` in notebook order."""
+        await self.run_or_404(run_id)
+        self.write_json({"cells": await self.ds.call(self.ds.store.run_cells, run_id)})
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, run_id):
+        """Body: ``{"cells": [...]}`` (recorded by the JupyterLab extension). Replaces the
+        run's cell list. Response: ``{"cells": n}``."""
+        body = self.json_body()
+        cells = body.get("cells") if isinstance(body, dict) else None
+        if not isinstance(cells, list):
+            _bad('The body must be {"cells": [...]}.')
+        await self.run_or_404(run_id)
+        try:
+            count = await self.ds.call(self.ds.store.put_cells, run_id, cells)
+        except (RecordError, ValueError) as e:
+            _bad(str(e))
+        self.write_json({"cells": count})
+
+
+class RunNotebookHandler(RunMixin, DotscienceHandler):
+    """``/dotscience/api/runs/{id}/notebook``: the notebook as it was at publish."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id):
+        """Response: ``{"path", "sha256", "content"}`` or 404 when none was recorded."""
+        await self.run_or_404(run_id)
+        snap = await self.ds.call(self.ds.store.get_notebook_snapshot, run_id)
+        if snap is None:
+            raise tornado.web.HTTPError(404, f"Run {run_id} has no notebook snapshot.")
+        self.write_json(snap)
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, run_id):
+        """Body: ``{"path": str|null, "content": <nbformat JSON>}``. Response: the snapshot
+        without content."""
+        body = self.json_body()
+        if not isinstance(body, dict) or "content" not in body:
+            _bad('The body must be {"path": ..., "content": {...}}.')
+        await self.run_or_404(run_id)
+        try:
+            snap = await self.ds.call(
+                self.ds.store.put_notebook_snapshot, run_id, body.get("path"), body["content"]
+            )
+        except (RecordError, ValueError) as e:
+            _bad(str(e))
+        snap = {k: v for k, v in snap.items() if k != "content"}
+        self.write_json(snap)
+
+
+class RunFilesHandler(RunMixin, DotscienceHandler):
+    """``/dotscience/api/runs/{id}/files``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id):
+        """Response: ``{"files": [{role, path, sha256, size, outside, missing, artifact}]}``;
+        ``artifact`` is true when the content can be downloaded from ``artifacts/{sha256}``."""
+        await self.run_or_404(run_id)
+        files = await self.ds.call(self.ds.store.run_files, run_id)
+        for f in files:
+            f["artifact"] = bool(f.get("sha256")) and self.ds.artifacts.has(f["sha256"])
+        self.write_json({"files": files})
+
+
+class RunMetricHandler(RunMixin, DotscienceHandler):
+    """``/dotscience/api/runs/{id}/metrics/{key}``: a metric's whole series."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id, key):
+        """Response: ``{"key", "series": [{value, text, step, time}]}``."""
+        await self.run_or_404(run_id)
+        key = tornado.escape.url_unescape(key)
+        series = await self.ds.call(self.ds.store.metric_series, run_id, key)
+        self.write_json({"key": key, "series": series})
+
+
+class LineageHandler(DotscienceHandler):
+    """``/dotscience/api/runs/{id}/lineage`` and ``/dotscience/api/files/{sha256}/lineage``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id=None, sha256=None):
+        """Query: direction (both|up|down), depth (1..20). Response: ``{"root", "nodes",
+        "edges", "truncated"}``."""
+        direction = self.get_query_argument("direction", "both")
+        try:
+            depth = int(self.get_query_argument("depth", "5"))
+        except ValueError:
+            _bad("depth must be a whole number")
+        if not 1 <= depth <= 20:
+            _bad("depth must be between 1 and 20")
+        try:
+            graph = await self.ds.call(
+                lineage_mod.lineage, self.ds.store, run_id=run_id, sha256=sha256,
+                direction=direction, depth=depth,
+            )  # fmt: skip
+        except KeyError:
+            raise tornado.web.HTTPError(404, f"There is no run {run_id}.") from None
+        except ValueError as e:
+            _bad(str(e))
+        self.write_json(graph)
+
+
+class ExportHandler(RunMixin, DotscienceHandler):
+    """``/dotscience/api/runs/{id}/export?format=prov|openlineage|v1``."""
+
+    FORMATS = ("prov", "openlineage", "v1")
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id):
+        """Response: PROV-JSON document, ``{"events": [OpenLineage RunEvent]}`` or the v1
+        block as text/plain."""
+        fmt = self.get_query_argument("format", "prov")
+        if fmt not in self.FORMATS:
+            _bad(f"format must be one of {', '.join(self.FORMATS)}")
+        run = await self.run_or_404(run_id)
+        if fmt == "v1":
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(exporter.v1_block(run))
+        elif fmt == "prov":
+            self.write_json(exporter.to_prov(run))
+        else:
+            self.write_json({"events": exporter.to_openlineage(run)})
+
+
+ROUTES = [
+    (r"/dotscience/api/runs", RunsHandler),
+    (rf"/dotscience/api/runs/{UUID}", RunHandler),
+    (rf"/dotscience/api/runs/{UUID}/cells", RunCellsHandler),
+    (rf"/dotscience/api/runs/{UUID}/notebook", RunNotebookHandler),
+    (rf"/dotscience/api/runs/{UUID}/files", RunFilesHandler),
+    (rf"/dotscience/api/runs/{UUID}/metrics/(?P<key>[^/]+)", RunMetricHandler),
+    (rf"/dotscience/api/runs/{UUID}/lineage", LineageHandler),
+    (r"/dotscience/api/files/(?P<sha256>[0-9a-f]{64})/lineage", LineageHandler),
+    (rf"/dotscience/api/runs/{UUID}/export", ExportHandler),
+]
