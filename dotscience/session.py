@@ -534,7 +534,7 @@ class Session:
             "metrics": {
                 k: [
                     {"value": typed(v), "text": str(v), "step": s, "time": _iso_epoch(t)}
-                    for v, s, t in series
+                    for v, s, t in _numbered(series)
                 ]  # fmt: skip
                 for k, series in run.metrics.items()
             },
