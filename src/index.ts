@@ -5,8 +5,8 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { RunTracker } from './model';
-import { DotscienceSidebar } from './sidebar';
-import { CommandIDs, IRunTracker } from './tokens';
+import { DotscienceSidebar, ServerSection } from './sidebar';
+import { CommandIDs, IDotscienceSidebar, IRunTracker } from './tokens';
 
 // The frontend's version, from package.json (the one place it is set).
 const VERSION: string = require('../package.json').version;
@@ -29,10 +29,11 @@ const trackerPlugin: JupyterFrontEndPlugin<IRunTracker> = {
 /**
  * The sidebar plugin.
  */
-const sidebarPlugin: JupyterFrontEndPlugin<void> = {
+const sidebarPlugin: JupyterFrontEndPlugin<IDotscienceSidebar> = {
   id: 'jupyterlab-dotscience:sidebar',
   description: 'The Dotscience sidebar.',
   autoStart: true,
+  provides: IDotscienceSidebar,
   requires: [IRunTracker],
   optional: [ILayoutRestorer, ICommandPalette],
   activate: (
@@ -40,8 +41,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     tracker: IRunTracker,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null
-  ) => {
-    const sidebar = new DotscienceSidebar(tracker);
+  ): IDotscienceSidebar => {
+    const sidebar = new DotscienceSidebar();
+    sidebar.addSection(new ServerSection(tracker), 1000);
     app.shell.add(sidebar, 'right', { rank: 200 });
     restorer?.add(sidebar, sidebar.id);
     app.commands.addCommand(CommandIDs.openSidebar, {
@@ -53,6 +55,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       command: CommandIDs.openSidebar,
       category: 'Dotscience'
     });
+    return sidebar;
   }
 };
 

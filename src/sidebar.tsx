@@ -1,22 +1,21 @@
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
 import React from 'react';
 import { ServerInfo } from './components/ServerInfo';
 import { dotscienceIcon } from './icons';
-import { IRunTracker } from './tokens';
+import { IDotscienceSidebar, IRunTracker } from './tokens';
 
 /**
- * The Dotscience sidebar panel.
+ * The "Server" section: connection state and the versions of the three parts.
  */
-export class DotscienceSidebar extends ReactWidget {
+export class ServerSection extends ReactWidget {
   /**
    * @param tracker the run tracker to render
    */
   constructor(private readonly tracker: IRunTracker) {
     super();
-    this.id = 'jp-Dotscience-sidebar';
-    this.addClass('jp-Dotscience-sidebar');
-    this.title.icon = dotscienceIcon;
-    this.title.caption = 'Dotscience';
+    this.addClass('jp-Dotscience-section');
+    this.title.label = 'Server';
   }
 
   protected render(): JSX.Element {
@@ -25,9 +24,6 @@ export class DotscienceSidebar extends ReactWidget {
       <UseSignal signal={tracker.changed}>
         {() => (
           <div className="jp-Dotscience-panel">
-            <header className="jp-Dotscience-header">
-              <h2>Dotscience</h2>
-            </header>
             <ServerInfo
               frontendVersion={tracker.frontendVersion}
               server={tracker.server}
@@ -41,4 +37,38 @@ export class DotscienceSidebar extends ReactWidget {
       </UseSignal>
     );
   }
+}
+
+/**
+ * The Dotscience sidebar: an accordion of sections that plugins add.
+ */
+export class DotscienceSidebar extends SidePanel implements IDotscienceSidebar {
+  constructor() {
+    super();
+    this.id = 'jp-Dotscience-sidebar';
+    this.addClass('jp-Dotscience-sidebar');
+    this.title.icon = dotscienceIcon;
+    this.title.caption = 'Dotscience';
+    const heading = new Widget();
+    heading.node.innerHTML = '<h2>Dotscience</h2>';
+    heading.addClass('jp-Dotscience-header');
+    this.header.addWidget(heading);
+  }
+
+  /**
+   * Add a section, ordered by rank (lower first).
+   *
+   * @param widget the section; its `title.label` is the section heading
+   * @param rank the position among sections
+   */
+  addSection(widget: Widget, rank: number): void {
+    Private.rank.set(widget, rank);
+    const ranks = this.widgets.map(w => Private.rank.get(w) ?? 0);
+    const index = ranks.findIndex(r => r > rank);
+    this.insertWidget(index < 0 ? this.widgets.length : index, widget);
+  }
+}
+
+namespace Private {
+  export const rank = new WeakMap<Widget, number>();
 }

@@ -66,6 +66,32 @@ export const IRunTracker = new Token<IRunTracker>(
 );
 
 /**
+ * The Dotscience sidebar, to which plugins add sections.
+ */
+export interface IDotscienceSidebar {
+  /**
+   * The sidebar widget's id (to activate it).
+   */
+  readonly id: string;
+  /**
+   * Add a section, ordered by rank (lower first): server 1000, current run 100, runs 200,
+   * models 300.
+   *
+   * @param widget the section; its `title.label` is the heading
+   * @param rank the position among sections
+   */
+  addSection(widget: import('@lumino/widgets').Widget, rank: number): void;
+}
+
+/**
+ * The sidebar token.
+ */
+export const IDotscienceSidebar = new Token<IDotscienceSidebar>(
+  'jupyterlab-dotscience:IDotscienceSidebar',
+  'The Dotscience sidebar: add a section to it.'
+);
+
+/**
  * Command ids.
  */
 export namespace CommandIDs {
