@@ -51,9 +51,10 @@ def _default_session() -> Session:
 def _reset_session(root: str | None = None, delivery=None) -> Session:
     """Replace the default session with a fresh one (mode unset, no run); returns it."""
     global _session
-    listeners = list(_session._listeners)
+    old = _session
     _session = Session(root, delivery)
-    _session._listeners.extend(listeners)
+    _session._listeners.extend(old._listeners)
+    _session._metric_listeners.extend(l for l in old._metric_listeners if l in old._listeners)
     return _session
 
 

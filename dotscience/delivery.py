@@ -8,13 +8,10 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from typing import Protocol
 
 from . import v1 as _v1
@@ -139,6 +136,8 @@ class HttpDelivery:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.basic is not None:
             user, key = self.basic
+            import base64
+
             raw = base64.b64encode(f"{user}:{key}".encode()).decode("ascii")
             headers["Authorization"] = f"Basic {raw}"
         elif self.token:
@@ -150,6 +149,9 @@ class HttpDelivery:
         stream.write(line + "\n")
 
     def deliver(self, run: dict) -> dict:
+        import urllib.error  # imported here: keeps `import dotscience` light
+        import urllib.request
+
         request = urllib.request.Request(
             self.url, data=_dumps(run).encode("utf-8"), headers=self._headers(), method="POST"
         )

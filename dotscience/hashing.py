@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from .paths import Relativiser
 
@@ -70,6 +68,8 @@ def hash_files(paths: list[str], sizes: list[int]) -> list[tuple[str | None, int
             current, acc = [], 0
     if current:
         chunks.append(current)
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dotscience-hash") as pool:
         results = []
         for part in pool.map(_hash_chunk, chunks):
@@ -87,6 +87,8 @@ class StatCache:
         self._lock = threading.Lock()
 
     def _connect(self):
+        import sqlite3
+
         os.makedirs(os.path.dirname(self.db_path), exist_ok=True)
         conn = sqlite3.connect(self.db_path, timeout=10)
         conn.execute("PRAGMA synchronous=OFF")
@@ -108,7 +110,7 @@ class StatCache:
                         rows[path] = (size, mtime, inode, sha)
                 finally:
                     conn.close()
-            except (sqlite3.Error, OSError):
+            except (_sqlite_error(), OSError):
                 pass  # an unreadable cache only costs re-hashing
             self._rows = rows
         return self._rows
@@ -143,8 +145,14 @@ class StatCache:
                         )
                 finally:
                     conn.close()
-            except (sqlite3.Error, OSError):
+            except (_sqlite_error(), OSError):
                 pass
+
+
+def _sqlite_error():
+    import sqlite3
+
+    return sqlite3.Error
 
 
 def _entry(path, sha, size, outside=False, missing=False) -> dict:
@@ -157,6 +165,8 @@ class Hasher:
     def __init__(self, relativiser: Relativiser, cache: StatCache | None):
         self.rel = relativiser
         self.cache = cache
+        #: The workspace's own state directory is never part of a declared directory.
+        self.skip = os.path.join(relativiser.root, ".dotscience")
 
     def describe(self, paths: list[str]) -> list[dict]:
         """File entries for user-given paths (directories expanded recursively).
@@ -205,6 +215,8 @@ class Hasher:
                 name = rel_prefix + item.name
                 try:
                     if item.is_dir(follow_symlinks=False):
+                        if item.path == self.skip:
+                            continue
                         stack.append((item.path, name + "/"))
                     elif item.is_symlink():
                         if self.rel.is_outside_real(item.path):

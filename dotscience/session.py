@@ -15,7 +15,6 @@ import warnings
 from time import time as _time
 
 from . import delivery as _delivery
-from . import environment as _environment
 from . import v1 as _v1
 from .hashing import Hasher, StatCache
 from .paths import Relativiser, check_path, workspace_root
@@ -168,6 +167,7 @@ class Session:
         #: Extra top-level record fields (e.g. ``cells``, ``kernel_id`` from the bridge).
         self.extra: dict = {}
         self._listeners: list = []
+        self._metric_listeners: list = []  # the listeners also told about metrics
         self._mode: str | None = None
         self._workload_file: str | None = None
         self._remote: tuple | None = None
@@ -178,17 +178,29 @@ class Session:
 
     # -- listeners ---------------------------------------------------------------------------
 
-    def add_listener(self, callback) -> None:
-        """Call ``callback(event: dict)`` on every declaration (``{"event": "metric", ...}``)."""
+    def add_listener(self, callback, metrics: bool = True) -> None:
+        """Call ``callback(event: dict)`` on every declaration (``{"event": "metric", ...}``).
+
+        With ``metrics=False`` the callback is not called for metrics, which keeps
+        ``add_metric`` as cheap as with no listener (the JupyterLab bridge reads the series
+        from the run instead).
+        """
         self._listeners.append(callback)
+        if metrics:
+            self._metric_listeners.append(callback)
 
     def remove_listener(self, callback) -> None:
         """Stop notifying ``callback``."""
         self._listeners.remove(callback)
+        if callback in self._metric_listeners:
+            self._metric_listeners.remove(callback)
 
     def _emit(self, event: str, **fields) -> None:
+        self._emit_to(self._listeners, event, **fields)
+
+    def _emit_to(self, listeners: list, event: str, **fields) -> None:
         message = {"event": event, **fields}
-        for listener in list(self._listeners):
+        for listener in list(listeners):
             try:
                 listener(message)
             except Exception as exc:  # a broken listener must not break user code
@@ -409,6 +421,8 @@ class Session:
         except KeyError:
             run.metrics[key] = [(value, step, now)]
         if self._listeners:
+            if not self._metric_listeners:
+                return
             series = run.metrics[key]
             if step is None:  # number it now so the listener sees the step
                 previous = series[-2][1] if len(series) > 1 else -1
@@ -416,8 +430,8 @@ class Session:
                     previous = _numbered(series[:-1])[-1][1]
                 step = previous + 1
                 series[-1] = (value, step, now)
-            self._emit("metric", key=key, value=typed(value), text=str(value), step=step,
-                       time=_iso_epoch(now))  # fmt: skip
+            self._emit_to(self._metric_listeners, "metric", key=key, value=typed(value),
+                          text=str(value), step=step, time=_iso_epoch(now))  # fmt: skip
 
     def add_metrics(self, *args, **kwargs) -> None:
         """Record metrics from keyword pairs, then positional ``key, value`` pairs."""
@@ -509,6 +523,8 @@ class Session:
                 {**m, "files": [{k: e[k] for k in ("path", "sha256", "size")} for e in files]}
             )
         try:
+            from . import environment as _environment
+
             environment = _environment.capture(self.root)
         except Exception:
             environment = None

@@ -207,3 +207,14 @@ def test_empty_directory_input_stays_visible(workspace, out):
     ds.add_input("empty")
     # Then it is still listed
     assert list(entries(ds.publish(stream=out))) == ["empty"]
+
+
+def test_declaring_the_whole_workspace_skips_its_dotscience_state(workspace, out):
+    # Given a workspace with a data file and earlier state in .dotscience
+    write(workspace / "a.txt", "a")
+    write(workspace / ".dotscience" / "spool" / "old.json", "{}")
+    ds.start()
+    # When the root itself is declared as input
+    ds.add_input(".")
+    # Then only the user's files are listed
+    assert list(entries(ds.publish(stream=out))) == ["a.txt"]
