@@ -59,14 +59,21 @@ def main(argv: list[str]) -> int:
     table = [header]
     for r in rows:
         ok = r.get("ok")
-        table.append([
-            r["benchmark"], _fmt(r.get("ours")), r.get("unit", ""), r.get("peer", "") or "-",
-            _fmt(r.get("theirs")), _ratio(r), r.get("target", "") or "-",
-            "-" if ok is None else ("yes" if ok else "NO"),
-        ])
+        table.append(
+            [
+                r["benchmark"],
+                _fmt(r.get("ours")),
+                r.get("unit", ""),
+                r.get("peer", "") or "-",
+                _fmt(r.get("theirs")),
+                _ratio(r),
+                r.get("target", "") or "-",
+                "-" if ok is None else ("yes" if ok else "NO"),
+            ]
+        )
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for i, row in enumerate(table):
-        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
         if i == 0:
             print("-+-".join("-" * w for w in widths))
     return 1 if failures else 0

@@ -108,7 +108,9 @@ class DotscienceApp(ExtensionApp):
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience")
         self.store = open_store(self.store_url)
         self.artifacts = ArtifactStore(self.artifact_root, max_bytes=self.max_artifact_bytes)
-        self.log.info("Dotscience %s: %s store, root %s", __version__, self.store_kind, self.root_dir)
+        self.log.info(
+            "Dotscience %s: %s store, root %s", __version__, self.store_kind, self.root_dir
+        )
         if self.export_kernel_env:
             self._export_kernel_env()
         if self.spool_interval > 0:
@@ -174,7 +176,10 @@ class DotscienceApp(ExtensionApp):
         import dotscience
 
         pkg = pathlib.Path(dotscience.__file__).resolve().parent
-        target = pathlib.Path(tempfile.gettempdir()) / f"dotscience-kernel-path-{os.getuid()}-{__version__}"
+        target = (
+            pathlib.Path(tempfile.gettempdir())
+            / f"dotscience-kernel-path-{os.getuid()}-{__version__}"
+        )
         link = target / "dotscience"
         try:
             target.mkdir(mode=0o700, exist_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import tornado.web
@@ -136,10 +135,17 @@ class RunCellsHandler(RunMixin, DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id):
-        """Response: ``{"cells": [{cell_id, index, execution_count, source_sha256, start,
-        end, success}]}`` in notebook order."""
+        """Query: ``order`` = ``notebook`` (default: by position, then time) or ``execution``
+        (as they ran). Response: ``{"cells": [{cell_id, index, execution_count,
+        source_sha256, start, end, success}]}``."""
+        order = self.get_query_argument("order", "notebook")
+        if order not in ("notebook", "execution"):
+            _bad("order must be notebook or execution")
         await self.run_or_404(run_id)
-        self.write_json({"cells": await self.ds.call(self.ds.store.run_cells, run_id)})
+        cells = await self.ds.call(self.ds.store.run_cells, run_id)
+        if order == "notebook":
+            cells.sort(key=lambda c: (c["index"], c.get("start") or ""))
+        self.write_json({"cells": cells})
 
     @tornado.web.authenticated
     @authorized

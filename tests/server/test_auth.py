@@ -17,9 +17,7 @@ SAMPLE = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 def concrete(pattern: str) -> str:
     """Turn a route regex into a URL path that matches it."""
-    path = re.sub(
-        r"\((?:\?P<(\w+)>)?[^()]*\)", lambda m: SAMPLES.get(m.group(1), SAMPLE), pattern
-    )
+    path = re.sub(r"\((?:\?P<(\w+)>)?[^()]*\)", lambda m: SAMPLES.get(m.group(1), SAMPLE), pattern)
     assert re.fullmatch(pattern, path), (pattern, path)
     return path.lstrip("/")
 
@@ -27,8 +25,11 @@ def concrete(pattern: str) -> str:
 def cases():
     for pattern, handler, *_ in route_table():
         for verb in VERBS:
-            if verb in vars(handler) or any(verb in vars(b) for b in handler.__mro__[1:-1]
-                                            if b.__module__.startswith("jupyterlab_dotscience")):
+            if verb in vars(handler) or any(
+                verb in vars(b)
+                for b in handler.__mro__[1:-1]
+                if b.__module__.startswith("jupyterlab_dotscience")
+            ):
                 yield pytest.param(pattern, verb.upper(), id=f"{verb.upper()} {pattern}")
 
 
@@ -38,7 +39,9 @@ def test_route_table_is_not_empty():
 
 
 @pytest.mark.parametrize(("pattern", "method"), list(cases()))
-async def test_route_refuses_anonymous(jp_serverapp, http_server_client, jp_base_url, pattern, method):
+async def test_route_refuses_anonymous(
+    jp_serverapp, http_server_client, jp_base_url, pattern, method
+):
     # Given a request with no cookie and no token
     url = jp_base_url + concrete(pattern)
     body = b"{}" if method in ("POST", "PUT", "PATCH") else None
