@@ -146,11 +146,15 @@ def check_value(value, field: str):
         if math.isinf(value):
             return {"$float": "inf" if value > 0 else "-inf"}
         return value
-    if isinstance(value, dict) and set(value) == {"$float"} and value["$float"] in _FLOATS:
+    if isinstance(value, dict) and set(value) == {"$float"} and _is_float_tag(value["$float"]):
         return dict(value)
     _fail(
         field, f"expected a string, number, boolean, null or {{'$float': ...}}, got {_short(value)}"
     )
+
+
+def _is_float_tag(tag) -> bool:
+    return isinstance(tag, str) and tag in _FLOATS
 
 
 def numeric(value) -> float | None:
@@ -160,7 +164,8 @@ def numeric(value) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, dict):
-        number = _FLOATS.get(value.get("$float"))
+        tag = value.get("$float")
+        number = _FLOATS.get(tag) if _is_float_tag(tag) else None
         return None if number is None or math.isnan(number) else number
     return None
 
