@@ -1,0 +1,481 @@
+"""The kernel side of the JupyterLab bridge: a comm that mirrors the current run live.
+
+The JupyterLab extension runs ``import dotscience.jupyter as _ds_bridge; _ds_bridge.attach()``
+silently in every Python notebook kernel. :func:`attach` opens a comm to the target
+``dotscience`` (protocol version in the comm metadata, as ipywidgets does) and sends the
+current run state; afterwards declarations are queued by a session listener (an O(1)
+append; metrics are not even queued: the flusher reads the run's series) and sent by a
+background thread at most every :data:`FLUSH_INTERVAL` seconds.
+
+Messages are ``{"method": ..., ...}`` dictionaries.
+
+Kernel to frontend:
+    ``state``      ``{"state": snapshot}`` (the comm-open data, and the answer to ``state``)
+    ``update``     ``{"events": [event], "metrics": {key: series tail}, "cells": [cell]}``
+    ``ack``        ``{"request_id", "ok", "error", "message"}`` after a frontend request
+    ``published``  ``{"id", "since", "request_id"}`` when a run was published
+
+Frontend to kernel (each with a ``request_id``):
+    ``hello``      ``{"kernel_id", "notebook"}``: who the kernel is, which notebook it runs
+    ``state``      ask for a snapshot
+    ``declare``    ``{"kind": input|output|parameter|label|metric|description, "key",
+                   "value", "path", "root_relative"}``
+    ``start``      ``{"description"}``
+    ``publish``    ``{"description"}``
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as _dt
+import io
+import os
+import threading
+import time
+
+import dotscience as _ds
+
+from .values import typed
+
+#: Version of the comm protocol (in the comm's open metadata as ``version``).
+PROTOCOL_VERSION = "1.0.0"
+#: The comm target the frontend registers.
+TARGET_NAME = "dotscience"
+#: Seconds between two messages at most; events in between are coalesced.
+FLUSH_INTERVAL = 0.05
+#: Points of a metric series sent per message (the tail; the chart needs no more).
+MAX_POINTS = 200
+
+_bridge: Bridge | None = None
+_lock = threading.Lock()
+
+
+def _iso(seconds: float) -> str:
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _kernel_id() -> str | None:
+    """The kernel id from the connection file name (``kernel-<id>.json``), when known."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = os.path.basename(get_connection_file())
+    except Exception:
+        return None
+    if name.startswith("kernel-") and name.endswith(".json"):
+        return name[len("kernel-") : -len(".json")]
+    return None
+
+
+def _default_comm_factory(**kwargs):
+    import comm
+
+    return comm.create_comm(**kwargs)
+
+
+def _is_dummy(c) -> bool:
+    """True for the comm ``comm.create_comm`` returns outside a kernel (drops messages)."""
+    try:
+        import comm
+
+        if isinstance(c, comm.DummyComm):
+            return True
+    except (ImportError, AttributeError):
+        pass
+    if type(c).__name__ == "DummyComm":
+        return True
+    if type(c).__module__.startswith("ipykernel"):  # its comms drop messages without a kernel
+        try:
+            from ipykernel.kernelbase import Kernel
+
+            return not Kernel.initialized()
+        except Exception:
+            return False
+    return False
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+class Bridge:
+    """One comm to the frontend, a session listener and a flusher thread.
+
+    Parameters
+    ----------
+    comm_factory : callable
+        ``comm_factory(target_name=..., data=..., metadata=...)`` returns an open comm.
+    session : Session, optional
+        A fixed session (tests); by default the module's default session at each use.
+    shell : InteractiveShell, optional
+        For ``pre/post_run_cell`` (which cell declared what); ``None`` outside IPython.
+    kernel_id : str, optional
+        Recorded into published runs.
+    """
+
+    def __init__(self, comm_factory, session=None, shell=None, kernel_id=None,
+                 interval: float = FLUSH_INTERVAL):  # fmt: skip
+        self._factory = comm_factory
+        self._fixed_session = session
+        self._shell = shell
+        self.kernel_id = kernel_id
+        self.interval = interval
+        self.comm = None
+        self.published: str | None = None  # id of the last published run
+        self._queue: collections.deque = collections.deque()
+        self._send_lock = threading.Lock()
+        self._cell: dict | None = None  # the executing cell: {"cell_id", "count"}
+        self._declared_cells: dict = {}  # cell_id or count -> cell (since the last message)
+        self._sent: dict = {}  # metric key -> (points sent, last step, last index)
+        self._run = None  # the run object the metric state refers to
+        self._since: str | None = None  # start of the current run (or the last publish)
+        self._metric_total = 0
+        self._events_seen = 0
+        self._events_at_start = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._request_id = None  # the frontend request being handled
+
+    # -- session -----------------------------------------------------------------------------
+
+    @property
+    def session(self):
+        return self._fixed_session if self._fixed_session is not None else _ds._default_session()
+
+    def _listen(self) -> None:
+        session = self.session
+        if self._on_event not in session._listeners:
+            session.add_listener(self._on_event, metrics=False)
+        session.extension_attached = True
+        if self.kernel_id:
+            session.extra["kernel_id"] = self.kernel_id
+
+    def _on_event(self, event: dict) -> None:
+        # Called on every declaration (never for metrics): an O(1) append.
+        self._queue.append((event, self._cell))
+        self._events_seen += 1
+        if event.get("event") == "publish":  # rare: tell the frontend at once
+            self.flush()
+            since, self._since = self._since, _iso(time.time())
+            self.published = event.get("id")
+            self._send({"method": "published", "id": self.published, "since": since,
+                        "request_id": self._request_id})  # fmt: skip
+
+    # -- cells -------------------------------------------------------------------------------
+
+    def _pre_run_cell(self, info=None) -> None:
+        # The execution count is known for sure only at the end (IPython versions differ
+        # on when they increment it); JupyterLab sends the cell id, which is enough.
+        self._cell = {"cell_id": getattr(info, "cell_id", None), "count": None}
+        self._metric_total = self._count_points()
+        self._events_at_start = self._events_seen
+
+    def _post_run_cell(self, result=None) -> None:
+        cell, self._cell = self._cell, None
+        if cell is None:
+            return
+        cell["count"] = getattr(result, "execution_count", None)
+        if (self._events_seen != self._events_at_start
+                or self._count_points() != self._metric_total):  # fmt: skip
+            self._mark(cell)
+
+    def _mark(self, cell: dict) -> None:
+        with self._send_lock:
+            self._declared_cells[cell["cell_id"] or cell["count"]] = cell
+
+    def _count_points(self) -> int:
+        run = self.session._run
+        if run is None:
+            return 0
+        return sum(len(s) for s in list(run.metrics.values()))
+
+    # -- comm --------------------------------------------------------------------------------
+
+    def open(self) -> bool:
+        """Open the comm, sending the snapshot as its open data; False outside a kernel."""
+        self._listen()
+        with self._send_lock:
+            self._queue.clear()
+            self._sent.clear()
+            state = self._snapshot()
+        comm = self._factory(
+            target_name=TARGET_NAME,
+            data={"method": "state", "state": state},
+            metadata={"version": PROTOCOL_VERSION},
+        )
+        if _is_dummy(comm):
+            self.close()
+            return False
+        comm.on_msg(self._on_msg)
+        self.comm = comm
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="dotscience-bridge",
+                                            daemon=True)  # fmt: skip
+            self._thread.start()
+        if self._shell is not None:
+            events = self._shell.events
+            for name, fn in (("pre_run_cell", self._pre_run_cell),
+                             ("post_run_cell", self._post_run_cell)):  # fmt: skip
+                if fn not in events.callbacks.get(name, []):
+                    events.register(name, fn)
+        return True
+
+    def close(self) -> None:
+        """Stop the flusher, drop the listener and hooks, close the comm."""
+        self._stop.set()
+        session = self.session
+        if self._on_event in session._listeners:
+            session.remove_listener(self._on_event)
+        if self._shell is not None:
+            for name, fn in (("pre_run_cell", self._pre_run_cell),
+                             ("post_run_cell", self._post_run_cell)):  # fmt: skip
+                try:
+                    self._shell.events.unregister(name, fn)
+                except ValueError:
+                    pass
+        comm, self.comm = self.comm, None
+        if comm is not None:
+            try:
+                comm.close()
+            except Exception:
+                pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=1)
+        self._thread = None
+
+    def _send(self, data: dict) -> None:
+        comm = self.comm
+        if comm is not None:
+            comm.send(data)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:  # the bridge must never take the kernel down
+                pass
+
+    def flush(self) -> bool:
+        """Send what changed since the last message (one message); True if one was sent."""
+        with self._send_lock:
+            message = self._update()
+            if message is not None:
+                self._send(message)
+        return message is not None
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _metric_tails(self, full: bool) -> dict:
+        run = self.session._run
+        if run is None:
+            return {}
+        if run is not self._run:
+            self._run, full = run, True
+        if full:
+            self._sent.clear()
+        out = {}
+        for key, series in list(run.metrics.items()):
+            n = len(series)
+            sent, last_step, last_index = self._sent.get(key, (0, -1, -1))
+            if n == sent:
+                continue
+            first = max(sent, n - MAX_POINTS)
+            points = []
+            for index in range(first, n):
+                value, step, when = series[index]
+                if step is None:  # numbered at publish; estimate it the same way
+                    step = last_step + (index - last_index)
+                last_step, last_index = step, index
+                points.append([step, typed(value), _iso(when)])
+            value = series[n - 1][0]
+            out[key] = {"count": n, "points": points, "text": str(value), "reset": sent == 0}
+            self._sent[key] = (n, last_step, last_index)
+        return out
+
+    def _snapshot(self) -> dict:
+        session = self.session
+        run = session._run
+        rel = session._relativiser
+        state = {
+            "protocol": PROTOCOL_VERSION,
+            "library_version": _ds.__version__,
+            "kernel_id": self.kernel_id,
+            "notebook": session.notebook,
+            "published": self.published,
+            "active": run is not None,
+            "start": None,
+            "description": None,
+            "error": None,
+            "inputs": [],
+            "outputs": [],
+            "parameters": {},
+            "labels": {},
+            "metrics": self._metric_tails(full=True),
+        }
+        if run is not None:
+            state.update(
+                start=_iso(run.start.timestamp()) if run.start else None,
+                description=run.description,
+                error=run.error,
+                inputs=[run.inputs[k] for k in sorted(run.inputs)],
+                outputs=sorted(rel.name(p)[0] for p in run.outputs),
+                parameters={
+                    k: {"value": typed(v), "text": str(v)} for k, v in run.parameters.items()
+                },  # fmt: skip
+                labels=dict(run.labels),
+            )
+            if run.start and self._since is None:
+                self._since = state["start"]
+        return state
+
+    def _update(self) -> dict | None:
+        events = []
+        queue = self._queue
+        while queue:
+            event, cell = queue.popleft()
+            if event.get("event") == "start":
+                self._since = event.get("time")
+            if cell is not None and event.get("event") != "publish":
+                self._declared_cells[cell["cell_id"] or cell["count"]] = cell
+            events.append({**event, "cell": cell})
+        metrics = self._metric_tails(full=False)
+        if metrics and self._cell is not None:
+            self._declared_cells[self._cell["cell_id"] or self._cell["count"]] = self._cell
+        cells = list(self._declared_cells.values())
+        self._declared_cells.clear()
+        if not events and not metrics and not cells:
+            return None
+        return {"method": "update", "events": events, "metrics": metrics, "cells": cells}
+
+    # -- requests from the frontend ----------------------------------------------------------
+
+    def _on_msg(self, msg) -> None:
+        data = (msg.get("content") or {}).get("data") or {}
+        method = data.get("method")
+        request_id = data.get("request_id")
+        handler = getattr(self, f"_do_{method}", None) if isinstance(method, str) else None
+        if handler is None:
+            self._ack(request_id, False, f"unknown method {method!r}")
+            return
+        self._request_id = request_id
+        try:
+            message = handler(data)
+        except Exception as exc:
+            text = str(exc)
+            self._ack(request_id, False, f"{type(exc).__name__}: {text}" if text else
+                      type(exc).__name__)  # fmt: skip
+        else:
+            self._ack(request_id, True, None, message)
+        finally:
+            self._request_id = None
+
+    def _ack(self, request_id, ok: bool, error: str | None, message: str | None = None):
+        self.flush()  # the declaration's event goes out before its acknowledgement
+        self._send({"method": "ack", "request_id": request_id, "ok": ok, "error": error,
+                    "message": message})  # fmt: skip
+
+    def _do_hello(self, data: dict):
+        session = self.session
+        if data.get("kernel_id"):
+            self.kernel_id = str(data["kernel_id"])
+            session.extra["kernel_id"] = self.kernel_id
+        if data.get("notebook"):
+            session.notebook = str(data["notebook"])
+        return None
+
+    def _do_state(self, data: dict):
+        with self._send_lock:
+            self._queue.clear()
+            state = self._snapshot()
+        self._send({"method": "state", "state": state})
+        return None
+
+    def _path(self, data: dict) -> str:
+        path = data.get("path")
+        if not isinstance(path, str) or not path.strip():
+            raise ValueError("a path is required")
+        if data.get("root_relative"):
+            path = os.path.join(self.session.root, path)
+        return path
+
+    def _do_declare(self, data: dict):
+        session, kind = self.session, data.get("kind")
+        key, value = data.get("key"), data.get("value")
+        if kind in ("parameter", "label", "metric") and (not isinstance(key, str) or not key):
+            raise ValueError(f"a {kind} needs a name")
+        if kind == "input":
+            session.add_inputs(self._path(data))
+        elif kind == "output":
+            session.add_outputs(self._path(data))
+        elif kind == "parameter":
+            session.add_parameter(key, value)
+        elif kind == "label":
+            session.add_label(key, value)
+        elif kind == "metric":
+            session.add_metric(key, value)
+        elif kind == "description":
+            session.set_description(value)
+        else:
+            raise ValueError(f"cannot declare a {kind!r}")
+        return None
+
+    def _do_start(self, data: dict):
+        self.session.start(data.get("description") or None)
+        return None
+
+    def _do_publish(self, data: dict):
+        out = io.StringIO()
+        self.session.publish(data.get("description") or None, stream=out)
+        return out.getvalue().strip() or None
+
+
+def attach(comm_factory=None, session=None, shell=None) -> Bridge | None:
+    """Connect the current kernel to the JupyterLab extension (idempotent).
+
+    A second call (page reload, a second browser tab, a kernel restart of the frontend)
+    replaces the comm and sends the state again.
+
+    Parameters
+    ----------
+    comm_factory : callable, optional
+        Opens the comm (default ``comm.create_comm``; tests pass a fake).
+    session : Session, optional
+        The session to mirror (default: the module's default session).
+    shell : InteractiveShell, optional
+        Shell whose cell events tell which cell declared what (default: the running
+        IPython when ``comm_factory`` is not given).
+
+    Returns
+    -------
+    Bridge or None
+        ``None`` outside a kernel, where ``comm.create_comm`` returns a comm that drops
+        every message.
+    """
+    global _bridge
+    with _lock:
+        old, _bridge = _bridge, None
+        if old is not None:
+            old.close()
+        if shell is None and comm_factory is None:
+            shell = _shell()
+        bridge = Bridge(comm_factory or _default_comm_factory, session=session, shell=shell,
+                        kernel_id=_kernel_id())  # fmt: skip
+        if old is not None:
+            bridge.published, bridge._since = old.published, old._since
+        if not bridge.open():
+            return None
+        _bridge = bridge
+        return bridge
+
+
+def detach() -> None:
+    """Close the bridge (the comm, the listener and the flusher thread)."""
+    global _bridge
+    with _lock:
+        bridge, _bridge = _bridge, None
+    if bridge is not None:
+        bridge.close()
