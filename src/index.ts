@@ -4,6 +4,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { historyPlugin } from './history/plugin';
 import { RunTracker } from './model';
 import { DotscienceSidebar, ServerSection } from './sidebar';
 import { CommandIDs, IDotscienceSidebar, IRunTracker } from './tokens';
@@ -59,4 +60,4 @@ const sidebarPlugin: JupyterFrontEndPlugin<IDotscienceSidebar> = {
   }
 };
 
-export default [trackerPlugin, sidebarPlugin];
+export default [trackerPlugin, sidebarPlugin, historyPlugin];

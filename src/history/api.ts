@@ -1,0 +1,191 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { requestAPI } from '../request';
+import { IRunQuery, toSearchParams } from './query';
+import { HistoryWire } from './wire';
+
+/**
+ * The REST calls the history views need: one typed function per endpoint. Models take
+ * this interface so tests can replace it.
+ */
+export interface IHistoryAPI {
+  listRuns(
+    query: IRunQuery,
+    limit: number,
+    cursor: string | null
+  ): Promise<HistoryWire.IRunPage>;
+  getRun(id: string): Promise<HistoryWire.IRun>;
+  getRunFiles(id: string): Promise<HistoryWire.IRunFile[]>;
+  getRunNotebook(id: string): Promise<HistoryWire.INotebookSnapshot | null>;
+  getRunLineage(id: string, depth?: number): Promise<HistoryWire.ILineage>;
+  getFileLineage(sha256: string, depth?: number): Promise<HistoryWire.ILineage>;
+  exportRun(id: string, format: HistoryWire.ExportFormat): Promise<string>;
+  importV1(path: string): Promise<HistoryWire.IImportResult>;
+  listProjects(): Promise<HistoryWire.IProject[]>;
+}
+
+/**
+ * `GET runs`: one page of the listing.
+ *
+ * @param query filters and sort
+ * @param limit page size (1..1000)
+ * @param cursor the previous page's `next_cursor`
+ * @returns the runs and the next cursor
+ */
+export function listRuns(
+  query: IRunQuery,
+  limit: number,
+  cursor: string | null = null
+): Promise<HistoryWire.IRunPage> {
+  return requestAPI<HistoryWire.IRunPage>(
+    `runs?${toSearchParams(query, limit, cursor).toString()}`
+  );
+}
+
+/**
+ * `GET runs/{id}`.
+ *
+ * @param id run id
+ * @returns the whole run
+ */
+export function getRun(id: string): Promise<HistoryWire.IRun> {
+  return requestAPI<HistoryWire.IRun>(`runs/${encodeURIComponent(id)}`);
+}
+
+/**
+ * `GET runs/{id}/files`.
+ *
+ * @param id run id
+ * @returns inputs and outputs with their download state
+ */
+export async function getRunFiles(id: string): Promise<HistoryWire.IRunFile[]> {
+  const body = await requestAPI<{ files: HistoryWire.IRunFile[] }>(
+    `runs/${encodeURIComponent(id)}/files`
+  );
+  return body.files;
+}
+
+/**
+ * `GET runs/{id}/notebook`.
+ *
+ * @param id run id
+ * @returns the snapshot, or null when the run has none (404)
+ */
+export async function getRunNotebook(
+  id: string
+): Promise<HistoryWire.INotebookSnapshot | null> {
+  try {
+    return await requestAPI<HistoryWire.INotebookSnapshot>(
+      `runs/${encodeURIComponent(id)}/notebook`
+    );
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) {
+      return null;
+    }
+    throw e;
+  }
+}
+
+/**
+ * `GET runs/{id}/lineage`.
+ *
+ * @param id run id
+ * @param depth run-to-run links to follow each way
+ * @returns the graph around the run
+ */
+export function getRunLineage(
+  id: string,
+  depth = 3
+): Promise<HistoryWire.ILineage> {
+  return requestAPI<HistoryWire.ILineage>(
+    `runs/${encodeURIComponent(id)}/lineage?direction=both&depth=${depth}`
+  );
+}
+
+/**
+ * `GET files/{sha256}/lineage`.
+ *
+ * @param sha256 content hash
+ * @param depth run-to-run links to follow each way
+ * @returns the graph around the file
+ */
+export function getFileLineage(
+  sha256: string,
+  depth = 3
+): Promise<HistoryWire.ILineage> {
+  return requestAPI<HistoryWire.ILineage>(
+    `files/${encodeURIComponent(sha256)}/lineage?direction=both&depth=${depth}`
+  );
+}
+
+/**
+ * `GET runs/{id}/export`.
+ *
+ * @param id run id
+ * @param format `prov`, `openlineage` or `v1`
+ * @returns the document as text (JSON pretty-printed)
+ */
+export async function exportRun(
+  id: string,
+  format: HistoryWire.ExportFormat
+): Promise<string> {
+  const body = await requestAPI<unknown>(
+    `runs/${encodeURIComponent(id)}/export?format=${format}`
+  );
+  return typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+}
+
+/**
+ * `POST import`: import legacy v1 blocks from a workspace file.
+ *
+ * @param path root-relative notebook or log
+ * @returns how many runs were found and how many were new
+ */
+export function importV1(path: string): Promise<HistoryWire.IImportResult> {
+  return requestAPI<HistoryWire.IImportResult>('import', {
+    method: 'POST',
+    body: JSON.stringify({ path })
+  });
+}
+
+/**
+ * `GET projects`.
+ *
+ * @returns the projects with their run counts
+ */
+export async function listProjects(): Promise<HistoryWire.IProject[]> {
+  const body = await requestAPI<{ projects: HistoryWire.IProject[] }>(
+    'projects'
+  );
+  return body.projects;
+}
+
+/**
+ * The download address of a stored artifact (authenticated by the session cookie).
+ *
+ * @param sha256 content hash
+ * @param name file name for the download
+ * @returns an absolute URL
+ */
+export function artifactURL(sha256: string, name: string): string {
+  const settings = ServerConnection.makeSettings();
+  return (
+    URLExt.join(settings.baseUrl, 'dotscience', 'api', 'artifacts', sha256) +
+    `?name=${encodeURIComponent(name)}`
+  );
+}
+
+/**
+ * The real REST calls.
+ */
+export const historyAPI: IHistoryAPI = {
+  listRuns,
+  getRun,
+  getRunFiles,
+  getRunNotebook,
+  getRunLineage,
+  getFileLineage,
+  exportRun,
+  importV1,
+  listProjects
+};

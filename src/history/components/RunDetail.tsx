@@ -1,0 +1,282 @@
+import React from 'react';
+import { formatDuration, formatTime, formatValue, runTitle } from '../format';
+import { RunDetailModel } from '../runmodel';
+import { HistoryWire } from '../wire';
+import { LineageGraph } from './LineageGraph';
+import { LineChart, toPoints } from './LineChart';
+import {
+  CellsList,
+  EnvironmentInfo,
+  FilesTable,
+  NotebookSnapshot
+} from './RunParts';
+
+/**
+ * Props of RunDetail.
+ */
+export interface IRunDetailProps {
+  /** the run's model */
+  model: RunDetailModel;
+  /** open another run */
+  onOpenRun: (id: string) => void;
+  /** open a workspace file (the run's notebook or script) */
+  onOpenFile: (path: string) => void;
+  /** jump to a cell of the run's notebook */
+  onJumpToCell: (cell: HistoryWire.ICell, notebook: string | null) => void;
+  /** download an export of the run */
+  onExport: (format: HistoryWire.ExportFormat) => void;
+}
+
+const EXPORTS: { format: HistoryWire.ExportFormat; label: string }[] = [
+  { format: 'prov', label: 'PROV-JSON' },
+  { format: 'openlineage', label: 'OpenLineage' },
+  { format: 'v1', label: 'v1 block' }
+];
+
+function Section(props: {
+  title: string;
+  children: React.ReactNode;
+  id?: string;
+}): JSX.Element {
+  return (
+    <section className="jp-Dotscience-detailSection" data-section={props.id}>
+      <h3>{props.title}</h3>
+      {props.children}
+    </section>
+  );
+}
+
+/**
+ * Everything about one run: fields, environment, parameters, labels, metrics with charts,
+ * cells, notebook snapshot, files, lineage and exports.
+ *
+ * @param props detail props
+ * @returns the detail view
+ */
+export function RunDetail(props: IRunDetailProps): JSX.Element {
+  const { model } = props;
+  const run = model.run;
+  if (!run) {
+    return (
+      <div className="jp-Dotscience-detail">
+        {model.error ? (
+          <div className="jp-Dotscience-error" role="alert">
+            {model.error}
+          </div>
+        ) : (
+          <div className="jp-Dotscience-muted">Loading run…</div>
+        )}
+      </div>
+    );
+  }
+  const file = run.notebook ?? run.workload_file;
+  const params = Object.entries(run.parameters);
+  const labels = Object.entries(run.labels);
+  const metrics = Object.entries(run.metrics);
+  return (
+    <div className="jp-Dotscience-detail">
+      <header className="jp-Dotscience-detailHeader">
+        <span
+          className={`jp-Dotscience-badge jp-Dotscience-status-${run.status}`}
+        >
+          {run.status}
+        </span>
+        <h2>{runTitle(run)}</h2>
+        {run.imported && (
+          <span
+            className="jp-Dotscience-badge"
+            title="Read from a legacy v1 block"
+          >
+            imported
+          </span>
+        )}
+      </header>
+      {run.error && (
+        <pre className="jp-Dotscience-error jp-Dotscience-errorBox">
+          {run.error}
+        </pre>
+      )}
+      {model.error && (
+        <div className="jp-Dotscience-error" role="alert">
+          {model.error}
+        </div>
+      )}
+      <div className="jp-Dotscience-detailGrid">
+        <Section title="Run" id="run">
+          <dl className="jp-Dotscience-facts">
+            <dt>Id</dt>
+            <dd className="jp-Dotscience-mono">{run.id}</dd>
+            <dt>Description</dt>
+            <dd>{run.description ?? '—'}</dd>
+            <dt>Project</dt>
+            <dd>{run.project}</dd>
+            <dt>Author</dt>
+            <dd>{run.author ?? '—'}</dd>
+            <dt>Mode</dt>
+            <dd>{run.mode ?? '—'}</dd>
+            <dt>{run.notebook ? 'Notebook' : 'Script'}</dt>
+            <dd>
+              {file ? (
+                <button
+                  className="jp-Dotscience-link"
+                  title={`Open ${file}`}
+                  onClick={() => props.onOpenFile(file)}
+                >
+                  {file}
+                </button>
+              ) : (
+                '—'
+              )}
+            </dd>
+            {run.argv && run.argv.length > 0 && (
+              <>
+                <dt>Command</dt>
+                <dd className="jp-Dotscience-mono">{run.argv.join(' ')}</dd>
+              </>
+            )}
+            <dt>Started</dt>
+            <dd>{formatTime(run.start)}</dd>
+            <dt>Ended</dt>
+            <dd>{formatTime(run.end)}</dd>
+            <dt>Duration</dt>
+            <dd>{formatDuration(run.start, run.end)}</dd>
+            <dt>Published</dt>
+            <dd>{formatTime(run.published ?? run.received)}</dd>
+            {(run.build || run.deploy) && (
+              <>
+                <dt>Requested</dt>
+                <dd>
+                  {[run.build && 'build', run.deploy && 'deploy']
+                    .filter(Boolean)
+                    .join(', ')}
+                </dd>
+              </>
+            )}
+          </dl>
+        </Section>
+        <Section title="Environment" id="environment">
+          <EnvironmentInfo environment={run.environment} />
+        </Section>
+      </div>
+      <Section title={`Parameters (${params.length})`} id="parameters">
+        {params.length === 0 ? (
+          <div className="jp-Dotscience-muted">None.</div>
+        ) : (
+          <table className="jp-Dotscience-table jp-Dotscience-params">
+            <tbody>
+              {params.map(([k, v]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  <td className="jp-Dotscience-mono">{v.text}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      {labels.length > 0 && (
+        <Section title="Labels" id="labels">
+          <ul className="jp-Dotscience-chips">
+            {labels.map(([k, v]) => (
+              <li key={k} className="jp-Dotscience-chip">{`${k}: ${v}`}</li>
+            ))}
+          </ul>
+        </Section>
+      )}
+      <Section title={`Metrics (${metrics.length})`} id="metrics">
+        {metrics.length === 0 ? (
+          <div className="jp-Dotscience-muted">None.</div>
+        ) : (
+          <div className="jp-Dotscience-metrics">
+            {metrics.map(([k, series]) => {
+              const last = series[series.length - 1];
+              const points = toPoints(series);
+              return (
+                <div key={k} className="jp-Dotscience-metric">
+                  <div className="jp-Dotscience-metric-head">
+                    <span>{k}</span>
+                    <span className="jp-Dotscience-mono">
+                      {last ? last.text || formatValue(last.value) : '—'}
+                    </span>
+                  </div>
+                  {points.length > 1 && (
+                    <LineChart
+                      title={`${k} over steps`}
+                      series={[{ label: k, points }]}
+                      width={260}
+                      height={100}
+                    />
+                  )}
+                </div>
+              );
+            })}
+          </div>
+        )}
+      </Section>
+      {run.models.length > 0 && (
+        <Section title="Models" id="models">
+          <ul>
+            {run.models.map((m, i) => (
+              <li key={i}>
+                {`${m.name}${m.version ? ` v${m.version}` : ''} · ${m.framework ?? 'unknown framework'}${
+                  m.framework_version ? ' ' + m.framework_version : ''
+                } · ${m.path ?? ''}`}
+              </li>
+            ))}
+          </ul>
+        </Section>
+      )}
+      <Section title={`Cells (${run.cells.length})`} id="cells">
+        <CellsList
+          cells={run.cells}
+          notebook={model.notebook}
+          onJump={cell => props.onJumpToCell(cell, run.notebook)}
+        />
+        {model.notebook && <NotebookSnapshot notebook={model.notebook} />}
+      </Section>
+      <Section title={`Files (${model.files.length})`} id="files">
+        <FilesTable
+          files={model.files}
+          onLineage={(sha, path) => void model.showFileLineage(sha, path)}
+        />
+      </Section>
+      <Section title="Lineage" id="lineage">
+        {model.lineageFile && (
+          <div className="jp-Dotscience-row">
+            <span>
+              {`Lineage of file ${model.lineageFile.path ?? model.lineageFile.sha256.slice(0, 10)}`}
+            </span>
+            <button
+              className="jp-Dotscience-button"
+              onClick={() => void model.showRunLineage()}
+            >
+              Back to this run’s lineage
+            </button>
+          </div>
+        )}
+        {model.lineage ? (
+          <LineageGraph
+            graph={model.lineage}
+            onRun={props.onOpenRun}
+            onFile={(sha, path) => void model.showFileLineage(sha, path)}
+          />
+        ) : (
+          <div className="jp-Dotscience-muted">Lineage unavailable.</div>
+        )}
+      </Section>
+      <Section title="Export" id="export">
+        <div className="jp-Dotscience-row">
+          {EXPORTS.map(e => (
+            <button
+              key={e.format}
+              className="jp-Dotscience-button"
+              onClick={() => props.onExport(e.format)}
+            >
+              {e.label}
+            </button>
+          ))}
+        </div>
+      </Section>
+    </div>
+  );
+}

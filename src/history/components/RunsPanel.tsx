@@ -1,0 +1,153 @@
+import React from 'react';
+import { HistoryModel } from '../model';
+import { isFiltered, IRunQuery } from '../query';
+import { basename } from '../format';
+import { FilterBar } from './FilterBar';
+import { RunList } from './RunList';
+
+/**
+ * Which runs the list is about.
+ */
+export type Scope = 'project' | 'notebook';
+
+/**
+ * Props of RunsPanel.
+ */
+export interface IRunsPanelProps {
+  /** the history model */
+  model: HistoryModel;
+  /** project history or the active notebook's */
+  scope: Scope;
+  /** the active notebook's path, when one is open */
+  notebookPath: string | null;
+  /** switch scope */
+  onScope: (scope: Scope) => void;
+  /** open a run's detail */
+  onOpen: (id: string) => void;
+  /** compare the selected runs */
+  onCompare: (ids: string[]) => void;
+}
+
+/**
+ * The "Runs" section: scope, filters, the virtualised list and the compare action.
+ *
+ * @param props panel props
+ * @returns the panel
+ */
+export function RunsPanel(props: IRunsPanelProps): JSX.Element {
+  const { model } = props;
+  const query = model.query;
+  const selected = model.selected;
+  const sortMetric = query.sort.startsWith('metric:')
+    ? query.sort.slice('metric:'.length)
+    : null;
+  const onQuery = (change: Partial<IRunQuery>) => void model.setQuery(change);
+  const empty = !model.loading && !model.error && model.runs.length === 0;
+  return (
+    <div className="jp-Dotscience-runsPanel">
+      <div
+        className="jp-Dotscience-scope"
+        role="radiogroup"
+        aria-label="History of"
+      >
+        <button
+          role="radio"
+          aria-checked={props.scope === 'project'}
+          className={props.scope === 'project' ? 'jp-mod-active' : ''}
+          onClick={() => props.onScope('project')}
+        >
+          Project
+        </button>
+        <button
+          role="radio"
+          aria-checked={props.scope === 'notebook'}
+          className={props.scope === 'notebook' ? 'jp-mod-active' : ''}
+          disabled={!props.notebookPath && props.scope !== 'notebook'}
+          title={
+            props.notebookPath
+              ? `Runs of ${props.notebookPath}`
+              : 'Open a notebook to see its runs'
+          }
+          onClick={() => props.onScope('notebook')}
+        >
+          {props.notebookPath && props.scope === 'notebook'
+            ? basename(props.notebookPath)
+            : 'This notebook'}
+        </button>
+        <button
+          className="jp-Dotscience-button jp-Dotscience-refresh"
+          title="Refresh the list"
+          aria-label="Refresh runs"
+          onClick={() => void model.refresh()}
+        >
+          ⟳
+        </button>
+      </div>
+      <FilterBar
+        query={query}
+        metricKeys={model.metricKeys}
+        paramKeys={model.paramKeys}
+        projects={model.projects}
+        onQuery={onQuery}
+      />
+      {model.error && (
+        <div className="jp-Dotscience-error" role="alert">
+          {model.error}
+        </div>
+      )}
+      {model.newRunsAvailable && (
+        <button
+          className="jp-Dotscience-banner"
+          onClick={() => void model.refresh()}
+        >
+          New runs were published. Show them
+        </button>
+      )}
+      {empty ? (
+        <div className="jp-Dotscience-empty">
+          {props.scope === 'notebook' && !props.notebookPath
+            ? 'Open a notebook to see its runs.'
+            : isFiltered(query)
+              ? 'No runs match these filters.'
+              : 'No runs yet. Publish one with ds.start() … ds.publish() in a notebook.'}
+        </div>
+      ) : (
+        <RunList
+          runs={model.runs}
+          hasMore={model.hasMore}
+          loading={model.loading}
+          onLoadMore={() => void model.loadMore()}
+          isSelected={id => model.isSelected(id)}
+          onToggle={id => model.toggleSelected(id)}
+          onOpen={props.onOpen}
+          metric={sortMetric}
+        />
+      )}
+      <div className="jp-Dotscience-runsFooter">
+        <span className="jp-Dotscience-muted" data-testid="ds-run-count">
+          {`${model.runs.length}${model.hasMore ? '+' : ''} runs`}
+        </span>
+        {selected.length > 0 && (
+          <button
+            className="jp-Dotscience-button"
+            onClick={() => model.clearSelection()}
+          >
+            Clear
+          </button>
+        )}
+        <button
+          className="jp-Dotscience-button jp-mod-accept"
+          disabled={selected.length < 2}
+          title={
+            selected.length < 2
+              ? 'Tick two or more runs to compare them'
+              : `Compare ${selected.length} runs`
+          }
+          onClick={() => props.onCompare(selected)}
+        >
+          {`Compare (${selected.length})`}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,384 @@
+import { ISignal, Signal } from '@lumino/signaling';
+import { historyAPI, IHistoryAPI } from './api';
+import { DEFAULT_QUERY, IRunQuery } from './query';
+import { HistoryWire } from './wire';
+
+/**
+ * The run history list: the one owner of the listing's state. It pages through
+ * `GET runs` with cursors, keeps the selection for compare and notices new runs.
+ */
+export class HistoryModel {
+  /**
+   * @param options.api the REST calls (tests pass fakes)
+   * @param options.pageSize runs per page
+   */
+  constructor(options: HistoryModel.IOptions = {}) {
+    this._api = options.api ?? historyAPI;
+    this.pageSize = options.pageSize ?? 100;
+  }
+
+  /**
+   * Runs per page.
+   */
+  readonly pageSize: number;
+
+  /**
+   * Emitted whenever anything the list shows changes.
+   */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /**
+   * The current query.
+   */
+  get query(): IRunQuery {
+    return this._query;
+  }
+
+  /**
+   * The runs loaded so far, in list order, each once.
+   */
+  get runs(): readonly HistoryWire.IRunSummary[] {
+    return this._runs;
+  }
+
+  /**
+   * Whether the server has more runs after the loaded ones.
+   */
+  get hasMore(): boolean {
+    return this._cursor !== null || !this._started;
+  }
+
+  /**
+   * Whether a page is being fetched.
+   */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /**
+   * The last error, as a sentence.
+   */
+  get error(): string | null {
+    return this._error;
+  }
+
+  /**
+   * True when runs were published since the list was loaded and the user has scrolled
+   * past the first page (the list is then not reloaded under their feet).
+   */
+  get newRunsAvailable(): boolean {
+    return this._newRuns;
+  }
+
+  /**
+   * Metric keys seen in the loaded runs (for sorting), sorted.
+   */
+  get metricKeys(): string[] {
+    return [...this._metricKeys].sort();
+  }
+
+  /**
+   * Parameter keys seen in the loaded runs, sorted.
+   */
+  get paramKeys(): string[] {
+    return [...this._paramKeys].sort();
+  }
+
+  /**
+   * Projects known to the server.
+   */
+  get projects(): readonly HistoryWire.IProject[] {
+    return this._projects;
+  }
+
+  /**
+   * Ids of the runs selected for compare, in the order they were selected.
+   */
+  get selected(): string[] {
+    return [...this._selected];
+  }
+
+  /**
+   * Whether a run is selected.
+   *
+   * @param id run id
+   * @returns true when selected
+   */
+  isSelected(id: string): boolean {
+    return this._selected.has(id);
+  }
+
+  /**
+   * Select or unselect a run for compare.
+   *
+   * @param id run id
+   * @param on select (true), unselect (false) or toggle (undefined)
+   */
+  toggleSelected(id: string, on?: boolean): void {
+    const want = on ?? !this._selected.has(id);
+    if (want === this._selected.has(id)) {
+      return;
+    }
+    if (want) {
+      this._selected.add(id);
+    } else {
+      this._selected.delete(id);
+    }
+    this._changed.emit();
+  }
+
+  /**
+   * Unselect every run.
+   */
+  clearSelection(): void {
+    if (this._selected.size) {
+      this._selected.clear();
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * Change the query and reload from the first page.
+   *
+   * @param change the fields to change
+   * @returns a promise that settles when the first page is loaded
+   */
+  setQuery(change: Partial<IRunQuery>): Promise<void> {
+    this._query = { ...this._query, ...change };
+    return this.refresh();
+  }
+
+  /**
+   * Reload from the first page. The old runs stay visible until the new page arrives.
+   *
+   * @returns a promise that settles when the first page is loaded
+   */
+  async refresh(): Promise<void> {
+    const generation = ++this._generation;
+    this._loading = true;
+    this._changed.emit();
+    if (!this._projectsLoaded) {
+      this._projectsLoaded = true;
+      this._api.listProjects().then(
+        projects => {
+          this._projects = projects;
+          this._changed.emit();
+        },
+        () => (this._projectsLoaded = false)
+      );
+    }
+    try {
+      const [page, newest] = await Promise.all([
+        this._api.listRuns(this._query, this.pageSize, null),
+        this._newestId().catch(() => this._newest)
+      ]);
+      if (generation !== this._generation) {
+        return;
+      }
+      this._runs = [];
+      this._ids.clear();
+      this._append(page);
+      this._started = true;
+      this._newest = newest;
+      this._newRuns = false;
+      this._error = null;
+    } catch (e) {
+      if (generation === this._generation) {
+        this._error = errorText(e);
+      }
+    } finally {
+      if (generation === this._generation) {
+        this._loading = false;
+        this._changed.emit();
+      }
+    }
+  }
+
+  /**
+   * Fetch the next page, unless one is being fetched or there is none.
+   *
+   * @returns a promise that settles when the page is appended
+   */
+  async loadMore(): Promise<void> {
+    if (!this._started) {
+      return this.refresh();
+    }
+    if (this._loading || this._cursor === null) {
+      return;
+    }
+    const generation = this._generation;
+    this._loading = true;
+    this._changed.emit();
+    try {
+      const page = await this._api.listRuns(
+        this._query,
+        this.pageSize,
+        this._cursor
+      );
+      if (generation === this._generation) {
+        this._append(page);
+        this._error = null;
+      }
+    } catch (e) {
+      if (generation === this._generation) {
+        this._error = errorText(e);
+      }
+    } finally {
+      if (generation === this._generation) {
+        this._loading = false;
+        this._changed.emit();
+      }
+    }
+  }
+
+  /**
+   * Import legacy v1 blocks from a workspace file, then reload the list.
+   *
+   * @param path root-relative notebook or log
+   * @returns how many runs were found and how many were new
+   */
+  async importV1(path: string): Promise<HistoryWire.IImportResult> {
+    const result = await this._api.importV1(path);
+    await this.refresh();
+    return result;
+  }
+
+  /**
+   * Look for newly published runs. When the user is still on the first page the list
+   * reloads; otherwise `newRunsAvailable` turns true.
+   *
+   * @returns a promise that settles after the check
+   */
+  async checkForNew(): Promise<void> {
+    if (this._loading || !this._started) {
+      return;
+    }
+    let newest: string | null;
+    try {
+      newest = await this._newestId();
+    } catch {
+      return; // the next check will tell
+    }
+    if (newest === this._newest) {
+      return;
+    }
+    if (this._runs.length <= this.pageSize) {
+      await this.refresh();
+    } else if (!this._newRuns) {
+      this._newRuns = true;
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * Check for new runs every `intervalMs` until `stopPolling`.
+   *
+   * @param intervalMs milliseconds between checks
+   */
+  startPolling(intervalMs = 5000): void {
+    this.stopPolling();
+    this._timer = setInterval(() => void this.checkForNew(), intervalMs);
+  }
+
+  /**
+   * Stop checking for new runs.
+   */
+  stopPolling(): void {
+    if (this._timer !== null) {
+      clearInterval(this._timer);
+      this._timer = null;
+    }
+  }
+
+  /**
+   * Whether the model is disposed.
+   */
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /**
+   * Stop polling and disconnect listeners.
+   */
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this.stopPolling();
+    this._generation++;
+    Signal.clearData(this);
+  }
+
+  /**
+   * The id of the newest run (by received time) matching the query.
+   */
+  private async _newestId(): Promise<string | null> {
+    const page = await this._api.listRuns(
+      { ...this._query, sort: 'received', desc: true },
+      1,
+      null
+    );
+    return page.runs.length ? page.runs[0].id : null;
+  }
+
+  private _append(page: HistoryWire.IRunPage): void {
+    for (const run of page.runs) {
+      if (this._ids.has(run.id)) {
+        continue; // a run published between two pages can shift the listing
+      }
+      this._ids.add(run.id);
+      this._runs.push(run);
+      Object.keys(run.metrics).forEach(k => this._metricKeys.add(k));
+      Object.keys(run.parameters).forEach(k => this._paramKeys.add(k));
+    }
+    this._cursor = page.next_cursor;
+  }
+
+  private _api: IHistoryAPI;
+  private _query: IRunQuery = DEFAULT_QUERY;
+  private _runs: HistoryWire.IRunSummary[] = [];
+  private _ids = new Set<string>();
+  private _cursor: string | null = null;
+  private _started = false;
+  private _loading = false;
+  private _error: string | null = null;
+  private _generation = 0;
+  private _newest: string | null = null;
+  private _newRuns = false;
+  private _selected = new Set<string>();
+  private _metricKeys = new Set<string>();
+  private _paramKeys = new Set<string>();
+  private _projects: HistoryWire.IProject[] = [];
+  private _projectsLoaded = false;
+  private _timer: ReturnType<typeof setInterval> | null = null;
+  private _disposed = false;
+  private _changed = new Signal<this, void>(this);
+}
+
+/**
+ * HistoryModel's types.
+ */
+export namespace HistoryModel {
+  /**
+   * Construction options.
+   */
+  export interface IOptions {
+    /** the REST calls (tests pass fakes) */
+    api?: IHistoryAPI;
+    /** runs per page (default 100) */
+    pageSize?: number;
+  }
+}
+
+/**
+ * An error as one sentence for the user.
+ *
+ * @param e what was thrown
+ * @returns its message
+ */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,338 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  InputDialog,
+  MainAreaWidget,
+  Notification,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IDotscienceSidebar, IRunTracker } from '../tokens';
+import { runTitle, shortId } from './format';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
+import { errorText, HistoryModel } from './model';
+import type { RunDetailContent } from './tabs';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
+import { IHistoryActions, RunsSection } from './widgets';
+import { HistoryWire } from './wire';
+
+/**
+ * Commands of the run history.
+ */
+export namespace HistoryCommandIDs {
+  export const openRun = 'dotscience:open-run';
+  export const compareRuns = 'dotscience:compare-runs';
+  export const refreshRuns = 'dotscience:refresh-runs';
+  export const importV1 = 'dotscience:import-v1';
+}
+
+const IMPORTABLE = /\.(ipynb|log|txt)$/i;
+const EXPORT_FILES: Record<HistoryWire.ExportFormat, [string, string]> = {
+  prov: ['prov.json', 'application/json'],
+  openlineage: ['openlineage.json', 'application/json'],
+  v1: ['v1.txt', 'text/plain']
+};
+
+/**
+ * Save text as a file through the browser.
+ *
+ * @param text the content
+ * @param name the file name
+ * @param type the MIME type
+ */
+function download(text: string, name: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/**
+ * The run history: the "Runs" sidebar section, run detail and compare tabs, import.
+ */
+export const historyPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-dotscience:history',
+  description: 'Run history: list, filter, detail, lineage, compare, import.',
+  autoStart: true,
+  requires: [IDotscienceSidebar],
+  optional: [
+    INotebookTracker,
+    ICommandPalette,
+    IFileBrowserFactory,
+    ILayoutRestorer,
+    IRunTracker
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IDotscienceSidebar,
+    notebooks: INotebookTracker | null,
+    palette: ICommandPalette | null,
+    browsers: IFileBrowserFactory | null,
+    restorer: ILayoutRestorer | null,
+    runTracker: IRunTracker | null
+  ): void => {
+    const { commands, shell } = app;
+    const model = new HistoryModel();
+    const details = new WidgetTracker<MainAreaWidget<RunDetailContent>>({
+      namespace: 'dotscience-run'
+    });
+    let compareCount = 0;
+
+    const localPath = (path: string) =>
+      app.serviceManager.contents.localPath(path);
+
+    const findCell = (cellId: string) => {
+      let found: { panel: NotebookPanel; index: number } | null = null;
+      notebooks?.forEach(panel => {
+        const index = panel.content.widgets.findIndex(
+          c => c.model.id === cellId
+        );
+        if (!found && index >= 0) {
+          found = { panel, index };
+        }
+      });
+      return found as { panel: NotebookPanel; index: number } | null;
+    };
+
+    const actions: IHistoryActions = {
+      openRun: id => void commands.execute(HistoryCommandIDs.openRun, { id }),
+      compare: ids =>
+        void commands.execute(HistoryCommandIDs.compareRuns, { ids }),
+      openFile: path => void commands.execute('docmanager:open', { path }),
+      jumpToCell: async (cell, notebook) => {
+        let hit = findCell(cell.cell_id);
+        if (!hit && notebook) {
+          const widget = await commands.execute('docmanager:open', {
+            path: notebook
+          });
+          if (widget instanceof NotebookPanel) {
+            await widget.context.ready;
+            await widget.revealed;
+          }
+          hit = findCell(cell.cell_id);
+        }
+        if (!hit) {
+          Notification.warning(
+            notebook
+              ? `That cell is no longer in ${notebook}.`
+              : 'This run has no notebook to show the cell in.',
+            { autoClose: 5000 }
+          );
+          return;
+        }
+        const { panel, index } = hit;
+        shell.activateById(panel.id);
+        panel.content.activeCellIndex = index;
+        panel.content.mode = 'command';
+        await panel.content.scrollToCell(
+          panel.content.widgets[index],
+          'center'
+        );
+      },
+      exportRun: (detail, format) => {
+        const [suffix, type] = EXPORT_FILES[format];
+        detail.exportText(format).then(
+          text => download(text, `run-${shortId(detail.id)}.${suffix}`, type),
+          e => Notification.error(`Export failed: ${errorText(e)}`)
+        );
+      }
+    };
+
+    const section = new RunsSection(model, actions);
+    sidebar.addSection(section, 200);
+
+    if (notebooks) {
+      const follow = () => {
+        const panel = notebooks.currentWidget;
+        section.notebookPath = panel ? localPath(panel.context.path) : null;
+      };
+      notebooks.currentChanged.connect(follow);
+      follow();
+    }
+    runTracker?.changed.connect(() => void model.checkForNew());
+
+    commands.addCommand(HistoryCommandIDs.openRun, {
+      label: args =>
+        args.id ? `Open Run ${shortId(String(args.id))}` : 'Open Run',
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { id: { type: 'string', description: 'run id' } },
+          required: ['id']
+        }
+      },
+      execute: async args => {
+        const id = String(args.id ?? '');
+        if (!id) {
+          return;
+        }
+        const open = details.find(w => w.content.model.id === id);
+        if (open) {
+          shell.activateById(open.id);
+          return open;
+        }
+        const { RunDetailModel } = await import('./runmodel');
+        const { RunDetailContent } = await import('./tabs');
+        const detail = new RunDetailModel(id);
+        const content = new RunDetailContent(detail, actions);
+        const widget = new MainAreaWidget({ content });
+        widget.id = `jp-Dotscience-run-${id}`;
+        widget.title.label = `Run ${shortId(id)}`;
+        widget.title.caption = `Dotscience run ${id}`;
+        widget.title.closable = true;
+        widget.addClass('jp-Dotscience-runTab');
+        detail.changed.connect(() => {
+          if (detail.run) {
+            widget.title.label = `Run: ${runTitle(detail.run)}`;
+          }
+        });
+        void details.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+        await detail.load();
+        return widget;
+      }
+    });
+
+    commands.addCommand(HistoryCommandIDs.compareRuns, {
+      label: 'Compare Runs',
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            ids: { type: 'array', items: { type: 'string' } }
+          },
+          required: ['ids']
+        }
+      },
+      isEnabled: args =>
+        Array.isArray(args.ids)
+          ? args.ids.length >= 2
+          : model.selected.length >= 2,
+      execute: async args => {
+        const ids = Array.isArray(args.ids)
+          ? (args.ids as string[])
+          : model.selected;
+        if (ids.length < 2) {
+          Notification.info('Select two or more runs to compare.', {
+            autoClose: 4000
+          });
+          return;
+        }
+        const { CompareModel } = await import('./runmodel');
+        const { CompareContent } = await import('./tabs');
+        const cmp = new CompareModel(ids);
+        const widget = new MainAreaWidget({
+          content: new CompareContent(cmp, actions)
+        });
+        widget.id = `jp-Dotscience-compare-${++compareCount}`;
+        widget.title.label = `Compare ${ids.length} runs`;
+        widget.title.closable = true;
+        widget.addClass('jp-Dotscience-compareTab');
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+        await cmp.load();
+        return widget;
+      }
+    });
+
+    commands.addCommand(HistoryCommandIDs.refreshRuns, {
+      label: 'Refresh Runs',
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => model.refresh()
+    });
+
+    const selectedFile = (): string | null => {
+      const item = browsers?.tracker.currentWidget?.selectedItems().next();
+      return item && !item.done && item.value.type !== 'directory'
+        ? item.value.path
+        : null;
+    };
+    commands.addCommand(HistoryCommandIDs.importV1, {
+      label: 'Import runs from legacy output…',
+      caption:
+        'Read the run blocks printed by dotscience 0.8 from a notebook or log file',
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            path: { type: 'string', description: 'workspace-relative file' }
+          }
+        }
+      },
+      isVisible: args => {
+        if (!args.fromBrowser) {
+          return true;
+        }
+        const path = selectedFile();
+        return !!path && IMPORTABLE.test(path);
+      },
+      execute: async args => {
+        let path = args.path
+          ? String(args.path)
+          : args.fromBrowser
+            ? selectedFile()
+            : null;
+        if (!path) {
+          const current = notebooks?.currentWidget;
+          const result = await InputDialog.getText({
+            title: 'Import runs from legacy output',
+            label: 'Notebook or log file (workspace path)',
+            text:
+              selectedFile() ?? (current ? localPath(current.context.path) : '')
+          });
+          if (!result.button.accept || !result.value) {
+            return;
+          }
+          path = result.value.trim();
+        }
+        try {
+          const r = await model.importV1(path);
+          if (r.found === 0) {
+            Notification.info(`No Dotscience run output found in ${path}.`, {
+              autoClose: 5000
+            });
+          } else {
+            Notification.success(
+              `Imported ${r.imported} runs (${r.found - r.imported} already present)`,
+              { autoClose: 5000 }
+            );
+          }
+          return r;
+        } catch (e) {
+          Notification.error(`Import from ${path} failed: ${errorText(e)}`);
+        }
+      }
+    });
+
+    app.contextMenu.addItem({
+      command: HistoryCommandIDs.importV1,
+      args: { fromBrowser: true },
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      rank: 60
+    });
+    for (const command of [
+      HistoryCommandIDs.refreshRuns,
+      HistoryCommandIDs.compareRuns,
+      HistoryCommandIDs.importV1
+    ]) {
+      palette?.addItem({ command, category: 'Dotscience' });
+    }
+    if (restorer) {
+      void restorer.restore(details, {
+        command: HistoryCommandIDs.openRun,
+        args: w => ({ id: w.content.model.id }),
+        name: w => w.content.model.id
+      });
+    }
+  }
+};

@@ -1,0 +1,131 @@
+import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import React from 'react';
+import { RunsPanel, Scope } from './components/RunsPanel';
+import { HistoryModel } from './model';
+import type { RunDetailModel } from './runmodel';
+import { HistoryWire } from './wire';
+
+/**
+ * Actions the history views ask of the application.
+ */
+export interface IHistoryActions {
+  /** open a run's detail */
+  openRun(id: string): void;
+  /** compare runs */
+  compare(ids: string[]): void;
+  /** open a workspace file */
+  openFile(path: string): void;
+  /** jump to a cell of a notebook */
+  jumpToCell(cell: HistoryWire.ICell, notebook: string | null): void;
+  /** download an export of a run */
+  exportRun(model: RunDetailModel, format: HistoryWire.ExportFormat): void;
+}
+
+/**
+ * The "Runs" section of the Dotscience sidebar. It polls for new runs while visible.
+ */
+export class RunsSection extends ReactWidget {
+  /**
+   * @param model the history model
+   * @param actions what clicks do
+   * @param pollMs milliseconds between checks for new runs while visible
+   */
+  constructor(
+    readonly model: HistoryModel,
+    private readonly actions: IHistoryActions,
+    private readonly pollMs = 5000
+  ) {
+    super();
+    this.addClass('jp-Dotscience-section');
+    this.addClass('jp-Dotscience-runsSection');
+    this.title.label = 'Runs';
+  }
+
+  /**
+   * The active notebook's path; the list follows it in notebook scope.
+   */
+  get notebookPath(): string | null {
+    return this._notebookPath;
+  }
+  set notebookPath(path: string | null) {
+    if (path === this._notebookPath) {
+      return;
+    }
+    this._notebookPath = path;
+    if (this._scope === 'notebook' && path) {
+      void this.model.setQuery({ notebook: path });
+    }
+    this.update();
+  }
+
+  /**
+   * Project history or the active notebook's.
+   */
+  get scope(): Scope {
+    return this._scope;
+  }
+  set scope(scope: Scope) {
+    if (scope === this._scope) {
+      return;
+    }
+    this._scope = scope;
+    void this.model.setQuery({
+      notebook: scope === 'notebook' ? this._notebookPath : null
+    });
+    this.update();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._startPolling();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (this.isVisible) {
+      this._startPolling();
+    }
+  }
+
+  protected onBeforeHide(msg: Message): void {
+    super.onBeforeHide(msg);
+    this.model.stopPolling();
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.model.stopPolling();
+    super.onBeforeDetach(msg);
+  }
+
+  private _startPolling(): void {
+    if (this._loaded) {
+      void this.model.checkForNew();
+    } else {
+      this._loaded = true;
+      void this.model.refresh();
+    }
+    this.model.startPolling(this.pollMs);
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <UseSignal signal={this.model.changed}>
+        {() => (
+          <RunsPanel
+            model={this.model}
+            scope={this._scope}
+            notebookPath={this._notebookPath}
+            onScope={scope => (this.scope = scope)}
+            onOpen={id => this.actions.openRun(id)}
+            onCompare={ids => this.actions.compare(ids)}
+          />
+        )}
+      </UseSignal>
+    );
+  }
+
+  private _scope: Scope = 'project';
+  private _notebookPath: string | null = null;
+  private _loaded = false;
+}
