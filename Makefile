@@ -36,7 +36,7 @@ $(STAMPS)/python: pyproject.toml hatch_build.py node_modules/.stamp
 # The frontend is rebuilt whenever a source file changes.
 jupyterlab_dotscience/labextension/package.json: $(STAMPS)/python $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 	npm run build
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter-builder develop --overwrite . >/dev/null
 	$(BIN)/jupyter server extension enable --sys-prefix jupyterlab_dotscience >/dev/null
 	touch $@
 
