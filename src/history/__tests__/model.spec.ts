@@ -1,0 +1,180 @@
+import { HistoryModel } from '../model';
+import { DEFAULT_QUERY, parseParamFilter, toSearchParams } from '../query';
+import { FakeServer, summary } from './fixtures';
+
+const many = (n: number) => Array.from({ length: n }, (_, i) => summary(i));
+
+describe('HistoryModel paging', () => {
+  it('pages through every run with the cursor, each run once', async () => {
+    // Given a server with 250 runs and a page size of 100
+    const server = new FakeServer(many(250));
+    const model = new HistoryModel({ api: server, pageSize: 100 });
+    // When the list loads and the user scrolls to the end twice
+    await model.refresh();
+    expect(model.runs).toHaveLength(100);
+    expect(model.hasMore).toBe(true);
+    await model.loadMore();
+    await model.loadMore();
+    // Then all 250 are shown in order, and there is nothing more to fetch
+    expect(model.runs.map(r => r.description)).toEqual(
+      many(250).map(r => r.description)
+    );
+    expect(model.hasMore).toBe(false);
+    const cursors = server.calls
+      .filter(c => c.limit === 100)
+      .map(c => c.cursor);
+    expect(cursors).toEqual([null, '100', '200']);
+    // And asking for more at the end fetches nothing
+    await model.loadMore();
+    expect(server.calls.filter(c => c.limit === 100)).toHaveLength(3);
+    model.dispose();
+  });
+
+  it('never shows a run twice when a page repeats runs', async () => {
+    // Given a listing that shifted between two pages (a run was published meanwhile)
+    const server = new FakeServer(many(10));
+    const model = new HistoryModel({ api: server, pageSize: 5 });
+    await model.refresh();
+    server.runs = [summary(100), ...many(10)];
+    // When the next page is fetched
+    await model.loadMore();
+    // Then the repeated run appears once
+    const ids = model.runs.map(r => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(9);
+    model.dispose();
+  });
+
+  it('ignores a page that arrives after the query changed', async () => {
+    // Given a slow first request
+    const server = new FakeServer(many(3));
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>(r => (release = r));
+    const original = server.listRuns.bind(server);
+    let first = true;
+    server.listRuns = async (q, limit, cursor) => {
+      if (first && limit > 1) {
+        first = false;
+        await slow;
+        return { runs: many(50), next_cursor: null };
+      }
+      return original(q, limit, cursor);
+    };
+    const model = new HistoryModel({ api: server, pageSize: 100 });
+    const stale = model.refresh();
+    // When the user filters before it answers
+    await model.setQuery({ status: 'failed' });
+    release();
+    await stale;
+    // Then the list shows the filtered answer only
+    expect(model.runs).toHaveLength(3);
+    expect(model.query.status).toBe('failed');
+    model.dispose();
+  });
+});
+
+describe('HistoryModel filters', () => {
+  it('sends filters, search and sort as query parameters', async () => {
+    // Given a model
+    const server = new FakeServer(many(1));
+    const model = new HistoryModel({ api: server, pageSize: 50 });
+    // When the user filters by label, parameter, metric range, status and text, sorted
+    // by accuracy ascending
+    await model.setQuery({
+      labels: [{ key: 'team', value: 'ml' }],
+      params: ['alpha>=0.1'],
+      metrics: [{ key: 'accuracy', min: 0.8, max: null }],
+      status: 'succeeded',
+      text: ' iris ',
+      sort: 'metric:accuracy',
+      desc: false
+    });
+    // Then the request carries each of them
+    const call = server.calls.find(c => c.limit === 50)!;
+    const params = toSearchParams(call.query, call.limit, call.cursor);
+    expect(params.getAll('label')).toEqual(['team:ml']);
+    expect(params.getAll('param')).toEqual(['alpha>=0.1']);
+    expect(params.getAll('metric')).toEqual(['accuracy:0.8:']);
+    expect(params.get('status')).toBe('succeeded');
+    expect(params.get('q')).toBe('iris');
+    expect(params.get('sort')).toBe('metric:accuracy');
+    expect(params.get('limit')).toBe('50');
+    expect(params.has('cursor')).toBe(false);
+    model.dispose();
+  });
+
+  it('writes the default query as newest first with no filters', () => {
+    expect(toSearchParams(DEFAULT_QUERY, 100, 'abc').toString()).toBe(
+      'sort=-received&limit=100&cursor=abc'
+    );
+  });
+
+  it('reads parameter filters the way the server does', () => {
+    expect(parseParamFilter(' alpha >= 0.1 ')).toBe('alpha>=0.1');
+    expect(parseParamFilter('optimizer==adam')).toBe('optimizer=adam');
+    expect(parseParamFilter('no operator')).toBeNull();
+    expect(parseParamFilter('=3')).toBeNull();
+  });
+});
+
+describe('HistoryModel selection and new runs', () => {
+  it('keeps the compare selection in the order runs were ticked', async () => {
+    const model = new HistoryModel({ api: new FakeServer(many(5)) });
+    await model.refresh();
+    const [a, b, c] = model.runs.map(r => r.id);
+    let changes = 0;
+    model.changed.connect(() => changes++);
+    model.toggleSelected(c);
+    model.toggleSelected(a);
+    model.toggleSelected(b);
+    model.toggleSelected(a);
+    expect(model.selected).toEqual([c, b]);
+    expect(model.isSelected(a)).toBe(false);
+    expect(changes).toBe(4);
+    model.clearSelection();
+    expect(model.selected).toEqual([]);
+    model.dispose();
+  });
+
+  it('reloads on a new run while on the first page', async () => {
+    // Given a list showing the first page
+    const server = new FakeServer(many(3));
+    const model = new HistoryModel({ api: server, pageSize: 10 });
+    await model.refresh();
+    // When a run is published and the model checks
+    server.runs = [summary(99), ...server.runs];
+    await model.checkForNew();
+    // Then it shows up at the top
+    expect(model.runs[0].id).toBe(summary(99).id);
+    expect(model.newRunsAvailable).toBe(false);
+    model.dispose();
+  });
+
+  it('offers new runs instead of reloading once the user scrolled past page one', async () => {
+    const server = new FakeServer(many(30));
+    const model = new HistoryModel({ api: server, pageSize: 10 });
+    await model.refresh();
+    await model.loadMore();
+    server.runs = [summary(99), ...server.runs];
+    await model.checkForNew();
+    expect(model.newRunsAvailable).toBe(true);
+    expect(model.runs).toHaveLength(20);
+    model.dispose();
+  });
+
+  it('reports a failed request as a sentence and recovers', async () => {
+    const server = new FakeServer(many(2));
+    const original = server.listRuns.bind(server);
+    server.listRuns = async () => {
+      throw new Error('The server is unreachable.');
+    };
+    const model = new HistoryModel({ api: server });
+    await model.refresh();
+    expect(model.error).toBe('The server is unreachable.');
+    server.listRuns = original;
+    await model.refresh();
+    expect(model.error).toBeNull();
+    expect(model.runs).toHaveLength(2);
+    model.dispose();
+  });
+});
