@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
+pytest_plugins = ("pytest_jupyter.jupyter_server", "tests.fixtures_pg")
 
 
 @pytest.fixture

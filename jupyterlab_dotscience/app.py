@@ -53,6 +53,12 @@ class DotscienceApp(ExtensionApp):
     spool_interval = Float(
         2.0, config=True, help="Seconds between scans of the workspace spool (0 disables)."
     )
+    openlineage_url = Unicode(
+        config=True,
+        help="If set, every newly published run is also POSTed as OpenLineage RunEvents to"
+        " this URL (e.g. Marquez: http://host:5000/api/v1/lineage)."
+        " Env: DOTSCIENCE_OPENLINEAGE_URL.",
+    )
     kernel_user = Unicode(
         config=True, help="Author recorded for runs published by kernels (default: OS user)."
     )
@@ -67,6 +73,10 @@ class DotscienceApp(ExtensionApp):
     @default("artifact_root")
     def _default_artifact_root(self):
         return os.environ.get("DOTSCIENCE_ARTIFACT_ROOT") or str(self.dot_dir / "artifacts")
+
+    @default("openlineage_url")
+    def _default_openlineage_url(self):
+        return os.environ.get("DOTSCIENCE_OPENLINEAGE_URL", "")
 
     @default("kernel_user")
     def _default_kernel_user(self):
@@ -138,6 +148,33 @@ class DotscienceApp(ExtensionApp):
         """Run a blocking store/artifact call on the extension's thread pool."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+    def run_published(self, run: dict) -> None:
+        """Called once for each newly stored run (not for repeats of the same id)."""
+        if self.openlineage_url:
+            from .export import to_openlineage
+
+            self.executor.submit(self._post_openlineage, to_openlineage(run))
+
+    def _post_openlineage(self, events: list[dict]) -> None:
+        import json
+        import urllib.request
+
+        for event in events:
+            req = urllib.request.Request(
+                self.openlineage_url,
+                data=json.dumps(event).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=10):
+                    pass
+            except Exception as e:  # the run is stored; lineage export is best effort
+                self.log.warning(
+                    "Dotscience: OpenLineage POST to %s failed: %s", self.openlineage_url, e
+                )
+                return
 
     def server_url(self) -> str:
         """The URL kernels on this machine use to reach this server (base URL included)."""

@@ -65,7 +65,20 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def username(self) -> str:
-        """The authenticated user's name (``kernel`` for the publish token)."""
+        """The author recorded for what this request creates.
+
+        Jupyter's default identity provider (a single-user server behind a token) makes up a
+        random user for every token request, so there the server's configured user (the OS
+        user by default) is the author; with a real identity provider (JupyterHub, a team
+        login) it is the logged-in user's name.
+        """
+        from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
+
+        if self.scope == SCOPE_PUBLISH or type(self.identity_provider) in (
+            IdentityProvider,
+            PasswordIdentityProvider,
+        ):
+            return self.ds.kernel_user
         user = self.current_user
         return getattr(user, "username", None) or str(user)
 

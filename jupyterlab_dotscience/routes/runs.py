@@ -53,6 +53,8 @@ class RunsHandler(DotscienceHandler):
             )  # fmt: skip
         except RecordError as e:
             _bad(str(e))
+        if created:
+            self.ds.run_published(run)
         self.write_json(run, status=201 if created else 200)
 
     @tornado.web.authenticated

@@ -29,6 +29,7 @@ class LiveServer:
         self.token = secrets.token_hex(16)
         self.store_url = store_url
         self.proc: subprocess.Popen | None = None
+        self.extra_args: list[str] = []
         self.log_path = os.path.join(str(root), "..", f"server-{self.port}.log")
 
     @property
@@ -44,6 +45,7 @@ class LiveServer:
         ]  # fmt: skip
         if self.store_url:
             args.append(f"--DotscienceApp.store_url={self.store_url}")
+        args += self.extra_args
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
