@@ -2,7 +2,8 @@
 
 A listing runs in two phases so every page is served from an index: phase 1 walks the runs
 that have a sort value in index order, phase 2 the runs without one (by id). A cursor is
-``(phase, sort value, id)`` of the last run on the page, base64-encoded.
+``(phase, sort value, tie-breaker)`` of the last run on the page, base64-encoded (the
+tie-breaker is the run id, or the run's row number when sorting by a metric or parameter).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def decode_cursor(cursor: str, sort: str) -> dict:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(data, dict) or data.get("p") not in (1, 2):
             raise ValueError
-        if not isinstance(data.get("i"), str):
+        if isinstance(data.get("i"), bool) or not isinstance(data.get("i"), str | int):
             raise ValueError
         value = data.get("v")
         if data["p"] == 1 and not isinstance(value, str | int | float):
@@ -130,13 +131,13 @@ def filters(
         if not isinstance(value, str):
             raise ValueError(f"labels[{key!r}]: expected a string")
         where.append(
-            "EXISTS (SELECT 1 FROM labels l WHERE l.run_id = r.id AND l.key = ? AND l.value = ?)"
+            "EXISTS (SELECT 1 FROM labels l WHERE l.run = r.seq AND l.key = ? AND l.value = ?)"
         )
         args += [key, value]
     for key, spec in (params or {}).items():
         condition, values = _param_condition(key, spec)
         where.append(
-            f"EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ? AND {condition})"
+            f"EXISTS (SELECT 1 FROM params p WHERE p.run = r.seq AND p.key = ? AND {condition})"
         )
         args += [key, *values]
     for item in metrics or ():
@@ -144,7 +145,7 @@ def filters(
             key, low, high = item
         except (TypeError, ValueError):
             raise ValueError(f"metrics: expected (key, min, max) triples, got {item!r}") from None
-        clause = "EXISTS (SELECT 1 FROM metric_last m WHERE m.run_id = r.id AND m.key = ?"
+        clause = "EXISTS (SELECT 1 FROM metric_last m WHERE m.run = r.seq AND m.key = ?"
         args.append(key)
         for bound, op in ((low, ">="), (high, "<=")):
             if bound is None:
@@ -161,9 +162,9 @@ def filters(
         like = f"{ilike} ? ESCAPE '\\'"
         where.append(
             f"(r.description {like} OR r.notebook {like} OR r.workload_file {like}"
-            f" OR EXISTS (SELECT 1 FROM labels l WHERE l.run_id = r.id"
+            f" OR EXISTS (SELECT 1 FROM labels l WHERE l.run = r.seq"
             f" AND (l.key {like} OR l.value {like}))"
-            f" OR EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id"
+            f" OR EXISTS (SELECT 1 FROM params p WHERE p.run = r.seq"
             f" AND (p.key {like} OR p.text {like})))"
         )
         args += [pattern] * 7
@@ -173,7 +174,7 @@ def filters(
 def phase_sql(
     spec: Sort, phase: int, where: list[str], args: list, after: dict | None, limit: int
 ) -> tuple[str, list]:
-    """The SELECT of ``(run id, sort value)`` for one phase of a listing."""
+    """The SELECT of ``(run id, sort value, tie-breaker)`` for one phase of a listing."""
     direction = "DESC" if spec.desc else "ASC"
     cmp = "<" if spec.desc else ">"
     clauses = list(where)
@@ -181,12 +182,12 @@ def phase_sql(
     if phase == 1:
         if spec.kind == "column":
             value, rid = f"r.{spec.name}", "r.id"
-            sql = f"SELECT r.id, {value} FROM runs r"
+            sql = f"SELECT r.id, {value}, r.id FROM runs r"
             clauses.insert(0, f"{value} IS NOT NULL")
         else:
             table = "metric_last" if spec.kind == "metric" else "params"
-            value, rid = "s.num", "s.run_id"
-            sql = f"SELECT s.run_id, s.num FROM {table} s JOIN runs r ON r.id = s.run_id"
+            value, rid = "s.num", "s.run"  # ties broken by the run's row number
+            sql = f"SELECT r.id, s.num, s.run FROM {table} s JOIN runs r ON r.seq = s.run"
             clauses.insert(0, "s.key = ? AND s.num IS NOT NULL")
             params.insert(0, spec.name)
         if after is not None:
@@ -194,14 +195,14 @@ def phase_sql(
             params += [after["v"], after["i"]]
         order = f"{value} {direction}, {rid} {direction}"
     else:
-        sql = "SELECT r.id, NULL FROM runs r"
+        sql = "SELECT r.id, NULL, r.id FROM runs r"
         if spec.kind == "column":
             clauses.insert(0, f"r.{spec.name} IS NULL")
         else:
             table = "metric_last" if spec.kind == "metric" else "params"
             clauses.insert(
                 0,
-                f"NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = r.id AND s.key = ?"
+                f"NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run = r.seq AND s.key = ?"
                 " AND s.num IS NOT NULL)",
             )
             params.insert(0, spec.name)

@@ -1,6 +1,7 @@
 """Versioned schema: an ordered list of migrations shared by both backends.
 
-Each migration is a list of statements. ``{real}``, ``{bigint}`` are replaced per dialect;
+Each migration is a list of statements. ``{real}``, ``{bigint}``, ``{without_rowid}`` (child
+tables keyed by run: SQLite stores them clustered by that key) are replaced per dialect;
 JSON is kept as text in both backends, timestamps as ISO 8601 UTC text (which sorts).
 A migration, once released, is never edited: add a new one at the end.
 """
@@ -14,8 +15,11 @@ MIGRATIONS: list[list[str]] = [
             name TEXT PRIMARY KEY,
             created TEXT NOT NULL
         )""",
+        # runs.seq keys every child table: new rows append to the b-trees (uuids would
+        # scatter every insert over the whole index)
         """CREATE TABLE runs (
-            id TEXT PRIMARY KEY,
+            seq {serial_pk},
+            id TEXT NOT NULL UNIQUE,
             project TEXT NOT NULL REFERENCES projects(name),
             author TEXT NOT NULL,
             mode TEXT,
@@ -43,17 +47,17 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX runs_project ON runs (project, received, id)",
         "CREATE INDEX runs_notebook ON runs (notebook)",
         """CREATE TABLE params (
-            run_id TEXT NOT NULL REFERENCES runs(id),
+            run {bigint} NOT NULL REFERENCES runs(seq),
             key TEXT NOT NULL,
             value TEXT NOT NULL,
             text TEXT NOT NULL,
             num {real},
-            PRIMARY KEY (run_id, key)
-        )""",
-        "CREATE INDEX params_key_num ON params (key, num)",
-        "CREATE INDEX params_key_text ON params (key, text)",
+            PRIMARY KEY (run, key)
+        ){without_rowid}""",
+        "CREATE INDEX params_key_num ON params (key, num, run)",
+        "CREATE INDEX params_key_text ON params (key, text, run)",
         """CREATE TABLE metrics (
-            run_id TEXT NOT NULL REFERENCES runs(id),
+            run {bigint} NOT NULL REFERENCES runs(seq),
             key TEXT NOT NULL,
             seq INTEGER NOT NULL,
             value TEXT NOT NULL,
@@ -61,11 +65,11 @@ MIGRATIONS: list[list[str]] = [
             num {real},
             step {bigint},
             time TEXT,
-            PRIMARY KEY (run_id, key, seq)
-        )""",
+            PRIMARY KEY (run, key, seq)
+        ){without_rowid}""",
         # the last value of each series, for filtering and sorting runs by a metric
         """CREATE TABLE metric_last (
-            run_id TEXT NOT NULL REFERENCES runs(id),
+            run {bigint} NOT NULL REFERENCES runs(seq),
             key TEXT NOT NULL,
             value TEXT NOT NULL,
             text TEXT NOT NULL,
@@ -73,18 +77,18 @@ MIGRATIONS: list[list[str]] = [
             step {bigint},
             time TEXT,
             count INTEGER NOT NULL,
-            PRIMARY KEY (run_id, key)
-        )""",
-        "CREATE INDEX metric_last_key_num ON metric_last (key, num, run_id)",
+            PRIMARY KEY (run, key)
+        ){without_rowid}""",
+        "CREATE INDEX metric_last_key_num ON metric_last (key, num, run)",
         """CREATE TABLE labels (
-            run_id TEXT NOT NULL REFERENCES runs(id),
+            run {bigint} NOT NULL REFERENCES runs(seq),
             key TEXT NOT NULL,
             value TEXT NOT NULL,
-            PRIMARY KEY (run_id, key)
-        )""",
-        "CREATE INDEX labels_key_value ON labels (key, value, run_id)",
+            PRIMARY KEY (run, key)
+        ){without_rowid}""",
+        "CREATE INDEX labels_key_value ON labels (key, value, run)",
         """CREATE TABLE files (
-            run_id TEXT NOT NULL REFERENCES runs(id),
+            run {bigint} NOT NULL REFERENCES runs(seq),
             role TEXT NOT NULL CHECK (role IN ('input', 'output')),
             path TEXT NOT NULL,
             sha256 TEXT,
@@ -92,11 +96,11 @@ MIGRATIONS: list[list[str]] = [
             outside INTEGER NOT NULL DEFAULT 0,
             missing INTEGER NOT NULL DEFAULT 0,
             seq INTEGER NOT NULL,
-            PRIMARY KEY (run_id, role, path)
-        )""",
+            PRIMARY KEY (run, role, path)
+        ){without_rowid}""",
         "CREATE INDEX files_sha256 ON files (sha256, role)",
         """CREATE TABLE cells (
-            run_id TEXT NOT NULL REFERENCES runs(id),
+            run {bigint} NOT NULL REFERENCES runs(seq),
             seq INTEGER NOT NULL,
             cell_id TEXT,
             cell_index INTEGER,
@@ -105,8 +109,8 @@ MIGRATIONS: list[list[str]] = [
             start_time TEXT,
             end_time TEXT,
             success INTEGER,
-            PRIMARY KEY (run_id, seq)
-        )""",
+            PRIMARY KEY (run, seq)
+        ){without_rowid}""",
         """CREATE TABLE notebook_snapshots (
             run_id TEXT PRIMARY KEY REFERENCES runs(id),
             path TEXT,
@@ -144,8 +148,18 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 DIALECT = {
-    "sqlite": {"real": "REAL", "bigint": "INTEGER"},
-    "postgres": {"real": "DOUBLE PRECISION", "bigint": "BIGINT"},
+    "sqlite": {
+        "real": "REAL",
+        "bigint": "INTEGER",
+        "without_rowid": " WITHOUT ROWID",
+        "serial_pk": "INTEGER PRIMARY KEY",
+    },
+    "postgres": {
+        "real": "DOUBLE PRECISION",
+        "bigint": "BIGINT",
+        "without_rowid": "",
+        "serial_pk": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    },
 }
 
 

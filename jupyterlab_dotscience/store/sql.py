@@ -36,6 +36,32 @@ _SUMMARY_COLUMNS = (
     "start_time, end_time, received, imported, error"
 )
 _RETRIES = 8
+_SQL_PARAMS = "INSERT INTO params (run, key, value, text, num) VALUES (?, ?, ?, ?, ?)"
+_SQL_LABELS = "INSERT INTO labels (run, key, value) VALUES (?, ?, ?)"
+_SQL_METRICS = (
+    "INSERT INTO metrics (run, key, seq, value, text, num, step, time) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_METRIC_LAST = (
+    "INSERT INTO metric_last (run, key, value, text, num, step, time, count) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_FILES = (
+    "INSERT INTO files (run, role, path, sha256, size, outside, missing, seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_CELLS = (
+    "INSERT INTO cells (run, seq, cell_id, cell_index, execution_count, "
+    "source_sha256, start_time, end_time, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _cell_rows(run: int, cells: list[dict]) -> list[tuple]:
+    return [
+        (run, seq, c["cell_id"], c["index"], c["execution_count"], c["source_sha256"],
+         c["start"], c["end"], None if c["success"] is None else int(c["success"]))
+        for seq, c in enumerate(cells)
+    ]  # fmt: skip
 
 
 class Tx:
@@ -159,15 +185,22 @@ class SqlStore(Store):
         received = now()
 
         def insert_all(tx):
-            return [
-                (rec["id"], self._insert_run(tx, rec, author, imported, received) is not None)
+            rows: dict = {}
+            created = [
+                (rec["id"], self._insert_run(tx, rec, author, imported, received, rows) is not None)
                 for rec in recs
             ]
+            self._flush(tx, rows)
+            return created
 
         return self._write(insert_all)
 
-    def _insert_run(self, tx: Tx, rec: dict, author: str, imported: bool, received: str):
-        """Insert one normalised record; None when the id exists, else the model versions."""
+    def _insert_run(self, tx: Tx, rec: dict, author: str, imported: bool, received: str, rows=None):
+        """Insert one normalised record; None when the id exists, else the model versions.
+
+        Child rows go to ``rows`` ({sql: [row, ...]}) when given, for the caller to insert
+        in bulk with :meth:`_flush`; else they are inserted before returning.
+        """
         run_id = rec["id"]
         tx.x(
             "INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -175,10 +208,10 @@ class SqlStore(Store):
         )
         starts = [c["start"] for c in rec["cells"] if c["start"]]
         ends = [c["end"] for c in rec["cells"] if c["end"]]
-        inserted = tx.x(
+        inserted = tx.one(
             f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (id) DO NOTHING",
+            "ON CONFLICT (id) DO NOTHING RETURNING seq",
             (
                 run_id, rec["project"], author, rec["mode"], rec["workload_file"],
                 rec["notebook"], rec["description"], rec["error"],
@@ -190,67 +223,50 @@ class SqlStore(Store):
                 int(imported),
             ),
         )  # fmt: skip
-        if inserted == 0:
+        if inserted is None:
             return None  # published before (perhaps concurrently): the first one wins
-        tx.many(
-            "INSERT INTO params (run_id, key, value, text, num) VALUES (?, ?, ?, ?, ?)",
-            [
-                (run_id, k, dump(p["value"]), p["text"], numeric(p["value"]))
-                for k, p in rec["parameters"].items()
-            ],
+        seq = inserted[0]
+        flush = rows is None
+        if flush:
+            rows = {}
+        rows.setdefault(_SQL_PARAMS, []).extend(
+            (seq, k, dump(p["value"]), p["text"], numeric(p["value"]))
+            for k, p in rec["parameters"].items()
         )
-        tx.many(
-            "INSERT INTO labels (run_id, key, value) VALUES (?, ?, ?)",
-            [(run_id, k, v) for k, v in rec["labels"].items()],
-        )
-        points, last = [], []
+        rows.setdefault(_SQL_LABELS, []).extend((seq, k, v) for k, v in rec["labels"].items())
+        points = rows.setdefault(_SQL_METRICS, [])
+        last = rows.setdefault(_SQL_METRIC_LAST, [])
         for key, series in rec["metrics"].items():
-            for seq, p in enumerate(series):
-                points.append(
-                    (run_id, key, seq, dump(p["value"]), p["text"], numeric(p["value"]),
-                     p["step"], p["time"])
-                )  # fmt: skip
+            points.extend(
+                (seq, key, i, dump(p["value"]), p["text"], numeric(p["value"]),
+                 p["step"], p["time"])
+                for i, p in enumerate(series)
+            )  # fmt: skip
             if series:
                 p = series[-1]
                 last.append(
-                    (run_id, key, dump(p["value"]), p["text"], numeric(p["value"]),
+                    (seq, key, dump(p["value"]), p["text"], numeric(p["value"]),
                      p["step"], p["time"], len(series))
                 )  # fmt: skip
-        tx.many(
-            "INSERT INTO metrics (run_id, key, seq, value, text, num, step, time) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            points,
-        )
-        tx.many(
-            "INSERT INTO metric_last (run_id, key, value, text, num, step, time, count) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            last,
-        )
-        files = [
-            (run_id, role, f["path"], f["sha256"], f["size"], int(f["outside"]),
-             int(f["missing"]), seq)
+        rows.setdefault(_SQL_FILES, []).extend(
+            (seq, role, f["path"], f["sha256"], f["size"], int(f["outside"]),
+             int(f["missing"]), i)
             for role in ("input", "output")
-            for seq, f in enumerate(rec[role + "s"])
-        ]  # fmt: skip
-        tx.many(
-            "INSERT INTO files (run_id, role, path, sha256, size, outside, missing, seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            files,
-        )
-        self._insert_cells(tx, run_id, rec["cells"])
-        return self._insert_models(tx, run_id, rec["models"], received)
-
-    def _insert_cells(self, tx: Tx, run_id: str, cells: list[dict]) -> None:
-        tx.many(
-            "INSERT INTO cells (run_id, seq, cell_id, cell_index, execution_count, "
-            "source_sha256, start_time, end_time, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (run_id, seq, c["cell_id"], c["index"], c["execution_count"],
-                 c["source_sha256"], c["start"], c["end"],
-                 None if c["success"] is None else int(c["success"]))
-                for seq, c in enumerate(cells)
-            ],
+            for i, f in enumerate(rec[role + "s"])
         )  # fmt: skip
+        rows.setdefault(_SQL_CELLS, []).extend(_cell_rows(seq, rec["cells"]))
+        versions = self._insert_models(tx, run_id, rec["models"], received)
+        if flush:
+            self._flush(tx, rows)
+        return versions
+
+    @staticmethod
+    def _flush(tx: Tx, rows: dict) -> None:
+        for sql, batch in rows.items():
+            tx.many(sql, batch)
+
+    def _insert_cells(self, tx: Tx, seq: int, cells: list[dict]) -> None:
+        tx.many(_SQL_CELLS, _cell_rows(seq, cells))
 
     def _insert_models(self, tx: Tx, run_id, models: list[dict], created: str) -> list[int]:
         """Allocate versions (locking model rows in name order: no deadlocks) and insert."""
@@ -301,27 +317,24 @@ class SqlStore(Store):
         if run_id is None:
             return None
         with self._tx() as tx:
-            row = tx.one(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+            row = tx.one(f"SELECT seq, {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
             if row is None:
                 return None
-            (_, project, author, mode, workload_file, notebook, description, error, status,
+            (seq, _, project, author, mode, workload_file, notebook, description, error, status,
              start, end, _es, _ee, published, received, environment, argv, kernel_id, build,
              deploy, imported) = row  # fmt: skip
-            files = self._files(tx, run_id)
+            files = self._files(tx, seq)
             parameters = {
                 k: {"value": json.loads(v), "text": t}
                 for k, v, t in tx.q(
-                    "SELECT key, value, text FROM params WHERE run_id = ? ORDER BY key", (run_id,)
+                    "SELECT key, value, text FROM params WHERE run = ? ORDER BY key", (seq,)
                 )
             }
-            labels = dict(
-                tx.q("SELECT key, value FROM labels WHERE run_id = ? ORDER BY key", (run_id,))
-            )
+            labels = dict(tx.q("SELECT key, value FROM labels WHERE run = ? ORDER BY key", (seq,)))
             metrics: dict[str, list] = {}
             for k, v, t, step, time in tx.q(
-                "SELECT key, value, text, step, time FROM metrics WHERE run_id = ? "
-                "ORDER BY key, seq",
-                (run_id,),
+                "SELECT key, value, text, step, time FROM metrics WHERE run = ? ORDER BY key, seq",
+                (seq,),
             ):
                 metrics.setdefault(k, []).append(
                     {"value": json.loads(v), "text": t, "step": step, "time": time}
@@ -337,7 +350,7 @@ class SqlStore(Store):
                     (run_id,),
                 )
             ]  # fmt: skip
-            cells = self._cells(tx, run_id)
+            cells = self._cells(tx, seq)
         strip = ("role",)
         return {
             "schema": "dotscience.run/2",
@@ -377,25 +390,25 @@ class SqlStore(Store):
             "received": received,
         }
 
-    def _files(self, tx: Tx, run_id: str) -> list[dict]:
+    def _files(self, tx: Tx, seq: int) -> list[dict]:
         return [
             {"role": role, "path": path, "sha256": sha, "size": size,
              "outside": bool(outside), "missing": bool(missing)}
             for role, path, sha, size, outside, missing in tx.q(
                 "SELECT role, path, sha256, size, outside, missing FROM files "
-                "WHERE run_id = ? ORDER BY role, seq",
-                (run_id,),
+                "WHERE run = ? ORDER BY role, seq",
+                (seq,),
             )
         ]  # fmt: skip
 
-    def _cells(self, tx: Tx, run_id: str) -> list[dict]:
+    def _cells(self, tx: Tx, seq: int) -> list[dict]:
         return [
             {"cell_id": cid, "index": idx, "execution_count": count, "source_sha256": sha,
              "start": start, "end": end, "success": _bool(ok)}
             for cid, idx, count, sha, start, end, ok in tx.q(
                 "SELECT cell_id, cell_index, execution_count, source_sha256, start_time, "
-                "end_time, success FROM cells WHERE run_id = ? ORDER BY seq",
-                (run_id,),
+                "end_time, success FROM cells WHERE run = ? ORDER BY seq",
+                (seq,),
             )
         ]  # fmt: skip
 
@@ -404,13 +417,14 @@ class SqlStore(Store):
         if run_id is None:
             return []
         with self._tx() as tx:
-            return self._files(tx, run_id)
+            seq = self._seq(tx, run_id)
+            return [] if seq is None else self._files(tx, seq)
 
     def file_users(self, sha256: str, role: str | None = None) -> list[dict]:
         check_sha256(sha256, "sha256", nullable=False)
         sql = (
-            "SELECT f.run_id, f.role, f.path, f.size, COALESCE(r.start_time, r.received) AS t "
-            "FROM files f JOIN runs r ON r.id = f.run_id WHERE f.sha256 = ?"
+            "SELECT r.id, f.role, f.path, f.size, COALESCE(r.start_time, r.received) AS t "
+            "FROM files f JOIN runs r ON r.seq = f.run WHERE f.sha256 = ?"
         )
         params: list = [sha256]
         if role is not None:
@@ -419,7 +433,7 @@ class SqlStore(Store):
             sql += " AND f.role = ?"
             params.append(role)
         with self._tx() as tx:
-            rows = tx.q(sql + " ORDER BY t, f.run_id", params)
+            rows = tx.q(sql + " ORDER BY t, r.id", params)
         return [
             {"run_id": r, "role": ro, "path": p, "size": s, "time": t} for r, ro, p, s, t in rows
         ]
@@ -430,8 +444,8 @@ class SqlStore(Store):
             return []
         with self._tx() as tx:
             rows = tx.q(
-                "SELECT value, text, step, time FROM metrics WHERE run_id = ? AND key = ? "
-                "ORDER BY seq",
+                "SELECT value, text, step, time FROM metrics "
+                "WHERE run = (SELECT seq FROM runs WHERE id = ?) AND key = ? ORDER BY seq",
                 (run_id, key),
             )
         return [{"value": json.loads(v), "text": t, "step": s, "time": ti} for v, t, s, ti in rows]
@@ -461,20 +475,20 @@ class SqlStore(Store):
         )  # fmt: skip
         position = query.decode_cursor(cursor, sort) if cursor else None
         with self._tx() as tx:
-            found: list[tuple] = []  # (id, sort value, phase)
+            found: list[tuple] = []  # (id, sort value, phase, tie-breaker)
             if position is None or position["p"] == 1:
                 sql, sql_args = query.phase_sql(spec, 1, where, args, position, limit + 1)
-                found += [(r[0], r[1], 1) for r in tx.q(sql, sql_args)]
+                found += [(r[0], r[1], 1, r[2]) for r in tx.q(sql, sql_args)]
             if len(found) <= limit:
                 after = position if position and position["p"] == 2 else None
                 sql, sql_args = query.phase_sql(spec, 2, where, args, after, limit + 1 - len(found))
-                found += [(r[0], None, 2) for r in tx.q(sql, sql_args)]
+                found += [(r[0], None, 2, r[2]) for r in tx.q(sql, sql_args)]
             page = found[:limit]
             summaries = self._summaries(tx, [f[0] for f in page])
         next_cursor = None
         if len(found) > limit:
             last = page[-1]
-            next_cursor = query.encode_cursor(sort, last[2], last[1], last[0])
+            next_cursor = query.encode_cursor(sort, last[2], last[1], last[3])
         return summaries, next_cursor
 
     def run_summaries(self, run_ids: Sequence[str]) -> list[dict]:
@@ -486,9 +500,9 @@ class SqlStore(Store):
         if not ids:
             return []
         marks = ", ".join("?" * len(ids))
-        by_id = {}
-        for row in tx.q(f"SELECT {_SUMMARY_COLUMNS} FROM runs WHERE id IN ({marks})", ids):
-            (rid, project, author, description, status, mode, notebook, workload_file, start,
+        by_id, by_seq = {}, {}
+        for row in tx.q(f"SELECT seq, {_SUMMARY_COLUMNS} FROM runs WHERE id IN ({marks})", ids):
+            (seq, rid, project, author, description, status, mode, notebook, workload_file, start,
              end, received, imported, error) = row  # fmt: skip
             by_id[rid] = {
                 "id": rid, "project": project, "author": author, "description": description,
@@ -497,28 +511,39 @@ class SqlStore(Store):
                 "received": received, "imported": bool(imported),
                 "parameters": {}, "metrics": {}, "labels": {},
             }  # fmt: skip
-        for rid, key, text in tx.q(
-            f"SELECT run_id, key, text FROM params WHERE run_id IN ({marks}) ORDER BY key", ids
+            by_seq[seq] = by_id[rid]
+        seqs = list(by_seq)
+        marks = ", ".join("?" * len(seqs))
+        if not seqs:
+            return []
+        for seq, key, text in tx.q(
+            f"SELECT run, key, text FROM params WHERE run IN ({marks}) ORDER BY key", seqs
         ):
-            by_id[rid]["parameters"][key] = text
-        for rid, key, value in tx.q(
-            f"SELECT run_id, key, value FROM metric_last WHERE run_id IN ({marks}) ORDER BY key",
-            ids,
+            by_seq[seq]["parameters"][key] = text
+        for seq, key, value in tx.q(
+            f"SELECT run, key, value FROM metric_last WHERE run IN ({marks}) ORDER BY key", seqs
         ):
-            by_id[rid]["metrics"][key] = json.loads(value)
-        for rid, key, value in tx.q(
-            f"SELECT run_id, key, value FROM labels WHERE run_id IN ({marks}) ORDER BY key", ids
+            by_seq[seq]["metrics"][key] = json.loads(value)
+        for seq, key, value in tx.q(
+            f"SELECT run, key, value FROM labels WHERE run IN ({marks}) ORDER BY key", seqs
         ):
-            by_id[rid]["labels"][key] = value
+            by_seq[seq]["labels"][key] = value
         return [by_id[i] for i in ids if i in by_id]
 
     # -- cells and notebook snapshots ----------------------------------------------------
 
-    def _require_run(self, tx: Tx, run_id) -> str:
+    @staticmethod
+    def _seq(tx: Tx, run_id: str) -> int | None:
+        row = tx.one("SELECT seq FROM runs WHERE id = ?", (run_id,))
+        return None if row is None else row[0]
+
+    def _require_run(self, tx: Tx, run_id) -> tuple[str, int]:
+        """``(canonical id, row number)`` of a run; KeyError when there is none."""
         canonical = _maybe_uuid(run_id)
-        if canonical is None or tx.one("SELECT 1 FROM runs WHERE id = ?", (canonical,)) is None:
+        seq = None if canonical is None else self._seq(tx, canonical)
+        if seq is None:
             raise KeyError(f"no run {run_id!r}")
-        return canonical
+        return canonical, seq
 
     def put_cells(self, run_id: str, cells: list[dict]) -> int:
         cells = check_cells(cells)
@@ -526,9 +551,9 @@ class SqlStore(Store):
         ends = [c["end"] for c in cells if c["end"]]
 
         def replace(tx):
-            rid = self._require_run(tx, run_id)
-            tx.x("DELETE FROM cells WHERE run_id = ?", (rid,))
-            self._insert_cells(tx, rid, cells)
+            rid, seq = self._require_run(tx, run_id)
+            tx.x("DELETE FROM cells WHERE run = ?", (seq,))
+            self._insert_cells(tx, seq, cells)
             tx.x(
                 "UPDATE runs SET exec_start = ?, exec_end = ? WHERE id = ?",
                 (min(starts, default=None), max(ends, default=None), rid),
@@ -542,7 +567,8 @@ class SqlStore(Store):
         if run_id is None:
             return []
         with self._tx() as tx:
-            return self._cells(tx, run_id)
+            seq = self._seq(tx, run_id)
+            return [] if seq is None else self._cells(tx, seq)
 
     def put_notebook_snapshot(self, run_id: str, path: str | None, content) -> dict:
         if isinstance(content, dict):
@@ -566,7 +592,7 @@ class SqlStore(Store):
         }
 
         def upsert(tx):
-            rid = self._require_run(tx, run_id)
+            rid, _ = self._require_run(tx, run_id)
             tx.x("DELETE FROM notebook_snapshots WHERE run_id = ?", (rid,))
             tx.x(
                 "INSERT INTO notebook_snapshots (run_id, path, format, content, sha256, created) "
@@ -638,7 +664,7 @@ class SqlStore(Store):
         created = now()
 
         def insert(tx):
-            rid = None if run_id is None else self._require_run(tx, run_id)
+            rid = None if run_id is None else self._require_run(tx, run_id)[0]
             (version,) = self._insert_models(tx, rid, [model], created)
             return dict(model, version=version, run_id=rid, created=created)
 

@@ -6,6 +6,7 @@ Every error is a ``ValueError`` whose message names the offending field, e.g.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -62,9 +63,27 @@ def now() -> str:
     return format_time(datetime.now(timezone.utc))
 
 
+_CANONICAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
+
+
+@functools.lru_cache(maxsize=1024)
+def _real_date(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 def check_time(value, field: str) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str) and _CANONICAL_TIME.match(value):
+        # already in canonical form (the usual case): check it is a real date and time
+        if _real_date(value[:10]) and value[11:13] < "24" and value[14:16] < "60":
+            if value[17:19] < "60":
+                return value
+        _fail(field, f"not an ISO 8601 timestamp: {_short(value)}")
     if not isinstance(value, str):
         _fail(field, f"expected an ISO 8601 timestamp string, got {type(value).__name__}")
     try:
@@ -179,6 +198,11 @@ def value_text(value) -> str:
 
 def dump(value) -> str:
     """Canonical JSON text (stored for typed values and JSON columns)."""
+    kind = type(value)
+    if kind is float:  # finite here: non-finite floats became {"$float": ...}
+        return repr(value)
+    if kind is int:
+        return str(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -189,6 +213,33 @@ def _typed(entry, field: str) -> dict:
     text = entry.get("text")
     text = value_text(value) if text is None else _str(text, f"{field}.text", nullable=False)
     return {"value": value, "text": text}
+
+
+_PLAIN = (str, bool, int, float, type(None))
+
+
+def _points(series, field: str) -> list[dict]:
+    """A metric series; series can be long, so the common case is checked inline."""
+    points = []
+    canonical_time = _CANONICAL_TIME.match
+    for i, point in enumerate(_list(series, field)):
+        if type(point) is not dict or "value" not in point:
+            _typed(point, f"{field}[{i}]")  # raises with the usual message
+        value, text, step, when = (point["value"], point.get("text"), point.get("step"),
+                                   point.get("time"))  # fmt: skip
+        kind = type(value)
+        if kind not in _PLAIN or kind is float and not math.isfinite(value):
+            value = check_value(value, f"{field}[{i}].value")
+        if type(text) is not str or "\x00" in text:
+            text = _typed(point, f"{field}[{i}]")["text"]
+        if step is not None and (type(step) is not int or abs(step) >= 2**63):
+            _int(step, f"{field}[{i}].step")
+        if when is not None and not (
+            type(when) is str and canonical_time(when) and _real_date(when[:10])
+        ):
+            when = check_time(when, f"{field}[{i}].time")
+        points.append({"value": value, "text": text, "step": step, "time": when})
+    return points
 
 
 def _files(value, field: str) -> list[dict]:
@@ -291,16 +342,10 @@ def normalize_record(record) -> dict:
     labels = {}
     for k, v in _dict(record.get("labels"), "labels").items():
         labels[_key(k, "labels")] = _str(v, f"labels[{k!r}]", nullable=False)
-    metrics = {}
-    for k, series in _dict(record.get("metrics"), "metrics").items():
-        points = []
-        for i, point in enumerate(_list(series, f"metrics[{k!r}]")):
-            where = f"metrics[{k!r}][{i}]"
-            typed = _typed(point, where)
-            typed["step"] = _int(point.get("step"), f"{where}.step")
-            typed["time"] = check_time(point.get("time"), f"{where}.time")
-            points.append(typed)
-        metrics[_key(k, "metrics")] = points
+    metrics = {
+        _key(k, "metrics"): _points(series, f"metrics[{k!r}]")
+        for k, series in _dict(record.get("metrics"), "metrics").items()
+    }
 
     return {
         "schema": SCHEMA,
