@@ -174,6 +174,25 @@ class Store(abc.ABC):
         Raises KeyError when the model or version does not exist.
         """
 
+    # -- API keys ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_api_key(self, key: dict) -> dict:
+        """Store a new API key ``{id, username, name, project, salt, hash}``; returns it
+        (without ``salt``/``hash``) with ``created`` and ``revoked`` (None)."""
+
+    @abc.abstractmethod
+    def get_api_key(self, key_id: str) -> dict | None:
+        """The key with ``salt`` and ``hash`` (for verification), or None."""
+
+    @abc.abstractmethod
+    def list_api_keys(self, username: str) -> list[dict]:
+        """The user's keys (revoked ones too), newest first, without ``salt``/``hash``."""
+
+    @abc.abstractmethod
+    def revoke_api_key(self, key_id: str) -> dict | None:
+        """Mark a key revoked (the first revocation time stays); the key, or None."""
+
     # -- lifecycle -----------------------------------------------------------------------
 
     @abc.abstractmethod

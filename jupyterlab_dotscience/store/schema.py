@@ -145,6 +145,20 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (name, alias)
         )""",
     ],
+    # 2: API keys (remote mode): only a salted hash of the secret is kept
+    [
+        """CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            name TEXT,
+            project TEXT,
+            salt TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            created TEXT NOT NULL,
+            revoked TEXT
+        )""",
+        "CREATE INDEX api_keys_username ON api_keys (username, created)",
+    ],
 ]
 
 DIALECT = {

@@ -719,3 +719,44 @@ class SqlStore(Store):
             return {"name": name, "alias": alias, "version": version}
 
         return self._write(upsert)
+
+    # -- API keys ---------------------------------------------------------------------------
+
+    _KEY_COLUMNS = "id, username, name, project, created, revoked, salt, hash"
+
+    @staticmethod
+    def _key_row(row, secret: bool = False) -> dict:
+        names = ("id", "username", "name", "project", "created", "revoked", "salt", "hash")
+        key = dict(zip(names, row, strict=True))
+        if not secret:
+            del key["salt"], key["hash"]
+        return key
+
+    def put_api_key(self, key: dict) -> dict:
+        row = (key["id"], _author(key["username"]), key.get("name"), key.get("project"),
+               key["salt"], key["hash"], now())  # fmt: skip
+        self._write(lambda tx: tx.x(
+            "INSERT INTO api_keys (id, username, name, project, salt, hash, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", row,
+        ))  # fmt: skip
+        return self.get_api_key(key["id"], secret=False)
+
+    def get_api_key(self, key_id: str, secret: bool = True) -> dict | None:
+        with self._tx() as tx:
+            row = tx.one(f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
+        return None if row is None else self._key_row(row, secret)
+
+    def list_api_keys(self, username: str) -> list[dict]:
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE username = ? "
+                "ORDER BY created DESC, id",
+                (username,),
+            )
+        return [self._key_row(r) for r in rows]
+
+    def revoke_api_key(self, key_id: str) -> dict | None:
+        self._write(lambda tx: tx.x(
+            "UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL", (now(), key_id)
+        ))  # fmt: skip
+        return self.get_api_key(key_id, secret=False)
