@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import artifacts, meta, runs
+from . import artifacts, keys, meta, runs
 
 
 def route_table() -> list[tuple]:
     """All ``(pattern, handler)`` pairs, relative to the server's base URL."""
     routes: list[tuple] = []
-    for module in (meta, runs, artifacts):
+    for module in (meta, runs, artifacts, keys):
         routes.extend(module.ROUTES)
     return routes

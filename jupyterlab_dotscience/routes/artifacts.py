@@ -2,21 +2,87 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
+import os
 import re
+import tempfile
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from .. import service
-from ..artifacts import UnsafePathError
+from ..artifacts import ArtifactHashMismatch, ArtifactTooLarge, UnsafePathError
 from .base import DotscienceHandler
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+@tornado.web.stream_request_body
 class ArtifactHandler(DotscienceHandler):
-    """``/dotscience/api/artifacts/{sha256}``: download stored file content by hash."""
+    """``/dotscience/api/artifacts/{sha256}``: download (GET) or upload (PUT) by hash."""
+
+    apikey_verbs = frozenset({"get", "put"})
+    _upload = None  # (temp file, sha256 hasher) while a PUT body streams in
+    _received = 0
+
+    async def prepare(self):
+        await super().prepare()
+        if self.request.method != "PUT" or self._finished:
+            return
+        limit = self.ds.max_artifact_bytes
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise tornado.web.HTTPError(
+                413, f"The file is {int(length):,} bytes; the artifact size limit is {limit:,}."
+            )
+        self.request.connection.set_max_body_size(limit + 1)
+        tmp_dir = self.ds.artifacts.root / "tmp"
+        await self.ds.call(tmp_dir.mkdir, parents=True, exist_ok=True)
+        self._upload = (tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="upload-", delete=False),
+                        hashlib.sha256())  # fmt: skip
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._upload is not None and self._received <= self.ds.max_artifact_bytes:
+            self._upload[0].write(chunk)
+            self._upload[1].update(chunk)
+
+    def on_finish(self) -> None:
+        if self._upload is not None:
+            self._upload[0].close()
+            try:
+                os.unlink(self._upload[0].name)
+            except FileNotFoundError:
+                pass
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, sha256):
+        """Body: the file's raw bytes, which must hash to ``sha256``. Idempotent: 201 when
+        stored now, 200 when already stored. Response: ``{"sha256", "size", "created"}``."""
+        tmp, digest = self._upload
+        tmp.close()
+        limit = self.ds.max_artifact_bytes
+        if self._received > limit:
+            raise tornado.web.HTTPError(
+                413, f"The file is larger than the artifact size limit ({limit:,} bytes)."
+            )
+        if digest.hexdigest() != sha256:
+            raise tornado.web.HTTPError(
+                400, f"The uploaded content has sha256 {digest.hexdigest()}, not {sha256}."
+            )
+        store = self.ds.artifacts
+        created = not store.has(sha256)
+        if created:
+            try:
+                await self.ds.call(store.put_file, tmp.name, expected_sha256=sha256)
+            except (ArtifactHashMismatch, ArtifactTooLarge) as e:
+                raise tornado.web.HTTPError(400, str(e)) from None
+        self.write_json(
+            {"sha256": sha256, "size": self._received, "created": created},
+            status=201 if created else 200,
+        )
 
     @tornado.web.authenticated
     @authorized
@@ -40,6 +106,8 @@ class ArtifactHandler(DotscienceHandler):
 class ImportHandler(DotscienceHandler):
     """``/dotscience/api/import``: import legacy v1 blocks (dotscience 0.8.7 output)."""
 
+    apikey_verbs = frozenset({"post"})
+
     @tornado.web.authenticated
     @authorized
     async def post(self):
@@ -47,6 +115,14 @@ class ImportHandler(DotscienceHandler):
         Runs found are stored marked ``imported``; importing twice stores them once.
         Response: ``{"found": n, "imported": n_new, "runs": [ids]}``."""
         body = self.json_body()
+        if (self.api_key or {}).get("project"):
+            raise tornado.web.HTTPError(
+                403, "This API key is limited to one project, so it cannot import runs."
+            )
+        if self.api_key is not None and isinstance(body, dict) and "path" in body:
+            raise tornado.web.HTTPError(
+                403, 'An API key may import only a text ({"text": ...}), not a server file.'
+            )
         if not isinstance(body, dict) or ("path" in body) == ("text" in body):
             raise tornado.web.HTTPError(400, 'The body must be {"path": ...} or {"text": ...}.')
         if "path" in body:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 from typing import Any
@@ -10,6 +12,8 @@ import tornado.web
 from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
+
+from .. import keys as _keys
 
 #: Authorization resource name used with jupyter_server's authorizer.
 AUTH_RESOURCE = "dotscience"
@@ -24,14 +28,23 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
     """Base class of every Dotscience REST handler.
 
     Besides Jupyter's own identity (cookie + XSRF, or ``Authorization: token <server token>``)
-    it accepts the kernel publish token for the verbs listed in ``publish_verbs``.
+    it accepts the kernel publish token for the verbs listed in ``publish_verbs``, and a
+    user's API key (HTTP Basic ``username:key`` or ``Authorization: Bearer <key>``) for the
+    verbs in ``apikey_verbs`` plus ``publish_verbs``.
     """
 
     auth_resource = AUTH_RESOURCE
     #: verbs (lower case) that a kernel's publish token may call on this route
     publish_verbs: frozenset[str] = frozenset()
 
+    #: verbs (lower case) an API key may call on this route, besides ``publish_verbs``
+    apikey_verbs: frozenset[str] = frozenset({"get"})
+    #: what an API key is told when it calls any other verb here
+    apikey_refusal = "An API key may not {verb} {path}; this needs a Jupyter login."
+
     scope: str = SCOPE_JUPYTER
+    #: the verified API key (``{id, username, project, ...}``) when ``scope`` is ``apikey``
+    api_key: dict | None = None
 
     @property
     def ds(self):
@@ -45,7 +58,57 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
             return value.strip()
         return None
 
+    def _api_key_credentials(self) -> tuple[str | None, str] | None:
+        """``(username or None, key)`` when the request presents an API key."""
+        kind, _, value = self.request.headers.get("Authorization", "").partition(" ")
+        kind, value = kind.lower(), value.strip()
+        if kind == "basic":
+            try:
+                user, sep, key = base64.b64decode(value, validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user, sep, key = "", "", ""
+            if not sep or not user or not _keys.looks_like_key(key):
+                self._refuse(401, "HTTP Basic authentication needs username:apikey.")
+            return user, key
+        if kind in ("token", "bearer") and _keys.looks_like_key(value):
+            return None, value
+        return None
+
+    def _refuse(self, status: int, message: str):
+        self.current_user = self._jupyter_current_user = None
+        raise tornado.web.HTTPError(status, message.replace("%", "%%"))
+
+    async def _authenticate_api_key(self, username: str | None, key: str) -> None:
+        if not self.check_host():
+            raise tornado.web.HTTPError(403)
+        try:
+            key_id, _ = _keys.parse(key)
+            row = await self.ds.call(self.ds.store.get_api_key, key_id)
+            row = await self.ds.call(_keys.VERIFIER.verify, key, row, username)
+        except _keys.InvalidKey as e:
+            self._refuse(401, str(e))
+        verb = self.request.method.lower()
+        if verb not in self.apikey_verbs | self.publish_verbs:
+            self._refuse(403, self.apikey_refusal.format(verb=verb.upper(), path=self.request.path))
+        user = User(username=row["username"], name=row["username"])
+        self.current_user = self._jupyter_current_user = user
+        self._token_authenticated = True  # no XSRF for header credentials
+        self.scope, self.api_key = SCOPE_APIKEY, row
+
+    def check_project(self, project: str | None) -> None:
+        """Refuse (403) a project-limited API key writing to another project."""
+        limit = (self.api_key or {}).get("project")
+        if limit and (project or "default") != limit:
+            self._refuse(
+                403,
+                f"This API key is limited to project {limit!r}, so it cannot publish to "
+                f"project {project or 'default'!r}.",
+            )
+
     async def prepare(self):  # noqa: D401 - tornado hook
+        credentials = self._api_key_credentials()
+        if credentials is not None:
+            return await self._authenticate_api_key(*credentials)
         token = self._bearer()
         kernel_token = self.ds.kernel_token if self.extensionapp else None
         if token and kernel_token and hmac.compare_digest(token, kernel_token):
@@ -74,6 +137,8 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
         """
         from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 
+        if self.scope == SCOPE_APIKEY:
+            return self.api_key["username"]
         if self.scope == SCOPE_PUBLISH or type(self.identity_provider) in (
             IdentityProvider,
             PasswordIdentityProvider,

@@ -46,6 +46,7 @@ class RunsHandler(DotscienceHandler):
         record = self.json_body()
         if not isinstance(record, dict):
             _bad("The run record must be a JSON object.")
+        self.check_project(record.get("project"))
         try:
             run, created = await self.ds.call(
                 service.publish, self.ds.store, self.ds.artifacts, self.ds.root_dir, record,
