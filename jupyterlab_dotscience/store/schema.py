@@ -45,7 +45,6 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX runs_start ON runs (start_time, id)",
         "CREATE INDEX runs_end ON runs (end_time, id)",
         "CREATE INDEX runs_project ON runs (project, received, id)",
-        "CREATE INDEX runs_notebook ON runs (notebook)",
         """CREATE TABLE params (
             run {bigint} NOT NULL REFERENCES runs(seq),
             key TEXT NOT NULL,
@@ -55,7 +54,6 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (run, key)
         ){without_rowid}""",
         "CREATE INDEX params_key_num ON params (key, num, run)",
-        "CREATE INDEX params_key_text ON params (key, text, run)",
         """CREATE TABLE metrics (
             run {bigint} NOT NULL REFERENCES runs(seq),
             key TEXT NOT NULL,

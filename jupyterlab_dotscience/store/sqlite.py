@@ -37,6 +37,10 @@ class SQLiteStore(SqlStore):
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
+        # Listing and bulk publishing touch index pages all over the file: cache plenty.
+        self._conn.execute("PRAGMA cache_size = -65536")  # KiB
+        self._conn.execute("PRAGMA mmap_size = 268435456")
+        self._conn.execute("PRAGMA temp_store = MEMORY")
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._migrate()
 
