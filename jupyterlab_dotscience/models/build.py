@@ -1,0 +1,217 @@
+"""Build bundles: model files (verified), the model server, pinned requirements, Dockerfile.
+
+Plain Python: nothing here loads a model; files are copied and hashed only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+
+from ..artifacts import safe_join
+
+SERVER_SOURCE = pathlib.Path(__file__).resolve().parent / "server"
+#: Fixed modification time of every bundle file (1980-01-01), so bundles are byte-identical.
+EPOCH = 315532800
+
+#: pip distributions the model server needs per framework (numpy always).
+FRAMEWORK_PACKAGES = {
+    "sklearn": ["scikit-learn", "scipy", "joblib", "threadpoolctl"],
+    "torch": ["torch"],
+    "onnx": ["onnxruntime"],
+    "tensorflow": ["tensorflow"],
+}
+SUPPORTED = tuple(sorted(FRAMEWORK_PACKAGES))
+
+
+class BuildError(Exception):
+    """The bundle cannot be built; the message says why."""
+
+
+def slug(name: str) -> str:
+    """A file-system and image-name safe form of a model name (unique per name)."""
+    clean = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")[:60] or "model"
+    if clean != name:
+        clean += "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    return clean
+
+
+def _norm(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()
+
+
+def requirements(framework: str, packages: dict | None) -> str:
+    """Pinned requirements from the environment captured at publish."""
+    if framework not in FRAMEWORK_PACKAGES:
+        raise BuildError(f"unsupported framework {framework!r}; supported: {', '.join(SUPPORTED)}")
+    found = {_norm(k): (k, v) for k, v in (packages or {}).items()}
+    wanted = ["numpy", *FRAMEWORK_PACKAGES[framework]]
+    if framework == "tensorflow" and "tensorflow-cpu" in found and "tensorflow" not in found:
+        wanted[wanted.index("tensorflow")] = "tensorflow-cpu"
+    lines = [
+        "# Pinned from the environment captured when the run was published.",
+    ]
+    for dist in wanted:
+        if _norm(dist) in found:
+            name, version = found[_norm(dist)]
+            lines.append(f"{name}=={version}")
+        else:
+            lines.append(f"{dist}  # not in the run's environment: unpinned")
+    return "\n".join(lines) + "\n"
+
+
+def dockerfile(python: str | None) -> str:
+    """A Dockerfile serving the bundle on port 8080 as an unprivileged user."""
+    m = re.match(r"(\d+)\.(\d+)", python or "")
+    tag = f"{m.group(1)}.{m.group(2)}" if m else "3.11"
+    return (
+        f"FROM python:{tag}-slim\n"
+        "WORKDIR /srv\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+        "COPY model.json .\n"
+        "COPY files/ files/\n"
+        "COPY model_server/ model_server/\n"
+        "ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\n"
+        "USER 65534\n"
+        "EXPOSE 8080\n"
+        'CMD ["python", "-m", "model_server", "--bundle", "/srv", "--host", "0.0.0.0", '
+        '"--port", "8080"]\n'
+    )
+
+
+def manifest_for(version: dict) -> dict:
+    """What the model server needs to know, taken from the registry."""
+    return {
+        "name": version["name"],
+        "version": version["version"],
+        "run_id": version.get("run_id"),
+        "framework": version.get("framework"),
+        "framework_version": version.get("framework_version"),
+        "path": version.get("path"),
+        "classes": version.get("classes"),
+        "files": [
+            {"path": f["path"], "sha256": f["sha256"], "size": f.get("size")}
+            for f in sorted(version.get("files") or [], key=lambda f: f["path"])
+        ],
+    }
+
+
+def _copy_verified(src, dest: pathlib.Path, sha256: str) -> None:
+    digest = hashlib.sha256()
+    tmp = dest.with_name(dest.name + ".part")
+    with open(src, "rb") as fin, open(tmp, "wb") as fout:
+        while chunk := fin.read(1024 * 1024):
+            digest.update(chunk)
+            fout.write(chunk)
+    if digest.hexdigest() != sha256:
+        tmp.unlink()
+        raise BuildError(
+            f"hash mismatch: the stored copy of {dest.name} has sha256 {digest.hexdigest()}, "
+            f"the registry says {sha256}; refusing to build"
+        )
+    os.replace(tmp, dest)
+
+
+def tree_digest(root: pathlib.Path) -> str:
+    """sha256 over every file's relative path and content: equal bundles, equal digests."""
+    outer = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        h = hashlib.sha256(path.read_bytes()).hexdigest()
+        outer.update(f"{rel}\0{h}\n".encode())
+    return outer.hexdigest()
+
+
+def write_bundle(version: dict, run: dict | None, artifacts, dest, log=print) -> dict:
+    """Write the bundle for one model version into ``dest`` (replaced if it exists).
+
+    Returns ``{"bundle": path, "digest": sha256, "files": n}``.
+    """
+    manifest = manifest_for(version)
+    if manifest["framework"] not in FRAMEWORK_PACKAGES:
+        raise BuildError(
+            f"unsupported framework {manifest['framework']!r}; supported: {', '.join(SUPPORTED)}"
+        )
+    if not manifest["files"]:
+        raise BuildError("the model version lists no files (was the model file missing?)")
+    dest = pathlib.Path(dest)
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "files").mkdir(parents=True)
+    for f in manifest["files"]:
+        if not f.get("sha256"):
+            raise BuildError(f"{f['path']}: no hash in the registry (missing when published)")
+        target = safe_join(tmp / "files", f["path"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            src = artifacts.path_for(f["sha256"])
+        except ValueError as e:
+            raise BuildError(f"{f['path']}: {e}") from None
+        if not src.is_file():
+            raise BuildError(
+                f"{f['path']} is not in the artifact store (it was not captured at publish: "
+                "changed, outside the workspace or too large)"
+            )
+        _copy_verified(src, target, f["sha256"])
+        log(f"copied {f['path']} ({f.get('size') or 0:,} bytes, sha256 {f['sha256'][:12]}… ok)")
+    env = (run or {}).get("environment") or {}
+    (tmp / "model.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    reqs = requirements(manifest["framework"], env.get("packages"))
+    (tmp / "requirements.txt").write_text(reqs)
+    log("requirements.txt:\n  " + "\n  ".join(reqs.strip().splitlines()[1:]))
+    (tmp / "Dockerfile").write_text(dockerfile(env.get("python")))
+    (tmp / ".dockerignore").write_text("**/__pycache__\n")
+    server = tmp / "model_server"
+    server.mkdir()
+    for src in sorted(SERVER_SOURCE.glob("*.py")):
+        shutil.copyfile(src, server / src.name)
+    for path in [tmp, *tmp.rglob("*")]:
+        os.utime(path, (EPOCH, EPOCH), follow_symlinks=False)
+    digest = tree_digest(tmp)
+    shutil.rmtree(dest, ignore_errors=True)
+    os.replace(tmp, dest)
+    log(f"bundle written: {dest} (digest {digest[:16]}…)")
+    return {"bundle": str(dest), "digest": digest, "files": len(manifest["files"])}
+
+
+def container_builder(prefer: str = "") -> tuple[str, list[str]] | None:
+    """``(name, argv prefix)`` of a usable image builder, or None.
+
+    docker counts only with a reachable daemon; podman and buildah need none.
+    """
+    order = [prefer] if prefer else ["docker", "podman", "buildah"]
+    for name in order:
+        exe = shutil.which(name)
+        if not exe:
+            continue
+        if name == "docker":
+            try:
+                ok = subprocess.run([exe, "info"], capture_output=True, timeout=10).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+            if not ok:
+                continue
+            return name, [exe, "build", "-t"]
+        if name == "podman":
+            return name, [exe, "build", "-t"]
+        if name == "buildah":
+            return name, [exe, "bud", "-t"]
+    return None
+
+
+def build_image(bundle, tag: str, builder: tuple[str, list[str]], log=print) -> None:
+    """Build the image, streaming the builder's output to ``log``."""
+    argv = [*builder[1], tag, str(bundle)]
+    log("$ " + " ".join(argv))
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        log(line.rstrip("\n"))
+    if proc.wait() != 0:
+        raise BuildError(f"{builder[0]} build failed with exit code {proc.returncode}")

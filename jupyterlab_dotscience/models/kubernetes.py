@@ -1,0 +1,123 @@
+"""Kubernetes deployer: a Deployment and a Service (and optionally a KServe InferenceService).
+
+Rendering is plain Python; applying runs ``kubectl apply -f -`` only when a cluster is
+configured (a kubectl context).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from .build import slug
+
+LABEL = "dotscience.io/model"
+
+
+def resource_name(model: str, version: int) -> str:
+    """A DNS-1123 name (at most 63 characters) for the model version."""
+    base = slug(model).replace("_", "-").replace(".", "-")[:50].strip("-") or "model"
+    return f"{base}-v{int(version)}"
+
+
+def render(
+    version: dict,
+    image: str,
+    namespace: str = "default",
+    replicas: int = 1,
+    kserve: bool = False,
+    port: int = 8080,
+) -> list[dict]:
+    """The manifests for one model version, as dicts (``kubectl apply`` accepts them as JSON)."""
+    name = resource_name(version["name"], version["version"])
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "dotscience",
+              LABEL: slug(version["name"]), "dotscience.io/version": str(version["version"])}  # fmt: skip
+    probe = lambda path: {  # noqa: E731
+        "httpGet": {"path": path, "port": port},
+        "periodSeconds": 5,
+        "timeoutSeconds": 2,
+        "failureThreshold": 6,
+    }
+    container = {
+        "name": "model",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": [
+            "python",
+            "-m",
+            "model_server",
+            "--bundle",
+            "/srv",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+        ],  # fmt: skip
+        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        "readinessProbe": probe("/v2/health/ready"),
+        "livenessProbe": probe("/v2/health/live"),
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"memory": "1Gi"},
+        },  # fmt: skip
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+        },  # fmt: skip
+    }
+    meta = {"name": name, "namespace": namespace, "labels": labels,
+            "annotations": {"dotscience.io/run": str(version.get("run_id") or ""),
+                            "prometheus.io/scrape": "true", "prometheus.io/port": str(port),
+                            "prometheus.io/path": "/metrics"}}  # fmt: skip
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta,
+        "spec": {
+            "replicas": int(replicas),
+            "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            "template": {
+                "metadata": {"labels": labels, "annotations": meta["annotations"]},
+                "spec": {"containers": [container]},
+            },  # fmt: skip
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app.kubernetes.io/name": name},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+    out = [deployment, service]
+    if kserve:
+        out.append({
+            "apiVersion": "serving.kserve.io/v1beta1",
+            "kind": "InferenceService",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": {"predictor": {"containers": [dict(container, name="kserve-container")]}},
+        })  # fmt: skip
+    return out
+
+
+def to_yaml(manifests: list[dict]) -> str:
+    """Multi-document text (JSON is valid YAML; no YAML library needed)."""
+    return "".join("---\n" + json.dumps(m, indent=2) + "\n" for m in manifests)
+
+
+def apply(manifests: list[dict], context: str, kubectl: str = "kubectl", log=print) -> str:
+    """``kubectl --context C apply -f -``; returns kubectl's output, raises on failure."""
+    doc = {"apiVersion": "v1", "kind": "List", "items": manifests}
+    proc = subprocess.run(
+        [kubectl, "--context", context, "apply", "-f", "-"],
+        input=json.dumps(doc), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    log(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise RuntimeError(f"kubectl apply failed: {proc.stderr.strip()[:500]}")
+    return proc.stdout

@@ -1,0 +1,462 @@
+"""Model registry views, builds and deployments (plain Python, thread based, no tornado)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import pathlib
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from . import build as builder
+from . import kubernetes as k8s
+from .supervisor import (
+    DeploymentTable,
+    Process,
+    default_python,
+    pid_alive,
+    probe,
+    start_server,
+    url_for,
+    wait_ready,
+)
+
+log = logging.getLogger(__name__)
+
+#: Build states in order; ``failed`` can follow any of them.
+BUILD_STATES = ("queued", "copying", "image", "done", "failed")
+#: Deployment states: building -> starting -> running | failed; stopped after stop().
+DEPLOY_STATES = ("building", "starting", "running", "failed", "stopped")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ModelService:
+    """Everything the Models REST routes do.
+
+    Parameters
+    ----------
+    store, artifacts
+        The run store and the artifact store of the server.
+    dot_dir
+        ``<root>/.dotscience``: builds go to ``builds/``, deployments to ``deployments/``.
+    python
+        Interpreter for local model servers ("" = the run's own interpreter when it exists
+        on this machine, else the server's).
+    host, port
+        Where local model servers listen (port 0: a free port).
+    ready_timeout
+        Seconds a model server has to become healthy before it is marked failed.
+    builder
+        "" (auto: docker with a reachable daemon, podman, buildah), or one of those names,
+        or "none" to never build images.
+    kube_context, kube_namespace, image_registry, kserve
+        The Kubernetes deployer's cluster (a kubectl context; empty: not configured).
+    """
+
+    def __init__(self, store, artifacts, dot_dir, python="", host="127.0.0.1", port=0,
+                 ready_timeout=60.0, builder="", kube_context="", kube_namespace="default",
+                 image_registry="", kserve=False, restart_on_start=True):  # fmt: skip
+        self.store, self.artifacts = store, artifacts
+        self.dot_dir = pathlib.Path(dot_dir)
+        self.builds_dir = self.dot_dir / "builds"
+        self.deploy_dir = self.dot_dir / "deployments"
+        self.python, self.host, self.port = python, host, port
+        self.ready_timeout = ready_timeout
+        self.builder_choice = builder
+        self.kube_context, self.kube_namespace = kube_context, kube_namespace
+        self.image_registry, self.kserve = image_registry, kserve
+        self.restart_on_start = restart_on_start
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience-models")
+        self.lock = threading.RLock()
+        self.table = DeploymentTable(self.dot_dir / "deployments.json")
+        self.deployments: dict[str, dict] = self.table.load()
+        self.procs: dict[str, Process] = {}
+        self.build_jobs: dict[tuple[str, int], object] = {}
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    # -- registry ------------------------------------------------------------------------
+
+    def list_models(self) -> list[dict]:
+        """The registry with each version's build state and live deployments."""
+        models = self.store.list_models()
+        deps = self.list_deployments()
+        for m in models:
+            for v in m["versions"]:
+                v["build"] = self.build_state(m["name"], v["version"], summary=True)
+                v["deployments"] = [
+                    d for d in deps if d["model"] == m["name"] and d["version"] == v["version"]
+                ]
+        return models
+
+    def get_model(self, name: str) -> dict:
+        for m in self.list_models():
+            if m["name"] == name:
+                return m
+        raise KeyError(f"There is no model {name!r}.")
+
+    def get_version(self, name: str, version: int) -> dict:
+        for m in self.store.list_models():
+            if m["name"] == name:
+                for v in m["versions"]:
+                    if v["version"] == version:
+                        return v
+                raise KeyError(f"Model {name!r} has no version {version}.")
+        raise KeyError(f"There is no model {name!r}.")
+
+    def set_alias(self, name: str, alias: str, version: int) -> dict:
+        return self.store.set_alias(name, alias, version)
+
+    # -- builds ----------------------------------------------------------------------------
+
+    def _build_dir(self, name: str, version: int) -> pathlib.Path:
+        return self.builds_dir / builder.slug(name) / str(int(version))
+
+    def build_state(self, name: str, version: int, summary: bool = False) -> dict | None:
+        path = self._build_dir(name, version) / "build.json"
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if summary:
+            return {k: state.get(k) for k in ("state", "message", "image", "bundle", "finished")}
+        return state
+
+    def _set_build(self, name, version, **changes) -> dict:
+        d = self._build_dir(name, version)
+        d.mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            state = self.build_state(name, version) or {"model": name, "version": version}
+            state.update(changes)
+            tmp = d / "build.json.tmp"
+            tmp.write_text(json.dumps(state, indent=1))
+            tmp.replace(d / "build.json")
+        return state
+
+    def _build_log(self, name, version):
+        path = self._build_dir(name, version) / "build.log"
+
+        def write(line: str) -> None:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(line.rstrip("\n") + "\n")
+
+        return write
+
+    def build(self, name: str, version: int, rebuild: bool = False) -> dict:
+        """Start (or join) the build of a model version; returns its state at once."""
+        self.get_version(name, version)  # KeyError for unknown ones
+        key = (name, version)
+        with self.lock:
+            job = self.build_jobs.get(key)
+            if job is not None and not job.done():
+                return self.build_state(name, version)
+            current = self.build_state(name, version)
+            if current and current.get("state") == "done" and not rebuild:
+                return current
+            d = self._build_dir(name, version)
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "build.log").write_text("")
+            state = self._set_build(name, version, state="queued", started=now(), finished=None,
+                                    message="", image=None, builder=None, bundle=None,
+                                    digest=None)  # fmt: skip
+            self.build_jobs[key] = self.pool.submit(self._build, name, version)
+        return state
+
+    def wait_build(self, name: str, version: int) -> dict:
+        job = self.build_jobs.get((name, version))
+        if job is not None:
+            job.result()
+        return self.build_state(name, version)
+
+    def _build(self, name: str, version: int) -> dict:
+        out = self._build_log(name, version)
+        try:
+            v = self.get_version(name, version)
+            run = self.store.get_run(v["run_id"]) if v.get("run_id") else None
+            self._set_build(name, version, state="copying")
+            out(f"building {name} v{version} ({v.get('framework')}) from run {v.get('run_id')}")
+            result = builder.write_bundle(
+                v, run, self.artifacts, self._build_dir(name, version) / "bundle", out
+            )
+            self._set_build(name, version, bundle=result["bundle"], digest=result["digest"])
+            found = None
+            if self.builder_choice != "none":
+                found = builder.container_builder(self.builder_choice)
+            if found is None:
+                message = f"no container builder found: the bundle is at {result['bundle']}"
+                out(message)
+                return self._set_build(name, version, state="done", message=message,
+                                       finished=now())  # fmt: skip
+            tag = self.image_tag(name, version)
+            self._set_build(name, version, state="image", builder=found[0])
+            builder.build_image(result["bundle"], tag, found, out)
+            out(f"image built: {tag}")
+            return self._set_build(name, version, state="done", image=tag, finished=now(),
+                                   message=f"image {tag} built with {found[0]}")  # fmt: skip
+        except Exception as e:  # the reason goes to the log and the state
+            reason = str(e) if isinstance(e, builder.BuildError) else f"{type(e).__name__}: {e}"
+            out(f"build failed: {reason}")
+            log.info("Dotscience: build of %s v%s failed: %s", name, version, reason)
+            return self._set_build(name, version, state="failed", message=reason, finished=now())
+
+    def image_tag(self, name: str, version: int) -> str:
+        prefix = self.image_registry.rstrip("/") + "/" if self.image_registry else "dotscience/"
+        return f"{prefix}{builder.slug(name)}:{int(version)}"
+
+    def read_log(self, path: pathlib.Path, offset: int = 0, limit: int = 256 * 1024):
+        """``(text, next_offset)`` of a log from a byte offset."""
+        try:
+            with open(path, "rb") as f:
+                f.seek(max(0, offset))
+                data = f.read(limit)
+        except OSError:
+            return "", offset
+        return data.decode("utf-8", errors="replace"), max(0, offset) + len(data)
+
+    def build_log(self, name: str, version: int, offset: int = 0):
+        return self.read_log(self._build_dir(name, version) / "build.log", offset)
+
+    # -- deployments -----------------------------------------------------------------------
+
+    def _save(self) -> None:
+        with self.lock:
+            self.table.save(self.deployments)
+
+    def _update(self, dep_id: str, state: str | None = None, message: str = "", **changes):
+        with self.lock:
+            d = self.deployments[dep_id]
+            d.update(changes, updated=now())
+            if state is not None:
+                d["state"] = state
+                d["reason"] = message if state == "failed" else d.get("reason")
+                d.setdefault("events", []).append({"time": now(), "state": state,
+                                                   "message": message})  # fmt: skip
+            self._save()
+            return dict(d)
+
+    def list_deployments(self) -> list[dict]:
+        with self.lock:
+            return sorted((dict(d) for d in self.deployments.values()),
+                          key=lambda d: d["created"], reverse=True)  # fmt: skip
+
+    def get_deployment(self, dep_id: str) -> dict:
+        with self.lock:
+            if dep_id not in self.deployments:
+                raise KeyError(f"There is no deployment {dep_id}.")
+            return dict(self.deployments[dep_id])
+
+    def deploy(self, name: str, version: int, target: str = "local") -> dict:
+        """Build if needed, then start the model server; returns the deployment at once."""
+        if target not in ("local", "kubernetes"):
+            raise ValueError(f"target: expected 'local' or 'kubernetes', got {target!r}")
+        v = self.get_version(name, version)
+        if target == "kubernetes" and not self.kube_context:
+            raise ValueError(
+                "no Kubernetes cluster is configured (set DotscienceApp.kube_context); "
+                "GET the kubernetes route to see the manifests"
+            )
+        with self.lock:
+            for d in self.deployments.values():
+                if (d["model"], d["version"], d["target"]) == (name, version, target) and d[
+                    "state"
+                ] in ("building", "starting", "running"):
+                    return dict(d)
+            dep_id = str(uuid.uuid4())
+            self.deployments[dep_id] = {
+                "id": dep_id, "model": name, "version": version, "run_id": v.get("run_id"),
+                "framework": v.get("framework"), "target": target, "state": "building",
+                "reason": None, "url": None, "host": self.host, "port": None, "pid": None,
+                "created": now(), "updated": now(), "classes": bool(v.get("classes")),
+                "events": [{"time": now(), "state": "building", "message": ""}],
+            }  # fmt: skip
+            self._save()
+        self.pool.submit(self._deploy, dep_id)
+        return self.get_deployment(dep_id)
+
+    def _deploy(self, dep_id: str) -> None:
+        d = self.get_deployment(dep_id)
+        name, version = d["model"], d["version"]
+        try:
+            state = self.build(name, version)
+            if state.get("state") != "done":
+                state = self.wait_build(name, version)
+            if state.get("state") != "done":
+                self._update(dep_id, "failed", f"build failed: {state.get('message')}")
+                return
+            if d["target"] == "kubernetes":
+                self._deploy_kubernetes(dep_id, name, version, state)
+                return
+            self._start_local(dep_id, state["bundle"])
+        except Exception as e:  # noqa: BLE001 - reported on the deployment
+            log.exception("Dotscience: deployment %s failed", dep_id)
+            self._update(dep_id, "failed", f"{type(e).__name__}: {e}")
+
+    def _check_bundle(self, name: str, version: int, bundle: str) -> None:
+        """The bundle's manifest must list exactly the registry's files and hashes."""
+        v = self.get_version(name, version)
+        want = builder.manifest_for(v)["files"]
+        have = json.loads((pathlib.Path(bundle) / "model.json").read_text()).get("files")
+        if have != want:
+            raise builder.BuildError(
+                "the bundle's manifest does not match the registry; rebuild the model version"
+            )
+
+    def _start_local(self, dep_id: str, bundle: str) -> dict:
+        d = self.get_deployment(dep_id)
+        self._check_bundle(d["model"], d["version"], bundle)
+        run = self.store.get_run(d["run_id"]) if d.get("run_id") else None
+        python = self.python or default_python(run)
+        workdir = self.deploy_dir / dep_id
+        port = d.get("port") if d.get("port") and not self.port else self.port
+        self._update(dep_id, "starting", f"starting {python} -m model_server", python=python,
+                     bundle=bundle, log=str(workdir / "server.log"))  # fmt: skip
+        proc = start_server(python, bundle, workdir, dep_id, self.host, port or 0)
+        with self.lock:
+            self.procs[dep_id] = proc
+        self._update(dep_id, pid=proc.pid)
+        ok, reason, port = wait_ready(proc, workdir, self.host, dep_id, self.ready_timeout)
+        if not ok:
+            proc.stop()
+            return self._update(dep_id, "failed", reason, pid=None)
+        result = self._update(dep_id, "running", "healthy", port=port,
+                              url=url_for(self.host, port))  # fmt: skip
+        self._retire_older(dep_id)
+        self._ensure_watcher()
+        return result
+
+    def _retire_older(self, dep_id: str) -> None:
+        """A new healthy version replaces the older local deployments of the same model."""
+        d = self.get_deployment(dep_id)
+        for other in self.list_deployments():
+            if (other["id"] != dep_id and other["model"] == d["model"]
+                    and other["target"] == "local" and other["state"] == "running"):  # fmt: skip
+                self.stop(other["id"], reason=f"replaced by version {d['version']}")
+
+    def _deploy_kubernetes(self, dep_id: str, name: str, version: int, state: dict) -> None:
+        image = state.get("image") or self.image_tag(name, version)
+        manifests = k8s.render(self.get_version(name, version), image, self.kube_namespace,
+                               kserve=self.kserve)  # fmt: skip
+        self._update(dep_id, "starting", f"kubectl apply to context {self.kube_context}")
+        k8s.apply(manifests, self.kube_context, log=lambda s: None)
+        svc = k8s.resource_name(name, version)
+        url = f"http://{svc}.{self.kube_namespace}.svc.cluster.local/"
+        self._update(dep_id, "running", "applied", url=url)
+
+    def kubernetes_manifests(self, name: str, version: int) -> list[dict]:
+        v = self.get_version(name, version)
+        state = self.build_state(name, version) or {}
+        image = state.get("image") or self.image_tag(name, version)
+        return k8s.render(v, image, self.kube_namespace, kserve=self.kserve)
+
+    def stop(self, dep_id: str, reason: str = "stopped by request") -> dict:
+        d = self.get_deployment(dep_id)
+        if d["state"] in ("stopped",):
+            return d
+        with self.lock:
+            proc = self.procs.pop(dep_id, None)
+        if proc is None and d.get("pid") and d["target"] == "local":
+            if probe(d.get("url") or url_for(self.host, d.get("port")), dep_id, timeout=1):
+                proc = Process(d["pid"])
+        if proc is not None:
+            proc.stop()
+        return self._update(dep_id, "stopped", reason, pid=None)
+
+    def deployment_log(self, dep_id: str, offset: int = 0):
+        d = self.get_deployment(dep_id)
+        path = self.deploy_dir / d["id"] / "server.log"
+        return self.read_log(path, offset)
+
+    def deployment_metrics(self, dep_id: str) -> str:
+        """The model server's ``/metrics`` page (text), fetched over loopback."""
+        import urllib.request
+
+        d = self.get_deployment(dep_id)
+        if d["state"] != "running" or d["target"] != "local" or not d.get("url"):
+            raise LookupError(f"deployment {dep_id} is {d['state']}: no metrics to read")
+        with urllib.request.urlopen(d["url"] + "metrics", timeout=5) as resp:
+            return resp.read().decode()
+
+    # -- publish hook, restart, watch ------------------------------------------------------
+
+    def run_published(self, run: dict) -> dict:
+        """Build and/or deploy the models of a newly stored run that asked for it."""
+        if run.get("imported") or not (run.get("build") or run.get("deploy")):
+            return {}
+        builds, deps = [], []
+        for m in run.get("models") or []:
+            if m.get("version") is None:
+                continue
+            if run.get("deploy"):
+                deps.append(self.deploy(m["name"], m["version"]))
+            else:
+                state = self.build(m["name"], m["version"])
+                builds.append({"model": m["name"], "version": m["version"],
+                               "state": state.get("state")})  # fmt: skip
+        out = {}
+        if builds:
+            out["builds"] = builds
+        if deps:
+            out["deployments"] = [public(d) for d in deps]
+        return out
+
+    def adopt(self) -> dict[str, str]:
+        """After a server (re)start: re-adopt, restart or report each persisted deployment."""
+        outcome = {}
+        for d in self.list_deployments():
+            if d["target"] != "local" or d["state"] in ("stopped", "failed"):
+                continue
+            url = d.get("url")
+            if d["state"] == "running" and url and pid_alive(d.get("pid")) and probe(url, d["id"]):
+                with self.lock:
+                    self.procs[d["id"]] = Process(d["pid"])
+                self._update(d["id"], message="re-adopted after a server restart")
+                outcome[d["id"]] = "adopted"
+            elif self.restart_on_start and d.get("bundle"):
+                self._update(d["id"], "building", "restarting after a server restart")
+                self.pool.submit(self._deploy, d["id"])
+                outcome[d["id"]] = "restarted"
+            else:
+                self._update(d["id"], "stopped", "its process ended while the server was down",
+                             pid=None)  # fmt: skip
+                outcome[d["id"]] = "stopped"
+        if outcome:
+            self._ensure_watcher()
+        return outcome
+
+    def _ensure_watcher(self) -> None:
+        with self.lock:
+            if self._watcher is None or not self._watcher.is_alive():
+                self._watcher = threading.Thread(
+                    target=self._watch, name="dotscience-model-watch", daemon=True
+                )
+                self._watcher.start()
+
+    def _watch(self, interval: float = 2.0) -> None:
+        """Mark a running local deployment failed when its process dies."""
+        while not self._stop.wait(interval):
+            with self.lock:
+                running = [(i, p) for i, p in self.procs.items()
+                           if self.deployments.get(i, {}).get("state") == "running"]  # fmt: skip
+            for dep_id, proc in running:
+                if not proc.alive():
+                    with self.lock:
+                        self.procs.pop(dep_id, None)
+                    code = proc.exit_code()
+                    self._update(dep_id, "failed",
+                                 f"the model server exited unexpectedly (code {code})",
+                                 pid=None)  # fmt: skip
+
+    def shutdown(self) -> None:
+        """Stop watching; model servers keep running (they survive a server restart)."""
+        self._stop.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def public(d: dict) -> dict:
+    """A deployment without its event history (for compact answers)."""
+    return {k: v for k, v in d.items() if k != "events"}

@@ -1,0 +1,177 @@
+"""Local deployer: model servers as separate processes on 127.0.0.1, persisted across restarts.
+
+Each deployment is a ``python -m model_server`` process started from its build bundle, in its
+own session (it outlives the Jupyter server), bound to a free port unless one is configured.
+Deployments are kept in ``<dot>/deployments.json``; on start each is re-adopted (its process
+still answers as that deployment), restarted, or reported stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+#: Environment variables never passed to a model server.
+_SECRET_ENV = ("DOTSCIENCE_TOKEN", "JUPYTER_TOKEN", "JPY_API_TOKEN", "PYTHONPATH", "PYTHONHOME")
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def probe(url: str, deployment: str | None = None, timeout: float = 2.0) -> bool:
+    """True when ``url`` answers ready (and, if given, as this deployment)."""
+    try:
+        with urllib.request.urlopen(url + "v2/health/ready", timeout=timeout) as resp:
+            if resp.status != 200:
+                return False
+            return deployment is None or resp.headers.get("X-Dotscience-Deployment") == deployment
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class Process:
+    """One model server process (started here, or adopted by pid)."""
+
+    def __init__(self, pid: int, popen: subprocess.Popen | None = None):
+        self.pid, self.popen = pid, popen
+
+    def alive(self) -> bool:
+        if self.popen is not None:
+            return self.popen.poll() is None
+        return pid_alive(self.pid)
+
+    def exit_code(self) -> int | None:
+        return self.popen.poll() if self.popen is not None else None
+
+    def stop(self, grace: float = 5.0) -> None:
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            if not self.alive():
+                return
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, sig)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and self.alive():
+                time.sleep(0.05)
+
+
+def start_server(
+    python: str,
+    bundle: str,
+    workdir: pathlib.Path,
+    deployment: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Process:
+    """Start ``python -m model_server`` from ``bundle``; output goes to ``workdir/server.log``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    status = workdir / "status.json"
+    with contextlib.suppress(FileNotFoundError):
+        status.unlink()
+    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", DOTSCIENCE_DEPLOYMENT=deployment)
+    argv = [python, "-m", "model_server", "--bundle", bundle, "--host", host,
+            "--port", str(port), "--status-file", str(status), "--deployment", deployment]  # fmt: skip
+    with open(workdir / "server.log", "ab") as log:
+        log.write(f"$ {' '.join(argv)}\n".encode())
+        log.flush()
+        popen = subprocess.Popen(
+            argv, cwd=bundle, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+        )  # fmt: skip
+    return Process(popen.pid, popen)
+
+
+def wait_ready(
+    proc: Process, workdir: pathlib.Path, host: str, deployment: str, timeout: float
+) -> tuple[bool, str, int | None]:
+    """Wait until the server is healthy: ``(ok, reason, port)``; never longer than timeout."""
+    status = workdir / "status.json"
+    deadline = time.monotonic() + timeout
+    port = None
+    while time.monotonic() < deadline:
+        state = {}
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads(status.read_text())
+        if state.get("state") == "failed":
+            return False, state.get("reason") or "the model server failed", None
+        if state.get("state") == "running":
+            port = state.get("port")
+            if probe(url_for(host, port), deployment):
+                return True, "", port
+        if not proc.alive():
+            code = proc.exit_code()
+            return (
+                False,
+                f"the model server exited (code {code}): {tail(workdir / 'server.log')}",
+                None,
+            )
+        time.sleep(0.05)
+    proc.stop()
+    return False, f"the model server was not ready within {timeout:g} s; it was stopped", port
+
+
+def url_for(host: str, port) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def tail(path: pathlib.Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])
+
+
+class DeploymentTable:
+    """``deployments.json``: the persisted list of deployments, written atomically."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+        self.lock = threading.RLock()
+
+    def load(self) -> dict[str, dict]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return {d["id"]: d for d in data.get("deployments", []) if isinstance(d, dict)}
+
+    def save(self, deployments: dict[str, dict]) -> None:
+        with self.lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"deployments": list(deployments.values())}, indent=1))
+            os.replace(tmp, self.path)
+
+
+def default_python(run: dict | None) -> str:
+    """The interpreter that trained the model when it exists here, else this one."""
+    exe = ((run or {}).get("environment") or {}).get("executable")
+    if exe and os.path.isfile(exe) and os.access(exe, os.X_OK):
+        return exe
+    return sys.executable
