@@ -40,6 +40,16 @@ def _read_version() -> str:
 
 __version__ = _read_version()
 
+
+def __getattr__(name):
+    # ``dotscience.ConnectionError`` without importing the HTTP client at ``import dotscience``
+    if name == "ConnectionError":
+        from .remote import ConnectionError as error
+
+        return error
+    raise AttributeError(f"module 'dotscience' has no attribute {name!r}")
+
+
 _session = Session()
 
 
@@ -54,7 +64,7 @@ def _reset_session(root: str | None = None, delivery=None) -> Session:
     old = _session
     _session = Session(root, delivery)
     _session._listeners.extend(old._listeners)
-    _session._metric_listeners.extend(l for l in old._metric_listeners if l in old._listeners)
+    _session._metric_listeners.extend(f for f in old._metric_listeners if f in old._listeners)
     return _session
 
 
@@ -69,7 +79,11 @@ def script(workload_file=None):
 
 
 def connect(username, apikey, project, hostname=None):
-    """Publish to a remote Dotscience hub for ``project`` (see :meth:`Session.connect`)."""
+    """Publish to a Dotscience hub for ``project`` (see :meth:`Session.connect`).
+
+    Raises ``dotscience.ConnectionError`` (one sentence) when the hub refuses the key; when
+    it cannot be reached, runs are spooled for ``dotscience sync``.
+    """
     _session.connect(username, apikey, project, hostname)
 
 

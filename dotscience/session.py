@@ -228,31 +228,48 @@ class Session:
         self._workload_file = os.path.abspath(path) if path else None
 
     def connect(self, username, apikey, project, hostname=None) -> None:
-        """Publish to a remote Dotscience hub (HTTP Basic auth) for project ``project``.
+        """Publish to a Dotscience hub (HTTP Basic ``username:apikey``) for ``project``.
+
+        ``hostname`` defaults to ``DOTSCIENCE_HOSTNAME``, else ``DOTSCIENCE_SERVER_URL``,
+        else a local server (``http://127.0.0.1:8888/``). The credentials are checked now;
+        when the hub cannot be reached a sentence says so and runs go to the spool until
+        ``dotscience sync`` sends them.
 
         Raises
         ------
         ValueError
-            Empty project, username or API key, or no hostname (argument or
-            ``DOTSCIENCE_HOSTNAME``).
+            Empty project, username or API key.
+        dotscience.ConnectionError
+            The hub refused the credentials (wrong, revoked or another user's key) or the
+            key is limited to another project.
         """
         for name, value in (("username", username), ("apikey", apikey), ("project", project)):
             if not isinstance(value, str):
                 raise TypeError(f"connect(): {name} must be a str, got {type(value).__name__}")
             if not value.strip():
                 raise ValueError(f"connect(): {name} must not be empty; give the {name} to use")
-        host = hostname or os.environ.get("DOTSCIENCE_HOSTNAME")
-        if not host:
-            raise ValueError(
-                "connect(): no hostname given and DOTSCIENCE_HOSTNAME is not set; "
-                "pass hostname='https://your-dotscience-hub'"
-            )
+        from . import remote as _remote
+
+        host = hostname or _remote.default_hostname()
         if not isinstance(host, str):
             raise TypeError(f"connect(): hostname must be a str, got {type(host).__name__}")
-        if "://" not in host:
-            host = "https://" + host
+        client = _remote.Client(host, username, apikey)
+        try:
+            key = client.check()
+        except _remote.ConnectionError as e:
+            if not e.unreachable:
+                raise _remote.ConnectionError(str(e), e.status) from None
+            print(f"{e} Runs will be kept in the local spool until `dotscience sync` sends them.")
+            key = None
+        limit = key.get("project") if isinstance(key, dict) and "username" in key else None
+        if limit and limit != project:
+            raise _remote.ConnectionError(
+                f"This API key is limited to project {limit!r}, so it cannot publish to "
+                f"project {project!r}.",
+                403,
+            ) from None
         self.project = project
-        self._remote = (host, (username, apikey))
+        self._remote = (client.base, (username, apikey))
 
     def _effective_mode(self) -> str | None:
         if self._mode is not None:
@@ -573,10 +590,12 @@ class Session:
     def _delivery_for(self, stream):
         if self.delivery is not None:
             return self.delivery
-        spool = _delivery.SpoolDelivery(self.root)
         if self._remote is not None:
-            host, basic = self._remote
-            return _delivery.HttpDelivery(host, basic=basic, fallback=spool, stream=stream)
+            from . import remote as _remote
+
+            host, (username, apikey) = self._remote
+            client = _remote.Client(host, username, apikey)
+            return _remote.RemoteDelivery(client, self.root, stream)
         return _delivery.default_delivery(self.root, stream)
 
     def publish(self, description=None, stream=None, build=False, deploy=False) -> dict:

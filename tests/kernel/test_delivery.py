@@ -184,15 +184,19 @@ def test_connect_uses_basic_auth_and_sets_the_project(server, out):
     assert stored["project"] == "iris"
 
 
-def test_connect_reads_hostname_from_environment_or_complains(monkeypatch):
-    # Given no hostname anywhere
-    # When connecting
-    # Then the error says how to give one
-    with pytest.raises(ValueError, match="DOTSCIENCE_HOSTNAME"):
-        ds.connect("ann", "key", "proj")
+def test_connect_reads_hostname_from_environment(monkeypatch, capsys, server):
+    # Given DOTSCIENCE_HOSTNAME naming a hub that cannot be reached
     monkeypatch.setenv("DOTSCIENCE_HOSTNAME", "hub.example")
+    # When connecting without a hostname
     ds.connect("ann", "key", "proj")
-    assert ds._default_session()._remote[0] == "https://hub.example"
+    # Then that hub is used (https), and one sentence says runs will wait in the spool
+    assert ds._default_session()._remote[0] == "https://hub.example/"
+    assert "dotscience sync" in capsys.readouterr().out
+    # And without DOTSCIENCE_HOSTNAME the local server (DOTSCIENCE_SERVER_URL) is used
+    monkeypatch.delenv("DOTSCIENCE_HOSTNAME")
+    monkeypatch.setenv("DOTSCIENCE_SERVER_URL", server.url)
+    ds.connect("ann", "key", "proj")
+    assert ds._default_session()._remote[0] == server.url
 
 
 def test_listeners_see_declarations(out):
