@@ -62,6 +62,34 @@ class DotscienceApp(ExtensionApp):
     kernel_user = Unicode(
         config=True, help="Author recorded for runs published by kernels (default: OS user)."
     )
+    model_python = Unicode(
+        config=True,
+        help="Python interpreter for local model servers (default: the interpreter that"
+        " published the run when it exists on this machine, else the server's).",
+    )
+    model_host = Unicode(
+        "127.0.0.1",
+        config=True,
+        help="Address local model servers bind to (loopback only by"
+        " default; set 0.0.0.0 to expose them).",
+    )
+    model_port = Int(0, config=True, help="Port of local model servers (0: a free port).")
+    model_ready_timeout = Float(
+        60.0, config=True, help="Seconds a model server has to become healthy before it fails."
+    )
+    container_builder = Unicode(
+        config=True,
+        help="Image builder for model bundles: '' (auto: docker with a reachable daemon, podman,"
+        " buildah), 'docker', 'podman', 'buildah' or 'none'.",
+    )
+    kube_context = Unicode(
+        config=True, help="kubectl context of the Kubernetes deployer (empty: not configured)."
+    )
+    kube_namespace = Unicode("default", config=True, help="Namespace for Kubernetes deployments.")
+    image_registry = Unicode(
+        config=True, help="Registry prefix of model images (e.g. registry.example.com/ml)."
+    )
+    kserve = Bool(False, config=True, help="Also render a KServe InferenceService.")
 
     @default("store_url")
     def _default_store_url(self):
@@ -118,6 +146,7 @@ class DotscienceApp(ExtensionApp):
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience")
         self.store = open_store(self.store_url)
         self.artifacts = ArtifactStore(self.artifact_root, max_bytes=self.max_artifact_bytes)
+        self._init_models()
         self.log.info(
             "Dotscience %s: %s store, root %s", __version__, self.store_kind, self.root_dir
         )
@@ -128,6 +157,18 @@ class DotscienceApp(ExtensionApp):
             self._spool_timer.start()
             asyncio.get_event_loop().call_soon(lambda: asyncio.ensure_future(self._scan_spool()))
 
+    def _init_models(self):
+        from .models import ModelService
+
+        self.models = ModelService(
+            self.store, self.artifacts, self.dot_dir, python=self.model_python,
+            host=self.model_host, port=self.model_port, ready_timeout=self.model_ready_timeout,
+            builder=self.container_builder, kube_context=self.kube_context,
+            kube_namespace=self.kube_namespace, image_registry=self.image_registry,
+            kserve=self.kserve,
+        )  # fmt: skip
+        self.executor.submit(self.models.adopt)
+
     def initialize_handlers(self):
         self.handlers.extend(route_table())
 
@@ -135,6 +176,9 @@ class DotscienceApp(ExtensionApp):
         timer = getattr(self, "_spool_timer", None)
         if timer:
             timer.stop()
+        models = getattr(self, "models", None)
+        if models is not None:
+            models.shutdown()
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
@@ -150,7 +194,18 @@ class DotscienceApp(ExtensionApp):
         return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
 
     def run_published(self, run: dict) -> None:
-        """Called once for each newly stored run (not for repeats of the same id)."""
+        """Called once for each newly stored run (not for repeats of the same id).
+
+        A run published with ``build``/``deploy`` starts building/deploying its models; the
+        jobs' first states are added to ``run`` (``builds``, ``deployments``), so the POST
+        answer tells the kernel where to follow them.
+        """
+        models = getattr(self, "models", None)
+        if models is not None and (run.get("build") or run.get("deploy")):
+            try:
+                run.update(models.run_published(run))
+            except Exception:
+                self.log.exception("Dotscience: build/deploy of run %s failed", run.get("id"))
         if self.openlineage_url:
             from .export import to_openlineage
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import artifacts, keys, meta, runs
+from . import artifacts, keys, meta, models, runs
 
 
 def route_table() -> list[tuple]:
     """All ``(pattern, handler)`` pairs, relative to the server's base URL."""
     routes: list[tuple] = []
-    for module in (meta, runs, artifacts, keys):
+    for module in (meta, runs, artifacts, keys, models):
         routes.extend(module.ROUTES)
     return routes

@@ -1,0 +1,205 @@
+"""Models: registry, aliases, builds (with logs), deployments (with logs and metrics)."""
+
+from __future__ import annotations
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ..models.service import public
+from .base import DotscienceHandler
+
+NAME = r"(?P<name>[^/]+)"
+VERSION = r"(?P<version>[0-9]{1,9})"
+DEP = r"(?P<dep_id>[0-9a-fA-F-]{36})"
+
+
+def _offset(handler) -> int:
+    try:
+        value = int(handler.get_query_argument("offset", "0"))
+    except ValueError:
+        raise tornado.web.HTTPError(400, "offset must be a whole number") from None
+    if value < 0:
+        raise tornado.web.HTTPError(400, "offset must not be negative")
+    return value
+
+
+class ModelsMixin:
+    async def _call(self, fn, *args, **kwargs):
+        try:
+            return await self.ds.call(fn, *args, **kwargs)
+        except KeyError as e:
+            raise tornado.web.HTTPError(404, str(e.args[0] if e.args else e)) from None
+        except ValueError as e:
+            raise tornado.web.HTTPError(400, str(e)) from None
+
+
+class ModelsHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/models``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        """The registry. Response: ``{"models": [{name, latest_version, created, aliases,
+        versions: [{version, run_id, framework, files, build, deployments, ...}]}]}``."""
+        models = await self._call(self.ds.models.list_models)
+        self.write_json({"models": models})
+
+
+class ModelHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/models/{name}``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        """One model with its versions, aliases, builds and deployments."""
+        self.write_json(await self._call(self.ds.models.get_model, name))
+
+
+class AliasHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/models/{name}/aliases/{alias}``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, name, alias):
+        """Point (or move) an alias at a version. Body: ``{"version": 3}``.
+        Response: ``{"name", "alias", "version"}``."""
+        body = self.json_body()
+        version = body.get("version") if isinstance(body, dict) else None
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise tornado.web.HTTPError(400, 'Expected a body {"version": <integer>}.')
+        self.write_json(await self._call(self.ds.models.set_alias, name, alias, version))
+
+
+class BuildHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/models/{name}/versions/{version}/build``."""
+
+    publish_verbs = frozenset({"get"})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, name, version):
+        """Start building the bundle (and image, when a builder exists). Body (optional):
+        ``{"rebuild": true}``. Response 202: the build state."""
+        rebuild = False
+        if self.request.body and self.request.body.strip():
+            body = self.json_body()
+            rebuild = bool(body.get("rebuild")) if isinstance(body, dict) else False
+        state = await self._call(self.ds.models.build, name, int(version), rebuild)
+        self.write_json(state, status=202)
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name, version):
+        """The build state and its log from ``offset`` (poll with the returned
+        ``next_offset``). Response: ``{state, message, bundle, image, log, next_offset}``."""
+        offset = _offset(self)
+        await self._call(self.ds.models.get_version, name, int(version))
+        state = await self._call(self.ds.models.build_state, name, int(version))
+        if state is None:
+            raise tornado.web.HTTPError(404, f"Model {name!r} v{version} was never built.")
+        text, nxt = await self._call(self.ds.models.build_log, name, int(version), offset)
+        self.write_json(dict(state, log=text, offset=offset, next_offset=nxt))
+
+
+class DeployHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/models/{name}/versions/{version}/deploy``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, name, version):
+        """Deploy a model version (building it first if needed). Body (optional):
+        ``{"target": "local" | "kubernetes"}``. Response 202: the deployment."""
+        target = "local"
+        if self.request.body and self.request.body.strip():
+            body = self.json_body()
+            if not isinstance(body, dict):
+                raise tornado.web.HTTPError(400, "The body must be a JSON object.")
+            target = body.get("target", "local")
+        dep = await self._call(self.ds.models.deploy, name, int(version), target)
+        self.write_json(dep, status=202)
+
+
+class KubernetesHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/models/{name}/versions/{version}/kubernetes``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name, version):
+        """The Kubernetes manifests (Deployment, Service, optionally a KServe
+        InferenceService). Response: ``{"manifests": [...], "configured": bool}``."""
+        manifests = await self._call(self.ds.models.kubernetes_manifests, name, int(version))
+        self.write_json({"manifests": manifests, "configured": bool(self.ds.models.kube_context)})
+
+
+class DeploymentsHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/deployments``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        """Every deployment, newest first. Response: ``{"deployments": [...]}``."""
+        deps = await self._call(self.ds.models.list_deployments)
+        self.write_json({"deployments": [public(d) for d in deps]})
+
+
+class DeploymentHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/deployments/{id}`` (the kernel token may GET it, to follow a
+    publish with deploy)."""
+
+    publish_verbs = frozenset({"get"})
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, dep_id):
+        """One deployment with its events (state changes)."""
+        self.write_json(await self._call(self.ds.models.get_deployment, dep_id))
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, dep_id):
+        """Stop a deployment. Response: the deployment (state ``stopped``)."""
+        self.write_json(await self._call(self.ds.models.stop, dep_id))
+
+
+class DeploymentLogHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/deployments/{id}/log``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, dep_id):
+        """The model server's log from ``offset``. Response: ``{log, offset, next_offset}``."""
+        offset = _offset(self)
+        text, nxt = await self._call(self.ds.models.deployment_log, dep_id, offset)
+        self.write_json({"log": text, "offset": offset, "next_offset": nxt})
+
+
+class DeploymentMetricsHandler(ModelsMixin, DotscienceHandler):
+    """``/dotscience/api/deployments/{id}/metrics``."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, dep_id):
+        """The model server's Prometheus metrics, as text (``text/plain``)."""
+        try:
+            text = await self._call(self.ds.models.deployment_metrics, dep_id)
+        except LookupError as e:
+            raise tornado.web.HTTPError(409, str(e)) from None
+        except OSError as e:
+            raise tornado.web.HTTPError(502, f"The model server did not answer: {e}") from None
+        self.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.finish(text)
+
+
+_V = f"/dotscience/api/models/{NAME}/versions/{VERSION}"
+ROUTES = [
+    (r"/dotscience/api/models", ModelsHandler),
+    (rf"/dotscience/api/models/{NAME}", ModelHandler),
+    (rf"/dotscience/api/models/{NAME}/aliases/(?P<alias>[^/]+)", AliasHandler),
+    (rf"{_V}/build", BuildHandler),
+    (rf"{_V}/deploy", DeployHandler),
+    (rf"{_V}/kubernetes", KubernetesHandler),
+    (r"/dotscience/api/deployments", DeploymentsHandler),
+    (rf"/dotscience/api/deployments/{DEP}", DeploymentHandler),
+    (rf"/dotscience/api/deployments/{DEP}/log", DeploymentLogHandler),
+    (rf"/dotscience/api/deployments/{DEP}/metrics", DeploymentMetricsHandler),
+]
