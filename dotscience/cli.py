@@ -1,0 +1,508 @@
+"""The ``dotscience`` command line: runs, export, import, sync, API keys, models, login.
+
+Exit codes: 0 success, 1 error (one sentence on stderr), 2 usage error. Every command
+that prints data accepts ``--json``. Connection settings come from the options, else the
+environment (``DOTSCIENCE_HOSTNAME``, ``DOTSCIENCE_USERNAME``, ``DOTSCIENCE_APIKEY``,
+``JUPYTER_TOKEN``), else ``dotscience login``'s config file, else a local server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import remote as _remote
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A failure to report as one sentence (exit code 1)."""
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def config_path() -> str:
+    """``$XDG_CONFIG_HOME/dotscience/config.json`` (default ``~/.config/...``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "dotscience", "config.json")
+
+
+def load_config() -> dict:
+    try:
+        with open(config_path(), encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        raise CliError(f"Cannot read {config_path()}: {e}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def save_config(data: dict) -> str:
+    """Write the config readable by its owner only (0600, directory 0700)."""
+    path = config_path()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def _setting(args, name: str, env: str, config: dict):
+    value = getattr(args, name, None)
+    if value:
+        return value
+    return os.environ.get(env) or config.get(name)
+
+
+def client_for(args, need_token: bool = False) -> _remote.Client:
+    """A client from the options, environment and config file (in that order)."""
+    config = load_config()
+    hostname = (
+        getattr(args, "hostname", None)
+        or os.environ.get("DOTSCIENCE_HOSTNAME")
+        or config.get("hostname")
+        or _remote.default_hostname()
+    )
+    token = getattr(args, "token", None) or os.environ.get("JUPYTER_TOKEN")
+    if need_token:
+        if not token:
+            raise CliError(
+                "Creating an API key needs a Jupyter login: pass --token or set JUPYTER_TOKEN "
+                "(the token in the URL JupyterLab printed when it started)."
+            )
+        return _remote.Client(hostname, token=token, timeout=args.timeout)
+    if getattr(args, "token", None):  # an explicit Jupyter token wins over a stored key
+        return _remote.Client(hostname, token=token, timeout=args.timeout)
+    username = _setting(args, "username", "DOTSCIENCE_USERNAME", config)
+    apikey = _setting(args, "apikey", "DOTSCIENCE_APIKEY", config)
+    if apikey:
+        return _remote.Client(hostname, username, apikey, timeout=args.timeout)
+    return _remote.Client(hostname, token=token, timeout=args.timeout)
+
+
+# -- output --------------------------------------------------------------------------------
+
+
+def emit_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+def table(headers: list[str], rows: list[list], widths: dict | None = None) -> str:
+    """Aligned columns; long cells are cut with ``…`` at ``widths[header]``."""
+    widths = widths or {}
+    cells = [[_cell(v, widths.get(h)) for h, v in zip(headers, row, strict=True)] for row in rows]
+    size = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(size[i]) for i, h in enumerate(headers)).rstrip()]
+    lines += ["  ".join(c.ljust(size[i]) for i, c in enumerate(r)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value, width: int | None) -> str:
+    text = "-" if value is None or value == "" else str(value).replace("\n", " ")
+    if width and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def _short_time(value) -> str | None:
+    return value[:19].replace("T", " ") if isinstance(value, str) else value
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def cmd_login(args) -> int:
+    if not args.hostname or not args.username:
+        raise CliError("login needs --hostname and --username (and --apikey, or type it).")
+    apikey = args.apikey or os.environ.get("DOTSCIENCE_APIKEY")
+    if not apikey:
+        if not sys.stdin.isatty():
+            raise CliError("login needs --apikey (or DOTSCIENCE_APIKEY) when not on a terminal.")
+        import getpass
+
+        apikey = getpass.getpass("API key: ").strip()
+    client = _remote.Client(args.hostname, args.username, apikey, timeout=args.timeout)
+    client.check()
+    path = save_config({"hostname": client.base, "username": args.username, "apikey": apikey})
+    if args.json:
+        emit_json({"hostname": client.base, "username": args.username, "config": path})
+    else:
+        print(f"Logged in to {client.base} as {args.username}; saved to {path}")
+    return EXIT_OK
+
+
+def _run_params(args) -> dict:
+    params = {"limit": args.limit, "sort": args.sort}
+    for name in ("project", "notebook", "status", "author"):
+        if getattr(args, name):
+            params[name] = getattr(args, name)
+    if args.search:
+        params["q"] = args.search
+    for name in ("label", "param", "metric"):
+        if getattr(args, name):
+            params[name] = getattr(args, name)
+    return params
+
+
+def cmd_runs_list(args) -> int:
+    page = client_for(args).request("GET", "runs", params=_run_params(args))
+    if args.json:
+        emit_json(page)
+        return EXIT_OK
+    runs = page.get("runs", [])
+    if not runs:
+        print("No runs match.")
+        return EXIT_OK
+    rows = [
+        [r["id"], r.get("status"), r.get("project"), r.get("author"),
+         r.get("notebook") or r.get("workload_file"), r.get("description"),
+         _short_time(r.get("received"))]
+        for r in runs
+    ]  # fmt: skip
+    headers = ["ID", "STATUS", "PROJECT", "AUTHOR", "WORKLOAD", "DESCRIPTION", "RECEIVED"]
+    print(table(headers, rows, {"WORKLOAD": 40, "DESCRIPTION": 40, "PROJECT": 20}))
+    if page.get("next_cursor"):
+        print(f"(more runs: raise --limit, now {args.limit})")
+    return EXIT_OK
+
+
+def cmd_runs_show(args) -> int:
+    run = client_for(args).request("GET", f"runs/{args.id}")
+    if args.json:
+        emit_json(run)
+        return EXIT_OK
+    git = (run.get("environment") or {}).get("git") or {}
+    fields = [
+        ("id", run.get("id")), ("status", run.get("status")), ("project", run.get("project")),
+        ("author", run.get("author")), ("description", run.get("description")),
+        ("mode", run.get("mode")), ("workload", run.get("notebook") or run.get("workload_file")),
+        ("argv", " ".join(run.get("argv") or []) or None), ("git commit", git.get("commit")),
+        ("start", run.get("start")), ("end", run.get("end")), ("received", run.get("received")),
+        ("error", run.get("error")),
+    ]  # fmt: skip
+    width = max(len(k) for k, _ in fields)
+    for key, value in fields:
+        print(f"{key.ljust(width)}  {_cell(value, None)}")
+    params = run.get("parameters") or {}
+    if params:
+        print("\nParameters")
+        print(table(["NAME", "VALUE"], [[k, v.get("text")] for k, v in sorted(params.items())]))
+    metrics = run.get("metrics") or {}
+    if metrics:
+        print("\nMetrics")
+        rows = [[k, s[-1].get("text") if s else None, len(s)] for k, s in sorted(metrics.items())]
+        print(table(["NAME", "LAST", "POINTS"], rows))
+    files = [("input", f) for f in run.get("inputs") or []]
+    files += [("output", f) for f in run.get("outputs") or []]
+    if files:
+        print("\nFiles")
+        rows = [[role, f.get("path"), f.get("size"), f.get("sha256")] for role, f in files]
+        print(table(["ROLE", "PATH", "SIZE", "SHA256"], rows))
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    client = client_for(args)
+    if args.format == "v1":
+        text = client.request(
+            "GET", f"runs/{args.id}/export", params={"format": "v1"}, raw=True
+        ).decode("utf-8")
+        if args.json:
+            emit_json({"id": args.id, "format": "v1", "text": text})
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return EXIT_OK
+    emit_json(client.request("GET", f"runs/{args.id}/export", params={"format": args.format}))
+    return EXIT_OK
+
+
+def _texts_of(path: str) -> str:
+    """The text to search for v1 blocks: a notebook's outputs, or the file itself."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        raise CliError(f"Cannot read {path}: {e.strerror or e}.") from None
+    if not path.endswith(".ipynb"):
+        return text
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return text
+    parts = []
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        for output in cell.get("outputs", []) or []:
+            value = output.get("text")
+            if value is None:
+                value = (output.get("data") or {}).get("text/plain")
+            if isinstance(value, list):
+                value = "".join(value)
+            if isinstance(value, str):
+                parts.append(value)
+    return "\n".join(parts)
+
+
+def cmd_import(args) -> int:
+    from . import v1 as _v1
+
+    results = []
+    client = None if args.local else client_for(args)
+    for path in args.paths:
+        text = _texts_of(path)
+        if client is None:
+            blocks = _v1.find_blocks(text)
+            results.append({
+                "path": path, "found": len(blocks), "imported": 0,
+                "runs": [
+                    {"id": rid, "description": v1.get("description"),
+                     "parameters": len(v1.get("parameters") or {}),
+                     "summary": len(v1.get("summary") or {})}
+                    for rid, v1 in blocks
+                ],
+            })  # fmt: skip
+            continue
+        answer = client.request("POST", "import", {"text": text})
+        results.append({"path": path, **answer})
+    if args.json:
+        emit_json({"files": results})
+        return EXIT_OK
+    for r in results:
+        if client is None:
+            print(f"{r['path']}: {r['found']} run(s) found")
+            if r["runs"]:
+                rows = [[x["id"], x["description"], x["parameters"], x["summary"]]
+                        for x in r["runs"]]  # fmt: skip
+                print(table(["ID", "DESCRIPTION", "PARAMETERS", "METRICS"], rows,
+                            {"DESCRIPTION": 50}))  # fmt: skip
+        else:
+            print(f"{r['path']}: {r['found']} run(s) found, {r['imported']} new on {client.base}")
+    return EXIT_OK
+
+
+def cmd_sync(args) -> int:
+    root = os.path.abspath(
+        args.root or os.environ.get("DOTSCIENCE_PROJECT_DOT_ROOT") or os.getcwd()
+    )
+    client = client_for(args)
+    say = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    result = _remote.sync(client, root, say=say)
+    if args.json:
+        emit_json(result)
+    elif not (result["sent"] or result["already"] or result["rejected"] or result["uploaded"]):
+        print("Nothing to sync.")
+    else:
+        print(
+            f"Sent {len(result['sent'])} run(s) to {client.base}; "
+            f"{len(result['already'])} already there; {len(result['rejected'])} rejected; "
+            f"{result['uploaded']} output file(s) uploaded."
+        )
+    return EXIT_ERROR if result["rejected"] else EXIT_OK
+
+
+def _key_rows(keys: list[dict]) -> list[list]:
+    return [
+        [k["id"], k.get("name"), k.get("project") or "(any)", k.get("username"),
+         _short_time(k.get("created")), "revoked" if k.get("revoked") else "active"]
+        for k in keys
+    ]  # fmt: skip
+
+
+_KEY_HEADERS = ["ID", "NAME", "PROJECT", "USER", "CREATED", "STATE"]
+
+
+def cmd_keys_create(args) -> int:
+    client = client_for(args, need_token=True)
+    key = client.request("POST", "keys", {"name": args.name, "project": args.project})
+    if args.json:
+        emit_json(key)
+        return EXIT_OK
+    limit = f" limited to project {key['project']}" if key.get("project") else ""
+    print(f"Created API key {key['id']} for {key['username']}{limit}.")
+    print(f"\n    {key['key']}\n")
+    print("Copy it now: it is shown only once. Use it with")
+    print(
+        f"    dotscience login --hostname {client.base} --username {key['username']} --apikey ..."
+    )
+    return EXIT_OK
+
+
+def cmd_keys_list(args) -> int:
+    keys = client_for(args).request("GET", "keys")["keys"]
+    if args.json:
+        emit_json({"keys": keys})
+    elif not keys:
+        print("No API keys yet; create one with `dotscience keys create --token ...`.")
+    else:
+        print(table(_KEY_HEADERS, _key_rows(keys), {"NAME": 30}))
+    return EXIT_OK
+
+
+def cmd_keys_revoke(args) -> int:
+    key_id = _remote.key_id_of(args.id)
+    if key_id is None:
+        raise CliError(f"{args.id!r} is not an API key id (12 hex digits) or key.")
+    key = client_for(args).request("DELETE", f"keys/{key_id}")
+    if args.json:
+        emit_json(key)
+    else:
+        print(f"Revoked API key {key['id']} ({key.get('name') or 'unnamed'}).")
+    return EXIT_OK
+
+
+def _models_request(client, method, path, body=None):
+    try:
+        return client.request(method, path, body)
+    except _remote.ConnectionError as e:
+        if e.status in (404, 405) and path == "models":
+            raise CliError(f"The server at {client.base} does not support models yet.") from None
+        raise
+
+
+def cmd_models_list(args) -> int:
+    models = _models_request(client_for(args), "GET", "models")["models"]
+    if args.json:
+        emit_json({"models": models})
+    elif not models:
+        print("No models registered yet.")
+    else:
+        rows = [
+            [m["name"], m.get("latest_version"),
+             ", ".join(f"{a}=v{v}" for a, v in sorted((m.get("aliases") or {}).items())),
+             _short_time(m.get("created"))]
+            for m in models
+        ]  # fmt: skip
+        print(table(["NAME", "LATEST", "ALIASES", "CREATED"], rows))
+    return EXIT_OK
+
+
+def cmd_deploy(args) -> int:
+    client = client_for(args)
+    version = args.version
+    if version is None:
+        models = _models_request(client, "GET", "models")["models"]
+        found = [m for m in models if m["name"] == args.model]
+        if not found:
+            raise CliError(f"There is no model {args.model!r} on {client.base}.")
+        version = found[0]["latest_version"]
+    dep = client.request(
+        "POST", f"models/{args.model}/versions/{version}/deploy", {"target": args.target}
+    )
+    if args.json:
+        emit_json(dep)
+    else:
+        state = dep.get("state") or dep.get("status") or "requested"
+        print(f"Deploying {args.model} v{version} ({args.target}): {state}; id {dep.get('id')}")
+    return EXIT_OK
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("connection")
+    group.add_argument("--hostname", help="server URL (env DOTSCIENCE_HOSTNAME, login config)")
+    group.add_argument("--username", help="API key owner (env DOTSCIENCE_USERNAME)")
+    group.add_argument("--apikey", help="API key (env DOTSCIENCE_APIKEY, login config)")
+    group.add_argument("--token", help="Jupyter server token (env JUPYTER_TOKEN)")
+    group.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    common.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    parser = argparse.ArgumentParser(
+        prog="dotscience",
+        description="Dotscience from the command line: runs, export, import, sync, API keys, "
+        "models.",
+        epilog="Exit codes: 0 success, 1 error, 2 usage error.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"dotscience {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("login", parents=[common], help="store hostname, username and API key")
+    p.set_defaults(func=cmd_login)
+
+    runs = sub.add_parser("runs", help="list and show runs")
+    runs_sub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    p = runs_sub.add_parser("list", parents=[common], help="list runs (newest first)")
+    p.add_argument("--project")
+    p.add_argument("--notebook", help="notebook or script path")
+    p.add_argument("--status", choices=["succeeded", "failed"])
+    p.add_argument("--author")
+    p.add_argument("--search", "-q", help="text search")
+    p.add_argument("--label", action="append", metavar="KEY:VALUE")
+    p.add_argument("--param", action="append", metavar="KEY<OP>VALUE", help="op: = != < <= > >=")
+    p.add_argument("--metric", action="append", metavar="KEY:MIN:MAX")
+    p.add_argument("--sort", default="-received", help="e.g. -received, metric:accuracy")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_runs_list)
+    p = runs_sub.add_parser("show", parents=[common], help="show one run")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_runs_show)
+
+    p = sub.add_parser("export", parents=[common], help="export a run (v1, PROV, OpenLineage)")
+    p.add_argument("id")
+    p.add_argument("--format", choices=["v1", "prov", "openlineage"], default="prov")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", parents=[common], help="import v1 blocks from notebooks/logs")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--local", action="store_true", help="only print what was found")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("sync", parents=[common], help="send spooled runs and pending outputs")
+    p.add_argument("--root", help="workspace root (default: DOTSCIENCE_PROJECT_DOT_ROOT or .)")
+    p.set_defaults(func=cmd_sync)
+
+    keys = sub.add_parser("keys", help="create, list and revoke API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    p = keys_sub.add_parser("create", parents=[common], help="create a key (needs --token)")
+    p.add_argument("--name", help="what the key is for")
+    p.add_argument("--project", help="limit the key to publishing to this project")
+    p.set_defaults(func=cmd_keys_create)
+    p = keys_sub.add_parser("list", parents=[common], help="list your keys")
+    p.set_defaults(func=cmd_keys_list)
+    p = keys_sub.add_parser("revoke", parents=[common], help="revoke one of your keys")
+    p.add_argument("id", help="key id (12 hex digits) or the key itself")
+    p.set_defaults(func=cmd_keys_revoke)
+
+    models = sub.add_parser("models", help="the model registry")
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    p = models_sub.add_parser("list", parents=[common], help="list registered models")
+    p.set_defaults(func=cmd_models_list)
+
+    p = sub.add_parser("deploy", parents=[common], help="deploy a model version")
+    p.add_argument("model")
+    p.add_argument("--version", type=int, help="default: the latest")
+    p.add_argument("--target", choices=["local", "kubernetes"], default="local")
+    p.set_defaults(func=cmd_deploy)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``dotscience`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, _remote.ConnectionError) as e:
+        print(f"dotscience: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
