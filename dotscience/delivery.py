@@ -131,6 +131,8 @@ class HttpDelivery:
         self.token, self.basic = token, basic
         self.fallback, self.stream = fallback, stream
         self.announce, self.timeout = announce, timeout
+        #: seconds to wait for the builds/deployments of a run published with build/deploy
+        self.follow_timeout = float(os.environ.get("DOTSCIENCE_FOLLOW_TIMEOUT", "180"))
 
     def _headers(self) -> dict:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -176,7 +178,64 @@ class HttpDelivery:
             stored = run
         if self.announce:
             self._say(f"Published run {stored['id']}")
+        if stored.get("deployments") or stored.get("builds"):
+            self._follow(stored)
         return stored
+
+    def _get(self, path: str):
+        import urllib.request
+
+        request = urllib.request.Request(self.server + path, headers=self._headers())
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return json.loads(response.read())
+
+    def _follow(self, stored: dict) -> None:
+        """Wait for the builds/deployments the server started and say where the model is."""
+        import time
+        import urllib.error
+        import urllib.parse
+
+        deadline = time.monotonic() + self.follow_timeout
+        for i, dep in enumerate(stored.get("deployments") or []):
+            state = dep.get("state")
+            while state not in ("running", "failed", "stopped") and time.monotonic() < deadline:
+                time.sleep(0.2)
+                try:
+                    dep = self._get(f"dotscience/api/deployments/{dep['id']}")
+                except (urllib.error.URLError, OSError, ValueError):
+                    continue
+                state = dep.get("state")
+            stored["deployments"][i] = dep
+            what = f"model {dep.get('model')} v{dep.get('version')}"
+            if state == "running":
+                url = dep.get("url") or ""
+                self._say(f"Deployed {what} at {url}")
+                self._say(
+                    f"  curl -s -X POST {url}v1/models/{dep.get('model')}:predict "
+                    """-H 'Content-Type: application/json' -d '{"instances": [[...]]}'"""
+                )
+            elif state == "failed":
+                self._say(f"Deploying {what} failed: {dep.get('reason')}")
+            else:
+                self._say(f"Deploying {what}: still {state}; see the Models section")
+        for i, build in enumerate(stored.get("builds") or []):
+            name = urllib.parse.quote(str(build.get("model")), safe="")
+            path = f"dotscience/api/models/{name}/versions/{build.get('version')}/build"
+            state = build.get("state")
+            while state not in ("done", "failed") and time.monotonic() < deadline:
+                time.sleep(0.2)
+                try:
+                    build = dict(build, **self._get(path))
+                except (urllib.error.URLError, OSError, ValueError):
+                    continue
+                state = build.get("state")
+            build.pop("log", None)
+            stored["builds"][i] = build
+            what = f"model {build.get('model')} v{build.get('version')}"
+            self._say(
+                f"Build of {what}: {state}"
+                + (f" ({build['message']})" if build.get("message") else "")
+            )
 
     def _fall_back(self, run: dict, reason: str) -> dict:
         if self.fallback is None:

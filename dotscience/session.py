@@ -497,6 +497,7 @@ class Session:
                     f"model(): classes {os.fspath(classes)!r} must be inside the model "
                     f"directory {self._relativiser.name(model_dir)[0]!r}"
                 )
+            _check_classes(classes_path, classes)
         rel_model = self._relativiser.name(model_path)[0]
         rel_classes = self._relativiser.name(classes_path)[0] if classes_path else None
         files = {"model": rel_model}
@@ -625,6 +626,20 @@ class Session:
     def run(self, description=None, **publish_kwargs) -> RunContext:
         """A context manager making its block one run (see :class:`RunContext`)."""
         return RunContext(self, description, **publish_kwargs)
+
+
+def _check_classes(path: str, given) -> None:
+    """The classes file must be a JSON list of names or an object ``{"0": "name", ...}``."""
+    where = f"model(): classes {os.fspath(given)!r}"
+    if not os.path.isfile(path):
+        raise ValueError(f"{where} must be a JSON file (it is not a file)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{where} must be a JSON file: {e}") from None
+    if not isinstance(data, list | dict):
+        raise ValueError(f"{where} must hold a JSON list of class names or an object")
 
 
 def _identify_framework(framework) -> tuple[str, str]:
