@@ -193,13 +193,17 @@ function RunRow(props: IRunRowProps): JSX.Element {
         className="jp-Dotscience-runRow-main"
         onClick={() => props.onOpen(run.id)}
       >
-        <span className="jp-Dotscience-runRow-title">{title}</span>
-        <span className="jp-Dotscience-runRow-meta">
-          <span className="jp-Dotscience-runRow-metric">{metric}</span>
-          <span className="jp-Dotscience-runRow-params">{params}</span>
+        <span className="jp-Dotscience-runRow-line">
+          <span className="jp-Dotscience-runRow-title">{title}</span>
           <span className="jp-Dotscience-runRow-time">
             {formatAgo(run.start ?? run.received)}
           </span>
+        </span>
+        <span className="jp-Dotscience-runRow-meta">
+          {metric && (
+            <span className="jp-Dotscience-runRow-metric">{metric}</span>
+          )}
+          <span className="jp-Dotscience-runRow-params">{params}</span>
         </span>
       </button>
     </div>
