@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from dataclasses import dataclass
 
 from .base import OPS
@@ -75,6 +76,9 @@ def decode_cursor(cursor: str, sort: str) -> dict:
     return data
 
 
+_RUNS_COLUMN = re.compile(r"\br\.")
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -131,13 +135,13 @@ def filters(
         if not isinstance(value, str):
             raise ValueError(f"labels[{key!r}]: expected a string")
         where.append(
-            "EXISTS (SELECT 1 FROM labels l WHERE l.run = r.seq AND l.key = ? AND l.value = ?)"
+            "EXISTS (SELECT 1 FROM labels l WHERE l.run = @run AND l.key = ? AND l.value = ?)"
         )
         args += [key, value]
     for key, spec in (params or {}).items():
         condition, values = _param_condition(key, spec)
         where.append(
-            f"EXISTS (SELECT 1 FROM params p WHERE p.run = r.seq AND p.key = ? AND {condition})"
+            f"EXISTS (SELECT 1 FROM params p WHERE p.run = @run AND p.key = ? AND {condition})"
         )
         args += [key, *values]
     for item in metrics or ():
@@ -145,7 +149,7 @@ def filters(
             key, low, high = item
         except (TypeError, ValueError):
             raise ValueError(f"metrics: expected (key, min, max) triples, got {item!r}") from None
-        clause = "EXISTS (SELECT 1 FROM metric_last m WHERE m.run = r.seq AND m.key = ?"
+        clause = "EXISTS (SELECT 1 FROM metric_last m WHERE m.run = @run AND m.key = ?"
         args.append(key)
         for bound, op in ((low, ">="), (high, "<=")):
             if bound is None:
@@ -162,9 +166,9 @@ def filters(
         like = f"{ilike} ? ESCAPE '\\'"
         where.append(
             f"(r.description {like} OR r.notebook {like} OR r.workload_file {like}"
-            f" OR EXISTS (SELECT 1 FROM labels l WHERE l.run = r.seq"
+            f" OR EXISTS (SELECT 1 FROM labels l WHERE l.run = @run"
             f" AND (l.key {like} OR l.value {like}))"
-            f" OR EXISTS (SELECT 1 FROM params p WHERE p.run = r.seq"
+            f" OR EXISTS (SELECT 1 FROM params p WHERE p.run = @run"
             f" AND (p.key {like} OR p.text {like})))"
         )
         args += [pattern] * 7
@@ -174,44 +178,45 @@ def filters(
 def phase_sql(
     spec: Sort, phase: int, where: list[str], args: list, after: dict | None, limit: int
 ) -> tuple[str, list]:
-    """The SELECT of ``(run id, sort value, tie-breaker)`` for one phase of a listing."""
+    """The SELECT of ``(run row number, sort value, tie-breaker)`` for one listing phase."""
     direction = "DESC" if spec.desc else "ASC"
     cmp = "<" if spec.desc else ">"
-    clauses = list(where)
-    params = list(args)
+    ref = "r.seq"
+    lead, lead_args, keyset, keyset_args = [], [], [], []
+    table = "metric_last" if spec.kind == "metric" else "params"
     if phase == 1:
         if spec.kind == "column":
-            value, rid = f"r.{spec.name}", "r.id"
-            sql = f"SELECT r.id, {value}, r.id FROM runs r"
-            clauses.insert(0, f"{value} IS NOT NULL")
+            value, tie = f"r.{spec.name}", "r.id"
+            sql = f"SELECT r.seq, {value}, r.id FROM runs r"
+            lead.append(f"{value} IS NOT NULL")
         else:
-            table = "metric_last" if spec.kind == "metric" else "params"
-            value, rid = "s.num", "s.run"  # ties broken by the run's row number
-            sql = f"SELECT r.id, s.num, s.run FROM {table} s JOIN runs r ON r.seq = s.run"
-            clauses.insert(0, "s.key = ? AND s.num IS NOT NULL")
-            params.insert(0, spec.name)
+            value, tie = "s.num", "s.run"  # ties broken by the run's row number
+            ref = "s.run"
+            sql = f"SELECT s.run, s.num, s.run FROM {table} s"
+            if any(_RUNS_COLUMN.search(c) for c in where):  # else runs is not needed
+                sql += " JOIN runs r ON r.seq = s.run"
+            lead.append("s.key = ? AND s.num IS NOT NULL")
+            lead_args.append(spec.name)
         if after is not None:
-            clauses.append(f"({value}, {rid}) {cmp} (?, ?)")
-            params += [after["v"], after["i"]]
-        order = f"{value} {direction}, {rid} {direction}"
+            keyset.append(f"({value}, {tie}) {cmp} (?, ?)")
+            keyset_args += [after["v"], after["i"]]
+        order = f"{value} {direction}, {tie} {direction}"
     else:
-        sql = "SELECT r.id, NULL, r.id FROM runs r"
+        sql = "SELECT r.seq, NULL, r.id FROM runs r"
         if spec.kind == "column":
-            clauses.insert(0, f"r.{spec.name} IS NULL")
+            lead.append(f"r.{spec.name} IS NULL")
         else:
-            table = "metric_last" if spec.kind == "metric" else "params"
-            clauses.insert(
-                0,
+            lead.append(
                 f"NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run = r.seq AND s.key = ?"
-                " AND s.num IS NOT NULL)",
+                " AND s.num IS NOT NULL)"
             )
-            params.insert(0, spec.name)
+            lead_args.append(spec.name)
         if after is not None:
-            clauses.append(f"r.id {cmp} ?")
-            params.append(after["i"])
+            keyset.append(f"r.id {cmp} ?")
+            keyset_args.append(after["i"])
         order = f"r.id {direction}"
+    clauses = lead + [c.replace("@run", ref) for c in where] + keyset
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     sql += f" ORDER BY {order} LIMIT ?"
-    params.append(limit)
-    return sql, params
+    return sql, [*lead_args, *args, *keyset_args, limit]

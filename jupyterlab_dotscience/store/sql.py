@@ -493,29 +493,29 @@ class SqlStore(Store):
 
     def run_summaries(self, run_ids: Sequence[str]) -> list[dict]:
         ids = [i for i in (_maybe_uuid(r) for r in run_ids) if i]
-        with self._tx() as tx:
-            return self._summaries(tx, ids)
-
-    def _summaries(self, tx: Tx, ids: list[str]) -> list[dict]:
         if not ids:
             return []
         marks = ", ".join("?" * len(ids))
-        by_id, by_seq = {}, {}
-        for row in tx.q(f"SELECT seq, {_SUMMARY_COLUMNS} FROM runs WHERE id IN ({marks})", ids):
+        with self._tx() as tx:
+            seq_of = dict(tx.q(f"SELECT id, seq FROM runs WHERE id IN ({marks})", ids))
+            return self._summaries(tx, [seq_of[i] for i in ids if i in seq_of])
+
+    def _summaries(self, tx: Tx, seqs: list[int]) -> list[dict]:
+        """Summaries of runs given by row number, in that order."""
+        if not seqs:
+            return []
+        marks = ", ".join("?" * len(seqs))
+        by_seq = {}
+        for row in tx.q(f"SELECT seq, {_SUMMARY_COLUMNS} FROM runs WHERE seq IN ({marks})", seqs):
             (seq, rid, project, author, description, status, mode, notebook, workload_file, start,
              end, received, imported, error) = row  # fmt: skip
-            by_id[rid] = {
+            by_seq[seq] = {
                 "id": rid, "project": project, "author": author, "description": description,
                 "status": status, "error": error, "mode": mode, "notebook": notebook,
                 "workload_file": workload_file, "start": start, "end": end,
                 "received": received, "imported": bool(imported),
                 "parameters": {}, "metrics": {}, "labels": {},
             }  # fmt: skip
-            by_seq[seq] = by_id[rid]
-        seqs = list(by_seq)
-        marks = ", ".join("?" * len(seqs))
-        if not seqs:
-            return []
         for seq, key, text in tx.q(
             f"SELECT run, key, text FROM params WHERE run IN ({marks}) ORDER BY key", seqs
         ):
@@ -528,7 +528,7 @@ class SqlStore(Store):
             f"SELECT run, key, value FROM labels WHERE run IN ({marks}) ORDER BY key", seqs
         ):
             by_seq[seq]["labels"][key] = value
-        return [by_id[i] for i in ids if i in by_id]
+        return [by_seq[s] for s in seqs if s in by_seq]
 
     # -- cells and notebook snapshots ----------------------------------------------------
 
