@@ -124,6 +124,8 @@ async function seed(request: APIRequestContext): Promise<void> {
 
 async function openRuns(page: IJupyterLabPageFixture): Promise<Locator> {
   await page.locator('.jp-SideBar [title="Dotscience"]').click();
+  await page.sidebar.close('left');
+  await page.sidebar.setWidth(340, 'right');
   const section = page.locator(
     '#jp-Dotscience-sidebar .jp-Dotscience-runsSection'
   );
@@ -136,6 +138,8 @@ const titles = (section: Locator) =>
   section.locator('.jp-Dotscience-runRow .jp-Dotscience-runRow-title');
 
 test.describe('Run history', () => {
+  test.use({ viewport: { width: 1400, height: 900 } });
+
   test.beforeEach(async ({ page }) => {
     await seed(page.request);
   });
@@ -222,8 +226,11 @@ test.describe('Run history', () => {
     await expect(
       graph.getByRole('button', { name: `File ${TAG}-clean.csv` })
     ).toBeVisible();
-    await detail.locator('[data-section="lineage"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/history-detail-light.png` });
+    await detail.locator('[data-section="lineage"]').scrollIntoViewIfNeeded();
+    await detail
+      .locator('[data-section="lineage"]')
+      .screenshot({ path: `${SHOTS}/history-lineage-light.png` });
     const upstream = graph.getByRole('button', { name: `Run prep ${TAG}` });
     await expect(upstream).toBeVisible();
 
@@ -296,8 +303,11 @@ test.describe('Run history', () => {
     await expect(
       detail.getByRole('group', { name: 'Lineage graph' })
     ).toBeVisible();
-    await detail.locator('[data-section="lineage"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/history-detail-dark.png` });
+    await detail.locator('[data-section="lineage"]').scrollIntoViewIfNeeded();
+    await detail
+      .locator('[data-section="lineage"]')
+      .screenshot({ path: `${SHOTS}/history-lineage-dark.png` });
     await section.getByLabel(`Select train ${TAG} b for compare`).check();
     await section.getByRole('button', { name: 'Compare (2)' }).click();
     await expect(page.locator('.jp-Dotscience-compareTable')).toBeVisible();
