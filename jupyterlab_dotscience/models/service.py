@@ -233,9 +233,11 @@ class ModelService:
             d.update(changes, updated=now())
             if state is not None:
                 d["state"] = state
-                d["reason"] = message if state == "failed" else d.get("reason")
-                d.setdefault("events", []).append({"time": now(), "state": state,
-                                                   "message": message})  # fmt: skip
+                d["reason"] = message if state in ("failed", "stopped") else None
+            if state is not None or message:
+                d.setdefault("events", []).append(
+                    {"time": now(), "state": d["state"], "message": message}
+                )
             self._save()
             return dict(d)
 

@@ -1,0 +1,79 @@
+"""Fixtures: a real Jupyter server with the extension, and scripts that publish to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+
+import pytest
+
+from tests.server.live import LiveServer
+
+
+def post_json(url: str, body, timeout: float = 30):
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def run_script(server: LiveServer, code: str, timeout: float = 240) -> dict:
+    """Run ``code`` as a script in the server's root, publishing to it; returns the JSON
+    object the script prints on its last line."""
+    path = os.path.join(str(server.root), f"script_{time.monotonic_ns()}.py")
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(code))
+    env = dict(os.environ)
+    env.update(
+        DOTSCIENCE_SERVER_URL=server.url, DOTSCIENCE_TOKEN=server.token,
+        DOTSCIENCE_PROJECT_DOT_ROOT=str(server.root), DOTSCIENCE_FOLLOW_TIMEOUT="120",
+    )  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, path], cwd=str(server.root), env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    result = json.loads(lines[-1])
+    result["stdout"] = proc.stdout
+    return result
+
+
+def wait_for(fn, timeout: float = 60, interval: float = 0.2):
+    """Call ``fn`` until it returns something truthy; that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models-root")
+    server = LiveServer(root)
+    server.extra_args += ["--DotscienceApp.model_ready_timeout=30"]
+    server.start()
+    yield server
+    server.stop()
+    # stop every model server this module started
+    deps = []
+    try:
+        with open(os.path.join(str(root), ".dotscience", "deployments.json")) as f:
+            deps = json.load(f)["deployments"]
+    except (OSError, ValueError):
+        pass
+    from jupyterlab_dotscience.models.supervisor import Process
+
+    for d in deps:
+        if d.get("pid"):
+            Process(d["pid"]).stop(grace=2)
