@@ -181,7 +181,10 @@ def numeric(value) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond the float range
+            return math.copysign(math.inf, value)
     if isinstance(value, dict):
         tag = value.get("$float")
         number = _FLOATS.get(tag) if _is_float_tag(tag) else None
@@ -211,7 +214,7 @@ def _typed(entry, field: str) -> dict:
         _fail(field, f"expected an object with 'value' and 'text', got {_short(entry)}")
     value = check_value(entry["value"], f"{field}.value")
     text = entry.get("text")
-    text = value_text(value) if text is None else _str(text, f"{field}.text", nullable=False)
+    text = _str(value_text(value) if text is None else text, f"{field}.text", nullable=False)
     return {"value": value, "text": text}
 
 
@@ -342,10 +345,11 @@ def normalize_record(record) -> dict:
     labels = {}
     for k, v in _dict(record.get("labels"), "labels").items():
         labels[_key(k, "labels")] = _str(v, f"labels[{k!r}]", nullable=False)
-    metrics = {
-        _key(k, "metrics"): _points(series, f"metrics[{k!r}]")
-        for k, series in _dict(record.get("metrics"), "metrics").items()
-    }
+    metrics = {}
+    for k, series in _dict(record.get("metrics"), "metrics").items():
+        points = _points(series, f"metrics[{k!r}]")
+        if points:  # a metric without a value is not stored
+            metrics[_key(k, "metrics")] = points
 
     return {
         "schema": SCHEMA,
