@@ -5,6 +5,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { historyPlugin } from './history/plugin';
+import { keysPlugin } from './keys/plugin';
 import { RunTracker } from './model';
 import { DotscienceSidebar, ServerSection } from './sidebar';
 import { CommandIDs, IDotscienceSidebar, IRunTracker } from './tokens';
@@ -60,4 +61,4 @@ const sidebarPlugin: JupyterFrontEndPlugin<IDotscienceSidebar> = {
   }
 };
 
-export default [trackerPlugin, sidebarPlugin, historyPlugin];
+export default [trackerPlugin, sidebarPlugin, historyPlugin, keysPlugin];

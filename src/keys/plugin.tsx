@@ -1,0 +1,64 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
+import * as React from 'react';
+import { IDotscienceSidebar } from '../tokens';
+import { KeyList } from './KeyList';
+import { KeysModel } from './model';
+
+/**
+ * The "API keys" sidebar section: renders a {@link KeysModel}.
+ */
+export class KeysSection extends ReactWidget {
+  /**
+   * @param model the keys state
+   */
+  constructor(readonly model: KeysModel) {
+    super();
+    this.addClass('jp-Dotscience-section');
+    this.title.label = 'API keys';
+  }
+
+  protected render(): JSX.Element {
+    const model = this.model;
+    return (
+      <UseSignal signal={model.changed}>
+        {() => (
+          <div className="jp-Dotscience-panel">
+            <KeyList
+              keys={model.keys}
+              created={model.created}
+              error={model.error}
+              busy={model.busy}
+              onCreate={(name, project) => void model.create(name, project)}
+              onRevoke={id => void model.revoke(id)}
+              onDismiss={() => model.dismissCreated()}
+            />
+          </div>
+        )}
+      </UseSignal>
+    );
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    super.dispose();
+  }
+}
+
+/**
+ * Adds the API keys section to the Dotscience sidebar.
+ */
+export const keysPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-dotscience:keys',
+  description: 'Create, list and revoke Dotscience API keys in the sidebar.',
+  autoStart: true,
+  requires: [IDotscienceSidebar],
+  activate: (app: JupyterFrontEnd, sidebar: IDotscienceSidebar): void => {
+    const model = new KeysModel();
+    sidebar.addSection(new KeysSection(model), 900);
+    void model.refresh();
+  }
+};
