@@ -9,3 +9,39 @@ import { Wire } from './tokens';
 export function getVersion(): Promise<Wire.IVersionInfo> {
   return requestAPI<Wire.IVersionInfo>('version');
 }
+
+/**
+ * Store the cells that produced a run (recorded by the notebook plugin).
+ *
+ * @param runId the run id
+ * @param cells the executions, in notebook order
+ * @returns how many cells were stored
+ */
+export function putRunCells(
+  runId: string,
+  cells: Wire.ICellExecution[]
+): Promise<{ cells: number }> {
+  return requestAPI<{ cells: number }>(`runs/${runId}/cells`, {
+    method: 'PUT',
+    body: JSON.stringify({ cells })
+  });
+}
+
+/**
+ * Store the notebook as it was when the run was published.
+ *
+ * @param runId the run id
+ * @param path the notebook's root-relative path
+ * @param content the notebook (nbformat JSON)
+ * @returns the snapshot's path and sha256
+ */
+export function putRunNotebook(
+  runId: string,
+  path: string,
+  content: unknown
+): Promise<{ path: string | null; sha256: string }> {
+  return requestAPI<{ path: string | null; sha256: string }>(
+    `runs/${runId}/notebook`,
+    { method: 'PUT', body: JSON.stringify({ path, content }) }
+  );
+}

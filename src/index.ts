@@ -7,7 +7,8 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { historyPlugin } from './history/plugin';
 import { keysPlugin } from './keys/plugin';
 import { RunTracker } from './model';
-import { DotscienceSidebar, ServerSection } from './sidebar';
+import { notebookPlugin } from './notebook/plugin';
+import { CurrentRunSection, DotscienceSidebar, ServerSection } from './sidebar';
 import { CommandIDs, IDotscienceSidebar, IRunTracker } from './tokens';
 
 // The frontend's version, from package.json (the one place it is set).
@@ -45,6 +46,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<IDotscienceSidebar> = {
     palette: ICommandPalette | null
   ): IDotscienceSidebar => {
     const sidebar = new DotscienceSidebar();
+    sidebar.addSection(new CurrentRunSection(tracker), 100);
     sidebar.addSection(new ServerSection(tracker), 1000);
     app.shell.add(sidebar, 'right', { rank: 200 });
     restorer?.add(sidebar, sidebar.id);
@@ -61,4 +63,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<IDotscienceSidebar> = {
   }
 };
 
-export default [trackerPlugin, sidebarPlugin, historyPlugin, keysPlugin];
+export default [
+  trackerPlugin,
+  sidebarPlugin,
+  notebookPlugin,
+  historyPlugin,
+  keysPlugin
+];

@@ -1,6 +1,6 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import * as api from './api';
-import { IRunTracker, ServerStatus, Wire } from './tokens';
+import { IKernelRun, IRunTracker, ServerStatus, Wire } from './tokens';
 
 /**
  * The functions of `api.ts` the tracker uses (replaceable in tests).
@@ -60,6 +60,27 @@ export class RunTracker implements IRunTracker {
     return warnings;
   }
 
+  get current(): IKernelRun | null {
+    return this._current;
+  }
+
+  get currentChanged(): ISignal<IRunTracker, IKernelRun | null> {
+    return this._currentChanged;
+  }
+
+  /**
+   * Make `run` the current one.
+   *
+   * @param run the active notebook's run, or null
+   */
+  setCurrent(run: IKernelRun | null): void {
+    if (run === this._current) {
+      return;
+    }
+    this._current = run;
+    this._currentChanged.emit(run);
+  }
+
   get isDisposed(): boolean {
     return this._isDisposed;
   }
@@ -89,4 +110,6 @@ export class RunTracker implements IRunTracker {
   private _error: string | null = null;
   private _isDisposed = false;
   private _changed = new Signal<IRunTracker, void>(this);
+  private _current: IKernelRun | null = null;
+  private _currentChanged = new Signal<IRunTracker, IKernelRun | null>(this);
 }

@@ -1,9 +1,10 @@
 import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
+import { CurrentRun } from './components/CurrentRun';
 import { ServerInfo } from './components/ServerInfo';
 import { dotscienceIcon } from './icons';
-import { IDotscienceSidebar, IRunTracker } from './tokens';
+import { IDotscienceSidebar, IKernelRun, IRunTracker } from './tokens';
 
 /**
  * The "Server" section: connection state and the versions of the three parts.
@@ -71,4 +72,56 @@ export class DotscienceSidebar extends SidePanel implements IDotscienceSidebar {
 
 namespace Private {
   export const rank = new WeakMap<Widget, number>();
+}
+
+/**
+ * The "Current run" section: follows the tracker's current run (the active notebook's).
+ */
+export class CurrentRunSection extends ReactWidget {
+  /**
+   * @param tracker the run tracker
+   */
+  constructor(private readonly tracker: IRunTracker) {
+    super();
+    this.addClass('jp-Dotscience-section');
+    this.id = 'jp-Dotscience-currentRun';
+    this.addClass('jp-Dotscience-currentRunSection');
+    this.title.label = 'Current run';
+    tracker.currentChanged.connect(this._follow, this);
+    this._follow();
+  }
+
+  dispose(): void {
+    this.tracker.currentChanged.disconnect(this._follow, this);
+    this._run?.changed.disconnect(this._schedule, this);
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <div className="jp-Dotscience-panel">
+        <CurrentRun run={this._run} />
+      </div>
+    );
+  }
+
+  private _follow(): void {
+    this._run?.changed.disconnect(this._schedule, this);
+    this._run = this.tracker.current;
+    this._run?.changed.connect(this._schedule, this);
+    this.update();
+  }
+
+  // Coalesce bursts of kernel messages into one render per animation frame.
+  private _schedule(): void {
+    if (this._frame === 0) {
+      this._frame = requestAnimationFrame(() => {
+        this._frame = 0;
+        this.update();
+      });
+    }
+  }
+
+  private _run: IKernelRun | null = null;
+  private _frame = 0;
 }

@@ -14,6 +14,137 @@ export namespace Wire {
     store: 'sqlite' | 'postgresql';
     root_dir: string;
   }
+
+  /**
+   * A typed value: JSON, or `{"$float": "nan" | "inf" | "-inf"}` for a non-finite float.
+   */
+  export type Value = string | number | boolean | null | { $float: string };
+
+  /**
+   * A file entry of a run (`inputs`, `outputs`).
+   */
+  export interface IFile {
+    path: string;
+    sha256?: string | null;
+    size?: number | null;
+    outside?: boolean;
+    missing?: boolean;
+  }
+
+  /**
+   * One cell execution, as `PUT runs/{id}/cells` stores it.
+   */
+  export interface ICellExecution {
+    cell_id: string;
+    index: number;
+    execution_count: number;
+    source_sha256: string;
+    start: string;
+    end: string;
+    success: boolean;
+  }
+
+  /**
+   * The comm protocol between the frontend and `dotscience.jupyter` in the kernel.
+   */
+  export namespace Kernel {
+    /**
+     * The protocol version this frontend speaks (major must match the kernel's).
+     */
+    export const PROTOCOL_VERSION = '1.0.0';
+
+    /**
+     * The cell that was executing when a declaration happened.
+     */
+    export interface ICellRef {
+      cell_id: string | null;
+      count: number | null;
+    }
+
+    /**
+     * The tail of a metric series: `points` are `[step, value, time]`.
+     */
+    export interface IMetricTail {
+      count: number;
+      text: string;
+      points: [number, Value, string][];
+      reset: boolean;
+    }
+
+    /**
+     * The kernel's current run.
+     */
+    export interface IState {
+      protocol: string;
+      library_version: string;
+      kernel_id: string | null;
+      notebook: string | null;
+      published: string | null;
+      active: boolean;
+      start: string | null;
+      description: string | null;
+      error: string | null;
+      inputs: IFile[];
+      outputs: string[];
+      parameters: { [key: string]: { value: Value; text: string } };
+      labels: { [key: string]: string };
+      metrics: { [key: string]: IMetricTail };
+    }
+
+    /**
+     * A declaration event of the kernel library's session (`{"event": ...}`).
+     */
+    export interface IEvent {
+      event: string;
+      cell: ICellRef | null;
+      [field: string]: any;
+    }
+
+    /**
+     * Messages from the kernel.
+     */
+    export type KernelMessage =
+      | { method: 'state'; state: IState }
+      | {
+          method: 'update';
+          events: IEvent[];
+          metrics: { [key: string]: IMetricTail };
+          cells: ICellRef[];
+        }
+      | {
+          method: 'ack';
+          request_id: string;
+          ok: boolean;
+          error: string | null;
+          message: string | null;
+        }
+      | {
+          method: 'published';
+          id: string;
+          since: string | null;
+          request_id: string | null;
+        };
+
+    /**
+     * What can be declared from the UI.
+     */
+    export type DeclarationKind =
+      'input' | 'output' | 'parameter' | 'label' | 'metric' | 'description';
+
+    /**
+     * A declaration request from the UI.
+     */
+    export interface IDeclaration {
+      kind: DeclarationKind;
+      key?: string;
+      value?: Value;
+      path?: string;
+      /**
+       * The path is relative to the workspace root (file browser), not the kernel's cwd.
+       */
+      root_relative?: boolean;
+    }
+  }
 }
 
 /**
@@ -50,11 +181,139 @@ export interface IRunTracker {
    */
   readonly changed: ISignal<IRunTracker, void>;
   /**
+   * The live run of the active notebook's kernel (null when no notebook is active).
+   */
+  readonly current: IKernelRun | null;
+  /**
+   * Emitted when `current` is replaced by another notebook's run.
+   */
+  readonly currentChanged: ISignal<IRunTracker, IKernelRun | null>;
+  /**
+   * Make `run` the current one (the notebook plugin follows the active notebook).
+   *
+   * @param run the run to show, or null
+   */
+  setCurrent(run: IKernelRun | null): void;
+  /**
    * Fetch the server information again.
    *
    * @returns a promise that settles when the state is updated
    */
   refresh(): Promise<void>;
+}
+
+/**
+ * Whether the kernel side of the bridge is connected.
+ */
+export type BridgeStatus =
+  | 'no-kernel'
+  | 'not-python'
+  | 'attaching'
+  | 'attached'
+  | 'restarting'
+  | 'failed';
+
+/**
+ * A metric series as the sidebar shows it (the tail of the kernel's series).
+ */
+export interface IMetricSeries {
+  /**
+   * Values recorded in the kernel (may exceed `points.length`).
+   */
+  count: number;
+  /**
+   * `str()` of the last value.
+   */
+  text: string;
+  /**
+   * `[step, value]` pairs of the numeric values received (at most a few hundred).
+   */
+  points: [number, number][];
+}
+
+/**
+ * A request sent to the kernel and not yet acknowledged (or refused).
+ */
+export interface IPendingRequest {
+  id: string;
+  method: 'declare' | 'start' | 'publish';
+  declaration?: Wire.Kernel.IDeclaration;
+  description?: string | null;
+  /**
+   * Set when the kernel refused the request.
+   */
+  error: string | null;
+}
+
+/**
+ * The current run of one notebook's kernel, mirrored live from the kernel.
+ */
+export interface IKernelRun {
+  /**
+   * The notebook's path (root-relative).
+   */
+  readonly notebookPath: string;
+  /**
+   * The kernel's display name, id and whether it is executing.
+   */
+  readonly kernelName: string | null;
+  readonly kernelId: string | null;
+  readonly kernelBusy: boolean;
+  /**
+   * Connection state of the kernel bridge, and why it failed.
+   */
+  readonly bridge: BridgeStatus;
+  readonly bridgeError: string | null;
+  /**
+   * The run as the kernel last reported it (null before the bridge attached).
+   */
+  readonly state: Wire.Kernel.IState | null;
+  /**
+   * Metric series, by key.
+   */
+  readonly metrics: ReadonlyMap<string, IMetricSeries>;
+  /**
+   * Requests waiting for the kernel (it reads them between cells), and refused ones.
+   */
+  readonly pending: readonly IPendingRequest[];
+  /**
+   * Whether something was declared since the last publish.
+   */
+  readonly hasUnpublished: boolean;
+  /**
+   * The last published run id, and the kernel's or server's sentence about it.
+   */
+  readonly lastPublished: string | null;
+  readonly lastMessage: string | null;
+  /**
+   * Emitted on every change.
+   */
+  readonly changed: ISignal<IKernelRun, void>;
+  /**
+   * Declare an input, output, parameter, label, metric or the description.
+   *
+   * @param declaration what to declare
+   * @returns false when no kernel bridge is attached
+   */
+  declare(declaration: Wire.Kernel.IDeclaration): boolean;
+  /**
+   * Start a new run in the kernel.
+   *
+   * @param description the run's description
+   * @returns false when no kernel bridge is attached
+   */
+  start(description?: string | null): boolean;
+  /**
+   * Publish the run.
+   *
+   * @param description the run's description
+   * @returns false when no kernel bridge is attached
+   */
+  publish(description?: string | null): boolean;
+  /**
+   * Forget refused requests (the user has read the error).
+   */
+  dismissErrors(): void;
 }
 
 /**
@@ -96,4 +355,8 @@ export const IDotscienceSidebar = new Token<IDotscienceSidebar>(
  */
 export namespace CommandIDs {
   export const openSidebar = 'dotscience:open-sidebar';
+  export const publishRun = 'dotscience:publish-run';
+  export const startRun = 'dotscience:start-run';
+  export const declareInput = 'dotscience:declare-input';
+  export const declareOutput = 'dotscience:declare-output';
 }

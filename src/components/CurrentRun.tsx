@@ -1,0 +1,280 @@
+import React from 'react';
+import { IKernelRun, IPendingRequest, Wire } from '../tokens';
+import { DeclareForm } from './DeclareForm';
+import { FileList } from './FileList';
+import { MetricChart } from './MetricChart';
+import { PublishForm } from './PublishForm';
+
+/**
+ * Props of {@link CurrentRun}.
+ */
+export interface ICurrentRunProps {
+  /**
+   * The active notebook's run, or null when no notebook is active.
+   */
+  run: IKernelRun | null;
+}
+
+const BRIDGE_TEXT: { [status: string]: string } = {
+  'no-kernel': 'No kernel',
+  'not-python': 'Not a Python kernel: Dotscience tracks Python kernels only.',
+  attaching: 'Connecting to the kernel…',
+  restarting: 'Kernel restarting…',
+  failed: 'Not connected'
+};
+
+function pendingOf(
+  pending: readonly IPendingRequest[],
+  kind: Wire.Kernel.DeclarationKind
+): IPendingRequest[] {
+  return pending.filter(
+    p => p.method === 'declare' && p.declaration?.kind === kind && !p.error
+  );
+}
+
+function valueText(value: Wire.Value | undefined): string {
+  if (value !== null && typeof value === 'object') {
+    return value.$float;
+  }
+  return String(value);
+}
+
+function describe(p: IPendingRequest): string {
+  const d = p.declaration;
+  if (p.method !== 'declare' || !d) {
+    return p.method === 'publish' ? 'publish' : 'start a new run';
+  }
+  return d.path
+    ? `${d.kind} ${d.path}`
+    : `${d.kind} ${d.key ?? ''}=${valueText(d.value)}`;
+}
+
+/**
+ * The "Current run" section: what the active notebook's kernel has declared so far, live,
+ * with forms to declare more and to publish.
+ *
+ * @returns the section body
+ */
+export function CurrentRun(props: ICurrentRunProps): JSX.Element {
+  const { run } = props;
+  if (!run) {
+    return (
+      <p className="jp-Dotscience-muted">
+        Open a notebook to see its current run.
+      </p>
+    );
+  }
+  const state = run.state;
+  const attached = run.bridge === 'attached';
+  const pending = run.pending;
+  const refused = pending.filter(p => p.error);
+  const parameters = Object.entries(state?.parameters ?? {});
+  const labels = Object.entries(state?.labels ?? {});
+  const metrics = Array.from(run.metrics.entries());
+  const pendingParams = pendingOf(pending, 'parameter');
+  const pendingLabels = pendingOf(pending, 'label');
+  const publishing = pending.some(p => p.method === 'publish' && !p.error);
+  return (
+    <section
+      className="jp-Dotscience-currentRun"
+      aria-label="Current run"
+      data-bridge={run.bridge}
+    >
+      <dl className="jp-Dotscience-facts">
+        <dt>Notebook</dt>
+        <dd data-testid="ds-run-notebook">{run.notebookPath}</dd>
+        <dt>Kernel</dt>
+        <dd data-testid="ds-run-kernel">
+          {run.kernelName ?? 'none'}
+          {run.kernelBusy && attached && (
+            <span className="jp-Dotscience-tag">busy</span>
+          )}
+        </dd>
+      </dl>
+      {!attached && (
+        <p
+          className={
+            run.bridge === 'failed'
+              ? 'jp-Dotscience-error'
+              : 'jp-Dotscience-muted'
+          }
+          role={run.bridge === 'failed' ? 'alert' : undefined}
+          data-testid="ds-bridge-status"
+        >
+          {BRIDGE_TEXT[run.bridge]}
+          {run.bridgeError ? `: ${run.bridgeError}` : ''}
+        </p>
+      )}
+      {attached && state && (
+        <>
+          <p className="jp-Dotscience-runHeading" data-testid="ds-run-status">
+            {state.start
+              ? `Run started ${new Date(state.start).toLocaleTimeString()}`
+              : state.published
+                ? 'Published; declarations carry over to the next run'
+                : 'No run started yet'}
+          </p>
+          {state.description && (
+            <p
+              className="jp-Dotscience-description"
+              data-testid="ds-run-description"
+            >
+              {state.description}
+            </p>
+          )}
+          {state.error && (
+            <p className="jp-Dotscience-error" role="alert">
+              {state.error}
+            </p>
+          )}
+          {(state.inputs.length > 0 ||
+            pendingOf(pending, 'input').length > 0) && (
+            <>
+              <h3 className="jp-Dotscience-subheading">Inputs</h3>
+              <FileList
+                testId="ds-run-inputs"
+                files={state.inputs}
+                pending={pendingOf(pending, 'input').map(
+                  p => p.declaration!.path!
+                )}
+              />
+            </>
+          )}
+          {(state.outputs.length > 0 ||
+            pendingOf(pending, 'output').length > 0) && (
+            <>
+              <h3 className="jp-Dotscience-subheading">Outputs</h3>
+              <FileList
+                testId="ds-run-outputs"
+                files={state.outputs.map(path => ({ path }))}
+                pending={pendingOf(pending, 'output').map(
+                  p => p.declaration!.path!
+                )}
+              />
+            </>
+          )}
+          {(parameters.length > 0 || pendingParams.length > 0) && (
+            <>
+              <h3 className="jp-Dotscience-subheading">Parameters</h3>
+              <dl
+                className="jp-Dotscience-facts"
+                data-testid="ds-run-parameters"
+              >
+                {parameters.map(([key, p]) => (
+                  <React.Fragment key={key}>
+                    <dt>{key}</dt>
+                    <dd>{p.text}</dd>
+                  </React.Fragment>
+                ))}
+                {pendingParams.map(p => (
+                  <React.Fragment key={p.id}>
+                    <dt className="jp-Dotscience-pending">
+                      {p.declaration!.key}
+                    </dt>
+                    <dd className="jp-Dotscience-pending">
+                      {valueText(p.declaration!.value)}{' '}
+                      <span className="jp-Dotscience-tag">pending</span>
+                    </dd>
+                  </React.Fragment>
+                ))}
+              </dl>
+            </>
+          )}
+          {(labels.length > 0 || pendingLabels.length > 0) && (
+            <>
+              <h3 className="jp-Dotscience-subheading">Labels</h3>
+              <dl className="jp-Dotscience-facts" data-testid="ds-run-labels">
+                {labels.map(([key, value]) => (
+                  <React.Fragment key={key}>
+                    <dt>{key}</dt>
+                    <dd>{value}</dd>
+                  </React.Fragment>
+                ))}
+                {pendingLabels.map(p => (
+                  <React.Fragment key={p.id}>
+                    <dt className="jp-Dotscience-pending">
+                      {p.declaration!.key}
+                    </dt>
+                    <dd className="jp-Dotscience-pending">
+                      {valueText(p.declaration!.value)}{' '}
+                      <span className="jp-Dotscience-tag">pending</span>
+                    </dd>
+                  </React.Fragment>
+                ))}
+              </dl>
+            </>
+          )}
+          {metrics.length > 0 && (
+            <>
+              <h3 className="jp-Dotscience-subheading">Metrics</h3>
+              <ul
+                className="jp-Dotscience-list jp-Dotscience-metrics"
+                data-testid="ds-run-metrics"
+              >
+                {metrics.map(([key, series]) => (
+                  <li key={key} data-metric={key}>
+                    <div className="jp-Dotscience-metricHead">
+                      <span className="jp-Dotscience-metricKey">{key}</span>
+                      <span
+                        className="jp-Dotscience-metricValue"
+                        data-testid={`ds-metric-${key}`}
+                      >
+                        {series.text}
+                      </span>
+                      {series.count > 1 && (
+                        <span className="jp-Dotscience-muted">
+                          {series.count.toLocaleString()} values
+                        </span>
+                      )}
+                    </div>
+                    <MetricChart points={series.points} label={key} />
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </>
+      )}
+      {pending.length > refused.length && (
+        <p className="jp-Dotscience-muted" data-testid="ds-run-pending">
+          {run.kernelBusy
+            ? 'Waiting for the kernel to finish the running cell: '
+            : 'Sent to the kernel: '}
+          {pending
+            .filter(p => !p.error)
+            .map(describe)
+            .join(', ')}
+        </p>
+      )}
+      {refused.map(p => (
+        <p key={p.id} className="jp-Dotscience-error" role="alert">
+          The kernel refused {describe(p)}: {p.error}
+        </p>
+      ))}
+      {refused.length > 0 && (
+        <button className="jp-mod-styled" onClick={() => run.dismissErrors()}>
+          Dismiss
+        </button>
+      )}
+      {run.lastMessage && (
+        <p className="jp-Dotscience-muted" data-testid="ds-run-message">
+          {run.lastMessage}
+        </p>
+      )}
+      {run.lastPublished && (
+        <p className="jp-Dotscience-muted" data-testid="ds-run-published">
+          Last published run: <code>{run.lastPublished}</code>
+        </p>
+      )}
+      {attached && (
+        <>
+          <DeclareForm onDeclare={d => run.declare(d)} />
+          <PublishForm
+            onPublish={description => run.publish(description)}
+            publishing={publishing}
+          />
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,260 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import {
+  INotebookTracker,
+  Notebook,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import * as api from '../api';
+import { KernelBridge } from '../kernel/bridge';
+import { KernelRunModel } from '../kernel/runModel';
+import { CommandIDs, IRunTracker, Wire } from '../tokens';
+import { DeclaringCells } from './badges';
+import { CellRecorder } from './recorder';
+
+const PLUGIN_ID = 'jupyterlab-dotscience:notebook';
+
+/**
+ * Everything the plugin keeps for one open notebook.
+ */
+interface INotebookParts {
+  panel: NotebookPanel;
+  model: KernelRunModel;
+  bridge: KernelBridge;
+  recorder: CellRecorder;
+  declaring: DeclaringCells;
+  uploads: { id: string; since: string | null }[];
+}
+
+/**
+ * The notebook plugin: a kernel bridge, a run model and a cell recorder per notebook; the
+ * active notebook's run becomes the tracker's current run. Also the run commands and the
+ * file browser's "Declare as input/output" items.
+ */
+export const notebookPlugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description:
+    'Connects notebook kernels to Dotscience and records cell provenance.',
+  autoStart: true,
+  requires: [IRunTracker, INotebookTracker],
+  optional: [ISettingRegistry, ICommandPalette, IFileBrowserFactory],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: IRunTracker,
+    notebooks: INotebookTracker,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    browserFactory: IFileBrowserFactory | null
+  ): void => {
+    let publishOnSave = false;
+    if (settingRegistry) {
+      void settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const read = () => {
+            publishOnSave = settings.get('publishOnSave').composite === true;
+          };
+          read();
+          settings.changed.connect(read);
+        })
+        .catch(reason =>
+          console.warn('Dotscience: cannot load settings', reason)
+        );
+    }
+
+    const parts = new Map<Notebook, INotebookParts>();
+
+    const refreshBadges = (p: INotebookParts) =>
+      p.declaring.apply(p.panel.content.widgets);
+
+    const upload = async (p: INotebookParts) => {
+      while (p.uploads.length > 0 && !p.recorder.running) {
+        const { id, since } = p.uploads.shift()!;
+        try {
+          await api.putRunCells(id, p.recorder.cellsSince(since));
+          await api.putRunNotebook(
+            id,
+            p.panel.context.path,
+            p.panel.context.model.toJSON()
+          );
+        } catch (error) {
+          p.model.note(
+            `Run ${id} was published, but its cells could not be stored: ${(error as Error).message}`
+          );
+        }
+      }
+    };
+
+    const track = (panel: NotebookPanel) => {
+      const model = new KernelRunModel(panel.context.path);
+      const recorder = new CellRecorder(
+        id => panel.content.widgets.findIndex(c => c.model.id === id),
+        `jupyterlab-dotscience:cells:${panel.context.path}`
+      );
+      const p: INotebookParts = {
+        panel,
+        model,
+        recorder,
+        declaring: new DeclaringCells(),
+        uploads: [],
+        bridge: new KernelBridge({
+          sessionContext: panel.sessionContext,
+          model,
+          notebookPath: () => panel.context.path
+        })
+      };
+      parts.set(panel.content, p);
+      model.cellsDeclared.connect((_, cells) => {
+        p.declaring.add(cells);
+        refreshBadges(p);
+      });
+      model.published.connect((_, published) => {
+        p.uploads.push(published);
+        void upload(p);
+      });
+      panel.context.pathChanged.connect((_, path) => {
+        model.notebookPath = path;
+      });
+      panel.context.saveState.connect((_, state) => {
+        if (state !== 'completed') {
+          return;
+        }
+        recorder.saved();
+        if (
+          publishOnSave &&
+          model.hasUnpublished &&
+          !hasPendingPublish(model)
+        ) {
+          model.publish(null);
+        }
+      });
+      panel.context.ready.then(() => refreshBadges(p)).catch(() => undefined);
+      panel.disposed.connect(() => {
+        parts.delete(panel.content);
+        p.bridge.dispose();
+        if (tracker.current === model) {
+          tracker.setCurrent(null);
+        }
+        model.dispose();
+      });
+    };
+
+    const follow = () => {
+      const panel = notebooks.currentWidget;
+      tracker.setCurrent(
+        panel ? (parts.get(panel.content)?.model ?? null) : null
+      );
+    };
+    // The tracker may announce a notebook as current before it announces it as added.
+    notebooks.widgetAdded.connect((_, panel) => {
+      track(panel);
+      follow();
+    });
+    notebooks.forEach(panel => track(panel));
+    notebooks.currentChanged.connect(follow);
+    follow();
+
+    NotebookActions.executionScheduled.connect((_, { notebook, cell }) => {
+      parts.get(notebook)?.recorder.scheduled(cell);
+    });
+    NotebookActions.executed.connect((_, { notebook, cell, success }) => {
+      const p = parts.get(notebook);
+      if (!p) {
+        return;
+      }
+      p.recorder.executed(cell, success);
+      refreshBadges(p);
+      void upload(p);
+    });
+
+    // Commands.
+    const current = () => tracker.current;
+    const attached = () => current()?.bridge === 'attached';
+    app.commands.addCommand(CommandIDs.publishRun, {
+      label: 'Dotscience: Publish Run',
+      caption: "Publish the active notebook kernel's current run",
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { description: { type: 'string' } }
+        }
+      },
+      isEnabled: attached,
+      execute: args => {
+        const description = (args.description as string | undefined) ?? null;
+        current()?.publish(description || null);
+      }
+    });
+    app.commands.addCommand(CommandIDs.startRun, {
+      label: 'Dotscience: Start Run',
+      caption: "Start a new run in the active notebook's kernel",
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { description: { type: 'string' } }
+        }
+      },
+      isEnabled: attached,
+      execute: args => {
+        current()?.start((args.description as string | undefined) || null);
+      }
+    });
+    for (const category of ['Dotscience']) {
+      palette?.addItem({ command: CommandIDs.publishRun, category });
+      palette?.addItem({ command: CommandIDs.startRun, category });
+    }
+
+    if (browserFactory) {
+      const declarePaths = (kind: 'input' | 'output') => {
+        const browser = browserFactory.tracker.currentWidget;
+        const run = current();
+        if (!browser || !run) {
+          return;
+        }
+        for (const item of Array.from(browser.selectedItems())) {
+          const declaration: Wire.Kernel.IDeclaration = {
+            kind,
+            path: item.path,
+            root_relative: true
+          };
+          run.declare(declaration);
+        }
+      };
+      app.commands.addCommand(CommandIDs.declareInput, {
+        label: 'Declare as Input (Dotscience)',
+        caption: "Declare as an input of the active notebook's run",
+        describedBy: { args: { type: 'object', properties: {} } },
+        isEnabled: attached,
+        execute: () => declarePaths('input')
+      });
+      app.commands.addCommand(CommandIDs.declareOutput, {
+        label: 'Declare as Output (Dotscience)',
+        caption: "Declare as an output of the active notebook's run",
+        describedBy: { args: { type: 'object', properties: {} } },
+        isEnabled: attached,
+        execute: () => declarePaths('output')
+      });
+      const selector = '.jp-DirListing-item[data-isdir]';
+      app.contextMenu.addItem({
+        command: CommandIDs.declareInput,
+        selector,
+        rank: 60
+      });
+      app.contextMenu.addItem({
+        command: CommandIDs.declareOutput,
+        selector,
+        rank: 61
+      });
+    }
+  }
+};
+
+function hasPendingPublish(model: KernelRunModel): boolean {
+  return model.pending.some(p => p.method === 'publish' && p.error === null);
+}
