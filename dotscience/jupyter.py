@@ -21,7 +21,7 @@ Frontend to kernel (each with a ``request_id``):
     ``declare``    ``{"kind": input|output|parameter|label|metric|description, "key",
                    "value", "path", "root_relative"}``
     ``start``      ``{"description"}``
-    ``publish``    ``{"description"}``
+    ``publish``    ``{"description", "build"?, "deploy"?}``
 """
 
 from __future__ import annotations
@@ -429,7 +429,10 @@ class Bridge:
 
     def _do_publish(self, data: dict):
         out = io.StringIO()
-        self.session.publish(data.get("description") or None, stream=out)
+        self.session.publish(
+            data.get("description") or None, stream=out,
+            build=bool(data.get("build")), deploy=bool(data.get("deploy")),
+        )  # fmt: skip
         return out.getvalue().strip() or None
 
 

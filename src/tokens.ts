@@ -307,9 +307,13 @@ export interface IKernelRun {
    * Publish the run.
    *
    * @param description the run's description
+   * @param options `build`/`deploy`: the server builds/deploys the run's models
    * @returns false when no kernel bridge is attached
    */
-  publish(description?: string | null): boolean;
+  publish(
+    description?: string | null,
+    options?: { build?: boolean; deploy?: boolean }
+  ): boolean;
   /**
    * Forget refused requests (the user has read the error).
    */

@@ -223,8 +223,11 @@ export class KernelRunModel implements IKernelRun {
     return this._request('start', { description });
   }
 
-  publish(description: string | null = null): boolean {
-    return this._request('publish', { description });
+  publish(
+    description: string | null = null,
+    options: { build?: boolean; deploy?: boolean } = {}
+  ): boolean {
+    return this._request('publish', { description, ...options });
   }
 
   dismissErrors(): void {
