@@ -22,8 +22,48 @@ async function openSidebar(page: IJupyterLabPageFixture) {
   return run;
 }
 
-async function newNotebook(page: IJupyterLabPageFixture, name: string) {
-  await page.notebook.createNew(name);
+/**
+ * Create a notebook through the contents API (no rename, so its kernel session keeps the
+ * path across page reloads) and open it.
+ */
+async function newNotebook(
+  page: IJupyterLabPageFixture,
+  request: APIRequestContext,
+  dir: string,
+  name: string
+) {
+  const path = `${dir}/${name}`;
+  const response = await request.put(`/api/contents/${path}`, {
+    data: {
+      type: 'notebook',
+      format: 'json',
+      content: {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {
+          kernelspec: {
+            name: 'python3',
+            display_name: 'Python 3 (ipykernel)',
+            language: 'python'
+          }
+        },
+        cells: [
+          {
+            cell_type: 'code',
+            id: 'first',
+            source: '',
+            metadata: {},
+            outputs: [],
+            execution_count: null
+          }
+        ]
+      }
+    }
+  });
+  expect(response.ok()).toBe(true);
+  await page.filebrowser.refresh();
+  await page.notebook.openByPath(path);
+  await page.notebook.activate(name);
   await waitForIdle(page);
 }
 
@@ -69,7 +109,8 @@ async function findRun(
   throw new Error(`no run "${description}" was stored`);
 }
 
-test.use({ autoGoto: true });
+// Real kernel and session APIs (Galata's tracking routes break kernel restarts).
+test.use({ autoGoto: true, kernels: null, sessions: null });
 
 test.describe('Current run', () => {
   test.afterEach(async ({ request }) => {
@@ -78,10 +119,11 @@ test.describe('Current run', () => {
 
   test('shows declarations live, queues UI declarations while busy, publishes with cells', async ({
     page,
-    request
+    request,
+    tmpPath
   }) => {
     // Given a new notebook whose kernel the extension attached to
-    await newNotebook(page, 'run-live.ipynb');
+    await newNotebook(page, request, tmpPath, 'run-live.ipynb');
     const run = await openSidebar(page);
 
     // When a cell starts a run, records a parameter and a metric series
@@ -139,7 +181,7 @@ test.describe('Current run', () => {
     expect(full.parameters.alpha.value).toBe(0.5);
     expect(full.parameters.beta.value).toBe(2);
     expect(full.metrics.loss).toHaveLength(50);
-    expect(full.notebook).toBe('run-live.ipynb');
+    expect(full.notebook).toBe(`${tmpPath}/run-live.ipynb`);
     await expect
       .poll(
         async () =>
@@ -165,10 +207,12 @@ test.describe('Current run', () => {
   });
 
   test('restores the run after a page reload and reattaches after a kernel restart', async ({
-    page
+    page,
+    request,
+    tmpPath
   }) => {
     // Given a run with a parameter in a notebook's kernel
-    await newNotebook(page, 'run-reload.ipynb');
+    await newNotebook(page, request, tmpPath, 'run-reload.ipynb');
     let run = await openSidebar(page);
     await runCode(
       page,
@@ -190,10 +234,13 @@ test.describe('Current run', () => {
     );
 
     // When the kernel is restarted
-    await page.evaluate(async () => {
-      const panel = (window as any).jupyterapp.shell.currentWidget;
-      await panel.sessionContext.session.kernel.restart();
+    await page.evaluate(() => {
+      void (window as any).jupyterapp.commands.execute(
+        'notebook:restart-kernel'
+      );
     });
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await expect(run).toHaveAttribute('data-bridge', 'restarting');
     await waitForIdle(page);
 
     // Then the bridge reattaches to the fresh kernel, which has no run yet
@@ -207,10 +254,11 @@ test.describe('Current run', () => {
 
   test('a run published after the tab closed is stored', async ({
     page,
-    request
+    request,
+    tmpPath
   }) => {
     // Given a notebook running a cell that sleeps then publishes
-    await newNotebook(page, 'run-closed.ipynb');
+    await newNotebook(page, request, tmpPath, 'run-closed.ipynb');
     await runCode(
       page,
       0,
