@@ -11,7 +11,7 @@ from tornado.httpclient import HTTPClientError
 from jupyterlab_dotscience.routes import route_table
 
 VERBS = ("get", "post", "put", "patch", "delete")
-SAMPLES = {"sha256": "ab" * 32}
+SAMPLES = {"sha256": "ab" * 32, "version": "1"}
 SAMPLE = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
