@@ -1,0 +1,277 @@
+import { Signal } from '@lumino/signaling';
+import { ATTACH_CODE, COMM_TARGET, KernelBridge } from '../kernel/bridge';
+import { KernelRunModel } from '../kernel/runModel';
+import { Wire } from '../tokens';
+
+class FakeComm {
+  constructor(readonly commId: string) {}
+  sent: any[] = [];
+  isDisposed = false;
+  onMsg: ((msg: any) => void) | null = null;
+  onClose: ((msg: any) => void) | null = null;
+  send(data: any) {
+    this.sent.push(data);
+  }
+}
+
+class FakeKernel {
+  constructor(
+    readonly id: string,
+    readonly language = 'python'
+  ) {}
+  status = 'idle';
+  isDisposed = false;
+  targets = new Map<string, any>();
+  executed: any[] = [];
+  statusChanged = new Signal<any, string>(this);
+  iopubMessage = new Signal<any, any>(this);
+  comms = new Map<string, FakeComm>();
+  reply: any = { content: { status: 'ok' } };
+  get info() {
+    return Promise.resolve({ language_info: { name: this.language } });
+  }
+  registerCommTarget(name: string, cb: any) {
+    this.targets.set(name, cb);
+  }
+  removeCommTarget(name: string, cb: any) {
+    if (this.targets.get(name) === cb) {
+      this.targets.delete(name);
+    }
+  }
+  hasComm(id: string) {
+    return this.comms.has(id);
+  }
+  createComm(_: string, id: string) {
+    const c = new FakeComm(id);
+    this.comms.set(id, c);
+    return c;
+  }
+  requestExecute(content: any) {
+    this.executed.push(content);
+    return { done: Promise.resolve(this.reply) };
+  }
+  /** The kernel library opens its comm with the run state. */
+  openComm(
+    state: Partial<Wire.Kernel.IState>,
+    version = Wire.Kernel.PROTOCOL_VERSION
+  ) {
+    const comm = this.createComm(COMM_TARGET, `c${this.comms.size}`);
+    this.targets.get(COMM_TARGET)(comm, {
+      metadata: { version },
+      content: {
+        data: {
+          method: 'state',
+          state: {
+            parameters: {},
+            labels: {},
+            metrics: {},
+            inputs: [],
+            outputs: [],
+            active: true,
+            start: null,
+            published: null,
+            ...state
+          }
+        }
+      }
+    });
+    return comm;
+  }
+}
+
+class FakeContext {
+  session: any = null;
+  kernelChanged = new Signal<any, any>(this);
+  kernelDisplayName = 'Python 3';
+  isDisposed = false;
+  setKernel(kernel: FakeKernel | null) {
+    this.session = kernel ? { kernel } : null;
+    this.kernelChanged.emit({ newValue: kernel });
+  }
+}
+
+const flush = () => new Promise(r => setTimeout(r, 0));
+
+describe('KernelBridge', () => {
+  it('registers the target, imports the bridge silently and shows the state', async () => {
+    // Given a notebook whose kernel is Python
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb'
+    });
+    const kernel = new FakeKernel('k1');
+    // When the kernel starts
+    context.setKernel(kernel);
+    await flush();
+    // Then the comm target is registered and one silent import ran
+    expect(kernel.targets.has(COMM_TARGET)).toBe(true);
+    expect(kernel.executed).toEqual([
+      expect.objectContaining({
+        code: ATTACH_CODE,
+        silent: true,
+        store_history: false
+      })
+    ]);
+    // When the kernel library opens its comm with a parameter
+    const comm = kernel.openComm({
+      parameters: { a: { value: 1, text: '1' } }
+    });
+    // Then the run shows it, and the kernel is told its id and notebook
+    expect(model.bridge).toBe('attached');
+    expect(model.state!.parameters.a.text).toBe('1');
+    expect(comm.sent[0]).toMatchObject({
+      method: 'hello',
+      kernel_id: 'k1',
+      notebook: 'a.ipynb'
+    });
+    // And UI declarations go through the comm
+    model.declare({ kind: 'label', key: 't', value: 'x' });
+    expect(comm.sent[1]).toMatchObject({
+      method: 'declare',
+      kind: 'label',
+      key: 't'
+    });
+    bridge.dispose();
+  });
+
+  it('moves to a new kernel and drops the old one', async () => {
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb'
+    });
+    const k1 = new FakeKernel('k1');
+    const k2 = new FakeKernel('k2');
+    context.setKernel(k1);
+    await flush();
+    context.setKernel(k2);
+    await flush();
+    expect(k1.targets.has(COMM_TARGET)).toBe(false);
+    expect(k2.targets.has(COMM_TARGET)).toBe(true);
+    expect(model.kernelId).toBe('k2');
+    bridge.dispose();
+  });
+
+  it('does nothing in a kernel that is not Python', async () => {
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb'
+    });
+    const kernel = new FakeKernel('k1', 'R');
+    context.setKernel(kernel);
+    await flush();
+    expect(kernel.executed).toHaveLength(0);
+    expect(model.bridge).toBe('not-python');
+    bridge.dispose();
+  });
+
+  it('says plainly when the kernel cannot import the library', async () => {
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb'
+    });
+    const kernel = new FakeKernel('k1');
+    kernel.reply = {
+      content: {
+        status: 'error',
+        ename: 'ModuleNotFoundError',
+        evalue: "No module named 'dotscience'"
+      }
+    };
+    context.setKernel(kernel);
+    await flush();
+    await flush();
+    expect(model.bridge).toBe('failed');
+    expect(model.bridgeError).toContain("No module named 'dotscience'");
+    bridge.dispose();
+  });
+
+  it('reattaches after a kernel restart', async () => {
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb'
+    });
+    const kernel = new FakeKernel('k1');
+    context.setKernel(kernel);
+    await flush();
+    kernel.openComm({ parameters: { a: { value: 1, text: '1' } } });
+    // When the kernel restarts
+    kernel.statusChanged.emit('restarting');
+    expect(model.bridge).toBe('restarting');
+    expect(model.state).toBeNull();
+    kernel.statusChanged.emit('idle');
+    await flush();
+    // Then the bridge is imported again in the fresh kernel
+    expect(kernel.executed).toHaveLength(2);
+    kernel.openComm({});
+    expect(model.bridge).toBe('attached');
+    bridge.dispose();
+  });
+
+  it('refuses a kernel library speaking another protocol major version', async () => {
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb'
+    });
+    const kernel = new FakeKernel('k1');
+    context.setKernel(kernel);
+    await flush();
+    kernel.openComm({}, '2.0.0');
+    expect(model.bridge).toBe('failed');
+    expect(model.bridgeError).toContain('2.0.0');
+    bridge.dispose();
+  });
+
+  it("adopts the kernel's comm from iopub after a page reload mid-cell", async () => {
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb'
+    });
+    const kernel = new FakeKernel('k1');
+    kernel.reply = new Promise(() => undefined); // the kernel is busy: no reply yet
+    context.setKernel(kernel);
+    await flush();
+    kernel.iopubMessage.emit({
+      header: { msg_type: 'comm_msg' },
+      content: {
+        comm_id: 'old',
+        data: {
+          method: 'update',
+          events: [],
+          cells: [],
+          metrics: {
+            loss: {
+              count: 5,
+              text: '0.5',
+              points: [[4, 0.5, 't']],
+              reset: false
+            }
+          }
+        }
+      }
+    });
+    expect(model.bridge).toBe('attached');
+    expect(model.metrics.get('loss')!.text).toBe('0.5');
+    bridge.dispose();
+  });
+});

@@ -1,0 +1,168 @@
+import { fireEvent, render, screen } from '@testing-library/react';
+import React from 'react';
+import { CurrentRun } from '../components/CurrentRun';
+import { DeclareForm, parseValue } from '../components/DeclareForm';
+import { humanSize } from '../components/format';
+import { MetricChart } from '../components/MetricChart';
+import { KernelRunModel } from '../kernel/runModel';
+
+function attachedRun() {
+  const sent: any[] = [];
+  const run = new KernelRunModel('work/a.ipynb');
+  run.setSender(d => {
+    sent.push(d);
+    return true;
+  });
+  run.setKernel('Python 3', 'k1');
+  run.setBridge('attached');
+  run.handle({
+    method: 'state',
+    state: {
+      protocol: '1.0.0',
+      library_version: '0.1.0',
+      kernel_id: 'k1',
+      notebook: null,
+      published: null,
+      active: true,
+      start: '2026-01-01T00:00:00.000000Z',
+      description: 'baseline',
+      error: null,
+      inputs: [
+        { path: 'data/iris.csv', sha256: 'abcdef0123456789', size: 4608 }
+      ],
+      outputs: ['model.pkl'],
+      parameters: { alpha: { value: 0.5, text: '0.5' } },
+      labels: { team: 'ml' },
+      metrics: {
+        loss: {
+          count: 3,
+          text: '0.1',
+          points: [
+            [0, 1, 't'],
+            [1, 0.5, 't'],
+            [2, 0.1, 't']
+          ],
+          reset: true
+        }
+      }
+    }
+  });
+  return { run, sent };
+}
+
+describe('CurrentRun', () => {
+  it('shows the run: description, files with hash and size, parameters, labels, metrics', () => {
+    const { run } = attachedRun();
+    render(<CurrentRun run={run} />);
+    expect(screen.getByTestId('ds-run-description').textContent).toBe(
+      'baseline'
+    );
+    expect(screen.getByTestId('ds-run-inputs').textContent).toContain(
+      'abcdef01'
+    );
+    expect(screen.getByTestId('ds-run-inputs').textContent).toContain('4.5 KB');
+    expect(screen.getByTestId('ds-run-outputs').textContent).toContain(
+      'model.pkl'
+    );
+    expect(screen.getByTestId('ds-run-parameters').textContent).toContain(
+      'alpha0.5'
+    );
+    expect(screen.getByTestId('ds-run-labels').textContent).toContain('teamml');
+    expect(screen.getByTestId('ds-metric-loss').textContent).toBe('0.1');
+    expect(screen.getByRole('img', { name: /loss/ })).toBeTruthy();
+  });
+
+  it('shows a declaration as pending until acknowledged', () => {
+    const { run, sent } = attachedRun();
+    run.setBusy(true);
+    const { rerender } = render(<CurrentRun run={run} />);
+    fireEvent.change(screen.getByLabelText('Declaration'), {
+      target: { value: 'beta=2' }
+    });
+    fireEvent.submit(screen.getByRole('form', { name: 'Declare' }));
+    rerender(<CurrentRun run={run} />);
+    expect(screen.getByTestId('ds-run-pending').textContent).toContain(
+      'Waiting for the kernel'
+    );
+    expect(screen.getByTestId('ds-run-parameters').textContent).toContain(
+      'pending'
+    );
+    run.handle({
+      method: 'update',
+      events: [
+        { event: 'parameter', key: 'beta', value: 2, text: '2', cell: null }
+      ],
+      metrics: {},
+      cells: []
+    });
+    run.handle({
+      method: 'ack',
+      request_id: sent[0].request_id,
+      ok: true,
+      error: null,
+      message: null
+    });
+    rerender(<CurrentRun run={run} />);
+    expect(screen.queryByTestId('ds-run-pending')).toBeNull();
+    expect(screen.getByTestId('ds-run-parameters').textContent).toContain(
+      'beta2'
+    );
+  });
+
+  it('publishes with the description typed', () => {
+    const { run, sent } = attachedRun();
+    render(<CurrentRun run={run} />);
+    fireEvent.change(screen.getByLabelText('Run description'), {
+      target: { value: 'tuned' }
+    });
+    fireEvent.submit(screen.getByRole('form', { name: 'Publish run' }));
+    expect(sent[0]).toMatchObject({ method: 'publish', description: 'tuned' });
+  });
+
+  it('says plainly when the kernel cannot import the library', () => {
+    const run = new KernelRunModel('a.ipynb');
+    run.setBridge('failed', "No module named 'dotscience'");
+    render(<CurrentRun run={run} />);
+    expect(screen.getByRole('alert').textContent).toContain(
+      "No module named 'dotscience'"
+    );
+  });
+});
+
+describe('small parts', () => {
+  it('parses values and sizes', () => {
+    expect(parseValue('3')).toBe(3);
+    expect(parseValue('true')).toBe(true);
+    expect(parseValue('adam')).toBe('adam');
+    expect(humanSize(512)).toBe('512 B');
+    expect(humanSize(3 * 1024 * 1024)).toBe('3.0 MB');
+  });
+
+  it('asks for name=value', () => {
+    const onDeclare = jest.fn();
+    render(<DeclareForm onDeclare={onDeclare} />);
+    fireEvent.change(screen.getByLabelText('Declaration'), {
+      target: { value: 'novalue' }
+    });
+    fireEvent.submit(screen.getByRole('form', { name: 'Declare' }));
+    expect(onDeclare).not.toHaveBeenCalled();
+    expect(screen.getByRole('alert').textContent).toContain('name=value');
+  });
+
+  it('draws nothing for one point and a line for more', () => {
+    const { container, rerender } = render(
+      <MetricChart points={[[0, 1]]} label="x" />
+    );
+    expect(container.querySelector('svg')).toBeNull();
+    rerender(
+      <MetricChart
+        points={[
+          [0, 1],
+          [1, 2]
+        ]}
+        label="x"
+      />
+    );
+    expect(container.querySelector('path')!.getAttribute('d')).toMatch(/^M.*L/);
+  });
+});

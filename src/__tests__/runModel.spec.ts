@@ -1,0 +1,164 @@
+import { KernelRunModel } from '../kernel/runModel';
+import { Wire } from '../tokens';
+
+type Msg = Wire.Kernel.KernelMessage;
+
+function attachedModel(sent: any[] = []): KernelRunModel {
+  const model = new KernelRunModel('nb.ipynb');
+  model.setSender(data => {
+    sent.push(data);
+    return true;
+  });
+  model.setBridge('attached');
+  return model;
+}
+
+const update = (events: any[], metrics: any = {}, cells: any[] = []): Msg => ({
+  method: 'update',
+  events,
+  metrics,
+  cells
+});
+
+describe('KernelRunModel', () => {
+  it('builds the run from kernel events', () => {
+    // Given an attached model
+    const model = attachedModel();
+    // When the kernel reports a start, a parameter, a label, an input and an output
+    model.handle(
+      update([
+        {
+          event: 'start',
+          time: '2026-01-01T00:00:00.000000Z',
+          description: 'd',
+          cell: null
+        },
+        { event: 'parameter', key: 'lr', value: 0.1, text: '0.1', cell: null },
+        { event: 'label', key: 'team', value: 'ml', cell: null },
+        {
+          event: 'input',
+          files: [{ path: 'a.csv', sha256: 'ab', size: 3 }],
+          cell: null
+        },
+        { event: 'output', paths: ['m.pkl'], cell: null }
+      ])
+    );
+    // Then the state has them, and there is something to publish
+    const s = model.state!;
+    expect(s.description).toBe('d');
+    expect(s.parameters.lr.text).toBe('0.1');
+    expect(s.labels).toEqual({ team: 'ml' });
+    expect(s.inputs.map(f => f.path)).toEqual(['a.csv']);
+    expect(s.outputs).toEqual(['m.pkl']);
+    expect(model.hasUnpublished).toBe(true);
+  });
+
+  it('appends metric tails and keeps only numeric points, capped', () => {
+    const model = attachedModel();
+    // When two coalesced updates carry a metric's tail
+    const pts = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => [from + i, from + i, 't']);
+    model.handle(
+      update([], {
+        loss: { count: 300, text: '299', points: pts(0, 300), reset: true }
+      })
+    );
+    model.handle(
+      update([], {
+        loss: {
+          count: 600,
+          text: 'nan',
+          points: [...pts(300, 299), [599, { $float: 'nan' }, 't']],
+          reset: false
+        }
+      })
+    );
+    // Then the series holds the last 500 numeric points and the latest count and text
+    const loss = model.metrics.get('loss')!;
+    expect(loss.count).toBe(600);
+    expect(loss.text).toBe('nan');
+    expect(loss.points).toHaveLength(500);
+    expect(loss.points[499]).toEqual([598, 598]);
+  });
+
+  it('shows UI declarations as pending until the kernel acknowledges them', () => {
+    // Given an attached model
+    const sent: any[] = [];
+    const model = attachedModel(sent);
+    // When the user declares a parameter
+    expect(model.declare({ kind: 'parameter', key: 'k', value: 2 })).toBe(true);
+    // Then it was sent with a request id and is pending
+    expect(sent[0]).toMatchObject({
+      method: 'declare',
+      kind: 'parameter',
+      key: 'k',
+      value: 2
+    });
+    expect(model.pending).toHaveLength(1);
+    // When the kernel applies and acknowledges it
+    model.handle(
+      update([
+        { event: 'parameter', key: 'k', value: 2, text: '2', cell: null }
+      ])
+    );
+    model.handle({
+      method: 'ack',
+      request_id: sent[0].request_id,
+      ok: true,
+      error: null,
+      message: null
+    });
+    // Then it is no longer pending and is a parameter
+    expect(model.pending).toHaveLength(0);
+    expect(model.state!.parameters.k.value).toBe(2);
+  });
+
+  it('keeps a refused declaration with the reason until dismissed', () => {
+    const sent: any[] = [];
+    const model = attachedModel(sent);
+    model.declare({ kind: 'input', path: 'missing.csv' });
+    model.handle({
+      method: 'ack',
+      request_id: sent[0].request_id,
+      ok: false,
+      error: 'FileNotFoundError: missing.csv',
+      message: null
+    });
+    expect(model.pending[0].error).toContain('missing.csv');
+    model.dismissErrors();
+    expect(model.pending).toHaveLength(0);
+  });
+
+  it('says so when nothing can be sent', () => {
+    // Given a model with no kernel bridge
+    const model = new KernelRunModel('nb.ipynb');
+    // When the user publishes
+    // Then nothing is pending and the user is told why
+    expect(model.publish('x')).toBe(false);
+    expect(model.pending).toHaveLength(0);
+    expect(model.lastMessage).toContain('not connected');
+  });
+
+  it('reports published runs and forgets the run on kernel restart', () => {
+    const model = attachedModel();
+    const published: any[] = [];
+    model.published.connect((_, p) => published.push(p));
+    model.handle(
+      update([
+        { event: 'parameter', key: 'a', value: 1, text: '1', cell: null }
+      ])
+    );
+    model.handle({
+      method: 'published',
+      id: 'run-1',
+      since: '2026-01-01T00:00:00Z',
+      request_id: null
+    });
+    expect(published).toEqual([{ id: 'run-1', since: '2026-01-01T00:00:00Z' }]);
+    expect(model.lastPublished).toBe('run-1');
+    expect(model.hasUnpublished).toBe(false);
+    model.setBridge('restarting');
+    expect(model.state).toBeNull();
+    expect(model.metrics.size).toBe(0);
+  });
+});
