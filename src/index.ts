@@ -6,6 +6,7 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { historyPlugin } from './history/plugin';
 import { keysPlugin } from './keys/plugin';
+import { modelsPlugin } from './models/plugin';
 import { RunTracker } from './model';
 import { notebookPlugin } from './notebook/plugin';
 import { CurrentRunSection, DotscienceSidebar, ServerSection } from './sidebar';
@@ -68,5 +69,6 @@ export default [
   sidebarPlugin,
   notebookPlugin,
   historyPlugin,
-  keysPlugin
+  keysPlugin,
+  modelsPlugin
 ];

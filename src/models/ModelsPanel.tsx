@@ -1,0 +1,248 @@
+import * as React from 'react';
+import { ModelsWire } from './api';
+import { quantile, rates } from './metrics';
+import { ModelsModel } from './model';
+
+/**
+ * Props of {@link ModelsPanel}.
+ */
+export interface IModelsPanelProps {
+  model: ModelsModel;
+  /**
+   * Publish the current notebook's run with deploy (null: no notebook).
+   */
+  onPublishDeploy: (() => void) | null;
+}
+
+const STEPS = ['publish', 'build', 'start', 'healthy'] as const;
+
+/**
+ * A curl command predicting one row with the TF-Serving style route.
+ *
+ * @param d the deployment
+ * @returns the command
+ */
+export function curlExample(d: ModelsWire.IDeployment): string {
+  return (
+    `curl -s -X POST ${d.url}v1/models/${d.model}:predict ` +
+    `-H 'Content-Type: application/json' -d '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'`
+  );
+}
+
+function Sparkline(props: { values: number[] }): JSX.Element {
+  const w = 220;
+  const h = 40;
+  const max = Math.max(1, ...props.values);
+  const pts = props.values
+    .map(
+      (v, i) =>
+        `${(i / Math.max(1, props.values.length - 1)) * w},${h - (v / max) * (h - 4) - 2}`
+    )
+    .join(' ');
+  return (
+    <svg className="jp-Dotscience-models-spark" width={w} height={h} role="img">
+      <polyline points={pts} />
+    </svg>
+  );
+}
+
+/**
+ * The Models section: Publish & Deploy, progress, endpoint, registry, metrics, log.
+ *
+ * @param props the model and the publish callback
+ * @returns the section
+ */
+export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
+  const { model } = props;
+  const progress = model.progress;
+  const selected = model.deployments.find(d => d.id === model.selected) ?? null;
+  const last = model.samples[model.samples.length - 1];
+  const rps = rates(model.samples);
+  const p50 = last ? quantile(last, 0.5) : null;
+  const p99 = last ? quantile(last, 0.99) : null;
+  const copy = (text: string) => void navigator.clipboard?.writeText(text);
+  return (
+    <div className="jp-Dotscience-models">
+      <button
+        className="jp-mod-styled jp-mod-accept jp-Dotscience-models-publishDeploy"
+        disabled={!props.onPublishDeploy}
+        onClick={() => props.onPublishDeploy?.()}
+        title="Publish the current run and deploy its models"
+      >
+        Publish &amp; Deploy
+      </button>
+      {model.error && (
+        <div className="jp-Dotscience-models-error">{model.error}</div>
+      )}
+      {progress && (
+        <div
+          className="jp-Dotscience-models-progress"
+          data-step={progress.step}
+        >
+          <ol>
+            {STEPS.map(s => {
+              const reached =
+                progress.step === 'failed'
+                  ? false
+                  : STEPS.indexOf(s) <= STEPS.indexOf(progress.step as any);
+              return (
+                <li key={s} className={reached ? 'jp-mod-done' : ''}>
+                  {s}
+                </li>
+              );
+            })}
+          </ol>
+          <div className="jp-Dotscience-models-progressMessage">
+            {progress.message}
+          </div>
+        </div>
+      )}
+      {selected && (
+        <div className="jp-Dotscience-models-endpoint">
+          <div>
+            <strong>
+              {selected.model} v{selected.version}
+            </strong>{' '}
+            <span
+              className={`jp-Dotscience-models-state jp-mod-${selected.state}`}
+            >
+              {selected.state}
+            </span>
+            {selected.state === 'running' && (
+              <button
+                className="jp-mod-styled"
+                onClick={() => void model.stop(selected.id)}
+              >
+                Stop
+              </button>
+            )}
+          </div>
+          {selected.reason && (
+            <div className="jp-Dotscience-models-error">{selected.reason}</div>
+          )}
+          {selected.url && selected.state === 'running' && (
+            <>
+              <code className="jp-Dotscience-models-url">{selected.url}</code>
+              <pre className="jp-Dotscience-models-curl">
+                {curlExample(selected)}
+              </pre>
+              <button
+                className="jp-mod-styled"
+                onClick={() => copy(curlExample(selected))}
+              >
+                Copy curl
+              </button>
+            </>
+          )}
+          {last && (
+            <div className="jp-Dotscience-models-metrics">
+              <div>
+                requests {last.requests} · errors {last.errors} · p50{' '}
+                {p50 === null ? '-' : `≤ ${p50 * 1000} ms`} · p99{' '}
+                {p99 === null ? '-' : `≤ ${p99 * 1000} ms`}
+              </div>
+              <div>requests/s</div>
+              <Sparkline values={rps.length ? rps : [0]} />
+              {Object.keys(last.classes).length > 0 && (
+                <table className="jp-Dotscience-models-classes">
+                  <tbody>
+                    {Object.entries(last.classes).map(([name, n]) => (
+                      <tr key={name}>
+                        <td>{name}</td>
+                        <td>
+                          <span
+                            className="jp-Dotscience-models-bar"
+                            style={{
+                              width: `${(100 * n) / Math.max(1, ...Object.values(last.classes))}%`
+                            }}
+                          />
+                        </td>
+                        <td>{n}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+          )}
+          <details className="jp-Dotscience-models-log" open>
+            <summary>Log</summary>
+            <pre>{model.log.split('\n').slice(-30).join('\n')}</pre>
+          </details>
+        </div>
+      )}
+      <table className="jp-Dotscience-models-registry">
+        <thead>
+          <tr>
+            <th>model</th>
+            <th>version</th>
+            <th>framework</th>
+            <th>build</th>
+            <th>deployment</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {model.models.flatMap(m =>
+            [...m.versions].reverse().map(v => {
+              const aliases = Object.entries(m.aliases)
+                .filter(([, n]) => n === v.version)
+                .map(([a]) => a);
+              const dep = v.deployments[0];
+              return (
+                <tr key={`${m.name}/${v.version}`}>
+                  <td>{m.name}</td>
+                  <td>
+                    v{v.version}
+                    {aliases.map(a => (
+                      <span key={a} className="jp-Dotscience-models-alias">
+                        {a}
+                      </span>
+                    ))}
+                  </td>
+                  <td>{v.framework}</td>
+                  <td title={v.build?.message ?? ''}>
+                    {v.build?.state ?? '-'}
+                  </td>
+                  <td>
+                    {dep ? (
+                      <a
+                        href="#"
+                        onClick={e => (
+                          e.preventDefault(),
+                          model.select(dep.id)
+                        )}
+                      >
+                        {dep.state}
+                      </a>
+                    ) : (
+                      '-'
+                    )}
+                  </td>
+                  <td>
+                    <button
+                      className="jp-mod-styled"
+                      title="Deploy this version"
+                      onClick={() => void model.deploy(m.name, v.version)}
+                    >
+                      Deploy
+                    </button>
+                    <button
+                      className="jp-mod-styled"
+                      title="Move the production alias here"
+                      onClick={() =>
+                        void model.setAlias(m.name, 'production', v.version)
+                      }
+                    >
+                      → production
+                    </button>
+                  </td>
+                </tr>
+              );
+            })
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,176 @@
+import { ISignal, Signal } from '@lumino/signaling';
+import * as api from './api';
+import { ModelsWire } from './api';
+import { IMetricsSample, parseMetrics } from './metrics';
+
+/**
+ * Progress of a "Publish & Deploy" started from the UI.
+ */
+export interface IDeployProgress {
+  step: 'publish' | 'build' | 'start' | 'healthy' | 'failed';
+  message: string;
+  deployment: ModelsWire.IDeployment | null;
+}
+
+/**
+ * State of the Models section: registry, deployments, the selected deployment's metrics
+ * and log. Polls the server while something is shown.
+ */
+export class ModelsModel {
+  models: ModelsWire.IModel[] = [];
+  deployments: ModelsWire.IDeployment[] = [];
+  selected: string | null = null;
+  samples: IMetricsSample[] = [];
+  log = '';
+  error: string | null = null;
+  progress: IDeployProgress | null = null;
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /**
+   * Start polling every `interval` ms.
+   *
+   * @param interval milliseconds between refreshes
+   */
+  start(interval = 2000): void {
+    if (this._timer === null) {
+      void this.refresh();
+      this._timer = window.setInterval(() => void this.refresh(), interval);
+    }
+  }
+
+  dispose(): void {
+    if (this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+    Signal.clearData(this);
+  }
+
+  /**
+   * Read registry, deployments, and the selected deployment's metrics and log.
+   */
+  async refresh(): Promise<void> {
+    try {
+      [this.models, this.deployments] = await Promise.all([
+        api.listModels(),
+        api.listDeployments()
+      ]);
+      this.error = null;
+      const running = this.deployments.find(d => d.state === 'running');
+      if (!this.selected && running) {
+        this.select(running.id);
+      }
+      this._followProgress();
+      const sel = this.deployments.find(d => d.id === this.selected);
+      if (sel) {
+        const chunk = await api.deploymentLog(sel.id, this._logOffset);
+        this.log = (this.log + chunk.log).slice(-20000);
+        this._logOffset = chunk.next_offset;
+        if (sel.state === 'running') {
+          const text = await api.deploymentMetrics(sel.id);
+          this.samples = [...this.samples, parseMetrics(String(text))].slice(
+            -60
+          );
+        }
+      }
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+    this._changed.emit();
+  }
+
+  /**
+   * Show one deployment's metrics and log.
+   *
+   * @param id the deployment id
+   */
+  select(id: string): void {
+    if (id !== this.selected) {
+      this.selected = id;
+      this.samples = [];
+      this.log = '';
+      this._logOffset = 0;
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * A publish with deploy was sent to the kernel: follow the deployment it creates.
+   */
+  publishing(): void {
+    this._since = new Date().toISOString();
+    this.progress = {
+      step: 'publish',
+      message: 'Publishing the run (the kernel answers between cells)…',
+      deployment: null
+    };
+    this._changed.emit();
+    this.start();
+  }
+
+  async deploy(name: string, version: number): Promise<void> {
+    this._since = new Date(Date.now() - 1000).toISOString();
+    this.progress = { step: 'build', message: 'Building…', deployment: null };
+    try {
+      await api.deployVersion(name, version);
+    } catch (e) {
+      this.progress = {
+        step: 'failed',
+        message: (e as Error).message,
+        deployment: null
+      };
+    }
+    await this.refresh();
+  }
+
+  async stop(id: string): Promise<void> {
+    await api.stopDeployment(id);
+    await this.refresh();
+  }
+
+  async setAlias(name: string, alias: string, version: number): Promise<void> {
+    await api.setAlias(name, alias, version);
+    await this.refresh();
+  }
+
+  private _followProgress(): void {
+    if (!this.progress || !this._since) {
+      return;
+    }
+    const since = this._since;
+    const dep = this.deployments.find(
+      d => d.created >= since.replace(/Z$/, '')
+    );
+    if (!dep) {
+      return;
+    }
+    const steps: { [s: string]: IDeployProgress['step'] } = {
+      building: 'build',
+      starting: 'start',
+      running: 'healthy',
+      failed: 'failed',
+      stopped: 'failed'
+    };
+    this.progress = {
+      step: steps[dep.state],
+      message:
+        dep.state === 'running'
+          ? `Healthy at ${dep.url}`
+          : dep.state === 'failed'
+            ? `Failed: ${dep.reason}`
+            : `${dep.state}…`,
+      deployment: dep
+    };
+    if (dep.state === 'running') {
+      this.select(dep.id);
+    }
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _timer: number | null = null;
+  private _logOffset = 0;
+  private _since: string | null = null;
+}
