@@ -89,7 +89,7 @@ class ArtifactHandler(DotscienceHandler):
     async def get(self, sha256):
         """Query: ``name`` (file name for the download). Response: the bytes."""
         store = self.ds.artifacts
-        if not store.has(sha256):
+        if not store.has(sha256) or not await self._visible(sha256):
             raise tornado.web.HTTPError(404, f"No stored artifact has the hash {sha256}.")
         name = _SAFE_NAME.sub("_", self.get_query_argument("name", sha256))[:200] or sha256
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -101,6 +101,14 @@ class ArtifactHandler(DotscienceHandler):
                 self.write(chunk)
                 await self.flush()
         self.finish()
+
+    async def _visible(self, sha256: str) -> bool:
+        """A project-limited key sees only content that a run of its project used."""
+        if not self.project_limit:
+            return True
+        users = await self.ds.call(self.ds.store.file_users, sha256)
+        runs = await self.ds.call(self.ds.store.run_summaries, [u["run_id"] for u in users])
+        return any(self.can_see_project(r["project"]) for r in runs)
 
 
 class ImportHandler(DotscienceHandler):

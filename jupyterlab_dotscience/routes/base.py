@@ -105,6 +105,16 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
                 f"project {project or 'default'!r}.",
             )
 
+    @property
+    def project_limit(self) -> str | None:
+        """The one project a project-limited API key may see, else None."""
+        return (self.api_key or {}).get("project") or None
+
+    def can_see_project(self, project: str | None) -> bool:
+        """Whether this request may read runs of ``project``."""
+        limit = self.project_limit
+        return limit is None or (project or "default") == limit
+
     async def prepare(self):  # noqa: D401 - tornado hook
         credentials = self._api_key_credentials()
         if credentials is not None:

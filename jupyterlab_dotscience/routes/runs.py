@@ -94,8 +94,15 @@ class RunsHandler(DotscienceHandler):
             limit = int(self.get_query_argument("limit", "50"))
         except ValueError:
             _bad("limit must be a whole number")
+        project = self.get_query_argument("project", None)
+        if self.project_limit:
+            if project and not self.can_see_project(project):
+                raise tornado.web.HTTPError(
+                    403, f"This API key is limited to project {self.project_limit!r}."
+                )
+            project = self.project_limit
         kwargs = dict(
-            project=self.get_query_argument("project", None),
+            project=project,
             notebook=self.get_query_argument("notebook", None),
             status=self.get_query_argument("status", None),
             author=self.get_query_argument("author", None),
@@ -117,7 +124,7 @@ class RunsHandler(DotscienceHandler):
 class RunMixin:
     async def run_or_404(self, run_id: str) -> dict:
         run = await self.ds.call(self.ds.store.get_run, run_id)
-        if run is None:
+        if run is None or not self.can_see_project(run.get("project")):
             raise tornado.web.HTTPError(404, f"There is no run {run_id}.")
         return run
 
@@ -251,6 +258,15 @@ class LineageHandler(DotscienceHandler):
             raise tornado.web.HTTPError(404, f"There is no run {run_id}.") from None
         except ValueError as e:
             _bad(str(e))
+        if self.project_limit:
+            hidden = {
+                n["id"] for n in graph["nodes"]
+                if n["kind"] == "run" and not self.can_see_project(n.get("project"))
+            }  # fmt: skip
+            graph["nodes"] = [n for n in graph["nodes"] if n["id"] not in hidden]
+            graph["edges"] = [
+                e for e in graph["edges"] if e["from"] not in hidden and e["to"] not in hidden
+            ]
         self.write_json(graph)
 
 

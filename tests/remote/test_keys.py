@@ -88,6 +88,32 @@ def test_project_limited_key_cannot_publish_elsewhere(hub):
         ds.connect("alice", key["key"], "mnist", hostname=hub.url)
 
 
+def test_project_limited_key_reads_only_its_project(hub):
+    # Given runs in two projects, one of which wrote a file, and a key limited to "iris"
+    token = token_auth(hub)
+    data = b"secret mnist weights"
+    sha = hashlib.sha256(data).hexdigest()
+    other = record("mnist", outputs=[{"path": "w.bin", "sha256": sha, "size": len(data)}])
+    mine = record("iris")
+    assert http("POST", hub.url + "dotscience/api/runs", other, token)[0] == 201
+    assert http("POST", hub.url + "dotscience/api/runs", mine, token)[0] == 201
+    assert http("PUT", hub.url + f"dotscience/api/artifacts/{sha}", data, token)[0] in (200, 201)
+    auth = basic_auth("alice", create_key(hub, project="iris")["key"])
+    # When it lists runs, asks for the other project's run, its lineage and its file
+    _, page = http("GET", hub.url + "dotscience/api/runs?limit=1000", None, auth)
+    status_other, _ = http("GET", hub.url + f"dotscience/api/runs/{other['id']}", None, auth)
+    status_list, err = http("GET", hub.url + "dotscience/api/runs?project=mnist", None, auth)
+    status_file, _ = http("GET", hub.url + f"dotscience/api/artifacts/{sha}", None, auth)
+    _, graph = http("GET", hub.url + f"dotscience/api/files/{sha}/lineage", None, auth)
+    # Then it sees only its own project's runs, and nothing of the other's
+    assert {r["project"] for r in page["runs"]} == {"iris"}
+    assert mine["id"] in {r["id"] for r in page["runs"]}
+    assert status_other == 404
+    assert status_list == 403 and "limited to project 'iris'" in err["error"]
+    assert status_file == 404
+    assert other["id"] not in {n["id"] for n in graph["nodes"]}
+
+
 def test_artifact_upload_is_verified_idempotent_and_size_limited(hub):
     # Given some bytes and a key
     key = create_key(hub)
