@@ -1,0 +1,73 @@
+import { expect, test } from '@jupyterlab/galata';
+
+const DIR = '../docs/screenshots';
+
+test.use({
+  autoGoto: true,
+  kernels: null,
+  sessions: null,
+  viewport: { width: 1280, height: 900 }
+});
+
+test('Current run section screenshots, light and dark', async ({
+  page,
+  request
+}) => {
+  // Given a notebook with a run that has parameters, labels, a file and metrics
+  await page.notebook.createNew('run-shots.ipynb');
+  await expect(page.locator('#jp-main-statusbar')).toContainText('| Idle', {
+    timeout: 30000
+  });
+  await page.locator('.jp-SideBar [title="Dotscience"]').click();
+  const run = page.locator('.jp-Dotscience-currentRun');
+  await expect(run).toHaveAttribute('data-bridge', 'attached', {
+    timeout: 30000
+  });
+  await page.notebook.setCell(
+    0,
+    'code',
+    [
+      'import math, dotscience as ds',
+      "open('iris.csv', 'w').write('sepal,petal\\n' * 200)",
+      "ds.start('tune the learning rate')",
+      "ds.input('iris.csv'); ds.output('model.pkl')",
+      "ds.parameter('learning_rate', 0.01); ds.parameter('epochs', 40)",
+      "ds.label('team', 'vision')",
+      'for i in range(40):',
+      "    ds.metric('loss', math.exp(-i / 10) + 0.05 * math.sin(i))",
+      "    ds.metric('accuracy', 1 - math.exp(-i / 8))"
+    ].join('\n')
+  );
+  await page.notebook.runCell(0, { wait: true });
+  await expect(run.getByTestId('ds-metric-accuracy')).toBeVisible();
+  // Only the Current run section open, so that all of it shows
+  for (const title of ['Runs', 'API keys', 'Server']) {
+    const heading = page.locator(
+      `#jp-Dotscience-sidebar .lm-AccordionPanel-title[aria-label="${title} Section"]`
+    );
+    if ((await heading.getAttribute('aria-expanded')) === 'true') {
+      await heading.click();
+    }
+  }
+  await page.waitForTimeout(500);
+
+  // Then light and dark screenshots of the notebook and sidebar are written
+  await page.screenshot({ path: `${DIR}/run-current-light.png` });
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('apputils:change-theme', {
+      theme: 'JupyterLab Dark'
+    })
+  );
+  await expect(page.locator('body')).toHaveAttribute(
+    'data-jp-theme-light',
+    'false',
+    { timeout: 15000 }
+  );
+  await page.waitForTimeout(2000);
+  await page.screenshot({ path: `${DIR}/run-current-dark.png` });
+
+  const sessions = await (await request.get('/api/sessions')).json();
+  for (const s of sessions) {
+    await request.delete(`/api/sessions/${s.id}`);
+  }
+});
