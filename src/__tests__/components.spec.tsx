@@ -166,3 +166,17 @@ describe('small parts', () => {
     expect(container.querySelector('path')!.getAttribute('d')).toMatch(/^M.*L/);
   });
 });
+
+describe('compactNumber', () => {
+  it('shortens long floats to six significant digits and leaves the rest alone', () => {
+    // Given metric texts as the kernel printed them / Then long floats fit a narrow column
+    const { compactNumber } = require('../components/format');
+    expect(compactNumber('0.06843168076000879')).toBe('0.0684317');
+    expect(compactNumber('0.99236490578114')).toBe('0.992365');
+    expect(compactNumber('0.02')).toBe('0.02');
+    expect(compactNumber('123456789')).toBe('123456789');
+    expect(compactNumber('1.234567891e-7')).toBe('1.23457e-7');
+    expect(compactNumber('nan')).toBe('nan');
+    expect(compactNumber('very good')).toBe('very good');
+  });
+});

@@ -1,6 +1,7 @@
 import React from 'react';
 import { IKernelRun, IPendingRequest, Wire } from '../tokens';
 import { DeclareForm } from './DeclareForm';
+import { compactNumber } from './format';
 import { FileList } from './FileList';
 import { MetricChart } from './MetricChart';
 import { PublishForm } from './PublishForm';
@@ -218,11 +219,12 @@ export function CurrentRun(props: ICurrentRunProps): JSX.Element {
                       <span
                         className="jp-Dotscience-metricValue"
                         data-testid={`ds-metric-${key}`}
+                        title={series.text}
                       >
-                        {series.text}
+                        {compactNumber(series.text)}
                       </span>
                       {series.count > 1 && (
-                        <span className="jp-Dotscience-muted">
+                        <span className="jp-Dotscience-muted jp-Dotscience-metricCount">
                           {series.count.toLocaleString()} values
                         </span>
                       )}

@@ -29,3 +29,26 @@ export function humanSize(bytes: number | null | undefined): string {
 export function shortHash(sha256: string | null | undefined): string {
   return sha256 ? sha256.slice(0, 8) : '';
 }
+
+/**
+ * A metric's text shortened for a narrow column: numbers keep 6 significant digits
+ * (`0.0684317` for `0.06843168076000879`); anything else is returned unchanged.
+ *
+ * @param text the value as the kernel printed it
+ * @returns the text to show (the full text belongs in a tooltip)
+ */
+export function compactNumber(text: string): string {
+  // Whole numbers stay exact; only fractions and exponents are shortened.
+  if (!/^-?\d+(\.\d+|(\.\d+)?e[-+]?\d+)$/i.test(text.trim())) {
+    return text;
+  }
+  const value = Number(text);
+  const digits = text
+    .replace(/^-|e.*$/gi, '')
+    .replace('.', '')
+    .replace(/^0+/, '');
+  if (!Number.isFinite(value) || digits.length <= 6) {
+    return text;
+  }
+  return String(Number(value.toPrecision(6)));
+}
