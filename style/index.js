@@ -1,3 +1,2 @@
-import './base.css';
-import './history.css';
-import './models.css';
+// The style module JupyterLab loads: index.css imports every stylesheet.
+import './index.css';
