@@ -233,23 +233,9 @@ def _texts_of(path: str) -> str:
             text = f.read()
     except OSError as e:
         raise CliError(f"Cannot read {path}: {e.strerror or e}.") from None
-    if not path.endswith(".ipynb"):
-        return text
-    try:
-        nb = json.loads(text)
-    except ValueError:
-        return text
-    parts = []
-    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-        for output in cell.get("outputs", []) or []:
-            value = output.get("text")
-            if value is None:
-                value = (output.get("data") or {}).get("text/plain")
-            if isinstance(value, list):
-                value = "".join(value)
-            if isinstance(value, str):
-                parts.append(value)
-    return "\n".join(parts)
+    from .v1 import searchable_text
+
+    return searchable_text(text, path.endswith(".ipynb"))
 
 
 def cmd_import(args) -> int:

@@ -18,6 +18,7 @@ __all__ = [
     "V1_TIME_FORMAT",
     "find_blocks",
     "format_block",
+    "searchable_text",
     "format_v1_time",
     "parse_v1_time",
     "record_from_v1",
@@ -76,6 +77,41 @@ def find_blocks(text: str) -> list[tuple[str, dict]]:
         if isinstance(body, dict):
             found.append((match.group(1), body))
     return found
+
+
+def searchable_text(text: str, is_notebook: bool) -> str:
+    """The text in which to look for v1 blocks.
+
+    A notebook file stores its outputs JSON-escaped, so for a notebook this is the text of
+    every cell output (stream text or ``text/plain``); for anything else, or a notebook that
+    does not parse, the text itself.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    is_notebook : bool
+        Whether the file is a Jupyter notebook (``.ipynb``).
+    """
+    if not is_notebook:
+        return text
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return text
+    parts = []
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        for output in (cell.get("outputs") or []) if isinstance(cell, dict) else []:
+            if not isinstance(output, dict):
+                continue
+            value = output.get("text")
+            if value is None:
+                value = (output.get("data") or {}).get("text/plain")
+            if isinstance(value, list):
+                value = "".join(v for v in value if isinstance(v, str))
+            if isinstance(value, str):
+                parts.append(value)
+    return "\n".join(parts)
 
 
 def parse_v1_time(text: str) -> _dt.datetime:

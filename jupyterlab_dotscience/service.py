@@ -76,45 +76,21 @@ def workspace_file(root: str, rel: str) -> pathlib.Path:
 def import_v1_text(store: Store, text: str, author: str, source: str | None = None) -> dict:
     """Import every legacy v1 block found in ``text`` (a notebook's JSON or a log).
 
-    A notebook's outputs are JSON-escaped inside the file, so the text of each output is
-    searched too. Imported runs are marked ``imported`` and never trigger a build or deploy.
+    In a notebook the outputs are searched (see :func:`dotscience.v1.searchable_text`). Imported runs are marked ``imported`` and never trigger a build or deploy.
     """
-    from dotscience.v1 import find_blocks, record_from_v1
+    from dotscience.v1 import find_blocks, record_from_v1, searchable_text
 
-    texts = [text]
-    if source and source.endswith(".ipynb"):
-        texts = _notebook_output_texts(text) or texts
+    is_notebook = bool(source and source.endswith(".ipynb"))
     ids, created_count, seen = [], 0, set()
-    for chunk in texts:
-        for run_id, v1 in find_blocks(chunk):
-            if run_id in seen:
-                continue
-            seen.add(run_id)
-            record = record_from_v1(run_id, v1)
-            record["build"] = record["deploy"] = False
-            if source and source.endswith(".ipynb") and not record.get("notebook"):
-                record["notebook"] = source
-            run, created = store.put_run(record, author=author, imported=True)
-            ids.append(run["id"])
-            created_count += int(created)
+    for run_id, v1 in find_blocks(searchable_text(text, is_notebook)):
+        if run_id in seen:
+            continue
+        seen.add(run_id)
+        record = record_from_v1(run_id, v1)
+        record["build"] = record["deploy"] = False
+        if is_notebook and not record.get("notebook"):
+            record["notebook"] = source
+        run, created = store.put_run(record, author=author, imported=True)
+        ids.append(run["id"])
+        created_count += int(created)
     return {"found": len(ids), "imported": created_count, "runs": ids}
-
-
-def _notebook_output_texts(text: str) -> list[str]:
-    import json
-
-    try:
-        nb = json.loads(text)
-    except ValueError:
-        return []
-    out = []
-    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-        for output in cell.get("outputs", []) or []:
-            value = output.get("text")
-            if value is None:
-                value = (output.get("data") or {}).get("text/plain")
-            if isinstance(value, list):
-                value = "".join(value)
-            if isinstance(value, str):
-                out.append(value)
-    return out

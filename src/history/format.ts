@@ -1,6 +1,7 @@
 /**
  * How history views show values, times and sizes.
  */
+import { humanSize } from '../components/format';
 import { HistoryWire } from './wire';
 
 /**
@@ -127,17 +128,7 @@ export function formatDuration(
  * @returns e.g. `512 B`, `1.5 KB`, `—`
  */
 export function formatSize(size: number | null | undefined): string {
-  if (size === null || size === undefined) {
-    return '—';
-  }
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = size;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+  return size === null || size === undefined ? '—' : humanSize(size);
 }
 
 /**
