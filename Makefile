@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test setup lint jest pytest ui-test bench bump clean system-deps
+.PHONY: lab test setup lint jest pytest ui-test screenshots bench bump clean system-deps
 
 # ---- set-up ----------------------------------------------------------------------------
 $(STAMPS)/venv:
@@ -76,6 +76,10 @@ pytest: setup system-deps
 
 ui-test: setup system-deps ui-tests/node_modules/.stamp
 	cd ui-tests && npx playwright test
+
+# Refresh the images in docs/screenshots (the UI tests take them).
+screenshots: setup system-deps ui-tests/node_modules/.stamp
+	cd ui-tests && DOCS_SCREENSHOTS=1 npx playwright test
 
 # Runs every suite even when one fails, then reports and exits non-zero on any failure.
 test: setup system-deps ui-tests/node_modules/.stamp

@@ -4,13 +4,14 @@ import {
   IJupyterLabPageFixture,
   test
 } from '@jupyterlab/galata';
+import { SHOTS } from './shots';
 import type { APIRequestContext, Locator } from '@playwright/test';
 import { createHash, randomUUID } from 'crypto';
 
 // Fresh ids and a unique tag per test session, so the runs of one session never mix
 // with another's in the shared store.
 const TAG = `hist${Date.now().toString(36)}`;
-const SHOTS = '../docs/screenshots';
+
 const CLEAN = `clean,rows\n${TAG},1\n`;
 const CLEAN_SHA = createHash('sha256').update(CLEAN).digest('hex');
 const MODEL = `model for ${TAG}\n`;

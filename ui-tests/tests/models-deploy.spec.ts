@@ -1,8 +1,9 @@
 import { expect, test } from '@jupyterlab/galata';
+import { SHOTS } from './shots';
 import * as fs from 'fs';
 import * as path from 'path';
 
-const DIR = '../docs/screenshots';
+const DIR = SHOTS;
 
 test.use({
   autoGoto: true,

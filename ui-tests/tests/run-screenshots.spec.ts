@@ -1,6 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
+import { SHOTS } from './shots';
 
-const DIR = '../docs/screenshots';
+const DIR = SHOTS;
 
 test.use({
   autoGoto: true,
@@ -53,17 +54,8 @@ test('Current run section screenshots, light and dark', async ({
 
   // Then light and dark screenshots of the notebook and sidebar are written
   await page.screenshot({ path: `${DIR}/run-current-light.png` });
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('apputils:change-theme', {
-      theme: 'JupyterLab Dark'
-    })
-  );
-  await expect(page.locator('body')).toHaveAttribute(
-    'data-jp-theme-light',
-    'false',
-    { timeout: 15000 }
-  );
-  await page.waitForTimeout(2000);
+  await page.theme.setDarkTheme();
+  await page.waitForTimeout(1000);
   await page.screenshot({ path: `${DIR}/run-current-dark.png` });
 
   const sessions = await (await request.get('/api/sessions')).json();
