@@ -286,3 +286,46 @@ def test_deployment_survives_server_restart_and_stops(live):
         urllib.request.urlopen(restarted["url"] + "v2/health/live", timeout=2)
     _, listed = live.request("GET", "dotscience/api/deployments")
     assert {d["id"]: d["state"] for d in listed["deployments"]}[dep["id"]] == "stopped"
+
+
+KERAS = """
+    import json, os
+    import numpy as np
+    import tensorflow as tf
+    import dotscience as ds
+
+    ds.script()
+    tf.keras.utils.set_random_seed(0)
+    X = np.random.RandomState(0).rand(64, 3).astype("float32")
+    y = (X.sum(axis=1) > 1.5).astype("int64")
+    model = tf.keras.Sequential([tf.keras.Input(shape=(3,)),
+                                 tf.keras.layers.Dense(8, activation="relu"),
+                                 tf.keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(X, y, epochs=3, verbose=0)
+    os.makedirs("keras_model", exist_ok=True)
+    model.save("keras_model/model.keras")
+    ds.model(tf, "keras-net", "keras_model")
+    run = ds.publish("keras", deploy=True)
+    rows = X[:5].tolist()
+    print(json.dumps({"deployments": run.get("deployments"), "rows": rows,
+                      "expected": model.predict(np.array(rows), verbose=0).tolist()}))
+"""
+
+
+def test_keras_publish_deploy(live):
+    # TensorFlow is not in the test extras (a large download): this runs where it is installed.
+    pytest.importorskip("tensorflow")
+    # Given a small Keras model saved as .keras and published with deploy=True
+    out = run_script(live, KERAS)
+    [dep] = out["deployments"]
+    assert dep["state"] == "running", dep
+    # When predictions are POSTed with both protocols
+    v1 = post_json(dep["url"] + "v1/models/keras-net:predict", {"instances": out["rows"]})
+    v2 = post_json(dep["url"] + "v2/models/keras-net/infer", {"inputs": [
+        {"name": "x", "shape": [5, 3], "datatype": "FP32", "data": out["rows"]}]})  # fmt: skip
+    # Then they equal the model's own predict
+    np.testing.assert_allclose(v1["predictions"], out["expected"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.reshape(v2["outputs"][0]["data"], (5, 2)), out["expected"], rtol=1e-5, atol=1e-6
+    )
