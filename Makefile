@@ -60,7 +60,7 @@ ui-tests/node_modules/.stamp: ui-tests/package.json
 # ---- the main job ------------------------------------------------------------------------
 lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
-	  --ServerApp.root_dir="$(LAB_ROOT)" quickstart.ipynb
+	  --ServerApp.root_dir="$(LAB_ROOT)" "$(LAB_ROOT)/quickstart.ipynb"
 
 # ---- tests -------------------------------------------------------------------------------
 lint: setup
