@@ -176,6 +176,7 @@ def run() -> list[dict]:
             {"benchmark": f"models: sklearn predictions/s, {CLIENTS} clients x 1 row, loopback",
              "ours": ours_rps, "peer": "mlflow models serve --env-manager local",
              "theirs": theirs_rps, "unit": "req/s", "target": ">= 3x mlflow",
+             "higher_is_better": True,
              "ok": ours_rps >= 3 * theirs_rps},
             {"benchmark": "models: median latency under that load",
              "ours": p50(ours_lat), "peer": "mlflow models serve", "theirs": p50(theirs_lat),

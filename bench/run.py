@@ -2,8 +2,12 @@
 
 Each ``bench/bench_*.py`` exposes ``run() -> list[Row]`` where a row is a dict with keys
 ``benchmark`` (what is measured), ``ours`` (number), ``peer`` (name of the peer measured in
-the same run, or ""), ``theirs`` (number or None), ``unit``, ``target`` (text) and ``ok``
-(bool or None when the target does not apply).
+the same run, or ""), ``theirs`` (number or None), ``unit``, ``target`` (text), ``ok``
+(bool or None when the target does not apply) and optionally ``higher_is_better`` (for
+rates such as requests per second; times and sizes are lower-is-better).
+
+The ``advantage`` column says how many times better ours is than the peer (below 1x: the
+peer is better).
 
 Usage: ``python bench/run.py [name-filter ...]``
 """
@@ -34,9 +38,12 @@ def _fmt(value) -> str:
 
 def _ratio(row) -> str:
     ours, theirs = row.get("ours"), row.get("theirs")
-    if not isinstance(ours, int | float) or not isinstance(theirs, int | float) or not ours:
+    if not isinstance(ours, int | float) or not isinstance(theirs, int | float):
         return "-"
-    return f"{theirs / ours:.1f}x"
+    better, worse = (ours, theirs) if row.get("higher_is_better") else (theirs, ours)
+    if not worse:
+        return "-"
+    return f"{better / worse:.1f}x"
 
 
 def main(argv: list[str]) -> int:
@@ -55,7 +62,7 @@ def main(argv: list[str]) -> int:
             failures += 1
             traceback.print_exc()
             rows.append({"benchmark": f"{path.stem}: FAILED", "ours": None, "unit": ""})
-    header = ["benchmark", "ours", "unit", "peer", "peer value", "peer/ours", "target", "met"]
+    header = ["benchmark", "ours", "unit", "peer", "peer value", "advantage", "target", "met"]
     table = [header]
     for r in rows:
         ok = r.get("ok")

@@ -40,6 +40,51 @@ function valueText(value: Wire.Value | undefined): string {
   return String(value);
 }
 
+/**
+ * Props of {@link FactList}.
+ */
+interface IFactListProps {
+  title: string;
+  testId: string;
+  facts: [string, string][];
+  pending: IPendingRequest[];
+}
+
+/**
+ * A titled list of `key value` facts (parameters, labels), with the declarations the kernel
+ * has not applied yet shown as pending. Renders nothing when empty.
+ *
+ * @returns the list, or null
+ */
+function FactList(props: IFactListProps): JSX.Element | null {
+  const { facts, pending } = props;
+  if (facts.length === 0 && pending.length === 0) {
+    return null;
+  }
+  return (
+    <>
+      <h3 className="jp-Dotscience-subheading">{props.title}</h3>
+      <dl className="jp-Dotscience-facts" data-testid={props.testId}>
+        {facts.map(([key, text]) => (
+          <React.Fragment key={key}>
+            <dt>{key}</dt>
+            <dd>{text}</dd>
+          </React.Fragment>
+        ))}
+        {pending.map(p => (
+          <React.Fragment key={p.id}>
+            <dt className="jp-Dotscience-pending">{p.declaration!.key}</dt>
+            <dd className="jp-Dotscience-pending">
+              {valueText(p.declaration!.value)}{' '}
+              <span className="jp-Dotscience-tag">pending</span>
+            </dd>
+          </React.Fragment>
+        ))}
+      </dl>
+    </>
+  );
+}
+
 function describe(p: IPendingRequest): string {
   const d = p.declaration;
   if (p.method !== 'declare' || !d) {
@@ -154,57 +199,18 @@ export function CurrentRun(props: ICurrentRunProps): JSX.Element {
               />
             </>
           )}
-          {(parameters.length > 0 || pendingParams.length > 0) && (
-            <>
-              <h3 className="jp-Dotscience-subheading">Parameters</h3>
-              <dl
-                className="jp-Dotscience-facts"
-                data-testid="ds-run-parameters"
-              >
-                {parameters.map(([key, p]) => (
-                  <React.Fragment key={key}>
-                    <dt>{key}</dt>
-                    <dd>{p.text}</dd>
-                  </React.Fragment>
-                ))}
-                {pendingParams.map(p => (
-                  <React.Fragment key={p.id}>
-                    <dt className="jp-Dotscience-pending">
-                      {p.declaration!.key}
-                    </dt>
-                    <dd className="jp-Dotscience-pending">
-                      {valueText(p.declaration!.value)}{' '}
-                      <span className="jp-Dotscience-tag">pending</span>
-                    </dd>
-                  </React.Fragment>
-                ))}
-              </dl>
-            </>
-          )}
-          {(labels.length > 0 || pendingLabels.length > 0) && (
-            <>
-              <h3 className="jp-Dotscience-subheading">Labels</h3>
-              <dl className="jp-Dotscience-facts" data-testid="ds-run-labels">
-                {labels.map(([key, value]) => (
-                  <React.Fragment key={key}>
-                    <dt>{key}</dt>
-                    <dd>{value}</dd>
-                  </React.Fragment>
-                ))}
-                {pendingLabels.map(p => (
-                  <React.Fragment key={p.id}>
-                    <dt className="jp-Dotscience-pending">
-                      {p.declaration!.key}
-                    </dt>
-                    <dd className="jp-Dotscience-pending">
-                      {valueText(p.declaration!.value)}{' '}
-                      <span className="jp-Dotscience-tag">pending</span>
-                    </dd>
-                  </React.Fragment>
-                ))}
-              </dl>
-            </>
-          )}
+          <FactList
+            title="Parameters"
+            testId="ds-run-parameters"
+            facts={parameters.map(([key, p]) => [key, p.text])}
+            pending={pendingParams}
+          />
+          <FactList
+            title="Labels"
+            testId="ds-run-labels"
+            facts={labels}
+            pending={pendingLabels}
+          />
           {metrics.length > 0 && (
             <>
               <h3 className="jp-Dotscience-subheading">Metrics</h3>
