@@ -92,16 +92,24 @@ class FakeContext {
 
 const flush = () => new Promise(r => setTimeout(r, 0));
 
+/**
+ * A bridge for notebook `a.ipynb`, with its session context and run model.
+ */
+function newBridge() {
+  const context = new FakeContext();
+  const model = new KernelRunModel('a.ipynb');
+  const bridge = new KernelBridge({
+    sessionContext: context as any,
+    model,
+    notebookPath: () => 'a.ipynb'
+  });
+  return { context, model, bridge };
+}
+
 describe('KernelBridge', () => {
   it('registers the target, imports the bridge silently and shows the state', async () => {
     // Given a notebook whose kernel is Python
-    const context = new FakeContext();
-    const model = new KernelRunModel('a.ipynb');
-    const bridge = new KernelBridge({
-      sessionContext: context as any,
-      model,
-      notebookPath: () => 'a.ipynb'
-    });
+    const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     // When the kernel starts
     context.setKernel(kernel);
@@ -138,13 +146,7 @@ describe('KernelBridge', () => {
   });
 
   it('moves to a new kernel and drops the old one', async () => {
-    const context = new FakeContext();
-    const model = new KernelRunModel('a.ipynb');
-    const bridge = new KernelBridge({
-      sessionContext: context as any,
-      model,
-      notebookPath: () => 'a.ipynb'
-    });
+    const { context, model, bridge } = newBridge();
     const k1 = new FakeKernel('k1');
     const k2 = new FakeKernel('k2');
     context.setKernel(k1);
@@ -158,13 +160,7 @@ describe('KernelBridge', () => {
   });
 
   it('does nothing in a kernel that is not Python', async () => {
-    const context = new FakeContext();
-    const model = new KernelRunModel('a.ipynb');
-    const bridge = new KernelBridge({
-      sessionContext: context as any,
-      model,
-      notebookPath: () => 'a.ipynb'
-    });
+    const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1', 'R');
     context.setKernel(kernel);
     await flush();
@@ -174,13 +170,7 @@ describe('KernelBridge', () => {
   });
 
   it('says plainly when the kernel cannot import the library', async () => {
-    const context = new FakeContext();
-    const model = new KernelRunModel('a.ipynb');
-    const bridge = new KernelBridge({
-      sessionContext: context as any,
-      model,
-      notebookPath: () => 'a.ipynb'
-    });
+    const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     kernel.reply = {
       content: {
@@ -198,13 +188,7 @@ describe('KernelBridge', () => {
   });
 
   it('reattaches after a kernel restart', async () => {
-    const context = new FakeContext();
-    const model = new KernelRunModel('a.ipynb');
-    const bridge = new KernelBridge({
-      sessionContext: context as any,
-      model,
-      notebookPath: () => 'a.ipynb'
-    });
+    const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     context.setKernel(kernel);
     await flush();
@@ -223,13 +207,7 @@ describe('KernelBridge', () => {
   });
 
   it('refuses a kernel library speaking another protocol major version', async () => {
-    const context = new FakeContext();
-    const model = new KernelRunModel('a.ipynb');
-    const bridge = new KernelBridge({
-      sessionContext: context as any,
-      model,
-      notebookPath: () => 'a.ipynb'
-    });
+    const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     context.setKernel(kernel);
     await flush();
@@ -240,13 +218,7 @@ describe('KernelBridge', () => {
   });
 
   it("adopts the kernel's comm from iopub after a page reload mid-cell", async () => {
-    const context = new FakeContext();
-    const model = new KernelRunModel('a.ipynb');
-    const bridge = new KernelBridge({
-      sessionContext: context as any,
-      model,
-      notebookPath: () => 'a.ipynb'
-    });
+    const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     kernel.reply = new Promise(() => undefined); // the kernel is busy: no reply yet
     context.setKernel(kernel);

@@ -169,31 +169,20 @@ export class HistoryModel {
         () => (this._projectsLoaded = false)
       );
     }
-    try {
+    await this._load(generation, async () => {
       const [page, newest] = await Promise.all([
         this._api.listRuns(this._query, this.pageSize, null),
         this._newestId().catch(() => this._newest)
       ]);
-      if (generation !== this._generation) {
-        return;
-      }
-      this._runs = [];
-      this._ids.clear();
-      this._append(page);
-      this._started = true;
-      this._newest = newest;
-      this._newRuns = false;
-      this._error = null;
-    } catch (e) {
-      if (generation === this._generation) {
-        this._error = errorText(e);
-      }
-    } finally {
-      if (generation === this._generation) {
-        this._loading = false;
-        this._changed.emit();
-      }
-    }
+      return () => {
+        this._runs = [];
+        this._ids.clear();
+        this._append(page);
+        this._started = true;
+        this._newest = newest;
+        this._newRuns = false;
+      };
+    });
   }
 
   /**
@@ -211,14 +200,31 @@ export class HistoryModel {
     const generation = this._generation;
     this._loading = true;
     this._changed.emit();
-    try {
+    await this._load(generation, async () => {
       const page = await this._api.listRuns(
         this._query,
         this.pageSize,
         this._cursor
       );
+      return () => this._append(page);
+    });
+  }
+
+  /**
+   * Run a fetch; apply its result, or record its error, only if no newer query started
+   * meanwhile (a late answer to an old query is dropped), then clear the loading state.
+   *
+   * @param generation the query generation the fetch belongs to
+   * @param fetch fetches and returns the function that applies the result
+   */
+  private async _load(
+    generation: number,
+    fetch: () => Promise<() => void>
+  ): Promise<void> {
+    try {
+      const apply = await fetch();
       if (generation === this._generation) {
-        this._append(page);
+        apply();
         this._error = null;
       }
     } catch (e) {
