@@ -119,21 +119,27 @@ TORCH = """
 """
 
 
+def assert_serves_like_the_model(out: dict, name: str) -> None:
+    """The one healthy deployment of a 3-feature, 2-output model answers both protocols with
+    the float outputs the script computed itself (``out["expected"]`` for ``out["rows"]``)."""
+    [dep] = out["deployments"]
+    assert dep["state"] == "running", dep
+    rows, expected = out["rows"], out["expected"]
+    v1 = post_json(dep["url"] + f"v1/models/{name}:predict", {"instances": rows})
+    v2 = post_json(dep["url"] + f"v2/models/{name}/infer", {"inputs": [
+        {"name": "x", "shape": [len(rows), 3], "datatype": "FP32", "data": rows}]})  # fmt: skip
+    np.testing.assert_allclose(v1["predictions"], expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.reshape(v2["outputs"][0]["data"], (len(rows), 2)), expected, rtol=1e-5, atol=1e-6
+    )
+
+
 def test_pytorch_publish_deploy(live):
     pytest.importorskip("torch")
     # Given a small PyTorch model published with deploy=True (TorchScript)
     out = run_script(live, TORCH)
-    [dep] = out["deployments"]
-    assert dep["state"] == "running", dep
-    # When both protocols are asked
-    v1 = post_json(dep["url"] + "v1/models/torchnet:predict", {"instances": out["rows"]})
-    v2 = post_json(dep["url"] + "v2/models/torchnet/infer", {"inputs": [
-        {"name": "x", "shape": [5, 3], "datatype": "FP32", "data": out["rows"]}]})  # fmt: skip
-    # Then they equal the model's own output
-    np.testing.assert_allclose(v1["predictions"], out["expected"], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(
-        np.reshape(v2["outputs"][0]["data"], (5, 2)), out["expected"], rtol=1e-5, atol=1e-6
-    )
+    # Then both protocols answer with the model's own output
+    assert_serves_like_the_model(out, "torchnet")
 
 
 ONNX = """
@@ -318,14 +324,5 @@ def test_keras_publish_deploy(live):
     pytest.importorskip("tensorflow")
     # Given a small Keras model saved as .keras and published with deploy=True
     out = run_script(live, KERAS)
-    [dep] = out["deployments"]
-    assert dep["state"] == "running", dep
-    # When predictions are POSTed with both protocols
-    v1 = post_json(dep["url"] + "v1/models/keras-net:predict", {"instances": out["rows"]})
-    v2 = post_json(dep["url"] + "v2/models/keras-net/infer", {"inputs": [
-        {"name": "x", "shape": [5, 3], "datatype": "FP32", "data": out["rows"]}]})  # fmt: skip
-    # Then they equal the model's own predict
-    np.testing.assert_allclose(v1["predictions"], out["expected"], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(
-        np.reshape(v2["outputs"][0]["data"], (5, 2)), out["expected"], rtol=1e-5, atol=1e-6
-    )
+    # Then both protocols answer with the model's own predict
+    assert_serves_like_the_model(out, "keras-net")
