@@ -92,14 +92,13 @@ def basic_auth(user: str, key: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{key}".encode()).decode()}
 
 
-def create_key(server, name="test", project=None) -> dict:
-    """A new API key made with the server's Jupyter token (``key`` holds the secret)."""
-    status, key = http(
-        "POST",
-        server.url + "dotscience/api/keys",
-        {"name": name, "project": project},
-        token_auth(server),
-    )
+def create_key(server, name="test", project=None, scopes=None) -> dict:
+    """A new API key made with the server's Jupyter token (``key`` holds the secret);
+    ``scopes`` (e.g. ``["deploy"]``) is sent only when given."""
+    body = {"name": name, "project": project}
+    if scopes is not None:
+        body["scopes"] = scopes
+    status, key = http("POST", server.url + "dotscience/api/keys", body, token_auth(server))
     assert status == 201, key
     return key
 
