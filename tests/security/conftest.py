@@ -54,22 +54,24 @@ def live(tmp_path_factory):
     server.stop()
 
 
-def _latency(server: LiveServer) -> float:
-    req = urllib.request.Request(
-        server.url + "dotscience/api/version", headers=token_auth(server)
-    )
+def _latency(server: LiveServer, path: str = "dotscience/api/version") -> float:
+    req = urllib.request.Request(server.url + path, headers=token_auth(server))
     start = time.perf_counter()
     with urllib.request.urlopen(req, timeout=30) as resp:
         resp.read()
     return time.perf_counter() - start
 
 
-def responsive_during(server: LiveServer, attack, *, limit: float = 0.1):
+def responsive_during(
+    server: LiveServer, attack, *, limit: float = 0.1, path: str = "dotscience/api/version"
+):
     """Run ``attack()`` in a thread while timing other clients' requests to ``server``.
 
     Asserts that other requests were answered while the attack was still in progress (so
     the server did not stall on it) and that their median latency is at most ``limit``
     seconds (the median, so one scheduling hiccup on a busy machine does not decide).
+    ``path`` is the request timed (default ``dotscience/api/version``; a route that reads the
+    store, e.g. ``dotscience/api/runs``, also shows a starved store executor).
     Returns ``attack()``'s result (its exception is re-raised).
     """
     outcome: dict = {}
@@ -84,7 +86,7 @@ def responsive_during(server: LiveServer, attack, *, limit: float = 0.1):
     thread.start()
     during: list[float] = []
     while thread.is_alive():
-        latency = _latency(server)
+        latency = _latency(server, path)
         if thread.is_alive():
             during.append(latency)
     thread.join()
