@@ -2,7 +2,8 @@
 
 This package is copied verbatim into every build bundle as ``model_server/`` and runs as its
 own process (``python -m model_server --bundle DIR``). It imports nothing from Dotscience:
-only the standard library, numpy and the model's framework.
+only the standard library, numpy, tornado (HTTP), prometheus_client (metrics) and the
+model's framework, all listed in the bundle's ``requirements.txt``.
 """
 
 __version__ = "1"

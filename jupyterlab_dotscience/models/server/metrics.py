@@ -1,113 +1,95 @@
-"""Prometheus metrics in the text exposition format (no client library needed)."""
+"""Prometheus metrics of one model server, rendered by ``prometheus_client``.
+
+Every server has its own :class:`~prometheus_client.CollectorRegistry` (never the process-wide
+default one), so nothing else in the process can add to or read from the page. The metric
+names are the ones the Models section charts (``src/models/metrics.ts``).
+"""
 
 from __future__ import annotations
 
-import threading
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.exposition import generate_latest
 
 #: Latency buckets in seconds.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
+#: The content type of the metrics page (text exposition format 0.0.4).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-def _esc(value: str) -> str:
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(pairs: dict) -> str:
-    if not pairs:
-        return ""
-    return "{" + ",".join(f'{k}="{_esc(v)}"' for k, v in pairs.items()) + "}"
+# The ``*_created`` timestamps double the page and nothing charts them.
+disable_created_metrics()
 
 
 class Metrics:
-    """Requests, errors, latency histogram, rows and predictions per class of one model."""
+    """Requests, errors, latency histogram, rows, batches and predictions per class.
+
+    Parameters
+    ----------
+    model : str
+        The model's name (a label on every series).
+    version : str
+        The model version (a label on every series).
+    """
 
     def __init__(self, model: str, version: str):
-        self.base = {"model": model, "version": version}
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str], int] = {}
-        self.errors: dict[tuple[str, str], int] = {}
-        self.buckets = [0] * len(BUCKETS)
-        self.latency_sum = 0.0
-        self.latency_count = 0
-        self.rows = 0
-        self.batches = 0
-        self.classes: dict[str, int] = {}
+        self.registry = CollectorRegistry(auto_describe=True)
+        base = ("model", "version")
+        self._base = (str(model), str(version))
+        self._requests = Counter(
+            "dotscience_model_requests", "Requests answered, by endpoint and status.",
+            (*base, "endpoint", "code"), registry=self.registry,
+        )  # fmt: skip
+        self._errors = Counter(
+            "dotscience_model_errors", "Requests answered with a 4xx or 5xx status.",
+            (*base, "endpoint", "code"), registry=self.registry,
+        )  # fmt: skip
+        self._latency = Histogram(
+            "dotscience_model_request_duration_seconds", "Time to answer a request.",
+            base, buckets=BUCKETS, registry=self.registry,
+        ).labels(*self._base)  # fmt: skip
+        self._rows = Counter(
+            "dotscience_model_rows", "Rows (instances) predicted.", base, registry=self.registry
+        ).labels(*self._base)
+        self._batches = Counter(
+            "dotscience_model_batches", "Calls into the model (requests are batched).", base,
+            registry=self.registry,
+        ).labels(*self._base)  # fmt: skip
+        self._predictions = Counter(
+            "dotscience_model_predictions", "Predictions per class.", (*base, "class"),
+            registry=self.registry,
+        )  # fmt: skip
+        # label children are looked up once per (endpoint, code) / class, not per request
+        self._children: dict = {}
+
+    def _child(self, family, *labels):
+        key = (id(family), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = family.labels(*self._base, *labels)
+        return child
 
     def observe(self, endpoint: str, code: int, seconds: float) -> None:
-        """Count one answered request (an error when ``code`` >= 400)."""
-        key = (endpoint, str(code))
-        with self._lock:
-            self.requests[key] = self.requests.get(key, 0) + 1
-            if code >= 400:
-                self.errors[key] = self.errors.get(key, 0) + 1
-            self.latency_sum += seconds
-            self.latency_count += 1
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    self.buckets[i] += 1
-                    break
+        """Count one answered request (an error when ``code`` >= 400) and its latency."""
+        labels = (endpoint, str(code))
+        self._child(self._requests, *labels).inc()
+        if code >= 400:
+            self._child(self._errors, *labels).inc()
+        self._latency.observe(seconds)
 
     def predicted(self, rows: int, class_names=None) -> None:
-        with self._lock:
-            self.rows += rows
-            for name in class_names or ():
-                self.classes[name] = self.classes.get(name, 0) + 1
+        """Count ``rows`` predicted rows and one prediction per class name given."""
+        self._rows.inc(rows)
+        if class_names:
+            counts: dict[str, int] = {}
+            for name in class_names:
+                counts[name] = counts.get(name, 0) + 1
+            for name, n in counts.items():
+                self._child(self._predictions, str(name)).inc(n)
 
     def batch(self) -> None:
-        with self._lock:
-            self.batches += 1
+        """Count one call into the model."""
+        self._batches.inc()
 
     def render(self) -> str:
-        """The metrics page."""
-        b = self.base
-        out = []
-        with self._lock:
-            out.append(
-                "# HELP dotscience_model_requests_total Requests answered, by endpoint and status."
-            )
-            out.append("# TYPE dotscience_model_requests_total counter")
-            for (endpoint, code), n in sorted(self.requests.items()):
-                out.append(
-                    f"dotscience_model_requests_total{_labels({**b, 'endpoint': endpoint, 'code': code})} {n}"
-                )
-            out.append(
-                "# HELP dotscience_model_errors_total Requests answered with a 4xx or 5xx status."
-            )
-            out.append("# TYPE dotscience_model_errors_total counter")
-            for (endpoint, code), n in sorted(self.errors.items()):
-                out.append(
-                    f"dotscience_model_errors_total{_labels({**b, 'endpoint': endpoint, 'code': code})} {n}"
-                )
-            out.append("# HELP dotscience_model_request_duration_seconds Time to answer a request.")
-            out.append("# TYPE dotscience_model_request_duration_seconds histogram")
-            cumulative = 0
-            for bound, n in zip(BUCKETS, self.buckets, strict=False):
-                cumulative += n
-                out.append(
-                    f"dotscience_model_request_duration_seconds_bucket{_labels({**b, 'le': repr(bound)})} {cumulative}"
-                )
-            out.append(
-                f"dotscience_model_request_duration_seconds_bucket{_labels({**b, 'le': '+Inf'})} {self.latency_count}"
-            )
-            out.append(
-                f"dotscience_model_request_duration_seconds_sum{_labels(b)} {self.latency_sum:.6f}"
-            )
-            out.append(
-                f"dotscience_model_request_duration_seconds_count{_labels(b)} {self.latency_count}"
-            )
-            out.append("# HELP dotscience_model_rows_total Rows (instances) predicted.")
-            out.append("# TYPE dotscience_model_rows_total counter")
-            out.append(f"dotscience_model_rows_total{_labels(b)} {self.rows}")
-            out.append(
-                "# HELP dotscience_model_batches_total Calls into the model (requests are batched)."
-            )
-            out.append("# TYPE dotscience_model_batches_total counter")
-            out.append(f"dotscience_model_batches_total{_labels(b)} {self.batches}")
-            if self.classes:
-                out.append("# HELP dotscience_model_predictions_total Predictions per class.")
-                out.append("# TYPE dotscience_model_predictions_total counter")
-                for name, n in sorted(self.classes.items()):
-                    out.append(
-                        f"dotscience_model_predictions_total{_labels({**b, 'class': name})} {n}"
-                    )
-        return "\n".join(out) + "\n"
+        """The metrics page (Prometheus text exposition format)."""
+        return generate_latest(self.registry).decode("utf-8")

@@ -1,4 +1,19 @@
-"""A small asyncio HTTP/1.1 server (keep-alive) answering the inference protocols.
+"""The model server's HTTP side: tornado's HTTP/1.1 server answering the inference protocols.
+
+Requests are parsed by tornado (``tornado.httpserver``), not by hand. A request is read into
+memory only after its head passed the checks, in this order:
+
+- the request line and headers together at most :attr:`Limits.max_header` bytes, else
+  ``431``; a head beyond :data:`HARD_HEADER_BYTES` is not read at all (the connection is
+  closed);
+- a token when one is configured (always when the server binds beyond loopback):
+  ``Authorization: Bearer <token>``, else ``401``; the health probes (``/v2/health/live``,
+  ``/v2/health/ready``, ``/healthz``) need none, so orchestrators can probe;
+- a body of at most :attr:`Limits.max_body` bytes (declared or, when chunked, counted), else
+  ``413``;
+- a head must arrive within :attr:`Limits.read_timeout` seconds (which also closes idle
+  keep-alive connections) and a body within :attr:`Limits.body_timeout` seconds: a client that
+  sends slowly holds one connection for that long and nothing else.
 
 Concurrent prediction requests are batched: while the model runs on a worker thread, new
 requests queue, and the next call into the model takes all of them at once (rows
@@ -8,17 +23,34 @@ concatenated, results split back). That is what gives throughput under load.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import unquote
 
 import numpy as np
+from tornado import httputil
+from tornado.httpserver import HTTPServer
 
-from .metrics import Metrics
+from .metrics import CONTENT_TYPE, Metrics
 
 MAX_BODY = 64 * 1024 * 1024
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-            411: "Length Required", 413: "Payload Too Large", 500: "Internal Server Error",
+#: Request line plus headers above this answer 431.
+MAX_HEADER = 16 * 1024
+#: Heads above this are not read at all: tornado closes the connection.
+HARD_HEADER_BYTES = 64 * 1024
+#: Seconds a connection may take to send a request head (also the keep-alive idle limit).
+READ_TIMEOUT = 30.0
+#: Seconds a connection may take to send a request body.
+BODY_TIMEOUT = 60.0
+#: Routes answered without a token (orchestrators' liveness and readiness probes).
+PUBLIC_PATHS = frozenset(("/v2/health/live", "/v2/health/ready", "/healthz"))
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+            405: "Method Not Allowed", 413: "Content Too Large",
+            431: "Request Header Fields Too Large", 500: "Internal Server Error",
             503: "Service Unavailable"}  # fmt: skip
 _V2_TYPES = {"BOOL": "bool", "UINT8": "uint8", "UINT16": "uint16", "UINT32": "uint32",
              "UINT64": "uint64", "INT8": "int8", "INT16": "int16", "INT32": "int32",
@@ -28,16 +60,31 @@ _NP_V2 = {np.dtype(v).str: k for k, v in _V2_TYPES.items() if k != "BYTES"}
 
 
 class HTTPError(Exception):
+    """An answer other than 200: ``status`` and a one-sentence message."""
+
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost the server, and the token it must carry (if any)."""
+
+    max_body: int = MAX_BODY
+    max_header: int = MAX_HEADER
+    read_timeout: float = READ_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    token: str | None = None
+
+
 def v2_datatype(arr) -> str:
+    """The Open Inference Protocol datatype of a numpy array."""
     return _NP_V2.get(arr.dtype.str, "BYTES")
 
 
 def tolist(arr) -> list:
+    """A numpy array as JSON-ready nested lists (bytes decoded, scalars unwrapped)."""
     if arr.dtype.kind in "OSU":
         return [x.decode() if isinstance(x, bytes) else (x if isinstance(x, str) else
                 x.item() if hasattr(x, "item") else x) for x in arr.reshape(-1)]  # fmt: skip
@@ -87,7 +134,8 @@ class Batcher:
                 for item in items:
                     await self._run_group(loop, [item])
                 return
-            items[0][1].set_exception(HTTPError(400, f"the model failed to predict: {e}"))
+            if not items[0][1].done():
+                items[0][1].set_exception(HTTPError(400, f"the model failed to predict: {e}"))
             return
         start = 0
         for x, fut in items:
@@ -206,7 +254,7 @@ class App:
 
     async def route(self, method: str, path: str, body: bytes):
         """``(status, content_type, payload)`` for one request."""
-        path = path.split("?", 1)[0]
+        path = unquote(path.split("?", 1)[0])
         name = self.name
         models = ("/v2/models/" + name, "/v2/models/" + name + "/versions/" + self.version)
         if path in ("/v2/health/live", "/v2/health/ready", "/healthz"):
@@ -214,7 +262,7 @@ class App:
                 return 503, "application/json", {"ready": False}
             return 200, "application/json", {"live": True} if "live" in path else {"ready": True}
         if path == "/metrics":
-            return 200, "text/plain; version=0.0.4", self.metrics.render()
+            return 200, CONTENT_TYPE, self.metrics.render()
         if path == "/v2":
             return 200, "application/json", {"name": "dotscience-model-server",
                                              "version": "1", "extensions": ["metrics"],
@@ -238,73 +286,144 @@ class App:
                  "status": {"error_code": "OK", "error_message": ""}}]}  # fmt: skip
         raise HTTPError(404, f"no route {path}; this server serves the model {name!r}")
 
-    # -- the connection loop ---------------------------------------------------------------
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    break
-                try:
-                    method, target, version = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-                except ValueError:
-                    break
-                headers = {}
-                while True:
-                    h = await reader.readline()
-                    if h in (b"\r\n", b"\n", b""):
-                        break
-                    k, _, v = h.decode("latin-1").partition(":")
-                    headers[k.strip().lower()] = v.strip()
-                keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-                started = time.perf_counter()
-                endpoint = "other"
-                try:
-                    if "transfer-encoding" in headers:
-                        keep = False
-                        raise HTTPError(411, "send a Content-Length, not a chunked body")
-                    length = int(headers.get("content-length") or 0)
-                    if length > MAX_BODY:
-                        keep = False
-                        raise HTTPError(413, f"the body is larger than {MAX_BODY} bytes")
-                    body = await reader.readexactly(length) if length else b""
-                    endpoint = _endpoint(target)
-                    status, ctype, payload = await self.route(method, target, body)
-                except HTTPError as e:
-                    status, ctype, payload = e.status, "application/json", {"error": str(e)}
-                except Exception as e:  # noqa: BLE001 - answered, and counted as an error
-                    status, ctype = 500, "application/json"
-                    payload = {"error": f"{type(e).__name__}: {e}"}
-                data = (
-                    payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                )
-                head = (
-                    f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}\r\n"
-                    f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n"
-                    f"X-Dotscience-Deployment: {self.deployment}\r\n"
-                    + ("" if keep else "Connection: close\r\n")
-                    + "\r\n"
-                )
-                writer.write(head.encode("latin-1") + data)
-                if endpoint != "other":
-                    self.metrics.observe(endpoint, status, time.perf_counter() - started)
-                if writer.transport.get_write_buffer_size() > 1 << 20:
-                    await writer.drain()
-                if not keep:
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001
-                pass
-
 
 def _endpoint(target: str) -> str:
-    if target.endswith("/infer"):
+    path = target.split("?", 1)[0]
+    if path.endswith("/infer"):
         return "v2_infer"
-    if target.endswith(":predict"):
+    if path.endswith(":predict"):
         return "v1_predict"
     return "other"
+
+
+def _encode(payload) -> bytes:
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    return json.dumps(payload, separators=(",", ":")).encode("utf-8")
+
+
+class _Exchange(httputil.HTTPMessageDelegate):
+    """One request on one connection: checks its head, collects its body, answers it."""
+
+    __slots__ = ("front", "conn", "method", "target", "chunks", "size", "done", "started",
+                 "endpoint")  # fmt: skip
+
+    def __init__(self, front: Front, conn: httputil.HTTPConnection):
+        self.front, self.conn = front, conn
+        self.method = self.target = ""
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.done = False
+        self.started = 0.0
+        self.endpoint = "other"
+
+    def headers_received(self, start_line, headers):
+        self.started = time.perf_counter()
+        self.method, self.target = start_line.method, start_line.path
+        self.endpoint = _endpoint(self.target)
+        limits = self.front.limits
+        head = len(start_line.method) + len(start_line.path) + len(start_line.version) + 4
+        for name, value in headers.get_all():
+            head += len(name) + len(value) + 4
+        if head > limits.max_header:
+            return self._reject(431, f"the request head is {head} bytes; this server accepts at "
+                                     f"most {limits.max_header} bytes of request line and headers")  # fmt: skip
+        token = limits.token
+        if token is not None and unquote(self.target.split("?", 1)[0]) not in PUBLIC_PATHS:
+            given = headers.get("Authorization", "")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8")
+            ):
+                return self._reject(
+                    401, "this model server needs the header 'Authorization: Bearer <token>' "
+                         "with its deployment's token",
+                    {"WWW-Authenticate": 'Bearer realm="model"'})  # fmt: skip
+        length = headers.get("Content-Length")
+        if length is not None and length.strip().isdigit() and int(length) > limits.max_body:
+            return self._reject(413, f"the body is {int(length)} bytes; this server accepts at "
+                                     f"most {limits.max_body} bytes")  # fmt: skip
+        return None
+
+    def data_received(self, chunk):
+        if self.done:
+            return None
+        self.size += len(chunk)
+        limit = self.front.limits.max_body
+        if self.size > limit:
+            self.chunks = []
+            return self._reject(413, f"the body is larger than {limit} bytes, the most this "
+                                     "server accepts")  # fmt: skip
+        self.chunks.append(chunk)
+        return None
+
+    def finish(self):
+        if self.done:
+            return
+        self.done = True
+        body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        self.chunks = []
+        asyncio.ensure_future(self._answer(body))
+
+    def on_connection_close(self):
+        self.done = True
+        self.chunks = []
+
+    async def _answer(self, body: bytes) -> None:
+        app = self.front.app
+        try:
+            status, ctype, payload = await app.route(self.method, self.target, body)
+        except HTTPError as e:
+            status, ctype, payload = e.status, "application/json", {"error": str(e)}
+        except Exception as e:  # noqa: BLE001 - answered, and counted as an error
+            status, ctype = 500, "application/json"
+            payload = {"error": f"{type(e).__name__}: {e}"}
+        self._write(status, ctype, _encode(payload))
+
+    def _reject(self, status: int, message: str, extra: dict | None = None) -> None:
+        """Answer now, before the body is read, and close the connection afterwards."""
+        self.done = True
+        headers = {"Connection": "close", **(extra or {})}
+        self._write(status, "application/json", _encode({"error": message}), headers)
+
+    def _write(self, status: int, ctype: str, data: bytes, extra: dict | None = None) -> None:
+        headers = httputil.HTTPHeaders()
+        headers["Content-Type"] = ctype
+        headers["Content-Length"] = str(len(data))
+        headers["X-Dotscience-Deployment"] = self.front.app.deployment
+        for k, v in (extra or {}).items():
+            headers[k] = v
+        start = httputil.ResponseStartLine("HTTP/1.1", status, _REASONS.get(status, "OK"))
+        try:
+            self.conn.write_headers(start, headers, data)
+            self.conn.finish()
+        except Exception:  # noqa: BLE001 - the client went away: nothing to answer
+            return
+        if self.endpoint != "other":
+            self.front.app.metrics.observe(
+                self.endpoint, status, time.perf_counter() - self.started
+            )
+
+
+class Front(httputil.HTTPServerConnectionDelegate):
+    """Hands each request tornado parsed to an :class:`_Exchange` of :class:`App`."""
+
+    def __init__(self, app: App, limits: Limits):
+        self.app, self.limits = app, limits
+
+    def start_request(self, server_conn, request_conn):
+        return _Exchange(self, request_conn)
+
+
+def http_server(app: App, limits: Limits) -> HTTPServer:
+    """A tornado HTTP server answering ``app`` within ``limits`` (add sockets to it)."""
+    return HTTPServer(
+        Front(app, limits),
+        max_header_size=max(HARD_HEADER_BYTES, limits.max_header + 1024),
+        # bodies are counted (and refused with 413 and a sentence) by _Exchange before they
+        # are buffered; tornado's own check would answer a bare 400 after ours
+        max_body_size=1 << 62,
+        idle_connection_timeout=limits.read_timeout,
+        body_timeout=limits.body_timeout,
+        xheaders=False,
+    )
