@@ -27,6 +27,8 @@ FRAMEWORK_PACKAGES = {
     "tensorflow": ["tensorflow"],
 }
 SUPPORTED = tuple(sorted(FRAMEWORK_PACKAGES))
+#: pip distributions of the model server itself (HTTP, metrics), pinned to the versions here.
+SERVER_PACKAGES = ("tornado", "prometheus-client")
 
 
 class BuildError(Exception):
@@ -62,7 +64,17 @@ def requirements(framework: str, packages: dict | None) -> str:
             lines.append(f"{name}=={version}")
         else:
             lines.append(f"{dist}  # not in the run's environment: unpinned")
+    lines.extend(_server_requirement(dist) for dist in SERVER_PACKAGES)
     return "\n".join(lines) + "\n"
+
+
+def _server_requirement(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{dist}=={version(dist)}  # the model server's own"
+    except PackageNotFoundError:
+        return f"{dist}  # the model server's own: unpinned"
 
 
 def dockerfile(python: str | None) -> str:
