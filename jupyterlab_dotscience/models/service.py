@@ -15,6 +15,7 @@ from . import kubernetes as k8s
 from .supervisor import (
     DeploymentTable,
     Process,
+    auth_headers,
     default_python,
     pid_alive,
     probe,
@@ -380,7 +381,10 @@ class ModelService:
         d = self.get_deployment(dep_id)
         if d["state"] != "running" or d["target"] != "local" or not d.get("url"):
             raise LookupError(f"deployment {dep_id} is {d['state']}: no metrics to read")
-        with urllib.request.urlopen(d["url"] + "metrics", timeout=5) as resp:
+        req = urllib.request.Request(
+            d["url"] + "metrics", headers=auth_headers(self.deploy_dir / d["id"])
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.read().decode()
 
     # -- publish hook, restart, watch ------------------------------------------------------

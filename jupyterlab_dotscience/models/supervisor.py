@@ -93,6 +93,8 @@ def start_server(
     env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", DOTSCIENCE_DEPLOYMENT=deployment)
     argv = [python, "-m", "model_server", "--bundle", bundle, "--host", host,
             "--port", str(port), "--status-file", str(status), "--deployment", deployment]  # fmt: skip
+    if not is_loopback(host):  # beyond loopback every request but health probes needs a token
+        argv += ["--token-file", str(write_token(workdir))]
     with open(workdir / "server.log", "ab") as log:
         log.write(f"$ {' '.join(argv)}\n".encode())
         log.flush()
@@ -101,6 +103,40 @@ def start_server(
             stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
         )  # fmt: skip
     return Process(popen.pid, popen)
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` is ``localhost`` or a loopback address (not ``0.0.0.0``)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def write_token(workdir: pathlib.Path) -> pathlib.Path:
+    """A new random token for a model server, in ``workdir/token`` (mode 0600)."""
+    import secrets
+
+    path = workdir / "token"
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_urlsafe(32) + "\n")
+    return path
+
+
+def auth_headers(workdir: pathlib.Path) -> dict:
+    """``{"Authorization": "Bearer <token>"}`` for a model server that has a token, else {}."""
+    try:
+        token = (workdir / "token").read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def wait_ready(
