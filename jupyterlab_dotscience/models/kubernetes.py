@@ -52,6 +52,9 @@ def render(
             "0.0.0.0",
             "--port",
             str(port),
+            # a ClusterIP Service: reachable inside the cluster only; a gateway in front of it
+            # authenticates (set MODEL_TOKEN from a Secret and drop this to need a token)
+            "--allow-unauthenticated",
         ],  # fmt: skip
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
         "readinessProbe": probe("/v2/health/ready"),
