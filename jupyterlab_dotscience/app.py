@@ -44,6 +44,11 @@ class DotscienceApp(ExtensionApp):
         2 * 1024**3, config=True, help="Largest single file copied into the artifact store."
     )
     max_request_bytes = Int(64 * 1024**2, config=True, help="Largest accepted JSON request body.")
+    max_import_bytes = Int(
+        16 * 1024**2,
+        config=True,
+        help="Largest legacy text (characters) or workspace file (bytes) POST import searches.",
+    )
     export_kernel_env = Bool(
         True,
         config=True,

@@ -142,6 +142,12 @@ class ImportHandler(DotscienceHandler):
                 raise tornado.web.HTTPError(400, f"path {body['path']!r}: {e}") from None
             if not src.is_file():
                 raise tornado.web.HTTPError(404, f"There is no file {body['path']!r}.")
+            if src.stat().st_size > self.ds.max_import_bytes:
+                raise tornado.web.HTTPError(
+                    413,
+                    f"{body['path']!r} is {src.stat().st_size} bytes; the import limit is "
+                    f"{self.ds.max_import_bytes} bytes.",
+                )
             try:
                 text = await self.ds.call(src.read_text, encoding="utf-8", errors="replace")
             except OSError as e:
@@ -151,9 +157,20 @@ class ImportHandler(DotscienceHandler):
             if not isinstance(body["text"], str):
                 raise tornado.web.HTTPError(400, "text must be a string")
             text, source = body["text"], None
-        result = await self.ds.call(
-            service.import_v1_text, self.ds.store, text, self.username, source
-        )
+            if len(text) > self.ds.max_import_bytes:
+                raise tornado.web.HTTPError(
+                    413,
+                    f"The text is {len(text)} characters; the import limit is "
+                    f"{self.ds.max_import_bytes}.",
+                )
+        try:
+            result = await self.ds.call(
+                service.import_v1_text, self.ds.store, text, self.username, source
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as e:  # a malformed block
+            raise tornado.web.HTTPError(
+                400, f"A legacy block is not a valid run record: {e}"
+            ) from None
         self.write_json(result)
 
 

@@ -1,0 +1,189 @@
+"""Hostile legacy text: finding v1 blocks is linear, import is bounded, the server keeps
+answering while it imports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import uuid
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dotscience import v1
+
+from .conftest import create_key, http, responsive_during, start_live, token_auth
+
+#: The pattern dotscience 0.8.7 (and this project until now) searched with: the reference
+#: for what a block is, cubic on hostile text.
+REFERENCE = re.compile(r"\[\[DOTSCIENCE-RUN:(.+?)\]\](.*?)\[\[/DOTSCIENCE-RUN:\1\]\]", re.DOTALL)
+
+
+def reference_blocks(text: str) -> list[tuple[str, dict]]:
+    found = []
+    for m in REFERENCE.finditer(text):
+        try:
+            body = json.loads(m.group(2))
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(body, dict):
+            found.append((m.group(1), body))
+    return found
+
+
+FRAGMENTS = st.sampled_from([
+    "[[DOTSCIENCE-RUN:", "[[/DOTSCIENCE-RUN:", "]]", "]", "[", "a", "b", "]]]", "{}",
+    '{"version": "1"}', "{", "}", "\n", " ", "x]]", "[[DOTSCIENCE-RUN:a]]",
+    "[[/DOTSCIENCE-RUN:a]]", "[[DOTSCIENCE-RUN:]]]", "[[/DOTSCIENCE-RUN:]]]",
+])  # fmt: skip
+
+
+@settings(max_examples=600, derandomize=True)
+@given(st.lists(FRAGMENTS, max_size=40).map("".join))
+def test_blocks_are_found_exactly_as_the_legacy_pattern_finds_them(text):
+    # Given any text made of markers, ids, brackets and JSON pieces
+    # When blocks are found
+    # Then they are exactly the blocks the legacy pattern finds
+    assert v1.find_blocks(text) == reference_blocks(text)
+
+
+def test_real_blocks_among_noise_are_found_as_before():
+    # Given real blocks (uuid ids, indented JSON) between log lines and decoys
+    blocks = [(str(uuid.uuid4()), {"version": "1", "summary": {"acc": str(i)}}) for i in range(5)]
+    text = "epoch 1 ]] [[ noise\n[[DOTSCIENCE-RUN:decoy]]{}\n"
+    for run_id, body in blocks:
+        text += "loss 0.3\n" + v1.format_block(run_id, body) + "[[/DOTSCIENCE-RUN:x]]\n"
+    # When blocks are found
+    # Then every block comes back, in order, as the legacy pattern finds them
+    assert v1.find_blocks(text) == blocks == reference_blocks(text)
+
+
+HOSTILE = {
+    "repeated opening": "[[DOTSCIENCE-RUN:a]]",
+    "openings without ends": "[[DOTSCIENCE-RUN:",
+    "distinct ids": None,  # built below: every opening a different id
+    "closings": "[[/DOTSCIENCE-RUN:a]]",
+}
+
+
+def _hostile(kind: str, size: int) -> str:
+    if kind == "distinct ids":
+        parts, n = [], 0
+        while sum(map(len, parts)) < size:
+            parts.append(f"[[DOTSCIENCE-RUN:{n:x}]][[/DOTSCIENCE-RUN:{n + 1:x}]]")
+            n += 1
+        return "".join(parts)[:size]
+    unit = HOSTILE[kind]
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def _in_subprocess(code: str, timeout: float = 120) -> str:
+    """Run ``code`` in a fresh interpreter; a timeout means the scan did not finish."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_a_megabyte_of_hostile_text_is_scanned_and_twice_as_much_takes_less_than_4x():
+    # Given 0.5 MB and 1 MB of each hostile pattern (the legacy pattern needed 68 s for 20 KB)
+    # When blocks are searched in each, several times (in a subprocess: a hang is a failure)
+    out = _in_subprocess(
+        """
+        import json, statistics, time
+        from dotscience import v1
+        from tests.security.test_import import HOSTILE, _hostile
+        result = {}
+        for kind in HOSTILE:
+            times = []
+            for size in (1 << 19, 1 << 20):
+                text = _hostile(kind, size)
+                samples = []
+                for _ in range(7):
+                    start = time.perf_counter()
+                    found = v1.find_blocks(text)
+                    samples.append(time.perf_counter() - start)
+                times.append(statistics.median(samples))
+            result[kind] = [times, len(found)]
+        print(json.dumps(result))
+        """
+    )
+    result = json.loads(out)
+    for kind, ((half, full), found) in result.items():
+        # Then each completes, finds no block in the noise, and doubling the input less than
+        # quadruples the time (linear, not quadratic or cubic)
+        assert found == 0, kind
+        assert full < 4 * max(half, 0.002), f"{kind}: {half:.4f} s -> {full:.4f} s"
+
+
+def test_deeply_nested_json_in_a_block_is_skipped_not_a_crash():
+    # Given a block whose body nests arrays 100,000 deep, then a good block
+    good = v1.format_block("good", {"version": "1"})
+    text = "[[DOTSCIENCE-RUN:deep]]" + "[" * 100_000 + "[[/DOTSCIENCE-RUN:deep]]" + good
+    # When blocks are found
+    # Then the deep one is skipped and the good one is found
+    assert v1.find_blocks(text) == [("good", {"version": "1"})]
+    # And a notebook that nests too deeply is searched as text, not a crash
+    assert v1.searchable_text("[" * 100_000, True) == "[" * 100_000
+
+
+def test_import_of_hostile_text_keeps_other_clients_answered(live):
+    # Given an API key that may import, and 4 MB of the hostile pattern
+    key = create_key(live, "importer")["key"]
+    text = _hostile("repeated opening", 4 << 20)
+    url = live.url + "dotscience/api/import"
+
+    # When it is imported while another client keeps asking the server
+    def attack():
+        return http("POST", url, {"text": text}, {"Authorization": f"Bearer {key}"}, timeout=120)
+
+    status, body = responsive_during(live, attack)
+    # Then the import answers (nothing found) and the other client was answered throughout
+    assert (status, body["found"]) == (200, 0), body
+
+
+def test_an_import_larger_than_the_limit_is_refused_with_413_and_a_sentence(tmp_path):
+    # Given a server whose import limit is 100,000 bytes
+    (tmp_path / "root").mkdir()
+    server = start_live(tmp_path / "root", "--DotscienceApp.max_import_bytes=100000")
+    try:
+        run_id = str(uuid.uuid4())
+        block = v1.format_block(run_id, {"version": "1"})
+        # When a text and a workspace file over the limit are imported
+        big = block + "x" * 100_001
+        status, body = http(
+            "POST", server.url + "dotscience/api/import", {"text": big}, token_auth(server)
+        )
+        (tmp_path / "root" / "big.log").write_text(big)
+        f_status, f_body = http(
+            "POST", server.url + "dotscience/api/import", {"path": "big.log"}, token_auth(server)
+        )
+        # Then both are refused with 413 and a sentence naming the limit
+        assert status == 413 and "100000" in body["error"], body
+        assert f_status == 413 and "100000" in f_body["error"], f_body
+        # And nothing was stored
+        _, runs = http("GET", server.url + "dotscience/api/runs", headers=token_auth(server))
+        assert runs["runs"] == []
+        # And a text within the limit is imported
+        status, body = http(
+            "POST", server.url + "dotscience/api/import", {"text": block}, token_auth(server)
+        )
+        assert (status, body["runs"]) == (200, [run_id]), body
+    finally:
+        server.stop()
+
+
+def test_a_block_that_is_not_a_valid_run_is_a_400_not_a_500(live):
+    # Given a legacy block whose fields have the wrong types
+    bad = v1.format_block(str(uuid.uuid4()), {"version": "1", "input": 5})
+    # When it is imported
+    status, body = http("POST", live.url + "dotscience/api/import", {"text": bad}, token_auth(live))
+    # Then the answer is a 400 with a sentence, not an internal error
+    assert status == 400 and body["error"], body
