@@ -8,7 +8,6 @@ that other clients were still answered meanwhile (:func:`responsive_during`).
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
@@ -16,7 +15,14 @@ import urllib.request
 
 import pytest
 
-from ..remote.conftest import basic_auth, clean_env, create_key, http, token_auth
+from ..remote.conftest import (
+    _isolated,  # noqa: F401 - the same autouse isolation
+    basic_auth,
+    clean_env,
+    create_key,
+    http,
+    token_auth,
+)
 from ..server.live import LiveServer
 
 __all__ = [
@@ -35,15 +41,6 @@ def start_live(root, *extra_args: str) -> LiveServer:
     server = LiveServer(root)
     server.extra_args = ["--DotscienceApp.kernel_user=alice", *extra_args]
     return server.start()
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """No Dotscience settings of the developer's shell leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("DOTSCIENCE_") or name == "JUPYTER_TOKEN":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
 
 
 @pytest.fixture(scope="module")
