@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
 from typing import Any
@@ -22,6 +21,13 @@ AUTH_RESOURCE = "dotscience"
 #: token); ``publish``: the kernel token handed to kernels (may only publish runs);
 #: ``apikey``: a user's API key (remote mode).
 SCOPE_JUPYTER, SCOPE_PUBLISH, SCOPE_APIKEY = "jupyter", "publish", "apikey"
+
+
+def _same_secret(presented: str, expected: str) -> bool:
+    """Constant-time comparison that accepts any text (headers may carry non-ASCII bytes)."""
+    return hmac.compare_digest(
+        presented.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
@@ -65,7 +71,7 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
         if kind == "basic":
             try:
                 user, sep, key = base64.b64decode(value, validate=True).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
                 user, sep, key = "", "", ""
             if not sep or not user or not _keys.looks_like_key(key):
                 self._refuse(401, "HTTP Basic authentication needs username:apikey.")
@@ -121,7 +127,7 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
             return await self._authenticate_api_key(*credentials)
         token = self._bearer()
         kernel_token = self.ds.kernel_token if self.extensionapp else None
-        if token and kernel_token and hmac.compare_digest(token, kernel_token):
+        if token and kernel_token and _same_secret(token, kernel_token):
             if not self.check_host():
                 raise tornado.web.HTTPError(403)
             if self.request.method.lower() not in self.publish_verbs:
@@ -173,6 +179,10 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
             return json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
             raise tornado.web.HTTPError(400, f"The request body is not valid JSON: {e}") from None
+        except RecursionError:
+            raise tornado.web.HTTPError(
+                400, "The request body nests arrays or objects too deeply to be read."
+            ) from None
 
     def write_json(self, data: Any, status: int = 200) -> None:
         """Finish the request with a JSON document."""

@@ -6,7 +6,8 @@ import contextlib
 import functools
 import threading
 
-from .sql import SqlStore, Tx
+from .sql import OUT_OF_RANGE, SqlStore, Tx
+from .validate import RecordError
 
 try:
     import psycopg
@@ -60,8 +61,11 @@ class PostgresStore(SqlStore):
                 raise RuntimeError("store is closed")
             if self._conn.broken:
                 self._connect()  # the server restarted or the connection dropped
-            with self._conn.transaction(), self._conn.cursor() as cur:
-                yield Tx(cur, _translate)
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield Tx(cur, _translate)
+            except pg_errors.NumericValueOutOfRange:
+                raise RecordError(OUT_OF_RANGE) from None
 
     def close(self) -> None:
         with self._lock:
