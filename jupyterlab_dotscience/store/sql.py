@@ -64,29 +64,29 @@ def _cell_rows(run: int, cells: list[dict]) -> list[tuple]:
     ]  # fmt: skip
 
 
+#: What a caller is told when a number does not fit the store's 64-bit integers.
+OUT_OF_RANGE = "a number is out of range: integers must be between -2**63 and 2**63-1"
+
+
 class Tx:
     """A transaction handle: a thin layer over a DB-API cursor.
 
     A number too large for a SQL integer (SQLite's ``OverflowError``) becomes a
     :class:`RecordError`, so every caller answers it as bad input, whatever the route.
     """
-#: What a caller is told when a number does not fit the store's 64-bit integers.
-OUT_OF_RANGE = "a number is out of range: integers must be between -2**63 and 2**63-1"
-
-
 
     def __init__(self, cursor, translate):
         self._cur = cursor
         self._sql = translate
 
-    def q(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        self._execute(sql, params)
     def _execute(self, sql: str, params: Sequence) -> None:
         try:
             self._cur.execute(self._sql(sql), tuple(params))
         except OverflowError:
             raise RecordError(OUT_OF_RANGE) from None
 
+    def q(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        self._execute(sql, params)
         return self._cur.fetchall()
 
     def one(self, sql: str, params: Sequence = ()) -> tuple | None:
