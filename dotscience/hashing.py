@@ -168,8 +168,16 @@ class Hasher:
         #: The workspace's own state directory is never part of a declared directory.
         self.skip = os.path.join(relativiser.root, ".dotscience")
 
-    def describe(self, paths: list[str]) -> list[dict]:
+    def describe(self, paths: list[str], hash_files: bool = True) -> list[dict]:
         """File entries for user-given paths (directories expanded recursively).
+
+        Parameters
+        ----------
+        paths : list of str
+            Paths as the user gave them (resolved against the current directory).
+        hash_files : bool
+            Read and hash the files; without it only the paths (and sizes) are listed,
+            ``sha256`` stays None and no file is opened.
 
         Returns
         -------
@@ -198,7 +206,8 @@ class Hasher:
                 entry = _entry(recorded, None, st.st_size)
                 entries.append(entry)
                 todo.append((entry, abspath, st))
-        self._hash(todo)
+        if hash_files:
+            self._hash(todo)
         return entries
 
     def _walk(self, top: str, recorded: str, entries: list, todo: list) -> None:

@@ -40,7 +40,7 @@ _FLOAT_RE = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$")
 _NON_FINITE = {"nan": "nan", "inf": "inf", "-inf": "-inf"}
 
 
-def format_block(run_id: str, v1: dict) -> str:
+def format_block(run_id: str, v1: dict, newline: bool = True) -> str:
     """Render a v1 run block exactly as dotscience 0.8.7 printed it.
 
     Parameters
@@ -49,14 +49,17 @@ def format_block(run_id: str, v1: dict) -> str:
         The run id (a uuid4 string), repeated in both markers.
     v1 : dict
         The v1 metadata (``version``, ``input``, ``output``, ``labels``, ...).
+    newline : bool
+        End with the newline ``publish()`` writes; ``str(Run)`` has none.
 
     Returns
     -------
     str
-        ``[[DOTSCIENCE-RUN:<id>]]<json>[[/DOTSCIENCE-RUN:<id>]]`` plus one newline.
+        ``[[DOTSCIENCE-RUN:<id>]]<json>[[/DOTSCIENCE-RUN:<id>]]``, plus one newline.
     """
     body = json.dumps(v1, sort_keys=True, indent=4)
-    return f"[[DOTSCIENCE-RUN:{run_id}]]{body}[[/DOTSCIENCE-RUN:{run_id}]]\n"
+    end = "\n" if newline else ""
+    return f"[[DOTSCIENCE-RUN:{run_id}]]{body}[[/DOTSCIENCE-RUN:{run_id}]]{end}"
 
 
 def _marker_id(text: str, at: int) -> tuple[str, int] | None:
