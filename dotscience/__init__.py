@@ -1,7 +1,9 @@
 """Dotscience: record the provenance of data science runs.
 
-``import dotscience as ds`` is a drop-in replacement for the ``dotscience`` 0.8.7 package:
-every module-level function forwards to one default :class:`~dotscience.session.Session`.
+``import dotscience as ds`` is a drop-in replacement for the ``dotscience`` 0.8.7 package,
+with its two public classes: :class:`Run` (one run; ``str(run)`` is its v1 block) and
+:class:`Dotscience` (an independent session). Every module-level function forwards to one
+default :class:`Dotscience` instance, ``dotscience._defaultDS``, as in 0.8.7.
 Only the standard library is imported here; IPython magics are registered when imported
 inside IPython (or with ``%load_ext dotscience``).
 """
@@ -9,6 +11,7 @@ inside IPython (or with ``%load_ext dotscience``).
 from __future__ import annotations
 
 import sys as _sys
+import types as _types
 
 from .delivery import (
     DeliveryError,
@@ -17,7 +20,9 @@ from .delivery import (
     SpoolDelivery,
     StreamDelivery,
 )
-from .session import AUTO_START_MESSAGE, RunContext, Session
+from .published import PublishedRun
+from .runs import Run
+from .session import AUTO_START_MESSAGE, Dotscience, RunContext, Session
 
 
 def _read_version() -> str:
@@ -41,41 +46,59 @@ def _read_version() -> str:
 __version__ = _read_version()
 
 
+class _RemoteModule(_types.ModuleType):
+    """``dotscience.remote`` names both the hub client module and 0.8.7's ``remote()``.
+
+    The module's class is set to this one when it is imported, so ``ds.remote()`` selects
+    remote mode while ``from dotscience import remote`` still gives the module.
+    """
+
+    def __call__(self) -> None:
+        """Select remote mode: runs go to the hub given to :func:`connect`."""
+        _defaultDS.remote()
+
+
 def __getattr__(name):
-    # ``dotscience.ConnectionError`` without importing the HTTP client at ``import dotscience``
+    # ``dotscience.ConnectionError`` and ``dotscience.remote`` without importing the HTTP
+    # client at ``import dotscience``
     if name == "ConnectionError":
         from .remote import ConnectionError as error
 
         return error
+    if name == "remote":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.remote")
     raise AttributeError(f"module 'dotscience' has no attribute {name!r}")
 
 
-_session = Session()
+#: The default instance the module-level functions forward to (the 0.8.7 name).
+_defaultDS = Dotscience()
 
 
-def _default_session() -> Session:
+def _default_session() -> Dotscience:
     """The session the module-level functions use."""
-    return _session
+    return _defaultDS
 
 
-def _reset_session(root: str | None = None, delivery=None) -> Session:
+def _reset_session(root: str | None = None, delivery=None) -> Dotscience:
     """Replace the default session with a fresh one (mode unset, no run); returns it."""
-    global _session
-    old = _session
-    _session = Session(root, delivery)
-    _session._listeners.extend(old._listeners)
-    _session._metric_listeners.extend(f for f in old._metric_listeners if f in old._listeners)
-    return _session
+    global _defaultDS
+    old = _defaultDS
+    _defaultDS = Dotscience(root, delivery)
+    _defaultDS._listeners.extend(old._listeners)
+    _defaultDS._metric_listeners.extend(f for f in old._metric_listeners if f in old._listeners)
+    return _defaultDS
 
 
 def interactive():
     """Select interactive mode (runs have no workload file)."""
-    _session.interactive()
+    _defaultDS.interactive()
 
 
 def script(workload_file=None):
     """Select script mode; the workload file is ``workload_file`` or ``sys.argv[0]``."""
-    _session.script(workload_file)
+    _defaultDS.script(workload_file)
 
 
 def connect(username, apikey, project, hostname=None):
@@ -84,142 +107,142 @@ def connect(username, apikey, project, hostname=None):
     Raises ``dotscience.ConnectionError`` (one sentence) when the hub refuses the key; when
     it cannot be reached, runs are spooled for ``dotscience sync``.
     """
-    _session.connect(username, apikey, project, hostname)
+    _defaultDS.connect(username, apikey, project, hostname)
 
 
 def start(description=None):
     """Begin a new run, forgetting earlier declarations."""
-    _session.start(description)
+    _defaultDS.start(description)
 
 
 def end():
     """Record the end time of the run (the first call wins)."""
-    _session.end()
+    _defaultDS.end()
 
 
 def publish(description=None, stream=None, build=False, deploy=False):
-    """Publish the run; returns the run record as delivered (with ``"id"``)."""
-    return _session.publish(description, stream, build, deploy)
+    """Publish the run; returns it as a read-only :class:`PublishedRun` (``run["id"]``)."""
+    return _defaultDS.publish(description, stream, build, deploy)
 
 
 def set_error(error):
     """Mark the run failed with ``str(error)``."""
-    _session.set_error(error)
+    _defaultDS.set_error(error)
 
 
 def error(error):
     """Mark the run failed; returns ``error`` unchanged."""
-    return _session.error(error)
+    return _defaultDS.error(error)
 
 
 def set_description(description):
     """Set the run's description."""
-    _session.set_description(description)
+    _defaultDS.set_description(description)
 
 
 def description(description):
     """Set the run's description; returns it unchanged."""
-    return _session.description(description)
+    return _defaultDS.description(description)
 
 
 def add_input(filename):
     """Declare an input file or directory (hashed now)."""
-    _session.add_inputs(filename)
+    _defaultDS.add_inputs(filename)
 
 
 def add_inputs(*filenames):
     """Declare input files or directories."""
-    _session.add_inputs(*filenames)
+    _defaultDS.add_inputs(*filenames)
 
 
 def input(filename):  # noqa: A001 - the 0.8.7 name
     """Declare an input; returns ``filename`` unchanged."""
-    _session.add_inputs(filename)
+    _defaultDS.add_inputs(filename)
     return filename
 
 
 def add_output(filename):
     """Declare an output file or directory (hashed at publish)."""
-    _session.add_outputs(filename)
+    _defaultDS.add_outputs(filename)
 
 
 def add_outputs(*filenames):
     """Declare output files or directories."""
-    _session.add_outputs(*filenames)
+    _defaultDS.add_outputs(*filenames)
 
 
 def output(filename):
     """Declare an output; returns ``filename`` unchanged."""
-    _session.add_outputs(filename)
+    _defaultDS.add_outputs(filename)
     return filename
 
 
 def add_label(label, value):
     """Set a label (``str(value)``)."""
-    _session.add_label(label, value)
+    _defaultDS.add_label(label, value)
 
 
 def add_labels(*args, **kwargs):
     """Set labels from keyword pairs, then positional ``key, value`` pairs."""
-    _session.add_labels(*args, **kwargs)
+    _defaultDS.add_labels(*args, **kwargs)
 
 
 def label(label, value):
     """Set a label; returns ``value`` unchanged."""
-    _session.add_label(label, value)
+    _defaultDS.add_label(label, value)
     return value
 
 
 def add_metric(label, value, step=None):
     """Record a metric value (repeated calls build a series)."""
-    _session.add_metric(label, value, step)
+    _defaultDS.add_metric(label, value, step)
 
 
 def add_metrics(*args, **kwargs):
     """Record metrics from keyword pairs, then positional ``key, value`` pairs."""
-    _session.add_metrics(*args, **kwargs)
+    _defaultDS.add_metrics(*args, **kwargs)
 
 
 def metric(label, value, step=None):
     """Record a metric value; returns ``value`` unchanged."""
-    _session.add_metric(label, value, step)
+    _defaultDS.add_metric(label, value, step)
     return value
 
 
 def add_parameter(label, value):
     """Record a parameter."""
-    _session.add_parameter(label, value)
+    _defaultDS.add_parameter(label, value)
 
 
 def add_parameters(*args, **kwargs):
     """Record parameters from keyword pairs, then positional ``key, value`` pairs."""
-    _session.add_parameters(*args, **kwargs)
+    _defaultDS.add_parameters(*args, **kwargs)
 
 
 def parameter(label, value):
     """Record a parameter; returns ``value`` unchanged."""
-    _session.add_parameter(label, value)
+    _defaultDS.add_parameter(label, value)
     return value
 
 
 def model(framework, name, path, classes=None):
     """Register a model (see :meth:`Session.model`); returns ``path`` unchanged."""
-    return _session.model(framework, name, path, classes)
+    return _defaultDS.model(framework, name, path, classes)
 
 
 def add_model(framework, name, path, classes=None):
     """Register a model; returns None."""
-    _session.add_model(framework, name, path, classes)
+    _defaultDS.add_model(framework, name, path, classes)
 
 
 def debug():
     """Print the current run's v1 metadata as JSON."""
-    _session.debug()
+    _defaultDS.debug()
 
 
 def run(description=None, **publish_kwargs):
     """``with ds.run("desc") as r:`` makes the block one run, published on exit."""
-    return _session.run(description, **publish_kwargs)
+    return _defaultDS.run(description, **publish_kwargs)
 
 
 param = parameter
@@ -251,11 +274,12 @@ def _register_in_running_ipython() -> None:
 _register_in_running_ipython()
 
 __all__ = [
-    "AUTO_START_MESSAGE", "DeliveryError", "HttpDelivery", "MultiDelivery", "RunContext",
-    "Session", "SpoolDelivery", "StreamDelivery", "__version__", "add_input", "add_inputs",
+    "AUTO_START_MESSAGE", "DeliveryError", "Dotscience", "HttpDelivery", "MultiDelivery",
+    "PublishedRun", "Run", "RunContext", "Session", "SpoolDelivery", "StreamDelivery",
+    "__version__", "add_input", "add_inputs",
     "add_label", "add_labels", "add_metric", "add_metrics", "add_model", "add_output",
     "add_outputs", "add_parameter", "add_parameters", "add_summaries", "add_summary", "connect",
     "debug", "description", "end", "error", "input", "interactive", "label",
     "load_ipython_extension", "metric", "model", "output", "param", "parameter", "publish",
-    "run", "script", "set_description", "set_error", "start", "summary",
+    "remote", "run", "script", "set_description", "set_error", "start", "summary",
 ]  # fmt: skip

@@ -318,9 +318,9 @@ class Bridge:
         }
         if run is not None:
             state.update(
-                start=_iso(run.start.timestamp()) if run.start else None,
-                description=run.description,
-                error=run.error,
+                start=_iso(run.start_time.timestamp()) if run.start_time else None,
+                description=run.description_text,
+                error=run.error_text,
                 inputs=[run.inputs[k] for k in sorted(run.inputs)],
                 outputs=sorted(rel.name(p)[0] for p in run.outputs),
                 parameters={
@@ -328,7 +328,7 @@ class Bridge:
                 },  # fmt: skip
                 labels=dict(run.labels),
             )
-            if run.start and self._since is None:
+            if run.start_time and self._since is None:
                 self._since = state["start"]
         return state
 

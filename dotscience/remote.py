@@ -463,3 +463,10 @@ def _reject(spool, name, reason, say, result, run_id=None) -> None:
     run_id = run_id or name[: -len(".json")]
     result["rejected"].append({"id": run_id, "reason": reason})
     say(f"Run {run_id} was rejected by the server and moved to {rejected}: {reason}")
+
+
+# ``dotscience.remote`` names this module and 0.8.7's ``remote()`` function: calling the
+# module selects remote mode (see ``dotscience._RemoteModule``).
+from . import _RemoteModule  # noqa: E402
+
+sys.modules[__name__].__class__ = _RemoteModule

@@ -1,38 +1,28 @@
-"""The session: one object holding the mode, the current run and its declarations.
+"""The session: one object holding the mode, the current run, delivery and listeners.
 
-The module-level functions of :mod:`dotscience` forward to one default session, in the
-manner of MLflow's fluent API.
+:class:`Dotscience` is the ``dotscience.Dotscience`` class of 0.8.7: an independent session
+whose current run is a :class:`~dotscience.runs.Run`. The module-level functions of
+:mod:`dotscience` forward to one default instance, in the manner of MLflow's fluent API.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import sys
-import uuid
 import warnings
-from time import time as _time
 
 from . import delivery as _delivery
-from . import v1 as _v1
 from .hashing import Hasher, StatCache
 from .paths import Relativiser, check_path, workspace_root
+from .published import PublishedRun
+from .runs import SUPPORTED_FRAMEWORKS, Run, _key, _label_text, _now, _pairs, identify_framework
 from .values import PLAIN, declared, typed
 
+__all__ = ["AUTO_START_MESSAGE", "SUPPORTED_FRAMEWORKS", "Dotscience", "RunContext", "Session"]
+
 AUTO_START_MESSAGE = "You have not called ds.start() yet, so I'm doing it for you!"
-SUPPORTED_FRAMEWORKS = {
-    "keras": "tensorflow",
-    "onnx": "onnx",
-    "sklearn": "sklearn",
-    "tensorflow": "tensorflow",
-    "torch": "torch",
-}
 _UTC = _dt.timezone.utc
-
-
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_UTC)
 
 
 def _iso(when: _dt.datetime | None) -> str | None:
@@ -43,36 +33,9 @@ def _iso_epoch(seconds: float) -> str:
     return _dt.datetime.fromtimestamp(seconds, _UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _key(key, what: str) -> str:
-    if type(key) is str:
-        return key
-    try:
-        return str(key)
-    except Exception as exc:
-        raise TypeError(f"cannot use the {type(key).__name__} as a {what} name: {exc}") from exc
-
-
-def _label_text(key: str, value) -> str:
-    if type(value) is str:
-        return value
-    try:
-        return str(value)
-    except Exception as exc:
-        raise TypeError(
-            f"cannot record label {key!r}: str() of the {type(value).__name__} value failed ({exc})"
-        ) from exc
-
-
 def _error_text(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _check_step(key: str, step) -> int:
-    try:
-        return step.__index__()
-    except (AttributeError, TypeError):
-        raise TypeError(f"metric {key!r}: step must be an int, got {type(step).__name__}") from None
 
 
 def _numbered(series: list) -> list:
@@ -86,31 +49,6 @@ def _numbered(series: list) -> list:
     return out
 
 
-def _pairs(function: str, args: tuple, kwargs: dict) -> list[tuple]:
-    if len(args) % 2:
-        raise ValueError(
-            f"{function}() takes (key, value) pairs, but got an odd number ({len(args)}) of "
-            "positional arguments"
-        )
-    return list(kwargs.items()) + [(args[i], args[i + 1]) for i in range(0, len(args), 2)]
-
-
-class _Run:
-    """Declarations of the current run (they carry over between publishes)."""
-
-    __slots__ = ("start", "end", "error", "description", "inputs", "outputs", "labels",
-                 "parameters", "metrics", "models")  # fmt: skip
-
-    def __init__(self):
-        self.start = self.end = self.error = self.description = None
-        self.inputs: dict[str, dict] = {}  # recorded path -> file entry (hashed at declaration)
-        self.outputs: dict[str, None] = {}  # absolute path -> None (expanded at publish)
-        self.labels: dict[str, str] = {}
-        self.parameters: dict[str, object] = {}
-        self.metrics: dict[str, list] = {}  # name -> [(value, step, epoch seconds)]
-        self.models: list[dict] = []
-
-
 class RunContext:
     """``with ds.run("description") as r:`` starts a run, publishes it on exit.
 
@@ -119,11 +57,11 @@ class RunContext:
     attributes forward to the session (``r.metric(...)``).
     """
 
-    def __init__(self, session: Session, description=None, **publish_kwargs):
+    def __init__(self, session: Dotscience, description=None, **publish_kwargs):
         self.session = session
         self.description = description
         self.publish_kwargs = publish_kwargs
-        self.record: dict | None = None
+        self.record: PublishedRun | None = None
 
     def __enter__(self) -> RunContext:
         self.session.start(self.description)
@@ -145,8 +83,11 @@ class RunContext:
         return getattr(self.session, name)
 
 
-class Session:
-    """Mode, current run, delivery and listeners.
+class Dotscience:
+    """An independent session: its own mode, workload file and current run.
+
+    Every module-level function of :mod:`dotscience` is a method (the module's functions
+    are one default instance); the current run is :attr:`currentRun`.
 
     Parameters
     ----------
@@ -171,10 +112,15 @@ class Session:
         self._mode: str | None = None
         self._workload_file: str | None = None
         self._remote: tuple | None = None
-        self._run: _Run | None = None
+        self._run: Run | None = None
         self._relativiser = Relativiser(self.root)
         self._cache = StatCache(os.path.join(self.root, ".dotscience", "statcache.sqlite"))
         self._hasher = Hasher(self._relativiser, self._cache)
+
+    @property
+    def currentRun(self) -> Run | None:  # noqa: N802 - the 0.8.7 name
+        """The current :class:`~dotscience.runs.Run` (None before the first declaration)."""
+        return self._run
 
     # -- listeners ---------------------------------------------------------------------------
 
@@ -219,6 +165,11 @@ class Session:
     def interactive(self) -> None:
         """Select interactive mode (runs have no workload file)."""
         self._set_mode("interactive")
+        self._workload_file = None
+
+    def remote(self) -> None:
+        """Select remote mode: runs go to the hub given to :meth:`connect` (no workload file)."""
+        self._set_mode("remote")
         self._workload_file = None
 
     def script(self, workload_file=None) -> None:
@@ -271,47 +222,60 @@ class Session:
         self.project = project
         self._remote = (client.base, (username, apikey))
 
-    def _effective_mode(self) -> str | None:
-        if self._mode is not None:
+    def _guess_mode(self) -> None:
+        """With no mode chosen, take it from ``DOTSCIENCE_WORKLOAD_TYPE`` (kept, as 0.8.7)."""
+        if self._mode is None:
+            workload_type = os.environ.get("DOTSCIENCE_WORKLOAD_TYPE", "")
+            if workload_type == "jupyter":
+                self.interactive()
+            elif workload_type == "command":
+                self.script()
+
+    def _record_mode(self) -> str | None:
+        """The record's ``mode``: interactive, script or None (remote or unknown)."""
+        if self._mode in ("interactive", "script"):
             return self._mode
-        workload_type = os.environ.get("DOTSCIENCE_WORKLOAD_TYPE", "")
-        if workload_type == "jupyter" or self.extension_attached:
+        if self._mode is None and self.extension_attached:
             return "interactive"
-        if workload_type == "command":
-            return "script"
         return None
 
     # -- run lifecycle -----------------------------------------------------------------------
 
-    def _auto_start(self) -> _Run:
-        print(AUTO_START_MESSAGE)
-        self.start()
-        return self._run
+    def _check_started(self) -> Run:
+        """The current run: started now (with the 0.8.7 message) when there is none, and
+        its clock restarted when it was published since (each publish gets its own times)."""
+        run = self._run
+        if run is None:
+            print(AUTO_START_MESSAGE)
+            self.start()
+            return self._run
+        if run._start is None:
+            run.lazy_start()
+        return run
 
     def start(self, description=None) -> None:
         """Begin a new run: forget earlier declarations, record the start time."""
-        run = _Run()
-        run.start = _now()
+        run = Run(self.root, _hasher=self._hasher)
+        run.start()
         if description is not None:
-            run.description = str(description)
+            run.set_description(description)
         self._run = run
         if self._listeners:
-            self._emit("start", time=_iso(run.start), description=run.description)
+            self._emit("start", time=_iso(run._start), description=run._description)
 
     def end(self) -> None:
         """Record the end time (the first ``end()`` of a run wins)."""
-        run = self._run or self._auto_start()
-        if run.end is None:
-            run.end = _now()
+        run = self._check_started()
+        run.end()
         if self._listeners:
-            self._emit("end", time=_iso(run.end))
+            self._emit("end", time=_iso(run._end))
 
     def set_error(self, error) -> None:
         """Mark the run failed with ``str(error)``."""
-        run = self._run or self._auto_start()
-        run.error = str(error)
+        run = self._check_started()
+        run.set_error(error)
         if self._listeners:
-            self._emit("error", error=run.error)
+            self._emit("error", error=run._error)
 
     def error(self, error):
         """Like :meth:`set_error`; returns ``error`` unchanged."""
@@ -320,10 +284,10 @@ class Session:
 
     def set_description(self, description) -> None:
         """Set the run's description (``str(description)``)."""
-        run = self._run or self._auto_start()
-        run.description = str(description)
+        run = self._check_started()
+        run.set_description(description)
         if self._listeners:
-            self._emit("description", description=run.description)
+            self._emit("description", description=run._description)
 
     def description(self, description):
         """Like :meth:`set_description`; returns ``description`` unchanged."""
@@ -334,11 +298,9 @@ class Session:
 
     def add_inputs(self, *paths) -> None:
         """Declare input files; directories are expanded and every file hashed now."""
-        checked = [check_path(p, "input path") for p in paths]
-        run = self._run or self._auto_start()
-        entries = self._hasher.describe(checked)
-        for entry in entries:
-            run.inputs[entry["path"]] = entry
+        for p in paths:
+            check_path(p, "input path")
+        entries = self._check_started()._add_inputs(paths)
         if self._listeners:
             self._emit("input", files=entries)
 
@@ -353,12 +315,11 @@ class Session:
 
     def add_outputs(self, *paths) -> None:
         """Declare output files; directories are expanded and hashed at publish."""
-        checked = [os.path.abspath(check_path(p, "output path")) for p in paths]
-        run = self._run or self._auto_start()
-        for path in checked:
-            run.outputs[path] = None
+        for p in paths:
+            check_path(p, "output path")
+        added = self._check_started()._add_outputs(paths)
         if self._listeners:
-            self._emit("output", paths=[self._relativiser.name(p)[0] for p in checked])
+            self._emit("output", paths=[self._relativiser.name(p)[0] for p in added])
 
     def add_output(self, path) -> None:
         """Declare one output file or directory."""
@@ -374,16 +335,15 @@ class Session:
     def add_label(self, key, value) -> None:
         """Set label ``key`` to ``str(value)``."""
         key = _key(key, "label")
-        text = _label_text(key, value)
-        run = self._run or self._auto_start()
-        run.labels[key] = text
+        run = self._check_started()
+        run.add_label(key, value)
         if self._listeners:
-            self._emit("label", key=key, value=text)
+            self._emit("label", key=key, value=run.labels[key])
 
     def add_labels(self, *args, **kwargs) -> None:
         """Set labels from keyword pairs, then positional ``key, value`` pairs."""
         items = [(_key(k, "label"), v) for k, v in _pairs("add_labels", args, kwargs)]
-        self._run or self._auto_start()
+        self._check_started()
         items = [(k, _label_text(k, v)) for k, v in items]
         for key, text in items:
             self.add_label(key, text)
@@ -399,15 +359,14 @@ class Session:
             key = _key(key, "parameter")
         if type(value) not in PLAIN:
             value = declared(key, value, "parameter")
-        run = self._run or self._auto_start()
-        run.parameters[key] = value
+        self._check_started().parameters[key] = value
         if self._listeners:
             self._emit("parameter", key=key, value=typed(value), text=str(value))
 
     def add_parameters(self, *args, **kwargs) -> None:
         """Record parameters from keyword pairs, then positional ``key, value`` pairs."""
         items = [(_key(k, "parameter"), v) for k, v in _pairs("add_parameters", args, kwargs)]
-        self._run or self._auto_start()
+        self._check_started()
         items = [(k, v if type(v) in PLAIN else declared(k, v, "parameter")) for k, v in items]
         for key, value in items:
             self.add_parameter(key, value)
@@ -424,23 +383,14 @@ class Session:
         out is numbered at publish (previous step + 1).
         """
         run = self._run
-        if run is None:
-            run = self._auto_start()
-        if type(key) is not str:
-            key = _key(key, "metric")
-        if type(value) not in PLAIN:
-            value = declared(key, value, "metric")
-        if step is not None and type(step) is not int:
-            step = _check_step(key, step)
-        now = _time()
-        try:
-            run.metrics[key].append((value, step, now))
-        except KeyError:
-            run.metrics[key] = [(value, step, now)]
-        if self._listeners:
-            if not self._metric_listeners:
-                return
+        if run is None or run._start is None:
+            run = self._check_started()
+        run.add_metric(key, value, step)
+        if self._metric_listeners:
+            if type(key) is not str:
+                key = _key(key, "metric")
             series = run.metrics[key]
+            value, step, now = series[-1]
             if step is None:  # number it now so the listener sees the step
                 previous = series[-2][1] if len(series) > 1 else -1
                 if previous is None:
@@ -453,7 +403,7 @@ class Session:
     def add_metrics(self, *args, **kwargs) -> None:
         """Record metrics from keyword pairs, then positional ``key, value`` pairs."""
         items = [(_key(k, "metric"), v) for k, v in _pairs("add_metrics", args, kwargs)]
-        self._run or self._auto_start()
+        self._check_started()
         items = [(k, v if type(v) in PLAIN else declared(k, v, "metric")) for k, v in items]
         for key, value in items:
             self.add_metric(key, value)
@@ -480,41 +430,17 @@ class Session:
         name : str
             Model name (label ``artefact:<name>``).
         path : str or os.PathLike
-            The model file or directory; becomes an output.
+            The model file or directory; becomes an output. It may be written later.
         classes : str or os.PathLike, optional
-            A file inside the model directory; becomes an output.
+            A JSON file of class names inside the model directory; becomes an output.
         """
-        kind, version = _identify_framework(framework)
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"model(): name must be a non-empty str, got {name!r}")
-        model_path = os.path.abspath(check_path(path, "model(): path"))
-        model_dir = model_path if os.path.isdir(model_path) else os.path.dirname(model_path)
-        classes_path = None
-        if classes is not None:
-            classes_path = os.path.abspath(check_path(classes, "model(): classes"))
-            if not classes_path.startswith(model_dir.rstrip(os.sep) + os.sep):
-                raise ValueError(
-                    f"model(): classes {os.fspath(classes)!r} must be inside the model "
-                    f"directory {self._relativiser.name(model_dir)[0]!r}"
-                )
-            _check_classes(classes_path, classes)
-        rel_model = self._relativiser.name(model_path)[0]
-        rel_classes = self._relativiser.name(classes_path)[0] if classes_path else None
-        files = {"model": rel_model}
-        if rel_classes is not None:
-            files["classes"] = rel_classes
-        label = json.dumps(
-            {"files": files, "type": f"{kind}-model", "version": version},
-            sort_keys=True, separators=(",", ":"),
-        )  # fmt: skip
-        self.add_outputs(*([model_path] + ([classes_path] if classes_path else [])))
-        run = self._run
-        run.labels[f"artefact:{name}"] = label
-        run.models = [m for m in run.models if m["name"] != name]
-        run.models.append({"name": name, "framework": kind, "framework_version": version,
-                           "path": rel_model, "classes": rel_classes})  # fmt: skip
+        identify_framework(framework)  # a wrong framework starts no run
+        entry, outputs = self._check_started()._model(framework, name, path, classes)
         if self._listeners:
-            self._emit("model", name=name, framework=kind, path=rel_model)
+            self._emit("output", paths=[self._relativiser.name(p)[0] for p in outputs])
+            if entry is not None:
+                self._emit("model", name=entry["name"], framework=entry["framework"],
+                           path=entry["path"])  # fmt: skip
         return path
 
     def add_model(self, framework, name, path, classes=None) -> None:
@@ -523,23 +449,14 @@ class Session:
 
     # -- publishing --------------------------------------------------------------------------
 
-    def _record(self, run: _Run, build=False, deploy=False) -> dict:
-        mode = self._effective_mode()
+    def _record(self, run: Run, build=False, deploy=False) -> dict:
+        mode = self._record_mode()
         workload = None
         if mode == "script":
             path = self._workload_file or (os.path.abspath(sys.argv[0]) if sys.argv[0] else None)
             workload = self._relativiser.name(path)[0] if path else None
         outputs = {e["path"]: e for e in self._hasher.describe(list(run.outputs))}
         output_list = [outputs[k] for k in sorted(outputs)]
-        models = []
-        for m in run.models:
-            prefix = m["path"] + "/"
-            files = [
-                e for e in output_list if e["path"] == m["path"] or e["path"].startswith(prefix)
-            ]
-            models.append(
-                {**m, "files": [{k: e[k] for k in ("path", "sha256", "size")} for e in files]}
-            )
         try:
             from . import environment as _environment
 
@@ -548,16 +465,16 @@ class Session:
             environment = None
         record = {
             "schema": "dotscience.run/2",
-            "id": str(uuid.uuid4()),
+            "id": run.id,
             "project": self.project,
-            "description": run.description,
-            "error": run.error,
+            "description": run._description,
+            "error": run._error,
             "mode": mode,
             "workload_file": workload,
             "notebook": self.notebook or self._notebook_from_env(),
             "argv": [str(a) for a in sys.argv],
-            "start": _iso(run.start),
-            "end": _iso(run.end),
+            "start": _iso(run._start),
+            "end": _iso(run._end),
             "published": _iso(_now()),
             "inputs": [run.inputs[k] for k in sorted(run.inputs)],
             "outputs": output_list,
@@ -572,7 +489,7 @@ class Session:
                 ]  # fmt: skip
                 for k, series in run.metrics.items()
             },
-            "models": models,
+            "models": run._published_models(output_list),
             "environment": environment,
             "cells": [],
             "kernel_id": None,
@@ -599,61 +516,67 @@ class Session:
             return _remote.RemoteDelivery(client, self.root, stream)
         return _delivery.default_delivery(self.root, stream)
 
-    def publish(self, description=None, stream=None, build=False, deploy=False) -> dict:
-        """Finish the run and deliver it; returns the run record as delivered (with ``id``).
+    def publish(self, description=None, stream=None, build=False, deploy=False) -> PublishedRun:
+        """Finish the run and deliver it; returns the published run (read-only, with ``id``).
 
         Declarations carry over to the next publish unless :meth:`start` is called; every
-        publish gets a new id.
+        publish gets a new id, and a publish without a new :meth:`start` gets fresh start
+        and end times (the clock restarts at the next declaration or publish).
+
+        Raises
+        ------
+        RuntimeError
+            Remote mode was selected but :meth:`connect` was not called (the run is kept).
         """
-        run = self._run or self._auto_start()
-        if run.end is None:
-            run.end = _now()
+        self._guess_mode()
+        if self._mode == "remote" and self._remote is None and self.delivery is None:
+            raise RuntimeError(
+                "ds.remote() was selected but ds.connect(username, apikey, project, hostname) "
+                "was not called, so there is no hub to publish to; connect and publish again "
+                "(the run is kept)"
+            )
+        run = self._check_started()
+        run.end()
         if description is not None:
-            run.description = str(description)
+            run.set_description(description)
+        run.newID()
         record = self._record(run, build, deploy)
-        stored = self._delivery_for(stream).deliver(record)
-        run.start = run.end = None
+        run._set_workload_file(record["workload_file"])
+        delivery = self._delivery_for(stream)
+        stored = delivery.deliver(record)
+        run.forget_times()
         if self._listeners:
             self._emit("publish", id=stored.get("id", record["id"]))
-        return stored
+        return PublishedRun(stored, *self._where(delivery, stored))
+
+    def _where(self, delivery, stored: dict) -> tuple[str, bool]:
+        """Where the published run can be seen, and whether JupyterLab can open it."""
+        spool = _delivery.SpoolDelivery(self.root).path_for(str(stored.get("id")))
+        server = getattr(delivery, "server", None)
+        hub = getattr(getattr(delivery, "client", None), "base", None)
+        if server or hub:
+            if os.path.exists(spool):
+                later = "`dotscience sync` sends it" if hub else "the server imports it"
+                return (f"The server could not be reached: kept in {spool} until {later}.",
+                        False)  # fmt: skip
+            if hub:
+                return f"Stored on {hub}: see Runs in its Dotscience sidebar.", False
+            if self.extension_attached:
+                return "Stored: see Runs in the Dotscience sidebar.", True
+            return f"Stored on {server}: see Runs in its Dotscience sidebar.", False
+        if os.path.exists(spool):
+            return (f"Printed above as a v1 block, and kept in {spool}: JupyterLab with "
+                    "Dotscience imports it when it starts.", False)  # fmt: skip
+        return f"Delivered by {type(delivery).__name__}.", False
 
     def debug(self) -> None:
         """Print the current run's v1 metadata as JSON (no markers)."""
-        run = self._run or self._auto_start()
-        record = self._record(run)
-        print(json.dumps(_v1.v1_from_record(record), sort_keys=True, indent=4))
+        self._check_started().debug()
 
     def run(self, description=None, **publish_kwargs) -> RunContext:
         """A context manager making its block one run (see :class:`RunContext`)."""
         return RunContext(self, description, **publish_kwargs)
 
 
-def _check_classes(path: str, given) -> None:
-    """The classes file must be a JSON list of names or an object ``{"0": "name", ...}``."""
-    where = f"model(): classes {os.fspath(given)!r}"
-    if not os.path.isfile(path):
-        raise ValueError(f"{where} must be a JSON file (it is not a file)")
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{where} must be a JSON file: {e}") from None
-    if not isinstance(data, list | dict):
-        raise ValueError(f"{where} must hold a JSON list of class names or an object")
-
-
-def _identify_framework(framework) -> tuple[str, str]:
-    name = getattr(framework, "__name__", None)
-    supported = ", ".join(sorted(SUPPORTED_FRAMEWORKS))
-    if not isinstance(name, str):
-        raise TypeError(
-            "model(): framework must be the framework module (e.g. `import sklearn; "
-            f"ds.model(sklearn, ...)`), got {type(framework).__name__}; supported: {supported}"
-        )
-    top = name.split(".")[0]
-    if top not in SUPPORTED_FRAMEWORKS:
-        raise ValueError(f"model(): unsupported framework {top!r}; supported: {supported}")
-    version = getattr(framework, "__version__", None)
-    if version is None:
-        version = getattr(sys.modules.get(top), "__version__", None)
-    return SUPPORTED_FRAMEWORKS[top], str(version) if version is not None else "unknown"
+#: The 0.8.7-era name of :class:`Dotscience` (kept for existing code).
+Session = Dotscience

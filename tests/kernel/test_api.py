@@ -194,15 +194,16 @@ def test_declarations_carry_over_between_publishes_unless_start(out):
     assert "alpha" in second["parameters"] and "acc" in second["metrics"]
     assert third["parameters"] == {} and third["metrics"] == {}
     assert len({first["id"], second["id"], third["id"]}) == 3
-    # and start/end are cleared after a publish
-    assert first["start"] and second["start"] is None and second["end"]
+    # and each publish has its own times: the clock restarts after a publish
+    assert first["start"] and second["start"] and second["end"]
+    assert first["end"] <= second["start"] <= second["end"] <= third["start"]
 
 
 def test_first_end_wins(monkeypatch, out):
     # Given a run whose end() is called twice
     ds.start()
     ds.end()
-    record_end = ds._default_session()._run.end
+    record_end = ds._default_session().currentRun.end_time
     ds.end()
     # When published
     record = ds.publish(stream=out)
@@ -402,7 +403,7 @@ def test_keras_submodule_is_accepted_as_tensorflow(workspace):
     # When registered
     ds.model(fake_module("keras.models", "3.0"), "k", write(workspace / "m" / "k.keras"))
     # Then it is a tensorflow model
-    assert '"type":"tensorflow-model"' in ds._default_session()._run.labels["artefact:k"]
+    assert '"type":"tensorflow-model"' in ds._default_session().currentRun.labels["artefact:k"]
 
 
 def test_unsupported_framework_lists_supported_ones():
@@ -425,7 +426,7 @@ def test_classes_outside_the_model_directory_is_rejected(workspace):
     with pytest.raises(ValueError, match="inside the model directory"):
         ds.model(fake_module("onnx"), "m", "model", classes="classes.json")
     # Then nothing was registered
-    assert ds._default_session()._run.labels == {}
+    assert ds._default_session().currentRun.labels == {}
 
 
 # -- packaging ----------------------------------------------------------------------------------

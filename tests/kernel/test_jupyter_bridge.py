@@ -176,7 +176,7 @@ def test_frontend_declarations_are_applied_and_acknowledged(comms, tmp_path):
     assert [acks[r]["ok"] for r in ("r1", "r2", "r3", "r4")] == [True, True, True, False]
     assert "name" in acks["r4"]["error"]
     # And the run holds them, and their events were sent before the acknowledgement
-    run = ds._default_session()._run
+    run = ds._default_session().currentRun
     assert run.parameters == {"epochs": 3} and run.labels == {"team": "ml"}
     assert list(run.inputs) == ["sub/in.txt"]
     methods = [m["method"] for m in comm.sent]

@@ -51,7 +51,7 @@ def test_param_values_are_literals_where_possible(shell, capsys):
     shell.run_cell("%ds publish")
     capsys.readouterr()
     # Then numbers are numbers and the rest text
-    params = ds._default_session()._run.parameters
+    params = ds._default_session().currentRun.parameters
     assert params == {"n": 3, "name": "abc"}
 
 

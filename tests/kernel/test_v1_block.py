@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dotscience as ds
-from dotscience import session as session_module
+from dotscience import runs as runs_module
 from dotscience import v1
 
 from .conftest import write
@@ -57,7 +57,7 @@ def test_full_block_in_script_mode_is_byte_exact(workspace, monkeypatch, out):
     # Given fixed clocks and a script-mode run declaring every kind of thing
     times = iter([dt.datetime(2019, 10, 16, 4, 4, 10, 683903, tzinfo=dt.timezone.utc),
                   dt.datetime(2019, 10, 16, 4, 5, 0, 7, tzinfo=dt.timezone.utc)])  # fmt: skip
-    monkeypatch.setattr(session_module, "_now", lambda: next(times, dt.datetime(2020, 1, 1)))
+    monkeypatch.setattr(runs_module, "_now", lambda: next(times, dt.datetime(2020, 1, 1)))
     write(workspace / "data" / "b.csv", "b")
     write(workspace / "data" / "a.csv", "a")
     write(workspace / "model.pkl", "m")
