@@ -44,6 +44,12 @@ class DotscienceApp(ExtensionApp):
         2 * 1024**3, config=True, help="Largest single file copied into the artifact store."
     )
     max_request_bytes = Int(64 * 1024**2, config=True, help="Largest accepted JSON request body.")
+    api_key_upload_quota = Int(
+        10 * 1024**3,
+        config=True,
+        help="Bytes of new artifact content each API key may upload in total (counted in the"
+        " store, so it survives restarts).",
+    )
     max_import_bytes = Int(
         16 * 1024**2,
         config=True,

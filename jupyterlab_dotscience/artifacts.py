@@ -135,6 +135,69 @@ class ArtifactStore:
 
         return self._put_stream(io.BytesIO(data), expected_sha256, "<bytes>")
 
+    def matches(self, path, sha256: str) -> bool:
+        """Whether the file at ``path`` has content ``sha256`` (read at most ``max_bytes``
+        + 1 bytes: a larger file cannot match anything stored).
+
+        Raises
+        ------
+        OSError
+            The file cannot be read.
+        """
+        check_sha256(sha256)
+        digest, size = hashlib.sha256(), 0
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                size += len(chunk)
+                if self.max_bytes is not None and size > self.max_bytes:
+                    return False
+                digest.update(chunk)
+        return digest.hexdigest() == sha256
+
+    def upload_temp(self) -> BinaryIO:
+        """A new temporary file (opened for writing) for content streaming in; hand it to
+        :meth:`put_upload` or :meth:`discard`."""
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="upload-", delete=False)
+
+    @staticmethod
+    def discard(tmp: BinaryIO) -> None:
+        """Close and delete a temporary file from :meth:`upload_temp` (if still there)."""
+        with contextlib.suppress(OSError):
+            tmp.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp.name)
+
+    def put_upload(self, tmp: BinaryIO, sha256: str) -> bool:
+        """Move a fully written :meth:`upload_temp` file into place as ``sha256``.
+
+        The caller hashed the content while writing it; the file is made durable (fsync)
+        before it is renamed into place, and the directory after. Returns True when it was
+        stored now, False when that content was already stored (the file is then deleted).
+        """
+        dest = self.path_for(sha256)
+        try:
+            tmp.flush()
+            os.fsync(tmp.fileno())
+            tmp.close()
+            if dest.is_file():
+                return False
+            self._install(tmp.name, dest)
+            return True
+        finally:
+            self.discard(tmp)
+
+    def _install(self, tmp: str, dest: pathlib.Path) -> None:
+        """Rename a durable temp file to ``dest`` and make the rename durable too."""
+        created = not dest.parent.is_dir()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
+        if created:
+            _fsync_dir(dest.parent.parent)
+
     def _put_stream(self, src: BinaryIO, expected: str | None, name: str) -> str:
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -152,6 +215,8 @@ class ArtifactStore:
                         )
                     digest.update(chunk)
                     out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
             sha256 = digest.hexdigest()
             if expected is not None and sha256 != expected:
                 raise ArtifactHashMismatch(
@@ -161,10 +226,17 @@ class ArtifactStore:
             dest = self.path_for(sha256)
             if dest.is_file():
                 return sha256  # deduplicated
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, dest)
+            self._install(tmp, dest)
             return sha256
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def _fsync_dir(path) -> None:
+    """Make a directory's entries (a rename into it) durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -21,13 +21,15 @@ def file_node_id(sha256: str | None, run_id: str = "", role: str = "", path: str
 
 
 class _Graph:
-    def __init__(self, store: Store, max_nodes: int):
+    def __init__(self, store: Store, max_nodes: int, visible):
         self.store = store
+        self.visible = visible
         self.max_nodes = max_nodes
         self.nodes: dict[str, dict] = {}
         self.edges: dict[tuple, dict] = {}
         self.truncated = False
         self._times: dict[str, str] = {}
+        self._summaries: dict[str, dict | None] = {}
 
     def full(self) -> bool:
         if len(self.nodes) >= self.max_nodes:
@@ -40,10 +42,9 @@ class _Graph:
             return True
         if self.full():
             return False
-        found = self.store.run_summaries([run_id])
-        if not found:
+        s = self._summary(run_id)
+        if s is None:
             return False
-        s = found[0]
         self.nodes[run_id] = {
             "id": run_id, "kind": "run", "project": s["project"], "author": s["author"],
             "description": s["description"], "notebook": s["notebook"],
@@ -52,6 +53,17 @@ class _Graph:
         }  # fmt: skip
         self._times[run_id] = s["start"] or s["received"]
         return True
+
+    def _summary(self, run_id: str) -> dict | None:
+        """The run's summary, or None when there is no such run or it is not visible."""
+        if run_id not in self._summaries:
+            found = self.store.run_summaries([run_id])
+            ok = found and self.visible(found[0]["project"])
+            self._summaries[run_id] = found[0] if ok else None
+        return self._summaries[run_id]
+
+    def can_see(self, run_id: str) -> bool:
+        return self._summary(run_id) is not None
 
     def time(self, run_id: str) -> str:
         return self._times[run_id]
@@ -91,6 +103,7 @@ def lineage(
     direction: str = "both",
     depth: int = 5,
     max_nodes: int = 500,
+    visible=None,
 ) -> dict:
     """The lineage graph around a run or a file.
 
@@ -106,6 +119,10 @@ def lineage(
         How many run-to-run links to follow from the start.
     max_nodes
         Stop growing the graph at this many nodes (``truncated`` is then true).
+    visible
+        ``visible(project) -> bool``: runs of other projects are left out, and so is
+        everything only they link to (their files, the paths they used); a starting run
+        that is not visible is reported like an unknown one. None: every run.
 
     Returns
     -------
@@ -117,7 +134,7 @@ def lineage(
     Raises
     ------
     ValueError
-        Bad arguments. KeyError when the starting run does not exist.
+        Bad arguments. KeyError when the starting run does not exist (or is not visible).
     """
     if (run_id is None) == (sha256 is None):
         raise ValueError("lineage: give exactly one of run_id or sha256")
@@ -125,7 +142,7 @@ def lineage(
         raise ValueError(f"direction: expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
     if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 100:
         raise ValueError(f"depth: expected an integer 0..100, got {depth!r}")
-    graph = _Graph(store, max_nodes)
+    graph = _Graph(store, max_nodes, visible or (lambda project: True))
     up = direction in ("both", "up")
     down = direction in ("both", "down")
     queue: deque[tuple[str, int, bool, bool]] = deque()  # (run id, distance, up, down)
@@ -139,7 +156,7 @@ def lineage(
     else:
         sha256 = check_sha256(sha256, "sha256", nullable=False)
         root = file_node_id(sha256)
-        users = store.file_users(sha256)
+        users = [u for u in store.file_users(sha256) if graph.can_see(u["run_id"])]
         first = users[0] if users else {"path": None, "size": None}
         graph.add_file(root, sha256, first["path"], first["size"])
         for user in users:

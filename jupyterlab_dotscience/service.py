@@ -5,66 +5,157 @@ from __future__ import annotations
 import logging
 import pathlib
 
-from .artifacts import ArtifactHashMismatch, ArtifactStore, ArtifactTooLarge, safe_join
+from .artifacts import (
+    ArtifactHashMismatch,
+    ArtifactStore,
+    ArtifactTooLarge,
+    UnsafePathError,
+    safe_join,
+)
 from .store import Store
 
 log = logging.getLogger(__name__)
 
 
-def _output_files(record: dict) -> list[dict]:
-    files = list(record.get("outputs") or [])
+#: ``reason`` of a file captured from the publishing machine's workspace (this server's)
+FROM_WORKSPACE = "copied from the workspace"
+#: ``reason`` of a file of a run published from elsewhere whose content was not uploaded
+NOT_UPLOADED = "not uploaded"
+
+
+def _model_files(record: dict) -> list[dict]:
+    files = []
     for model in record.get("models") or []:
-        files.extend(model.get("files") or [])
+        if isinstance(model, dict):
+            files.extend(f for f in model.get("files") or [] if isinstance(f, dict))
     return files
 
 
-def capture_outputs(record: dict, root: str, artifacts: ArtifactStore) -> dict[str, str]:
-    """Copy a run's output files into the artifact store.
+def _capture_one(f: dict, role: str, root: str | None, artifacts: ArtifactStore, uploaded):
+    """``(captured, reason)`` of one run file; copies an output in when it should."""
+    path, sha = f.get("path"), f.get("sha256")
+    if isinstance(sha, str) and artifacts.has(sha):
+        by = uploaded(sha)
+        if by:
+            return True, by
+    if f.get("outside"):
+        return False, "outside the workspace"
+    if f.get("missing") or not sha:
+        return False, "missing when published"
+    if root is None:
+        return False, NOT_UPLOADED
+    try:
+        src = safe_join(root, path)
+        if artifacts.has(sha):  # stored already: this run's own file must hash to it
+            if artifacts.matches(src, sha):
+                return True, FROM_WORKSPACE
+            return False, "changed since it was declared"
+        if role == "input":
+            return False, "not in the artifact store (inputs are not copied)"
+        artifacts.put_file(src, expected_sha256=sha)
+        return True, FROM_WORKSPACE
+    except ArtifactHashMismatch:
+        return False, "changed since it was declared"
+    except ArtifactTooLarge:
+        return False, f"larger than the artifact size limit ({artifacts.max_bytes:,} bytes)"
+    except UnsafePathError:
+        return False, "outside the workspace"
+    except OSError as e:  # the reason, not the server's path
+        return False, f"not readable: {e.strerror or type(e).__name__}"
+    except ValueError as e:
+        return False, f"not readable: {e}"
 
-    Only files inside the workspace whose content still has the declared hash are copied
-    (a file flagged ``outside`` is never read).
+
+def capture_files(
+    record: dict, root: str | None, artifacts: ArtifactStore, uploaded=lambda sha: None
+) -> dict[tuple[str, str], tuple[bool, str]]:
+    """Capture a stored run's files into the artifact store and say how, per file.
+
+    A file counts as captured for this run only when its content came from this run's
+    own workspace (read now, hashing to the declared sha256, also when that content was
+    already stored) or was uploaded by the run's user. Outputs not yet stored are copied
+    in; inputs never are. Model files that are not outputs are copied in too (builds need
+    them) but have no capture record.
+
+    Parameters
+    ----------
+    record
+        The stored run (normalised: ``inputs``, ``outputs``, ``models``).
+    root
+        The workspace the run was published from, on this machine; None for a run
+        published from elsewhere (an API key): nothing is read here, its content must be
+        uploaded.
+    artifacts
+        The artifact store.
+    uploaded
+        ``uploaded(sha256)``: a reason such as ``"uploaded by alice"`` when the run's user
+        uploaded that content before publishing, else None.
 
     Returns
     -------
     dict
-        ``{path: reason}`` for every output that was not captured.
+        ``{(role, path): (captured, reason)}`` for every input and output.
     """
-    skipped: dict[str, str] = {}
-    seen: set[str] = set()
-    for f in _output_files(record):
-        path, sha = f.get("path"), f.get("sha256")
-        if not path or path in seen:
-            continue
-        seen.add(path)
-        if f.get("outside"):
-            skipped[path] = "outside the workspace"
-            continue
-        if f.get("missing") or not sha:
-            skipped[path] = "missing when published"
-            continue
-        if artifacts.has(sha):
-            continue
-        try:
-            src = safe_join(root, path)
-            artifacts.put_file(src, expected_sha256=sha)
-        except ArtifactHashMismatch:
-            skipped[path] = "changed since it was declared"
-        except ArtifactTooLarge as e:
-            skipped[path] = str(e)
-        except (OSError, ValueError) as e:
-            skipped[path] = f"not readable: {e}"
+    captures: dict[tuple[str, str], tuple[bool, str]] = {}
+    for role in ("input", "output"):
+        for f in record.get(role + "s") or []:
+            if isinstance(f, dict) and isinstance(f.get("path"), str):
+                key = (role, f["path"])
+                if key not in captures:
+                    captures[key] = _capture_one(f, role, root, artifacts, uploaded)
+    if root is not None:
+        outputs = {f.get("path") for f in record.get("outputs") or [] if isinstance(f, dict)}
+        for f in _model_files(record):
+            if f.get("path") not in outputs and f.get("sha256") and not f.get("outside"):
+                _capture_one(f, "output", root, artifacts, lambda sha: None)
+    skipped = {k: r for k, (ok, r) in captures.items() if not ok}
     if skipped:
-        log.info("Dotscience: outputs of run %s not captured: %s", record.get("id"), skipped)
-    return skipped
+        log.info("Dotscience: files of run %s not captured: %s", record.get("id"), skipped)
+    return captures
 
 
 def publish(
-    store: Store, artifacts: ArtifactStore, root: str, record: dict, author: str
+    store: Store,
+    artifacts: ArtifactStore,
+    root: str | None,
+    record: dict,
+    author: str,
+    project_limit: str | None = None,
 ) -> tuple[dict, bool]:
-    """Store a run (idempotent on its id) and capture its outputs the first time."""
+    """Store a run (idempotent on its id) and, the first time, capture its files.
+
+    Parameters
+    ----------
+    store, artifacts
+        Where runs and file contents are kept.
+    root
+        The workspace on this machine the run was published from (kernels, the Jupyter
+        user), or None for a run published from elsewhere (an API key).
+    record
+        The run record (docs/design.md).
+    author
+        Who publishes it.
+    project_limit
+        The project the publishing credential is limited to (for the uploads that count
+        as this run's), or None.
+
+    Returns
+    -------
+    (run, created)
+        The stored run and whether this call stored it. When the id was stored before,
+        that run is returned unchanged and nothing is captured: the caller must check that
+        it may see it.
+    """
     run, created = store.put_run(record, author=author)
     if created:
-        capture_outputs(record, root, artifacts)
+        project = run.get("project")
+
+        def uploaded(sha: str) -> str | None:
+            if project_limit is not None and project != project_limit:
+                return None
+            return f"uploaded by {author}" if store.uploaded_by(sha, author, project) else None
+
+        store.set_captures(run["id"], capture_files(run, root, artifacts, uploaded))
     return run, created
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import os
 import re
-import tempfile
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from .. import service
-from ..artifacts import ArtifactHashMismatch, ArtifactTooLarge, UnsafePathError
+from ..artifacts import UnsafePathError
 from .base import DotscienceHandler
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -25,6 +23,7 @@ class ArtifactHandler(DotscienceHandler):
     apikey_verbs = frozenset({"get", "put"})
     _upload = None  # (temp file, sha256 hasher) while a PUT body streams in
     _received = 0
+    _gone = False  # the client disconnected before the request finished
 
     async def prepare(self):
         await super().prepare()
@@ -32,15 +31,29 @@ class ArtifactHandler(DotscienceHandler):
             return
         limit = self.ds.max_artifact_bytes
         length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > limit:
+        size = int(length) if length is not None and length.isdigit() else None
+        if size is not None and size > limit:
             raise tornado.web.HTTPError(
-                413, f"The file is {int(length):,} bytes; the artifact size limit is {limit:,}."
+                413, f"The file is {size:,} bytes; the artifact size limit is {limit:,}."
             )
+        sha256 = self.path_kwargs["sha256"]
+        if size is not None and self.api_key is not None and not self.ds.artifacts.has(sha256):
+            used = await self.ds.call(self.ds.store.upload_usage, self.api_key["id"])
+            if used + size > self.ds.api_key_upload_quota:
+                raise self._over_quota(used, size)
         self.request.connection.set_max_body_size(limit + 1)
-        tmp_dir = self.ds.artifacts.root / "tmp"
-        await self.ds.call(tmp_dir.mkdir, parents=True, exist_ok=True)
-        self._upload = (tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="upload-", delete=False),
-                        hashlib.sha256())  # fmt: skip
+        tmp = await self.ds.call(self.ds.artifacts.upload_temp)
+        self._upload = (tmp, hashlib.sha256())
+        if self._gone:  # disconnected while the temp file was being made
+            self._discard()
+
+    def _over_quota(self, used: int, size: int) -> tornado.web.HTTPError:
+        return tornado.web.HTTPError(
+            413,
+            f"This API key has uploaded {used:,} bytes of its "
+            f"{self.ds.api_key_upload_quota:,}-byte upload quota; a {size:,}-byte file does "
+            "not fit.",
+        )
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
@@ -48,21 +61,28 @@ class ArtifactHandler(DotscienceHandler):
             self._upload[0].write(chunk)
             self._upload[1].update(chunk)
 
-    def on_finish(self) -> None:
+    def _discard(self) -> None:
         if self._upload is not None:
-            self._upload[0].close()
-            try:
-                os.unlink(self._upload[0].name)
-            except FileNotFoundError:
-                pass
+            self.ds.artifacts.discard(self._upload[0])
+
+    def on_connection_close(self) -> None:
+        """An aborted upload leaves no temp file behind."""
+        self._gone = True
+        self._discard()
+        super().on_connection_close()
+
+    def on_finish(self) -> None:
+        self._discard()
 
     @tornado.web.authenticated
     @authorized
     async def put(self, sha256):
         """Body: the file's raw bytes, which must hash to ``sha256``. Idempotent: 201 when
-        stored now, 200 when already stored. Response: ``{"sha256", "size", "created"}``."""
+        stored now, 200 when already stored. Uploading content counts it as captured for
+        the uploader's runs (of the key's project) that declared it. New content counts
+        against an API key's upload quota (413 when it does not fit).
+        Response: ``{"sha256", "size", "created"}``."""
         tmp, digest = self._upload
-        tmp.close()
         limit = self.ds.max_artifact_bytes
         if self._received > limit:
             raise tornado.web.HTTPError(
@@ -72,15 +92,27 @@ class ArtifactHandler(DotscienceHandler):
             raise tornado.web.HTTPError(
                 400, f"The uploaded content has sha256 {digest.hexdigest()}, not {sha256}."
             )
-        store = self.ds.artifacts
-        created = not store.has(sha256)
-        if created:
-            try:
-                await self.ds.call(store.put_file, tmp.name, expected_sha256=sha256)
-            except (ArtifactHashMismatch, ArtifactTooLarge) as e:
-                raise tornado.web.HTTPError(400, str(e)) from None
+        store, size = self.ds.artifacts, self._received
+        charged = None
+        if self.api_key is not None and not store.has(sha256):
+            charged = self.api_key["id"]
+            quota = self.ds.api_key_upload_quota
+            if not await self.ds.call(self.ds.store.charge_upload, charged, size, quota):
+                used = await self.ds.call(self.ds.store.upload_usage, charged)
+                raise self._over_quota(used, size)
+        try:
+            created = await self.ds.call(store.put_upload, tmp, sha256)
+        except BaseException:
+            if charged:
+                await self.ds.call(self.ds.store.charge_upload, charged, -size, 0)
+            raise
+        if charged and not created:  # someone stored the same content meanwhile
+            await self.ds.call(self.ds.store.charge_upload, charged, -size, 0)
+        await self.ds.call(
+            self.ds.store.record_upload, sha256, self.username, self.project_limit, size
+        )
         self.write_json(
-            {"sha256": sha256, "size": self._received, "created": created},
+            {"sha256": sha256, "size": size, "created": created},
             status=201 if created else 200,
         )
 
@@ -89,7 +121,7 @@ class ArtifactHandler(DotscienceHandler):
     async def get(self, sha256):
         """Query: ``name`` (file name for the download). Response: the bytes."""
         store = self.ds.artifacts
-        if not store.has(sha256) or not await self._visible(sha256):
+        if not store.has(sha256) or not await self._readable(sha256):
             raise tornado.web.HTTPError(404, f"No stored artifact has the hash {sha256}.")
         name = _SAFE_NAME.sub("_", self.get_query_argument("name", sha256))[:200] or sha256
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -102,13 +134,18 @@ class ArtifactHandler(DotscienceHandler):
                 await self.flush()
         self.finish()
 
-    async def _visible(self, sha256: str) -> bool:
-        """A project-limited key sees only content that a run of its project used."""
-        if not self.project_limit:
+    async def _readable(self, sha256: str) -> bool:
+        """The Jupyter user may read any stored content. An API key only content captured
+        for a run it can see (copied from that run's workspace or uploaded by its user);
+        a key limited to no project also what its user uploaded."""
+        if self.api_key is None:
             return True
-        users = await self.ds.call(self.ds.store.file_users, sha256)
-        runs = await self.ds.call(self.ds.store.run_summaries, [u["run_id"] for u in users])
-        return any(self.can_see_project(r["project"]) for r in runs)
+        projects = await self.ds.call(self.ds.store.captured_projects, sha256)
+        if any(self.can_see_project(p) for p in projects):
+            return True
+        if self.project_limit is None:
+            return await self.ds.call(self.ds.store.uploaded_by, sha256, self.username)
+        return False
 
 
 class ImportHandler(DotscienceHandler):
@@ -180,8 +217,11 @@ class ProjectsHandler(DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self):
-        """Response: ``{"projects": [{"name", "runs", ...}]}``."""
-        self.write_json({"projects": await self.ds.call(self.ds.store.list_projects)})
+        """Response: ``{"projects": [{"name", "runs", ...}]}`` (for a project-limited API
+        key, its project only)."""
+        projects = await self.ds.call(self.ds.store.list_projects)
+        projects = [p for p in projects if self.can_see_project(p["name"])]
+        self.write_json({"projects": projects})
 
 
 ROUTES = [

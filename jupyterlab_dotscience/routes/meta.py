@@ -6,7 +6,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from .. import __version__
-from .base import DotscienceHandler
+from .base import SCOPE_JUPYTER, DotscienceHandler
 
 
 class VersionHandler(DotscienceHandler):
@@ -15,19 +15,21 @@ class VersionHandler(DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     def get(self):
-        """Response: ``{"version", "kernel_library_version", "store"}``."""
+        """Response: ``{"version", "kernel_library_version", "store", "root_dir"}``;
+        ``root_dir`` (the server's workspace path) only for the Jupyter user, never for an
+        API key or the kernel token."""
         try:
             from dotscience import __version__ as kernel_version
         except Exception:  # the kernel library is shipped in the same wheel
             kernel_version = None
-        self.write_json(
-            {
-                "version": __version__,
-                "kernel_library_version": kernel_version,
-                "store": self.ds.store_kind,
-                "root_dir": self.ds.root_dir,
-            }
-        )
+        info = {
+            "version": __version__,
+            "kernel_library_version": kernel_version,
+            "store": self.ds.store_kind,
+        }
+        if self.scope == SCOPE_JUPYTER:
+            info["root_dir"] = self.ds.root_dir
+        self.write_json(info)
 
 
 ROUTES = [(r"/dotscience/api/version", VersionHandler)]

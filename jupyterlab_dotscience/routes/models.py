@@ -7,6 +7,7 @@ from jupyter_server.auth.decorator import authorized
 
 from ..models.service import public
 from .base import DotscienceHandler
+from .scoping import ProjectScopeMixin
 
 NAME = r"(?P<name>[^/]+)"
 VERSION = r"(?P<version>[0-9]{1,9})"
@@ -23,7 +24,7 @@ def _offset(handler) -> int:
     return value
 
 
-class ModelsMixin:
+class ModelsMixin(ProjectScopeMixin):
     async def _call(self, fn, *args, **kwargs):
         try:
             return await self.ds.call(fn, *args, **kwargs)
@@ -42,7 +43,7 @@ class ModelsHandler(ModelsMixin, DotscienceHandler):
         """The registry. Response: ``{"models": [{name, latest_version, created, aliases,
         versions: [{version, run_id, framework, files, build, deployments, ...}]}]}``."""
         models = await self._call(self.ds.models.list_models)
-        self.write_json({"models": models})
+        self.write_json({"models": await self.scoped_models(models)})
 
 
 class ModelHandler(ModelsMixin, DotscienceHandler):
@@ -52,7 +53,7 @@ class ModelHandler(ModelsMixin, DotscienceHandler):
     @authorized
     async def get(self, name):
         """One model with its versions, aliases, builds and deployments."""
-        self.write_json(await self._call(self.ds.models.get_model, name))
+        self.write_json(await self.scoped_model_or_404(name))
 
 
 class AliasHandler(ModelsMixin, DotscienceHandler):
@@ -94,6 +95,7 @@ class BuildHandler(ModelsMixin, DotscienceHandler):
         ``next_offset``). Response: ``{state, message, bundle, image, log, next_offset}``."""
         offset = _offset(self)
         await self._call(self.ds.models.get_version, name, int(version))
+        await self.check_version_visible(name, int(version))
         state = await self._call(self.ds.models.build_state, name, int(version))
         if state is None:
             raise tornado.web.HTTPError(404, f"Model {name!r} v{version} was never built.")
@@ -127,6 +129,7 @@ class KubernetesHandler(ModelsMixin, DotscienceHandler):
     async def get(self, name, version):
         """The Kubernetes manifests (Deployment, Service, optionally a KServe
         InferenceService). Response: ``{"manifests": [...], "configured": bool}``."""
+        await self.check_version_visible(name, int(version))
         manifests = await self._call(self.ds.models.kubernetes_manifests, name, int(version))
         self.write_json({"manifests": manifests, "configured": bool(self.ds.models.kube_context)})
 
@@ -138,7 +141,7 @@ class DeploymentsHandler(ModelsMixin, DotscienceHandler):
     @authorized
     async def get(self):
         """Every deployment, newest first. Response: ``{"deployments": [...]}``."""
-        deps = await self._call(self.ds.models.list_deployments)
+        deps = await self.scoped_deployments(await self._call(self.ds.models.list_deployments))
         self.write_json({"deployments": [public(d) for d in deps]})
 
 
@@ -152,6 +155,7 @@ class DeploymentHandler(ModelsMixin, DotscienceHandler):
     @authorized
     async def get(self, dep_id):
         """One deployment with its events (state changes)."""
+        await self.check_deployment_visible(dep_id)
         self.write_json(await self._call(self.ds.models.get_deployment, dep_id))
 
     @tornado.web.authenticated
@@ -169,6 +173,7 @@ class DeploymentLogHandler(ModelsMixin, DotscienceHandler):
     async def get(self, dep_id):
         """The model server's log from ``offset``. Response: ``{log, offset, next_offset}``."""
         offset = _offset(self)
+        await self.check_deployment_visible(dep_id)
         text, nxt = await self._call(self.ds.models.deployment_log, dep_id, offset)
         self.write_json({"log": text, "offset": offset, "next_offset": nxt})
 
@@ -180,6 +185,7 @@ class DeploymentMetricsHandler(ModelsMixin, DotscienceHandler):
     @authorized
     async def get(self, dep_id):
         """The model server's Prometheus metrics, as text (``text/plain``)."""
+        await self.check_deployment_visible(dep_id)
         try:
             text = await self._call(self.ds.models.deployment_metrics, dep_id)
         except LookupError as e:

@@ -11,7 +11,7 @@ from .. import export as exporter
 from .. import lineage as lineage_mod
 from .. import service
 from ..store import RecordError
-from .base import DotscienceHandler
+from .base import SCOPE_APIKEY, SCOPE_JUPYTER, DotscienceHandler
 
 UUID = r"(?P<run_id>[0-9a-fA-F-]{32,36})"
 _PARAM_RE = re.compile(r"^([^<>=!]+?)(==|=|!=|<=|>=|<|>)(.*)$")
@@ -47,13 +47,21 @@ class RunsHandler(DotscienceHandler):
         if not isinstance(record, dict):
             _bad("The run record must be a JSON object.")
         self.check_project(record.get("project"))
+        # A run published with an API key comes from another machine: its files are
+        # captured only from what its user uploads, never read from this server's workspace.
+        from_here = self.scope != SCOPE_APIKEY
         try:
             run, created = await self.ds.call(
-                service.publish, self.ds.store, self.ds.artifacts, self.ds.root_dir, record,
-                self.username,
+                service.publish, self.ds.store, self.ds.artifacts,
+                self.ds.root_dir if from_here else None, record, self.username,
+                self.project_limit,
             )  # fmt: skip
         except RecordError as e:
             _bad(str(e))
+        if not created and not self.can_see_project(run.get("project")):
+            raise tornado.web.HTTPError(
+                409, "This run id is already taken; publish the run under a new id."
+            )
         if created:
             self.ds.run_published(run)
         self.write_json(run, status=201 if created else 200)
@@ -128,6 +136,17 @@ class RunMixin:
             raise tornado.web.HTTPError(404, f"There is no run {run_id}.")
         return run
 
+    async def authored_run_or_403(self, run_id: str) -> dict:
+        """The run, when this request's user is its author (403 otherwise)."""
+        run = await self.run_or_404(run_id)
+        if run.get("author") != self.username:
+            raise tornado.web.HTTPError(
+                403,
+                f"Only the author of run {run_id} ({run['author']}) may replace its cells "
+                "or notebook snapshot.",
+            )
+        return run
+
 
 class RunHandler(RunMixin, DotscienceHandler):
     """``/dotscience/api/runs/{id}``: the whole run."""
@@ -166,7 +185,7 @@ class RunCellsHandler(RunMixin, DotscienceHandler):
         cells = body.get("cells") if isinstance(body, dict) else None
         if not isinstance(cells, list):
             _bad('The body must be {"cells": [...]}.')
-        await self.run_or_404(run_id)
+        await self.authored_run_or_403(run_id)
         try:
             count = await self.ds.call(self.ds.store.put_cells, run_id, cells)
         except (RecordError, ValueError) as e:
@@ -195,7 +214,7 @@ class RunNotebookHandler(RunMixin, DotscienceHandler):
         body = self.json_body()
         if not isinstance(body, dict) or "content" not in body:
             _bad('The body must be {"path": ..., "content": {...}}.')
-        await self.run_or_404(run_id)
+        await self.authored_run_or_403(run_id)
         try:
             snap = await self.ds.call(
                 self.ds.store.put_notebook_snapshot, run_id, body.get("path"), body["content"]
@@ -212,12 +231,18 @@ class RunFilesHandler(RunMixin, DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id):
-        """Response: ``{"files": [{role, path, sha256, size, outside, missing, artifact}]}``;
-        ``artifact`` is true when the content can be downloaded from ``artifacts/{sha256}``."""
+        """Response: ``{"files": [{role, path, sha256, size, outside, missing, captured,
+        reason, artifact}]}``. ``captured``: the content was captured into the artifact
+        store for this run (from the workspace it was published from, or uploaded by its
+        user), ``reason`` says how or why not; ``artifact``: this caller can download it from
+        ``artifacts/{sha256}`` (the Jupyter user: any stored content; an API key: only
+        content captured for the run)."""
         await self.run_or_404(run_id)
         files = await self.ds.call(self.ds.store.run_files, run_id)
+        any_content = self.scope == SCOPE_JUPYTER
         for f in files:
-            f["artifact"] = bool(f.get("sha256")) and self.ds.artifacts.has(f["sha256"])
+            stored = bool(f.get("sha256")) and self.ds.artifacts.has(f["sha256"])
+            f["artifact"] = stored and (any_content or f["captured"])
         self.write_json({"files": files})
 
 
@@ -252,21 +277,12 @@ class LineageHandler(DotscienceHandler):
         try:
             graph = await self.ds.call(
                 lineage_mod.lineage, self.ds.store, run_id=run_id, sha256=sha256,
-                direction=direction, depth=depth,
+                direction=direction, depth=depth, visible=self.can_see_project,
             )  # fmt: skip
         except KeyError:
             raise tornado.web.HTTPError(404, f"There is no run {run_id}.") from None
         except ValueError as e:
             _bad(str(e))
-        if self.project_limit:
-            hidden = {
-                n["id"] for n in graph["nodes"]
-                if n["kind"] == "run" and not self.can_see_project(n.get("project"))
-            }  # fmt: skip
-            graph["nodes"] = [n for n in graph["nodes"] if n["id"] not in hidden]
-            graph["edges"] = [
-                e for e in graph["edges"] if e["from"] not in hidden and e["to"] not in hidden
-            ]
         self.write_json(graph)
 
 

@@ -104,7 +104,61 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def run_files(self, run_id: str) -> list[dict]:
-        """Inputs then outputs: ``{role, path, sha256, size, outside, missing}``."""
+        """Inputs then outputs: ``{role, path, sha256, size, outside, missing, captured,
+        reason}``; ``captured`` says whether the file's content was captured into the
+        artifact store for this run, ``reason`` how (or why not)."""
+
+    # -- artifact capture and uploads ----------------------------------------------------
+
+    @abc.abstractmethod
+    def set_captures(self, run_id: str, captures: Mapping[tuple[str, str], tuple]) -> int:
+        """Record how each file of a run got into the artifact store.
+
+        Parameters
+        ----------
+        run_id
+            The run.
+        captures
+            ``{(role, path): (captured, reason)}``; ``reason`` is a short phrase (``"copied
+            from the workspace"``, ``"not uploaded"``, ``"changed since it was declared"``).
+
+        Returns
+        -------
+        int
+            How many files were updated. A file already marked captured (an upload may
+            have arrived meanwhile) is left as it is.
+        """
+
+    @abc.abstractmethod
+    def record_upload(self, sha256: str, username: str, project: str | None, size: int) -> int:
+        """Remember that ``username`` uploaded content with this hash (through a credential
+        limited to ``project``, or any project when None), and mark the not yet captured
+        files with this hash of that user's runs (of ``project`` when given) as captured.
+
+        Returns
+        -------
+        int
+            How many run files were marked captured.
+        """
+
+    @abc.abstractmethod
+    def uploaded_by(self, sha256: str, username: str, project: str | None = None) -> bool:
+        """Whether ``username`` uploaded this content (for ``project`` when given: through a
+        credential limited to it or to no project)."""
+
+    @abc.abstractmethod
+    def captured_projects(self, sha256: str) -> list[str]:
+        """Projects with a run whose file with this hash was captured (sorted)."""
+
+    @abc.abstractmethod
+    def upload_usage(self, key_id: str) -> int:
+        """Bytes of new content the API key ``key_id`` has uploaded."""
+
+    @abc.abstractmethod
+    def charge_upload(self, key_id: str, size: int, quota: int) -> bool:
+        """Add ``size`` bytes to the key's upload usage if the total stays within ``quota``
+        (atomically); False, changing nothing, when it would not. A negative ``size``
+        gives bytes back."""
 
     @abc.abstractmethod
     def file_users(self, sha256: str, role: str | None = None) -> list[dict]:

@@ -157,6 +157,25 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX api_keys_username ON api_keys (username, created)",
     ],
+    # 3: how each run file's content got into the artifact store (NULL: not recorded, e.g.
+    # runs stored before this migration), who uploaded which content (and for which
+    # project: '' for any), and the bytes each API key has uploaded (its quota)
+    [
+        "ALTER TABLE files ADD COLUMN captured INTEGER",
+        "ALTER TABLE files ADD COLUMN capture_reason TEXT",
+        """CREATE TABLE artifact_uploads (
+            sha256 TEXT NOT NULL,
+            username TEXT NOT NULL,
+            project TEXT NOT NULL,
+            size {bigint} NOT NULL,
+            uploaded TEXT NOT NULL,
+            PRIMARY KEY (sha256, username, project)
+        )""",
+        """CREATE TABLE api_key_uploads (
+            key_id TEXT PRIMARY KEY,
+            bytes {bigint} NOT NULL
+        )""",
+    ],
 ]
 
 DIALECT = {

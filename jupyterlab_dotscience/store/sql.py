@@ -36,6 +36,8 @@ _SUMMARY_COLUMNS = (
     "start_time, end_time, received, imported, error"
 )
 _RETRIES = 8
+#: ``reason`` of a run file whose capture was never recorded (stored before it was tracked)
+NOT_RECORDED = "not captured when stored"
 _SQL_PARAMS = "INSERT INTO params (run, key, value, text, num) VALUES (?, ?, ?, ?, ?)"
 _SQL_LABELS = "INSERT INTO labels (run, key, value) VALUES (?, ?, ?)"
 _SQL_METRICS = (
@@ -435,7 +437,112 @@ class SqlStore(Store):
             return []
         with self._tx() as tx:
             seq = self._seq(tx, run_id)
-            return [] if seq is None else self._files(tx, seq)
+            if seq is None:
+                return []
+            rows = tx.q(
+                "SELECT role, path, sha256, size, outside, missing, captured, capture_reason "
+                "FROM files WHERE run = ? ORDER BY role, seq",
+                (seq,),
+            )
+        return [
+            {"role": role, "path": path, "sha256": sha, "size": size,
+             "outside": bool(outside), "missing": bool(missing), "captured": bool(captured),
+             "reason": reason if captured is not None else NOT_RECORDED}
+            for role, path, sha, size, outside, missing, captured, reason in rows
+        ]  # fmt: skip
+
+    # -- artifact capture and uploads -------------------------------------------------------
+
+    def set_captures(self, run_id: str, captures) -> int:
+        rid = _maybe_uuid(run_id)
+        if rid is None:
+            return 0
+        rows = [
+            (int(bool(captured)), reason, rid, role, path)
+            for (role, path), (captured, reason) in captures.items()
+        ]
+
+        def update(tx):
+            changed = 0
+            for row in rows:  # never undoes a capture an upload recorded meanwhile
+                changed += tx.x(
+                    "UPDATE files SET captured = ?, capture_reason = ? "
+                    "WHERE run = (SELECT seq FROM runs WHERE id = ?) AND role = ? AND path = ? "
+                    "AND COALESCE(captured, 0) = 0",
+                    row,
+                )
+            return changed
+
+        return self._write(update) if rows else 0
+
+    def record_upload(self, sha256: str, username: str, project: str | None, size: int) -> int:
+        check_sha256(sha256, "sha256", nullable=False)
+        username = _author(username)
+        scope = project or ""
+
+        def record(tx):
+            tx.x(
+                "INSERT INTO artifact_uploads (sha256, username, project, size, uploaded) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (sha256, username, scope, int(size), now()),
+            )
+            sql = (
+                "UPDATE files SET captured = 1, capture_reason = ? "
+                "WHERE sha256 = ? AND COALESCE(captured, 0) = 0 "
+                "AND run IN (SELECT seq FROM runs WHERE author = ?"
+            )
+            args: list = [f"uploaded by {username}", sha256, username]
+            if scope:
+                sql += " AND project = ?"
+                args.append(scope)
+            return tx.x(sql + ")", args)
+
+        return self._write(record)
+
+    def uploaded_by(self, sha256: str, username: str, project: str | None = None) -> bool:
+        check_sha256(sha256, "sha256", nullable=False)
+        sql = "SELECT 1 FROM artifact_uploads WHERE sha256 = ? AND username = ?"
+        args: list = [sha256, username]
+        if project is not None:
+            sql += " AND project IN (?, '')"
+            args.append(project)
+        with self._tx() as tx:
+            return tx.one(sql, args) is not None
+
+    def captured_projects(self, sha256: str) -> list[str]:
+        check_sha256(sha256, "sha256", nullable=False)
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT DISTINCT r.project FROM files f JOIN runs r ON r.seq = f.run "
+                "WHERE f.sha256 = ? AND f.captured = 1 ORDER BY r.project",
+                (sha256,),
+            )
+        return [r[0] for r in rows]
+
+    def upload_usage(self, key_id: str) -> int:
+        with self._tx() as tx:
+            row = tx.one("SELECT bytes FROM api_key_uploads WHERE key_id = ?", (key_id,))
+        return 0 if row is None else int(row[0])
+
+    def charge_upload(self, key_id: str, size: int, quota: int) -> bool:
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise ValueError(f"size: expected an integer, got {size!r}")
+
+        def charge(tx):
+            tx.x(
+                "INSERT INTO api_key_uploads (key_id, bytes) VALUES (?, 0) ON CONFLICT DO NOTHING",
+                (key_id,),
+            )
+            return (
+                tx.x(
+                    "UPDATE api_key_uploads SET bytes = bytes + ? "
+                    "WHERE key_id = ? AND bytes + ? <= ?",
+                    (size, key_id, size, quota),
+                )
+                == 1
+            )
+
+        return self._write(charge)
 
     def file_users(self, sha256: str, role: str | None = None) -> list[dict]:
         check_sha256(sha256, "sha256", nullable=False)

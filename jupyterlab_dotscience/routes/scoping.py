@@ -1,0 +1,83 @@
+"""What a project-limited API key may see of the model registry and deployments.
+
+Models are registered by runs, and a run belongs to one project; a key limited to a project
+sees only the model versions (and their builds and deployments) of runs in that project.
+What it may not see is answered exactly like what does not exist.
+"""
+
+from __future__ import annotations
+
+import tornado.web
+
+
+class ProjectScopeMixin:
+    """Filters for handlers that have ``project_limit``, ``can_see_project`` and ``ds``."""
+
+    async def visible_runs(self, run_ids) -> set[str]:
+        """The ids among ``run_ids`` of runs this request may see (None ids: only when the
+        request is not limited to a project)."""
+        ids = {r for r in run_ids if r}
+        if not self.project_limit:
+            return ids | {None}
+        summaries = await self.ds.call(self.ds.store.run_summaries, sorted(ids))
+        return {s["id"] for s in summaries if self.can_see_project(s["project"])}
+
+    async def scoped_models(self, models: list[dict]) -> list[dict]:
+        """The registry as this request may see it: only visible versions, models without
+        one left out, ``latest_version`` and ``aliases`` limited to visible versions."""
+        if not self.project_limit:
+            return models
+        seen = await self.visible_runs(v.get("run_id") for m in models for v in m["versions"])
+        out = []
+        for m in models:
+            versions = [v for v in m["versions"] if v.get("run_id") in seen]
+            if not versions:
+                continue
+            numbers = {v["version"] for v in versions}
+            out.append(
+                dict(
+                    m,
+                    versions=versions,
+                    latest_version=max(numbers),
+                    aliases={a: n for a, n in m["aliases"].items() if n in numbers},
+                )
+            )
+        return out
+
+    async def scoped_model_or_404(self, name: str) -> dict:
+        """One model (``ds.models.get_model``) as this request may see it."""
+        try:
+            model = await self.ds.call(self.ds.models.get_model, name)
+        except KeyError as e:
+            raise tornado.web.HTTPError(404, str(e.args[0] if e.args else e)) from None
+        scoped = await self.scoped_models([model])
+        if not scoped:
+            raise tornado.web.HTTPError(404, f"There is no model {name!r}.")
+        return scoped[0]
+
+    async def check_version_visible(self, name: str, version: int) -> None:
+        """404, worded as for an unknown model or version, unless this request may see
+        version ``version`` of model ``name``."""
+        if not self.project_limit:
+            return
+        model = await self.scoped_model_or_404(name)
+        if version not in {v["version"] for v in model["versions"]}:
+            raise tornado.web.HTTPError(404, f"Model {name!r} has no version {version}.")
+
+    async def scoped_deployments(self, deployments: list[dict]) -> list[dict]:
+        """The deployments of model versions from runs this request may see."""
+        if not self.project_limit:
+            return deployments
+        seen = await self.visible_runs(d.get("run_id") for d in deployments)
+        return [d for d in deployments if d.get("run_id") in seen]
+
+    async def check_deployment_visible(self, dep_id: str) -> None:
+        """404, worded as for an unknown deployment, unless this request may see it."""
+        if not self.project_limit:
+            return
+        try:
+            dep = await self.ds.call(self.ds.models.get_deployment, dep_id)
+        except KeyError:
+            dep = None
+        if dep is None or not await self.scoped_deployments([dep]):
+            raise tornado.web.HTTPError(404, f"There is no deployment {dep_id}.")

@@ -1,0 +1,128 @@
+"""Uploads (``PUT artifacts/{sha256}``): an aborted upload leaves nothing behind, each API
+key has an upload quota that survives restarts, and stored artifacts are durable (fsynced
+before they are renamed into place, and their directory after)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+
+import pytest
+
+from jupyterlab_dotscience.artifacts import ArtifactStore
+
+from .conftest import basic_auth, create_key, http, start_live, token_auth
+
+
+def upload(server, data: bytes, headers: dict):
+    sha = hashlib.sha256(data).hexdigest()
+    headers = {**headers, "Content-Type": "application/octet-stream"}
+    return http("PUT", f"{server.url}dotscience/api/artifacts/{sha}", data, headers)
+
+
+def wait_for(predicate, what: str, deadline: float = 30.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {deadline:.0f} s waiting until {what}")
+
+
+def temp_files(server) -> list[str]:
+    tmp = server.root / ".dotscience" / "artifacts" / "tmp"
+    return sorted(os.listdir(tmp)) if tmp.is_dir() else []
+
+
+def test_an_aborted_upload_leaves_no_temp_file(live):
+    # Given a key and an upload that announces 4 MB
+    key = create_key(live)
+    sha = hashlib.sha256(b"never sent in full").hexdigest()
+    before = temp_files(live)
+    sock = socket.create_connection(("127.0.0.1", live.port), timeout=30)
+    head = (
+        f"PUT /dotscience/api/artifacts/{sha} HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\n"
+        f"{'Authorization: ' + basic_auth('alice', key['key'])['Authorization']}\r\n"
+        "Content-Type: application/octet-stream\r\nContent-Length: 4000000\r\n\r\n"
+    )
+    # When the client sends the headers and part of the body, then disconnects
+    sock.sendall(head.encode() + b"x" * 300_000)
+    wait_for(lambda: len(temp_files(live)) > len(before), "the upload's temp file exists")
+    sock.close()
+    # Then the server removes the partial temp file, and keeps serving
+    wait_for(lambda: temp_files(live) == before, "the partial upload's temp file is removed")
+    assert http("GET", live.url + "dotscience/api/version", headers=token_auth(live))[0] == 200
+
+
+@pytest.fixture
+def quota_server(tmp_path):
+    (tmp_path / "root").mkdir()
+    server = start_live(tmp_path / "root", "--DotscienceApp.api_key_upload_quota=1000")
+    yield server
+    server.stop()
+
+
+def test_upload_quota_is_per_key_and_survives_a_restart(quota_server, tmp_path):
+    # Given a server with a 1,000-byte upload quota per key, and two keys
+    server = quota_server
+    first, second = create_key(server, "first"), create_key(server, "second")
+    a1, a2 = basic_auth("alice", first["key"]), basic_auth("alice", second["key"])
+    # When the first key uploads 600 bytes, then 600 more
+    ok = upload(server, b"a" * 600, a1)
+    over = upload(server, b"b" * 600, a1)
+    # Then the second upload is refused with a sentence naming the quota, and not stored
+    assert ok[0] == 201
+    assert over[0] == 413, over
+    assert "quota" in over[1]["error"] and "1,000" in over[1]["error"]
+    sha_b = hashlib.sha256(b"b" * 600).hexdigest()
+    assert http("GET", f"{server.url}dotscience/api/artifacts/{sha_b}",
+                headers=token_auth(server))[0] == 404  # fmt: skip
+    # And another key, the Jupyter user, and content already stored are not held back
+    assert upload(server, b"c" * 600, a2)[0] == 201
+    assert upload(server, b"d" * 5000, token_auth(server))[0] == 201
+    assert upload(server, b"a" * 600, a1)[0] == 200
+    # When the server restarts
+    server.stop()
+    server = start_live(server.root, "--DotscienceApp.api_key_upload_quota=1000")
+    try:
+        # Then the first key's usage is remembered: 500 more bytes do not fit, 400 do
+        assert upload(server, b"e" * 500, a1)[0] == 413
+        assert upload(server, b"f" * 400, a1)[0] == 201
+        assert upload(server, b"g" * 1, a1)[0] == 413
+    finally:
+        server.stop()
+
+
+def test_artifacts_are_fsynced_before_rename_and_their_directory_after(tmp_path, monkeypatch):
+    # Given an artifact store whose fsync and rename calls are recorded
+    events: list[tuple] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", str(dst), str(src)))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    store = ArtifactStore(tmp_path / "artifacts")
+    upload_tmp = store.upload_temp()
+    upload_tmp.write(b"uploaded bytes")
+    # When content is stored from a file, from memory, and from an upload's temp file
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"model bytes")
+    uploaded = hashlib.sha256(b"uploaded bytes").hexdigest()
+    assert store.put_upload(upload_tmp, uploaded) is True
+    stored = [store.put_file(src), store.put_bytes(b"other bytes"), uploaded]
+    # Then each file was fsynced before it was renamed into place, and its directory after
+    for sha in stored:
+        dest = str(store.path_for(sha))
+        (at,) = [i for i, e in enumerate(events) if e[:2] == ("replace", dest)]
+        assert events[at - 1] == ("fsync", events[at][2]), events
+        assert ("fsync", str(store.path_for(sha).parent)) in events[at + 1 :], events
+        assert store.open(sha).read() in (b"model bytes", b"other bytes", b"uploaded bytes")
