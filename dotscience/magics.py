@@ -20,7 +20,7 @@ Usage:
   %ds metric k=v ...            record metrics
   %ds label k=v ...             set labels
   %ds error MESSAGE             mark the run failed
-  %ds publish [description]     publish the run
+  %ds publish [description]     publish the run (shown as a card)
   %%ds run [description]        make the cell one run (start, execute, publish)"""
 
 
@@ -69,7 +69,7 @@ class DotscienceMagics(Magics):
         if subcommand == "start":
             ds.start(rest or None)
         elif subcommand == "publish":
-            ds.publish(rest or None)
+            return ds.publish(rest or None)  # shown as the run's card when last in a cell
         elif subcommand == "error":
             if not rest:
                 raise UsageError(f"%ds error needs a message\n{USAGE}")
@@ -91,13 +91,19 @@ class DotscienceMagics(Magics):
             raise UsageError(f"%ds: {what}\n{USAGE}")
 
     def _run_cell(self, ds, description, cell: str):
+        """Start a run, execute the cell, publish; returns the published run (its card)."""
         ds.start(description)
-        result = self.shell.run_cell(cell, store_history=False)
+        hook = self.shell.displayhook
+        outer = getattr(hook, "exec_result", None)
+        try:
+            result = self.shell.run_cell(cell, store_history=False)
+        finally:  # the nested cell cleared it: the card below is this cell's result
+            hook.exec_result = outer
         failure = result.error_before_exec or result.error_in_exec
         if failure is not None:
             text = str(failure)
             ds.set_error(f"{type(failure).__name__}: {text}" if text else type(failure).__name__)
-        ds.publish()
+        return ds.publish()
 
 
 def register(shell) -> None:

@@ -106,3 +106,17 @@ def test_importing_inside_ipython_registers_the_magics():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     # Then %ds exists without %load_ext
     assert result.stdout.strip().endswith("True"), result.stderr
+
+
+def test_publish_magics_show_the_published_run_card(shell, capsys):
+    # Given a started run
+    shell.run_cell("%ds start")
+    # When a cell ends with %ds publish, or is a %%ds run cell
+    line = shell.run_cell("%ds publish by line magic")
+    cell = shell.run_cell("%%ds run by cell magic\n1 + 1\n")
+    capsys.readouterr()
+    # Then each cell's result is the published run, shown as its card
+    for result, description in ((line, "by line magic"), (cell, "by cell magic")):
+        assert isinstance(result.result, ds.PublishedRun)
+        formatted, _ = shell.display_formatter.format(result.result)
+        assert description in formatted["text/html"] and "\n" not in formatted["text/plain"]
