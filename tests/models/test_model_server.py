@@ -31,8 +31,9 @@ def served(tmp_path_factory):
     for rel in ("m/model.joblib", "m/classes.json"):
         sha = arts.put_file(tmp / rel)
         files.append({"path": rel, "sha256": sha, "size": (tmp / rel).stat().st_size})
+    # allow_pickle: the server's decision for a model published with the deploy privilege
     version = {"name": "iris", "version": 1, "framework": "sklearn", "path": "m",
-               "classes": "m/classes.json", "files": files}  # fmt: skip
+               "classes": "m/classes.json", "files": files, "allow_pickle": True}  # fmt: skip
     result = build.write_bundle(version, None, arts, tmp / "bundle", log=lambda s: None)
     again = build.write_bundle(version, None, arts, tmp / "bundle2", log=lambda s: None)
     proc = start_server(__import__("sys").executable, result["bundle"], tmp / "w", "dep-1")
