@@ -297,23 +297,28 @@ def cmd_sync(args) -> int:
 
 def _key_rows(keys: list[dict]) -> list[list]:
     return [
-        [k["id"], k.get("name"), k.get("project") or "(any)", k.get("username"),
+        [k["id"], k.get("name"), k.get("project") or "(any)",
+         ", ".join(k.get("scopes") or []) or "-", k.get("username"),
          _short_time(k.get("created")), "revoked" if k.get("revoked") else "active"]
         for k in keys
     ]  # fmt: skip
 
 
-_KEY_HEADERS = ["ID", "NAME", "PROJECT", "USER", "CREATED", "STATE"]
+_KEY_HEADERS = ["ID", "NAME", "PROJECT", "SCOPES", "USER", "CREATED", "STATE"]
 
 
 def cmd_keys_create(args) -> int:
     client = client_for(args, need_token=True)
-    key = client.request("POST", "keys", {"name": args.name, "project": args.project})
+    body = {"name": args.name, "project": args.project}
+    if args.deploy:
+        body["scopes"] = ["deploy"]
+    key = client.request("POST", "keys", body)
     if args.json:
         emit_json(key)
         return EXIT_OK
     limit = f" limited to project {key['project']}" if key.get("project") else ""
-    print(f"Created API key {key['id']} for {key['username']}{limit}.")
+    may = " It may build and deploy models." if "deploy" in (key.get("scopes") or []) else ""
+    print(f"Created API key {key['id']} for {key['username']}{limit}.{may}")
     print(f"\n    {key['key']}\n")
     print("Copy it now: it is shown only once. Use it with")
     print(
@@ -455,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = keys_sub.add_parser("create", parents=[common], help="create a key (needs --token)")
     p.add_argument("--name", help="what the key is for")
     p.add_argument("--project", help="limit the key to publishing to this project")
+    p.add_argument("--deploy", action="store_true", help="the key may also build and deploy models")
     p.set_defaults(func=cmd_keys_create)
     p = keys_sub.add_parser("list", parents=[common], help="list your keys")
     p.set_defaults(func=cmd_keys_list)

@@ -23,6 +23,14 @@ AUTH_RESOURCE = "dotscience"
 SCOPE_JUPYTER, SCOPE_PUBLISH, SCOPE_APIKEY = "jupyter", "publish", "apikey"
 
 
+class TooManyAttempts(tornado.web.HTTPError):
+    """429: an API key check refused without hashing; answered with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(429, message.replace("%", "%%"))
+        self.retry_after = retry_after
+
+
 def _same_secret(presented: str, expected: str) -> bool:
     """Constant-time comparison that accepts any text (headers may carry non-ASCII bytes)."""
     return hmac.compare_digest(
@@ -49,7 +57,8 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
     apikey_refusal = "An API key may not {verb} {path}; this needs a Jupyter login."
 
     scope: str = SCOPE_JUPYTER
-    #: the verified API key (``{id, username, project, ...}``) when ``scope`` is ``apikey``
+    #: the verified API key (``{id, username, project, scopes, ...}``) when ``scope`` is
+    #: ``apikey``; ``scopes`` lists its extra privileges (``"deploy"``: build and deploy)
     api_key: dict | None = None
 
     @property
@@ -90,9 +99,12 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
         try:
             key_id, _ = _keys.parse(key)
             row = await self.ds.call(self.ds.store.get_api_key, key_id)
-            row = await self.ds.call(_keys.VERIFIER.verify, key, row, username)
+            row = await _keys.VERIFIER.averify(key, row, username)
         except _keys.InvalidKey as e:
             self._refuse(401, str(e))
+        except _keys.Throttled as e:
+            self.current_user = self._jupyter_current_user = None
+            raise TooManyAttempts(str(e), e.retry_after) from None
         verb = self.request.method.lower()
         if verb not in self.apikey_verbs | self.publish_verbs:
             self._refuse(403, self.apikey_refusal.format(verb=verb.upper(), path=self.request.path))
@@ -198,5 +210,7 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
             reason = exc.log_message % exc.args if exc.args else exc.log_message
         elif status_code >= 500:
             reason = "Internal server error; the server log has the details."
+        if isinstance(exc, TooManyAttempts):
+            self.set_header("Retry-After", str(exc.retry_after))
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": reason, "status": status_code}))

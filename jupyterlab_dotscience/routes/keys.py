@@ -34,24 +34,31 @@ class KeysHandler(DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self):
-        """Body: ``{"name": str|null, "project": str|null}`` (a key limited to a project may
-        publish only there). Response 201: the key with ``key``, the secret shown once."""
+        """Body: ``{"name": str|null, "project": str|null, "scopes": [str]}`` (a key limited
+        to a project may publish only there; ``scopes`` may hold ``"deploy"``, the right to
+        build and deploy models, none by default). Response 201: the key with ``key``, the
+        secret shown once."""
         body = self.json_body()
         if not isinstance(body, dict):
             raise tornado.web.HTTPError(400, "The body must be a JSON object.")
-        unknown = set(body) - {"name", "project"}
+        unknown = set(body) - {"name", "project", "scopes"}
         if unknown:
-            raise tornado.web.HTTPError(400, f"Unknown field(s): {', '.join(sorted(unknown))}.")
+            fields = ", ".join(sorted(u[:40] for u in unknown))
+            raise tornado.web.HTTPError(400, f"Unknown field(s): {fields}.")
         name, project = _text(body, "name"), _text(body, "project")
-        secret, row = _keys.new_key(self.username, name, project)
+        try:
+            scopes = _keys.check_scopes(body.get("scopes"))
+        except ValueError as e:
+            raise tornado.web.HTTPError(400, str(e)) from None
+        secret, row = _keys.new_key(self.username, name, project, scopes)
         stored = await self.ds.call(self.ds.store.put_api_key, row)
         self.write_json({**stored, "key": secret}, status=201)
 
     @tornado.web.authenticated
     @authorized
     async def get(self):
-        """Response: ``{"keys": [{id, username, name, project, created, revoked}]}``, newest
-        first (revoked keys included; secrets never)."""
+        """Response: ``{"keys": [{id, username, name, project, scopes, created, revoked}]}``,
+        newest first (revoked keys included; secrets never)."""
         keys = await self.ds.call(self.ds.store.list_api_keys, self.username)
         self.write_json({"keys": keys})
 

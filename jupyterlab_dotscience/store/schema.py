@@ -176,6 +176,10 @@ MIGRATIONS: list[list[str]] = [
             bytes {bigint} NOT NULL
         )""",
     ],
+    # 4: API key scopes: a JSON list of extra privileges (e.g. ["deploy"]); none by default
+    [
+        "ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]
 
 DIALECT = {

@@ -846,22 +846,27 @@ class SqlStore(Store):
 
     # -- API keys ---------------------------------------------------------------------------
 
-    _KEY_COLUMNS = "id, username, name, project, created, revoked, salt, hash"
+    _KEY_COLUMNS = "id, username, name, project, created, revoked, scopes, salt, hash"
 
     @staticmethod
     def _key_row(row, secret: bool = False) -> dict:
-        names = ("id", "username", "name", "project", "created", "revoked", "salt", "hash")
+        names = ("id", "username", "name", "project", "created", "revoked", "scopes", "salt",
+                 "hash")  # fmt: skip
         key = dict(zip(names, row, strict=True))
+        key["scopes"] = json.loads(key["scopes"] or "[]")
         if not secret:
             del key["salt"], key["hash"]
         return key
 
     def put_api_key(self, key: dict) -> dict:
+        scopes = key.get("scopes") or []
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise ValueError("scopes: expected a list of scope names")
         row = (key["id"], _author(key["username"]), key.get("name"), key.get("project"),
-               key["salt"], key["hash"], now())  # fmt: skip
+               dump(sorted(set(scopes))), key["salt"], key["hash"], now())  # fmt: skip
         self._write(lambda tx: tx.x(
-            "INSERT INTO api_keys (id, username, name, project, salt, hash, created) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", row,
+            "INSERT INTO api_keys (id, username, name, project, scopes, salt, hash, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row,
         ))  # fmt: skip
         return self.get_api_key(key["id"], secret=False)
 

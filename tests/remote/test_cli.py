@@ -199,6 +199,22 @@ def test_keys_create_list_revoke(cli, hub):
     assert cli("keys", "revoke", "not-a-key", *creds)[0] == 1
 
 
+def test_keys_create_with_deploy_scope(cli, hub):
+    # When creating a key with --deploy, and one without
+    code, out, _ = cli("keys", "create", "--name", "cd", "--deploy", "--hostname", hub.url,
+                       "--token", hub.token, "--json")  # fmt: skip
+    deployer = json.loads(out)
+    code_plain, out_plain, _ = cli("keys", "create", "--name", "plain", "--hostname", hub.url,
+                                   "--token", hub.token, "--json")  # fmt: skip
+    # Then only the first carries the deploy scope
+    assert (code, code_plain) == (0, 0)
+    assert deployer["scopes"] == ["deploy"] and json.loads(out_plain)["scopes"] == []
+    # And the listing shows each key's scopes
+    code, out, _ = cli("keys", "list", "--hostname", hub.url, "--token", hub.token)
+    line = next(row for row in out.splitlines() if row.startswith(deployer["id"]))
+    assert code == 0 and "SCOPES" in out.splitlines()[0] and "deploy" in line.split()
+
+
 def test_models_list_and_deploy(cli, creds):
     # When listing models / Then the registry answers (empty here), as a table or JSON
     code, out, _ = cli("models", "list", "--json", *creds)
