@@ -127,7 +127,7 @@ class PublishedRun(FrozenDict):
         run_id = str(self.get("id"))
         description = self.get("description")
         rows = [
-            f'<div style="font-weight:600">Published run <code title="{e(run_id)}">'
+            f'<div style="font-weight:600">Published run <code style="white-space:nowrap">'
             f"{e(run_id)}</code></div>"
         ]
         if description:
@@ -144,7 +144,7 @@ class PublishedRun(FrozenDict):
         if self._open_run:
             args = e(json.dumps({"id": run_id}), quote=True)
             rows.append(
-                '<button class="jp-Button jp-mod-styled jp-mod-accept" '
+                '<button class="jp-Button jp-mod-styled jp-mod-accept" style="align-self:flex-start" '
                 'data-commandlinker-command="dotscience:open-run" '
                 f'data-commandlinker-args="{args}">Open run</button>'
             )

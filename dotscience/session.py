@@ -514,7 +514,10 @@ class Dotscience:
             host, (username, apikey) = self._remote
             client = _remote.Client(host, username, apikey)
             return _remote.RemoteDelivery(client, self.root, stream)
-        return _delivery.default_delivery(self.root, stream)
+        delivery = _delivery.default_delivery(self.root, stream)
+        if self.extension_attached and isinstance(delivery, _delivery.HttpDelivery):
+            delivery.announce = False  # in JupyterLab the returned run's card says it
+        return delivery
 
     def publish(self, description=None, stream=None, build=False, deploy=False) -> PublishedRun:
         """Finish the run and deliver it; returns the published run (read-only, with ``id``).

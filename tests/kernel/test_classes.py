@@ -397,6 +397,47 @@ def test_a_cell_ending_in_publish_shows_one_card(workspace):
     assert "environment" not in formatted["text/plain"] + formatted["text/html"]
 
 
+def test_in_jupyterlab_the_card_is_the_only_output_and_opens_the_run(monkeypatch, out):
+    # Given a kernel attached to the JupyterLab extension, whose server stores runs
+    from .test_delivery import FakeServer
+
+    server = FakeServer()
+    try:
+        monkeypatch.setenv("DOTSCIENCE_SERVER_URL", server.url)
+        ds._default_session().extension_attached = True
+        ds.start()
+        # When a run is published
+        published = ds.publish("in the lab", stream=out)
+    finally:
+        server.close()
+    # Then nothing is printed besides the card, which says where the run is and opens it
+    assert out.getvalue() == ""
+    assert "Dotscience sidebar" in published.where
+    html = published._repr_html_()
+    assert 'data-commandlinker-command="dotscience:open-run"' in html
+    assert f"&quot;id&quot;: &quot;{published['id']}&quot;" in html
+
+
+def test_outside_jupyterlab_the_server_announces_the_run_and_the_card_has_no_button(
+    monkeypatch, out
+):
+    # Given a script whose environment names a server (no JupyterLab attached)
+    from .test_delivery import FakeServer
+
+    server = FakeServer()
+    try:
+        monkeypatch.setenv("DOTSCIENCE_SERVER_URL", server.url)
+        ds.start()
+        # When a run is published
+        published = ds.publish("from a script", stream=out)
+    finally:
+        server.close()
+    # Then one line says so, and the card names the server but offers no JupyterLab button
+    assert out.getvalue() == f"Published run {published['id']}\n"
+    assert server.url in published.where
+    assert "commandlinker" not in published._repr_html_()
+
+
 def test_run_context_record_is_the_published_run(out):
     # Given a with-block run
     with ds.run("ctx", stream=out) as r:
