@@ -7,6 +7,7 @@ import os
 import pathlib
 import secrets
 import shutil
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -70,13 +71,19 @@ class DotscienceApp(ExtensionApp):
         " this URL (e.g. Marquez: http://host:5000/api/v1/lineage)."
         " Env: DOTSCIENCE_OPENLINEAGE_URL.",
     )
+    openlineage_queue = Int(
+        100,
+        config=True,
+        help="Published runs that may wait to be forwarded to openlineage_url; when the"
+        " endpoint falls further behind, newer runs are not forwarded (a warning is logged).",
+    )
     kernel_user = Unicode(
         config=True, help="Author recorded for runs published by kernels (default: OS user)."
     )
     model_python = Unicode(
         config=True,
-        help="Python interpreter for local model servers (default: the interpreter that"
-        " published the run when it exists on this machine, else the server's).",
+        help="Python interpreter that runs local model servers (default: the Jupyter server's"
+        " own). Only this setting chooses it, never a run record.",
     )
     model_host = Unicode(
         "127.0.0.1",
@@ -116,6 +123,10 @@ class DotscienceApp(ExtensionApp):
     @default("openlineage_url")
     def _default_openlineage_url(self):
         return os.environ.get("DOTSCIENCE_OPENLINEAGE_URL", "")
+
+    @default("model_python")
+    def _default_model_python(self):
+        return sys.executable
 
     @default("kernel_user")
     def _default_kernel_user(self):
@@ -204,27 +215,52 @@ class DotscienceApp(ExtensionApp):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
 
-    def run_published(self, run: dict) -> None:
+    async def run_published(self, run: dict, origin: dict | None = None) -> None:
         """Called once for each newly stored run (not for repeats of the same id).
 
-        A run published with ``build``/``deploy`` starts building/deploying its models; the
-        jobs' first states are added to ``run`` (``builds``, ``deployments``), so the POST
-        answer tells the kernel where to follow them.
+        Parameters
+        ----------
+        run : dict
+            The stored run; the jobs' first states are added to it (``builds``,
+            ``deployments``), so the POST answer tells the kernel where to follow them.
+        origin : dict, optional
+            Who published it: ``{"scope", "key_id", "deploy", "trusted_pickle"}`` (see
+            ``ModelService.record_origin``). A run asking for ``build``/``deploy`` starts
+            them only when ``origin["deploy"]`` (the deploy privilege) is true.
+
+        Notes
+        -----
+        Nothing here runs on the event loop: the model work (registry reads, file writes,
+        starting jobs) runs on the executor, and OpenLineage forwarding on its own worker.
         """
         models = getattr(self, "models", None)
-        if models is not None and (run.get("build") or run.get("deploy")):
+        if models is not None and (run.get("models") or run.get("build") or run.get("deploy")):
             try:
-                run.update(models.run_published(run))
+                run.update(await self.call(models.run_published, run, origin))
             except Exception:
                 self.log.exception("Dotscience: build/deploy of run %s failed", run.get("id"))
         if self.openlineage_url:
-            from .export import to_openlineage
+            self._lineage_forwarder().submit(dict(run), label=f"run {run.get('id')}")
 
-            self.executor.submit(self._post_openlineage, to_openlineage(run))
+    def _lineage_forwarder(self):
+        """The OpenLineage forwarder: one worker thread, at most ``openlineage_queue`` waiting."""
+        forwarder = getattr(self, "_lineage", None)
+        if forwarder is None:
+            from .forwarding import Forwarder
 
-    def _post_openlineage(self, events: list[dict]) -> None:
+            forwarder = self._lineage = Forwarder(
+                self._post_openlineage, self.openlineage_queue, "OpenLineage", self.log
+            )
+        return forwarder
+
+    def _post_openlineage(self, run: dict) -> None:
+        """POST a run's OpenLineage events (on the forwarder's thread; 10 s per POST)."""
         import json
         import urllib.request
+
+        from .export import to_openlineage
+
+        events = to_openlineage(run)
 
         for event in events:
             req = urllib.request.Request(

@@ -47,11 +47,49 @@ def _norm(dist: str) -> str:
     return re.sub(r"[-_.]+", "-", dist).lower()
 
 
-def requirements(framework: str, packages: dict | None) -> str:
-    """Pinned requirements from the environment captured at publish."""
+def pinned(name, version) -> tuple[str | None, str]:
+    """``(line, "")`` for a safe ``name==version`` requirement, else ``(None, reason)``.
+
+    ``name`` and ``version`` come from a run record (the environment captured at publish), so
+    both are hostile: the line must parse as exactly one PEP 508 requirement naming ``name``
+    with a ``==`` pin and nothing else (no newline, no pip option such as ``--index-url`` or
+    ``-e``, no URL or ``@ file:`` direct reference, no environment marker or extras).
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import SpecifierSet
+
+    if not isinstance(name, str) or not isinstance(version, str):
+        return None, "the name and version must be strings"
+    line = f"{name}=={version}"
+    if any(c in line for c in "\r\n\\#;@") or line != line.strip() or " " in line:
+        return None, f"{_quote(line)} is not a plain name==version pin"
+    try:
+        req = Requirement(line)
+    except InvalidRequirement as e:
+        return None, f"{_quote(line)} is not a valid requirement ({str(e).splitlines()[0]})"
+    if req.url or req.marker or req.extras or _norm(req.name) != _norm(name):
+        return None, f"{_quote(line)} is not a plain name==version pin"
+    if req.specifier != SpecifierSet(f"=={version}") or len(req.specifier) != 1:
+        return None, f"{_quote(line)} is not a plain name==version pin"
+    return str(req), ""
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    shown = text if len(text) <= limit else text[:limit] + "…"
+    return json.dumps(shown)
+
+
+def requirements(framework: str, packages: dict | None, log=None) -> str:
+    """Pinned requirements from the environment captured at publish.
+
+    A version that is not a valid PEP 508 pin (see :func:`pinned`) is left out, unpinned,
+    and ``log`` (when given) is told which and why.
+    """
     if framework not in FRAMEWORK_PACKAGES:
         raise BuildError(f"unsupported framework {framework!r}; supported: {', '.join(SUPPORTED)}")
-    found = {_norm(k): (k, v) for k, v in (packages or {}).items()}
+    found = {}
+    if isinstance(packages, dict):
+        found = {_norm(k): (k, v) for k, v in packages.items() if isinstance(k, str)}
     wanted = ["numpy", *FRAMEWORK_PACKAGES[framework]]
     if framework == "tensorflow" and "tensorflow-cpu" in found and "tensorflow" not in found:
         wanted[wanted.index("tensorflow")] = "tensorflow-cpu"
@@ -59,9 +97,16 @@ def requirements(framework: str, packages: dict | None) -> str:
         "# Pinned from the environment captured when the run was published.",
     ]
     for dist in wanted:
+        line, reason = None, ""
         if _norm(dist) in found:
             name, version = found[_norm(dist)]
-            lines.append(f"{name}=={version}")
+            line, reason = pinned(name, version)
+            if line is None and log is not None:
+                log(f"left out {dist}'s pin from the run's environment: {reason}")
+        if line is not None:
+            lines.append(line)
+        elif reason:
+            lines.append(f"{dist}  # the run's version was not a valid pin: unpinned")
         else:
             lines.append(f"{dist}  # not in the run's environment: unpinned")
     lines.extend(_server_requirement(dist) for dist in SERVER_PACKAGES)
@@ -69,6 +114,7 @@ def requirements(framework: str, packages: dict | None) -> str:
 
 
 def _server_requirement(dist: str) -> str:
+    """The model server's own dependency, pinned to the version installed here."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -98,8 +144,13 @@ def dockerfile(python: str | None) -> str:
 
 
 def manifest_for(version: dict) -> dict:
-    """What the model server needs to know, taken from the registry."""
+    """What the model server needs to know, taken from the registry.
+
+    ``allow_pickle`` is true only when the server decided that this version's files may be
+    unpickled (see ``ModelService.allow_pickle``); a record cannot set it.
+    """
     return {
+        "allow_pickle": version.get("allow_pickle") is True,
         "name": version["name"],
         "version": version["version"],
         "run_id": version.get("run_id"),
@@ -174,7 +225,7 @@ def write_bundle(version: dict, run: dict | None, artifacts, dest, log=print) ->
         log(f"copied {f['path']} ({f.get('size') or 0:,} bytes, sha256 {f['sha256'][:12]}… ok)")
     env = (run or {}).get("environment") or {}
     (tmp / "model.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    reqs = requirements(manifest["framework"], env.get("packages"))
+    reqs = requirements(manifest["framework"], env.get("packages"), log)
     (tmp / "requirements.txt").write_text(reqs)
     log("requirements.txt:\n  " + "\n  ".join(reqs.strip().splitlines()[1:]))
     (tmp / "Dockerfile").write_text(dockerfile(env.get("python")))

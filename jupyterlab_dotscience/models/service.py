@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import pathlib
+import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,6 @@ from .supervisor import (
     DeploymentTable,
     Process,
     auth_headers,
-    default_python,
     pid_alive,
     probe,
     start_server,
@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 BUILD_STATES = ("queued", "copying", "image", "done", "failed")
 #: Deployment states: building -> starting -> running | failed; stopped after stop().
 DEPLOY_STATES = ("building", "starting", "running", "failed", "stopped")
+#: Credentials whose runs may opt a PyTorch model in to full unpickling
+#: (``ds.model(torch, ..., trusted_pickle=True)``): the Jupyter user and its kernels, never
+#: an API key (even one with the deploy scope).
+PICKLE_OPT_IN_SCOPES = ("jupyter", "publish")
+#: Frameworks whose model files are pickles (loading one runs the code its author chose).
+PICKLE_FRAMEWORKS = ("sklearn",)
 
 
 def now() -> str:
@@ -46,8 +52,8 @@ class ModelService:
     dot_dir
         ``<root>/.dotscience``: builds go to ``builds/``, deployments to ``deployments/``.
     python
-        Interpreter for local model servers ("" = the run's own interpreter when it exists
-        on this machine, else the server's).
+        Interpreter for local model servers, from the server's configuration ("" = the
+        server's own). A run record never chooses what is executed.
     host, port
         Where local model servers listen (port 0: a free port).
     ready_timeout
@@ -66,6 +72,7 @@ class ModelService:
         self.dot_dir = pathlib.Path(dot_dir)
         self.builds_dir = self.dot_dir / "builds"
         self.deploy_dir = self.dot_dir / "deployments"
+        self.origins_dir = self.dot_dir / "origins"
         self.python, self.host, self.port = python, host, port
         self.ready_timeout = ready_timeout
         self.builder_choice = builder
@@ -113,6 +120,99 @@ class ModelService:
     def set_alias(self, name: str, alias: str, version: int) -> dict:
         return self.store.set_alias(name, alias, version)
 
+    # -- who published a version, and what its model server may unpickle -----------------
+
+    def _origin_path(self, run_id: str) -> pathlib.Path:
+        return self.origins_dir / f"{uuid.UUID(str(run_id))}.json"
+
+    def record_origin(self, run: dict, origin: dict) -> dict | None:
+        """Remember which credential published ``run`` (once, when it is first stored).
+
+        Parameters
+        ----------
+        run : dict
+            The stored run.
+        origin : dict
+            ``{"scope": "jupyter" | "publish" | "apikey", "key_id": str | None,
+            "deploy": bool, "trusted_pickle": [model names]}``: who published it, whether
+            that credential has the deploy privilege, and which models the record opted in
+            to full unpickling (kept only for :data:`PICKLE_OPT_IN_SCOPES`).
+
+        Returns
+        -------
+        dict or None
+            What was recorded (None for a run without models).
+        """
+        if not run.get("models"):
+            return None
+        scope = origin.get("scope")
+        deploy = bool(origin.get("deploy"))
+        names = {m.get("name") for m in run["models"]}
+        opted = origin.get("trusted_pickle") or []
+        trusted = sorted(n for n in opted if n in names) if scope in PICKLE_OPT_IN_SCOPES else []
+        data = {"run_id": run["id"], "scope": scope, "key_id": origin.get("key_id"),
+                "deploy": deploy, "trusted_pickle": trusted if deploy else [],
+                "recorded": now()}  # fmt: skip
+        path = self._origin_path(run["id"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+        return data
+
+    def origin(self, run_id: str | None) -> dict | None:
+        """What :meth:`record_origin` kept for a run (None: unknown, e.g. spool-imported)."""
+        if not run_id:
+            return None
+        try:
+            data = json.loads(self._origin_path(run_id).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def allow_pickle(self, v: dict) -> bool:
+        """Whether the model server may unpickle this version's files.
+
+        scikit-learn models are pickles: allowed when their run was published by a
+        credential with the deploy privilege. PyTorch: only when the Jupyter user (or its
+        kernel) registered the model with ``trusted_pickle=True``; otherwise TorchScript or
+        ``torch.load(weights_only=True)``. Never for versions whose publisher is unknown.
+        """
+        origin = self.origin(v.get("run_id"))
+        if not origin or not origin.get("deploy"):
+            return False
+        if v.get("framework") in PICKLE_FRAMEWORKS:
+            return True
+        return v.get("framework") == "torch" and v.get("name") in (
+            origin.get("trusted_pickle") or []
+        )
+
+    def _loading_version(self, name: str, version: int) -> dict:
+        """The registry's version with the server's loading policy (``allow_pickle``)."""
+        v = dict(self.get_version(name, version))
+        v["allow_pickle"] = self.allow_pickle(v)
+        return v
+
+    def project_of(self, run_id: str | None) -> str | None:
+        """The project of a run (None when there is no such run)."""
+        if not run_id:
+            return None
+        summaries = self.store.run_summaries([run_id])
+        return summaries[0]["project"] if summaries else None
+
+    def version_project(self, name: str, version: int) -> str | None:
+        """The project a model version belongs to: its run's (KeyError when unknown)."""
+        return self.project_of(self.get_version(name, version).get("run_id"))
+
+    def _deployment_project(self, d: dict) -> str | None:
+        if "project" not in d:  # a deployment made before deployments had projects
+            project = self.project_of(d.get("run_id"))
+            with self.lock:
+                if d["id"] in self.deployments:
+                    self.deployments[d["id"]]["project"] = project
+            d = dict(d, project=project)
+        return d["project"]
+
     # -- builds ----------------------------------------------------------------------------
 
     def _build_dir(self, name: str, version: int) -> pathlib.Path:
@@ -158,7 +258,8 @@ class ModelService:
                 return self.build_state(name, version)
             current = self.build_state(name, version)
             if current and current.get("state") == "done" and not rebuild:
-                return current
+                if self._bundle_current(name, version, current.get("bundle")):
+                    return current
             d = self._build_dir(name, version)
             d.mkdir(parents=True, exist_ok=True)
             (d / "build.log").write_text("")
@@ -167,6 +268,17 @@ class ModelService:
                                     digest=None)  # fmt: skip
             self.build_jobs[key] = self.pool.submit(self._build, name, version)
         return state
+
+    def _bundle_current(self, name: str, version: int, bundle: str | None) -> bool:
+        """Whether a built bundle's manifest is what the registry and the server's loading
+        policy say now (a bundle from before a policy change is rebuilt)."""
+        if not bundle:
+            return False
+        try:
+            have = json.loads((pathlib.Path(bundle) / "model.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return have == builder.manifest_for(self._loading_version(name, version))
 
     def wait_build(self, name: str, version: int) -> dict:
         job = self.build_jobs.get((name, version))
@@ -177,10 +289,12 @@ class ModelService:
     def _build(self, name: str, version: int) -> dict:
         out = self._build_log(name, version)
         try:
-            v = self.get_version(name, version)
+            v = self._loading_version(name, version)
             run = self.store.get_run(v["run_id"]) if v.get("run_id") else None
             self._set_build(name, version, state="copying")
             out(f"building {name} v{version} ({v.get('framework')}) from run {v.get('run_id')}")
+            out("the model server may unpickle its files" if v["allow_pickle"] else
+                "the model server will not unpickle its files (no pickle opt-in)")  # fmt: skip
             result = builder.write_bundle(
                 v, run, self.artifacts, self._build_dir(name, version) / "bundle", out
             )
@@ -263,6 +377,7 @@ class ModelService:
                 "no Kubernetes cluster is configured (set DotscienceApp.kube_context); "
                 "GET the kubernetes route to see the manifests"
             )
+        project = self.project_of(v.get("run_id"))
         with self.lock:
             for d in self.deployments.values():
                 if (d["model"], d["version"], d["target"]) == (name, version, target) and d[
@@ -272,6 +387,7 @@ class ModelService:
             dep_id = str(uuid.uuid4())
             self.deployments[dep_id] = {
                 "id": dep_id, "model": name, "version": version, "run_id": v.get("run_id"),
+                "project": project,
                 "framework": v.get("framework"), "target": target, "state": "building",
                 "reason": None, "url": None, "host": self.host, "port": None, "pid": None,
                 "created": now(), "updated": now(), "classes": bool(v.get("classes")),
@@ -285,6 +401,10 @@ class ModelService:
         d = self.get_deployment(dep_id)
         name, version = d["model"], d["version"]
         try:
+            refusal = self.pickle_refusal(name, version)
+            if refusal:
+                self._update(dep_id, "failed", refusal)
+                return
             state = self.build(name, version)
             if state.get("state") != "done":
                 state = self.wait_build(name, version)
@@ -299,12 +419,25 @@ class ModelService:
             log.exception("Dotscience: deployment %s failed", dep_id)
             self._update(dep_id, "failed", f"{type(e).__name__}: {e}")
 
+    def pickle_refusal(self, name: str, version: int) -> str | None:
+        """Why a version's model must not be served (its files are pickles that the server
+        may not load), or None."""
+        v = self._loading_version(name, version)
+        if v.get("framework") not in PICKLE_FRAMEWORKS or v["allow_pickle"]:
+            return None
+        origin = self.origin(v.get("run_id"))
+        who = ("an API key without the 'deploy' scope" if origin and origin.get("scope") ==
+               "apikey" else "an unknown credential (imported, or published before this "
+               "server recorded publishers)")  # fmt: skip
+        return (
+            f"model {name} v{version} is a pickle, and loading it would run its code; its run "
+            f"was published by {who}, so it is not served: publish it again from JupyterLab "
+            "or with a key that has the deploy scope"
+        )
+
     def _check_bundle(self, name: str, version: int, bundle: str) -> None:
-        """The bundle's manifest must list exactly the registry's files and hashes."""
-        v = self.get_version(name, version)
-        want = builder.manifest_for(v)["files"]
-        have = json.loads((pathlib.Path(bundle) / "model.json").read_text()).get("files")
-        if have != want:
+        """The bundle's manifest must be the registry's (files, hashes, loading policy)."""
+        if not self._bundle_current(name, version, bundle):
             raise builder.BuildError(
                 "the bundle's manifest does not match the registry; rebuild the model version"
             )
@@ -312,8 +445,7 @@ class ModelService:
     def _start_local(self, dep_id: str, bundle: str) -> dict:
         d = self.get_deployment(dep_id)
         self._check_bundle(d["model"], d["version"], bundle)
-        run = self.store.get_run(d["run_id"]) if d.get("run_id") else None
-        python = self.python or default_python(run)
+        python = self.python or sys.executable  # configuration only, never a run record
         workdir = self.deploy_dir / dep_id
         port = d.get("port") if d.get("port") and not self.port else self.port
         self._update(dep_id, "starting", f"starting {python} -m model_server", python=python,
@@ -333,11 +465,14 @@ class ModelService:
         return result
 
     def _retire_older(self, dep_id: str) -> None:
-        """A new healthy version replaces the older local deployments of the same model."""
+        """A new healthy version replaces the older local deployments of the same model in
+        the same project (another project's deployment of that name is left alone)."""
         d = self.get_deployment(dep_id)
+        project = self._deployment_project(d)
         for other in self.list_deployments():
             if (other["id"] != dep_id and other["model"] == d["model"]
-                    and other["target"] == "local" and other["state"] == "running"):  # fmt: skip
+                    and other["target"] == "local" and other["state"] == "running"
+                    and self._deployment_project(other) == project):  # fmt: skip
                 self.stop(other["id"], reason=f"replaced by version {d['version']}")
 
     def _deploy_kubernetes(self, dep_id: str, name: str, version: int, state: dict) -> None:
@@ -389,9 +524,27 @@ class ModelService:
 
     # -- publish hook, restart, watch ------------------------------------------------------
 
-    def run_published(self, run: dict) -> dict:
-        """Build and/or deploy the models of a newly stored run that asked for it."""
+    def run_published(self, run: dict, origin: dict | None = None) -> dict:
+        """Record who published a newly stored run; build and/or deploy its models when it
+        asked for that and its publisher has the deploy privilege.
+
+        Parameters
+        ----------
+        run : dict
+            The stored run (first publish of its id).
+        origin : dict, optional
+            Who published it (see :meth:`record_origin`); None: nobody with the privilege.
+
+        Returns
+        -------
+        dict
+            ``{"builds": [...]}`` and/or ``{"deployments": [...]}`` for what was started.
+        """
+        origin = origin or {}
+        self.record_origin(run, origin)
         if run.get("imported") or not (run.get("build") or run.get("deploy")):
+            return {}
+        if not origin.get("deploy"):
             return {}
         builds, deps = [], []
         for m in run.get("models") or []:

@@ -14,14 +14,57 @@ import os
 import pathlib
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 
-#: Environment variables never passed to a model server.
-_SECRET_ENV = ("DOTSCIENCE_TOKEN", "JUPYTER_TOKEN", "JPY_API_TOKEN", "PYTHONPATH", "PYTHONHOME")
+#: Variables a model server inherits from the Jupyter server (exact names), besides the
+#: locale (``LC_*``) and the Python settings in :data:`_PYTHON_KEEP`. Everything else, in
+#: particular tokens, passwords, cloud credentials and the store URL, stays behind.
+_KEEP_ENV = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR",
+    "TEMP", "TMP", "SYSTEMROOT", "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "VIRTUAL_ENV", "CONDA_PREFIX",
+})  # fmt: skip
+#: Python settings a model server keeps (``PYTHONPATH``/``PYTHONHOME`` would let the
+#: Jupyter server's environment choose the code it imports, so they are not kept).
+_PYTHON_KEEP = frozenset(
+    {"PYTHONIOENCODING", "PYTHONUTF8", "PYTHONHASHSEED", "PYTHONWARNINGS", "PYTHONNOUSERSITE"}
+)
+#: Parts of a name that mark a secret even in a variable that would otherwise be kept.
+_SECRET_PARTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH", "COOKIE")
+
+
+def model_server_env(environ=None, **extra: str) -> dict[str, str]:
+    """The environment of a model server: an allow-list of the server's own, plus ``extra``.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to filter (default: this process's).
+    **extra
+        Variables set for the model server (after filtering).
+
+    Returns
+    -------
+    dict
+        Only ``PATH``, ``HOME``, the locale, temp dirs, thread-count and TLS settings and a few
+        ``PYTHON*`` settings survive; a name containing TOKEN, SECRET, PASSWORD, KEY, ... is
+        dropped even then. ``JUPYTER*``, ``JPY_*``, ``DOTSCIENCE_*``, ``AWS_*`` and every
+        other variable are not passed on.
+    """
+    environ = os.environ if environ is None else environ
+    env = {}
+    for name, value in environ.items():
+        upper = name.upper()
+        if any(part in upper for part in _SECRET_PARTS):
+            continue
+        if upper in _KEEP_ENV or upper.startswith("LC_") or upper in _PYTHON_KEEP:
+            env[name] = value
+    env.update(extra)
+    return env
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -84,13 +127,18 @@ def start_server(
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> Process:
-    """Start ``python -m model_server`` from ``bundle``; output goes to ``workdir/server.log``."""
+    """Start ``python -m model_server`` from ``bundle``; output goes to ``workdir/server.log``.
+
+    ``python`` comes from the server's configuration (``DotscienceApp.model_python``), never
+    from a run record; the process gets :func:`model_server_env`, not the server's secrets.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     status = workdir / "status.json"
     with contextlib.suppress(FileNotFoundError):
         status.unlink()
-    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
-    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", DOTSCIENCE_DEPLOYMENT=deployment)
+    env = model_server_env(
+        PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", DOTSCIENCE_DEPLOYMENT=deployment
+    )
     argv = [python, "-m", "model_server", "--bundle", bundle, "--host", host,
             "--port", str(port), "--status-file", str(status), "--deployment", deployment]  # fmt: skip
     if not is_loopback(host):  # beyond loopback every request but health probes needs a token
@@ -203,11 +251,3 @@ class DeploymentTable:
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps({"deployments": list(deployments.values())}, indent=1))
             os.replace(tmp, self.path)
-
-
-def default_python(run: dict | None) -> str:
-    """The interpreter that trained the model when it exists here, else this one."""
-    exe = ((run or {}).get("environment") or {}).get("executable")
-    if exe and os.path.isfile(exe) and os.access(exe, os.X_OK):
-        return exe
-    return sys.executable

@@ -6,8 +6,11 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from ..models.service import public
-from .base import DotscienceHandler
+from .base import SCOPE_APIKEY, DotscienceHandler
 from .scoping import ProjectScopeMixin
+
+#: The API key scope that grants building and deploying models.
+DEPLOY_SCOPE = "deploy"
 
 NAME = r"(?P<name>[^/]+)"
 VERSION = r"(?P<version>[0-9]{1,9})"
@@ -24,7 +27,63 @@ def _offset(handler) -> int:
     return value
 
 
+def has_deploy_privilege(handler) -> bool:
+    """Whether the request's credential may build and deploy models.
+
+    The Jupyter user and the kernel token (handed only to this server's kernels) may; an API
+    key only when it was created with the ``deploy`` scope.
+    """
+    if handler.scope != SCOPE_APIKEY:
+        return True
+    return DEPLOY_SCOPE in set((handler.api_key or {}).get("scopes") or [])
+
+
+def publisher(handler, record: dict) -> dict:
+    """Who publishes ``record`` through ``handler``, as ``ModelService.record_origin`` keeps it.
+
+    ``trusted_pickle`` lists the models the record opted in to full unpickling; the model
+    service keeps that opt-in only for the Jupyter user and its kernels.
+    """
+    models = record.get("models") if isinstance(record.get("models"), list) else []
+    return {
+        "scope": handler.scope,
+        "key_id": (handler.api_key or {}).get("id"),
+        "deploy": has_deploy_privilege(handler),
+        "trusted_pickle": sorted(
+            {
+                m["name"]
+                for m in models
+                if isinstance(m, dict)
+                and isinstance(m.get("name"), str)
+                and m.get("trusted_pickle") is True
+            }
+        ),
+    }
+
+
+def deploy_refusal(run: dict, origin: dict) -> str | None:
+    """The 403 sentence for a published run that asks for a build or deploy its publisher may
+    not start, else None (the run is stored either way)."""
+    if origin.get("deploy") or not (run.get("build") or run.get("deploy")):
+        return None
+    asked = "deployed" if run.get("deploy") else "built"
+    return (
+        f"This API key lacks the '{DEPLOY_SCOPE}' scope, so run {run.get('id')} was stored but "
+        f"not {asked}; create a key with the deploy scope (dotscience keys create --deploy) "
+        "to build and deploy models."
+    )
+
+
 class ModelsMixin(ProjectScopeMixin):
+    def require_deploy_privilege(self) -> None:
+        """403 with a sentence unless this credential may build and deploy."""
+        if not has_deploy_privilege(self):
+            raise tornado.web.HTTPError(
+                403,
+                f"This API key lacks the '{DEPLOY_SCOPE}' scope; create a key with the deploy "
+                "scope to build, deploy or stop models.",
+            )
+
     async def _call(self, fn, *args, **kwargs):
         try:
             return await self.ds.call(fn, *args, **kwargs)
@@ -75,12 +134,17 @@ class BuildHandler(ModelsMixin, DotscienceHandler):
     """``/dotscience/api/models/{name}/versions/{version}/build``."""
 
     publish_verbs = frozenset({"get"})
+    apikey_verbs = frozenset({"get", "post"})
 
     @tornado.web.authenticated
     @authorized
     async def post(self, name, version):
         """Start building the bundle (and image, when a builder exists). Body (optional):
-        ``{"rebuild": true}``. Response 202: the build state."""
+        ``{"rebuild": true}``. Response 202: the build state. An API key needs the deploy
+        scope (and a project-limited one, a version of its project)."""
+        self.require_deploy_privilege()
+        await self._call(self.ds.models.get_version, name, int(version))
+        await self.check_version_visible(name, int(version))
         rebuild = False
         if self.request.body and self.request.body.strip():
             body = self.json_body()
@@ -106,11 +170,17 @@ class BuildHandler(ModelsMixin, DotscienceHandler):
 class DeployHandler(ModelsMixin, DotscienceHandler):
     """``/dotscience/api/models/{name}/versions/{version}/deploy``."""
 
+    apikey_verbs = frozenset({"post"})
+
     @tornado.web.authenticated
     @authorized
     async def post(self, name, version):
         """Deploy a model version (building it first if needed). Body (optional):
-        ``{"target": "local" | "kubernetes"}``. Response 202: the deployment."""
+        ``{"target": "local" | "kubernetes"}``. Response 202: the deployment. An API key
+        needs the deploy scope (and a project-limited one, a version of its project)."""
+        self.require_deploy_privilege()
+        await self._call(self.ds.models.get_version, name, int(version))
+        await self.check_version_visible(name, int(version))
         target = "local"
         if self.request.body and self.request.body.strip():
             body = self.json_body()
@@ -150,6 +220,7 @@ class DeploymentHandler(ModelsMixin, DotscienceHandler):
     publish with deploy)."""
 
     publish_verbs = frozenset({"get"})
+    apikey_verbs = frozenset({"get", "delete"})
 
     @tornado.web.authenticated
     @authorized
@@ -161,7 +232,10 @@ class DeploymentHandler(ModelsMixin, DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def delete(self, dep_id):
-        """Stop a deployment. Response: the deployment (state ``stopped``)."""
+        """Stop a deployment. Response: the deployment (state ``stopped``). An API key needs
+        the deploy scope (and a project-limited one, a deployment of its project)."""
+        self.require_deploy_privilege()
+        await self.check_deployment_visible(dep_id)
         self.write_json(await self._call(self.ds.models.stop, dep_id))
 
 

@@ -11,6 +11,7 @@ from .. import export as exporter
 from .. import lineage as lineage_mod
 from .. import service
 from ..store import RecordError
+from . import models as models_routes
 from .base import SCOPE_APIKEY, SCOPE_JUPYTER, DotscienceHandler
 
 UUID = r"(?P<run_id>[0-9a-fA-F-]{32,36})"
@@ -62,8 +63,13 @@ class RunsHandler(DotscienceHandler):
             raise tornado.web.HTTPError(
                 409, "This run id is already taken; publish the run under a new id."
             )
+        origin = models_routes.publisher(self, record)
         if created:
-            self.ds.run_published(run)
+            await self.ds.run_published(run, origin)
+        refusal = models_routes.deploy_refusal(run, origin)
+        if refusal:  # stored, but not built or deployed: say so, with the stored run
+            self.write_json({"error": refusal, "status": 403, "run": run}, status=403)
+            return
         self.write_json(run, status=201 if created else 200)
 
     @tornado.web.authenticated

@@ -1,4 +1,13 @@
-"""Verify a bundle's model files against its manifest, then load them with their framework."""
+"""Verify a bundle's model files against its manifest, then load them with their framework.
+
+Loading a pickle runs whatever code its author put in it, so a pickle is loaded only when the
+manifest says ``"allow_pickle": true``. The server that builds the bundle sets it for
+scikit-learn models published with the deploy privilege (the Jupyter user, its kernels, or an
+API key with the ``deploy`` scope) and for PyTorch models the Jupyter user opted in for
+(``ds.model(torch, ..., trusted_pickle=True)``); PyTorch files are otherwise read as
+TorchScript or with ``torch.load(weights_only=True)``. ONNX files are not pickles; Keras files
+are loaded with Keras' own defaults (``safe_mode`` refuses a Lambda layer's code in ``.keras``).
+"""
 
 from __future__ import annotations
 
@@ -144,7 +153,13 @@ class Model:
 class SklearnModel(Model):
     framework = "sklearn"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, allow_pickle: bool = False):
+        if not allow_pickle:
+            raise LoadError(
+                f"{os.path.basename(path)} is a pickle, and loading it would run its code: "
+                "scikit-learn models are served only from runs published with the deploy "
+                "privilege (JupyterLab, its kernels, or an API key with the 'deploy' scope)"
+            )
         _need("sklearn", "sklearn")
         try:
             import joblib
@@ -168,16 +183,14 @@ class SklearnModel(Model):
 class TorchModel(Model):
     framework = "torch"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, allow_pickle: bool = False):
         torch = _need("torch", "torch")
         self.torch = torch
+        name = os.path.basename(path)
         try:
             self.model = torch.jit.load(path, map_location="cpu")
         except Exception:
-            try:
-                self.model = torch.load(path, map_location="cpu", weights_only=False)
-            except Exception as e:
-                raise LoadError(f"torch could not load {os.path.basename(path)}: {e}") from None
+            self.model = self._load_pickle(path, name, allow_pickle)
         if isinstance(self.model, dict):
             raise LoadError(
                 "the file holds a state_dict, not a model: save it with torch.jit.save(torch.jit."
@@ -186,6 +199,27 @@ class TorchModel(Model):
         self.model.eval()
         self.inputs = [{"name": "input-0", "datatype": "FP32", "shape": [-1, -1]}]
         self.outputs = ["output-0"]
+
+    def _load_pickle(self, path: str, name: str, allow_pickle: bool):
+        """``torch.load``: tensors only (``weights_only=True``) unless the model opted in."""
+        torch = self.torch
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:
+            refused = e
+        if not allow_pickle:
+            first = str(refused).strip().splitlines()[0] if str(refused).strip() else ""
+            raise LoadError(
+                f"torch could not load {name} with weights_only=True, the only way this server "
+                "loads a PyTorch pickle (it may hold Python objects whose loading runs code): "
+                "save the model with torch.jit.save(torch.jit.script(model), path) or export "
+                "it to ONNX; only the Jupyter user may opt in with ds.model(torch, name, path, "
+                f"trusted_pickle=True) ({type(refused).__name__}: {first[:200]})"
+            ) from None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:
+            raise LoadError(f"torch could not load {name}: {e}") from None
 
     def prepare(self, x):
         import numpy as np
@@ -208,7 +242,7 @@ _ONNX_V2 = {"float32": "FP32", "float64": "FP64", "int64": "INT64", "int32": "IN
 class OnnxModel(Model):
     framework = "onnx"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, allow_pickle: bool = False):
         ort = _need("onnxruntime", "onnx")
         try:
             self.session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
@@ -242,7 +276,7 @@ class OnnxModel(Model):
 class TensorflowModel(Model):
     framework = "tensorflow"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, allow_pickle: bool = False):
         tf = _need("tensorflow", "tensorflow")
         try:
             self.model = tf.keras.models.load_model(path)
@@ -284,7 +318,7 @@ def load(bundle: str, manifest: dict) -> Model:
     else:
         target = _pick(model_path, framework)
     try:
-        return LOADERS[framework](target)
+        return LOADERS[framework](target, allow_pickle=manifest.get("allow_pickle") is True)
     except LoadError:
         raise
     except Exception as e:
