@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+from dotscience import v1
+
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -29,3 +31,21 @@ def test_readme_quick_start_runs_as_written(tmp_path):
     assert '"description": "Did some awesome data science!"' in out
     # And the run waits in the spool for the server
     assert len(list((tmp_path / ".dotscience" / "spool").glob("*.json"))) == 1
+
+
+def test_readme_classes_example_runs_as_written(tmp_path):
+    # Given the README's second python block: the two public classes of 0.8.7
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert "dotscience.Run(" in blocks[1] and "dotscience.Dotscience()" in blocks[1]
+    script = tmp_path / "classes.py"
+    script.write_text(blocks[1])
+    # When it runs as a script, with no server around
+    env = {"PATH": "/usr/bin:/bin", "DOTSCIENCE_PROJECT_DOT_ROOT": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "classes.py"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    # Then it prints the Run's block, then the independent session's published block
+    assert proc.returncode == 0, proc.stderr
+    [(_, run), (_, published)] = v1.find_blocks(proc.stdout)
+    assert run["parameters"] == {"a": "1"} and "start" not in run
+    assert published["description"] == "x" and "workload-file" not in published
