@@ -1,5 +1,5 @@
 import * as React from 'react';
-import { IApiKey, INewApiKey } from './api';
+import { IApiKey, INewApiKey, SCOPE_DEPLOY } from './api';
 
 /**
  * Props of {@link KeyList}.
@@ -13,8 +13,8 @@ export interface IKeyListProps {
   error: string | null;
   /** Whether a request is under way. */
   busy: boolean;
-  /** Create a key. */
-  onCreate: (name: string, project: string) => void;
+  /** Create a key; `deploy`: it may build and deploy models. */
+  onCreate: (name: string, project: string, deploy: boolean) => void;
   /** Revoke a key. */
   onRevoke: (id: string) => void;
   /** Hide the secret. */
@@ -30,11 +30,13 @@ export interface IKeyListProps {
 export function KeyList(props: IKeyListProps): JSX.Element {
   const [name, setName] = React.useState('');
   const [project, setProject] = React.useState('');
+  const [deploy, setDeploy] = React.useState(false);
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
-    props.onCreate(name, project);
+    props.onCreate(name, project, deploy);
     setName('');
     setProject('');
+    setDeploy(false);
   };
   return (
     <div className="jp-Dotscience-keys">
@@ -58,6 +60,14 @@ export function KeyList(props: IKeyListProps): JSX.Element {
           value={project}
           onChange={e => setProject(e.target.value)}
         />
+        <label className="jp-Dotscience-keys-scope">
+          <input
+            type="checkbox"
+            checked={deploy}
+            onChange={e => setDeploy(e.target.checked)}
+          />{' '}
+          May build and deploy models
+        </label>
         <button
           type="submit"
           className="jp-mod-styled jp-mod-accept"
@@ -107,6 +117,14 @@ export function KeyList(props: IKeyListProps): JSX.Element {
               </span>
               <span className="jp-Dotscience-keys-meta">
                 {k.project ? `project ${k.project}` : 'any project'} ·{' '}
+                {(k.scopes ?? []).includes(SCOPE_DEPLOY) && (
+                  <span
+                    className="jp-Dotscience-keys-scopeBadge"
+                    title="This key may build and deploy models (scope: deploy)"
+                  >
+                    may build and deploy ·{' '}
+                  </span>
+                )}
                 {k.revoked
                   ? `revoked ${k.revoked.slice(0, 10)}`
                   : `created ${k.created.slice(0, 10)}`}

@@ -12,6 +12,8 @@ export interface IApiKey {
   name: string | null;
   /** The only project it may publish to, or null for any. */
   project: string | null;
+  /** Extra privileges: `deploy` (may build and deploy models); none by default. */
+  scopes: string[];
   /** ISO 8601 creation time. */
   created: string;
   /** ISO 8601 revocation time, or null while active. */
@@ -36,20 +38,25 @@ export async function listKeys(): Promise<IApiKey[]> {
   return data.keys;
 }
 
+/** The scope that lets a key build and deploy models. */
+export const SCOPE_DEPLOY = 'deploy';
+
 /**
  * Create an API key for the current user.
  *
  * @param name what the key is for
  * @param project limit it to publishing to this project (null: any)
+ * @param scopes extra privileges, e.g. `['deploy']` (none by default)
  * @returns the key with its secret
  */
 export async function createKey(
   name: string | null,
-  project: string | null
+  project: string | null,
+  scopes: string[] = []
 ): Promise<INewApiKey> {
   return requestAPI<INewApiKey>('keys', {
     method: 'POST',
-    body: JSON.stringify({ name, project })
+    body: JSON.stringify({ name, project, scopes })
   });
 }
 

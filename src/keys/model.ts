@@ -49,12 +49,14 @@ export class KeysModel {
    *
    * @param name what the key is for
    * @param project the only project it may publish to (empty: any)
+   * @param deploy whether the key may build and deploy models (off by default)
    */
-  async create(name: string, project: string): Promise<void> {
+  async create(name: string, project: string, deploy = false): Promise<void> {
     await this._run(async () => {
       this._created = await this.client.createKey(
         name.trim() || null,
-        project.trim() || null
+        project.trim() || null,
+        deploy ? [api.SCOPE_DEPLOY] : []
       );
       this._keys = await this.client.listKeys();
     });

@@ -32,7 +32,9 @@ export class KeysSection extends ReactWidget {
               created={model.created}
               error={model.error}
               busy={model.busy}
-              onCreate={(name, project) => void model.create(name, project)}
+              onCreate={(name, project, deploy) =>
+                void model.create(name, project, deploy)
+              }
               onRevoke={id => void model.revoke(id)}
               onDismiss={() => model.dismissCreated()}
             />

@@ -6,18 +6,21 @@ function fakeClient(): typeof api & { keys: api.IApiKey[] } {
   const client = {
     keys,
     listKeys: jest.fn(async () => [...keys]),
-    createKey: jest.fn(async (name: string | null, project: string | null) => {
-      const key = {
-        id: `00000000000${keys.length}`,
-        username: 'alice',
-        name,
-        project,
-        created: '2026-11-27T06:30:00.000000Z',
-        revoked: null
-      };
-      keys.unshift(key);
-      return { ...key, key: `dsk_${key.id}_secret` };
-    }),
+    createKey: jest.fn(
+      async (name: string | null, project: string | null, scopes: string[]) => {
+        const key = {
+          id: `00000000000${keys.length}`,
+          username: 'alice',
+          name,
+          project,
+          scopes,
+          created: '2026-11-27T06:30:00.000000Z',
+          revoked: null
+        };
+        keys.unshift(key);
+        return { ...key, key: `dsk_${key.id}_secret` };
+      }
+    ),
     revokeKey: jest.fn(async (id: string) => {
       const key = keys.find(k => k.id === id)!;
       key.revoked = '2026-11-27T07:00:00.000000Z';
@@ -38,11 +41,24 @@ describe('KeysModel', () => {
     await model.create(' ci ', 'iris');
     // Then its secret is available until dismissed, and the list shows it
     expect(model.created?.key).toBe('dsk_000000000000_secret');
-    expect(client.createKey).toHaveBeenCalledWith('ci', 'iris');
+    expect(client.createKey).toHaveBeenCalledWith('ci', 'iris', []);
     expect(model.keys.map(k => k.project)).toEqual(['iris']);
     expect(changes).toBeGreaterThan(0);
     model.dismissCreated();
     expect(model.created).toBeNull();
+  });
+
+  it('asks for the deploy scope only when told to', async () => {
+    // Given the keys model
+    const client = fakeClient();
+    const model = new KeysModel(client);
+    // When one key is created with deploy and one without
+    await model.create('cd', '', true);
+    await model.create('plain', '');
+    // Then only the first asks for the deploy scope, and the list shows the scopes
+    expect(client.createKey).toHaveBeenNthCalledWith(1, 'cd', null, ['deploy']);
+    expect(client.createKey).toHaveBeenNthCalledWith(2, 'plain', null, []);
+    expect(model.keys.map(k => k.scopes)).toEqual([[], ['deploy']]);
   });
 
   it('revokes a key and forgets its secret', async () => {
