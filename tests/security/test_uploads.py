@@ -8,12 +8,14 @@ import hashlib
 import os
 import socket
 import time
+import uuid
 
 import pytest
 
 from jupyterlab_dotscience.artifacts import ArtifactStore
 
-from .conftest import basic_auth, create_key, http, start_live, token_auth
+from ..server.live import LiveServer
+from .conftest import basic_auth, create_key, http, token_auth
 
 
 def upload(server, data: bytes, headers: dict):
@@ -56,12 +58,18 @@ def test_an_aborted_upload_leaves_no_temp_file(live):
     assert http("GET", live.url + "dotscience/api/version", headers=token_auth(live))[0] == 200
 
 
-@pytest.fixture
-def quota_server(tmp_path):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def quota_server(request, tmp_path):
+    """A server with a 1,000-byte upload quota per key, on each kind of store."""
     (tmp_path / "root").mkdir()
-    server = start_live(tmp_path / "root", "--DotscienceApp.api_key_upload_quota=1000")
-    yield server
+    store_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    server = LiveServer(tmp_path / "root", store_url=store_url)
+    server.extra_args = QUOTA_ARGS
+    yield server.start()
     server.stop()
+
+
+QUOTA_ARGS = ["--DotscienceApp.kernel_user=alice", "--DotscienceApp.api_key_upload_quota=1000"]
 
 
 def test_upload_quota_is_per_key_and_survives_a_restart(quota_server, tmp_path):
@@ -85,7 +93,9 @@ def test_upload_quota_is_per_key_and_survives_a_restart(quota_server, tmp_path):
     assert upload(server, b"a" * 600, a1)[0] == 200
     # When the server restarts
     server.stop()
-    server = start_live(server.root, "--DotscienceApp.api_key_upload_quota=1000")
+    server = LiveServer(server.root, store_url=server.store_url)
+    server.extra_args = QUOTA_ARGS
+    server.start()
     try:
         # Then the first key's usage is remembered: 500 more bytes do not fit, 400 do
         assert upload(server, b"e" * 500, a1)[0] == 413
@@ -93,6 +103,40 @@ def test_upload_quota_is_per_key_and_survives_a_restart(quota_server, tmp_path):
         assert upload(server, b"g" * 1, a1)[0] == 413
     finally:
         server.stop()
+
+
+def test_an_upload_captures_the_file_only_for_runs_of_the_uploading_keys_project(quota_server):
+    # Given two keys of alice limited to two projects, each with a run declaring the same
+    # output that neither has uploaded yet
+    server = quota_server
+    data = b"weights from the GPU box"
+    ref = {"path": "w.bin", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    keys, runs = {}, {}
+    for proj in ("vision", "speech"):
+        keys[proj] = basic_auth("alice", create_key(server, proj, project=proj)["key"])
+        runs[proj] = {"schema": "dotscience.run/2", "id": str(uuid.uuid4()), "project": proj,
+                      "outputs": [ref]}  # fmt: skip
+        status, _ = http("POST", server.url + "dotscience/api/runs", runs[proj], keys[proj])
+        assert status == 201
+
+    def files(proj):
+        url = f"{server.url}dotscience/api/runs/{runs[proj]['id']}/files"
+        (f,) = http("GET", url, headers=keys[proj])[1]["files"]
+        return f["captured"], f["artifact"], f["reason"]
+
+    # When the vision key uploads the content
+    assert upload(server, data, keys["vision"])[0] == 201
+    # Then the vision run's file is captured and downloadable with the vision key; the
+    # speech run's file is not (its key never uploaded it), so the speech key cannot read it
+    url = f"{server.url}dotscience/api/artifacts/{ref['sha256']}"
+    assert files("vision") == (True, True, "uploaded by alice")
+    assert files("speech") == (False, False, "not uploaded")
+    assert http("GET", url, headers=keys["vision"]) == (200, data)
+    assert http("GET", url, headers=keys["speech"])[0] == 404
+    # Until the speech key uploads the same content itself (nothing new is stored)
+    assert upload(server, data, keys["speech"])[0] == 200
+    assert files("speech") == (True, True, "uploaded by alice")
+    assert http("GET", url, headers=keys["speech"]) == (200, data)
 
 
 def test_artifacts_are_fsynced_before_rename_and_their_directory_after(tmp_path, monkeypatch):
