@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pathlib
 import secrets
 import shutil
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from jupyter_server.extension.application import ExtensionApp
@@ -311,17 +311,49 @@ class DotscienceApp(ExtensionApp):
 
         Kernels may run in another Python environment; putting this server's whole
         site-packages on their path would shadow their own packages, so only ours goes there.
+        The directory goes first on every kernel's path, so it must be this user's alone: it
+        lives in Jupyter's runtime directory, is created 0700, and one that is a symlink,
+        belongs to someone else or is open to group or others is refused (with a warning;
+        kernels then get no path from us) rather than trusted.
         """
+        import stat
+
+        from jupyter_core.paths import jupyter_runtime_dir
+
         import dotscience
 
         pkg = pathlib.Path(dotscience.__file__).resolve().parent
-        target = (
-            pathlib.Path(tempfile.gettempdir())
-            / f"dotscience-kernel-path-{os.getuid()}-{__version__}"
-        )
+        target = pathlib.Path(jupyter_runtime_dir()) / f"dotscience-kernel-path-{__version__}"
+
+        def refuse(why: str) -> None:
+            self.log.warning(
+                "Dotscience: refusing %s as the kernel library directory (%s); kernels will "
+                "not get the dotscience package from this server. Remove it and restart.",
+                target,
+                why,
+            )
+
+        me = os.geteuid()
+        try:
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                target.mkdir(mode=0o700)
+            parent = target.parent.stat()
+            shared = parent.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            if parent.st_uid not in (me, 0) or (shared and not parent.st_mode & stat.S_ISVTX):
+                return refuse("its parent directory can be changed by another user")
+            info = target.lstat()
+            if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+                return refuse("it is a symbolic link, not a directory")
+            if info.st_uid != me:
+                return refuse(f"it belongs to uid {info.st_uid}, not to this server's uid {me}")
+            if stat.S_IMODE(info.st_mode) & 0o077:
+                return refuse(f"its mode is {stat.S_IMODE(info.st_mode):04o}, not 0700")
+        except OSError as e:
+            self.log.warning("Dotscience: cannot expose the kernel library to kernels: %s", e)
+            return None
         link = target / "dotscience"
         try:
-            target.mkdir(mode=0o700, exist_ok=True)
             if link.is_symlink() and link.resolve() != pkg:
                 link.unlink()
             if not link.exists():
