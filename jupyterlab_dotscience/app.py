@@ -367,13 +367,25 @@ class DotscienceApp(ExtensionApp):
         return str(target)
 
     async def _scan_spool(self):
-        """Import runs that kernels or scripts left in the workspace spool."""
+        """Import runs that kernels or scripts left in the workspace spool.
+
+        Each is stored the way a kernel's publish is (its outputs captured from the
+        workspace); builds and deployments are not started from the spool.
+        """
         if not self.spool_dir.is_dir():
             return
+        from . import service
         from .store import import_spool
 
+        def publish(record: dict):
+            return service.publish(
+                self.store, self.artifacts, self.root_dir, record, self.kernel_user
+            )
+
         try:
-            count = await self.call(import_spool, self.store, self.spool_dir, self.kernel_user)
+            count = await self.call(
+                import_spool, self.store, self.spool_dir, self.kernel_user, publish=publish
+            )
         except Exception:
             self.log.exception("Dotscience: importing the spool failed")
             return

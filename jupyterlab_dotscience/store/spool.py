@@ -2,7 +2,9 @@
 
 Safe when several servers import the same spool at once: storing is idempotent on the run
 id, a file is moved away only after its run is committed, and a file that another importer
-moved first is simply skipped.
+moved first is simply skipped. Files whose names start with a dot (the writer's
+``.tmp-*.json`` while it writes) are not looked at; a file that cannot be imported, for any
+reason, is moved to ``rejected/`` with ``<name>.reason`` beside it, and the scan goes on.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import contextlib
 import json
 import os
 import pathlib
+import sqlite3
 import traceback
+from collections.abc import Callable
 
 from .base import Store
 
@@ -26,11 +30,45 @@ def _move(src: pathlib.Path, directory: pathlib.Path) -> bool:
     return True
 
 
-def import_spool(store: Store, spool_dir, author: str, imported: bool = False) -> int:
+def _reject(spool: pathlib.Path, path: pathlib.Path, reason: str) -> None:
+    if _move(path, spool / "rejected"):
+        with contextlib.suppress(OSError):
+            (spool / "rejected" / (path.name + ".reason")).write_text(
+                f"{path.name}: not imported: {reason}\n"
+            )
+
+
+def _store_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store cannot be used right now (the file is not at fault):
+    then the file stays in the spool for the next scan."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    if type(exc).__name__ == "OperationalError" and type(exc).__module__.startswith("psycopg"):
+        return True
+    return type(exc) is RuntimeError and "store is closed" in str(exc)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the JSON nests arrays or objects too deeply to be read"
+    if isinstance(exc, ValueError | UnicodeDecodeError):  # JSONDecodeError, RecordError
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exception(exc))
+
+
+def import_spool(
+    store: Store,
+    spool_dir,
+    author: str,
+    imported: bool = False,
+    publish: Callable[[dict], tuple[dict, bool]] | None = None,
+) -> int:
     """Store every ``<spool_dir>/*.json`` run record; returns how many runs were new.
 
-    A stored file moves to ``spool/imported/``; a file that is not a valid run record moves
-    to ``spool/rejected/`` with ``<name>.error.txt`` beside it saying why.
+    A stored file moves to ``spool/imported/``; a file that is not a valid run record, or
+    whose import fails in any other way, moves to ``spool/rejected/`` with
+    ``<name>.reason`` beside it saying why, and the scan goes on. Only when the store itself
+    is unavailable does the scan stop, leaving the file for the next one.
 
     Parameters
     ----------
@@ -42,12 +80,25 @@ def import_spool(store: Store, spool_dir, author: str, imported: bool = False) -
         Recorded as the author of the imported runs.
     imported
         Mark the runs as imported from legacy data (spooled v2 records are not).
+    publish
+        ``publish(record) -> (run, created)`` storing a run the way a publish does (with
+        its outputs captured); by default the record is only stored.
     """
     spool = pathlib.Path(spool_dir)
     if not spool.is_dir():
         return 0
+    if publish is None:
+
+        def publish(record):
+            return store.put_run(record, author, imported=imported)
+
     count = 0
     for path in sorted(spool.glob("*.json")):
+        if path.name.startswith("."):
+            continue  # a writer's temp file (.tmp-*.json): it is renamed when complete
+        if path.is_symlink():
+            _reject(spool, path, "it is a symbolic link; only regular files are imported")
+            continue
         if not path.is_file():
             continue
         try:
@@ -56,14 +107,11 @@ def import_spool(store: Store, spool_dir, author: str, imported: bool = False) -
             continue  # another importer took it
         try:
             record = json.loads(data)
-            _, created = store.put_run(record, author, imported=imported)
-        except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
-            if _move(path, spool / "rejected"):
-                reason = f"{path.name}: not imported: {e}\n"
-                if not isinstance(e, ValueError):
-                    reason += traceback.format_exc()
-                with contextlib.suppress(OSError):
-                    (spool / "rejected" / (path.name + ".error.txt")).write_text(reason)
+            _, created = publish(record)
+        except Exception as e:  # noqa: BLE001 - any failure sets the file aside
+            if _store_unavailable(e):
+                raise
+            _reject(spool, path, _why(e))
             continue
         _move(path, spool / "imported")
         count += int(created)

@@ -44,8 +44,8 @@ def test_bad_files_are_rejected_with_the_reason_beside_them(store, tmp_path):
     assert import_spool(store, spool, "alice") == 1
 
     rejected = sorted(p.name for p in (spool / "rejected").iterdir())
-    assert "broken.json" in rejected and "broken.json.error.txt" in rejected
-    reasons = [p.read_text() for p in (spool / "rejected").glob("*.error.txt")]
+    assert "broken.json" in rejected and "broken.json.reason" in rejected
+    reasons = [p.read_text() for p in (spool / "rejected").glob("*.reason")]
     assert any("id" in r and "uuid" in r for r in reasons)
     assert [r["id"] for r in store.list_runs()[0]] == [good["id"]]
 
