@@ -117,7 +117,8 @@ class PublishedRun(FrozenDict):
         about = f" {_short(description, 60)!r}" if description else ""
         failed = " (failed)" if self.get("error") else ""
         counts = ", ".join(_plural(n, w) for n, w in self._counts())
-        return f"<published run {self.get('id')}{about}{failed}: {counts}>"
+        run_id = _short(self.get("id"), 80)
+        return f"<published run {run_id}{about}{failed}: {counts}>"
 
     def _repr_pretty_(self, printer, cycle) -> None:
         printer.text(repr(self))

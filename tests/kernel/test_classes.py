@@ -369,6 +369,22 @@ def test_published_run_repr_is_one_short_line(published):
     assert "packages" not in text
 
 
+def test_hostile_record_text_stays_one_line_and_inert():
+    # Given a record whose fields carry markup and line breaks (e.g. from a hostile server)
+    run = ds.PublishedRun(
+        {"id": "a\nb<script>", "description": "x\n" * 500 + "<img src=x onerror=alert(1)>",
+         "error": "</div><b>", "parameters": {"p": {}}, "metrics": []},
+        where="<i>here</i>",
+    )  # fmt: skip
+    # When shown as text and as HTML
+    text, html = repr(run), run._repr_html_()
+    # Then the text is one short line and the HTML has no markup from the record
+    assert "\n" not in text and len(text) < 300
+    for markup in ("<script>", "<img", "</div><b>", "<i>"):
+        assert markup not in html
+    assert "1</b> parameter" in html and "0</b> metrics" in html
+
+
 def test_published_run_html_card(published, workspace):
     # Given a published run (no server: printed and spooled)
     # When rendered as HTML
