@@ -24,6 +24,7 @@ class ArtifactHandler(DotscienceHandler):
     _upload = None  # (temp file, sha256 hasher) while a PUT body streams in
     _received = 0
     _gone = False  # the client disconnected before the request finished
+    _committing = False  # put() owns the temp file (put_upload deletes it in any case)
 
     async def prepare(self):
         await super().prepare()
@@ -68,7 +69,8 @@ class ArtifactHandler(DotscienceHandler):
     def on_connection_close(self) -> None:
         """An aborted upload leaves no temp file behind."""
         self._gone = True
-        self._discard()
+        if not self._committing:
+            self._discard()
         super().on_connection_close()
 
     def on_finish(self) -> None:
@@ -83,6 +85,7 @@ class ArtifactHandler(DotscienceHandler):
         against an API key's upload quota (413 when it does not fit).
         Response: ``{"sha256", "size", "created"}``."""
         tmp, digest = self._upload
+        self._committing = True
         limit = self.ds.max_artifact_bytes
         if self._received > limit:
             raise tornado.web.HTTPError(
