@@ -8,7 +8,12 @@ import {
   CellsList,
   EnvironmentInfo,
   FilesTable,
-  NotebookSnapshot
+  NotebookSnapshot,
+  PartBoundary,
+  problemsNotice,
+  readFiles,
+  readNotebook,
+  readRun
 } from './RunParts';
 
 /**
@@ -55,7 +60,33 @@ function Section(props: {
  */
 export function RunDetail(props: IRunDetailProps): JSX.Element {
   const { model } = props;
-  const run = model.run;
+  // parts that failed to render although their record was read (named in the notice)
+  const [broken, setBroken] = React.useState<string[]>([]);
+  const onPartError = React.useCallback(
+    (name: string) => setBroken(b => (b.includes(name) ? b : [...b, name])),
+    []
+  );
+  const problems: string[] = [];
+  const run = model.run === null ? null : readRun(model.run, problems);
+  const files = readFiles(model.files, problems);
+  const notebook = readNotebook(model.notebook, problems);
+  problems.push(...broken.map(name => `the ${name} part failed to render`));
+  const notice = problems.length > 0 && (
+    <div
+      className="jp-Dotscience-detailNotice jp-Dotscience-muted"
+      role="status"
+    >
+      {problemsNotice(problems)}
+    </div>
+  );
+  const part = (name: string, children: React.ReactNode) => (
+    <PartBoundary name={name} onError={onPartError}>
+      {children}
+    </PartBoundary>
+  );
+  if (model.run !== null && !run) {
+    return <div className="jp-Dotscience-detail">{notice}</div>;
+  }
   if (!run) {
     return (
       <div className="jp-Dotscience-detail">
@@ -101,144 +132,170 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           {model.error}
         </div>
       )}
+      {notice}
       <div className="jp-Dotscience-detailGrid">
         <Section title="Run" id="run">
-          <dl className="jp-Dotscience-facts">
-            <dt>Id</dt>
-            <dd className="jp-Dotscience-mono">{run.id}</dd>
-            <dt>Description</dt>
-            <dd>{run.description ?? '—'}</dd>
-            <dt>Project</dt>
-            <dd>{run.project}</dd>
-            <dt>Author</dt>
-            <dd>{run.author ?? '—'}</dd>
-            <dt>Mode</dt>
-            <dd>{run.mode ?? '—'}</dd>
-            <dt>{run.notebook ? 'Notebook' : 'Script'}</dt>
-            <dd>
-              {file ? (
-                <button
-                  className="jp-Dotscience-link"
-                  title={`Open ${file}`}
-                  onClick={() => props.onOpenFile(file)}
-                >
-                  {file}
-                </button>
-              ) : (
-                '—'
+          {part(
+            'run',
+            <dl className="jp-Dotscience-facts">
+              <dt>Id</dt>
+              <dd className="jp-Dotscience-mono">{run.id}</dd>
+              <dt>Description</dt>
+              <dd>{run.description ?? '—'}</dd>
+              <dt>Project</dt>
+              <dd>{run.project}</dd>
+              <dt>Author</dt>
+              <dd>{run.author ?? '—'}</dd>
+              <dt>Mode</dt>
+              <dd>{run.mode ?? '—'}</dd>
+              <dt>{run.notebook ? 'Notebook' : 'Script'}</dt>
+              <dd>
+                {file ? (
+                  <button
+                    className="jp-Dotscience-link"
+                    title={`Open ${file}`}
+                    onClick={() => props.onOpenFile(file)}
+                  >
+                    {file}
+                  </button>
+                ) : (
+                  '—'
+                )}
+              </dd>
+              {run.argv && run.argv.length > 0 && (
+                <>
+                  <dt>Command</dt>
+                  <dd className="jp-Dotscience-mono">{run.argv.join(' ')}</dd>
+                </>
               )}
-            </dd>
-            {run.argv && run.argv.length > 0 && (
-              <>
-                <dt>Command</dt>
-                <dd className="jp-Dotscience-mono">{run.argv.join(' ')}</dd>
-              </>
-            )}
-            <dt>Started</dt>
-            <dd>{formatTime(run.start)}</dd>
-            <dt>Ended</dt>
-            <dd>{formatTime(run.end)}</dd>
-            <dt>Duration</dt>
-            <dd>{formatDuration(run.start, run.end)}</dd>
-            <dt>Published</dt>
-            <dd>{formatTime(run.published ?? run.received)}</dd>
-            {(run.build || run.deploy) && (
-              <>
-                <dt>Requested</dt>
-                <dd>
-                  {[run.build && 'build', run.deploy && 'deploy']
-                    .filter(Boolean)
-                    .join(', ')}
-                </dd>
-              </>
-            )}
-          </dl>
+              <dt>Started</dt>
+              <dd>{formatTime(run.start)}</dd>
+              <dt>Ended</dt>
+              <dd>{formatTime(run.end)}</dd>
+              <dt>Duration</dt>
+              <dd>{formatDuration(run.start, run.end)}</dd>
+              <dt>Published</dt>
+              <dd>{formatTime(run.published ?? run.received)}</dd>
+              {(run.build || run.deploy) && (
+                <>
+                  <dt>Requested</dt>
+                  <dd>
+                    {[run.build && 'build', run.deploy && 'deploy']
+                      .filter(Boolean)
+                      .join(', ')}
+                  </dd>
+                </>
+              )}
+            </dl>
+          )}
         </Section>
         <Section title="Environment" id="environment">
-          <EnvironmentInfo environment={run.environment} />
+          {part(
+            'environment',
+            <EnvironmentInfo environment={run.environment} />
+          )}
         </Section>
       </div>
       <Section title={`Parameters (${params.length})`} id="parameters">
-        {params.length === 0 ? (
-          <div className="jp-Dotscience-muted">None.</div>
-        ) : (
-          <table className="jp-Dotscience-table jp-Dotscience-params">
-            <tbody>
-              {params.map(([k, v]) => (
-                <tr key={k}>
-                  <th scope="row">{k}</th>
-                  <td className="jp-Dotscience-mono">{v.text}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+        {part(
+          'parameters',
+          params.length === 0 ? (
+            <div className="jp-Dotscience-muted">None.</div>
+          ) : (
+            <table className="jp-Dotscience-table jp-Dotscience-params">
+              <tbody>
+                {params.map(([k, v]) => (
+                  <tr key={k}>
+                    <th scope="row">{k}</th>
+                    <td className="jp-Dotscience-mono">{v.text}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
         )}
       </Section>
       {labels.length > 0 && (
         <Section title="Labels" id="labels">
-          <ul className="jp-Dotscience-chips">
-            {labels.map(([k, v]) => (
-              <li key={k} className="jp-Dotscience-chip">{`${k}: ${v}`}</li>
-            ))}
-          </ul>
+          {part(
+            'labels',
+            <ul className="jp-Dotscience-chips">
+              {labels.map(([k, v]) => (
+                <li key={k} className="jp-Dotscience-chip">{`${k}: ${v}`}</li>
+              ))}
+            </ul>
+          )}
         </Section>
       )}
       <Section title={`Metrics (${metrics.length})`} id="metrics">
-        {metrics.length === 0 ? (
-          <div className="jp-Dotscience-muted">None.</div>
-        ) : (
-          <div className="jp-Dotscience-metrics">
-            {metrics.map(([k, series]) => {
-              const last = series[series.length - 1];
-              const points = toPoints(series);
-              return (
-                <div key={k} className="jp-Dotscience-metric">
-                  <div className="jp-Dotscience-metric-head">
-                    <span>{k}</span>
-                    <span className="jp-Dotscience-mono">
-                      {last ? last.text || formatValue(last.value) : '—'}
-                    </span>
+        {part(
+          'metrics',
+          metrics.length === 0 ? (
+            <div className="jp-Dotscience-muted">None.</div>
+          ) : (
+            <div className="jp-Dotscience-metrics">
+              {metrics.map(([k, series]) => {
+                const last = series[series.length - 1];
+                const points = toPoints(series);
+                return (
+                  <div key={k} className="jp-Dotscience-metric">
+                    <div className="jp-Dotscience-metric-head">
+                      <span>{k}</span>
+                      <span className="jp-Dotscience-mono">
+                        {last ? last.text || formatValue(last.value) : '—'}
+                      </span>
+                    </div>
+                    {points.length > 1 && (
+                      <LineChart
+                        title={`${k} over steps`}
+                        series={[{ label: k, points }]}
+                        width={260}
+                        height={100}
+                      />
+                    )}
                   </div>
-                  {points.length > 1 && (
-                    <LineChart
-                      title={`${k} over steps`}
-                      series={[{ label: k, points }]}
-                      width={260}
-                      height={100}
-                    />
-                  )}
-                </div>
-              );
-            })}
-          </div>
+                );
+              })}
+            </div>
+          )
         )}
       </Section>
       {run.models.length > 0 && (
         <Section title="Models" id="models">
-          <ul>
-            {run.models.map((m, i) => (
-              <li key={i}>
-                {`${m.name}${m.version ? ` v${m.version}` : ''} · ${m.framework ?? 'unknown framework'}${
-                  m.framework_version ? ' ' + m.framework_version : ''
-                } · ${m.path ?? ''}`}
-              </li>
-            ))}
-          </ul>
+          {part(
+            'models',
+            <ul>
+              {run.models.map((m, i) => (
+                <li key={i}>
+                  {`${m.name}${m.version ? ` v${m.version}` : ''} · ${m.framework ?? 'unknown framework'}${
+                    m.framework_version ? ' ' + m.framework_version : ''
+                  } · ${m.path ?? ''}`}
+                </li>
+              ))}
+            </ul>
+          )}
         </Section>
       )}
       <Section title={`Cells (${run.cells.length})`} id="cells">
-        <CellsList
-          cells={run.cells}
-          notebook={model.notebook}
-          onJump={cell => props.onJumpToCell(cell, run.notebook)}
-        />
-        {model.notebook && <NotebookSnapshot notebook={model.notebook} />}
+        {part(
+          'cells',
+          <CellsList
+            cells={run.cells}
+            notebook={notebook}
+            onJump={cell => props.onJumpToCell(cell, run.notebook)}
+          />
+        )}
+        {notebook &&
+          part('notebook snapshot', <NotebookSnapshot notebook={notebook} />)}
       </Section>
-      <Section title={`Files (${model.files.length})`} id="files">
-        <FilesTable
-          files={model.files}
-          onLineage={(sha, path) => void model.showFileLineage(sha, path)}
-        />
+      <Section title={`Files (${files.length})`} id="files">
+        {part(
+          'files',
+          <FilesTable
+            files={files}
+            onLineage={(sha, path) => void model.showFileLineage(sha, path)}
+          />
+        )}
       </Section>
       <Section title="Lineage" id="lineage">
         {model.lineageFile && (
@@ -255,11 +312,14 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           </div>
         )}
         {model.lineage ? (
-          <LineageGraph
-            graph={model.lineage}
-            onRun={props.onOpenRun}
-            onFile={(sha, path) => void model.showFileLineage(sha, path)}
-          />
+          part(
+            'lineage',
+            <LineageGraph
+              graph={model.lineage}
+              onRun={props.onOpenRun}
+              onFile={(sha, path) => void model.showFileLineage(sha, path)}
+            />
+          )
         ) : (
           <div className="jp-Dotscience-muted">Lineage unavailable.</div>
         )}
