@@ -225,14 +225,14 @@ def parameter(label, value):
     return value
 
 
-def model(framework, name, path, classes=None):
+def model(framework, name, path, classes=None, *, trusted_pickle=False):
     """Register a model (see :meth:`Session.model`); returns ``path`` unchanged."""
-    return _defaultDS.model(framework, name, path, classes)
+    return _defaultDS.model(framework, name, path, classes, trusted_pickle=trusted_pickle)
 
 
-def add_model(framework, name, path, classes=None):
+def add_model(framework, name, path, classes=None, *, trusted_pickle=False):
     """Register a model; returns None."""
-    _defaultDS.add_model(framework, name, path, classes)
+    _defaultDS.add_model(framework, name, path, classes, trusted_pickle=trusted_pickle)
 
 
 def debug():

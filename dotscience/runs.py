@@ -362,9 +362,14 @@ class Run:
 
     # -- models --------------------------------------------------------------------------------
 
-    def _model(self, framework, name, path, classes=None) -> tuple[dict | None, list[str]]:
+    def _model(self, framework, name, path, classes=None, trusted_pickle=False
+               ) -> tuple[dict | None, list[str]]:  # fmt: skip
         """Register a model; returns its registry entry (None when unnamed) and outputs."""
         kind, version = identify_framework(framework)
+        if not isinstance(trusted_pickle, bool):
+            raise TypeError(
+                f"model(): trusted_pickle must be True or False, got {type(trusted_pickle).__name__}"
+            )
         if not isinstance(name, str):
             raise TypeError(f"model(): name must be a str, got {type(name).__name__}")
         model_path = os.path.abspath(check_path(path, "model(): path"))
@@ -405,11 +410,13 @@ class Run:
             return None, outputs
         entry = {"name": name, "framework": kind, "framework_version": version,
                  "path": rel_model, "classes": rel_classes}  # fmt: skip
+        if trusted_pickle:  # the server honours it only for the Jupyter user and its kernels
+            entry["trusted_pickle"] = True
         self.models = [m for m in self.models if m["name"] != name] + [entry]
         self._model_files[name] = (model_path, classes_path)
         return entry, outputs
 
-    def model(self, framework, name, path, classes=None):
+    def model(self, framework, name, path, classes=None, *, trusted_pickle=False):
         """Register a model saved at ``path``; returns ``path`` unchanged.
 
         Parameters
@@ -422,13 +429,17 @@ class Run:
             The model file or directory; becomes an output. It may be written later.
         classes : str or os.PathLike, optional
             A JSON file of class names inside the model directory; becomes an output.
+        trusted_pickle : bool, optional
+            PyTorch only: let the model server load the file with
+            ``torch.load(weights_only=False)``, which runs any code pickled in it. Honoured
+            only for runs published from JupyterLab (or its kernels), never with an API key.
         """
-        self._model(framework, name, path, classes)
+        self._model(framework, name, path, classes, trusted_pickle)
         return path
 
-    def add_model(self, framework, name, path, classes=None) -> None:
+    def add_model(self, framework, name, path, classes=None, *, trusted_pickle=False) -> None:
         """Like :meth:`model`, returning None."""
-        self._model(framework, name, path, classes)
+        self._model(framework, name, path, classes, trusted_pickle)
 
     def getModelDir(self) -> str | None:  # noqa: N802 - the 0.8.7 name
         """The path of the model registered last (absolute), or None."""

@@ -420,7 +420,7 @@ class Dotscience:
 
     # -- models ------------------------------------------------------------------------------
 
-    def model(self, framework, name, path, classes=None):
+    def model(self, framework, name, path, classes=None, *, trusted_pickle=False):
         """Register a model saved at ``path``; returns ``path`` unchanged.
 
         Parameters
@@ -433,9 +433,14 @@ class Dotscience:
             The model file or directory; becomes an output. It may be written later.
         classes : str or os.PathLike, optional
             A JSON file of class names inside the model directory; becomes an output.
+        trusted_pickle : bool, optional
+            PyTorch only: let the model server load the file with
+            ``torch.load(weights_only=False)``, which runs any code pickled in it. Honoured
+            only for runs published from JupyterLab (or its kernels), never with an API key.
         """
         identify_framework(framework)  # a wrong framework starts no run
-        entry, outputs = self._check_started()._model(framework, name, path, classes)
+        entry, outputs = self._check_started()._model(framework, name, path, classes,
+                                                      trusted_pickle)  # fmt: skip
         if self._listeners:
             self._emit("output", paths=[self._relativiser.name(p)[0] for p in outputs])
             if entry is not None:
@@ -443,9 +448,9 @@ class Dotscience:
                            path=entry["path"])  # fmt: skip
         return path
 
-    def add_model(self, framework, name, path, classes=None) -> None:
+    def add_model(self, framework, name, path, classes=None, *, trusted_pickle=False) -> None:
         """Like :meth:`model`, returning None (documented for 0.8.7, missing there)."""
-        self.model(framework, name, path, classes)
+        self.model(framework, name, path, classes, trusted_pickle=trusted_pickle)
 
     # -- publishing --------------------------------------------------------------------------
 

@@ -91,11 +91,13 @@ class ModelService:
     # -- registry ------------------------------------------------------------------------
 
     def list_models(self) -> list[dict]:
-        """The registry with each version's build state and live deployments."""
+        """The registry with each version's build state, live deployments and whether its
+        model server may unpickle its files (``allow_pickle``, see :meth:`allow_pickle`)."""
         models = self.store.list_models()
         deps = self.list_deployments()
         for m in models:
             for v in m["versions"]:
+                v["allow_pickle"] = self.allow_pickle(v)
                 v["build"] = self.build_state(m["name"], v["version"], summary=True)
                 v["deployments"] = [
                     d for d in deps if d["model"] == m["name"] and d["version"] == v["version"]

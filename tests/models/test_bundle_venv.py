@@ -30,8 +30,9 @@ def test_bundle_installs_into_a_clean_venv_and_serves(tmp_path):
     joblib.dump(model, tmp_path / "m" / "model.joblib")
     arts = ArtifactStore(tmp_path / "arts")
     sha = arts.put_file(tmp_path / "m" / "model.joblib")
+    # allow_pickle: the server's decision for a model published with the deploy privilege
     version = {"name": "iris", "version": 1, "framework": "sklearn", "path": "m/model.joblib",
-               "files": [{"path": "m/model.joblib", "sha256": sha}]}  # fmt: skip
+               "files": [{"path": "m/model.joblib", "sha256": sha}], "allow_pickle": True}  # fmt: skip
     run = {"environment": {"python": sys.version.split()[0], "packages": packages()}}
     # When the bundle is built
     bundle = build.write_bundle(version, run, arts, tmp_path / "bundle", log=lambda s: None)

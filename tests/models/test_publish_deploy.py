@@ -142,6 +142,45 @@ def test_pytorch_publish_deploy(live):
     assert_serves_like_the_model(out, "torchnet")
 
 
+TORCH_PICKLE = """
+    import json, os
+    import torch
+    import dotscience as ds
+
+    ds.script()
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    os.makedirs("pickled", exist_ok=True)
+    torch.save(net.eval(), "pickled/net.pt")  # a whole pickled module, not TorchScript
+    ds.start()
+    ds.model(torch, "torch-plain", "pickled/net.pt")
+    plain = ds.publish("without the opt-in", deploy=True)
+    ds.start()
+    ds.model(torch, "torch-trusted", "pickled/net.pt", trusted_pickle=True)
+    trusted = ds.publish("with the opt-in", deploy=True)
+    rows = torch.randn(5, 3).tolist()
+    with torch.no_grad():
+        expected = net(torch.tensor(rows)).tolist()
+    print(json.dumps({"plain": plain.get("deployments"), "deployments": trusted.get("deployments"),
+                      "rows": rows, "expected": expected}))
+"""
+
+
+def test_pytorch_pickle_is_loaded_only_with_the_jupyter_users_opt_in(live):
+    pytest.importorskip("torch")
+    # Given a whole pickled PyTorch module, published from the Jupyter user's session twice:
+    # without the opt-in, then registered with ds.model(..., trusted_pickle=True)
+    out = run_script(live, TORCH_PICKLE)
+    # Then without the opt-in the model server refused it (weights_only=True), saying how to fix
+    [plain] = out["plain"]
+    assert plain["state"] == "failed", plain
+    assert "weights_only=True" in plain["reason"] and "torch.jit.save" in plain["reason"]
+    # And with the opt-in it is served and answers like the model
+    assert_serves_like_the_model(out, "torch-trusted")
+    _, model = live.request("GET", "dotscience/api/models/torch-trusted")
+    assert model["versions"][-1]["allow_pickle"] is True
+
+
 ONNX = """
     import json, os
     import onnx

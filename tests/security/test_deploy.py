@@ -25,6 +25,7 @@ import pytest
 
 from jupyterlab_dotscience.models.supervisor import Process, pid_alive
 
+from ..server.openapi import validate_response
 from .conftest import basic_auth, create_key, http, responsive_during, start_live, token_auth
 
 #: How long a test waits before concluding that planted code did not run: the model server
@@ -157,8 +158,9 @@ def test_key_without_deploy_scope_cannot_deploy_a_pickle_or_pick_the_interpreter
     # Then it is refused with a sentence naming the missing scope
     assert status == 403, body
     assert "'deploy' scope" in body["error"] and "stored" in body["error"]
-    # And the run itself is stored, and its id is in the answer
+    # And the run itself is stored, and its id is in the answer (as documented)
     assert body["run"]["id"] == record["id"]
+    validate_response("/runs", "POST", 403, body)
     status, stored = http("GET", server.url + f"dotscience/api/runs/{record['id']}", None, auth)
     assert status == 200 and stored["models"][0]["name"] == "evil"
     # And nothing was built or deployed, and neither planted program ran
@@ -299,8 +301,9 @@ def test_deployments_are_replaced_only_within_their_project(server):
     status, answer = http("POST", dep_a["url"] + "v1/models/shared:predict",
                           {"instances": [[5.1, 3.5, 1.4, 0.2]]})  # fmt: skip
     assert status == 200 and answer["predictions"] == [0]
-    # And each deployment says which project it belongs to
+    # And each deployment says which project it belongs to (as documented)
     assert (dep_a["project"], dep_b["project"]) == ("team-a", "team-b")
+    validate_response(f"/deployments/{dep_a['id']}", "GET", 200, dep_a)
     # When team-a publishes a new version of it
     a2 = run_record("team-a", "shared", "sklearn", files_a, "shared-a", deploy=True)
     status, run_a2 = publish(server, a2, token)
@@ -315,6 +318,21 @@ def test_deployments_are_replaced_only_within_their_project(server):
     assert states[dep_a["id"]] == "stopped", states
     # ... and only that one: team-b's keeps running
     assert states[dep_b["id"]] == "running", states
+    # When team-b's key with the deploy scope tries to stop team-a's new deployment, and a
+    # team-a key without the deploy scope tries the same
+    b_key = basic_auth("alice", create_key(server, "b", "team-b", scopes=["deploy"])["key"])
+    a_key = basic_auth("alice", create_key(server, "a", "team-a")["key"])
+    url_a2 = server.url + f"dotscience/api/deployments/{dep_a2['id']}"
+    foreign = http("DELETE", url_a2, None, b_key)
+    unscoped = http("DELETE", url_a2, None, a_key)
+    # Then the first is told there is no such deployment, the second which scope it lacks
+    assert foreign[0] == 404 and "team-a" not in json.dumps(foreign[1]), foreign
+    assert unscoped[0] == 403 and "'deploy' scope" in unscoped[1]["error"], unscoped
+    assert http("GET", url_a2, None, token)[1]["state"] == "running"
+    # And team-b's key stops its own project's deployment
+    status, stopped = http("DELETE", server.url + f"dotscience/api/deployments/{dep_b['id']}",
+                           None, b_key)  # fmt: skip
+    assert status == 200 and stopped["state"] == "stopped", stopped
 
 
 SECRETS = {
