@@ -1,17 +1,55 @@
-"""What a project-limited API key may see of the model registry and deployments.
+"""What an API key may see of the model registry and deployments.
 
 Models are registered by runs, and a run belongs to one project; a key limited to a project
 sees only the model versions (and their builds and deployments) of runs in that project.
-What it may not see is answered exactly like what does not exist.
+What it may not see is answered exactly like what does not exist. No API key is shown the
+server's own paths (its workspace, artifact store, Python installation): they are replaced
+by ``<workspace>``, ``<artifacts>`` and ``<python>``.
 """
 
 from __future__ import annotations
 
+import pathlib
+import sys
+from typing import Any
+
 import tornado.web
+
+from .base import SCOPE_APIKEY
+
+
+def redact_paths(data: Any, paths: dict[str, str]) -> Any:
+    """``data`` (JSON-like) with every occurrence of each path in ``paths`` replaced by its
+    placeholder (longest path first, so nested paths keep their most specific name)."""
+    if isinstance(data, str):
+        for path, name in paths.items():
+            data = data.replace(path, name)
+        return data
+    if isinstance(data, dict):
+        return {k: redact_paths(v, paths) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_paths(v, paths) for v in data]
+    return data
 
 
 class ProjectScopeMixin:
     """Filters for handlers that have ``project_limit``, ``can_see_project`` and ``ds``."""
+
+    def server_paths(self) -> dict[str, str]:
+        """``{path: placeholder}`` of the server's paths, longest first."""
+        found = {
+            self.ds.root_dir: "<workspace>",
+            str(pathlib.Path(self.ds.artifact_root).resolve()): "<artifacts>",
+            sys.prefix: "<python>",
+            sys.base_prefix: "<python>",
+        }
+        return {p: found[p] for p in sorted(found, key=len, reverse=True) if len(p) > 1}
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        """As the base handler's, with the server's paths hidden from API keys."""
+        if self.scope == SCOPE_APIKEY:
+            data = redact_paths(data, self.server_paths())
+        super().write_json(data, status)
 
     async def visible_runs(self, run_ids) -> set[str]:
         """The ids among ``run_ids`` of runs this request may see (None ids: only when the

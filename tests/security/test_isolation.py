@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 
 import pytest
@@ -332,3 +333,45 @@ def test_only_the_author_replaces_a_runs_cells_and_notebook(live, bob):
     # And bob, the author, can still replace them
     status, _ = api(bob, "PUT", f"runs/{run['id']}/cells", {"cells": forged}, token_auth(bob))
     assert status == 200
+
+
+def poll(server, path: str, headers: dict, done, deadline: float = 120.0) -> dict:
+    """GET ``path`` until ``done(answer)``; the answer."""
+    end = time.monotonic() + deadline
+    while True:
+        status, answer = api(server, "GET", path, None, headers)
+        assert status == 200, answer
+        if done(answer):
+            return answer
+        assert time.monotonic() < end, f"{path} did not finish in {deadline:.0f} s: {answer}"
+        time.sleep(0.2)
+
+
+def test_a_key_sees_its_own_builds_and_deployments_without_server_paths(live):
+    # Given a model of the key's project, built and deployed by the Jupyter user
+    mine = project()
+    auth = basic_auth("alice", create_key(live, project=mine)["key"])
+    token = token_auth(live)
+    weights = workspace_file(live, f"{mine}/model.joblib", b"not really a model")
+    name = f"own-{uuid.uuid4().hex[:6]}"
+    own = {"name": name, "framework": "sklearn", "path": weights["path"], "files": [weights]}
+    assert api(live, "POST", "runs", record(mine, outputs=[weights], models=[own]), token)[0]
+    assert api(live, "POST", f"models/{name}/versions/1/build", None, token)[0] == 202
+    build = f"models/{name}/versions/1/build"
+    built = poll(live, build, token, lambda b: b["state"] in ("done", "failed"))
+    status, dep = api(live, "POST", f"models/{name}/versions/1/deploy", None, token)
+    assert status == 202, dep
+    poll(live, f"deployments/{dep['id']}", token,
+         lambda d: d["state"] in ("running", "failed", "stopped"))  # fmt: skip
+    # When the key reads them
+    paths = [f"models/{name}", "models", build, "deployments", f"deployments/{dep['id']}",
+             f"deployments/{dep['id']}/log"]  # fmt: skip
+    answers = {path: api(live, "GET", path, None, auth) for path in paths}
+    # Then it gets each of them, without any path of the server in it
+    for path, (status, answer) in answers.items():
+        assert status == 200, (path, answer)
+        assert str(live.root) not in text_of(answer), (path, answer)
+    assert answers[build][1]["state"] == built["state"]
+    assert dep["id"] in text_of(answers["deployments"][1])
+    # While the Jupyter user is shown where the bundle is
+    assert str(live.root) in text_of(api(live, "GET", build, None, token)[1])
