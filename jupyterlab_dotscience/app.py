@@ -201,6 +201,9 @@ class DotscienceApp(ExtensionApp):
         models = getattr(self, "models", None)
         if models is not None:
             models.shutdown()
+        lineage = getattr(self, "_lineage", None)
+        if lineage is not None:
+            lineage.close()
         store = getattr(self, "store", None)
         if store is not None:
             store.close()
