@@ -17,16 +17,57 @@ export interface IModelsPanelProps {
 const STEPS = ['publish', 'build', 'start', 'healthy'] as const;
 
 /**
- * A curl command predicting one row with the TF-Serving style route.
+ * A word for a POSIX shell: in single quotes, each `'` written as `'\''`. Nothing inside
+ * single quotes is special to the shell, so the word is taken literally.
+ *
+ * @param text any text
+ * @returns the quoted word
+ */
+export function shellQuote(text: string): string {
+  return `'${String(text).replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * A curl command predicting one row with the TF-Serving style route, safe to paste: the
+ * model name is percent-encoded into the URL and the URL is quoted for the shell, so a
+ * model named `x; rm -rf ~` gives a harmless command.
  *
  * @param d the deployment
  * @returns the command
  */
 export function curlExample(d: ModelsWire.IDeployment): string {
+  const url = `${d.url ?? ''}v1/models/${encodeURIComponent(d.model)}:predict`;
+  const token = tokenFile(d);
   return (
-    `curl -s -X POST ${d.url}v1/models/${d.model}:predict ` +
+    `curl -s -X POST ${shellQuote(url)} ` +
+    (token ? `-H "Authorization: Bearer $(cat ${shellQuote(token)})" ` : '') +
     `-H 'Content-Type: application/json' -d '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'`
   );
+}
+
+/**
+ * Where the token of a model server bound beyond loopback is kept (next to its log): such
+ * a server answers only requests that carry it.
+ *
+ * @param d the deployment (its record has the host it binds to and its log's path)
+ * @returns the token file's path, or null when the server needs no token
+ */
+function tokenFile(d: ModelsWire.IDeployment): string | null {
+  const { host, log } = d as ModelsWire.IDeployment & {
+    host?: unknown;
+    log?: unknown;
+  };
+  if (
+    typeof host !== 'string' ||
+    typeof log !== 'string' ||
+    !log.includes('/')
+  ) {
+    return null;
+  }
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const loopback =
+    bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+  return loopback ? null : log.replace(/[^/]*$/, 'token');
 }
 
 function Sparkline(props: { values: number[] }): JSX.Element {
