@@ -221,6 +221,8 @@ class SqlStore(Store):
         in bulk with :meth:`_flush`; else they are inserted before returning.
         """
         run_id = rec["id"]
+        if tx.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is not None:
+            return None  # published before: store nothing (not even its project)
         tx.x(
             "INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (rec["project"], received),

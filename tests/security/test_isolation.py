@@ -148,6 +148,8 @@ def test_publishing_a_foreign_run_id_is_refused_and_stores_nothing(live):
     assert stored["project"] == foreign["project"] and stored["description"] == SECRET
     _, page = api(live, "GET", f"runs?project={mine}", None, auth)
     assert page["runs"] == []
+    _, projects = api(live, "GET", "projects", None, token_auth(live))
+    assert mine not in {p["name"] for p in projects["projects"]}
     sha = planted["sha256"]
     assert not (live.root / ".dotscience" / "artifacts" / "sha256" / sha[:2] / sha).exists()
 
