@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test setup lint jest pytest ui-test screenshots bench bump clean system-deps
+.PHONY: lab test setup lint jest pytest ui-test screenshots bench bump clean system-deps fuzz
 
 # ---- set-up ----------------------------------------------------------------------------
 $(STAMPS)/venv:
@@ -76,6 +76,15 @@ pytest: setup system-deps
 
 ui-test: setup system-deps ui-tests/node_modules/.stamp
 	cd ui-tests && npx playwright test
+
+# Fuzz every REST route for longer than make test does (its fuzz test uses a fixed seed),
+# with a random seed that is printed first: make fuzz SEED=<n> replays a run.
+FUZZ_EXAMPLES ?= 300
+fuzz: setup
+	@seed=$(if $(SEED),$(SEED),$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')); \
+	echo "make fuzz: seed $$seed, $(FUZZ_EXAMPLES) examples per operation (replay: make fuzz SEED=$$seed)"; \
+	DOTSCIENCE_FUZZ_SEED=$$seed DOTSCIENCE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(PY) -m pytest tests/server/test_fuzz.py -q
 
 # Refresh the images in docs/screenshots (the UI tests take them).
 screenshots: setup system-deps ui-tests/node_modules/.stamp
