@@ -91,6 +91,31 @@ class MultiDelivery:
         return result
 
 
+def shell_quote(text: str) -> str:
+    """``text`` as one word for a POSIX shell: in single quotes, each ``'`` written ``'\\''``.
+
+    Nothing inside single quotes is special to the shell, so the word is taken literally
+    whatever ``text`` holds (``;``, ``$(...)``, backquotes, newlines).
+    """
+    return "'" + str(text).replace("'", "'\\''") + "'"
+
+
+def curl_command(deployment: dict) -> str:
+    """A curl command predicting with a deployment (TF-Serving route), safe to paste.
+
+    The model name is percent-encoded into the URL, and the URL is quoted for the shell, so a
+    model named ``x; rm -rf ~`` gives a harmless command.
+    """
+    import urllib.parse
+
+    url = str(deployment.get("url") or "")
+    name = urllib.parse.quote(str(deployment.get("model")), safe="")
+    return (
+        f"curl -s -X POST {shell_quote(f'{url}v1/models/{name}:predict')} "
+        """-H 'Content-Type: application/json' -d '{"instances": [[...]]}'"""
+    )
+
+
 def _server_message(body: bytes) -> str:
     text = body.decode("utf-8", "replace").strip()
     try:
@@ -154,11 +179,13 @@ class HttpDelivery:
         import urllib.error  # imported here: keeps `import dotscience` light
         import urllib.request
 
+        from .remote import urlopen
+
         request = urllib.request.Request(
             self.url, data=_dumps(run).encode("utf-8"), headers=self._headers(), method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urlopen(request, timeout=self.timeout) as response:
                 body = response.read()
         except urllib.error.HTTPError as exc:
             message = _server_message(exc.read() or b"")
@@ -185,8 +212,10 @@ class HttpDelivery:
     def _get(self, path: str):
         import urllib.request
 
+        from .remote import urlopen
+
         request = urllib.request.Request(self.server + path, headers=self._headers())
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+        with urlopen(request, timeout=self.timeout) as response:
             return json.loads(response.read())
 
     def _follow(self, stored: dict) -> None:
@@ -208,12 +237,8 @@ class HttpDelivery:
             stored["deployments"][i] = dep
             what = f"model {dep.get('model')} v{dep.get('version')}"
             if state == "running":
-                url = dep.get("url") or ""
-                self._say(f"Deployed {what} at {url}")
-                self._say(
-                    f"  curl -s -X POST {url}v1/models/{dep.get('model')}:predict "
-                    """-H 'Content-Type: application/json' -d '{"instances": [[...]]}'"""
-                )
+                self._say(f"Deployed {what} at {dep.get('url') or ''}")
+                self._say("  " + curl_command(dep))
             elif state == "failed":
                 self._say(f"Deploying {what} failed: {dep.get('reason')}")
             else:

@@ -14,9 +14,100 @@ import os
 import socket
 import sys
 import urllib.parse
+import urllib.request
 
 LOCAL_SERVER = "http://127.0.0.1:8888/"
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+#: Request headers that carry credentials: never sent on to another origin by a redirect.
+_CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+class InsecureTransportWarning(UserWarning):
+    """Credentials would travel unencrypted (plain ``http://`` to another machine)."""
+
+
+_warned_plain_http: set[str] = set()
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of ``url``, the default port filled in (``http``: 80,
+    ``https``: 443); two URLs are the same origin when these are equal."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``)."""
+    import ipaddress
+
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_plain_http(base: str) -> bool:
+    """Warn (once per URL and process) when credentials would go to ``base`` unencrypted.
+
+    Parameters
+    ----------
+    base : str
+        The server's base URL.
+
+    Returns
+    -------
+    bool
+        True when ``base`` is plain ``http://`` to a host that is not loopback (whether or not
+        the warning was shown before).
+    """
+    import warnings
+
+    scheme, host, _ = origin(base)
+    if scheme != "http" or is_loopback_host(host):
+        return False
+    if base not in _warned_plain_http:
+        _warned_plain_http.add(base)
+        warnings.warn(
+            f"Credentials are sent to {base} over plain http, readable by anyone on the network "
+            "between; use https:// for a server that is not on this machine.",
+            InsecureTransportWarning,
+            stacklevel=3,
+        )
+    return True
+
+
+class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Follows redirects like urllib does, but carries credentials only within one origin
+    (same scheme, host and port): a redirect elsewhere, including https to http, drops them."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and origin(new.full_url) != origin(req.full_url):
+            for name in _CREDENTIAL_HEADERS:
+                new.remove_header(name)
+        return new
+
+
+_opener = None
+
+
+def urlopen(request, timeout: float):
+    """``urllib.request.urlopen`` whose redirects never carry credentials to another origin.
+
+    Every HTTP request of the kernel library goes through here.
+    """
+    global _opener
+    if _opener is None:
+        _opener = urllib.request.build_opener(_RedirectHandler)
+    return _opener.open(request, timeout=timeout)
 
 
 class ConnectionError(RuntimeError):  # noqa: A001 - ``dotscience.ConnectionError``
@@ -100,6 +191,8 @@ class Client:
         self.base = normalize_hostname(hostname)
         self.username, self.apikey, self.token = username, apikey, token
         self.timeout = timeout
+        if apikey or token:
+            warn_if_plain_http(self.base)
 
     def _authorization(self) -> str | None:
         if self.apikey and self.username:
@@ -149,7 +242,7 @@ class Client:
         url = self.url(path, params)
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+            with urlopen(req, timeout=self.timeout) as response:
                 payload, status = response.read(), response.status
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc.code, _message(exc.read() or b"")) from None
