@@ -141,6 +141,10 @@ export namespace HistoryWire {
     role: 'input' | 'output';
     /** true when the content can be downloaded from `artifacts/{sha256}` */
     artifact: boolean;
+    /** whether the content was captured for this run (absent from older servers) */
+    captured?: boolean;
+    /** how it was captured, or why not, e.g. `not uploaded` (absent from older servers) */
+    reason?: string | null;
   }
 
   /**

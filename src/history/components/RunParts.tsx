@@ -90,6 +90,9 @@ export function notCapturedReason(file: HistoryWire.IRunFile): string | null {
   if (file.artifact) {
     return null;
   }
+  if (!file.captured && typeof file.reason === 'string' && file.reason) {
+    return `${file.reason.charAt(0).toUpperCase()}${file.reason.slice(1)}.`;
+  }
   if (file.outside) {
     return 'Outside the workspace: not captured.';
   }
