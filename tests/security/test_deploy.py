@@ -328,6 +328,12 @@ def test_deployments_are_replaced_only_within_their_project(server):
     # Then the first is told there is no such deployment, the second which scope it lacks
     assert foreign[0] == 404 and "team-a" not in json.dumps(foreign[1]), foreign
     assert unscoped[0] == 403 and "'deploy' scope" in unscoped[1]["error"], unscoped
+    # And team-b's key cannot build or deploy team-a's version either
+    version_a = run_a2["models"][0]["version"]
+    for action in ("build", "deploy"):
+        url = server.url + f"dotscience/api/models/shared/versions/{version_a}/{action}"
+        status, body = http("POST", url, {}, b_key)
+        assert status == 404 and "team-a" not in json.dumps(body), (action, body)
     assert http("GET", url_a2, None, token)[1]["state"] == "running"
     # And team-b's key stops its own project's deployment
     status, stopped = http("DELETE", server.url + f"dotscience/api/deployments/{dep_b['id']}",
