@@ -24,6 +24,8 @@ def _offset(handler) -> int:
         raise tornado.web.HTTPError(400, "offset must be a whole number") from None
     if value < 0:
         raise tornado.web.HTTPError(400, "offset must not be negative")
+    if value >= 2**63:
+        raise tornado.web.HTTPError(400, "offset must be below 2**63")
     return value
 
 

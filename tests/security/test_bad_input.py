@@ -201,3 +201,16 @@ def test_an_api_key_request_with_a_huge_number_is_a_400_too(live):
     )
     # Then it is a 400, like for the Jupyter user
     assert status == 400, body
+
+
+def test_a_log_offset_too_large_is_a_400_not_a_500(live):
+    # Given a model version with a build (and so a build log)
+    record = _record(models=[{"name": "logged", "files": []}])
+    assert http("POST", live.url + "dotscience/api/runs", record, token_auth(live))[0] == 201
+    build = live.url + "dotscience/api/models/logged/versions/1/build"
+    status, state = http("POST", build, {}, token_auth(live))
+    assert status == 202, state
+    # When its log is read from an offset beyond 64 bits
+    status, body = http("GET", f"{build}?offset={BIG}", headers=token_auth(live))
+    # Then the answer is a 400 with a sentence
+    assert status == 400 and "offset must be" in body["error"], body
