@@ -78,13 +78,16 @@ ui-test: setup system-deps ui-tests/node_modules/.stamp
 	cd ui-tests && npx playwright test
 
 # Fuzz every REST route for longer than make test does (its fuzz test uses a fixed seed),
-# with a random seed that is printed first: make fuzz SEED=<n> replays a run.
+# with a random seed that is printed first: make fuzz SEED=<n> replays a run. The property
+# tests run with random (not derandomized) examples here too.
 FUZZ_EXAMPLES ?= 300
 fuzz: setup
 	@seed=$(if $(SEED),$(SEED),$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')); \
 	echo "make fuzz: seed $$seed, $(FUZZ_EXAMPLES) examples per operation (replay: make fuzz SEED=$$seed)"; \
 	DOTSCIENCE_FUZZ_SEED=$$seed DOTSCIENCE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
-	  $(PY) -m pytest tests/server/test_fuzz.py -q
+	  DOTSCIENCE_HYPOTHESIS_PROFILE=random \
+	  $(PY) -m pytest tests/server/test_fuzz.py tests/store/test_validate.py \
+	    tests/kernel/test_files.py tests/kernel/test_classes.py -q
 
 # Refresh the images in docs/screenshots (the UI tests take them).
 screenshots: setup system-deps ui-tests/node_modules/.stamp

@@ -1,6 +1,16 @@
 """Root pytest configuration: a real Jupyter server with the extension, auth required."""
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# Random testing in `make test` is derandomized (a fixed search, no example database), so a
+# run never fails at random; `make fuzz` sets DOTSCIENCE_HYPOTHESIS_PROFILE=random for the
+# long random runs.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("random", database=None)
+settings.load_profile(os.environ.get("DOTSCIENCE_HYPOTHESIS_PROFILE", "ci"))
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "tests.fixtures_pg")
 
