@@ -92,7 +92,12 @@ def tolist(arr) -> list:
 
 
 class Batcher:
-    """Collects concurrent predictions and runs them through the model together."""
+    """Collects concurrent predictions and runs them through the model together.
+
+    :meth:`submit` queues rows with a callback; one task takes everything queued, calls the
+    model once per group of rows of the same dtype and width (on a worker thread, so the
+    event loop keeps reading requests), and calls each callback with its own rows' outputs.
+    """
 
     def __init__(self, model, metrics: Metrics, max_batch: int = 256):
         self.model, self.metrics, self.max_batch = model, metrics, max_batch
@@ -101,11 +106,10 @@ class Batcher:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
         self.task = asyncio.get_event_loop().create_task(self._run())
 
-    async def predict(self, x):
-        fut = asyncio.get_event_loop().create_future()
-        self.pending.append((x, fut))
+    def submit(self, x, done) -> None:
+        """Queue rows ``x``; ``done(outputs, None)`` or ``done(None, HTTPError)`` follows."""
+        self.pending.append((x, done))
         self.wake.set()
-        return await fut
 
     def _call(self, x):
         self.metrics.batch()
@@ -119,8 +123,8 @@ class Batcher:
             while self.pending:
                 batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
                 groups: dict = {}
-                for x, fut in batch:
-                    groups.setdefault((x.dtype.str, x.shape[1:]), []).append((x, fut))
+                for x, done in batch:
+                    groups.setdefault((x.dtype.str, x.shape[1:]), []).append((x, done))
                 for items in groups.values():
                     await self._run_group(loop, items)
 
@@ -134,19 +138,25 @@ class Batcher:
                 for item in items:
                     await self._run_group(loop, [item])
                 return
-            if not items[0][1].done():
-                items[0][1].set_exception(HTTPError(400, f"the model failed to predict: {e}"))
+            items[0][1](None, HTTPError(400, f"the model failed to predict: {e}"))
             return
         start = 0
-        for x, fut in items:
+        for x, done in items:
             end = start + len(x)
-            if not fut.done():
-                fut.set_result([(name, np.asarray(v)[start:end]) for name, v in outputs])
+            done([(name, np.asarray(v)[start:end]) for name, v in outputs], None)
             start = end
 
 
+#: The content type of JSON answers.
+JSON = "application/json"
+
+
 class App:
-    """Routes of one model: OIP v2, TF-Serving v1 predict, health and metrics."""
+    """Routes of one model: OIP v2, TF-Serving v1 predict, health and metrics.
+
+    :meth:`route` answers at once through ``respond``, or (predictions) once the batcher
+    has run the rows; it never leaves a request unanswered.
+    """
 
     def __init__(self, model, manifest: dict, classes, deployment: str | None = None):
         self.model, self.manifest, self.classes = model, manifest, classes
@@ -178,23 +188,36 @@ class App:
         except (ValueError, TypeError):
             return None
 
-    async def _predict(self, x):
+    def _predict(self, x, answer, respond) -> None:
+        """Run rows ``x`` through the batcher; ``respond(200, JSON, answer(outputs, names))``."""
         if x.ndim == 0:
             raise HTTPError(400, "the input must be an array of rows, not a single value")
         if x.ndim == 1:
             x = x.reshape(1, -1) if x.dtype.kind != "O" else x
         x = self.model.prepare(x)
-        outputs = await self.batcher.predict(x)
-        names = self.class_names(outputs)
-        self.metrics.predicted(len(x), names)
-        return outputs, names
+        rows = len(x)
+
+        def done(outputs, error):
+            if error is not None:
+                respond(error.status, JSON, {"error": str(error)})
+                return
+            try:
+                names = self.class_names(outputs)
+                self.metrics.predicted(rows, names)
+                payload = answer(outputs, names)
+            except Exception as e:  # noqa: BLE001 - answered, and counted as an error
+                respond(500, JSON, {"error": f"{type(e).__name__}: {e}"})
+                return
+            respond(200, JSON, payload)
+
+        self.batcher.submit(x, done)
 
     # -- protocol handlers -----------------------------------------------------------------
 
-    async def v2_infer(self, body: bytes):
+    def v2_infer(self, body: bytes, respond) -> None:
         try:
             req = json.loads(body)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise HTTPError(400, f"the body is not JSON: {e}") from None
         inputs = req.get("inputs") if isinstance(req, dict) else None
         if not isinstance(inputs, list) or not inputs or not isinstance(inputs[0], dict):
@@ -208,23 +231,26 @@ class App:
             shape = first.get("shape")
             if shape:
                 x = x.reshape(shape)
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
             raise HTTPError(400, f"input {first.get('name')!r}: {e}") from None
-        outputs, names = await self._predict(x)
-        out = [{"name": n, "shape": list(v.shape), "datatype": v2_datatype(v), "data": tolist(v)}
-               for n, v in outputs]  # fmt: skip
-        if names is not None:
-            out.append({"name": "class_name", "shape": [len(names)], "datatype": "BYTES",
-                        "data": names})  # fmt: skip
-        resp = {"model_name": self.name, "model_version": self.version, "outputs": out}
-        if "id" in req:
-            resp["id"] = req["id"]
-        return resp
 
-    async def v1_predict(self, body: bytes):
+        def answer(outputs, names):
+            out = [{"name": n, "shape": list(v.shape), "datatype": v2_datatype(v),
+                    "data": tolist(v)} for n, v in outputs]  # fmt: skip
+            if names is not None:
+                out.append({"name": "class_name", "shape": [len(names)], "datatype": "BYTES",
+                            "data": names})  # fmt: skip
+            resp = {"model_name": self.name, "model_version": self.version, "outputs": out}
+            if "id" in req:
+                resp["id"] = req["id"]
+            return resp
+
+        self._predict(x, answer, respond)
+
+    def v1_predict(self, body: bytes, respond) -> None:
         try:
             req = json.loads(body)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise HTTPError(400, f"the body is not JSON: {e}") from None
         if not isinstance(req, dict) or not isinstance(req.get("instances"), list):
             raise HTTPError(400, 'expected {"instances": [[...], ...]}')
@@ -232,14 +258,17 @@ class App:
             raise HTTPError(400, "named instances are not supported; send rows as lists")
         try:
             x = np.asarray(req["instances"])
-        except ValueError as e:
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
             raise HTTPError(400, f"instances: {e}") from None
-        outputs, names = await self._predict(x)
-        resp = {"predictions": tolist(outputs[0][1]) if outputs[0][1].ndim <= 1
-                else outputs[0][1].tolist()}  # fmt: skip
-        if names is not None:
-            resp["class_names"] = names
-        return resp
+
+        def answer(outputs, names):
+            first = outputs[0][1]
+            resp = {"predictions": tolist(first) if first.ndim <= 1 else first.tolist()}
+            if names is not None:
+                resp["class_names"] = names
+            return resp
+
+        self._predict(x, answer, respond)
 
     def metadata(self):
         outputs = [{"name": n, "datatype": "FP32" if self.model.framework != "sklearn" else
@@ -252,38 +281,44 @@ class App:
                                "classes": self.classes or [],
                                "run_id": self.manifest.get("run_id")}}  # fmt: skip
 
-    async def route(self, method: str, path: str, body: bytes):
-        """``(status, content_type, payload)`` for one request."""
+    def route(self, method: str, path: str, body: bytes, respond) -> None:
+        """Answer one request through ``respond(status, content_type, payload)``.
+
+        Raises
+        ------
+        HTTPError
+            A request that cannot be answered with 200 (the caller answers it).
+        """
         path = unquote(path.split("?", 1)[0])
         name = self.name
         models = ("/v2/models/" + name, "/v2/models/" + name + "/versions/" + self.version)
-        if path in ("/v2/health/live", "/v2/health/ready", "/healthz"):
-            if path.endswith("ready") and not self.ready:
-                return 503, "application/json", {"ready": False}
-            return 200, "application/json", {"live": True} if "live" in path else {"ready": True}
-        if path == "/metrics":
-            return 200, CONTENT_TYPE, self.metrics.render()
-        if path == "/v2":
-            return 200, "application/json", {"name": "dotscience-model-server",
-                                             "version": "1", "extensions": ["metrics"],
-                                             "deployment": self.deployment}  # fmt: skip
-        for prefix in models:
-            if path == prefix:
-                return 200, "application/json", self.metadata()
-            if path == prefix + "/ready":
-                return 200, "application/json", {"name": name, "ready": self.ready}
-            if path == prefix + "/infer":
-                if method != "POST":
-                    raise HTTPError(405, "use POST")
-                return 200, "application/json", await self.v2_infer(body)
         if path == f"/v1/models/{name}:predict":
             if method != "POST":
                 raise HTTPError(405, "use POST")
-            return 200, "application/json", await self.v1_predict(body)
+            return self.v1_predict(body, respond)
+        if path in ("/v2/health/live", "/v2/health/ready", "/healthz"):
+            if path.endswith("ready") and not self.ready:
+                return respond(503, JSON, {"ready": False})
+            return respond(200, JSON, {"live": True} if "live" in path else {"ready": True})
+        if path == "/metrics":
+            return respond(200, CONTENT_TYPE, self.metrics.render())
+        if path == "/v2":
+            return respond(200, JSON, {"name": "dotscience-model-server", "version": "1",
+                                       "extensions": ["metrics"],
+                                       "deployment": self.deployment})  # fmt: skip
+        for prefix in models:
+            if path == prefix:
+                return respond(200, JSON, self.metadata())
+            if path == prefix + "/ready":
+                return respond(200, JSON, {"name": name, "ready": self.ready})
+            if path == prefix + "/infer":
+                if method != "POST":
+                    raise HTTPError(405, "use POST")
+                return self.v2_infer(body, respond)
         if path == f"/v1/models/{name}":
-            return 200, "application/json", {"model_version_status": [
+            return respond(200, JSON, {"model_version_status": [
                 {"version": self.version, "state": "AVAILABLE",
-                 "status": {"error_code": "OK", "error_message": ""}}]}  # fmt: skip
+                 "status": {"error_code": "OK", "error_message": ""}}]})  # fmt: skip
         raise HTTPError(404, f"no route {path}; this server serves the model {name!r}")
 
 
@@ -363,28 +398,25 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.done = True
         body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
         self.chunks = []
-        asyncio.ensure_future(self._answer(body))
+        try:
+            self.front.app.route(self.method, self.target, body, self._respond)
+        except HTTPError as e:
+            self._respond(e.status, JSON, {"error": str(e)})
+        except Exception as e:  # noqa: BLE001 - answered, and counted as an error
+            self._respond(500, JSON, {"error": f"{type(e).__name__}: {e}"})
 
     def on_connection_close(self):
         self.done = True
         self.chunks = []
 
-    async def _answer(self, body: bytes) -> None:
-        app = self.front.app
-        try:
-            status, ctype, payload = await app.route(self.method, self.target, body)
-        except HTTPError as e:
-            status, ctype, payload = e.status, "application/json", {"error": str(e)}
-        except Exception as e:  # noqa: BLE001 - answered, and counted as an error
-            status, ctype = 500, "application/json"
-            payload = {"error": f"{type(e).__name__}: {e}"}
+    def _respond(self, status: int, ctype: str, payload) -> None:
         self._write(status, ctype, _encode(payload))
 
     def _reject(self, status: int, message: str, extra: dict | None = None) -> None:
         """Answer now, before the body is read, and close the connection afterwards."""
         self.done = True
         headers = {"Connection": "close", **(extra or {})}
-        self._write(status, "application/json", _encode({"error": message}), headers)
+        self._write(status, JSON, _encode({"error": message}), headers)
 
     def _write(self, status: int, ctype: str, data: bytes, extra: dict | None = None) -> None:
         headers = httputil.HTTPHeaders()
