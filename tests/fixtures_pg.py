@@ -11,13 +11,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 
 import pytest
+
+from tests.server.live import free_port
 
 
 def _bin_dir() -> str | None:
@@ -29,20 +30,16 @@ def _bin_dir() -> str | None:
     return os.path.dirname(initdb) if initdb else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PgServer:
     """A throwaway PostgreSQL server; superuser ``postgres``, trust authentication."""
 
     def __init__(self, bin_dir: str):
         self.bin_dir = bin_dir
-        self.tmp = tempfile.mkdtemp(prefix="dotscience-pg-")
+        # Not under pytest's tmp_path: the postgres user must be able to reach it.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.tmp = tempfile.mkdtemp(prefix=f"dotscience-pg-{worker}-")
         self.data = os.path.join(self.tmp, "data")
-        self.port = _free_port()
+        self.port = free_port()
         self.host = "127.0.0.1"
         self.as_root = os.geteuid() == 0
 
@@ -62,12 +59,24 @@ class PgServer:
             "--no-sync", "--locale=C",
         )  # fmt: skip
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.tmp} "
+            f"-p {{port}} -c listen_addresses=127.0.0.1 -k {self.tmp} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )
         log = os.path.join(self.tmp, "postgres.log")
-        self._run("pg_ctl", "-D", self.data, "-o", options, "-l", log, "-w", "-t", "60", "start")
+        for attempt in range(5):
+            try:
+                self._run(
+                    "pg_ctl", "-D", self.data, "-o", options.format(port=self.port), "-l", log,
+                    "-w", "-t", "60", "start",
+                )  # fmt: skip
+                return
+            except RuntimeError:
+                with open(log, errors="replace") as f:
+                    taken = "could not bind" in f.read()
+                if not taken or attempt == 4:
+                    raise
+                self.port = free_port()  # another process took the port meanwhile
 
     def stop(self) -> None:
         try:
