@@ -117,3 +117,28 @@ def test_unregistered_file_in_model_directory_is_refused(served, tmp_path):
     with pytest.raises(LoadError, match="not in the registry"):
         verify(str(bundle), manifest)
     assert Process  # imported for symmetry with the supervisor API
+
+
+def test_hostile_bodies_are_400s_and_the_server_keeps_answering(served):
+    import urllib.error
+    import urllib.request
+
+    url = served["url"]
+    # Given bodies a hostile client sends: JSON nested 100,000 deep, a huge integer, a shape
+    # that does not fit the data, and bytes that are not JSON
+    bodies = [
+        ("v1/models/iris:predict", b'{"instances": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        ("v1/models/iris:predict", b'{"instances": [[' + b"9" * 5000 + b', 1, 2, 3]]}'),
+        ("v2/models/iris/infer",
+         b'{"inputs": [{"name": "x", "datatype": "FP64", "shape": [7, 7], "data": [1]}]}'),
+        ("v2/models/iris/infer", b"\xff\xfe not json"),
+    ]  # fmt: skip
+    for path, body in bodies:
+        req = urllib.request.Request(url + path, data=body, method="POST")
+        # When each is posted, Then the answer is a 400 with a sentence, not a crash
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=30)
+        assert e.value.code == 400, (path, body[:40])
+        assert json.loads(e.value.read())["error"]
+    # And the server still predicts
+    assert post_json(url + "v1/models/iris:predict", {"instances": [[1, 2, 3, 4]]})["predictions"]
