@@ -136,8 +136,8 @@ def publish(
     author
         Who publishes it.
     project_limit
-        The project the publishing credential is limited to (for the uploads that count
-        as this run's), or None.
+        The project the publishing credential is limited to, or None. Only content its
+        user uploaded through a credential with the same limit counts as this run's.
 
     Returns
     -------
@@ -146,14 +146,13 @@ def publish(
         that run is returned unchanged and nothing is captured: the caller must check that
         it may see it.
     """
-    run, created = store.put_run(record, author=author)
+    publisher = project_limit or ""
+    run, created = store.put_run(record, author=author, publisher=publisher)
     if created:
-        project = run.get("project")
 
         def uploaded(sha: str) -> str | None:
-            if project_limit is not None and project != project_limit:
-                return None
-            return f"uploaded by {author}" if store.uploaded_by(sha, author, project) else None
+            # only what came through the same kind of credential (same project limit)
+            return f"uploaded by {author}" if store.uploaded_by(sha, author, publisher) else None
 
         store.set_captures(run["id"], capture_files(run, root, artifacts, uploaded))
     return run, created

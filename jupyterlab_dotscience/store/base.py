@@ -23,7 +23,9 @@ class Store(abc.ABC):
     # -- runs ------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def put_run(self, record: dict, author: str, imported: bool = False) -> tuple[dict, bool]:
+    def put_run(
+        self, record: dict, author: str, imported: bool = False, publisher: str | None = None
+    ) -> tuple[dict, bool]:
         """Store a run record (wire format v2) in one transaction.
 
         Parameters
@@ -34,6 +36,10 @@ class Store(abc.ABC):
             Who published it (the server's user).
         imported
             True for runs read from legacy v1 blocks.
+        publisher
+            The project the publishing credential is limited to, ``""`` for a credential
+            limited to none (the Jupyter user, the kernel token, an unlimited key); None: not
+            recorded (then no upload ever counts as captured for this run).
 
         Returns
         -------
@@ -131,9 +137,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def record_upload(self, sha256: str, username: str, project: str | None, size: int) -> int:
-        """Remember that ``username`` uploaded content with this hash (through a credential
-        limited to ``project``, or any project when None), and mark the not yet captured
-        files with this hash of that user's runs (of ``project`` when given) as captured.
+        """Remember that ``username`` uploaded content with this hash through a credential
+        limited to ``project`` (None: to no project), and mark the not yet captured files
+        with this hash of the runs that user published through the same kind of credential
+        (the same project limit, or none) as captured.
 
         Returns
         -------
@@ -143,8 +150,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def uploaded_by(self, sha256: str, username: str, project: str | None = None) -> bool:
-        """Whether ``username`` uploaded this content (for ``project`` when given: through a
-        credential limited to it or to no project)."""
+        """Whether ``username`` uploaded this content through a credential limited to
+        ``project`` (None or ``""``: to no project)."""
 
     @abc.abstractmethod
     def captured_projects(self, sha256: str) -> list[str]:

@@ -158,8 +158,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX api_keys_username ON api_keys (username, created)",
     ],
     # 3: how each run file's content got into the artifact store (NULL: not recorded, e.g.
-    # runs stored before this migration), who uploaded which content (and for which
-    # project: '' for any), and the bytes each API key has uploaded (its quota)
+    # runs stored before this migration), who uploaded which content (through a credential
+    # limited to which project: '' for none), and the bytes each API key has uploaded
     [
         "ALTER TABLE files ADD COLUMN captured INTEGER",
         "ALTER TABLE files ADD COLUMN capture_reason TEXT",
@@ -179,6 +179,18 @@ MIGRATIONS: list[list[str]] = [
     # 4: API key scopes: a JSON list of extra privileges (e.g. ["deploy"]); none by default
     [
         "ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '[]'",
+    ],
+    # 5: which kind of credential published a run: its user, and the project the credential
+    # was limited to ('' for none). An upload captures a run's file only when it came
+    # through the same kind of credential (a key limited to another project, or to none,
+    # cannot make content readable through a run it could not have uploaded for)
+    [
+        """CREATE TABLE run_publishers (
+            run {bigint} PRIMARY KEY REFERENCES runs(seq),
+            username TEXT NOT NULL,
+            project TEXT NOT NULL
+        )""",
+        "CREATE INDEX run_publishers_credential ON run_publishers (username, project, run)",
     ],
 ]
 

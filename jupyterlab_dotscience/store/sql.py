@@ -187,11 +187,26 @@ class SqlStore(Store):
 
     # -- runs -----------------------------------------------------------------------------
 
-    def put_run(self, record: dict, author: str, imported: bool = False) -> tuple[dict, bool]:
+    def put_run(
+        self, record: dict, author: str, imported: bool = False, publisher: str | None = None
+    ) -> tuple[dict, bool]:
         rec = normalize_record(record)
         author = _author(author)
         received = now()
-        versions = self._write(lambda tx: self._insert_run(tx, rec, author, imported, received))
+        if publisher is not None and not isinstance(publisher, str):
+            raise ValueError("publisher: expected the credential's project limit or ''")
+
+        def insert(tx):
+            versions = self._insert_run(tx, rec, author, imported, received)
+            if versions is not None and publisher is not None:
+                tx.x(
+                    "INSERT INTO run_publishers (run, username, project) "
+                    "VALUES ((SELECT seq FROM runs WHERE id = ?), ?, ?)",
+                    (rec["id"], author, publisher),
+                )
+            return versions
+
+        versions = self._write(insert)
         if versions is None:
             return self.get_run(rec["id"]), False
         return self._as_stored(rec, author, imported, received, versions), True
@@ -488,28 +503,26 @@ class SqlStore(Store):
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (sha256, username, scope, int(size), now()),
             )
-            sql = (
+            return tx.x(
                 "UPDATE files SET captured = 1, capture_reason = ? "
-                "WHERE sha256 = ? AND COALESCE(captured, 0) = 0 "
-                "AND run IN (SELECT seq FROM runs WHERE author = ?"
+                "WHERE sha256 = ? AND COALESCE(captured, 0) = 0 AND run IN "
+                "(SELECT run FROM run_publishers WHERE username = ? AND project = ?)",
+                (f"uploaded by {username}", sha256, username, scope),
             )
-            args: list = [f"uploaded by {username}", sha256, username]
-            if scope:
-                sql += " AND project = ?"
-                args.append(scope)
-            return tx.x(sql + ")", args)
 
         return self._write(record)
 
     def uploaded_by(self, sha256: str, username: str, project: str | None = None) -> bool:
         check_sha256(sha256, "sha256", nullable=False)
-        sql = "SELECT 1 FROM artifact_uploads WHERE sha256 = ? AND username = ?"
-        args: list = [sha256, username]
-        if project is not None:
-            sql += " AND project IN (?, '')"
-            args.append(project)
         with self._tx() as tx:
-            return tx.one(sql, args) is not None
+            return (
+                tx.one(
+                    "SELECT 1 FROM artifact_uploads "
+                    "WHERE sha256 = ? AND username = ? AND project = ?",
+                    (sha256, username, project or ""),
+                )
+                is not None
+            )
 
     def captured_projects(self, sha256: str) -> list[str]:
         check_sha256(sha256, "sha256", nullable=False)

@@ -139,6 +139,38 @@ def test_an_upload_captures_the_file_only_for_runs_of_the_uploading_keys_project
     assert http("GET", url, headers=keys["speech"]) == (200, data)
 
 
+def test_the_users_other_uploads_do_not_capture_a_limited_keys_run(quota_server):
+    # Given a key limited to "guest" that knows the hash of a secret file, and alice's
+    # unlimited key (her CI) that uploads that file before and after the guest key
+    # publishes runs declaring it
+    server = quota_server
+    secret = b"the CEO's salary spreadsheet"
+    ref = {"path": "s.xlsx", "sha256": hashlib.sha256(secret).hexdigest(), "size": len(secret)}
+    guest = basic_auth("alice", create_key(server, "guest", project="guest")["key"])
+    ci = basic_auth("alice", create_key(server, "ci")["key"])
+    runs = []
+
+    def publish_claim():
+        run = {"schema": "dotscience.run/2", "id": str(uuid.uuid4()), "project": "guest",
+               "outputs": [ref], "inputs": [dict(ref, path="in.xlsx")]}  # fmt: skip
+        assert http("POST", server.url + "dotscience/api/runs", run, guest)[0] == 201
+        runs.append(run["id"])
+
+    # When the guest key claims the hash, the CI uploads it, the guest key claims it again
+    publish_claim()
+    assert upload(server, secret, ci)[0] == 201
+    publish_claim()
+    assert upload(server, secret, ci)[0] == 200
+    # Then none of the guest key's files counts as captured, and it cannot download it
+    for run_id in runs:
+        url = f"{server.url}dotscience/api/runs/{run_id}/files"
+        for f in http("GET", url, headers=guest)[1]["files"]:
+            assert (f["captured"], f["artifact"]) == (False, False), f
+    url = f"{server.url}dotscience/api/artifacts/{ref['sha256']}"
+    assert http("GET", url, headers=guest)[0] == 404
+    assert http("GET", url, headers=ci) == (200, secret)
+
+
 def test_artifacts_are_fsynced_before_rename_and_their_directory_after(tmp_path, monkeypatch):
     # Given an artifact store whose fsync and rename calls are recorded
     events: list[tuple] = []
