@@ -293,6 +293,7 @@ class ModelService:
         try:
             v = self._loading_version(name, version)
             run = self.store.get_run(v["run_id"]) if v.get("run_id") else None
+            self._check_captured(v)
             self._set_build(name, version, state="copying")
             out(f"building {name} v{version} ({v.get('framework')}) from run {v.get('run_id')}")
             out("the model server may unpickle its files" if v["allow_pickle"] else
@@ -320,6 +321,26 @@ class ModelService:
             out(f"build failed: {reason}")
             log.info("Dotscience: build of %s v%s failed: %s", name, version, reason)
             return self._set_build(name, version, state="failed", message=reason, finished=now())
+
+    def _check_captured(self, v: dict) -> None:
+        """A version from a run published with an API key is built only from the files that
+        were captured for that run (uploaded by its user for its project): naming another
+        project's content by its hash does not make it this run's model."""
+        origin = self.origin(v.get("run_id"))
+        if not origin or origin.get("scope") != "apikey":
+            return  # this server's own workspace (the Jupyter user and its kernels)
+        captured = {
+            f["path"]: f for f in self.store.run_files(v["run_id"]) if f.get("role") == "output"
+        }
+        for f in v.get("files") or []:
+            got = captured.get(f["path"])
+            if not got or not got.get("captured") or got.get("sha256") != f.get("sha256"):
+                why = (got or {}).get("reason") or "not an output of the run"
+                raise builder.BuildError(
+                    f"{f['path']} was not captured for run {v['run_id']} ({why}); a run "
+                    "published with an API key is built only from the files its user uploaded "
+                    "for its project"
+                )
 
     def image_tag(self, name: str, version: int) -> str:
         prefix = self.image_registry.rstrip("/") + "/" if self.image_registry else "dotscience/"

@@ -51,15 +51,16 @@ def hostile_script(directory, marker) -> str:
     return str(path)
 
 
-def sklearn_bytes() -> bytes:
-    """A real fitted scikit-learn model, as joblib writes it."""
+def sklearn_bytes(c: float = 1.0) -> bytes:
+    """A real fitted scikit-learn model, as joblib writes it (the same bytes for the same
+    ``c``: give a test its own ``c`` when its content must not have been uploaded before)."""
     joblib = pytest.importorskip("joblib")
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
 
     X, y = load_iris(return_X_y=True)
     buf = io.BytesIO()
-    joblib.dump(LogisticRegression(max_iter=500).fit(X, y), buf)
+    joblib.dump(LogisticRegression(C=c, max_iter=500).fit(X, y), buf)
     return buf.getvalue()
 
 
@@ -242,6 +243,25 @@ def test_deploy_scoped_key_gets_torch_loaded_with_weights_only(server, markers):
     assert "weights_only" in dep["reason"]
     time.sleep(1)
     assert not pickled.exists()
+
+
+def test_a_key_cannot_deploy_another_projects_model_by_naming_its_hash(server):
+    # Given project "owner" uploaded and published its model with its own key
+    owner = basic_auth("alice", create_key(server, "owner", project="owner")["key"])
+    files = {"secret/model.joblib": sklearn_bytes(c=0.37)}  # content no one else uploaded
+    upload(server, files, owner)
+    status, _ = publish(server, run_record("owner", "secret", "sklearn", files, "secret"), owner)
+    assert status == 201
+    # When a key of another project, which may deploy, publishes a run naming that content's
+    # hash as its own model (without uploading it) and asks to deploy it
+    thief = create_key(server, "thief", project="thief", scopes=["deploy"])
+    record = run_record("thief", "stolen", "sklearn", files, "secret", deploy=True)
+    status, run = publish(server, record, basic_auth("alice", thief["key"]))
+    assert status == 201, run
+    dep = settled(server, run["deployments"][0]["id"])
+    # Then the build refuses the file that was not captured for its run, and nothing serves it
+    assert dep["state"] == "failed" and "not captured" in dep["reason"], dep
+    assert dep["pid"] is None and dep["url"] is None
 
 
 def test_requirements_from_a_record_cannot_inject_pip_options(server):
@@ -443,8 +463,11 @@ def test_slow_openlineage_endpoint_does_not_slow_other_requests(tmp_path):
         # When the endpoint answers again, the queued runs are forwarded in order, and the
         # run that found the queue full was dropped with a warning in the server log
         SlowLineage.release.set()
-        publish_one()
         deadline = time.monotonic() + 60
+        while ids[2] not in SlowLineage.runs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # And a run published once the queue has drained is forwarded again
+        publish_one()
         while ids[-1] not in SlowLineage.runs and time.monotonic() < deadline:
             time.sleep(0.1)
         forwarded = list(dict.fromkeys(SlowLineage.runs))
