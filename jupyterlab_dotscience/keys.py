@@ -135,6 +135,7 @@ class Verifier:
     - After ``max_failures`` wrong secrets for one key id within ``window`` seconds, or with
       ``per_key`` checks of that id (``max_pending`` in all) already under way, a request
       that is not in the cache is refused with :class:`Throttled` without hashing.
+      Concurrent requests presenting the same key share one check.
     """
 
     def __init__(
@@ -156,6 +157,9 @@ class Verifier:
         self._per_key, self._max_pending = per_key, max_pending
         self._workers = workers
         self._executor: ThreadPoolExecutor | None = None
+        # checks under way on the event loop, by presented key: concurrent requests with the
+        # same key wait for one check instead of each hashing (or being throttled)
+        self._running: dict[bytes, asyncio.Future] = {}
 
     # -- cache and throttle ---------------------------------------------------------------
 
@@ -260,13 +264,21 @@ class Verifier:
         key_id, secret = self._known(key, row)
         digest = _digest(key)
         if not self._cached(digest, key_id, row["hash"]):
-            self._admit(key_id)
-            ok = False
-            try:
-                loop = asyncio.get_running_loop()
-                ok = await loop.run_in_executor(self._pool(), self._matches, secret, row)
-            finally:
-                self._done(key_id, ok)
+            running = self._running.get(digest)
+            if running is not None:  # the same key is being checked: share that answer
+                ok = await asyncio.shield(running)
+            else:
+                self._admit(key_id)
+                ok = False
+                running = asyncio.get_running_loop().run_in_executor(
+                    self._pool(), self._matches, secret, row
+                )
+                self._running[digest] = running
+                try:
+                    ok = await running
+                finally:
+                    self._running.pop(digest, None)
+                    self._done(key_id, ok)
             if not ok:
                 raise InvalidKey(f"The API key dsk_{key_id}_… is not valid (wrong secret).")
             self._remember(digest, key_id, row["hash"])

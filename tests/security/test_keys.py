@@ -3,6 +3,7 @@ revocation beats the verification cache, and keys carry explicit scopes (``deplo
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import threading
 import time
@@ -12,6 +13,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from jupyterlab_dotscience import keys
 
 from .conftest import create_key, http, responsive_during, token_auth
 
@@ -164,3 +167,30 @@ def test_a_run_published_with_a_key_is_stored_whatever_its_scopes(live):
         status, run = http("POST", live.url + "dotscience/api/runs", record, bearer(key))
         # Then it is stored
         assert status == 201 and run["id"] == record["id"]
+
+
+def test_concurrent_checks_of_one_new_key_share_one_hash_and_none_is_throttled():
+    # Given a verifier, a key never used (nothing cached) and a hash that waits for a signal
+    verifier = keys.Verifier()
+    key, row = keys.new_key("alice", "parallel")
+    row = dict(row, created="2026-11-30T00:00:00.000000Z", revoked=None)
+    hashed, gate, check = [], threading.Event(), verifier._matches
+
+    def slow_check(secret, stored):
+        hashed.append(secret)
+        gate.wait(60)
+        return check(secret, stored)
+
+    verifier._matches = slow_check
+
+    async def twelve_at_once():
+        tasks = [asyncio.create_task(verifier.averify(key, row)) for _ in range(12)]
+        await asyncio.sleep(0)  # every task runs up to its first wait
+        gate.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    # When 12 requests present it while the first check is still running
+    results = asyncio.run(twelve_at_once())
+    # Then every one is accepted, after a single scrypt
+    assert [r if isinstance(r, Exception) else r["id"] for r in results] == [row["id"]] * 12
+    assert len(hashed) == 1
