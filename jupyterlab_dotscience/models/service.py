@@ -163,7 +163,19 @@ class ModelService:
         return data
 
     def origin(self, run_id: str | None) -> dict | None:
-        """What :meth:`record_origin` kept for a run (None: unknown, e.g. spool-imported)."""
+        """Who published a run.
+
+        Parameters
+        ----------
+        run_id : str or None
+            The run's id.
+
+        Returns
+        -------
+        dict or None
+            What :meth:`record_origin` kept; None when nothing was recorded (a spool-imported
+            run, or one published before publishers were recorded).
+        """
         if not run_id:
             return None
         try:
@@ -201,10 +213,6 @@ class ModelService:
             return None
         summaries = self.store.run_summaries([run_id])
         return summaries[0]["project"] if summaries else None
-
-    def version_project(self, name: str, version: int) -> str | None:
-        """The project a model version belongs to: its run's (KeyError when unknown)."""
-        return self.project_of(self.get_version(name, version).get("run_id"))
 
     def _deployment_project(self, d: dict) -> str | None:
         if "project" not in d:  # a deployment made before deployments had projects
