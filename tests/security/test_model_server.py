@@ -278,6 +278,7 @@ def test_binding_beyond_loopback_without_a_token_refuses_to_start(bundle, tmp_pa
     s = Served(bundle, tmp_path / "w", "--host", "0.0.0.0")
     try:
         state = s.state()
+        s.proc.wait(timeout=60)
     finally:
         s.stop()
     # Then it does not serve, and says why in one sentence
@@ -327,3 +328,24 @@ def test_binding_beyond_loopback_needs_the_token_on_every_request(bundle, tmp_pa
 def test_on_loopback_no_token_is_needed(server):
     # Given the server on 127.0.0.1 started without a token, Then requests need none
     assert predict(server.port) == (200, {"predictions": [0]})
+
+
+def test_head_request_is_answered_with_headers_only(server):
+    # Given a HEAD request for the readiness probe, then a GET on the same connection
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(b"HEAD /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(65536)
+            assert chunk, "the connection was closed without an answer"
+            head += chunk
+        # Then the answer is 200 with the GET answer's length, and no body follows it
+        status_line, _, rest = head.partition(b"\r\n")
+        assert status_line == b"HTTP/1.1 200 OK"
+        assert b"Content-Length: 14" in rest and rest.endswith(b"\r\n\r\n")
+        # And the connection goes on to answer the next request
+        sock.sendall(b"GET /v2/health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    assert split_answer(raw)[0::2] == (200, {"ready": True})

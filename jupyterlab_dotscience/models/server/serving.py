@@ -427,7 +427,8 @@ class _Exchange(httputil.HTTPMessageDelegate):
             headers[k] = v
         start = httputil.ResponseStartLine("HTTP/1.1", status, _REASONS.get(status, "OK"))
         try:
-            self.conn.write_headers(start, headers, data)
+            # a HEAD answer has the headers of the GET answer and no body
+            self.conn.write_headers(start, headers, None if self.method == "HEAD" else data)
             self.conn.finish()
         except Exception:  # noqa: BLE001 - the client went away: nothing to answer
             return
