@@ -134,6 +134,23 @@ def raw_exchange(port: int, data: bytes, timeout: float = 30) -> bytes:
         return b"".join(chunks)
 
 
+def read_one_answer(sock: socket.socket) -> bytes:
+    """Exactly one answer (its head and its Content-Length body) read from ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection was closed before the answer was complete"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    fields = (line.partition(b":") for line in head.split(b"\r\n")[1:])
+    length = int(next(v for k, _, v in fields if k.strip().lower() == b"content-length"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection was closed before the answer was complete"
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def split_answer(raw: bytes) -> tuple[int, dict, dict]:
     """``(status, headers, JSON body)`` of one HTTP/1.1 answer."""
     head, _, body = raw.partition(b"\r\n\r\n")
@@ -195,7 +212,7 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_read_timeout(server):
             f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
-        first = sock.recv(65536)
+        first = read_one_answer(sock)
         assert b" 200 " in first.split(b"\r\n", 1)[0]
         # When it stays idle, Then the server closes the connection (recv returns b"")
         t0 = time.monotonic()
