@@ -67,7 +67,9 @@ def test_sklearn_publish_deploy_predicts_like_the_model(live):
     meta = json.loads(urllib.request.urlopen(dep["url"] + "v2/models/iris").read())
     assert meta["platform"] == "sklearn" and meta["inputs"][0]["shape"] == [-1, 4]
     metrics = urllib.request.urlopen(dep["url"] + "metrics").read().decode()
-    assert 'dotscience_model_predictions_total{model="iris"' in metrics
+    predictions = [line for line in metrics.splitlines()
+                   if line.startswith("dotscience_model_predictions_total{")]  # fmt: skip
+    assert predictions and all('model="iris"' in line for line in predictions)
     # And the registry lists the version, linked to its run, with its deployment
     _, models = live.request("GET", "dotscience/api/models")
     [iris] = [m for m in models["models"] if m["name"] == "iris"]
