@@ -73,7 +73,7 @@ test('Publish & Deploy serves the quickstart model; its predictions equal predic
     .locator('.jp-Dotscience-models-url')
     .textContent())!.trim();
   await expect(section.locator('.jp-Dotscience-models-curl')).toContainText(
-    `curl -s -X POST ${url}v1/models/iris:predict`
+    `curl -s -X POST '${url}v1/models/iris:predict'`
   );
   // And the endpoint's predictions equal the notebook's predict()
   const v1 = await request.post(`${url}v1/models/iris:predict`, {
