@@ -1,6 +1,7 @@
 # Dotscience for JupyterLab: the two commands of the README, and helpers.
 #   make lab    set up everything from nothing and start JupyterLab with the extension
-#   make test   set up everything from nothing and run every test
+#   make test   set up everything from nothing and run every test (the short versions)
+#   make test-long  the long fuzz/soak/reliability runs make test leaves out
 #   make bench  run the benchmarks and print a table
 SHELL := /bin/bash
 .DEFAULT_GOAL := lab
@@ -17,7 +18,8 @@ export PATH := $(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test setup lint jest pytest ui-test screenshots bench bump clean system-deps fuzz
+.PHONY: lab test test-long setup lint jest pytest pytest-long ui-test screenshots bench bump \
+	clean system-deps fuzz
 
 # ---- set-up ----------------------------------------------------------------------------
 $(STAMPS)/venv:
@@ -71,8 +73,16 @@ lint: setup
 jest: setup
 	npm test
 
+# Two pytest-xdist workers (this machine has 2 cores), each test file on one worker so a
+# module's server is started once; every server a test starts picks its worker's free port.
+# Tests marked slow (the long fuzz, soak and reliability runs) are left to make test-long.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS := -n $(PYTEST_WORKERS) --dist loadfile
 pytest: setup system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow"
+
+pytest-long: setup system-deps
+	$(PY) -m pytest $(PYTEST_ARGS) -m slow
 
 ui-test: setup system-deps ui-tests/node_modules/.stamp
 	cd ui-tests && npx playwright test
@@ -87,7 +97,7 @@ fuzz: setup
 	DOTSCIENCE_FUZZ_SEED=$$seed DOTSCIENCE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 	  DOTSCIENCE_HYPOTHESIS_PROFILE=random \
 	  $(PY) -m pytest tests/server/test_fuzz.py tests/store/test_validate.py \
-	    tests/kernel/test_files.py tests/kernel/test_classes.py -q
+	    tests/kernel/test_files.py tests/kernel/test_classes.py -q -m "not slow"
 
 # Refresh the images in docs/screenshots (the UI tests take them).
 screenshots: setup system-deps ui-tests/node_modules/.stamp
@@ -102,6 +112,12 @@ test: setup system-deps ui-tests/node_modules/.stamp
 	$(MAKE) --no-print-directory ui-test || fail=1; \
 	if [ $$fail = 0 ]; then echo "make test: every suite passed"; else echo "make test: FAILED (see above)"; fi; \
 	exit $$fail
+
+# The long runs (CI runs them after make test): many fuzz examples per route, the 8 x 200
+# publishes soak, the SIGKILL loop, the wheel built and installed into a fresh virtualenv.
+test-long: setup system-deps
+	@$(MAKE) --no-print-directory pytest-long && echo "make test-long: passed" \
+	  || (echo "make test-long: FAILED (see above)"; exit 1)
 
 # ---- benchmarks --------------------------------------------------------------------------
 $(STAMPS)/bench: bench/requirements.txt $(STAMPS)/python

@@ -6,10 +6,19 @@ import time
 import urllib.error
 import uuid
 
+import pytest
+
 from .live import LiveServer
 
 
-def test_sigkill_loses_no_acknowledged_run(tmp_path):
+@pytest.mark.parametrize(
+    "kills",
+    [
+        pytest.param(1, id="once"),  # make test
+        pytest.param(5, id="five-times", marks=pytest.mark.slow),  # make test-long: a loop
+    ],
+)
+def test_sigkill_loses_no_acknowledged_run(tmp_path, kills):
     # Given a real server and four clients publishing runs as fast as they can
     root = tmp_path / "root"
     root.mkdir()
@@ -27,6 +36,7 @@ def test_sigkill_loses_no_acknowledged_run(tmp_path):
             try:
                 status, _ = server.request("POST", "dotscience/api/runs", rec, timeout=5)
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                stop.wait(0.05)  # the server is down: try again shortly
                 continue  # not acknowledged: may or may not be stored
             if status in (200, 201):
                 with lock:
@@ -36,18 +46,18 @@ def test_sigkill_loses_no_acknowledged_run(tmp_path):
     for t in threads:
         t.start()
     try:
-        # When the server is killed mid-stream
-        deadline = time.monotonic() + 30
-        while len(acknowledged) < 100 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        server.kill()
-        time.sleep(0.5)
+        for round_ in range(1, kills + 1):
+            # When the server is killed mid-stream (after 100 more acknowledged runs)
+            deadline = time.monotonic() + 30
+            while len(acknowledged) < 100 * round_ and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(acknowledged) >= 100 * round_, "clients did not get going"
+            server.kill()
+            # And restarted on the same workspace
+            server = LiveServer(root, port=server.port).start()
         stop.set()
         for t in threads:
             t.join(10)
-        assert len(acknowledged) >= 100, "clients did not get going"
-        # And restarted on the same workspace
-        server = LiveServer(root, port=server.port).start()
         # Then every acknowledged run is there exactly once
         for rid in acknowledged:
             status, run = server.request("GET", f"dotscience/api/runs/{rid}")

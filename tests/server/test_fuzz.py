@@ -1,12 +1,15 @@
 """Fuzz every documented operation from openapi.yaml: the server never answers 5xx.
 
-``make test`` runs this with a fixed seed (the same examples every time, no example
-database), so it cannot fail at random; ``make fuzz`` runs many more examples with a random
-seed it prints (``make fuzz SEED=<n>`` replays one). Environment:
-``DOTSCIENCE_FUZZ_EXAMPLES`` (examples per operation, default 20) and
+``make test`` runs ``test_no_server_errors`` with a fixed seed (the same 10 examples per
+operation every time, no example database), so it cannot fail at random but still fuzzes
+every route; ``make test-long`` adds ``test_no_server_errors_at_length`` (marked slow: 200
+derandomized examples per operation); ``make fuzz`` runs many more examples with a random
+seed it prints (``make fuzz SEED=<n>`` replays one). Environment, for the short test:
+``DOTSCIENCE_FUZZ_EXAMPLES`` (examples per operation, default 10) and
 ``DOTSCIENCE_FUZZ_SEED`` (unset: derandomized).
 """
 
+import functools
 import os
 
 import pytest
@@ -18,14 +21,15 @@ from .openapi import DOC_PATH
 
 schema = schemathesis.openapi.from_path(str(DOC_PATH))
 
-EXAMPLES = int(os.environ.get("DOTSCIENCE_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("DOTSCIENCE_FUZZ_EXAMPLES", "10"))
+LONG_EXAMPLES = 200
 SEED = os.environ.get("DOTSCIENCE_FUZZ_SEED")
 
 
-def _reproducible(test):
+def _reproducible(test, examples: int = EXAMPLES):
     """A fixed seed: derandomized by default, or the seed ``make fuzz`` chose."""
     test = settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         derandomize=SEED is None,
@@ -42,9 +46,7 @@ def live(tmp_path_factory):
     server.stop()
 
 
-@schema.parametrize()
-@_reproducible
-def test_no_server_errors(case, live):
+def _no_server_error(case, live) -> None:
     # Given any request the document allows (and many it does not)
     # When it reaches a real server
     response = case.call(
@@ -54,3 +56,16 @@ def test_no_server_errors(case, live):
     )
     # Then the server answers it without an internal error
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
+
+
+@schema.parametrize()
+@_reproducible
+def test_no_server_errors(case, live):
+    _no_server_error(case, live)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@functools.partial(_reproducible, examples=LONG_EXAMPLES)
+def test_no_server_errors_at_length(case, live):
+    _no_server_error(case, live)

@@ -14,17 +14,15 @@ from jupyterlab_dotscience.store.schema import LATEST
 
 from .records import record
 
-WORKERS = 8
-RUNS_EACH = 200
 SHARED = 20  # ids every worker publishes: exactly one of them may store each
 
 
-def _publisher(url, shared_ids, worker, barrier, results):
+def _publisher(url, shared_ids, runs_each, worker, barrier, results):
     try:
         store = open_store(url)
         barrier.wait(timeout=60)
         outcome = []
-        for i in range(RUNS_EACH):
+        for i in range(runs_each):
             model = [{"name": "shared-model", "files": []}] if i % 10 == 0 else []
             rec = record(models=model, labels={"worker": str(worker)})
             _, created = store.put_run(rec, f"user{worker}")
@@ -62,22 +60,30 @@ def _run_processes(target, args_for, count):
     return out
 
 
-@pytest.mark.slow
-def test_eight_processes_publishing_at_once_store_every_run_exactly_once(store_url):
-    # Given a new store and 8 processes, each about to publish 200 runs plus 20 shared ids
+@pytest.mark.parametrize(
+    "workers, runs_each",
+    [
+        # make test: the same race, smaller (every worker still publishes every shared id)
+        pytest.param(4, 30, id="4x30"),
+        # make test-long: the soak
+        pytest.param(8, 200, id="8x200", marks=pytest.mark.slow),
+    ],
+)
+def test_processes_publishing_at_once_store_every_run_exactly_once(store_url, workers, runs_each):
+    # Given a new store and N processes, each about to publish its runs plus 20 shared ids
     open_store(store_url).close()
     shared = [str(uuid.uuid4()) for _ in range(SHARED)]
     started = time.monotonic()
 
     # When they all publish at the same moment
-    out = _run_processes(_publisher, lambda w: (store_url, shared, w), WORKERS)
+    out = _run_processes(_publisher, lambda w: (store_url, shared, runs_each, w), workers)
     elapsed = time.monotonic() - started
 
     # Then no process failed
     assert [err for _, _, err in out if err] == []
     # And every run is stored exactly once: each own id created, each shared id created once
     created = [rid for _, outcome, _ in out for rid, c in outcome if c]
-    assert len(created) == len(set(created)) == WORKERS * RUNS_EACH + SHARED
+    assert len(created) == len(set(created)) == workers * runs_each + SHARED
     with open_store(store_url) as store:
         listed, cursor = [], None
         while True:
@@ -85,12 +91,12 @@ def test_eight_processes_publishing_at_once_store_every_run_exactly_once(store_u
             listed += [r["id"] for r in page]
             if cursor is None:
                 break
-        assert len(listed) == len(set(listed)) == WORKERS * RUNS_EACH + SHARED
+        assert len(listed) == len(set(listed)) == workers * runs_each + SHARED
         assert set(listed) == set(created)
-        # And model versions were allocated without gaps or duplicates
+        # And model versions (every 10th run registers one) have no gaps or duplicates
         (model,) = store.list_models()
         versions = [v["version"] for v in model["versions"]]
-        assert versions == list(range(1, WORKERS * RUNS_EACH // 10 + 1))
+        assert versions == list(range(1, workers * len(range(0, runs_each, 10)) + 1))
     assert elapsed < 90
 
 
