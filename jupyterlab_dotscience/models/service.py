@@ -34,8 +34,15 @@ DEPLOY_STATES = ("building", "starting", "running", "failed", "stopped")
 #: (``ds.model(torch, ..., trusted_pickle=True)``): the Jupyter user and its kernels, never
 #: an API key (even one with the deploy scope).
 PICKLE_OPT_IN_SCOPES = ("jupyter", "publish")
-#: Frameworks whose model files are pickles (loading one runs the code its author chose).
-PICKLE_FRAMEWORKS = ("sklearn",)
+#: Frameworks whose model files can carry code that loading or serving runs: scikit-learn
+#: pickles; TensorFlow SavedModel graphs (file I/O ops) and Keras Lambda layers in ``.h5``.
+#: They are served only from runs published with the deploy privilege.
+PICKLE_FRAMEWORKS = ("sklearn", "tensorflow")
+#: How :meth:`ModelService.pickle_refusal` names what such a model is.
+_CODE_KIND = {
+    "sklearn": "a scikit-learn pickle",
+    "tensorflow": "a TensorFlow model (SavedModel graphs and Lambda layers can carry code)",
+}
 
 
 def now() -> str:
@@ -187,8 +194,9 @@ class ModelService:
     def allow_pickle(self, v: dict) -> bool:
         """Whether the model server may unpickle this version's files.
 
-        scikit-learn models are pickles: allowed when their run was published by a
-        credential with the deploy privilege. PyTorch: only when the Jupyter user (or its
+        scikit-learn (pickles) and TensorFlow (graphs, Lambda layers) models: allowed when
+        their run was published by a credential with the deploy privilege. PyTorch: only
+        when the Jupyter user (or its
         kernel) registered the model with ``trusted_pickle=True``; otherwise TorchScript or
         ``torch.load(weights_only=True)``. Never for versions whose publisher is unknown.
         """
@@ -461,7 +469,8 @@ class ModelService:
                "apikey" else "an unknown credential (imported, or published before this "
                "server recorded publishers)")  # fmt: skip
         return (
-            f"model {name} v{version} is a pickle, and loading it would run its code; its run "
+            f"model {name} v{version} is {_CODE_KIND[v['framework']]}, and loading it would "
+            "run its code; its run "
             f"was published by {who}, so it is not served: publish it again from JupyterLab "
             "or with a key that has the deploy scope"
         )

@@ -183,6 +183,38 @@ def test_key_without_deploy_scope_cannot_deploy_a_pickle_or_pick_the_interpreter
     assert not pickled.exists() and not started.exists()
 
 
+def test_jupyter_user_deploying_a_keys_model_does_not_run_its_code(server, markers):
+    # Given a key without the deploy scope published a pickle that leaves a marker when
+    # loaded, and a TensorFlow model (formats that can carry code), without asking to deploy
+    auth = basic_auth("alice", create_key(server, "uploader", project="shared")["key"])
+    pickled = markers / "pickle-ran"
+    models = {
+        "pickled": ("sklearn", {"p/model.joblib": pickle.dumps(Touch(str(pickled)))}, "p"),
+        "graph": ("tensorflow", {"g/model.keras": b"PK\x03\x04 not really keras"}, "g"),
+    }
+    versions = {}
+    for name, (framework, files, path) in models.items():
+        upload(server, files, auth)
+        status, run = publish(server, run_record("shared", name, framework, files, path), auth)
+        assert status == 201, run
+        versions[name] = run["models"][0]["version"]
+    # When the Jupyter user deploys each of them
+    token = token_auth(server)
+    for name, version in versions.items():
+        url = server.url + f"dotscience/api/models/{name}/versions/{version}/deploy"
+        status, dep = http("POST", url, {}, token)
+        assert status == 202, dep
+        dep = settled(server, dep["id"])
+        # Then the deployment fails saying why, and no model server was started
+        assert dep["state"] == "failed" and "would run its code" in dep["reason"], dep
+        assert "without the 'deploy' scope" in dep["reason"]
+        assert dep["pid"] is None and dep["url"] is None
+    _, listed = http("GET", server.url + "dotscience/api/models/pickled", None, token)
+    assert listed["versions"][-1]["allow_pickle"] is False
+    time.sleep(1)
+    assert not pickled.exists()
+
+
 def test_interpreter_comes_from_server_configuration_not_the_run(server, markers):
     # Given a real scikit-learn model published by the Jupyter user, whose run record names
     # a planted program as its interpreter

@@ -5,8 +5,9 @@ manifest says ``"allow_pickle": true``. The server that builds the bundle sets i
 scikit-learn models published with the deploy privilege (the Jupyter user, its kernels, or an
 API key with the ``deploy`` scope) and for PyTorch models the Jupyter user opted in for
 (``ds.model(torch, ..., trusted_pickle=True)``); PyTorch files are otherwise read as
-TorchScript or with ``torch.load(weights_only=True)``. ONNX files are not pickles; Keras files
-are loaded with Keras' own defaults (``safe_mode`` refuses a Lambda layer's code in ``.keras``).
+TorchScript or with ``torch.load(weights_only=True)``. TensorFlow models (SavedModel graphs
+can read and write files; Keras Lambda layers in ``.h5`` are marshalled code) need the same
+``allow_pickle`` as scikit-learn. ONNX files are not pickles.
 """
 
 from __future__ import annotations
@@ -277,6 +278,13 @@ class TensorflowModel(Model):
     framework = "tensorflow"
 
     def __init__(self, path: str, allow_pickle: bool = False):
+        if not allow_pickle:
+            raise LoadError(
+                f"{os.path.basename(path)} is a TensorFlow model, which can carry code "
+                "(SavedModel graphs, Lambda layers): it is served only from runs published "
+                "with the deploy privilege (JupyterLab, its kernels, or an API key with the "
+                "'deploy' scope)"
+            )
         tf = _need("tensorflow", "tensorflow")
         try:
             self.model = tf.keras.models.load_model(path)
