@@ -73,7 +73,8 @@ def capture_files(
 
     A file counts as captured for this run only when its content came from this run's
     own workspace (read now, hashing to the declared sha256, also when that content was
-    already stored) or was uploaded by the run's user. Outputs not yet stored are copied
+    already stored) or was uploaded by the run's user through the same kind of credential
+    (see :meth:`Store.record_upload`). Outputs not yet stored are copied
     in; inputs never are. Model files that are not outputs are copied in too (builds need
     them) but have no capture record.
 
