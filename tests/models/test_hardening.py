@@ -4,6 +4,8 @@ live server)."""
 
 from __future__ import annotations
 
+import io
+import os
 import threading
 
 import pytest
@@ -100,3 +102,30 @@ def test_forwarder_keeps_order_and_drops_when_full():
     forwarder.queue.join()
     assert sent == [1, 2, 3]
     forwarder.close()
+
+
+def test_trusted_pickle_is_a_per_model_opt_in_recorded_in_the_model_entry(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    import dotscience as ds
+
+    # Given a workspace with no server (the run goes to the stream and the spool)
+    for name in [n for n in os.environ if n.startswith("DOTSCIENCE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DOTSCIENCE_PROJECT_DOT_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.pt").write_bytes(b"weights")
+    session = ds.Dotscience()
+    session.script()
+    session.start()
+    # When one model opts in to full unpickling and another does not
+    session.model(torch, "net", "net.pt", trusted_pickle=True)
+    session.model(torch, "plain", "net.pt")
+    run = session.publish("opt-in", stream=io.StringIO())
+    # Then only the opted-in model's entry carries the flag
+    entries = {m["name"]: dict(m) for m in run["models"]}
+    assert entries["net"]["trusted_pickle"] is True
+    assert "trusted_pickle" not in entries["plain"]
+    # And anything but a bool is refused
+    session.start()
+    with pytest.raises(TypeError, match="trusted_pickle must be True or False"):
+        session.model(torch, "bad", "net.pt", trusted_pickle="yes")
