@@ -127,7 +127,14 @@ class LiveServer:
         args += self.extra_args
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         written_before = self._log.tell()  # a restart on the same port appends to its log
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
+        # Jupyter's runtime files (and the kernel library directory) beside the root, not in
+        # the shared ~/.local/share/jupyter/runtime that servers of parallel workers would race
+        # on; a test that chose a runtime directory keeps it.
+        env = dict(os.environ)
+        env.setdefault(
+            "JUPYTER_RUNTIME_DIR", os.path.join(str(self.root), "..", f"runtime-{self.port}")
+        )
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

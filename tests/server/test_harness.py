@@ -48,6 +48,11 @@ def test_a_server_whose_chosen_port_was_taken_starts_on_another(tmp_path):
             status, version = server.request("GET", "dotscience/api/version")
             assert status == 200 and version["root_dir"] == str(root)
             assert server.port != taken
+            # And its runtime files are beside its root, not in the runtime directory the
+            # servers of parallel workers share
+            runtime = tmp_path / f"runtime-{server.port}"
+            assert (runtime / f"jpserver-{server.proc.pid}.json").is_file()
+            assert (runtime / f"dotscience-kernel-path-{version['version']}").is_dir()
         finally:
             server.stop()
         # And a server told to use that port fails with a sentence naming the port

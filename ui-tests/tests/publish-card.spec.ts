@@ -10,10 +10,13 @@ test.use({
 });
 
 test.describe('Publishing from a notebook cell', () => {
-  test.afterEach(async ({ request }) => {
+  // Only this test's sessions: another worker's tests run at the same time.
+  test.afterEach(async ({ request, tmpPath }) => {
     const sessions = await (await request.get('/api/sessions')).json();
     for (const s of sessions) {
-      await request.delete(`/api/sessions/${s.id}`);
+      if (s.path.startsWith(`${tmpPath}/`)) {
+        await request.delete(`/api/sessions/${s.id}`);
+      }
     }
   });
 

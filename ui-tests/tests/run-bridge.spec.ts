@@ -81,10 +81,16 @@ async function runCode(
   await page.notebook.runCell(index, { wait });
 }
 
-async function deleteSessions(request: APIRequestContext) {
+/**
+ * Shut down the kernel sessions of this test's notebooks (those under its own directory;
+ * another worker's tests run in parallel with theirs).
+ */
+async function deleteSessions(request: APIRequestContext, dir: string) {
   const sessions = await (await request.get('/api/sessions')).json();
   for (const s of sessions) {
-    await request.delete(`/api/sessions/${s.id}`);
+    if (s.path.startsWith(`${dir}/`)) {
+      await request.delete(`/api/sessions/${s.id}`);
+    }
   }
 }
 
@@ -113,8 +119,8 @@ async function findRun(
 test.use({ autoGoto: true, kernels: null, sessions: null });
 
 test.describe('Current run', () => {
-  test.afterEach(async ({ request }) => {
-    await deleteSessions(request);
+  test.afterEach(async ({ request, tmpPath }) => {
+    await deleteSessions(request, tmpPath);
   });
 
   test('shows declarations live, queues UI declarations while busy, publishes with cells', async ({

@@ -12,7 +12,8 @@ test.use({
 
 test('Current run section screenshots, light and dark', async ({
   page,
-  request
+  request,
+  tmpPath
 }) => {
   // Given a notebook with a run that has parameters, labels, a file and metrics
   await page.notebook.createNew('run-shots.ipynb');
@@ -58,8 +59,11 @@ test('Current run section screenshots, light and dark', async ({
   await page.waitForTimeout(1000);
   await page.screenshot({ path: `${DIR}/run-current-dark.png` });
 
+  // Only this test's sessions: another worker's tests run at the same time.
   const sessions = await (await request.get('/api/sessions')).json();
   for (const s of sessions) {
-    await request.delete(`/api/sessions/${s.id}`);
+    if (s.path.startsWith(`${tmpPath}/`)) {
+      await request.delete(`/api/sessions/${s.id}`);
+    }
   }
 });
