@@ -143,9 +143,14 @@ class RunMixin:
         return run
 
     async def authored_run_or_403(self, run_id: str) -> dict:
-        """The run, when this request's user is its author (403 otherwise)."""
+        """The run, when this request's user is its author (403 otherwise). The Jupyter
+        user of this server also counts as the author of the runs its kernels published
+        (``kernel_user``), whatever name the identity provider gives them."""
         run = await self.run_or_404(run_id)
-        if run.get("author") != self.username:
+        authors = {self.username}
+        if self.scope == SCOPE_JUPYTER:
+            authors.add(self.ds.kernel_user)
+        if run.get("author") not in authors:
             raise tornado.web.HTTPError(
                 403,
                 f"Only the author of run {run_id} ({run['author']}) may replace its cells "

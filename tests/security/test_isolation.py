@@ -377,3 +377,34 @@ def test_a_key_sees_its_own_builds_and_deployments_without_server_paths(live):
     assert dep["id"] in text_of(answers["deployments"][1])
     # While the Jupyter user is shown where the bundle is
     assert str(live.root) in text_of(api(live, "GET", build, None, token)[1])
+
+
+def test_a_hub_user_replaces_cells_of_runs_its_kernels_published(live, bob, tmp_path):
+    # Given alice's server behind a hub-like login (her Jupyter name is not her OS user),
+    # on the store her kernels' runs (author: the OS user "alice") and bob's runs are in
+    db = live.root / ".dotscience" / "dotscience.db"
+    (tmp_path / "hub").mkdir()
+    hub = LiveServer(tmp_path / "hub", store_url=f"sqlite:///{db}")
+    hub.extra_args = [
+        "--DotscienceApp.kernel_user=alice",
+        "--ServerApp.identity_provider_class=tests.security.identity.HubLikeIdentity",
+    ]
+    hub.start()
+    try:
+        cell = {"cell_id": "c", "index": 0, "execution_count": 1, "source_sha256": "c" * 64}
+        kernels, bobs, own = record("team"), record("team"), record("team")
+        assert api(live, "POST", "runs", kernels, token_auth(live))[0] == 201
+        assert api(bob, "POST", "runs", bobs, token_auth(bob))[0] == 201
+        _, stored = api(hub, "POST", "runs", own, token_auth(hub))
+        # When the hub user replaces the cells of each
+        answers = {
+            name: api(hub, "PUT", f"runs/{run['id']}/cells", {"cells": [cell]}, token_auth(hub))
+            for name, run in (("kernels", kernels), ("bobs", bobs), ("own", own))
+        }
+        # Then her kernels' runs and her own are hers to change; bob's is not
+        assert stored["author"] == "alice@example.org"
+        assert answers["kernels"] == (200, {"cells": 1})
+        assert answers["own"] == (200, {"cells": 1})
+        assert answers["bobs"][0] == 403 and "(bob)" in answers["bobs"][1]["error"]
+    finally:
+        hub.stop()
