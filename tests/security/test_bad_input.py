@@ -174,13 +174,17 @@ def test_a_query_with_a_number_too_large_is_answered_without_an_internal_error(l
     assert status == 200 or body["error"], body
 
 
+UNKNOWN_ID = "00000000-0000-4000-8000-00000000dead"
+
+
 @pytest.mark.parametrize(
     "path",
     [
-        f"dotscience/api/runs/{uuid.uuid4()}/lineage?depth={BIG}",
+        # fixed unknown ids: pytest-xdist workers must collect the same test names
+        f"dotscience/api/runs/{UNKNOWN_ID}/lineage?depth={BIG}",
         f"dotscience/api/models/m/versions/1/build?offset={BIG}",
         "dotscience/api/models/m/versions/1/build?offset=-1",
-        f"dotscience/api/deployments/{uuid.uuid4()}/log?offset={BIG}",
+        f"dotscience/api/deployments/{UNKNOWN_ID}/log?offset={BIG}",
     ],
 )
 def test_other_numbers_in_queries_are_4xx(live, path):
