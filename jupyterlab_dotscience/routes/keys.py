@@ -58,8 +58,11 @@ class KeysHandler(DotscienceHandler):
     @authorized
     async def get(self):
         """Response: ``{"keys": [{id, username, name, project, scopes, created, revoked}]}``,
-        newest first (revoked keys included; secrets never)."""
+        newest first (revoked keys included; secrets never). A project-limited key sees only
+        its user's keys limited to the same project."""
         keys = await self.ds.call(self.ds.store.list_api_keys, self.username)
+        if self.project_limit:
+            keys = [k for k in keys if k.get("project") == self.project_limit]
         self.write_json({"keys": keys})
 
 
@@ -72,7 +75,8 @@ class KeyHandler(DotscienceHandler):
         if not _KEY_ID.match(key_id):
             raise tornado.web.HTTPError(404, f"There is no API key {key_id[:40]!r}.")
         key = await self.ds.call(self.ds.store.get_api_key, key_id, False)
-        if key is None:
+        if key is None or (self.project_limit and key.get("project") != self.project_limit):
+            # a project-limited key knows nothing of keys outside its project
             raise tornado.web.HTTPError(404, f"There is no API key {key_id}.")
         if key["username"] != self.username:
             raise tornado.web.HTTPError(

@@ -408,3 +408,29 @@ def test_a_hub_user_replaces_cells_of_runs_its_kernels_published(live, bob, tmp_
         assert answers["bobs"][0] == 403 and "(bob)" in answers["bobs"][1]["error"]
     finally:
         hub.stop()
+
+
+def test_a_project_limited_key_sees_and_revokes_no_key_outside_its_project(live):
+    # Given alice's keys for two projects and an unlimited one
+    mine_project, other_project = project(), project()
+    mine = create_key(live, "mine", project=mine_project)
+    other = create_key(live, "other", project=other_project)
+    unlimited = create_key(live, "everything")
+    auth = basic_auth("alice", mine["key"])
+
+    # When the key limited to one project lists keys and reaches for the others by id
+    status, listing = api(live, "GET", "keys", headers=auth)
+    seen = {k["id"] for k in listing["keys"]}
+    answers = [api(live, verb, f"keys/{k['id']}", headers=auth)
+               for k in (other, unlimited) for verb in ("GET", "DELETE")]  # fmt: skip
+
+    # Then it sees only its project's keys, and the others are unknown to it and unrevoked
+    assert status == 200
+    assert mine["id"] in seen and not seen & {other["id"], unlimited["id"]}
+    assert other_project not in text_of(listing)
+    assert [s for s, _ in answers] == [404, 404, 404, 404]
+    for _, body in answers:
+        assert other_project not in text_of(body)
+    for k in (other, unlimited):
+        status, key = api(live, "GET", f"keys/{k['id']}", headers=token_auth(live))
+        assert status == 200 and key["revoked"] is None
