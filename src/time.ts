@@ -1,0 +1,79 @@
+/**
+ * Timestamps: the one place that makes and shows them (ISO 8601 UTC, microseconds, `Z`, as
+ * the kernel library writes them).
+ */
+
+/**
+ * A timestamp in the reader's locale.
+ *
+ * @param iso ISO 8601 time
+ * @returns e.g. `27/11/2026, 06:30:00`, or `—`
+ */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) {
+    return '—';
+  }
+  const d = new Date(iso);
+  return isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/**
+ * How long ago a time was.
+ *
+ * @param iso ISO 8601 time
+ * @param now the present (for tests)
+ * @returns e.g. `just now`, `5 min ago`, `3 h ago`, `2 d ago`
+ */
+export function formatAgo(
+  iso: string | null | undefined,
+  now = Date.now()
+): string {
+  if (!iso) {
+    return '';
+  }
+  const s = Math.max(0, (now - new Date(iso).getTime()) / 1000);
+  if (isNaN(s)) {
+    return '';
+  }
+  if (s < 45) {
+    return 'just now';
+  }
+  if (s < 3600) {
+    return `${Math.round(s / 60)} min ago`;
+  }
+  if (s < 86400) {
+    return `${Math.round(s / 3600)} h ago`;
+  }
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+/**
+ * The time between two timestamps.
+ *
+ * @param start ISO 8601 time
+ * @param end ISO 8601 time
+ * @returns e.g. `850 ms`, `12.3 s`, `4 min 5 s`, `1 h 2 min`, or `—`
+ */
+export function formatDuration(
+  start: string | null | undefined,
+  end: string | null | undefined
+): string {
+  if (!start || !end) {
+    return '—';
+  }
+  const ms = new Date(end).getTime() - new Date(start).getTime();
+  if (isNaN(ms) || ms < 0) {
+    return '—';
+  }
+  if (ms < 1000) {
+    return `${ms} ms`;
+  }
+  const s = ms / 1000;
+  if (s < 60) {
+    return `${s.toFixed(1)} s`;
+  }
+  if (s < 3600) {
+    return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  }
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
