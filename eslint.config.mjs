@@ -16,6 +16,9 @@ export default defineConfig([
       '**/*.d.ts',
       '.venv',
       'jupyterlab_dotscience/labextension',
+      // generated (npm run generate): checked by `make lint` against their sources
+      'src/api/openapi.ts',
+      'src/kernel/protocol.ts',
       'ui-tests'
     ]
   },

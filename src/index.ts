@@ -4,10 +4,10 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { historyPlugin } from './history/plugin';
+import { runsPlugin } from './runs/plugin';
 import { keysPlugin } from './keys/plugin';
 import { modelsPlugin } from './models/plugin';
-import { RunTracker } from './model';
+import { RunTracker } from './tracker';
 import { notebookPlugin } from './notebook/plugin';
 import { CurrentRunSection, DotscienceSidebar, ServerSection } from './sidebar';
 import { CommandIDs, IDotscienceSidebar, IRunTracker } from './tokens';
@@ -68,7 +68,7 @@ export default [
   trackerPlugin,
   sidebarPlugin,
   notebookPlugin,
-  historyPlugin,
+  runsPlugin,
   keysPlugin,
   modelsPlugin
 ];

@@ -1,48 +1,34 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
+import type { RestWire } from './api/rest';
 
 /**
- * Wire types shared with the server extension's REST API.
+ * Wire types of the sidebar: the REST ones are those of `api/rest.ts` (generated from
+ * `openapi.yaml`), the kernel comm's those of `kernel/protocol.ts` (generated from
+ * `protocol/kernel-comm.schema.json`).
  */
 export namespace Wire {
   /**
    * `GET dotscience/api/version`.
    */
-  export interface IVersionInfo {
-    version: string;
-    kernel_library_version: string | null;
-    store: 'sqlite' | 'postgresql';
-    root_dir: string;
-  }
+  export type IVersionInfo = RestWire.IVersionInfo;
 
   /**
    * A typed value: JSON, or `{"$float": "nan" | "inf" | "-inf"}` for a non-finite float.
    */
-  export type Value = string | number | boolean | null | { $float: string };
+  export type Value = RestWire.Value;
 
   /**
    * A file entry of a run (`inputs`, `outputs`).
    */
-  export interface IFile {
-    path: string;
-    sha256?: string | null;
-    size?: number | null;
-    outside?: boolean;
-    missing?: boolean;
-  }
+  export type IFile = RestWire.IFileRef;
 
   /**
-   * One cell execution, as `PUT runs/{id}/cells` stores it.
+   * One cell execution as the recorder makes it for `PUT runs/{id}/cells` (every field known).
    */
-  export interface ICellExecution {
-    cell_id: string;
-    index: number;
-    execution_count: number;
-    source_sha256: string;
-    start: string;
-    end: string;
-    success: boolean;
-  }
+  export type ICellExecution = {
+    [K in keyof RestWire.ICell]-?: NonNullable<RestWire.ICell[K]>;
+  };
 
   /**
    * The comm protocol between the frontend and `dotscience.jupyter` in the kernel.
@@ -246,6 +232,15 @@ export interface IPendingRequest {
 }
 
 /**
+ * A run the kernel published: its id, and `since`, the start of the run (the cells that ran
+ * since then belong to it).
+ */
+export interface IPublishedRun {
+  id: string;
+  since: string | null;
+}
+
+/**
  * The current run of one notebook's kernel, mirrored live from the kernel.
  */
 export interface IKernelRun {
@@ -289,6 +284,14 @@ export interface IKernelRun {
    * Emitted on every change.
    */
   readonly changed: ISignal<IKernelRun, void>;
+  /**
+   * Emitted when the kernel reports a published run.
+   */
+  readonly published: ISignal<IKernelRun, IPublishedRun>;
+  /**
+   * Emitted with the cells the kernel saw declaring something.
+   */
+  readonly cellsDeclared: ISignal<IKernelRun, Wire.Kernel.ICellRef[]>;
   /**
    * Declare an input, output, parameter, label, metric or the description.
    *

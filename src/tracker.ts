@@ -1,5 +1,5 @@
 import { ISignal, Signal } from '@lumino/signaling';
-import * as api from './api';
+import * as api from './api/server';
 import { IKernelRun, IRunTracker, ServerStatus, Wire } from './tokens';
 
 /**

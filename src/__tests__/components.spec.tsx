@@ -2,9 +2,10 @@ import { fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
 import { CurrentRun } from '../components/CurrentRun';
 import { DeclareForm, parseValue } from '../components/DeclareForm';
-import { humanSize } from '../components/format';
-import { MetricChart } from '../components/MetricChart';
-import { KernelRunModel } from '../kernel/runModel';
+import { humanSize } from '../format';
+import { compactNumber } from '../values';
+import { MetricChart } from '../charts/MetricChart';
+import { KernelRunModel } from '../kernel/kernelRun';
 
 function attachedRun() {
   const sent: any[] = [];
@@ -170,7 +171,6 @@ describe('small parts', () => {
 describe('compactNumber', () => {
   it('shortens long floats to six significant digits and leaves the rest alone', () => {
     // Given metric texts as the kernel printed them / Then long floats fit a narrow column
-    const { compactNumber } = require('../components/format');
     expect(compactNumber('0.06843168076000879')).toBe('0.0684317');
     expect(compactNumber('0.99236490578114')).toBe('0.992365');
     expect(compactNumber('0.02')).toBe('0.02');

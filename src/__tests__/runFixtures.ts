@@ -1,6 +1,6 @@
-import { IHistoryAPI } from '../api';
-import { IRunQuery } from '../query';
-import { HistoryWire } from '../wire';
+import { IRunsAPI } from '../api/runs';
+import { IRunQuery } from '../runs/query';
+import { RestWire } from '../api/rest';
 
 /**
  * A run summary for tests.
@@ -11,8 +11,8 @@ import { HistoryWire } from '../wire';
  */
 export function summary(
   i: number,
-  extra: Partial<HistoryWire.IRunSummary> = {}
-): HistoryWire.IRunSummary {
+  extra: Partial<RestWire.IRunSummary> = {}
+): RestWire.IRunSummary {
   return {
     id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     project: 'default',
@@ -43,10 +43,11 @@ export function summary(
  */
 export function fullRun(
   i: number,
-  extra: Partial<HistoryWire.IRun> = {}
-): HistoryWire.IRun {
+  extra: Partial<RestWire.IRun> = {}
+): RestWire.IRun {
   const s = summary(i);
   return {
+    schema: 'dotscience.run/2',
     id: s.id,
     project: 'default',
     description: s.description,
@@ -80,8 +81,8 @@ export function fullRun(
 /**
  * A fake server holding `runs`, paging them like the real one (cursor = offset).
  */
-export class FakeServer implements IHistoryAPI {
-  constructor(public runs: HistoryWire.IRunSummary[]) {}
+export class FakeServer implements IRunsAPI {
+  constructor(public runs: RestWire.IRunSummary[]) {}
 
   calls: { query: IRunQuery; limit: number; cursor: string | null }[] = [];
 
@@ -89,7 +90,7 @@ export class FakeServer implements IHistoryAPI {
     query: IRunQuery,
     limit: number,
     cursor: string | null
-  ): Promise<HistoryWire.IRunPage> {
+  ): Promise<RestWire.IRunPage> {
     this.calls.push({ query, limit, cursor });
     const start = cursor ? Number(cursor) : 0;
     const page = this.runs.slice(start, start + limit);
@@ -98,28 +99,28 @@ export class FakeServer implements IHistoryAPI {
     return { runs: page, next_cursor: next };
   }
 
-  async getRun(id: string): Promise<HistoryWire.IRun> {
+  async getRun(id: string): Promise<RestWire.IRun> {
     return fullRun(0, { id });
   }
-  async getRunFiles(): Promise<HistoryWire.IRunFile[]> {
+  async getRunFiles(): Promise<RestWire.IRunFile[]> {
     return [];
   }
   async getRunNotebook(): Promise<null> {
     return null;
   }
-  async getRunLineage(id: string): Promise<HistoryWire.ILineage> {
+  async getRunLineage(id: string): Promise<RestWire.ILineage> {
     return { root: id, nodes: [], edges: [], truncated: false };
   }
-  async getFileLineage(sha: string): Promise<HistoryWire.ILineage> {
+  async getFileLineage(sha: string): Promise<RestWire.ILineage> {
     return { root: `sha256:${sha}`, nodes: [], edges: [], truncated: false };
   }
   async exportRun(): Promise<string> {
     return '{}';
   }
-  async importV1(): Promise<HistoryWire.IImportResult> {
+  async importV1(): Promise<RestWire.IImportResult> {
     return { found: 0, imported: 0, runs: [] };
   }
-  async listProjects(): Promise<HistoryWire.IProject[]> {
+  async listProjects(): Promise<RestWire.IProject[]> {
     return [];
   }
 }

@@ -1,4 +1,4 @@
-import { RunTracker } from '../model';
+import { RunTracker } from '../tracker';
 import { Wire } from '../tokens';
 
 const info = (

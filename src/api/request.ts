@@ -54,3 +54,13 @@ export async function requestAPI<T>(
   }
   return data as T;
 }
+
+/**
+ * An error as one sentence for the user.
+ *
+ * @param e what was thrown
+ * @returns its message
+ */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,228 +1,151 @@
 /**
- * Wire types of the run history REST routes (`dotscience/api/runs...`), as the server sends
- * them. See `jupyterlab_dotscience/openapi.yaml` and docs/design.md.
+ * The REST API's wire types, as the frontend uses them: every one is derived from the types
+ * generated from `jupyterlab_dotscience/openapi.yaml` (`npm run generate:api` writes
+ * `openapi.ts`; `make lint` fails when it is stale), so the server's description is the one
+ * source of each shape.
  */
-export namespace HistoryWire {
+import type { components, paths } from './openapi';
+
+type Schemas = components['schemas'];
+
+/**
+ * The JSON body of a response.
+ */
+type JSONOf<R> = R extends { content: { 'application/json': infer T } }
+  ? T
+  : never;
+
+/**
+ * The types of the REST routes under `dotscience/api/`.
+ */
+export namespace RestWire {
   /**
    * A typed value: JSON scalar, or `{"$float": "nan" | "inf" | "-inf"}`.
    */
-  export type Value = string | number | boolean | null | { $float: string };
-
+  export type Value = Schemas['TypedValue'];
   /**
    * Run status set by the server.
    */
-  export type Status = 'succeeded' | 'failed';
-
+  export type Status = Schemas['Run']['status'];
+  /**
+   * `GET version`.
+   */
+  export type IVersionInfo = JSONOf<paths['/version']['get']['responses'][200]>;
   /**
    * One run in a listing (`GET runs`).
    */
-  export interface IRunSummary {
-    id: string;
-    project: string;
-    author: string | null;
-    description: string | null;
-    status: Status;
-    error: string | null;
-    mode: string | null;
-    notebook: string | null;
-    workload_file: string | null;
-    start: string | null;
-    end: string | null;
-    received: string;
-    imported: boolean;
-    /** parameter key to its text */
-    parameters: { [key: string]: string };
-    /** metric key to its last value */
-    metrics: { [key: string]: Value };
-    labels: { [key: string]: string };
-  }
-
+  export type IRunSummary = Schemas['RunSummary'];
   /**
    * A page of runs.
    */
-  export interface IRunPage {
-    runs: IRunSummary[];
-    next_cursor: string | null;
-  }
-
+  export type IRunPage = JSONOf<paths['/runs']['get']['responses'][200]>;
   /**
    * A file a run read or wrote.
    */
-  export interface IFileRef {
-    path: string;
-    sha256: string | null;
-    size: number | null;
-    outside: boolean;
-    missing: boolean;
-  }
-
+  export type IFileRef = Schemas['FileRef'];
   /**
    * A point of a metric series.
    */
-  export interface IMetricPoint {
-    value: Value;
-    text: string;
-    step: number | null;
-    time: string | null;
-  }
-
+  export type IMetricPoint = Schemas['MetricPoint'];
   /**
-   * A cell execution that contributed to a run.
+   * A cell execution that contributed to a run (`GET/PUT runs/{id}/cells`).
    */
-  export interface ICell {
-    cell_id: string;
-    index: number | null;
-    execution_count: number | null;
-    source_sha256: string | null;
-    start: string | null;
-    end: string | null;
-    success: boolean | null;
-  }
-
+  export type ICell = Schemas['Cell'];
   /**
-   * The environment the run ran in.
+   * The environment a run ran in.
    */
-  export interface IEnvironment {
-    python?: string;
-    implementation?: string;
-    platform?: string;
-    hostname?: string;
-    executable?: string;
-    packages?: { [name: string]: string };
-    git?: {
-      commit: string | null;
-      dirty: boolean;
-      branch: string | null;
-    } | null;
-  }
-
+  export type IEnvironment = Schemas['Environment'];
   /**
-   * A whole run (`GET runs/{id}`).
+   * A model a run registered.
    */
-  export interface IRun {
-    id: string;
-    project: string;
-    description: string | null;
-    error: string | null;
-    mode: string | null;
-    workload_file: string | null;
-    notebook: string | null;
-    argv: string[] | null;
-    start: string | null;
-    end: string | null;
-    published: string | null;
-    inputs: IFileRef[];
-    outputs: IFileRef[];
-    parameters: { [key: string]: { value: Value; text: string } };
-    labels: { [key: string]: string };
-    metrics: { [key: string]: IMetricPoint[] };
-    models: {
-      name: string;
-      framework: string | null;
-      framework_version: string | null;
-      path: string | null;
-      version?: number;
-    }[];
-    environment: IEnvironment | null;
-    cells: ICell[];
-    kernel_id: string | null;
-    build: boolean;
-    deploy: boolean;
-    author: string | null;
-    imported: boolean;
-    status: Status;
-    received: string;
-  }
-
+  export type IRunModel = Schemas['RunModel'];
+  /**
+   * A whole stored run (`GET runs/{id}`): every key of the record is present.
+   */
+  export type IRun = Required<Schemas['RunRecord']> & Schemas['Run'];
   /**
    * A file of a run with its download state (`GET runs/{id}/files`).
    */
-  export interface IRunFile extends IFileRef {
-    role: 'input' | 'output';
-    /** true when the content can be downloaded from `artifacts/{sha256}` */
-    artifact: boolean;
-    /** whether the content was captured for this run (absent from older servers) */
-    captured?: boolean;
-    /** how it was captured, or why not, e.g. `not uploaded` (absent from older servers) */
-    reason?: string | null;
-  }
-
+  export type IRunFile = JSONOf<
+    paths['/runs/{run_id}/files']['get']['responses'][200]
+  >['files'][number];
   /**
-   * The notebook as it was at publish (`GET runs/{id}/notebook`).
+   * The notebook as it was at publish (`GET runs/{id}/notebook`); `content` is read
+   * defensively by the run detail.
    */
-  export interface INotebookSnapshot {
-    path: string | null;
-    sha256: string;
-    content: {
-      cells: {
-        id?: string;
-        cell_type: string;
-        source: string | string[];
-        execution_count?: number | null;
-      }[];
-    };
-  }
-
-  /**
-   * A node of a lineage graph.
-   */
-  export interface ILineageNode {
-    id: string;
-    kind: 'run' | 'file';
-    // runs
-    description?: string | null;
-    notebook?: string | null;
-    workload_file?: string | null;
-    status?: Status;
-    author?: string | null;
-    start?: string | null;
-    received?: string;
-    // files
-    sha256?: string | null;
-    path?: string | null;
-    paths?: string[];
-    size?: number | null;
-  }
-
-  /**
-   * An edge: `input` from a file to the run that read it, `output` from a run to a file.
-   */
-  export interface ILineageEdge {
-    from: string;
-    to: string;
-    kind: 'input' | 'output';
-  }
-
+  export type INotebookSnapshot = JSONOf<
+    paths['/runs/{run_id}/notebook']['get']['responses'][200]
+  >;
   /**
    * A lineage graph (`GET runs/{id}/lineage`, `GET files/{sha256}/lineage`).
    */
-  export interface ILineage {
-    root: string;
-    nodes: ILineageNode[];
-    edges: ILineageEdge[];
-    truncated: boolean;
-  }
-
+  export type ILineage = Schemas['Lineage'];
+  /**
+   * A node of a lineage graph: a run or a file.
+   */
+  export type ILineageNode = ILineage['nodes'][number];
+  /**
+   * An edge: `input` from a file to the run that read it, `output` from a run to a file.
+   */
+  export type ILineageEdge = ILineage['edges'][number];
   /**
    * The result of `POST import`.
    */
-  export interface IImportResult {
-    found: number;
-    imported: number;
-    runs: string[];
-  }
-
+  export type IImportResult = JSONOf<
+    paths['/import']['post']['responses'][200]
+  >;
   /**
    * A project (`GET projects`).
    */
-  export interface IProject {
-    name: string;
-    created: string;
-    runs: number;
-  }
-
+  export type IProject = JSONOf<
+    paths['/projects']['get']['responses'][200]
+  >['projects'][number];
   /**
    * Export formats of `GET runs/{id}/export`.
    */
-  export type ExportFormat = 'prov' | 'openlineage' | 'v1';
+  export type ExportFormat = NonNullable<
+    NonNullable<
+      paths['/runs/{run_id}/export']['get']['parameters']['query']
+    >['format']
+  >;
+  /**
+   * A model version's build.
+   */
+  export type IBuild = Schemas['Build'];
+  /**
+   * A deployment of a model version.
+   */
+  export type IDeployment = Schemas['Deployment'];
+  /**
+   * A version of a registered model.
+   */
+  export type IModelVersion = Schemas['ModelVersion'];
+  /**
+   * A registered model with its versions and aliases.
+   */
+  export type IModel = Schemas['Model'];
+  /**
+   * `PUT models/{name}/aliases/{alias}`.
+   */
+  export type IAlias = JSONOf<
+    paths['/models/{name}/aliases/{alias}']['put']['responses'][200]
+  >;
+  /**
+   * A page of a deployment's log.
+   */
+  export type ILogPage = JSONOf<
+    paths['/deployments/{dep_id}/log']['get']['responses'][200]
+  >;
+  /**
+   * An API key as the server lists it (the secret is never included).
+   */
+  export type IApiKey = Schemas['ApiKey'];
+  /**
+   * A newly created key: `key` is the secret, shown once.
+   */
+  export type INewApiKey = JSONOf<paths['/keys']['post']['responses'][201]>;
+  /**
+   * A key's extra privilege (`deploy`: may build and deploy models).
+   */
+  export type KeyScope = IApiKey['scopes'][number];
 }

@@ -1,27 +1,27 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { requestAPI } from '../request';
-import { IRunQuery, toSearchParams } from './query';
-import { HistoryWire } from './wire';
+import { requestAPI } from './request';
+import { IRunQuery, toSearchParams } from '../runs/query';
+import { RestWire } from './rest';
 
 /**
  * The REST calls the history views need: one typed function per endpoint. Models take
  * this interface so tests can replace it.
  */
-export interface IHistoryAPI {
+export interface IRunsAPI {
   listRuns(
     query: IRunQuery,
     limit: number,
     cursor: string | null
-  ): Promise<HistoryWire.IRunPage>;
-  getRun(id: string): Promise<HistoryWire.IRun>;
-  getRunFiles(id: string): Promise<HistoryWire.IRunFile[]>;
-  getRunNotebook(id: string): Promise<HistoryWire.INotebookSnapshot | null>;
-  getRunLineage(id: string, depth?: number): Promise<HistoryWire.ILineage>;
-  getFileLineage(sha256: string, depth?: number): Promise<HistoryWire.ILineage>;
-  exportRun(id: string, format: HistoryWire.ExportFormat): Promise<string>;
-  importV1(path: string): Promise<HistoryWire.IImportResult>;
-  listProjects(): Promise<HistoryWire.IProject[]>;
+  ): Promise<RestWire.IRunPage>;
+  getRun(id: string): Promise<RestWire.IRun>;
+  getRunFiles(id: string): Promise<RestWire.IRunFile[]>;
+  getRunNotebook(id: string): Promise<RestWire.INotebookSnapshot | null>;
+  getRunLineage(id: string, depth?: number): Promise<RestWire.ILineage>;
+  getFileLineage(sha256: string, depth?: number): Promise<RestWire.ILineage>;
+  exportRun(id: string, format: RestWire.ExportFormat): Promise<string>;
+  importV1(path: string): Promise<RestWire.IImportResult>;
+  listProjects(): Promise<RestWire.IProject[]>;
 }
 
 /**
@@ -36,8 +36,8 @@ export function listRuns(
   query: IRunQuery,
   limit: number,
   cursor: string | null = null
-): Promise<HistoryWire.IRunPage> {
-  return requestAPI<HistoryWire.IRunPage>(
+): Promise<RestWire.IRunPage> {
+  return requestAPI<RestWire.IRunPage>(
     `runs?${toSearchParams(query, limit, cursor).toString()}`
   );
 }
@@ -48,8 +48,8 @@ export function listRuns(
  * @param id run id
  * @returns the whole run
  */
-export function getRun(id: string): Promise<HistoryWire.IRun> {
-  return requestAPI<HistoryWire.IRun>(`runs/${encodeURIComponent(id)}`);
+export function getRun(id: string): Promise<RestWire.IRun> {
+  return requestAPI<RestWire.IRun>(`runs/${encodeURIComponent(id)}`);
 }
 
 /**
@@ -58,8 +58,8 @@ export function getRun(id: string): Promise<HistoryWire.IRun> {
  * @param id run id
  * @returns inputs and outputs with their download state
  */
-export async function getRunFiles(id: string): Promise<HistoryWire.IRunFile[]> {
-  const body = await requestAPI<{ files: HistoryWire.IRunFile[] }>(
+export async function getRunFiles(id: string): Promise<RestWire.IRunFile[]> {
+  const body = await requestAPI<{ files: RestWire.IRunFile[] }>(
     `runs/${encodeURIComponent(id)}/files`
   );
   return body.files;
@@ -73,9 +73,9 @@ export async function getRunFiles(id: string): Promise<HistoryWire.IRunFile[]> {
  */
 export async function getRunNotebook(
   id: string
-): Promise<HistoryWire.INotebookSnapshot | null> {
+): Promise<RestWire.INotebookSnapshot | null> {
   try {
-    return await requestAPI<HistoryWire.INotebookSnapshot>(
+    return await requestAPI<RestWire.INotebookSnapshot>(
       `runs/${encodeURIComponent(id)}/notebook`
     );
   } catch (e) {
@@ -96,8 +96,8 @@ export async function getRunNotebook(
 export function getRunLineage(
   id: string,
   depth = 3
-): Promise<HistoryWire.ILineage> {
-  return requestAPI<HistoryWire.ILineage>(
+): Promise<RestWire.ILineage> {
+  return requestAPI<RestWire.ILineage>(
     `runs/${encodeURIComponent(id)}/lineage?direction=both&depth=${depth}`
   );
 }
@@ -112,8 +112,8 @@ export function getRunLineage(
 export function getFileLineage(
   sha256: string,
   depth = 3
-): Promise<HistoryWire.ILineage> {
-  return requestAPI<HistoryWire.ILineage>(
+): Promise<RestWire.ILineage> {
+  return requestAPI<RestWire.ILineage>(
     `files/${encodeURIComponent(sha256)}/lineage?direction=both&depth=${depth}`
   );
 }
@@ -127,7 +127,7 @@ export function getFileLineage(
  */
 export async function exportRun(
   id: string,
-  format: HistoryWire.ExportFormat
+  format: RestWire.ExportFormat
 ): Promise<string> {
   const body = await requestAPI<unknown>(
     `runs/${encodeURIComponent(id)}/export?format=${format}`
@@ -141,8 +141,8 @@ export async function exportRun(
  * @param path root-relative notebook or log
  * @returns how many runs were found and how many were new
  */
-export function importV1(path: string): Promise<HistoryWire.IImportResult> {
-  return requestAPI<HistoryWire.IImportResult>('import', {
+export function importV1(path: string): Promise<RestWire.IImportResult> {
+  return requestAPI<RestWire.IImportResult>('import', {
     method: 'POST',
     body: JSON.stringify({ path })
   });
@@ -153,10 +153,8 @@ export function importV1(path: string): Promise<HistoryWire.IImportResult> {
  *
  * @returns the projects with their run counts
  */
-export async function listProjects(): Promise<HistoryWire.IProject[]> {
-  const body = await requestAPI<{ projects: HistoryWire.IProject[] }>(
-    'projects'
-  );
+export async function listProjects(): Promise<RestWire.IProject[]> {
+  const body = await requestAPI<{ projects: RestWire.IProject[] }>('projects');
   return body.projects;
 }
 
@@ -178,7 +176,7 @@ export function artifactURL(sha256: string, name: string): string {
 /**
  * The real REST calls.
  */
-export const historyAPI: IHistoryAPI = {
+export const runsAPI: IRunsAPI = {
   listRuns,
   getRun,
   getRunFiles,

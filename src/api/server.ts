@@ -1,5 +1,5 @@
 import { requestAPI } from './request';
-import { Wire } from './tokens';
+import { Wire } from '../tokens';
 
 /**
  * Fetch the server extension's version information.

@@ -1,6 +1,6 @@
 import React from 'react';
-import { formatValue, numeric } from '../format';
-import { HistoryWire } from '../wire';
+import { formatValue, numeric } from '../values';
+import { RestWire } from '../api/rest';
 
 /**
  * One line of a chart.
@@ -172,11 +172,11 @@ export function LineChart(props: ILineChartProps): JSX.Element {
  * @returns the drawable points
  */
 export function toPoints(
-  series: { value: unknown; step: number | null }[]
+  series: { value: unknown; step?: number | null }[]
 ): { x: number; y: number }[] {
   const out: { x: number; y: number }[] = [];
   series.forEach((p, i) => {
-    const y = numeric(p.value as HistoryWire.Value);
+    const y = numeric(p.value as RestWire.Value);
     if (y !== null) {
       out.push({ x: p.step ?? i, y });
     }

@@ -1,15 +1,15 @@
 import React from 'react';
-import { compareRuns, ICompareRow, IMetricRow } from '../compare';
+import { compareRuns, ICompareRow, IMetricRow } from './comparison';
 import { runTitle, shortId } from '../format';
-import { HistoryWire } from '../wire';
-import { LineChart, toPoints } from './LineChart';
+import { RestWire } from '../api/rest';
+import { LineChart, toPoints } from '../charts/LineChart';
 
 /**
  * Props of CompareView.
  */
 export interface ICompareViewProps {
   /** the runs, in column order */
-  runs: HistoryWire.IRun[];
+  runs: RestWire.IRun[];
   /** open a run's detail */
   onOpenRun: (id: string) => void;
 }

@@ -1,8 +1,9 @@
 /**
  * Side-by-side comparison of runs: which values differ, which metric value is best.
  */
-import { formatDuration, formatValue, numeric } from './format';
-import { HistoryWire } from './wire';
+import { formatValue, numeric } from '../values';
+import { formatDuration } from '../time';
+import { RestWire } from '../api/rest';
 
 /**
  * A row of the compare table: one key, one value per run.
@@ -67,7 +68,7 @@ function keysOf(objects: object[]): string[] {
  * @param runs two or more whole runs, in column order
  * @returns rows for fields, parameters, labels and metrics
  */
-export function compareRuns(runs: HistoryWire.IRun[]): IComparison {
+export function compareRuns(runs: RestWire.IRun[]): IComparison {
   const fields: ICompareRow[] = [
     row(
       'status',

@@ -1,9 +1,9 @@
 import React from 'react';
 import { IKernelRun, IPendingRequest, Wire } from '../tokens';
 import { DeclareForm } from './DeclareForm';
-import { compactNumber } from './format';
+import { compactNumber } from '../values';
 import { FileList } from './FileList';
-import { MetricChart } from './MetricChart';
+import { MetricChart } from '../charts/MetricChart';
 import { PublishForm } from './PublishForm';
 
 /**

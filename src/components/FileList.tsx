@@ -1,6 +1,6 @@
 import React from 'react';
 import { Wire } from '../tokens';
-import { humanSize, shortHash } from './format';
+import { humanSize, shortHash } from '../format';
 
 /**
  * Props of {@link FileList}.

@@ -2,7 +2,7 @@ import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { Wire } from '../tokens';
-import { KernelRunModel } from './runModel';
+import { KernelRunModel } from './kernelRun';
 
 /**
  * The comm target the kernel library opens its comm to.

@@ -4,6 +4,7 @@ import {
   IKernelRun,
   IMetricSeries,
   IPendingRequest,
+  IPublishedRun,
   Wire
 } from '../tokens';
 
@@ -99,13 +100,13 @@ export class KernelRunModel implements IKernelRun {
   /**
    * Emitted when the kernel reports a published run (`since`: the run's start).
    */
-  get published(): ISignal<this, { id: string; since: string | null }> {
+  get published(): ISignal<IKernelRun, IPublishedRun> {
     return this._published;
   }
   /**
    * Emitted with the cells the kernel saw declaring something.
    */
-  get cellsDeclared(): ISignal<this, Wire.Kernel.ICellRef[]> {
+  get cellsDeclared(): ISignal<IKernelRun, Wire.Kernel.ICellRef[]> {
     return this._cellsDeclared;
   }
   get isDisposed(): boolean {
@@ -418,8 +419,6 @@ export class KernelRunModel implements IKernelRun {
   private _sender: KernelSender | null = null;
   private _isDisposed = false;
   private _changed = new Signal<IKernelRun, void>(this);
-  private _cellsDeclared = new Signal<this, Wire.Kernel.ICellRef[]>(this);
-  private _published = new Signal<this, { id: string; since: string | null }>(
-    this
-  );
+  private _cellsDeclared = new Signal<IKernelRun, Wire.Kernel.ICellRef[]>(this);
+  private _published = new Signal<IKernelRun, IPublishedRun>(this);
 }

@@ -1,32 +1,15 @@
-import { requestAPI } from '../request';
+import { RestWire } from '../api/rest';
+import { requestAPI } from '../api/request';
 
 /**
  * An API key as the server lists it (the secret is never included).
  */
-export interface IApiKey {
-  /** Public id (12 hex digits). */
-  id: string;
-  /** Owner. */
-  username: string;
-  /** What the key is for. */
-  name: string | null;
-  /** The only project it may publish to, or null for any. */
-  project: string | null;
-  /** Extra privileges: `deploy` (may build and deploy models); none by default. */
-  scopes: string[];
-  /** ISO 8601 creation time. */
-  created: string;
-  /** ISO 8601 revocation time, or null while active. */
-  revoked: string | null;
-}
+export type IApiKey = RestWire.IApiKey;
 
 /**
  * A newly created key: `key` is the secret, shown once.
  */
-export interface INewApiKey extends IApiKey {
-  /** The full key, `dsk_<id>_<secret>`. */
-  key: string;
-}
+export type INewApiKey = RestWire.INewApiKey;
 
 /**
  * List the current user's API keys.
@@ -39,7 +22,7 @@ export async function listKeys(): Promise<IApiKey[]> {
 }
 
 /** The scope that lets a key build and deploy models. */
-export const SCOPE_DEPLOY = 'deploy';
+export const SCOPE_DEPLOY: RestWire.KeyScope = 'deploy';
 
 /**
  * Create an API key for the current user.
@@ -52,7 +35,7 @@ export const SCOPE_DEPLOY = 'deploy';
 export async function createKey(
   name: string | null,
   project: string | null,
-  scopes: string[] = []
+  scopes: RestWire.KeyScope[] = []
 ): Promise<INewApiKey> {
   return requestAPI<INewApiKey>('keys', {
     method: 'POST',

@@ -6,7 +6,7 @@ import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import * as React from 'react';
 import { IDotscienceSidebar } from '../tokens';
 import { KeyList } from './KeyList';
-import { KeysModel } from './model';
+import { KeysModel } from './keysModel';
 
 /**
  * The "API keys" sidebar section: renders a {@link KeysModel}.

@@ -1,14 +1,14 @@
 import React, { useMemo } from 'react';
 import { basename, formatSize, runTitle, shortId } from '../format';
-import { layoutLineage } from '../lineage';
-import { HistoryWire } from '../wire';
+import { layoutLineage } from './layout';
+import { RestWire } from '../api/rest';
 
 /**
  * Props of LineageGraph.
  */
 export interface ILineageGraphProps {
   /** the graph from the server */
-  graph: HistoryWire.ILineage;
+  graph: RestWire.ILineage;
   /** a run node was clicked */
   onRun: (id: string) => void;
   /** a file node was clicked */
@@ -35,7 +35,7 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
       </div>
     );
   }
-  const activate = (n: HistoryWire.ILineageNode) =>
+  const activate = (n: RestWire.ILineageNode) =>
     n.kind === 'run'
       ? props.onRun(n.id)
       : n.sha256

@@ -2,13 +2,13 @@
  * Layered left-to-right layout of a lineage graph: upstream runs, the files they wrote,
  * the run, the files it wrote, the runs that read them.
  */
-import { HistoryWire } from './wire';
+import { RestWire } from '../api/rest';
 
 /**
  * A placed node.
  */
 export interface IPlacedNode {
-  node: HistoryWire.ILineageNode;
+  node: RestWire.ILineageNode;
   layer: number;
   x: number;
   y: number;
@@ -20,7 +20,7 @@ export interface IPlacedNode {
  * A placed edge, from the right side of one node to the left side of another.
  */
 export interface IPlacedEdge {
-  edge: HistoryWire.ILineageEdge;
+  edge: RestWire.ILineageEdge;
   x1: number;
   y1: number;
   x2: number;
@@ -58,7 +58,7 @@ export const LAYOUT = {
  * @param graph nodes and edges
  * @returns node id to layer (0 is leftmost)
  */
-export function assignLayers(graph: HistoryWire.ILineage): Map<string, number> {
+export function assignLayers(graph: RestWire.ILineage): Map<string, number> {
   const ids = graph.nodes.map(n => n.id);
   const known = new Set(ids);
   const succ = new Map<string, string[]>(ids.map(id => [id, []]));
@@ -137,12 +137,12 @@ export function assignLayers(graph: HistoryWire.ILineage): Map<string, number> {
  * @param graph nodes and edges from the server
  * @returns positions of nodes and edges, and the drawing's size
  */
-export function layoutLineage(graph: HistoryWire.ILineage): ILineageLayout {
+export function layoutLineage(graph: RestWire.ILineage): ILineageLayout {
   const layerOf = assignLayers(graph);
   const count = graph.nodes.length
     ? Math.max(...graph.nodes.map(n => layerOf.get(n.id) ?? 0)) + 1
     : 0;
-  const columns: HistoryWire.ILineageNode[][] = Array.from(
+  const columns: RestWire.ILineageNode[][] = Array.from(
     { length: count },
     () => []
   );
@@ -158,12 +158,12 @@ export function layoutLineage(graph: HistoryWire.ILineage): ILineageLayout {
     neighbours.get(e.from)?.push(e.to);
     neighbours.get(e.to)?.push(e.from);
   }
-  const place = (column: HistoryWire.ILineageNode[]) =>
+  const place = (column: RestWire.ILineageNode[]) =>
     column.forEach((n, i) => position.set(n.id, i));
   const sweep = (from: number, to: number, step: number) => {
     for (let c = from; c !== to; c += step) {
       const prev = c - step;
-      const score = (n: HistoryWire.ILineageNode) => {
+      const score = (n: RestWire.ILineageNode) => {
         const ps = neighbours
           .get(n.id)!
           .filter(m => layerOf.get(m) === prev)
@@ -179,12 +179,15 @@ export function layoutLineage(graph: HistoryWire.ILineage): ILineageLayout {
     }
   };
   columns.forEach(place);
-  sweep(1, count, 1);
-  sweep(count - 2, -1, -1);
+  if (count > 1) {
+    // (a graph of no nodes, e.g. one whose root the server left out, has no columns)
+    sweep(1, count, 1);
+    sweep(count - 2, -1, -1);
+  }
 
-  const heightOf = (n: HistoryWire.ILineageNode) =>
+  const heightOf = (n: RestWire.ILineageNode) =>
     n.kind === 'run' ? LAYOUT.runHeight : LAYOUT.fileHeight;
-  const columnHeight = (column: HistoryWire.ILineageNode[]) =>
+  const columnHeight = (column: RestWire.ILineageNode[]) =>
     column.reduce((h, n) => h + heightOf(n), 0) +
     Math.max(0, column.length - 1) * LAYOUT.rowGap;
   const tallest = Math.max(0, ...columns.map(columnHeight));

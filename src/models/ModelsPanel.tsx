@@ -1,7 +1,7 @@
 import * as React from 'react';
-import { ModelsWire } from './api';
+import { RestWire } from '../api/rest';
 import { quantile, rates } from './metrics';
-import { ModelsModel } from './model';
+import { ModelsModel } from './registryModel';
 
 /**
  * Props of {@link ModelsPanel}.
@@ -35,7 +35,7 @@ export function shellQuote(text: string): string {
  * @param d the deployment
  * @returns the command
  */
-export function curlExample(d: ModelsWire.IDeployment): string {
+export function curlExample(d: RestWire.IDeployment): string {
   const url = `${d.url ?? ''}v1/models/${encodeURIComponent(d.model)}:predict`;
   const token = tokenFile(d);
   return (
@@ -52,8 +52,8 @@ export function curlExample(d: ModelsWire.IDeployment): string {
  * @param d the deployment (its record has the host it binds to and its log's path)
  * @returns the token file's path, or null when the server needs no token
  */
-function tokenFile(d: ModelsWire.IDeployment): string | null {
-  const { host, log } = d as ModelsWire.IDeployment & {
+function tokenFile(d: RestWire.IDeployment): string | null {
+  const { host, log } = d as RestWire.IDeployment & {
     host?: unknown;
     log?: unknown;
   };
@@ -229,7 +229,7 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
               const aliases = Object.entries(m.aliases)
                 .filter(([, n]) => n === v.version)
                 .map(([a]) => a);
-              const dep = v.deployments[0];
+              const dep = v.deployments?.[0];
               return (
                 <tr key={`${m.name}/${v.version}`}>
                   <td>{m.name}</td>

@@ -1,54 +1,13 @@
-import { requestAPI } from '../request';
-
-/**
- * Wire types of the Models REST routes (jupyterlab_dotscience/openapi.yaml).
- */
-export namespace ModelsWire {
-  export interface IBuild {
-    state: 'queued' | 'copying' | 'image' | 'done' | 'failed';
-    message?: string | null;
-    bundle?: string | null;
-    image?: string | null;
-  }
-  export interface IDeployment {
-    id: string;
-    model: string;
-    version: number;
-    run_id: string | null;
-    framework: string | null;
-    target: 'local' | 'kubernetes';
-    state: 'building' | 'starting' | 'running' | 'failed' | 'stopped';
-    reason: string | null;
-    url: string | null;
-    classes?: boolean;
-    created: string;
-    updated: string;
-  }
-  export interface IVersion {
-    name: string;
-    version: number;
-    run_id: string | null;
-    framework: string | null;
-    framework_version: string | null;
-    created: string;
-    build: IBuild | null;
-    deployments: IDeployment[];
-  }
-  export interface IModel {
-    name: string;
-    latest_version: number;
-    aliases: { [alias: string]: number };
-    versions: IVersion[];
-  }
-}
+import { RestWire } from '../api/rest';
+import { requestAPI } from '../api/request';
 
 /**
  * The model registry.
  *
  * @returns every model with its versions, builds and deployments
  */
-export async function listModels(): Promise<ModelsWire.IModel[]> {
-  return (await requestAPI<{ models: ModelsWire.IModel[] }>('models')).models;
+export async function listModels(): Promise<RestWire.IModel[]> {
+  return (await requestAPI<{ models: RestWire.IModel[] }>('models')).models;
 }
 
 /**
@@ -56,9 +15,9 @@ export async function listModels(): Promise<ModelsWire.IModel[]> {
  *
  * @returns the deployments
  */
-export async function listDeployments(): Promise<ModelsWire.IDeployment[]> {
+export async function listDeployments(): Promise<RestWire.IDeployment[]> {
   return (
-    await requestAPI<{ deployments: ModelsWire.IDeployment[] }>('deployments')
+    await requestAPI<{ deployments: RestWire.IDeployment[] }>('deployments')
   ).deployments;
 }
 
@@ -72,8 +31,8 @@ export async function listDeployments(): Promise<ModelsWire.IDeployment[]> {
 export function deployVersion(
   name: string,
   version: number
-): Promise<ModelsWire.IDeployment> {
-  return requestAPI<ModelsWire.IDeployment>(
+): Promise<RestWire.IDeployment> {
+  return requestAPI<RestWire.IDeployment>(
     `models/${encodeURIComponent(name)}/versions/${version}/deploy`,
     { method: 'POST', body: JSON.stringify({ target: 'local' }) }
   );
@@ -85,8 +44,8 @@ export function deployVersion(
  * @param id the deployment id
  * @returns the stopped deployment
  */
-export function stopDeployment(id: string): Promise<ModelsWire.IDeployment> {
-  return requestAPI<ModelsWire.IDeployment>(`deployments/${id}`, {
+export function stopDeployment(id: string): Promise<RestWire.IDeployment> {
+  return requestAPI<RestWire.IDeployment>(`deployments/${id}`, {
     method: 'DELETE'
   });
 }
@@ -103,7 +62,7 @@ export function setAlias(
   name: string,
   alias: string,
   version: number
-): Promise<{ name: string; alias: string; version: number }> {
+): Promise<RestWire.IAlias> {
   return requestAPI(
     `models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`,
     { method: 'PUT', body: JSON.stringify({ version }) }
@@ -120,7 +79,7 @@ export function setAlias(
 export function deploymentLog(
   id: string,
   offset: number
-): Promise<{ log: string; next_offset: number }> {
+): Promise<RestWire.ILogPage> {
   return requestAPI(`deployments/${id}/log?offset=${offset}`);
 }
 

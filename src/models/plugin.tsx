@@ -7,7 +7,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import * as React from 'react';
 import { IDotscienceSidebar, IRunTracker } from '../tokens';
 import { ModelsPanel } from './ModelsPanel';
-import { ModelsModel } from './model';
+import { ModelsModel } from './registryModel';
 
 /**
  * Command ids of the Models plugin.

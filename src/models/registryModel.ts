@@ -1,6 +1,6 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import * as api from './api';
-import { ModelsWire } from './api';
+import { RestWire } from '../api/rest';
 import { IMetricsSample, parseMetrics } from './metrics';
 
 /**
@@ -9,7 +9,7 @@ import { IMetricsSample, parseMetrics } from './metrics';
 export interface IDeployProgress {
   step: 'publish' | 'build' | 'start' | 'healthy' | 'failed';
   message: string;
-  deployment: ModelsWire.IDeployment | null;
+  deployment: RestWire.IDeployment | null;
 }
 
 /**
@@ -17,8 +17,8 @@ export interface IDeployProgress {
  * and log. Polls the server while something is shown.
  */
 export class ModelsModel {
-  models: ModelsWire.IModel[] = [];
-  deployments: ModelsWire.IDeployment[] = [];
+  models: RestWire.IModel[] = [];
+  deployments: RestWire.IDeployment[] = [];
   selected: string | null = null;
   samples: IMetricsSample[] = [];
   log = '';

@@ -11,9 +11,9 @@ import {
   NotebookPanel
 } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import * as api from '../api';
+import * as api from '../api/server';
 import { KernelBridge } from '../kernel/bridge';
-import { KernelRunModel } from '../kernel/runModel';
+import { KernelRunModel } from '../kernel/kernelRun';
 import { CommandIDs, IRunTracker, Wire } from '../tokens';
 import { DeclaringCells } from './badges';
 import { CellRecorder } from './recorder';

@@ -1,20 +1,25 @@
 import React from 'react';
-import { formatDuration, formatTime, formatValue, runTitle } from '../format';
-import { RunDetailModel } from '../runmodel';
-import { HistoryWire } from '../wire';
-import { LineageGraph } from './LineageGraph';
-import { LineChart, toPoints } from './LineChart';
+import { runTitle } from '../format';
+import { formatValue } from '../values';
+import { formatDuration, formatTime } from '../time';
+import { RunDetailModel } from './detailModel';
+import { RestWire } from '../api/rest';
+import { LineageGraph } from '../lineage/LineageGraph';
+import { LineChart, toPoints } from '../charts/LineChart';
 import {
   CellsList,
   EnvironmentInfo,
   FilesTable,
   NotebookSnapshot,
-  PartBoundary,
+  PartBoundary
+} from './parts';
+import {
+  IShownCell,
   problemsNotice,
   readFiles,
   readNotebook,
   readRun
-} from './RunParts';
+} from './read';
 
 /**
  * Props of RunDetail.
@@ -27,12 +32,12 @@ export interface IRunDetailProps {
   /** open a workspace file (the run's notebook or script) */
   onOpenFile: (path: string) => void;
   /** jump to a cell of the run's notebook */
-  onJumpToCell: (cell: HistoryWire.ICell, notebook: string | null) => void;
+  onJumpToCell: (cell: IShownCell, notebook: string | null) => void;
   /** download an export of the run */
-  onExport: (format: HistoryWire.ExportFormat) => void;
+  onExport: (format: RestWire.ExportFormat) => void;
 }
 
-const EXPORTS: { format: HistoryWire.ExportFormat; label: string }[] = [
+const EXPORTS: { format: RestWire.ExportFormat; label: string }[] = [
   { format: 'prov', label: 'PROV-JSON' },
   { format: 'openlineage', label: 'OpenLineage' },
   { format: 'v1', label: 'v1 block' }

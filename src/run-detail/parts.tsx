@@ -1,14 +1,16 @@
 import React from 'react';
-import { artifactURL } from '../api';
-import { basename, formatDuration, formatSize, formatValue } from '../format';
-import { HistoryWire } from '../wire';
+import { artifactURL } from '../api/runs';
+import { basename, formatSize } from '../format';
+import { formatDuration } from '../time';
+import { RestWire } from '../api/rest';
+import { IShownCell, IShownFile, IShownNotebook } from './read';
 
 /**
  * Props of EnvironmentInfo.
  */
 export interface IEnvironmentInfoProps {
   /** the run's environment, if recorded */
-  environment: HistoryWire.IEnvironment | null;
+  environment: RestWire.IEnvironment | null;
 }
 
 /**
@@ -86,7 +88,7 @@ export function EnvironmentInfo(props: IEnvironmentInfoProps): JSX.Element {
  * @param file the file
  * @returns a sentence, or null when it can be
  */
-export function notCapturedReason(file: HistoryWire.IRunFile): string | null {
+export function notCapturedReason(file: IShownFile): string | null {
   if (file.artifact) {
     return null;
   }
@@ -108,7 +110,7 @@ export function notCapturedReason(file: HistoryWire.IRunFile): string | null {
   return 'Not captured: changed before publish, or too large.';
 }
 
-function downloadName(file: HistoryWire.IRunFile): string {
+function downloadName(file: IShownFile): string {
   return (
     (file.path && basename(file.path)) || `${file.sha256!.slice(0, 12)}.bin`
   );
@@ -119,7 +121,7 @@ function downloadName(file: HistoryWire.IRunFile): string {
  */
 export interface IFilesTableProps {
   /** the run's files */
-  files: HistoryWire.IRunFile[];
+  files: IShownFile[];
   /** show a file's lineage */
   onLineage: (sha256: string, path: string) => void;
 }
@@ -208,11 +210,11 @@ export function sourceText(source: string | string[]): string {
  */
 export interface ICellsListProps {
   /** the cells that ran, in execution order */
-  cells: HistoryWire.ICell[];
+  cells: IShownCell[];
   /** the notebook as published (for the sources), if recorded */
-  notebook: HistoryWire.INotebookSnapshot | null;
+  notebook: IShownNotebook | null;
   /** jump to a cell in the open notebook */
-  onJump: (cell: HistoryWire.ICell) => void;
+  onJump: (cell: IShownCell) => void;
 }
 
 /**
@@ -276,7 +278,7 @@ export function CellsList(props: ICellsListProps): JSX.Element {
  */
 export interface INotebookSnapshotProps {
   /** the snapshot */
-  notebook: HistoryWire.INotebookSnapshot;
+  notebook: IShownNotebook;
 }
 
 /**
@@ -310,402 +312,6 @@ export function NotebookSnapshot(props: INotebookSnapshotProps): JSX.Element {
 // the detail view reads every field it shows through these readers: each returns a value of
 // the type the view expects and adds a short phrase to `problems` for whatever it could not
 // show as recorded.
-
-type Raw = { [key: string]: unknown };
-
-function isRecord(x: unknown): x is Raw {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-/**
- * A field as text: strings as they are, numbers and booleans written out (with a
- * problem), anything else null (with a problem).
- *
- * @param x the recorded value
- * @param what how the problem names the field
- * @param problems collects problems
- * @returns the text, or null when nothing was recorded or it cannot be shown
- */
-export function readText(
-  x: unknown,
-  what: string,
-  problems: string[]
-): string | null {
-  if (typeof x === 'string') {
-    return x;
-  }
-  if (x === null || x === undefined) {
-    return null;
-  }
-  problems.push(`${what} is not text`);
-  return typeof x === 'number' || typeof x === 'boolean' ? String(x) : null;
-}
-
-function readNumber(x: unknown): number | null {
-  return typeof x === 'number' && Number.isFinite(x) ? x : null;
-}
-
-function readValue(x: unknown): HistoryWire.Value | undefined {
-  if (
-    x === null ||
-    typeof x === 'string' ||
-    typeof x === 'number' ||
-    typeof x === 'boolean'
-  ) {
-    return x;
-  }
-  if (isRecord(x) && typeof x.$float === 'string') {
-    return { $float: x.$float };
-  }
-  return undefined;
-}
-
-function jsonText(x: unknown): string {
-  try {
-    return JSON.stringify(x) ?? String(x);
-  } catch {
-    return String(x);
-  }
-}
-
-function readMapping(
-  x: unknown,
-  what: string,
-  problems: string[],
-  plural = false
-): Raw {
-  if (isRecord(x)) {
-    return x;
-  }
-  problems.push(`${what} ${plural ? 'are' : 'is'} not a mapping`);
-  return {};
-}
-
-function readList(x: unknown, what: string, problems: string[]): unknown[] {
-  if (Array.isArray(x)) {
-    return x;
-  }
-  if (x !== null && x !== undefined) {
-    problems.push(`${what} is not a list`);
-  }
-  return [];
-}
-
-function readEnvironment(
-  x: unknown,
-  problems: string[]
-): HistoryWire.IEnvironment | null {
-  if (x === null || x === undefined) {
-    return null;
-  }
-  if (!isRecord(x)) {
-    problems.push('the environment is not a mapping');
-    return null;
-  }
-  const env: HistoryWire.IEnvironment = {};
-  for (const key of [
-    'python',
-    'implementation',
-    'platform',
-    'hostname',
-    'executable'
-  ] as const) {
-    const value = readText(x[key], `environment ${key}`, problems);
-    if (value !== null) {
-      env[key] = value;
-    }
-  }
-  if (x.packages !== undefined && x.packages !== null) {
-    const packages: { [name: string]: string } = {};
-    for (const [name, version] of Object.entries(
-      readMapping(x.packages, 'environment packages', problems, true)
-    )) {
-      packages[name] =
-        readText(version, `package "${name}"'s version`, problems) ?? '?';
-    }
-    env.packages = packages;
-  }
-  if (isRecord(x.git)) {
-    env.git = {
-      commit: readText(x.git.commit, 'git commit', problems),
-      dirty: x.git.dirty === true,
-      branch: readText(x.git.branch, 'git branch', problems)
-    };
-  } else if (x.git !== null && x.git !== undefined) {
-    problems.push('environment git is not a mapping');
-  }
-  return env;
-}
-
-function readCells(x: unknown, problems: string[]): HistoryWire.ICell[] {
-  const cells: HistoryWire.ICell[] = [];
-  readList(x, 'cells', problems).forEach((c, i) => {
-    if (!isRecord(c)) {
-      problems.push(`cell ${i + 1} is not a mapping`);
-      return;
-    }
-    cells.push({
-      cell_id: readText(c.cell_id, `cell ${i + 1}'s id`, problems) ?? '',
-      index: readNumber(c.index),
-      execution_count: readNumber(c.execution_count),
-      source_sha256:
-        typeof c.source_sha256 === 'string' ? c.source_sha256 : null,
-      start: readText(c.start, `cell ${i + 1}'s start`, problems),
-      end: readText(c.end, `cell ${i + 1}'s end`, problems),
-      success: typeof c.success === 'boolean' ? c.success : null
-    });
-  });
-  return cells;
-}
-
-/**
- * A run record as the detail view shows it.
- *
- * @param raw the record the server sent
- * @param problems collects what could not be shown as recorded
- * @returns the run, or null when the record is not an object at all
- */
-export function readRun(
-  raw: unknown,
-  problems: string[]
-): HistoryWire.IRun | null {
-  if (!isRecord(raw)) {
-    problems.push('the record is not a JSON object');
-    return null;
-  }
-  const text = (key: string) => readText(raw[key], key, problems);
-  const parameters: HistoryWire.IRun['parameters'] = {};
-  if (raw.parameters === null || raw.parameters === undefined) {
-    problems.push('parameters are missing');
-  }
-  for (const [key, p] of Object.entries(
-    readMapping(raw.parameters ?? {}, 'parameters', problems, true)
-  )) {
-    if (isRecord(p) && typeof p.text === 'string') {
-      parameters[key] = { value: readValue(p.value) ?? null, text: p.text };
-    } else {
-      problems.push(`parameter "${key}" is not a typed value`);
-      const value = readValue(p);
-      parameters[key] = {
-        value: value ?? null,
-        text: value === undefined ? jsonText(p) : formatValue(value)
-      };
-    }
-  }
-  const labels: { [key: string]: string } = {};
-  for (const [key, v] of Object.entries(
-    readMapping(raw.labels ?? {}, 'labels', problems, true)
-  )) {
-    const value = readText(v, `label "${key}"`, problems);
-    if (value !== null) {
-      labels[key] = value;
-    }
-  }
-  const metrics: HistoryWire.IRun['metrics'] = {};
-  for (const [key, series] of Object.entries(
-    readMapping(raw.metrics ?? {}, 'metrics', problems, true)
-  )) {
-    if (!Array.isArray(series)) {
-      problems.push(`metric "${key}" is not a series`);
-      continue;
-    }
-    let malformed = false;
-    metrics[key] = series.flatMap(p => {
-      const value = isRecord(p) ? readValue(p.value) : undefined;
-      if (!isRecord(p) || value === undefined) {
-        malformed = true;
-        return [];
-      }
-      if (typeof p.text !== 'string') {
-        malformed = true;
-      }
-      return [
-        {
-          value,
-          text: typeof p.text === 'string' ? p.text : formatValue(value),
-          step: readNumber(p.step),
-          time: typeof p.time === 'string' ? p.time : null
-        }
-      ];
-    });
-    if (malformed) {
-      problems.push(`metric "${key}" has malformed points`);
-    }
-  }
-  const models: HistoryWire.IRun['models'] = [];
-  readList(raw.models, 'models', problems).forEach((m, i) => {
-    if (!isRecord(m)) {
-      problems.push(`model ${i + 1} is not a mapping`);
-      return;
-    }
-    const version = readNumber(m.version);
-    models.push({
-      name: readText(m.name, `model ${i + 1}'s name`, problems) ?? '?',
-      framework: readText(m.framework, `model ${i + 1}'s framework`, problems),
-      framework_version: readText(
-        m.framework_version,
-        `model ${i + 1}'s framework version`,
-        problems
-      ),
-      path: readText(m.path, `model ${i + 1}'s path`, problems),
-      ...(version === null ? {} : { version })
-    });
-  });
-  let argv: string[] | null = null;
-  if (Array.isArray(raw.argv)) {
-    argv = raw.argv.map(a => readText(a, 'argv', problems) ?? '');
-  } else if (raw.argv !== null && raw.argv !== undefined) {
-    problems.push('argv is not a list of text');
-  }
-  const status = raw.status === 'failed' ? 'failed' : 'succeeded';
-  if (raw.status !== 'failed' && raw.status !== 'succeeded') {
-    problems.push('status is neither succeeded nor failed');
-  }
-  return {
-    id: text('id') ?? '?',
-    project: text('project') ?? '—',
-    description: text('description'),
-    error: text('error'),
-    mode: text('mode'),
-    workload_file: text('workload_file'),
-    notebook: text('notebook'),
-    argv,
-    start: text('start'),
-    end: text('end'),
-    published: text('published'),
-    inputs: [],
-    outputs: [],
-    parameters,
-    labels,
-    metrics,
-    models,
-    environment: readEnvironment(raw.environment, problems),
-    cells: readCells(raw.cells, problems),
-    kernel_id: text('kernel_id'),
-    build: raw.build === true,
-    deploy: raw.deploy === true,
-    author: text('author'),
-    imported: raw.imported === true,
-    status,
-    received: text('received') ?? ''
-  };
-}
-
-/**
- * A run's files as the files table shows them.
- *
- * @param raw the list the server sent
- * @param problems collects what could not be shown as recorded
- * @returns the files (one without a path is shown with a dash)
- */
-export function readFiles(
-  raw: unknown,
-  problems: string[]
-): HistoryWire.IRunFile[] {
-  if (!Array.isArray(raw)) {
-    problems.push('files is not a list');
-    return [];
-  }
-  const files: HistoryWire.IRunFile[] = [];
-  raw.forEach((f, i) => {
-    const n = i + 1;
-    if (!isRecord(f)) {
-      problems.push(`file ${n} is not a mapping`);
-      return;
-    }
-    if (typeof f.path !== 'string' || !f.path) {
-      problems.push(`file ${n} has no path`);
-    }
-    if (
-      f.size !== null &&
-      f.size !== undefined &&
-      readNumber(f.size) === null
-    ) {
-      problems.push(`file ${n}'s size is not a number`);
-    }
-    const sha256 =
-      typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256)
-        ? f.sha256
-        : null;
-    files.push({
-      path: typeof f.path === 'string' ? f.path : '',
-      sha256,
-      size: readNumber(f.size),
-      outside: f.outside === true,
-      missing: f.missing === true,
-      role: f.role === 'input' ? 'input' : 'output',
-      artifact: f.artifact === true && sha256 !== null
-    });
-  });
-  return files;
-}
-
-/**
- * A notebook snapshot as the view shows it.
- *
- * @param raw what the server sent (null: the run has none)
- * @param problems collects what could not be shown as recorded
- * @returns the snapshot with only well-formed cells, or null
- */
-export function readNotebook(
-  raw: unknown,
-  problems: string[]
-): HistoryWire.INotebookSnapshot | null {
-  if (raw === null || raw === undefined) {
-    return null;
-  }
-  if (!isRecord(raw)) {
-    problems.push('the notebook snapshot is not a mapping');
-    return null;
-  }
-  const content = isRecord(raw.content) ? raw.content : {};
-  if (!Array.isArray(content.cells)) {
-    problems.push('the notebook snapshot has no list of cells');
-  }
-  const cells: HistoryWire.INotebookSnapshot['content']['cells'] = [];
-  (Array.isArray(content.cells) ? content.cells : []).forEach((c, i) => {
-    const n = i + 1;
-    if (!isRecord(c)) {
-      problems.push(`notebook snapshot cell ${n} is not a mapping`);
-      return;
-    }
-    let source = '';
-    if (typeof c.source === 'string') {
-      source = c.source;
-    } else if (Array.isArray(c.source)) {
-      source = c.source.map(s => (typeof s === 'string' ? s : '')).join('');
-    } else {
-      problems.push(`notebook snapshot cell ${n} has no source text`);
-    }
-    cells.push({
-      id: typeof c.id === 'string' ? c.id : undefined,
-      cell_type: typeof c.cell_type === 'string' ? c.cell_type : 'raw',
-      source,
-      execution_count: readNumber(c.execution_count)
-    });
-  });
-  return {
-    path: typeof raw.path === 'string' ? raw.path : null,
-    sha256: typeof raw.sha256 === 'string' ? raw.sha256 : '',
-    content: { cells }
-  };
-}
-
-/**
- * The sentence naming what could not be shown.
- *
- * @param problems the phrases collected by the readers (and failed parts)
- * @param limit how many to name before "and N more"
- * @returns e.g. `Parts of this run could not be shown: label "x" is not text; files is not
- *   a list.`
- */
-export function problemsNotice(problems: string[], limit = 20): string {
-  const unique = [...new Set(problems)];
-  const named = unique.slice(0, limit).join('; ');
-  const more =
-    unique.length > limit ? ` and ${unique.length - limit} more` : '';
-  return `Parts of this run could not be shown: ${named}${more}.`;
-}
 
 /**
  * Props of PartBoundary.

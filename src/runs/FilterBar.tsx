@@ -1,7 +1,7 @@
 import React, { useEffect, useState } from 'react';
-import { formatValue } from '../format';
-import { IRunQuery, parseLabelFilter, parseParamFilter } from '../query';
-import { HistoryWire } from '../wire';
+import { formatValue } from '../values';
+import { IRunQuery, parseLabelFilter, parseParamFilter } from './query';
+import { RestWire } from '../api/rest';
 
 /**
  * Props of FilterBar.
@@ -14,7 +14,7 @@ export interface IFilterBarProps {
   /** parameter keys to offer for sorting */
   paramKeys: string[];
   /** projects on the server (a picker shows when there are several) */
-  projects: readonly HistoryWire.IProject[];
+  projects: readonly RestWire.IProject[];
   /** change the query */
   onQuery: (change: Partial<IRunQuery>) => void;
 }

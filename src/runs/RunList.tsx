@@ -1,13 +1,15 @@
 import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { formatAgo, formatValue, runTitle } from '../format';
-import { HistoryWire } from '../wire';
+import { runTitle } from '../format';
+import { formatValue } from '../values';
+import { formatAgo } from '../time';
+import { RestWire } from '../api/rest';
 
 /**
  * Props of RunList.
  */
 export interface IRunListProps {
   /** the runs loaded so far */
-  runs: readonly HistoryWire.IRunSummary[];
+  runs: readonly RestWire.IRunSummary[];
   /** whether the server has more */
   hasMore: boolean;
   /** whether a page is being fetched */
@@ -144,7 +146,7 @@ export function RunList(props: IRunListProps): JSX.Element {
 }
 
 interface IRunRowProps {
-  run: HistoryWire.IRunSummary;
+  run: RestWire.IRunSummary;
   top: number;
   height: number;
   index: number;

@@ -1,6 +1,6 @@
 import React from 'react';
-import { HistoryModel } from '../model';
-import { isFiltered, IRunQuery } from '../query';
+import { RunListModel } from './listModel';
+import { isFiltered, IRunQuery } from './query';
 import { basename } from '../format';
 import { FilterBar } from './FilterBar';
 import { RunList } from './RunList';
@@ -15,7 +15,7 @@ export type Scope = 'project' | 'notebook';
  */
 export interface IRunsPanelProps {
   /** the history model */
-  model: HistoryModel;
+  model: RunListModel;
   /** project history or the active notebook's */
   scope: Scope;
   /** the active notebook's path, when one is open */

@@ -1,19 +1,20 @@
 import { ISignal, Signal } from '@lumino/signaling';
-import { historyAPI, IHistoryAPI } from './api';
+import { errorText } from '../api/request';
+import { runsAPI, IRunsAPI } from '../api/runs';
 import { DEFAULT_QUERY, IRunQuery } from './query';
-import { HistoryWire } from './wire';
+import { RestWire } from '../api/rest';
 
 /**
  * The run history list: the one owner of the listing's state. It pages through
  * `GET runs` with cursors, keeps the selection for compare and notices new runs.
  */
-export class HistoryModel {
+export class RunListModel {
   /**
    * @param options.api the REST calls (tests pass fakes)
    * @param options.pageSize runs per page
    */
-  constructor(options: HistoryModel.IOptions = {}) {
-    this._api = options.api ?? historyAPI;
+  constructor(options: RunListModel.IOptions = {}) {
+    this._api = options.api ?? runsAPI;
     this.pageSize = options.pageSize ?? 100;
   }
 
@@ -39,7 +40,7 @@ export class HistoryModel {
   /**
    * The runs loaded so far, in list order, each once.
    */
-  get runs(): readonly HistoryWire.IRunSummary[] {
+  get runs(): readonly RestWire.IRunSummary[] {
     return this._runs;
   }
 
@@ -89,7 +90,7 @@ export class HistoryModel {
   /**
    * Projects known to the server.
    */
-  get projects(): readonly HistoryWire.IProject[] {
+  get projects(): readonly RestWire.IProject[] {
     return this._projects;
   }
 
@@ -245,7 +246,7 @@ export class HistoryModel {
    * @param path root-relative notebook or log
    * @returns how many runs were found and how many were new
    */
-  async importV1(path: string): Promise<HistoryWire.IImportResult> {
+  async importV1(path: string): Promise<RestWire.IImportResult> {
     const result = await this._api.importV1(path);
     await this.refresh();
     return result;
@@ -330,7 +331,7 @@ export class HistoryModel {
     return page.runs.length ? page.runs[0].id : null;
   }
 
-  private _append(page: HistoryWire.IRunPage): void {
+  private _append(page: RestWire.IRunPage): void {
     for (const run of page.runs) {
       if (this._ids.has(run.id)) {
         continue; // a run published between two pages can shift the listing
@@ -343,9 +344,9 @@ export class HistoryModel {
     this._cursor = page.next_cursor;
   }
 
-  private _api: IHistoryAPI;
+  private _api: IRunsAPI;
   private _query: IRunQuery = DEFAULT_QUERY;
-  private _runs: HistoryWire.IRunSummary[] = [];
+  private _runs: RestWire.IRunSummary[] = [];
   private _ids = new Set<string>();
   private _cursor: string | null = null;
   private _started = false;
@@ -357,7 +358,7 @@ export class HistoryModel {
   private _selected = new Set<string>();
   private _metricKeys = new Set<string>();
   private _paramKeys = new Set<string>();
-  private _projects: HistoryWire.IProject[] = [];
+  private _projects: RestWire.IProject[] = [];
   private _projectsLoaded = false;
   private _timer: ReturnType<typeof setInterval> | null = null;
   private _disposed = false;
@@ -365,26 +366,16 @@ export class HistoryModel {
 }
 
 /**
- * HistoryModel's types.
+ * RunListModel's types.
  */
-export namespace HistoryModel {
+export namespace RunListModel {
   /**
    * Construction options.
    */
   export interface IOptions {
     /** the REST calls (tests pass fakes) */
-    api?: IHistoryAPI;
+    api?: IRunsAPI;
     /** runs per page (default 100) */
     pageSize?: number;
   }
-}
-
-/**
- * An error as one sentence for the user.
- *
- * @param e what was thrown
- * @returns its message
- */
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

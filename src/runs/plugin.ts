@@ -13,18 +13,21 @@ import {
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IDotscienceSidebar, IRunTracker } from '../tokens';
-import { runTitle, shortId } from './format';
+import { runTitle, shortId } from '../format';
+import { errorText } from '../api/request';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
-import { errorText, HistoryModel } from './model';
-import type { RunDetailContent } from './tabs';
+import { RunListModel } from './listModel';
+import type { RunDetailContent } from '../run-detail/tab';
+import type { IRunActions } from './actions';
+import { refreshOnPublish } from './refreshOnPublish';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
-import { IHistoryActions, RunsSection } from './widgets';
-import { HistoryWire } from './wire';
+import { RunsSection } from './section';
+import { RestWire } from '../api/rest';
 
 /**
  * Commands of the run history.
  */
-export namespace HistoryCommandIDs {
+export namespace RunsCommandIDs {
   export const openRun = 'dotscience:open-run';
   export const compareRuns = 'dotscience:compare-runs';
   export const refreshRuns = 'dotscience:refresh-runs';
@@ -32,7 +35,7 @@ export namespace HistoryCommandIDs {
 }
 
 const IMPORTABLE = /\.(ipynb|log|txt)$/i;
-const EXPORT_FILES: Record<HistoryWire.ExportFormat, [string, string]> = {
+const EXPORT_FILES: Record<RestWire.ExportFormat, [string, string]> = {
   prov: ['prov.json', 'application/json'],
   openlineage: ['openlineage.json', 'application/json'],
   v1: ['v1.txt', 'text/plain']
@@ -59,7 +62,7 @@ function download(text: string, name: string, type: string): void {
 /**
  * The run history: the "Runs" sidebar section, run detail and compare tabs, import.
  */
-export const historyPlugin: JupyterFrontEndPlugin<void> = {
+export const runsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-dotscience:history',
   description: 'Run history: list, filter, detail, lineage, compare, import.',
   autoStart: true,
@@ -81,7 +84,7 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
     runTracker: IRunTracker | null
   ): void => {
     const { commands, shell } = app;
-    const model = new HistoryModel();
+    const model = new RunListModel();
     const details = new WidgetTracker<MainAreaWidget<RunDetailContent>>({
       namespace: 'dotscience-run'
     });
@@ -103,10 +106,10 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
       return found as { panel: NotebookPanel; index: number } | null;
     };
 
-    const actions: IHistoryActions = {
-      openRun: id => void commands.execute(HistoryCommandIDs.openRun, { id }),
+    const actions: IRunActions = {
+      openRun: id => void commands.execute(RunsCommandIDs.openRun, { id }),
       compare: ids =>
-        void commands.execute(HistoryCommandIDs.compareRuns, { ids }),
+        void commands.execute(RunsCommandIDs.compareRuns, { ids }),
       openFile: path => void commands.execute('docmanager:open', { path }),
       jumpToCell: async (cell, notebook) => {
         let hit = findCell(cell.cell_id);
@@ -158,9 +161,11 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
       notebooks.currentChanged.connect(follow);
       follow();
     }
-    runTracker?.changed.connect(() => void model.checkForNew());
+    if (runTracker) {
+      refreshOnPublish(runTracker, model);
+    }
 
-    commands.addCommand(HistoryCommandIDs.openRun, {
+    commands.addCommand(RunsCommandIDs.openRun, {
       label: args =>
         args.id ? `Open Run ${shortId(String(args.id))}` : 'Open Run',
       describedBy: {
@@ -180,8 +185,8 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
           shell.activateById(open.id);
           return open;
         }
-        const { RunDetailModel } = await import('./runmodel');
-        const { RunDetailContent } = await import('./tabs');
+        const { RunDetailModel } = await import('../run-detail/detailModel');
+        const { RunDetailContent } = await import('../run-detail/tab');
         const detail = new RunDetailModel(id);
         const content = new RunDetailContent(detail, actions);
         const widget = new MainAreaWidget({ content });
@@ -203,7 +208,7 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    commands.addCommand(HistoryCommandIDs.compareRuns, {
+    commands.addCommand(RunsCommandIDs.compareRuns, {
       label: 'Compare Runs',
       describedBy: {
         args: {
@@ -228,8 +233,8 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
           });
           return;
         }
-        const { CompareModel } = await import('./runmodel');
-        const { CompareContent } = await import('./tabs');
+        const { CompareModel } = await import('../compare/compareModel');
+        const { CompareContent } = await import('../compare/tab');
         const cmp = new CompareModel(ids);
         const widget = new MainAreaWidget({
           content: new CompareContent(cmp, actions)
@@ -245,7 +250,7 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    commands.addCommand(HistoryCommandIDs.refreshRuns, {
+    commands.addCommand(RunsCommandIDs.refreshRuns, {
       label: 'Refresh Runs',
       describedBy: { args: { type: 'object', properties: {} } },
       execute: () => model.refresh()
@@ -257,7 +262,7 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
         ? item.value.path
         : null;
     };
-    commands.addCommand(HistoryCommandIDs.importV1, {
+    commands.addCommand(RunsCommandIDs.importV1, {
       label: 'Import runs from legacy output…',
       caption:
         'Read the run blocks printed by dotscience 0.8 from a notebook or log file',
@@ -315,21 +320,21 @@ export const historyPlugin: JupyterFrontEndPlugin<void> = {
     });
 
     app.contextMenu.addItem({
-      command: HistoryCommandIDs.importV1,
+      command: RunsCommandIDs.importV1,
       args: { fromBrowser: true },
       selector: '.jp-DirListing-item[data-isdir="false"]',
       rank: 60
     });
     for (const command of [
-      HistoryCommandIDs.refreshRuns,
-      HistoryCommandIDs.compareRuns,
-      HistoryCommandIDs.importV1
+      RunsCommandIDs.refreshRuns,
+      RunsCommandIDs.compareRuns,
+      RunsCommandIDs.importV1
     ]) {
       palette?.addItem({ command, category: 'Dotscience' });
     }
     if (restorer) {
       void restorer.restore(details, {
-        command: HistoryCommandIDs.openRun,
+        command: RunsCommandIDs.openRun,
         args: w => ({ id: w.content.model.id }),
         name: w => w.content.model.id
       });

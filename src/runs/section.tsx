@@ -1,26 +1,9 @@
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import React from 'react';
-import { RunsPanel, Scope } from './components/RunsPanel';
-import { HistoryModel } from './model';
-import type { RunDetailModel } from './runmodel';
-import { HistoryWire } from './wire';
-
-/**
- * Actions the history views ask of the application.
- */
-export interface IHistoryActions {
-  /** open a run's detail */
-  openRun(id: string): void;
-  /** compare runs */
-  compare(ids: string[]): void;
-  /** open a workspace file */
-  openFile(path: string): void;
-  /** jump to a cell of a notebook */
-  jumpToCell(cell: HistoryWire.ICell, notebook: string | null): void;
-  /** download an export of a run */
-  exportRun(model: RunDetailModel, format: HistoryWire.ExportFormat): void;
-}
+import { RunsPanel, Scope } from './RunsPanel';
+import { RunListModel } from './listModel';
+import { IRunActions } from './actions';
 
 /**
  * The "Runs" section of the Dotscience sidebar. It polls for new runs while visible.
@@ -32,8 +15,8 @@ export class RunsSection extends ReactWidget {
    * @param pollMs milliseconds between checks for new runs while visible
    */
   constructor(
-    readonly model: HistoryModel,
-    private readonly actions: IHistoryActions,
+    readonly model: RunListModel,
+    private readonly actions: IRunActions,
     private readonly pollMs = 5000
   ) {
     super();

@@ -1,8 +1,8 @@
-import { bestIndices, compareRuns, higherIsBetter } from '../compare';
-import { HistoryWire } from '../wire';
-import { fullRun } from './fixtures';
+import { bestIndices, compareRuns, higherIsBetter } from '../comparison';
+import { RestWire } from '../../api/rest';
+import { fullRun } from '../../__tests__/runFixtures';
 
-const point = (value: HistoryWire.Value, step: number) => ({
+const point = (value: RestWire.Value, step: number) => ({
   value,
   text:
     value !== null && typeof value === 'object' ? value.$float : String(value),

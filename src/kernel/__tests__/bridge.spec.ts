@@ -1,7 +1,7 @@
 import { Signal } from '@lumino/signaling';
-import { ATTACH_CODE, COMM_TARGET, KernelBridge } from '../kernel/bridge';
-import { KernelRunModel } from '../kernel/runModel';
-import { Wire } from '../tokens';
+import { ATTACH_CODE, COMM_TARGET, KernelBridge } from '../bridge';
+import { KernelRunModel } from '../kernelRun';
+import { Wire } from '../../tokens';
 
 class FakeComm {
   constructor(readonly commId: string) {}

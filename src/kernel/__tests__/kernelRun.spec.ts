@@ -1,5 +1,5 @@
-import { KernelRunModel } from '../kernel/runModel';
-import { Wire } from '../tokens';
+import { KernelRunModel } from '../kernelRun';
+import { Wire } from '../../tokens';
 
 type Msg = Wire.Kernel.KernelMessage;
 

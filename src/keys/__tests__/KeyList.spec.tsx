@@ -3,7 +3,7 @@ import React from 'react';
 import { IApiKey } from '../api';
 import { KeyList } from '../KeyList';
 
-function key(id: string, scopes: string[]): IApiKey {
+function key(id: string, scopes: IApiKey['scopes']): IApiKey {
   return {
     id,
     username: 'alice',

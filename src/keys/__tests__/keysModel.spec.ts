@@ -1,5 +1,5 @@
 import * as api from '../api';
-import { KeysModel } from '../model';
+import { KeysModel } from '../keysModel';
 
 function fakeClient(): typeof api & { keys: api.IApiKey[] } {
   const keys: api.IApiKey[] = [];
@@ -7,7 +7,11 @@ function fakeClient(): typeof api & { keys: api.IApiKey[] } {
     keys,
     listKeys: jest.fn(async () => [...keys]),
     createKey: jest.fn(
-      async (name: string | null, project: string | null, scopes: string[]) => {
+      async (
+        name: string | null,
+        project: string | null,
+        scopes: api.IApiKey['scopes']
+      ) => {
         const key = {
           id: `00000000000${keys.length}`,
           username: 'alice',

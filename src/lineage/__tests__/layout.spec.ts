@@ -1,23 +1,23 @@
-import { assignLayers, layoutLineage } from '../lineage';
-import { HistoryWire } from '../wire';
+import { assignLayers, layoutLineage } from '../layout';
+import { RestWire } from '../../api/rest';
 
-const run = (id: string): HistoryWire.ILineageNode => ({
+const run = (id: string): RestWire.ILineageNode => ({
   id,
   kind: 'run',
   status: 'succeeded'
 });
-const file = (id: string): HistoryWire.ILineageNode => ({
+const file = (id: string): RestWire.ILineageNode => ({
   id,
   kind: 'file',
   sha256: id,
   path: `${id}.csv`
 });
-const input = (f: string, r: string): HistoryWire.ILineageEdge => ({
+const input = (f: string, r: string): RestWire.ILineageEdge => ({
   from: f,
   to: r,
   kind: 'input'
 });
-const output = (r: string, f: string): HistoryWire.ILineageEdge => ({
+const output = (r: string, f: string): RestWire.ILineageEdge => ({
   from: r,
   to: f,
   kind: 'output'
@@ -45,7 +45,7 @@ function overlaps(layout: ReturnType<typeof layoutLineage>): boolean {
 describe('lineage layout', () => {
   // up -> raw -> prep(up) ... : upstream run U wrote f1, root R read f1 and raw, wrote f2,
   // downstream D read f2 and wrote f3.
-  const graph: HistoryWire.ILineage = {
+  const graph: RestWire.ILineage = {
     root: 'R',
     nodes: [
       run('R'),
@@ -93,7 +93,7 @@ describe('lineage layout', () => {
   });
 
   it('survives a cycle (a run that rewrote the file it read)', () => {
-    const cyclic: HistoryWire.ILineage = {
+    const cyclic: RestWire.ILineage = {
       root: 'R',
       nodes: [run('R'), file('h')],
       edges: [input('h', 'R'), output('R', 'h')],
@@ -109,8 +109,8 @@ describe('lineage layout', () => {
     // Given 40 runs each reading two random earlier outputs
     let seed = 7;
     const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-    const nodes: HistoryWire.ILineageNode[] = [];
-    const edges: HistoryWire.ILineageEdge[] = [];
+    const nodes: RestWire.ILineageNode[] = [];
+    const edges: RestWire.ILineageEdge[] = [];
     for (let i = 0; i < 40; i++) {
       nodes.push(run(`r${i}`), file(`o${i}`));
       edges.push(output(`r${i}`, `o${i}`));

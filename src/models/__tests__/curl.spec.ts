@@ -2,12 +2,12 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ModelsWire } from '../api';
+import { RestWire } from '../../api/rest';
 import { curlExample, shellQuote } from '../ModelsPanel';
 
 function deployment(
-  extra: Partial<ModelsWire.IDeployment>
-): ModelsWire.IDeployment {
+  extra: Partial<RestWire.IDeployment>
+): RestWire.IDeployment {
   return {
     id: 'd1',
     model: 'iris',

@@ -1,6 +1,6 @@
-import { DeclaringCells, usesMagic } from '../notebook/badges';
-import { CellRecorder } from '../notebook/recorder';
-import { sha256Hex } from '../notebook/sha256';
+import { DeclaringCells, usesMagic } from '../badges';
+import { CellRecorder } from '../recorder';
+import { sha256Hex } from '../sha256';
 
 const cell = (id: string, source: string, count: number | null) => ({
   node: document.createElement('div'),

@@ -1,9 +1,9 @@
 import { render } from '@testing-library/react';
 import React from 'react';
-import { IHistoryAPI } from '../api';
-import { RunDetail } from '../components/RunDetail';
-import { RunDetailModel } from '../runmodel';
-import { fullRun } from './fixtures';
+import { IRunsAPI } from '../../api/runs';
+import { RunDetail } from '../RunDetail';
+import { RunDetailModel } from '../detailModel';
+import { fullRun } from '../../__tests__/runFixtures';
 
 /**
  * A server answering with whatever records it is given, malformed ones included (a
@@ -17,13 +17,13 @@ interface IParts {
   lineage?: any;
 }
 
-function serverWith(parts: IParts): IHistoryAPI {
+function serverWith(parts: IParts): IRunsAPI {
   return {
     getRun: async () => parts.run,
     getRunFiles: async () => parts.files ?? [],
     getRunNotebook: async () => parts.notebook ?? null,
     getRunLineage: async () => parts.lineage ?? null
-  } as unknown as IHistoryAPI;
+  } as unknown as IRunsAPI;
 }
 
 async function showRun(parts: IParts): Promise<HTMLElement> {
@@ -179,8 +179,8 @@ describe('RunDetail with malformed records', () => {
   });
 
   it('names a part that fails to render, and shows the others', async () => {
-    // Given a lineage graph whose root is not among its nodes (the graph cannot be laid out)
-    const lineage = { root: 'run:x', nodes: [], edges: [], truncated: false };
+    // Given a lineage graph the view cannot draw (its nodes are not a list)
+    const lineage = { root: 'run:x', nodes: 'x', edges: [], truncated: false };
     const container = await showRun({
       run: fullRun(6, { labels: { team: 'green' } }),
       lineage

@@ -1,11 +1,9 @@
 import { render, screen } from '@testing-library/react';
 import React from 'react';
-import { FilesTable } from '../components/RunParts';
-import { HistoryWire } from '../wire';
+import { FilesTable } from '../parts';
+import { IShownFile } from '../read';
 
-function file(
-  fields: Partial<HistoryWire.IRunFile> = {}
-): HistoryWire.IRunFile {
+function file(fields: Partial<IShownFile> = {}): IShownFile {
   return {
     role: 'output',
     path: 'model/w.bin',

@@ -1,11 +1,11 @@
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
-import { CompareView } from '../components/CompareView';
-import { LineageGraph } from '../components/LineageGraph';
-import { RunList, visibleRange } from '../components/RunList';
-import { FilterBar } from '../components/FilterBar';
+import { CompareView } from '../../compare/CompareView';
+import { LineageGraph } from '../../lineage/LineageGraph';
+import { RunList, visibleRange } from '../RunList';
+import { FilterBar } from '../FilterBar';
 import { DEFAULT_QUERY } from '../query';
-import { fullRun, summary } from './fixtures';
+import { fullRun, summary } from '../../__tests__/runFixtures';
 
 describe('RunList', () => {
   const runs = Array.from({ length: 10000 }, (_, i) => summary(i));

@@ -1,14 +1,14 @@
-import { HistoryModel } from '../model';
+import { RunListModel } from '../listModel';
 import { DEFAULT_QUERY, parseParamFilter, toSearchParams } from '../query';
-import { FakeServer, summary } from './fixtures';
+import { FakeServer, summary } from '../../__tests__/runFixtures';
 
 const many = (n: number) => Array.from({ length: n }, (_, i) => summary(i));
 
-describe('HistoryModel paging', () => {
+describe('RunListModel paging', () => {
   it('pages through every run with the cursor, each run once', async () => {
     // Given a server with 250 runs and a page size of 100
     const server = new FakeServer(many(250));
-    const model = new HistoryModel({ api: server, pageSize: 100 });
+    const model = new RunListModel({ api: server, pageSize: 100 });
     // When the list loads and the user scrolls to the end twice
     await model.refresh();
     expect(model.runs).toHaveLength(100);
@@ -33,7 +33,7 @@ describe('HistoryModel paging', () => {
   it('never shows a run twice when a page repeats runs', async () => {
     // Given a listing that shifted between two pages (a run was published meanwhile)
     const server = new FakeServer(many(10));
-    const model = new HistoryModel({ api: server, pageSize: 5 });
+    const model = new RunListModel({ api: server, pageSize: 5 });
     await model.refresh();
     server.runs = [summary(100), ...many(10)];
     // When the next page is fetched
@@ -60,7 +60,7 @@ describe('HistoryModel paging', () => {
       }
       return original(q, limit, cursor);
     };
-    const model = new HistoryModel({ api: server, pageSize: 100 });
+    const model = new RunListModel({ api: server, pageSize: 100 });
     const stale = model.refresh();
     // When the user filters before it answers
     await model.setQuery({ status: 'failed' });
@@ -73,11 +73,11 @@ describe('HistoryModel paging', () => {
   });
 });
 
-describe('HistoryModel filters', () => {
+describe('RunListModel filters', () => {
   it('sends filters, search and sort as query parameters', async () => {
     // Given a model
     const server = new FakeServer(many(1));
-    const model = new HistoryModel({ api: server, pageSize: 50 });
+    const model = new RunListModel({ api: server, pageSize: 50 });
     // When the user filters by label, parameter, metric range, status and text, sorted
     // by accuracy ascending
     await model.setQuery({
@@ -117,9 +117,9 @@ describe('HistoryModel filters', () => {
   });
 });
 
-describe('HistoryModel selection and new runs', () => {
+describe('RunListModel selection and new runs', () => {
   it('keeps the compare selection in the order runs were ticked', async () => {
-    const model = new HistoryModel({ api: new FakeServer(many(5)) });
+    const model = new RunListModel({ api: new FakeServer(many(5)) });
     await model.refresh();
     const [a, b, c] = model.runs.map(r => r.id);
     let changes = 0;
@@ -139,7 +139,7 @@ describe('HistoryModel selection and new runs', () => {
   it('reloads on a new run while on the first page', async () => {
     // Given a list showing the first page
     const server = new FakeServer(many(3));
-    const model = new HistoryModel({ api: server, pageSize: 10 });
+    const model = new RunListModel({ api: server, pageSize: 10 });
     await model.refresh();
     // When a run is published and the model checks
     server.runs = [summary(99), ...server.runs];
@@ -152,7 +152,7 @@ describe('HistoryModel selection and new runs', () => {
 
   it('offers new runs instead of reloading once the user scrolled past page one', async () => {
     const server = new FakeServer(many(30));
-    const model = new HistoryModel({ api: server, pageSize: 10 });
+    const model = new RunListModel({ api: server, pageSize: 10 });
     await model.refresh();
     await model.loadMore();
     server.runs = [summary(99), ...server.runs];
@@ -168,7 +168,7 @@ describe('HistoryModel selection and new runs', () => {
     server.listRuns = async () => {
       throw new Error('The server is unreachable.');
     };
-    const model = new HistoryModel({ api: server });
+    const model = new RunListModel({ api: server });
     await model.refresh();
     expect(model.error).toBe('The server is unreachable.');
     server.listRuns = original;
