@@ -62,7 +62,7 @@ def __getattr__(name):
     # ``dotscience.ConnectionError`` and ``dotscience.remote`` without importing the HTTP
     # client at ``import dotscience``
     if name == "ConnectionError":
-        from .remote import ConnectionError as error
+        from .client import ConnectionError as error
 
         return error
     if name == "remote":

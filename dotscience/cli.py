@@ -13,6 +13,7 @@ import json
 import os
 import sys
 
+from . import client as _client
 from . import remote as _remote
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -63,14 +64,14 @@ def _setting(args, name: str, env: str, config: dict):
     return os.environ.get(env) or config.get(name)
 
 
-def client_for(args, need_token: bool = False) -> _remote.Client:
+def client_for(args, need_token: bool = False) -> _client.Client:
     """A client from the options, environment and config file (in that order)."""
     config = load_config()
     hostname = (
         getattr(args, "hostname", None)
         or os.environ.get("DOTSCIENCE_HOSTNAME")
         or config.get("hostname")
-        or _remote.default_hostname()
+        or _client.default_hostname()
     )
     token = getattr(args, "token", None) or os.environ.get("JUPYTER_TOKEN")
     if need_token:
@@ -79,14 +80,14 @@ def client_for(args, need_token: bool = False) -> _remote.Client:
                 "Creating an API key needs a Jupyter login: pass --token or set JUPYTER_TOKEN "
                 "(the token in the URL JupyterLab printed when it started)."
             )
-        return _remote.Client(hostname, token=token, timeout=args.timeout)
+        return _client.Client(hostname, token=token, timeout=args.timeout)
     if getattr(args, "token", None):  # an explicit Jupyter token wins over a stored key
-        return _remote.Client(hostname, token=token, timeout=args.timeout)
+        return _client.Client(hostname, token=token, timeout=args.timeout)
     username = _setting(args, "username", "DOTSCIENCE_USERNAME", config)
     apikey = _setting(args, "apikey", "DOTSCIENCE_APIKEY", config)
     if apikey:
-        return _remote.Client(hostname, username, apikey, timeout=args.timeout)
-    return _remote.Client(hostname, token=token, timeout=args.timeout)
+        return _client.Client(hostname, username, apikey, timeout=args.timeout)
+    return _client.Client(hostname, token=token, timeout=args.timeout)
 
 
 # -- output --------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def cmd_login(args) -> int:
         import getpass
 
         apikey = getpass.getpass("API key: ").strip()
-    client = _remote.Client(args.hostname, args.username, apikey, timeout=args.timeout)
+    client = _client.Client(args.hostname, args.username, apikey, timeout=args.timeout)
     client.check()
     path = save_config({"hostname": client.base, "username": args.username, "apikey": apikey})
     if args.json:
@@ -339,7 +340,7 @@ def cmd_keys_list(args) -> int:
 
 
 def cmd_keys_revoke(args) -> int:
-    key_id = _remote.key_id_of(args.id)
+    key_id = _client.key_id_of(args.id)
     if key_id is None:
         raise CliError(f"{args.id!r} is not an API key id (12 hex digits) or key.")
     key = client_for(args).request("DELETE", f"keys/{key_id}")
@@ -353,7 +354,7 @@ def cmd_keys_revoke(args) -> int:
 def _models_request(client, method, path, body=None):
     try:
         return client.request(method, path, body)
-    except _remote.ConnectionError as e:
+    except _client.ConnectionError as e:
         if e.status in (404, 405) and path == "models":
             raise CliError(f"The server at {client.base} does not support models yet.") from None
         raise
@@ -487,7 +488,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (CliError, _remote.ConnectionError) as e:
+    except (CliError, _client.ConnectionError) as e:
         print(f"dotscience: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ import tempfile
 from typing import Protocol
 
 from . import v1 as _v1
+from .paths import spool_directory
 
 
 class DeliveryError(RuntimeError):
@@ -51,7 +52,7 @@ class SpoolDelivery:
     """Writes the run record to ``<root>/.dotscience/spool/<id>.json`` (temp file + replace)."""
 
     def __init__(self, root: str):
-        self.directory = os.path.join(root, ".dotscience", "spool")
+        self.directory = spool_directory(root)
 
     def path_for(self, run_id: str) -> str:
         return os.path.join(self.directory, f"{run_id}.json")
@@ -116,21 +117,8 @@ def curl_command(deployment: dict) -> str:
     )
 
 
-def _server_message(body: bytes) -> str:
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text or "(no message)"
-    if isinstance(data, dict):
-        for key in ("message", "error", "reason", "detail"):
-            if data.get(key):
-                return str(data[key])
-    return text
-
-
 class HttpDelivery:
-    """POSTs the run record to ``{server}dotscience/api/runs``.
+    """POSTs the run record to ``{server}dotscience/api/runs`` with :class:`~dotscience.client.Client`.
 
     Parameters
     ----------
@@ -139,7 +127,7 @@ class HttpDelivery:
     token : str, optional
         Sent as ``Authorization: token <token>``.
     basic : (str, str), optional
-        Username and API key for HTTP Basic auth (remote mode, ``connect()``).
+        Username and API key for HTTP Basic auth.
     fallback : Delivery, optional
         Used when the server cannot be reached or fails (5xx); a sentence saying so is
         written to ``stream``.
@@ -147,82 +135,54 @@ class HttpDelivery:
         Where the fallback sentence and the "Published run" line go (default ``sys.stdout``).
     announce : bool
         Write ``Published run <id>`` after a successful POST.
+    timeout : float
+        Seconds to wait for the server.
     """
 
     def __init__(self, server, token=None, basic=None, fallback=None, stream=None,
                  announce=True, timeout=10.0):  # fmt: skip
-        self.server = server if server.endswith("/") else server + "/"
-        self.url = self.server + "dotscience/api/runs"
-        self.token, self.basic = token, basic
+        from .client import Client  # imported here: keeps `import dotscience` light
+
+        username, apikey = basic if basic is not None else (None, None)
+        # the kernel publishes to the server that started it: no plain-http warning
+        self.client = Client(server, username, apikey, token, timeout, warn_insecure=False)
+        self.server = self.client.base
+        self.url = self.client.url("runs")
         self.fallback, self.stream = fallback, stream
-        self.announce, self.timeout = announce, timeout
+        self.announce = announce
         #: seconds to wait for the builds/deployments of a run published with build/deploy
         self.follow_timeout = float(os.environ.get("DOTSCIENCE_FOLLOW_TIMEOUT", "180"))
-
-    def _headers(self) -> dict:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.basic is not None:
-            user, key = self.basic
-            import base64
-
-            raw = base64.b64encode(f"{user}:{key}".encode()).decode("ascii")
-            headers["Authorization"] = f"Basic {raw}"
-        elif self.token:
-            headers["Authorization"] = f"token {self.token}"
-        return headers
 
     def _say(self, line: str) -> None:
         stream = self.stream if self.stream is not None else sys.stdout
         stream.write(line + "\n")
 
     def deliver(self, run: dict) -> dict:
-        import urllib.error  # imported here: keeps `import dotscience` light
-        import urllib.request
+        from .client import ConnectionError
 
-        from .remote import urlopen
-
-        request = urllib.request.Request(
-            self.url, data=_dumps(run).encode("utf-8"), headers=self._headers(), method="POST"
-        )
         try:
-            with urlopen(request, timeout=self.timeout) as response:
-                body = response.read()
-        except urllib.error.HTTPError as exc:
-            message = _server_message(exc.read() or b"")
-            if exc.code < 500:
+            stored, _ = self.client.publish(run)
+        except ConnectionError as exc:
+            if exc.status is None:
+                return self._fall_back(run, exc.detail)
+            if exc.status < 500:
                 raise DeliveryError(
                     f"The Dotscience server at {self.server} refused run {run['id']} "
-                    f"(HTTP {exc.code}): {message}"
+                    f"(HTTP {exc.status}): {exc.detail}"
                 ) from None
-            return self._fall_back(run, f"HTTP {exc.code}: {message}")
-        except (urllib.error.URLError, OSError) as exc:
-            return self._fall_back(run, str(getattr(exc, "reason", exc)))
-        try:
-            stored = json.loads(body)
-        except ValueError:
-            stored = None
-        if not isinstance(stored, dict) or "id" not in stored:
-            stored = run
+            return self._fall_back(run, f"HTTP {exc.status}: {exc.detail}")
         if self.announce:
             self._say(f"Published run {stored['id']}")
         if stored.get("deployments") or stored.get("builds"):
             self._follow(stored)
         return stored
 
-    def _get(self, path: str):
-        import urllib.request
-
-        from .remote import urlopen
-
-        request = urllib.request.Request(self.server + path, headers=self._headers())
-        with urlopen(request, timeout=self.timeout) as response:
-            return json.loads(response.read())
-
     def _follow(self, stored: dict) -> None:
         """Wait for the builds/deployments the server started and say where the model is."""
         import time
-        import urllib.error
         import urllib.parse
+
+        from .client import ConnectionError
 
         deadline = time.monotonic() + self.follow_timeout
         for i, dep in enumerate(stored.get("deployments") or []):
@@ -230,10 +190,12 @@ class HttpDelivery:
             while state not in ("running", "failed", "stopped") and time.monotonic() < deadline:
                 time.sleep(0.2)
                 try:
-                    dep = self._get(f"dotscience/api/deployments/{dep['id']}")
-                except (urllib.error.URLError, OSError, ValueError):
+                    got = self.client.request("GET", f"deployments/{dep['id']}")
+                except ConnectionError:
                     continue
-                state = dep.get("state")
+                if isinstance(got, dict):
+                    dep = got
+                    state = dep.get("state")
             stored["deployments"][i] = dep
             what = f"model {dep.get('model')} v{dep.get('version')}"
             if state == "running":
@@ -245,15 +207,17 @@ class HttpDelivery:
                 self._say(f"Deploying {what}: still {state}; see the Models section")
         for i, build in enumerate(stored.get("builds") or []):
             name = urllib.parse.quote(str(build.get("model")), safe="")
-            path = f"dotscience/api/models/{name}/versions/{build.get('version')}/build"
+            path = f"models/{name}/versions/{build.get('version')}/build"
             state = build.get("state")
             while state not in ("done", "failed") and time.monotonic() < deadline:
                 time.sleep(0.2)
                 try:
-                    build = dict(build, **self._get(path))
-                except (urllib.error.URLError, OSError, ValueError):
+                    got = self.client.request("GET", path)
+                except ConnectionError:
                     continue
-                state = build.get("state")
+                if isinstance(got, dict):
+                    build = dict(build, **got)
+                    state = build.get("state")
             build.pop("log", None)
             stored["builds"][i] = build
             what = f"model {build.get('model')} v{build.get('version')}"

@@ -13,6 +13,20 @@ def workspace_root() -> str:
     return os.path.abspath(os.environ.get("DOTSCIENCE_PROJECT_DOT_ROOT") or IMPORT_CWD)
 
 
+def spool_directory(root: str) -> str:
+    """``<root>/.dotscience/spool``: where runs wait for a server (``<id>.json``).
+
+    The kernel library writes there (:class:`dotscience.delivery.SpoolDelivery`), ``dotscience
+    sync`` sends from there, and the server extension imports from there; a file neither could
+    use goes to ``rejected/`` with ``<name>`` + :data:`REJECTED_REASON` beside it.
+    """
+    return os.path.join(root, ".dotscience", "spool")
+
+
+#: Suffix of the file beside a rejected spool file saying why it was rejected.
+REJECTED_REASON = ".reason"
+
+
 def check_path(path, argument: str = "path") -> str:
     """Return ``os.fspath(path)`` as str, or raise TypeError naming the argument."""
     if isinstance(path, str):

@@ -199,22 +199,22 @@ class Dotscience:
                 raise TypeError(f"connect(): {name} must be a str, got {type(value).__name__}")
             if not value.strip():
                 raise ValueError(f"connect(): {name} must not be empty; give the {name} to use")
-        from . import remote as _remote
+        from . import client as _client
 
-        host = hostname or _remote.default_hostname()
+        host = hostname or _client.default_hostname()
         if not isinstance(host, str):
             raise TypeError(f"connect(): hostname must be a str, got {type(host).__name__}")
-        client = _remote.Client(host, username, apikey)
+        client = _client.Client(host, username, apikey)
         try:
             key = client.check()
-        except _remote.ConnectionError as e:
+        except _client.ConnectionError as e:
             if not e.unreachable:
-                raise _remote.ConnectionError(str(e), e.status) from None
+                raise _client.ConnectionError(str(e), e.status) from None
             print(f"{e} Runs will be kept in the local spool until `dotscience sync` sends them.")
             key = None
         limit = key.get("project") if isinstance(key, dict) and "username" in key else None
         if limit and limit != project:
-            raise _remote.ConnectionError(
+            raise _client.ConnectionError(
                 f"This API key is limited to project {limit!r}, so it cannot publish to "
                 f"project {project!r}.",
                 403,
@@ -561,7 +561,9 @@ class Dotscience:
         """Where the published run can be seen, and whether JupyterLab can open it."""
         spool = _delivery.SpoolDelivery(self.root).path_for(str(stored.get("id")))
         server = getattr(delivery, "server", None)
-        hub = getattr(getattr(delivery, "client", None), "base", None)
+        hub = None  # the hub of ds.connect() (a RemoteDelivery)
+        if not isinstance(delivery, _delivery.HttpDelivery):
+            hub = getattr(getattr(delivery, "client", None), "base", None)
         if server or hub:
             if os.path.exists(spool):
                 later = "`dotscience sync` sends it" if hub else "the server imports it"

@@ -228,7 +228,7 @@ class DotscienceApp(ExtensionApp):
             ``deployments``), so the POST answer tells the kernel where to follow them.
         origin : dict, optional
             Who published it: ``{"scope", "key_id", "deploy", "trusted_pickle"}`` (see
-            ``ModelService.record_origin``). A run asking for ``build``/``deploy`` starts
+            ``Store.run_publisher``, where it is recorded). A run asking for ``build``/``deploy`` starts
             them only when ``origin["deploy"]`` (the deploy privilege) is true.
 
         Notes
@@ -377,11 +377,11 @@ class DotscienceApp(ExtensionApp):
         """
         if not self.spool_dir.is_dir():
             return
-        from . import service
+        from . import publishing
         from .store import import_spool
 
         def publish(record: dict):
-            return service.publish(
+            return publishing.publish(
                 self.store, self.artifacts, self.root_dir, record, self.kernel_user
             )
 

@@ -122,6 +122,7 @@ def publish(
     record: dict,
     author: str,
     project_limit: str | None = None,
+    credential: dict | None = None,
 ) -> tuple[dict, bool]:
     """Store a run (idempotent on its id) and, the first time, capture its files.
 
@@ -139,6 +140,9 @@ def publish(
     project_limit
         The project the publishing credential is limited to, or None. Only content its
         user uploaded through a credential with the same limit counts as this run's.
+    credential
+        Who publishes it (``{"scope", "key_id", "deploy", "trusted_pickle"}``), recorded
+        with the run (see ``Store.run_publisher``); None: no credential with privileges.
 
     Returns
     -------
@@ -148,7 +152,7 @@ def publish(
         it may see it.
     """
     publisher = project_limit or ""
-    run, created = store.put_run(record, author=author, publisher=publisher)
+    run, created = store.put_run(record, author=author, publisher=publisher, credential=credential)
     if created:
 
         def uploaded(sha: str) -> str | None:

@@ -6,6 +6,6 @@ model server process (``models/server``, copied into each bundle as ``model_serv
 """
 
 from .build import SUPPORTED, BuildError
-from .service import ModelService
+from .registry import ModelService
 
 __all__ = ["SUPPORTED", "BuildError", "ModelService"]

@@ -79,7 +79,6 @@ class ModelService:
         self.dot_dir = pathlib.Path(dot_dir)
         self.builds_dir = self.dot_dir / "builds"
         self.deploy_dir = self.dot_dir / "deployments"
-        self.origins_dir = self.dot_dir / "origins"
         self.python, self.host, self.port = python, host, port
         self.ready_timeout = ready_timeout
         self.builder_choice = builder
@@ -131,46 +130,8 @@ class ModelService:
 
     # -- who published a version, and what its model server may unpickle -----------------
 
-    def _origin_path(self, run_id: str) -> pathlib.Path:
-        return self.origins_dir / f"{uuid.UUID(str(run_id))}.json"
-
-    def record_origin(self, run: dict, origin: dict) -> dict | None:
-        """Remember which credential published ``run`` (once, when it is first stored).
-
-        Parameters
-        ----------
-        run : dict
-            The stored run.
-        origin : dict
-            ``{"scope": "jupyter" | "publish" | "apikey", "key_id": str | None,
-            "deploy": bool, "trusted_pickle": [model names]}``: who published it, whether
-            that credential has the deploy privilege, and which models the record opted in
-            to full unpickling (kept only for :data:`PICKLE_OPT_IN_SCOPES`).
-
-        Returns
-        -------
-        dict or None
-            What was recorded (None for a run without models).
-        """
-        if not run.get("models"):
-            return None
-        scope = origin.get("scope")
-        deploy = bool(origin.get("deploy"))
-        names = {m.get("name") for m in run["models"]}
-        opted = origin.get("trusted_pickle") or []
-        trusted = sorted(n for n in opted if n in names) if scope in PICKLE_OPT_IN_SCOPES else []
-        data = {"run_id": run["id"], "scope": scope, "key_id": origin.get("key_id"),
-                "deploy": deploy, "trusted_pickle": trusted if deploy else [],
-                "recorded": now()}  # fmt: skip
-        path = self._origin_path(run["id"])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(path)
-        return data
-
     def origin(self, run_id: str | None) -> dict | None:
-        """Who published a run.
+        """Who published a run, as the store recorded it (``Store.run_publisher``).
 
         Parameters
         ----------
@@ -180,16 +141,12 @@ class ModelService:
         Returns
         -------
         dict or None
-            What :meth:`record_origin` kept; None when nothing was recorded (a spool-imported
-            run, or one published before publishers were recorded).
+            ``{"username", "project", "scope", "key_id", "deploy", "trusted_pickle"}``; None
+            when nothing was recorded (a legacy import, or no such run).
         """
         if not run_id:
             return None
-        try:
-            data = json.loads(self._origin_path(run_id).read_text())
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
+        return self.store.run_publisher(str(run_id))
 
     def allow_pickle(self, v: dict) -> bool:
         """Whether the model server may unpickle this version's files.
@@ -205,8 +162,10 @@ class ModelService:
             return False
         if v.get("framework") in PICKLE_FRAMEWORKS:
             return True
-        return v.get("framework") == "torch" and v.get("name") in (
-            origin.get("trusted_pickle") or []
+        return (
+            v.get("framework") == "torch"
+            and origin.get("scope") in PICKLE_OPT_IN_SCOPES
+            and v.get("name") in (origin.get("trusted_pickle") or [])
         )
 
     def _loading_version(self, name: str, version: int) -> dict:
@@ -565,15 +524,16 @@ class ModelService:
     # -- publish hook, restart, watch ------------------------------------------------------
 
     def run_published(self, run: dict, origin: dict | None = None) -> dict:
-        """Record who published a newly stored run; build and/or deploy its models when it
-        asked for that and its publisher has the deploy privilege.
+        """Build and/or deploy a newly stored run's models when it asked for that and its
+        publisher has the deploy privilege (who published it is recorded by the store).
 
         Parameters
         ----------
         run : dict
             The stored run (first publish of its id).
         origin : dict, optional
-            Who published it (see :meth:`record_origin`); None: nobody with the privilege.
+            Who published it (``{"scope", "key_id", "deploy", "trusted_pickle"}``); None:
+            nobody with the privilege.
 
         Returns
         -------
@@ -581,7 +541,6 @@ class ModelService:
             ``{"builds": [...]}`` and/or ``{"deployments": [...]}`` for what was started.
         """
         origin = origin or {}
-        self.record_origin(run, origin)
         if run.get("imported") or not (run.get("build") or run.get("deploy")):
             return {}
         if not origin.get("deploy"):

@@ -9,7 +9,7 @@ import re
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from .. import service
+from .. import publishing
 from ..artifacts import UnsafePathError
 from .base import DotscienceHandler
 
@@ -177,7 +177,7 @@ class ImportHandler(DotscienceHandler):
             if not isinstance(body["path"], str) or not body["path"]:
                 raise tornado.web.HTTPError(400, "path must be a non-empty string")
             try:
-                src = service.workspace_file(self.ds.root_dir, body["path"])
+                src = publishing.workspace_file(self.ds.root_dir, body["path"])
             except (UnsafePathError, ValueError) as e:
                 raise tornado.web.HTTPError(400, f"path {body['path']!r}: {e}") from None
             if not src.is_file():
@@ -205,7 +205,7 @@ class ImportHandler(DotscienceHandler):
                 )
         try:
             result = await self.ds.call(
-                service.import_v1_text, self.ds.store, text, self.username, source
+                publishing.import_v1_text, self.ds.store, text, self.username, source
             )
         except (ValueError, TypeError, KeyError, AttributeError) as e:  # a malformed block
             raise tornado.web.HTTPError(

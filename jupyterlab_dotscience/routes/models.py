@@ -5,7 +5,7 @@ from __future__ import annotations
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from ..models.service import public
+from ..models.registry import public
 from .base import SCOPE_APIKEY, DotscienceHandler
 from .scoping import ProjectScopeMixin
 
@@ -41,7 +41,8 @@ def has_deploy_privilege(handler) -> bool:
 
 
 def publisher(handler, record: dict) -> dict:
-    """Who publishes ``record`` through ``handler``, as ``ModelService.record_origin`` keeps it.
+    """Who publishes ``record`` through ``handler``, as the store records it (``credential``
+    of ``Store.put_run``).
 
     ``trusted_pickle`` lists the models the record opted in to full unpickling; the model
     service keeps that opt-in only for the Jupyter user and its kernels.

@@ -9,7 +9,7 @@ from jupyter_server.auth.decorator import authorized
 
 from .. import export as exporter
 from .. import lineage as lineage_mod
-from .. import service
+from .. import publishing
 from ..store import RecordError
 from . import models as models_routes
 from .base import SCOPE_APIKEY, SCOPE_JUPYTER, DotscienceHandler
@@ -51,11 +51,12 @@ class RunsHandler(DotscienceHandler):
         # A run published with an API key comes from another machine: its files are
         # captured only from what its user uploads, never read from this server's workspace.
         from_here = self.scope != SCOPE_APIKEY
+        origin = models_routes.publisher(self, record)
         try:
             run, created = await self.ds.call(
-                service.publish, self.ds.store, self.ds.artifacts,
+                publishing.publish, self.ds.store, self.ds.artifacts,
                 self.ds.root_dir if from_here else None, record, self.username,
-                self.project_limit,
+                self.project_limit, origin,
             )  # fmt: skip
         except RecordError as e:
             _bad(str(e))
@@ -63,7 +64,6 @@ class RunsHandler(DotscienceHandler):
             raise tornado.web.HTTPError(
                 409, "This run id is already taken; publish the run under a new id."
             )
-        origin = models_routes.publisher(self, record)
         if created:
             await self.ds.run_published(run, origin)
         refusal = models_routes.deploy_refusal(run, origin)

@@ -24,7 +24,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def put_run(
-        self, record: dict, author: str, imported: bool = False, publisher: str | None = None
+        self,
+        record: dict,
+        author: str,
+        imported: bool = False,
+        publisher: str | None = None,
+        credential: dict | None = None,
     ) -> tuple[dict, bool]:
         """Store a run record (wire format v2) in one transaction.
 
@@ -40,6 +45,11 @@ class Store(abc.ABC):
             The project the publishing credential is limited to, ``""`` for a credential
             limited to none (the Jupyter user, the kernel token, an unlimited key); None: not
             recorded (then no upload ever counts as captured for this run).
+        credential
+            Recorded with ``publisher``: ``{"scope": "jupyter" | "publish" | "apikey",
+            "key_id": str | None, "deploy": bool, "trusted_pickle": [model names]}``, the
+            credential that published the run, whether it had the deploy privilege and which
+            models the record opted in to full unpickling (see :meth:`run_publisher`).
 
         Returns
         -------
@@ -133,6 +143,19 @@ class Store(abc.ABC):
         int
             How many files were updated. A file already marked captured (an upload may
             have arrived meanwhile) is left as it is.
+        """
+
+    @abc.abstractmethod
+    def run_publisher(self, run_id: str) -> dict | None:
+        """Who published a run, as :meth:`put_run` recorded it.
+
+        Returns
+        -------
+        dict or None
+            ``{"username", "project" (the credential's project limit, None for none),
+            "scope", "key_id", "deploy", "trusted_pickle"}``; None when nothing was recorded
+            (a spool-imported or legacy run). Runs stored before the credential was recorded
+            have ``scope`` None and ``deploy`` False.
         """
 
     @abc.abstractmethod

@@ -192,6 +192,16 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX run_publishers_credential ON run_publishers (username, project, run)",
     ],
+    # 6: the rest of who published a run: the credential's scope (jupyter, publish, apikey)
+    # and key id, whether it had the deploy privilege, and which of the run's models its
+    # record opted in to full unpickling (a JSON list of names); NULL/0/'[]' for runs stored
+    # before, whose models are then never unpickled
+    [
+        "ALTER TABLE run_publishers ADD COLUMN scope TEXT",
+        "ALTER TABLE run_publishers ADD COLUMN key_id TEXT",
+        "ALTER TABLE run_publishers ADD COLUMN deploy INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE run_publishers ADD COLUMN trusted_pickle TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]
 
 DIALECT = {

@@ -107,6 +107,19 @@ class Tx:
                 raise RecordError(OUT_OF_RANGE) from None
 
 
+def _credential_row(credential: dict) -> tuple:
+    """``(scope, key_id, deploy, trusted_pickle)`` of a publishing credential, checked."""
+    scope, key_id = credential.get("scope"), credential.get("key_id")
+    trusted = credential.get("trusted_pickle") or []
+    if scope is not None and not isinstance(scope, str):
+        raise ValueError("credential.scope: expected a string")
+    if key_id is not None and not isinstance(key_id, str):
+        raise ValueError("credential.key_id: expected a string")
+    if not isinstance(trusted, list | tuple) or not all(isinstance(n, str) for n in trusted):
+        raise ValueError("credential.trusted_pickle: expected a list of model names")
+    return scope, key_id, int(bool(credential.get("deploy"))), json.dumps(sorted(set(trusted)))
+
+
 def _author(author) -> str:
     if not isinstance(author, str) or not author.strip():
         raise ValueError("author: expected a non-empty string")
@@ -188,21 +201,28 @@ class SqlStore(Store):
     # -- runs -----------------------------------------------------------------------------
 
     def put_run(
-        self, record: dict, author: str, imported: bool = False, publisher: str | None = None
+        self,
+        record: dict,
+        author: str,
+        imported: bool = False,
+        publisher: str | None = None,
+        credential: dict | None = None,
     ) -> tuple[dict, bool]:
         rec = normalize_record(record)
         author = _author(author)
         received = now()
         if publisher is not None and not isinstance(publisher, str):
             raise ValueError("publisher: expected the credential's project limit or ''")
+        row = _credential_row(credential or {})
 
         def insert(tx):
             versions = self._insert_run(tx, rec, author, imported, received)
             if versions is not None and publisher is not None:
                 tx.x(
-                    "INSERT INTO run_publishers (run, username, project) "
-                    "VALUES ((SELECT seq FROM runs WHERE id = ?), ?, ?)",
-                    (rec["id"], author, publisher),
+                    "INSERT INTO run_publishers "
+                    "(run, username, project, scope, key_id, deploy, trusted_pickle) "
+                    "VALUES ((SELECT seq FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?)",
+                    (rec["id"], author, publisher, *row),
                 )
             return versions
 
@@ -491,6 +511,20 @@ class SqlStore(Store):
             return changed
 
         return self._write(update) if rows else 0
+
+    def run_publisher(self, run_id: str) -> dict | None:
+        with self._tx() as tx:
+            row = tx.one(
+                "SELECT p.username, p.project, p.scope, p.key_id, p.deploy, p.trusted_pickle "
+                "FROM run_publishers p JOIN runs r ON r.seq = p.run WHERE r.id = ?",
+                (str(run_id),),
+            )
+        if row is None:
+            return None
+        username, project, scope, key_id, deploy, trusted = row
+        return {"username": username, "project": project or None, "scope": scope,
+                "key_id": key_id, "deploy": bool(deploy),
+                "trusted_pickle": json.loads(trusted or "[]")}  # fmt: skip
 
     def record_upload(self, sha256: str, username: str, project: str | None, size: int) -> int:
         check_sha256(sha256, "sha256", nullable=False)

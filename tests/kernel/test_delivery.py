@@ -217,3 +217,20 @@ def test_listeners_see_declarations(out):
     ]
     assert {"event": "parameter", "key": "p", "value": 1, "text": "1"} in events
     assert events[-1] == {"event": "publish", "id": record["id"]}
+
+
+def test_delivery_and_hub_client_read_a_refusal_the_same_way(server, out):
+    # Given a server refusing a run with its error shape beside a generic message
+    server.status = 400
+    server.reply = {"error": "mode: unknown value 'telepathy'", "message": "Bad Request"}
+    from dotscience.remote import Client
+
+    # When the JupyterLab delivery and the hub client (ds.connect, the CLI) publish it
+    with pytest.raises(DeliveryError) as delivery_refused:
+        HttpDelivery(server.url, stream=out).deliver({"id": "abc", "mode": "telepathy"})
+    with pytest.raises(ds.ConnectionError) as client_refused:
+        Client(server.url).publish({"id": "abc", "mode": "telepathy"})
+    # Then both tell the user the server's own sentence, not the generic one
+    assert str(client_refused.value) == "mode: unknown value 'telepathy'"
+    assert str(delivery_refused.value).endswith("(HTTP 400): mode: unknown value 'telepathy'")
+    assert out.getvalue() == ""

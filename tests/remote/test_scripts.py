@@ -118,4 +118,4 @@ def test_spooled_run_the_hub_rejects_is_moved_aside(hub, tmp_path):
     assert proc.returncode == 1
     assert "rejected" in proc.stdout and "mode" in proc.stdout
     assert not (spool / f"{bad}.json").exists()
-    assert "mode" in (spool / "rejected" / f"{bad}.json.error.txt").read_text()
+    assert "mode" in (spool / "rejected" / f"{bad}.json.reason").read_text()
