@@ -69,6 +69,14 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.remote")
+    if name == "autolog":  # the package, callable as ds.autolog(...); imports no framework
+        import importlib
+
+        return importlib.import_module(f"{__name__}.autolog")
+    if name == "system_metrics":
+        from .sysmetrics import system_metrics
+
+        return system_metrics
     raise AttributeError(f"module 'dotscience' has no attribute {name!r}")
 
 

@@ -1,0 +1,529 @@
+"""Autologging: a ``fit()`` records its parameters, metrics, data and model with no ``ds.*``.
+
+``ds.autolog()`` patches the training entry points of the supported frameworks that are
+imported now, and of those imported later (a ``sys.meta_path`` hook: nothing is imported
+here, so ``import dotscience`` stays as fast as it was). What a fit records is ordinary run
+data, declared through the session like ``ds.parameter``/``ds.metric``/``ds.model``:
+
+- parameters (typed values; anything else its ``str()``), metric series with steps, the
+  fitted model or best checkpoint as a registered model, files (feature importance) as
+  outputs under ``<root>/.dotscience/autolog/``;
+- the in-memory data passed to ``fit()`` as inputs ``memory:<role>`` whose ``sha256`` is a
+  content fingerprint (:mod:`dotscience.autolog.datasets`); a DataFrame read unchanged from
+  a declared input file is recorded with that file's hash instead, so it links to the file.
+
+Only the outermost fit logs (a pipeline's steps, a search's candidates and a wrapper's
+booster do not log again). With no active run, a fit starts one; the next ``ds.publish()``
+publishes it (or the end of the cell, with ``publish_at_cell_end=True``). The second and
+later fits of one run are kept apart by a prefix ``fit<n>.`` on their keys.
+Anything that goes wrong while logging becomes one warning; the user's ``fit()`` is never
+changed or broken by it.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import os
+import sys
+import threading
+import types
+import uuid
+import warnings
+
+from . import datasets as _datasets
+
+__all__ = ["FRAMEWORKS", "SUPPORTED_VERSIONS", "autolog", "enabled", "state"]
+
+#: Framework switch -> (top-level modules that carry it, supported versions, low, high).
+FRAMEWORKS = {
+    "sklearn": (("sklearn",), ">=1.2,<2", (1, 2), (2,)),
+    "xgboost": (("xgboost",), ">=1.7,<4", (1, 7), (4,)),
+    "lightgbm": (("lightgbm",), ">=3.3,<5", (3, 3), (5,)),
+    "lightning": (("lightning", "pytorch_lightning"), ">=2.0,<3", (2, 0), (3,)),
+    "keras": (("keras",), ">=3.0,<4", (3, 0), (4,)),
+}
+#: Framework switch -> the supported version range, as text (README, warnings).
+SUPPORTED_VERSIONS = {name: spec[1] for name, spec in FRAMEWORKS.items()}
+#: Module (fully qualified) whose import triggers patching of a framework.
+_TRIGGERS = {
+    "sklearn.base": "sklearn",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "lightning.pytorch": "lightning",
+    "pytorch_lightning": "lightning",
+    "keras": "keras",
+    "pandas": "pandas",
+}
+
+
+class _State:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.enabled: dict[str, bool] = dict.fromkeys(FRAMEWORKS, False)
+        self.log_models = True
+        self.log_datasets = True
+        self.publish_at_cell_end = False
+        self.session = None
+        self.silent = False
+        #: framework -> list of undo callables (patches applied)
+        self.patched: dict[str, list] = {}
+        self.finder: _Finder | None = None
+        self.depth = 0  # fits in progress in this process (only the outermost logs)
+        self.fit_run = None  # the run the last fit logged into, and its fit count
+        self.fit_count = 0
+        self.autostarted = None  # the run a fit started (published at cell end)
+        self.cell_hook = None  # (shell, callback)
+        self.warned: set = set()
+
+
+state = _State()
+
+
+def _session():
+    if state.session is not None:
+        return state.session
+    import dotscience
+
+    return dotscience._defaultDS
+
+
+def enabled(framework: str) -> bool:
+    """True when autologging is on for ``framework`` (a key of :data:`FRAMEWORKS`)."""
+    return state.enabled.get(framework, False)
+
+
+def warn_once(key: str, message: str) -> None:
+    """One warning per ``key`` per process (``silent=True`` suppresses them)."""
+    if state.silent or key in state.warned:
+        return
+    state.warned.add(key)
+    warnings.warn(f"dotscience autolog: {message}", stacklevel=3)
+
+
+def _version_tuple(text: str) -> tuple:
+    parts = []
+    for piece in str(text).split(".")[:3]:
+        digits = ""
+        for ch in piece:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def version_supported(framework: str, version: str) -> bool:
+    """True when ``version`` of ``framework`` lies in its supported range."""
+    _, _, low, high = FRAMEWORKS[framework]
+    v = _version_tuple(version)
+    return bool(v) and low <= v < high
+
+
+# -- one fit ---------------------------------------------------------------------------------
+
+
+class Fit:
+    """What one logged fit records into the current run (keys prefixed ``fit<n>.`` for n>0).
+
+    Parameters
+    ----------
+    session : dotscience.Dotscience
+        The session to declare into.
+    index : int
+        The fit's index in its run (0 for the first).
+    framework : str
+        The framework switch that logs it.
+    """
+
+    def __init__(self, session, index: int, framework: str):
+        self.session = session
+        self.index = index
+        self.framework = framework
+        self.prefix = "" if index == 0 else f"fit{index}."
+        self._directory: str | None = None
+
+    def safe(self, function, *args, **kwargs):
+        """Call ``function``; anything it raises becomes one warning (returns None then)."""
+        try:
+            return function(*args, **kwargs)
+        except Exception as exc:
+            warn_once(f"{self.framework}:{getattr(function, '__name__', function)}",
+                      f"could not record part of a {self.framework} fit "
+                      f"({type(exc).__name__}: {exc}); the fit itself is unaffected")  # fmt: skip
+            return None
+
+    def parameters(self, mapping: dict) -> None:
+        """Record each ``key: value`` as a parameter (values kept typed when they can be)."""
+        for key, value in mapping.items():
+            self.session.add_parameter(self.prefix + str(key), plain(value))
+
+    def metric(self, key: str, value, step=None) -> None:
+        """Append ``value`` to the metric series ``key`` at ``step``."""
+        self.session.add_metric(self.prefix + str(key), plain(value), step)
+
+    def dataset(self, role: str, data) -> dict | None:
+        """Record ``data`` as the input ``memory:<role>`` by its content fingerprint."""
+        if not state.log_datasets or data is None:
+            return None
+        fp = _datasets.fingerprint(data)
+        if fp is None:
+            return None
+        session = self.session
+        run = session._run
+        entry = {"path": f"memory:{self.prefix}{role}", "sha256": fp.sha256, "size": fp.size,
+                 "outside": False, "missing": False}  # fmt: skip
+        source = _datasets.source_file(data, fp)
+        if source is not None:
+            recorded = session._relativiser.name(source)[0]
+            declared = run.inputs.get(recorded)
+            if declared is not None and declared.get("sha256"):
+                entry["sha256"], entry["size"] = declared["sha256"], declared["size"]
+        run.inputs[entry["path"]] = entry
+        if session._listeners:
+            session._emit("input", files=[dict(entry)])
+        return entry
+
+    def directory(self) -> str:
+        """A fresh directory for this fit's files, ``<root>/.dotscience/autolog/<id>/``."""
+        if self._directory is None:
+            path = os.path.join(self.session.root, ".dotscience", "autolog",
+                                uuid.uuid4().hex[:16], f"fit{self.index}")  # fmt: skip
+            os.makedirs(path, exist_ok=True)
+            self._directory = path
+        return self._directory
+
+    def file(self, name: str, text: str) -> str:
+        """Write ``text`` to ``name`` in :meth:`directory`, declare it an output; its path."""
+        path = os.path.join(self.directory(), name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        self.session.add_outputs(path)
+        return path
+
+    def model(self, framework_module, name: str, path: str) -> None:
+        """Register the model saved at ``path`` (see ``ds.model``)."""
+        self.session.model(framework_module, name, path)
+
+
+def plain(value):
+    """A parameter or metric value: numbers, strings, bools, None as they are; a model or
+    other object with parameters as its class name; anything else as given (``str()``)."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if hasattr(value, "get_params") and hasattr(value, "fit"):
+        return type(value).__name__
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(v, tuple) and len(v) >= 2 and isinstance(v[0], str) for v in value)
+    ):  # a pipeline's steps, a union's transformers: "name=Class, ..."
+        return ", ".join(f"{v[0]}={plain(v[1])}" for v in value)
+    if callable(value) and hasattr(value, "__name__") and not hasattr(value, "item"):
+        return value.__name__
+    return value
+
+
+class _Scope:
+    """``with fit_scope("sklearn") as fit:`` gives a :class:`Fit` for the outermost fit, or
+    None for a nested one (or when no run could be started)."""
+
+    __slots__ = ("framework", "fit")
+
+    def __init__(self, framework: str):
+        self.framework = framework
+        self.fit = None
+
+    def __enter__(self) -> Fit | None:
+        with state.lock:
+            state.depth += 1
+            if state.depth > 1:
+                return None
+        try:
+            self.fit = _begin(self.framework)
+        except Exception as exc:
+            warn_once(f"{self.framework}:begin",
+                      f"could not start recording a {self.framework} fit ({exc})")  # fmt: skip
+            self.fit = None
+        return self.fit
+
+    def __exit__(self, *exc) -> bool:
+        with state.lock:
+            state.depth -= 1
+        return False
+
+
+def fit_scope(framework: str) -> _Scope:
+    """The scope of one fit of ``framework`` (see :class:`_Scope`)."""
+    return _Scope(framework)
+
+
+def nested() -> bool:
+    """True while a fit is being logged (an inner fit must not log again)."""
+    return state.depth > 0
+
+
+def _begin(framework: str) -> Fit:
+    session = _session()
+    run = session._run
+    if run is None or run._start is None:
+        session.start()
+        run = session._run
+        state.autostarted = run
+    if state.fit_run is run:
+        state.fit_count += 1
+    else:
+        state.fit_run, state.fit_count = run, 0
+    return Fit(session, state.fit_count, framework)
+
+
+# -- patching on import ----------------------------------------------------------------------
+
+
+class _Loader(importlib.abc.Loader):
+    """Runs the real loader, then patches the framework the module belongs to."""
+
+    def __init__(self, loader, fullname: str):
+        self._loader = loader
+        self._fullname = fullname
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        _patch_trigger(self._fullname)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Notices the import of a watched module and patches it once it has run."""
+
+    def __init__(self):
+        self._busy = threading.local()
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in _TRIGGERS or getattr(self._busy, "on", False):
+            return None
+        self._busy.on = True
+        try:
+            spec = None
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+        finally:
+            self._busy.on = False
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _Loader(spec.loader, fullname)
+        return spec
+
+
+def _patch_trigger(fullname: str) -> None:
+    framework = _TRIGGERS.get(fullname)
+    if framework == "pandas":
+        if state.log_datasets and any(state.enabled.values()):
+            _datasets.watch_pandas(sys.modules[fullname])
+        return
+    if framework and state.enabled.get(framework):
+        _patch(framework)
+
+
+def _module_for(framework: str):
+    if framework == "sklearn":
+        return sys.modules.get("sklearn.base")
+    if framework == "lightning":
+        return sys.modules.get("lightning.pytorch") or sys.modules.get("pytorch_lightning")
+    return sys.modules.get(FRAMEWORKS[framework][0][0])
+
+
+def _patch(framework: str) -> None:
+    """Patch ``framework`` if imported and not patched yet (one warning when unsupported)."""
+    with state.lock:
+        if framework in state.patched:
+            return
+        module = _module_for(framework)
+        if module is None:
+            return
+        top = sys.modules.get(module.__name__.split(".")[0])
+        version = str(getattr(top, "__version__", "") or "")
+        if not version_supported(framework, version):
+            warn_once(f"{framework}:version",
+                      f"{framework} {version or '(unknown version)'} is not supported "
+                      f"(supported: {SUPPORTED_VERSIONS[framework]}), so its fits are not "
+                      "autologged")  # fmt: skip
+            state.patched.setdefault(framework, [])
+            return
+        import importlib
+
+        integration = importlib.import_module(f"{__name__}.{framework}")
+        try:
+            undo = integration.patch(module)
+        except Exception as exc:
+            warn_once(f"{framework}:patch",
+                      f"could not hook into {framework} {version} ({type(exc).__name__}: "
+                      f"{exc}); its fits are not autologged")  # fmt: skip
+            undo = []
+        state.patched[framework] = undo  # the same list: later patches add their undo to it
+
+
+def _unpatch(framework: str) -> None:
+    for undo in reversed(state.patched.pop(framework, [])):
+        try:
+            undo()
+        except Exception:
+            pass
+
+
+# -- publishing at the end of a cell ---------------------------------------------------------
+
+
+def _post_run_cell(result=None) -> None:
+    run = state.autostarted
+    session = _session()
+    if run is None or session._run is not run or run._start is None:
+        return
+    state.autostarted = None
+    try:
+        published = session.publish()
+    except Exception as exc:
+        warn_once("publish", f"could not publish the autologged run at the end of the cell "
+                             f"({exc}); it is kept: call ds.publish()")  # fmt: skip
+        state.warned.discard("publish")
+        return
+    try:
+        from IPython.display import display
+
+        display(published)
+    except Exception:
+        pass
+
+
+def _set_cell_hook(on: bool) -> None:
+    shell = None
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        try:
+            shell = ipython.get_ipython()
+        except Exception:
+            shell = None
+    current = state.cell_hook
+    if current is not None and (not on or current[0] is not shell):
+        try:
+            current[0].events.unregister("post_run_cell", current[1])
+        except Exception:
+            pass
+        state.cell_hook = None
+    if on and shell is not None and state.cell_hook is None:
+        shell.events.register("post_run_cell", _post_run_cell)
+        state.cell_hook = (shell, _post_run_cell)
+
+
+# -- the public switch -----------------------------------------------------------------------
+
+
+def autolog(
+    disable: bool = False,
+    *,
+    sklearn: bool = True,
+    xgboost: bool = True,
+    lightgbm: bool = True,
+    lightning: bool = True,
+    keras: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    publish_at_cell_end: bool | None = None,
+    silent: bool = False,
+    session=None,
+) -> None:
+    """Record every ``fit()`` of the supported frameworks into the current run.
+
+    Parameters
+    ----------
+    disable : bool
+        Turn autologging off for every framework (undoing the patches).
+    sklearn, xgboost, lightgbm, lightning, keras : bool
+        Per-framework switches (all on by default). scikit-learn: ``get_params`` (nested
+        pipelines included), the training score and, for searches, the best parameters and
+        cross-validated score, the fitted model. XGBoost/LightGBM: parameters, every
+        evaluation metric per round, the best iteration, feature importance as a file.
+        PyTorch Lightning: hyperparameters, everything ``self.log`` records, the best
+        checkpoint as a model. Keras 3: ``fit`` arguments and the history per epoch.
+    log_models : bool
+        Register fitted models (scikit-learn) and best checkpoints (Lightning).
+    log_datasets : bool
+        Record the data passed to ``fit()`` as inputs by content fingerprint.
+    publish_at_cell_end : bool, optional
+        In IPython: publish a run that a fit started when the cell ends. None keeps the
+        current setting (off at first).
+    silent : bool
+        Suppress autolog's warnings.
+    session : dotscience.Dotscience, optional
+        The session to record into (default: the module's).
+
+    Raises
+    ------
+    TypeError
+        A switch is not a bool.
+    """
+    switches = {"sklearn": sklearn, "xgboost": xgboost, "lightgbm": lightgbm,
+                "lightning": lightning, "keras": keras}  # fmt: skip
+    flags = dict(switches, disable=disable, log_models=log_models, log_datasets=log_datasets,
+                 silent=silent)  # fmt: skip
+    if publish_at_cell_end is not None:
+        flags["publish_at_cell_end"] = publish_at_cell_end
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"autolog(): {name} must be True or False, got "
+                            f"{type(value).__name__}")  # fmt: skip
+    with state.lock:
+        state.silent = silent
+        if disable:
+            for framework in list(state.patched):
+                _unpatch(framework)
+            state.enabled = dict.fromkeys(FRAMEWORKS, False)
+            if "pandas" in sys.modules:
+                _datasets.unwatch_pandas(sys.modules["pandas"])
+            _set_cell_hook(False)
+            state.publish_at_cell_end = False
+            return
+        state.session = session
+        state.log_models = log_models
+        state.log_datasets = log_datasets
+        if publish_at_cell_end is not None:
+            state.publish_at_cell_end = publish_at_cell_end
+        for framework, on in switches.items():
+            state.enabled[framework] = on
+            if not on:
+                _unpatch(framework)
+        if state.finder is None:
+            state.finder = _Finder()
+        if state.finder not in sys.meta_path:
+            sys.meta_path.insert(0, state.finder)
+        for framework, on in switches.items():
+            if on:
+                _patch(framework)
+        if "pandas" in sys.modules:
+            if log_datasets and any(switches.values()):
+                _datasets.watch_pandas(sys.modules["pandas"])
+            else:
+                _datasets.unwatch_pandas(sys.modules["pandas"])
+        _set_cell_hook(state.publish_at_cell_end)
+
+
+class _AutologModule(types.ModuleType):
+    """``dotscience.autolog`` is this package and, called, :func:`autolog` (``ds.autolog()``)."""
+
+    def __call__(self, *args, **kwargs):
+        """Same as :func:`autolog`."""
+        return autolog(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _AutologModule

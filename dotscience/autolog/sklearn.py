@@ -1,0 +1,137 @@
+"""scikit-learn autologging: ``fit``/``fit_transform``/``fit_predict`` of every estimator.
+
+Recorded for the outermost fit: ``get_params(deep=True)`` (nested pipeline steps as
+``step__param``; an estimator-valued parameter as its class name) and ``estimator_class`` (the
+class name); the training score ``training_score`` (``score(X, y)``); for a search
+(``GridSearchCV`` and the like) the best parameters as ``best_<param>`` and the
+cross-validated score ``best_cv_score``; ``X``/``y`` as inputs by content; and with
+``log_models`` the fitted estimator as ``model.joblib`` registered under its class name.
+
+Every estimator class gets a wrapper: those existing when patched (walking the subclasses of
+``BaseEstimator``) and those defined later (``BaseEstimator.__init_subclass__``). Classes of
+XGBoost and LightGBM are left to those integrations when they are on.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+from . import enabled, fit_scope, nested, state
+
+METHODS = ("fit", "fit_transform", "fit_predict")
+_DELEGATED = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
+
+
+def _after_fit(fit, estimator, X, y) -> None:
+    if y is not None and hasattr(estimator, "score"):
+        score = fit.safe(estimator.score, X, y)
+        if score is not None:
+            fit.metric("training_score", score)
+    best_params = getattr(estimator, "best_params_", None)
+    if isinstance(best_params, dict):
+        fit.parameters({f"best_{k}": v for k, v in best_params.items()})
+        best_score = getattr(estimator, "best_score_", None)
+        if best_score is not None:
+            fit.metric("best_cv_score", best_score)
+    if state.log_models:
+        fit.safe(_save_model, fit, estimator)
+
+
+def _save_model(fit, estimator) -> None:
+    import os
+
+    import joblib
+    import sklearn
+
+    directory = os.path.join(fit.directory(), "model")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "model.joblib")
+    joblib.dump(estimator, path)
+    fit.model(sklearn, type(estimator).__name__, directory)
+
+
+def _record_before(fit, estimator, X, y) -> None:
+    params = {"estimator_class": type(estimator).__name__}
+    params.update(estimator.get_params(deep=True))
+    fit.parameters(params)
+    fit.dataset("X", X)
+    fit.dataset("y", y)
+
+
+def _wrap(original, method: str):
+    @functools.wraps(original)
+    def logged(self, *args, **kwargs):
+        if not enabled("sklearn") or nested():
+            return original(self, *args, **kwargs)
+        owner = _DELEGATED.get(type(self).__module__.split(".")[0])
+        if owner is not None and enabled(owner):
+            return original(self, *args, **kwargs)
+        X = args[0] if args else kwargs.get("X")
+        y = args[1] if len(args) > 1 else kwargs.get("y")
+        with fit_scope("sklearn") as fit:
+            if fit is not None:
+                fit.safe(_record_before, fit, self, X, y)
+            result = original(self, *args, **kwargs)
+            if fit is not None:
+                fit.safe(_after_fit, fit, self, X, y)
+        return result
+
+    logged.__dotscience_wrapped__ = original
+    return logged
+
+
+def _wrap_class(cls, undo: list) -> None:
+    for method in METHODS:
+        original = cls.__dict__.get(method)
+        if original is None or not callable(original):
+            continue
+        if getattr(original, "__dotscience_wrapped__", None) is not None:
+            continue
+        setattr(cls, method, _wrap(original, method))
+        undo.append(functools.partial(setattr, cls, method, original))
+
+
+def _subclasses(cls):
+    seen, todo = set(), [cls]
+    while todo:
+        current = todo.pop()
+        for sub in current.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    return seen
+
+
+def patch(base_module) -> list:
+    """Wrap every estimator class now and every one defined later; returns undo callables."""
+    BaseEstimator = base_module.BaseEstimator  # noqa: N806 - the class's name
+    undo: list = []
+    for cls in _subclasses(BaseEstimator):
+        _wrap_class(cls, undo)
+    had_own = "__init_subclass__" in BaseEstimator.__dict__
+    previous = BaseEstimator.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls, **kwargs):  # noqa: N807 - the hook's name
+        if had_own:
+            previous.__get__(None, cls)(**kwargs)
+        else:
+            super(BaseEstimator, cls).__init_subclass__(**kwargs)
+        if enabled("sklearn"):
+            _wrap_class(cls, undo)
+
+    BaseEstimator.__init_subclass__ = classmethod(__init_subclass__)
+
+    def restore_hook():
+        if had_own:
+            BaseEstimator.__init_subclass__ = previous
+        else:
+            del BaseEstimator.__init_subclass__
+
+    undo.insert(0, restore_hook)
+    return undo
+
+
+def loaded() -> bool:
+    """True when scikit-learn's base module is imported."""
+    return "sklearn.base" in sys.modules
