@@ -27,7 +27,6 @@ Frontend to kernel (each with a ``request_id``):
 from __future__ import annotations
 
 import collections
-import datetime as _dt
 import io
 import os
 import threading
@@ -35,6 +34,8 @@ import time
 
 import dotscience as _ds
 
+from .steps import numbered
+from .timestamps import iso_from_epoch
 from .values import typed
 
 #: Version of the comm protocol (in the comm's open metadata as ``version``).
@@ -48,10 +49,6 @@ MAX_POINTS = 200
 
 _bridge: Bridge | None = None
 _lock = threading.Lock()
-
-
-def _iso(seconds: float) -> str:
-    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _kernel_id() -> str | None:
@@ -130,7 +127,7 @@ class Bridge:
         self._send_lock = threading.Lock()
         self._cell: dict | None = None  # the executing cell: {"cell_id", "count"}
         self._declared_cells: dict = {}  # cell_id or count -> cell (since the last message)
-        self._sent: dict = {}  # metric key -> (points sent, last step, last index)
+        self._sent: dict = {}  # metric key -> (points sent, step of the last one sent)
         self._run = None  # the run object the metric state refers to
         self._since: str | None = None  # start of the current run (or the last publish)
         self._metric_total = 0
@@ -160,7 +157,7 @@ class Bridge:
         self._events_seen += 1
         if event.get("event") == "publish":  # rare: tell the frontend at once
             self.flush()
-            since, self._since = self._since, _iso(time.time())
+            since, self._since = self._since, iso_from_epoch(time.time())
             self.published = event.get("id")
             self._send({"method": "published", "id": self.published, "since": since,
                         "request_id": self._request_id})  # fmt: skip
@@ -280,20 +277,19 @@ class Bridge:
         out = {}
         for key, series in list(run.metrics.items()):
             n = len(series)
-            sent, last_step, last_index = self._sent.get(key, (0, -1, -1))
+            sent, last = self._sent.get(key, (0, -1))
             if n == sent:
                 continue
             first = max(sent, n - MAX_POINTS)
             points = []
-            for index in range(first, n):
-                value, step, when = series[index]
-                if step is None:  # numbered at publish; estimate it the same way
-                    step = last_step + (index - last_index)
-                last_step, last_index = step, index
-                points.append([step, typed(value), _iso(when)])
+            # every new point is numbered (as at publish), only the tail is sent
+            for index, (value, step, when) in enumerate(numbered(series[sent:n], last), sent):
+                last = step
+                if index >= first:
+                    points.append([step, typed(value), iso_from_epoch(when)])
             value = series[n - 1][0]
             out[key] = {"count": n, "points": points, "text": str(value), "reset": sent == 0}
-            self._sent[key] = (n, last_step, last_index)
+            self._sent[key] = (n, last)
         return out
 
     def _snapshot(self) -> dict:
@@ -318,7 +314,7 @@ class Bridge:
         }
         if run is not None:
             state.update(
-                start=_iso(run.start_time.timestamp()) if run.start_time else None,
+                start=iso_from_epoch(run.start_time.timestamp()) if run.start_time else None,
                 description=run.description_text,
                 error=run.error_text,
                 inputs=[run.inputs[k] for k in sorted(run.inputs)],

@@ -19,7 +19,8 @@ from time import time as _time
 from . import v1 as _v1
 from .hashing import Hasher, StatCache
 from .paths import Relativiser, check_path
-from .values import PLAIN, declared, text
+from .timestamps import utc_now
+from .values import PLAIN, declared
 
 #: Framework module name -> the framework recorded for the model.
 SUPPORTED_FRAMEWORKS = {
@@ -29,11 +30,10 @@ SUPPORTED_FRAMEWORKS = {
     "tensorflow": "tensorflow",
     "torch": "torch",
 }
-_UTC = _dt.timezone.utc
 
 
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_UTC)
+#: The clock of start and end times (a test may replace it).
+_now = utc_now
 
 
 def _key(key, what: str) -> str:
@@ -487,8 +487,8 @@ class Run:
             "input": sorted(self.inputs),
             "output": sorted({e["path"] for e in outputs}),
             "labels": dict(self.labels),
-            "summary": {k: text(s[-1][0]) for k, s in self.metrics.items() if s},
-            "parameters": {k: text(v) for k, v in self.parameters.items()},
+            "summary": {k: str(s[-1][0]) for k, s in self.metrics.items() if s},
+            "parameters": {k: str(v) for k, v in self.parameters.items()},
         }
         if self._error is not None:
             meta["error"] = self._error

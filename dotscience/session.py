@@ -7,7 +7,6 @@ whose current run is a :class:`~dotscience.runs.Run`. The module-level functions
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import sys
 import warnings
@@ -16,37 +15,19 @@ from . import delivery as _delivery
 from .hashing import Hasher, StatCache
 from .paths import Relativiser, check_path, workspace_root
 from .published import PublishedRun
-from .runs import SUPPORTED_FRAMEWORKS, Run, _key, _label_text, _now, _pairs, identify_framework
+from .runs import SUPPORTED_FRAMEWORKS, Run, _key, _label_text, _pairs, identify_framework
+from .steps import last_step, numbered
+from .timestamps import iso, iso_from_epoch, utc_now
 from .values import PLAIN, declared, typed
 
 __all__ = ["AUTO_START_MESSAGE", "SUPPORTED_FRAMEWORKS", "Dotscience", "RunContext", "Session"]
 
 AUTO_START_MESSAGE = "You have not called ds.start() yet, so I'm doing it for you!"
-_UTC = _dt.timezone.utc
-
-
-def _iso(when: _dt.datetime | None) -> str | None:
-    return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _iso_epoch(seconds: float) -> str:
-    return _dt.datetime.fromtimestamp(seconds, _UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _error_text(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _numbered(series: list) -> list:
-    """The series with every missing step filled in (previous step + 1, from 0)."""
-    out, previous = [], -1
-    for value, step, when in series:
-        if step is None:
-            step = previous + 1
-        out.append((value, step, when))
-        previous = step
-    return out
 
 
 class RunContext:
@@ -261,14 +242,14 @@ class Dotscience:
             run.set_description(description)
         self._run = run
         if self._listeners:
-            self._emit("start", time=_iso(run._start), description=run._description)
+            self._emit("start", time=iso(run._start), description=run._description)
 
     def end(self) -> None:
         """Record the end time (the first ``end()`` of a run wins)."""
         run = self._check_started()
         run.end()
         if self._listeners:
-            self._emit("end", time=_iso(run._end))
+            self._emit("end", time=iso(run._end))
 
     def set_error(self, error) -> None:
         """Mark the run failed with ``str(error)``."""
@@ -392,13 +373,10 @@ class Dotscience:
             series = run.metrics[key]
             value, step, now = series[-1]
             if step is None:  # number it now so the listener sees the step
-                previous = series[-2][1] if len(series) > 1 else -1
-                if previous is None:
-                    previous = _numbered(series[:-1])[-1][1]
-                step = previous + 1
+                step = last_step(series)
                 series[-1] = (value, step, now)
             self._emit_to(self._metric_listeners, "metric", key=key, value=typed(value),
-                          text=str(value), step=step, time=_iso_epoch(now))  # fmt: skip
+                          text=str(value), step=step, time=iso_from_epoch(now))  # fmt: skip
 
     def add_metrics(self, *args, **kwargs) -> None:
         """Record metrics from keyword pairs, then positional ``key, value`` pairs."""
@@ -478,9 +456,9 @@ class Dotscience:
             "workload_file": workload,
             "notebook": self.notebook or self._notebook_from_env(),
             "argv": [str(a) for a in sys.argv],
-            "start": _iso(run._start),
-            "end": _iso(run._end),
-            "published": _iso(_now()),
+            "start": iso(run._start),
+            "end": iso(run._end),
+            "published": iso(utc_now()),
             "inputs": [run.inputs[k] for k in sorted(run.inputs)],
             "outputs": output_list,
             "parameters": {
@@ -489,8 +467,8 @@ class Dotscience:
             "labels": dict(run.labels),
             "metrics": {
                 k: [
-                    {"value": typed(v), "text": str(v), "step": s, "time": _iso_epoch(t)}
-                    for v, s, t in _numbered(series)
+                    {"value": typed(v), "text": str(v), "step": s, "time": iso_from_epoch(t)}
+                    for v, s, t in numbered(series)
                 ]  # fmt: skip
                 for k, series in run.metrics.items()
             },

@@ -14,6 +14,8 @@ import datetime as _dt
 import json
 import re
 
+from .timestamps import iso, parse_iso
+
 __all__ = [
     "V1_TIME_FORMAT",
     "find_blocks",
@@ -186,14 +188,6 @@ def format_v1_time(when: _dt.datetime) -> str:
     return when.strftime(V1_TIME_FORMAT)
 
 
-def _iso(when: _dt.datetime) -> str:
-    return when.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_iso(text: str) -> _dt.datetime:
-    return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc)
-
-
 def _value_from_text(text: str):
     """The typed value of a v1 text: a number when it is a plain int/float literal."""
     if _INT_RE.match(text):
@@ -238,7 +232,7 @@ def record_from_v1(run_id: str, v1: dict) -> dict:
     times = {}
     for key in ("start", "end"):
         try:
-            times[key] = _iso(parse_v1_time(v1[key])) if key in v1 else None
+            times[key] = iso(parse_v1_time(v1[key])) if key in v1 else None
         except ValueError:
             times[key] = None
     metric_time = times["end"] or times["start"]
@@ -331,7 +325,7 @@ def v1_from_record(record: dict) -> dict:
         v1["description"] = record["description"]
     for key in ("start", "end"):
         if record.get(key):
-            v1[key] = format_v1_time(_parse_iso(record[key]))
+            v1[key] = format_v1_time(parse_iso(record[key]))
     if record.get("mode") == "script" and record.get("workload_file"):
         v1["workload-file"] = record["workload_file"]
     return v1

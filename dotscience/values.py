@@ -74,6 +74,36 @@ def non_finite(value: float) -> dict:
     return {"$float": "inf" if value > 0 else "-inf"}
 
 
-def text(value) -> str:
-    """What the v1 block prints for ``value`` (``str(value)``, as 0.8.7 did)."""
-    return value if type(value) is str else str(value)
+#: The tags of marked non-finite floats and the numbers they stand for.
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def numeric(value) -> float | None:
+    """The number a typed value (its JSON form) sorts and filters by.
+
+    Parameters
+    ----------
+    value
+        A typed value: string, number, boolean, null or ``{"$float": "nan"|"inf"|"-inf"}``.
+
+    Returns
+    -------
+    float or None
+        Numbers as floats (an integer beyond the float range: infinity of its sign), marked
+        infinities as infinities; None for NaN (marked or not), booleans, text and null, which
+        no range filter matches and which sort last.
+    """
+    cls = type(value)
+    if cls is bool or value is None:
+        return None
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the float range
+            return math.copysign(math.inf, value)
+        return None if number != number else number
+    if cls is dict:
+        tag = value.get("$float")
+        number = NON_FINITE.get(tag) if isinstance(tag, str) else None
+        return None if number is None or math.isnan(number) else number
+    return None

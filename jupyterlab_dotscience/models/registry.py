@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import pathlib
@@ -10,6 +9,8 @@ import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+
+from dotscience.timestamps import now
 
 from . import build as builder
 from . import kubernetes as k8s
@@ -43,10 +44,6 @@ _CODE_KIND = {
     "sklearn": "a scikit-learn pickle",
     "tensorflow": "a TensorFlow model (SavedModel graphs and Lambda layers can carry code)",
 }
-
-
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class ModelService:

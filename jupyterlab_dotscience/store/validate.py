@@ -13,10 +13,13 @@ import re
 import uuid
 from datetime import datetime, timezone
 
+# the one timestamp and numeric-value helpers, shared with the kernel library (stdlib only)
+from dotscience.timestamps import iso, now  # noqa: F401 - the store's clock
+from dotscience.values import NON_FINITE, non_finite, numeric  # noqa: F401 - sort keys
+
 SCHEMA = "dotscience.run/2"
 MODES = (None, "interactive", "script")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 MAX_KEY = 250  # parameter, metric and label names
 
 
@@ -54,15 +57,6 @@ def check_sha256(value, field: str, nullable: bool = True) -> str | None:
     return value
 
 
-def format_time(dt: datetime) -> str:
-    """``2026-11-27T06:30:00.123456Z``: sorts as text in both backends."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def now() -> str:
-    return format_time(datetime.now(timezone.utc))
-
-
 _CANONICAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
 
 
@@ -92,7 +86,7 @@ def check_time(value, field: str) -> str | None:
         _fail(field, f"not an ISO 8601 timestamp: {_short(value)}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)  # naive timestamps are UTC
-    return format_time(parsed)
+    return iso(parsed)
 
 
 def _str(value, field: str, nullable: bool = True, max_len: int | None = None) -> str | None:
@@ -160,11 +154,7 @@ def check_value(value, field: str):
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if math.isnan(value):
-            return {"$float": "nan"}
-        if math.isinf(value):
-            return {"$float": "inf" if value > 0 else "-inf"}
-        return value
+        return value if math.isfinite(value) else non_finite(value)
     if isinstance(value, dict) and set(value) == {"$float"} and _is_float_tag(value["$float"]):
         return dict(value)
     _fail(
@@ -173,23 +163,7 @@ def check_value(value, field: str):
 
 
 def _is_float_tag(tag) -> bool:
-    return isinstance(tag, str) and tag in _FLOATS
-
-
-def numeric(value) -> float | None:
-    """The number a typed value sorts and filters by (NaN and non-numbers: None)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        try:
-            return float(value)
-        except OverflowError:  # an integer beyond the float range
-            return math.copysign(math.inf, value)
-    if isinstance(value, dict):
-        tag = value.get("$float")
-        number = _FLOATS.get(tag) if _is_float_tag(tag) else None
-        return None if number is None or math.isnan(number) else number
-    return None
+    return isinstance(tag, str) and tag in NON_FINITE
 
 
 def value_text(value) -> str:

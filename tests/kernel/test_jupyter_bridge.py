@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 import types
 
@@ -139,6 +140,26 @@ def test_declarations_are_coalesced_into_one_message(comms):
     assert loss["points"][-1][:2] == [9_999, 9_999.0]
     # And a flush with nothing new sends nothing
     assert bridge.flush() is False
+
+
+def test_the_sidebar_gets_the_steps_the_published_run_keeps(comms, tmp_path):
+    # Given an attached bridge flushed by hand, and a series whose first point has an
+    # explicit step, followed by more unnumbered points than one message carries
+    made, factory = comms
+    bridge = bridge_mod.attach(factory)
+    bridge._stop.set()
+    ds.start()
+    ds.add_metric("loss", 0.0, step=100)
+    for i in range(bridge_mod.MAX_POINTS + 50):
+        ds.add_metric("loss", float(i + 1))
+    # When the bridge sends the series, and the run is published
+    bridge.flush()
+    sent = made[0].of("update")[-1]["metrics"]["loss"]["points"]
+    published = [p["step"] for p in ds.publish(stream=io.StringIO())["metrics"]["loss"]]
+    # Then the steps shown live are those the published record keeps for its last points
+    assert len(sent) == bridge_mod.MAX_POINTS
+    assert [p[0] for p in sent] == published[-len(sent) :]
+    assert sent[-1][0] == 100 + bridge_mod.MAX_POINTS + 50
 
 
 def test_the_flusher_thread_sends_within_the_interval(comms):
