@@ -23,6 +23,13 @@ METHODS = ("fit", "fit_transform", "fit_predict")
 _DELEGATED = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
 
 
+class _Delegated:
+    depth = 0  # wrappers of XGBoost/LightGBM estimators in progress
+
+
+_inside_delegated = _Delegated()
+
+
 def _after_fit(fit, estimator, X, y) -> None:
     if y is not None and hasattr(estimator, "score"):
         score = fit.safe(estimator.score, X, y)
@@ -62,11 +69,17 @@ def _record_before(fit, estimator, X, y) -> None:
 def _wrap(original, method: str):
     @functools.wraps(original)
     def logged(self, *args, **kwargs):
-        if not enabled("sklearn") or nested():
+        if not enabled("sklearn") or nested() or _inside_delegated.depth:
             return original(self, *args, **kwargs)
         owner = _DELEGATED.get(type(self).__module__.split(".")[0])
         if owner is not None and enabled(owner):
-            return original(self, *args, **kwargs)
+            # XGBoost/LightGBM log their booster; what their wrapper fits on the way (a
+            # label encoder) is not a fit of its own
+            _inside_delegated.depth += 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                _inside_delegated.depth -= 1
         X = args[0] if args else kwargs.get("X")
         y = args[1] if len(args) > 1 else kwargs.get("y")
         with fit_scope("sklearn") as fit:
