@@ -21,6 +21,10 @@ Usage:
   %ds label k=v ...             set labels
   %ds error MESSAGE             mark the run failed
   %ds publish [description]     publish the run (shown as a card)
+  %ds autolog [off] [FRAMEWORK...] [--publish-at-cell-end]
+                                record every fit() (all frameworks, or those named)
+  %ds system-metrics [SECONDS|off]
+                                sample CPU, memory, I/O and GPUs into the run
   %%ds run [description]        make the cell one run (start, execute, publish)"""
 
 
@@ -84,6 +88,10 @@ class DotscienceMagics(Magics):
                        "metric": ds.add_metric, "label": ds.add_label}[subcommand]  # fmt: skip
             for key, value in _pairs(subcommand, _split(rest)):
                 declare(key, value)
+        elif subcommand == "autolog":
+            _autolog(ds, _split(rest))
+        elif subcommand == "system-metrics":
+            _system_metrics(ds, _split(rest))
         elif subcommand == "run":
             raise UsageError(f"`run` is a cell magic: write %%ds run [description]\n{USAGE}")
         else:
@@ -104,6 +112,43 @@ class DotscienceMagics(Magics):
             text = str(failure)
             ds.set_error(f"{type(failure).__name__}: {text}" if text else type(failure).__name__)
         return ds.publish()
+
+
+def _autolog(ds, words: list[str]) -> None:
+    """``%ds autolog [off] [FRAMEWORK...] [--publish-at-cell-end]``."""
+    from .autolog import FRAMEWORKS
+
+    if words == ["off"]:
+        ds.autolog(disable=True)
+        return
+    at_cell_end = "--publish-at-cell-end" in words
+    named = [w for w in words if w != "--publish-at-cell-end"]
+    unknown = [w for w in named if w not in FRAMEWORKS]
+    if unknown:
+        raise UsageError(f"%ds autolog: unknown framework {unknown[0]!r}; choose from "
+                         f"{', '.join(FRAMEWORKS)} (or `off`)\n{USAGE}")  # fmt: skip
+    switches = {f: (not named or f in named) for f in FRAMEWORKS}
+    ds.autolog(publish_at_cell_end=at_cell_end, **switches)
+
+
+def _system_metrics(ds, words: list[str]) -> None:
+    """``%ds system-metrics [SECONDS|off]``."""
+    if words == ["off"]:
+        ds.system_metrics(disable=True)
+        return
+    if len(words) > 1:
+        raise UsageError(f"%ds system-metrics takes one interval in seconds or `off`\n{USAGE}")
+    interval = 1.0
+    if words:
+        try:
+            interval = float(words[0])
+        except ValueError:
+            raise UsageError(f"%ds system-metrics: {words[0]!r} is not a number of seconds"
+                             f"\n{USAGE}") from None  # fmt: skip
+    try:
+        ds.system_metrics(interval)
+    except ValueError as exc:
+        raise UsageError(f"%ds {exc}") from None
 
 
 def register(shell) -> None:
