@@ -13,16 +13,12 @@ import os
 import sys
 
 from .client import (  # noqa: F401 - the names ``dotscience.remote`` has always offered
-    LOCAL_SERVER,
     Client,
     ConnectionError,
     InsecureTransportWarning,
     default_hostname,
-    is_loopback_host,
     key_id_of,
-    normalize_hostname,
     origin,
-    urlopen,
     warn_if_plain_http,
 )
 from .paths import REJECTED_REASON, spool_directory

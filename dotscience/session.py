@@ -399,22 +399,11 @@ class Dotscience:
     # -- models ------------------------------------------------------------------------------
 
     def model(self, framework, name, path, classes=None, *, trusted_pickle=False):
-        """Register a model saved at ``path``; returns ``path`` unchanged.
+        """Register a model saved at ``path`` in the current run; returns ``path`` unchanged.
 
-        Parameters
-        ----------
-        framework : module
-            The framework module (``sklearn``, ``tensorflow``/``keras``, ``torch``, ``onnx``).
-        name : str
-            Model name (label ``artefact:<name>``).
-        path : str or os.PathLike
-            The model file or directory; becomes an output. It may be written later.
-        classes : str or os.PathLike, optional
-            A JSON file of class names inside the model directory; becomes an output.
-        trusted_pickle : bool, optional
-            PyTorch only: let the model server load the file with
-            ``torch.load(weights_only=False)``, which runs any code pickled in it. Honoured
-            only for runs published from JupyterLab (or its kernels), never with an API key.
+        The parameters are those of :meth:`dotscience.Run.model`. A framework that is not
+        supported raises before any run is started; listeners (the JupyterLab sidebar) are
+        told about the new outputs and the model.
         """
         identify_framework(framework)  # a wrong framework starts no run
         entry, outputs = self._check_started()._model(framework, name, path, classes,

@@ -6,9 +6,9 @@ Every function takes the run as returned by ``Store.get_run`` (v2 shape plus ``a
 
 from __future__ import annotations
 
-import json
 import urllib.parse
-from datetime import datetime
+
+from dotscience.v1 import format_block, v1_from_record
 
 PRODUCER = "https://github.com/dotmesh-io/jupyterlab-dotscience"
 DS_NAMESPACE = "https://dotscience.com/ns/prov#"
@@ -110,16 +110,19 @@ def to_openlineage(run: dict) -> list[dict]:
             "labels": dict(sorted(run.get("labels", {}).items())),
         }
     }
-    start = {
-        "eventType": "START",
-        "eventTime": run.get("start") or run["received"],
-        "producer": PRODUCER,
-        "schemaURL": OPENLINEAGE_SCHEMA,
-        "run": {"runId": run["id"], "facets": run_facets},
-        "job": job,
-        "inputs": [_dataset(f) for f in run.get("inputs", [])],
-        "outputs": [],
-    }
+
+    def event(kind: str, time: str | None, facets: dict, outputs: list[dict]) -> dict:
+        return {
+            "eventType": kind,
+            "eventTime": time or run["received"],
+            "producer": PRODUCER,
+            "schemaURL": OPENLINEAGE_SCHEMA,
+            "run": {"runId": run["id"], "facets": facets},
+            "job": job,
+            "inputs": [_dataset(f) for f in run.get("inputs", [])],
+            "outputs": [_dataset(f) for f in outputs],
+        }
+
     final_facets = dict(run_facets)
     if run.get("error"):
         final_facets["errorMessage"] = {
@@ -128,55 +131,21 @@ def to_openlineage(run: dict) -> list[dict]:
             "message": run["error"],
             "programmingLanguage": "python",
         }
-    end = {
-        "eventType": "FAIL" if run.get("error") else "COMPLETE",
-        "eventTime": run.get("end") or run["received"],
-        "producer": PRODUCER,
-        "schemaURL": OPENLINEAGE_SCHEMA,
-        "run": {"runId": run["id"], "facets": final_facets},
-        "job": job,
-        "inputs": [_dataset(f) for f in run.get("inputs", [])],
-        "outputs": [_dataset(f) for f in run.get("outputs", [])],
-    }
+    start = event("START", run.get("start"), run_facets, [])
+    end = event("FAIL" if run.get("error") else "COMPLETE", run.get("end"), final_facets,
+                run.get("outputs", []))  # fmt: skip
     return [start, end]
 
 
-def _v1_time(value: str | None) -> str | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.strftime("%Y%m%dT%H%M%S.%f")
-
-
 def v1_dict(run: dict) -> dict:
-    """The legacy (v1) metadata of a run, rebuilt from the stored texts."""
-    block = {
-        "version": "1",
-        "input": sorted(f["path"] for f in run.get("inputs", [])),
-        "output": sorted(f["path"] for f in run.get("outputs", [])),
-        "labels": dict(run.get("labels", {})),
-        "summary": {k: s[-1]["text"] for k, s in run.get("metrics", {}).items() if s},
-        "parameters": {k: p["text"] for k, p in run.get("parameters", {}).items()},
-    }
-    for key, value in (
-        ("error", run.get("error")),
-        ("description", run.get("description")),
-        ("start", _v1_time(run.get("start"))),
-        ("end", _v1_time(run.get("end"))),
-    ):
-        if value is not None:
-            block[key] = value
-    if run.get("mode") == "script" and run.get("workload_file"):
-        block["workload-file"] = run["workload_file"]
-    return block
+    """The legacy (v1) metadata of a stored run, rebuilt from its texts.
+
+    The kernel library's own conversion (:func:`dotscience.v1.v1_from_record`), so a stored
+    run exports the block its kernel printed.
+    """
+    return v1_from_record(run)
 
 
 def v1_block(run: dict) -> str:
     """The ``[[DOTSCIENCE-RUN:<id>]]...[[/DOTSCIENCE-RUN:<id>]]`` block text of a run."""
-    data = v1_dict(run)
-    try:
-        from dotscience.v1 import format_block
-    except ImportError:  # the kernel library is not importable here: same format, spelled out
-        body = json.dumps(data, sort_keys=True, indent=4)
-        return f"[[DOTSCIENCE-RUN:{run['id']}]]{body}[[/DOTSCIENCE-RUN:{run['id']}]]\n"
-    return format_block(run["id"], data)
+    return format_block(run["id"], v1_from_record(run))

@@ -108,11 +108,6 @@ def render(
     return out
 
 
-def to_yaml(manifests: list[dict]) -> str:
-    """Multi-document text (JSON is valid YAML; no YAML library needed)."""
-    return "".join("---\n" + json.dumps(m, indent=2) + "\n" for m in manifests)
-
-
 def apply(manifests: list[dict], context: str, kubectl: str = "kubectl", log=print) -> str:
     """``kubectl --context C apply -f -``; returns kubectl's output, raises on failure."""
     doc = {"apiVersion": "v1", "kind": "List", "items": manifests}

@@ -27,10 +27,6 @@ from .supervisor import (
 
 log = logging.getLogger(__name__)
 
-#: Build states in order; ``failed`` can follow any of them.
-BUILD_STATES = ("queued", "copying", "image", "done", "failed")
-#: Deployment states: building -> starting -> running | failed; stopped after stop().
-DEPLOY_STATES = ("building", "starting", "running", "failed", "stopped")
 #: Credentials whose runs may opt a PyTorch model in to full unpickling
 #: (``ds.model(torch, ..., trusted_pickle=True)``): the Jupyter user and its kernels, never
 #: an API key (even one with the deploy scope).
@@ -48,6 +44,10 @@ _CODE_KIND = {
 
 class ModelService:
     """Everything the Models REST routes do.
+
+    A build goes ``queued -> copying -> image -> done`` (``failed`` can follow any state); a
+    deployment ``building -> starting -> running`` or ``failed``, and ``stopped`` after
+    :meth:`stop`.
 
     Parameters
     ----------

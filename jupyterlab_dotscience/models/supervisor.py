@@ -19,6 +19,9 @@ import time
 import urllib.error
 import urllib.request
 
+# the model server's own rule, so both agree on when a token is required
+from .server.__main__ import is_loopback
+
 #: Variables a model server inherits from the Jupyter server (exact names), besides the
 #: locale (``LC_*``) and the Python settings in :data:`_PYTHON_KEEP`. Everything else, in
 #: particular tokens, passwords, cloud credentials and the store URL, stays behind.
@@ -151,18 +154,6 @@ def start_server(
             stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
         )  # fmt: skip
     return Process(popen.pid, popen)
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` is ``localhost`` or a loopback address (not ``0.0.0.0``)."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def write_token(workdir: pathlib.Path) -> pathlib.Path:

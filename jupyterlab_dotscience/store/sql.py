@@ -200,14 +200,7 @@ class SqlStore(Store):
 
     # -- runs -----------------------------------------------------------------------------
 
-    def put_run(
-        self,
-        record: dict,
-        author: str,
-        imported: bool = False,
-        publisher: str | None = None,
-        credential: dict | None = None,
-    ) -> tuple[dict, bool]:
+    def put_run(self, record, author, imported=False, publisher=None, credential=None):
         rec = normalize_record(record)
         author = _author(author)
         received = now()
@@ -625,27 +618,11 @@ class SqlStore(Store):
 
     # -- listing --------------------------------------------------------------------------
 
-    def list_runs(
-        self,
-        project=None,
-        notebook=None,
-        labels=None,
-        params=None,
-        metrics=None,
-        status=None,
-        text=None,
-        author=None,
-        sort="-received",
-        limit=50,
-        cursor=None,
-    ):
+    def list_runs(self, sort="-received", limit=50, cursor=None, **filters):
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ValueError(f"limit: expected an integer 1..1000, got {limit!r}")
         spec = query.parse_sort(sort)
-        where, args = query.filters(
-            ilike=self.ilike, project=project, notebook=notebook, labels=labels, params=params,
-            metrics=metrics, status=status, text=text, author=author,
-        )  # fmt: skip
+        where, args = query.filters(self.ilike, **filters)  # the filters of Store.list_runs
         position = query.decode_cursor(cursor, sort) if cursor else None
         with self._tx() as tx:
             found: list[tuple] = []  # (id, sort value, phase, tie-breaker)

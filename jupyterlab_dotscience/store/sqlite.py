@@ -77,11 +77,6 @@ class SQLiteStore(SqlStore):
             finally:
                 cur.close()
 
-    def analyze(self) -> None:
-        """Refresh planner statistics (after bulk loads)."""
-        with self._tx(write=True) as tx:
-            tx.x("ANALYZE")
-
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

@@ -151,16 +151,21 @@ class Model:
         return x
 
 
+def _refuse_code(allow_pickle: bool, path: str, what: str) -> None:
+    """Raise :class:`LoadError` unless the bundle allows loading files that carry code."""
+    if not allow_pickle:
+        raise LoadError(
+            f"{os.path.basename(path)} is {what}: it is served only from runs published with "
+            "the deploy privilege (JupyterLab, its kernels, or an API key with the 'deploy' "
+            "scope)"
+        )
+
+
 class SklearnModel(Model):
     framework = "sklearn"
 
     def __init__(self, path: str, allow_pickle: bool = False):
-        if not allow_pickle:
-            raise LoadError(
-                f"{os.path.basename(path)} is a pickle, and loading it would run its code: "
-                "scikit-learn models are served only from runs published with the deploy "
-                "privilege (JupyterLab, its kernels, or an API key with the 'deploy' scope)"
-            )
+        _refuse_code(allow_pickle, path, "a pickle, and loading it would run its code")
         _need("sklearn", "sklearn")
         try:
             import joblib
@@ -278,13 +283,8 @@ class TensorflowModel(Model):
     framework = "tensorflow"
 
     def __init__(self, path: str, allow_pickle: bool = False):
-        if not allow_pickle:
-            raise LoadError(
-                f"{os.path.basename(path)} is a TensorFlow model, which can carry code "
-                "(SavedModel graphs, Lambda layers): it is served only from runs published "
-                "with the deploy privilege (JupyterLab, its kernels, or an API key with the "
-                "'deploy' scope)"
-            )
+        _refuse_code(allow_pickle, path, "a TensorFlow model, which can carry code "
+                     "(SavedModel graphs, Lambda layers)")  # fmt: skip
         tf = _need("tensorflow", "tensorflow")
         try:
             self.model = tf.keras.models.load_model(path)
