@@ -7,11 +7,16 @@ current run state; afterwards declarations are queued by a session listener (an 
 append; metrics are not even queued: the flusher reads the run's series) and sent by a
 background thread at most every :data:`FLUSH_INTERVAL` seconds.
 
-Messages are ``{"method": ..., ...}`` dictionaries.
+Messages are ``{"method": ..., ...}`` dictionaries, described once by the JSON Schema
+``protocol/kernel-comm.schema.json`` (the frontend's types are generated from it; the tests
+validate every message this module sends and every request it accepts against it).
 
 Kernel to frontend:
     ``state``      ``{"state": snapshot}`` (the comm-open data, and the answer to ``state``)
-    ``update``     ``{"events": [event], "metrics": {key: series tail}, "cells": [cell]}``
+    ``update``     ``{"events": [event], "run": {changed fields of the run}, "metrics": {key:
+                   series tail}, "reset_metrics", "cells": [cell]}``: the kernel decides what
+                   its run is (``active``, ``unpublished``, ``start``...); the frontend applies
+                   ``run`` as it is
     ``ack``        ``{"request_id", "ok", "error", "message"}`` after a frontend request
     ``published``  ``{"id", "since", "request_id"}`` when a run was published
 
@@ -39,13 +44,29 @@ from .timestamps import iso_from_epoch
 from .values import typed
 
 #: Version of the comm protocol (in the comm's open metadata as ``version``).
-PROTOCOL_VERSION = "1.0.0"
+PROTOCOL_VERSION = "2.0.0"
 #: The comm target the frontend registers.
 TARGET_NAME = "dotscience"
 #: Seconds between two messages at most; events in between are coalesced.
 FLUSH_INTERVAL = 0.05
 #: Points of a metric series sent per message (the tail; the chart needs no more).
 MAX_POINTS = 200
+#: The fields of the run (``RunFields`` in the schema) each event changes; an event of a kind
+#: not listed here sends them all.
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "start": ("start", "description", "error", "inputs", "outputs", "parameters", "labels"),
+    "end": (),
+    "error": ("error",),
+    "description": ("description",),
+    "input": ("inputs",),
+    "output": ("outputs",),
+    "parameter": ("parameters",),
+    "label": ("labels",),
+    "model": ("outputs", "labels"),
+    "publish": ("published", "start"),
+}
+_ALL_FIELDS = ("published", "start", "description", "error", "inputs", "outputs", "parameters",
+               "labels")  # fmt: skip
 
 _bridge: Bridge | None = None
 _lock = threading.Lock()
@@ -156,9 +177,9 @@ class Bridge:
         self._queue.append((event, self._cell))
         self._events_seen += 1
         if event.get("event") == "publish":  # rare: tell the frontend at once
+            self.published = event.get("id")  # the update flushed now carries it
             self.flush()
             since, self._since = self._since, iso_from_epoch(time.time())
-            self.published = event.get("id")
             self._send({"method": "published", "id": self.published, "since": since,
                         "request_id": self._request_id})  # fmt: skip
 
@@ -266,11 +287,13 @@ class Bridge:
 
     # -- state -------------------------------------------------------------------------------
 
-    def _metric_tails(self, full: bool) -> dict:
+    def _metric_tails(self, full: bool) -> tuple[dict, bool]:
+        """New points of every series, and whether the run was replaced since the last call."""
         run = self.session._run
         if run is None:
-            return {}
-        if run is not self._run:
+            return {}, False
+        replaced = run is not self._run
+        if replaced:
             self._run, full = run, True
         if full:
             self._sent.clear()
@@ -290,62 +313,87 @@ class Bridge:
             value = series[n - 1][0]
             out[key] = {"count": n, "points": points, "text": str(value), "reset": sent == 0}
             self._sent[key] = (n, last)
+        return out, replaced
+
+    def _fields(self, names) -> dict:
+        """The named fields of the current run (``RunFields``), as the frontend shows them."""
+        session = self.session
+        run = session._run
+        out: dict = {}
+        for name in names:
+            if name == "published":
+                out[name] = self.published
+            elif run is None:
+                out[name] = [] if name in ("inputs", "outputs") else \
+                    {} if name in ("parameters", "labels") else None  # fmt: skip
+            elif name == "start":
+                out[name] = iso_from_epoch(run.start_time.timestamp()) if run.start_time else None
+            elif name == "description":
+                out[name] = run.description_text
+            elif name == "error":
+                out[name] = run.error_text
+            elif name == "inputs":
+                out[name] = [run.inputs[k] for k in sorted(run.inputs)]
+            elif name == "outputs":
+                out[name] = sorted(session._relativiser.name(p)[0] for p in run.outputs)
+            elif name == "parameters":
+                out[name] = {k: {"value": typed(v), "text": str(v)}
+                             for k, v in run.parameters.items()}  # fmt: skip
+            elif name == "labels":
+                out[name] = dict(run.labels)
         return out
+
+    def _unpublished(self) -> bool:
+        """Whether the run has declarations not yet published: it is running (published runs
+        stop their clock until the next declaration) and declares something."""
+        run = self.session._run
+        return bool(run is not None and run.start_time and (
+            run.inputs or run.outputs or run.parameters or run.labels or run.metrics))  # fmt: skip
 
     def _snapshot(self) -> dict:
         session = self.session
         run = session._run
-        rel = session._relativiser
+        metrics, _ = self._metric_tails(full=True)
+        fields = self._fields(_ALL_FIELDS)
         state = {
             "protocol": PROTOCOL_VERSION,
             "library_version": _ds.__version__,
             "kernel_id": self.kernel_id,
             "notebook": session.notebook,
-            "published": self.published,
             "active": run is not None,
-            "start": None,
-            "description": None,
-            "error": None,
-            "inputs": [],
-            "outputs": [],
-            "parameters": {},
-            "labels": {},
-            "metrics": self._metric_tails(full=True),
+            "unpublished": self._unpublished(),
+            **fields,
+            "metrics": metrics,
         }
-        if run is not None:
-            state.update(
-                start=iso_from_epoch(run.start_time.timestamp()) if run.start_time else None,
-                description=run.description_text,
-                error=run.error_text,
-                inputs=[run.inputs[k] for k in sorted(run.inputs)],
-                outputs=sorted(rel.name(p)[0] for p in run.outputs),
-                parameters={
-                    k: {"value": typed(v), "text": str(v)} for k, v in run.parameters.items()
-                },  # fmt: skip
-                labels=dict(run.labels),
-            )
-            if run.start_time and self._since is None:
-                self._since = state["start"]
+        if run is not None and run.start_time and self._since is None:
+            self._since = state["start"]
         return state
 
     def _update(self) -> dict | None:
         events = []
+        changed: set[str] = set()
         queue = self._queue
         while queue:
             event, cell = queue.popleft()
-            if event.get("event") == "start":
+            kind = event.get("event")
+            if kind == "start":
                 self._since = event.get("time")
-            if cell is not None and event.get("event") != "publish":
+            if cell is not None and kind != "publish":
                 self._declared_cells[cell["cell_id"] or cell["count"]] = cell
+            changed.update(_FIELDS.get(kind, _ALL_FIELDS))
             events.append({**event, "cell": cell})
-        metrics = self._metric_tails(full=False)
+        metrics, replaced = self._metric_tails(full=False)
         if metrics and self._cell is not None:
             self._declared_cells[self._cell["cell_id"] or self._cell["count"]] = self._cell
         cells = list(self._declared_cells.values())
         self._declared_cells.clear()
-        if not events and not metrics and not cells:
+        if not events and not metrics and not cells and not replaced:
             return None
-        return {"method": "update", "events": events, "metrics": metrics, "cells": cells}
+        # the clock (start) restarts with the first declaration after a publish: always sent
+        run = {"active": self.session._run is not None, "unpublished": self._unpublished(),
+               **self._fields(sorted(changed | {"start"}))}  # fmt: skip
+        return {"method": "update", "events": events, "run": run, "metrics": metrics,
+                "reset_metrics": replaced, "cells": cells}  # fmt: skip
 
     # -- requests from the frontend ----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 import type { RestWire } from './api/rest';
+import type * as Protocol from './kernel/protocol';
 
 /**
  * Wire types of the sidebar: the REST ones are those of `api/rest.ts` (generated from
@@ -31,105 +32,49 @@ export namespace Wire {
   };
 
   /**
-   * The comm protocol between the frontend and `dotscience.jupyter` in the kernel.
+   * The comm protocol between the frontend and `dotscience.jupyter` in the kernel: the
+   * types generated from `protocol/kernel-comm.schema.json`.
    */
   export namespace Kernel {
     /**
      * The protocol version this frontend speaks (major must match the kernel's).
      */
-    export const PROTOCOL_VERSION = '1.0.0';
-
+    export const PROTOCOL_VERSION = '2.0.0';
     /**
      * The cell that was executing when a declaration happened.
      */
-    export interface ICellRef {
-      cell_id: string | null;
-      count: number | null;
-    }
-
+    export type ICellRef = Protocol.CellRef;
     /**
      * The tail of a metric series: `points` are `[step, value, time]`.
      */
-    export interface IMetricTail {
-      count: number;
-      text: string;
-      points: [number, Value, string][];
-      reset: boolean;
-    }
-
+    export type IMetricTail = Protocol.MetricTail;
     /**
      * The kernel's current run.
      */
-    export interface IState {
-      protocol: string;
-      library_version: string;
-      kernel_id: string | null;
-      notebook: string | null;
-      published: string | null;
-      active: boolean;
-      start: string | null;
-      description: string | null;
-      error: string | null;
-      inputs: IFile[];
-      outputs: string[];
-      parameters: { [key: string]: { value: Value; text: string } };
-      labels: { [key: string]: string };
-      metrics: { [key: string]: IMetricTail };
-    }
-
+    export type IState = Protocol.State;
     /**
-     * A declaration event of the kernel library's session (`{"event": ...}`).
+     * The fields of the run an update changes, to apply as they are.
      */
-    export interface IEvent {
-      event: string;
-      cell: ICellRef | null;
-      [field: string]: any;
-    }
-
+    export type IRunFields = Protocol.RunFields;
     /**
-     * Messages from the kernel.
+     * A message from the kernel.
      */
-    export type KernelMessage =
-      | { method: 'state'; state: IState }
-      | {
-          method: 'update';
-          events: IEvent[];
-          metrics: { [key: string]: IMetricTail };
-          cells: ICellRef[];
-        }
-      | {
-          method: 'ack';
-          request_id: string;
-          ok: boolean;
-          error: string | null;
-          message: string | null;
-        }
-      | {
-          method: 'published';
-          id: string;
-          since: string | null;
-          request_id: string | null;
-        };
-
+    export type KernelMessage = Protocol.KernelMessage;
+    /**
+     * A request to the kernel.
+     */
+    export type FrontendRequest = Protocol.FrontendRequest;
     /**
      * What can be declared from the UI.
      */
-    export type DeclarationKind =
-      'input' | 'output' | 'parameter' | 'label' | 'metric' | 'description';
-
+    export type DeclarationKind = Protocol.DeclarationKind;
     /**
      * A declaration request from the UI.
      */
-    export interface IDeclaration {
-      kind: DeclarationKind;
-      key?: string;
-      value?: Value;
-      path?: string;
-      /**
-       * The path is relative to the workspace root (file browser), not the kernel's cwd.
-       */
-      root_relative?: boolean;
-    }
+    export type IDeclaration = Omit<
+      Protocol.DeclareRequest,
+      'method' | 'request_id'
+    >;
   }
 }
 

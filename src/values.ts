@@ -10,7 +10,7 @@ import { RestWire } from './api/rest';
  * @param value the wire value
  * @returns the number, or null for text, booleans and null
  */
-export function numeric(value: RestWire.Value | undefined): number | null {
+export function numeric(value: unknown): number | null {
   if (typeof value === 'number') {
     return value;
   }

@@ -19,12 +19,13 @@ function attachedRun() {
   run.handle({
     method: 'state',
     state: {
-      protocol: '1.0.0',
+      protocol: '2.0.0',
       library_version: '0.1.0',
       kernel_id: 'k1',
       notebook: null,
       published: null,
       active: true,
+      unpublished: true,
       start: '2026-01-01T00:00:00.000000Z',
       description: 'baseline',
       error: null,
@@ -93,7 +94,17 @@ describe('CurrentRun', () => {
       events: [
         { event: 'parameter', key: 'beta', value: 2, text: '2', cell: null }
       ],
+      run: {
+        active: true,
+        unpublished: true,
+        start: '2026-01-01T00:00:00.000000Z',
+        parameters: {
+          alpha: { value: 0.5, text: '0.5' },
+          beta: { value: 2, text: '2' }
+        }
+      },
       metrics: {},
+      reset_metrics: false,
       cells: []
     });
     run.handle({

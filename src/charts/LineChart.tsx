@@ -1,6 +1,5 @@
 import React from 'react';
-import { formatValue, numeric } from '../values';
-import { RestWire } from '../api/rest';
+import { formatValue } from '../values';
 
 /**
  * One line of a chart.
@@ -161,25 +160,4 @@ export function LineChart(props: ILineChartProps): JSX.Element {
       )}
     </figure>
   );
-}
-
-/**
- * A metric series as chart points: x is the step (else the position), y the numeric value.
- *
- * @param series the metric's points
- * @param series.value a point's value
- * @param series.step a point's step
- * @returns the drawable points
- */
-export function toPoints(
-  series: { value: unknown; step?: number | null }[]
-): { x: number; y: number }[] {
-  const out: { x: number; y: number }[] = [];
-  series.forEach((p, i) => {
-    const y = numeric(p.value as RestWire.Value);
-    if (y !== null) {
-      out.push({ x: p.step ?? i, y });
-    }
-  });
-  return out;
 }

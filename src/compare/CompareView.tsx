@@ -2,7 +2,8 @@ import React from 'react';
 import { compareRuns, ICompareRow, IMetricRow } from './comparison';
 import { runTitle, shortId } from '../format';
 import { RestWire } from '../api/rest';
-import { LineChart, toPoints } from '../charts/LineChart';
+import { LineChart } from '../charts/LineChart';
+import { chartPoints } from '../charts/points';
 
 /**
  * Props of CompareView.
@@ -138,7 +139,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
                 legend
                 series={runs.map((r, i) => ({
                   label: labels[i],
-                  points: toPoints(r.metrics[m.key] ?? [])
+                  points: chartPoints(r.metrics[m.key] ?? [])
                 }))}
               />
             </div>

@@ -1,5 +1,6 @@
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { JSONObject } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { Wire } from '../tokens';
 import { KernelRunModel } from './kernelRun';
@@ -50,13 +51,15 @@ function isKernelMessage(data: any): data is Wire.Kernel.KernelMessage {
  * A message of our protocol seen on iopub for a comm this page did not open (the page was
  * reloaded while a cell ran): it is adopted so live updates keep coming.
  */
-function isOurUpdate(data: any): boolean {
+function isOurUpdate(data: any): data is Wire.Kernel.KernelMessage {
   return (
     isKernelMessage(data) &&
     data.method === 'update' &&
-    Array.isArray((data as any).events) &&
-    Array.isArray((data as any).cells) &&
-    typeof (data as any).metrics === 'object'
+    Array.isArray(data.events) &&
+    Array.isArray(data.cells) &&
+    typeof data.metrics === 'object' &&
+    typeof data.run === 'object' &&
+    data.run !== null
   );
 }
 
@@ -93,15 +96,16 @@ export class KernelBridge implements IDisposable {
   /**
    * Send a message to the kernel side; false when no comm is open.
    *
-   * @param data the message (`{method, request_id, ...}`)
+   * @param data the request (`protocol/kernel-comm.schema.json`)
    * @returns whether it was sent
    */
-  send(data: { [key: string]: any }): boolean {
+  send(data: Wire.Kernel.FrontendRequest): boolean {
     const comm = this._comm;
     if (!comm || comm.isDisposed) {
       return false;
     }
-    comm.send(data);
+    // (a request is JSON: the schema describes it so)
+    comm.send(data as unknown as JSONObject);
     return true;
   }
 

@@ -1,4 +1,5 @@
 import { ISignal, Signal } from '@lumino/signaling';
+import { chartPoints } from '../charts/points';
 import {
   BridgeStatus,
   IKernelRun,
@@ -16,7 +17,7 @@ export const MAX_CHART_POINTS = 500;
 /**
  * Sends a request to the kernel; returns false when no comm is open.
  */
-export type KernelSender = (data: { [key: string]: any }) => boolean;
+export type KernelSender = (data: Wire.Kernel.FrontendRequest) => boolean;
 
 type KernelState = Wire.Kernel.IState;
 
@@ -31,6 +32,7 @@ export function emptyState(): KernelState {
     notebook: null,
     published: null,
     active: false,
+    unpublished: false,
     start: null,
     description: null,
     error: null,
@@ -42,16 +44,14 @@ export function emptyState(): KernelState {
   };
 }
 
-function numeric(value: Wire.Value): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
 let requestCounter = 0;
 
 /**
  * The current run of one notebook's kernel: the single owner of that state.
  *
- * The kernel bridge feeds it kernel messages; widgets render it and call `declare`,
+ * The kernel decides what its run is: each update carries the fields of the run that
+ * changed, which are applied as they are (no rule of the kernel is repeated here). The
+ * kernel bridge feeds it kernel messages; widgets render it and call `declare`,
  * `start`, `publish`, which go to the kernel through the bridge's sender and show as
  * pending until the kernel acknowledges them.
  */
@@ -86,7 +86,7 @@ export class KernelRunModel implements IKernelRun {
     return this._pending;
   }
   get hasUnpublished(): boolean {
-    return this._unpublished;
+    return this._state?.unpublished ?? false;
   }
   get lastPublished(): string | null {
     return this._lastPublished;
@@ -173,7 +173,6 @@ export class KernelRunModel implements IKernelRun {
       this._state = null;
       this._metrics = new Map();
       this._pending = [];
-      this._unpublished = false;
     }
     this._changed.emit();
   }
@@ -189,7 +188,11 @@ export class KernelRunModel implements IKernelRun {
         this._setState(message.state);
         break;
       case 'update':
-        this._update(message.events, message.metrics);
+        this._state = { ...(this._state ?? emptyState()), ...message.run };
+        if (message.reset_metrics) {
+          this._metrics = new Map();
+        }
+        this._applyMetrics(message.metrics);
         if (message.cells.length > 0) {
           this._cellsDeclared.emit(message.cells);
         }
@@ -203,11 +206,8 @@ export class KernelRunModel implements IKernelRun {
         );
         break;
       case 'published':
+        // the update sent before it carried the run's new fields
         this._lastPublished = message.id;
-        this._unpublished = false;
-        if (this._state) {
-          this._state = { ...this._state, published: message.id, start: null };
-        }
         this._published.emit({ id: message.id, since: message.since });
         break;
       default:
@@ -217,18 +217,27 @@ export class KernelRunModel implements IKernelRun {
   }
 
   declare(declaration: Wire.Kernel.IDeclaration): boolean {
-    return this._request('declare', { declaration, ...declaration });
+    return this._request(
+      id => ({ method: 'declare', request_id: id, ...declaration }),
+      { method: 'declare', declaration }
+    );
   }
 
   start(description: string | null = null): boolean {
-    return this._request('start', { description });
+    return this._request(
+      id => ({ method: 'start', request_id: id, description }),
+      { method: 'start', description }
+    );
   }
 
   publish(
     description: string | null = null,
     options: { build?: boolean; deploy?: boolean } = {}
   ): boolean {
-    return this._request('publish', { description, ...options });
+    return this._request(
+      id => ({ method: 'publish', request_id: id, description, ...options }),
+      { method: 'publish', description }
+    );
   }
 
   dismissErrors(): void {
@@ -246,12 +255,11 @@ export class KernelRunModel implements IKernelRun {
   }
 
   private _request(
-    method: IPendingRequest['method'],
-    fields: { [key: string]: any }
+    request: (id: string) => Wire.Kernel.FrontendRequest,
+    pending: Omit<IPendingRequest, 'id' | 'error'>
   ): boolean {
     const id = `r${Date.now().toString(36)}-${++requestCounter}`;
-    const { declaration, ...wire } = fields;
-    const sent = this._sender?.({ method, request_id: id, ...wire }) ?? false;
+    const sent = this._sender?.(request(id)) ?? false;
     if (!sent) {
       this._lastMessage =
         'The kernel is not connected to Dotscience: nothing was sent.';
@@ -260,13 +268,7 @@ export class KernelRunModel implements IKernelRun {
     }
     this._pending = [
       ...this._pending.filter(p => p.error === null),
-      {
-        id,
-        method,
-        declaration,
-        description: fields.description ?? null,
-        error: null
-      }
+      { ...pending, id, error: null }
     ];
     this._lastMessage = null;
     this._changed.emit();
@@ -274,7 +276,7 @@ export class KernelRunModel implements IKernelRun {
   }
 
   private _ack(
-    id: string,
+    id: string | null,
     ok: boolean,
     error: string | null,
     message: string | null
@@ -296,106 +298,21 @@ export class KernelRunModel implements IKernelRun {
     this._metrics = new Map();
     this._applyMetrics(state.metrics);
     this._lastPublished = state.published ?? this._lastPublished;
-    this._unpublished =
-      state.active &&
-      (Object.keys(state.parameters).length > 0 ||
-        Object.keys(state.labels).length > 0 ||
-        Object.keys(state.metrics).length > 0 ||
-        state.inputs.length > 0 ||
-        state.outputs.length > 0) &&
-      state.start !== null;
     if (this._bridge !== 'attached') {
       this._bridge = 'attached';
       this._bridgeError = null;
     }
   }
 
-  private _update(
-    events: Wire.Kernel.IEvent[],
-    metrics: { [key: string]: Wire.Kernel.IMetricTail }
-  ): void {
-    let s = this._state ?? emptyState();
-    for (const e of events) {
-      switch (e.event) {
-        case 'start':
-          s = {
-            ...emptyState(),
-            protocol: s.protocol,
-            library_version: s.library_version,
-            kernel_id: s.kernel_id,
-            notebook: s.notebook,
-            published: s.published,
-            active: true,
-            start: e.time ?? null,
-            description: e.description ?? null
-          };
-          this._metrics = new Map();
-          break;
-        case 'description':
-          s = { ...s, description: e.description };
-          break;
-        case 'error':
-          s = { ...s, error: e.error };
-          break;
-        case 'input': {
-          const files: Wire.IFile[] = e.files ?? [];
-          const paths = new Set(files.map(f => f.path));
-          s = {
-            ...s,
-            inputs: [...s.inputs.filter(f => !paths.has(f.path)), ...files]
-          };
-          break;
-        }
-        case 'output': {
-          const paths: string[] = e.paths ?? [];
-          s = {
-            ...s,
-            outputs: [...s.outputs.filter(p => !paths.includes(p)), ...paths]
-          };
-          break;
-        }
-        case 'parameter':
-          s = {
-            ...s,
-            parameters: {
-              ...s.parameters,
-              [e.key]: { value: e.value, text: e.text }
-            }
-          };
-          break;
-        case 'label':
-          s = { ...s, labels: { ...s.labels, [e.key]: e.value } };
-          break;
-        case 'publish':
-          s = { ...s, published: e.id, start: null };
-          break;
-        default:
-          break;
-      }
-      if (e.event !== 'publish' && e.event !== 'end') {
-        s.active = true;
-        this._unpublished = true;
-      }
-    }
-    if (Object.keys(metrics).length > 0) {
-      s = { ...s, active: true };
-      this._unpublished = true;
-      this._applyMetrics(metrics);
-    }
-    this._state = s;
-  }
-
   private _applyMetrics(tails: { [key: string]: Wire.Kernel.IMetricTail }) {
     const next = new Map(this._metrics);
     for (const [key, tail] of Object.entries(tails)) {
       const old = tail.reset ? undefined : next.get(key);
-      const fresh: [number, number][] = [];
-      for (const [step, value] of tail.points) {
-        const v = numeric(value);
-        if (v !== null) {
-          fresh.push([step, v]);
-        }
-      }
+      const fresh = chartPoints(
+        tail.points.map(([step, value]) => ({ step, value }))
+      )
+        .filter(p => Number.isFinite(p.y))
+        .map(p => [p.x, p.y] as [number, number]);
       let points = old ? old.points.concat(fresh) : fresh;
       if (points.length > MAX_CHART_POINTS) {
         points = points.slice(points.length - MAX_CHART_POINTS);
@@ -413,7 +330,6 @@ export class KernelRunModel implements IKernelRun {
   private _state: KernelState | null = null;
   private _metrics = new Map<string, IMetricSeries>();
   private _pending: IPendingRequest[] = [];
-  private _unpublished = false;
   private _lastPublished: string | null = null;
   private _lastMessage: string | null = null;
   private _sender: KernelSender | null = null;

@@ -5,7 +5,8 @@ import { formatDuration, formatTime } from '../time';
 import { RunDetailModel } from './detailModel';
 import { RestWire } from '../api/rest';
 import { LineageGraph } from '../lineage/LineageGraph';
-import { LineChart, toPoints } from '../charts/LineChart';
+import { LineChart } from '../charts/LineChart';
+import { chartPoints } from '../charts/points';
 import {
   CellsList,
   EnvironmentInfo,
@@ -241,7 +242,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             <div className="jp-Dotscience-metrics">
               {metrics.map(([k, series]) => {
                 const last = series[series.length - 1];
-                const points = toPoints(series);
+                const points = chartPoints(series);
                 return (
                   <div key={k} className="jp-Dotscience-metric">
                     <div className="jp-Dotscience-metric-head">

@@ -211,7 +211,7 @@ describe('KernelBridge', () => {
     const kernel = new FakeKernel('k1');
     context.setKernel(kernel);
     await flush();
-    kernel.openComm({}, '2.0.0');
+    kernel.openComm({}, '1.0.0');
     expect(model.bridge).toBe('failed');
     expect(model.bridgeError).toContain('2.0.0');
     bridge.dispose();
@@ -230,6 +230,8 @@ describe('KernelBridge', () => {
         data: {
           method: 'update',
           events: [],
+          run: { active: true, unpublished: true },
+          reset_metrics: false,
           cells: [],
           metrics: {
             loss: {

@@ -13,10 +13,18 @@ function attachedModel(sent: any[] = []): KernelRunModel {
   return model;
 }
 
-const update = (events: any[], metrics: any = {}, cells: any[] = []): Msg => ({
+const update = (
+  events: any[],
+  run: Wire.Kernel.IRunFields = {},
+  metrics: any = {},
+  cells: any[] = [],
+  resetMetrics = false
+): Msg => ({
   method: 'update',
   events,
+  run: { active: true, ...run },
   metrics,
+  reset_metrics: resetMetrics,
   cells
 });
 
@@ -24,24 +32,46 @@ describe('KernelRunModel', () => {
   it('builds the run from kernel events', () => {
     // Given an attached model
     const model = attachedModel();
-    // When the kernel reports a start, a parameter, a label, an input and an output
+    // When the kernel reports a start, a parameter, a label, an input and an output, with
+    // the run they make
     model.handle(
-      update([
+      update(
+        [
+          {
+            event: 'start',
+            time: '2026-01-01T00:00:00.000000Z',
+            description: 'd',
+            cell: null
+          },
+          {
+            event: 'parameter',
+            key: 'lr',
+            value: 0.1,
+            text: '0.1',
+            cell: null
+          },
+          { event: 'label', key: 'team', value: 'ml', cell: null },
+          {
+            event: 'input',
+            files: [{ path: 'a.csv', sha256: 'ab', size: 3 }],
+            cell: null
+          },
+          { event: 'output', paths: ['m.pkl'], cell: null }
+        ],
         {
-          event: 'start',
-          time: '2026-01-01T00:00:00.000000Z',
+          unpublished: true,
+          start: '2026-01-01T00:00:00.000000Z',
           description: 'd',
-          cell: null
+          error: null,
+          parameters: { lr: { value: 0.1, text: '0.1' } },
+          labels: { team: 'ml' },
+          inputs: [{ path: 'a.csv', sha256: 'ab', size: 3 }],
+          outputs: ['m.pkl']
         },
-        { event: 'parameter', key: 'lr', value: 0.1, text: '0.1', cell: null },
-        { event: 'label', key: 'team', value: 'ml', cell: null },
-        {
-          event: 'input',
-          files: [{ path: 'a.csv', sha256: 'ab', size: 3 }],
-          cell: null
-        },
-        { event: 'output', paths: ['m.pkl'], cell: null }
-      ])
+        {},
+        [],
+        true
+      )
     );
     // Then the state has them, and there is something to publish
     const s = model.state!;
@@ -53,25 +83,69 @@ describe('KernelRunModel', () => {
     expect(model.hasUnpublished).toBe(true);
   });
 
+  it("applies the kernel's run as sent instead of deriving it from the events", () => {
+    // Given a model showing a run with a parameter and a metric series
+    const model = attachedModel();
+    model.handle(
+      update(
+        [{ event: 'parameter', key: 'a', value: 1, text: '1', cell: null }],
+        { unpublished: true, parameters: { a: { value: 1, text: '1' } } },
+        { loss: { count: 1, text: '1', points: [[0, 1, 't']], reset: true } }
+      )
+    );
+    // When the kernel starts a new run: nothing declared yet, the series dropped
+    model.handle(
+      update(
+        [{ event: 'start', time: '2026-01-02T00:00:00.000000Z', cell: null }],
+        {
+          unpublished: false,
+          start: '2026-01-02T00:00:00.000000Z',
+          description: null,
+          error: null,
+          inputs: [],
+          outputs: [],
+          parameters: {},
+          labels: {}
+        },
+        {},
+        [],
+        true
+      )
+    );
+    // Then the sidebar shows the new run as the kernel described it
+    expect(model.state!.parameters).toEqual({});
+    expect(model.state!.start).toBe('2026-01-02T00:00:00.000000Z');
+    expect(model.hasUnpublished).toBe(false);
+    expect(model.metrics.size).toBe(0);
+  });
+
   it('appends metric tails and keeps only numeric points, capped', () => {
     const model = attachedModel();
     // When two coalesced updates carry a metric's tail
     const pts = (from: number, n: number) =>
       Array.from({ length: n }, (_, i) => [from + i, from + i, 't']);
     model.handle(
-      update([], {
-        loss: { count: 300, text: '299', points: pts(0, 300), reset: true }
-      })
+      update(
+        [],
+        { unpublished: true },
+        {
+          loss: { count: 300, text: '299', points: pts(0, 300), reset: true }
+        }
+      )
     );
     model.handle(
-      update([], {
-        loss: {
-          count: 600,
-          text: 'nan',
-          points: [...pts(300, 299), [599, { $float: 'nan' }, 't']],
-          reset: false
+      update(
+        [],
+        { unpublished: true },
+        {
+          loss: {
+            count: 600,
+            text: 'nan',
+            points: [...pts(300, 299), [599, { $float: 'nan' }, 't']],
+            reset: false
+          }
         }
-      })
+      )
     );
     // Then the series holds the last 500 numeric points and the latest count and text
     const loss = model.metrics.get('loss')!;
@@ -97,9 +171,10 @@ describe('KernelRunModel', () => {
     expect(model.pending).toHaveLength(1);
     // When the kernel applies and acknowledges it
     model.handle(
-      update([
-        { event: 'parameter', key: 'k', value: 2, text: '2', cell: null }
-      ])
+      update(
+        [{ event: 'parameter', key: 'k', value: 2, text: '2', cell: null }],
+        { unpublished: true, parameters: { k: { value: 2, text: '2' } } }
+      )
     );
     model.handle({
       method: 'ack',
@@ -144,9 +219,18 @@ describe('KernelRunModel', () => {
     const published: any[] = [];
     model.published.connect((_, p) => published.push(p));
     model.handle(
-      update([
-        { event: 'parameter', key: 'a', value: 1, text: '1', cell: null }
-      ])
+      update(
+        [{ event: 'parameter', key: 'a', value: 1, text: '1', cell: null }],
+        { unpublished: true, parameters: { a: { value: 1, text: '1' } } }
+      )
+    );
+    // (the kernel sends the publish's update, then the published message)
+    model.handle(
+      update([{ event: 'publish', id: 'run-1', cell: null }], {
+        unpublished: false,
+        published: 'run-1',
+        start: null
+      })
     );
     model.handle({
       method: 'published',
