@@ -69,6 +69,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	npm run lint:check
+	npm run --silent check:generated  # src/api/openapi.ts, src/kernel/protocol.ts up to date
 
 jest: setup
 	npm test
