@@ -33,6 +33,18 @@ def config_path() -> str:
 
 
 def load_config() -> dict:
+    """The settings ``dotscience login`` saved.
+
+    Returns
+    -------
+    dict
+        ``{"hostname", "username", "apikey"}``; empty when there is no config file.
+
+    Raises
+    ------
+    CliError
+        When the file exists but cannot be read or is not JSON.
+    """
     try:
         with open(config_path(), encoding="utf-8") as f:
             data = json.load(f)
@@ -44,7 +56,18 @@ def load_config() -> dict:
 
 
 def save_config(data: dict) -> str:
-    """Write the config readable by its owner only (0600, directory 0700)."""
+    """Write the config readable by its owner only (0600, directory 0700).
+
+    Parameters
+    ----------
+    data : dict
+        The settings to keep.
+
+    Returns
+    -------
+    str
+        The config file's path.
+    """
     path = config_path()
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = path + ".tmp"
@@ -65,7 +88,28 @@ def _setting(args, name: str, env: str, config: dict):
 
 
 def client_for(args, need_token: bool = False) -> _client.Client:
-    """A client from the options, environment and config file (in that order)."""
+    """A client from the options, environment and config file (in that order).
+
+    An explicit ``--token`` wins over a stored API key; with neither, the Jupyter token of
+    ``JUPYTER_TOKEN`` (if any) is used.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    need_token : bool
+        The command needs a Jupyter login (creating API keys).
+
+    Returns
+    -------
+    dotscience.client.Client
+        The client.
+
+    Raises
+    ------
+    CliError
+        ``need_token`` and no Jupyter token was given.
+    """
     config = load_config()
     hostname = (
         getattr(args, "hostname", None)
@@ -94,12 +138,34 @@ def client_for(args, need_token: bool = False) -> _client.Client:
 
 
 def emit_json(data) -> None:
+    """Print ``data`` as indented JSON with sorted keys (what ``--json`` prints).
+
+    Parameters
+    ----------
+    data : object
+        Anything JSON can hold (other values are printed as their ``str()``).
+    """
     json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")
 
 
 def table(headers: list[str], rows: list[list], widths: dict | None = None) -> str:
-    """Aligned columns; long cells are cut with ``…`` at ``widths[header]``."""
+    """Aligned columns; long cells are cut with ``…`` at ``widths[header]``.
+
+    Parameters
+    ----------
+    headers : list of str
+        The column titles.
+    rows : list of list
+        The cells (None and ``""`` print as ``-``; newlines as spaces).
+    widths : dict, optional
+        ``{header: maximum width}``.
+
+    Returns
+    -------
+    str
+        The table, one line per row, without trailing spaces.
+    """
     widths = widths or {}
     cells = [[_cell(v, widths.get(h)) for h, v in zip(headers, row, strict=True)] for row in rows]
     size = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
@@ -123,6 +189,23 @@ def _short_time(value) -> str | None:
 
 
 def cmd_login(args) -> int:
+    """``dotscience login``: check the API key against the server and save it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     if not args.hostname or not args.username:
         raise CliError("login needs --hostname and --username (and --apikey, or type it).")
     apikey = args.apikey or os.environ.get("DOTSCIENCE_APIKEY")
@@ -156,6 +239,23 @@ def _run_params(args) -> dict:
 
 
 def cmd_runs_list(args) -> int:
+    """``dotscience runs list``: one page of runs matching the filters.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     page = client_for(args).request("GET", "runs", params=_run_params(args))
     if args.json:
         emit_json(page)
@@ -178,6 +278,23 @@ def cmd_runs_list(args) -> int:
 
 
 def cmd_runs_show(args) -> int:
+    """``dotscience runs show ID``: one run's fields, parameters, metrics and files.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     run = client_for(args).request("GET", f"runs/{args.id}")
     if args.json:
         emit_json(run)
@@ -213,6 +330,23 @@ def cmd_runs_show(args) -> int:
 
 
 def cmd_export(args) -> int:
+    """``dotscience export ID``: a run as PROV-JSON, OpenLineage events or its v1 block.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     client = client_for(args)
     if args.format == "v1":
         text = client.request(
@@ -240,6 +374,24 @@ def _texts_of(path: str) -> str:
 
 
 def cmd_import(args) -> int:
+    """``dotscience import PATH...``: send the v1 blocks of notebooks or logs to the server
+    (``--local``: only list them).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     from . import v1 as _v1
 
     results = []
@@ -277,6 +429,23 @@ def cmd_import(args) -> int:
 
 
 def cmd_sync(args) -> int:
+    """``dotscience sync``: send the spooled runs and pending output uploads.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``--root``: the workspace).
+
+    Returns
+    -------
+    int
+        0, or 1 when the server rejected a run (moved to ``spool/rejected/``).
+
+    Raises
+    ------
+    dotscience.ConnectionError
+        When the server cannot be reached (nothing is lost).
+    """
     root = os.path.abspath(
         args.root or os.environ.get("DOTSCIENCE_PROJECT_DOT_ROOT") or os.getcwd()
     )
@@ -309,6 +478,23 @@ _KEY_HEADERS = ["ID", "NAME", "PROJECT", "SCOPES", "USER", "CREATED", "STATE"]
 
 
 def cmd_keys_create(args) -> int:
+    """``dotscience keys create``: create an API key (needs a Jupyter token) and show it once.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     client = client_for(args, need_token=True)
     body = {"name": args.name, "project": args.project}
     if args.deploy:
@@ -329,6 +515,23 @@ def cmd_keys_create(args) -> int:
 
 
 def cmd_keys_list(args) -> int:
+    """``dotscience keys list``: the user's API keys.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     keys = client_for(args).request("GET", "keys")["keys"]
     if args.json:
         emit_json({"keys": keys})
@@ -340,6 +543,23 @@ def cmd_keys_list(args) -> int:
 
 
 def cmd_keys_revoke(args) -> int:
+    """``dotscience keys revoke ID``: revoke one of the user's keys.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     key_id = _client.key_id_of(args.id)
     if key_id is None:
         raise CliError(f"{args.id!r} is not an API key id (12 hex digits) or key.")
@@ -361,6 +581,23 @@ def _models_request(client, method, path, body=None):
 
 
 def cmd_models_list(args) -> int:
+    """``dotscience models list``: the model registry.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     models = _models_request(client_for(args), "GET", "models")["models"]
     if args.json:
         emit_json({"models": models})
@@ -378,6 +615,23 @@ def cmd_models_list(args) -> int:
 
 
 def cmd_deploy(args) -> int:
+    """``dotscience deploy MODEL``: deploy a version (default: the latest) of a model.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (connection options included).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+
+    Raises
+    ------
+    CliError, dotscience.ConnectionError
+        Reported by :func:`main` as one sentence (exit code 1).
+    """
     client = client_for(args)
     version = args.version
     if version is None:
@@ -401,6 +655,13 @@ def cmd_deploy(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser: one sub-command per ``cmd_*`` function.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each sub-command sets ``func``.
+    """
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("connection")
     group.add_argument("--hostname", help="server URL (env DOTSCIENCE_HOSTNAME, login config)")
@@ -483,7 +744,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``dotscience`` console script; returns the exit code."""
+    """Entry point of the ``dotscience`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 success, 1 error (one sentence on stderr), 2 usage error (from argparse), 130 when
+        interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -36,7 +36,19 @@ class BuildError(Exception):
 
 
 def slug(name: str) -> str:
-    """A file-system and image-name safe form of a model name (unique per name)."""
+    """A file-system and image-name safe form of a model name (unique per name).
+
+    Parameters
+    ----------
+    name : str
+        The model name (from a run record: any text).
+
+    Returns
+    -------
+    str
+        At most 60 characters of ``[a-z0-9._-]``; a name that had to change gets 8 hex digits of
+        its SHA-1 appended, so two names never share a slug.
+    """
     clean = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")[:60] or "model"
     if clean != name:
         clean += "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
@@ -54,6 +66,16 @@ def pinned(name, version) -> tuple[str | None, str]:
     both are hostile: the line must parse as exactly one PEP 508 requirement naming ``name``
     with a ``==`` pin and nothing else (no newline, no pip option such as ``--index-url`` or
     ``-e``, no URL or ``@ file:`` direct reference, no environment marker or extras).
+
+    Parameters
+    ----------
+    name, version
+        The package and its version as the record lists them (any JSON value).
+
+    Returns
+    -------
+    (str or None, str)
+        The requirement line and ``""``, or None and one sentence saying why it was refused.
     """
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.specifiers import SpecifierSet
@@ -84,6 +106,25 @@ def requirements(framework: str, packages: dict | None, log=None) -> str:
 
     A version that is not a valid PEP 508 pin (see :func:`pinned`) is left out, unpinned,
     and ``log`` (when given) is told which and why.
+
+    Parameters
+    ----------
+    framework : str
+        One of :data:`SUPPORTED`; decides which packages the model server needs.
+    packages : dict or None
+        ``{name: version}`` from the run's environment.
+    log : callable, optional
+        Told one line per package left unpinned.
+
+    Returns
+    -------
+    str
+        The text of ``requirements.txt``.
+
+    Raises
+    ------
+    BuildError
+        For a framework that is not supported.
     """
     if framework not in FRAMEWORK_PACKAGES:
         raise BuildError(f"unsupported framework {framework!r}; supported: {', '.join(SUPPORTED)}")
@@ -124,7 +165,19 @@ def _server_requirement(dist: str) -> str:
 
 
 def dockerfile(python: str | None) -> str:
-    """A Dockerfile serving the bundle on port 8080 as an unprivileged user."""
+    """A Dockerfile serving the bundle on port 8080 as an unprivileged user.
+
+    Parameters
+    ----------
+    python : str or None
+        The Python version the run used (``3.11.7``); its minor version picks the base image
+        (default 3.11).
+
+    Returns
+    -------
+    str
+        The Dockerfile's text.
+    """
     m = re.match(r"(\d+)\.(\d+)", python or "")
     tag = f"{m.group(1)}.{m.group(2)}" if m else "3.11"
     return (
@@ -148,6 +201,16 @@ def manifest_for(version: dict) -> dict:
 
     ``allow_pickle`` is true only when the server decided that this version's files may be
     unpickled (see ``ModelService.allow_pickle``); a record cannot set it.
+
+    Parameters
+    ----------
+    version : dict
+        The registry's model version, with the server's ``allow_pickle`` decision.
+
+    Returns
+    -------
+    dict
+        The content of the bundle's ``model.json``.
     """
     return {
         "allow_pickle": version.get("allow_pickle") is True,
@@ -182,7 +245,18 @@ def _copy_verified(src, dest: pathlib.Path, sha256: str) -> None:
 
 
 def tree_digest(root: pathlib.Path) -> str:
-    """sha256 over every file's relative path and content: equal bundles, equal digests."""
+    """sha256 over every file's relative path and content: equal bundles, equal digests.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The bundle directory.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
     outer = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
@@ -194,7 +268,28 @@ def tree_digest(root: pathlib.Path) -> str:
 def write_bundle(version: dict, run: dict | None, artifacts, dest, log=print) -> dict:
     """Write the bundle for one model version into ``dest`` (replaced if it exists).
 
-    Returns ``{"bundle": path, "digest": sha256, "files": n}``.
+    Parameters
+    ----------
+    version : dict
+        The registry's model version (with ``allow_pickle``).
+    run : dict or None
+        Its stored run (for the environment's package versions), if known.
+    artifacts : ArtifactStore
+        Where the model files are copied from, each verified against its hash.
+    dest : str or pathlib.Path
+        The bundle directory to write.
+    log : callable
+        Told one line per step.
+
+    Returns
+    -------
+    dict
+        ``{"bundle": path, "digest": sha256, "files": n}``.
+
+    Raises
+    ------
+    BuildError
+        Unsupported framework, no files, or a file missing from the artifact store.
     """
     manifest = manifest_for(version)
     if manifest["framework"] not in FRAMEWORK_PACKAGES:
@@ -247,6 +342,16 @@ def container_builder(prefer: str = "") -> tuple[str, list[str]] | None:
     """``(name, argv prefix)`` of a usable image builder, or None.
 
     docker counts only with a reachable daemon; podman and buildah need none.
+
+    Parameters
+    ----------
+    prefer : str
+        Only try this builder (``docker``, ``podman`` or ``buildah``); empty: the first usable.
+
+    Returns
+    -------
+    (str, list of str) or None
+        The builder's name and the command that builds an image (tag and directory follow).
     """
     order = [prefer] if prefer else ["docker", "podman", "buildah"]
     for name in order:
@@ -269,7 +374,24 @@ def container_builder(prefer: str = "") -> tuple[str, list[str]] | None:
 
 
 def build_image(bundle, tag: str, builder: tuple[str, list[str]], log=print) -> None:
-    """Build the image, streaming the builder's output to ``log``."""
+    """Build the image, streaming the builder's output to ``log``.
+
+    Parameters
+    ----------
+    bundle : str or pathlib.Path
+        The bundle directory (with its Dockerfile).
+    tag : str
+        The image tag.
+    builder : (str, list of str)
+        What :func:`container_builder` found.
+    log : callable
+        Told each line of the builder's output.
+
+    Raises
+    ------
+    BuildError
+        When the builder exits with an error.
+    """
     argv = [*builder[1], tag, str(bundle)]
     log("$ " + " ".join(argv))
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -15,7 +15,20 @@ LABEL = "dotscience.io/model"
 
 
 def resource_name(model: str, version: int) -> str:
-    """A DNS-1123 name (at most 63 characters) for the model version."""
+    """A DNS-1123 name (at most 63 characters) for the model version.
+
+    Parameters
+    ----------
+    model : str
+        The model name.
+    version : int
+        The version number.
+
+    Returns
+    -------
+    str
+        ``<slug>-v<version>``.
+    """
     base = slug(model).replace("_", "-").replace(".", "-")[:50].strip("-") or "model"
     return f"{base}-v{int(version)}"
 
@@ -28,7 +41,28 @@ def render(
     kserve: bool = False,
     port: int = 8080,
 ) -> list[dict]:
-    """The manifests for one model version, as dicts (``kubectl apply`` accepts them as JSON)."""
+    """The manifests for one model version, as dicts (``kubectl apply`` accepts them as JSON).
+
+    Parameters
+    ----------
+    version : dict
+        The registry's model version.
+    image : str
+        The container image serving it.
+    namespace : str
+        The Kubernetes namespace.
+    replicas : int
+        Pods of the Deployment.
+    kserve : bool
+        A KServe InferenceService instead of a Deployment and a Service.
+    port : int
+        The container port.
+
+    Returns
+    -------
+    list of dict
+        The manifests.
+    """
     name = resource_name(version["name"], version["version"])
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "dotscience",
               LABEL: slug(version["name"]), "dotscience.io/version": str(version["version"])}  # fmt: skip
@@ -109,7 +143,29 @@ def render(
 
 
 def apply(manifests: list[dict], context: str, kubectl: str = "kubectl", log=print) -> str:
-    """``kubectl --context C apply -f -``; returns kubectl's output, raises on failure."""
+    """``kubectl --context C apply -f -`` of the manifests.
+
+    Parameters
+    ----------
+    manifests : list of dict
+        What :func:`render` returned.
+    context : str
+        The kubectl context (from the server's configuration).
+    kubectl : str
+        The kubectl program.
+    log : callable
+        Told kubectl's output.
+
+    Returns
+    -------
+    str
+        kubectl's output.
+
+    Raises
+    ------
+    RuntimeError
+        When kubectl fails (its error, cut to 500 characters).
+    """
     doc = {"apiVersion": "v1", "kind": "List", "items": manifests}
     proc = subprocess.run(
         [kubectl, "--context", context, "apply", "-f", "-"],

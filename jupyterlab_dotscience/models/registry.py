@@ -108,12 +108,48 @@ class ModelService:
         return models
 
     def get_model(self, name: str) -> dict:
+        """One model of the registry, as :meth:`list_models` shows it.
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+
+        Returns
+        -------
+        dict
+            The model with its versions.
+
+        Raises
+        ------
+        KeyError
+            There is no such model (the message says so).
+        """
         for m in self.list_models():
             if m["name"] == name:
                 return m
         raise KeyError(f"There is no model {name!r}.")
 
     def get_version(self, name: str, version: int) -> dict:
+        """One version of a model, as the store registered it.
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+
+        Returns
+        -------
+        dict
+            The version (``run_id``, ``framework``, ``files``, ...).
+
+        Raises
+        ------
+        KeyError
+            There is no such model or version (the message says which).
+        """
         for m in self.store.list_models():
             if m["name"] == name:
                 for v in m["versions"]:
@@ -123,6 +159,29 @@ class ModelService:
         raise KeyError(f"There is no model {name!r}.")
 
     def set_alias(self, name: str, alias: str, version: int) -> dict:
+        """Point (or move) an alias such as ``production`` at a version.
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        alias : str
+            The alias.
+        version : int
+            The version it names.
+
+        Returns
+        -------
+        dict
+            ``{"name", "alias", "version"}``.
+
+        Raises
+        ------
+        ValueError
+            An empty or overlong alias, or a version that is not an integer.
+        KeyError
+            The model has no such version.
+        """
         return self.store.set_alias(name, alias, version)
 
     # -- who published a version, and what its model server may unpickle -----------------
@@ -148,11 +207,21 @@ class ModelService:
     def allow_pickle(self, v: dict) -> bool:
         """Whether the model server may unpickle this version's files.
 
-        scikit-learn (pickles) and TensorFlow (graphs, Lambda layers) models: allowed when
-        their run was published by a credential with the deploy privilege. PyTorch: only
-        when the Jupyter user (or its
-        kernel) registered the model with ``trusted_pickle=True``; otherwise TorchScript or
-        ``torch.load(weights_only=True)``. Never for versions whose publisher is unknown.
+        scikit-learn (pickles) and TensorFlow (graphs, Lambda layers) models: allowed when their
+        run was published by a credential with the deploy privilege. PyTorch: only when the
+        Jupyter user (or its kernel) registered the model with ``trusted_pickle=True``; otherwise
+        TorchScript or ``torch.load(weights_only=True)``. Never for versions whose publisher the
+        store did not record.
+
+        Parameters
+        ----------
+        v : dict
+            A registry version (``run_id``, ``framework``, ``name``).
+
+        Returns
+        -------
+        bool
+            The decision written into the bundle's manifest.
         """
         origin = self.origin(v.get("run_id"))
         if not origin or not origin.get("deploy"):
@@ -172,7 +241,18 @@ class ModelService:
         return v
 
     def project_of(self, run_id: str | None) -> str | None:
-        """The project of a run (None when there is no such run)."""
+        """The project of a run.
+
+        Parameters
+        ----------
+        run_id : str or None
+            The run's id.
+
+        Returns
+        -------
+        str or None
+            None when there is no such run.
+        """
         if not run_id:
             return None
         summaries = self.store.run_summaries([run_id])
@@ -193,6 +273,22 @@ class ModelService:
         return self.builds_dir / builder.slug(name) / str(int(version))
 
     def build_state(self, name: str, version: int, summary: bool = False) -> dict | None:
+        """The state of a version's build (``build.json``).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+        summary : bool
+            Only ``state``, ``message``, ``image``, ``bundle`` and ``finished``.
+
+        Returns
+        -------
+        dict or None
+            None when it was never built.
+        """
         path = self._build_dir(name, version) / "build.json"
         try:
             state = json.loads(path.read_text())
@@ -223,7 +319,27 @@ class ModelService:
         return write
 
     def build(self, name: str, version: int, rebuild: bool = False) -> dict:
-        """Start (or join) the build of a model version; returns its state at once."""
+        """Start (or join) the build of a model version; returns its state at once.
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+        rebuild : bool
+            Build again even when a current bundle exists.
+
+        Returns
+        -------
+        dict
+            The build's state (``queued`` for a new build).
+
+        Raises
+        ------
+        KeyError
+            There is no such model or version.
+        """
         self.get_version(name, version)  # KeyError for unknown ones
         key = (name, version)
         with self.lock:
@@ -255,6 +371,20 @@ class ModelService:
         return have == builder.manifest_for(self._loading_version(name, version))
 
     def wait_build(self, name: str, version: int) -> dict:
+        """Wait for a version's running build to end.
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+
+        Returns
+        -------
+        dict or None
+            The build's final state.
+        """
         job = self.build_jobs.get((name, version))
         if job is not None:
             job.result()
@@ -315,11 +445,40 @@ class ModelService:
                 )
 
     def image_tag(self, name: str, version: int) -> str:
+        """The container image tag of a version (under ``image_registry`` when configured).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+
+        Returns
+        -------
+        str
+            ``<registry>/<slug>:<version>``, by default ``dotscience/<slug>:<version>``.
+        """
         prefix = self.image_registry.rstrip("/") + "/" if self.image_registry else "dotscience/"
         return f"{prefix}{builder.slug(name)}:{int(version)}"
 
     def read_log(self, path: pathlib.Path, offset: int = 0, limit: int = 256 * 1024):
-        """``(text, next_offset)`` of a log from a byte offset."""
+        """Part of a log from a byte offset.
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            The log file.
+        offset : int
+            Where to start reading.
+        limit : int
+            Bytes to read at most.
+
+        Returns
+        -------
+        (str, int)
+            The text (invalid UTF-8 replaced) and the offset to read from next.
+        """
         try:
             with open(path, "rb") as f:
                 f.seek(max(0, offset))
@@ -329,6 +488,22 @@ class ModelService:
         return data.decode("utf-8", errors="replace"), max(0, offset) + len(data)
 
     def build_log(self, name: str, version: int, offset: int = 0):
+        """Part of a version's build log (see :meth:`read_log`).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+        offset : int
+            Where to start reading.
+
+        Returns
+        -------
+        (str, int)
+            The text and the next offset.
+        """
         return self.read_log(self._build_dir(name, version) / "build.log", offset)
 
     # -- deployments -----------------------------------------------------------------------
@@ -352,18 +527,67 @@ class ModelService:
             return dict(d)
 
     def list_deployments(self) -> list[dict]:
+        """Every deployment, newest first.
+
+        Returns
+        -------
+        list of dict
+            Copies of the deployments.
+        """
         with self.lock:
             return sorted((dict(d) for d in self.deployments.values()),
                           key=lambda d: d["created"], reverse=True)  # fmt: skip
 
     def get_deployment(self, dep_id: str) -> dict:
+        """One deployment.
+
+        Parameters
+        ----------
+        dep_id : str
+            The deployment id.
+
+        Returns
+        -------
+        dict
+            A copy of the deployment.
+
+        Raises
+        ------
+        KeyError
+            There is no such deployment.
+        """
         with self.lock:
             if dep_id not in self.deployments:
                 raise KeyError(f"There is no deployment {dep_id}.")
             return dict(self.deployments[dep_id])
 
     def deploy(self, name: str, version: int, target: str = "local") -> dict:
-        """Build if needed, then start the model server; returns the deployment at once."""
+        """Build if needed, then start the model server; returns the deployment at once.
+
+        A deployment of the same version and target that is building, starting or running is
+        returned instead of starting another.
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+        target : str
+            ``local`` (a process on this machine) or ``kubernetes``.
+
+        Returns
+        -------
+        dict
+            The deployment (state ``building``).
+
+        Raises
+        ------
+        ValueError
+            An unknown target, or Kubernetes without a configured cluster.
+        KeyError
+            There is no such model or version.
+        """
         if target not in ("local", "kubernetes"):
             raise ValueError(f"target: expected 'local' or 'kubernetes', got {target!r}")
         v = self.get_version(name, version)
@@ -415,8 +639,21 @@ class ModelService:
             self._update(dep_id, "failed", f"{type(e).__name__}: {e}")
 
     def pickle_refusal(self, name: str, version: int) -> str | None:
-        """Why a version's model must not be served (its files are pickles that the server
-        may not load), or None."""
+        """Why a version's model must not be served, or None.
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+
+        Returns
+        -------
+        str or None
+            One sentence when its files carry code and its publisher lacked the privilege to have
+            them loaded.
+        """
         v = self._loading_version(name, version)
         if v.get("framework") not in PICKLE_FRAMEWORKS or v["allow_pickle"]:
             return None
@@ -482,12 +719,45 @@ class ModelService:
         self._update(dep_id, "running", "applied", url=url)
 
     def kubernetes_manifests(self, name: str, version: int) -> list[dict]:
+        """The Kubernetes manifests that would deploy a version (see :func:`kubernetes.render`).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        version : int
+            The version number.
+
+        Returns
+        -------
+        list of dict
+            The manifests, with the version's image.
+        """
         v = self.get_version(name, version)
         state = self.build_state(name, version) or {}
         image = state.get("image") or self.image_tag(name, version)
         return k8s.render(v, image, self.kube_namespace, kserve=self.kserve)
 
     def stop(self, dep_id: str, reason: str = "stopped by request") -> dict:
+        """Stop a deployment's model server (a stopped one is left as it is).
+
+        Parameters
+        ----------
+        dep_id : str
+            The deployment id.
+        reason : str
+            Recorded as the deployment's reason.
+
+        Returns
+        -------
+        dict
+            The deployment, ``stopped``.
+
+        Raises
+        ------
+        KeyError
+            There is no such deployment.
+        """
         d = self.get_deployment(dep_id)
         if d["state"] in ("stopped",):
             return d
@@ -501,12 +771,42 @@ class ModelService:
         return self._update(dep_id, "stopped", reason, pid=None)
 
     def deployment_log(self, dep_id: str, offset: int = 0):
+        """Part of a deployment's model server log (see :meth:`read_log`).
+
+        Parameters
+        ----------
+        dep_id : str
+            The deployment id.
+        offset : int
+            Where to start reading.
+
+        Returns
+        -------
+        (str, int)
+            The text and the next offset.
+        """
         d = self.get_deployment(dep_id)
         path = self.deploy_dir / d["id"] / "server.log"
         return self.read_log(path, offset)
 
     def deployment_metrics(self, dep_id: str) -> str:
-        """The model server's ``/metrics`` page (text), fetched over loopback."""
+        """The model server's ``/metrics`` page (text), fetched over loopback.
+
+        Parameters
+        ----------
+        dep_id : str
+            The deployment id.
+
+        Returns
+        -------
+        str
+            Prometheus text format.
+
+        Raises
+        ------
+        LookupError
+            The deployment is not running locally.
+        """
         import urllib.request
 
         d = self.get_deployment(dep_id)
@@ -613,5 +913,16 @@ class ModelService:
 
 
 def public(d: dict) -> dict:
-    """A deployment without its event history (for compact answers)."""
+    """A deployment without its event history (for compact answers).
+
+    Parameters
+    ----------
+    d : dict
+        A deployment.
+
+    Returns
+    -------
+    dict
+        A copy without ``events``.
+    """
     return {k: v for k, v in d.items() if k != "events"}

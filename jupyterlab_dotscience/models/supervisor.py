@@ -71,6 +71,18 @@ def model_server_env(environ=None, **extra: str) -> dict[str, str]:
 
 
 def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id is running (a zombie is not).
+
+    Parameters
+    ----------
+    pid : int or None
+        The process id.
+
+    Returns
+    -------
+    bool
+        False for None or 0.
+    """
     if not pid:
         return False
     try:
@@ -87,7 +99,22 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def probe(url: str, deployment: str | None = None, timeout: float = 2.0) -> bool:
-    """True when ``url`` answers ready (and, if given, as this deployment)."""
+    """True when ``url`` answers ready (and, if given, as this deployment).
+
+    Parameters
+    ----------
+    url : str
+        The model server's base URL.
+    deployment : str, optional
+        The deployment id the server must report (``X-Dotscience-Deployment``).
+    timeout : float
+        Seconds to wait.
+
+    Returns
+    -------
+    bool
+        Whether ``GET v2/health/ready`` answered 200 (from that deployment).
+    """
     try:
         with urllib.request.urlopen(url + "v2/health/ready", timeout=timeout) as resp:
             if resp.status != 200:
@@ -104,14 +131,23 @@ class Process:
         self.pid, self.popen = pid, popen
 
     def alive(self) -> bool:
+        """Whether the process is still running."""
         if self.popen is not None:
             return self.popen.poll() is None
         return pid_alive(self.pid)
 
     def exit_code(self) -> int | None:
+        """The exit code of a process this server started and that ended, else None."""
         return self.popen.poll() if self.popen is not None else None
 
     def stop(self, grace: float = 5.0) -> None:
+        """Stop the process group: SIGTERM, then SIGKILL after ``grace`` seconds.
+
+        Parameters
+        ----------
+        grace : float
+            Seconds to wait after SIGTERM.
+        """
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
             if not self.alive():
                 return
@@ -134,6 +170,26 @@ def start_server(
 
     ``python`` comes from the server's configuration (``DotscienceApp.model_python``), never
     from a run record; the process gets :func:`model_server_env`, not the server's secrets.
+
+    Parameters
+    ----------
+    python : str
+        The interpreter.
+    bundle : str
+        The bundle directory.
+    workdir : pathlib.Path
+        The deployment's directory (log, status file, token).
+    deployment : str
+        The deployment id (the server reports it on its health probe).
+    host : str
+        Where it listens; beyond loopback it gets a token (:func:`write_token`).
+    port : int
+        The port (0: a free one).
+
+    Returns
+    -------
+    Process
+        The started process (its own process group).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     status = workdir / "status.json"
@@ -157,7 +213,18 @@ def start_server(
 
 
 def write_token(workdir: pathlib.Path) -> pathlib.Path:
-    """A new random token for a model server, in ``workdir/token`` (mode 0600)."""
+    """A new random token for a model server, in ``workdir/token`` (mode 0600).
+
+    Parameters
+    ----------
+    workdir : pathlib.Path
+        The deployment's directory.
+
+    Returns
+    -------
+    pathlib.Path
+        The token file (passed to the model server, never the token itself).
+    """
     import secrets
 
     path = workdir / "token"
@@ -170,7 +237,18 @@ def write_token(workdir: pathlib.Path) -> pathlib.Path:
 
 
 def auth_headers(workdir: pathlib.Path) -> dict:
-    """``{"Authorization": "Bearer <token>"}`` for a model server that has a token, else {}."""
+    """``{"Authorization": "Bearer <token>"}`` for a model server that has a token, else {}.
+
+    Parameters
+    ----------
+    workdir : pathlib.Path
+        The deployment's directory.
+
+    Returns
+    -------
+    dict
+        Headers for a request to that model server.
+    """
     try:
         token = (workdir / "token").read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
@@ -181,7 +259,26 @@ def auth_headers(workdir: pathlib.Path) -> dict:
 def wait_ready(
     proc: Process, workdir: pathlib.Path, host: str, deployment: str, timeout: float
 ) -> tuple[bool, str, int | None]:
-    """Wait until the server is healthy: ``(ok, reason, port)``; never longer than timeout."""
+    """Wait until the server is healthy, never longer than ``timeout``.
+
+    Parameters
+    ----------
+    proc : Process
+        The started model server.
+    workdir : pathlib.Path
+        Its directory (the status file it writes).
+    host : str
+        Where it listens.
+    deployment : str
+        Its deployment id.
+    timeout : float
+        Seconds to wait at most.
+
+    Returns
+    -------
+    (bool, str, int or None)
+        ``(ok, reason, port)``: the reason says why it is not ready (its log's last lines).
+    """
     status = workdir / "status.json"
     deadline = time.monotonic() + timeout
     port = None
@@ -208,6 +305,20 @@ def wait_ready(
 
 
 def url_for(host: str, port) -> str:
+    """The base URL of a model server on this machine.
+
+    Parameters
+    ----------
+    host : str
+        Where it listens (a wildcard is shown as ``127.0.0.1``).
+    port : int
+        Its port.
+
+    Returns
+    -------
+    str
+        ``http://<host>:<port>/``.
+    """
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     if ":" in shown:
         shown = f"[{shown}]"
@@ -215,6 +326,20 @@ def url_for(host: str, port) -> str:
 
 
 def tail(path: pathlib.Path, lines: int = 3) -> str:
+    """The last lines of a log, joined with `` | `` (empty when unreadable).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The log.
+    lines : int
+        How many lines.
+
+    Returns
+    -------
+    str
+        One line of text.
+    """
     try:
         text = path.read_text(errors="replace").strip().splitlines()
     except OSError:
@@ -230,6 +355,7 @@ class DeploymentTable:
         self.lock = threading.RLock()
 
     def load(self) -> dict[str, dict]:
+        """The deployments saved last, by id (empty when there are none)."""
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
@@ -237,6 +363,13 @@ class DeploymentTable:
         return {d["id"]: d for d in data.get("deployments", []) if isinstance(d, dict)}
 
     def save(self, deployments: dict[str, dict]) -> None:
+        """Save the deployments atomically (temp file + rename).
+
+        Parameters
+        ----------
+        deployments : dict
+            ``{id: deployment}``.
+        """
         with self.lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")

@@ -59,6 +59,16 @@ def read_token(token_file: str | None) -> str | None:
     ``MODEL_TOKEN`` is removed from the environment once read, so nothing the model runs
     can find it there.
 
+    Parameters
+    ----------
+    token_file : str or None
+        A file holding the token.
+
+    Returns
+    -------
+    str or None
+        The token.
+
     Raises
     ------
     ValueError
@@ -81,7 +91,18 @@ def read_token(token_file: str | None) -> str | None:
 
 
 def main(argv=None) -> int:
-    """Run the model server; the process's exit code."""
+    """Run the model server until SIGTERM.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command line (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The process's exit code.
+    """
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     p = argparse.ArgumentParser(prog="model_server", description=__doc__)
     p.add_argument("--bundle", default=os.environ.get("MODEL_BUNDLE", here))

@@ -46,6 +46,18 @@ def _need(module: str, framework: str):
 
 
 def sha256_file(path: str) -> str:
+    """The SHA-256 of a file's content, read in 1 MiB chunks.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1024 * 1024):
@@ -54,7 +66,25 @@ def sha256_file(path: str) -> str:
 
 
 def inside(base: str, rel: str) -> str:
-    """``base/rel`` refusing anything that leaves ``base``."""
+    """``base/rel`` refusing anything that leaves ``base``.
+
+    Parameters
+    ----------
+    base : str
+        The directory the path must stay in.
+    rel : str
+        A relative path with ``/`` separators, from the manifest.
+
+    Returns
+    -------
+    str
+        The real path of the file.
+
+    Raises
+    ------
+    LoadError
+        An absolute path, ``..``, a backslash, or a symbolic link leading out of ``base``.
+    """
     if not isinstance(rel, str) or rel.startswith("/") or ".." in rel.split("/") or "\\" in rel:
         raise LoadError(f"unsafe path in the manifest: {rel!r}")
     full = os.path.realpath(os.path.join(base, rel))
@@ -69,6 +99,23 @@ def verify(bundle: str, manifest: dict) -> str:
 
     Refuses a file whose content differs, a missing file, and any file under the model
     directory that the registry does not list (nothing unverified is ever loaded).
+
+    Parameters
+    ----------
+    bundle : str
+        The bundle directory.
+    manifest : dict
+        Its ``model.json``.
+
+    Returns
+    -------
+    str
+        The path of the model file or directory.
+
+    Raises
+    ------
+    LoadError
+        Saying which file is missing, changed or not listed.
     """
     files_dir = os.path.join(bundle, "files")
     listed = {}
@@ -97,7 +144,25 @@ def verify(bundle: str, manifest: dict) -> str:
 
 
 def read_classes(bundle: str, manifest: dict) -> list[str] | None:
-    """Class names from the classes JSON file: a list, or ``{"0": "name", ...}``."""
+    """Class names from the classes JSON file: a list, or ``{"0": "name", ...}``.
+
+    Parameters
+    ----------
+    bundle : str
+        The bundle directory.
+    manifest : dict
+        Its ``model.json`` (``classes``: the file, or None).
+
+    Returns
+    -------
+    list of str or None
+        The names in class-index order; None without a classes file.
+
+    Raises
+    ------
+    LoadError
+        When the file cannot be read or holds something else.
+    """
     rel = manifest.get("classes")
     if not rel:
         return None
@@ -144,10 +209,33 @@ class Model:
     outputs: list[str] = []
 
     def predict(self, x):  # pragma: no cover - interface
+        """Predict a batch of rows.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Rows first, already converted by :meth:`prepare`.
+
+        Returns
+        -------
+        list of (str, numpy.ndarray)
+            Each output's name and values, rows first.
+        """
         raise NotImplementedError
 
     def prepare(self, x):
-        """Convert a request's array to what the model expects (dtype)."""
+        """Convert a request's array to what the model expects (dtype).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The request's rows.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``x``, or a converted copy.
+        """
         return x
 
 
@@ -183,6 +271,7 @@ class SklearnModel(Model):
         self.outputs = ["predict"]
 
     def predict(self, x):
+        """Predict rows ``x`` (see :meth:`Model.predict`)."""
         return [("predict", self.model.predict(x))]
 
 
@@ -228,11 +317,13 @@ class TorchModel(Model):
             raise LoadError(f"torch could not load {name}: {e}") from None
 
     def prepare(self, x):
+        """Convert a request's array to the dtype this model expects (see :meth:`Model.prepare`)."""
         import numpy as np
 
         return x if x.dtype == np.float32 else x.astype(np.float32)
 
     def predict(self, x):
+        """Predict rows ``x`` (see :meth:`Model.predict`)."""
         with self.torch.inference_mode():
             out = self.model(self.torch.from_numpy(x))
         if isinstance(out, (tuple, list)):
@@ -265,9 +356,11 @@ class OnnxModel(Model):
         self.outputs = [o.name for o in self.session.get_outputs()]
 
     def prepare(self, x):
+        """Convert a request's array to the dtype this model expects (see :meth:`Model.prepare`)."""
         return x if x.dtype == self.dtype else x.astype(self.dtype)
 
     def predict(self, x):
+        """Predict rows ``x`` (see :meth:`Model.predict`)."""
         import numpy as np
 
         results = self.session.run(None, {self.input_name: x})
@@ -294,11 +387,13 @@ class TensorflowModel(Model):
         self.outputs = ["output-0"]
 
     def prepare(self, x):
+        """Convert a request's array to the dtype this model expects (see :meth:`Model.prepare`)."""
         import numpy as np
 
         return x if x.dtype == np.float32 else x.astype(np.float32)
 
     def predict(self, x):
+        """Predict rows ``x`` (see :meth:`Model.predict`)."""
         import numpy as np
 
         return [("output-0", np.asarray(self.model(x, training=False)))]
@@ -309,7 +404,27 @@ LOADERS = {"sklearn": SklearnModel, "torch": TorchModel, "onnx": OnnxModel,
 
 
 def load(bundle: str, manifest: dict) -> Model:
-    """Verify, then load the bundle's model with its framework."""
+    """Verify, then load the bundle's model with its framework.
+
+    Parameters
+    ----------
+    bundle : str
+        The bundle directory.
+    manifest : dict
+        Its ``model.json``; ``allow_pickle`` (the Jupyter server's decision) says whether files
+        that carry code may be loaded.
+
+    Returns
+    -------
+    Model
+        The loaded model.
+
+    Raises
+    ------
+    LoadError
+        Unsupported framework, missing package, a file that fails verification, or a format
+        that may not be loaded.
+    """
     framework = manifest.get("framework")
     if framework not in LOADERS:
         raise LoadError(

@@ -69,7 +69,17 @@ class Metrics:
         return child
 
     def observe(self, endpoint: str, code: int, seconds: float) -> None:
-        """Count one answered request (an error when ``code`` >= 400) and its latency."""
+        """Count one answered request (an error when ``code`` >= 400) and its latency.
+
+        Parameters
+        ----------
+        endpoint : str
+            The route's name (``v2_infer``, ``v1_predict`` or ``other``).
+        code : int
+            The HTTP status answered.
+        seconds : float
+            The time from the request's head to the answer.
+        """
         labels = (endpoint, str(code))
         self._child(self._requests, *labels).inc()
         if code >= 400:
@@ -77,7 +87,15 @@ class Metrics:
         self._latency.observe(seconds)
 
     def predicted(self, rows: int, class_names=None) -> None:
-        """Count ``rows`` predicted rows and one prediction per class name given."""
+        """Count ``rows`` predicted rows and one prediction per class name given.
+
+        Parameters
+        ----------
+        rows : int
+            Rows predicted.
+        class_names : list of str, optional
+            The predicted class of each row.
+        """
         self._rows.inc(rows)
         if class_names:
             counts: dict[str, int] = {}

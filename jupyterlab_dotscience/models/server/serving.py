@@ -79,12 +79,34 @@ class Limits:
 
 
 def v2_datatype(arr) -> str:
-    """The Open Inference Protocol datatype of a numpy array."""
+    """The Open Inference Protocol datatype of a numpy array.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        An output.
+
+    Returns
+    -------
+    str
+        ``FP32``, ``INT64``, ... (``BYTES`` for anything else).
+    """
     return _NP_V2.get(arr.dtype.str, "BYTES")
 
 
 def tolist(arr) -> list:
-    """A numpy array as JSON-ready nested lists (bytes decoded, scalars unwrapped)."""
+    """A numpy array as JSON-ready nested lists (bytes decoded, scalars unwrapped).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        An output.
+
+    Returns
+    -------
+    list
+        Nested lists (text and object arrays: one flat list).
+    """
     if arr.dtype.kind in "OSU":
         return [x.decode() if isinstance(x, bytes) else (x if isinstance(x, str) else
                 x.item() if hasattr(x, "item") else x) for x in arr.reshape(-1)]  # fmt: skip
@@ -107,7 +129,15 @@ class Batcher:
         self.task = asyncio.get_event_loop().create_task(self._run())
 
     def submit(self, x, done) -> None:
-        """Queue rows ``x``; ``done(outputs, None)`` or ``done(None, HTTPError)`` follows."""
+        """Queue rows ``x`` for the next batch.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The request's rows.
+        done : callable
+            Called on the event loop with ``(outputs, None)`` or ``(None, HTTPError)``.
+        """
         self.pending.append((x, done))
         self.wake.set()
 
@@ -170,7 +200,18 @@ class App:
     # -- helpers ---------------------------------------------------------------------------
 
     def class_names(self, outputs) -> list[str] | None:
-        """Class names of the first output: indices (or scores, via argmax) -> names."""
+        """Class names of the first output: indices (or scores, via argmax) -> names.
+
+        Parameters
+        ----------
+        outputs : list of (str, numpy.ndarray)
+            What the model predicted.
+
+        Returns
+        -------
+        list of str or None
+            One name per row; None without a classes file or for outputs that are not classes.
+        """
         if not self.classes or not outputs:
             return None
         arr = outputs[0][1]
@@ -215,6 +256,20 @@ class App:
     # -- protocol handlers -----------------------------------------------------------------
 
     def v2_infer(self, body: bytes, respond) -> None:
+        """Answer ``POST /v2/models/<name>/infer`` (Open Inference Protocol).
+
+        Parameters
+        ----------
+        body : bytes
+            ``{"inputs": [{"name", "shape", "datatype", "data"}], "id"?}``.
+        respond : callable
+            ``respond(status, content_type, payload)``, called once with the answer.
+
+        Raises
+        ------
+        HTTPError
+            400 for a body that is not such a request.
+        """
         try:
             req = json.loads(body)
         except (ValueError, RecursionError) as e:
@@ -248,6 +303,20 @@ class App:
         self._predict(x, answer, respond)
 
     def v1_predict(self, body: bytes, respond) -> None:
+        """Answer ``POST /v1/models/<name>:predict`` (TF-Serving).
+
+        Parameters
+        ----------
+        body : bytes
+            ``{"instances": [[...], ...]}``.
+        respond : callable
+            ``respond(status, content_type, payload)``, called once with the answer.
+
+        Raises
+        ------
+        HTTPError
+            400 for a body that is not such a request.
+        """
         try:
             req = json.loads(body)
         except (ValueError, RecursionError) as e:
@@ -271,6 +340,14 @@ class App:
         self._predict(x, answer, respond)
 
     def metadata(self):
+        """The model's metadata (``GET /v2/models/<name>``).
+
+        Returns
+        -------
+        dict
+            Name, versions, platform, inputs, outputs and parameters (framework version, classes,
+            run id).
+        """
         outputs = [{"name": n, "datatype": "FP32" if self.model.framework != "sklearn" else
                     "BYTES", "shape": [-1]} for n in self.model.outputs]  # fmt: skip
         if self.classes:
@@ -283,6 +360,17 @@ class App:
 
     def route(self, method: str, path: str, body: bytes, respond) -> None:
         """Answer one request through ``respond(status, content_type, payload)``.
+
+        Parameters
+        ----------
+        method : str
+            The HTTP verb.
+        path : str
+            The request target.
+        body : bytes
+            The whole body.
+        respond : callable
+            Called once with the answer (for predictions, later, from the batcher).
 
         Raises
         ------
@@ -445,11 +533,38 @@ class Front(httputil.HTTPServerConnectionDelegate):
         self.app, self.limits = app, limits
 
     def start_request(self, server_conn, request_conn):
+        """A delegate reading one request of a connection (tornado's callback).
+
+        Parameters
+        ----------
+        server_conn : object
+            The connection (unused).
+        request_conn : tornado.httputil.HTTPConnection
+            Where the answer is written.
+
+        Returns
+        -------
+        tornado.httputil.HTTPMessageDelegate
+            The request's reader, which enforces the limits.
+        """
         return _Exchange(self, request_conn)
 
 
 def http_server(app: App, limits: Limits) -> HTTPServer:
-    """A tornado HTTP server answering ``app`` within ``limits`` (add sockets to it)."""
+    """A tornado HTTP server answering ``app`` within ``limits`` (add sockets to it).
+
+    Parameters
+    ----------
+    app : App
+        The model's routes.
+    limits : Limits
+        Sizes and timeouts of requests.
+
+    Returns
+    -------
+    tornado.httpserver.HTTPServer
+        The server, not listening yet.
+    """
     return HTTPServer(
         Front(app, limits),
         max_header_size=max(HARD_HEADER_BYTES, limits.max_header + 1024),
