@@ -31,7 +31,7 @@ export function formatAgo(
   if (!iso) {
     return '';
   }
-  const s = Math.max(0, (now - new Date(iso).getTime()) / 1000);
+  const s = Math.max(0, (now - parseTime(iso)) / 1000);
   if (isNaN(s)) {
     return '';
   }
@@ -61,7 +61,7 @@ export function formatDuration(
   if (!start || !end) {
     return '—';
   }
-  const ms = new Date(end).getTime() - new Date(start).getTime();
+  const ms = parseTime(end) - parseTime(start);
   if (isNaN(ms) || ms < 0) {
     return '—';
   }
@@ -76,4 +76,35 @@ export function formatDuration(
     return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
   }
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/**
+ * A time as the kernel library writes it: ISO 8601 UTC with microseconds and `Z`.
+ *
+ * @param ms milliseconds since the epoch (default: now)
+ * @returns e.g. `2026-11-27T06:30:00.123000Z`
+ */
+export function isoTime(ms = Date.now()): string {
+  return new Date(ms).toISOString().replace('Z', '000Z');
+}
+
+/**
+ * Milliseconds since the epoch of an ISO 8601 time.
+ *
+ * @param iso the time
+ * @returns the instant, or NaN when it is not a time
+ */
+export function parseTime(iso: string): number {
+  return Date.parse(iso);
+}
+
+/**
+ * The clock time of a timestamp in the reader's locale.
+ *
+ * @param iso ISO 8601 time
+ * @returns e.g. `06:30:00`
+ */
+export function formatClock(iso: string): string {
+  const ms = parseTime(iso);
+  return isNaN(ms) ? iso : new Date(ms).toLocaleTimeString();
 }

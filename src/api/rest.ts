@@ -44,10 +44,6 @@ export namespace RestWire {
    */
   export type IFileRef = Schemas['FileRef'];
   /**
-   * A point of a metric series.
-   */
-  export type IMetricPoint = Schemas['MetricPoint'];
-  /**
    * A cell execution that contributed to a run (`GET/PUT runs/{id}/cells`).
    */
   export type ICell = Schemas['Cell'];
@@ -55,10 +51,6 @@ export namespace RestWire {
    * The environment a run ran in.
    */
   export type IEnvironment = Schemas['Environment'];
-  /**
-   * A model a run registered.
-   */
-  export type IRunModel = Schemas['RunModel'];
   /**
    * A whole stored run (`GET runs/{id}`): every key of the record is present.
    */
@@ -109,17 +101,9 @@ export namespace RestWire {
     >['format']
   >;
   /**
-   * A model version's build.
-   */
-  export type IBuild = Schemas['Build'];
-  /**
    * A deployment of a model version.
    */
   export type IDeployment = Schemas['Deployment'];
-  /**
-   * A version of a registered model.
-   */
-  export type IModelVersion = Schemas['ModelVersion'];
   /**
    * A registered model with its versions and aliases.
    */

@@ -5,6 +5,7 @@ import { compactNumber } from '../values';
 import { FileList } from './FileList';
 import { MetricChart } from '../charts/MetricChart';
 import { PublishForm } from './PublishForm';
+import { formatClock } from '../time';
 
 /**
  * Props of {@link CurrentRun}.
@@ -155,7 +156,7 @@ export function CurrentRun(props: ICurrentRunProps): JSX.Element {
         <>
           <p className="jp-Dotscience-runHeading" data-testid="ds-run-status">
             {state.start
-              ? `Run started ${new Date(state.start).toLocaleTimeString()}`
+              ? `Run started ${formatClock(state.start)}`
               : state.published
                 ? 'Published; declarations carry over to the next run'
                 : 'No run started yet'}

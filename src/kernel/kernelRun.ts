@@ -24,7 +24,7 @@ type KernelState = Wire.Kernel.IState;
 /**
  * An empty run state (no run started in the kernel yet).
  */
-export function emptyState(): KernelState {
+function emptyState(): KernelState {
   return {
     protocol: Wire.Kernel.PROTOCOL_VERSION,
     library_version: '',

@@ -1,6 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import * as api from './api';
 import { RestWire } from '../api/rest';
+import { parseTime } from '../time';
 import { IMetricsSample, parseMetrics } from './metrics';
 
 /**
@@ -101,7 +102,7 @@ export class ModelsModel {
    * A publish with deploy was sent to the kernel: follow the deployment it creates.
    */
   publishing(): void {
-    this._since = new Date().toISOString();
+    this._since = Date.now();
     this.progress = {
       step: 'publish',
       message: 'Publishing the run (the kernel answers between cells)…',
@@ -112,7 +113,7 @@ export class ModelsModel {
   }
 
   async deploy(name: string, version: number): Promise<void> {
-    this._since = new Date(Date.now() - 1000).toISOString();
+    this._since = Date.now() - 1000;
     this.progress = { step: 'build', message: 'Building…', deployment: null };
     try {
       await api.deployVersion(name, version);
@@ -137,13 +138,11 @@ export class ModelsModel {
   }
 
   private _followProgress(): void {
-    if (!this.progress || !this._since) {
+    const since = this._since;
+    if (!this.progress || since === null) {
       return;
     }
-    const since = this._since;
-    const dep = this.deployments.find(
-      d => d.created >= since.replace(/Z$/, '')
-    );
+    const dep = this.deployments.find(d => parseTime(d.created) >= since);
     if (!dep) {
       return;
     }
@@ -172,5 +171,6 @@ export class ModelsModel {
   private _changed = new Signal<this, void>(this);
   private _timer: number | null = null;
   private _logOffset = 0;
-  private _since: string | null = null;
+  /** when the deployment followed was asked for (ms since the epoch) */
+  private _since: number | null = null;
 }

@@ -21,6 +21,16 @@ import { CellRecorder } from './recorder';
 const PLUGIN_ID = 'jupyterlab-dotscience:notebook';
 
 /**
+ * The arguments of the publish and start commands.
+ */
+const DESCRIPTION_ARGS = {
+  args: {
+    type: 'object' as const,
+    properties: { description: { type: 'string' as const } }
+  }
+};
+
+/**
  * Everything the plugin keeps for one open notebook.
  */
 interface INotebookParts {
@@ -179,12 +189,7 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.publishRun, {
       label: 'Dotscience: Publish Run',
       caption: "Publish the active notebook kernel's current run",
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: { description: { type: 'string' } }
-        }
-      },
+      describedBy: DESCRIPTION_ARGS,
       isEnabled: attached,
       execute: args => {
         const description = (args.description as string | undefined) ?? null;
@@ -194,12 +199,7 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.startRun, {
       label: 'Dotscience: Start Run',
       caption: "Start a new run in the active notebook's kernel",
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: { description: { type: 'string' } }
-        }
-      },
+      describedBy: DESCRIPTION_ARGS,
       isEnabled: attached,
       execute: args => {
         current()?.start((args.description as string | undefined) || null);

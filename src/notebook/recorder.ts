@@ -1,5 +1,6 @@
 import { Wire } from '../tokens';
 import { sha256Hex } from './sha256';
+import { isoTime, parseTime } from '../time';
 
 /**
  * The part of a notebook cell the recorder reads.
@@ -22,11 +23,6 @@ interface IScheduled {
   start: string;
   countBefore: number | null;
   sha: string;
-}
-
-function nowIso(): string {
-  // Microseconds, like the kernel library's timestamps.
-  return new Date().toISOString().replace('Z', '000Z');
 }
 
 /**
@@ -78,7 +74,7 @@ export class CellRecorder {
       return;
     }
     this._scheduled.set(cell.model.id, {
-      start: nowIso(),
+      start: isoTime(),
       countBefore: cell.model.executionCount ?? null,
       sha: sha256Hex(cell.model.sharedModel.getSource())
     });
@@ -106,7 +102,7 @@ export class CellRecorder {
       execution_count: count,
       source_sha256: entry.sha,
       start: entry.start,
-      end: nowIso(),
+      end: isoTime(),
       success
     };
     this._executions.push(execution);
@@ -121,7 +117,7 @@ export class CellRecorder {
    * The notebook was saved.
    */
   saved(): void {
-    this._saves.push(nowIso());
+    this._saves.push(isoTime());
   }
 
   /**
@@ -132,10 +128,10 @@ export class CellRecorder {
    * @returns the executions to store with the run
    */
   cellsSince(since: string | null): Wire.ICellExecution[] {
-    const from = since ? Date.parse(since) : -Infinity;
+    const from = since ? parseTime(since) : -Infinity;
     const last = new Map<string, Wire.ICellExecution>();
     for (const e of this._executions) {
-      if (Date.parse(e.end) >= from) {
+      if (parseTime(e.end) >= from) {
         last.set(e.cell_id, e);
       }
     }

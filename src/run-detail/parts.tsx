@@ -88,7 +88,7 @@ export function EnvironmentInfo(props: IEnvironmentInfoProps): JSX.Element {
  * @param file the file
  * @returns a sentence, or null when it can be
  */
-export function notCapturedReason(file: IShownFile): string | null {
+function notCapturedReason(file: IShownFile): string | null {
   if (file.artifact) {
     return null;
   }
@@ -201,7 +201,7 @@ export function FilesTable(props: IFilesTableProps): JSX.Element {
  * @param source nbformat source (string or lines)
  * @returns the text
  */
-export function sourceText(source: string | string[]): string {
+function sourceText(source: string | string[]): string {
   return Array.isArray(source) ? source.join('') : source;
 }
 

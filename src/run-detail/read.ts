@@ -58,11 +58,7 @@ function isRecord(x: unknown): x is Raw {
  * @param problems collects problems
  * @returns the text, or null when nothing was recorded or it cannot be shown
  */
-export function readText(
-  x: unknown,
-  what: string,
-  problems: string[]
-): string | null {
+function readText(x: unknown, what: string, problems: string[]): string | null {
   if (typeof x === 'string') {
     return x;
   }

@@ -90,6 +90,20 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     });
     let compareCount = 0;
 
+    const showTab = (
+      widget: MainAreaWidget,
+      id: string,
+      label: string,
+      className: string
+    ) => {
+      widget.id = id;
+      widget.title.label = label;
+      widget.title.closable = true;
+      widget.addClass(className);
+      shell.add(widget, 'main');
+      shell.activateById(widget.id);
+    };
+
     const localPath = (path: string) =>
       app.serviceManager.contents.localPath(path);
 
@@ -188,21 +202,22 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         const { RunDetailModel } = await import('../run-detail/detailModel');
         const { RunDetailContent } = await import('../run-detail/tab');
         const detail = new RunDetailModel(id);
-        const content = new RunDetailContent(detail, actions);
-        const widget = new MainAreaWidget({ content });
-        widget.id = `jp-Dotscience-run-${id}`;
-        widget.title.label = `Run ${shortId(id)}`;
+        const widget = new MainAreaWidget({
+          content: new RunDetailContent(detail, actions)
+        });
         widget.title.caption = `Dotscience run ${id}`;
-        widget.title.closable = true;
-        widget.addClass('jp-Dotscience-runTab');
         detail.changed.connect(() => {
           if (detail.run) {
             widget.title.label = `Run: ${runTitle(detail.run)}`;
           }
         });
         void details.add(widget);
-        shell.add(widget, 'main');
-        shell.activateById(widget.id);
+        showTab(
+          widget,
+          `jp-Dotscience-run-${id}`,
+          `Run ${shortId(id)}`,
+          'jp-Dotscience-runTab'
+        );
         await detail.load();
         return widget;
       }
@@ -239,12 +254,12 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         const widget = new MainAreaWidget({
           content: new CompareContent(cmp, actions)
         });
-        widget.id = `jp-Dotscience-compare-${++compareCount}`;
-        widget.title.label = `Compare ${ids.length} runs`;
-        widget.title.closable = true;
-        widget.addClass('jp-Dotscience-compareTab');
-        shell.add(widget, 'main');
-        shell.activateById(widget.id);
+        showTab(
+          widget,
+          `jp-Dotscience-compare-${++compareCount}`,
+          `Compare ${ids.length} runs`,
+          'jp-Dotscience-compareTab'
+        );
         await cmp.load();
         return widget;
       }
