@@ -391,14 +391,15 @@ class Client:
         Returns
         -------
         (dict, bool)
-            The stored run (the record sent when the answer holds none) and whether this call
-            stored it (False: the server had it already).
+            The stored run (the record sent when the JSON answer holds none) and whether this
+            call stored it (False: the server had it already).
+
+        Raises
+        ------
+        ConnectionError
+            As :meth:`request` does; also (with status 2xx) when the answer is not JSON.
         """
-        status, payload = self.request("POST", "runs", run, raw=True, with_status=True)
-        try:
-            stored = json.loads(payload) if payload else None
-        except (ValueError, RecursionError):
-            stored = None
+        status, stored = self.request("POST", "runs", run, with_status=True)
         if not isinstance(stored, dict) or "id" not in stored:
             stored = run
         return stored, status == 201

@@ -163,14 +163,17 @@ class HttpDelivery:
         try:
             stored, _ = self.client.publish(run)
         except ConnectionError as exc:
-            if exc.status is None:
+            if exc.status is not None and exc.status < 300:  # stored; the answer was not JSON
+                stored = run
+            elif exc.status is None:
                 return self._fall_back(run, exc.detail)
-            if exc.status < 500:
+            elif exc.status < 500:
                 raise DeliveryError(
                     f"The Dotscience server at {self.server} refused run {run['id']} "
                     f"(HTTP {exc.status}): {exc.detail}"
                 ) from None
-            return self._fall_back(run, f"HTTP {exc.status}: {exc.detail}")
+            else:
+                return self._fall_back(run, f"HTTP {exc.status}: {exc.detail}")
         if self.announce:
             self._say(f"Published run {stored['id']}")
         if stored.get("deployments") or stored.get("builds"):
