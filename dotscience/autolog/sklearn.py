@@ -5,7 +5,7 @@ Recorded for the outermost fit: ``get_params(deep=True)`` (nested pipeline steps
 class name); the training score ``training_score`` (``score(X, y)``); for a search
 (``GridSearchCV`` and the like) the best parameters as ``best_<param>`` and the
 cross-validated score ``best_cv_score``; ``X``/``y`` as inputs by content; and with
-``log_models`` the fitted estimator as ``model.joblib`` registered under its class name.
+``log_models`` the fitted estimator as ``model.pkl`` (a pickle, which ``joblib.load`` reads too) registered under its class name.
 
 Every estimator class gets a wrapper: those existing when patched (walking the subclasses of
 ``BaseEstimator``) and those defined later (``BaseEstimator.__init_subclass__``). Classes of
@@ -30,9 +30,29 @@ class _Delegated:
 _inside_delegated = _Delegated()
 
 
+def _score(estimator, X, y):
+    """``estimator.score(X, y)``, computed directly for the mixins' own scores on 1-D numeric
+    targets (the same number, without the metric's input checks, which cost more than the
+    prediction on small data)."""
+    import numpy as np
+    from sklearn.base import ClassifierMixin, RegressorMixin
+
+    score = type(estimator).score
+    target = np.asarray(y) if type(y).__module__.split(".")[0] == "numpy" else None
+    if target is not None and target.ndim == 1 and target.dtype.kind in "biuf":
+        if score is ClassifierMixin.score:
+            return float(np.mean(estimator.predict(X) == target))
+        if score is RegressorMixin.score and len(target) > 1:
+            residual = float(np.sum((target - estimator.predict(X)) ** 2))
+            total = float(np.sum((target - target.mean()) ** 2))
+            if total > 0:
+                return 1.0 - residual / total
+    return estimator.score(X, y)
+
+
 def _after_fit(fit, estimator, X, y) -> None:
     if y is not None and hasattr(estimator, "score"):
-        score = fit.safe(estimator.score, X, y)
+        score = fit.safe(_score, estimator, X, y)
         if score is not None:
             fit.metric("training_score", score)
     best_params = getattr(estimator, "best_params_", None)
@@ -47,14 +67,15 @@ def _after_fit(fit, estimator, X, y) -> None:
 
 def _save_model(fit, estimator) -> None:
     import os
+    import pickle
 
-    import joblib
     import sklearn
 
+    data = pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL)
     directory = os.path.join(fit.directory(), "model")
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "model.joblib")
-    joblib.dump(estimator, path)
+    os.mkdir(directory)
+    with open(os.path.join(directory, "model.pkl"), "wb") as f:
+        f.write(data)
     fit.model(sklearn, type(estimator).__name__, directory)
 
 

@@ -299,3 +299,17 @@ def test_module_level_autolog_records_into_the_default_session(tmp_path, monkeyp
     finally:
         ds.autolog(disable=True)
         ds._reset_session()
+
+
+def test_a_regressor_training_score_is_its_own_r2(session, capture):
+    # Given a regressor on noisy data
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.RandomState(3)
+    X = rng.rand(50, 2)
+    y = X @ [1.5, -2.0] + 0.3 * rng.rand(50)
+    # When fitted under autolog
+    model = Ridge(alpha=0.5).fit(X, y)
+    session.publish()
+    # Then the training score is the model's own R²
+    assert series(capture.last, "training_score") == [pytest.approx(model.score(X, y))]
