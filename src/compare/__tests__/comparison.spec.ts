@@ -47,7 +47,10 @@ describe('compareRuns', () => {
   });
 
   it('counts a key missing from one run as a difference', () => {
+    // Given a third run without epochs
+    // When the three are compared
     const cmp = compareRuns([a, b, c]);
+    // Then epochs differs, the missing value shown as null
     const epochs = cmp.parameters.find(r => r.key === 'epochs')!;
     expect(epochs.values).toEqual(['3', '3', null]);
     expect(epochs.differs).toBe(true);
@@ -65,12 +68,15 @@ describe('compareRuns', () => {
   });
 
   it('marks ties, and nothing when fewer than two values compare', () => {
+    // Given last values with a tie, with NaN and missing ones, and with -inf
+    // Then every tied best is marked, nothing when fewer than two compare
     expect(bestIndices([1, 2, 2], true)).toEqual([1, 2]);
     expect(bestIndices([1, null, NaN], true)).toEqual([]);
     expect(bestIndices([-Infinity, 3, 1], false)).toEqual([2]);
   });
 
   it('guesses the direction from the metric name', () => {
+    // Given metric names / Then scores are better high, losses and errors low
     expect(higherIsBetter('accuracy')).toBe(true);
     expect(higherIsBetter('f1')).toBe(true);
     expect(higherIsBetter('val_loss')).toBe(false);

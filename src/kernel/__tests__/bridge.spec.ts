@@ -146,13 +146,16 @@ describe('KernelBridge', () => {
   });
 
   it('moves to a new kernel and drops the old one', async () => {
+    // Given a notebook bridged to kernel k1
     const { context, model, bridge } = newBridge();
     const k1 = new FakeKernel('k1');
     const k2 = new FakeKernel('k2');
     context.setKernel(k1);
     await flush();
+    // When the notebook changes to kernel k2
     context.setKernel(k2);
     await flush();
+    // Then only k2 has the comm target, and the run follows k2
     expect(k1.targets.has(COMM_TARGET)).toBe(false);
     expect(k2.targets.has(COMM_TARGET)).toBe(true);
     expect(model.kernelId).toBe('k2');
@@ -160,16 +163,20 @@ describe('KernelBridge', () => {
   });
 
   it('does nothing in a kernel that is not Python', async () => {
+    // Given a notebook
     const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1', 'R');
+    // When an R kernel starts
     context.setKernel(kernel);
     await flush();
+    // Then nothing is executed in it and the run says why
     expect(kernel.executed).toHaveLength(0);
     expect(model.bridge).toBe('not-python');
     bridge.dispose();
   });
 
   it('says plainly when the kernel cannot import the library', async () => {
+    // Given a Python kernel without the library
     const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     kernel.reply = {
@@ -179,15 +186,18 @@ describe('KernelBridge', () => {
         evalue: "No module named 'dotscience'"
       }
     };
+    // When the bridge tries to import it
     context.setKernel(kernel);
     await flush();
     await flush();
+    // Then the run says the import failed, with the kernel's message
     expect(model.bridge).toBe('failed');
     expect(model.bridgeError).toContain("No module named 'dotscience'");
     bridge.dispose();
   });
 
   it('reattaches after a kernel restart', async () => {
+    // Given a bridged kernel with a run
     const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     context.setKernel(kernel);
@@ -195,34 +205,41 @@ describe('KernelBridge', () => {
     kernel.openComm({ parameters: { a: { value: 1, text: '1' } } });
     // When the kernel restarts
     kernel.statusChanged.emit('restarting');
+    // Then the run is forgotten while it restarts
     expect(model.bridge).toBe('restarting');
     expect(model.state).toBeNull();
     kernel.statusChanged.emit('idle');
     await flush();
     // Then the bridge is imported again in the fresh kernel
     expect(kernel.executed).toHaveLength(2);
+    // And the fresh kernel's comm attaches
     kernel.openComm({});
     expect(model.bridge).toBe('attached');
     bridge.dispose();
   });
 
   it('refuses a kernel library speaking another protocol major version', async () => {
+    // Given a bridged kernel
     const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     context.setKernel(kernel);
     await flush();
+    // When its library opens the comm with an older protocol
     kernel.openComm({}, '1.0.0');
+    // Then the run says both versions and does not attach
     expect(model.bridge).toBe('failed');
     expect(model.bridgeError).toContain('2.0.0');
     bridge.dispose();
   });
 
   it("adopts the kernel's comm from iopub after a page reload mid-cell", async () => {
+    // Given a reloaded page and a kernel busy in a cell, whose comm this page did not open
     const { context, model, bridge } = newBridge();
     const kernel = new FakeKernel('k1');
     kernel.reply = new Promise(() => undefined); // the kernel is busy: no reply yet
     context.setKernel(kernel);
     await flush();
+    // When an update of that comm comes by on iopub
     kernel.iopubMessage.emit({
       header: { msg_type: 'comm_msg' },
       content: {
@@ -244,6 +261,7 @@ describe('KernelBridge', () => {
         }
       }
     });
+    // Then the page adopts the comm and shows the update
     expect(model.bridge).toBe('attached');
     expect(model.metrics.get('loss')!.text).toBe('0.5');
     bridge.dispose();

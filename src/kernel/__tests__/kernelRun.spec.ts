@@ -120,6 +120,7 @@ describe('KernelRunModel', () => {
   });
 
   it('appends metric tails and keeps only numeric points, capped', () => {
+    // Given an attached model
     const model = attachedModel();
     // When two coalesced updates carry a metric's tail
     const pts = (from: number, n: number) =>
@@ -189,8 +190,10 @@ describe('KernelRunModel', () => {
   });
 
   it('keeps a refused declaration with the reason until dismissed', () => {
+    // Given an attached model
     const sent: any[] = [];
     const model = attachedModel(sent);
+    // When the user declares an input the kernel refuses
     model.declare({ kind: 'input', path: 'missing.csv' });
     model.handle({
       method: 'ack',
@@ -199,6 +202,7 @@ describe('KernelRunModel', () => {
       error: 'FileNotFoundError: missing.csv',
       message: null
     });
+    // Then the refusal stays with the kernel's reason until the user dismisses it
     expect(model.pending[0].error).toContain('missing.csv');
     model.dismissErrors();
     expect(model.pending).toHaveLength(0);
@@ -215,6 +219,7 @@ describe('KernelRunModel', () => {
   });
 
   it('reports published runs and forgets the run on kernel restart', () => {
+    // Given an attached model with a parameter declared
     const model = attachedModel();
     const published: any[] = [];
     model.published.connect((_, p) => published.push(p));
@@ -224,7 +229,8 @@ describe('KernelRunModel', () => {
         { unpublished: true, parameters: { a: { value: 1, text: '1' } } }
       )
     );
-    // (the kernel sends the publish's update, then the published message)
+    // When the kernel publishes the run (it sends the publish's update, then the
+    // published message)
     model.handle(
       update([{ event: 'publish', id: 'run-1', cell: null }], {
         unpublished: false,
@@ -238,9 +244,11 @@ describe('KernelRunModel', () => {
       since: '2026-01-01T00:00:00Z',
       request_id: null
     });
+    // Then the run is reported as published, nothing is left to publish
     expect(published).toEqual([{ id: 'run-1', since: '2026-01-01T00:00:00Z' }]);
     expect(model.lastPublished).toBe('run-1');
     expect(model.hasUnpublished).toBe(false);
+    // And when the kernel restarts the run is forgotten
     model.setBridge('restarting');
     expect(model.state).toBeNull();
     expect(model.metrics.size).toBe(0);

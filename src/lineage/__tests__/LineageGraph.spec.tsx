@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/react';
+import { fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
 import { LineageGraph } from '../LineageGraph';
 import { layoutLineage } from '../layout';
@@ -45,5 +45,46 @@ describe('a lineage graph whose root is not among its nodes', () => {
     expect(container.querySelectorAll('.jp-Dotscience-node')).toHaveLength(2);
     expect(container.querySelectorAll('.jp-Dotscience-edge')).toHaveLength(1);
     expect(container.querySelectorAll('.jp-mod-root')).toHaveLength(0);
+  });
+});
+
+describe('LineageGraph', () => {
+  it('opens an upstream run and a file lineage on click', () => {
+    // Given the graph of a run, the file it read and the run that wrote that file
+    const onRun = jest.fn();
+    const onFile = jest.fn();
+    const sha = 'a'.repeat(64);
+    render(
+      <LineageGraph
+        graph={{
+          root: 'R',
+          nodes: [
+            { id: 'R', kind: 'run', description: 'train' },
+            { id: 'U', kind: 'run', description: 'prepare' },
+            {
+              id: `sha256:${sha}`,
+              kind: 'file',
+              sha256: sha,
+              path: 'data/clean.csv'
+            }
+          ],
+          edges: [
+            { from: 'U', to: `sha256:${sha}`, kind: 'output' },
+            { from: `sha256:${sha}`, to: 'R', kind: 'input' }
+          ],
+          truncated: false
+        }}
+        onRun={onRun}
+        onFile={onFile}
+      />
+    );
+    // When the user clicks the upstream run, then the file
+    fireEvent.click(screen.getByRole('button', { name: 'Run prepare' }));
+    expect(onRun).toHaveBeenCalledWith('U');
+    fireEvent.click(screen.getByRole('button', { name: 'File clean.csv' }));
+    // Then the run opens and the file's lineage is asked for
+    expect(onFile).toHaveBeenCalledWith(sha, 'data/clean.csv');
+    // And the run itself is drawn but is not a link to itself
+    expect(screen.queryByRole('button', { name: 'Run train' })).toBeNull();
   });
 });

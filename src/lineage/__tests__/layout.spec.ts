@@ -68,19 +68,25 @@ describe('lineage layout', () => {
   };
 
   it('puts upstream runs, files, the run, files and downstream runs left to right', () => {
+    // Given the graph above
+    // When its nodes are put in layers
     const layers = assignLayers(graph);
+    // Then they go from the upstream run to the downstream run's output
     expect(layers.get('U')).toBe(0);
     expect(layers.get('f1')).toBe(1);
     expect(layers.get('R')).toBe(2);
     expect(layers.get('f2')).toBe(3);
     expect(layers.get('D')).toBe(4);
     expect(layers.get('f3')).toBe(5);
-    // an input nobody produced sits right before the run that read it
+    // And an input nobody produced sits right before the run that read it
     expect(layers.get('raw')).toBe(1);
   });
 
   it('gives every edge a left-to-right direction and no two nodes overlap', () => {
+    // Given the graph above
+    // When it is laid out
     const layout = layoutLineage(graph);
+    // Then it has six columns, nodes apart and inside the drawing, edges pointing right
     expect(layout.layers).toBe(6);
     expect(overlaps(layout)).toBe(false);
     for (const e of layout.edges) {
@@ -93,13 +99,16 @@ describe('lineage layout', () => {
   });
 
   it('survives a cycle (a run that rewrote the file it read)', () => {
+    // Given a run that read and wrote the same content
     const cyclic: RestWire.ILineage = {
       root: 'R',
       nodes: [run('R'), file('h')],
       edges: [input('h', 'R'), output('R', 'h')],
       truncated: false
     };
+    // When it is laid out
     const layout = layoutLineage(cyclic);
+    // Then both nodes are drawn in two columns, apart
     expect(layout.nodes).toHaveLength(2);
     expect(new Set(layout.nodes.map(n => n.layer)).size).toBe(2);
     expect(overlaps(layout)).toBe(false);
@@ -118,6 +127,7 @@ describe('lineage layout', () => {
         edges.push(input(`o${Math.floor(rand() * i)}`, `r${i}`));
       }
     }
+    // When it is laid out
     const layout = layoutLineage({
       root: 'r20',
       nodes,

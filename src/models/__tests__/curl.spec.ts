@@ -50,6 +50,7 @@ function shellWords(command: string): { words: string[]; files: string[] } {
 
 describe('Copy curl', () => {
   it('quotes a word for the shell with single quotes', () => {
+    // Given plain text, a quote and nothing / Then each is one single-quoted shell word
     expect(shellQuote('plain')).toBe("'plain'");
     expect(shellQuote("it's")).toBe("'it'\\''s'");
     expect(shellQuote('')).toBe("''");

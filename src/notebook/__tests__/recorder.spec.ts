@@ -14,6 +14,7 @@ const cell = (id: string, source: string, count: number | null) => ({
 
 describe('sha256Hex', () => {
   it('matches known digests', () => {
+    // Given the empty text, "abc" and non-ASCII text / Then the digests are SHA-256's
     expect(sha256Hex('')).toBe(
       'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
     );
@@ -49,25 +50,32 @@ describe('CellRecorder', () => {
   });
 
   it('gives the last run of each cell since a time, in notebook order', async () => {
+    // Given a notebook of three cells and a clock the test moves
     const order = ['a', 'b', 'c'];
     const rec = new CellRecorder(id => order.indexOf(id));
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
     const run = (c: any, n: number) => {
       rec.scheduled(c);
       c.model.executionCount = n;
+      now += 10;
       rec.executed(c, true);
+      now += 10;
     };
     const [a, b, c] = [
       cell('a', '1', null),
       cell('b', '2', null),
       cell('c', '3', null)
     ];
+    // When c runs before a run starts, then b, a and b again after it
     run(c, 1);
-    await new Promise(r => setTimeout(r, 5));
-    const since = new Date().toISOString();
-    await new Promise(r => setTimeout(r, 5));
+    const since = new Date(now).toISOString();
+    now += 10;
     run(b, 2);
     run(a, 3);
     run(b, 4);
+    clock.mockRestore();
+    // Then the run's cells are a and b's last execution, in notebook order
     const cells = rec.cellsSince(since);
     expect(cells.map(x => [x.cell_id, x.execution_count])).toEqual([
       ['a', 3],
@@ -78,6 +86,8 @@ describe('CellRecorder', () => {
 
 describe('DeclaringCells', () => {
   it('badges cells the kernel reported and cells using the magic', () => {
+    // Given four cells, two reported by the kernel (one by execution count only), one
+    // using the %ds magic
     const d = new DeclaringCells();
     const cells = [
       cell('a', 'ds.metric(1)', 1),
@@ -89,7 +99,9 @@ describe('DeclaringCells', () => {
       { cell_id: 'a', count: 1 },
       { cell_id: null, count: 7 }
     ]);
+    // When the badges are applied
     d.apply(cells);
+    // Then the reported cells and the magic cell carry the badge, the other does not
     expect(
       cells.map(c => c.node.classList.contains('jp-Dotscience-declaringCell'))
     ).toEqual([true, true, false, true]);

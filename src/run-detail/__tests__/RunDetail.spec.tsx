@@ -207,6 +207,7 @@ describe('RunDetail with malformed records', () => {
   });
 
   it('shows a record that is not an object at all as a notice', async () => {
+    // Given records that are text, a number and a list
     for (const run of ['a run', 7, []]) {
       const container = await showRun({ run });
       // Then there is no crash: a sentence says the run could not be shown

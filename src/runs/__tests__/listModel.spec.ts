@@ -104,12 +104,15 @@ describe('RunListModel filters', () => {
   });
 
   it('writes the default query as newest first with no filters', () => {
+    // Given the default query and a cursor / Then the request asks for the newest first
     expect(toSearchParams(DEFAULT_QUERY, 100, 'abc').toString()).toBe(
       'sort=-received&limit=100&cursor=abc'
     );
   });
 
   it('reads parameter filters the way the server does', () => {
+    // Given conditions as people type them / Then they are written as the server reads
+    // them, and text without an operator or name is refused
     expect(parseParamFilter(' alpha >= 0.1 ')).toBe('alpha>=0.1');
     expect(parseParamFilter('optimizer==adam')).toBe('optimizer=adam');
     expect(parseParamFilter('no operator')).toBeNull();
@@ -119,18 +122,22 @@ describe('RunListModel filters', () => {
 
 describe('RunListModel selection and new runs', () => {
   it('keeps the compare selection in the order runs were ticked', async () => {
+    // Given a list of five runs
     const model = new RunListModel({ api: new FakeServer(many(5)) });
     await model.refresh();
     const [a, b, c] = model.runs.map(r => r.id);
     let changes = 0;
     model.changed.connect(() => changes++);
+    // When the user ticks c, a and b, then unticks a
     model.toggleSelected(c);
     model.toggleSelected(a);
     model.toggleSelected(b);
     model.toggleSelected(a);
+    // Then c and b are selected in that order, each change announced
     expect(model.selected).toEqual([c, b]);
     expect(model.isSelected(a)).toBe(false);
     expect(changes).toBe(4);
+    // And clearing the selection empties it
     model.clearSelection();
     expect(model.selected).toEqual([]);
     model.dispose();
@@ -151,26 +158,33 @@ describe('RunListModel selection and new runs', () => {
   });
 
   it('offers new runs instead of reloading once the user scrolled past page one', async () => {
+    // Given a list scrolled to its second page
     const server = new FakeServer(many(30));
     const model = new RunListModel({ api: server, pageSize: 10 });
     await model.refresh();
     await model.loadMore();
+    // When a run is published and the model checks
     server.runs = [summary(99), ...server.runs];
     await model.checkForNew();
+    // Then it offers the new runs and keeps what the user is looking at
     expect(model.newRunsAvailable).toBe(true);
     expect(model.runs).toHaveLength(20);
     model.dispose();
   });
 
   it('reports a failed request as a sentence and recovers', async () => {
+    // Given a server that cannot be reached
     const server = new FakeServer(many(2));
     const original = server.listRuns.bind(server);
     server.listRuns = async () => {
       throw new Error('The server is unreachable.');
     };
     const model = new RunListModel({ api: server });
+    // When the list loads
     await model.refresh();
+    // Then the error is one sentence
     expect(model.error).toBe('The server is unreachable.');
+    // And when the server is back, a refresh shows the runs
     server.listRuns = original;
     await model.refresh();
     expect(model.error).toBeNull();

@@ -1,11 +1,11 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
-import { CurrentRun } from '../components/CurrentRun';
-import { DeclareForm, parseValue } from '../components/DeclareForm';
-import { humanSize } from '../format';
-import { compactNumber } from '../values';
-import { MetricChart } from '../charts/MetricChart';
-import { KernelRunModel } from '../kernel/kernelRun';
+import { CurrentRun } from '../CurrentRun';
+import { DeclareForm, parseValue } from '../DeclareForm';
+import { humanSize } from '../../format';
+import { compactNumber } from '../../values';
+import { MetricChart } from '../../charts/MetricChart';
+import { KernelRunModel } from '../../kernel/kernelRun';
 
 function attachedRun() {
   const sent: any[] = [];
@@ -54,8 +54,11 @@ function attachedRun() {
 
 describe('CurrentRun', () => {
   it('shows the run: description, files with hash and size, parameters, labels, metrics', () => {
+    // Given a kernel run with a description, files, values and a metric series
     const { run } = attachedRun();
+    // When the Current run section shows it
     render(<CurrentRun run={run} />);
+    // Then each part is there, files with short hash and size, the metric with a chart
     expect(screen.getByTestId('ds-run-description').textContent).toBe(
       'baseline'
     );
@@ -75,20 +78,24 @@ describe('CurrentRun', () => {
   });
 
   it('shows a declaration as pending until acknowledged', () => {
+    // Given a kernel busy running a cell
     const { run, sent } = attachedRun();
     run.setBusy(true);
     const { rerender } = render(<CurrentRun run={run} />);
+    // When the user declares a parameter from the form
     fireEvent.change(screen.getByLabelText('Declaration'), {
       target: { value: 'beta=2' }
     });
     fireEvent.submit(screen.getByRole('form', { name: 'Declare' }));
     rerender(<CurrentRun run={run} />);
+    // Then it shows as pending, waiting for the kernel
     expect(screen.getByTestId('ds-run-pending').textContent).toContain(
       'Waiting for the kernel'
     );
     expect(screen.getByTestId('ds-run-parameters').textContent).toContain(
       'pending'
     );
+    // When the kernel applies it and acknowledges the request
     run.handle({
       method: 'update',
       events: [
@@ -115,6 +122,7 @@ describe('CurrentRun', () => {
       message: null
     });
     rerender(<CurrentRun run={run} />);
+    // Then it is a parameter of the run, no longer pending
     expect(screen.queryByTestId('ds-run-pending')).toBeNull();
     expect(screen.getByTestId('ds-run-parameters').textContent).toContain(
       'beta2'
@@ -122,19 +130,25 @@ describe('CurrentRun', () => {
   });
 
   it('publishes with the description typed', () => {
+    // Given the Current run section of an attached kernel
     const { run, sent } = attachedRun();
     render(<CurrentRun run={run} />);
+    // When the user types a description and publishes
     fireEvent.change(screen.getByLabelText('Run description'), {
       target: { value: 'tuned' }
     });
     fireEvent.submit(screen.getByRole('form', { name: 'Publish run' }));
+    // Then the kernel is asked to publish with that description
     expect(sent[0]).toMatchObject({ method: 'publish', description: 'tuned' });
   });
 
   it('says plainly when the kernel cannot import the library', () => {
+    // Given a kernel where importing the library failed
     const run = new KernelRunModel('a.ipynb');
     run.setBridge('failed', "No module named 'dotscience'");
+    // When the section shows it
     render(<CurrentRun run={run} />);
+    // Then the reason is an alert
     expect(screen.getByRole('alert').textContent).toContain(
       "No module named 'dotscience'"
     );
@@ -143,6 +157,8 @@ describe('CurrentRun', () => {
 
 describe('small parts', () => {
   it('parses values and sizes', () => {
+    // Given what a user types, and byte counts / Then numbers, booleans and text are
+    // told apart, and sizes read as people write them
     expect(parseValue('3')).toBe(3);
     expect(parseValue('true')).toBe(true);
     expect(parseValue('adam')).toBe('adam');
@@ -151,21 +167,27 @@ describe('small parts', () => {
   });
 
   it('asks for name=value', () => {
+    // Given the declare form
     const onDeclare = jest.fn();
     render(<DeclareForm onDeclare={onDeclare} />);
+    // When the user submits a parameter without a value
     fireEvent.change(screen.getByLabelText('Declaration'), {
       target: { value: 'novalue' }
     });
     fireEvent.submit(screen.getByRole('form', { name: 'Declare' }));
+    // Then nothing is declared and the form says what it needs
     expect(onDeclare).not.toHaveBeenCalled();
     expect(screen.getByRole('alert').textContent).toContain('name=value');
   });
 
   it('draws nothing for one point and a line for more', () => {
+    // Given a series of one point
     const { container, rerender } = render(
       <MetricChart points={[[0, 1]]} label="x" />
     );
+    // Then there is no chart
     expect(container.querySelector('svg')).toBeNull();
+    // When a second point arrives
     rerender(
       <MetricChart
         points={[
@@ -175,13 +197,15 @@ describe('small parts', () => {
         label="x"
       />
     );
+    // Then a line is drawn
     expect(container.querySelector('path')!.getAttribute('d')).toMatch(/^M.*L/);
   });
 });
 
 describe('compactNumber', () => {
   it('shortens long floats to six significant digits and leaves the rest alone', () => {
-    // Given metric texts as the kernel printed them / Then long floats fit a narrow column
+    // Given metric texts as the kernel printed them
+    // Then long floats fit a narrow column, and the rest is left as it is
     expect(compactNumber('0.06843168076000879')).toBe('0.0684317');
     expect(compactNumber('0.99236490578114')).toBe('0.992365');
     expect(compactNumber('0.02')).toBe('0.02');
