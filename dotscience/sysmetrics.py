@@ -184,9 +184,13 @@ class SystemMetrics:
             self._paused.clear()
             self._wake.set()
 
-    def start(self) -> None:
-        """Take the first sample now and start the sampling thread."""
-        self.record()
+    def start(self, paused: bool = False) -> None:
+        """Take the first sample now and start the sampling thread (``paused``: take none
+        until the next run starts)."""
+        if paused:
+            self._paused.set()
+        else:
+            self.record()
         self.session.add_listener(self._on_event, metrics=False)
         self._thread = threading.Thread(target=self._loop, name="dotscience-system-metrics",
                                         daemon=True)  # fmt: skip
@@ -222,7 +226,7 @@ def _check_interval(interval) -> float:
 
 
 def system_metrics(interval=1.0, *, disable: bool = False, keep: bool = False,
-                   session=None) -> SystemMetrics | None:  # fmt: skip
+                   start_run: bool = True, session=None) -> SystemMetrics | None:  # fmt: skip
     """Sample CPU, memory, disk and network I/O and GPUs into the run every ``interval`` s.
 
     Parameters
@@ -233,6 +237,9 @@ def system_metrics(interval=1.0, *, disable: bool = False, keep: bool = False,
         Stop the sampler started earlier (returns None).
     keep : bool
         Pause at publish and resume when the next run starts, instead of stopping.
+    start_run : bool
+        Start a run when none is active (the default). With False and no active run,
+        sampling waits for the next run to start (what the JupyterLab setting does).
     session : dotscience.Dotscience, optional
         The session to record into (default: the module's). A run is started when none is
         active.
@@ -249,8 +256,8 @@ def system_metrics(interval=1.0, *, disable: bool = False, keep: bool = False,
         ``interval`` is not a number of seconds in range.
     """
     global _active
-    if not isinstance(disable, bool) or not isinstance(keep, bool):
-        raise TypeError("system_metrics(): disable and keep must be True or False")
+    if not all(isinstance(flag, bool) for flag in (disable, keep, start_run)):
+        raise TypeError("system_metrics(): disable, keep and start_run must be True or False")
     with _active_lock:
         previous = _active
     if previous is not None:
@@ -269,10 +276,11 @@ def system_metrics(interval=1.0, *, disable: bool = False, keep: bool = False,
                       "sampled", stacklevel=2)  # fmt: skip
         return None
     run = session._run
-    if run is None or run._start is None:
+    idle = run is None or run._start is None
+    if idle and start_run:
         session.start()
-    sampler = SystemMetrics(session, value, keep)
-    sampler.start()
+    sampler = SystemMetrics(session, value, keep or not start_run)
+    sampler.start(paused=idle and not start_run)
     with _active_lock:
         _active = sampler
     return sampler

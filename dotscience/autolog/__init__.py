@@ -33,7 +33,7 @@ import warnings
 
 from . import datasets as _datasets
 
-__all__ = ["FRAMEWORKS", "SUPPORTED_VERSIONS", "autolog", "enabled", "state"]
+__all__ = ["FRAMEWORKS", "SUPPORTED_VERSIONS", "autolog", "configure", "enabled", "state"]
 
 #: Framework switch -> (top-level modules that carry it, supported versions, low, high).
 FRAMEWORKS = {
@@ -75,6 +75,7 @@ class _State:
         self.autostarted = None  # the run a fit started (published at cell end)
         self.cell_hook = None  # (shell, callback)
         self.warned: set = set()
+        self.by_settings = False  # autolog was switched on by configure(), not the user
 
 
 state = _State()
@@ -516,6 +517,63 @@ def autolog(
             else:
                 _datasets.unwatch_pandas(sys.modules["pandas"])
         _set_cell_hook(state.publish_at_cell_end)
+
+
+#: The settings :func:`configure` accepts, with their types.
+SETTINGS = {"autolog": bool, "publishAtCellEnd": bool, "systemMetrics": bool,
+            "systemMetricsInterval": (int, float)}  # fmt: skip
+
+
+def configure(settings) -> None:
+    """Apply the JupyterLab extension's settings in this kernel.
+
+    Parameters
+    ----------
+    settings : dict
+        ``autolog`` (autolog every fit; off switches off only what settings switched on),
+        ``publishAtCellEnd`` (publish a run a fit started when its cell ends),
+        ``systemMetrics`` (sample system metrics into every run, paused between runs) and
+        ``systemMetricsInterval`` (seconds). Keys left out keep their current state.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Unknown keys, values of the wrong type, or an interval out of range; nothing is
+        changed then.
+    """
+    if not isinstance(settings, dict):
+        raise TypeError(f"configure(): settings must be an object, got {type(settings).__name__}")
+    for key, value in settings.items():
+        kind = SETTINGS.get(key)
+        if kind is None:
+            raise ValueError(f"configure(): unknown setting {key!r}; known: {', '.join(SETTINGS)}")
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise TypeError(f"configure(): {key} must be "
+                            f"{'true or false' if kind is bool else 'a number'}, got "
+                            f"{type(value).__name__}")  # fmt: skip
+    from .. import sysmetrics
+
+    interval = settings.get("systemMetricsInterval", 1.0)
+    if settings.get("systemMetrics"):
+        sysmetrics._check_interval(interval)
+    at_cell_end = settings.get("publishAtCellEnd")
+    if "autolog" in settings:
+        if settings["autolog"]:
+            if not any(state.enabled.values()):
+                autolog(publish_at_cell_end=at_cell_end, silent=True)
+                state.by_settings = True
+        elif state.by_settings:
+            autolog(disable=True)
+            state.by_settings = False
+    if at_cell_end is not None:
+        with state.lock:
+            state.publish_at_cell_end = at_cell_end
+            _set_cell_hook(at_cell_end and any(state.enabled.values()))
+    if "systemMetrics" in settings:
+        if settings["systemMetrics"]:
+            sysmetrics.system_metrics(interval, keep=True, start_run=False)
+        else:
+            sysmetrics.system_metrics(disable=True)
 
 
 class _AutologModule(types.ModuleType):

@@ -3,6 +3,8 @@ real IPython shell."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import dotscience as ds
@@ -115,3 +117,60 @@ def test_system_metrics_magic_samples_into_the_run(shell, delivered):
     # Then its series are there, and sampling stopped
     assert "system/cpu_percent" in delivered.records[-1]["metrics"]
     assert sysmetrics._active is None
+
+
+def test_settings_autolog_and_publish_at_cell_end(shell, delivered):
+    # Given the extension's settings applied in the kernel
+    ds.autolog.configure({"autolog": True, "publishAtCellEnd": True})
+    # When a cell fits a model
+    run(shell, FIT.format(c=6.0))
+    # Then its run was published when the cell ended
+    assert [params(r)["C"] for r in delivered.records] == [6.0]
+    # And switching the setting off switches autolog off
+    ds.autolog.configure({"autolog": False})
+    assert not ds.autolog.enabled("sklearn")
+
+
+def test_settings_off_leave_the_users_own_autolog_on(shell, delivered):
+    # Given autolog switched on by the user
+    ds.autolog()
+    # When the settings say off
+    ds.autolog.configure({"autolog": False, "publishAtCellEnd": False})
+    # Then the user's autolog stays on
+    assert ds.autolog.enabled("sklearn")
+
+
+def test_settings_system_metrics_wait_for_a_run_and_pause_between_runs(shell, delivered):
+    # Given system metrics switched on by the settings with no run
+    session = ds._default_session()
+    ds.autolog.configure({"systemMetrics": True, "systemMetricsInterval": 0.1})
+    sampler = sysmetrics._active
+    # Then no run was started for them
+    assert session.currentRun is None and not sampler.running
+    # When a run starts
+    run(shell, "%ds start")
+    deadline = time.monotonic() + 20
+    while len(session.currentRun.metrics.get("system/cpu_percent", [])) < 2:
+        assert time.monotonic() < deadline, "no samples in the run"
+        time.sleep(0.02)
+    # Then it gets samples, and after publishing sampling pauses
+    run(shell, "%ds publish")
+    assert "system/cpu_percent" in delivered.records[-1]["metrics"]
+    assert not sampler.running
+    ds.autolog.configure({"systemMetrics": False})
+    assert sysmetrics._active is None
+
+
+@pytest.mark.parametrize("settings, error, text", [
+    ({"autolog": "yes"}, TypeError, "autolog must be true or false, got str"),
+    ({"systemMetricsInterval": True}, TypeError, "must be a number, got bool"),
+    ({"autolg": True}, ValueError, "unknown setting 'autolg'"),
+    ({"systemMetrics": True, "systemMetricsInterval": 0}, ValueError, "between 0.1 and 3600"),
+    (["autolog"], TypeError, "settings must be an object, got list"),
+])  # fmt: skip
+def test_bad_settings_are_refused_and_change_nothing(delivered, settings, error, text):
+    # Given/When settings that are not what the extension sends
+    with pytest.raises(error, match=text):
+        ds.autolog.configure(settings)
+    # Then nothing was switched on
+    assert not ds.autolog.enabled("sklearn") and sysmetrics._active is None
