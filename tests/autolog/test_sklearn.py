@@ -313,3 +313,26 @@ def test_a_regressor_training_score_is_its_own_r2(session, capture):
     session.publish()
     # Then the training score is the model's own R²
     assert series(capture.last, "training_score") == [pytest.approx(model.score(X, y))]
+
+
+def test_the_readme_autologging_example_runs_as_written(tmp_path):
+    # Given the README's Autologging example saved as a script
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Autologging") :]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "train.py").write_text(block)
+    # When it runs with no server around
+    env = {"PATH": "/usr/bin:/bin", "DOTSCIENCE_PROJECT_DOT_ROOT": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "train.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    # Then the published run holds the fit's parameters and score, and the model
+    assert proc.returncode == 0, proc.stderr
+    [spooled] = (tmp_path / ".dotscience" / "spool").glob("*.json")
+    record = json.loads(spooled.read_text())
+    assert record["parameters"]["C"]["value"] == 0.75
+    assert record["metrics"]["training_score"][0]["value"] > 0.9
+    assert record["models"][0]["name"] == "LogisticRegression"
+    assert record["description"] == "autologged"
