@@ -74,6 +74,18 @@ def free_port() -> int:
     raise RuntimeError(f"no free port left in {block.start}-{block.stop - 1}")
 
 
+# The server extensions a LiveServer loads: ours alone. JupyterLab, its language-server
+# scanner, terminals and the notebook shim serve nothing these tests ask for and double the
+# time a server takes to start and stop (tests/packaging/test_make_lab.py runs the full lab).
+ONLY_OURS = {
+    "jupyterlab_dotscience": True,
+    "jupyterlab": False,
+    "jupyter_lsp": False,
+    "jupyter_server_terminals": False,
+    "notebook_shim": False,
+}
+
+
 class _PortTaken(Exception):
     """The server exited because its port was already in use."""
 
@@ -120,7 +132,7 @@ class LiveServer:
             sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
             f"--port={self.port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
             f"--IdentityProvider.token={self.token}", "--ServerApp.port_retries=0",
-            "--DotscienceApp.spool_interval=0",
+            "--DotscienceApp.spool_interval=0", f"--ServerApp.jpserver_extensions={ONLY_OURS!r}",
         ]  # fmt: skip
         if self.store_url:
             args.append(f"--DotscienceApp.store_url={self.store_url}")
