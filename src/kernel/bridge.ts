@@ -18,6 +18,45 @@ export const ATTACH_CODE =
   'import dotscience.jupyter as _ds_bridge; _ds_bridge.attach()';
 
 /**
+ * The notebook settings the kernel applies (`dotscience.autolog.configure`).
+ */
+export interface IKernelSettings {
+  /**
+   * Autolog every fit in every kernel.
+   */
+  autolog: boolean;
+  /**
+   * Publish a run that an autologged fit started when its cell ends.
+   */
+  publishAtCellEnd: boolean;
+  /**
+   * Sample system metrics into every run.
+   */
+  systemMetrics: boolean;
+  /**
+   * Seconds between two samples.
+   */
+  systemMetricsInterval: number;
+}
+
+/**
+ * The code that applies `settings` in a kernel: the settings travel as JSON in a Python
+ * string literal (JSON.stringify of a string is one), never as code.
+ *
+ * @param settings the settings to apply
+ * @returns Python code to execute silently
+ */
+export function configureCode(settings: IKernelSettings): string {
+  const json = JSON.stringify({
+    autolog: settings.autolog === true,
+    publishAtCellEnd: settings.publishAtCellEnd === true,
+    systemMetrics: settings.systemMetrics === true,
+    systemMetricsInterval: Number(settings.systemMetricsInterval) || 1
+  });
+  return `import json as _ds_json, dotscience.autolog as _ds_autolog; _ds_autolog.configure(_ds_json.loads(${JSON.stringify(json)}))`;
+}
+
+/**
  * The part of a session context the bridge uses (a notebook's `sessionContext`).
  */
 export type IBridgeSessionContext = Pick<
@@ -41,6 +80,10 @@ export interface IKernelBridgeOptions {
    * The notebook's current root-relative path (sent to the kernel for run records).
    */
   notebookPath: () => string;
+  /**
+   * The settings to apply in each kernel (null until they are loaded).
+   */
+  kernelSettings?: () => IKernelSettings | null;
 }
 
 function isKernelMessage(data: any): data is Wire.Kernel.KernelMessage {
@@ -78,6 +121,7 @@ export class KernelBridge implements IDisposable {
     this._context = options.sessionContext;
     this._model = options.model;
     this._notebookPath = options.notebookPath;
+    this._kernelSettings = options.kernelSettings ?? (() => null);
     this._context.kernelChanged.connect(this._onKernelChanged, this);
     this._connect(this._context.session?.kernel ?? null);
   }
@@ -157,7 +201,18 @@ export class KernelBridge implements IDisposable {
           'failed',
           `The kernel could not import the Dotscience library (${error.ename}: ${error.evalue}). Install it in the kernel's environment with: pip install jupyterlab-dotscience`
         );
-      } else if (!this._comm) {
+      } else {
+        const settings = this._kernelSettings();
+        if (
+          settings &&
+          (settings.autolog ||
+            settings.publishAtCellEnd ||
+            settings.systemMetrics)
+        ) {
+          void this.applySettings();
+        }
+      }
+      if (content.status !== 'error' && !this._comm) {
         // The comm-open message normally arrives first; give it a moment.
         setTimeout(() => {
           if (kernel === this._kernel && !this._comm) {
@@ -175,6 +230,41 @@ export class KernelBridge implements IDisposable {
           `Could not reach the kernel: ${(error as Error).message}`
         );
       }
+    }
+  }
+
+  /**
+   * Apply the current settings in the kernel (after they changed, or once attached); a
+   * failure is shown as a note on the run.
+   *
+   * @returns a promise settled when the kernel answered
+   */
+  async applySettings(): Promise<void> {
+    const kernel = this._kernel;
+    const settings = this._kernelSettings();
+    if (!kernel || !settings || this._isDisposed) {
+      return;
+    }
+    try {
+      const reply = await kernel.requestExecute(
+        {
+          code: configureCode(settings),
+          silent: true,
+          store_history: false,
+          stop_on_error: false,
+          allow_stdin: false
+        },
+        true
+      ).done;
+      const content =
+        reply.content as unknown as KernelMessage.IReplyErrorContent;
+      if (content.status === 'error' && kernel === this._kernel) {
+        this._model.note(
+          `The Dotscience settings could not be applied in this kernel (${content.ename}: ${content.evalue}).`
+        );
+      }
+    } catch {
+      // the kernel went away; the next kernel gets the settings when it attaches
     }
   }
 
@@ -307,6 +397,7 @@ export class KernelBridge implements IDisposable {
   private _context: IBridgeSessionContext;
   private _model: KernelRunModel;
   private _notebookPath: () => string;
+  private _kernelSettings: () => IKernelSettings | null;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _comm: Kernel.IComm | null = null;
   private _restarting = false;

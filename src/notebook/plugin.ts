@@ -12,7 +12,7 @@ import {
 } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import * as api from '../api/server';
-import { KernelBridge } from '../kernel/bridge';
+import { IKernelSettings, KernelBridge } from '../kernel/bridge';
 import { KernelRunModel } from '../kernel/kernelRun';
 import { CommandIDs, IRunTracker, Wire } from '../tokens';
 import { DeclaringCells } from './badges';
@@ -63,12 +63,29 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
     browserFactory: IFileBrowserFactory | null
   ): void => {
     let publishOnSave = false;
+    let kernelSettings: IKernelSettings | null = null;
+    const parts = new Map<Notebook, INotebookParts>();
     if (settingRegistry) {
       void settingRegistry
         .load(PLUGIN_ID)
         .then(settings => {
           const read = () => {
             publishOnSave = settings.get('publishOnSave').composite === true;
+            const loaded = kernelSettings !== null;
+            kernelSettings = {
+              autolog: settings.get('autolog').composite === true,
+              publishAtCellEnd:
+                settings.get('publishAtCellEnd').composite === true,
+              systemMetrics: settings.get('systemMetrics').composite === true,
+              systemMetricsInterval: Number(
+                settings.get('systemMetricsInterval').composite ?? 1
+              )
+            };
+            // every open kernel follows a change (and, at load, gets what is switched on)
+            const s = kernelSettings;
+            if (loaded || s.autolog || s.publishAtCellEnd || s.systemMetrics) {
+              parts.forEach(p => void p.bridge.applySettings());
+            }
           };
           read();
           settings.changed.connect(read);
@@ -77,8 +94,6 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
           console.warn('Dotscience: cannot load settings', reason)
         );
     }
-
-    const parts = new Map<Notebook, INotebookParts>();
 
     const refreshBadges = (p: INotebookParts) =>
       p.declaring.apply(p.panel.content.widgets);
@@ -116,7 +131,8 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
         bridge: new KernelBridge({
           sessionContext: panel.sessionContext,
           model,
-          notebookPath: () => panel.context.path
+          notebookPath: () => panel.context.path,
+          kernelSettings: () => kernelSettings
         })
       };
       parts.set(panel.content, p);

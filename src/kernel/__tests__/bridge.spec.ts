@@ -1,5 +1,10 @@
 import { Signal } from '@lumino/signaling';
-import { ATTACH_CODE, COMM_TARGET, KernelBridge } from '../bridge';
+import {
+  ATTACH_CODE,
+  COMM_TARGET,
+  configureCode,
+  KernelBridge
+} from '../bridge';
 import { KernelRunModel } from '../kernelRun';
 import { Wire } from '../../tokens';
 
@@ -265,5 +270,90 @@ describe('KernelBridge', () => {
     expect(model.bridge).toBe('attached');
     expect(model.metrics.get('loss')!.text).toBe('0.5');
     bridge.dispose();
+  });
+});
+
+describe('KernelBridge settings', () => {
+  const settings = {
+    autolog: true,
+    publishAtCellEnd: true,
+    systemMetrics: false,
+    systemMetricsInterval: 2
+  };
+
+  function bridgeWith(current: () => any) {
+    const context = new FakeContext();
+    const model = new KernelRunModel('a.ipynb');
+    const bridge = new KernelBridge({
+      sessionContext: context as any,
+      model,
+      notebookPath: () => 'a.ipynb',
+      kernelSettings: current
+    });
+    return { context, model, bridge };
+  }
+
+  it('applies switched-on settings in each kernel it attaches, as JSON data', async () => {
+    // Given settings with autolog on
+    const { context, bridge } = bridgeWith(() => settings);
+    const kernel = new FakeKernel('k1');
+    // When the kernel starts
+    context.setKernel(kernel);
+    await flush();
+    await flush();
+    // Then after the silent import, one silent configure call carries the settings
+    expect(kernel.executed.map(e => e.code)).toEqual([
+      ATTACH_CODE,
+      configureCode(settings)
+    ]);
+    expect(kernel.executed[1]).toMatchObject({
+      silent: true,
+      store_history: false
+    });
+    const literal = /json\.loads\((".*")\)\)$/.exec(
+      kernel.executed[1].code
+    )![1];
+    expect(JSON.parse(JSON.parse(literal))).toEqual(settings);
+    bridge.dispose();
+  });
+
+  it('runs nothing extra when every setting is off, and a failure is a note', async () => {
+    // Given settings all off
+    let current: any = { ...settings, autolog: false, publishAtCellEnd: false };
+    const { context, model, bridge } = bridgeWith(() => current);
+    const kernel = new FakeKernel('k1');
+    context.setKernel(kernel);
+    await flush();
+    await flush();
+    // Then only the bridge was imported
+    expect(kernel.executed.map(e => e.code)).toEqual([ATTACH_CODE]);
+    // When a setting changes and the kernel's library cannot apply it
+    current = { ...current, systemMetrics: true };
+    kernel.reply = {
+      content: { status: 'error', ename: 'ModuleNotFoundError', evalue: 'x' }
+    };
+    await bridge.applySettings();
+    // Then the configure call ran and the run shows why it failed
+    expect(kernel.executed[1].code).toBe(configureCode(current));
+    expect(model.lastMessage).toContain('ModuleNotFoundError');
+    bridge.dispose();
+  });
+
+  it('puts hostile values into the JSON as data, never as code', () => {
+    // Given settings whose values are not what the schema allows
+    const code = configureCode({
+      autolog: '"); import os; os.system("x") #' as any,
+      publishAtCellEnd: 1 as any,
+      systemMetrics: true,
+      systemMetricsInterval: 'nan' as any
+    });
+    // Then only booleans and a number reach the kernel
+    const literal = /json\.loads\((".*")\)\)$/.exec(code)![1];
+    expect(JSON.parse(JSON.parse(literal))).toEqual({
+      autolog: false,
+      publishAtCellEnd: false,
+      systemMetrics: true,
+      systemMetricsInterval: 1
+    });
   });
 });
