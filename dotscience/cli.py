@@ -4,6 +4,10 @@ Exit codes: 0 success, 1 error (one sentence on stderr), 2 usage error. Every co
 that prints data accepts ``--json``. Connection settings come from the options, else the
 environment (``DOTSCIENCE_HOSTNAME``, ``DOTSCIENCE_USERNAME``, ``DOTSCIENCE_APIKEY``,
 ``JUPYTER_TOKEN``), else ``dotscience login``'s config file, else a local server.
+
+Each sub-command is a ``_cmd_*`` function: it takes the parsed command line and returns the
+exit code; a :class:`CliError` or :class:`dotscience.ConnectionError` it raises is printed by
+:func:`main` as one sentence (exit code 1).
 """
 
 from __future__ import annotations
@@ -188,24 +192,8 @@ def _short_time(value) -> str | None:
 # -- commands ------------------------------------------------------------------------------
 
 
-def cmd_login(args) -> int:
-    """``dotscience login``: check the API key against the server and save it.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_login(args) -> int:
+    """``dotscience login``: check the API key against the server and save it."""
     if not args.hostname or not args.username:
         raise CliError("login needs --hostname and --username (and --apikey, or type it).")
     apikey = args.apikey or os.environ.get("DOTSCIENCE_APIKEY")
@@ -238,24 +226,8 @@ def _run_params(args) -> dict:
     return params
 
 
-def cmd_runs_list(args) -> int:
-    """``dotscience runs list``: one page of runs matching the filters.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_runs_list(args) -> int:
+    """``dotscience runs list``: one page of runs matching the filters."""
     page = client_for(args).request("GET", "runs", params=_run_params(args))
     if args.json:
         emit_json(page)
@@ -277,24 +249,8 @@ def cmd_runs_list(args) -> int:
     return EXIT_OK
 
 
-def cmd_runs_show(args) -> int:
-    """``dotscience runs show ID``: one run's fields, parameters, metrics and files.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_runs_show(args) -> int:
+    """``dotscience runs show ID``: one run's fields, parameters, metrics and files."""
     run = client_for(args).request("GET", f"runs/{args.id}")
     if args.json:
         emit_json(run)
@@ -329,24 +285,8 @@ def cmd_runs_show(args) -> int:
     return EXIT_OK
 
 
-def cmd_export(args) -> int:
-    """``dotscience export ID``: a run as PROV-JSON, OpenLineage events or its v1 block.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_export(args) -> int:
+    """``dotscience export ID``: a run as PROV-JSON, OpenLineage events or its v1 block."""
     client = client_for(args)
     if args.format == "v1":
         text = client.request(
@@ -373,25 +313,9 @@ def _texts_of(path: str) -> str:
     return searchable_text(text, path.endswith(".ipynb"))
 
 
-def cmd_import(args) -> int:
+def _cmd_import(args) -> int:
     """``dotscience import PATH...``: send the v1 blocks of notebooks or logs to the server
-    (``--local``: only list them).
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+    (``--local``: only list them)."""
     from . import v1 as _v1
 
     results = []
@@ -428,7 +352,7 @@ def cmd_import(args) -> int:
     return EXIT_OK
 
 
-def cmd_sync(args) -> int:
+def _cmd_sync(args) -> int:
     """``dotscience sync``: send the spooled runs and pending output uploads.
 
     Parameters
@@ -477,24 +401,8 @@ def _key_rows(keys: list[dict]) -> list[list]:
 _KEY_HEADERS = ["ID", "NAME", "PROJECT", "SCOPES", "USER", "CREATED", "STATE"]
 
 
-def cmd_keys_create(args) -> int:
-    """``dotscience keys create``: create an API key (needs a Jupyter token) and show it once.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_keys_create(args) -> int:
+    """``dotscience keys create``: create an API key (needs a Jupyter token) and show it once."""
     client = client_for(args, need_token=True)
     body = {"name": args.name, "project": args.project}
     if args.deploy:
@@ -514,24 +422,8 @@ def cmd_keys_create(args) -> int:
     return EXIT_OK
 
 
-def cmd_keys_list(args) -> int:
-    """``dotscience keys list``: the user's API keys.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_keys_list(args) -> int:
+    """``dotscience keys list``: the user's API keys."""
     keys = client_for(args).request("GET", "keys")["keys"]
     if args.json:
         emit_json({"keys": keys})
@@ -542,24 +434,8 @@ def cmd_keys_list(args) -> int:
     return EXIT_OK
 
 
-def cmd_keys_revoke(args) -> int:
-    """``dotscience keys revoke ID``: revoke one of the user's keys.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_keys_revoke(args) -> int:
+    """``dotscience keys revoke ID``: revoke one of the user's keys."""
     key_id = _client.key_id_of(args.id)
     if key_id is None:
         raise CliError(f"{args.id!r} is not an API key id (12 hex digits) or key.")
@@ -580,24 +456,8 @@ def _models_request(client, method, path, body=None):
         raise
 
 
-def cmd_models_list(args) -> int:
-    """``dotscience models list``: the model registry.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_models_list(args) -> int:
+    """``dotscience models list``: the model registry."""
     models = _models_request(client_for(args), "GET", "models")["models"]
     if args.json:
         emit_json({"models": models})
@@ -614,24 +474,8 @@ def cmd_models_list(args) -> int:
     return EXIT_OK
 
 
-def cmd_deploy(args) -> int:
-    """``dotscience deploy MODEL``: deploy a version (default: the latest) of a model.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (connection options included).
-
-    Returns
-    -------
-    int
-        The exit code (0).
-
-    Raises
-    ------
-    CliError, dotscience.ConnectionError
-        Reported by :func:`main` as one sentence (exit code 1).
-    """
+def _cmd_deploy(args) -> int:
+    """``dotscience deploy MODEL``: deploy a version (default: the latest) of a model."""
     client = client_for(args)
     version = args.version
     if version is None:
@@ -655,7 +499,7 @@ def cmd_deploy(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line's parser: one sub-command per ``cmd_*`` function.
+    """The command line's parser: one sub-command per ``_cmd_*`` function.
 
     Returns
     -------
@@ -683,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("login", parents=[common], help="store hostname, username and API key")
-    p.set_defaults(func=cmd_login)
+    p.set_defaults(func=_cmd_login)
 
     runs = sub.add_parser("runs", help="list and show runs")
     runs_sub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
@@ -698,24 +542,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", action="append", metavar="KEY:MIN:MAX")
     p.add_argument("--sort", default="-received", help="e.g. -received, metric:accuracy")
     p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=cmd_runs_list)
+    p.set_defaults(func=_cmd_runs_list)
     p = runs_sub.add_parser("show", parents=[common], help="show one run")
     p.add_argument("id")
-    p.set_defaults(func=cmd_runs_show)
+    p.set_defaults(func=_cmd_runs_show)
 
     p = sub.add_parser("export", parents=[common], help="export a run (v1, PROV, OpenLineage)")
     p.add_argument("id")
     p.add_argument("--format", choices=["v1", "prov", "openlineage"], default="prov")
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("import", parents=[common], help="import v1 blocks from notebooks/logs")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--local", action="store_true", help="only print what was found")
-    p.set_defaults(func=cmd_import)
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("sync", parents=[common], help="send spooled runs and pending outputs")
     p.add_argument("--root", help="workspace root (default: DOTSCIENCE_PROJECT_DOT_ROOT or .)")
-    p.set_defaults(func=cmd_sync)
+    p.set_defaults(func=_cmd_sync)
 
     keys = sub.add_parser("keys", help="create, list and revoke API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -723,23 +567,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="what the key is for")
     p.add_argument("--project", help="limit the key to publishing to this project")
     p.add_argument("--deploy", action="store_true", help="the key may also build and deploy models")
-    p.set_defaults(func=cmd_keys_create)
+    p.set_defaults(func=_cmd_keys_create)
     p = keys_sub.add_parser("list", parents=[common], help="list your keys")
-    p.set_defaults(func=cmd_keys_list)
+    p.set_defaults(func=_cmd_keys_list)
     p = keys_sub.add_parser("revoke", parents=[common], help="revoke one of your keys")
     p.add_argument("id", help="key id (12 hex digits) or the key itself")
-    p.set_defaults(func=cmd_keys_revoke)
+    p.set_defaults(func=_cmd_keys_revoke)
 
     models = sub.add_parser("models", help="the model registry")
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     p = models_sub.add_parser("list", parents=[common], help="list registered models")
-    p.set_defaults(func=cmd_models_list)
+    p.set_defaults(func=_cmd_models_list)
 
     p = sub.add_parser("deploy", parents=[common], help="deploy a model version")
     p.add_argument("model")
     p.add_argument("--version", type=int, help="default: the latest")
     p.add_argument("--target", choices=["local", "kubernetes"], default="local")
-    p.set_defaults(func=cmd_deploy)
+    p.set_defaults(func=_cmd_deploy)
     return parser
 
 

@@ -135,10 +135,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
 
         Returns
         -------
@@ -277,10 +275,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
         summary : bool
             Only ``state``, ``message``, ``image``, ``bundle`` and ``finished``.
 
@@ -323,10 +319,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
         rebuild : bool
             Build again even when a current bundle exists.
 
@@ -375,10 +369,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
 
         Returns
         -------
@@ -449,10 +441,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
 
         Returns
         -------
@@ -492,10 +482,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
         offset : int
             Where to start reading.
 
@@ -569,10 +557,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
         target : str
             ``local`` (a process on this machine) or ``kubernetes``.
 
@@ -643,10 +629,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
 
         Returns
         -------
@@ -723,10 +707,8 @@ class ModelService:
 
         Parameters
         ----------
-        name : str
-            The model name.
-        version : int
-            The version number.
+        name, version : str, int
+            The model and its version number.
 
         Returns
         -------

@@ -270,10 +270,7 @@ class App:
         HTTPError
             400 for a body that is not such a request.
         """
-        try:
-            req = json.loads(body)
-        except (ValueError, RecursionError) as e:
-            raise HTTPError(400, f"the body is not JSON: {e}") from None
+        req = _json_body(body)
         inputs = req.get("inputs") if isinstance(req, dict) else None
         if not isinstance(inputs, list) or not inputs or not isinstance(inputs[0], dict):
             raise HTTPError(400, 'expected {"inputs": [{"name", "shape", "datatype", "data"}]}')
@@ -317,10 +314,7 @@ class App:
         HTTPError
             400 for a body that is not such a request.
         """
-        try:
-            req = json.loads(body)
-        except (ValueError, RecursionError) as e:
-            raise HTTPError(400, f"the body is not JSON: {e}") from None
+        req = _json_body(body)
         if not isinstance(req, dict) or not isinstance(req.get("instances"), list):
             raise HTTPError(400, 'expected {"instances": [[...], ...]}')
         if req["instances"] and isinstance(req["instances"][0], dict):
@@ -408,6 +402,14 @@ class App:
                 {"version": self.version, "state": "AVAILABLE",
                  "status": {"error_code": "OK", "error_message": ""}}]})  # fmt: skip
         raise HTTPError(404, f"no route {path}; this server serves the model {name!r}")
+
+
+def _json_body(body: bytes):
+    """The request's JSON; a body that is not JSON (or nests too deeply) is a 400."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise HTTPError(400, f"the body is not JSON: {e}") from None
 
 
 def _endpoint(target: str) -> str:
