@@ -151,7 +151,10 @@ class DotscienceApp(ExtensionApp):
 
     @property
     def spool_dir(self) -> pathlib.Path:
-        return self.dot_dir / "spool"
+        """Where kernels and scripts leave runs for this server (the kernel library's spool)."""
+        from dotscience.paths import spool_directory
+
+        return pathlib.Path(spool_directory(self.root_dir))
 
     @property
     def store_kind(self) -> str:

@@ -17,6 +17,8 @@ import sqlite3
 import traceback
 from collections.abc import Callable
 
+from dotscience.paths import REJECTED_REASON
+
 from .base import Store
 
 
@@ -33,7 +35,7 @@ def _move(src: pathlib.Path, directory: pathlib.Path) -> bool:
 def _reject(spool: pathlib.Path, path: pathlib.Path, reason: str) -> None:
     if _move(path, spool / "rejected"):
         with contextlib.suppress(OSError):
-            (spool / "rejected" / (path.name + ".reason")).write_text(
+            (spool / "rejected" / (path.name + REJECTED_REASON)).write_text(
                 f"{path.name}: not imported: {reason}\n"
             )
 
