@@ -76,14 +76,23 @@ jest: setup
 
 # Two pytest-xdist workers (this machine has 2 cores), each test file on one worker so a
 # module's server is started once; every server a test starts picks its worker's free port.
+# The fuzz file runs on its own with --dist load: schemathesis gives all its operations one
+# test id, which --dist loadfile would collapse into one (only the first route fuzzed).
 # Tests marked slow (the long fuzz, soak and reliability runs) are left to make test-long.
 PYTEST_WORKERS ?= 2
-PYTEST_ARGS := -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST_ARGS := -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/server/test_fuzz.py
+FUZZ_ARGS := -n $(PYTEST_WORKERS) --dist load tests/server/test_fuzz.py
 pytest: setup system-deps
-	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow"
+	@fail=0; \
+	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow" || fail=1; \
+	$(PY) -m pytest $(FUZZ_ARGS) -m "not slow" || fail=1; \
+	exit $$fail
 
 pytest-long: setup system-deps
-	$(PY) -m pytest $(PYTEST_ARGS) -m slow
+	@fail=0; \
+	$(PY) -m pytest $(PYTEST_ARGS) -m slow || fail=1; \
+	$(PY) -m pytest $(FUZZ_ARGS) -m slow || fail=1; \
+	exit $$fail
 
 ui-test: setup system-deps ui-tests/node_modules/.stamp
 	cd ui-tests && npx playwright test
