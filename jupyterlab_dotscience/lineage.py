@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .store.base import Store
+from .store.interface import Store
 from .store.validate import check_sha256, check_uuid
 
 DIRECTIONS = ("both", "up", "down")

@@ -11,7 +11,7 @@ from jupyter_server.auth.decorator import authorized
 
 from .. import publishing
 from ..artifacts import UnsafePathError
-from .base import DotscienceHandler
+from .handler import DotscienceHandler
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -8,7 +8,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from .. import keys as _keys
-from .base import DotscienceHandler
+from .handler import DotscienceHandler
 
 _KEY_ID = re.compile(r"[0-9a-f]{12}\Z")
 

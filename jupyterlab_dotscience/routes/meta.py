@@ -6,7 +6,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from .. import __version__
-from .base import SCOPE_JUPYTER, DotscienceHandler
+from .handler import SCOPE_JUPYTER, DotscienceHandler
 
 
 class VersionHandler(DotscienceHandler):

@@ -6,7 +6,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from ..models.registry import public
-from .base import SCOPE_APIKEY, DotscienceHandler
+from .handler import SCOPE_APIKEY, DotscienceHandler
 from .scoping import ProjectScopeMixin
 
 #: The API key scope that grants building and deploying models.

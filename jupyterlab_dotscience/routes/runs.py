@@ -12,7 +12,7 @@ from .. import lineage as lineage_mod
 from .. import publishing
 from ..store import RecordError
 from . import models as models_routes
-from .base import SCOPE_APIKEY, SCOPE_JUPYTER, DotscienceHandler
+from .handler import SCOPE_APIKEY, SCOPE_JUPYTER, DotscienceHandler
 
 UUID = r"(?P<run_id>[0-9a-fA-F-]{32,36})"
 _PARAM_RE = re.compile(r"^([^<>=!]+?)(==|=|!=|<=|>=|<|>)(.*)$")

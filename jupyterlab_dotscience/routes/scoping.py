@@ -15,7 +15,7 @@ from typing import Any
 
 import tornado.web
 
-from .base import SCOPE_APIKEY
+from .handler import SCOPE_APIKEY
 
 
 def redact_paths(data: Any, paths: dict[str, str]) -> Any:

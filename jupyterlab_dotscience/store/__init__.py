@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from .base import OPS, Store
+from .interface import OPS, Store
 from .spool import import_spool
 from .validate import RecordError
 

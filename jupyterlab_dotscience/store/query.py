@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .base import OPS
+from .interface import OPS
 
 COLUMNS = {
     "received": "received",

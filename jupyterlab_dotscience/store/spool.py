@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from dotscience.paths import REJECTED_REASON
 
-from .base import Store
+from .interface import Store
 
 
 def _move(src: pathlib.Path, directory: pathlib.Path) -> bool:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 
 from . import query
-from .base import Store
+from .interface import Store
 from .schema import LATEST, statements
 from .validate import (
     RecordError,
