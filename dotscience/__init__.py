@@ -284,7 +284,7 @@ _register_in_running_ipython()
 __all__ = [
     "AUTO_START_MESSAGE", "DeliveryError", "Dotscience", "HttpDelivery", "MultiDelivery",
     "PublishedRun", "Run", "RunContext", "Session", "SpoolDelivery", "StreamDelivery",
-    "__version__", "add_input", "add_inputs",
+    "__version__", "add_input", "add_inputs", "autolog", "system_metrics",
     "add_label", "add_labels", "add_metric", "add_metrics", "add_model", "add_output",
     "add_outputs", "add_parameter", "add_parameters", "add_summaries", "add_summary", "connect",
     "debug", "description", "end", "error", "input", "interactive", "label",

@@ -554,6 +554,19 @@ class Dotscience:
         """A context manager making its block one run (see :class:`RunContext`)."""
         return RunContext(self, description, **publish_kwargs)
 
+    def autolog(self, disable=False, **switches) -> None:
+        """Record every ``fit()`` into this session (see :func:`dotscience.autolog.autolog`)."""
+        from .autolog import autolog
+
+        autolog(disable, session=self, **switches)
+
+    def system_metrics(self, interval=1.0, **options):
+        """Sample system metrics into this session's run (see
+        :func:`dotscience.sysmetrics.system_metrics`)."""
+        from .sysmetrics import system_metrics
+
+        return system_metrics(interval, session=self, **options)
+
 
 #: The 0.8.7-era name of :class:`Dotscience` (kept for existing code).
 Session = Dotscience

@@ -336,3 +336,20 @@ def test_the_readme_autologging_example_runs_as_written(tmp_path):
     assert record["metrics"]["training_score"][0]["value"] > 0.9
     assert record["models"][0]["name"] == "LogisticRegression"
     assert record["description"] == "autologged"
+
+
+def test_an_independent_session_autologs_into_itself(tmp_path, capture):
+    # Given an independent session with autolog on through its method
+    d = ds.Dotscience(str(tmp_path), delivery=capture)
+    d.interactive()
+    d.autolog(log_models=False)
+    try:
+        X, y = data()
+        # When a model is fitted and the session publishes
+        LogisticRegression(C=9.0).fit(X, y)
+        d.publish()
+    finally:
+        d.autolog(disable=True)
+    # Then its run has the fit, without a model file
+    assert params(capture.last)["C"] == 9.0 and capture.last["models"] == []
+    assert ds._default_session().currentRun is None
