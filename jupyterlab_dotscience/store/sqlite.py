@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 
 from .sql import SqlStore, Tx
 
@@ -46,7 +47,7 @@ class SQLiteStore(SqlStore):
             path, timeout=timeout, isolation_level=None, check_same_thread=False
         )
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._set_wal(timeout)
         self._conn.execute(f"PRAGMA synchronous = {synchronous}")
         # Listing and bulk publishing touch index pages all over the file: cache plenty.
         self._conn.execute("PRAGMA cache_size = -65536")  # KiB
@@ -54,6 +55,25 @@ class SQLiteStore(SqlStore):
         self._conn.execute("PRAGMA temp_store = MEMORY")
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._migrate()
+
+    def _set_wal(self, timeout: float) -> None:
+        """Switch to the WAL journal, waiting for other processes that open the file too.
+
+        Changing the journal mode of a new database needs an exclusive lock, and SQLite
+        answers "database is locked" at once (without its busy handler) while another
+        process holds one, e.g. when several servers open a new store together.
+        """
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if not self._retryable(e) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     @staticmethod
     def _translate(sql: str) -> str:
