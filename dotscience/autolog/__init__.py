@@ -22,8 +22,10 @@ changed or broken by it.
 
 from __future__ import annotations
 
+import functools
 import importlib.abc
 import importlib.util
+import inspect
 import os
 import sys
 import threading
@@ -264,6 +266,60 @@ def fit_scope(framework: str) -> _Scope:
 def nested() -> bool:
     """True while a fit is being logged (an inner fit must not log again)."""
     return state.depth > 0
+
+
+def wrap_train(framework: str, original, holders, record_before, make_callback, record_after):
+    """Log a boosting library's ``train(params, data, ..., callbacks=...)`` function.
+
+    The wrapper records the bound arguments before training (``record_before(fit,
+    arguments)``), appends ``make_callback(fit)`` to the callbacks for the per-round series,
+    and records the booster after (``record_after(fit, booster)``); arguments ``train`` does
+    not accept are passed through untouched, so the library reports them itself.
+
+    Parameters
+    ----------
+    framework : str
+        The autolog switch and fit label (``"xgboost"``, ``"lightgbm"``).
+    original : callable
+        The library's ``train``.
+    holders : iterable of str
+        Modules holding their own reference to ``train``: each that holds ``original`` is
+        pointed at the wrapper.
+
+    Returns
+    -------
+    list
+        Callables that put ``original`` back.
+    """
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def train(*args, **kwargs):
+        if not enabled(framework) or nested():
+            return original(*args, **kwargs)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return original(*args, **kwargs)  # let the library say what is wrong
+        with fit_scope(framework) as fit:
+            if fit is None:
+                return original(*args, **kwargs)
+            fit.safe(record_before, fit, dict(bound.arguments))
+            callbacks = list(bound.arguments.get("callbacks") or [])
+            callbacks.append(make_callback(fit))
+            bound.arguments["callbacks"] = callbacks
+            booster = original(*bound.args, **bound.kwargs)
+            fit.safe(record_after, fit, booster)
+        return booster
+
+    train.__dotscience_wrapped__ = original
+    undo = []
+    for name in holders:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "train", None) is original:
+            module.train = train
+            undo.append(functools.partial(setattr, module, "train", original))
+    return undo
 
 
 def _begin(framework: str) -> Fit:

@@ -9,12 +9,10 @@ feature name) as ``feature_importance.json``; the training data (``train``,
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
 import sys
 
-from . import enabled, fit_scope, nested
+from . import wrap_train
 
 _HOLDERS = ("lightgbm", "lightgbm.engine", "lightgbm.sklearn")
 
@@ -59,33 +57,4 @@ def _callback(fit):
 def patch(lgb) -> list:
     """Wrap ``lightgbm.train`` where it is referenced; returns undo callables."""
     engine = sys.modules.get("lightgbm.engine") or lgb
-    original = engine.train
-    signature = inspect.signature(original)
-
-    @functools.wraps(original)
-    def train(*args, **kwargs):
-        if not enabled("lightgbm") or nested():
-            return original(*args, **kwargs)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return original(*args, **kwargs)
-        with fit_scope("lightgbm") as fit:
-            if fit is None:
-                return original(*args, **kwargs)
-            fit.safe(_record_before, fit, dict(bound.arguments))
-            callbacks = list(bound.arguments.get("callbacks") or [])
-            callbacks.append(_callback(fit))
-            bound.arguments["callbacks"] = callbacks
-            booster = original(*bound.args, **bound.kwargs)
-            fit.safe(_record_after, fit, booster)
-        return booster
-
-    train.__dotscience_wrapped__ = original
-    undo = []
-    for name in _HOLDERS:
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "train", None) is original:
-            module.train = train
-            undo.append(functools.partial(setattr, module, "train", original))
-    return undo
+    return wrap_train("lightgbm", engine.train, _HOLDERS, _record_before, _callback, _record_after)

@@ -9,12 +9,10 @@ training data (``train`` and ``train.label``) and each evaluation set by content
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
 import sys
 
-from . import enabled, fit_scope, nested
+from . import wrap_train
 
 #: Modules that hold their own reference to ``train``.
 _HOLDERS = ("xgboost", "xgboost.training", "xgboost.sklearn")
@@ -75,35 +73,7 @@ def _callback_class(xgb):
 def patch(xgb) -> list:
     """Wrap ``xgboost.train`` where it is referenced; returns undo callables."""
     training = sys.modules.get("xgboost.training") or xgb
-    original = training.train
-    signature = inspect.signature(original)
-    callback_class = _callback_class(xgb)
-
-    @functools.wraps(original)
-    def train(*args, **kwargs):
-        if not enabled("xgboost") or nested():
-            return original(*args, **kwargs)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return original(*args, **kwargs)  # let xgboost say what is wrong
-        with fit_scope("xgboost") as fit:
-            if fit is None:
-                return original(*args, **kwargs)
-            arguments = dict(bound.arguments)
-            fit.safe(_record_before, fit, arguments)
-            callbacks = list(arguments.get("callbacks") or [])
-            callbacks.append(callback_class(fit))
-            bound.arguments["callbacks"] = callbacks
-            booster = original(*bound.args, **bound.kwargs)
-            fit.safe(_record_after, fit, booster)
-        return booster
-
-    train.__dotscience_wrapped__ = original
-    undo = []
-    for name in _HOLDERS:
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "train", None) is original:
-            module.train = train
-            undo.append(functools.partial(setattr, module, "train", original))
-    return undo
+    return wrap_train(
+        "xgboost", training.train, _HOLDERS, _record_before, _callback_class(xgb),
+        _record_after,
+    )  # fmt: skip
