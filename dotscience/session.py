@@ -90,6 +90,8 @@ class Dotscience:
         self.extra: dict = {}
         self._listeners: list = []
         self._metric_listeners: list = []  # the listeners also told about metrics
+        #: Called with the run before it is recorded at publish (autolog writes its files).
+        self._before_publish: list = []
         self._mode: str | None = None
         self._workload_file: str | None = None
         self._remote: tuple | None = None
@@ -511,6 +513,8 @@ class Dotscience:
                 "(the run is kept)"
             )
         run = self._check_started()
+        for hook in list(self._before_publish):
+            hook(run)
         run.end()
         if description is not None:
             run.set_description(description)

@@ -139,14 +139,18 @@ class Fit:
         The fit's index in its run (0 for the first).
     framework : str
         The framework switch that logs it.
+    run : dotscience.Run, optional
+        The run it records into (default: the session's current run).
     """
 
-    def __init__(self, session, index: int, framework: str):
+    def __init__(self, session, index: int, framework: str, run=None):
         self.session = session
         self.index = index
         self.framework = framework
+        self.run = run if run is not None else session._run
         self.prefix = "" if index == 0 else f"fit{index}."
         self._directory: str | None = None
+        self._created = False
 
     def safe(self, function, *args, **kwargs):
         """Call ``function``; anything it raises becomes one warning (returns None then)."""
@@ -189,14 +193,38 @@ class Fit:
             session._emit("input", files=[dict(entry)])
         return entry
 
-    def directory(self) -> str:
-        """A fresh directory for this fit's files, ``<root>/.dotscience/autolog/<id>/``."""
+    def directory(self, create: bool = True) -> str:
+        """A fresh directory for this fit's files, ``<root>/.dotscience/autolog/<id>/fit<n>``.
+
+        Parameters
+        ----------
+        create : bool
+            Create it now (False: only its path, for files written at publish).
+        """
         if self._directory is None:
-            path = os.path.join(self.session.root, ".dotscience", "autolog",
-                                uuid.uuid4().hex[:16], f"fit{self.index}")  # fmt: skip
-            os.makedirs(path, exist_ok=True)
-            self._directory = path
+            self._directory = os.path.join(self.session.root, ".dotscience", "autolog",
+                                           uuid.uuid4().hex[:16], f"fit{self.index}")  # fmt: skip
+        if create and not self._created:
+            os.makedirs(self._directory, exist_ok=True)
+            self._created = True
         return self._directory
+
+    def write_later(self, path: str, data: bytes) -> None:
+        """Write ``data`` to ``path`` when the run is published (now when it is large).
+
+        The bytes are taken now, so what is written is what was fitted even if the object
+        changes later; a run that is discarded (``ds.start()``) writes nothing. The file's
+        directories are created then.
+        """
+        hooks = getattr(self.session, "_before_publish", None)
+        if hooks is None or len(data) > WRITE_LATER_LIMIT:
+            _write_file(path, data)
+            return
+        pending = next((h for h in hooks if isinstance(h, _PendingFiles)), None)
+        if pending is None:
+            pending = _PendingFiles()
+            hooks.append(pending)
+        pending.add(self.run, path, data)
 
     def file(self, name: str, text: str) -> str:
         """Write ``text`` to ``name`` in :meth:`directory`, declare it an output; its path."""
@@ -209,6 +237,48 @@ class Fit:
     def model(self, framework_module, name: str, path: str) -> None:
         """Register the model saved at ``path`` (see ``ds.model``)."""
         self.session.model(framework_module, name, path)
+
+
+#: Files of up to this many bytes are kept in memory until publish; larger ones are written
+#: at once (their fit takes far longer than the write).
+WRITE_LATER_LIMIT = 1 << 20
+
+
+def _write_file(path: str, data: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+class _PendingFiles:
+    """A session's ``_before_publish`` hook: writes the files fits kept for the run being
+    published (those of runs discarded since are dropped)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items: list = []  # (run, path, bytes)
+
+    def add(self, run, path: str, data: bytes) -> None:
+        """Keep ``data`` for ``path`` until ``run`` is published (other runs' are dropped)."""
+        with self.lock:
+            self.items = [item for item in self.items if item[0] is run]
+            self.items.append((run, path, data))
+
+    def __call__(self, run) -> None:
+        with self.lock:
+            items = [item for item in self.items if item[0] is run]
+            self.items = []
+        failed = []
+        for item in items:
+            try:
+                _write_file(item[1], item[2])
+            except OSError as exc:
+                failed.append(item)
+                warnings.warn(f"dotscience autolog: could not write {item[1]} ({exc}); it is "
+                              "kept and written at the next publish", stacklevel=3)  # fmt: skip
+        if failed:
+            with self.lock:
+                self.items = failed + [item for item in self.items if item[0] is run]
 
 
 def plain(value):
@@ -333,7 +403,7 @@ def _begin(framework: str) -> Fit:
         state.fit_count += 1
     else:
         state.fit_run, state.fit_count = run, 0
-    return Fit(session, state.fit_count, framework)
+    return Fit(session, state.fit_count, framework, run)
 
 
 # -- patching on import ----------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""What autologging a small scikit-learn fit costs, and that the cheaper path records the same.
+
+Issue 13's target: ``ds.autolog()`` adds little to a small fit (bench/bench_autolog.py). The
+fit keeps the model's bytes (pickled at fit time) and the files are written when the run is
+published; the training score of a linear model is computed without the metric's input
+checks. What is recorded is the same as before.
+"""
+
+from __future__ import annotations
+
+import pickle
+import statistics
+import time
+
+import numpy as np
+import pytest
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    Perceptron,
+    Ridge,
+    RidgeClassifier,
+    SGDClassifier,
+)
+from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
+
+from dotscience.autolog import autolog
+
+from .conftest import series
+
+
+def data(seed=0, n=200, classes=2):
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n, 5)
+    y = np.minimum((X[:, 0] * classes).astype(int), classes - 1)
+    return X, y
+
+
+def autolog_files(root) -> list:
+    return sorted(p for p in (root / ".dotscience" / "autolog").rglob("*") if p.is_file())
+
+
+def test_the_model_file_is_written_at_publish_as_the_estimator_was_fitted(
+    session, capture, tmp_path
+):
+    # Given autolog on and a model fitted
+    X, y = data()
+    model = LogisticRegression().fit(X, y)
+    fitted = model.predict_proba(X)
+    # When the estimator is changed after the fit, before the run is published
+    model.coef_[:] = 0.0
+    model.intercept_[:] = 0.0
+    # Then the fit itself wrote no file
+    assert not (tmp_path / ".dotscience" / "autolog").exists() or autolog_files(tmp_path) == []
+    # When the run is published
+    session.publish()
+    record = capture.last
+    # Then the registered model file exists and holds the estimator as it was fitted
+    [m] = record["models"]
+    [f] = m["files"]
+    with open(tmp_path / f["path"], "rb") as fh:
+        loaded = pickle.load(fh)  # noqa: S301 - the file this test's own fit wrote
+    assert np.array_equal(loaded.predict_proba(X), fitted)
+    assert f["size"] == (tmp_path / f["path"]).stat().st_size > 0
+
+
+def test_two_fits_in_one_run_both_write_their_files_at_publish(session, capture, tmp_path):
+    # Given two models fitted into one run
+    X, y = data()
+    LogisticRegression(C=1.0).fit(X, y)
+    LogisticRegression(C=2.0).fit(X, y)
+    # When it is published
+    session.publish()
+    # Then both files are outputs on disk, each loading to its own model
+    outputs = [o["path"] for o in capture.last["outputs"] if o["path"].endswith("model.pkl")]
+    assert len(outputs) == 2
+    cs = sorted(pickle.loads((tmp_path / p).read_bytes()).C for p in outputs)  # noqa: S301
+    assert cs == [1.0, 2.0]
+
+
+def test_a_discarded_run_writes_nothing(session, capture, tmp_path):
+    # Given a model fitted into a run
+    X, y = data()
+    LogisticRegression().fit(X, y)
+    # When a new run is started and fitted, and that one published
+    session.start()
+    DecisionTreeClassifier(max_depth=2).fit(X, y)
+    session.publish()
+    # Then only the published run's model file was written
+    [path] = autolog_files(tmp_path)
+    assert type(pickle.loads(path.read_bytes())).__name__ == "DecisionTreeClassifier"  # noqa: S301
+
+
+@pytest.mark.parametrize(
+    ("make", "X_y"),
+    [
+        (lambda: LogisticRegression(), data()),
+        (lambda: LogisticRegression(), data(classes=3)),
+        (lambda: SGDClassifier(random_state=0), data(classes=3)),
+        (lambda: RidgeClassifier(), data()),
+        (lambda: Perceptron(random_state=0), data()),
+        (lambda: LogisticRegression(), (data()[0].astype(np.float32), data()[1])),
+        (lambda: LogisticRegression(), (np.asfortranarray(data()[0]), data()[1])),
+        (lambda: LogisticRegression(), (data()[0], np.array(["no", "yes"])[data()[1]])),
+        (lambda: LinearRegression(), (data()[0], data()[0] @ [1.0, 2.0, 0.0, 0.0, -1.0])),
+        (lambda: Ridge(), (data()[0], data()[0][:, 1] * 3.0)),
+        (lambda: DecisionTreeClassifier(max_depth=2), data(classes=3)),
+    ],
+)
+def test_the_training_score_is_exactly_the_models_own_score(session, capture, make, X_y):
+    # Given autolog on
+    X, y = X_y
+    # When a model is fitted and the run published
+    model = make().fit(X, y)
+    session.publish()
+    # Then the training score is the model's own score, to the last bit
+    assert series(capture.last, "training_score") == [model.score(X, y)]
+
+
+def test_autolog_adds_little_to_a_small_fit(session):
+    # Given the benchmark's small fit (500x8 logistic regression)
+    rng = np.random.RandomState(0)
+    X = rng.rand(500, 8)
+    y = (X[:, 0] + X[:, 1] > 1).astype(int)
+
+    def cpu_of_fit() -> float:
+        session.start()
+        t0 = time.process_time()
+        LogisticRegression(max_iter=200).fit(X, y)
+        return time.process_time() - t0
+
+    # When it is fitted many times, bare and autologged in turn (CPU time of the process,
+    # single-threaded as in the benchmark, medians)
+    bare, logged = [], []
+    with threadpool_limits(1):
+        for _ in range(2):
+            cpu_of_fit()
+        for _ in range(41):
+            autolog(sklearn=False, session=session, silent=True)
+            bare.append(cpu_of_fit())
+            autolog(session=session, silent=True)
+            logged.append(cpu_of_fit())
+    # Then autologging adds well under a fifth of the bare fit (it added a third before)
+    overhead = statistics.median(logged) - statistics.median(bare)
+    assert overhead < 0.15 * statistics.median(bare), (overhead, statistics.median(bare))
