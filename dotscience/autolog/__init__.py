@@ -172,14 +172,27 @@ class Fit:
         self.session.add_metric(self.prefix + str(key), plain(value), step)
 
     def dataset(self, role: str, data) -> dict | None:
-        """Record ``data`` as the input ``memory:<role>`` by its content fingerprint."""
+        """Record ``data`` as the input ``memory:<role>`` by its content fingerprint.
+
+        A numeric array is copied and hashed when the run is published (its ``sha256`` is
+        None until then) unless a listener (JupyterLab) is told about inputs as they come.
+        """
         if not state.log_datasets or data is None:
-            return None
-        fp = _datasets.fingerprint(data)
-        if fp is None:
             return None
         session = self.session
         run = session._run
+        later = None
+        if not session._listeners and run is self.run:  # no one reads the entry before publish
+            later = _datasets.fingerprint_later(data)
+        if later is not None:  # hashed at publish (a copy of the data as it is now)
+            entry = {"path": f"memory:{self.prefix}{role}", "sha256": None, "size": later[0],
+                     "outside": False, "missing": False}  # fmt: skip
+            run.inputs[entry["path"]] = entry
+            self._pending().add(run, functools.partial(_fill_sha256, run, entry, later[1]))
+            return entry
+        fp = _datasets.fingerprint(data)
+        if fp is None:
+            return None
         entry = {"path": f"memory:{self.prefix}{role}", "sha256": fp.sha256, "size": fp.size,
                  "outside": False, "missing": False}  # fmt: skip
         source = _datasets.source_file(data, fp)
@@ -216,15 +229,23 @@ class Fit:
         changes later; a run that is discarded (``ds.start()``) writes nothing. The file's
         directories are created then.
         """
-        hooks = getattr(self.session, "_before_publish", None)
-        if hooks is None or len(data) > WRITE_LATER_LIMIT:
+        pending = self._pending()
+        if pending is None or len(data) > WRITE_LATER_LIMIT:
             _write_file(path, data)
             return
-        pending = next((h for h in hooks if isinstance(h, _PendingFiles)), None)
-        if pending is None:
-            pending = _PendingFiles()
-            hooks.append(pending)
-        pending.add(self.run, path, data)
+        pending.add(self.run, functools.partial(_write_file, path, data))
+
+    def _pending(self):
+        """The session's :class:`_Pending` publish hook (None for a session without hooks)."""
+        hooks = getattr(self.session, "_before_publish", None)
+        if hooks is None:
+            return None
+        for hook in hooks:
+            if isinstance(hook, _Pending):
+                return hook
+        pending = _Pending()
+        hooks.append(pending)
+        return pending
 
     def file(self, name: str, text: str) -> str:
         """Write ``text`` to ``name`` in :meth:`directory`, declare it an output; its path."""
@@ -250,19 +271,29 @@ def _write_file(path: str, data: bytes) -> None:
         f.write(data)
 
 
-class _PendingFiles:
-    """A session's ``_before_publish`` hook: writes the files fits kept for the run being
-    published (those of runs discarded since are dropped)."""
+def _fill_sha256(run, entry: dict, fingerprint) -> None:
+    fp = fingerprint()
+    if fp is None:  # not expected for a numeric array; an input without a hash is not kept
+        if run.inputs.get(entry["path"]) is entry:
+            del run.inputs[entry["path"]]
+        return
+    entry["sha256"] = fp.sha256
+
+
+class _Pending:
+    """A session's ``_before_publish`` hook: finishes what fits left for the run being
+    published (files to write, data to hash); what runs discarded since left is dropped."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.items: list = []  # (run, path, bytes)
+        self.items: list = []  # (run, action)
 
-    def add(self, run, path: str, data: bytes) -> None:
-        """Keep ``data`` for ``path`` until ``run`` is published (other runs' are dropped)."""
+    def add(self, run, action) -> None:
+        """Call ``action()`` when ``run`` is published (other runs' actions are dropped)."""
         with self.lock:
-            self.items = [item for item in self.items if item[0] is run]
-            self.items.append((run, path, data))
+            if self.items and self.items[-1][0] is not run:
+                self.items = [item for item in self.items if item[0] is run]
+            self.items.append((run, action))
 
     def __call__(self, run) -> None:
         with self.lock:
@@ -271,11 +302,11 @@ class _PendingFiles:
         failed = []
         for item in items:
             try:
-                _write_file(item[1], item[2])
+                item[1]()
             except OSError as exc:
                 failed.append(item)
-                warnings.warn(f"dotscience autolog: could not write {item[1]} ({exc}); it is "
-                              "kept and written at the next publish", stacklevel=3)  # fmt: skip
+                warnings.warn(f"dotscience autolog: could not write a fit's file ({exc}); it "
+                              "is kept and written at the next publish", stacklevel=3)  # fmt: skip
         if failed:
             with self.lock:
                 self.items = failed + [item for item in self.items if item[0] is run]

@@ -17,13 +17,18 @@ Nothing here imports numpy or pandas: they are reached through the objects given
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
 import threading
 import weakref
 
-__all__ = ["Fingerprint", "fingerprint", "remember_read", "source_file", "watch_pandas"]
+__all__ = ["Fingerprint", "fingerprint", "fingerprint_later", "remember_read", "source_file",
+           "watch_pandas"]  # fmt: skip
+
+#: A numeric array of up to this many bytes may be copied at fit time and hashed at publish.
+LATER_LIMIT = 1 << 20
 
 #: Readers of pandas whose first argument names the file read.
 PANDAS_READERS = ("read_csv", "read_table", "read_parquet", "read_json", "read_excel",
@@ -161,6 +166,33 @@ def _fingerprint(data) -> Fingerprint | None:
     else:
         return None
     return Fingerprint(digest.hexdigest(), size, summary)
+
+
+def fingerprint_later(data, limit: int = LATER_LIMIT):
+    """A copy of a numeric ndarray's content now, to fingerprint later; None for other data.
+
+    Parameters
+    ----------
+    data : object
+        The data passed to ``fit()``.
+    limit : int
+        The largest array (in bytes) copied; a larger one is None (fingerprint it now).
+
+    Returns
+    -------
+    tuple of (int, callable) or None
+        The bytes that will be hashed, and a function returning the :class:`Fingerprint`
+        that :func:`fingerprint` gives for ``data`` as it is now (the array may change
+        later: its copy is hashed).
+    """
+    np = sys.modules.get("numpy")
+    if np is None or type(data) is not np.ndarray or id(data) in _reads:
+        return None
+    dtype = data.dtype
+    if dtype.kind not in "biufcmM" or dtype.hasobject or data.nbytes > limit:
+        return None
+    copy = np.array(data, order="C", copy=True)
+    return copy.nbytes, functools.partial(fingerprint, copy)
 
 
 # -- DataFrames read from files ------------------------------------------------------------

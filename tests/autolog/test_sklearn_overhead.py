@@ -25,9 +25,9 @@ from sklearn.linear_model import (
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
-from dotscience.autolog import autolog
+from dotscience.autolog import autolog, datasets
 
-from .conftest import series
+from .conftest import inputs, series
 
 
 def data(seed=0, n=200, classes=2):
@@ -144,3 +144,36 @@ def test_autolog_adds_little_to_a_small_fit(session):
     # Then autologging adds well under a fifth of the bare fit (it added a third before)
     overhead = statistics.median(logged) - statistics.median(bare)
     assert overhead < 0.15 * statistics.median(bare), (overhead, statistics.median(bare))
+
+
+def test_data_changed_after_the_fit_is_recorded_as_it_was_fitted(session, capture):
+    # Given autolog on and a model fitted on arrays
+    X, y = data()
+    fitted_X, fitted_y = datasets.fingerprint(X).sha256, datasets.fingerprint(y).sha256
+    LogisticRegression().fit(X, y)
+    # When the arrays are changed in place before the run is published
+    X[:] = 0.0
+    y[:] = 1
+    session.publish()
+    # Then the inputs are the fingerprints of the data the model was fitted on
+    assert inputs(capture.last) == {"memory:X": fitted_X, "memory:y": fitted_y}
+    assert {i["path"]: i["size"] for i in capture.last["inputs"]} == {
+        "memory:X": X.nbytes,
+        "memory:y": y.nbytes,
+    }
+
+
+def test_a_listener_sees_each_input_with_its_fingerprint_at_fit_time(session, capture):
+    # Given a listener on the session (as the JupyterLab bridge is)
+    seen = []
+    session.add_listener(lambda event: seen.append(event), metrics=False)
+    X, y = data()
+    # When a model is fitted
+    LogisticRegression().fit(X, y)
+    # Then the listener was told about X and y with their fingerprints, before any publish
+    told = {f["path"]: f["sha256"] for e in seen if e["event"] == "input" for f in e["files"]}
+    assert told == {
+        "memory:X": datasets.fingerprint(X).sha256,
+        "memory:y": datasets.fingerprint(y).sha256,
+    }
+    assert session._run.inputs["memory:X"]["sha256"] == datasets.fingerprint(X).sha256
