@@ -88,18 +88,20 @@ def _score(estimator, X, y):
     score = type(estimator).score
     target = np.asarray(y) if type(y).__module__.split(".")[0] == "numpy" else None
     if target is not None and target.ndim == 1 and target.dtype.kind in "biuf":
-        if score is base.ClassifierMixin.score:
+        if score is base.ClassifierMixin.score and len(target):
             predicted = _linear_predict(estimator, X, np)
             if predicted is None:
                 predicted = estimator.predict(X)
-            return float(np.mean(predicted == target))
+            if np.shape(predicted) == target.shape:
+                # the mean of the matches, as accuracy_score computes it (an exact count / n)
+                return np.count_nonzero(predicted == target) / len(target)
         if score is base.RegressorMixin.score and len(target) > 1:
             predicted = _linear_predict(estimator, X, np)
             if predicted is None:
                 predicted = estimator.predict(X)
             residual = float(np.sum((target - predicted) ** 2))
             total = float(np.sum((target - target.mean()) ** 2))
-            if total > 0:
+            if total > 0 and np.shape(predicted) == target.shape:
                 return 1.0 - residual / total
     return estimator.score(X, y)
 
