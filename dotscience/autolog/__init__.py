@@ -181,14 +181,16 @@ class Fit:
             return None
         session = self.session
         run = session._run
-        later = None
+        later = pending = None
         if not session._listeners and run is self.run:  # no one reads the entry before publish
-            later = _datasets.fingerprint_later(data)
+            pending = self._pending()
+            if pending is not None:
+                later = _datasets.fingerprint_later(data)
         if later is not None:  # hashed at publish (a copy of the data as it is now)
             entry = {"path": f"memory:{self.prefix}{role}", "sha256": None, "size": later[0],
                      "outside": False, "missing": False}  # fmt: skip
             run.inputs[entry["path"]] = entry
-            self._pending().add(run, functools.partial(_fill_sha256, run, entry, later[1]))
+            pending.add(run, functools.partial(_fill_sha256, run, entry, later[1]))
             return entry
         fp = _datasets.fingerprint(data)
         if fp is None:
