@@ -23,8 +23,12 @@ import time
 import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for path in (ROOT, ROOT / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+# the store benchmark's publish: 100 parameters and 10,000 metric points
+from bench_store import _publish_record as _record  # noqa: E402
 
 from dotscience import v1  # noqa: E402
 from jupyterlab_dotscience.store.sqlite import SQLiteStore  # noqa: E402
@@ -36,23 +40,6 @@ LEGACY = re.compile(r"\[\[DOTSCIENCE-RUN:(.+?)\]\](.*?)\[\[/DOTSCIENCE-RUN:\1\]\
 def _percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _record(rng: random.Random) -> dict:
-    t = "2026-11-17T00:00:00.000000Z"
-    return {
-        "schema": "dotscience.run/2",
-        "id": str(uuid.uuid4()),
-        "project": "bench",
-        "parameters": {f"param{i}": {"value": i * 0.5, "text": str(i * 0.5)} for i in range(100)},
-        "metrics": {
-            f"metric{m}": [
-                {"value": v, "text": str(v), "step": s, "time": t}
-                for s, v in ((s, rng.random()) for s in range(1000))
-            ]
-            for m in range(10)
-        },
-    }
 
 
 def bench_publish(tmp: pathlib.Path, reps: int = 60) -> dict[str, list[float]]:
