@@ -1,4 +1,5 @@
 import { expect, test } from '@jupyterlab/galata';
+import { openSidebar, waitForIdle } from './notebook';
 import { SHOTS } from './shots';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -31,15 +32,8 @@ test('Publish & Deploy serves the quickstart model; its predictions equal predic
   });
   expect(put.ok()).toBeTruthy();
   await page.filebrowser.open(nbPath);
-  await expect(page.locator('#jp-main-statusbar')).toContainText('| Idle', {
-    timeout: 30000
-  });
-  await page.locator('.jp-SideBar [title="Dotscience"]').click();
-  await expect(page.locator('.jp-Dotscience-currentRun')).toHaveAttribute(
-    'data-bridge',
-    'attached',
-    { timeout: 30000 }
-  );
+  await waitForIdle(page);
+  await openSidebar(page);
   // When its cells train and register the model (all but the final plain publish)
   const cells = nb.cells as { cell_type: string }[];
   const last = cells.length - 1;

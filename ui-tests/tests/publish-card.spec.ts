@@ -1,4 +1,5 @@
 import { expect, test } from '@jupyterlab/galata';
+import { openSidebar, waitForIdle } from './notebook';
 import { SHOTS } from './shots';
 
 // Real kernel and session APIs, as the other Current run tests use.
@@ -26,15 +27,8 @@ test.describe('Publishing from a notebook cell', () => {
   }) => {
     // Given a notebook whose kernel the extension attached to
     await page.notebook.createNew('publish-card.ipynb');
-    await expect(page.locator('#jp-main-statusbar')).toContainText('| Idle', {
-      timeout: 30000
-    });
-    await page.locator('.jp-SideBar [title="Dotscience"]').click();
-    await expect(page.locator('.jp-Dotscience-currentRun')).toHaveAttribute(
-      'data-bridge',
-      'attached',
-      { timeout: 30000 }
-    );
+    await waitForIdle(page);
+    await openSidebar(page);
 
     // When a cell declares a run and ends with ds.publish(...)
     await page.notebook.setCell(

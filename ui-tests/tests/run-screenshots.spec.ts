@@ -1,4 +1,5 @@
 import { expect, test } from '@jupyterlab/galata';
+import { openSidebar, waitForIdle } from './notebook';
 import { SHOTS } from './shots';
 
 const DIR = SHOTS;
@@ -17,14 +18,8 @@ test('Current run section screenshots, light and dark', async ({
 }) => {
   // Given a notebook with a run that has parameters, labels, a file and metrics
   await page.notebook.createNew('run-shots.ipynb');
-  await expect(page.locator('#jp-main-statusbar')).toContainText('| Idle', {
-    timeout: 30000
-  });
-  await page.locator('.jp-SideBar [title="Dotscience"]').click();
-  const run = page.locator('.jp-Dotscience-currentRun');
-  await expect(run).toHaveAttribute('data-bridge', 'attached', {
-    timeout: 30000
-  });
+  await waitForIdle(page);
+  const run = await openSidebar(page);
   await page.notebook.setCell(
     0,
     'code',
