@@ -202,6 +202,25 @@ class Store(abc.ABC):
     def metric_series(self, run_id: str, key: str) -> list[dict]:
         """Every point of one metric: ``{value, text, step, time}`` in logged order."""
 
+    @abc.abstractmethod
+    def metric_sample(
+        self, run_id: str, key: str, points: int, start: int | None = None, end: int | None = None
+    ) -> dict:
+        """At most ``points`` points of one metric that keep its shape, for a chart.
+
+        Reads only the series' steps and numbers, then the points chosen by
+        :func:`jupyterlab_dotscience.downsample.pick` (min and max per bucket, the first and
+        the last point exact), never the whole run.
+
+        Returns
+        -------
+        dict
+            ``{"series": [{value, text, step, time}], "count": n}``: the chosen points in
+            logged order with their numbered steps, and how many points the series has
+            between steps ``start`` and ``end`` (inclusive; None: open). An unknown run or
+            key: no points, count 0.
+        """
+
     # -- cells and notebook snapshots ----------------------------------------------------
 
     @abc.abstractmethod

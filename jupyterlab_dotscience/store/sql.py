@@ -616,6 +616,42 @@ class SqlStore(Store):
             )
         return [{"value": json.loads(v), "text": t, "step": s, "time": ti} for v, t, s, ti in rows]
 
+    def metric_sample(self, run_id, key, points, start=None, end=None):
+        from .. import downsample  # the chart's picking rule lives with its documentation
+
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return {"series": [], "count": 0}
+        with self._tx() as tx:
+            row = tx.one("SELECT seq FROM runs WHERE id = ?", (run_id,))
+            if row is None:
+                return {"series": [], "count": 0}
+            run = row[0]
+            rows = tx.q(
+                "SELECT seq, step, num FROM metrics WHERE run = ? AND key = ? ORDER BY seq",
+                (run, key),
+            )
+            steps = downsample.numbered_steps([r[1] for r in rows])
+            inside = downsample.window(steps, start, end)
+            chosen = [inside[i] for i in downsample.pick([rows[i][2] for i in inside], points)]
+            seqs = [rows[i][0] for i in chosen]
+            found: dict[int, tuple] = {}
+            for at in range(0, len(seqs), 500):
+                part = seqs[at : at + 500]
+                marks = ", ".join("?" * len(part))
+                for seq, value, text, when in tx.q(
+                    "SELECT seq, value, text, time FROM metrics "
+                    f"WHERE run = ? AND key = ? AND seq IN ({marks})",
+                    (run, key, *part),
+                ):
+                    found[seq] = (value, text, when)
+        series = []
+        for i, seq in zip(chosen, seqs, strict=True):
+            value, text, when = found[seq]
+            point = {"value": json.loads(value), "text": text, "step": steps[i], "time": when}
+            series.append(point)
+        return {"series": series, "count": len(inside)}
+
     # -- listing --------------------------------------------------------------------------
 
     def list_runs(self, sort="-received", limit=50, cursor=None, **filters):
