@@ -8,10 +8,12 @@ export class APIError extends Error {
   /**
    * @param status HTTP status code
    * @param message the server's message
+   * @param body the whole parsed answer (some errors carry more than the message)
    */
   constructor(
     readonly status: number,
-    message: string
+    message: string,
+    readonly body: unknown = null
   ) {
     super(message);
   }
@@ -47,10 +49,13 @@ export async function requestAPI<T>(
     }
   }
   if (!response.ok) {
+    const said =
+      data && typeof data === 'object' ? (data.error ?? data.message) : null;
     const message =
-      (data && typeof data === 'object' && data.error) ||
-      `${response.status} ${response.statusText}`;
-    throw new APIError(response.status, message);
+      typeof said === 'string' && said
+        ? said
+        : `${response.status} ${response.statusText}`;
+    throw new APIError(response.status, message, data);
   }
   return data as T;
 }

@@ -132,4 +132,119 @@ export namespace RestWire {
    * A key's extra privilege (`deploy`: may build and deploy models).
    */
   export type KeyScope = IApiKey['scopes'][number];
+  /**
+   * A reproduction's verdict.
+   */
+  export type Verdict =
+    | 'identical'
+    | 'within_tolerance'
+    | 'differs'
+    | 'failed'
+    | 'not_reproducible';
+  /**
+   * What a run's record says may have made its notebook state differ from its code.
+   */
+  export type WarningKind =
+    | 'out_of_order'
+    | 'source_changed'
+    | 'cell_deleted'
+    | 'cell_failed'
+    | 'kernel_restarted';
+  /**
+   * A hidden-state warning of a run (`GET runs/{id}`'s `warnings`).
+   */
+  export interface IRunWarning {
+    kind: WarningKind;
+    cell_id: string | null;
+    execution_count: number | null;
+    message: string;
+  }
+  /**
+   * One execution of the kernel session a run depends on (`GET runs/{id}/executions`).
+   */
+  export interface IExecution {
+    seq: number;
+    cell_id: string | null;
+    execution_count: number | null;
+    source_sha256: string | null;
+    source: string | null;
+    start: string | null;
+    end: string | null;
+    success: boolean | null;
+    error: string | null;
+    in_run: boolean;
+    origin: 'cell' | 'sidebar' | 'setting';
+  }
+  /**
+   * The kernel session a run's executions ran in.
+   */
+  export interface IKernelSession {
+    session: string | null;
+    started: string | null;
+    name: string | null;
+    cwd: string | null;
+  }
+  /**
+   * `GET runs/{id}/executions`.
+   */
+  export interface IExecutions {
+    executions: IExecution[];
+    kernel: IKernelSession | null;
+  }
+  /**
+   * The body of `POST runs/{id}/reproductions`.
+   */
+  export interface IReproductionRequest {
+    tolerance: number;
+    confirm: boolean;
+  }
+  /**
+   * One thing a replay produced differently.
+   */
+  export interface IDifference {
+    kind: 'parameter' | 'metric' | 'output' | 'missing_output' | 'extra_output';
+    name: string;
+    original: unknown;
+    replay: unknown;
+    relative_difference: number | null;
+  }
+  /**
+   * What a finished reproduction found.
+   */
+  export interface IReproductionResult {
+    differences: IDifference[];
+    environment: {
+      python: [string, string] | null;
+      packages: {
+        name: string;
+        original: string | null;
+        replay: string | null;
+      }[];
+    } | null;
+    failed: {
+      cell: number;
+      execution_count: number | null;
+      error: string;
+      source: string | null;
+    } | null;
+    missing: string[];
+    skipped: number;
+  }
+  /**
+   * A reproduction of a run (`runs/{id}/reproductions/{rid}`).
+   */
+  export interface IReproduction {
+    id: string;
+    run_id: string;
+    state: 'queued' | 'running' | 'done' | 'cancelled';
+    cell: number;
+    cells: number;
+    verdict: Verdict | null;
+    result: IReproductionResult | null;
+    replay_run_id: string | null;
+    requested_by: string;
+    tolerance: number;
+    created: string;
+    finished: string | null;
+  }
 }

@@ -11,23 +11,6 @@ export function getVersion(): Promise<Wire.IVersionInfo> {
 }
 
 /**
- * Store the cells that produced a run (recorded by the notebook plugin).
- *
- * @param runId the run id
- * @param cells the executions, in notebook order
- * @returns how many cells were stored
- */
-export function putRunCells(
-  runId: string,
-  cells: Wire.ICellExecution[]
-): Promise<{ cells: number }> {
-  return requestAPI<{ cells: number }>(`runs/${runId}/cells`, {
-    method: 'PUT',
-    body: JSON.stringify({ cells })
-  });
-}
-
-/**
  * Store the notebook as it was when the run was published.
  *
  * @param runId the run id

@@ -16,7 +16,6 @@ import { IKernelSettings, KernelBridge } from '../kernel/bridge';
 import { KernelRunModel } from '../kernel/kernelRun';
 import { CommandIDs, IRunTracker, Wire } from '../tokens';
 import { DeclaringCells } from './badges';
-import { CellRecorder } from './recorder';
 
 const PLUGIN_ID = 'jupyterlab-dotscience:notebook';
 
@@ -37,20 +36,23 @@ interface INotebookParts {
   panel: NotebookPanel;
   model: KernelRunModel;
   bridge: KernelBridge;
-  recorder: CellRecorder;
   declaring: DeclaringCells;
-  uploads: { id: string; since: string | null }[];
+  /** cells scheduled and not finished yet (the snapshot waits for them) */
+  running: Set<string>;
+  /** runs published whose notebook snapshot is not stored yet */
+  uploads: string[];
 }
 
 /**
- * The notebook plugin: a kernel bridge, a run model and a cell recorder per notebook; the
- * active notebook's run becomes the tracker's current run. Also the run commands and the
- * file browser's "Declare as input/output" items.
+ * The notebook plugin: a kernel bridge and a run model per notebook; the active notebook's
+ * run becomes the tracker's current run. A published run's notebook snapshot is stored once
+ * the cells running at publish have finished (the kernel library records the executions
+ * themselves). Also the run commands and the file browser's "Declare as input/output" items.
  */
 export const notebookPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'Connects notebook kernels to Dotscience and records cell provenance.',
+    'Connects notebook kernels to Dotscience and stores notebook snapshots of published runs.',
   autoStart: true,
   requires: [IRunTracker, INotebookTracker],
   optional: [ISettingRegistry, ICommandPalette, IFileBrowserFactory],
@@ -99,10 +101,9 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
       p.declaring.apply(p.panel.content.widgets);
 
     const upload = async (p: INotebookParts) => {
-      while (p.uploads.length > 0 && !p.recorder.running) {
-        const { id, since } = p.uploads.shift()!;
+      while (p.uploads.length > 0 && p.running.size === 0) {
+        const id = p.uploads.shift()!;
         try {
-          await api.putRunCells(id, p.recorder.cellsSince(since));
           await api.putRunNotebook(
             id,
             p.panel.context.path,
@@ -110,7 +111,7 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
           );
         } catch (error) {
           p.model.note(
-            `Run ${id} was published, but its cells could not be stored: ${(error as Error).message}`
+            `Run ${id} was published, but its notebook snapshot could not be stored: ${(error as Error).message}`
           );
         }
       }
@@ -118,15 +119,11 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
 
     const track = (panel: NotebookPanel) => {
       const model = new KernelRunModel(panel.context.path);
-      const recorder = new CellRecorder(
-        id => panel.content.widgets.findIndex(c => c.model.id === id),
-        `jupyterlab-dotscience:cells:${panel.context.path}`
-      );
       const p: INotebookParts = {
         panel,
         model,
-        recorder,
         declaring: new DeclaringCells(),
+        running: new Set(),
         uploads: [],
         bridge: new KernelBridge({
           sessionContext: panel.sessionContext,
@@ -141,7 +138,7 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
         refreshBadges(p);
       });
       model.published.connect((_, published) => {
-        p.uploads.push(published);
+        p.uploads.push(published.id);
         void upload(p);
       });
       panel.context.pathChanged.connect((_, path) => {
@@ -151,7 +148,6 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
         if (state !== 'completed') {
           return;
         }
-        recorder.saved();
         if (
           publishOnSave &&
           model.hasUnpublished &&
@@ -187,14 +183,14 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
     follow();
 
     NotebookActions.executionScheduled.connect((_, { notebook, cell }) => {
-      parts.get(notebook)?.recorder.scheduled(cell);
+      parts.get(notebook)?.running.add(cell.model.id);
     });
-    NotebookActions.executed.connect((_, { notebook, cell, success }) => {
+    NotebookActions.executed.connect((_, { notebook, cell }) => {
       const p = parts.get(notebook);
       if (!p) {
         return;
       }
-      p.recorder.executed(cell, success);
+      p.running.delete(cell.model.id);
       refreshBadges(p);
       void upload(p);
     });

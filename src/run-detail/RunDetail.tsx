@@ -1,5 +1,5 @@
 import React from 'react';
-import { runTitle } from '../format';
+import { runTitle, shortId } from '../format';
 import { formatValue } from '../values';
 import { formatDuration, formatTime } from '../time';
 import { RunDetailModel } from './detailModel';
@@ -15,12 +15,20 @@ import {
   PartBoundary
 } from './parts';
 import {
-  IShownCell,
   problemsNotice,
+  readExecutions,
   readFiles,
   readNotebook,
-  readRun
+  readRun,
+  warningText
 } from './read';
+import {
+  ConfirmReproduce,
+  ExecutionsList,
+  ReproducePanel,
+  VerdictBadge,
+  WarningsList
+} from './reproduce';
 
 /**
  * Props of RunDetail.
@@ -33,7 +41,7 @@ export interface IRunDetailProps {
   /** open a workspace file (the run's notebook or script) */
   onOpenFile: (path: string) => void;
   /** jump to a cell of the run's notebook */
-  onJumpToCell: (cell: IShownCell, notebook: string | null) => void;
+  onJumpToCell: (cell: { cell_id: string }, notebook: string | null) => void;
   /** download an export of the run */
   onExport: (format: RestWire.ExportFormat) => void;
 }
@@ -58,8 +66,9 @@ function Section(props: {
 }
 
 /**
- * Everything about one run: fields, environment, parameters, labels, metrics with charts,
- * cells, notebook snapshot, files, lineage and exports.
+ * Everything about one run: fields, environment, reproduce and its verdict, hidden-state
+ * warnings, parameters, labels, metrics with charts, the code it ran, notebook snapshot,
+ * files, lineage and exports.
  *
  * @param props detail props
  * @returns the detail view
@@ -76,6 +85,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
   const run = model.run === null ? null : readRun(model.run, problems);
   const files = readFiles(model.files, problems);
   const notebook = readNotebook(model.notebook, problems);
+  const recorded = readExecutions(model.executions, problems);
   problems.push(...broken.map(name => `the ${name} part failed to render`));
   const notice = problems.length > 0 && (
     <div
@@ -107,6 +117,9 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
     );
   }
   const file = run.notebook ?? run.workload_file;
+  const jump = (cellId: string) =>
+    props.onJumpToCell({ cell_id: cellId }, run.notebook);
+  const warningKinds = [...new Set(run.warnings.map(w => w.kind))];
   const params = Object.entries(run.parameters);
   const labels = Object.entries(run.labels);
   const metrics = Object.entries(run.metrics);
@@ -127,7 +140,33 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             imported
           </span>
         )}
+        {run.verdict && <VerdictBadge verdict={run.verdict} />}
+        {warningKinds.length > 0 && (
+          <span
+            className="jp-Dotscience-badge jp-Dotscience-warningBadge"
+            title={`Hidden state: ${warningKinds.map(warningText).join(', ')}`}
+          >
+            {`⚠ ${run.warnings.length} ${run.warnings.length === 1 ? 'warning' : 'warnings'}`}
+          </span>
+        )}
+        {run.reproduces && (
+          <button
+            className="jp-Dotscience-link"
+            title={`Open the run this run replays: ${run.reproduces}`}
+            onClick={() => props.onOpenRun(run.reproduces!)}
+          >
+            {`replay of run ${shortId(run.reproduces)}`}
+          </button>
+        )}
       </header>
+      {model.confirmation && (
+        <ConfirmReproduce
+          confirmation={model.confirmation}
+          executions={recorded?.executions ?? null}
+          onConfirm={() => void model.confirmReproduce()}
+          onDismiss={() => model.dismissConfirmation()}
+        />
+      )}
       {run.error && (
         <pre className="jp-Dotscience-error jp-Dotscience-errorBox">
           {run.error}
@@ -202,6 +241,31 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           )}
         </Section>
       </div>
+      <Section title="Reproduce" id="reproduce">
+        {part(
+          'reproduce',
+          <ReproducePanel
+            reproduction={model.reproduction}
+            running={model.reproducing}
+            error={model.reproduceError}
+            replayable={(recorded?.executions.length ?? 0) > 0}
+            onReproduce={tolerance => void model.reproduce(tolerance)}
+            onCancel={() => void model.cancelReproduction()}
+            onOpenRun={props.onOpenRun}
+          />
+        )}
+      </Section>
+      {run.warnings.length > 0 && (
+        <Section
+          title={`Hidden-state warnings (${run.warnings.length})`}
+          id="warnings"
+        >
+          {part(
+            'warnings',
+            <WarningsList warnings={run.warnings} onJump={jump} />
+          )}
+        </Section>
+      )}
       <Section title={`Parameters (${params.length})`} id="parameters">
         {part(
           'parameters',
@@ -282,15 +346,33 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           )}
         </Section>
       )}
-      <Section title={`Cells (${run.cells.length})`} id="cells">
-        {part(
-          'cells',
-          <CellsList
-            cells={run.cells}
-            notebook={notebook}
-            onJump={cell => props.onJumpToCell(cell, run.notebook)}
-          />
-        )}
+      <Section
+        title={
+          recorded && recorded.executions.length > 0
+            ? `Code (${recorded.executions.length} executions${
+                recorded.kernel ? `, kernel ${recorded.kernel}` : ''
+              })`
+            : `Cells (${run.cells.length})`
+        }
+        id="cells"
+      >
+        {recorded && recorded.executions.length > 0
+          ? part(
+              'code',
+              <ExecutionsList
+                executions={recorded.executions}
+                warnings={run.warnings}
+                onJump={jump}
+              />
+            )
+          : part(
+              'cells',
+              <CellsList
+                cells={run.cells}
+                notebook={notebook}
+                onJump={cell => props.onJumpToCell(cell, run.notebook)}
+              />
+            )}
         {notebook &&
           part('notebook snapshot', <NotebookSnapshot notebook={notebook} />)}
       </Section>

@@ -16,10 +16,19 @@ export type IShownCell = Omit<RestWire.ICell, 'index'> & {
 /**
  * A run as shown: unknown modes and authors are kept as text or null.
  */
-export type IShownRun = Omit<RestWire.IRun, 'mode' | 'author' | 'cells'> & {
+export type IShownRun = Omit<
+  RestWire.IRun,
+  'mode' | 'author' | 'cells' | 'warnings' | 'verdict' | 'reproduces'
+> & {
   mode: string | null;
   author: string | null;
   cells: IShownCell[];
+  /** hidden-state warnings (older servers send none) */
+  warnings: RestWire.IRunWarning[];
+  /** the latest reproduction's verdict, null when never reproduced */
+  verdict: RestWire.Verdict | null;
+  /** the run this run is a replay of */
+  reproduces: string | null;
 };
 
 /**
@@ -190,6 +199,232 @@ function readCells(x: unknown, problems: string[]): IShownCell[] {
 }
 
 /**
+ * The verdicts a reproduction can reach, in the order the filter offers them.
+ */
+export const VERDICTS: readonly RestWire.Verdict[] = [
+  'identical',
+  'within_tolerance',
+  'differs',
+  'failed',
+  'not_reproducible'
+];
+
+/**
+ * A verdict as words.
+ *
+ * @param verdict the verdict
+ * @returns e.g. `within tolerance`
+ */
+export function verdictText(verdict: RestWire.Verdict): string {
+  return verdict.replace(/_/g, ' ');
+}
+
+/**
+ * A warning kind as words.
+ *
+ * @param kind the warning kind
+ * @returns e.g. `out of order`
+ */
+export function warningText(kind: string): string {
+  return kind.replace(/_/g, ' ');
+}
+
+/**
+ * A verdict as sent by the server, or null when it is not one of the known verdicts.
+ *
+ * @param x the recorded verdict
+ * @param problems collects a phrase when it is something else
+ * @returns the verdict or null
+ */
+export function readVerdict(
+  x: unknown,
+  problems: string[]
+): RestWire.Verdict | null {
+  if (x === null || x === undefined) {
+    return null;
+  }
+  if (VERDICTS.includes(x as RestWire.Verdict)) {
+    return x as RestWire.Verdict;
+  }
+  problems.push('the verdict is not a known verdict');
+  return null;
+}
+
+/**
+ * A run's hidden-state warnings.
+ *
+ * @param x the recorded list
+ * @param problems collects what could not be shown as recorded
+ * @returns the warnings that can be shown (an unknown kind keeps its text)
+ */
+export function readWarnings(
+  x: unknown,
+  problems: string[]
+): RestWire.IRunWarning[] {
+  const warnings: RestWire.IRunWarning[] = [];
+  readList(x, 'warnings', problems).forEach((w, i) => {
+    if (!isRecord(w) || typeof w.kind !== 'string') {
+      problems.push(`warning ${i + 1} is not a warning`);
+      return;
+    }
+    warnings.push({
+      // a kind this page does not know yet is still shown, by its message
+      kind: w.kind as RestWire.WarningKind,
+      cell_id: typeof w.cell_id === 'string' ? w.cell_id : null,
+      execution_count: readNumber(w.execution_count),
+      message:
+        typeof w.message === 'string' && w.message
+          ? w.message
+          : warningText(w.kind)
+    });
+  });
+  return warnings;
+}
+
+/**
+ * The executions a run depends on, as the code section shows them.
+ *
+ * @param raw what `GET runs/{id}/executions` sent (null: not loaded, or an older server)
+ * @param problems collects what could not be shown as recorded
+ * @returns the executions in the order they ran, and the kernel's name
+ */
+export function readExecutions(
+  raw: unknown,
+  problems: string[]
+): { executions: RestWire.IExecution[]; kernel: string | null } | null {
+  if (raw === null || raw === undefined) {
+    return null;
+  }
+  if (!isRecord(raw)) {
+    problems.push('the executions are not a mapping');
+    return null;
+  }
+  const executions: RestWire.IExecution[] = [];
+  readList(raw.executions, 'executions', problems).forEach((e, i) => {
+    const n = i + 1;
+    if (!isRecord(e)) {
+      problems.push(`execution ${n} is not a mapping`);
+      return;
+    }
+    const source = readText(e.source, `execution ${n}'s source`, problems);
+    executions.push({
+      seq: readNumber(e.seq) ?? i,
+      cell_id: typeof e.cell_id === 'string' ? e.cell_id : null,
+      execution_count: readNumber(e.execution_count),
+      source_sha256:
+        typeof e.source_sha256 === 'string' ? e.source_sha256 : null,
+      source,
+      start: typeof e.start === 'string' ? e.start : null,
+      end: typeof e.end === 'string' ? e.end : null,
+      success: typeof e.success === 'boolean' ? e.success : null,
+      error: typeof e.error === 'string' ? e.error : null,
+      in_run: e.in_run === true,
+      origin:
+        e.origin === 'sidebar' || e.origin === 'setting' ? e.origin : 'cell'
+    });
+  });
+  executions.sort((a, b) => a.seq - b.seq);
+  const kernel = isRecord(raw.kernel) ? raw.kernel : {};
+  return {
+    executions,
+    kernel: typeof kernel.name === 'string' ? kernel.name : null
+  };
+}
+
+/**
+ * A reproduction as the view shows it; missing parts of its result become empty.
+ *
+ * @param raw what the server sent
+ * @returns the reproduction, or null when it is not one
+ */
+export function readReproduction(raw: unknown): RestWire.IReproduction | null {
+  if (!isRecord(raw) || typeof raw.id !== 'string') {
+    return null;
+  }
+  const ignored: string[] = [];
+  const state =
+    raw.state === 'queued' ||
+    raw.state === 'running' ||
+    raw.state === 'done' ||
+    raw.state === 'cancelled'
+      ? raw.state
+      : 'done';
+  const r = isRecord(raw.result) ? raw.result : null;
+  let result: RestWire.IReproductionResult | null = null;
+  if (r) {
+    const env = isRecord(r.environment) ? r.environment : null;
+    const python =
+      env &&
+      Array.isArray(env.python) &&
+      env.python.length === 2 &&
+      env.python.every(v => typeof v === 'string' || v === null)
+        ? ([String(env.python[0] ?? '?'), String(env.python[1] ?? '?')] as [
+            string,
+            string
+          ])
+        : null;
+    const failed = isRecord(r.failed) ? r.failed : null;
+    result = {
+      differences: readList(r.differences, 'differences', ignored).flatMap(d =>
+        isRecord(d) && typeof d.name === 'string'
+          ? [
+              {
+                kind: (typeof d.kind === 'string'
+                  ? d.kind
+                  : 'output') as RestWire.IDifference['kind'],
+                name: d.name,
+                original: d.original,
+                replay: d.replay,
+                relative_difference: readNumber(d.relative_difference)
+              }
+            ]
+          : []
+      ),
+      environment: env && {
+        python,
+        packages: readList(env.packages, 'packages', ignored).flatMap(p =>
+          isRecord(p) && typeof p.name === 'string'
+            ? [
+                {
+                  name: p.name,
+                  original: typeof p.original === 'string' ? p.original : null,
+                  replay: typeof p.replay === 'string' ? p.replay : null
+                }
+              ]
+            : []
+        )
+      },
+      failed: failed && {
+        cell: readNumber(failed.cell) ?? 0,
+        execution_count: readNumber(failed.execution_count),
+        error:
+          typeof failed.error === 'string' ? failed.error : 'unknown error',
+        source: typeof failed.source === 'string' ? failed.source : null
+      },
+      missing: readList(r.missing, 'missing', ignored).filter(
+        (m): m is string => typeof m === 'string'
+      ),
+      skipped: readNumber(r.skipped) ?? 0
+    };
+  }
+  return {
+    id: raw.id,
+    run_id: typeof raw.run_id === 'string' ? raw.run_id : '',
+    state,
+    cell: readNumber(raw.cell) ?? 0,
+    cells: readNumber(raw.cells) ?? 0,
+    verdict: readVerdict(raw.verdict, ignored),
+    result,
+    replay_run_id:
+      typeof raw.replay_run_id === 'string' ? raw.replay_run_id : null,
+    requested_by: typeof raw.requested_by === 'string' ? raw.requested_by : '',
+    tolerance: readNumber(raw.tolerance) ?? 0,
+    created: typeof raw.created === 'string' ? raw.created : '',
+    finished: typeof raw.finished === 'string' ? raw.finished : null
+  };
+}
+
+/**
  * A run record as the detail view shows it.
  *
  * @param raw the record the server sent
@@ -313,6 +548,9 @@ export function readRun(raw: unknown, problems: string[]): IShownRun | null {
     kernel_id: text('kernel_id'),
     build: raw.build === true,
     deploy: raw.deploy === true,
+    warnings: readWarnings(raw.warnings, problems),
+    verdict: readVerdict(raw.verdict, problems),
+    reproduces: text('reproduces'),
     author: text('author'),
     imported: raw.imported === true,
     status,

@@ -1,6 +1,11 @@
 import React, { useEffect, useState } from 'react';
 import { formatValue } from '../values';
-import { IRunQuery, parseLabelFilter, parseParamFilter } from './query';
+import {
+  IRunQuery,
+  VerdictFilter,
+  parseLabelFilter,
+  parseParamFilter
+} from './query';
 import { RestWire } from '../api/rest';
 
 /**
@@ -175,6 +180,35 @@ export function FilterBar(props: IFilterBarProps): JSX.Element {
           <option value="succeeded">Succeeded</option>
           <option value="failed">Failed</option>
         </select>
+        <select
+          className="jp-Dotscience-select"
+          aria-label="Verdict"
+          value={query.verdict ?? ''}
+          onChange={e =>
+            onQuery({
+              verdict: (e.target.value || null) as VerdictFilter | null
+            })
+          }
+        >
+          <option value="">Any verdict</option>
+          <option value="identical">Identical</option>
+          <option value="within_tolerance">Within tolerance</option>
+          <option value="differs">Differs</option>
+          <option value="failed">Replay failed</option>
+          <option value="not_reproducible">Not reproducible</option>
+          <option value="none">Never reproduced</option>
+        </select>
+        <label
+          className="jp-Dotscience-check"
+          title="Only runs with hidden-state warnings"
+        >
+          <input
+            type="checkbox"
+            checked={query.warnings}
+            onChange={e => onQuery({ warnings: e.target.checked })}
+          />
+          <span>Warnings</span>
+        </label>
         <select
           className="jp-Dotscience-select"
           aria-label="Sort by"

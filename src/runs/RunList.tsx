@@ -3,6 +3,29 @@ import { runTitle } from '../format';
 import { formatValue } from '../values';
 import { formatAgo } from '../time';
 import { RestWire } from '../api/rest';
+import { readVerdict, verdictText, warningText } from '../run-detail/read';
+
+/**
+ * The badges of a run's row: its hidden-state warning kinds and its latest verdict (read
+ * defensively: an older server sends neither).
+ *
+ * @param run the run's summary
+ * @returns the warning kinds, each once, and the verdict
+ */
+export function rowBadges(run: RestWire.IRunSummary): {
+  warnings: string[];
+  verdict: RestWire.Verdict | null;
+} {
+  const raw = run as unknown as { warnings?: unknown; verdict?: unknown };
+  const warnings = Array.isArray(raw.warnings)
+    ? [
+        ...new Set(
+          raw.warnings.filter((w): w is string => typeof w === 'string')
+        )
+      ]
+    : [];
+  return { warnings, verdict: readVerdict(raw.verdict, []) };
+}
 
 /**
  * Props of RunList.
@@ -169,6 +192,7 @@ function RunRow(props: IRunRowProps): JSX.Element {
           .slice(0, 2)
           .map(([k, v]) => `${k} ${formatValue(v)}`)
           .join(' · ');
+  const badges = rowBadges(run);
   return (
     <div
       role="listitem"
@@ -197,6 +221,25 @@ function RunRow(props: IRunRowProps): JSX.Element {
       >
         <span className="jp-Dotscience-runRow-line">
           <span className="jp-Dotscience-runRow-title">{title}</span>
+          {badges.warnings.length > 0 && (
+            <span
+              className="jp-Dotscience-runRow-badge jp-Dotscience-warningBadge"
+              title={`Hidden state: ${badges.warnings.map(warningText).join(', ')}`}
+              aria-label={`${badges.warnings.length} hidden-state ${
+                badges.warnings.length === 1 ? 'warning' : 'warnings'
+              }`}
+            >
+              {`⚠ ${badges.warnings.length}`}
+            </span>
+          )}
+          {badges.verdict && (
+            <span
+              className={`jp-Dotscience-runRow-badge jp-Dotscience-verdict jp-Dotscience-verdict-${badges.verdict}`}
+              title={`Reproduced: ${verdictText(badges.verdict)}`}
+            >
+              {verdictText(badges.verdict)}
+            </span>
+          )}
           <span className="jp-Dotscience-runRow-time">
             {formatAgo(run.start ?? run.received)}
           </span>

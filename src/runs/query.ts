@@ -13,6 +13,17 @@ export interface IMetricRange {
 }
 
 /**
+ * The verdict filter's values: a verdict, or `none` for runs never reproduced.
+ */
+export type VerdictFilter =
+  | 'identical'
+  | 'within_tolerance'
+  | 'differs'
+  | 'failed'
+  | 'not_reproducible'
+  | 'none';
+
+/**
  * The history list's query.
  */
 export interface IRunQuery {
@@ -22,6 +33,10 @@ export interface IRunQuery {
   notebook: string | null;
   /** `succeeded`, `failed` or null for any */
   status: 'succeeded' | 'failed' | null;
+  /** a reproduction verdict, `none` for runs never reproduced, or null for any */
+  verdict: VerdictFilter | null;
+  /** only runs with hidden-state warnings */
+  warnings: boolean;
   /** free text search */
   text: string;
   /** label filters `key:value` */
@@ -43,6 +58,8 @@ export const DEFAULT_QUERY: IRunQuery = {
   project: null,
   notebook: null,
   status: null,
+  verdict: null,
+  warnings: false,
   text: '',
   labels: [],
   params: [],
@@ -106,6 +123,12 @@ export function toSearchParams(
   if (query.status) {
     p.append('status', query.status);
   }
+  if (query.verdict) {
+    p.append('verdict', query.verdict);
+  }
+  if (query.warnings) {
+    p.append('warnings', 'true');
+  }
   if (query.text.trim()) {
     p.append('q', query.text.trim());
   }
@@ -135,6 +158,8 @@ export function toSearchParams(
 export function isFiltered(query: IRunQuery): boolean {
   return (
     !!query.status ||
+    !!query.verdict ||
+    query.warnings ||
     !!query.text.trim() ||
     query.labels.length > 0 ||
     query.params.length > 0 ||
