@@ -7,9 +7,9 @@ import re
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from .. import downsample, publishing
 from .. import export as exporter
 from .. import lineage as lineage_mod
-from .. import publishing
 from ..store import RecordError
 from . import models as models_routes
 from .handler import SCOPE_APIKEY, SCOPE_JUPYTER, DotscienceHandler
@@ -258,16 +258,34 @@ class RunFilesHandler(RunMixin, DotscienceHandler):
 
 
 class RunMetricHandler(RunMixin, DotscienceHandler):
-    """``/dotscience/api/runs/{id}/metrics/{key}``: a metric's whole series."""
+    """``/dotscience/api/runs/{id}/metrics/{key}``: a metric's series, whole or downsampled."""
 
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id, key):
-        """Response: ``{"key", "series": [{value, text, step, time}]}``."""
-        await self.run_or_404(run_id)
+        """Query: points (1..10,000: at most that many points keeping the shape, the first
+        and last exact, steps numbered; see :mod:`..downsample`), from and to (inclusive
+        step bounds of the window to downsample, with points). Response: ``{"key",
+        "series": [{value, text, step, time}], "count"}`` (count: points of the stored
+        series in the window). Reads the series alone, never the whole run."""
+        try:
+            points = downsample.parse_points(self.get_query_argument("points", None))
+            start = downsample.parse_step(self.get_query_argument("from", None), "from")
+            end = downsample.parse_step(self.get_query_argument("to", None), "to")
+        except ValueError as e:
+            _bad(str(e))
+        if points is None and (start is not None or end is not None):
+            _bad("from and to need points (the number of points to answer with).")
+        head = await self.ds.call(self.ds.store.run_head, run_id)
+        if head is None or not self.can_see_project(head.get("project")):
+            raise tornado.web.HTTPError(404, f"There is no run {run_id}.")
         key = tornado.escape.url_unescape(key)
-        series = await self.ds.call(self.ds.store.metric_series, run_id, key)
-        self.write_json({"key": key, "series": series})
+        if points is None:
+            series = await self.ds.call(self.ds.store.metric_series, run_id, key)
+            self.write_json({"key": key, "series": series, "count": len(series)})
+            return
+        sample = await self.ds.call(self.ds.store.metric_sample, run_id, key, points, start, end)
+        self.write_json({"key": key, **sample})
 
 
 class LineageHandler(DotscienceHandler):

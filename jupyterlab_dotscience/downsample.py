@@ -1,0 +1,192 @@
+"""Downsampling of long metric series for charts: a few thousand points that keep the shape.
+
+A chart a few hundred pixels wide cannot show more than about one point per pixel column, so
+``GET runs/{id}/metrics/{key}?points=N`` answers at most N points chosen by :func:`pick`.
+
+Why min/max per bucket and not LTTB (largest triangle three buckets): a line chart drawn
+from the minimum and the maximum of every bucket of consecutive points covers exactly the
+vertical extent the full series covers in that pixel column, so every spike (a loss that
+blew up for one step, a NaN-free outlier) is drawn at its true height, and a sine keeps its
+peaks and troughs. LTTB picks one point per bucket by visual area; it usually keeps spikes
+but gives no guarantee, and it needs a numeric x, which series of text or non-finite values
+do not have. Min/max also runs as a few passes of C-level ``min``/``max``/``list.index`` per
+bucket, so a million points take tens of milliseconds in pure Python (numpy not required).
+
+The first and the last point of the series (or of the window asked for) are always kept
+exactly, so the value a chart ends on is the value the run ended on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+#: The most points a caller may ask for.
+MAX_POINTS = 10_000
+
+
+def parse_points(text: str | None) -> int | None:
+    """The ``points`` query parameter: how many points a chart wants at most.
+
+    Parameters
+    ----------
+    text : str or None
+        The parameter's text as sent (None: not sent).
+
+    Returns
+    -------
+    int or None
+        The number (1..MAX_POINTS), or None when the parameter was not sent (the whole
+        series is wanted).
+
+    Raises
+    ------
+    ValueError
+        With one sentence, when the text is not a whole number from 1 to MAX_POINTS.
+    """
+    if text is None:
+        return None
+    stripped = text.strip()
+    if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 6:
+        raise ValueError(f"points must be a whole number from 1 to {MAX_POINTS:,}.")
+    points = int(stripped)
+    if not 1 <= points <= MAX_POINTS:
+        raise ValueError(f"points must be a whole number from 1 to {MAX_POINTS:,}.")
+    return points
+
+
+def parse_step(text: str | None, name: str) -> int | None:
+    """A step bound of the window asked for (``from``/``to``).
+
+    Parameters
+    ----------
+    text : str or None
+        The parameter's text (None: not sent, the window is open on that side).
+    name : str
+        The parameter's name, for the error.
+
+    Returns
+    -------
+    int or None
+        The bound.
+
+    Raises
+    ------
+    ValueError
+        With one sentence, when the text is not a whole number within 64 bits.
+    """
+    if text is None:
+        return None
+    stripped = text.strip()
+    digits = stripped[1:] if stripped[:1] == "-" else stripped
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 19:
+        raise ValueError(f"{name} must be a whole number (a step).")
+    value = int(stripped)
+    if abs(value) >= 2**63:
+        raise ValueError(f"{name} must be a whole number (a step).")
+    return value
+
+
+def numbered_steps(steps: Sequence[int | None]) -> list[int]:
+    """Every point's step, a missing one numbered as the kernel library numbers it.
+
+    Parameters
+    ----------
+    steps : sequence of int or None
+        The stored steps in logged order (None where the point was logged without one).
+
+    Returns
+    -------
+    list of int
+        The previous point's step + 1 for each missing step (the first point: 0), as
+        :func:`dotscience.steps.numbered` does.
+    """
+    out = []
+    previous = -1
+    for step in steps:
+        previous = previous + 1 if step is None else step
+        out.append(previous)
+    return out
+
+
+def window(steps: Sequence[int], start: int | None, end: int | None) -> list[int]:
+    """The positions of the points whose step lies in ``[start, end]``.
+
+    Parameters
+    ----------
+    steps : sequence of int
+        Numbered steps, in logged order.
+    start, end : int or None
+        Inclusive bounds; None leaves that side open.
+
+    Returns
+    -------
+    list of int
+        Positions in logged order.
+    """
+    if start is None and end is None:
+        return list(range(len(steps)))
+    lo = -math.inf if start is None else start
+    hi = math.inf if end is None else end
+    return [i for i, s in enumerate(steps) if lo <= s <= hi]
+
+
+def pick(values: Sequence[float | None], points: int) -> list[int]:
+    """The positions to keep so that at most ``points`` points draw the series' shape.
+
+    The series is cut into ``(points - 2) // 2`` buckets of consecutive points between the
+    first and the last point; each bucket gives the position of its smallest and of its
+    largest finite value (one position when they coincide), a bucket without a finite
+    value gives its first position (so text, NaN and infinities still show where they
+    are). The first and the last position are always kept.
+
+    Parameters
+    ----------
+    values : sequence of float or None
+        The numeric value of each point in logged order; None (or a non-finite float) for a
+        point a chart cannot place.
+    points : int
+        The most positions to return (at least 1). A series that short or shorter is kept
+        whole.
+
+    Returns
+    -------
+    list of int
+        Increasing positions: all of them when ``len(values) <= points``; else the last
+        one alone for ``points == 1``, and the first, the last and each bucket's extremes
+        for more.
+
+    Raises
+    ------
+    ValueError
+        When ``points`` is below 1.
+    """
+    if points < 1:
+        raise ValueError("points must be at least 1")
+    n = len(values)
+    if n <= points:
+        return list(range(n))
+    if points == 1:
+        return [n - 1]
+    finite = [v if v is not None and math.isfinite(v) else None for v in values]
+    buckets = (points - 2) // 2
+    inner = n - 2  # positions 1 .. n-2
+    keep = [0]
+    for b in range(buckets):
+        a = 1 + (b * inner) // buckets
+        z = 1 + ((b + 1) * inner) // buckets
+        if a >= z:
+            continue
+        segment = finite[a:z]
+        numbers = [v for v in segment if v is not None]
+        if not numbers:
+            keep.append(a)
+            continue
+        low = a + segment.index(min(numbers))
+        high = a + segment.index(max(numbers))
+        if low == high:
+            keep.append(low)
+        else:
+            keep.extend((low, high) if low < high else (high, low))
+    keep.append(n - 1)
+    return keep
