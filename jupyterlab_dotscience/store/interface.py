@@ -85,6 +85,8 @@ class Store(abc.ABC):
         status: str | None = None,
         text: str | None = None,
         author: str | None = None,
+        verdict: str | None = None,
+        warnings: bool | None = None,
         sort: str = "-received",
         limit: int = 50,
         cursor: str | None = None,
@@ -104,6 +106,11 @@ class Store(abc.ABC):
             ``[(key, min, max)]`` on the last value of each series, inclusive; None = open.
         text
             Case-insensitive substring of description, notebook/script, labels or parameters.
+        verdict
+            The latest reproduction verdict (``identical``, ``within_tolerance``,
+            ``differs``, ``failed``, ``not_reproducible``), or ``none``: never reproduced.
+        warnings
+            True: runs with hidden-state warnings; False: runs without.
         sort
             ``received``, ``start``, ``end``, ``project``, ``author``, ``notebook``,
             ``description``, ``status``, ``metric:<key>`` or ``param:<key>``; prefix ``-``
@@ -220,6 +227,66 @@ class Store(abc.ABC):
             between steps ``start`` and ``end`` (inclusive; None: open). An unknown run or
             key: no points, count 0.
         """
+
+    # -- provenance: executions, sources, warnings ----------------------------------------
+
+    @abc.abstractmethod
+    def run_executions(self, run_id: str) -> list[dict]:
+        """The recorded executions of a run in ``seq`` order.
+
+        Each: ``{seq, cell_id, execution_count, source_sha256, start, end, success, error,
+        in_run, origin, session, source}`` where ``source`` is the text that ran (None when
+        it is not stored). An unknown run, or one stored without executions: ``[]``.
+        """
+
+    @abc.abstractmethod
+    def source(self, sha256: str) -> str | None:
+        """A stored source text (an execution's code or a git patch) by its sha256."""
+
+    @abc.abstractmethod
+    def run_head(self, run_id: str) -> dict | None:
+        """What a side request of a run needs, without its parameters, metrics or files.
+
+        Returns
+        -------
+        dict or None
+            ``{id, project, author, mode, notebook, workload_file, status, kernel,
+            published_from, reproduces, git, warnings, verdict, start, end, received}``;
+            None when there is no such run.
+        """
+
+    @abc.abstractmethod
+    def set_warnings(self, run_id: str, warnings: list[dict]) -> bool:
+        """Replace a run's hidden-state warnings (``[{kind, cell_id, execution_count,
+        message}]``); False when there is no such run. ValueError for a malformed one."""
+
+    # -- reproductions ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_reproduction(self, reproduction: dict) -> dict:
+        """Store a new reproduction ``{id, run_id, requested_by, ...}`` (state ``queued``,
+        cell 0 of 0, tolerance 0 by default; ``created`` now). Returns the stored object.
+
+        Raises KeyError for an unknown run, ValueError for a malformed field.
+        """
+
+    @abc.abstractmethod
+    def update_reproduction(self, reproduction_id: str, **fields) -> dict:
+        """Change ``state``, ``cell``, ``cells``, ``verdict``, ``result``, ``replay_run_id``,
+        ``tolerance`` or ``finished`` of a reproduction; a verdict also becomes the
+        ``verdict`` of the original run, in the same transaction. Returns the reproduction.
+
+        Raises KeyError for an unknown reproduction, ValueError for a malformed field.
+        """
+
+    @abc.abstractmethod
+    def get_reproduction(self, reproduction_id: str) -> dict | None:
+        """A reproduction object, or None."""
+
+    @abc.abstractmethod
+    def list_reproductions(self, run_id: str | None = None, states=None) -> list[dict]:
+        """Reproductions of a run (all runs when None), newest first; ``states`` keeps only
+        those in the given states."""
 
     # -- cells and notebook snapshots ----------------------------------------------------
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .interface import OPS
+from .validate import VERDICTS
 
 COLUMNS = {
     "received": "received",
@@ -113,10 +114,24 @@ def filters(
     status=None,
     text=None,
     author=None,
+    verdict=None,
+    warnings=None,
 ) -> tuple[list[str], list]:
     """WHERE clauses (over ``runs r``) and their arguments."""
     where: list[str] = []
     args: list = []
+    if verdict is not None:
+        if verdict == "none":
+            where.append("r.verdict IS NULL")
+        elif verdict in VERDICTS:
+            where.append("r.verdict = ?")
+            args.append(verdict)
+        else:
+            raise ValueError(f"verdict: expected one of {', '.join(VERDICTS)} or none")
+    if warnings is not None:
+        if not isinstance(warnings, bool):
+            raise ValueError("warnings: expected true or false")
+        where.append("r.warnings <> '[]'" if warnings else "r.warnings = '[]'")
     if project is not None:
         where.append("r.project = ?")
         args.append(project)

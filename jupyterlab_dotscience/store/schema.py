@@ -202,6 +202,55 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE run_publishers ADD COLUMN deploy INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE run_publishers ADD COLUMN trusted_pickle TEXT NOT NULL DEFAULT '[]'",
     ],
+    # 7: provenance the kernel owns (issue 12): every execution of the kernel session with
+    # its source text, kept once per distinct text (content-addressed); the kernel session,
+    # what published the run, the run it reproduces, git state; hidden-state warnings (a JSON
+    # list); the latest reproduction verdict (NULL: never reproduced) and the reproductions
+    [
+        """CREATE TABLE sources (
+            sha256 TEXT PRIMARY KEY,
+            text TEXT NOT NULL
+        )""",
+        """CREATE TABLE executions (
+            run {bigint} NOT NULL REFERENCES runs(seq),
+            seq INTEGER NOT NULL,
+            cell_id TEXT,
+            execution_count INTEGER,
+            source_sha256 TEXT NOT NULL,
+            start_time TEXT,
+            end_time TEXT,
+            success INTEGER,
+            error TEXT,
+            in_run INTEGER NOT NULL DEFAULT 0,
+            origin TEXT NOT NULL DEFAULT 'cell',
+            session TEXT,
+            PRIMARY KEY (run, seq)
+        ){without_rowid}""",
+        "ALTER TABLE runs ADD COLUMN kernel TEXT",
+        "ALTER TABLE runs ADD COLUMN published_from TEXT",
+        "ALTER TABLE runs ADD COLUMN reproduces TEXT",
+        "ALTER TABLE runs ADD COLUMN git TEXT",
+        "ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE runs ADD COLUMN verdict TEXT",
+        "CREATE INDEX runs_verdict ON runs (verdict, received, id)",
+        "CREATE INDEX runs_reproduces ON runs (reproduces)",
+        """CREATE TABLE reproductions (
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            state TEXT NOT NULL,
+            cell INTEGER NOT NULL DEFAULT 0,
+            cells INTEGER NOT NULL DEFAULT 0,
+            verdict TEXT,
+            result TEXT NOT NULL DEFAULT '{{}}',
+            replay_run_id TEXT,
+            requested_by TEXT NOT NULL,
+            tolerance {real} NOT NULL DEFAULT 0,
+            created TEXT NOT NULL,
+            finished TEXT
+        )""",
+        "CREATE INDEX reproductions_run ON reproductions (run_id, created)",
+        "CREATE INDEX reproductions_state ON reproductions (state)",
+    ],
 ]
 
 DIALECT = {

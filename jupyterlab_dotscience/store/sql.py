@@ -18,8 +18,10 @@ from .schema import LATEST, statements
 from .validate import (
     RecordError,
     check_cells,
+    check_reproduction,
     check_sha256,
     check_uuid,
+    check_warnings,
     dump,
     normalize_record,
     now,
@@ -29,11 +31,11 @@ from .validate import (
 _RUN_COLUMNS = (
     "id, project, author, mode, workload_file, notebook, description, error, status, "
     "start_time, end_time, exec_start, exec_end, published, received, environment, argv, "
-    "kernel_id, build, deploy, imported"
+    "kernel_id, build, deploy, imported, kernel, published_from, reproduces, git"
 )
 _SUMMARY_COLUMNS = (
     "id, project, author, description, status, mode, notebook, workload_file, "
-    "start_time, end_time, received, imported, error"
+    "start_time, end_time, received, imported, error, warnings, verdict, reproduces"
 )
 _RETRIES = 8
 #: ``reason`` of a run file whose capture was never recorded (stored before it was tracked)
@@ -52,9 +54,44 @@ _SQL_FILES = (
     "INSERT INTO files (run, role, path, sha256, size, outside, missing, seq) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_SQL_EXECUTIONS = (
+    "INSERT INTO executions (run, seq, cell_id, execution_count, source_sha256, start_time, "
+    "end_time, success, error, in_run, origin, session) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_SOURCES = "INSERT INTO sources (sha256, text) VALUES (?, ?) ON CONFLICT DO NOTHING"
+#: The columns of a reproduction, in the order of the reproduction object
+_REPRODUCTION_FIELDS = (
+    "id", "run_id", "state", "cell", "cells", "verdict", "result", "replay_run_id",
+    "requested_by", "tolerance", "created", "finished",
+)  # fmt: skip
 _SQL_CELLS = (
     "INSERT INTO cells (run, seq, cell_id, cell_index, execution_count, "
     "source_sha256, start_time, end_time, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _execution_rows(run: int, executions: list[dict]) -> list[tuple]:
+    return [
+        (run, e["seq"], e["cell_id"], e["execution_count"], e["source_sha256"], e["start"],
+         e["end"], None if e["success"] is None else int(e["success"]), e["error"],
+         int(e["in_run"]), e["origin"], e["session"])
+        for e in executions
+    ]  # fmt: skip
+
+
+def _execution(row, source=None) -> dict:
+    seq, cid, count, sha, start, end, ok, error, in_run, origin, session = row[:11]
+    return {
+        "seq": seq, "cell_id": cid, "execution_count": count, "source_sha256": sha,
+        "start": start, "end": end, "success": _bool(ok), "error": error,
+        "in_run": bool(in_run), "origin": origin, "session": session, "source": source,
+    }  # fmt: skip
+
+
+_EXECUTION_COLUMNS = (
+    "e.seq, e.cell_id, e.execution_count, e.source_sha256, e.start_time, e.end_time, "
+    "e.success, e.error, e.in_run, e.origin, e.session"
 )
 
 
@@ -255,11 +292,12 @@ class SqlStore(Store):
             "INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (rec["project"], received),
         )
-        starts = [c["start"] for c in rec["cells"] if c["start"]]
-        ends = [c["end"] for c in rec["cells"] if c["end"]]
+        timed = rec["cells"] or [e for e in rec["executions"] if e["in_run"]]
+        starts = [c["start"] for c in timed if c["start"]]
+        ends = [c["end"] for c in timed if c["end"]]
         inserted = tx.one(
             f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO NOTHING RETURNING seq",
             (
                 run_id, rec["project"], author, rec["mode"], rec["workload_file"],
@@ -269,7 +307,9 @@ class SqlStore(Store):
                 rec["published"], received,
                 None if rec["environment"] is None else dump(rec["environment"]),
                 dump(rec["argv"]), rec["kernel_id"], int(rec["build"]), int(rec["deploy"]),
-                int(imported),
+                int(imported), None if rec["kernel"] is None else dump(rec["kernel"]),
+                rec["published_from"], rec["reproduces"],
+                None if rec["git"] is None else dump(rec["git"]),
             ),
         )  # fmt: skip
         if inserted is None:
@@ -304,10 +344,26 @@ class SqlStore(Store):
             for i, f in enumerate(rec[role + "s"])
         )  # fmt: skip
         rows.setdefault(_SQL_CELLS, []).extend(_cell_rows(seq, rec["cells"]))
+        rows.setdefault(_SQL_EXECUTIONS, []).extend(_execution_rows(seq, rec["executions"]))
+        if rec["sources"]:
+            rows.setdefault(_SQL_SOURCES, []).extend(self._new_sources(tx, rec["sources"]))
         versions = self._insert_models(tx, run_id, rec["models"], received)
         if flush:
             self._flush(tx, rows)
         return versions
+
+    @staticmethod
+    def _new_sources(tx: Tx, sources: dict[str, str]) -> list[tuple]:
+        """``(sha256, text)`` rows of the sources not stored yet (each text is kept once)."""
+        shas = list(sources)
+        stored: set[str] = set()
+        for i in range(0, len(shas), 500):
+            chunk = shas[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            stored.update(
+                r[0] for r in tx.q(f"SELECT sha256 FROM sources WHERE sha256 IN ({marks})", chunk)
+            )
+        return [(sha, sources[sha]) for sha in shas if sha not in stored]
 
     @staticmethod
     def _flush(tx: Tx, rows: dict) -> None:
@@ -352,6 +408,8 @@ class SqlStore(Store):
     @staticmethod
     def _as_stored(rec: dict, author: str, imported: bool, received: str, versions) -> dict:
         run = dict(rec)
+        run["executions"] = [dict(e) for e in rec["executions"]]
+        run.update(warnings=[], verdict=None)
         run["models"] = [dict(m, version=v) for m, v in zip(rec["models"], versions, strict=True)]
         run.update(
             author=author,
@@ -371,7 +429,8 @@ class SqlStore(Store):
                 return None
             (seq, _, project, author, mode, workload_file, notebook, description, error, status,
              start, end, _es, _ee, published, received, environment, argv, kernel_id, build,
-             deploy, imported) = row  # fmt: skip
+             deploy, imported, kernel, published_from, reproduces, git) = row  # fmt: skip
+            warnings, verdict = tx.one("SELECT warnings, verdict FROM runs WHERE seq = ?", (seq,))
             files = self._files(tx, seq)
             parameters = {
                 k: {"value": json.loads(v), "text": t}
@@ -400,6 +459,9 @@ class SqlStore(Store):
                 )
             ]  # fmt: skip
             cells = self._cells(tx, seq)
+            executions, sources = self._executions(tx, seq)
+        for e in executions:
+            del e["source"]
         strip = ("role",)
         return {
             "schema": "dotscience.run/2",
@@ -430,6 +492,14 @@ class SqlStore(Store):
             "models": models,
             "environment": _loads(environment),
             "cells": cells,
+            "executions": executions,
+            "sources": sources,
+            "kernel": _loads(kernel),
+            "published_from": published_from,
+            "reproduces": reproduces,
+            "git": _loads(git),
+            "warnings": json.loads(warnings or "[]"),
+            "verdict": verdict,
             "kernel_id": kernel_id,
             "build": bool(build),
             "deploy": bool(deploy),
@@ -460,6 +530,158 @@ class SqlStore(Store):
                 (seq,),
             )
         ]  # fmt: skip
+
+    def _executions(self, tx: Tx, seq: int) -> tuple[list[dict], dict[str, str]]:
+        """The executions of a run (each with its ``source``) and ``{sha256: text}``."""
+        rows = tx.q(
+            f"SELECT {_EXECUTION_COLUMNS}, s.text FROM executions e "
+            "LEFT JOIN sources s ON s.sha256 = e.source_sha256 WHERE e.run = ? ORDER BY e.seq",
+            (seq,),
+        )
+        executions = [_execution(r, r[11]) for r in rows]
+        sources = {e["source_sha256"]: e["source"] for e in executions if e["source"] is not None}
+        git, environment = tx.one("SELECT git, environment FROM runs WHERE seq = ?", (seq,))
+        for state in (_loads(git), (_loads(environment) or {}).get("git")):
+            sha = state.get("patch_sha256") if isinstance(state, dict) else None
+            if isinstance(sha, str) and sha not in sources:
+                row = tx.one("SELECT text FROM sources WHERE sha256 = ?", (sha,))
+                if row is not None:
+                    sources[sha] = row[0]
+        return executions, sources
+
+    def run_executions(self, run_id: str) -> list[dict]:
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return []
+        with self._tx() as tx:
+            seq = self._seq(tx, run_id)
+            return [] if seq is None else self._executions(tx, seq)[0]
+
+    def source(self, sha256: str) -> str | None:
+        check_sha256(sha256, "sha256", nullable=False)
+        with self._tx() as tx:
+            row = tx.one("SELECT text FROM sources WHERE sha256 = ?", (sha256,))
+        return None if row is None else row[0]
+
+    def run_head(self, run_id: str) -> dict | None:
+        run_id = _maybe_uuid(run_id)
+        if run_id is None:
+            return None
+        with self._tx() as tx:
+            row = tx.one(
+                "SELECT id, project, author, mode, notebook, workload_file, status, kernel, "
+                "published_from, reproduces, git, warnings, verdict, start_time, end_time, "
+                "received FROM runs WHERE id = ?",
+                (run_id,),
+            )
+        if row is None:
+            return None
+        (rid, project, author, mode, notebook, workload_file, status, kernel, published_from,
+         reproduces, git, warnings, verdict, start, end, received) = row  # fmt: skip
+        return {
+            "id": rid, "project": project, "author": author, "mode": mode,
+            "notebook": notebook, "workload_file": workload_file, "status": status,
+            "kernel": _loads(kernel), "published_from": published_from,
+            "reproduces": reproduces, "git": _loads(git),
+            "warnings": json.loads(warnings or "[]"), "verdict": verdict,
+            "start": start, "end": end, "received": received,
+        }  # fmt: skip
+
+    def set_warnings(self, run_id: str, warnings: list[dict]) -> bool:
+        warnings = check_warnings(warnings)
+        rid = _maybe_uuid(run_id)
+        if rid is None:
+            return False
+        text = dump(warnings)
+        return bool(
+            self._write(lambda tx: tx.x("UPDATE runs SET warnings = ? WHERE id = ?", (text, rid)))
+        )
+
+    # -- reproductions --------------------------------------------------------------------
+
+    @staticmethod
+    def _reproduction(row) -> dict:
+        rep = dict(zip(_REPRODUCTION_FIELDS, row, strict=True))
+        rep["result"] = json.loads(rep["result"] or "{}")
+        rep["tolerance"] = float(rep["tolerance"])
+        return rep
+
+    def put_reproduction(self, reproduction: dict) -> dict:
+        rep = check_reproduction(reproduction, new=True)
+        rep.setdefault("created", now())
+
+        def insert(tx):
+            rid, _ = self._require_run(tx, rep["run_id"])
+            rep["run_id"] = rid
+            values = [rep.get(f) for f in _REPRODUCTION_FIELDS]
+            values[_REPRODUCTION_FIELDS.index("result")] = dump(rep.get("result") or {})
+            tx.x(
+                f"INSERT INTO reproductions ({', '.join(_REPRODUCTION_FIELDS)}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            if rep.get("verdict") is not None:
+                tx.x("UPDATE runs SET verdict = ? WHERE id = ?", (rep["verdict"], rid))
+            return self._get_reproduction(tx, rep["id"])
+
+        return self._write(insert)
+
+    def update_reproduction(self, reproduction_id: str, **fields) -> dict:
+        rid = check_uuid(reproduction_id, "reproduction id")
+        changes = check_reproduction(fields, new=False)
+        if "result" in changes:
+            changes["result"] = dump(changes["result"])
+
+        def update(tx):
+            current = self._get_reproduction(tx, rid)
+            if current is None:
+                raise KeyError(f"no reproduction {reproduction_id!r}")
+            if changes:
+                sets = ", ".join(f"{k} = ?" for k in changes)
+                tx.x(f"UPDATE reproductions SET {sets} WHERE id = ?", (*changes.values(), rid))
+            if changes.get("verdict") is not None:
+                tx.x(
+                    "UPDATE runs SET verdict = ? WHERE id = ?",
+                    (changes["verdict"], current["run_id"]),
+                )
+            return self._get_reproduction(tx, rid)
+
+        return self._write(update)
+
+    def _get_reproduction(self, tx: Tx, reproduction_id: str) -> dict | None:
+        row = tx.one(
+            f"SELECT {', '.join(_REPRODUCTION_FIELDS)} FROM reproductions WHERE id = ?",
+            (reproduction_id,),
+        )
+        return None if row is None else self._reproduction(row)
+
+    def get_reproduction(self, reproduction_id: str) -> dict | None:
+        rid = _maybe_uuid(reproduction_id)
+        if rid is None:
+            return None
+        with self._tx() as tx:
+            return self._get_reproduction(tx, rid)
+
+    def list_reproductions(self, run_id: str | None = None, states=None) -> list[dict]:
+        sql = f"SELECT {', '.join(_REPRODUCTION_FIELDS)} FROM reproductions"
+        where, args = [], []
+        if run_id is not None:
+            rid = _maybe_uuid(run_id)
+            if rid is None:
+                return []
+            where.append("run_id = ?")
+            args.append(rid)
+        if states is not None:
+            states = list(states)
+            if not states:
+                return []
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            args += states
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._tx() as tx:
+            rows = tx.q(sql + " ORDER BY created DESC, id DESC", args)
+        return [self._reproduction(r) for r in rows]
 
     def run_files(self, run_id: str) -> list[dict]:
         run_id = _maybe_uuid(run_id)
@@ -694,12 +916,14 @@ class SqlStore(Store):
         by_seq = {}
         for row in tx.q(f"SELECT seq, {_SUMMARY_COLUMNS} FROM runs WHERE seq IN ({marks})", seqs):
             (seq, rid, project, author, description, status, mode, notebook, workload_file, start,
-             end, received, imported, error) = row  # fmt: skip
+             end, received, imported, error, warnings, verdict, reproduces) = row  # fmt: skip
             by_seq[seq] = {
                 "id": rid, "project": project, "author": author, "description": description,
                 "status": status, "error": error, "mode": mode, "notebook": notebook,
                 "workload_file": workload_file, "start": start, "end": end,
                 "received": received, "imported": bool(imported),
+                "warnings": sorted({w["kind"] for w in json.loads(warnings or "[]")}),
+                "verdict": verdict, "reproduces": reproduces,
                 "parameters": {}, "metrics": {}, "labels": {},
             }  # fmt: skip
         for seq, key, text in tx.q(

@@ -7,6 +7,7 @@ Every error is a ``ValueError`` whose message names the offending field, e.g.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import re
@@ -21,6 +22,12 @@ SCHEMA = "dotscience.run/2"
 MODES = (None, "interactive", "script")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 MAX_KEY = 250  # parameter, metric and label names
+MAX_EXECUTIONS = 100_000  # executions in one run record
+MAX_SOURCES_BYTES = 20 * 2**20  # UTF-8 bytes of all the source texts of one run record
+MAX_ERROR = 10_000  # characters of an execution's error
+ORIGINS = ("cell", "sidebar", "setting")
+PUBLISHED_FROM = (None, "cell", "sidebar", "script")
+VERDICTS = ("identical", "within_tolerance", "differs", "failed", "not_reproducible")
 
 
 class RecordError(ValueError):
@@ -261,6 +268,211 @@ def check_cells(value, field: str = "cells") -> list[dict]:
     return cells
 
 
+def _sources(value) -> dict[str, str]:
+    """``{sha256: text}``: every text must hash to its key; the total is capped."""
+    sources = _dict(value, "sources")
+    total = 0
+    checked = {}
+    for sha, text in sources.items():
+        where = f"sources[{_short(sha)}]"
+        if not isinstance(sha, str) or not _HEX64.match(sha):
+            _fail("sources", f"keys must be 64 lowercase hex digits, got {_short(sha)}")
+        if not isinstance(text, str):
+            _fail(where, f"expected the source text, got {type(text).__name__}")
+        if "\x00" in text:
+            _fail(where, "contains a NUL character")
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            _fail(where, "is not valid Unicode text (a lone surrogate)")
+        total += len(data)
+        if total > MAX_SOURCES_BYTES:
+            _fail("sources", f"more than {MAX_SOURCES_BYTES // 2**20} MiB of source text")
+        if hashlib.sha256(data).hexdigest() != sha:
+            _fail(where, "the text does not hash to its sha256")
+        checked[sha] = text
+    return checked
+
+
+def _executions(value, sources: dict[str, str]) -> list[dict]:
+    items = _list(value, "executions")
+    if len(items) > MAX_EXECUTIONS:
+        _fail("executions", f"more than {MAX_EXECUTIONS} executions")
+    executions = []
+    previous = -1
+    for i, item in enumerate(items):
+        where = f"executions[{i}]"
+        if not isinstance(item, dict):
+            _fail(where, f"expected an object, got {type(item).__name__}")
+        seq = _int(item.get("seq", i), f"{where}.seq", nullable=False, minimum=0)
+        if seq <= previous:
+            _fail(f"{where}.seq", f"must increase (after {previous}), got {seq}")
+        previous = seq
+        sha = check_sha256(item.get("source_sha256"), f"{where}.source_sha256", nullable=False)
+        if sha not in sources:
+            _fail(f"{where}.source_sha256", f"{sha} is not in sources")
+        success = item.get("success")
+        if success is not None and not isinstance(success, bool):
+            _fail(f"{where}.success", f"expected true, false or null, got {_short(success)}")
+        origin = item.get("origin", "cell")
+        if origin is None:
+            origin = "cell"
+        if origin not in ORIGINS:
+            _fail(
+                f"{where}.origin", f"expected 'cell', 'sidebar' or 'setting', got {_short(origin)}"
+            )
+        session = item.get("session")
+        executions.append(
+            {
+                "seq": seq,
+                "cell_id": _str(item.get("cell_id"), f"{where}.cell_id", max_len=200),
+                "execution_count": _int(item.get("execution_count"), f"{where}.execution_count"),
+                "source_sha256": sha,
+                "start": check_time(item.get("start"), f"{where}.start"),
+                "end": check_time(item.get("end"), f"{where}.end"),
+                "success": success,
+                "error": _str(item.get("error"), f"{where}.error", max_len=MAX_ERROR),
+                "in_run": _bool(item.get("in_run"), f"{where}.in_run"),
+                "origin": origin,
+                "session": None if session is None else check_uuid(session, f"{where}.session"),
+            }
+        )
+    return executions
+
+
+def _relative_dir(value, field: str) -> str:
+    """A root-relative directory: ``''`` for the root, no absolute path, no ``..``."""
+    text = _str(value, field, max_len=4096) or ""
+    parts = text.replace("\\", "/").split("/")
+    if text.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts:
+        _fail(field, f"expected a path relative to the workspace root, got {_short(text)}")
+    return "/".join(p for p in parts if p not in ("", "."))
+
+
+def _kernel(value) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        _fail("kernel", f"expected an object or null, got {type(value).__name__}")
+    session = value.get("session")
+    return {
+        "session": None if session is None else check_uuid(session, "kernel.session"),
+        "started": check_time(value.get("started"), "kernel.started"),
+        "name": _str(value.get("name"), "kernel.name", max_len=200),
+        "cwd": _relative_dir(value.get("cwd"), "kernel.cwd"),
+    }
+
+
+_HEX_COMMIT = re.compile(r"[0-9a-f]{7,64}\Z")
+
+
+def _git(value, field: str, sources: dict[str, str]) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        _fail(field, f"expected an object or null, got {type(value).__name__}")
+    commit = value.get("commit")
+    if commit is not None and not (isinstance(commit, str) and _HEX_COMMIT.match(commit)):
+        _fail(f"{field}.commit", f"expected a hex commit id or null, got {_short(commit)}")
+    patch = check_sha256(value.get("patch_sha256"), f"{field}.patch_sha256")
+    if patch is not None and patch not in sources:
+        _fail(f"{field}.patch_sha256", f"{patch} is not in sources")
+    return {
+        "commit": commit,
+        "dirty": _bool(value.get("dirty"), f"{field}.dirty"),
+        "branch": _str(value.get("branch"), f"{field}.branch", max_len=1000),
+        "patch_sha256": patch,
+    }
+
+
+WARNING_KINDS = (
+    "out_of_order", "source_changed", "cell_deleted", "cell_failed", "kernel_restarted",
+)  # fmt: skip
+MAX_WARNINGS = 10_000
+
+
+def check_warnings(value) -> list[dict]:
+    """A run's hidden-state warnings: ``[{kind, cell_id, execution_count, message}]``."""
+    items = _list(value, "warnings")
+    if len(items) > MAX_WARNINGS:
+        _fail("warnings", f"more than {MAX_WARNINGS} warnings")
+    warnings = []
+    for i, item in enumerate(items):
+        where = f"warnings[{i}]"
+        if not isinstance(item, dict):
+            _fail(where, f"expected an object, got {type(item).__name__}")
+        if item.get("kind") not in WARNING_KINDS:
+            _fail(f"{where}.kind", f"expected one of {', '.join(WARNING_KINDS)}")
+        warnings.append(
+            {
+                "kind": item["kind"],
+                "cell_id": _str(item.get("cell_id"), f"{where}.cell_id", max_len=200),
+                "execution_count": _int(item.get("execution_count"), f"{where}.execution_count"),
+                "message": _str(item.get("message"), f"{where}.message", nullable=False),
+            }
+        )
+    return warnings
+
+
+REPRODUCTION_STATES = ("queued", "running", "done", "cancelled")
+
+
+def check_reproduction(value: dict, new: bool) -> dict:
+    """The fields of a reproduction (all of them when ``new``), checked; unknown keys fail."""
+    known = {
+        "id", "run_id", "state", "cell", "cells", "verdict", "result", "replay_run_id",
+        "requested_by", "tolerance", "created", "finished",
+    }  # fmt: skip
+    if not isinstance(value, dict):
+        _fail("reproduction", f"expected an object, got {type(value).__name__}")
+    unknown = set(value) - known
+    if unknown:
+        raise RecordError(f"reproduction: unknown field {sorted(unknown)[0]!r}")
+    if not new and {"id", "run_id", "requested_by", "created"} & set(value):
+        raise RecordError("reproduction: id, run_id, requested_by and created never change")
+    out: dict = {}
+    for key, item in value.items():
+        field = f"reproduction.{key}"
+        if key in ("id", "run_id"):
+            out[key] = check_uuid(item, field)
+        elif key == "replay_run_id":
+            out[key] = None if item is None else check_uuid(item, field)
+        elif key == "state":
+            if item not in REPRODUCTION_STATES:
+                raise RecordError(f"{field}: expected one of {', '.join(REPRODUCTION_STATES)}")
+            out[key] = item
+        elif key in ("cell", "cells"):
+            out[key] = _int(item, field, nullable=False, minimum=0)
+        elif key == "verdict":
+            if item is not None and item not in VERDICTS:
+                raise RecordError(f"{field}: expected one of {', '.join(VERDICTS)} or null")
+            out[key] = item
+        elif key == "result":
+            if not isinstance(item, dict):
+                raise RecordError(f"{field}: expected an object")
+            out[key] = item
+        elif key == "requested_by":
+            out[key] = _str(item, field, nullable=False, max_len=1000)
+        elif key == "tolerance":
+            if isinstance(item, bool) or not isinstance(item, int | float):
+                raise RecordError(f"{field}: expected a number >= 0")
+            if not math.isfinite(item) or item < 0:
+                raise RecordError(f"{field}: expected a finite number >= 0")
+            out[key] = float(item)
+        else:  # created, finished
+            out[key] = check_time(item, field)
+    if new:
+        for key in ("id", "run_id", "requested_by"):
+            if key not in out:
+                raise RecordError(f"reproduction: {key} is required")
+        out.setdefault("state", "queued")
+        out.setdefault("cell", 0)
+        out.setdefault("cells", 0)
+        out.setdefault("tolerance", 0.0)
+        out.setdefault("result", {})
+    return out
+
+
 def _models(value) -> list[dict]:
     models = []
     for i, item in enumerate(_list(value, "models")):
@@ -311,6 +523,28 @@ def normalize_record(record) -> dict:
     environment = record.get("environment")
     if environment is not None and not isinstance(environment, dict):
         _fail("environment", f"expected an object or null, got {type(environment).__name__}")
+    sources = _sources(record.get("sources"))
+    executions = _executions(record.get("executions"), sources)
+    git = _git(record.get("git"), "git", sources)
+    referenced = {e["source_sha256"] for e in executions}
+    if git is not None:
+        referenced.add(git["patch_sha256"])
+    env_git = (environment or {}).get("git")
+    if isinstance(env_git, dict) and env_git.get("patch_sha256") is not None:
+        patch = check_sha256(env_git["patch_sha256"], "environment.git.patch_sha256")
+        if patch not in sources:
+            _fail("environment.git.patch_sha256", f"{patch} is not in sources")
+        referenced.add(patch)
+    for sha in sources:
+        if sha not in referenced:
+            _fail(f"sources[{sha[:12]}...]", "not used by any execution or git patch")
+    published_from = record.get("published_from")
+    if published_from not in PUBLISHED_FROM:
+        _fail(
+            "published_from",
+            f"expected 'cell', 'sidebar', 'script' or null, got {_short(published_from)}",
+        )
+    reproduces = record.get("reproduces")
 
     parameters = {
         _key(k, "parameters"): _typed(v, f"parameters[{k!r}]")
@@ -346,6 +580,12 @@ def normalize_record(record) -> dict:
         "models": _models(record.get("models")),
         "environment": environment,
         "cells": check_cells(record.get("cells")),
+        "executions": executions,
+        "sources": sources,
+        "kernel": _kernel(record.get("kernel")),
+        "published_from": published_from,
+        "reproduces": None if reproduces is None else check_uuid(reproduces, "reproduces"),
+        "git": git,
         "kernel_id": _str(record.get("kernel_id"), "kernel_id"),
         "build": _bool(record.get("build"), "build"),
         "deploy": _bool(record.get("deploy"), "deploy"),
