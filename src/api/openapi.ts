@@ -422,7 +422,14 @@ export interface paths {
   };
   '/runs/{run_id}/metrics/{key}': {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description At most this many points that keep the series' shape (the smallest and largest value of each bucket of consecutive points, the first and last point exact, steps numbered); without it the whole series. */
+        points?: number;
+        /** @description With points, the first step of the window to downsample (inclusive). */
+        from?: number;
+        /** @description With points, the last step of the window to downsample (inclusive). */
+        to?: number;
+      };
       header?: never;
       path: {
         run_id: components['parameters']['RunId'];
@@ -430,10 +437,17 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** A metric's whole series. */
+    /** A metric's series, whole or downsampled to a number of points. */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description At most this many points that keep the series' shape (the smallest and largest value of each bucket of consecutive points, the first and last point exact, steps numbered); without it the whole series. */
+          points?: number;
+          /** @description With points, the first step of the window to downsample (inclusive). */
+          from?: number;
+          /** @description With points, the last step of the window to downsample (inclusive). */
+          to?: number;
+        };
         header?: never;
         path: {
           run_id: components['parameters']['RunId'];
@@ -443,7 +457,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description The series, in step order. */
+        /** @description The series, in logged order. */
         200: {
           headers: {
             [name: string]: unknown;
@@ -451,10 +465,13 @@ export interface paths {
           content: {
             'application/json': {
               key: string;
-              series: Record<string, unknown>[];
+              series: components['schemas']['MetricPoint'][];
+              /** @description Points of the stored series (in the window asked for). */
+              count: number;
             };
           };
         };
+        400: components['responses']['Error'];
         403: components['responses']['Error'];
         404: components['responses']['Error'];
       };
