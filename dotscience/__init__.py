@@ -273,10 +273,17 @@ def _register_in_running_ipython() -> None:
         return
     try:
         shell = get_ipython()
-        if shell is not None:
-            load_ipython_extension(shell)
+    except Exception:
+        return
+    if shell is None:
+        return
+    try:
+        load_ipython_extension(shell)
     except Exception:  # magics are a convenience; never break the import
         pass
+    from .executions import install
+
+    install(shell)  # record every execution of this kernel session (idempotent)
 
 
 _register_in_running_ipython()

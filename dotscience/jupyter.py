@@ -21,12 +21,18 @@ Kernel to frontend:
     ``published``  ``{"id", "since", "request_id"}`` when a run was published
 
 Frontend to kernel (each with a ``request_id``):
-    ``hello``      ``{"kernel_id", "notebook"}``: who the kernel is, which notebook it runs
+    ``hello``      ``{"kernel_id", "notebook", "kernel_name"?}``: who the kernel is (its
+                   kernelspec name goes into run records' ``kernel.name``), which notebook
+                   it runs
     ``state``      ask for a snapshot
     ``declare``    ``{"kind": input|output|parameter|label|metric|description, "key",
                    "value", "path", "root_relative"}``
     ``start``      ``{"description"}``
     ``publish``    ``{"description", "build"?, "deploy"?}``
+
+``start``, ``declare`` and ``publish`` are recorded as executions of generated code
+(``origin`` "sidebar", e.g. ``import dotscience as ds\nds.add_parameter('C', 1.0)``), so a
+run record replays what the sidebar did, in order.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import time
 
 import dotscience as _ds
 
+from . import executions as _executions
 from .steps import numbered
 from .timestamps import iso_from_epoch
 from .values import typed
@@ -424,6 +431,11 @@ class Bridge:
 
     def _do_hello(self, data: dict):
         session = self.session
+        name = data.get("kernel_name")
+        if name is not None and (not isinstance(name, str) or len(name) > 200 or "\x00" in name):
+            raise ValueError("kernel_name must be the kernelspec's name (at most 200 characters)")
+        if name:
+            _executions.RECORDER.kernel_name = name
         if data.get("kernel_id"):
             self.kernel_id = str(data["kernel_id"])
             session.extra["kernel_id"] = self.kernel_id
@@ -446,37 +458,64 @@ class Bridge:
             path = os.path.join(self.session.root, path)
         return path
 
+    def _generated(self, call: str, args: tuple, action):
+        """Run ``action()``, recorded as an execution of ``ds.<call>(*args)`` (``origin``
+        "sidebar"; nothing is recorded outside IPython)."""
+        entry = None
+        if _executions.installed():
+            entry = _executions.RECORDER.begin(_executions.sidebar_source(call, *args),
+                                               "sidebar")  # fmt: skip
+        try:
+            result = action()
+        except BaseException as exc:
+            text = str(exc)
+            _executions.RECORDER.finish(entry, False, f"{type(exc).__name__}: {text}" if text
+                                        else type(exc).__name__)  # fmt: skip
+            raise
+        _executions.RECORDER.finish(entry, True)
+        return result
+
+    def _replay_path(self, data: dict, path: str) -> str:
+        """``path`` as the generated code names it: relative to the kernel's directory."""
+        if not data.get("root_relative"):
+            return data["path"]
+        try:
+            return os.path.relpath(path, os.getcwd())
+        except ValueError:  # another drive
+            return path
+
     def _do_declare(self, data: dict):
         session, kind = self.session, data.get("kind")
         key, value = data.get("key"), data.get("value")
         if kind in ("parameter", "label", "metric") and (not isinstance(key, str) or not key):
             raise ValueError(f"a {kind} needs a name")
-        if kind == "input":
-            session.add_inputs(self._path(data))
-        elif kind == "output":
-            session.add_outputs(self._path(data))
-        elif kind == "parameter":
-            session.add_parameter(key, value)
-        elif kind == "label":
-            session.add_label(key, value)
-        elif kind == "metric":
-            session.add_metric(key, value)
+        if kind in ("input", "output"):
+            path = self._path(data)
+            call = "add_input" if kind == "input" else "add_output"
+            method = session.add_inputs if kind == "input" else session.add_outputs
+            self._generated(call, (self._replay_path(data, path),), lambda: method(path))
+        elif kind in ("parameter", "label", "metric"):
+            call = f"add_{kind}"
+            method = getattr(session, call)
+            self._generated(call, (key, value), lambda: method(key, value))
         elif kind == "description":
-            session.set_description(value)
+            self._generated("set_description", (value,), lambda: session.set_description(value))
         else:
             raise ValueError(f"cannot declare a {kind!r}")
         return None
 
     def _do_start(self, data: dict):
-        self.session.start(data.get("description") or None)
+        description = data.get("description") or None
+        self._generated("start", (description,), lambda: self.session.start(description))
         return None
 
     def _do_publish(self, data: dict):
         out = io.StringIO()
-        self.session.publish(
-            data.get("description") or None, stream=out,
-            build=bool(data.get("build")), deploy=bool(data.get("deploy")),
-        )  # fmt: skip
+        description = data.get("description") or None
+        # a replay never builds or deploys: the generated code publishes only
+        self._generated("publish", (description,), lambda: self.session.publish(
+            description, stream=out, build=bool(data.get("build")),
+            deploy=bool(data.get("deploy"))))  # fmt: skip
         return out.getvalue().strip() or None
 
 

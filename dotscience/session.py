@@ -12,6 +12,7 @@ import sys
 import warnings
 
 from . import delivery as _delivery
+from . import executions as _executions
 from .hashing import Hasher, StatCache
 from .paths import Relativiser, check_path, workspace_root
 from .published import PublishedRun
@@ -437,6 +438,14 @@ class Dotscience:
             environment = _environment.capture(self.root)
         except Exception:
             environment = None
+        published_from = _executions.RECORDER.publishing_origin()
+        if published_from is None:
+            # in IPython a publish outside an execution comes from a cell-end hook (autolog)
+            published_from = "cell" if _executions.installed() else \
+                "script" if mode == "script" else None  # fmt: skip
+        start = run._start.timestamp() if run._start is not None else None
+        executions, sources = _executions.RECORDER.snapshot(start)
+        git = self._git(environment, published_from, sources)
         record = {
             "schema": "dotscience.run/2",
             "id": run.id,
@@ -466,12 +475,39 @@ class Dotscience:
             "models": run._published_models(output_list),
             "environment": environment,
             "cells": [],
+            "executions": executions,
+            "sources": sources,
+            "kernel": _executions.kernel_info(self.root),
+            "published_from": published_from,
+            "reproduces": _executions.reproduces(),
+            "git": git,
             "kernel_id": None,
             "build": bool(build),
             "deploy": bool(deploy),
         }
         record.update(self.extra)
         return record
+
+    def _git(self, environment, published_from, sources: dict) -> dict | None:
+        """The record's ``git``: the environment's git state, and for a script run the
+        uncommitted changes as a patch (put in ``sources``) or why there is none."""
+        state = (environment or {}).get("git")
+        if not isinstance(state, dict):
+            return None
+        git = {**state, "patch_sha256": None}
+        if published_from == "script" and state.get("commit"):
+            from . import environment as _environment
+
+            workload = self._workload_file or (os.path.abspath(sys.argv[0]) if sys.argv[0]
+                                               else None)  # fmt: skip
+            patch, error = _environment.git_patch(self.root, workload)
+            if patch is not None:
+                sha = _executions.sha256_text(patch)
+                sources[sha] = patch
+                git["patch_sha256"] = sha
+            if error is not None:
+                git["patch_error"] = error
+        return git
 
     def _notebook_from_env(self) -> str | None:
         path = os.environ.get("JPY_SESSION_NAME")

@@ -716,14 +716,19 @@ def configure(settings) -> None:
     if settings.get("systemMetrics"):
         sysmetrics._check_interval(interval)
     at_cell_end = settings.get("publishAtCellEnd")
+    from ..executions import record_setting  # the run record replays what settings did
+
     if "autolog" in settings:
         if settings["autolog"]:
             if not any(state.enabled.values()):
                 autolog(publish_at_cell_end=at_cell_end, silent=True)
                 state.by_settings = True
+                record_setting("import dotscience as ds\nds.autolog("
+                               f"{'publish_at_cell_end=True' if at_cell_end else ''})")  # fmt: skip
         elif state.by_settings:
             autolog(disable=True)
             state.by_settings = False
+            record_setting("import dotscience as ds\nds.autolog(disable=True)")
     if at_cell_end is not None:
         with state.lock:
             state.publish_at_cell_end = at_cell_end
