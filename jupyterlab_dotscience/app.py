@@ -108,6 +108,17 @@ class DotscienceApp(ExtensionApp):
         config=True, help="Registry prefix of model images (e.g. registry.example.com/ml)."
     )
     kserve = Bool(False, config=True, help="Also render a KServe InferenceService.")
+    reproduce_python = Unicode(
+        config=True,
+        help="Python interpreter that replays runs to reproduce them (it needs nbclient; "
+        "default: the Jupyter server's own). Only this setting chooses it, never a run record.",
+    )
+    reproduce_timeout = Float(
+        1800.0,
+        config=True,
+        help="Seconds a reproduction's replay may run before it is stopped (its processes are "
+        "killed and the reproduction fails with a timeout).",
+    )
 
     @default("store_url")
     def _default_store_url(self):
@@ -126,6 +137,10 @@ class DotscienceApp(ExtensionApp):
 
     @default("model_python")
     def _default_model_python(self):
+        return sys.executable
+
+    @default("reproduce_python")
+    def _default_reproduce_python(self):
         return sys.executable
 
     @default("kernel_user")
@@ -172,6 +187,7 @@ class DotscienceApp(ExtensionApp):
         self.store = open_store(self.store_url)
         self.artifacts = ArtifactStore(self.artifact_root, max_bytes=self.max_artifact_bytes)
         self._init_models()
+        self._init_reproductions()
         self.log.info(
             "Dotscience %s: %s store, root %s", __version__, self.store_kind, self.root_dir
         )
@@ -194,6 +210,23 @@ class DotscienceApp(ExtensionApp):
         )  # fmt: skip
         self.executor.submit(self.models.adopt)
 
+    def _init_reproductions(self):
+        """The reproduction engine; reproductions an earlier server process left queued or
+        running are marked failed now (never started again)."""
+        from .reproduce import Engine
+
+        self.reproductions = Engine(
+            self.store, self.artifacts, self.root_dir, python=self.reproduce_python,
+            timeout=self.reproduce_timeout,
+            kernel_path=self._kernel_library_path() if self.export_kernel_env else None,
+        )  # fmt: skip
+        stale = self.reproductions.recover()
+        if stale:
+            self.log.warning(
+                "Dotscience: %d reproduction(s) stopped with the previous server marked failed",
+                stale,
+            )
+
     def initialize_handlers(self):
         self.handlers.extend(route_table())
 
@@ -204,6 +237,9 @@ class DotscienceApp(ExtensionApp):
         models = getattr(self, "models", None)
         if models is not None:
             models.shutdown()
+        reproductions = getattr(self, "reproductions", None)
+        if reproductions is not None:
+            reproductions.shutdown()
         lineage = getattr(self, "_lineage", None)
         if lineage is not None:
             lineage.close()

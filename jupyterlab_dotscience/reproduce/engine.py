@@ -1,0 +1,582 @@
+"""Reproductions: restore a run's inputs, replay its code in a fresh kernel, compare.
+
+:class:`Engine` does the work on a thread pool of its own (one reproduction at a time), so
+neither the event loop nor the store's executor ever waits for a replay. Each reproduction:
+
+1. builds the replay from the record (a notebook of the recorded executions, or for a script
+   run a git worktree at the recorded commit with the recorded patch applied);
+2. makes a scratch workspace ``<root>/.dotscience/reproductions/<id>/`` and restores every
+   input there, verified by hash;
+3. runs it in a subprocess (``reproduce_python``; its command line is made of paths the
+   server made) with an allow-listed environment whose ``DOTSCIENCE_PROJECT_DOT_ROOT`` is the
+   scratch workspace and which has no server URL or token, so the replay's ``ds.publish()``
+   goes to the scratch workspace's spool; ``reproduce_timeout`` kills it;
+4. publishes the replay's run (``reproduces`` the original, in its project, authored by the
+   requesting user, its files captured from the scratch workspace) and compares the two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import pathlib
+import selectors
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from dotscience.timestamps import now
+
+from .. import publishing
+from ..artifacts import UnsafePathError, safe_join
+from . import replay as _replay
+from . import verdict as _verdict
+from . import workspace as _workspace
+from .verdict import NotReproducible
+
+log = logging.getLogger(__name__)
+
+RUNNER = str(pathlib.Path(__file__).resolve().parent / "runner.py")
+
+#: Sentence of a reproduction the server stopped (or restarted) in the middle of
+SERVER_STOPPED = "The server stopped during the reproduction, so it was not finished."
+
+#: Environment variables a replay inherits from the server (nothing else: no tokens,
+#: passwords, store URL or server URL)
+ALLOWED_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM",
+    "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONPATH", "PYTHONHASHSEED",
+    "JUPYTER_PATH", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR",
+    "JUPYTER_PLATFORM_DIRS", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR",
+    "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+)  # fmt: skip
+
+#: Largest spooled run record of a replay that is read (bytes)
+MAX_RECORD_BYTES = 256 * 1024**2
+#: Seconds a stopped replay gets to shut its kernel down before it is killed
+GRACE = 3.0
+
+
+class _Job:
+    """One reproduction while this server runs it."""
+
+    def __init__(self, rid: str, run_id: str, requested_by: str, tolerance: float, keep: bool):
+        self.rid, self.run_id, self.requested_by = rid, run_id, requested_by
+        self.tolerance, self.keep = tolerance, keep
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.finished = False
+        self.proc: subprocess.Popen | None = None
+        self.kernel_pgid: int | None = None
+
+
+class _Stopped(Exception):
+    """The reproduction was cancelled, or the server is stopping."""
+
+
+class Engine:
+    """Runs reproductions for one server.
+
+    Parameters
+    ----------
+    store : Store
+        The run store.
+    artifacts : ArtifactStore
+        Where captured inputs are restored from and the replay's files are captured to.
+    root : str
+        The workspace root; scratch workspaces go under ``<root>/.dotscience/reproductions``.
+    python : str
+        The interpreter that runs replays (``DotscienceApp.reproduce_python``).
+    timeout : float
+        Seconds a replay may run before it is killed (``DotscienceApp.reproduce_timeout``).
+    kernel_path : str, optional
+        A directory holding only the ``dotscience`` package, put first on the replay's
+        ``PYTHONPATH``.
+    """
+
+    def __init__(self, store, artifacts, root: str, python: str, timeout: float,
+                 kernel_path: str | None = None):  # fmt: skip
+        self.store, self.artifacts, self.root = store, artifacts, str(root)
+        self.dot_dir = pathlib.Path(self.root) / ".dotscience"
+        self.python, self.timeout, self.kernel_path = python, float(timeout), kernel_path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dotscience-reproduce")
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+
+    # -- requests (blocking: call them on an executor) -----------------------------------
+
+    def request(self, run: dict, requested_by: str, tolerance: float = 0.0,
+                keep: bool = False) -> dict:  # fmt: skip
+        """Queue a reproduction of ``run``; returns the stored reproduction (state queued).
+
+        Parameters
+        ----------
+        run : dict
+            The original run (its ``id``).
+        requested_by : str
+            Who asked; the replay's run is published as theirs.
+        tolerance : float
+            Relative tolerance of metric points (``>= 0``).
+        keep : bool
+            Keep the scratch workspace afterwards.
+        """
+        rid = str(uuid.uuid4())
+        rep = self.store.put_reproduction({
+            "id": rid, "run_id": run["id"], "requested_by": requested_by,
+            "tolerance": float(tolerance), "result": _verdict.empty_result(),
+        })  # fmt: skip
+        job = _Job(rid, run["id"], requested_by, float(tolerance), bool(keep))
+        with self._lock:
+            self._jobs[rid] = job
+        self._pool.submit(self._work, job)
+        return rep
+
+    def cancel(self, rid: str) -> dict | None:
+        """Stop a queued or running reproduction (state ``cancelled``); the reproduction
+        as stored afterwards, None when it does not exist."""
+        with self._lock:
+            job = self._jobs.get(rid)
+        if job is not None:
+            self._stop(job, "cancelled")
+        return self.store.get_reproduction(rid)
+
+    def recover(self) -> int:
+        """At server start: mark reproductions left queued or running by an earlier server
+        process ``done``/``failed`` (they are never started again). Returns how many."""
+        count = 0
+        for rep in self.store.list_reproductions(states=("queued", "running")):
+            with self._lock:
+                if rep["id"] in self._jobs:
+                    continue
+            result = dict(_verdict.empty_result(), **(rep.get("result") or {}))
+            result["failed"] = {"cell": rep.get("cell") or None, "execution_count": None,
+                                "error": SERVER_STOPPED, "source": None}  # fmt: skip
+            with contextlib.suppress(KeyError, ValueError):
+                self.store.update_reproduction(
+                    rep["id"], state="done", verdict=_verdict.FAILED, result=result,
+                    finished=now(),
+                )  # fmt: skip
+                count += 1
+        return count
+
+    def shutdown(self) -> None:
+        """Stop every reproduction (marked failed: the server stopped) and the pool."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            self._stop(job, "failed")
+            self._kill(job)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- the work ------------------------------------------------------------------------
+
+    def _stop(self, job: _Job, state: str) -> None:
+        """Finish ``job`` as ``state`` now (unless it finished); its worker sees the stop and
+        kills the replay."""
+        with job.lock:
+            if not job.finished:
+                job.finished = True
+                fields = {"state": "cancelled", "finished": now()}
+                if state == "failed":
+                    result = _verdict.empty_result()
+                    result["failed"] = {"cell": None, "execution_count": None,
+                                        "error": SERVER_STOPPED, "source": None}  # fmt: skip
+                    fields = {"state": "done", "verdict": _verdict.FAILED, "result": result,
+                              "finished": now()}  # fmt: skip
+                with contextlib.suppress(KeyError, ValueError):
+                    self.store.update_reproduction(job.rid, **fields)
+            job.stop.set()
+
+    def _finish(self, job: _Job, **fields) -> None:
+        """Store the outcome, unless the job was cancelled or stopped meanwhile."""
+        with job.lock:
+            if job.finished:
+                return
+            job.finished = True
+            self.store.update_reproduction(job.rid, state="done", finished=now(), **fields)
+
+    def _work(self, job: _Job) -> None:
+        scratch = worktree = None
+        result = _verdict.empty_result()
+        try:
+            if job.stop.is_set():
+                return
+            self.store.update_reproduction(job.rid, state="running")
+            run = self.store.get_run(job.run_id)
+            if run is None:
+                raise NotReproducible(f"The run {job.run_id} no longer exists.")
+            script = _is_script(run)
+            if script:
+                executions = []
+                cells = 1
+            else:
+                executions = self.store.run_executions(job.run_id)
+                notebook, result["skipped"] = _replay.build_notebook(run, executions)
+                cells = len(notebook["cells"])
+            self.store.update_reproduction(job.rid, cells=cells, result=result)
+            scratch = _workspace.create_scratch(self.dot_dir, job.rid)
+            control = scratch / ".dotscience" / "reproduce"
+            control.mkdir(parents=True)
+            if script:
+                worktree, root = self._worktree(run, scratch, control)
+            else:
+                root = scratch
+            reasons = {
+                f["path"]: f.get("reason")
+                for f in self.store.run_files(job.run_id)
+                if f.get("role") == "input" and not f.get("captured")
+            }
+            _workspace.restore_inputs(run, root, self.artifacts, self.root, reasons)
+            cwd = _workspace.working_directory(root, (run.get("kernel") or {}).get("cwd"))
+            env = self._environment(root, script)
+            if script:
+                argv, cwd = self._script_command(run, root, cwd)
+                outcome = self._execute(job, argv, cwd, env, control / "replay.log", pipe=False)
+            else:
+                outcome = self._replay_notebook(job, run, notebook, cwd, env, control)
+            if outcome["event"] != "done":
+                result["failed"] = self._failure(outcome, notebook if not script else None,
+                                                 executions, control)  # fmt: skip
+                self._finish(job, verdict=_verdict.FAILED, result=result)
+                return
+            record = _last_spooled(root)
+            if record is None:
+                raise _ReplayFailed("The replay finished without publishing a run.")
+            replay_run = self._publish_replay(job, run, record, root)
+            verdict, parts = _verdict.compare(run, replay_run, job.tolerance)
+            result.update(parts)
+            self._finish(job, verdict=verdict, result=result, replay_run_id=replay_run["id"],
+                         cell=cells)  # fmt: skip
+        except _Stopped:
+            pass
+        except NotReproducible as e:
+            result["missing"] = e.missing
+            self._finish(job, verdict=_verdict.NOT_REPRODUCIBLE, result=result)
+        except _ReplayFailed as e:
+            result["failed"] = {"cell": None, "execution_count": None, "error": str(e),
+                                "source": None}  # fmt: skip
+            self._finish(job, verdict=_verdict.FAILED, result=result)
+        except Exception as e:
+            log.exception("Dotscience: reproduction %s of run %s failed", job.rid, job.run_id)
+            result["failed"] = {"cell": None, "execution_count": None,
+                                "error": f"The reproduction stopped on an error of the server: "
+                                         f"{type(e).__name__}: {e}"[:2000],
+                                "source": None}  # fmt: skip
+            with contextlib.suppress(Exception):
+                self._finish(job, verdict=_verdict.FAILED, result=result)
+        finally:
+            if worktree is not None:
+                self._remove_worktree(worktree, job.keep)
+            if scratch is not None and not job.keep:
+                _workspace.remove_scratch(scratch)
+            with self._lock:
+                self._jobs.pop(job.rid, None)
+
+    def _replay_notebook(self, job, run, notebook, cwd, env, control) -> dict:
+        nb_path = control / "replay.ipynb"
+        nb_path.write_text(_replay.dumps(notebook), encoding="utf-8")
+        job_file = control / "job.json"
+        job_file.write_text(json.dumps({
+            "notebook": str(nb_path), "executed": str(control / "replay.executed.ipynb"),
+            "cwd": str(cwd), "kernel": (run.get("kernel") or {}).get("name"),
+        }), encoding="utf-8")  # fmt: skip
+        argv = [self.python, RUNNER, str(job_file)]
+        return self._execute(job, argv, cwd, env, control / "replay.log", pipe=True)
+
+    def _environment(self, root, script: bool) -> dict:
+        env = {k: v for k, v in os.environ.items() if k in ALLOWED_ENV or k.startswith("LC_")}
+        if self.kernel_path:
+            parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+            env["PYTHONPATH"] = os.pathsep.join([self.kernel_path, *parts])
+        tmp = pathlib.Path(root) / ".dotscience" / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        env.update(DOTSCIENCE_PROJECT_DOT_ROOT=str(root), TMPDIR=str(tmp))
+        if not script:
+            env["DOTSCIENCE_WORKLOAD_TYPE"] = "jupyter"
+        return env
+
+    def _execute(self, job: _Job, argv, cwd, env, log_path, pipe: bool) -> dict:
+        """Run the replay process until it ends, fails, times out or is stopped.
+
+        Returns the last progress event: ``{"event": "done"}``, ``{"event": "failed",
+        "cell", "error"}`` or ``{"event": "timeout", "cell"}``.
+        """
+        read_fd = write_fd = None
+        if pipe:
+            read_fd, write_fd = os.pipe()
+            argv = [*argv, str(write_fd)]
+        with open(log_path, "wb") as log_file:
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, stdout=log_file,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                    pass_fds=(write_fd,) if pipe else (),
+                )  # fmt: skip
+            finally:
+                if write_fd is not None:
+                    os.close(write_fd)
+        with job.lock:
+            job.proc = proc
+            stopped = job.finished
+        if stopped:
+            self._kill(job)
+            raise _Stopped
+        deadline = time.monotonic() + self.timeout
+        last: dict = {"event": "failed", "cell": None, "error": None}
+        cell = 0
+        try:
+            if pipe:
+                last, cell = self._follow(job, read_fd, deadline)
+            while last.get("event") != "timeout" and proc.poll() is None:
+                if job.stop.is_set():
+                    break
+                if time.monotonic() >= deadline:
+                    last = {"event": "timeout", "cell": cell}
+                    break
+                time.sleep(0.05)
+        finally:
+            if read_fd is not None:
+                os.close(read_fd)
+        if job.stop.is_set():
+            self._kill(job)
+            raise _Stopped
+        if last.get("event") == "timeout":
+            self._kill(job)
+            return last
+        code = proc.wait()
+        if not pipe:
+            if code == 0:
+                return {"event": "done"}
+            return {"event": "failed", "cell": 1, "error": _tail(log_path, code)}
+        if last.get("event") == "done" and code == 0:
+            return last
+        if last.get("event") == "failed" and last.get("error"):
+            return last
+        return {"event": "failed", "cell": cell or None, "error": _tail(log_path, code)}
+
+    def _follow(self, job: _Job, fd: int, deadline: float) -> tuple[dict, int]:
+        """Read the runner's progress lines until it closes the pipe, the deadline passes or
+        the job is stopped; ``(last event, cells done)``."""
+        sel = selectors.DefaultSelector()
+        sel.register(fd, selectors.EVENT_READ)
+        buffer, last, cell = b"", {"event": "failed", "cell": None, "error": None}, 0
+        try:
+            while not job.stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return {"event": "timeout", "cell": cell + 1}, cell
+                if not sel.select(min(left, 0.25)):
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return last, cell
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if not isinstance(event, dict):
+                        continue
+                    kind = event.get("event")
+                    if kind == "kernel" and isinstance(event.get("pgid"), int):
+                        with job.lock:
+                            job.kernel_pgid = event["pgid"]
+                    elif kind == "cell" and isinstance(event.get("cell"), int):
+                        cell = event["cell"]
+                        with job.lock:
+                            if not job.finished:
+                                self.store.update_reproduction(job.rid, cell=cell)
+                    elif kind in ("done", "failed"):
+                        last = event
+            return last, cell
+        finally:
+            sel.close()
+
+    def _kill(self, job: _Job) -> None:
+        """Stop the replay: SIGTERM to its process group (the runner shuts its kernel
+        down), then SIGKILL to the kernel's and the runner's groups."""
+        with job.lock:
+            proc, pgid = job.proc, job.kernel_pgid
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(GRACE)
+        own = os.getpgid(0)
+        for group in (pgid, proc.pid):
+            if group and group > 1 and group != own:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(group, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+
+    def _failure(self, outcome: dict, notebook, executions, control) -> dict:
+        """``result.failed`` of a replay that did not finish."""
+        cell = outcome.get("cell")
+        source = count = None
+        if notebook is not None and isinstance(cell, int) and 1 <= cell <= len(notebook["cells"]):
+            nb_cell = notebook["cells"][cell - 1]
+            source = nb_cell["source"]
+            count = nb_cell["metadata"]["dotscience"].get("execution_count")
+        if outcome.get("event") == "timeout":
+            where = f" while cell {cell} was running" if notebook is not None and cell else ""
+            error = (
+                f"The replay was stopped after {self.timeout:g} seconds (the server's "
+                f"reproduce_timeout){where}."
+            )
+        else:
+            error = outcome.get("error") or "The replay failed."
+        return {"cell": cell, "execution_count": count, "error": error, "source": source}
+
+    def _publish_replay(self, job: _Job, run: dict, record: dict, root) -> dict:
+        """Store the replay's run: linked to the original, in its project, authored by the
+        requesting user, its files captured from the scratch workspace; never built or
+        deployed."""
+        record = dict(record)
+        record.update(
+            reproduces=run["id"], project=run.get("project") or "default", build=False,
+            deploy=False, notebook=run.get("notebook"), workload_file=run.get("workload_file"),
+        )  # fmt: skip
+        try:
+            stored, _ = publishing.publish(
+                self.store, self.artifacts, str(root), record, job.requested_by
+            )
+        except ValueError as e:
+            raise _ReplayFailed(f"The replay's run could not be stored: {e}") from None
+        return stored
+
+    # -- script runs ---------------------------------------------------------------------
+
+    def _git(self, *args, cwd, stdin: str | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+        return subprocess.run(
+            ["git", *args], cwd=str(cwd), input=stdin, capture_output=True, text=True,
+            timeout=120, env=env,
+        )  # fmt: skip
+
+    def _worktree(self, run: dict, scratch: pathlib.Path, control: pathlib.Path):
+        """A git worktree of the workspace's repository at the run's commit with its patch
+        applied, inside ``scratch``; ``(worktree, the workspace root inside it)``."""
+        git = run.get("git") or (run.get("environment") or {}).get("git") or {}
+        commit = git.get("commit")
+        if not commit:
+            raise NotReproducible("The script run recorded no git commit, so its code is unknown.")
+        patch_sha = git.get("patch_sha256")
+        if git.get("dirty") and not patch_sha:
+            raise NotReproducible(
+                "The script ran in a git tree with uncommitted changes and no patch of them "
+                "was recorded."
+            )
+        top = self._git("rev-parse", "--show-toplevel", cwd=self.root)
+        if top.returncode != 0:
+            raise NotReproducible("The workspace is not in a git repository any more.")
+        toplevel = pathlib.Path(top.stdout.strip()).resolve()
+        # the commit is looked up through stdin, never passed as an argument
+        found = self._git("cat-file", "--batch-check", cwd=toplevel, stdin=f"{commit}^{{commit}}\n")
+        words = found.stdout.split()
+        if found.returncode != 0 or len(words) < 2 or words[1] != "commit":
+            raise NotReproducible(f"Commit {commit} is not in the workspace's git repository.")
+        full = words[0]
+        worktree = scratch / ".dotscience" / "worktree"
+        added = self._git("worktree", "add", "--detach", str(worktree), full, cwd=toplevel)
+        if added.returncode != 0:
+            raise _ReplayFailed(f"git worktree add failed: {added.stderr.strip()[:500]}")
+        try:
+            inner = pathlib.Path(self.root).resolve().relative_to(toplevel)
+            root = (worktree / inner).resolve()
+            root.mkdir(parents=True, exist_ok=True)
+            if patch_sha:
+                text = self.store.source(patch_sha)
+                if text is None:
+                    raise NotReproducible("The run's git patch was not stored.")
+                patch = control / "changes.patch"
+                patch.write_text(text, encoding="utf-8")
+                applied = self._git("apply", "--whitespace=nowarn", str(patch), cwd=worktree)
+                if applied.returncode != 0:
+                    raise NotReproducible(
+                        f"The run's git patch does not apply to commit {full[:12]}: "
+                        f"{applied.stderr.strip()[:300]}"
+                    )
+        except BaseException:
+            self._remove_worktree(worktree, keep=False)
+            raise
+        return worktree, root
+
+    def _script_command(self, run: dict, root, cwd):
+        """``[reproduce_python, <workload file in the worktree>, *argv[1:]]`` and the cwd."""
+        workload = run.get("workload_file")
+        try:
+            path = safe_join(root, workload)
+        except UnsafePathError:
+            raise NotReproducible("The script run recorded no workload file inside the "
+                                  "workspace.") from None  # fmt: skip
+        if not path.is_file():
+            raise NotReproducible(f"The script {workload} is not in the recorded commit.")
+        argv = [a for a in (run.get("argv") or [])[1:] if isinstance(a, str)]
+        if not (run.get("kernel") or {}).get("cwd"):
+            cwd = path.parent
+        return [self.python, str(path), *argv], cwd
+
+    def _remove_worktree(self, worktree: pathlib.Path, keep: bool) -> None:
+        if keep:
+            return
+        self._git("worktree", "remove", "--force", str(worktree), cwd=self.root)
+        self._git("worktree", "prune", cwd=self.root)
+
+
+class _ReplayFailed(Exception):
+    """The replay could not run or publish (one sentence)."""
+
+
+def _is_script(run: dict) -> bool:
+    return run.get("published_from") == "script" or (
+        run.get("mode") == "script" and not run.get("notebook")
+    )
+
+
+def _tail(path, code) -> str:
+    """The last lines of a replay's log, as its error."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4000))
+            lines = f.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        lines = []
+    text = lines[-1] if lines else ""
+    exit_text = f"exit code {code}" if code is not None and code >= 0 else f"signal {-code}"
+    return f"The replay ended with {exit_text}: {text}"[:2000] if text else (
+        f"The replay ended with {exit_text}.")  # fmt: skip
+
+
+def _last_spooled(root) -> dict | None:
+    """The last run the replay published (the scratch workspace's spool), or None."""
+    from dotscience.paths import spool_directory
+
+    found = []
+    directory = pathlib.Path(spool_directory(str(root)))
+    if not directory.is_dir():
+        return None
+    for path in directory.glob("*.json"):
+        try:
+            if path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
+                continue
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict):
+            found.append((str(record.get("published") or ""), path.stat().st_mtime_ns, record))
+    if not found:
+        return None
+    return max(found, key=lambda t: (t[0], t[1]))[2]
