@@ -630,6 +630,188 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/runs/{run_id}/reproductions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** The run's reproductions, newest first. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          run_id: components['parameters']['RunId'];
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Reproductions. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              reproductions: components['schemas']['Reproduction'][];
+            };
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    /**
+     * Reproduce a run - replay its recorded code in a fresh kernel and compare the result.
+     * @description Only a Jupyter login may (an API key or the kernel token gets 403: reproducing executes the run's code). A run authored by another user needs `confirm: true` (409 otherwise, with its author and how many executions would run). The replay runs in a scratch workspace under `<root>/.dotscience/reproductions/<id>/`; follow it with GET.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          run_id: components['parameters']['RunId'];
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * @description Largest relative difference of a metric point still counted as the same.
+             * @default 0
+             */
+            tolerance?: number;
+            /**
+             * @description Reproduce another user's run.
+             * @default false
+             */
+            confirm?: boolean;
+            /**
+             * @description Keep the scratch workspace afterwards.
+             * @default false
+             */
+            keep?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description The reproduction, queued. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Reproduction'];
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+        /** @description The run is another user's; send confirm true to reproduce it. */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error?: string;
+              status?: number;
+              message: string;
+              author: string | null;
+              /** @description Recorded executions the replay would run. */
+              executions: number;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/runs/{run_id}/reproductions/{rid}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+        rid: string;
+      };
+      cookie?: never;
+    };
+    /** One reproduction (state, cell i of n, verdict and what differs). */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          run_id: components['parameters']['RunId'];
+          rid: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The reproduction. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Reproduction'];
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Cancel a queued or running reproduction (its processes are stopped). */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          run_id: components['parameters']['RunId'];
+          rid: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The reproduction, now cancelled. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Reproduction'];
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+        409: components['responses']['Error'];
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/artifacts/{sha256}': {
     parameters: {
       query?: {
@@ -1757,6 +1939,76 @@ export interface components {
         [key: string]: number;
       };
       versions: components['schemas']['ModelVersion'][];
+    };
+    /** @description One reproduction of a run: its replay in a fresh kernel (cell i of n) and the verdict comparing the replay's run with the original. */
+    Reproduction: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * Format: uuid
+       * @description The original run.
+       */
+      run_id: string;
+      /** @enum {string} */
+      state: 'queued' | 'running' | 'done' | 'cancelled';
+      /** @description Cells of the replay done. */
+      cell: number;
+      /** @description Cells in the replay (1 for a script run). */
+      cells: number;
+      /** @enum {string|null} */
+      verdict:
+        | 'identical'
+        | 'within_tolerance'
+        | 'differs'
+        | 'failed'
+        | 'not_reproducible'
+        | null;
+      /** @description Empty until the reproduction starts. */
+      result: {
+        differences?: {
+          /** @enum {string} */
+          kind:
+            | 'parameter'
+            | 'metric'
+            | 'output'
+            | 'missing_output'
+            | 'extra_output';
+          name: string;
+          original?: unknown;
+          replay?: unknown;
+          /** @description A number, {"$float": "inf"}, or null when the values are not numbers. */
+          relative_difference?: unknown;
+        }[];
+        environment?: {
+          /** @description [original, replay] when they differ. */
+          python?: (string | null)[] | null;
+          packages?: {
+            name?: string;
+            original?: string | null;
+            replay?: string | null;
+          }[];
+        };
+        /** @description Where the replay failed (or was stopped after the timeout). */
+        failed?: {
+          cell?: number | null;
+          execution_count?: number | null;
+          error?: string;
+          source?: string | null;
+        } | null;
+        /** @description One sentence per thing missing (not_reproducible). */
+        missing?: string[];
+        /** @description Failed executions left out of the replay. */
+        skipped?: number;
+      };
+      /**
+       * Format: uuid
+       * @description The run the replay published (its `reproduces` is the original).
+       */
+      replay_run_id: string | null;
+      requested_by: string;
+      tolerance: number;
+      created: string;
+      finished: string | null;
     };
   };
   responses: {
