@@ -1,4 +1,5 @@
-"""The ``dotscience`` command line: runs, export, import, sync, API keys, models, login.
+"""The ``dotscience`` command line: runs, export, import, sync, API keys, models, login,
+reproduce.
 
 Exit codes: 0 success, 1 error (one sentence on stderr), 2 usage error. Every command
 that prints data accepts ``--json``. Connection settings come from the options, else the
@@ -13,6 +14,7 @@ exit code; a :class:`CliError` or :class:`dotscience.ConnectionError` it raises 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -91,7 +93,9 @@ def _setting(args, name: str, env: str, config: dict):
     return os.environ.get(env) or config.get(name)
 
 
-def client_for(args, need_token: bool = False) -> _client.Client:
+def client_for(
+    args, need_token: bool = False, purpose: str = "Creating an API key"
+) -> _client.Client:
     """A client from the options, environment and config file (in that order).
 
     An explicit ``--token`` wins over a stored API key; with neither, the Jupyter token of
@@ -102,7 +106,9 @@ def client_for(args, need_token: bool = False) -> _client.Client:
     args : argparse.Namespace
         The parsed command line.
     need_token : bool
-        The command needs a Jupyter login (creating API keys).
+        The command needs a Jupyter login (creating API keys, reproducing runs).
+    purpose : str
+        What needs it, for the sentence when no token was given.
 
     Returns
     -------
@@ -125,7 +131,7 @@ def client_for(args, need_token: bool = False) -> _client.Client:
     if need_token:
         if not token:
             raise CliError(
-                "Creating an API key needs a Jupyter login: pass --token or set JUPYTER_TOKEN "
+                f"{purpose} needs a Jupyter login: pass --token or set JUPYTER_TOKEN "
                 "(the token in the URL JupyterLab printed when it started)."
             )
         return _client.Client(hostname, token=token, timeout=args.timeout)
@@ -495,6 +501,88 @@ def _cmd_deploy(args) -> int:
     return EXIT_OK
 
 
+#: Verdicts ``dotscience reproduce`` exits 0 for
+REPRODUCED = ("identical", "within_tolerance")
+
+
+def _show_number(value):
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict) and "$float" in value:
+        return value["$float"]
+    return value
+
+
+def _print_reproduction(run_id: str, rep: dict) -> None:
+    """The verdict of a finished reproduction and what it found, for people."""
+    verdict = rep.get("verdict") or rep.get("state")
+    result = rep.get("result") or {}
+    replay = f" as run {rep['replay_run_id']}" if rep.get("replay_run_id") else ""
+    print(f"Run {run_id} reproduced{replay}: {str(verdict).replace('_', ' ')}.")
+    failed = result.get("failed")
+    if failed:
+        where = f"cell {failed['cell']}" if failed.get("cell") else "the replay"
+        count = failed.get("execution_count")
+        where += f" (execution [{count}])" if count is not None else ""
+        print(f"Failed at {where}: {failed.get('error')}")
+    for sentence in result.get("missing") or []:
+        print(f"Missing: {sentence}")
+    differences = result.get("differences") or []
+    if differences:
+        rows = [[d.get("kind"), d.get("name"), _show_number(d.get("original")),
+                 _show_number(d.get("replay")), _show_number(d.get("relative_difference"))]
+                for d in differences]  # fmt: skip
+        print()
+        print(table(["KIND", "NAME", "ORIGINAL", "REPLAY", "REL. DIFFERENCE"], rows,
+                    {"NAME": 40, "ORIGINAL": 30, "REPLAY": 30}))  # fmt: skip
+    env = result.get("environment") or {}
+    if env.get("python") or env.get("packages"):
+        python = env.get("python")
+        parts = [f"Python {python[0]} -> {python[1]}"] if python else []
+        if env.get("packages"):
+            parts.append(f"{len(env['packages'])} package(s) differ")
+        print(f"\nEnvironment (does not change the verdict): {'; '.join(parts)}.")
+    if result.get("skipped"):
+        print(f"{result['skipped']} failed execution(s) of the original were not replayed.")
+
+
+def _cmd_reproduce(args) -> int:
+    """``dotscience reproduce RUN_ID``: re-execute a run from its record on the server, wait,
+    print the verdict; exit 0 when identical or within the tolerance, 1 otherwise."""
+    import time
+
+    if not (args.tolerance >= 0 and args.tolerance != float("inf")):
+        raise CliError("--tolerance must be a finite number >= 0 (e.g. 0.01 for 1%).")
+    client = client_for(args, need_token=True, purpose="Reproducing a run")
+    body = {"tolerance": args.tolerance, "keep": args.keep, "confirm": args.confirm}
+    try:
+        rep = client.request("POST", f"runs/{args.id}/reproductions", body)
+    except _client.ConnectionError as e:
+        if e.status == 409:
+            raise CliError(f"{e.detail} Pass --confirm to reproduce it.") from None
+        raise
+    path = f"runs/{args.id}/reproductions/{rep['id']}"
+    shown = None
+    try:
+        while rep.get("state") not in ("done", "cancelled"):
+            progress = (rep.get("state"), rep.get("cell"), rep.get("cells"))
+            if progress != shown and not args.json and rep.get("state") == "running":
+                print(f"cell {rep.get('cell')} of {rep.get('cells')}", file=sys.stderr)
+            shown = progress
+            time.sleep(args.interval)
+            rep = client.request("GET", path)
+    except KeyboardInterrupt:
+        with contextlib.suppress(_client.ConnectionError):
+            client.request("DELETE", path)
+        print(f"dotscience: reproduction {rep['id']} cancelled.", file=sys.stderr)
+        return 130
+    if args.json:
+        emit_json(rep)
+    else:
+        _print_reproduction(args.id, rep)
+    return EXIT_OK if rep.get("verdict") in REPRODUCED else EXIT_ERROR
+
+
 # -- parser --------------------------------------------------------------------------------
 
 
@@ -578,6 +666,24 @@ def build_parser() -> argparse.ArgumentParser:
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     p = models_sub.add_parser("list", parents=[common], help="list registered models")
     p.set_defaults(func=_cmd_models_list)
+
+    p = sub.add_parser(
+        "reproduce",
+        parents=[common],
+        help="re-execute a run from its record and say whether the result is the same "
+        "(needs --token)",
+        epilog="Exit codes: 0 identical or within the tolerance, 1 otherwise (differs, failed, "
+        "not reproducible, or an error), 2 usage error.",
+    )
+    p.add_argument("id", metavar="RUN_ID")
+    p.add_argument("--tolerance", type=float, default=0.0, metavar="REL",
+                   help="largest relative difference of a metric still counted as the same "
+                   "(default 0: exact)")  # fmt: skip
+    p.add_argument("--keep", action="store_true", help="keep the scratch workspace on the server")
+    p.add_argument("--confirm", action="store_true",
+                   help="reproduce another user's run (it executes their code)")  # fmt: skip
+    p.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_reproduce)
 
     p = sub.add_parser("deploy", parents=[common], help="deploy a model version")
     p.add_argument("model")

@@ -40,6 +40,29 @@ def _error_text(exc) -> str:
     return f"{type(exc).__name__}: {text[-1]}" if text else type(exc).__name__
 
 
+def _watch_parent(state: dict) -> None:
+    """Kill the kernel and exit when the server that started this process is gone (killed,
+    or restarted): a reproduction is never finished by nobody, nor left running."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                if state.get("pgid"):
+                    try:
+                        os.killpg(state["pgid"], signal.SIGKILL)
+                    except OSError:
+                        pass
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True, name="watch-server").start()
+
+
 def run(job: dict, progress) -> int:
     """Execute the job's notebook, reporting to ``progress``; 0 when every cell ran."""
     import nbformat
@@ -51,12 +74,14 @@ def run(job: dict, progress) -> int:
 
     nb = nbformat.read(job["notebook"], as_version=4)
     cells = len(nb.cells)
-    state = {"cell": 0}
+    state = {"cell": 0, "pgid": None}
+    _watch_parent(state)
 
     def started(**_):
         provisioner = getattr(client.km, "provisioner", None)
         pgid = getattr(provisioner, "pgid", None)
         if pgid:
+            state["pgid"] = pgid
             say(event="kernel", pgid=pgid)
         say(event="start", cells=cells)
 
