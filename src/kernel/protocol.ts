@@ -163,13 +163,14 @@ export interface PublishedMessage {
   request_id: string | null;
 }
 /**
- * Who the kernel is and which notebook it runs.
+ * Who the kernel is and which notebook it runs. `kernel_name` is the kernelspec's name (e.g. `python3`): run records carry it as `kernel.name`, and a reproduction starts a kernel of that spec.
  */
 export interface HelloRequest {
   method: 'hello';
   request_id: string;
   kernel_id: string | null;
   notebook: string;
+  kernel_name?: string | null;
 }
 export interface StateRequest {
   method: 'state';
