@@ -135,12 +135,7 @@ export namespace RestWire {
   /**
    * A reproduction's verdict.
    */
-  export type Verdict =
-    | 'identical'
-    | 'within_tolerance'
-    | 'differs'
-    | 'failed'
-    | 'not_reproducible';
+  export type Verdict = NonNullable<Schemas['Reproduction']['verdict']>;
   /**
    * What a run's record says may have made its notebook state differ from its code.
    */
@@ -194,57 +189,12 @@ export namespace RestWire {
   /**
    * The body of `POST runs/{id}/reproductions`.
    */
-  export interface IReproductionRequest {
-    tolerance: number;
-    confirm: boolean;
-  }
+  export type IReproductionRequest = NonNullable<
+    paths['/runs/{run_id}/reproductions']['post']['requestBody']
+  >['content']['application/json'];
   /**
-   * One thing a replay produced differently.
+   * A reproduction of a run (`runs/{id}/reproductions/{rid}`): its progress, and its
+   * verdict and result once done (read defensively by the run detail).
    */
-  export interface IDifference {
-    kind: 'parameter' | 'metric' | 'output' | 'missing_output' | 'extra_output';
-    name: string;
-    original: unknown;
-    replay: unknown;
-    relative_difference: number | null;
-  }
-  /**
-   * What a finished reproduction found.
-   */
-  export interface IReproductionResult {
-    differences: IDifference[];
-    environment: {
-      python: [string, string] | null;
-      packages: {
-        name: string;
-        original: string | null;
-        replay: string | null;
-      }[];
-    } | null;
-    failed: {
-      cell: number;
-      execution_count: number | null;
-      error: string;
-      source: string | null;
-    } | null;
-    missing: string[];
-    skipped: number;
-  }
-  /**
-   * A reproduction of a run (`runs/{id}/reproductions/{rid}`).
-   */
-  export interface IReproduction {
-    id: string;
-    run_id: string;
-    state: 'queued' | 'running' | 'done' | 'cancelled';
-    cell: number;
-    cells: number;
-    verdict: Verdict | null;
-    result: IReproductionResult | null;
-    replay_run_id: string | null;
-    requested_by: string;
-    tolerance: number;
-    created: string;
-    finished: string | null;
-  }
+  export type IReproduction = Schemas['Reproduction'];
 }

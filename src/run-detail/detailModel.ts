@@ -3,7 +3,7 @@ import { APIError, errorText } from '../api/request';
 import { IReproduceAPI, reproduceAPI } from '../api/reproductions';
 import { RestWire } from '../api/rest';
 import { IRunsAPI, runsAPI } from '../api/runs';
-import { readReproduction } from './read';
+import { IShownReproduction, readReproduction } from './read';
 
 /**
  * How often a running reproduction's progress is read, in milliseconds.
@@ -53,7 +53,7 @@ export class RunDetailModel extends LoadingModel {
   /**
    * The reproduction shown: the one running, else the newest.
    */
-  get reproduction(): RestWire.IReproduction | null {
+  get reproduction(): IShownReproduction | null {
     return this._reproduction;
   }
 
@@ -188,7 +188,7 @@ export class RunDetailModel extends LoadingModel {
       this._executions = executions;
       this._reproductions = (Array.isArray(reproductions) ? reproductions : [])
         .map(readReproduction)
-        .filter((r): r is RestWire.IReproduction => r !== null);
+        .filter((r): r is IShownReproduction => r !== null);
       if (!this.reproducing) {
         this._reproduction = this._reproductions[0] ?? null;
       }
@@ -254,7 +254,7 @@ export class RunDetailModel extends LoadingModel {
       return;
     }
     this._reproduceError = null;
-    let started: RestWire.IReproduction | null;
+    let started: IShownReproduction | null;
     try {
       started = readReproduction(
         await this._reproduce.startReproduction(this.id, { tolerance, confirm })
@@ -342,8 +342,8 @@ export class RunDetailModel extends LoadingModel {
   private _api: IRunsAPI;
   private _reproduce: IReproduceAPI;
   private _executions: unknown = null;
-  private _reproductions: RestWire.IReproduction[] = [];
-  private _reproduction: RestWire.IReproduction | null = null;
+  private _reproductions: IShownReproduction[] = [];
+  private _reproduction: IShownReproduction | null = null;
   private _confirmation: IReproduceConfirmation | null = null;
   private _reproduceError: string | null = null;
   private _following = false;

@@ -332,12 +332,61 @@ export function readExecutions(
 }
 
 /**
+ * One thing a replay produced differently, as shown.
+ */
+export interface IShownDifference {
+  kind: string;
+  name: string;
+  original: unknown;
+  replay: unknown;
+  /** null when the values are not numbers; Infinity when the original was 0 */
+  relative_difference: number | null;
+}
+
+/**
+ * What a finished reproduction found, every part present.
+ */
+export interface IShownResult {
+  differences: IShownDifference[];
+  environment: {
+    python: [string, string] | null;
+    packages: {
+      name: string;
+      original: string | null;
+      replay: string | null;
+    }[];
+  } | null;
+  failed: {
+    cell: number | null;
+    execution_count: number | null;
+    error: string;
+    source: string | null;
+  } | null;
+  missing: string[];
+  skipped: number;
+}
+
+/**
+ * A reproduction as the view shows it.
+ */
+export type IShownReproduction = Omit<RestWire.IReproduction, 'result'> & {
+  result: IShownResult | null;
+};
+
+function readRelative(x: unknown): number | null {
+  if (isRecord(x) && x.$float === 'inf') {
+    return Infinity;
+  }
+  return readNumber(x);
+}
+
+/**
  * A reproduction as the view shows it; missing parts of its result become empty.
  *
  * @param raw what the server sent
  * @returns the reproduction, or null when it is not one
  */
-export function readReproduction(raw: unknown): RestWire.IReproduction | null {
+export function readReproduction(raw: unknown): IShownReproduction | null {
   if (!isRecord(raw) || typeof raw.id !== 'string') {
     return null;
   }
@@ -349,8 +398,12 @@ export function readReproduction(raw: unknown): RestWire.IReproduction | null {
     raw.state === 'cancelled'
       ? raw.state
       : 'done';
-  const r = isRecord(raw.result) ? raw.result : null;
-  let result: RestWire.IReproductionResult | null = null;
+  // `result` is an empty object until the reproduction starts
+  const r =
+    isRecord(raw.result) && Object.keys(raw.result).length > 0
+      ? raw.result
+      : null;
+  let result: IShownResult | null = null;
   if (r) {
     const env = isRecord(r.environment) ? r.environment : null;
     const python =
@@ -369,13 +422,11 @@ export function readReproduction(raw: unknown): RestWire.IReproduction | null {
         isRecord(d) && typeof d.name === 'string'
           ? [
               {
-                kind: (typeof d.kind === 'string'
-                  ? d.kind
-                  : 'output') as RestWire.IDifference['kind'],
+                kind: typeof d.kind === 'string' ? d.kind : 'output',
                 name: d.name,
                 original: d.original,
                 replay: d.replay,
-                relative_difference: readNumber(d.relative_difference)
+                relative_difference: readRelative(d.relative_difference)
               }
             ]
           : []
@@ -395,7 +446,7 @@ export function readReproduction(raw: unknown): RestWire.IReproduction | null {
         )
       },
       failed: failed && {
-        cell: readNumber(failed.cell) ?? 0,
+        cell: readNumber(failed.cell),
         execution_count: readNumber(failed.execution_count),
         error:
           typeof failed.error === 'string' ? failed.error : 'unknown error',

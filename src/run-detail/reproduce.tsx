@@ -3,7 +3,7 @@ import { RestWire } from '../api/rest';
 import { shortId } from '../format';
 import { formatValue } from '../values';
 import { IReproduceConfirmation } from './detailModel';
-import { verdictText, warningText } from './read';
+import { IShownReproduction, verdictText, warningText } from './read';
 
 /**
  * A recorded value (a typed value, a content hash, or nothing) as text.
@@ -43,6 +43,9 @@ export function relativeText(x: number | null): string {
   if (x === null) {
     return '—';
   }
+  if (x === Infinity) {
+    return '∞';
+  }
   return x === 0 ? '0' : x.toExponential(2);
 }
 
@@ -52,7 +55,7 @@ export function relativeText(x: number | null): string {
  * @param r the finished reproduction
  * @returns the sentence
  */
-export function verdictSentence(r: RestWire.IReproduction): string {
+export function verdictSentence(r: IShownReproduction): string {
   const n = r.result?.differences.length ?? 0;
   switch (r.verdict) {
     case 'identical':
@@ -62,7 +65,8 @@ export function verdictSentence(r: RestWire.IReproduction): string {
     case 'differs':
       return `The replay differs in ${n} ${n === 1 ? 'value' : 'values'}.`;
     case 'failed':
-      return r.result?.failed
+      return r.result?.failed?.cell !== null &&
+        r.result?.failed?.cell !== undefined
         ? `The replay failed in cell ${r.result.failed.cell}.`
         : 'The replay failed.';
     case 'not_reproducible':
@@ -79,7 +83,7 @@ export function verdictSentence(r: RestWire.IReproduction): string {
  */
 export interface IReproducePanelProps {
   /** the reproduction shown (running or the newest), if any */
-  reproduction: RestWire.IReproduction | null;
+  reproduction: IShownReproduction | null;
   /** whether it is queued or running */
   running: boolean;
   /** why the last request failed */
@@ -167,7 +171,7 @@ export function ReproducePanel(props: IReproducePanelProps): JSX.Element {
   );
 }
 
-function Progress(props: { reproduction: RestWire.IReproduction }) {
+function Progress(props: { reproduction: IShownReproduction }) {
   const r = props.reproduction;
   const text =
     r.state === 'queued' || r.cells === 0
@@ -201,7 +205,7 @@ export function VerdictBadge(props: {
 }
 
 function Verdict(props: {
-  reproduction: RestWire.IReproduction;
+  reproduction: IShownReproduction;
   onOpenRun: (id: string) => void;
 }) {
   const r = props.reproduction;
@@ -263,7 +267,7 @@ function Verdict(props: {
       {result?.failed && (
         <div className="jp-Dotscience-reproduce-failed">
           <div>
-            {`Cell ${result.failed.cell}${
+            {`${result.failed.cell === null ? 'The replay' : `Cell ${result.failed.cell}`}${
               result.failed.execution_count === null
                 ? ''
                 : ` (execution [${result.failed.execution_count}])`

@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import React from 'react';
 import { APIError } from '../../api/request';
 import { IReproduceAPI } from '../../api/reproductions';
+import { RestWire } from '../../api/rest';
 import { IRunsAPI } from '../../api/runs';
 import { fullRun } from '../../__tests__/runFixtures';
 import { RunDetail } from '../RunDetail';
@@ -103,7 +104,7 @@ const EXECUTIONS = {
 interface IServer {
   runs: IRunsAPI;
   reproduce: IReproduceAPI;
-  posts: { tolerance: number; confirm: boolean }[];
+  posts: RestWire.IReproductionRequest[];
   deletes: string[];
 }
 
@@ -439,6 +440,55 @@ describe('Reproduce on the run detail', () => {
     // And what was missing is listed
     expect(section(b.view.container, 'reproduce').textContent).toContain(
       'The input data/iris.csv was not captured: too large.'
+    );
+  });
+});
+
+describe('Verdicts as the server writes them', () => {
+  it('shows an infinite relative difference and a replay stopped outside any cell', async () => {
+    // Given a reproduction whose metric went from 0 to 1 (relative difference infinite),
+    // and one stopped by the timeout before a cell was known
+    const infinite = reproduction({
+      state: 'done',
+      verdict: 'differs',
+      result: {
+        differences: [
+          {
+            kind: 'metric',
+            name: 'loss',
+            original: 0,
+            replay: 1,
+            relative_difference: { $float: 'inf' }
+          }
+        ]
+      }
+    });
+    const stopped = reproduction({
+      state: 'done',
+      verdict: 'failed',
+      result: {
+        failed: {
+          cell: null,
+          execution_count: null,
+          error: 'The replay was stopped after 1800 s.',
+          source: null
+        }
+      }
+    });
+    // When they are shown
+    const a = await show(server({ reproductions: [infinite] }));
+    // Then the difference reads as infinite
+    const row = within(section(a.view.container, 'reproduce'))
+      .getByText('loss')
+      .closest('tr')!;
+    expect(row.lastElementChild!.textContent).toBe('∞');
+    a.view.unmount();
+    const b = await show(server({ reproductions: [stopped] }));
+    // And the stopped replay says so, without a cell number
+    const text = section(b.view.container, 'reproduce').textContent;
+    expect(text).toContain('The replay failed.');
+    expect(text).toContain(
+      'The replay failed:The replay was stopped after 1800 s.'
     );
   });
 });
