@@ -355,7 +355,8 @@ export class KernelBridge implements IDisposable {
       method: 'hello',
       request_id: 'hello',
       kernel_id: this._kernel?.id ?? null,
-      notebook: this._notebookPath()
+      notebook: this._notebookPath(),
+      kernel_name: this._kernel?.name || null
     });
   };
 

@@ -24,6 +24,8 @@ class FakeKernel {
     readonly id: string,
     readonly language = 'python'
   ) {}
+  /** the kernelspec's name */
+  name = 'python3';
   status = 'idle';
   isDisposed = false;
   targets = new Map<string, any>();
@@ -132,13 +134,15 @@ describe('KernelBridge', () => {
     const comm = kernel.openComm({
       parameters: { a: { value: 1, text: '1' } }
     });
-    // Then the run shows it, and the kernel is told its id and notebook
+    // Then the run shows it, and the kernel is told its id, notebook and kernelspec (which
+    // its run records carry, so a reproduction starts the same kind of kernel)
     expect(model.bridge).toBe('attached');
     expect(model.state!.parameters.a.text).toBe('1');
     expect(comm.sent[0]).toMatchObject({
       method: 'hello',
       kernel_id: 'k1',
-      notebook: 'a.ipynb'
+      notebook: 'a.ipynb',
+      kernel_name: 'python3'
     });
     // And UI declarations go through the comm
     model.declare({ kind: 'label', key: 't', value: 'x' });
