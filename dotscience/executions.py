@@ -53,7 +53,7 @@ STARTED = time.time()
 START_CWD = os.getcwd() if hasattr(os, "getcwd") else ""
 
 # An execution is a list (cheap to make and to update in place):
-_CELL_ID, _COUNT, _SHA, _START, _END, _SUCCESS, _ERROR, _ORIGIN = range(8)
+_CELL_ID, _COUNT, _SHA, _START, _END, _SUCCESS, _ERROR, _ORIGIN, _FORMATTED = range(9)
 
 
 def sha256_text(text: str) -> str:
@@ -85,7 +85,8 @@ class Recorder:
     """The executions of one kernel session and their sources (one per process).
 
     ``executions`` holds lists ``[cell_id, execution_count, source_sha256, start, end,
-    success, error, origin]`` (times as epoch seconds) in the order the executions started;
+    success, error, origin, formatted]`` (times as epoch seconds; ``formatted`` is the record
+    entry, made at the first publish after the execution ended) in the order the executions started;
     ``sources`` maps sha256 to text. An execution that is still running (the cell calling
     ``ds.publish()``) has ``end`` None.
     """
@@ -118,21 +119,23 @@ class Recorder:
         if sha not in sources:
             sources[sha] = source
         entry = [cell_id, count, sha, time.time() if start is None else start, None, None, None,
-                 origin]  # fmt: skip
+                 origin, None]  # fmt: skip
         with self._lock:
             self.executions.append(entry)
             self._running.append(entry)
         return entry
 
-    def finish(self, entry, success: bool, error: str | None = None, count=None) -> None:
-        """Record the end of ``entry`` (from :meth:`begin`)."""
+    def finish(self, entry, success: bool, error: str | None = None, count=None,
+               end=None) -> None:  # fmt: skip
+        """Record the end of ``entry`` (from :meth:`begin`), now unless ``end`` is given."""
         if entry is None:
             return
-        entry[_END] = time.time()
+        end = time.time() if end is None else end
         entry[_SUCCESS] = bool(success)
         entry[_ERROR] = None if success else error
         if count is not None:
             entry[_COUNT] = count
+        entry[_END] = end  # last: an execution with an end is complete (see snapshot)
         with self._lock:
             running = self._running
             if running and running[-1] is entry:
@@ -195,17 +198,24 @@ class Recorder:
             use, by sha256.
         """
         with self._lock:
-            entries = [list(e) for e in self.executions]
+            entries = list(self.executions)
         sources = self.sources
         out = []
         used = {}
-        for seq, (cell_id, count, sha, start, end, success, error, origin) in enumerate(entries):
+        for seq, entry in enumerate(entries):
+            formatted = entry[_FORMATTED]  # an ended execution is formatted once
+            end = entry[_END]
+            if formatted is None:
+                formatted = {"cell_id": entry[_CELL_ID], "execution_count": entry[_COUNT],
+                             "source_sha256": entry[_SHA], "start": iso_from_epoch(entry[_START]),
+                             "end": None if end is None else iso_from_epoch(end),
+                             "success": entry[_SUCCESS], "error": entry[_ERROR],
+                             "origin": entry[_ORIGIN]}  # fmt: skip
+                if end is not None:
+                    entry[_FORMATTED] = formatted
             in_run = run_start is not None and (end is None or end >= run_start)
-            out.append({"seq": seq, "cell_id": cell_id, "execution_count": count,
-                        "source_sha256": sha, "start": iso_from_epoch(start),
-                        "end": None if end is None else iso_from_epoch(end),
-                        "success": success, "error": error, "in_run": in_run,
-                        "origin": origin})  # fmt: skip
+            out.append({"seq": seq, **formatted, "in_run": in_run})
+            sha = entry[_SHA]
             used[sha] = sources[sha]
         return out, used
 
@@ -257,9 +267,7 @@ class Recorder:
                 if failure is not None:
                     error = f"{failure.get('ename', 'Error')}: {failure.get('evalue', '')}" \
                         if isinstance(failure, dict) else str(failure)  # fmt: skip
-                self.finish(entry, failure is None, error)
-                if entry is not None:
-                    entry[_END] = now
+                self.finish(entry, failure is None, error, end=now)
         if info is not None:
             source = getattr(info, "raw_cell", None)
             if isinstance(source, str):
