@@ -88,8 +88,10 @@ def run(job: dict, progress) -> int:
     def cell_started(cell_index, **_):
         state["cell"] = cell_index + 1
 
-    def cell_done(cell_index, **_):
-        say(event="cell", cell=cell_index + 1, cells=cells)
+    def cell_done(cell_index, execute_reply=None, **_):
+        content = (execute_reply or {}).get("content") or {}
+        if content.get("status", "ok") == "ok":  # a cell that raised is not done
+            say(event="cell", cell=cell_index + 1, cells=cells)
 
     client = NotebookClient(
         nb,
