@@ -5,8 +5,7 @@ import { formatDuration, formatTime } from '../time';
 import { RunDetailModel } from './detailModel';
 import { RestWire } from '../api/rest';
 import { LineageGraph } from '../lineage/LineageGraph';
-import { LineChart } from '../charts/LineChart';
-import { chartPoints } from '../charts/points';
+import { StoredMetricChart } from '../charts/SeriesChart';
 import {
   CellsList,
   EnvironmentInfo,
@@ -178,6 +177,31 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         </div>
       )}
       {notice}
+      <Section title="Reproduce" id="reproduce">
+        {part(
+          'reproduce',
+          <ReproducePanel
+            reproduction={model.reproduction}
+            running={model.reproducing}
+            error={model.reproduceError}
+            replayable={(recorded?.executions.length ?? 0) > 0}
+            onReproduce={tolerance => void model.reproduce(tolerance)}
+            onCancel={() => void model.cancelReproduction()}
+            onOpenRun={props.onOpenRun}
+          />
+        )}
+      </Section>
+      {run.warnings.length > 0 && (
+        <Section
+          title={`Hidden-state warnings (${run.warnings.length})`}
+          id="warnings"
+        >
+          {part(
+            'warnings',
+            <WarningsList warnings={run.warnings} onJump={jump} />
+          )}
+        </Section>
+      )}
       <div className="jp-Dotscience-detailGrid">
         <Section title="Run" id="run">
           {part(
@@ -241,31 +265,6 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           )}
         </Section>
       </div>
-      <Section title="Reproduce" id="reproduce">
-        {part(
-          'reproduce',
-          <ReproducePanel
-            reproduction={model.reproduction}
-            running={model.reproducing}
-            error={model.reproduceError}
-            replayable={(recorded?.executions.length ?? 0) > 0}
-            onReproduce={tolerance => void model.reproduce(tolerance)}
-            onCancel={() => void model.cancelReproduction()}
-            onOpenRun={props.onOpenRun}
-          />
-        )}
-      </Section>
-      {run.warnings.length > 0 && (
-        <Section
-          title={`Hidden-state warnings (${run.warnings.length})`}
-          id="warnings"
-        >
-          {part(
-            'warnings',
-            <WarningsList warnings={run.warnings} onJump={jump} />
-          )}
-        </Section>
-      )}
       <Section title={`Parameters (${params.length})`} id="parameters">
         {part(
           'parameters',
@@ -306,7 +305,6 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             <div className="jp-Dotscience-metrics">
               {metrics.map(([k, series]) => {
                 const last = series[series.length - 1];
-                const points = chartPoints(series);
                 return (
                   <div key={k} className="jp-Dotscience-metric">
                     <div className="jp-Dotscience-metric-head">
@@ -315,13 +313,8 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
                         {last ? last.text || formatValue(last.value) : '—'}
                       </span>
                     </div>
-                    {points.length > 1 && (
-                      <LineChart
-                        title={`${k} over steps`}
-                        series={[{ label: k, points }]}
-                        width={260}
-                        height={100}
-                      />
+                    {series.length > 1 && (
+                      <StoredMetricChart runId={run.id} metricKey={k} />
                     )}
                   </div>
                 );
