@@ -513,6 +513,19 @@ def test_a_patch_over_5_mib_is_not_kept_and_says_why(repo):
     normalize_record(record)
 
 
+def test_a_process_that_is_neither_a_kernel_nor_a_script_run_records_no_patch(repo):
+    # Given a dirty tree and a program that never selected script mode
+    (repo / "plain.py").write_text("import dotscience as ds\nds.publish()\n")
+    (repo / "train.py").write_text(TRAIN.format(lr=0.3))
+    # When it publishes
+    record = run_script(repo, "plain.py")
+    # Then it says nothing about where it was published from, and keeps no patch
+    assert record["published_from"] is None and record["executions"] == []
+    assert record["git"]["dirty"] is True and record["git"]["patch_sha256"] is None
+    assert record["sources"] == {}
+    normalize_record(record)
+
+
 def test_a_replay_records_the_run_it_reproduces(repo):
     # Given the environment variable a reproduction sets; When a script publishes
     original = str(uuid.uuid4())
@@ -524,7 +537,7 @@ def test_a_replay_records_the_run_it_reproduces(repo):
     assert normalize_record(record)["reproduces"] == original
 
 
-def test_recording_keeps_up_with_many_executions(tmp_path):
+def test_a_long_session_keeps_every_execution_and_each_source_once(tmp_path):
     # Given IPython running 2,000 cells after import dotscience (a long session)
     script = tmp_path / "many.py"
     script.write_text(
