@@ -2,8 +2,9 @@ import React from 'react';
 import { compareRuns, ICompareRow, IMetricRow } from './comparison';
 import { runTitle, shortId } from '../format';
 import { RestWire } from '../api/rest';
-import { LineChart } from '../charts/LineChart';
-import { chartPoints } from '../charts/points';
+import { SeriesChart, heldSeries } from '../charts/SeriesChart';
+import { metricSeries } from '../charts/data';
+import { seriesVariable } from '../charts/options';
 
 /**
  * Props of CompareView.
@@ -79,6 +80,31 @@ function Rows(props: {
 }
 
 /**
+ * One metric of every compared run overlaid, each series downsampled in the browser to
+ * about a point per pixel (and again for a zoomed window).
+ *
+ * @param props the runs, their legend labels and the metric
+ * @returns the chart
+ */
+function MetricOfRuns(props: {
+  runs: RestWire.IRun[];
+  labels: string[];
+  metricKey: string;
+}): JSX.Element {
+  const { runs, labels, metricKey } = props;
+  const load = React.useMemo(
+    () =>
+      heldSeries(
+        runs.map((r, i) => metricSeries(labels[i], r.metrics[metricKey] ?? []))
+      ),
+    [runs, labels.join('\u0000'), metricKey]
+  );
+  return (
+    <SeriesChart title={`${metricKey}: every run`} load={load} height={160} />
+  );
+}
+
+/**
  * Runs side by side: differing rows highlighted, the best metric value starred and each
  * metric's series overlaid in one chart.
  *
@@ -98,12 +124,10 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             {runs.map((r, i) => (
               <th key={r.id} scope="col">
                 <span
-                  className={`jp-Dotscience-swatch jp-Dotscience-series-${i % 8}`}
-                >
-                  <svg width="10" height="10" aria-hidden="true">
-                    <rect width="10" height="10" rx="2" />
-                  </svg>
-                </span>
+                  className="jp-Dotscience-swatch jp-Dotscience-legendSwatch"
+                  style={{ background: `var(${seriesVariable(i)})` }}
+                  aria-hidden="true"
+                />
                 <button
                   className="jp-Dotscience-link"
                   title={`Open run ${r.id}`}
@@ -132,16 +156,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
               <div className="jp-Dotscience-metric-head">
                 <span>{m.key}</span>
               </div>
-              <LineChart
-                title={`${m.key}: every run`}
-                width={320}
-                height={140}
-                legend
-                series={runs.map((r, i) => ({
-                  label: labels[i],
-                  points: chartPoints(r.metrics[m.key] ?? [])
-                }))}
-              />
+              <MetricOfRuns runs={runs} labels={labels} metricKey={m.key} />
             </div>
           ))}
         </div>

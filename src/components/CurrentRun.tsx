@@ -3,7 +3,8 @@ import { IKernelRun, IPendingRequest, Wire } from '../tokens';
 import { DeclareForm } from './DeclareForm';
 import { compactNumber } from '../values';
 import { FileList } from './FileList';
-import { MetricChart } from '../charts/MetricChart';
+import { Chart } from '../charts/Chart';
+import { IChartSeries, downsample } from '../charts/data';
 import { PublishForm } from './PublishForm';
 import { formatClock } from '../time';
 
@@ -24,6 +25,43 @@ const BRIDGE_TEXT: { [status: string]: string } = {
   restarting: 'Kernel restarting…',
   failed: 'Not connected'
 };
+
+/**
+ * The live series of a metric as a sparkline the width of the sidebar, downsampled to a
+ * point per pixel; nothing for fewer than two points.
+ *
+ * @param props the metric and its `[step, value]` points so far
+ * @param props.metricKey the metric
+ * @param props.points its points, in order
+ * @returns the chart, or null
+ */
+export function LiveMetricChart(props: {
+  metricKey: string;
+  points: readonly (readonly [number, number])[];
+}): JSX.Element | null {
+  const { metricKey, points } = props;
+  const [width, setWidth] = React.useState(0);
+  const series = React.useMemo((): IChartSeries[] => {
+    const whole = {
+      label: metricKey,
+      x: points.map(p => p[0]),
+      y: points.map(p => p[1])
+    };
+    return [width > 0 ? downsample(whole, width) : whole];
+  }, [metricKey, points, width]);
+  if (points.length < 2) {
+    return null;
+  }
+  return (
+    <Chart
+      title={`${metricKey}: ${points.length} points`}
+      series={series}
+      compact
+      height={36}
+      onWidth={setWidth}
+    />
+  );
+}
 
 function pendingOf(
   pending: readonly IPendingRequest[],
@@ -236,7 +274,7 @@ export function CurrentRun(props: ICurrentRunProps): JSX.Element {
                         </span>
                       )}
                     </div>
-                    <MetricChart points={series.points} label={key} />
+                    <LiveMetricChart metricKey={key} points={series.points} />
                   </li>
                 ))}
               </ul>

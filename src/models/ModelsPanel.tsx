@@ -1,6 +1,8 @@
 import * as React from 'react';
 import { RestWire } from '../api/rest';
-import { quantile, rates } from './metrics';
+import { Chart } from '../charts/Chart';
+import { IChartSeries } from '../charts/data';
+import { IMetricsSample, quantile, rates } from './metrics';
 import { ModelsModel } from './registryModel';
 
 /**
@@ -70,20 +72,36 @@ function tokenFile(d: RestWire.IDeployment): string | null {
   return loopback ? null : log.replace(/[^/]*$/, 'token');
 }
 
-function Sparkline(props: { values: number[] }): JSX.Element {
-  const w = 220;
-  const h = 40;
-  const max = Math.max(1, ...props.values);
-  const pts = props.values
-    .map(
-      (v, i) =>
-        `${(i / Math.max(1, props.values.length - 1)) * w},${h - (v / max) * (h - 4) - 2}`
-    )
-    .join(' ');
+/**
+ * Requests per second between consecutive samples as a sparkline (x: the time of the later
+ * sample, in seconds).
+ *
+ * @param props the samples, oldest first
+ * @param props.samples the model server's metrics as read over time
+ * @returns the chart
+ */
+function RequestRate(props: { samples: IMetricsSample[] }): JSX.Element {
+  const { samples } = props;
+  const series = React.useMemo((): IChartSeries[] => {
+    const rps = rates(samples);
+    return [
+      {
+        label: 'requests/s',
+        x: rps.map((_, i) => samples[i + 1].time / 1000),
+        y: rps
+      }
+    ];
+  }, [samples]);
   return (
-    <svg className="jp-Dotscience-models-spark" width={w} height={h} role="img">
-      <polyline points={pts} />
-    </svg>
+    <Chart
+      title="Requests per second"
+      series={series}
+      x="time"
+      compact
+      width={220}
+      height={40}
+      empty="No requests yet."
+    />
   );
 }
 
@@ -98,7 +116,6 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
   const progress = model.progress;
   const selected = model.deployments.find(d => d.id === model.selected) ?? null;
   const last = model.samples[model.samples.length - 1];
-  const rps = rates(model.samples);
   const p50 = last ? quantile(last, 0.5) : null;
   const p99 = last ? quantile(last, 0.99) : null;
   const copy = (text: string) => void navigator.clipboard?.writeText(text);
@@ -183,7 +200,7 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
                 {p99 === null ? '-' : `≤ ${p99 * 1000} ms`}
               </div>
               <div>requests/s</div>
-              <Sparkline values={rps.length ? rps : [0]} />
+              <RequestRate samples={model.samples} />
               {Object.keys(last.classes).length > 0 && (
                 <table className="jp-Dotscience-models-classes">
                   <tbody>

@@ -1,10 +1,10 @@
-import { render, screen } from '@testing-library/react';
+import { render, screen, waitFor } from '@testing-library/react';
 import React from 'react';
 import { CompareView } from '../CompareView';
 import { fullRun } from '../../__tests__/runFixtures';
 
 describe('CompareView', () => {
-  it('highlights the differing parameter and stars the best metric', () => {
+  it('highlights the differing parameter and stars the best metric', async () => {
     // Given two runs that differ in alpha only, the second more accurate
     const point = (value: number) => ({
       value,
@@ -41,8 +41,17 @@ describe('CompareView', () => {
     expect(best).toHaveLength(1);
     expect(best[0].textContent).toContain('0.9');
     // And one overlaid chart has a legend entry per run
-    expect(
-      screen.getByRole('img', { name: 'accuracy: every run' })
-    ).toBeTruthy();
+    await waitFor(() =>
+      expect(
+        screen.getByRole('img', { name: 'accuracy: every run: 2 points' })
+      ).toBeTruthy()
+    );
+    const legend = container.querySelectorAll(
+      '.jp-Dotscience-legend .jp-Dotscience-legendEntry'
+    );
+    expect(Array.from(legend, e => e.textContent)).toEqual([
+      'run 1',
+      'run 2'
+    ]);
   });
 });

@@ -4,7 +4,8 @@ import { CurrentRun } from '../CurrentRun';
 import { DeclareForm, parseValue } from '../DeclareForm';
 import { humanSize } from '../../format';
 import { compactNumber } from '../../values';
-import { MetricChart } from '../../charts/MetricChart';
+import { LiveMetricChart } from '../CurrentRun';
+import uPlot from 'uplot';
 import { KernelRunModel } from '../../kernel/kernelRun';
 
 function attachedRun() {
@@ -182,23 +183,31 @@ describe('small parts', () => {
 
   it('draws nothing for one point and a line for more', () => {
     // Given a series of one point
+    const plots = (uPlot as any).instances as any[];
+    plots.length = 0;
     const { container, rerender } = render(
-      <MetricChart points={[[0, 1]]} label="x" />
+      <LiveMetricChart metricKey="x" points={[[0, 1]]} />
     );
     // Then there is no chart
-    expect(container.querySelector('svg')).toBeNull();
+    expect(container.querySelector('.jp-Dotscience-chart')).toBeNull();
+    expect(plots).toHaveLength(0);
     // When a second point arrives
     rerender(
-      <MetricChart
+      <LiveMetricChart
+        metricKey="x"
         points={[
           [0, 1],
           [1, 2]
         ]}
-        label="x"
       />
     );
-    // Then a line is drawn
-    expect(container.querySelector('path')!.getAttribute('d')).toMatch(/^M.*L/);
+    // Then a line through both points is drawn
+    const live = plots.filter(p => !p.destroyed);
+    expect(live).toHaveLength(1);
+    expect(live[0].data).toEqual([
+      [0, 1],
+      [1, 2]
+    ]);
   });
 });
 
