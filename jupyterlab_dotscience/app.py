@@ -44,6 +44,18 @@ class DotscienceApp(ExtensionApp):
     max_artifact_bytes = Int(
         2 * 1024**3, config=True, help="Largest single file copied into the artifact store."
     )
+    capture_max_file_bytes = Int(
+        1024**3,
+        config=True,
+        help="Largest declared input file captured into the artifact store at publish (a"
+        " larger one is recorded as 'too large').",
+    )
+    capture_max_run_bytes = Int(
+        10 * 1024**3,
+        config=True,
+        help="Bytes of declared inputs captured for one run in all (the inputs beyond are"
+        " recorded as 'run over the capture limit').",
+    )
     max_request_bytes = Int(64 * 1024**2, config=True, help="Largest accepted JSON request body.")
     api_key_upload_quota = Int(
         10 * 1024**3,
@@ -185,7 +197,11 @@ class DotscienceApp(ExtensionApp):
         self.kernel_token = secrets.token_urlsafe(32)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience")
         self.store = open_store(self.store_url)
-        self.artifacts = ArtifactStore(self.artifact_root, max_bytes=self.max_artifact_bytes)
+        self.artifacts = ArtifactStore(
+            self.artifact_root, max_bytes=self.max_artifact_bytes,
+            capture_max_file_bytes=self.capture_max_file_bytes,
+            capture_max_run_bytes=self.capture_max_run_bytes,
+        )  # fmt: skip
         self._init_models()
         self._init_reproductions()
         self.log.info(

@@ -6,17 +6,32 @@ lowercase hex digits and :func:`safe_join` only relative paths that stay inside 
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import errno
 import hashlib
 import os
 import pathlib
 import re
+import stat
 import tempfile
+import threading
 import urllib.parse
 from typing import BinaryIO
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _CHUNK = 1024 * 1024
+#: ``ioctl(dest, FICLONE, src)``: share the source's blocks copy-on-write (Btrfs, XFS, ...)
+FICLONE = 0x40049409
+#: Files whose content hash the store remembers by their (device, inode, size, times)
+_KNOWN_FILES = 200_000
+#: Capture limits by default: per file and per run (inputs)
+CAPTURE_MAX_FILE_BYTES = 2**30
+CAPTURE_MAX_RUN_BYTES = 10 * 2**30
+
+
+class NotARegularFile(OSError):
+    """A path names a directory, device, FIFO or socket, not a file's content."""
 
 
 class UnsafePathError(ValueError):
@@ -87,11 +102,25 @@ class ArtifactStore:
         Directory holding ``sha256/ab/<hex>`` files (created when needed).
     max_bytes
         Largest file accepted by :meth:`put_file` (None: no limit).
+    capture_max_file_bytes, capture_max_run_bytes
+        How much of a run's declared inputs publishing captures: the largest file, and all
+        of a run's input files together (bytes).
     """
 
-    def __init__(self, root, max_bytes: int | None = None):
+    def __init__(
+        self,
+        root,
+        max_bytes: int | None = None,
+        capture_max_file_bytes: int = CAPTURE_MAX_FILE_BYTES,
+        capture_max_run_bytes: int = CAPTURE_MAX_RUN_BYTES,
+    ):
         self.root = pathlib.Path(root)
         self.max_bytes = max_bytes
+        self.capture_max_file_bytes = capture_max_file_bytes
+        self.capture_max_run_bytes = capture_max_run_bytes
+        self.clone = True  # try copy-on-write clones (switched off by the first refusal)
+        self._known: collections.OrderedDict[tuple, str] = collections.OrderedDict()
+        self._known_lock = threading.Lock()
 
     def path_for(self, sha256: str) -> pathlib.Path:
         """Where the artifact with this hash lives (whether or not it exists)."""
@@ -134,6 +163,113 @@ class ArtifactStore:
         import io
 
         return self._put_stream(io.BytesIO(data), expected_sha256, "<bytes>")
+
+    # -- capturing workspace files ---------------------------------------------------------
+
+    @staticmethod
+    def _identity(info: os.stat_result) -> tuple:
+        # the change time moves on every write (no user can set it): a file with the same
+        # identity still has the content hashed before
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+    def _known_sha(self, info: os.stat_result) -> str | None:
+        with self._known_lock:
+            return self._known.get(self._identity(info))
+
+    def _remember(self, info: os.stat_result, sha256: str) -> None:
+        with self._known_lock:
+            key = self._identity(info)
+            self._known[key] = sha256
+            self._known.move_to_end(key)
+            while len(self._known) > _KNOWN_FILES:
+                self._known.popitem(last=False)
+
+    def capture_file(self, src_path, expected_sha256: str) -> bool:
+        """Capture a workspace file whose content must hash to ``expected_sha256``.
+
+        The file is opened without following a final symlink (``src_path`` comes resolved
+        from :func:`safe_join`) and without blocking on a FIFO. Content already stored is
+        only verified (not when the file is unchanged since it was last verified); new
+        content is cloned copy-on-write where the filesystem allows (``FICLONE``), else
+        copied, hashed from the copy and renamed into place.
+
+        Returns
+        -------
+        bool
+            True when the content was stored now, False when it was stored already.
+
+        Raises
+        ------
+        NotARegularFile
+            (an ``OSError``) the path is not a regular file.
+        ArtifactTooLarge
+            The file is larger than ``max_bytes``.
+        ArtifactHashMismatch
+            The content does not hash to ``expected_sha256``.
+        OSError
+            The file cannot be read.
+        """
+        check_sha256(expected_sha256)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(src_path, flags)
+        with os.fdopen(fd, "rb") as src:
+            info = os.fstat(src.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise NotARegularFile(errno.EINVAL, "not a regular file")
+            if self.max_bytes is not None and info.st_size > self.max_bytes:
+                raise ArtifactTooLarge(
+                    f"larger than the artifact size limit ({self.max_bytes:,} bytes)"
+                )
+            if self.has(expected_sha256):
+                if self._known_sha(info) != expected_sha256:
+                    sha = self._hash_stream(src)
+                    if sha != expected_sha256:
+                        raise ArtifactHashMismatch(f"content has sha256 {sha}")
+                    self._remember(info, sha)
+                return False
+            sha = self._clone_in(src, expected_sha256)
+            self._remember(info, sha)
+            return True
+
+    def _hash_stream(self, src: BinaryIO) -> str:
+        digest, size = hashlib.sha256(), 0
+        while chunk := src.read(_CHUNK):
+            size += len(chunk)
+            if self.max_bytes is not None and size > self.max_bytes:
+                raise ArtifactTooLarge(
+                    f"larger than the artifact size limit ({self.max_bytes:,} bytes)"
+                )
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def _clone_in(self, src: BinaryIO, expected: str) -> str:
+        """Store an open file's content by cloning it (else copying), verified by hash."""
+        if not self.clone:
+            return self._put_stream(src, expected, "file")
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="clone-")
+        try:
+            try:
+                import fcntl
+
+                fcntl.ioctl(fd, FICLONE, src.fileno())
+            except (ImportError, OSError):
+                os.close(fd)
+                self.clone = False  # this filesystem cannot: copy from now on
+                return self._put_stream(src, expected, "file")
+            with os.fdopen(fd, "rb") as copy:  # the clone is a snapshot: hash it
+                sha = self._hash_stream(copy)
+                os.fsync(copy.fileno())
+            if sha != expected:
+                raise ArtifactHashMismatch(f"content has sha256 {sha}, expected {expected}")
+            dest = self.path_for(sha)
+            if not dest.is_file():
+                self._install(tmp, dest)
+            return sha
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     def matches(self, path, sha256: str) -> bool:
         """Whether the file at ``path`` has content ``sha256`` (read at most ``max_bytes``

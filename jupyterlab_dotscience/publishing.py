@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import pathlib
 
+from . import provenance
 from .artifacts import (
     ArtifactHashMismatch,
     ArtifactStore,
@@ -31,8 +33,24 @@ def _model_files(record: dict) -> list[dict]:
     return files
 
 
-def _capture_one(f: dict, role: str, root: str | None, artifacts: ArtifactStore, uploaded):
-    """``(captured, reason)`` of one run file; copies an output in when it should."""
+#: Why a declared input was not captured (shown per file in ``GET runs/{id}/files``)
+TOO_LARGE = "too large"
+MISSING = "missing"
+OUTSIDE = "outside the workspace"
+NOT_READABLE = "not readable"
+OVER_RUN_LIMIT = "run over the capture limit"
+CHANGED = "content changed since it was declared"
+
+
+class _Budget:
+    """The bytes of inputs a run may still capture."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+
+
+def _capture_output(f: dict, root: str | None, artifacts: ArtifactStore, uploaded):
+    """``(captured, reason)`` of one output (or model file); copies it in when it should."""
     path, sha = f.get("path"), f.get("sha256")
     if isinstance(sha, str) and artifacts.has(sha):
         by = uploaded(sha)
@@ -45,14 +63,7 @@ def _capture_one(f: dict, role: str, root: str | None, artifacts: ArtifactStore,
     if root is None:
         return False, NOT_UPLOADED
     try:
-        src = safe_join(root, path)
-        if artifacts.has(sha):  # stored already: this run's own file must hash to it
-            if artifacts.matches(src, sha):
-                return True, FROM_WORKSPACE
-            return False, "changed since it was declared"
-        if role == "input":
-            return False, "not in the artifact store (inputs are not copied)"
-        artifacts.put_file(src, expected_sha256=sha)
+        artifacts.capture_file(safe_join(root, path), sha)
         return True, FROM_WORKSPACE
     except ArtifactHashMismatch:
         return False, "changed since it was declared"
@@ -66,6 +77,46 @@ def _capture_one(f: dict, role: str, root: str | None, artifacts: ArtifactStore,
         return False, f"not readable: {e}"
 
 
+def _capture_input(f: dict, root: str | None, artifacts: ArtifactStore, uploaded, budget):
+    """``(captured, reason)`` of one declared input: captured like an output, within the
+    per-file and per-run limits (``artifacts.capture_max_file_bytes`` and
+    ``capture_max_run_bytes``), else one of the reasons above."""
+    path, sha = f.get("path"), f.get("sha256")
+    if isinstance(sha, str) and artifacts.has(sha):
+        by = uploaded(sha)
+        if by:
+            return True, by
+    if f.get("outside"):
+        return False, OUTSIDE
+    if f.get("missing") or not sha:
+        return False, MISSING
+    if root is None:
+        return False, NOT_UPLOADED
+    try:
+        src = safe_join(root, path)
+        size = os.stat(src).st_size
+        declared = f.get("size")
+        if isinstance(declared, int) and declared != size:
+            return False, CHANGED
+        if size > artifacts.capture_max_file_bytes:
+            return False, TOO_LARGE
+        if size > budget.left:
+            return False, OVER_RUN_LIMIT
+        artifacts.capture_file(src, sha)
+    except ArtifactHashMismatch:
+        return False, CHANGED
+    except ArtifactTooLarge:
+        return False, TOO_LARGE
+    except UnsafePathError:
+        return False, OUTSIDE
+    except FileNotFoundError:
+        return False, MISSING
+    except (OSError, ValueError):
+        return False, NOT_READABLE
+    budget.left -= size
+    return True, FROM_WORKSPACE
+
+
 def capture_files(
     record: dict, root: str | None, artifacts: ArtifactStore, uploaded=lambda sha: None
 ) -> dict[tuple[str, str], tuple[bool, str]]:
@@ -74,9 +125,10 @@ def capture_files(
     A file counts as captured for this run only when its content came from this run's
     own workspace (read now, hashing to the declared sha256, also when that content was
     already stored) or was uploaded by the run's user through the same kind of credential
-    (see :meth:`Store.record_upload`). Outputs not yet stored are copied
-    in; inputs never are. Model files that are not outputs are copied in too (builds need
-    them) but have no capture record.
+    (see :meth:`Store.record_upload`). Outputs and declared inputs not yet stored are
+    copied in (cloned copy-on-write where the filesystem allows), inputs within the
+    artifact store's capture limits. Model files that are not outputs are copied in too
+    (builds need them) but have no capture record.
 
     Parameters
     ----------
@@ -87,7 +139,8 @@ def capture_files(
         published from elsewhere (an API key): nothing is read here, its content must be
         uploaded.
     artifacts
-        The artifact store.
+        The artifact store (with its ``capture_max_file_bytes`` and
+        ``capture_max_run_bytes``).
     uploaded
         ``uploaded(sha256)``: a reason such as ``"uploaded by alice"`` when the run's user
         uploaded that content before publishing, else None.
@@ -95,20 +148,28 @@ def capture_files(
     Returns
     -------
     dict
-        ``{(role, path): (captured, reason)}`` for every input and output.
+        ``{(role, path): (captured, reason)}`` for every input and output. An input not
+        captured has one of the reasons ``too large``, ``missing``, ``outside the
+        workspace``, ``not readable``, ``run over the capture limit``, ``content changed
+        since it was declared`` (or ``not uploaded``).
     """
     captures: dict[tuple[str, str], tuple[bool, str]] = {}
+    budget = _Budget(artifacts.capture_max_run_bytes)
     for role in ("input", "output"):
         for f in record.get(role + "s") or []:
             if isinstance(f, dict) and isinstance(f.get("path"), str):
                 key = (role, f["path"])
                 if key not in captures:
-                    captures[key] = _capture_one(f, role, root, artifacts, uploaded)
+                    captures[key] = (
+                        _capture_input(f, root, artifacts, uploaded, budget)
+                        if role == "input"
+                        else _capture_output(f, root, artifacts, uploaded)
+                    )
     if root is not None:
         outputs = {f.get("path") for f in record.get("outputs") or [] if isinstance(f, dict)}
         for f in _model_files(record):
             if f.get("path") not in outputs and f.get("sha256") and not f.get("outside"):
-                _capture_one(f, "output", root, artifacts, lambda sha: None)
+                _capture_output(f, root, artifacts, lambda sha: None)
     skipped = {k: r for k, (ok, r) in captures.items() if not ok}
     if skipped:
         log.info("Dotscience: files of run %s not captured: %s", record.get("id"), skipped)
@@ -160,6 +221,11 @@ def publish(
             return f"uploaded by {author}" if store.uploaded_by(sha, author, publisher) else None
 
         store.set_captures(run["id"], capture_files(run, root, artifacts, uploaded))
+        if run.get("executions"):
+            notebook = provenance.read_workspace_notebook(root, run.get("notebook"))
+            warnings = provenance.compute_warnings(run["executions"], run.get("kernel"), notebook)
+            store.set_warnings(run["id"], warnings)
+            run["warnings"] = warnings
     return run, created
 
 

@@ -1,4 +1,5 @@
-"""Runs: publish, list, get, cells, files, metric series, notebook snapshot, lineage, export."""
+"""Runs: publish, list, get, executions, cells, files, metric series, notebook snapshot,
+lineage, export."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from .. import downsample, publishing
+from .. import downsample, provenance, publishing
 from .. import export as exporter
 from .. import lineage as lineage_mod
 from ..store import RecordError
@@ -32,6 +33,16 @@ def _literal(text: str):
 
 def _bad(message: str):
     raise tornado.web.HTTPError(400, message)
+
+
+#: Left out of the run answers: the source texts (up to 20 MiB) and every execution are
+#: served by ``GET runs/{id}/executions``
+_NOT_IN_ANSWERS = ("sources", "executions")
+
+
+def answer(run: dict) -> dict:
+    """A stored run as the API answers it (without its sources and executions)."""
+    return {k: v for k, v in run.items() if k not in _NOT_IN_ANSWERS}
 
 
 class RunsHandler(DotscienceHandler):
@@ -68,17 +79,19 @@ class RunsHandler(DotscienceHandler):
             await self.ds.run_published(run, origin)
         refusal = models_routes.deploy_refusal(run, origin)
         if refusal:  # stored, but not built or deployed: say so, with the stored run
-            self.write_json({"error": refusal, "status": 403, "run": run}, status=403)
+            self.write_json({"error": refusal, "status": 403, "run": answer(run)}, status=403)
             return
-        self.write_json(run, status=201 if created else 200)
+        self.write_json(answer(run), status=201 if created else 200)
 
     @tornado.web.authenticated
     @authorized
     async def get(self):
         """List runs. Query: project, notebook, status, author, q (text search),
         label=key:value (repeat), param=key<op>value (op one of = != < <= > >=, repeat),
-        metric=key:min:max (either bound may be empty, repeat), sort (received, start, end,
-        metric:<key>, param:<key>, ...; prefix - for descending), limit (1..1000), cursor.
+        metric=key:min:max (either bound may be empty, repeat), verdict (identical,
+        within_tolerance, differs, failed, not_reproducible or none: never reproduced),
+        warnings (true|false), sort (received, start, end, metric:<key>, param:<key>, ...;
+        prefix - for descending), limit (1..1000), cursor.
         Response: ``{"runs": [summary], "next_cursor": str|null}``."""
         labels = {}
         for item in self.get_query_arguments("label"):
@@ -108,6 +121,9 @@ class RunsHandler(DotscienceHandler):
             limit = int(self.get_query_argument("limit", "50"))
         except ValueError:
             _bad("limit must be a whole number")
+        warnings = self.get_query_argument("warnings", None)
+        if warnings not in (None, "true", "false"):
+            _bad("warnings must be true or false")
         project = self.get_query_argument("project", None)
         if self.project_limit:
             if project and not self.can_see_project(project):
@@ -127,6 +143,8 @@ class RunsHandler(DotscienceHandler):
             labels=labels or None,
             params=params or None,
             metrics=metrics or None,
+            verdict=self.get_query_argument("verdict", None),
+            warnings=None if warnings is None else warnings == "true",
         )
         try:
             runs, cursor = await self.ds.call(self.ds.store.list_runs, **kwargs)
@@ -136,25 +154,34 @@ class RunsHandler(DotscienceHandler):
 
 
 class RunMixin:
-    async def run_or_404(self, run_id: str) -> dict:
-        run = await self.ds.call(self.ds.store.get_run, run_id)
+    async def run_or_404(self, run_id: str, executions: bool = True) -> dict:
+        """The whole stored run (404 when there is none or this caller may not see it)."""
+        run = await self.ds.call(self.ds.store.get_run, run_id, executions)
         if run is None or not self.can_see_project(run.get("project")):
             raise tornado.web.HTTPError(404, f"There is no run {run_id}.")
         return run
 
+    async def head_or_404(self, run_id: str) -> dict:
+        """What a side request needs of a run (``Store.run_head``: no parameters, metrics,
+        files or executions are read), 404 as :meth:`run_or_404`."""
+        head = await self.ds.call(self.ds.store.run_head, run_id)
+        if head is None or not self.can_see_project(head.get("project")):
+            raise tornado.web.HTTPError(404, f"There is no run {run_id}.")
+        return head
+
     async def authored_run_or_403(self, run_id: str) -> dict:
-        """The run, when this request's user is its author (403 otherwise). The Jupyter
-        user of this server also counts as the author of the runs its kernels published
-        (``kernel_user``), whatever name the identity provider gives them."""
-        run = await self.run_or_404(run_id)
+        """The run's head, when this request's user is its author (403 otherwise). The
+        Jupyter user of this server also counts as the author of the runs its kernels
+        published (``kernel_user``), whatever name the identity provider gives them."""
+        run = await self.head_or_404(run_id)
         authors = {self.username}
         if self.scope == SCOPE_JUPYTER:
             authors.add(self.ds.kernel_user)
         if run.get("author") not in authors:
             raise tornado.web.HTTPError(
                 403,
-                f"Only the author of run {run_id} ({run['author']}) may replace its cells "
-                "or notebook snapshot.",
+                f"Only the author of run {run_id} ({run['author']}) may replace its "
+                "notebook snapshot.",
             )
         return run
 
@@ -165,8 +192,34 @@ class RunHandler(RunMixin, DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id):
-        """Response: the stored run (docs/design.md shape plus author, status, received)."""
-        self.write_json(await self.run_or_404(run_id))
+        """Response: the stored run (docs/design.md shape plus author, status, received,
+        warnings, verdict; without its executions and sources: see
+        ``runs/{id}/executions``)."""
+        self.write_json(answer(await self.run_or_404(run_id, executions=False)))
+
+
+def _as_cell(e: dict, index: int | None) -> dict:
+    """An execution in the shape of the old ``cells`` answer."""
+    return {
+        "cell_id": e["cell_id"], "index": index, "execution_count": e["execution_count"],
+        "source_sha256": e["source_sha256"], "start": e["start"], "end": e["end"],
+        "success": e["success"],
+    }  # fmt: skip
+
+
+class RunExecutionsHandler(RunMixin, DotscienceHandler):
+    """``/dotscience/api/runs/{id}/executions``: the code that produced the run."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id):
+        """Response: ``{"executions": [{seq, cell_id, execution_count, source_sha256,
+        source, start, end, success, error, in_run, origin, session}], "kernel": {session,
+        started, name, cwd}|null}``: every execution of the kernel session in the order they
+        ran (empty for a run recorded without them)."""
+        head = await self.head_or_404(run_id)
+        executions = await self.ds.call(self.ds.store.run_executions, run_id)
+        self.write_json({"executions": executions, "kernel": head.get("kernel")})
 
 
 class RunCellsHandler(RunMixin, DotscienceHandler):
@@ -181,27 +234,30 @@ class RunCellsHandler(RunMixin, DotscienceHandler):
         order = self.get_query_argument("order", "notebook")
         if order not in ("notebook", "execution"):
             _bad("order must be notebook or execution")
-        await self.run_or_404(run_id)
-        cells = await self.ds.call(self.ds.store.run_cells, run_id)
+        await self.head_or_404(run_id)
+        cells = await self.ds.call(self._cells, run_id)
         if order == "notebook":
-            cells.sort(key=lambda c: (c["index"], c.get("start") or ""))
+            last = len(cells)  # cells not in the notebook go last
+            cells.sort(
+                key=lambda c: (c["index"] if c["index"] is not None else last, c["start"] or "")
+            )
         self.write_json({"cells": cells})
 
-    @tornado.web.authenticated
-    @authorized
-    async def put(self, run_id):
-        """Body: ``{"cells": [...]}`` (recorded by the JupyterLab extension). Replaces the
-        run's cell list. Response: ``{"cells": n}``."""
-        body = self.json_body()
-        cells = body.get("cells") if isinstance(body, dict) else None
-        if not isinstance(cells, list):
-            _bad('The body must be {"cells": [...]}.')
-        await self.authored_run_or_403(run_id)
-        try:
-            count = await self.ds.call(self.ds.store.put_cells, run_id, cells)
-        except (RecordError, ValueError) as e:
-            _bad(str(e))
-        self.write_json({"cells": count})
+    def _cells(self, run_id: str) -> list[dict]:
+        """The in-run executions of notebook cells, placed by the notebook snapshot; the
+        stored cells of a run recorded before executions were."""
+        store = self.ds.store
+        executions = store.run_executions(run_id)
+        if not executions:
+            return store.run_cells(run_id)
+        snapshot = store.get_notebook_snapshot(run_id)
+        cells = provenance.notebook_cells(snapshot["content"] if snapshot else None) or []
+        position = {c["id"]: c["index"] for c in cells if c["id"] is not None}
+        return [
+            _as_cell(e, position.get(e["cell_id"]))
+            for e in executions
+            if e["in_run"] and e["origin"] == "cell" and e["cell_id"]
+        ]
 
 
 class RunNotebookHandler(RunMixin, DotscienceHandler):
@@ -211,7 +267,7 @@ class RunNotebookHandler(RunMixin, DotscienceHandler):
     @authorized
     async def get(self, run_id):
         """Response: ``{"path", "sha256", "content"}`` or 404 when none was recorded."""
-        await self.run_or_404(run_id)
+        await self.head_or_404(run_id)
         snap = await self.ds.call(self.ds.store.get_notebook_snapshot, run_id)
         if snap is None:
             raise tornado.web.HTTPError(404, f"Run {run_id} has no notebook snapshot.")
@@ -220,8 +276,8 @@ class RunNotebookHandler(RunMixin, DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def put(self, run_id):
-        """Body: ``{"path": str|null, "content": <nbformat JSON>}``. Response: the snapshot
-        without content."""
+        """Body: ``{"path": str|null, "content": <nbformat JSON>}``. The run's hidden-state
+        warnings are recomputed against it. Response: the snapshot without content."""
         body = self.json_body()
         if not isinstance(body, dict) or "content" not in body:
             _bad('The body must be {"path": ..., "content": {...}}.')
@@ -232,6 +288,7 @@ class RunNotebookHandler(RunMixin, DotscienceHandler):
             )
         except (RecordError, ValueError) as e:
             _bad(str(e))
+        await self.ds.call(provenance.refresh_warnings, self.ds.store, run_id)
         snap = {k: v for k, v in snap.items() if k != "content"}
         self.write_json(snap)
 
@@ -248,7 +305,7 @@ class RunFilesHandler(RunMixin, DotscienceHandler):
         user), ``reason`` says how or why not; ``artifact``: this caller can download it from
         ``artifacts/{sha256}`` (the Jupyter user: any stored content; an API key: only
         content captured for the run)."""
-        await self.run_or_404(run_id)
+        await self.head_or_404(run_id)
         files = await self.ds.call(self.ds.store.run_files, run_id)
         any_content = self.scope == SCOPE_JUPYTER
         for f in files:
@@ -341,6 +398,7 @@ class ExportHandler(RunMixin, DotscienceHandler):
 ROUTES = [
     (r"/dotscience/api/runs", RunsHandler),
     (rf"/dotscience/api/runs/{UUID}", RunHandler),
+    (rf"/dotscience/api/runs/{UUID}/executions", RunExecutionsHandler),
     (rf"/dotscience/api/runs/{UUID}/cells", RunCellsHandler),
     (rf"/dotscience/api/runs/{UUID}/notebook", RunNotebookHandler),
     (rf"/dotscience/api/runs/{UUID}/files", RunFilesHandler),

@@ -71,8 +71,12 @@ class Store(abc.ABC):
         """Bulk form of :meth:`put_run` (one transaction): ``[(run_id, created), ...]``."""
 
     @abc.abstractmethod
-    def get_run(self, run_id: str) -> dict | None:
-        """The full stored run, or None when there is no such run."""
+    def get_run(self, run_id: str, executions: bool = True) -> dict | None:
+        """The full stored run, or None when there is no such run.
+
+        With ``executions`` False its ``executions`` and ``sources`` are left empty (not
+        read): for answers that leave them out.
+        """
 
     @abc.abstractmethod
     def list_runs(

@@ -419,7 +419,7 @@ class SqlStore(Store):
         )
         return run
 
-    def get_run(self, run_id: str) -> dict | None:
+    def get_run(self, run_id: str, executions: bool = True) -> dict | None:
         run_id = _maybe_uuid(run_id)
         if run_id is None:
             return None
@@ -459,7 +459,7 @@ class SqlStore(Store):
                 )
             ]  # fmt: skip
             cells = self._cells(tx, seq)
-            executions, sources = self._executions(tx, seq)
+            executions, sources = self._executions(tx, seq) if executions else ([], {})
         for e in executions:
             del e["source"]
         strip = ("role",)

@@ -77,7 +77,7 @@ def test_every_run_route_answers_a_foreign_run_like_an_unknown_one(live):
                     {"path": "x.ipynb", "content": {"cells": []}}, token_auth(live))  # fmt: skip
     assert status == 200
     unknown = str(uuid.uuid4())
-    subroutes = ["", "/cells", "/notebook", "/files", "/metrics/acc", "/lineage",
+    subroutes = ["", "/cells", "/executions", "/notebook", "/files", "/metrics/acc", "/lineage",
                  "/export?format=prov", "/export?format=openlineage", "/export?format=v1"]  # fmt: skip
     for sub in subroutes:
         # When the key asks for it through every run route
@@ -311,7 +311,7 @@ def bob(live, tmp_path_factory):
     server.stop()
 
 
-def test_only_the_author_replaces_a_runs_cells_and_notebook(live, bob):
+def test_only_the_author_replaces_a_runs_notebook_and_nobody_its_cells(live, bob):
     # Given a run bob published with one cell and a notebook snapshot
     cell = {"cell_id": "bobs", "index": 0, "execution_count": 1, "source_sha256": "b" * 64}
     run = record("team", cells=[cell])
@@ -324,17 +324,19 @@ def test_only_the_author_replaces_a_runs_cells_and_notebook(live, bob):
                        token_auth(live))  # fmt: skip
     nb_answer = api(live, "PUT", f"runs/{run['id']}/notebook",
                     {"path": "x.ipynb", "content": {"cells": []}}, token_auth(live))  # fmt: skip
-    # Then both are refused with a sentence naming the author, and nothing changed
-    for status, answer in (cells_answer, nb_answer):
-        assert status == 403, answer
-        assert "bob" in answer["error"]
+    # Then the notebook is refused with a sentence naming the author, cells cannot be
+    # replaced at all any more (the kernel records them), and nothing changed
+    assert nb_answer[0] == 403 and "bob" in nb_answer[1]["error"], nb_answer
+    assert cells_answer[0] == 405, cells_answer
     _, cells = api(live, "GET", f"runs/{run['id']}/cells", None, token_auth(live))
     _, nb = api(live, "GET", f"runs/{run['id']}/notebook", None, token_auth(live))
     assert [c["cell_id"] for c in cells["cells"]] == ["bobs"]
     assert nb["path"] == "bob.ipynb" and nb["content"]["metadata"] == {"by": "bob"}
-    # And bob, the author, can still replace them
-    status, _ = api(bob, "PUT", f"runs/{run['id']}/cells", {"cells": forged}, token_auth(bob))
+    # And bob, the author, can still replace the notebook, not the cells
+    status, _ = api(bob, "PUT", f"runs/{run['id']}/notebook", snapshot, token_auth(bob))
     assert status == 200
+    status, _ = api(bob, "PUT", f"runs/{run['id']}/cells", {"cells": forged}, token_auth(bob))
+    assert status == 405
 
 
 def poll(server, path: str, headers: dict, done, deadline: float = 120.0) -> dict:
@@ -379,7 +381,7 @@ def test_a_key_sees_its_own_builds_and_deployments_without_server_paths(live):
     assert str(live.root) in text_of(api(live, "GET", build, None, token)[1])
 
 
-def test_a_hub_user_replaces_cells_of_runs_its_kernels_published(live, bob, tmp_path):
+def test_a_hub_user_replaces_notebooks_of_runs_its_kernels_published(live, bob, tmp_path):
     # Given alice's server behind a hub-like login (her Jupyter name is not her OS user),
     # on the store her kernels' runs (author: the OS user "alice") and bob's runs are in
     db = live.root / ".dotscience" / "dotscience.db"
@@ -391,20 +393,20 @@ def test_a_hub_user_replaces_cells_of_runs_its_kernels_published(live, bob, tmp_
     ]
     hub.start()
     try:
-        cell = {"cell_id": "c", "index": 0, "execution_count": 1, "source_sha256": "c" * 64}
+        snapshot = {"path": "hub.ipynb", "content": {"cells": [], "metadata": {}}}
         kernels, bobs, own = record("team"), record("team"), record("team")
         assert api(live, "POST", "runs", kernels, token_auth(live))[0] == 201
         assert api(bob, "POST", "runs", bobs, token_auth(bob))[0] == 201
         _, stored = api(hub, "POST", "runs", own, token_auth(hub))
-        # When the hub user replaces the cells of each
+        # When the hub user replaces the notebook snapshot of each
         answers = {
-            name: api(hub, "PUT", f"runs/{run['id']}/cells", {"cells": [cell]}, token_auth(hub))
+            name: api(hub, "PUT", f"runs/{run['id']}/notebook", snapshot, token_auth(hub))
             for name, run in (("kernels", kernels), ("bobs", bobs), ("own", own))
         }
         # Then her kernels' runs and her own are hers to change; bob's is not
         assert stored["author"] == "alice@example.org"
-        assert answers["kernels"] == (200, {"cells": 1})
-        assert answers["own"] == (200, {"cells": 1})
+        assert answers["kernels"][0] == 200 and answers["kernels"][1]["path"] == "hub.ipynb"
+        assert answers["own"][0] == 200 and answers["own"][1]["path"] == "hub.ipynb"
         assert answers["bobs"][0] == 403 and "(bob)" in answers["bobs"][1]["error"]
     finally:
         hub.stop()

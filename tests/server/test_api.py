@@ -171,36 +171,34 @@ async def test_cells_notebook_and_lineage(api, jp_root_dir):
     # Given run A that wrote a data file and run B that read it
     data = file_ref(jp_root_dir, "data/clean.csv", b"a,b\n1,2\n")
     a = record(outputs=[data], start="2026-11-27T06:00:00Z", end="2026-11-27T06:01:00Z")
-    b = record(inputs=[data], start="2026-11-27T07:00:00Z", end="2026-11-27T07:01:00Z")
+    # whose kernel ran its second cell, then its first (the record's executions)
+    src = {"c1": "import pandas as pd", "c2": "df = pd.read_csv('data/clean.csv')"}
+    sha = {k: hashlib.sha256(v.encode()).hexdigest() for k, v in src.items()}
+    executions = [
+        {"seq": i, "cell_id": c, "execution_count": i + 1, "source_sha256": sha[c],
+         "start": f"2026-11-27T07:00:1{i}Z", "end": f"2026-11-27T07:00:1{i}Z",
+         "success": True, "in_run": True, "origin": "cell"}
+        for i, c in enumerate(["c2", "c1"])
+    ]  # fmt: skip
+    b = record(
+        inputs=[data], start="2026-11-27T07:00:00Z", end="2026-11-27T07:01:00Z",
+        executions=executions, sources={sha[c]: src[c] for c in src},
+    )  # fmt: skip
     await api("POST", "runs", a, expect=201)
     await api("POST", "runs", b, expect=201)
-    # When the extension records B's cells and notebook
-    cells = [
-        {
-            "cell_id": "c2",
-            "index": 1,
-            "execution_count": 2,
-            "source_sha256": "0" * 64,
-            "start": "2026-11-27T07:00:10Z",
-            "end": "2026-11-27T07:00:11Z",
-            "success": True,
-        },
-        {
-            "cell_id": "c1",
-            "index": 0,
-            "execution_count": 1,
-            "source_sha256": "1" * 64,
-            "start": "2026-11-27T07:00:00Z",
-            "end": "2026-11-27T07:00:01Z",
-            "success": True,
-        },
-    ]
-    await api("PUT", f"runs/{b['id']}/cells", {"cells": cells})
-    nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    # When the extension records B's notebook (c1 above c2)
+    nb = {
+        "cells": [
+            {"id": c, "cell_type": "code", "source": src[c], "metadata": {}, "outputs": [],
+             "execution_count": None}
+            for c in ("c1", "c2")
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }  # fmt: skip
     await api("PUT", f"runs/{b['id']}/notebook", {"path": "train.ipynb", "content": nb})
     # Then B lists its cells in notebook order, keeps the snapshot and links up to A
     got = await api("GET", f"runs/{b['id']}/cells")
-    assert [c["cell_id"] for c in got["cells"]] == ["c1", "c2"]
+    assert [(c["cell_id"], c["index"]) for c in got["cells"]] == [("c1", 0), ("c2", 1)]
     ran = await api("GET", f"runs/{b['id']}/cells", params={"order": "execution"})
     assert [c["cell_id"] for c in ran["cells"]] == ["c2", "c1"]
     snap = await api("GET", f"runs/{b['id']}/notebook")
