@@ -35,6 +35,7 @@ from .timestamps import iso_from_epoch
 __all__ = [
     "RECORDER",
     "Recorder",
+    "error_text",
     "install",
     "kernel_info",
     "record_setting",
@@ -49,8 +50,17 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 #: This process's kernel session: a uuid4 and the time the kernel library was imported.
 SESSION_ID = str(uuid.uuid4())
 STARTED = time.time()
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # the directory was removed
+        return ""
+
+
 #: The working directory at import (where a replay starts).
-START_CWD = os.getcwd() if hasattr(os, "getcwd") else ""
+START_CWD = _cwd()
 
 # An execution is a list (cheap to make and to update in place):
 _CELL_ID, _COUNT, _SHA, _START, _END, _SUCCESS, _ERROR, _ORIGIN, _FORMATTED = range(9)
@@ -73,7 +83,8 @@ def _storable(text: str) -> str:
     return text
 
 
-def _error_text(exc) -> str | None:
+def error_text(exc) -> str | None:
+    """``Type: message`` of an exception (at most :data:`MAX_ERROR_CHARS`), None for None."""
     if exc is None:
         return None
     text = str(exc)
@@ -171,7 +182,7 @@ class Recorder:
         error = getattr(result, "error_before_exec", None) or getattr(result, "error_in_exec",
                                                                       None)  # fmt: skip
         count = getattr(result, "execution_count", None)
-        self.finish(entry, error is None, _error_text(error), count if type(count) is int else None)
+        self.finish(entry, error is None, error_text(error), count if type(count) is int else None)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -265,8 +276,12 @@ class Recorder:
                 entry = self.begin(source, "cell", None, n, start=now)
                 error = None
                 if failure is not None:
-                    error = f"{failure.get('ename', 'Error')}: {failure.get('evalue', '')}" \
-                        if isinstance(failure, dict) else str(failure)  # fmt: skip
+                    if isinstance(failure, dict):
+                        name, value = failure.get("ename") or "Error", failure.get("evalue")
+                        error = f"{name}: {value}" if value else str(name)
+                    else:
+                        error = str(failure)
+                    error = error[:MAX_ERROR_CHARS]
                 self.finish(entry, failure is None, error, end=now)
         if info is not None:
             source = getattr(info, "raw_cell", None)
@@ -358,7 +373,8 @@ def kernel_info(root: str) -> dict:
     root-relative working directory at import (``''`` for the root, None outside it)."""
     cwd = None
     try:
-        rel = os.path.relpath(START_CWD, root) if START_CWD else None
+        rel = os.path.relpath(os.path.realpath(START_CWD), os.path.realpath(root)) \
+            if START_CWD else None  # fmt: skip
     except ValueError:  # another drive
         rel = None
     if rel is not None and rel != ".." and not rel.startswith(".." + os.sep):

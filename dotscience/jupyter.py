@@ -468,9 +468,7 @@ class Bridge:
         try:
             result = action()
         except BaseException as exc:
-            text = str(exc)
-            _executions.RECORDER.finish(entry, False, f"{type(exc).__name__}: {text}" if text
-                                        else type(exc).__name__)  # fmt: skip
+            _executions.RECORDER.finish(entry, False, _executions.error_text(exc))
             raise
         _executions.RECORDER.finish(entry, True)
         return result
@@ -481,7 +479,7 @@ class Bridge:
             return data["path"]
         try:
             return os.path.relpath(path, os.getcwd())
-        except ValueError:  # another drive
+        except (ValueError, OSError):  # another drive, or the directory was removed
             return path
 
     def _do_declare(self, data: dict):
