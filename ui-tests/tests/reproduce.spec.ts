@@ -33,13 +33,12 @@ async function openRun(
   page: IJupyterLabPageFixture,
   id: string
 ): Promise<Locator> {
-  await page.evaluate(
-    async runId =>
-      await (window as any).jupyterapp.commands.execute('dotscience:open-run', {
-        id: runId
-      }),
-    id
-  );
+  await page.evaluate(async runId => {
+    // the command returns the tab's widget, which is not serialisable
+    await (window as any).jupyterapp.commands.execute('dotscience:open-run', {
+      id: runId
+    });
+  }, id);
   const detail = page.locator('.jp-Dotscience-detailContent:visible');
   await expect(detail.locator('.jp-Dotscience-detailHeader')).toBeVisible();
   await expect(detail.locator('.jp-Dotscience-detail')).toContainText(id);
