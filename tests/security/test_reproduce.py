@@ -1,0 +1,190 @@
+"""Reproducing a run executes its code: who may start one, what they are told first, and
+where a replay may write."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import pytest
+
+from jupyterlab_dotscience.store import open_store
+
+from ..reproduce.conftest import Live, start
+from .conftest import basic_auth, create_key
+
+ONLY_JUPYTER = "Reproducing a run executes its code; only a Jupyter login may start one."
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    server = start(tmp_path_factory.mktemp("reproduce-security-root"))
+    yield server
+    server.server.stop()
+
+
+def handmade(marker, *, inputs=None, author_code="") -> dict:
+    """A run record with executions (as the kernel library sends them) whose code would
+    create ``marker`` if it ever ran."""
+    sources = [
+        "import dotscience as ds\nds.start('handmade')",
+        f"open({str(marker)!r}, 'w').write('the code ran'){author_code}",
+        "ds.publish('handmade')",
+    ]
+    executions = [
+        {"seq": i, "cell_id": None, "execution_count": i + 1,
+         "source_sha256": hashlib.sha256(s.encode()).hexdigest(),
+         "start": "2026-11-30T05:00:00.000000Z",
+         "end": None if i == 2 else "2026-11-30T05:00:01.000000Z",
+         "success": None if i == 2 else True, "error": None, "in_run": True, "origin": "cell"}
+        for i, s in enumerate(sources)
+    ]  # fmt: skip
+    return {
+        "schema": "dotscience.run/2", "id": str(uuid.uuid4()), "mode": "interactive",
+        "executions": executions,
+        "sources": {hashlib.sha256(s.encode()).hexdigest(): s for s in sources},
+        "kernel": {"session": str(uuid.uuid4()), "started": "2026-11-30T05:00:00.000000Z",
+                   "name": "python3", "cwd": ""},
+        "published_from": "cell", "inputs": inputs or [],
+    }  # fmt: skip
+
+
+def reproductions(live: Live, run_id: str) -> list:
+    status, listing = live.api("GET", f"runs/{run_id}/reproductions")
+    assert status == 200, listing
+    return listing["reproductions"]
+
+
+def test_api_keys_and_kernel_tokens_may_not_reproduce(live, tmp_path):
+    # Given a run of alice's, alice's API key and the token her kernels get
+    marker = tmp_path / "ran"
+    record = handmade(marker)
+    assert live.api("POST", "runs", record)[0] == 201
+    key = create_key(live.server, "reproduce")
+    path = f"runs/{record['id']}/reproductions"
+    for headers in (
+        basic_auth("alice", key["key"]),
+        {"Authorization": f"Bearer {key['key']}"},
+        {"Authorization": f"token {live.kernel_token}"},
+    ):
+        # When either asks to reproduce it (even confirming)
+        status, answer = live.api("POST", path, {"confirm": True}, headers=headers)
+        # Then it is refused with the reason, and nothing is queued or run
+        assert status == 403, answer
+        assert answer["error"] == ONLY_JUPYTER
+    assert reproductions(live, record["id"]) == []
+    assert not marker.exists()
+
+
+def test_another_users_run_needs_confirmation_showing_author_and_code(live, tmp_path):
+    # Given a run authored by bob (stored by another server sharing this store)
+    marker = tmp_path / "ran"
+    record = handmade(marker)
+    store = open_store("sqlite:///" + str(live.root / ".dotscience" / "dotscience.db"))
+    try:
+        store.put_run(record, author="bob")
+    finally:
+        store.close()
+    path = f"runs/{record['id']}/reproductions"
+    # When alice asks to reproduce it without confirming
+    status, answer = live.api("POST", path, {})
+    # Then she is told whose run it is and how much code would run; nothing is queued
+    assert status == 409, answer
+    assert answer["author"] == "bob" and answer["executions"] == 3
+    assert "bob" in answer["message"] and "confirm" in answer["message"]
+    assert reproductions(live, record["id"]) == [] and not marker.exists()
+    # And she can still read bob's code before deciding
+    status, executions = live.api("GET", f"runs/{record['id']}/executions")
+    assert status == 200 and str(marker) in json.dumps(executions)
+    # When she confirms
+    rep = live.reproduce(record["id"], confirm=True)
+    done = live.wait(record["id"], rep["id"])
+    # Then it is reproduced as hers
+    assert done["state"] == "done" and done["requested_by"] == "alice"
+    assert marker.exists()
+
+
+@pytest.mark.parametrize(
+    "body, sentence",
+    [
+        ({"tolerance": -0.1}, "tolerance"),
+        ({"tolerance": "1%"}, "tolerance"),
+        ({"tolerance": True}, "tolerance"),
+        ({"confirm": "yes"}, "confirm"),
+        ({"keep": 1}, "keep"),
+        ({"tolerance": 0, "shell": "rm -rf ~"}, "Unknown field 'shell'"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_bad_bodies_are_refused_and_start_nothing(live, tmp_path, body, sentence):
+    # Given one of alice's runs
+    marker = tmp_path / "ran"
+    record = handmade(marker)
+    assert live.api("POST", "runs", record)[0] == 201
+    # When she asks to reproduce it with a malformed body
+    status, answer = live.api("POST", f"runs/{record['id']}/reproductions", body)
+    # Then it is a 400 naming the problem, and nothing was queued
+    assert status == 400 and sentence in answer["error"], answer
+    assert reproductions(live, record["id"]) == [] and not marker.exists()
+
+
+def test_unknown_run_or_reproduction_is_404(live):
+    # Given ids that do not exist / When they are asked for / Then 404 with a sentence
+    missing = str(uuid.uuid4())
+    status, answer = live.api("POST", f"runs/{missing}/reproductions", {})
+    assert status == 404 and missing in answer["error"]
+    record = handmade("/nonexistent/never")
+    assert live.api("POST", "runs", record)[0] == 201
+    status, answer = live.api("GET", f"runs/{record['id']}/reproductions/{missing}")
+    assert status == 404 and missing in answer["error"]
+
+
+def test_input_paths_cannot_lead_a_restore_out_of_the_scratch_workspace(live, tmp_path):
+    # Given content in the artifact store and a run claiming it as an input at ../ paths
+    content = b"planted by a run record\n"
+    sha = hashlib.sha256(content).hexdigest()
+    status, _ = live.api("PUT", f"artifacts/{sha}", content)
+    assert status in (200, 201)
+    marker = tmp_path / "ran"
+    escapes = ["../escape.txt", "../../escape.txt", "a/../../../escape.txt"]
+    record = handmade(marker, inputs=[{"path": p, "sha256": sha, "size": 24} for p in escapes])
+    status, stored = live.api("POST", "runs", record)
+    assert status == 201, stored
+    # When it is reproduced
+    rep = live.reproduced(record["id"])
+    # Then it is not reproducible, no file was written outside, and the code never ran
+    assert rep["verdict"] == "not_reproducible", rep
+    assert len(rep["result"]["missing"]) == len(escapes)
+    assert all("inside the workspace" in m for m in rep["result"]["missing"])
+    dot = live.root / ".dotscience"
+    for base in (dot / "reproductions", dot, live.root, live.root.parent):
+        assert not (base / "escape.txt").exists()
+    assert not marker.exists()
+
+
+def test_replay_writes_stay_in_its_scratch_workspace(live):
+    # Given a run whose notebook writes result.txt ("replay" when it is replayed)
+    cells = [
+        "import os\nimport pathlib\n\nimport dotscience as ds\n\nds.start('writes')",
+        "who = 'original' if os.environ.get('DOTSCIENCE_SERVER_URL') else 'replay'\n"
+        "pathlib.Path('result.txt').write_text(who)\nds.output('result.txt')",
+        "print(ds.publish('writes')['id'])",
+    ]
+    run_id = live.execute("writes.ipynb", cells)
+    result = live.root / "result.txt"
+    before = (result.read_text(), result.stat().st_mtime_ns)
+    original = live.run(run_id)
+    sha = original["outputs"][0]["sha256"]
+    # When it is reproduced, keeping the scratch workspace
+    rep = live.reproduced(run_id, keep=True)
+    # Then the replay wrote its result.txt in the scratch workspace only
+    scratch = live.root / ".dotscience" / "reproductions" / rep["id"]
+    assert (scratch / "result.txt").read_text() == "replay"
+    assert (result.read_text(), result.stat().st_mtime_ns) == before
+    # And the verdict names the output that differs; the original's artifact is intact
+    assert rep["verdict"] == "differs", rep
+    (difference,) = rep["result"]["differences"]
+    assert difference["kind"] == "output" and difference["name"] == "result.txt"
+    status, raw = live.api("GET", f"artifacts/{sha}")
+    assert status == 200 and raw == b"original"
