@@ -3,9 +3,10 @@
 10,000 cells go through IPython's ``run_cell`` (history in memory, no display), alternately
 with the recorder of ``import dotscience`` registered on the shell's cell events and without
 it, so both halves see the same load; the row is the difference of the two medians (the
-median of ``run_cell`` alone is in its name: there is no peer that records executions). A second row times the recorder's two event callbacks
-alone (the part of the difference that is ours), and two more what a publish of those
-executions adds (the ``executions``/``sources`` snapshot), the first time and again.
+median of ``run_cell`` alone is in its name: there is no peer that records executions).
+A second row times the recorder's two event callbacks alone (the part of the difference
+that is ours), and two more what a publish of those executions adds (the
+``executions``/``sources`` snapshot), the first time and again.
 """
 
 from __future__ import annotations

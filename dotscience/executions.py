@@ -92,14 +92,22 @@ def error_text(exc) -> str | None:
     return out[:MAX_ERROR_CHARS]
 
 
+def _cell_id(value) -> str | None:
+    """A cell id as the execute request gave it; None when absent or not a plausible id
+    (not text, over 200 characters, a NUL)."""
+    if type(value) is not str or not value or len(value) > 200 or "\x00" in value:
+        return None
+    return value
+
+
 class Recorder:
     """The executions of one kernel session and their sources (one per process).
 
     ``executions`` holds lists ``[cell_id, execution_count, source_sha256, start, end,
-    success, error, origin, formatted]`` (times as epoch seconds; ``formatted`` is the record
-    entry, made at the first publish after the execution ended) in the order the executions started;
-    ``sources`` maps sha256 to text. An execution that is still running (the cell calling
-    ``ds.publish()``) has ``end`` None.
+    success, error, origin, formatted]`` in the order the executions started (times as epoch
+    seconds; ``formatted`` is the record entry, made at the first publish after the
+    execution ended); ``sources`` maps sha256 to text. An execution that is still running
+    (the cell calling ``ds.publish()``) has ``end`` None.
     """
 
     def __init__(self):
@@ -163,8 +171,7 @@ class Recorder:
         count = getattr(shell, "execution_count", None)
         if type(count) is int and getattr(info, "store_history", False):
             count -= 1  # IPython counts this execution before the event
-        cell_id = getattr(info, "cell_id", None)
-        self.begin(source, "cell", cell_id if isinstance(cell_id, str) else None, count)
+        self.begin(source, "cell", _cell_id(getattr(info, "cell_id", None)), count)
 
     def post_run_cell(self, result=None) -> None:
         """IPython's ``post_run_cell`` event: the cell ended (``result`` says how)."""
@@ -189,9 +196,7 @@ class Recorder:
     def publishing_origin(self) -> str | None:
         """The origin of the innermost running execution (what is publishing), else None."""
         with self._lock:
-            for entry in reversed(self._running):
-                return entry[_ORIGIN]
-        return None
+            return self._running[-1][_ORIGIN] if self._running else None
 
     def snapshot(self, run_start: float | None) -> tuple[list[dict], dict[str, str]]:
         """The ``executions`` and ``sources`` of a run record.
@@ -286,8 +291,7 @@ class Recorder:
         if info is not None:
             source = getattr(info, "raw_cell", None)
             if isinstance(source, str):
-                cell_id = getattr(info, "cell_id", None)
-                self.begin(source, "cell", cell_id if isinstance(cell_id, str) else None,
+                self.begin(source, "cell", _cell_id(getattr(info, "cell_id", None)),
                            count if type(count) is int else None)  # fmt: skip
 
 

@@ -93,7 +93,8 @@ class Kernel:
     def execute(self, code: str, cell_id: str | None = None, silent: bool = False) -> dict:
         """Execute ``code`` (with ``cellId`` in the request's metadata); the reply content."""
         content = {"code": code, "silent": silent, "store_history": not silent,
-                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": False}  # fmt: skip
+                   "user_expressions": {}, "allow_stdin": False,
+                   "stop_on_error": False}  # fmt: skip
         msg = self.kc.session.msg("execute_request", content)
         if cell_id is not None:
             msg["metadata"]["cellId"] = cell_id
@@ -370,7 +371,8 @@ def test_a_notebook_executed_by_nbconvert_spools_its_executions(tmp_path):
 
 
 def test_hostile_sources_still_make_a_record_the_store_accepts(tmp_path):
-    # Given IPython running cells with a NUL character and a lone surrogate in their source
+    # Given IPython running cells with a NUL character and a lone surrogate in their source,
+    # and one with a 300-character cell id
     script = tmp_path / "shell.py"
     script.write_text(
         "from IPython.core.interactiveshell import InteractiveShell\n"
@@ -378,6 +380,7 @@ def test_hostile_sources_still_make_a_record_the_store_accepts(tmp_path):
         "sh.run_cell('import dotscience as ds', store_history=True)\n"
         "sh.run_cell('x = 1\\x00', store_history=True)\n"
         "sh.run_cell('s = \"\\ud800\"', store_history=True)\n"
+        "sh.run_cell('y = 2', store_history=True, cell_id='c' * 300)\n"
         "sh.run_cell('ds.publish()', store_history=True)\n"
     )
     # When it publishes
@@ -386,13 +389,15 @@ def test_hostile_sources_still_make_a_record_the_store_accepts(tmp_path):
     assert proc.returncode == 0, proc.stderr
     record = only_record(tmp_path)
 
-    # Then the record is accepted, the NUL and the surrogate kept as escapes, every
-    # execution there
+    # Then the record is accepted, the NUL and the surrogate kept as escapes, the cell id
+    # that is not one left out, every execution there
     stored = normalize_record(record)
     assert [s for _, _, s in ran(record)] == [
-        "import dotscience as ds", "x = 1\\x00", 's = "\\ud800"', "ds.publish()"]  # fmt: skip
+        "import dotscience as ds", "x = 1\\x00", 's = "\\ud800"', "y = 2",
+        "ds.publish()"]  # fmt: skip
     assert record["executions"][1]["success"] is False
-    assert len(stored["executions"]) == 4
+    assert record["executions"][3]["cell_id"] is None
+    assert len(stored["executions"]) == 5
 
 
 # -- scripts ---------------------------------------------------------------------------------
