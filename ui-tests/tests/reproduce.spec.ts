@@ -167,6 +167,10 @@ test('a run that logs an unseeded random number reproduces as differs, naming th
   await page.sidebar.close('right');
   await page.waitForTimeout(500);
   await page.screenshot({ path: `${SHOTS}/reproduce-verdict.png` });
+  await page.theme.setDarkTheme();
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: `${SHOTS}/reproduce-verdict-dark.png` });
+  await page.theme.setLightTheme();
 
   // When the runs list is filtered by the verdict differs
   await page.locator('.jp-SideBar [title="Dotscience"]').click();
