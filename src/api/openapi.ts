@@ -74,6 +74,16 @@ export interface paths {
           metric?: string[];
           /** @description received, start, end, project, author, notebook, description, status, metric:<key>, param:<key>; prefix - for descending */
           sort?: string;
+          /** @description The latest reproduction verdict; none for runs never reproduced. */
+          verdict?:
+            | 'identical'
+            | 'within_tolerance'
+            | 'differs'
+            | 'failed'
+            | 'not_reproducible'
+            | 'none';
+          /** @description true for runs with hidden-state warnings, false for runs without. */
+          warnings?: 'true' | 'false';
           limit?: number;
           cursor?: string;
         };
@@ -101,7 +111,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Publish a run (idempotent on its id); output files are copied into the artifact store. */
+    /** Publish a run (idempotent on its id); output files and declared inputs are captured into the artifact store, and its hidden-state warnings computed. */
     post: {
       parameters: {
         query?: never;
@@ -111,7 +121,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          'application/json': components['schemas']['RunRecord'];
+          'application/json': components['schemas']['PublishedRecord'];
         };
       };
       responses: {
@@ -209,6 +219,52 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/runs/{run_id}/executions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** The code that produced the run, every execution of its kernel session in the order they ran, with its source. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          run_id: components['parameters']['RunId'];
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The executions (empty for a run recorded without them) and the kernel session. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              executions: components['schemas']['StoredExecution'][];
+              kernel: components['schemas']['Kernel'];
+            };
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/runs/{run_id}/cells': {
     parameters: {
       query?: never;
@@ -218,7 +274,7 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** The cells that produced the run, in notebook order (or execution order). */
+    /** The cells that produced the run (its in-run executions of notebook cells; for older runs the cells recorded by the browser), in notebook order (or execution order). Kept for older frontends: runs/{run_id}/executions has the sources. */
     get: {
       parameters: {
         query?: {
@@ -247,40 +303,7 @@ export interface paths {
         404: components['responses']['Error'];
       };
     };
-    /** Record the run's cells (sent by the JupyterLab extension); only the run's author (or this server's Jupyter user, for its kernels' runs) may, else 403. */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          run_id: components['parameters']['RunId'];
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            cells: components['schemas']['Cell'][];
-          };
-        };
-      };
-      responses: {
-        /** @description How many cells were stored. */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              cells: number;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        403: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    put?: never;
     post?: never;
     delete?: never;
     options?: never;
@@ -326,7 +349,7 @@ export interface paths {
         404: components['responses']['Error'];
       };
     };
-    /** Record the notebook snapshot of a run; only the run's author (or this server's Jupyter user, for its kernels' runs) may, else 403. */
+    /** Record the notebook snapshot of a run (its hidden-state warnings are recomputed against it); only the run's author (or this server's Jupyter user, for its kernels' runs) may, else 403. */
     put: {
       parameters: {
         query?: never;
@@ -1724,13 +1747,85 @@ export interface components {
     };
     Cell: {
       cell_id: string;
-      index: number;
+      /** @description The cell's position in the notebook snapshot; null when it is not in it (or there is none). */
+      index: number | null;
       execution_count?: number | null;
       source_sha256?: string | null;
       start?: string | null;
       end?: string | null;
       success?: boolean | null;
     };
+    /** @description One execution of the kernel session, as the kernel library recorded it. */
+    Execution: {
+      /** @description 0, 1, 2, ... in the order they ran. */
+      seq: number;
+      cell_id?: string | null;
+      execution_count?: number | null;
+      /** @description A key of the record's sources. */
+      source_sha256: string;
+      start?: string | null;
+      /** @description null: still running (the publishing cell). */
+      end?: string | null;
+      success?: boolean | null;
+      error?: string | null;
+      /** @description Started at or after the run's start. */
+      in_run?: boolean;
+      /**
+       * @description sidebar/setting: code the kernel generated for what the sidebar or a setting did.
+       * @enum {string}
+       */
+      origin?: 'cell' | 'sidebar' | 'setting';
+      /**
+       * Format: uuid
+       * @description The kernel session it ran in, when it is not the run's.
+       */
+      session?: string | null;
+    };
+    StoredExecution: components['schemas']['Execution'] & {
+      /** @description The exact text that ran. */
+      source: string | null;
+    };
+    /** @description The kernel session that recorded the executions. */
+    Kernel: {
+      /** Format: uuid */
+      session?: string | null;
+      started?: string | null;
+      /** @description The kernelspec name. */
+      name?: string | null;
+      /** @description The kernel's working directory relative to the workspace root ('' for the root). */
+      cwd?: string;
+    } | null;
+    Git: {
+      commit?: string | null;
+      dirty?: boolean;
+      branch?: string | null;
+      /** @description `git diff HEAD --binary` of a dirty tree, a key of sources. */
+      patch_sha256?: string | null;
+    } | null;
+    /** @description A hidden-state warning computed from the executions and the notebook. */
+    Warning: {
+      /** @enum {string} */
+      kind:
+        | 'out_of_order'
+        | 'source_changed'
+        | 'cell_deleted'
+        | 'cell_failed'
+        | 'kernel_restarted';
+      cell_id: string | null;
+      execution_count: number | null;
+      message: string;
+    };
+    /**
+     * @description The latest reproduction's verdict; null when never reproduced.
+     * @enum {string|null}
+     */
+    Verdict:
+      | 'identical'
+      | 'within_tolerance'
+      | 'differs'
+      | 'failed'
+      | 'not_reproducible'
+      | null;
     /** @description What a kernel, script or client publishes (docs/design.md, wire format v2). */
     RunRecord: {
       /** @enum {string} */
@@ -1764,11 +1859,33 @@ export interface components {
       };
       models?: components['schemas']['RunModel'][];
       environment?: components['schemas']['Environment'];
+      /** @description Older clients only. */
       cells?: components['schemas']['Cell'][];
       kernel_id?: string | null;
       build?: boolean;
       deploy?: boolean;
     };
+    /** @description What the kernel library records of how a run was made (issue 12). */
+    Provenance: {
+      /** @description Every execution of the kernel session since the kernel library was imported, in the order they ran. */
+      executions?: components['schemas']['Execution'][];
+      /** @description sha256 of the UTF-8 text to the text: each executed source (and git patch) once, at most 20 MiB in all; every text must hash to its key and be used. */
+      sources?: {
+        [key: string]: string;
+      };
+      kernel?: components['schemas']['Kernel'];
+      /** @enum {string|null} */
+      published_from?: 'cell' | 'sidebar' | 'script' | null;
+      /**
+       * Format: uuid
+       * @description The run this run is a reproduction of.
+       */
+      reproduces?: string | null;
+      git?: components['schemas']['Git'];
+    };
+    /** @description A run record with its provenance, as POST runs takes it. */
+    PublishedRecord: components['schemas']['RunRecord'] &
+      components['schemas']['Provenance'];
     MetricPoint: {
       value: components['schemas']['TypedValue'];
       text?: string;
@@ -1803,8 +1920,19 @@ export interface components {
         branch: string | null;
       } | null;
     } | null;
-    /** @description A stored run; the record (every key present) plus what the server adds. */
+    /** @description A stored run; the record (every key present) plus what the server adds: its provenance but the executions and sources (see runs/{run_id}/executions), warnings and verdict. */
     Run: components['schemas']['RunRecord'] & {
+      kernel?: components['schemas']['Kernel'];
+      /** @enum {string|null} */
+      published_from?: 'cell' | 'sidebar' | 'script' | null;
+      /**
+       * Format: uuid
+       * @description The run this run is a reproduction of.
+       */
+      reproduces: string | null;
+      git?: components['schemas']['Git'];
+      warnings: components['schemas']['Warning'][];
+      verdict: components['schemas']['Verdict'];
       author: string;
       /** @enum {string} */
       status: 'succeeded' | 'failed';
@@ -1816,6 +1944,16 @@ export interface components {
       deployments?: components['schemas']['Deployment'][];
     };
     RunSummary: {
+      /** @description The kinds of the run's hidden-state warnings, each once. */
+      warnings: (
+        | 'out_of_order'
+        | 'source_changed'
+        | 'cell_deleted'
+        | 'cell_failed'
+        | 'kernel_restarted'
+      )[];
+      verdict: components['schemas']['Verdict'];
+      reproduces: string | null;
       id: string;
       project: string;
       author: string;
