@@ -495,7 +495,9 @@ class Dotscience:
         if not isinstance(state, dict):
             return None
         git = {**state, "patch_sha256": None}
-        if published_from == "script" and state.get("commit"):
+        if published_from == "script" and not state.get("commit"):
+            git["patch_error"] = "The git repository has no commit yet, so no patch was made."
+        elif published_from == "script":
             from . import environment as _environment
 
             workload = self._workload_file or (os.path.abspath(sys.argv[0]) if sys.argv[0]

@@ -518,6 +518,21 @@ def test_a_patch_over_5_mib_is_not_kept_and_says_why(repo):
     normalize_record(record)
 
 
+def test_a_repository_without_a_commit_says_why_there_is_no_patch(tmp_path):
+    # Given a script in a repository that has no commit yet
+    repo = tmp_path / "fresh"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "train.py").write_text(TRAIN.format(lr=0.1))
+    # When it publishes
+    record = run_script(repo, "train.py")
+    # Then there is no commit and no patch, and one sentence says why
+    assert record["git"]["commit"] is None and record["git"]["patch_sha256"] is None
+    assert record["git"]["patch_error"] == (
+        "The git repository has no commit yet, so no patch was made.")  # fmt: skip
+    normalize_record(record)
+
+
 def test_a_process_that_is_neither_a_kernel_nor_a_script_run_records_no_patch(repo):
     # Given a dirty tree and a program that never selected script mode
     (repo / "plain.py").write_text("import dotscience as ds\nds.publish()\n")
