@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
 import re
 import subprocess
 import sys
 import time
+import uuid
 
 import nbformat
 import pytest
@@ -151,3 +153,29 @@ def wait_for(predicate, deadline: float = 60) -> bool:
             return True
         time.sleep(0.2)
     return bool(predicate())
+
+
+def handmade(marker, *, inputs=None, author_code="") -> dict:
+    """A run record with executions (as the kernel library sends them) whose code would
+    create ``marker`` if it ever ran."""
+    sources = [
+        "import dotscience as ds\nds.start('handmade')",
+        f"open({str(marker)!r}, 'w').write('the code ran'){author_code}",
+        "ds.publish('handmade')",
+    ]
+    executions = [
+        {"seq": i, "cell_id": None, "execution_count": i + 1,
+         "source_sha256": hashlib.sha256(s.encode()).hexdigest(),
+         "start": "2026-11-30T05:00:00.000000Z",
+         "end": None if i == 2 else "2026-11-30T05:00:01.000000Z",
+         "success": None if i == 2 else True, "error": None, "in_run": True, "origin": "cell"}
+        for i, s in enumerate(sources)
+    ]  # fmt: skip
+    return {
+        "schema": "dotscience.run/2", "id": str(uuid.uuid4()), "mode": "interactive",
+        "executions": executions,
+        "sources": {hashlib.sha256(s.encode()).hexdigest(): s for s in sources},
+        "kernel": {"session": str(uuid.uuid4()), "started": "2026-11-30T05:00:00.000000Z",
+                   "name": "python3", "cwd": ""},
+        "published_from": "cell", "inputs": inputs or [],
+    }  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 
 from jupyterlab_dotscience.store import open_store
 
-from ..reproduce.conftest import Live, start
+from ..reproduce.conftest import Live, handmade, start
 from .conftest import basic_auth, create_key
 
 ONLY_JUPYTER = "Reproducing a run executes its code; only a Jupyter login may start one."
@@ -22,32 +22,6 @@ def live(tmp_path_factory):
     server = start(tmp_path_factory.mktemp("reproduce-security-root"))
     yield server
     server.server.stop()
-
-
-def handmade(marker, *, inputs=None, author_code="") -> dict:
-    """A run record with executions (as the kernel library sends them) whose code would
-    create ``marker`` if it ever ran."""
-    sources = [
-        "import dotscience as ds\nds.start('handmade')",
-        f"open({str(marker)!r}, 'w').write('the code ran'){author_code}",
-        "ds.publish('handmade')",
-    ]
-    executions = [
-        {"seq": i, "cell_id": None, "execution_count": i + 1,
-         "source_sha256": hashlib.sha256(s.encode()).hexdigest(),
-         "start": "2026-11-30T05:00:00.000000Z",
-         "end": None if i == 2 else "2026-11-30T05:00:01.000000Z",
-         "success": None if i == 2 else True, "error": None, "in_run": True, "origin": "cell"}
-        for i, s in enumerate(sources)
-    ]  # fmt: skip
-    return {
-        "schema": "dotscience.run/2", "id": str(uuid.uuid4()), "mode": "interactive",
-        "executions": executions,
-        "sources": {hashlib.sha256(s.encode()).hexdigest(): s for s in sources},
-        "kernel": {"session": str(uuid.uuid4()), "started": "2026-11-30T05:00:00.000000Z",
-                   "name": "python3", "cwd": ""},
-        "published_from": "cell", "inputs": inputs or [],
-    }  # fmt: skip
 
 
 def reproductions(live: Live, run_id: str) -> list:
