@@ -731,8 +731,12 @@ def configure(settings) -> None:
             record_setting("import dotscience as ds\nds.autolog(disable=True)")
     if at_cell_end is not None:
         with state.lock:
+            changed = bool(state.publish_at_cell_end) != at_cell_end
             state.publish_at_cell_end = at_cell_end
             _set_cell_hook(at_cell_end and any(state.enabled.values()))
+        if changed:
+            record_setting("import dotscience as ds\nds.autolog.configure("
+                           f"{{'publishAtCellEnd': {at_cell_end!r}}})")  # fmt: skip
     if "systemMetrics" in settings:
         if settings["systemMetrics"]:
             sysmetrics.system_metrics(interval, keep=True, start_run=False)

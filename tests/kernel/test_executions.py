@@ -31,22 +31,18 @@ SCHEMA = json.loads((ROOT / "protocol" / "kernel-comm.schema.json").read_text())
 #: What JupyterLab's bridge executes silently in each kernel (src/kernel/bridge.ts).
 ATTACH_CODE = "import dotscience.jupyter as _ds_bridge; _ds_bridge.attach()"
 #: What src/kernel/bridge.ts's configureCode() makes for the setting "autolog" on.
-AUTOLOG_SETTING_CODE = (
-    "import json as _ds_json, dotscience.autolog as _ds_autolog; "
-    "_ds_autolog.configure(_ds_json.loads("
-    + json.dumps(
-        json.dumps(
-            {
-                "autolog": True,
-                "publishAtCellEnd": False,
-                "systemMetrics": False,
-                "systemMetricsInterval": 1,
-            },
-            separators=(",", ":"),
-        )
-    )  # fmt: skip
-    + "))"
-)
+
+
+def settings_code(autolog: bool, at_cell_end: bool) -> str:
+    """What src/kernel/bridge.ts's configureCode() executes silently for these settings."""
+    settings = {"autolog": autolog, "publishAtCellEnd": at_cell_end, "systemMetrics": False,
+                "systemMetricsInterval": 1}  # fmt: skip
+    text = json.dumps(settings, separators=(",", ":"))
+    return ("import json as _ds_json, dotscience.autolog as _ds_autolog; "
+            f"_ds_autolog.configure(_ds_json.loads({json.dumps(text)}))")  # fmt: skip
+
+
+AUTOLOG_SETTING_CODE = settings_code(True, False)
 DEADLINE = 60.0
 
 
@@ -304,6 +300,34 @@ def test_sidebar_requests_and_the_autolog_setting_are_recorded_as_replayable_cod
     replay = only_record(copy)
     for field in ("description", "parameters", "labels", "inputs"):
         assert replay[field] == record[field], field
+
+
+def test_each_change_of_the_autolog_settings_is_recorded_in_order(tmp_path):
+    # Given a kernel where the settings turn autolog on, then publishing at cell end on,
+    # then autolog off, around cells (each applied silently, as JupyterLab does)
+    with kernel(tmp_path) as k:
+        k.execute(ATTACH_CODE, silent=True)
+        k.execute(settings_code(False, False), silent=True)  # the defaults: nothing to replay
+        k.execute("import dotscience as ds", "c-1")
+        k.execute(settings_code(True, False), silent=True)
+        k.execute(settings_code(True, False), silent=True)  # applied again: no change
+        k.execute(settings_code(True, True), silent=True)
+        k.execute("x = 1", "c-2")
+        k.execute(settings_code(False, True), silent=True)
+        k.execute("ds.publish()", "c-3")
+
+    # When the run is read; Then each change is there as the code that makes it, in order
+    prefix = "import dotscience as ds\n"
+    assert ran(only_record(tmp_path)) == [
+        ("cell", "c-1", "import dotscience as ds"),
+        ("setting", None, prefix + "ds.autolog()"),
+        ("setting", None, prefix + "ds.autolog.configure({'publishAtCellEnd': True})"),
+        ("cell", "c-2", "x = 1"),
+        ("setting", None, prefix + "ds.autolog(disable=True)"),
+        # (turning autolog off resets publishing at cell end; the setting keeps it on)
+        ("setting", None, prefix + "ds.autolog.configure({'publishAtCellEnd': True})"),
+        ("cell", "c-3", "ds.publish()"),
+    ]
 
 
 def test_hello_refuses_a_kernel_name_that_is_not_a_name(tmp_path):
