@@ -201,7 +201,7 @@ export function SeriesChart(props: ISeriesChartProps): JSX.Element {
  * @param props the run, the metric and the drawing height
  * @param props.runId the run
  * @param props.metricKey the metric
- * @param props.height drawing height (default 120)
+ * @param props.height drawing height (default 160)
  * @returns the chart
  */
 export function StoredMetricChart(props: {
@@ -218,7 +218,7 @@ export function StoredMetricChart(props: {
     <SeriesChart
       title={`${metricKey} over steps`}
       load={load}
-      height={props.height ?? 120}
+      height={props.height ?? 160}
     />
   );
 }

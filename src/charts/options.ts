@@ -49,13 +49,15 @@ export function readTheme(element: Element): IChartTheme {
   for (let i = 0; i < PALETTE_SIZE; i++) {
     series.push(read(seriesVariable(i), read('--jp-brand-color1', text)));
   }
-  const size = read('--jp-ui-font-size0', '10px');
-  const family = read('--jp-ui-font-family', 'sans-serif');
+  // the element's own font (style/charts.css: the theme's smallest UI font), in whole
+  // pixels: uPlot reads the size from a `<n>px` in the font and draws no text without it
+  const size = Math.round(parseFloat(style.fontSize)) || 11;
+  const family = style.fontFamily || 'sans-serif';
   return {
     series,
     text,
     grid: read('--jp-border-color2', '#e0e0e0'),
-    font: `${size} ${family}`
+    font: `${size}px ${family}`
   };
 }
 
@@ -106,7 +108,7 @@ export function chartOptions(
     width: Math.max(1, Math.round(look.width)),
     height: Math.max(1, Math.round(look.height)),
     legend: { show: false },
-    padding: look.compact ? [2, 2, 2, 2] : [8, 8, 0, 0],
+    padding: look.compact ? [2, 2, 2, 2] : [8, 20, 0, 0],
     cursor: look.compact
       ? { show: false }
       : {

@@ -81,6 +81,8 @@ describe('readTheme', () => {
     el.style.setProperty('--jp-ui-font-color2', 'rgb(1, 2, 3)');
     el.style.setProperty('--jp-border-color2', 'rgb(4, 5, 6)');
     el.style.setProperty(seriesVariable(3), 'rgb(7, 8, 9)');
+    el.style.fontSize = '10.8333px';
+    el.style.fontFamily = 'Inter, sans-serif';
     // When the chart reads them
     const theme = readTheme(el);
     // Then it draws with them
@@ -88,6 +90,8 @@ describe('readTheme', () => {
     expect(theme.grid).toBe('rgb(4, 5, 6)');
     expect(theme.series[3]).toBe('rgb(7, 8, 9)');
     expect(theme.series).toHaveLength(PALETTE_SIZE);
+    // And its font in whole pixels (uPlot draws no axis text without a `<n>px` size)
+    expect(theme.font).toBe('11px Inter, sans-serif');
     el.remove();
   });
 });
