@@ -359,7 +359,8 @@ def _kernel(value) -> dict | None:
         "session": None if session is None else check_uuid(session, "kernel.session"),
         "started": check_time(value.get("started"), "kernel.started"),
         "name": _str(value.get("name"), "kernel.name", max_len=200),
-        "cwd": _relative_dir(value.get("cwd"), "kernel.cwd"),
+        # None: the kernel's working directory was outside the workspace
+        "cwd": None if value.get("cwd") is None else _relative_dir(value["cwd"], "kernel.cwd"),
     }
 
 

@@ -1792,8 +1792,8 @@ export interface components {
       started?: string | null;
       /** @description The kernelspec name. */
       name?: string | null;
-      /** @description The kernel's working directory relative to the workspace root ('' for the root). */
-      cwd?: string;
+      /** @description The kernel's working directory relative to the workspace root ('' for the root, null outside it). */
+      cwd?: string | null;
     } | null;
     Git: {
       commit?: string | null;
