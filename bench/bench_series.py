@@ -1,0 +1,162 @@
+"""Long series benchmark: a 1,000,000-point metric read back for a chart.
+
+A run with one 1,000,000-point metric is published to a real Jupyter server with the
+extension (``POST runs``, SQLite store), then ``GET runs/{id}/metrics/{key}`` is timed over
+HTTP: downsampled for a chart (``?points=1000``, min/max per bucket, first and last point
+exact; ``jupyterlab_dotscience/downsample.py``) and whole (no ``points``). Beside both:
+MLflow's ``MlflowClient.get_metric_history`` for the same series in its own local SQLite
+tracking store (MLflow has no downsampled read; its history is the whole series), loaded by
+inserting the rows into MLflow's schema as its SQLAlchemy store lays them out (logging 1,000
+``log_batch`` calls would time MLflow's writes, not its read). Without mlflow installed the
+peer column is empty.
+
+Each time is the median of several requests after one warm-up. Environment:
+``DOTSCIENCE_BENCH_SERIES_POINTS`` (default 1000000) scales the series.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import pathlib
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.server.live import LiveServer  # noqa: E402
+
+POINTS = int(os.environ.get("DOTSCIENCE_BENCH_SERIES_POINTS", "1000000"))
+CHART = 1000
+TARGET_MS = 300  # issue 14: a 1,000,000-point series from request to drawn under 300 ms
+BASE_MS = 1_795_000_000_000  # 2026-11-17
+
+
+def _values(n: int) -> list[float]:
+    """A noisy decay with one spike, rounded as a logged loss would be."""
+    return [
+        round(1 / (1 + i / 20_000) + 0.01 * math.sin(i / 37), 6) if i != n // 3 else 50.0
+        for i in range(n)
+    ]
+
+
+def _record(run_id: str, values: list[float]) -> dict:
+    return {
+        "schema": "dotscience.run/2",
+        "id": run_id,
+        "project": "default",
+        "description": f"bench: {len(values):,}-point loss",
+        "mode": "script",
+        "workload_file": "train.py",
+        "start": "2026-11-27T06:30:00.000000Z",
+        "end": "2026-11-27T07:30:00.000000Z",
+        "inputs": [],
+        "outputs": [],
+        "parameters": {},
+        "labels": {},
+        "metrics": {"loss": [{"value": v, "step": i} for i, v in enumerate(values)]},
+    }
+
+
+def _median_ms(fn, reps: int) -> float:
+    fn()  # warm-up
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def _ours(tmp: pathlib.Path, run_id: str, values: list[float]) -> tuple[float, float, float]:
+    """(publish s, downsampled read ms, whole read ms) against a live server."""
+    root = tmp / "root"
+    root.mkdir()
+    server = LiveServer(root).start()
+    try:
+        t0 = time.perf_counter()
+        status, _ = server.request("POST", "dotscience/api/runs", _record(run_id, values), 600)
+        publish = time.perf_counter() - t0
+        if status != 201:
+            raise RuntimeError(f"publishing the series answered {status}")
+        path = f"dotscience/api/runs/{run_id}/metrics/loss"
+
+        def small():
+            _, body = server.request("GET", f"{path}?points={CHART}", timeout=120)
+            assert len(body["series"]) <= CHART and body["count"] == len(values)
+
+        def whole():
+            _, body = server.request("GET", path, timeout=600)
+            assert len(body["series"]) == len(values)
+
+        return publish, _median_ms(small, 7), _median_ms(whole, 3)
+    finally:
+        server.stop()
+
+
+def _mlflow(tmp: pathlib.Path, values: list[float]) -> float | None:
+    """Median ms of ``get_metric_history`` for the same series, or None without mlflow."""
+    try:
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        return None
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    db = tmp / "mlflow.db"
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}")
+    exp = client.create_experiment("series", artifact_location=str(tmp / "mlruns"))
+    run = client.create_run(exp)
+    uid = run.info.run_id
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany(
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ((("loss", v, BASE_MS + i, uid, i, 0) for i, v in enumerate(values))),
+        )
+        conn.execute(
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ("loss", values[-1], BASE_MS + len(values) - 1, len(values) - 1, 0, uid),
+        )
+    conn.close()
+    client.set_terminated(uid)
+
+    def history():
+        got = client.get_metric_history(uid, "loss")
+        assert len(got) == len(values)
+
+    return _median_ms(history, 3)
+
+
+def run() -> list[dict]:
+    values = _values(POINTS)
+    with tempfile.TemporaryDirectory(prefix="dotscience-bench-series-") as d:
+        tmp = pathlib.Path(d)
+        publish, small, whole = _ours(tmp, str(uuid.uuid4()), values)
+        theirs = _mlflow(tmp, values)
+    peer = "mlflow get_metric_history (whole series)" if theirs is not None else ""
+    return [
+        {
+            "benchmark": f"{POINTS:,}-point metric: GET ?points={CHART} (p50, HTTP, SQLite)",
+            "ours": small, "peer": peer, "theirs": theirs, "unit": "ms",
+            "target": f"< {TARGET_MS} ms", "ok": small < TARGET_MS,
+        },
+        {
+            "benchmark": f"{POINTS:,}-point metric: GET whole series (p50, HTTP, SQLite)",
+            "ours": whole, "peer": peer, "theirs": theirs, "unit": "ms",
+            "target": "", "ok": None,
+        },
+        {
+            "benchmark": f"{POINTS:,}-point metric: publish (POST runs, HTTP, SQLite)",
+            "ours": publish, "peer": "", "theirs": None, "unit": "s",
+            "target": "", "ok": None,
+        },
+    ]  # fmt: skip
