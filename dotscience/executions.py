@@ -45,6 +45,10 @@ __all__ = [
 
 #: Characters of an execution's error text kept.
 MAX_ERROR_CHARS = 10_000
+#: Most executions one run record carries (the server refuses more): the newest are kept
+MAX_EXECUTIONS = 100_000
+#: Most UTF-8 bytes of source text one run record carries (the server refuses more)
+MAX_SOURCE_BYTES = 20 * 2**20
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 #: This process's kernel session: a uuid4 and the time the kernel library was imported.
@@ -211,14 +215,17 @@ class Recorder:
         -------
         (list of dict, dict)
             The executions in the order they ran (``seq`` 0, 1, ...) and the sources they
-            use, by sha256.
+            use, by sha256. A session over the record's limits gives its newest executions
+            only: the first ``seq`` is then the number left out.
         """
         with self._lock:
             entries = list(self.executions)
         sources = self.sources
+        first = self._first_kept(entries, sources)
         out = []
         used = {}
-        for seq, entry in enumerate(entries):
+        for seq in range(first, len(entries)):
+            entry = entries[seq]
             formatted = entry[_FORMATTED]  # an ended execution is formatted once
             end = entry[_END]
             if formatted is None:
@@ -234,6 +241,26 @@ class Recorder:
             sha = entry[_SHA]
             used[sha] = sources[sha]
         return out, used
+
+    @staticmethod
+    def _first_kept(entries: list[list], sources: dict[str, str]) -> int:
+        """The index of the oldest execution a record carries: all of them, unless the
+        session is over :data:`MAX_EXECUTIONS` or :data:`MAX_SOURCE_BYTES`, then the newest
+        that fit (their ``seq`` keeps its number, so the gap says what was left out)."""
+        first = max(0, len(entries) - MAX_EXECUTIONS)
+        if sum(map(len, sources.values())) * 4 <= MAX_SOURCE_BYTES:
+            return first  # even at 4 bytes a character every source fits
+        seen: set[str] = set()
+        total = 0
+        for i in range(len(entries) - 1, first - 1, -1):
+            sha = entries[i][_SHA]
+            if sha not in seen:
+                size = len(sources[sha].encode("utf-8", "surrogatepass"))
+                if total + size > MAX_SOURCE_BYTES:
+                    return i + 1
+                seen.add(sha)
+                total += size
+        return first
 
     def clear(self) -> None:
         """Forget every execution (tests)."""

@@ -600,3 +600,35 @@ def test_a_long_session_keeps_every_execution_and_each_source_once(tmp_path):
     assert len(record["executions"]) == 2002
     assert len(record["sources"]) == 12
     assert [e["execution_count"] for e in record["executions"]] == list(range(1, 2003))
+
+
+def test_a_session_over_the_record_limits_keeps_its_newest_executions(tmp_path):
+    # Given a session whose sources are over the record's limit (lowered to 64 KiB here;
+    # the store refuses a record over the real one, so the whole run would be lost)
+    script = tmp_path / "big.py"
+    script.write_text(
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "sh = InteractiveShell.instance()\n"
+        "sh.run_cell('import dotscience as ds', store_history=True)\n"
+        "import dotscience.executions as ex\n"
+        "ex.MAX_SOURCE_BYTES = 64 * 1024\n"
+        "for i in range(40):\n"
+        "    sh.run_cell(f'v = {i}  # ' + 'x' * 4000, store_history=True)\n"
+        "sh.run_cell('ds.start()', store_history=True)\n"
+        "sh.run_cell('ds.publish()', store_history=True)\n"
+    )
+    proc = subprocess.run([PYTHON, str(script)], cwd=tmp_path, env=child_env(tmp_path),
+                          capture_output=True, text=True, timeout=DEADLINE)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # When the run is published
+    record = only_record(tmp_path)
+    executions = record["executions"]
+    # Then the record carries the newest executions that fit, ending with the publishing cell
+    total = sum(len(t.encode()) for t in record["sources"].values())
+    assert total <= 64 * 1024
+    assert ran(record)[-1][2] == "ds.publish()"
+    # And their seq keeps its number, so the gap says how many were left out
+    assert executions[0]["seq"] > 0
+    assert [e["seq"] for e in executions] == list(range(executions[0]["seq"], 43))
+    # And the store accepts it
+    normalize_record(record)
