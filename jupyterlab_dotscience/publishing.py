@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
+import stat
 
 from . import provenance
 from .artifacts import (
@@ -94,7 +95,10 @@ def _capture_input(f: dict, root: str | None, artifacts: ArtifactStore, uploaded
         return False, NOT_UPLOADED
     try:
         src = safe_join(root, path)
-        size = os.stat(src).st_size
+        info = os.stat(src)
+        if not stat.S_ISREG(info.st_mode):  # a directory, FIFO, device: no content to keep
+            return False, NOT_READABLE
+        size = info.st_size
         declared = f.get("size")
         if isinstance(declared, int) and declared != size:
             return False, CHANGED
