@@ -30,6 +30,9 @@ export function summary(
     parameters: { alpha: String(i) },
     metrics: { accuracy: i / 1000 },
     labels: {},
+    warnings: [],
+    verdict: null,
+    reproduces: null,
     ...extra
   };
 }
@@ -67,6 +70,12 @@ export function fullRun(
     models: [],
     environment: null,
     cells: [],
+    kernel: null,
+    published_from: null,
+    reproduces: null,
+    git: null,
+    warnings: [],
+    verdict: null,
     kernel_id: null,
     build: false,
     deploy: false,

@@ -44,7 +44,7 @@ export namespace RestWire {
    */
   export type IFileRef = Schemas['FileRef'];
   /**
-   * A cell execution that contributed to a run (`GET/PUT runs/{id}/cells`).
+   * A cell that contributed to a run (`GET runs/{id}/cells`, for older frontends).
    */
   export type ICell = Schemas['Cell'];
   /**
@@ -54,7 +54,10 @@ export namespace RestWire {
   /**
    * A whole stored run (`GET runs/{id}`): every key of the record is present.
    */
-  export type IRun = Required<Schemas['RunRecord']> & Schemas['Run'];
+  export type IRun = Required<
+    Omit<Schemas['RunRecord'], 'executions' | 'sources'>
+  > &
+    Schemas['Run'];
   /**
    * A file of a run with its download state (`GET runs/{id}/files`).
    */
@@ -135,57 +138,25 @@ export namespace RestWire {
   /**
    * A reproduction's verdict.
    */
-  export type Verdict = NonNullable<Schemas['Reproduction']['verdict']>;
+  export type Verdict = NonNullable<Schemas['Verdict']>;
   /**
    * What a run's record says may have made its notebook state differ from its code.
    */
-  export type WarningKind =
-    | 'out_of_order'
-    | 'source_changed'
-    | 'cell_deleted'
-    | 'cell_failed'
-    | 'kernel_restarted';
+  export type WarningKind = Schemas['Warning']['kind'];
   /**
    * A hidden-state warning of a run (`GET runs/{id}`'s `warnings`).
    */
-  export interface IRunWarning {
-    kind: WarningKind;
-    cell_id: string | null;
-    execution_count: number | null;
-    message: string;
-  }
+  export type IRunWarning = Schemas['Warning'];
   /**
-   * One execution of the kernel session a run depends on (`GET runs/{id}/executions`).
+   * One execution of the kernel session a run depends on, with its source text.
    */
-  export interface IExecution {
-    seq: number;
-    cell_id: string | null;
-    execution_count: number | null;
-    source_sha256: string | null;
-    source: string | null;
-    start: string | null;
-    end: string | null;
-    success: boolean | null;
-    error: string | null;
-    in_run: boolean;
-    origin: 'cell' | 'sidebar' | 'setting';
-  }
+  export type IStoredExecution = Schemas['StoredExecution'];
   /**
-   * The kernel session a run's executions ran in.
+   * `GET runs/{id}/executions`: the executions in the order they ran, and their kernel.
    */
-  export interface IKernelSession {
-    session: string | null;
-    started: string | null;
-    name: string | null;
-    cwd: string | null;
-  }
-  /**
-   * `GET runs/{id}/executions`.
-   */
-  export interface IExecutions {
-    executions: IExecution[];
-    kernel: IKernelSession | null;
-  }
+  export type IExecutions = JSONOf<
+    paths['/runs/{run_id}/executions']['get']['responses'][200]
+  >;
   /**
    * The body of `POST runs/{id}/reproductions`.
    */

@@ -1,3 +1,4 @@
+import { ISignal, Signal } from '@lumino/signaling';
 import { LoadingModel } from '../api/loading';
 import { APIError, errorText } from '../api/request';
 import { IReproduceAPI, reproduceAPI } from '../api/reproductions';
@@ -40,6 +41,14 @@ export class RunDetailModel extends LoadingModel {
     super();
     this._api = api;
     this._reproduce = reproduce;
+  }
+
+  /**
+   * Emitted once when a reproduction this model followed has finished (its replay run is
+   * new, and the run's verdict changed).
+   */
+  get reproduced(): ISignal<this, IShownReproduction> {
+    return this._reproduced;
   }
 
   /**
@@ -333,12 +342,14 @@ export class RunDetailModel extends LoadingModel {
           this._fail(e);
         }
         this._changed.emit();
+        this._reproduced.emit(this._reproduction!);
       }
     } finally {
       this._following = false;
     }
   }
 
+  private _reproduced = new Signal<this, IShownReproduction>(this);
   private _api: IRunsAPI;
   private _reproduce: IReproduceAPI;
   private _executions: unknown = null;

@@ -282,6 +282,13 @@ export function readWarnings(
 }
 
 /**
+ * An execution as the code section shows it: every field present.
+ */
+export type IShownExecution = Required<
+  Omit<RestWire.IStoredExecution, 'session'>
+>;
+
+/**
  * The executions a run depends on, as the code section shows them.
  *
  * @param raw what `GET runs/{id}/executions` sent (null: not loaded, or an older server)
@@ -291,7 +298,7 @@ export function readWarnings(
 export function readExecutions(
   raw: unknown,
   problems: string[]
-): { executions: RestWire.IExecution[]; kernel: string | null } | null {
+): { executions: IShownExecution[]; kernel: string | null } | null {
   if (raw === null || raw === undefined) {
     return null;
   }
@@ -299,7 +306,7 @@ export function readExecutions(
     problems.push('the executions are not a mapping');
     return null;
   }
-  const executions: RestWire.IExecution[] = [];
+  const executions: IShownExecution[] = [];
   readList(raw.executions, 'executions', problems).forEach((e, i) => {
     const n = i + 1;
     if (!isRecord(e)) {
@@ -311,8 +318,7 @@ export function readExecutions(
       seq: readNumber(e.seq) ?? i,
       cell_id: typeof e.cell_id === 'string' ? e.cell_id : null,
       execution_count: readNumber(e.execution_count),
-      source_sha256:
-        typeof e.source_sha256 === 'string' ? e.source_sha256 : null,
+      source_sha256: typeof e.source_sha256 === 'string' ? e.source_sha256 : '',
       source,
       start: typeof e.start === 'string' ? e.start : null,
       end: typeof e.end === 'string' ? e.end : null,

@@ -3,7 +3,12 @@ import { RestWire } from '../api/rest';
 import { shortId } from '../format';
 import { formatValue } from '../values';
 import { IReproduceConfirmation } from './detailModel';
-import { IShownReproduction, verdictText, warningText } from './read';
+import {
+  IShownExecution,
+  IShownReproduction,
+  verdictText,
+  warningText
+} from './read';
 
 /**
  * A recorded value (a typed value, a content hash, or nothing) as text.
@@ -346,14 +351,14 @@ function Verdict(props: {
  */
 export interface IExecutionsListProps {
   /** the executions, in the order they ran */
-  executions: RestWire.IExecution[];
+  executions: IShownExecution[];
   /** the run's warnings, shown at the cells they concern */
   warnings?: RestWire.IRunWarning[];
   /** jump to a cell in the notebook */
   onJump?: (cellId: string) => void;
 }
 
-function originText(e: RestWire.IExecution): string {
+function originText(e: IShownExecution): string {
   if (e.origin === 'sidebar') {
     return 'from the sidebar';
   }
@@ -495,7 +500,7 @@ export interface IConfirmReproduceProps {
   /** whose run it is */
   confirmation: IReproduceConfirmation;
   /** the code the replay will execute, in order */
-  executions: RestWire.IExecution[] | null;
+  executions: IShownExecution[] | null;
   /** reproduce */
   onConfirm: () => void;
   /** do not */

@@ -211,6 +211,8 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
             widget.title.label = `Run: ${runTitle(detail.run)}`;
           }
         });
+        // a finished reproduction published a replay run and changed this run's verdict
+        detail.reproduced.connect(() => void model.checkForNew());
         void details.add(widget);
         showTab(
           widget,

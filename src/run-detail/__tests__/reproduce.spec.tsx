@@ -244,7 +244,9 @@ describe('Reproduce on the run detail', () => {
         DIFFERS
       ]
     });
-    const { view, tick, click, onOpenRun } = await show(s);
+    const { view, tick, click, onOpenRun, model } = await show(s);
+    const finished: string[] = [];
+    model.reproduced.connect((_, r) => finished.push(r.verdict ?? r.state));
     // When the user clicks Reproduce
     await click('Reproduce');
     // Then it started without asking (it is their own run), exactly
@@ -277,8 +279,9 @@ describe('Reproduce on the run detail', () => {
     // And the replay run opens from the verdict
     await click(/Replay run/);
     expect(onOpenRun).toHaveBeenCalledWith('replay-0000-1111');
-    // And no poll is left running
+    // And no poll is left running, and the runs list was told once (to show the replay)
     expect(screen.queryByRole('status')).toBeNull();
+    expect(finished).toEqual(['differs']);
   });
 
   it("asks before replaying someone else's run, showing whose it is and the code", async () => {
