@@ -121,6 +121,49 @@ class ArtifactStore:
         self.clone = True  # try copy-on-write clones (switched off by the first refusal)
         self._known: collections.OrderedDict[tuple, str] = collections.OrderedDict()
         self._known_lock = threading.Lock()
+        self._batch = threading.local()  # this thread's batch of files to install (staged)
+
+    # -- batches: many files made durable together ------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Store the files put in this thread meanwhile together, at the end of the block.
+
+        Each file is written and verified as usual, then staged; when the block ends they
+        are made durable by one filesystem sync, renamed into place, and the renames made
+        durable by another, instead of two fsyncs per file (about 6 ms each on ext4). Until
+        then :meth:`has` counts staged content as stored (one copy per content). When the
+        block raises, nothing staged is installed.
+        """
+        if getattr(self._batch, "staged", None) is not None:
+            yield  # nested: the outer block installs
+            return
+        self._batch.staged = staged = {}
+        try:
+            yield
+            if staged:
+                self._install_staged(staged)
+        finally:
+            self._batch.staged = None
+            for path in staged.values():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+
+    def _durable(self, fd: int) -> None:
+        """fsync a file being stored, unless a batch will sync them all at once."""
+        if getattr(self._batch, "staged", None) is None:
+            os.fsync(fd)
+
+    def _install_staged(self, staged: dict) -> None:
+        _sync_filesystem(self.root, list(staged.values()))
+        dirs = set()
+        for dest, path in staged.items():
+            if not dest.parent.is_dir():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dirs.add(dest.parent.parent)
+            os.replace(path, dest)
+            dirs.add(dest.parent)
+        _sync_filesystem(self.root, None, dirs)
 
     def path_for(self, sha256: str) -> pathlib.Path:
         """Where the artifact with this hash lives (whether or not it exists)."""
@@ -128,7 +171,9 @@ class ArtifactStore:
         return self.root / "sha256" / sha256[:2] / sha256
 
     def has(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
+        dest = self.path_for(sha256)
+        staged = getattr(self._batch, "staged", None)
+        return dest.is_file() or (staged is not None and dest in staged)
 
     def open(self, sha256: str) -> BinaryIO:
         """The artifact's content for reading; FileNotFoundError when it is not stored."""
@@ -260,7 +305,7 @@ class ArtifactStore:
                 return self._put_stream(src, expected, "file")
             with os.fdopen(fd, "rb") as copy:  # the clone is a snapshot: hash it
                 sha = self._hash_stream(copy)
-                os.fsync(copy.fileno())
+                self._durable(copy.fileno())
             if sha != expected:
                 raise ArtifactHashMismatch(f"content has sha256 {sha}, expected {expected}")
             dest = self.path_for(sha)
@@ -325,7 +370,18 @@ class ArtifactStore:
             self.discard(tmp)
 
     def _install(self, tmp: str, dest: pathlib.Path) -> None:
-        """Rename a durable temp file to ``dest`` and make the rename durable too."""
+        """Rename a durable temp file to ``dest`` and make the rename durable too (in a
+        batch: stage it, see :meth:`batch`)."""
+        staged = getattr(self._batch, "staged", None)
+        if staged is not None:
+            if dest in staged:  # the same content twice in one batch: keep one
+                return
+            os.chmod(tmp, 0o444)
+            fd, path = tempfile.mkstemp(dir=self.root / "tmp", prefix="staged-")
+            os.close(fd)
+            os.replace(tmp, path)
+            staged[dest] = path
+            return
         created = not dest.parent.is_dir()
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o444)
@@ -352,7 +408,7 @@ class ArtifactStore:
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                self._durable(out.fileno())
             sha256 = digest.hexdigest()
             if expected is not None and sha256 != expected:
                 raise ArtifactHashMismatch(
@@ -367,6 +423,41 @@ class ArtifactStore:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def _syncfs():
+    """libc's ``syncfs`` (Linux), or None."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs()
+
+
+def _sync_filesystem(root, files=None, dirs=()) -> None:
+    """Make ``files`` and the entries of ``dirs`` durable: one ``syncfs`` of the filesystem
+    holding ``root`` where there is one, else an fsync of each."""
+    if _SYNCFS is not None:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in files or ():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for path in dirs:
+        _fsync_dir(path)
 
 
 def _fsync_dir(path) -> None:

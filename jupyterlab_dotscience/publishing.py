@@ -159,21 +159,22 @@ def capture_files(
     """
     captures: dict[tuple[str, str], tuple[bool, str]] = {}
     budget = _Budget(artifacts.capture_max_run_bytes)
-    for role in ("input", "output"):
-        for f in record.get(role + "s") or []:
-            if isinstance(f, dict) and isinstance(f.get("path"), str):
-                key = (role, f["path"])
-                if key not in captures:
-                    captures[key] = (
-                        _capture_input(f, root, artifacts, uploaded, budget)
-                        if role == "input"
-                        else _capture_output(f, root, artifacts, uploaded)
-                    )
-    if root is not None:
-        outputs = {f.get("path") for f in record.get("outputs") or [] if isinstance(f, dict)}
-        for f in _model_files(record):
-            if f.get("path") not in outputs and f.get("sha256") and not f.get("outside"):
-                _capture_output(f, root, artifacts, lambda sha: None)
+    with artifacts.batch():  # one filesystem sync for all the files, not two per file
+        for role in ("input", "output"):
+            for f in record.get(role + "s") or []:
+                if isinstance(f, dict) and isinstance(f.get("path"), str):
+                    key = (role, f["path"])
+                    if key not in captures:
+                        captures[key] = (
+                            _capture_input(f, root, artifacts, uploaded, budget)
+                            if role == "input"
+                            else _capture_output(f, root, artifacts, uploaded)
+                        )
+        if root is not None:
+            outputs = {f.get("path") for f in record.get("outputs") or [] if isinstance(f, dict)}
+            for f in _model_files(record):
+                if f.get("path") not in outputs and f.get("sha256") and not f.get("outside"):
+                    _capture_output(f, root, artifacts, lambda sha: None)
     skipped = {k: r for k, (ok, r) in captures.items() if not ok}
     if skipped:
         log.info("Dotscience: files of run %s not captured: %s", record.get("id"), skipped)

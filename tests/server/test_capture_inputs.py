@@ -163,3 +163,37 @@ def test_a_clone_is_verified_and_a_refused_clone_falls_back_to_a_copy(tmp_path, 
         other.capture_file(src, sha)
     assert not other.has(sha)
     assert list((tmp_path / "other" / "tmp").iterdir()) == []
+
+
+def test_a_batch_installs_its_files_together_or_not_at_all(tmp_path):
+    # Given an artifact store and two workspace files
+    store = ArtifactStore(tmp_path / "artifacts")
+    a, b = tmp_path / "a.bin", tmp_path / "b.bin"
+    a.write_bytes(b"first file")
+    b.write_bytes(b"second file")
+    sha_a, sha_b = (hashlib.sha256(p.read_bytes()).hexdigest() for p in (a, b))
+
+    # When both are captured in a batch
+    with store.batch():
+        assert store.capture_file(a, sha_a) is True
+        assert store.capture_file(a, sha_a) is False  # the same content: staged once
+        store.capture_file(b, sha_b)
+        # Then inside it the content counts as stored but is not in place yet
+        assert store.has(sha_a) and not store.path_for(sha_a).is_file()
+
+    # and after it both are readable, with no staged file left behind
+    assert store.open(sha_a).read() == b"first file"
+    assert store.open(sha_b).read() == b"second file"
+    assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
+
+    # When a batch fails half-way
+    c = tmp_path / "c.bin"
+    c.write_bytes(b"third file")
+    sha_c = hashlib.sha256(b"third file").hexdigest()
+    with pytest.raises(RuntimeError), store.batch():
+        store.capture_file(c, sha_c)
+        raise RuntimeError("the publish failed")
+
+    # Then nothing of it was stored
+    assert not store.has(sha_c)
+    assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
