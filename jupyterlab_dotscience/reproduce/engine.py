@@ -271,6 +271,7 @@ class Engine:
             with contextlib.suppress(Exception):
                 self._finish(job, verdict=_verdict.FAILED, result=result)
         finally:
+            self._reap(job)
             if worktree is not None:
                 self._remove_worktree(worktree, job.keep)
             if scratch is not None and not job.keep:
@@ -328,16 +329,20 @@ class Engine:
             self._kill(job)
             raise _Stopped
         deadline = time.monotonic() + self.timeout
-        last: dict = {"event": "failed", "cell": None, "error": None}
+        last: dict = {"event": "ended"}  # the process ended without saying how
         cell = 0
         try:
             if pipe:
                 last, cell = self._follow(job, read_fd, deadline)
+                if last.get("event") in ("done", "failed") and not job.stop.is_set():
+                    # the replay's outcome is known: its kernel shuts down meanwhile, and
+                    # the process is reaped before the scratch workspace is removed
+                    return last
             while last.get("event") != "timeout" and proc.poll() is None:
                 if job.stop.is_set():
                     break
                 if time.monotonic() >= deadline:
-                    last = {"event": "timeout", "cell": cell}
+                    last = {"event": "timeout", "cell": cell + 1}
                     break
                 time.sleep(0.05)
         finally:
@@ -354,18 +359,15 @@ class Engine:
             if code == 0:
                 return {"event": "done"}
             return {"event": "failed", "cell": 1, "error": _tail(log_path, code)}
-        if last.get("event") == "done" and code == 0:
-            return last
-        if last.get("event") == "failed" and last.get("error"):
-            return last
-        return {"event": "failed", "cell": cell or None, "error": _tail(log_path, code)}
+        return {"event": "failed", "cell": cell + 1 if cell else None,
+                "error": _tail(log_path, code)}  # fmt: skip
 
     def _follow(self, job: _Job, fd: int, deadline: float) -> tuple[dict, int]:
         """Read the runner's progress lines until it closes the pipe, the deadline passes or
         the job is stopped; ``(last event, cells done)``."""
         sel = selectors.DefaultSelector()
         sel.register(fd, selectors.EVENT_READ)
-        buffer, last, cell = b"", {"event": "failed", "cell": None, "error": None}, 0
+        buffer, last, cell = b"", {"event": "ended"}, 0
         try:
             while not job.stop.is_set():
                 left = deadline - time.monotonic()
@@ -395,10 +397,22 @@ class Engine:
                             if not job.finished:
                                 self.store.update_reproduction(job.rid, cell=cell)
                     elif kind in ("done", "failed"):
-                        last = event
+                        return event, cell
             return last, cell
         finally:
             sel.close()
+
+    def _reap(self, job: _Job) -> None:
+        """Wait for a replay that reported its outcome to shut its kernel down and exit
+        (killed after 30 s)."""
+        with job.lock:
+            proc = job.proc
+        if proc is None:
+            return
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self._kill(job)
 
     def _kill(self, job: _Job) -> None:
         """Stop the replay: SIGTERM to its process group (the runner shuts its kernel

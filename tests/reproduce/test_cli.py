@@ -10,7 +10,7 @@ import pytest
 from dotscience.cli import main
 from jupyterlab_dotscience.store import open_store
 
-from .conftest import handmade
+from .conftest import handmade, wait_for
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_json_prints_the_reproduction_and_keeps_the_exit_code(cli, runs, live):
     # And --keep kept the scratch workspace of that reproduction (only)
     reproductions = live.root / ".dotscience" / "reproductions"
     assert (reproductions / same["id"]).is_dir()
-    assert not (reproductions / random_["id"]).exists()
+    assert wait_for(lambda: not (reproductions / random_["id"]).exists())
 
 
 def test_tolerance_decides_the_exit_code(cli, runs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import git, run_script, start
+from .conftest import git, run_script, start, wait_for
 
 SCRIPT = """\
 import sys
@@ -64,7 +64,7 @@ def test_script_in_a_dirty_git_tree_reproduces_through_its_patch(repo_live):
     assert replay["outputs"][0]["path"] == "train/model.txt"
     assert replay["outputs"][0]["sha256"] == original["outputs"][0]["sha256"]
     # And the worktree is gone, the working tree and its files are as they were
-    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    assert wait_for(lambda: len(git(repo, "worktree", "list").splitlines()) == 1)
     assert "VALUE = 2" in (train / "train.py").read_text()
     assert git(repo, "status", "--porcelain", "--untracked-files=no").strip() == (
         "M ws/train/train.py"
@@ -87,4 +87,4 @@ def test_script_outside_the_workspace_is_not_reproducible(repo_live, tmp_path):
     assert rep["verdict"] == "not_reproducible", rep
     assert "workload file" in rep["result"]["missing"][0], rep
     assert rep["replay_run_id"] is None
-    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    assert wait_for(lambda: len(git(repo, "worktree", "list").splitlines()) == 1)
