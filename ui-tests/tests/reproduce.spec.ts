@@ -131,6 +131,11 @@ test('the quickstart run out of order with an edited cell shows its warnings and
   await expect(
     detail.locator('.jp-Dotscience-detailHeader .jp-Dotscience-verdict')
   ).toHaveText('identical');
+  // Screenshot for the README: the verdict beside the warnings
+  await page.sidebar.close('left');
+  await page.sidebar.close('right');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: `${SHOTS}/reproduce-warnings.png` });
   await deleteSessions(request, tmpPath);
 });
 
