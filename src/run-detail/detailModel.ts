@@ -331,6 +331,14 @@ export class RunDetailModel extends LoadingModel {
           }
           this._reproduceError = null;
         } catch (e) {
+          if (e instanceof APIError && e.status === 404) {
+            // gone (the run was deleted): nothing left to follow
+            this._reproduction = null;
+            this._reproduceError =
+              'The reproduction is no longer on the server.';
+            this._changed.emit();
+            return;
+          }
           this._reproduceError = `Cannot read the reproduction's progress: ${errorText(e)}`;
         }
         this._changed.emit();

@@ -545,7 +545,11 @@ export function ConfirmReproduce(props: IConfirmReproduceProps): JSX.Element {
           )}
         </div>
         <div className="jp-Dotscience-row jp-Dotscience-dialog-buttons">
-          <button className="jp-Dotscience-button" onClick={props.onDismiss}>
+          <button
+            className="jp-Dotscience-button"
+            onClick={props.onDismiss}
+            autoFocus
+          >
             Cancel
           </button>
           <button

@@ -358,6 +358,55 @@ describe('Reproduce on the run detail', () => {
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();
   });
 
+  it('stops following a reproduction the server no longer has', async () => {
+    // Given a reproduction that is running, then gone from the server
+    const s = server({
+      progress: [reproduction({ state: 'running', cell: 1, cells: 4 })]
+    });
+    let reads = 0;
+    const read = s.reproduce.getReproduction;
+    s.reproduce.getReproduction = async (id, rid) => {
+      reads += 1;
+      if (reads > 1) {
+        throw new APIError(404, 'No reproduction rep-1 of run r1.');
+      }
+      return read(id, rid);
+    };
+    const { click, tick } = await show(s);
+    await click('Reproduce');
+    await tick();
+    // When the next read answers 404
+    await tick();
+    // Then the user is told, Reproduce can be clicked again, and no poll is pending
+    expect(screen.getByRole('alert').textContent).toBe(
+      'The reproduction is no longer on the server.'
+    );
+    expect(screen.getByRole('button', { name: 'Reproduce' })).toHaveProperty(
+      'disabled',
+      false
+    );
+    await tick();
+    expect(reads).toBe(2);
+  });
+
+  it('closes the confirmation with Escape, its Cancel button focused', async () => {
+    // Given the confirmation of bob's run
+    const s = server({ author: 'bob' });
+    const { click } = await show(s);
+    await click('Reproduce');
+    // Then Cancel has the focus (Enter does not run someone else's code)
+    expect(document.activeElement).toBe(
+      screen.getByRole('button', { name: 'Cancel' })
+    );
+    // When Escape is pressed
+    await act(async () => {
+      fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+    });
+    // Then the dialog is gone and nothing ran
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(s.posts).toEqual([{ tolerance: 0, confirm: false }]);
+  });
+
   it('refuses a negative tolerance in one sentence and starts nothing', async () => {
     // Given the detail of the user's run
     const s = server({});
