@@ -844,34 +844,42 @@ class SqlStore(Store):
         run_id = _maybe_uuid(run_id)
         if run_id is None:
             return {"series": [], "count": 0}
+        where = "WHERE run = ? AND key = ?"
         with self._tx() as tx:
             row = tx.one("SELECT seq FROM runs WHERE id = ?", (run_id,))
             if row is None:
                 return {"series": [], "count": 0}
-            run = row[0]
-            rows = tx.q(
-                "SELECT seq, step, num FROM metrics WHERE run = ? AND key = ? ORDER BY seq",
-                (run, key),
-            )
-            steps = downsample.numbered_steps([r[1] for r in rows])
-            inside = downsample.window(steps, start, end)
-            chosen = [inside[i] for i in downsample.pick([rows[i][2] for i in inside], points)]
-            seqs = [rows[i][0] for i in chosen]
+            args = (row[0], key)
+            steps = None  # numbered steps of the whole series, read only when needed
+            if start is None and end is None:
+                # the common case reads one narrow column; a point's seq is its position
+                nums = [r[0] for r in tx.q(f"SELECT num FROM metrics {where} ORDER BY seq", args)]
+                inside = range(len(nums))
+            else:
+                rows = tx.q(f"SELECT step, num FROM metrics {where} ORDER BY seq", args)
+                steps = downsample.numbered_steps([r[0] for r in rows])
+                inside = downsample.window(steps, start, end)
+                nums = [rows[i][1] for i in inside]
+            chosen = [inside[i] for i in downsample.pick(nums, points)]
             found: dict[int, tuple] = {}
-            for at in range(0, len(seqs), 500):
-                part = seqs[at : at + 500]
+            for at in range(0, len(chosen), 500):
+                part = chosen[at : at + 500]
                 marks = ", ".join("?" * len(part))
-                for seq, value, text, when in tx.q(
-                    "SELECT seq, value, text, time FROM metrics "
-                    f"WHERE run = ? AND key = ? AND seq IN ({marks})",
-                    (run, key, *part),
+                for seq, value, text, step, when in tx.q(
+                    f"SELECT seq, value, text, step, time FROM metrics {where} "
+                    f"AND seq IN ({marks})",
+                    (*args, *part),
                 ):
-                    found[seq] = (value, text, when)
+                    found[seq] = (value, text, step, when)
+            if steps is None and any(found[seq][2] is None for seq in chosen):
+                # a series stored without some steps (imported): number them all
+                rows = tx.q(f"SELECT step FROM metrics {where} ORDER BY seq", args)
+                steps = downsample.numbered_steps([r[0] for r in rows])
         series = []
-        for i, seq in zip(chosen, seqs, strict=True):
-            value, text, when = found[seq]
-            point = {"value": json.loads(value), "text": text, "step": steps[i], "time": when}
-            series.append(point)
+        for seq in chosen:
+            value, text, step, when = found[seq]
+            step = step if steps is None else steps[seq]
+            series.append({"value": json.loads(value), "text": text, "step": step, "time": when})
         return {"series": series, "count": len(inside)}
 
     # -- listing --------------------------------------------------------------------------

@@ -5,6 +5,9 @@ import uuid
 
 import pytest
 
+from jupyterlab_dotscience.store import open_store
+from tests.fixtures_pg import pg_server, pg_url  # noqa: F401  (fixtures)
+
 from .test_api import api, record  # noqa: F401 (the api fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -87,6 +90,39 @@ def test_short_series_are_kept_whole_and_one_point_is_the_last():
     assert pick([], 5) == []
 
 
+# -- the store, on both backends --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_both_stores_sample_the_same_points(kind, tmp_path, request):
+    # Given a stored series of 30,000 points with a spike, some steps left out (an imported
+    # run), on SQLite and on PostgreSQL
+    url = f"sqlite:///{tmp_path}/s.db" if kind == "sqlite" else request.getfixturevalue("pg_url")
+    values = [math.cos(i / 300) for i in range(30_000)]
+    values[20_202] = -40.0
+    steps = [None if i % 3 else i for i in range(30_000)]
+    rec = record(metrics={"loss": series(values, steps)})
+    store = open_store(url)
+    try:
+        store.put_run(rec, "alice")
+        # When 300 points are sampled, whole and for a window of steps
+        whole = store.metric_sample(rec["id"], "loss", 300)
+        part = store.metric_sample(rec["id"], "loss", 50, 9_000, 9_999)
+        unknown = store.metric_sample(rec["id"], "acc", 300)
+    finally:
+        store.close()
+    # Then the spike, the first and the exact last point, with numbered steps
+    assert len(whole["series"]) <= 300 and whole["count"] == 30_000
+    assert {"value": -40.0, "text": "-40.0", "step": 20_202, "time": None} in whole["series"]
+    assert whole["series"][-1] == {**rec["metrics"]["loss"][-1], "step": 29_999, "time": None}
+    assert whole["series"][0]["step"] == 0
+    # and the window's points lie in it, from its first step to its last
+    steps_in = [p["step"] for p in part["series"]]
+    assert part["count"] == 1_000 and steps_in[0] == 9_000 and steps_in[-1] == 9_999
+    assert len(steps_in) <= 50
+    assert unknown == {"series": [], "count": 0}
+
+
 # -- the route --------------------------------------------------------------------------------
 
 
@@ -163,8 +199,10 @@ async def test_bad_points_or_bounds_are_a_400_with_one_sentence(api, query):  # 
     await api("POST", "runs", rec, expect=201)
     # When a chart asks with a bad number / Then 400 naming the parameter
     err = await api("GET", f"runs/{rec['id']}/metrics/loss", params=query, expect=400)
-    name = "points" if "from" not in query and "to" not in query else next(
-        k for k in ("from", "to") if k in query
+    name = (
+        "points"
+        if "from" not in query and "to" not in query
+        else next(k for k in ("from", "to") if k in query)
     )
     assert name in err["error"]
 
