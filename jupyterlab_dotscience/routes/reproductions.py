@@ -9,6 +9,7 @@ from jupyter_server.auth.decorator import authorized
 
 from .handler import SCOPE_JUPYTER, DotscienceHandler
 from .runs import UUID, RunMixin
+from .scoping import ProjectScopeMixin
 
 RID = r"(?P<rid>[0-9a-fA-F-]{32,36})"
 
@@ -21,14 +22,21 @@ def _bad(message: str):
     raise tornado.web.HTTPError(400, message)
 
 
-class _ReproductionBase(RunMixin, DotscienceHandler):
+class _ReproductionBase(ProjectScopeMixin, RunMixin, DotscienceHandler):
+    """Reproductions are read like runs (an API key sees those of its project, without the
+    server's paths); only a Jupyter login starts or cancels one."""
+
     apikey_refusal = ONLY_JUPYTER
 
     async def prepare(self):  # noqa: D401 - tornado hook
         try:
             return await super().prepare()
         except tornado.web.HTTPError as e:
-            if e.status_code == 403 and e.log_message == _KERNEL_REFUSAL:
+            if (
+                e.status_code == 403
+                and e.log_message == _KERNEL_REFUSAL
+                and self.request.method == "POST"
+            ):
                 raise tornado.web.HTTPError(403, ONLY_JUPYTER) from None
             raise
 
@@ -100,6 +108,8 @@ class ReproductionsHandler(_ReproductionBase):
 
 class ReproductionHandler(_ReproductionBase):
     """``/dotscience/api/runs/{id}/reproductions/{rid}``."""
+
+    apikey_refusal = "An API key may not cancel a reproduction; this needs a Jupyter login."
 
     @tornado.web.authenticated
     @authorized

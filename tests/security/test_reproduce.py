@@ -162,3 +162,25 @@ def test_replay_writes_stay_in_its_scratch_workspace(live):
     assert difference["kind"] == "output" and difference["name"] == "result.txt"
     status, raw = live.api("GET", f"artifacts/{sha}")
     assert status == 200 and raw == b"original"
+
+
+def test_api_keys_read_reproductions_without_the_servers_paths(live, tmp_path):
+    # Given a reproduction whose replay failed with the scratch workspace's path as its error
+    marker = tmp_path / "ran"
+    record = handmade(marker, author_code="; import os; raise RuntimeError(os.getcwd())")
+    assert live.api("POST", "runs", record)[0] == 201
+    rep = live.reproduced(record["id"])
+    assert rep["verdict"] == "failed" and str(live.root) in rep["result"]["failed"]["error"]
+    key = create_key(live.server, "reader")
+    # When an API key reads it
+    path = f"runs/{record['id']}/reproductions/{rep['id']}"
+    status, seen = live.api("GET", path, headers=basic_auth("alice", key["key"]))
+    # Then it sees the verdict and the error with the workspace's path replaced
+    assert status == 200 and seen["verdict"] == "failed"
+    assert str(live.root) not in json.dumps(seen)
+    assert "<workspace>/.dotscience/reproductions/" in seen["result"]["failed"]["error"]
+    # And it may not cancel one; the kernel token may not even read them
+    status, answer = live.api("DELETE", path, headers=basic_auth("alice", key["key"]))
+    assert status == 403 and "Jupyter login" in answer["error"]
+    status, answer = live.api("GET", path, headers={"Authorization": f"token {live.kernel_token}"})
+    assert status == 403 and answer["error"] == "The kernel token may only publish runs."
