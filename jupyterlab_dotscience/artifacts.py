@@ -86,11 +86,11 @@ def safe_join(root, rel) -> pathlib.Path:
             raise UnsafePathError(f"path: must be relative to the workspace: {rel[:80]!r}")
         if ".." in form.split("/"):
             raise UnsafePathError(f"path: must not contain '..': {rel[:80]!r}")
-    base = pathlib.Path(root).resolve()
-    target = (base / rel).resolve()
-    if target != base and not target.is_relative_to(base):
+    base = os.path.realpath(root)  # as pathlib's resolve(), at a fraction of its cost
+    target = os.path.realpath(os.path.join(base, rel))
+    if target != base and not target.startswith(base.rstrip("/") + "/"):
         raise UnsafePathError(f"path: leads outside the workspace: {rel[:80]!r}")
-    return target
+    return pathlib.Path(target)
 
 
 class ArtifactStore:
@@ -167,13 +167,18 @@ class ArtifactStore:
 
     def path_for(self, sha256: str) -> pathlib.Path:
         """Where the artifact with this hash lives (whether or not it exists)."""
+        return pathlib.Path(self._path(sha256))
+
+    def _path(self, sha256: str) -> str:
         sha256 = check_sha256(sha256)
-        return self.root / "sha256" / sha256[:2] / sha256
+        return os.path.join(self.root, "sha256", sha256[:2], sha256)
 
     def has(self, sha256: str) -> bool:
-        dest = self.path_for(sha256)
+        path = self._path(sha256)
+        if os.path.isfile(path):
+            return True
         staged = getattr(self._batch, "staged", None)
-        return dest.is_file() or (staged is not None and dest in staged)
+        return bool(staged) and pathlib.Path(path) in staged
 
     def open(self, sha256: str) -> BinaryIO:
         """The artifact's content for reading; FileNotFoundError when it is not stored."""

@@ -200,15 +200,24 @@ def compute_warnings(executions: list[dict], kernel: dict | None, notebook=None)
             )
         )  # fmt: skip
     if cells is not None:
+        # executions without a cell id (before the recorder was installed, or from a client
+        # that sends none, e.g. nbclient) are matched to notebook cells by source or count
+        anonymous = [e for e in executions if e.get("origin", "cell") == "cell"]
+        anonymous = [e for e in anonymous if not e.get("cell_id")]
+        anonymous_sources = {e["source_sha256"] for e in anonymous}
+        anonymous_counts = {e.get("execution_count") for e in anonymous} - {None}
         for cell in cells:
-            if cell["code"] and cell["executed"] and cell["id"] not in by_cell:
-                warnings.append(
-                    _warning(
-                        "kernel_restarted", cell["id"], cell["execution_count"],
-                        f"{_label(cell['id'], cell['execution_count']).capitalize()} shows "
-                        "the results of an earlier kernel: this kernel never ran it.",
-                    )
-                )  # fmt: skip
+            if not (cell["code"] and cell["executed"]) or cell["id"] in by_cell:
+                continue
+            if cell["sha256"] in anonymous_sources or cell["execution_count"] in anonymous_counts:
+                continue
+            warnings.append(
+                _warning(
+                    "kernel_restarted", cell["id"], cell["execution_count"],
+                    f"{_label(cell['id'], cell['execution_count']).capitalize()} shows "
+                    "the results of an earlier kernel: this kernel never ran it.",
+                )
+            )  # fmt: skip
     return warnings
 
 

@@ -383,6 +383,8 @@ def _git(value, field: str, sources: dict[str, str]) -> dict | None:
         "dirty": _bool(value.get("dirty"), f"{field}.dirty"),
         "branch": _str(value.get("branch"), f"{field}.branch", max_len=1000),
         "patch_sha256": patch,
+        # why a script run's uncommitted changes have no patch (e.g. no commit yet)
+        "patch_error": _str(value.get("patch_error"), f"{field}.patch_error", max_len=2000),
     }
 
 

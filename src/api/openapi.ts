@@ -1801,6 +1801,8 @@ export interface components {
       branch?: string | null;
       /** @description `git diff HEAD --binary` of a dirty tree, a key of sources. */
       patch_sha256?: string | null;
+      /** @description Why a script run's uncommitted changes have no patch. */
+      patch_error?: string | null;
     } | null;
     /** @description A hidden-state warning computed from the executions and the notebook. */
     Warning: {

@@ -108,6 +108,12 @@ SCENARIOS = [
         [("cell_failed", "b")],
     ),
     (
+        "no_cell_ids_as_from_nbclient",
+        [(None, START), (None, "x = 1"), (None, PUBLISH)],
+        [("a", START, 1), ("b", "x = 1", 2), ("p", PUBLISH, 3)],
+        [],
+    ),
+    (
         "kernel_restarted",
         [("a", START), ("p", PUBLISH)],
         [("old", "z = 3", 7), ("a", START), ("p", PUBLISH)],

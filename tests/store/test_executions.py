@@ -172,8 +172,9 @@ def test_git_patch_is_a_source(store):
         mode="script",
         workload_file="train.py",
         sources={sha(patch): patch},
-        git={"commit": "a" * 40, "dirty": True, "branch": "main", "patch_sha256": sha(patch)},
-    )
+        git={"commit": "a" * 40, "dirty": True, "branch": "main", "patch_sha256": sha(patch),
+             "patch_error": None},
+    )  # fmt: skip
 
     # When it is published
     store.put_run(rec, author="alice")
@@ -183,6 +184,16 @@ def test_git_patch_is_a_source(store):
     run = store.get_run(rec["id"])
     assert run["git"]["patch_sha256"] == sha(patch)
     assert run["sources"] == {sha(patch): patch}
+
+
+def test_why_a_script_run_has_no_patch_is_kept(store):
+    # Given a script run in a repository without a commit (no patch could be made)
+    why = "The git repository has no commit yet, so no patch was made."
+    rec = record(mode="script", git={"commit": None, "dirty": True, "patch_error": why})
+
+    # When it is published, Then the reason reads back with it
+    store.put_run(rec, author="alice")
+    assert store.get_run(rec["id"])["git"]["patch_error"] == why
 
 
 def test_warnings_show_in_detail_summary_and_filter(store):
