@@ -1,7 +1,7 @@
 import React from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { IChartSeries, IRange, align, drawable } from './data';
+import { Aligned, IChartSeries, IRange, align, drawable } from './data';
 import { chartOptions, legendMode, readTheme, seriesVariable } from './options';
 
 /**
@@ -31,6 +31,18 @@ export interface IChartProps {
   onWidth?: (width: number) => void;
   /** what to say when there is nothing to draw (default: no numeric values) */
   empty?: string;
+}
+
+/**
+ * The data with every value at or below zero left out (a gap), for a log scale, which
+ * cannot place them.
+ *
+ * @param data aligned data
+ * @returns a copy with gaps
+ */
+function positive(data: Aligned): Aligned {
+  const [xs, ...ys] = data;
+  return [xs, ...ys.map(y => y.map(v => (v !== null && v > 0 ? v : null)))];
 }
 
 /**
@@ -121,7 +133,10 @@ export function Chart(props: IChartProps): JSX.Element {
   const onWidth = props.onWidth;
   const labels = series.map(s => s.label);
   const labelKey = labels.join('\u0000');
-  const data = React.useMemo(() => align(series), [series]);
+  const data = React.useMemo(
+    () => (log ? positive(align(series)) : align(series)),
+    [series, log]
+  );
   const count = React.useMemo(() => drawable(series), [series]);
 
   React.useEffect(() => {

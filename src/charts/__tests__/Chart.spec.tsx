@@ -60,6 +60,17 @@ describe('Chart', () => {
     expect(first.data[0]).toHaveLength(5);
   });
 
+  it('draws a log scale with the values it cannot place left out', () => {
+    // Given a loss that reaches zero
+    const loss = { label: 'loss', x: [0, 1, 2, 3], y: [1, 0.1, 0, -1] };
+    // When drawn on a log scale
+    render(<Chart title="loss" width={300} log series={[loss]} />);
+    // Then the scale is logarithmic and zero and below are gaps
+    const [p] = plots();
+    expect(p.options.scales.y).toEqual({ distr: 3, log: 10 });
+    expect(p.data[1]).toEqual([1, 0.1, null, null]);
+  });
+
   it('keeps the legend of 100 series collapsed in a scrollable list', () => {
     // Given 100 runs
     const series = Array.from({ length: 100 }, (_, i) => line(`run ${i}`, 2));
