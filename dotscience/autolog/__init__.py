@@ -32,7 +32,9 @@ import threading
 import types
 import uuid
 import warnings
+from time import time as _time
 
+from ..values import PLAIN, declared
 from . import datasets as _datasets
 
 __all__ = ["FRAMEWORKS", "SUPPORTED_VERSIONS", "autolog", "configure", "enabled", "state"]
@@ -237,6 +239,47 @@ class Fit:
             return
         pending.add(self.run, functools.partial(_write_file, path, data))
 
+    def deferrable(self) -> bool:
+        """True when work may wait for the publish: no listener wants values as they come
+        (the JupyterLab sidebar shows them live) and the fit records into the current run."""
+        session = self.session
+        return not session._listeners and session._run is self.run and self._pending() is not None
+
+    def metric_later(self, key: str, compute) -> bool:
+        """Append a point to the metric series ``key`` now whose value ``compute()`` gives
+        when the run is published (or when the run is read before: see :class:`_Later`).
+
+        The point takes its place and time now, as :meth:`metric` would. ``compute`` must
+        use only what it was given (copies taken now). Returns False, recording nothing,
+        when the value is wanted now (see :meth:`deferrable`): compute it and call
+        :meth:`metric` then.
+        """
+        if not self.deferrable():
+            return False
+        key = self.prefix + str(key)
+        later = _Later(compute)
+        point = (later, None, _time())
+        series = self.run.metrics.get(key)
+        if series is None:
+            self.run.metrics[key] = [point]
+        else:
+            series.append(point)
+        self._pending().add(self.run, functools.partial(_fill_metric, self, key, later))
+        return True
+
+    def write_later_from(self, path: str, make) -> None:
+        """Write the bytes ``make()`` returns to ``path`` when the run is published.
+
+        ``make`` must give then what it would give now (it reads a copy taken now); if it
+        raises, the file is not written and one warning says why.
+        """
+        pending = self._pending()
+        action = functools.partial(_write_made, self.framework, path, make)
+        if pending is None:
+            action()
+        else:
+            pending.add(self.run, action)
+
     def _pending(self):
         """The session's :class:`_Pending` publish hook (None for a session without hooks)."""
         hooks = getattr(self.session, "_before_publish", None)
@@ -271,6 +314,77 @@ def _write_file(path: str, data: bytes) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         f.write(data)
+
+
+def _write_made(framework: str, path: str, make) -> None:
+    try:
+        data = make()
+    except Exception as exc:
+        warn_once(f"{framework}:{os.path.basename(path)}",
+                  f"could not write {os.path.basename(path)} of a {framework} fit "
+                  f"({type(exc).__name__}: {exc}); the run is published without it")  # fmt: skip
+        return
+    _write_file(path, data)
+
+
+class _Later:
+    """A metric value computed when first wanted: at publish, or when the run is read before
+    (``str()``, as the v1 block does; ``float()``). A failure is kept and raised again."""
+
+    __slots__ = ("_compute", "_value", "_error")
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._value = self._error = None
+
+    def value(self):
+        """The value (computed once); raises what the computation raised."""
+        if self._compute is not None:
+            compute, self._compute = self._compute, None
+            try:
+                self._value = compute()
+            except Exception as exc:
+                self._error = exc
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def __str__(self) -> str:
+        try:
+            return str(self.value())
+        except Exception as exc:
+            return f"(not recorded: {type(exc).__name__})"
+
+    def __float__(self) -> float:
+        return float(self.value())
+
+    def __repr__(self) -> str:
+        return f"<dotscience autolog value {self}>"
+
+
+def _fill_metric(fit, key: str, later: _Later) -> None:
+    """Put ``later``'s value in its point of ``fit.run``'s series ``key``, as
+    :meth:`Fit.metric` would have recorded it; a value that could not be computed leaves no
+    point (and one warning), as a failing :meth:`Fit.safe` does."""
+    run = fit.run
+    series = run.metrics.get(key)
+    index = next((i for i, p in enumerate(series or ()) if p[0] is later), None)
+    if index is None:
+        return
+    _, step, when = series[index]
+    try:
+        value = plain(later.value())
+        if type(value) not in PLAIN:
+            value = declared(key, value, "metric")
+    except Exception as exc:
+        del series[index]
+        if not series:
+            del run.metrics[key]
+        warn_once(f"{fit.framework}:{key}",
+                  f"could not record part of a {fit.framework} fit ({type(exc).__name__}: "
+                  f"{exc}); the fit itself is unaffected")  # fmt: skip
+        return
+    series[index] = (value, step, when)
 
 
 def _fill_sha256(run, entry: dict, fingerprint) -> None:

@@ -107,10 +107,13 @@ def _score(estimator, X, y):
 
 
 def _after_fit(fit, estimator, X, y) -> None:
+    snapshot = _Snapshot.take(estimator) if fit.deferrable() else None
     if y is not None and hasattr(estimator, "score"):
-        score = fit.safe(_score, estimator, X, y)
-        if score is not None:
-            fit.metric("training_score", score)
+        later = snapshot is not None and _score_later(fit, snapshot, estimator, X, y)
+        if not later:
+            score = fit.safe(_score, estimator, X, y)
+            if score is not None:
+                fit.metric("training_score", score)
     best_params = getattr(estimator, "best_params_", None)
     if isinstance(best_params, dict):
         fit.parameters({f"best_{k}": v for k, v in best_params.items()})
@@ -118,16 +121,208 @@ def _after_fit(fit, estimator, X, y) -> None:
         if best_score is not None:
             fit.metric("best_cv_score", best_score)
     if state.log_models:
-        fit.safe(_save_model, fit, estimator)
+        fit.safe(_save_model, fit, estimator, snapshot)
 
 
-def _save_model(fit, estimator) -> None:
-    """Pickle the estimator now (as fitted); its file ``model/model.pkl`` is written when the
-    run is published, and registered now."""
-    data = pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL)
+def _save_model(fit, estimator, snapshot=None) -> None:
+    """Register the estimator's model file ``model/model.pkl`` now, written when the run is
+    published: pickled from ``snapshot`` then, else pickled now (as fitted either way)."""
     directory = os.path.join(fit.directory(create=False), "model")
-    fit.write_later(os.path.join(directory, "model.pkl"), data)
+    path = os.path.join(directory, "model.pkl")
+    if snapshot is not None:
+        fit.write_later_from(path, snapshot.pickle)
+    else:
+        fit.write_later(path, pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL))
     fit.model(sys.modules["sklearn"], type(estimator).__name__, directory)
+
+
+# -- the estimator as fitted, for later --------------------------------------------------------
+
+#: Values kept by reference in a snapshot (immutable).
+_ATOMS = frozenset({type(None), bool, int, float, complex, str, bytes})
+
+
+class _Snapshot:
+    """A fitted estimator's state copied when its fit returns: its arrays copied, every
+    other value immutable. :meth:`pickle` gives the bytes ``pickle.dumps`` gave for the
+    estimator then, and :meth:`estimator` an object of its class with that state.
+
+    Taken only for classes pickled the default way (``BaseEstimator.__getstate__``, no
+    ``__reduce__``, ``__getnewargs__`` or ``copyreg`` entry of their own, found by module
+    and name) whose instance holds only numbers, strings, tuples of them and plain
+    contiguous arrays of up to :data:`LIMIT` bytes in all (an object array only of
+    strings); anything else is pickled at once, as before.
+    """
+
+    __slots__ = ("cls", "state", "_estimator")
+
+    #: The most array bytes a snapshot copies.
+    LIMIT = 1 << 20
+
+    def __init__(self, cls, state: dict):
+        self.cls = cls
+        self.state = state
+        self._estimator = None
+
+    @classmethod
+    def take(cls, estimator):
+        """A snapshot of ``estimator`` now, or None when it cannot be taken cheaply."""
+        kind = type(estimator)
+        plain_class = _plain_classes.get(kind)
+        if plain_class is None:
+            plain_class = _plain_classes[kind] = _pickled_plainly(kind)
+        if not plain_class:
+            return None
+        state = getattr(estimator, "__dict__", None)
+        if type(state) is not dict:
+            return None
+        try:
+            copied = _copy_state(state)
+        except Exception:  # a value that cannot be copied: pickle the estimator at once
+            return None
+        return None if copied is None else cls(kind, copied)
+
+    def estimator(self):
+        """An estimator of the snapshot's class holding the snapshot's state."""
+        if self._estimator is None:
+            clone = object.__new__(self.cls)
+            clone.__dict__.update(self.state)
+            self._estimator = clone
+        return self._estimator
+
+    def pickle(self) -> bytes:
+        """What ``pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL)`` gave then."""
+        return pickle.dumps(self.estimator(), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_plain_classes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _pickled_plainly(cls) -> bool:
+    """Whether ``pickle`` reduces instances of ``cls`` to its class (by reference) and
+    ``BaseEstimator.__getstate__`` of its ``__dict__``, so a copy of that dict pickles the
+    same."""
+    import copyreg
+
+    base = sys.modules["sklearn.base"].BaseEstimator
+    if (
+        cls.__reduce_ex__ is not object.__reduce_ex__
+        or cls.__reduce__ is not object.__reduce__
+        or cls.__getstate__ is not base.__getstate__
+        or cls.__new__ is not object.__new__
+        or getattr(cls, "__slots__", None)
+        or hasattr(cls, "__getnewargs_ex__")
+        or hasattr(cls, "__getnewargs__")
+        or cls in copyreg.dispatch_table
+    ):
+        return False
+    found = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is cls
+
+
+def _copy_state(state: dict) -> dict | None:
+    """``state`` with each array copied (an array held twice copied once), or None when a
+    value is not an immutable number, string or tuple of them, nor a plain contiguous
+    array."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return None
+    copied = {}
+    arrays: dict = {}
+    total = 0
+    for key, value in state.items():
+        kind = type(value)
+        if kind in _ATOMS:
+            copied[key] = value
+        elif kind is np.ndarray:
+            copy = arrays.get(id(value))
+            if copy is None:
+                total += value.nbytes
+                if total > _Snapshot.LIMIT:
+                    return None
+                copy = _copy_array(np, value)
+                if copy is None:
+                    return None
+                arrays[id(value)] = copy
+            copied[key] = copy
+        elif _immutable(np, value):
+            copied[key] = value
+        else:
+            return None
+    return copied
+
+
+def _copy_array(np, array):
+    """A copy of ``array`` that pickles to the same bytes, or None (not contiguous, or an
+    object array holding anything but strings)."""
+    flags = array.flags
+    c, f = flags.c_contiguous, flags.f_contiguous
+    if not (c or f):
+        return None
+    if array.dtype.hasobject:
+        if array.dtype.kind != "O" or not all(type(v) is str for v in array.flat):
+            return None
+    return array.copy(order="F" if f and not c else "C")
+
+
+def _immutable(np, value) -> bool:
+    kind = type(value)
+    if kind is tuple:
+        return all(type(v) in _ATOMS or _immutable(np, v) for v in value)
+    return isinstance(value, np.generic) and not isinstance(value, np.void)
+
+
+# -- the training score, for later -------------------------------------------------------------
+
+
+def _score_later(fit, snapshot, estimator, X, y) -> bool:
+    """Record the training score to be computed at publish when it is a linear model's
+    (the mixins' score of a prediction from the coefficients: plain numpy on the snapshot
+    and on copies of ``X`` and ``y`` taken now); False when it must be computed now."""
+    np = sys.modules.get("numpy")
+    linear = sys.modules.get("sklearn.linear_model._base")
+    if np is None or linear is None:
+        return False
+    base = sys.modules["sklearn.base"]
+    cls = type(estimator)
+    if cls.score is base.ClassifierMixin.score:
+        if (
+            cls.predict is not linear.LinearClassifierMixin.predict
+            or cls.decision_function is not linear.LinearClassifierMixin.decision_function
+        ):
+            return False
+    elif cls.score is base.RegressorMixin.score:
+        if (
+            cls.predict is not linear.LinearModel.predict
+            or cls._decision_function is not linear.LinearModel._decision_function
+        ):
+            return False
+    else:
+        return False
+    X_copy = _copy_data(np, X, "f", 2)
+    y_copy = _copy_data(np, y, "biuf", 1)
+    if X_copy is None or y_copy is None:
+        return False
+    return fit.metric_later(
+        "training_score", functools.partial(_score, snapshot.estimator(), X_copy, y_copy)
+    )
+
+
+def _copy_data(np, data, kinds: str, ndim: int):
+    """A copy of a small, aligned, contiguous ndarray of one of ``kinds`` with ``ndim``
+    dimensions, laid out as it is (the same products, to the last bit), or None."""
+    if type(data) is not np.ndarray or data.ndim != ndim or data.dtype.kind not in kinds:
+        return None
+    flags = data.flags
+    if not flags.aligned or data.nbytes > _Snapshot.LIMIT:
+        return None
+    if flags.c_contiguous:
+        return data.copy(order="C")
+    if flags.f_contiguous:
+        return data.copy(order="F")
+    return None
 
 
 _param_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
