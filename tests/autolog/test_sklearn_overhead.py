@@ -101,6 +101,9 @@ def test_a_discarded_run_writes_nothing(session, capture, tmp_path):
         (lambda: LogisticRegression(), (data()[0], np.array(["no", "yes"])[data()[1]])),
         (lambda: LinearRegression(), (data()[0], data()[0] @ [1.0, 2.0, 0.0, 0.0, -1.0])),
         (lambda: Ridge(), (data()[0], data()[0][:, 1] * 3.0)),
+        # copy_X=False: the fit centres X in place; the score is on X as the fit left it
+        (lambda: LinearRegression(copy_X=False), (data()[0] + 5.0, data()[0][:, 2] - 1.0)),
+        (lambda: Ridge(copy_X=False), (data()[0] + 5.0, data()[0] @ [1.0, 0.0, 2.0, 0.0, 1.0])),
         (lambda: DecisionTreeClassifier(max_depth=2), data(classes=3)),
     ],
 )

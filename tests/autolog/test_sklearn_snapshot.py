@@ -149,6 +149,27 @@ def test_the_model_file_is_byte_for_byte_the_pickle_of_the_fitted_estimator(
     assert model_files(capture.last, tmp_path) == [expected]
 
 
+class Scaling(LogisticRegression):
+    """A linear classifier whose fit leaves X changed in place (as ``copy_X=False`` fits of
+    other linear models do)."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
+        X *= 3.0
+        return self
+
+
+def test_a_fit_that_changes_x_in_place_is_scored_on_x_as_the_fit_left_it(session, capture):
+    # Given a linear model whose fit changes its training data in place
+    X, y = data(11)
+    # When it is fitted under autolog and the run published
+    model = Scaling().fit(X, y)
+    session.publish()
+    # Then the training score is the model's own score on X as the fit left it
+    assert model.score(X, y) != model.score(X / 3.0, y)
+    assert series(capture.last, "training_score") == [model.score(X, y)]
+
+
 def test_a_run_read_before_publish_shows_the_training_score(session):
     # Given a model fitted under autolog, with nothing listening
     X, y = data(9)
