@@ -193,6 +193,15 @@ class Engine:
                     self.store.update_reproduction(job.rid, **fields)
             job.stop.set()
 
+    def _update(self, job: _Job, **fields) -> bool:
+        """Store progress of a job that is not finished (False, storing nothing, when it was
+        cancelled or stopped meanwhile)."""
+        with job.lock:
+            if job.finished:
+                return False
+            self.store.update_reproduction(job.rid, **fields)
+            return True
+
     def _finish(self, job: _Job, **fields) -> None:
         """Store the outcome, unless the job was cancelled or stopped meanwhile."""
         with job.lock:
@@ -205,9 +214,8 @@ class Engine:
         scratch = worktree = None
         result = _verdict.empty_result()
         try:
-            if job.stop.is_set():
+            if not self._update(job, state="running"):
                 return
-            self.store.update_reproduction(job.rid, state="running")
             run = self.store.get_run(job.run_id)
             if run is None:
                 raise NotReproducible(f"The run {job.run_id} no longer exists.")
@@ -219,7 +227,7 @@ class Engine:
                 executions = self.store.run_executions(job.run_id)
                 notebook, result["skipped"] = _replay.build_notebook(run, executions)
                 cells = len(notebook["cells"])
-            self.store.update_reproduction(job.rid, cells=cells, result=result)
+            self._update(job, cells=cells, result=result)
             scratch = _workspace.create_scratch(self.dot_dir, job.rid)
             control = scratch / ".dotscience" / "reproduce"
             control.mkdir(parents=True)
@@ -393,9 +401,7 @@ class Engine:
                             job.kernel_pgid = event["pgid"]
                     elif kind == "cell" and isinstance(event.get("cell"), int):
                         cell = event["cell"]
-                        with job.lock:
-                            if not job.finished:
-                                self.store.update_reproduction(job.rid, cell=cell)
+                        self._update(job, cell=cell)
                     elif kind in ("done", "failed"):
                         return event, cell
             return last, cell
