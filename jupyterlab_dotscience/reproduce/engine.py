@@ -61,6 +61,8 @@ ALLOWED_ENV = (
 MAX_RECORD_BYTES = 256 * 1024**2
 #: Seconds a stopped replay gets to shut its kernel down before it is killed
 GRACE = 3.0
+#: Seconds between stored progress updates (cell i of n) of a replay
+PROGRESS_INTERVAL = 0.25
 
 
 class _Job:
@@ -376,15 +378,26 @@ class Engine:
         sel = selectors.DefaultSelector()
         sel.register(fd, selectors.EVENT_READ)
         buffer, last, cell = b"", {"event": "ended"}, 0
+        stored, stored_at = 0, 0.0  # progress is stored at most every PROGRESS_INTERVAL
+
+        def store_progress(force: bool = False) -> None:
+            nonlocal stored, stored_at
+            if cell != stored and (force or time.monotonic() - stored_at >= PROGRESS_INTERVAL):
+                self._update(job, cell=cell)
+                stored, stored_at = cell, time.monotonic()
+
         try:
             while not job.stop.is_set():
+                store_progress()
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    store_progress(force=True)
                     return {"event": "timeout", "cell": cell + 1}, cell
-                if not sel.select(min(left, 0.25)):
+                if not sel.select(min(left, PROGRESS_INTERVAL)):
                     continue
                 chunk = os.read(fd, 65536)
                 if not chunk:
+                    store_progress(force=True)
                     return last, cell
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
@@ -401,9 +414,10 @@ class Engine:
                             job.kernel_pgid = event["pgid"]
                     elif kind == "cell" and isinstance(event.get("cell"), int):
                         cell = event["cell"]
-                        self._update(job, cell=cell)
                     elif kind in ("done", "failed"):
+                        store_progress(force=True)
                         return event, cell
+            store_progress(force=True)
             return last, cell
         finally:
             sel.close()

@@ -63,6 +63,9 @@ def test_cancel_stops_a_running_replay(short, tmp_path):
     run_id = short.execute("cancel.ipynb", hanging_cells(marker))
     rep = short.reproduce(run_id)
     assert wait_for(lambda: pids(marker), TIMEOUT * 3), "the replay never reached its cell 2"
+    # Then its progress shows: running, cell 1 of 3 done
+    running = short.wait(run_id, rep["id"], 60, until=lambda r: r["cell"] >= 1)
+    assert (running["state"], running["cell"], running["cells"]) == ("running", 1, 3)
     # When it is cancelled
     status, cancelled = short.api("DELETE", f"runs/{run_id}/reproductions/{rep['id']}")
     # Then it is cancelled at once, without a verdict, and its kernel is killed
