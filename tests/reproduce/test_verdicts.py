@@ -186,3 +186,21 @@ def test_failed_execution_of_the_original_is_not_replayed(live):
     # Then the failed execution was left out (counted) and the rest is identical
     assert rep["verdict"] == "identical", rep
     assert rep["result"]["skipped"] == 1 and rep["cells"] == 3
+
+
+def test_state_built_before_dotscience_was_imported_is_replayed(live):
+    # Given a session whose first cell ran before the kernel library was imported
+    run_id = live.execute(
+        "state-first.ipynb",
+        [
+            "x = 41",
+            "import dotscience as ds\n\nds.start('state first')\nds.metric('answer', x + 1)",
+            "print(ds.publish('state first')['id'])",
+        ],
+    )
+    # When it is reproduced
+    rep = live.reproduced(run_id)
+    # Then the first cell was replayed too: the metric is the same
+    assert rep["verdict"] == "identical", rep
+    assert rep["cells"] == 3
+    assert live.run(rep["replay_run_id"])["metrics"]["answer"][0]["value"] == 42
