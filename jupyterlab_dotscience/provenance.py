@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: The largest notebook file read from the workspace to compute warnings
 MAX_NOTEBOOK_BYTES = 64 * 2**20
+#: Warnings kept of each kind (a run of 100,000 failed executions is not 100,000 warnings)
+MAX_PER_KIND = 200
 
 
 def _source_text(source) -> str | None:
@@ -108,9 +110,22 @@ def compute_warnings(executions: list[dict], kernel: dict | None, notebook=None)
     -------
     list of dict
         ``{"kind", "cell_id", "execution_count", "message"}``, grouped by kind in the order
-        out_of_order, source_changed, cell_deleted, cell_failed, kernel_restarted. A run
-        without executions (an older record) has none.
+        out_of_order, source_changed, cell_deleted, cell_failed, kernel_restarted, at most
+        :data:`MAX_PER_KIND` of each. A run without executions (an older record) has none.
     """
+    return _capped(_warnings(executions, kernel, notebook))
+
+
+def _capped(warnings: list[dict]) -> list[dict]:
+    kept, seen = [], {}
+    for w in warnings:
+        seen[w["kind"]] = seen.get(w["kind"], 0) + 1
+        if seen[w["kind"]] <= MAX_PER_KIND:
+            kept.append(w)
+    return kept
+
+
+def _warnings(executions: list[dict], kernel: dict | None, notebook) -> list[dict]:
     if not executions:
         return []
     warnings: list[dict] = []

@@ -278,3 +278,23 @@ async def test_side_requests_do_not_read_the_whole_run(api, extension, monkeypat
 
     # Then none of them read the whole run (with its 2,000 metric points)
     assert whole == []
+
+
+async def test_a_run_with_many_failed_executions_is_stored_with_capped_warnings(api):
+    # Given a record of 10,001 failed executions (more warnings than a run may hold)
+    text = "raise ValueError('again')"
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    executions = [
+        {"seq": i, "cell_id": f"c{i}", "execution_count": i + 1, "source_sha256": sha,
+         "success": False, "error": "ValueError: again", "in_run": True}
+        for i in range(10_001)
+    ]  # fmt: skip
+    rec = record(executions=executions, sources={sha: text})
+
+    # When it is published
+    stored = await api("POST", "runs", rec, expect=201)
+
+    # Then it is stored, its warnings capped per kind, every execution kept
+    assert [w["kind"] for w in stored["warnings"]] == ["cell_failed"] * 200
+    got = await api("GET", f"runs/{rec['id']}/executions")
+    assert len(got["executions"]) == 10_001
