@@ -91,6 +91,10 @@ def _classes_problem(path: str, given) -> str | None:
     return None
 
 
+#: ``json.dumps(value, sort_keys=True, separators=(",", ":"))`` without a new encoder per call.
+_LABEL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def identify_framework(framework) -> tuple[str, str]:
     """``(framework, version)`` of a framework module (``sklearn``, ``torch``, ...).
 
@@ -378,7 +382,7 @@ class Run:
             classes_path = os.path.abspath(check_path(classes, "model(): classes"))
         # Files may be written after they are registered (0.8.7 allowed it): what exists now
         # is checked now, the rest when the run is published.
-        if os.path.exists(model_path) and classes_path is not None:
+        if classes_path is not None and os.path.exists(model_path):
             model_dir = model_path if os.path.isdir(model_path) else os.path.dirname(model_path)
             if not _inside(classes_path, model_dir):
                 raise ValueError(
@@ -394,10 +398,7 @@ class Run:
         files = {"model": rel_model}
         if rel_classes is not None:
             files["classes"] = rel_classes
-        label = json.dumps(
-            {"files": files, "type": f"{kind}-model", "version": version},
-            sort_keys=True, separators=(",", ":"),
-        )  # fmt: skip
+        label = _LABEL_JSON({"files": files, "type": f"{kind}-model", "version": version})
         outputs = self._add_outputs([model_path] + ([classes_path] if classes_path else []))
         self.labels[f"artefact:{name}"] = label
         self._model_dir = model_path

@@ -30,7 +30,6 @@ import os
 import sys
 import threading
 import types
-import uuid
 import warnings
 from time import time as _time
 
@@ -153,6 +152,7 @@ class Fit:
         self.prefix = "" if index == 0 else f"fit{index}."
         self._directory: str | None = None
         self._created = False
+        self._hook: _Pending | None = None
 
     def safe(self, function, *args, **kwargs):
         """Call ``function``; anything it raises becomes one warning (returns None then)."""
@@ -166,8 +166,18 @@ class Fit:
 
     def parameters(self, mapping: dict) -> None:
         """Record each ``key: value`` as a parameter (values kept typed when they can be)."""
+        session = self.session
+        if session._listeners or session._run is not self.run or self.run._start is None:
+            for key, value in mapping.items():
+                session.add_parameter(self.prefix + str(key), plain(value))
+            return
+        # what add_parameter stores, with no one to tell: the same dict, in the same order
+        stored = self.run.parameters
+        prefix = self.prefix
         for key, value in mapping.items():
-            self.session.add_parameter(self.prefix + str(key), plain(value))
+            key = prefix + str(key)
+            value = plain(value)
+            stored[key] = value if type(value) in PLAIN else declared(key, value, "parameter")
 
     def metric(self, key: str, value, step=None) -> None:
         """Append ``value`` to the metric series ``key`` at ``step``."""
@@ -219,8 +229,11 @@ class Fit:
             Create it now (False: only its path, for files written at publish).
         """
         if self._directory is None:
-            self._directory = os.path.join(self.session.root, ".dotscience", "autolog",
-                                           uuid.uuid4().hex[:16], f"fit{self.index}")  # fmt: skip
+            root = self.session.root
+            base = _autolog_dirs.get(root)
+            if base is None:
+                base = _autolog_dirs[root] = os.path.join(root, ".dotscience", "autolog")
+            self._directory = f"{base}{os.sep}{os.urandom(8).hex()}{os.sep}fit{self.index}"
         if create and not self._created:
             os.makedirs(self._directory, exist_ok=True)
             self._created = True
@@ -282,6 +295,12 @@ class Fit:
 
     def _pending(self):
         """The session's :class:`_Pending` publish hook (None for a session without hooks)."""
+        if self._hook is not None:
+            return self._hook
+        self._hook = self._find_pending()
+        return self._hook
+
+    def _find_pending(self):
         hooks = getattr(self.session, "_before_publish", None)
         if hooks is None:
             return None
@@ -302,8 +321,15 @@ class Fit:
 
     def model(self, framework_module, name: str, path: str) -> None:
         """Register the model saved at ``path`` (see ``ds.model``)."""
-        self.session.model(framework_module, name, path)
+        session = self.session
+        if session._listeners or session._run is not self.run or self.run._start is None:
+            session.model(framework_module, name, path)
+        else:  # what ds.model does in the current run, with no one to tell
+            self.run._model(framework_module, name, path)
 
+
+#: Session root -> its ``<root>/.dotscience/autolog``.
+_autolog_dirs: dict = {}
 
 #: Files of up to this many bytes are kept in memory until publish; larger ones are written
 #: at once (their fit takes far longer than the write).
