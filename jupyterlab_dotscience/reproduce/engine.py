@@ -600,8 +600,10 @@ def _last_spooled(root) -> dict | None:
 
     found = []
     directory = pathlib.Path(spool_directory(str(root)))
-    if not directory.is_dir():
-        return None
+    if not directory.is_dir() or not directory.resolve().is_relative_to(
+        pathlib.Path(root).resolve()
+    ):
+        return None  # none, or a link the replay's code made to somewhere else
     for path in directory.glob("*.json"):
         try:
             if path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:

@@ -111,8 +111,10 @@ def run(job: dict, progress) -> int:
     except Exception as e:  # a cell failed, the kernel died or could not start
         say(event="failed", cell=state["cell"], error=_error_text(e)[:10000])
         code = 1
-    try:
-        nbformat.write(nb, job["executed"])
+    try:  # a new file only: never through a link the replay's code may have planted
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(job["executed"], flags, 0o600), "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
     except Exception as e:
         print(f"runner: could not write the executed notebook: {e}", file=sys.stderr)
     return code

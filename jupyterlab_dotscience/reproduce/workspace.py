@@ -13,6 +13,7 @@ import hashlib
 import os
 import pathlib
 import shutil
+import stat
 import uuid
 
 from ..artifacts import UnsafePathError, check_sha256, safe_join
@@ -54,12 +55,27 @@ def create_scratch(dot_dir, reproduction_id: str) -> pathlib.Path:
 
 
 def remove_scratch(path) -> None:
-    """Delete a scratch workspace (what cannot be deleted is left, without an error)."""
+    """Delete a scratch workspace (what cannot be deleted is left, without an error).
 
-    def writable(func, p, _exc):  # a replay may leave read-only directories behind
+    A replay may leave read-only directories behind: those (real directories inside the
+    scratch workspace, never what a symbolic link points to) are made writable to delete
+    their entries.
+    """
+    base = pathlib.Path(path).resolve()
+
+    def own_directory(p: str) -> bool:
+        try:
+            info = os.lstat(p)
+        except OSError:
+            return False
+        inside = pathlib.Path(p).resolve().is_relative_to(base)
+        return stat.S_ISDIR(info.st_mode) and inside
+
+    def writable(func, p, _exc):
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(p), 0o700)
-            os.chmod(p, 0o700)
+            for directory in (os.path.dirname(p), p):
+                if own_directory(directory):
+                    os.chmod(directory, 0o700)
             func(p)
 
     shutil.rmtree(path, onerror=writable)

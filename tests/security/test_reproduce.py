@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 import uuid
 
 import pytest
 
 from jupyterlab_dotscience.store import open_store
 
-from ..reproduce.conftest import Live, handmade, start
+from ..reproduce.conftest import Live, handmade, start, wait_for
 from .conftest import basic_auth, create_key
 
 ONLY_JUPYTER = "Reproducing a run executes its code; only a Jupyter login may start one."
@@ -184,3 +185,29 @@ def test_api_keys_read_reproductions_without_the_servers_paths(live, tmp_path):
     assert status == 403 and "Jupyter login" in answer["error"]
     status, answer = live.api("GET", path, headers={"Authorization": f"token {live.kernel_token}"})
     assert status == 403 and answer["error"] == "The kernel token may only publish runs."
+
+
+def test_links_planted_by_a_replay_are_not_followed_by_the_server(live, tmp_path):
+    # Given a file outside the workspace, and a run whose replay plants links to it where the
+    # server writes (the executed notebook) and deletes (a read-only directory)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    precious.chmod(0o640)
+    cells = [
+        "import os\n\nimport dotscience as ds\n\nds.start('plants links')",
+        "if not os.environ.get('DOTSCIENCE_SERVER_URL'):\n"
+        f"    os.symlink({str(precious)!r}, '.dotscience/reproduce/replay.executed.ipynb')\n"
+        "    os.makedirs('ro')\n"
+        f"    os.symlink({str(precious)!r}, 'ro/link')\n"
+        "    os.chmod('ro', 0o500)",
+        "print(ds.publish('plants links')['id'])",
+    ]
+    run_id = live.execute("plants-links.ipynb", cells)
+    # When it is reproduced (and its scratch workspace removed)
+    rep = live.reproduced(run_id)
+    assert rep["verdict"] == "identical", rep
+    scratch = live.root / ".dotscience" / "reproductions" / rep["id"]
+    assert wait_for(lambda: not scratch.exists())
+    # Then the file the links pointed to is as it was: content and mode
+    assert precious.read_text() == "keep me"
+    assert stat.S_IMODE(precious.stat().st_mode) == 0o640
