@@ -154,15 +154,16 @@ class ArtifactStore:
         if getattr(self._batch, "staged", None) is None:
             os.fsync(fd)
 
-    def _install_staged(self, staged: dict) -> None:
+    def _install_staged(self, staged: dict[str, str]) -> None:
         _sync_filesystem(self.root, list(staged.values()))
         dirs = set()
         for dest, path in staged.items():
-            if not dest.parent.is_dir():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dirs.add(dest.parent.parent)
+            parent = os.path.dirname(dest)
+            if not os.path.isdir(parent):
+                os.makedirs(parent, exist_ok=True)
+                dirs.add(os.path.dirname(parent))
             os.replace(path, dest)
-            dirs.add(dest.parent)
+            dirs.add(parent)
         _sync_filesystem(self.root, None, dirs)
 
     def path_for(self, sha256: str) -> pathlib.Path:
@@ -178,7 +179,7 @@ class ArtifactStore:
         if os.path.isfile(path):
             return True
         staged = getattr(self._batch, "staged", None)
-        return bool(staged) and pathlib.Path(path) in staged
+        return bool(staged) and path in staged
 
     def open(self, sha256: str) -> BinaryIO:
         """The artifact's content for reading; FileNotFoundError when it is not stored."""
@@ -299,6 +300,7 @@ class ArtifactStore:
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="clone-")
+        adopted = False  # by a batch: it installs the file, or removes it
         try:
             try:
                 import fcntl
@@ -315,11 +317,12 @@ class ArtifactStore:
                 raise ArtifactHashMismatch(f"content has sha256 {sha}, expected {expected}")
             dest = self.path_for(sha)
             if not dest.is_file():
-                self._install(tmp, dest)
+                adopted = self._install(tmp, dest)
             return sha
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            if not adopted:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
 
     def matches(self, path, sha256: str) -> bool:
         """Whether the file at ``path`` has content ``sha256`` (read at most ``max_bytes``
@@ -363,30 +366,32 @@ class ArtifactStore:
         stored now, False when that content was already stored (the file is then deleted).
         """
         dest = self.path_for(sha256)
+        adopted = False
         try:
             tmp.flush()
             os.fsync(tmp.fileno())
             tmp.close()
             if dest.is_file():
                 return False
-            self._install(tmp.name, dest)
+            adopted = self._install(tmp.name, dest)
             return True
         finally:
-            self.discard(tmp)
+            if not adopted:
+                self.discard(tmp)
 
-    def _install(self, tmp: str, dest: pathlib.Path) -> None:
-        """Rename a durable temp file to ``dest`` and make the rename durable too (in a
-        batch: stage it, see :meth:`batch`)."""
+    def _install(self, tmp: str, dest: pathlib.Path) -> bool:
+        """Rename a durable temp file to ``dest`` and make the rename durable too.
+
+        In a batch (see :meth:`batch`) the temp file is staged instead: True when the
+        batch adopted it (the caller must leave it), False when the caller may remove it.
+        """
         staged = getattr(self._batch, "staged", None)
         if staged is not None:
-            if dest in staged:  # the same content twice in one batch: keep one
-                return
+            if str(dest) in staged:  # the same content twice in one batch: keep one
+                return False
             os.chmod(tmp, 0o444)
-            fd, path = tempfile.mkstemp(dir=self.root / "tmp", prefix="staged-")
-            os.close(fd)
-            os.replace(tmp, path)
-            staged[dest] = path
-            return
+            staged[str(dest)] = tmp
+            return True
         created = not dest.parent.is_dir()
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o444)
@@ -394,6 +399,7 @@ class ArtifactStore:
         _fsync_dir(dest.parent)
         if created:
             _fsync_dir(dest.parent.parent)
+        return False
 
     def _put_stream(self, src: BinaryIO, expected: str | None, name: str) -> str:
         tmp_dir = self.root / "tmp"
@@ -401,6 +407,7 @@ class ArtifactStore:
         digest = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="put-")
+        adopted = False  # by a batch: it installs the file, or removes it
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := src.read(_CHUNK):
@@ -423,11 +430,12 @@ class ArtifactStore:
             dest = self.path_for(sha256)
             if dest.is_file():
                 return sha256  # deduplicated
-            self._install(tmp, dest)
+            adopted = self._install(tmp, dest)
             return sha256
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            if not adopted:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
 
 
 def _syncfs():
