@@ -153,6 +153,7 @@ class Fit:
         self._directory: str | None = None
         self._created = False
         self._hook: _Pending | None = None
+        self._actions: list | None = None  # what waits for the publish, in order
 
     def safe(self, function, *args, **kwargs):
         """Call ``function``; anything it raises becomes one warning (returns None then)."""
@@ -202,7 +203,7 @@ class Fit:
             entry = {"path": f"memory:{self.prefix}{role}", "sha256": None, "size": later[0],
                      "outside": False, "missing": False}  # fmt: skip
             run.inputs[entry["path"]] = entry
-            pending.add(run, functools.partial(_fill_sha256, run, entry, later[1]))
+            self.later(functools.partial(_fill_sha256, run, entry, later[1]))
             return entry
         fp = _datasets.fingerprint(data)
         if fp is None:
@@ -246,11 +247,10 @@ class Fit:
         changes later; a run that is discarded (``ds.start()``) writes nothing. The file's
         directories are created then.
         """
-        pending = self._pending()
-        if pending is None or len(data) > WRITE_LATER_LIMIT:
+        if len(data) > WRITE_LATER_LIMIT or not self.later(
+            functools.partial(_write_file, path, data)
+        ):
             _write_file(path, data)
-            return
-        pending.add(self.run, functools.partial(_write_file, path, data))
 
     def deferrable(self) -> bool:
         """True when work may wait for the publish: no listener wants values as they come
@@ -277,7 +277,7 @@ class Fit:
             self.run.metrics[key] = [point]
         else:
             series.append(point)
-        self._pending().add(self.run, functools.partial(_fill_metric, self, key, later))
+        self.later(functools.partial(_fill_metric, self, key, later))
         return True
 
     def write_later_from(self, path: str, make) -> None:
@@ -286,12 +286,37 @@ class Fit:
         ``make`` must give then what it would give now (it reads a copy taken now); if it
         raises, the file is not written and one warning says why.
         """
-        pending = self._pending()
         action = functools.partial(_write_made, self.framework, path, make)
-        if pending is None:
+        if not self.later(action):
             action()
-        else:
-            pending.add(self.run, action)
+
+    def later(self, action) -> bool:
+        """Call ``action()`` when this fit's run is published (False: no publish hook).
+
+        The fit's actions run in the order given; one that raises ``OSError`` is kept and
+        called again at the next publish (with a warning), the others are done.
+        """
+        actions = self._actions
+        if actions is None:
+            pending = self._pending()
+            if pending is None:
+                return False
+            actions = self._actions = []
+            pending.add(self.run, self._finish)
+        actions.append(action)
+        return True
+
+    def _finish(self) -> None:
+        failed, error = [], None
+        for action in self._actions or ():
+            try:
+                action()
+            except OSError as exc:
+                failed.append(action)
+                error = exc
+        self._actions = failed or None  # a later action would need the hook again
+        if error is not None:
+            raise error
 
     def _pending(self):
         """The session's :class:`_Pending` publish hook (None for a session without hooks)."""

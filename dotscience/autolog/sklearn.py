@@ -127,8 +127,8 @@ def _after_fit(fit, estimator, X, y) -> None:
 def _save_model(fit, estimator, snapshot=None) -> None:
     """Register the estimator's model file ``model/model.pkl`` now, written when the run is
     published: pickled from ``snapshot`` then, else pickled now (as fitted either way)."""
-    directory = os.path.join(fit.directory(create=False), "model")
-    path = os.path.join(directory, "model.pkl")
+    directory = f"{fit.directory(create=False)}{os.sep}model"
+    path = f"{directory}{os.sep}model.pkl"
     if snapshot is not None:
         fit.write_later_from(path, snapshot.pickle)
     else:
@@ -281,33 +281,42 @@ def _score_later(fit, snapshot, estimator, X, y) -> bool:
     """Record the training score to be computed at publish when it is a linear model's
     (the mixins' score of a prediction from the coefficients: plain numpy on the snapshot
     and on copies of ``X`` and ``y`` taken now); False when it must be computed now."""
+    cls = type(estimator)
+    linear = _linear_classes.get(cls)
+    if linear is None:
+        linear = _linear_classes[cls] = _scored_linearly(cls)
+    if not linear:
+        return False
+    np = sys.modules["numpy"]
+    X_copy = _copy_data(np, X, "f", 2)
+    if X_copy is None:
+        return False
+    y_copy = _copy_data(np, y, "biuf", 1)
+    if y_copy is None:
+        return False
+    return fit.metric_later(
+        "training_score", functools.partial(_score, snapshot.estimator(), X_copy, y_copy)
+    )
+
+
+_linear_classes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _scored_linearly(cls) -> bool:
+    """Whether ``cls`` keeps the mixins' ``score`` and the linear models' ``predict``, so
+    :func:`_score` takes its prediction from the coefficients (:func:`_linear_predict`)."""
     np = sys.modules.get("numpy")
     linear = sys.modules.get("sklearn.linear_model._base")
     if np is None or linear is None:
         return False
     base = sys.modules["sklearn.base"]
-    cls = type(estimator)
     if cls.score is base.ClassifierMixin.score:
-        if (
-            cls.predict is not linear.LinearClassifierMixin.predict
-            or cls.decision_function is not linear.LinearClassifierMixin.decision_function
-        ):
-            return False
-    elif cls.score is base.RegressorMixin.score:
-        if (
-            cls.predict is not linear.LinearModel.predict
-            or cls._decision_function is not linear.LinearModel._decision_function
-        ):
-            return False
-    else:
-        return False
-    X_copy = _copy_data(np, X, "f", 2)
-    y_copy = _copy_data(np, y, "biuf", 1)
-    if X_copy is None or y_copy is None:
-        return False
-    return fit.metric_later(
-        "training_score", functools.partial(_score, snapshot.estimator(), X_copy, y_copy)
-    )
+        mixin = linear.LinearClassifierMixin
+        return cls.predict is mixin.predict and cls.decision_function is mixin.decision_function
+    if cls.score is base.RegressorMixin.score:
+        model = linear.LinearModel
+        return cls.predict is model.predict and cls._decision_function is model._decision_function
+    return False
 
 
 def _copy_data(np, data, kinds: str, ndim: int):

@@ -190,3 +190,28 @@ def test_a_metrics_listener_is_told_the_training_score_at_fit_time(session):
     # Then the listener was told the training score, as a number, before any publish
     told = [e for e in seen if e["event"] == "metric" and e["key"] == "training_score"]
     assert [e["value"] for e in told] == [model.score(X, y)]
+
+
+def test_a_model_file_that_cannot_be_written_is_written_at_the_next_publish(
+    session, capture, tmp_path
+):
+    # Given a model fitted, and its files' directory blocked by a file of that name
+    X, y = data(12)
+    model = LogisticRegression().fit(X, y)
+    fitted_bytes = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    score = model.score(X, y)
+    blocker = tmp_path / ".dotscience" / "autolog"
+    blocker.parent.mkdir(exist_ok=True)
+    blocker.write_text("in the way")
+    # When the run is published
+    with pytest.warns(UserWarning, match="could not write a fit's file"):
+        session.publish()
+    # Then the run still has its training score and data, once each
+    assert series(capture.last, "training_score") == [score]
+    assert all(i["sha256"] for i in capture.last["inputs"])
+    # When the obstacle is gone and the run is published again
+    blocker.unlink()
+    session.publish()
+    # Then the model file is written as the estimator was fitted, the score still there once
+    assert model_files(capture.last, tmp_path) == [fitted_bytes]
+    assert series(capture.last, "training_score") == [score]
