@@ -14,11 +14,19 @@ bucket, so a million points take tens of milliseconds in pure Python (numpy not 
 
 The first and the last point of the series (or of the window asked for) are always kept
 exactly, so the value a chart ends on is the value the run ended on.
+
+Reading a million numbers out of the store is what costs (about 0.5 s here); a long series
+is therefore summarised when first read (:class:`Summary`: the extremes of each of up to
+20,000 blocks) and kept in a small LRU (:class:`SummaryCache`), so the next chart of it, a
+resize or a zoom back out, picks from the blocks in milliseconds. A stored series never
+changes, so a summary never goes stale.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 #: The most points a caller may ask for.
@@ -168,7 +176,6 @@ def pick(values: Sequence[float | None], points: int) -> list[int]:
         return list(range(n))
     if points == 1:
         return [n - 1]
-    finite = [v if v is not None and math.isfinite(v) else None for v in values]
     buckets = (points - 2) // 2
     inner = n - 2  # positions 1 .. n-2
     keep = [0]
@@ -177,16 +184,148 @@ def pick(values: Sequence[float | None], points: int) -> list[int]:
         z = 1 + ((b + 1) * inner) // buckets
         if a >= z:
             continue
-        segment = finite[a:z]
-        numbers = [v for v in segment if v is not None]
-        if not numbers:
+        found = _extremes(values[a:z])
+        if found is None:
             keep.append(a)
             continue
-        low = a + segment.index(min(numbers))
-        high = a + segment.index(max(numbers))
+        low, high = a + found[0], a + found[1]
         if low == high:
             keep.append(low)
         else:
             keep.extend((low, high) if low < high else (high, low))
     keep.append(n - 1)
     return keep
+
+
+class Summary:
+    """The smallest and largest finite value of each block of consecutive points of a long
+    series (its first and last point left out), so that later requests are answered from
+    a few thousand blocks instead of a million points.
+
+    :meth:`pick` then makes each bucket of whole blocks: the same rule as :func:`pick`, with
+    bucket edges on block edges (buckets differ in size by at most one block).
+
+    Parameters
+    ----------
+    values : sequence of float or None
+        The numeric value of each point (None or non-finite: a gap).
+    blocks : int
+        About how many blocks to make (at least twice the buckets of the largest request).
+    """
+
+    def __init__(self, values: Sequence[float | None], blocks: int = 2 * MAX_POINTS):
+        n = len(values)
+        self.n = n
+        inner = max(0, n - 2)
+        self.size = max(1, -(-inner // blocks))  # points per block, rounded up
+        self.starts: list[int] = []
+        self.low: list[tuple[float, int] | None] = []
+        self.high: list[tuple[float, int] | None] = []
+        for a in range(1, 1 + inner, self.size):
+            z = min(a + self.size, 1 + inner)
+            segment = values[a:z]
+            found = _extremes(segment)
+            self.starts.append(a)
+            if found is None:
+                self.low.append(None)
+                self.high.append(None)
+            else:
+                self.low.append((segment[found[0]], a + found[0]))
+                self.high.append((segment[found[1]], a + found[1]))
+
+    def pick(self, points: int) -> list[int] | None:
+        """The positions to keep for ``points`` points, as :func:`pick` keeps them.
+
+        Returns
+        -------
+        list of int or None
+            Increasing positions; None when the blocks are too coarse for that many buckets
+            (read the points and use :func:`pick`).
+        """
+        n = self.n
+        if n <= points:
+            return list(range(n))
+        if points == 1:
+            return [n - 1]
+        buckets = (points - 2) // 2
+        count = len(self.starts)
+        if buckets > count:
+            return None
+        keep = [0]
+        for b in range(buckets):
+            first, last = (b * count) // buckets, ((b + 1) * count) // buckets
+            lows = [x for x in self.low[first:last] if x is not None]
+            if not lows:
+                keep.append(self.starts[first])
+                continue
+            low = min(lows)[1]  # the smallest value, the earliest on ties
+            high = max(self.high[first:last], key=_largest_earliest)[1]
+            if low == high:
+                keep.append(low)
+            else:
+                keep.extend((low, high) if low < high else (high, low))
+        keep.append(n - 1)
+        return keep
+
+    @property
+    def weight(self) -> int:
+        """How many blocks it holds (what a cache counts)."""
+        return len(self.starts)
+
+
+def _extremes(segment: Sequence[float | None]) -> tuple[int, int] | None:
+    """Where the smallest and the largest finite value of a segment first occur (None when
+    it has none). All-finite segments, the common case, take C-level passes only."""
+    if None not in segment:
+        try:
+            finite = math.isfinite(sum(segment))
+        except TypeError:  # not numbers
+            finite = False
+        if finite:
+            return segment.index(min(segment)), segment.index(max(segment))
+    numbers = [v for v in segment if v is not None and math.isfinite(v)]
+    if not numbers:
+        return None
+    return segment.index(min(numbers)), segment.index(max(numbers))
+
+
+def _largest_earliest(entry: tuple[float, int] | None) -> tuple[float, int]:
+    return (-math.inf, 0) if entry is None else (entry[0], -entry[1])
+
+
+class SummaryCache:
+    """The summaries of the series read last, at most ``capacity`` blocks in all (least
+    recently used first out). Safe to share between threads. A stored series never changes
+    (a run is stored once), so an entry stays right for as long as it is kept.
+
+    Parameters
+    ----------
+    capacity : int
+        Blocks kept in all (a block costs about 150 bytes).
+    """
+
+    def __init__(self, capacity: int = 64 * 2 * MAX_POINTS):
+        self.capacity = capacity
+        self._entries: OrderedDict[object, Summary] = OrderedDict()
+        self._weight = 0
+        self._lock = threading.Lock()
+
+    def get(self, key) -> Summary | None:
+        """The summary kept for ``key``, or None."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key, summary: Summary) -> None:
+        """Keep a summary, dropping the least recently used ones beyond the capacity."""
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._weight -= old.weight
+            self._entries[key] = summary
+            self._weight += summary.weight
+            while self._weight > self.capacity and len(self._entries) > 1:
+                _, dropped = self._entries.popitem(last=False)
+                self._weight -= dropped.weight

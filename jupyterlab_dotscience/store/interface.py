@@ -219,9 +219,10 @@ class Store(abc.ABC):
     ) -> dict:
         """At most ``points`` points of one metric that keep its shape, for a chart.
 
-        Reads only the series' steps and numbers, then the points chosen by
-        :func:`jupyterlab_dotscience.downsample.pick` (min and max per bucket, the first and
-        the last point exact), never the whole run.
+        Reads only the series' numbers (steps for a window, or when some are missing), then
+        the points chosen by :func:`jupyterlab_dotscience.downsample.pick` (min and max per
+        bucket, the first and the last point exact), never the whole run; a long series is
+        summarised in memory when first read and answered from its summary afterwards.
 
         Returns
         -------

@@ -38,6 +38,8 @@ _SUMMARY_COLUMNS = (
     "start_time, end_time, received, imported, error, warnings, verdict, reproduces"
 )
 _RETRIES = 8
+#: series longer than this are summarised in memory when first sampled for a chart
+_SUMMARISE_FROM = 50_000
 #: ``reason`` of a run file whose capture was never recorded (stored before it was tracked)
 NOT_RECORDED = "not captured when stored"
 _SQL_PARAMS = "INSERT INTO params (run, key, value, text, num) VALUES (?, ?, ?, ?, ?)"
@@ -852,15 +854,31 @@ class SqlStore(Store):
             args = (row[0], key)
             steps = None  # numbered steps of the whole series, read only when needed
             if start is None and end is None:
-                # the common case reads one narrow column; a point's seq is its position
-                nums = [r[0] for r in tx.q(f"SELECT num FROM metrics {where} ORDER BY seq", args)]
-                inside = range(len(nums))
+                # a long series read before is answered from its summary (a stored series
+                # never changes); else one narrow column is read (a point's seq is its
+                # position) and a long one summarised for next time
+                cache = self.__dict__.setdefault("_metric_summaries", downsample.SummaryCache())
+                summary = cache.get(args)
+                chosen = None if summary is None else summary.pick(points)
+                if chosen is None:
+                    q = f"SELECT num FROM metrics {where} ORDER BY seq"
+                    nums = [r[0] for r in tx.q(q, args)]
+                    if len(nums) > _SUMMARISE_FROM:
+                        summary = downsample.Summary(nums)
+                        cache.put(args, summary)
+                        chosen = summary.pick(points)
+                    if chosen is None:
+                        chosen = downsample.pick(nums, points)
+                    count = len(nums)
+                else:
+                    count = summary.n
             else:
                 rows = tx.q(f"SELECT step, num FROM metrics {where} ORDER BY seq", args)
                 steps = downsample.numbered_steps([r[0] for r in rows])
                 inside = downsample.window(steps, start, end)
                 nums = [rows[i][1] for i in inside]
-            chosen = [inside[i] for i in downsample.pick(nums, points)]
+                chosen = [inside[i] for i in downsample.pick(nums, points)]
+                count = len(inside)
             found: dict[int, tuple] = {}
             for at in range(0, len(chosen), 500):
                 part = chosen[at : at + 500]
@@ -880,7 +898,7 @@ class SqlStore(Store):
             value, text, step, when = found[seq]
             step = step if steps is None else steps[seq]
             series.append({"value": json.loads(value), "text": text, "step": step, "time": when})
-        return {"series": series, "count": len(inside)}
+        return {"series": series, "count": count}
 
     # -- listing --------------------------------------------------------------------------
 

@@ -90,6 +90,47 @@ def test_short_series_are_kept_whole_and_one_point_is_the_last():
     assert pick([], 5) == []
 
 
+def test_a_summary_of_blocks_keeps_what_pick_keeps():
+    from jupyterlab_dotscience.downsample import Summary, pick
+
+    # Given 120,000 points of a noisy sine with a spike, a dip and a stretch of text
+    values = [math.sin(i / 500) + ((i * 7919) % 13) / 100 for i in range(120_000)]
+    values[33_333], values[99_001] = 80.0, -80.0
+    values[50_000:50_400] = [None] * 400
+    # When it is summarised in blocks and asked for 1,000 points
+    summary = Summary(values, blocks=4_000)
+    kept = summary.pick(1_000)
+    # Then the same kind of answer as pick: at most 1,000 increasing positions with both
+    # ends, the spike, the dip, and each bucket's extremes among them
+    assert kept is not None and len(kept) <= 1_000
+    assert kept == sorted(set(kept))
+    assert {0, 33_333, 99_001, 119_999} <= set(kept)
+    shown = [values[i] for i in kept if values[i] is not None]
+    assert max(shown) == 80.0 and min(shown) == -80.0
+    # And with a block per point it is exactly pick
+    fine = Summary(values[:5_000], blocks=5_000)
+    assert fine.pick(300) == pick(values[:5_000], 300)
+    # And a request finer than its blocks is left to pick
+    assert summary.pick(9_000) is None
+    assert summary.pick(1) == [119_999] and Summary([1.0, 2.0]).pick(5) == [0, 1]
+
+
+def test_the_summary_cache_keeps_the_most_recently_used_within_its_capacity():
+    from jupyterlab_dotscience.downsample import Summary, SummaryCache
+
+    # Given a cache of 250 blocks and summaries of 100 blocks each
+    cache = SummaryCache(capacity=250)
+    made = {k: Summary([float(i) for i in range(1_002)], blocks=100) for k in "abc"}
+    cache.put("a", made["a"])
+    cache.put("b", made["b"])
+    # When "a" is used again and a third summary comes in
+    assert cache.get("a") is made["a"]
+    cache.put("c", made["c"])
+    # Then the least recently used one ("b") made room
+    assert cache.get("b") is None
+    assert cache.get("a") is made["a"] and cache.get("c") is made["c"]
+
+
 # -- the store, on both backends --------------------------------------------------------------
 
 
@@ -237,10 +278,18 @@ async def test_a_million_points_are_answered_with_n_points(api, jp_serverapp):  
     rec = record(metrics={"loss": [{"value": v, "step": i} for i, v in enumerate(values)]})
     app = extension(jp_serverapp)
     app.store.put_run(rec, "alice")
-    # When a chart asks for 1,000 points
+    # When a chart asks for 1,000 points, and again (answered from the series' summary)
     got = await api("GET", f"runs/{rec['id']}/metrics/loss", params={"points": "1000"})
-    # Then at most 1,000 points, the maximum and the exact last point among them
+    again = await api("GET", f"runs/{rec['id']}/metrics/loss", params={"points": "1000"})
+    # Then at most 1,000 points, the maximum and the exact last point among them, the same
+    # both times
     assert len(got["series"]) <= 1000 and got["count"] == 1_000_000
     assert max(p["value"] for p in got["series"]) == 7.0
     assert got["series"][-1]["step"] == 999_999
     assert got["series"][-1]["value"] == values[-1]
+    assert again == got
+    # And a finer request of the same series (more buckets than summary blocks would allow
+    # at a coarser summary) still keeps the maximum
+    fine = await api("GET", f"runs/{rec['id']}/metrics/loss", params={"points": "10000"})
+    assert 1000 < len(fine["series"]) <= 10_000
+    assert max(p["value"] for p in fine["series"]) == 7.0
