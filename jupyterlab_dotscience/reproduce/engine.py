@@ -322,27 +322,36 @@ class Engine:
         if pipe:
             read_fd, write_fd = os.pipe()
             argv = [*argv, str(write_fd)]
-        with open(log_path, "wb") as log_file:
-            try:
-                proc = subprocess.Popen(
-                    argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-                    stderr=subprocess.STDOUT, start_new_session=True,
-                    pass_fds=(write_fd,) if pipe else (),
-                )  # fmt: skip
-            finally:
-                if write_fd is not None:
-                    os.close(write_fd)
+        # the log is read back through this descriptor, never by its name (which the
+        # replay's code could replace with a link)
+        log_fd = os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            return self._run_process(job, argv, cwd, env, log_fd, read_fd, write_fd)
+        finally:
+            os.close(log_fd)
+
+    def _run_process(self, job: _Job, argv, cwd, env, log_fd, read_fd, write_fd) -> dict:
+        pipe = read_fd is not None
+        try:
+            proc = subprocess.Popen(
+                argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, stdout=log_fd,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                pass_fds=(write_fd,) if pipe else (),
+            )  # fmt: skip
+        except BaseException:
+            if pipe:
+                os.close(read_fd)
+            raise
+        finally:
+            if write_fd is not None:
+                os.close(write_fd)
         with job.lock:
             job.proc = proc
-            stopped = job.finished
-        if stopped:
-            self._kill(job)
-            raise _Stopped
         deadline = time.monotonic() + self.timeout
         last: dict = {"event": "ended"}  # the process ended without saying how
         cell = 0
         try:
-            if pipe:
+            if pipe and not job.stop.is_set():
                 last, cell = self._follow(job, read_fd, deadline)
                 if last.get("event") in ("done", "failed") and not job.stop.is_set():
                     # the replay's outcome is known: its kernel shuts down meanwhile, and
@@ -365,12 +374,13 @@ class Engine:
             self._kill(job)
             return last
         code = proc.wait()
+        self._kill(job)  # the kernel of a runner that died without saying how
         if not pipe:
             if code == 0:
                 return {"event": "done"}
-            return {"event": "failed", "cell": 1, "error": _tail(log_path, code)}
+            return {"event": "failed", "cell": 1, "error": _tail(log_fd, code)}
         return {"event": "failed", "cell": cell + 1 if cell else None,
-                "error": _tail(log_path, code)}  # fmt: skip
+                "error": _tail(log_fd, code)}  # fmt: skip
 
     def _follow(self, job: _Job, fd: int, deadline: float) -> tuple[dict, int]:
         """Read the runner's progress lines until it closes the pipe, the deadline passes or
@@ -579,13 +589,12 @@ def _is_script(run: dict) -> bool:
     )
 
 
-def _tail(path, code) -> str:
-    """The last lines of a replay's log, as its error."""
+def _tail(fd: int, code) -> str:
+    """The last line of a replay's log (an open descriptor), as its error."""
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4000))
-            lines = f.read().decode("utf-8", "replace").strip().splitlines()
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, 4000, max(0, size - 4000))
+        lines = data.decode("utf-8", "replace").strip().splitlines()
     except OSError:
         lines = []
     text = lines[-1] if lines else ""

@@ -211,3 +211,25 @@ def test_links_planted_by_a_replay_are_not_followed_by_the_server(live, tmp_path
     # Then the file the links pointed to is as it was: content and mode
     assert precious.read_text() == "keep me"
     assert stat.S_IMODE(precious.stat().st_mode) == 0o640
+
+
+def test_a_replay_cannot_make_the_server_read_another_file_as_its_log(live, tmp_path):
+    # Given a secret file, and a run whose replay swaps its log for a link to that file and
+    # then kills the process that runs it
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the secret line")
+    cells = [
+        "import os\n\nimport dotscience as ds\n\nds.start('swaps its log')",
+        "if not os.environ.get('DOTSCIENCE_SERVER_URL'):\n"
+        "    log = '.dotscience/reproduce/replay.log'\n"
+        f"    os.unlink(log)\n    os.symlink({str(secret)!r}, log)\n"
+        "    os.kill(os.getppid(), 9)",
+        "print(ds.publish('swaps its log')['id'])",
+    ]
+    run_id = live.execute("swaps-log.ipynb", cells)
+    # When it is reproduced
+    rep = live.reproduced(run_id)
+    # Then it failed, and the error shown is not the secret file's content
+    assert rep["verdict"] == "failed", rep
+    assert "signal 9" in rep["result"]["failed"]["error"]
+    assert "the secret line" not in json.dumps(rep)
