@@ -3,14 +3,15 @@
 A run with one 1,000,000-point metric is published to a real Jupyter server with the
 extension (``POST runs``, SQLite store), then ``GET runs/{id}/metrics/{key}`` is timed over
 HTTP: downsampled for a chart (``?points=1000``, min/max per bucket, first and last point
-exact; ``jupyterlab_dotscience/downsample.py``) and whole (no ``points``). Beside both:
-MLflow's ``MlflowClient.get_metric_history`` for the same series in its own local SQLite
-tracking store (MLflow has no downsampled read; its history is the whole series), loaded by
+exact; ``jupyterlab_dotscience/downsample.py``): the first request, which reads the
+series' numbers and summarises them, and later ones answered from the summary; and whole
+(no ``points``). Beside each: MLflow's ``MlflowClient.get_metric_history`` for the same
+series in its own local SQLite tracking store (MLflow has no downsampled read; its history is the whole series), loaded by
 inserting the rows into MLflow's schema as its SQLAlchemy store lays them out (logging 1,000
 ``log_batch`` calls would time MLflow's writes, not its read). Without mlflow installed the
 peer column is empty.
 
-Each time is the median of several requests after one warm-up. Environment:
+Later requests are the median of several after one warm-up. Environment:
 ``DOTSCIENCE_BENCH_SERIES_POINTS`` (default 1000000) scales the series.
 """
 
@@ -75,8 +76,9 @@ def _median_ms(fn, reps: int) -> float:
     return statistics.median(samples)
 
 
-def _ours(tmp: pathlib.Path, run_id: str, values: list[float]) -> tuple[float, float, float]:
-    """(publish s, downsampled read ms, whole read ms) against a live server."""
+def _ours(tmp: pathlib.Path, run_id: str, values: list[float]) -> tuple[float, ...]:
+    """(publish s, first downsampled read ms, later downsampled reads ms, whole read ms)
+    against a live server."""
     root = tmp / "root"
     root.mkdir()
     server = LiveServer(root).start()
@@ -96,7 +98,10 @@ def _ours(tmp: pathlib.Path, run_id: str, values: list[float]) -> tuple[float, f
             _, body = server.request("GET", path, timeout=600)
             assert len(body["series"]) == len(values)
 
-        return publish, _median_ms(small, 7), _median_ms(whole, 3)
+        t0 = time.perf_counter()
+        small()  # the first chart of the series reads its numbers and summarises them
+        first = (time.perf_counter() - t0) * 1000
+        return publish, first, _median_ms(small, 7), _median_ms(whole, 3)
     finally:
         server.stop()
 
@@ -140,12 +145,17 @@ def run() -> list[dict]:
     values = _values(POINTS)
     with tempfile.TemporaryDirectory(prefix="dotscience-bench-series-") as d:
         tmp = pathlib.Path(d)
-        publish, small, whole = _ours(tmp, str(uuid.uuid4()), values)
+        publish, first, small, whole = _ours(tmp, str(uuid.uuid4()), values)
         theirs = _mlflow(tmp, values)
     peer = "mlflow get_metric_history (whole series)" if theirs is not None else ""
     return [
         {
-            "benchmark": f"{POINTS:,}-point metric: GET ?points={CHART} (p50, HTTP, SQLite)",
+            "benchmark": f"{POINTS:,}-point metric: first GET ?points={CHART} (HTTP, SQLite)",
+            "ours": first, "peer": peer, "theirs": theirs, "unit": "ms",
+            "target": f"< {TARGET_MS} ms", "ok": first < TARGET_MS,
+        },
+        {
+            "benchmark": f"{POINTS:,}-point metric: later GET ?points={CHART} (p50, summary)",
             "ours": small, "peer": peer, "theirs": theirs, "unit": "ms",
             "target": f"< {TARGET_MS} ms", "ok": small < TARGET_MS,
         },
