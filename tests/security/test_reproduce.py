@@ -13,7 +13,7 @@ import pytest
 from jupyterlab_dotscience.store import open_store
 
 from ..reproduce.conftest import Live, handmade, start, wait_for
-from .conftest import basic_auth, create_key
+from .conftest import basic_auth, create_key, responsive_during
 
 ONLY_JUPYTER = "Reproducing a run executes its code; only a Jupyter login may start one."
 
@@ -233,3 +233,21 @@ def test_a_replay_cannot_make_the_server_read_another_file_as_its_log(live, tmp_
     assert rep["verdict"] == "failed", rep
     assert "signal 9" in rep["result"]["failed"]["error"]
     assert "the secret line" not in json.dumps(rep)
+
+
+def test_other_clients_are_answered_while_a_replay_runs(live):
+    # Given a run whose replay takes a few seconds
+    cells = [
+        "import os\nimport time\n\nimport dotscience as ds\n\nds.start('slow replay')",
+        "if not os.environ.get('DOTSCIENCE_SERVER_URL'):\n    time.sleep(4)",
+        "print(ds.publish('slow replay')['id'])",
+    ]
+    run_id = live.execute("slow-replay.ipynb", cells)
+
+    def reproduce():
+        return live.reproduced(run_id)
+
+    # When it is reproduced, other clients list runs meanwhile (the store's executor)
+    rep = responsive_during(live.server, reproduce, path="dotscience/api/runs")
+    # Then they were answered promptly throughout, and the reproduction finished
+    assert rep["verdict"] == "identical", rep
