@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import pid_alive, start, wait_for
 
-TIMEOUT = 20  # seconds: enough for a kernel to start on a loaded machine
+TIMEOUT = 30  # seconds: ample for a kernel to start on a loaded machine
 
 
 def hanging_cells(marker) -> list[str]:
