@@ -504,10 +504,17 @@ class Engine:
     def _git(self, *args, cwd, stdin: str | None = None) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
         env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0")
-        return subprocess.run(
-            ["git", *args], cwd=str(cwd), input=stdin, capture_output=True, text=True,
-            timeout=120, env=env,
-        )  # fmt: skip
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=str(cwd), input=stdin, capture_output=True, text=True,
+                timeout=120, env=env,
+            )  # fmt: skip
+        except FileNotFoundError:
+            raise NotReproducible(
+                "git is not installed on the server, so a script run cannot be replayed."
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise _ReplayFailed(f"git {args[0]} took longer than 120 seconds.") from None
 
     def _worktree(self, run: dict, scratch: pathlib.Path, control: pathlib.Path):
         """A git worktree of the workspace's repository at the run's commit with its patch
@@ -575,8 +582,11 @@ class Engine:
     def _remove_worktree(self, worktree: pathlib.Path, keep: bool) -> None:
         if keep:
             return
-        self._git("worktree", "remove", "--force", str(worktree), cwd=self.root)
-        self._git("worktree", "prune", cwd=self.root)
+        try:
+            self._git("worktree", "remove", "--force", str(worktree), cwd=self.root)
+            self._git("worktree", "prune", cwd=self.root)
+        except (NotReproducible, _ReplayFailed) as e:
+            log.warning("Dotscience: could not remove the git worktree %s: %s", worktree, e)
 
 
 class _ReplayFailed(Exception):
