@@ -325,6 +325,39 @@ class Store(abc.ABC):
     def list_projects(self) -> list[dict]:
         """``[{name, created, runs}]`` ordered by name."""
 
+    # -- project membership (issue 15: teams) --------------------------------------------
+
+    @abc.abstractmethod
+    def project_roles(self, username: str) -> dict[str, str]:
+        """``{project: "owner"|"member"}`` of every project ``username`` belongs to."""
+
+    @abc.abstractmethod
+    def project_members(self, project: str) -> list[dict] | None:
+        """``[{username, role, added, added_by}]`` of a project (owners first, then by
+        name), or None when there is no such project."""
+
+    @abc.abstractmethod
+    def create_project(self, name: str, owner: str) -> tuple[dict, bool]:
+        """Create project ``name`` with ``owner`` as its owner: ``({name, created}, True)``;
+        ``(project, False)`` when it exists (nothing changes)."""
+
+    @abc.abstractmethod
+    def claim_project(self, name: str, username: str) -> str | None:
+        """``username``'s role in project ``name`` for a publish, in one transaction: a
+        project that does not exist yet, or has no members, is created or claimed with
+        ``username`` as its owner; else their role, or None when they are not a member."""
+
+    @abc.abstractmethod
+    def set_project_member(self, project: str, username: str, role: str, added_by: str) -> dict:
+        """Add ``username`` to ``project`` with ``role`` (``owner`` or ``member``), or change
+        their role; returns the membership. KeyError when the project does not exist;
+        ValueError when the change would leave the project without an owner."""
+
+    @abc.abstractmethod
+    def remove_project_member(self, project: str, username: str) -> bool:
+        """Remove ``username`` from ``project``; False when they were not a member.
+        KeyError when the project does not exist; ValueError when they are its last owner."""
+
     @abc.abstractmethod
     def register_model_version(
         self,

@@ -251,6 +251,23 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX reproductions_run ON reproductions (run_id, created)",
         "CREATE INDEX reproductions_state ON reproductions (state)",
     ],
+    # 8: project owners and members (issue 15, teams on JupyterHub): on a team server a
+    # project's runs are seen and published by its members, its membership managed by its
+    # owners; every author of a project's existing runs becomes one of its owners
+    [
+        """CREATE TABLE project_members (
+            project TEXT NOT NULL REFERENCES projects(name),
+            username TEXT NOT NULL,
+            role TEXT NOT NULL,
+            added TEXT NOT NULL,
+            added_by TEXT,
+            PRIMARY KEY (project, username)
+        )""",
+        "CREATE INDEX project_members_user ON project_members (username, project)",
+        """INSERT INTO project_members (project, username, role, added, added_by)
+            SELECT project, author, 'owner', MIN(received), NULL FROM runs
+            GROUP BY project, author""",
+    ],
 ]
 
 DIALECT = {

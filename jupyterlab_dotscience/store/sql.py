@@ -1072,6 +1072,139 @@ class SqlStore(Store):
             )
         return [{"name": n, "created": c, "runs": k} for n, c, k in rows]
 
+    # -- project membership (issue 15: teams) ---------------------------------------------
+
+    _MEMBER_ROLES = ("owner", "member")
+
+    def project_roles(self, username: str) -> dict[str, str]:
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT project, role FROM project_members WHERE username = ?", (username,)
+            )
+        return dict(rows)
+
+    def project_members(self, project: str) -> list[dict] | None:
+        with self._tx() as tx:
+            if tx.one("SELECT 1 FROM projects WHERE name = ?", (project,)) is None:
+                return None
+            rows = tx.q(
+                "SELECT username, role, added, added_by FROM project_members WHERE project = ? "
+                "ORDER BY CASE role WHEN 'owner' THEN 0 ELSE 1 END, username",
+                (project,),
+            )
+        return [dict(zip(("username", "role", "added", "added_by"), r, strict=True)) for r in rows]
+
+    @staticmethod
+    def _lock_project(tx: Tx, name: str) -> bool:
+        """Take the project's row lock (PostgreSQL; SQLite's write lock is already held)
+        so concurrent membership changes of one project run one after the other."""
+        return tx.x("UPDATE projects SET created = created WHERE name = ?", (name,)) > 0
+
+    def create_project(self, name: str, owner: str) -> tuple[dict, bool]:
+        owner = _author(owner)
+
+        def create(tx):
+            created = now()
+            if not tx.x(
+                "INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (name, created),
+            ):
+                row = tx.one("SELECT created FROM projects WHERE name = ?", (name,))
+                return {"name": name, "created": row[0]}, False
+            tx.x(
+                "INSERT INTO project_members (project, username, role, added, added_by) "
+                "VALUES (?, ?, 'owner', ?, ?)",
+                (name, owner, created, owner),
+            )
+            return {"name": name, "created": created}, True
+
+        return self._write(create)
+
+    def claim_project(self, name: str, username: str) -> str | None:
+        username = _author(username)
+
+        def claim(tx):
+            tx.x(
+                "INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (name, now()),
+            )
+            self._lock_project(tx, name)
+            row = tx.one(
+                "SELECT role FROM project_members WHERE project = ? AND username = ?",
+                (name, username),
+            )
+            if row is not None:
+                return row[0]
+            if tx.one("SELECT 1 FROM project_members WHERE project = ?", (name,)) is not None:
+                return None
+            tx.x(
+                "INSERT INTO project_members (project, username, role, added, added_by) "
+                "VALUES (?, ?, 'owner', ?, ?)",
+                (name, username, now(), username),
+            )
+            return "owner"
+
+        return self._write(claim)
+
+    def _owners_left(self, tx: Tx, project: str, without: str) -> int:
+        return tx.one(
+            "SELECT COUNT(*) FROM project_members WHERE project = ? AND role = 'owner' "
+            "AND username <> ?",
+            (project, without),
+        )[0]
+
+    def set_project_member(self, project: str, username: str, role: str, added_by: str) -> dict:
+        username, added_by = _author(username), _author(added_by)
+        if role not in self._MEMBER_ROLES:
+            raise ValueError(f"role: expected owner or member, got {str(role)[:40]!r}")
+
+        def upsert(tx):
+            if not self._lock_project(tx, project):
+                raise KeyError(f"There is no project {project!r}.")
+            if role != "owner" and not self._owners_left(tx, project, username):
+                raise ValueError(
+                    f"{username} is the last owner of project {project!r}; add another "
+                    "owner first."
+                )
+            added = now()
+            tx.x(
+                "INSERT INTO project_members (project, username, role, added, added_by) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (project, username) DO UPDATE SET "
+                "role = excluded.role",
+                (project, username, role, added, added_by),
+            )
+            row = tx.one(
+                "SELECT added, added_by FROM project_members WHERE project = ? AND username = ?",
+                (project, username),
+            )
+            return {"project": project, "username": username, "role": role,
+                    "added": row[0], "added_by": row[1]}  # fmt: skip
+
+        return self._write(upsert)
+
+    def remove_project_member(self, project: str, username: str) -> bool:
+        def remove(tx):
+            if not self._lock_project(tx, project):
+                raise KeyError(f"There is no project {project!r}.")
+            row = tx.one(
+                "SELECT role FROM project_members WHERE project = ? AND username = ?",
+                (project, username),
+            )
+            if row is None:
+                return False
+            if row[0] == "owner" and not self._owners_left(tx, project, username):
+                raise ValueError(
+                    f"{username} is the last owner of project {project!r}; add another "
+                    "owner first."
+                )
+            tx.x(
+                "DELETE FROM project_members WHERE project = ? AND username = ?",
+                (project, username),
+            )
+            return True
+
+        return self._write(remove)
+
     def register_model_version(
         self,
         name,
