@@ -33,6 +33,7 @@ import types
 import warnings
 from time import time as _time
 
+from .. import runs as _runs
 from ..values import PLAIN, declared
 from . import datasets as _datasets
 
@@ -177,8 +178,11 @@ class Fit:
         prefix = self.prefix
         for key, value in mapping.items():
             key = prefix + str(key)
-            value = plain(value)
-            stored[key] = value if type(value) in PLAIN else declared(key, value, "parameter")
+            if type(value) not in PLAIN:
+                value = plain(value)
+                if type(value) not in PLAIN:
+                    value = declared(key, value, "parameter")
+            stored[key] = value
 
     def metric(self, key: str, value, step=None) -> None:
         """Append ``value`` to the metric series ``key`` at ``step``."""
@@ -349,8 +353,36 @@ class Fit:
         session = self.session
         if session._listeners or session._run is not self.run or self.run._start is None:
             session.model(framework_module, name, path)
+        elif name and path == os.path.normpath(path) and os.path.isabs(path):
+            _register(self.run, framework_module, name, path)
         else:  # what ds.model does in the current run, with no one to tell
             self.run._model(framework_module, name, path)
+
+
+def _register(run, framework_module, name: str, path: str) -> None:
+    """What ``run.model(framework_module, name, path)`` does for a named model without a
+    classes file at an absolute, normalised ``path``, without re-checking what is known
+    (``tests/autolog/test_sklearn_snapshot.py`` holds the two to the same result)."""
+    kind, version = _frameworks.get(framework_module) or _identify(framework_module)
+    relative = run._relativiser.name(path)[0]
+    run.outputs[path] = None
+    run.labels[f"artefact:{name}"] = _runs._LABEL_JSON(
+        {"files": {"model": relative}, "type": f"{kind}-model", "version": version}
+    )
+    run._model_dir = path
+    entry = {"name": name, "framework": kind, "framework_version": version, "path": relative,
+             "classes": None}  # fmt: skip
+    run.models = [m for m in run.models if m["name"] != name] + [entry]
+    run._model_files[name] = (path, None)
+
+
+#: Framework module -> ``runs.identify_framework`` of it.
+_frameworks: dict = {}
+
+
+def _identify(framework_module) -> tuple[str, str]:
+    found = _frameworks[framework_module] = _runs.identify_framework(framework_module)
+    return found
 
 
 #: Session root -> its ``<root>/.dotscience/autolog``.

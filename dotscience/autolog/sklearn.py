@@ -229,14 +229,15 @@ def _copy_state(state: dict) -> dict | None:
     np = sys.modules.get("numpy")
     if np is None:
         return None
-    copied = {}
+    ndarray = np.ndarray
+    copied = state.copy()  # the same keys in the same order; arrays replaced below
     arrays: dict = {}
     total = 0
     for key, value in state.items():
         kind = type(value)
         if kind in _ATOMS:
-            copied[key] = value
-        elif kind is np.ndarray:
+            continue
+        if kind is ndarray:
             copy = arrays.get(id(value))
             if copy is None:
                 total += value.nbytes
@@ -247,9 +248,7 @@ def _copy_state(state: dict) -> dict | None:
                     return None
                 arrays[id(value)] = copy
             copied[key] = copy
-        elif _immutable(np, value):
-            copied[key] = value
-        else:
+        elif not _immutable(np, value):
             return None
     return copied
 
@@ -342,13 +341,14 @@ def _get_params(estimator) -> dict:
     with the class's parameter names kept (they come from its ``__init__`` signature, which
     ``get_params`` inspects anew on every call)."""
     cls = type(estimator)
-    base = sys.modules["sklearn.base"].BaseEstimator
-    names_of = getattr(cls._get_param_names, "__func__", None)
-    if cls.get_params is not base.get_params or names_of is not base._get_param_names.__func__:
-        return estimator.get_params(deep=True)
     names = _param_names.get(cls)
     if names is None:
-        names = _param_names[cls] = tuple(cls._get_param_names())
+        base = sys.modules["sklearn.base"].BaseEstimator
+        names_of = getattr(cls._get_param_names, "__func__", None)
+        own = cls.get_params is base.get_params and names_of is base._get_param_names.__func__
+        names = _param_names[cls] = tuple(cls._get_param_names()) if own else ()
+    if not names:  # a get_params of its own (or no parameters): ask it
+        return estimator.get_params(deep=True)
     out = {}
     for key in names:
         value = getattr(estimator, key)

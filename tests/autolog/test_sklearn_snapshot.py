@@ -9,14 +9,18 @@ reach the first fit's record. Each test below fails when the snapshot is taken l
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+
+from dotscience.runs import Run
 
 from .conftest import series
 
@@ -215,3 +219,27 @@ def test_a_model_file_that_cannot_be_written_is_written_at_the_next_publish(
     # Then the model file is written as the estimator was fitted, the score still there once
     assert model_files(capture.last, tmp_path) == [fitted_bytes]
     assert series(capture.last, "training_score") == [score]
+
+
+def registry(run) -> tuple:
+    """What registering models leaves in a run: outputs, labels, models, the last model."""
+    return dict(run.outputs), dict(run.labels), list(run.models), run.getModelDir()
+
+
+def test_the_fits_model_is_registered_exactly_as_ds_model_registers_it(session, tmp_path):
+    # Given a run that already has a model of the same name and another model
+    session.start()
+    session.model(sklearn, "LogisticRegression", str(tmp_path / "mine" / "model.pkl"))
+    session.model(sklearn, "Other", str(tmp_path / "other"))
+    X, y = data(13)
+    # When a model is fitted under autolog (nothing listening)
+    LogisticRegression().fit(X, y)
+    run = session.currentRun
+    [directory] = [p for p in run.outputs if p.endswith(os.sep + "model")]
+    # Then the run's registry is what ds.model() leaves after the same registrations
+    twin = Run(str(tmp_path))
+    twin.model(sklearn, "LogisticRegression", str(tmp_path / "mine" / "model.pkl"))
+    twin.model(sklearn, "Other", str(tmp_path / "other"))
+    twin.model(sklearn, "LogisticRegression", directory)
+    assert registry(run) == registry(twin)
+    assert [m["name"] for m in run.models] == ["Other", "LogisticRegression"]
