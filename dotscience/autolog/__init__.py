@@ -26,6 +26,7 @@ import functools
 import importlib.abc
 import importlib.util
 import inspect
+import json.encoder as _json_encoder
 import os
 import sys
 import threading
@@ -236,8 +237,9 @@ class Fit:
         if self._directory is None:
             root = self.session.root
             base = _autolog_dirs.get(root)
-            if base is None:
-                base = _autolog_dirs[root] = os.path.join(root, ".dotscience", "autolog")
+            if base is None:  # absolute and normal, as every path made from it
+                base = os.path.normpath(os.path.abspath(os.path.join(root, ".dotscience")))
+                base = _autolog_dirs[root] = f"{base}{os.sep}autolog"
             self._directory = f"{base}{os.sep}{os.urandom(8).hex()}{os.sep}fit{self.index}"
         if create and not self._created:
             os.makedirs(self._directory, exist_ok=True)
@@ -358,6 +360,17 @@ class Fit:
         else:  # what ds.model does in the current run, with no one to tell
             self.run._model(framework_module, name, path)
 
+    def own_model(self, framework_module, name: str, entry: str) -> str:
+        """Register the model saved at ``entry`` (a plain name) in :meth:`directory`, as
+        :meth:`model` does; returns its path."""
+        path = f"{self.directory(create=False)}{os.sep}{entry}"
+        session = self.session
+        if name and not session._listeners and session._run is self.run and self.run._start:
+            _register(self.run, framework_module, name, path)  # absolute and normal already
+        else:
+            self.model(framework_module, name, path)
+        return path
+
 
 def _register(run, framework_module, name: str, path: str) -> None:
     """What ``run.model(framework_module, name, path)`` does for a named model without a
@@ -366,8 +379,11 @@ def _register(run, framework_module, name: str, path: str) -> None:
     kind, version = _frameworks.get(framework_module) or _identify(framework_module)
     relative = run._relativiser.name(path)[0]
     run.outputs[path] = None
-    run.labels[f"artefact:{name}"] = _runs._LABEL_JSON(
-        {"files": {"model": relative}, "type": f"{kind}-model", "version": version}
+    # the JSON text of {"files": {"model": relative}, "type": ..., "version": ...} with sorted
+    # keys and no spaces, as Run.model encodes it
+    run.labels[f"artefact:{name}"] = (
+        f'{{"files":{{"model":{_json_text(relative)}}},"type":{_json_text(kind + "-model")},'
+        f'"version":{_json_text(version)}}}'
     )
     run._model_dir = path
     entry = {"name": name, "framework": kind, "framework_version": version, "path": relative,
@@ -375,6 +391,8 @@ def _register(run, framework_module, name: str, path: str) -> None:
     run.models = [m for m in run.models if m["name"] != name] + [entry]
     run._model_files[name] = (path, None)
 
+
+_json_text = _json_encoder.encode_basestring_ascii  # a str as json.dumps writes it
 
 #: Framework module -> ``runs.identify_framework`` of it.
 _frameworks: dict = {}

@@ -127,13 +127,12 @@ def _after_fit(fit, estimator, X, y) -> None:
 def _save_model(fit, estimator, snapshot=None) -> None:
     """Register the estimator's model file ``model/model.pkl`` now, written when the run is
     published: pickled from ``snapshot`` then, else pickled now (as fitted either way)."""
-    directory = f"{fit.directory(create=False)}{os.sep}model"
-    path = f"{directory}{os.sep}model.pkl"
+    path = f"{fit.directory(create=False)}{os.sep}model{os.sep}model.pkl"
     if snapshot is not None:
         fit.write_later_from(path, snapshot.pickle)
     else:
         fit.write_later(path, pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL))
-    fit.model(sys.modules["sklearn"], type(estimator).__name__, directory)
+    fit.own_model(sys.modules["sklearn"], type(estimator).__name__, "model")
 
 
 # -- the estimator as fitted, for later --------------------------------------------------------
