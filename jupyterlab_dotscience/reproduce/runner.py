@@ -69,8 +69,11 @@ def run(job: dict, progress) -> int:
     from nbclient import NotebookClient
 
     def say(**message) -> None:
-        progress.write(json.dumps(message) + "\n")
-        progress.flush()
+        try:
+            progress.write(json.dumps(message) + "\n")
+            progress.flush()
+        except OSError:  # the server stopped listening (it has the outcome, or is gone)
+            pass
 
     nb = nbformat.read(job["notebook"], as_version=4)
     cells = len(nb.cells)
@@ -92,6 +95,9 @@ def run(job: dict, progress) -> int:
         content = (execute_reply or {}).get("content") or {}
         if content.get("status", "ok") == "ok":  # a cell that raised is not done
             say(event="cell", cell=cell_index + 1, cells=cells)
+            if cell_index + 1 == cells:  # the outcome is known before the kernel shuts down
+                state["done"] = True
+                say(event="done")
 
     client = NotebookClient(
         nb,
@@ -107,10 +113,12 @@ def run(job: dict, progress) -> int:
     code = 0
     try:
         client.execute()
-        say(event="done")
+        if not state.get("done"):
+            say(event="done")
     except Exception as e:  # a cell failed, the kernel died or could not start
-        say(event="failed", cell=state["cell"], error=_error_text(e)[:10000])
-        code = 1
+        if not state.get("done"):
+            say(event="failed", cell=state["cell"], error=_error_text(e)[:10000])
+            code = 1
     try:  # a new file only: never through a link the replay's code may have planted
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         with os.fdopen(os.open(job["executed"], flags, 0o600), "w", encoding="utf-8") as f:
@@ -128,8 +136,14 @@ def main(argv=None) -> int:
         return 2
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
-    with os.fdopen(int(argv[1]), "w", encoding="utf-8") as progress:
+    progress = os.fdopen(int(argv[1]), "w", encoding="utf-8")
+    try:
         return run(job, progress)
+    finally:
+        try:
+            progress.close()
+        except OSError:  # the server closed its end first
+            pass
 
 
 if __name__ == "__main__":
