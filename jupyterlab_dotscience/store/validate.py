@@ -271,6 +271,8 @@ def check_cells(value, field: str = "cells") -> list[dict]:
 def _sources(value) -> dict[str, str]:
     """``{sha256: text}``: every text must hash to its key; the total is capped."""
     sources = _dict(value, "sources")
+    if len(sources) > MAX_EXECUTIONS + 1:  # one per execution, and a git patch
+        _fail("sources", f"more than {MAX_EXECUTIONS + 1} sources")
     total = 0
     checked = {}
     for sha, text in sources.items():

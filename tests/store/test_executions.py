@@ -165,6 +165,17 @@ def test_more_than_100000_executions_are_refused(store):
     assert store.get_run(rec["id"]) is None
 
 
+def test_more_sources_than_executions_could_use_are_refused_before_hashing(store):
+    # Given a record with 100,002 tiny sources (no run can use more than 100,001)
+    rec = record(**executions("x = 1"))
+    rec["sources"] = {f"{i:064x}": "" for i in range(100_002)}
+
+    # When it is published, Then it is refused by their count
+    with pytest.raises(RecordError, match="more than 100001 sources"):
+        store.put_run(rec, author="mallory")
+    assert store.get_run(rec["id"]) is None
+
+
 def test_git_patch_is_a_source(store):
     # Given a script run in a dirty tree whose patch is sent as a source
     patch = "diff --git a/train.py b/train.py\n+print('hi')\n"
