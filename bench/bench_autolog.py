@@ -5,10 +5,11 @@ Rows (see bench/run.py):
 - a small scikit-learn fit (logistic regression, 500x8: the logging dominates) and a
   200-round LightGBM fit (5,000x20, a validation set evaluated every round): the median
   CPU time of the bare fit (single-threaded), and the median extra CPU time with
-  ``ds.autolog()`` and with
-  ``mlflow.autolog()`` (local SQLite tracking store), each fit in a fresh run of its own
-  and both with their defaults (models logged); and what our fit leaves for publish (the
-  model file written, small arrays hashed), measured apart;
+  ``ds.autolog()`` (bare and autologged fits in alternating blocks, so that both see the
+  same load on a shared machine) and with ``mlflow.autolog()`` (local SQLite tracking
+  store), each fit in a fresh run of its own and both with their defaults (models logged);
+  and what our fit leaves for publish (the model pickled and written, a linear model's
+  training score, small arrays hashed), measured apart;
 - ``ds.system_metrics(interval=1.0)``: CPU time of the sampling thread per second of wall
   time, as a percentage of one core;
 - ``add_metric``/``parameter`` per call beside W&B's ``run.log``/``run.config`` (offline).
@@ -32,9 +33,11 @@ import dotscience  # noqa: E402
 from dotscience import autolog as ds_autolog  # noqa: E402
 from dotscience import sysmetrics  # noqa: E402
 
-SKLEARN_FITS = int(os.environ.get("BENCH_AUTOLOG_FITS", "40"))
+SKLEARN_FITS = int(os.environ.get("BENCH_AUTOLOG_FITS", "200"))
 LIGHTGBM_FITS = int(os.environ.get("BENCH_AUTOLOG_LGB_FITS", "5"))
 SYSMETRICS_SECONDS = float(os.environ.get("BENCH_SYSMETRICS_SECONDS", "10"))
+#: Fits of each mode in one block of the bare/autolog alternation.
+BLOCK = 10
 
 
 def _row(benchmark, ours, unit, peer="", theirs=None, target="", ok=None) -> dict:
@@ -107,22 +110,42 @@ def _median_at_publish(session, fit, n: int) -> float:
     return statistics.median(times)
 
 
+def _interleaved(session, fit, n: int) -> tuple[float, float]:
+    """Median CPU seconds of the bare fit and of the fit under ``ds.autolog()`` (each in a
+    fresh run), measured in alternating blocks so that both see the same load.
+
+    Blocks of :data:`BLOCK` fits of each in turn, until ``n`` of each are kept; the first fit
+    of a block is not kept (it follows the other mode's fits and the switch itself).
+    """
+    bare, ours = [], []
+    per_block = min(BLOCK, n) + 1
+    while len(bare) < n:
+        ds_autolog.autolog(disable=True)
+        times = [_median_fit(fit, 1) for _ in range(per_block)]
+        bare += times[1:]
+        ds_autolog.autolog(session=session, silent=True)
+        times = [_median_fit(fit, 1, before=session.start) for _ in range(per_block)]
+        ours += times[1:]
+    ds_autolog.autolog(disable=True)
+    return statistics.median(bare), statistics.median(ours)
+
+
 def _measure_loaded(work: Path, workloads: dict) -> dict:
     results = {name: {} for name in workloads}
-    for name, (fit, n) in workloads.items():  # warm both (imports, first-call costs)
-        fit()
-        results[name]["bare"] = _median_fit(fit, n)
     session = dotscience._reset_session(str(work))
     session.interactive()
-    ds_autolog.autolog(session=session, silent=True)
-    try:
-        for name, (fit, n) in workloads.items():
-            session.start()
-            fit()
-            results[name]["ours"] = _median_fit(fit, n, before=session.start)
+    for name, (fit, n) in workloads.items():
+        fit()  # warm both modes (imports, first-call costs)
+        ds_autolog.autolog(session=session, silent=True)
+        session.start()
+        fit()
+        bare, ours = _interleaved(session, fit, n)
+        results[name]["bare"], results[name]["ours"] = bare, ours
+        ds_autolog.autolog(session=session, silent=True)
+        try:
             results[name]["at_publish"] = _median_at_publish(session, fit, n)
-    finally:
-        ds_autolog.autolog(disable=True)
+        finally:
+            ds_autolog.autolog(disable=True)
     try:
         import mlflow
     except ImportError:
@@ -147,8 +170,6 @@ def _measure_loaded(work: Path, workloads: dict) -> dict:
             mlflow.end_run()
         finally:
             mlflow.autolog(disable=True)
-    for name, (fit, n) in workloads.items():  # the bare fit again: the lower median counts
-        results[name]["bare"] = min(results[name]["bare"], _median_fit(fit, n))
     return results
 
 
