@@ -90,7 +90,15 @@ class DotscienceApp(ExtensionApp):
         " endpoint falls further behind, newer runs are not forwarded (a warning is logged).",
     )
     kernel_user = Unicode(
-        config=True, help="Author recorded for runs published by kernels (default: OS user)."
+        config=True,
+        help="Author recorded for runs published by kernels (default: the JupyterHub user"
+        " under a hub, else the OS user).",
+    )
+    teams = Bool(
+        config=True,
+        help="Team server: projects have owners and members who alone see and publish their"
+        " runs (default: on under JupyterHub, off on a single-user server, where one user"
+        " sees every project). Env: DOTSCIENCE_TEAMS=1.",
     )
     model_python = Unicode(
         config=True,
@@ -155,9 +163,19 @@ class DotscienceApp(ExtensionApp):
     def _default_reproduce_python(self):
         return sys.executable
 
+    @default("teams")
+    def _default_teams(self):
+        env = os.environ.get("DOTSCIENCE_TEAMS", "").strip().lower()
+        if env:
+            return env in ("1", "true", "yes", "on")
+        return bool(os.environ.get("JUPYTERHUB_USER") and os.environ.get("JUPYTERHUB_API_TOKEN"))
+
     @default("kernel_user")
     def _default_kernel_user(self):
         import getpass
+
+        if os.environ.get("JUPYTERHUB_USER"):
+            return os.environ["JUPYTERHUB_USER"]
 
         try:
             return getpass.getuser()

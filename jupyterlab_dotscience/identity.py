@@ -6,7 +6,10 @@ A single-user server (no hub) keeps one rule: its user may do everything to ever
 
 - ``read`` (see the project's runs, models and deployments) and ``publish`` (add runs to
   it): its owners and members;
-- ``manage`` (its membership, model aliases and deployments): its owners only.
+- ``manage`` (its membership, model aliases and deployments): its owners only;
+- the project ``default`` (where runs published without a project go, e.g. every notebook's)
+  is the team's shared project: every user reads, publishes and manages it, and it has no
+  members to change. Create a project to keep runs to some people.
 
 Runs and API keys are changed or deleted by their author alone (:func:`may_change`), on
 either kind of server. :func:`may` is pure (no I/O): the request's :class:`Actor` carries the
@@ -77,7 +80,7 @@ def may(user: Actor, action: str, project: str | None) -> bool:
     bool
         On a single-user server, True for every project (within an API key's project
         limit); on a team server, ``read``/``publish`` for the project's owners and members,
-        ``manage`` for its owners.
+        ``manage`` for its owners, everything for everyone in :data:`DEFAULT_PROJECT`.
 
     Raises
     ------
@@ -89,7 +92,7 @@ def may(user: Actor, action: str, project: str | None) -> bool:
     project = project or DEFAULT_PROJECT
     if user.project_limit and project != user.project_limit:
         return False
-    if not user.team:
+    if not user.team or project == DEFAULT_PROJECT:
         return True
     role = user.roles.get(project)
     if action == MANAGE:
@@ -120,12 +123,10 @@ def visible_projects(user: Actor) -> frozenset[str] | None:
         The request's :class:`Actor`.
     """
     if user.project_limit:
-        if user.team and user.project_limit not in user.roles:
-            return frozenset()
-        return frozenset({user.project_limit})
+        return frozenset({user.project_limit} if may(user, READ, user.project_limit) else ())
     if not user.team:
         return None
-    return frozenset(user.roles)
+    return frozenset({*user.roles, DEFAULT_PROJECT})
 
 
 def check_project_name(name) -> str:

@@ -214,21 +214,7 @@ class ImportHandler(DotscienceHandler):
         self.write_json(result)
 
 
-class ProjectsHandler(DotscienceHandler):
-    """``/dotscience/api/projects``."""
-
-    @tornado.web.authenticated
-    @authorized
-    async def get(self):
-        """Response: ``{"projects": [{"name", "runs", ...}]}`` (for a project-limited API
-        key, its project only)."""
-        projects = await self.ds.call(self.ds.store.list_projects)
-        projects = [p for p in projects if self.can_see_project(p["name"])]
-        self.write_json({"projects": projects})
-
-
 ROUTES = [
     (r"/dotscience/api/artifacts/(?P<sha256>[0-9a-f]{64})", ArtifactHandler),
     (r"/dotscience/api/import", ImportHandler),
-    (r"/dotscience/api/projects", ProjectsHandler),
 ]

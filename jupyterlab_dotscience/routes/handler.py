@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hmac
 import json
 from typing import Any
 
 import tornado.web
+from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 
+from .. import identity
 from .. import keys as _keys
 
 #: Authorization resource name used with jupyter_server's authorizer.
@@ -29,6 +32,22 @@ class TooManyAttempts(tornado.web.HTTPError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(429, message.replace("%", "%%"))
         self.retry_after = retry_after
+
+
+class CredentialAuthorizer(Authorizer):
+    """The authorizer of requests made with this extension's own credentials (an API key,
+    the kernel token): they were checked and limited to their verbs in ``prepare``.
+
+    The server's authorizer expects users of its own identity provider (JupyterHub's
+    checks the hub scopes of a ``JupyterHubUser``), which these requests do not have.
+    """
+
+    def is_authorized(self, handler, user, action, resource) -> bool:
+        """True for the ``dotscience`` resource only (any other is refused)."""
+        return resource == AUTH_RESOURCE
+
+
+_CREDENTIAL_AUTHORIZER = CredentialAuthorizer()
 
 
 def _same_secret(presented: str, expected: str) -> bool:
@@ -57,6 +76,8 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
     apikey_refusal = "An API key may not {verb} {path}; this needs a Jupyter login."
 
     scope: str = SCOPE_JUPYTER
+    #: who this request acts as (set in ``prepare`` once the request is authenticated)
+    actor: identity.Actor | None = None
     #: the verified API key (``{id, username, project, scopes, ...}``) when ``scope`` is
     #: ``apikey``; ``scopes`` lists its extra privileges (``"deploy"``: build and deploy)
     api_key: dict | None = None
@@ -65,6 +86,42 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
     def ds(self):
         """The running :class:`~jupyterlab_dotscience.app.DotscienceApp`."""
         return self.extensionapp
+
+    @property
+    def authorizer(self):
+        """The server's authorizer for Jupyter logins; for the extension's own credentials
+        (API keys, the kernel token), :class:`CredentialAuthorizer`."""
+        if self.scope in (SCOPE_APIKEY, SCOPE_PUBLISH):
+            return _CREDENTIAL_AUTHORIZER
+        return super().authorizer
+
+    @property
+    def team(self) -> bool:
+        """Whether this is a team server (projects have owners and members)."""
+        return bool(getattr(self.ds, "teams", False))
+
+    async def _load_actor(self) -> None:
+        """Set :attr:`actor` for an authenticated request (on a team server, with the
+        user's project roles read from the store)."""
+        if self.current_user is None:
+            return
+        name = self.username
+        roles = await self.ds.call(self.ds.store.project_roles, name) if self.team else {}
+        self.actor = identity.Actor(name, self.team, roles, self.project_limit)
+
+    def may(self, action: str, project: str | None) -> bool:
+        """Whether this request may do ``action`` (``identity.READ``, ``PUBLISH``,
+        ``MANAGE``) to ``project`` (see :func:`jupyterlab_dotscience.identity.may`)."""
+        if self.actor is None:
+            return False
+        return identity.may(self.actor, action, project)
+
+    @property
+    def visible_projects(self) -> frozenset[str] | None:
+        """The projects this request may read, or None when it may read every project."""
+        if self.actor is None:
+            return frozenset()
+        return identity.visible_projects(self.actor)
 
     def _bearer(self) -> str | None:
         header = self.request.headers.get("Authorization", "")
@@ -123,6 +180,31 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
                 f"project {project or 'default'!r}.",
             )
 
+    async def check_publish(self, project) -> None:
+        """Refuse (403) a publish to ``project`` this request may not publish to: outside a
+        project-limited API key's project, or, on a team server, to a project whose members
+        do not include this user. A team member publishing to a project that does not exist
+        yet (or has no members) becomes its owner; ``default`` is everyone's. A project that
+        is not a valid name is left for the record's validation to refuse."""
+        self.check_project(project)
+        if not self.team:
+            return
+        if project is None or project == identity.DEFAULT_PROJECT:
+            return  # the team's shared project: everyone publishes there, nobody owns it
+        if not isinstance(project, str) or not project.strip() or len(project) > 200:
+            return
+        role = await self.ds.call(self.ds.store.claim_project, project, self.username)
+        if role is None:
+            self._refuse_publish(project)
+        self.actor = dataclasses.replace(self.actor, roles={**self.actor.roles, project: role})
+
+    def _refuse_publish(self, project: str):
+        raise tornado.web.HTTPError(
+            403,
+            f"{self.username} is not a member of project {project[:200]!r}; one of its "
+            "owners can add you (dotscience projects add-member).".replace("%", "%%"),
+        )
+
     @property
     def project_limit(self) -> str | None:
         """The one project a project-limited API key may see, else None."""
@@ -130,13 +212,13 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
 
     def can_see_project(self, project: str | None) -> bool:
         """Whether this request may read runs of ``project``."""
-        limit = self.project_limit
-        return limit is None or (project or "default") == limit
+        return self.may(identity.READ, project)
 
     async def prepare(self):  # noqa: D401 - tornado hook
         credentials = self._api_key_credentials()
         if credentials is not None:
-            return await self._authenticate_api_key(*credentials)
+            await self._authenticate_api_key(*credentials)
+            return await self._load_actor()
         token = self._bearer()
         kernel_token = self.ds.kernel_token if self.extensionapp else None
         if token and kernel_token and _same_secret(token, kernel_token):
@@ -149,8 +231,10 @@ class DotscienceHandler(ExtensionHandlerMixin, APIHandler):
             self.current_user = self._jupyter_current_user = user
             self._token_authenticated = True  # no XSRF for header-token requests
             self.scope = SCOPE_PUBLISH
-            return
-        return await super().prepare()
+            return await self._load_actor()
+        result = await super().prepare()
+        await self._load_actor()
+        return result
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ class RunsHandler(DotscienceHandler):
         record = self.json_body()
         if not isinstance(record, dict):
             _bad("The run record must be a JSON object.")
-        self.check_project(record.get("project"))
+        await self.check_publish(record.get("project"))
         # A run published with an API key comes from another machine: its files are
         # captured only from what its user uploads, never read from this server's workspace.
         from_here = self.scope != SCOPE_APIKEY
@@ -131,8 +131,10 @@ class RunsHandler(DotscienceHandler):
                     403, f"This API key is limited to project {self.project_limit!r}."
                 )
             project = self.project_limit
+        visible = self.visible_projects  # a team member sees the projects they belong to
         kwargs = dict(
             project=project,
+            projects=None if visible is None else sorted(visible),
             notebook=self.get_query_argument("notebook", None),
             status=self.get_query_argument("status", None),
             author=self.get_query_argument("author", None),
@@ -175,7 +177,7 @@ class RunMixin:
         published (``kernel_user``), whatever name the identity provider gives them."""
         run = await self.head_or_404(run_id)
         authors = {self.username}
-        if self.scope == SCOPE_JUPYTER:
+        if self.scope == SCOPE_JUPYTER and not self.team:
             authors.add(self.ds.kernel_user)
         if run.get("author") not in authors:
             raise tornado.web.HTTPError(

@@ -1,7 +1,8 @@
 """What an API key may see of the model registry and deployments.
 
 Models are registered by runs, and a run belongs to one project; a key limited to a project
-sees only the model versions (and their builds and deployments) of runs in that project.
+sees only the model versions (and their builds and deployments) of runs in that project, and
+on a team server (JupyterHub) a user sees only those of the projects they are a member of.
 What it may not see is answered exactly like what does not exist. No API key is shown the
 server's own paths (its workspace, artifact store, Python installation): they are replaced
 by ``<workspace>``, ``<artifacts>`` and ``<python>``.
@@ -53,9 +54,9 @@ class ProjectScopeMixin:
 
     async def visible_runs(self, run_ids) -> set[str]:
         """The ids among ``run_ids`` of runs this request may see (None ids: only when the
-        request is not limited to a project)."""
+        request may see every project)."""
         ids = {r for r in run_ids if r}
-        if not self.project_limit:
+        if self.visible_projects is None:
             return ids | {None}
         summaries = await self.ds.call(self.ds.store.run_summaries, sorted(ids))
         return {s["id"] for s in summaries if self.can_see_project(s["project"])}
@@ -63,7 +64,7 @@ class ProjectScopeMixin:
     async def scoped_models(self, models: list[dict]) -> list[dict]:
         """The registry as this request may see it: only visible versions, models without
         one left out, ``latest_version`` and ``aliases`` limited to visible versions."""
-        if not self.project_limit:
+        if self.visible_projects is None:
             return models
         seen = await self.visible_runs(v.get("run_id") for m in models for v in m["versions"])
         out = []
@@ -96,7 +97,7 @@ class ProjectScopeMixin:
     async def check_version_visible(self, name: str, version: int) -> None:
         """404, worded as for an unknown model or version, unless this request may see
         version ``version`` of model ``name``."""
-        if not self.project_limit:
+        if self.visible_projects is None:
             return
         model = await self.scoped_model_or_404(name)
         if version not in {v["version"] for v in model["versions"]}:
@@ -104,14 +105,14 @@ class ProjectScopeMixin:
 
     async def scoped_deployments(self, deployments: list[dict]) -> list[dict]:
         """The deployments of model versions from runs this request may see."""
-        if not self.project_limit:
+        if self.visible_projects is None:
             return deployments
         seen = await self.visible_runs(d.get("run_id") for d in deployments)
         return [d for d in deployments if d.get("run_id") in seen]
 
     async def check_deployment_visible(self, dep_id: str) -> None:
         """404, worded as for an unknown deployment, unless this request may see it."""
-        if not self.project_limit:
+        if self.visible_projects is None:
             return
         try:
             dep = await self.ds.call(self.ds.models.get_deployment, dep_id)

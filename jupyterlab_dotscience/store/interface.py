@@ -84,6 +84,7 @@ class Store(abc.ABC):
         project: str | None = None,
         notebook: str | None = None,
         labels: Mapping[str, str] | None = None,
+        projects: Sequence[str] | None = None,
         params: Mapping[str, ParamFilter] | None = None,
         metrics: Sequence[tuple[str, float | None, float | None]] | None = None,
         status: str | None = None,
@@ -101,6 +102,8 @@ class Store(abc.ABC):
         ----------
         project, notebook, status, author
             Exact matches (``notebook`` also matches a script's ``workload_file``).
+        projects
+            Only runs in one of these projects (an empty list: none); None: every project.
         labels
             ``{key: value}``, all must match.
         params

@@ -107,6 +107,7 @@ def _param_condition(key: str, spec) -> tuple[str, list]:
 def filters(
     ilike: str,
     project=None,
+    projects=None,
     notebook=None,
     labels=None,
     params=None,
@@ -135,6 +136,10 @@ def filters(
     if project is not None:
         where.append("r.project = ?")
         args.append(project)
+    if projects is not None:  # the projects a team member may see (issue 15)
+        names = sorted({p for p in projects if isinstance(p, str)})
+        where.append(f"r.project IN ({', '.join('?' * len(names))})" if names else "1 = 0")
+        args += names
     if author is not None:
         where.append("r.author = ?")
         args.append(author)

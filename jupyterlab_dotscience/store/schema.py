@@ -253,7 +253,8 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 8: project owners and members (issue 15, teams on JupyterHub): on a team server a
     # project's runs are seen and published by its members, its membership managed by its
-    # owners; every author of a project's existing runs becomes one of its owners
+    # owners; every author of a project's existing runs becomes one of its owners (but for
+    # the project "default", which on a team server is everyone's)
     [
         """CREATE TABLE project_members (
             project TEXT NOT NULL REFERENCES projects(name),
@@ -266,7 +267,7 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX project_members_user ON project_members (username, project)",
         """INSERT INTO project_members (project, username, role, added, added_by)
             SELECT project, author, 'owner', MIN(received), NULL FROM runs
-            GROUP BY project, author""",
+            WHERE project <> 'default' GROUP BY project, author""",
     ],
 ]
 

@@ -99,8 +99,9 @@ def test_concurrent_claims_make_one_owner(store_url):
 
 
 def test_migration_makes_authors_of_existing_runs_owners(store):
-    # Given runs stored by alice in iris and by bob in iris and wine
+    # Given runs stored by alice in iris and default, and by bob in iris and wine
     store.put_run(record(project="iris"), author="alice")
+    store.put_run(record(project="default"), author="alice")
     store.put_run(record(project="iris"), author="bob")
     store.put_run(record(project="wine"), author="bob")
     # When the membership migration's statement runs over them (as on an upgraded store)
@@ -109,6 +110,6 @@ def test_migration_makes_authors_of_existing_runs_owners(store):
         from jupyterlab_dotscience.store.schema import statements
 
         tx.x(statements(8, store.dialect)[-1])
-    # Then each author owns the projects they published to
+    # Then each author owns the projects they published to (default, everyone's, has none)
     assert store.project_roles("alice") == {"iris": "owner"}
     assert store.project_roles("bob") == {"iris": "owner", "wine": "owner"}
