@@ -142,14 +142,18 @@ def test_both_stores_sample_the_same_points(kind, tmp_path, request):
     values = [math.cos(i / 300) for i in range(30_000)]
     values[20_202] = -40.0
     steps = [None if i % 3 else i for i in range(30_000)]
-    rec = record(metrics={"loss": series(values, steps)})
+    # and a series with every step stored, counting down by twos from step 100,000
+    acc = series([float(i % 11) for i in range(30_000)], [100_000 - 2 * i for i in range(30_000)])
+    acc[17_000].update(value=99.0, text="99.0")
+    rec = record(metrics={"loss": series(values, steps), "acc": acc})
     store = open_store(url)
     try:
         store.put_run(rec, "alice")
         # When 300 points are sampled, whole and for a window of steps
         whole = store.metric_sample(rec["id"], "loss", 300)
         part = store.metric_sample(rec["id"], "loss", 50, 9_000, 9_999)
-        unknown = store.metric_sample(rec["id"], "acc", 300)
+        counted = store.metric_sample(rec["id"], "acc", 40, 60_000, 70_001)
+        unknown = store.metric_sample(rec["id"], "nope", 300)
     finally:
         store.close()
     # Then the spike, the first and the exact last point, with numbered steps
@@ -161,6 +165,12 @@ def test_both_stores_sample_the_same_points(kind, tmp_path, request):
     steps_in = [p["step"] for p in part["series"]]
     assert part["count"] == 1_000 and steps_in[0] == 9_000 and steps_in[-1] == 9_999
     assert len(steps_in) <= 50
+    # and a window of a series with every step is the points whose steps lie in it, in
+    # logged order, its extremes kept
+    got = [p["step"] for p in counted["series"]]
+    assert counted["count"] == 5_001 and got[0] == 70_000 and got[-1] == 60_000
+    assert all(60_000 <= g <= 70_001 for g in got) and got == sorted(got, reverse=True)
+    assert {"value": 99.0, "text": "99.0", "step": 66_000, "time": None} in counted["series"]
     assert unknown == {"series": [], "count": 0}
 
 
