@@ -455,7 +455,8 @@ class Dotscience:
             "mode": mode,
             "workload_file": workload,
             "notebook": self.notebook or self._notebook_from_env(),
-            "argv": [str(a) for a in sys.argv],
+            # a kernel's argv is its launcher's (and names its connection file): not a command
+            "argv": [] if _executions.installed() else [str(a) for a in sys.argv],
             "start": iso(run._start),
             "end": iso(run._end),
             "published": iso(utc_now()),

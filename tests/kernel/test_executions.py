@@ -205,6 +205,8 @@ def test_a_kernel_session_is_recorded_in_the_order_it_ran(tmp_path):
     assert record["kernel"]["cwd"] == "" and record["kernel"]["name"] is None
     assert record["kernel"]["started"] <= executions[0]["start"]
     assert record["reproduces"] is None
+    # And a kernel's command line (its launcher, naming its connection file) is not its argv
+    assert record["argv"] == []
     # And the store accepts the record as it is
     stored = normalize_record(record)
     assert [e["source_sha256"] for e in stored["executions"]] == [sha(c) for _, c in cells]
