@@ -191,7 +191,7 @@ def fingerprint_later(data, limit: int = LATER_LIMIT):
     dtype = data.dtype
     if dtype.kind not in "biufcmM" or dtype.hasobject or data.nbytes > limit:
         return None
-    copy = np.array(data, order="C", copy=True)
+    copy = data.copy()  # C order
     return copy.nbytes, functools.partial(fingerprint, copy)
 
 

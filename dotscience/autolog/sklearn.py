@@ -107,9 +107,15 @@ def _score(estimator, X, y):
 
 
 def _after_fit(fit, estimator, X, y) -> None:
-    snapshot = _Snapshot.take(estimator) if fit.deferrable() else None
+    snapshot = None
+    if fit.deferrable():
+        kind = _kind_of(type(estimator))
+        if kind & _PICKLED_PLAINLY:
+            snapshot = _Snapshot.take(estimator)
     if y is not None and hasattr(estimator, "score"):
-        later = snapshot is not None and _score_later(fit, snapshot, estimator, X, y)
+        later = (
+            snapshot is not None and kind & _SCORED_LINEARLY and _score_later(fit, snapshot, X, y)
+        )
         if not later:
             score = fit.safe(_score, estimator, X, y)
             if score is not None:
@@ -165,13 +171,8 @@ class _Snapshot:
 
     @classmethod
     def take(cls, estimator):
-        """A snapshot of ``estimator`` now, or None when it cannot be taken cheaply."""
-        kind = type(estimator)
-        plain_class = _plain_classes.get(kind)
-        if plain_class is None:
-            plain_class = _plain_classes[kind] = _pickled_plainly(kind)
-        if not plain_class:
-            return None
+        """A snapshot of ``estimator`` now (its class pickled plainly: see
+        :func:`_pickled_plainly`), or None when it cannot be taken cheaply."""
         state = getattr(estimator, "__dict__", None)
         if type(state) is not dict:
             return None
@@ -179,7 +180,7 @@ class _Snapshot:
             copied = _copy_state(state)
         except Exception:  # a value that cannot be copied: pickle the estimator at once
             return None
-        return None if copied is None else cls(kind, copied)
+        return None if copied is None else cls(type(estimator), copied)
 
     def estimator(self):
         """An estimator of the snapshot's class holding the snapshot's state."""
@@ -194,7 +195,22 @@ class _Snapshot:
         return pickle.dumps(self.estimator(), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-_plain_classes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Class -> what :func:`_kind_of` found (flags below).
+_kinds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_KNOWN, _PICKLED_PLAINLY, _SCORED_LINEARLY = 1, 2, 4
+
+
+def _kind_of(cls) -> int:
+    """Flags of an estimator class: pickled plainly, scored from its coefficients."""
+    kind = _kinds.get(cls)
+    if kind is None:
+        kind = _KNOWN
+        if _pickled_plainly(cls):
+            kind |= _PICKLED_PLAINLY
+        if _scored_linearly(cls):
+            kind |= _SCORED_LINEARLY
+        _kinds[cls] = kind
+    return kind
 
 
 def _pickled_plainly(cls) -> bool:
@@ -242,8 +258,14 @@ def _copy_state(state: dict) -> dict | None:
                 total += value.nbytes
                 if total > _Snapshot.LIMIT:
                     return None
-                copy = _copy_array(np, value)
-                if copy is None:
+                flags = value.flags
+                if flags.c_contiguous:
+                    copy = value.copy()
+                elif flags.f_contiguous:
+                    copy = value.copy("F")
+                else:
+                    return None
+                if copy.dtype.hasobject and not _strings_only(copy):
                     return None
                 arrays[id(value)] = copy
             copied[key] = copy
@@ -252,17 +274,10 @@ def _copy_state(state: dict) -> dict | None:
     return copied
 
 
-def _copy_array(np, array):
-    """A copy of ``array`` that pickles to the same bytes, or None (not contiguous, or an
-    object array holding anything but strings)."""
-    flags = array.flags
-    c, f = flags.c_contiguous, flags.f_contiguous
-    if not (c or f):
-        return None
-    if array.dtype.hasobject:
-        if array.dtype.kind != "O" or not all(type(v) is str for v in array.flat):
-            return None
-    return array.copy(order="F" if f and not c else "C")
+def _strings_only(array) -> bool:
+    """Whether an array holding objects is a plain object array of strings only (which a
+    copy shares, as they cannot change)."""
+    return array.dtype.kind == "O" and all(type(v) is str for v in array.flat)
 
 
 def _immutable(np, value) -> bool:
@@ -275,16 +290,11 @@ def _immutable(np, value) -> bool:
 # -- the training score, for later -------------------------------------------------------------
 
 
-def _score_later(fit, snapshot, estimator, X, y) -> bool:
-    """Record the training score to be computed at publish when it is a linear model's
-    (the mixins' score of a prediction from the coefficients: plain numpy on the snapshot
-    and on copies of ``X`` and ``y`` taken now); False when it must be computed now."""
-    cls = type(estimator)
-    linear = _linear_classes.get(cls)
-    if linear is None:
-        linear = _linear_classes[cls] = _scored_linearly(cls)
-    if not linear:
-        return False
+def _score_later(fit, snapshot, X, y) -> bool:
+    """Record the training score of a linear model (see :func:`_scored_linearly`) to be
+    computed at publish (the mixins' score of a prediction from the coefficients: plain
+    numpy on the snapshot and on copies of ``X`` and ``y`` taken now); False when it must be
+    computed now."""
     np = sys.modules["numpy"]
     X_copy = _copy_data(np, X, "f", 2)
     if X_copy is None:
@@ -293,11 +303,12 @@ def _score_later(fit, snapshot, estimator, X, y) -> bool:
     if y_copy is None:
         return False
     return fit.metric_later(
-        "training_score", functools.partial(_score, snapshot.estimator(), X_copy, y_copy)
+        "training_score", functools.partial(_score_of, snapshot, X_copy, y_copy)
     )
 
 
-_linear_classes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def _score_of(snapshot, X, y):
+    return _score(snapshot.estimator(), X, y)
 
 
 def _scored_linearly(cls) -> bool:
