@@ -385,6 +385,59 @@ class Store(abc.ABC):
         Raises KeyError when the model or version does not exist.
         """
 
+    # -- builds and deployments (issue 15: shared by every server of the store) -----------
+
+    @abc.abstractmethod
+    def get_build(self, name: str, version: int) -> dict | None:
+        """A model version's build state (``state``, ``message``, ``bundle``, ``image``,
+        ``server``, ...), or None when it was never built."""
+
+    @abc.abstractmethod
+    def list_builds(self) -> list[dict]:
+        """Every build state, ordered by model name and version."""
+
+    @abc.abstractmethod
+    def put_build(self, name: str, version: int, server: str | None, **changes) -> dict:
+        """Create or change a build state (``changes`` merged into it; ``server`` records
+        who builds it); returns the whole state."""
+
+    @abc.abstractmethod
+    def put_deployment(self, deployment: dict) -> tuple[dict, bool]:
+        """Store a new deployment (``id``, ``model``, ``version``, ``target``, ``state``, ...)
+        in one transaction: ``(deployment, True)``, or ``(the active one, False)`` when a
+        deployment of the same version and target is building, starting or running."""
+
+    @abc.abstractmethod
+    def get_deployment(self, dep_id: str) -> dict | None:
+        """One deployment with its events, or None."""
+
+    @abc.abstractmethod
+    def list_deployments(self, server: str | None = None, states=None) -> list[dict]:
+        """Deployments newest first (only those run by ``server``, in ``states``, if given)."""
+
+    @abc.abstractmethod
+    def update_deployment(
+        self, dep_id: str, state: str | None = None, message: str = "", holder=None, **fields
+    ) -> dict | None:
+        """Change a deployment in one transaction: ``fields`` set, a new ``state`` (with
+        ``message`` as its reason when failed or stopped) and an event appended. With
+        ``holder``, only while that server holds its lease (else None, nothing changes).
+        KeyError when there is no such deployment."""
+
+    @abc.abstractmethod
+    def take_deployment_lease(
+        self, dep_id: str, server: str, expires: str, now: str, states=None
+    ) -> dict | None:
+        """Make ``server`` the one that runs a deployment until ``expires``, with one
+        conditional UPDATE: only when it holds the lease already, nobody does, or the
+        holder's lease expired before ``now`` (and, with ``states``, the deployment is in
+        one of them). The deployment when taken, else None."""
+
+    @abc.abstractmethod
+    def renew_deployment_leases(self, server: str, expires: str) -> int:
+        """Extend the lease of every building, starting or running deployment ``server``
+        holds to ``expires``; the number renewed."""
+
     # -- API keys ------------------------------------------------------------------------
 
     @abc.abstractmethod

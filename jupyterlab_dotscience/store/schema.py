@@ -269,6 +269,45 @@ MIGRATIONS: list[list[str]] = [
             SELECT project, author, 'owner', MIN(received), NULL FROM runs
             WHERE project <> 'default' GROUP BY project, author""",
     ],
+    # 9: builds and deployments in the store (issue 15, everything shared lives in the store):
+    # every server sharing a store shows the same builds and deployments. A build's state
+    # (the bundle and its log are files of the server that built it, ``server``); a
+    # deployment's state, URL, owner, log location, the server that runs it and that
+    # server's lease (``lease_expires``, renewed while it runs; taken with a conditional
+    # UPDATE), the rest (host, port, pid, events, ...) as JSON in ``data``. At most one
+    # deployment of a version and target is active at a time (the partial unique index).
+    [
+        """CREATE TABLE model_builds (
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            server TEXT,
+            data TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            PRIMARY KEY (name, version)
+        )""",
+        """CREATE TABLE deployments (
+            id TEXT PRIMARY KEY,
+            model TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            state TEXT NOT NULL,
+            run_id TEXT,
+            project TEXT,
+            url TEXT,
+            owner TEXT,
+            log TEXT,
+            server TEXT,
+            lease_expires TEXT,
+            data TEXT NOT NULL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )""",
+        "CREATE INDEX deployments_created ON deployments (created, id)",
+        "CREATE INDEX deployments_server ON deployments (server, state)",
+        """CREATE UNIQUE INDEX deployments_active ON deployments (model, version, target)
+            WHERE state IN ('building', 'starting', 'running')""",
+    ],
 ]
 
 DIALECT = {

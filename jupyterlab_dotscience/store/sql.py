@@ -1311,6 +1311,196 @@ class SqlStore(Store):
 
         return self._write(upsert)
 
+    # -- builds and deployments (issue 15) --------------------------------------------------
+
+    def _for_update(self) -> str:
+        """Row lock of a read-modify-write (PostgreSQL; SQLite's writes are serialised)."""
+        return " FOR UPDATE" if self.dialect == "postgres" else ""
+
+    @staticmethod
+    def _build(row) -> dict:
+        name, version, state, server, data, updated = row
+        return dict(json.loads(data), model=name, version=version, state=state, server=server,
+                    updated=updated)  # fmt: skip
+
+    def get_build(self, name: str, version: int) -> dict | None:
+        with self._tx() as tx:
+            row = tx.one(
+                "SELECT name, version, state, server, data, updated FROM model_builds "
+                "WHERE name = ? AND version = ?",
+                (name, int(version)),
+            )
+        return None if row is None else self._build(row)
+
+    def list_builds(self) -> list[dict]:
+        with self._tx() as tx:
+            rows = tx.q(
+                "SELECT name, version, state, server, data, updated FROM model_builds "
+                "ORDER BY name, version"
+            )
+        return [self._build(r) for r in rows]
+
+    def put_build(self, name: str, version: int, server: str | None, **changes) -> dict:
+        version = int(version)
+
+        def upsert(tx):
+            row = tx.one(
+                "SELECT name, version, state, server, data, updated FROM model_builds "
+                f"WHERE name = ? AND version = ?{self._for_update()}",
+                (name, version),
+            )
+            build = self._build(row) if row else {"model": name, "version": version}
+            build.update(changes)
+            state = build.get("state") or "queued"
+            data = {k: v for k, v in build.items()
+                    if k not in ("model", "version", "state", "server", "updated")}  # fmt: skip
+            updated = now()
+            tx.x(
+                "INSERT INTO model_builds (name, version, state, server, data, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, version) DO UPDATE SET "
+                "state = excluded.state, server = excluded.server, data = excluded.data, "
+                "updated = excluded.updated",
+                (name, version, state, server, dump(data), updated),
+            )
+            return dict(build, state=state, server=server, updated=updated)
+
+        return self._write(upsert)
+
+    _DEPLOYMENT_COLUMNS = (
+        "id", "model", "version", "target", "state", "run_id", "project", "url", "owner",
+        "log", "server", "lease_expires", "created", "updated",
+    )  # fmt: skip
+    #: states of a deployment that is (or is about to be) served
+    ACTIVE_DEPLOYMENT = ("building", "starting", "running")
+    #: events kept per deployment (the oldest are dropped beyond)
+    DEPLOYMENT_EVENTS = 200
+
+    def _deployment(self, row) -> dict:
+        n = len(self._DEPLOYMENT_COLUMNS)
+        dep = dict(json.loads(row[n]))
+        dep.update(zip(self._DEPLOYMENT_COLUMNS, row[:n], strict=True))
+        return dep
+
+    def _select_deployments(self) -> str:
+        return f"SELECT {', '.join(self._DEPLOYMENT_COLUMNS)}, data FROM deployments"
+
+    def _get_deployment(self, tx: Tx, dep_id: str, lock: bool = False) -> dict | None:
+        row = tx.one(
+            f"{self._select_deployments()} WHERE id = ?{self._for_update() if lock else ''}",
+            (dep_id,),
+        )
+        return None if row is None else self._deployment(row)
+
+    def _deployment_row(self, dep: dict) -> tuple:
+        data = {k: v for k, v in dep.items() if k not in self._DEPLOYMENT_COLUMNS}
+        events = data.get("events")
+        if isinstance(events, list) and len(events) > self.DEPLOYMENT_EVENTS:
+            data["events"] = events[-self.DEPLOYMENT_EVENTS :]
+        return (*(dep.get(c) for c in self._DEPLOYMENT_COLUMNS), dump(data))
+
+    def put_deployment(self, deployment: dict) -> tuple[dict, bool]:
+        dep = dict(deployment)
+        for field in ("id", "model", "version", "target", "state"):
+            if dep.get(field) is None:
+                raise ValueError(f"deployment: {field} is required")
+        dep["version"] = int(dep["version"])
+        dep.setdefault("created", now())
+        dep.setdefault("updated", dep["created"])
+        states = self.ACTIVE_DEPLOYMENT
+
+        def insert(tx):
+            if dep["state"] in states:
+                row = tx.one(
+                    f"{self._select_deployments()} WHERE model = ? AND version = ? AND "
+                    f"target = ? AND state IN ({', '.join('?' * len(states))})",
+                    (dep["model"], dep["version"], dep["target"], *states),
+                )
+                if row is not None:
+                    return self._deployment(row), False
+            if tx.one("SELECT 1 FROM deployments WHERE id = ?", (dep["id"],)) is not None:
+                return self._get_deployment(tx, dep["id"]), False
+            columns = (*self._DEPLOYMENT_COLUMNS, "data")
+            tx.x(
+                f"INSERT INTO deployments ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                self._deployment_row(dep),
+            )
+            return self._get_deployment(tx, dep["id"]), True
+
+        return self._write(insert)
+
+    def get_deployment(self, dep_id: str) -> dict | None:
+        with self._tx() as tx:
+            return self._get_deployment(tx, dep_id)
+
+    def list_deployments(self, server: str | None = None, states=None) -> list[dict]:
+        where, args = [], []
+        if server is not None:
+            where.append("server = ?")
+            args.append(server)
+        if states is not None:
+            states = list(states)
+            if not states:
+                return []
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            args += states
+        sql = self._select_deployments()
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._tx() as tx:
+            rows = tx.q(sql + " ORDER BY created DESC, id DESC", args)
+        return [self._deployment(r) for r in rows]
+
+    def update_deployment(self, dep_id, state=None, message="", holder=None, **fields):
+        def update(tx):
+            dep = self._get_deployment(tx, dep_id, lock=True)
+            if dep is None:
+                raise KeyError(f"There is no deployment {dep_id}.")
+            if holder is not None and dep.get("server") != holder:
+                return None
+            stamp = now()
+            dep.update(fields, updated=stamp)
+            if state is not None:
+                dep["state"] = state
+                dep["reason"] = message if state in ("failed", "stopped") else None
+            if state is not None or message:
+                dep["events"] = [*(dep.get("events") or []),
+                                 {"time": stamp, "state": dep["state"], "message": message}]  # fmt: skip
+            row = self._deployment_row(dep)
+            sets = [c for c in self._DEPLOYMENT_COLUMNS if c != "id"] + ["data"]
+            tx.x(
+                f"UPDATE deployments SET {', '.join(f'{c} = ?' for c in sets)} WHERE id = ?",
+                (*row[1:], dep_id),
+            )
+            return self._get_deployment(tx, dep_id)
+
+        return self._write(update)
+
+    def take_deployment_lease(self, dep_id, server, expires, now, states=None):
+        sql = (
+            "UPDATE deployments SET server = ?, lease_expires = ?, updated = ? WHERE id = ? "
+            "AND (server IS NULL OR server = ? OR lease_expires IS NULL OR lease_expires < ?)"
+        )
+        args: list = [server, expires, now, dep_id, server, now]
+        if states is not None:
+            states = list(states)
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+            args += states
+
+        def take(tx):
+            if tx.x(sql, args) != 1:
+                return None
+            return self._get_deployment(tx, dep_id)
+
+        return self._write(take)
+
+    def renew_deployment_leases(self, server: str, expires: str) -> int:
+        states = self.ACTIVE_DEPLOYMENT
+        return self._write(lambda tx: tx.x(
+            "UPDATE deployments SET lease_expires = ? WHERE server = ? AND "
+            f"state IN ({', '.join('?' * len(states))})", (expires, server, *states),
+        ))  # fmt: skip
+
     # -- API keys ---------------------------------------------------------------------------
 
     _KEY_COLUMNS = "id, username, name, project, created, revoked, scopes, salt, hash"
