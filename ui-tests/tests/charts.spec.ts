@@ -160,3 +160,60 @@ test('a run with a 150,000-point metric draws its chart from about a point per p
   await page.screenshot({ path: `${SHOTS}/chart-long-series-dark.png` });
   await page.theme.setLightTheme();
 });
+
+test('compare draws 12 runs on one chart with distinct colours and a folded legend', async ({
+  page
+}) => {
+  // Given 12 published runs, each with a 3,000-point loss
+  const ids: string[] = [];
+  for (let r = 0; r < 12; r++) {
+    const id = randomUUID();
+    ids.push(id);
+    const loss = [];
+    for (let step = 0; step < 3000; step++) {
+      loss.push({ value: (r + 1) / (1 + step / 300), step });
+    }
+    const published = await page.request.post('/dotscience/api/runs', {
+      data: {
+        ...longRun(id),
+        description: `run ${r + 1} of 12`,
+        metrics: { loss }
+      }
+    });
+    expect(published.status()).toBe(201);
+  }
+  const errors: string[] = [];
+  page.on('pageerror', e => errors.push(String(e)));
+
+  // When they are compared
+  await page.evaluate(async runIds => {
+    await (window as any).jupyterapp.commands.execute(
+      'dotscience:compare-runs',
+      { ids: runIds }
+    );
+  }, ids);
+  const compare = page.locator('.jp-Dotscience-compareContent:visible');
+  const chart = compare.locator('.jp-Dotscience-chart').first();
+
+  // Then one canvas draws all 12 series
+  await expect(chart).toHaveAttribute('data-series', '12');
+  const canvas = chart.locator('canvas').first();
+  await expect.poll(() => painted(canvas)).toBeGreaterThan(1000);
+  // And the legend is one folded line naming the count, its entries in a scrollable list
+  const legend = chart.locator('details.jp-Dotscience-legendMany');
+  await expect(legend.locator('summary')).toHaveText('12 series');
+  await expect(
+    legend.locator('.jp-Dotscience-legendEntry').first()
+  ).toBeHidden();
+  await legend.locator('summary').click();
+  await expect(legend.locator('.jp-Dotscience-legendEntry')).toHaveCount(12);
+  // And the first ten swatches have ten different colours
+  const colours = await legend
+    .locator('.jp-Dotscience-legendSwatch')
+    .evaluateAll(els =>
+      els.slice(0, 10).map(e => getComputedStyle(e).backgroundColor)
+    );
+  expect(new Set(colours).size).toBe(10);
+  expect(errors).toEqual([]);
+  await page.screenshot({ path: `${SHOTS}/chart-compare-12-light.png` });
+});
