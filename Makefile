@@ -59,6 +59,11 @@ ui-tests/node_modules/.stamp: ui-tests/package.json
 	cd ui-tests && npm install --no-audit --no-fund
 	touch $@
 
+# JupyterHub's proxy (configurable-http-proxy) for the hub test (tests/hub).
+tests/hub/node_modules/.stamp: tests/hub/package.json
+	cd tests/hub && npm install --no-audit --no-fund
+	touch $@
+
 # ---- the main job ------------------------------------------------------------------------
 lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) \
@@ -82,7 +87,7 @@ jest: setup
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS := -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/server/test_fuzz.py
 FUZZ_ARGS := -n $(PYTEST_WORKERS) --dist load tests/server/test_fuzz.py
-pytest: setup system-deps
+pytest: setup system-deps tests/hub/node_modules/.stamp
 	@fail=0; \
 	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow" || fail=1; \
 	$(PY) -m pytest $(FUZZ_ARGS) -m "not slow" || fail=1; \

@@ -1,0 +1,73 @@
+"""Run code in a kernel of a single-user server through the hub's proxy, as JupyterLab does:
+start a kernel with the REST API, send ``execute_request`` over its websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import uuid
+
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+from .conftest import request
+
+DEADLINE = 90.0
+
+
+def _message(session: str, code: str) -> dict:
+    return {
+        "header": {
+            "msg_id": uuid.uuid4().hex, "username": "test", "session": session,
+            "msg_type": "execute_request", "version": "5.3",
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        },
+        "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
+        "content": {"code": code, "silent": False, "store_history": True,
+                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+    }  # fmt: skip
+
+
+async def _execute(ws_url: str, token: str, code: str) -> tuple[dict, str]:
+    req = HTTPRequest(ws_url, headers={"Authorization": f"token {token}"})
+    conn = await asyncio.wait_for(websocket_connect(req), DEADLINE)
+    try:
+        msg = _message(uuid.uuid4().hex, code)
+        await conn.write_message(json.dumps(msg))
+        output, reply = [], None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DEADLINE
+        while loop.time() < deadline:
+            raw = await asyncio.wait_for(conn.read_message(), deadline - loop.time())
+            if raw is None:
+                raise AssertionError("the kernel's websocket closed")
+            m = json.loads(raw)
+            if m.get("parent_header", {}).get("msg_id") != msg["header"]["msg_id"]:
+                continue
+            kind = m["header"]["msg_type"]
+            if kind == "stream":
+                output.append(m["content"]["text"])
+            elif kind == "error":
+                output.append("\n".join(m["content"]["traceback"]))
+            elif kind == "execute_reply":
+                reply = m["content"]
+            elif kind == "status" and m["content"]["execution_state"] == "idle" and reply:
+                return reply, "".join(output)
+        raise AssertionError(f"the kernel did not finish in {DEADLINE} s: {''.join(output)}")
+    finally:
+        conn.close()
+
+
+def run_in_kernel(server_url: str, token: str, code: str) -> str:
+    """Start a kernel on the server at ``server_url`` (a hub user's URL), execute ``code``
+    and shut the kernel down; what it printed. Fails when the code raised."""
+    status, kernel = request("POST", server_url + "api/kernels", token, {"name": "python3"})
+    assert status == 201, kernel
+    try:
+        ws_url = server_url.replace("http://", "ws://") + f"api/kernels/{kernel['id']}/channels"
+        reply, output = asyncio.run(_execute(ws_url, token, code))
+        assert reply["status"] == "ok", output
+        return output
+    finally:
+        request("DELETE", server_url + f"api/kernels/{kernel['id']}", token)
