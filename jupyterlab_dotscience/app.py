@@ -128,6 +128,21 @@ class DotscienceApp(ExtensionApp):
         config=True, help="Registry prefix of model images (e.g. registry.example.com/ml)."
     )
     kserve = Bool(False, config=True, help="Also render a KServe InferenceService.")
+    deployment_lease = Float(
+        30.0,
+        config=True,
+        help="Seconds this server's lease on the local deployments it runs lasts in the store"
+        " (renewed every third of it); once a server stops renewing, its deployments may be"
+        " taken over (see take_over_deployments).",
+    )
+    take_over_deployments = Bool(
+        False,
+        config=True,
+        help="Run the local deployments of other servers sharing the store whose lease"
+        " expired (their server died): adopt the model server when it still answers, else"
+        " start it here. Off: such deployments are reported, and served again when their"
+        " server starts.",
+    )
     reproduce_python = Unicode(
         config=True,
         help="Python interpreter that replays runs to reproduce them (it needs nbclient; "
@@ -240,7 +255,8 @@ class DotscienceApp(ExtensionApp):
             host=self.model_host, port=self.model_port, ready_timeout=self.model_ready_timeout,
             builder=self.container_builder, kube_context=self.kube_context,
             kube_namespace=self.kube_namespace, image_registry=self.image_registry,
-            kserve=self.kserve,
+            kserve=self.kserve, lease_seconds=self.deployment_lease,
+            take_over=self.take_over_deployments,
         )  # fmt: skip
         self.executor.submit(self.models.adopt)
 

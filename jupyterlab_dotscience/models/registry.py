@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
+import os
 import pathlib
+import re
+import socket
 import sys
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from dotscience.timestamps import now
+from dotscience.timestamps import iso_from_epoch, now
 
 from . import build as builder
 from . import kubernetes as k8s
@@ -18,7 +24,7 @@ from .supervisor import (
     DeploymentTable,
     Process,
     auth_headers,
-    pid_alive,
+    model_server_pids,
     probe,
     start_server,
     url_for,
@@ -40,6 +46,11 @@ _CODE_KIND = {
     "sklearn": "a scikit-learn pickle",
     "tensorflow": "a TensorFlow model (SavedModel graphs and Lambda layers can carry code)",
 }
+#: States of a deployment that is (or is about to be) served: its server holds a lease.
+ACTIVE = ("building", "starting", "running")
+#: States of a build that is under way.
+BUILDING = ("queued", "copying", "image")
+_SERVER_ID = re.compile(r"[A-Za-z0-9._-]{1,100}/[0-9a-f]{32}\Z")
 
 
 class ModelService:
@@ -49,12 +60,22 @@ class ModelService:
     deployment ``building -> starting -> running`` or ``failed``, and ``stopped`` after
     :meth:`stop`.
 
+    Builds and deployments live in the store, so every server sharing it shows the same ones.
+    A build's bundle and log are files of the server that built it; a local deployment's
+    model server runs on the server that holds its lease (``server``, ``lease_expires`` in
+    the store): that server renews the lease while it runs, stops its model server when the
+    store says the deployment was stopped (from any server), and after a restart adopts or
+    restarts it. A lease is taken with one conditional UPDATE, so two servers never run the
+    same deployment; a lease that expired (its server died) is taken over only by a server
+    configured to (``take_over``), else the deployment is reported as orphaned.
+
     Parameters
     ----------
     store, artifacts
         The run store and the artifact store of the server.
     dot_dir
-        ``<root>/.dotscience``: builds go to ``builds/``, deployments to ``deployments/``.
+        ``<root>/.dotscience``: builds go to ``builds/``, deployments to ``deployments/``;
+        ``server-id`` names this server in the store (kept across restarts).
     python
         Interpreter for local model servers, from the server's configuration ("" = the
         server's own). A run record never chooses what is executed.
@@ -67,11 +88,21 @@ class ModelService:
         or "none" to never build images.
     kube_context, kube_namespace, image_registry, kserve
         The Kubernetes deployer's cluster (a kubectl context; empty: not configured).
+    restart_on_start
+        After a restart, start again this server's deployments whose process ended.
+    lease_seconds
+        How long a server's lease on its deployments lasts without renewal (renewed every
+        third of it).
+    take_over
+        Take over (adopt, or start again) local deployments whose server's lease expired.
+    watch_interval
+        Seconds between checks of this server's model servers and leases.
     """
 
     def __init__(self, store, artifacts, dot_dir, python="", host="127.0.0.1", port=0,
                  ready_timeout=60.0, builder="", kube_context="", kube_namespace="default",
-                 image_registry="", kserve=False, restart_on_start=True):  # fmt: skip
+                 image_registry="", kserve=False, restart_on_start=True, lease_seconds=30.0,
+                 take_over=False, watch_interval=2.0):  # fmt: skip
         self.store, self.artifacts = store, artifacts
         self.dot_dir = pathlib.Path(dot_dir)
         self.builds_dir = self.dot_dir / "builds"
@@ -82,14 +113,92 @@ class ModelService:
         self.kube_context, self.kube_namespace = kube_context, kube_namespace
         self.image_registry, self.kserve = image_registry, kserve
         self.restart_on_start = restart_on_start
+        if not lease_seconds > 0:
+            raise ValueError(f"lease_seconds: expected a positive number, got {lease_seconds!r}")
+        self.lease_seconds, self.take_over = float(lease_seconds), take_over
+        self.watch_interval = min(float(watch_interval), self.lease_seconds / 3)
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience-models")
         self.lock = threading.RLock()
-        self.table = DeploymentTable(self.dot_dir / "deployments.json")
-        self.deployments: dict[str, dict] = self.table.load()
+        self._id_fd: int | None = None
+        self.server_id = self._server_identity()
         self.procs: dict[str, Process] = {}
         self.build_jobs: dict[tuple[str, int], object] = {}
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._migrate_files()
+
+    # -- who this server is, and what it kept in files before the store -------------------
+
+    def _server_identity(self) -> str:
+        """This server's name in the store: ``<host>/<32 hex>``, kept in ``server-id`` so a
+        restarted server is the same one (and adopts its deployments at once). The file is
+        locked while the server runs: a second server on the same workspace gets a name of
+        its own."""
+        self.dot_dir.mkdir(parents=True, exist_ok=True)
+        host = re.sub(r"[^A-Za-z0-9._-]+", "-", socket.gethostname())[:100] or "host"
+        fresh = f"{host}/{uuid.uuid4().hex}"
+        try:
+            fd = os.open(self.dot_dir / "server-id", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                         0o600)  # fmt: skip
+        except OSError as e:
+            log.warning("Dotscience: cannot keep this server's id (%s); it changes on restart", e)
+            return fresh
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another server runs on this workspace
+            os.close(fd)
+            return fresh
+        text = os.read(fd, 256).decode("ascii", errors="replace").strip()
+        if not _SERVER_ID.match(text):
+            text = fresh
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (text + "\n").encode(), 0)
+            os.fsync(fd)
+        self._id_fd = fd
+        return text
+
+    def _migrate_files(self) -> None:
+        """Move what an earlier version kept in JSON files into the store, once: the
+        deployments of ``deployments.json`` (held by this server) and each
+        ``builds/<model>/<version>/build.json``; each file is renamed ``*.migrated``."""
+        table = self.dot_dir / "deployments.json"
+        if table.is_file():
+            for d in DeploymentTable(table).load().values():
+                with contextlib.suppress(Exception):
+                    self._migrate_deployment(d)
+            with contextlib.suppress(OSError):
+                os.replace(table, table.with_name("deployments.json.migrated"))
+        for path in sorted(self.builds_dir.glob("*/*/build.json")):
+            try:
+                state = json.loads(path.read_text())
+                name, version = state.pop("model"), int(state.pop("version"))
+                if not isinstance(name, str):
+                    raise ValueError("no model name")
+                if self.store.get_build(name, version) is None:
+                    state.setdefault("state", "failed")
+                    self.store.put_build(name, version, self.server_id, **state)
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                log.warning("Dotscience: %s was not migrated to the store: %s", path, e)
+                continue
+            with contextlib.suppress(OSError):
+                os.replace(path, path.with_name("build.json.migrated"))
+
+    def _migrate_deployment(self, d: dict) -> None:
+        if not isinstance(d.get("id"), str) or not isinstance(d.get("model"), str):
+            return
+        if "project" not in d:
+            d["project"] = self.project_of(d.get("run_id"))
+        d.update(server=self.server_id, lease_expires=None,
+                 log=str(self.deploy_dir / d["id"] / "server.log"))  # fmt: skip
+        d.setdefault("owner", None)
+        stored, created = self.store.put_deployment(d)
+        if created or stored["id"] == d["id"]:
+            return
+        # another server runs this version meanwhile: this one is kept as stopped
+        reason = f"deployment {stored['id']} of this version runs on another server"
+        if d.get("pid") and d["id"] in model_server_pids(self.deploy_dir):
+            Process(d["pid"]).stop(grace=2)
+        self.store.put_deployment(dict(d, state="stopped", reason=reason, pid=None))
 
     # -- registry ------------------------------------------------------------------------
 
@@ -98,10 +207,11 @@ class ModelService:
         model server may unpickle its files (``allow_pickle``, see :meth:`allow_pickle`)."""
         models = self.store.list_models()
         deps = self.list_deployments()
+        builds = {(b["model"], b["version"]): b for b in self.store.list_builds()}
         for m in models:
             for v in m["versions"]:
                 v["allow_pickle"] = self.allow_pickle(v)
-                v["build"] = self.build_state(m["name"], v["version"], summary=True)
+                v["build"] = _summary(builds.get((m["name"], v["version"])))
                 v["deployments"] = [
                     d for d in deps if d["model"] == m["name"] and d["version"] == v["version"]
                 ]
@@ -257,13 +367,7 @@ class ModelService:
         return summaries[0]["project"] if summaries else None
 
     def _deployment_project(self, d: dict) -> str | None:
-        if "project" not in d:  # a deployment made before deployments had projects
-            project = self.project_of(d.get("run_id"))
-            with self.lock:
-                if d["id"] in self.deployments:
-                    self.deployments[d["id"]]["project"] = project
-            d = dict(d, project=project)
-        return d["project"]
+        return d["project"] if "project" in d else self.project_of(d.get("run_id"))
 
     # -- builds ----------------------------------------------------------------------------
 
@@ -271,7 +375,7 @@ class ModelService:
         return self.builds_dir / builder.slug(name) / str(int(version))
 
     def build_state(self, name: str, version: int, summary: bool = False) -> dict | None:
-        """The state of a version's build (``build.json``).
+        """The state of a version's build, as the store keeps it.
 
         Parameters
         ----------
@@ -285,25 +389,11 @@ class ModelService:
         dict or None
             None when it was never built.
         """
-        path = self._build_dir(name, version) / "build.json"
-        try:
-            state = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-        if summary:
-            return {k: state.get(k) for k in ("state", "message", "image", "bundle", "finished")}
-        return state
+        state = self.store.get_build(name, int(version))
+        return _summary(state) if summary else state
 
     def _set_build(self, name, version, **changes) -> dict:
-        d = self._build_dir(name, version)
-        d.mkdir(parents=True, exist_ok=True)
-        with self.lock:
-            state = self.build_state(name, version) or {"model": name, "version": version}
-            state.update(changes)
-            tmp = d / "build.json.tmp"
-            tmp.write_text(json.dumps(state, indent=1))
-            tmp.replace(d / "build.json")
-        return state
+        return self.store.put_build(name, int(version), self.server_id, **changes)
 
     def _build_log(self, name, version):
         path = self._build_dir(name, version) / "build.log"
@@ -342,24 +432,27 @@ class ModelService:
                 return self.build_state(name, version)
             current = self.build_state(name, version)
             if current and current.get("state") == "done" and not rebuild:
-                if self._bundle_current(name, version, current.get("bundle")):
+                if self._bundle_current(name, version):
                     return current
             d = self._build_dir(name, version)
             d.mkdir(parents=True, exist_ok=True)
             (d / "build.log").write_text("")
             state = self._set_build(name, version, state="queued", started=now(), finished=None,
                                     message="", image=None, builder=None, bundle=None,
-                                    digest=None)  # fmt: skip
+                                    digest=None, log_path=str(d / "build.log"))  # fmt: skip
             self.build_jobs[key] = self.pool.submit(self._build, name, version)
         return state
 
-    def _bundle_current(self, name: str, version: int, bundle: str | None) -> bool:
-        """Whether a built bundle's manifest is what the registry and the server's loading
-        policy say now (a bundle from before a policy change is rebuilt)."""
-        if not bundle:
-            return False
+    def _bundle(self, name: str, version: int) -> pathlib.Path:
+        """This server's bundle of a version (never a path read from the store)."""
+        return self._build_dir(name, version) / "bundle"
+
+    def _bundle_current(self, name: str, version: int) -> bool:
+        """Whether this server's bundle of a version exists and its manifest is what the
+        registry and the server's loading policy say now (a bundle from before a policy
+        change, or built by another server only, is built again here)."""
         try:
-            have = json.loads((pathlib.Path(bundle) / "model.json").read_text())
+            have = json.loads((self._bundle(name, version) / "model.json").read_text())
         except (OSError, ValueError):
             return False
         return have == builder.manifest_for(self._loading_version(name, version))
@@ -496,35 +589,27 @@ class ModelService:
 
     # -- deployments -----------------------------------------------------------------------
 
-    def _save(self) -> None:
-        with self.lock:
-            self.table.save(self.deployments)
+    def _expiry(self) -> str:
+        """When a lease taken or renewed now expires."""
+        return iso_from_epoch(time.time() + self.lease_seconds)
 
-    def _update(self, dep_id: str, state: str | None = None, message: str = "", **changes):
-        with self.lock:
-            d = self.deployments[dep_id]
-            d.update(changes, updated=now())
-            if state is not None:
-                d["state"] = state
-                d["reason"] = message if state in ("failed", "stopped") else None
-            if state is not None or message:
-                d.setdefault("events", []).append(
-                    {"time": now(), "state": d["state"], "message": message}
-                )
-            self._save()
-            return dict(d)
+    def _update(self, dep_id: str, state: str | None = None, message: str = "",
+                holder: bool = False, **changes):  # fmt: skip
+        """Change a deployment in the store; with ``holder``, only while this server holds
+        its lease and it is active (else None: stopped meanwhile, or taken over)."""
+        return self.store.update_deployment(
+            dep_id, state, message, holder=self.server_id if holder else None, **changes
+        )
 
     def list_deployments(self) -> list[dict]:
-        """Every deployment, newest first.
+        """Every deployment of the store, newest first.
 
         Returns
         -------
         list of dict
-            Copies of the deployments.
+            The deployments (with ``server``, ``lease_expires``, ``owner``, ``log``).
         """
-        with self.lock:
-            return sorted((dict(d) for d in self.deployments.values()),
-                          key=lambda d: d["created"], reverse=True)  # fmt: skip
+        return self.store.list_deployments()
 
     def get_deployment(self, dep_id: str) -> dict:
         """One deployment.
@@ -537,23 +622,23 @@ class ModelService:
         Returns
         -------
         dict
-            A copy of the deployment.
+            The deployment with its events.
 
         Raises
         ------
         KeyError
             There is no such deployment.
         """
-        with self.lock:
-            if dep_id not in self.deployments:
-                raise KeyError(f"There is no deployment {dep_id}.")
-            return dict(self.deployments[dep_id])
+        d = self.store.get_deployment(dep_id)
+        if d is None:
+            raise KeyError(f"There is no deployment {dep_id}.")
+        return d
 
-    def deploy(self, name: str, version: int, target: str = "local") -> dict:
+    def deploy(self, name: str, version: int, target: str = "local", owner=None) -> dict:
         """Build if needed, then start the model server; returns the deployment at once.
 
-        A deployment of the same version and target that is building, starting or running is
-        returned instead of starting another.
+        A deployment of the same version and target that is building, starting or running
+        (on any server sharing the store) is returned instead of starting another.
 
         Parameters
         ----------
@@ -561,6 +646,8 @@ class ModelService:
             The model and its version number.
         target : str
             ``local`` (a process on this machine) or ``kubernetes``.
+        owner : str, optional
+            The user who deploys it (recorded as its ``owner``).
 
         Returns
         -------
@@ -582,25 +669,22 @@ class ModelService:
                 "no Kubernetes cluster is configured (set DotscienceApp.kube_context); "
                 "GET the kubernetes route to see the manifests"
             )
-        project = self.project_of(v.get("run_id"))
-        with self.lock:
-            for d in self.deployments.values():
-                if (d["model"], d["version"], d["target"]) == (name, version, target) and d[
-                    "state"
-                ] in ("building", "starting", "running"):
-                    return dict(d)
-            dep_id = str(uuid.uuid4())
-            self.deployments[dep_id] = {
-                "id": dep_id, "model": name, "version": version, "run_id": v.get("run_id"),
-                "project": project,
-                "framework": v.get("framework"), "target": target, "state": "building",
-                "reason": None, "url": None, "host": self.host, "port": None, "pid": None,
-                "created": now(), "updated": now(), "classes": bool(v.get("classes")),
-                "events": [{"time": now(), "state": "building", "message": ""}],
-            }  # fmt: skip
-            self._save()
-        self.pool.submit(self._deploy, dep_id)
-        return self.get_deployment(dep_id)
+        dep_id, stamp = str(uuid.uuid4()), now()
+        dep, created = self.store.put_deployment({
+            "id": dep_id, "model": name, "version": version, "run_id": v.get("run_id"),
+            "project": self.project_of(v.get("run_id")), "owner": owner,
+            "framework": v.get("framework"), "target": target, "state": "building",
+            "reason": None, "url": None, "host": self.host, "port": None, "pid": None,
+            "created": stamp, "updated": stamp, "classes": bool(v.get("classes")),
+            "server": self.server_id, "lease_expires": self._expiry(),
+            "log": str(self.deploy_dir / dep_id / "server.log") if target == "local" else None,
+            "events": [{"time": stamp, "state": "building",
+                        "message": f"deployed by {owner}" if owner else ""}],
+        })  # fmt: skip
+        if created:
+            self.pool.submit(self._deploy, dep_id)
+            self._ensure_watcher()
+        return dep
 
     def _deploy(self, dep_id: str) -> None:
         d = self.get_deployment(dep_id)
@@ -608,21 +692,22 @@ class ModelService:
         try:
             refusal = self.pickle_refusal(name, version)
             if refusal:
-                self._update(dep_id, "failed", refusal)
+                self._update(dep_id, "failed", refusal, holder=True)
                 return
             state = self.build(name, version)
             if state.get("state") != "done":
                 state = self.wait_build(name, version)
             if state.get("state") != "done":
-                self._update(dep_id, "failed", f"build failed: {state.get('message')}")
+                self._update(dep_id, "failed", f"build failed: {state.get('message')}",
+                             holder=True)  # fmt: skip
                 return
             if d["target"] == "kubernetes":
                 self._deploy_kubernetes(dep_id, name, version, state)
                 return
-            self._start_local(dep_id, state["bundle"])
+            self._start_local(dep_id)
         except Exception as e:  # noqa: BLE001 - reported on the deployment
             log.exception("Dotscience: deployment %s failed", dep_id)
-            self._update(dep_id, "failed", f"{type(e).__name__}: {e}")
+            self._update(dep_id, "failed", f"{type(e).__name__}: {e}", holder=True)
 
     def pickle_refusal(self, name: str, version: int) -> str | None:
         """Why a version's model must not be served, or None.
@@ -652,31 +737,46 @@ class ModelService:
             "or with a key that has the deploy scope"
         )
 
-    def _check_bundle(self, name: str, version: int, bundle: str) -> None:
-        """The bundle's manifest must be the registry's (files, hashes, loading policy)."""
-        if not self._bundle_current(name, version, bundle):
+    def _check_bundle(self, name: str, version: int) -> None:
+        """This server's bundle's manifest must be the registry's (files, hashes, policy)."""
+        if not self._bundle_current(name, version):
             raise builder.BuildError(
                 "the bundle's manifest does not match the registry; rebuild the model version"
             )
 
-    def _start_local(self, dep_id: str, bundle: str) -> dict:
+    def _drop(self, dep_id: str) -> None:
+        """Stop this server's model server of a deployment, if it runs one."""
+        with self.lock:
+            proc = self.procs.pop(dep_id, None)
+        if proc is not None:
+            proc.stop()
+
+    def _start_local(self, dep_id: str) -> dict | None:
         d = self.get_deployment(dep_id)
-        self._check_bundle(d["model"], d["version"], bundle)
+        self._check_bundle(d["model"], d["version"])
+        bundle = str(self._bundle(d["model"], d["version"]))
         python = self.python or sys.executable  # configuration only, never a run record
         workdir = self.deploy_dir / dep_id
         port = d.get("port") if d.get("port") and not self.port else self.port
-        self._update(dep_id, "starting", f"starting {python} -m model_server", python=python,
-                     bundle=bundle, log=str(workdir / "server.log"))  # fmt: skip
+        if self._update(dep_id, "starting", f"starting {python} -m model_server", holder=True,
+                        python=python, bundle=bundle, host=self.host,
+                        log=str(workdir / "server.log")) is None:  # fmt: skip
+            return None  # stopped meanwhile, or another server runs it
         proc = start_server(python, bundle, workdir, dep_id, self.host, port or 0)
         with self.lock:
             self.procs[dep_id] = proc
-        self._update(dep_id, pid=proc.pid)
+        if self._update(dep_id, holder=True, pid=proc.pid) is None:
+            self._drop(dep_id)
+            return None
         ok, reason, port = wait_ready(proc, workdir, self.host, dep_id, self.ready_timeout)
         if not ok:
-            proc.stop()
-            return self._update(dep_id, "failed", reason, pid=None)
-        result = self._update(dep_id, "running", "healthy", port=port,
+            self._drop(dep_id)
+            return self._update(dep_id, "failed", reason, holder=True, pid=None)
+        result = self._update(dep_id, "running", "healthy", holder=True, port=port,
                               url=url_for(self.host, port))  # fmt: skip
+        if result is None:
+            self._drop(dep_id)
+            return None
         self._retire_older(dep_id)
         self._ensure_watcher()
         return result
@@ -696,11 +796,12 @@ class ModelService:
         image = state.get("image") or self.image_tag(name, version)
         manifests = k8s.render(self.get_version(name, version), image, self.kube_namespace,
                                kserve=self.kserve)  # fmt: skip
-        self._update(dep_id, "starting", f"kubectl apply to context {self.kube_context}")
+        self._update(dep_id, "starting", f"kubectl apply to context {self.kube_context}",
+                     holder=True)  # fmt: skip
         k8s.apply(manifests, self.kube_context, log=lambda s: None)
         svc = k8s.resource_name(name, version)
         url = f"http://{svc}.{self.kube_namespace}.svc.cluster.local/"
-        self._update(dep_id, "running", "applied", url=url)
+        self._update(dep_id, "running", "applied", holder=True, url=url)
 
     def kubernetes_manifests(self, name: str, version: int) -> list[dict]:
         """The Kubernetes manifests that would deploy a version (see :func:`kubernetes.render`).
@@ -720,8 +821,18 @@ class ModelService:
         image = state.get("image") or self.image_tag(name, version)
         return k8s.render(v, image, self.kube_namespace, kserve=self.kserve)
 
+    def _own_process(self, d: dict) -> Process | None:
+        """The model server process of deployment ``d`` on this machine (checked by its
+        command line, so a reused pid is never signalled), or None."""
+        pid = model_server_pids().get(d["id"])
+        return Process(pid) if pid else None
+
     def stop(self, dep_id: str, reason: str = "stopped by request") -> dict:
-        """Stop a deployment's model server (a stopped one is left as it is).
+        """Stop a deployment (a stopped one is left as it is).
+
+        The model server of a deployment this server runs is stopped at once; one that
+        another server runs is marked stopped in the store, and that server stops its model
+        server at its next check (within ``watch_interval`` seconds).
 
         Parameters
         ----------
@@ -743,17 +854,20 @@ class ModelService:
         d = self.get_deployment(dep_id)
         if d["state"] in ("stopped",):
             return d
+        mine = d.get("server") in (None, self.server_id)
         with self.lock:
             proc = self.procs.pop(dep_id, None)
-        if proc is None and d.get("pid") and d["target"] == "local":
-            if probe(d.get("url") or url_for(self.host, d.get("port")), dep_id, timeout=1):
-                proc = Process(d["pid"])
+        if proc is None and mine and d["target"] == "local":
+            proc = self._own_process(d)
         if proc is not None:
             proc.stop()
-        return self._update(dep_id, "stopped", reason, pid=None)
+        if mine or proc is not None:
+            return self._update(dep_id, "stopped", reason, pid=None)
+        return self._update(dep_id, "stopped", reason)
 
     def deployment_log(self, dep_id: str, offset: int = 0):
-        """Part of a deployment's model server log (see :meth:`read_log`).
+        """Part of a deployment's model server log (see :meth:`read_log`); the log is a file
+        of the server that runs it (empty on the others).
 
         Parameters
         ----------
@@ -800,7 +914,7 @@ class ModelService:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.read().decode()
 
-    # -- publish hook, restart, watch ------------------------------------------------------
+    # -- publish hook, restart, leases, watch ---------------------------------------------
 
     def run_published(self, run: dict, origin: dict | None = None) -> dict:
         """Build and/or deploy a newly stored run's models when it asked for that and its
@@ -829,7 +943,7 @@ class ModelService:
             if m.get("version") is None:
                 continue
             if run.get("deploy"):
-                deps.append(self.deploy(m["name"], m["version"]))
+                deps.append(self.deploy(m["name"], m["version"], owner=run.get("author")))
             else:
                 state = self.build(m["name"], m["version"])
                 builds.append({"model": m["name"], "version": m["version"],
@@ -842,56 +956,147 @@ class ModelService:
         return out
 
     def adopt(self) -> dict[str, str]:
-        """After a server (re)start: re-adopt, restart or report each persisted deployment."""
-        outcome = {}
-        for d in self.list_deployments():
-            if d["target"] != "local" or d["state"] in ("stopped", "failed"):
-                continue
-            url = d.get("url")
-            if d["state"] == "running" and url and pid_alive(d.get("pid")) and probe(url, d["id"]):
-                with self.lock:
-                    self.procs[d["id"]] = Process(d["pid"])
-                self._update(d["id"], message="re-adopted after a server restart")
-                outcome[d["id"]] = "adopted"
-            elif self.restart_on_start and d.get("bundle"):
-                self._update(d["id"], "building", "restarting after a server restart")
-                self.pool.submit(self._deploy, d["id"])
-                outcome[d["id"]] = "restarted"
-            else:
-                self._update(d["id"], "stopped", "its process ended while the server was down",
+        """After a server (re)start: stop model servers of this workspace that no deployment
+        wants any more, then adopt, restart or report each active local deployment this
+        server held (and, with ``take_over``, those whose server's lease expired).
+
+        Returns
+        -------
+        dict
+            ``{deployment id: "adopted" | "restarted" | "stopped" | "orphaned"}``.
+        """
+        outcome: dict[str, str] = {}
+        for dep_id, pid in model_server_pids(self.deploy_dir).items():
+            d = self.store.get_deployment(dep_id)
+            if (
+                d is not None
+                and d["state"] in ACTIVE
+                and (d.get("server") in (None, self.server_id) or d.get("pid") == pid)
+            ):
+                continue  # still wanted: resumed below, or adopted by another server
+            Process(pid).stop(grace=2)
+            if d is not None and d.get("pid") == pid:
+                self._update(dep_id, message="its model server, left running, was stopped",
                              pid=None)  # fmt: skip
-                outcome[d["id"]] = "stopped"
-        if outcome:
-            self._ensure_watcher()
+            outcome[dep_id] = "stopped"
+        for d in self.store.list_deployments(states=ACTIVE):
+            if d["target"] != "local":
+                continue
+            if d.get("server") not in (None, self.server_id):
+                found = self._orphan(d)
+                if found:
+                    outcome[d["id"]] = found
+                continue
+            taken = self.store.take_deployment_lease(
+                d["id"], self.server_id, self._expiry(), now(), states=ACTIVE
+            )
+            if taken is not None:
+                outcome[d["id"]] = self._resume(taken, "after a server restart")
+        self._ensure_watcher()
         return outcome
+
+    def _resume(self, d: dict, why: str) -> str:
+        """Serve a deployment whose lease this server just took: adopt its model server when
+        it still answers as that deployment, else start it again (or report it stopped)."""
+        dep_id = d["id"]
+        if d["state"] == "running" and d.get("url") and probe(d["url"], dep_id):
+            proc = self._own_process(d)
+            with self.lock:
+                if proc is not None:
+                    self.procs[dep_id] = proc
+            self._update(dep_id, message=f"re-adopted {why}", holder=True,
+                         pid=proc.pid if proc else d.get("pid"))  # fmt: skip
+            return "adopted"
+        if self.restart_on_start:
+            self._update(dep_id, "building", f"restarting {why}", holder=True, pid=None)
+            self.pool.submit(self._deploy, dep_id)
+            return "restarted"
+        self._update(dep_id, "stopped", "its process ended while the server was down",
+                     pid=None)  # fmt: skip
+        return "stopped"
+
+    def _orphan(self, d: dict) -> str | None:
+        """An active local deployment another server holds: nothing while its lease is
+        valid; once it expired, taken over (``take_over``) or reported once."""
+        stamp = now()
+        if d.get("lease_expires") and d["lease_expires"] >= stamp:
+            return None
+        holder = d.get("server")
+        if self.take_over:
+            taken = self.store.take_deployment_lease(
+                d["id"], self.server_id, self._expiry(), stamp, states=ACTIVE
+            )
+            if taken is None:
+                return None
+            return self._resume(taken, f"from server {holder}, whose lease expired")
+        note = (
+            f"its server {holder} stopped renewing its lease (expired {d.get('lease_expires')});"
+            " it is served again when that server starts, or by a server that takes over"
+        )
+        events = d.get("events") or []
+        if not events or events[-1].get("message") != note:
+            self._update(d["id"], message=note)
+        return "orphaned"
 
     def _ensure_watcher(self) -> None:
         with self.lock:
+            if self._stop.is_set():
+                return
             if self._watcher is None or not self._watcher.is_alive():
                 self._watcher = threading.Thread(
                     target=self._watch, name="dotscience-model-watch", daemon=True
                 )
                 self._watcher.start()
 
-    def _watch(self, interval: float = 2.0) -> None:
-        """Mark a running local deployment failed when its process dies."""
-        while not self._stop.wait(interval):
-            with self.lock:
-                running = [(i, p) for i, p in self.procs.items()
-                           if self.deployments.get(i, {}).get("state") == "running"]  # fmt: skip
-            for dep_id, proc in running:
-                if not proc.alive():
-                    with self.lock:
-                        self.procs.pop(dep_id, None)
-                    code = proc.exit_code()
-                    self._update(dep_id, "failed",
-                                 f"the model server exited unexpectedly (code {code})",
-                                 pid=None)  # fmt: skip
+    def _watch(self) -> None:
+        """Every ``watch_interval``: see :meth:`watch_once`."""
+        while not self._stop.wait(self.watch_interval):
+            try:
+                self.watch_once()
+            except Exception:  # noqa: BLE001 - the store may be briefly unreachable
+                log.exception("Dotscience: checking deployments failed")
+
+    def watch_once(self) -> None:
+        """Renew this server's leases; stop its model servers of deployments stopped (from
+        any server) or taken over; mark a running one failed when its process died; take
+        over or report deployments whose server's lease expired."""
+        self.store.renew_deployment_leases(self.server_id, self._expiry())
+        with self.lock:
+            procs = dict(self.procs)
+        for dep_id, proc in procs.items():
+            d = self.store.get_deployment(dep_id)
+            if d is None or d["state"] not in ACTIVE or d.get("server") != self.server_id:
+                self._drop(dep_id)
+                if d is not None and d.get("pid") == proc.pid and d["state"] not in ACTIVE:
+                    self._update(dep_id, message="its model server was stopped", pid=None)
+                continue
+            if d["state"] == "running" and not proc.alive():
+                with self.lock:
+                    self.procs.pop(dep_id, None)
+                code = proc.exit_code()
+                self._update(dep_id, "failed",
+                             f"the model server exited unexpectedly (code {code})",
+                             holder=True, pid=None)  # fmt: skip
+        for d in self.store.list_deployments(states=ACTIVE):
+            if d["target"] == "local" and d.get("server") not in (None, self.server_id):
+                self._orphan(d)
 
     def shutdown(self) -> None:
-        """Stop watching; model servers keep running (they survive a server restart)."""
+        """Stop watching; model servers keep running (they survive a server restart, and
+        this server's lease on them expires unless it starts again)."""
         self._stop.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if self._id_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._id_fd)
+            self._id_fd = None
+
+
+def _summary(state: dict | None) -> dict | None:
+    """A build state's summary (``state``, ``message``, ``image``, ``bundle``, ``finished``)."""
+    if state is None:
+        return None
+    return {k: state.get(k) for k in ("state", "message", "image", "bundle", "finished")}
 
 
 def public(d: dict) -> dict:

@@ -2,8 +2,8 @@
 
 Each deployment is a ``python -m model_server`` process started from its build bundle, in its
 own session (it outlives the Jupyter server), bound to a free port unless one is configured.
-Deployments are kept in ``<dot>/deployments.json``; on start each is re-adopted (its process
-still answers as that deployment), restarted, or reported stopped.
+Deployments are kept in the store (``models/registry.py``); ``deployments.json``, where earlier
+versions kept them, is read once to move them there.
 """
 
 from __future__ import annotations
@@ -347,8 +347,48 @@ def tail(path: pathlib.Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])
 
 
+def model_server_pids(deploy_dir: pathlib.Path | None = None) -> dict[str, int]:
+    """The model servers running on this machine, by deployment id (read from each process's
+    command line, so a pid reused by another program is never taken for one).
+
+    Parameters
+    ----------
+    deploy_dir : pathlib.Path, optional
+        Only those whose status file is under this directory (one workspace's deployments).
+
+    Returns
+    -------
+    dict
+        ``{deployment id: pid}`` of live ``python -m model_server ... --deployment <id>``
+        processes (zombies left out).
+    """
+    found: dict[str, int] = {}
+    prefix = str(deploy_dir.resolve()) + os.sep if deploy_dir is not None else None
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if argv[1:3] != ["-m", "model_server"]:
+            continue
+        options = dict(zip(argv[3::2], argv[4::2], strict=False))
+        dep_id = options.get("--deployment")
+        if not dep_id:
+            continue
+        if prefix is not None and not options.get("--status-file", "").startswith(prefix):
+            continue
+        pid = int(entry.name)
+        if pid_alive(pid):
+            found[dep_id] = pid
+    return found
+
+
 class DeploymentTable:
-    """``deployments.json``: the persisted list of deployments, written atomically."""
+    """``deployments.json``: where earlier versions kept deployments (read to migrate them
+    into the store)."""
 
     def __init__(self, path: pathlib.Path):
         self.path = path
@@ -360,18 +400,9 @@ class DeploymentTable:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return {}
-        return {d["id"]: d for d in data.get("deployments", []) if isinstance(d, dict)}
-
-    def save(self, deployments: dict[str, dict]) -> None:
-        """Save the deployments atomically (temp file + rename).
-
-        Parameters
-        ----------
-        deployments : dict
-            ``{id: deployment}``.
-        """
-        with self.lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"deployments": list(deployments.values())}, indent=1))
-            os.replace(tmp, self.path)
+        deployments = data.get("deployments") if isinstance(data, dict) else None
+        return {
+            d["id"]: d
+            for d in deployments or []
+            if isinstance(d, dict) and isinstance(d.get("id"), str)
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from .. import identity
 from ..models.registry import public
 from .handler import SCOPE_APIKEY, DotscienceHandler
 from .scoping import ProjectScopeMixin
@@ -87,6 +88,24 @@ class ModelsMixin(ProjectScopeMixin):
                 "scope to build, deploy or stop models.",
             )
 
+    async def require_manage(self, project: str | None, what: str, owner=None) -> None:
+        """403 with a sentence unless this request may manage ``project`` (on a team
+        server its owners; everyone on a single-user server) or is ``owner``."""
+        if owner is not None and owner == self.username:
+            return
+        if not self.may(identity.MANAGE, project):
+            name = project or identity.DEFAULT_PROJECT
+            raise tornado.web.HTTPError(
+                403,
+                f"Only owners of project {name[:200]!r} may {what}; ask one of them "
+                "(dotscience projects members).".replace("%", "%%"),
+            )
+
+    async def version_project(self, name: str, version: int) -> str | None:
+        """The project of the run that registered a model version (404 when unknown)."""
+        v = await self._call(self.ds.models.get_version, name, version)
+        return await self._call(self.ds.models.project_of, v.get("run_id"))
+
     async def _call(self, fn, *args, **kwargs):
         try:
             return await self.ds.call(fn, *args, **kwargs)
@@ -130,6 +149,11 @@ class AliasHandler(ModelsMixin, DotscienceHandler):
         version = body.get("version") if isinstance(body, dict) else None
         if isinstance(version, bool) or not isinstance(version, int):
             raise tornado.web.HTTPError(400, 'Expected a body {"version": <integer>}.')
+        if not 1 <= version < 10**9:
+            raise tornado.web.HTTPError(400, "The version must be between 1 and 999999999.")
+        await self.check_version_visible(name, version)
+        project = await self.version_project(name, version)
+        await self.require_manage(project, "move its models' aliases")
         self.write_json(await self._call(self.ds.models.set_alias, name, alias, version))
 
 
@@ -190,7 +214,11 @@ class DeployHandler(ModelsMixin, DotscienceHandler):
             if not isinstance(body, dict):
                 raise tornado.web.HTTPError(400, "The body must be a JSON object.")
             target = body.get("target", "local")
-        dep = await self._call(self.ds.models.deploy, name, int(version), target)
+        project = await self.version_project(name, int(version))
+        await self.require_manage(project, "deploy its models")
+        dep = await self._call(
+            self.ds.models.deploy, name, int(version), target, owner=self.username
+        )
         self.write_json(dep, status=202)
 
 
@@ -239,7 +267,10 @@ class DeploymentHandler(ModelsMixin, DotscienceHandler):
         the deploy scope (and a project-limited one, a deployment of its project)."""
         self.require_deploy_privilege()
         await self.check_deployment_visible(dep_id)
-        self.write_json(await self._call(self.ds.models.stop, dep_id))
+        dep = await self._call(self.ds.models.get_deployment, dep_id)
+        await self.require_manage(dep.get("project"), "stop its deployments", dep.get("owner"))
+        reason = f"stopped by {self.username}"
+        self.write_json(await self._call(self.ds.models.stop, dep_id, reason))
 
 
 class DeploymentLogHandler(ModelsMixin, DotscienceHandler):

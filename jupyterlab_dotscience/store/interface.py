@@ -421,7 +421,8 @@ class Store(abc.ABC):
     ) -> dict | None:
         """Change a deployment in one transaction: ``fields`` set, a new ``state`` (with
         ``message`` as its reason when failed or stopped) and an event appended. With
-        ``holder``, only while that server holds its lease (else None, nothing changes).
+        ``holder``, only while that server holds its lease and the deployment is building,
+        starting or running (else None, nothing changes).
         KeyError when there is no such deployment."""
 
     @abc.abstractmethod

@@ -1456,7 +1456,9 @@ class SqlStore(Store):
             dep = self._get_deployment(tx, dep_id, lock=True)
             if dep is None:
                 raise KeyError(f"There is no deployment {dep_id}.")
-            if holder is not None and dep.get("server") != holder:
+            if holder is not None and (
+                dep.get("server") != holder or dep["state"] not in self.ACTIVE_DEPLOYMENT
+            ):
                 return None
             stamp = now()
             dep.update(fields, updated=stamp)

@@ -65,15 +65,14 @@ def live(tmp_path_factory):
     server.start()
     yield server
     server.stop()
-    # stop every model server this module started
-    deps = []
-    try:
-        with open(os.path.join(str(root), ".dotscience", "deployments.json")) as f:
-            deps = json.load(f)["deployments"]
-    except (OSError, ValueError):
-        pass
-    from jupyterlab_dotscience.models.supervisor import Process
+    stop_model_servers(root)
 
-    for d in deps:
-        if d.get("pid"):
-            Process(d["pid"]).stop(grace=2)
+
+def stop_model_servers(root) -> None:
+    """Stop every model server of the workspace ``root`` (found by their command lines)."""
+    import pathlib
+
+    from jupyterlab_dotscience.models.supervisor import Process, model_server_pids
+
+    for pid in model_server_pids(pathlib.Path(str(root), ".dotscience", "deployments")).values():
+        Process(pid).stop(grace=2)

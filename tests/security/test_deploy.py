@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import pathlib
 import pickle
 import shlex
 import signal
@@ -23,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from jupyterlab_dotscience.models.supervisor import Process, pid_alive
+from jupyterlab_dotscience.models.supervisor import Process, model_server_pids
 
 from ..server.openapi import validate_response
 from .conftest import basic_auth, create_key, http, responsive_during, start_live, token_auth
@@ -113,14 +114,9 @@ def settled(server, dep_id: str, timeout: float = 90) -> dict:
 
 
 def stop_model_servers(root) -> None:
-    try:
-        with open(os.path.join(str(root), ".dotscience", "deployments.json")) as f:
-            deps = json.load(f)["deployments"]
-    except (OSError, ValueError):
-        return
-    for d in deps:
-        if d.get("pid") and pid_alive(d["pid"]):
-            Process(d["pid"]).stop(grace=2)
+    deploy_dir = pathlib.Path(str(root), ".dotscience", "deployments")
+    for pid in model_server_pids(deploy_dir).values():
+        Process(pid).stop(grace=2)
 
 
 @pytest.fixture(scope="module")
