@@ -126,6 +126,9 @@ class Hub:
         self.token = secrets.token_hex(32)
         args = [
             "--ServerApp.allow_root=True",
+            # JupyterHub's own authorizer (hub scopes of a JupyterHubUser), as a deployment
+            # refining permissions sets it: API keys and the kernel token must pass it too
+            "--ServerApp.authorizer_class=jupyterhub.singleuser.extension.JupyterHubAuthorizer",
             f"--DotscienceApp.store_url={store_url}",
             "--DotscienceApp.spool_interval=0",
             "--DotscienceApp.model_ready_timeout=60",
