@@ -453,6 +453,75 @@ def _cmd_keys_revoke(args) -> int:
     return EXIT_OK
 
 
+def _project_path(*parts: str) -> str:
+    from urllib.parse import quote
+
+    return "projects/" + "/".join(quote(p, safe="") for p in parts)
+
+
+def _cmd_projects_list(args) -> int:
+    """``dotscience projects list``: the projects you may see, with your role in each."""
+    answer = client_for(args).request("GET", "projects")
+    projects = answer["projects"]
+    if args.json:
+        emit_json(answer)
+    elif not projects:
+        print("No projects yet; publish a run or create one with `dotscience projects create`.")
+    else:
+        rows = [[p["name"], p.get("role"), p.get("runs"), _short_time(p.get("created"))]
+                for p in projects]  # fmt: skip
+        print(table(["NAME", "ROLE", "RUNS", "CREATED"], rows, {"NAME": 40}))
+    return EXIT_OK
+
+
+def _cmd_projects_show(args) -> int:
+    """``dotscience projects show NAME``: a project's members."""
+    project = client_for(args).request("GET", _project_path(args.name))
+    if args.json:
+        emit_json(project)
+        return EXIT_OK
+    print(f"Project {project['name']}: {project['runs']} run(s), you are {project.get('role')}.")
+    rows = [[m["username"], m["role"], m.get("added_by"), _short_time(m.get("added"))]
+            for m in project["members"]]  # fmt: skip
+    if rows:
+        print(table(["USER", "ROLE", "ADDED BY", "ADDED"], rows))
+    return EXIT_OK
+
+
+def _cmd_projects_create(args) -> int:
+    """``dotscience projects create NAME``: a new project with you as its owner."""
+    client = client_for(args, need_token=True, purpose="Creating a project")
+    project = client.request("POST", "projects", {"name": args.name})
+    if args.json:
+        emit_json(project)
+    else:
+        print(f"Created project {project['name']}; you are its owner.")
+    return EXIT_OK
+
+
+def _cmd_projects_add_member(args) -> int:
+    """``dotscience projects add-member NAME USER [--owner]``: add or change a member."""
+    client = client_for(args, need_token=True, purpose="Changing a project's members")
+    role = "owner" if args.owner else "member"
+    member = client.request("PUT", _project_path(args.name, "members", args.user), {"role": role})
+    if args.json:
+        emit_json(member)
+    else:
+        print(f"{member['username']} is now {member['role']} of project {member['project']}.")
+    return EXIT_OK
+
+
+def _cmd_projects_remove_member(args) -> int:
+    """``dotscience projects remove-member NAME USER``: remove a member."""
+    client = client_for(args, need_token=True, purpose="Changing a project's members")
+    answer = client.request("DELETE", _project_path(args.name, "members", args.user))
+    if args.json:
+        emit_json(answer)
+    else:
+        print(f"Removed {answer['username']} from project {answer['project']}.")
+    return EXIT_OK
+
+
 def _models_request(client, method, path, body=None):
     try:
         return client.request(method, path, body)
@@ -661,6 +730,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = keys_sub.add_parser("revoke", parents=[common], help="revoke one of your keys")
     p.add_argument("id", help="key id (12 hex digits) or the key itself")
     p.set_defaults(func=_cmd_keys_revoke)
+
+    projects = sub.add_parser("projects", help="projects and their members (teams)")
+    projects_sub = projects.add_subparsers(dest="projects_command", metavar="ACTION", required=True)
+    p = projects_sub.add_parser("list", parents=[common], help="the projects you may see")
+    p.set_defaults(func=_cmd_projects_list)
+    p = projects_sub.add_parser("show", parents=[common], help="a project's members")
+    p.add_argument("name")
+    p.set_defaults(func=_cmd_projects_show)
+    p = projects_sub.add_parser(
+        "create", parents=[common], help="create a project you own (needs --token)"
+    )
+    p.add_argument("name")
+    p.set_defaults(func=_cmd_projects_create)
+    p = projects_sub.add_parser(
+        "add-member", parents=[common], help="add a member, or change their role (owners)"
+    )
+    p.add_argument("name", help="the project")
+    p.add_argument("user", help="the hub user name")
+    p.add_argument("--owner", action="store_true", help="make them an owner (default: member)")
+    p.set_defaults(func=_cmd_projects_add_member)
+    p = projects_sub.add_parser(
+        "remove-member", parents=[common], help="remove a member (owners; or yourself)"
+    )
+    p.add_argument("name", help="the project")
+    p.add_argument("user", help="the hub user name")
+    p.set_defaults(func=_cmd_projects_remove_member)
 
     models = sub.add_parser("models", help="the model registry")
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)

@@ -224,3 +224,34 @@ def test_models_list_and_deploy(cli, creds):
     # When deploying a model that does not exist / Then one sentence says so
     code, _, err = cli("deploy", "iris", *creds)
     assert code == 1 and "There is no model 'iris'" in err
+
+
+def test_projects_create_list_show_and_members(cli, hub):
+    # Given a server and its Jupyter token
+    name = "cli-" + uuid.uuid4().hex[:8]
+    auth = ["--hostname", hub.url, "--token", hub.token]
+    # When creating a project without a token / Then it says what is needed
+    code, _, err = cli("projects", "create", name, "--hostname", hub.url)
+    assert code == 1 and "Creating a project needs a Jupyter login" in err
+    # When creating it, and a bad name / Then it is yours; the bad name is one sentence
+    code, out, _ = cli("projects", "create", name, *auth)
+    assert code == 0 and f"Created project {name}; you are its owner." in out
+    code, _, err = cli("projects", "create", "../x", *auth)
+    assert code == 1 and "A project name is" in err and "Traceback" not in err
+    # When adding bob as a member and carol as an owner / Then show lists them by role
+    code, out, _ = cli("projects", "add-member", name, "bob", *auth)
+    assert code == 0 and f"bob is now member of project {name}." in out
+    assert cli("projects", "add-member", name, "carol", "--owner", *auth)[0] == 0
+    code, out, _ = cli("projects", "show", name, *auth, "--json")
+    members = [(m["username"], m["role"]) for m in json.loads(out)["members"]]
+    assert code == 0 and members == [("alice", "owner"), ("carol", "owner"), ("bob", "member")]
+    # When listing projects / Then it is there with your role
+    code, out, _ = cli("projects", "list", *auth)
+    line = next(row for row in out.splitlines() if row.startswith(name))
+    assert code == 0 and out.splitlines()[0].split() == ["NAME", "ROLE", "RUNS", "CREATED"]
+    assert line.split()[1:3] == ["owner", "0"]
+    # When removing bob, then someone who is not a member / Then the second says so
+    code, out, _ = cli("projects", "remove-member", name, "bob", *auth)
+    assert code == 0 and f"Removed bob from project {name}." in out
+    code, _, err = cli("projects", "remove-member", name, "bob", *auth)
+    assert code == 1 and "bob is not a member" in err
