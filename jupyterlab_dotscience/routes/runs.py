@@ -335,9 +335,7 @@ class RunMetricHandler(RunMixin, DotscienceHandler):
             _bad(str(e))
         if points is None and (start is not None or end is not None):
             _bad("from and to need points (the number of points to answer with).")
-        head = await self.ds.call(self.ds.store.run_head, run_id)
-        if head is None or not self.can_see_project(head.get("project")):
-            raise tornado.web.HTTPError(404, f"There is no run {run_id}.")
+        await self.head_or_404(run_id)
         key = tornado.escape.url_unescape(key)
         if points is None:
             series = await self.ds.call(self.ds.store.metric_series, run_id, key)
