@@ -38,8 +38,36 @@ class DotscienceApp(ExtensionApp):
     )
     artifact_root = Unicode(
         config=True,
-        help="Content-addressed artifact directory (default: <root>/.dotscience/artifacts)."
+        help="Where artifacts are kept, as MLflow's artifact root: a directory (default:"
+        " <root>/.dotscience/artifacts) or s3://bucket/prefix (S3-compatible object storage"
+        " shared by a team's servers; credentials from boto3's usual chain)."
         " Env: DOTSCIENCE_ARTIFACT_ROOT.",
+    )
+    # issue 15 (teams): the S3 backend's settings
+    artifact_s3_endpoint_url = Unicode(
+        config=True,
+        help="S3 endpoint of an s3:// artifact_root (MinIO, Ceph, ...; empty: AWS or boto3's"
+        " AWS_ENDPOINT_URL_S3). Env: DOTSCIENCE_ARTIFACT_S3_ENDPOINT_URL.",
+    )
+    artifact_multipart_threshold = Int(
+        64 * 1024**2,
+        config=True,
+        help="Files of at least this many bytes are uploaded to S3 in parts.",
+    )
+    artifact_multipart_chunksize = Int(
+        16 * 1024**2,
+        config=True,
+        help="Size of each part of a multipart upload to S3 (at least 5 MiB).",
+    )
+    artifact_cache_dir = Unicode(
+        config=True,
+        help="Local cache of verified copies of S3 artifacts, which builds and downloads read"
+        " (default: <root>/.dotscience/artifact-cache).",
+    )
+    artifact_cache_max_bytes = Int(
+        10 * 1024**3,
+        config=True,
+        help="Bytes the local S3 artifact cache may hold (least recently used copies go).",
     )
     max_artifact_bytes = Int(
         2 * 1024**3, config=True, help="Largest single file copied into the artifact store."
@@ -166,6 +194,14 @@ class DotscienceApp(ExtensionApp):
     def _default_artifact_root(self):
         return os.environ.get("DOTSCIENCE_ARTIFACT_ROOT") or str(self.dot_dir / "artifacts")
 
+    @default("artifact_s3_endpoint_url")
+    def _default_artifact_s3_endpoint_url(self):
+        return os.environ.get("DOTSCIENCE_ARTIFACT_S3_ENDPOINT_URL", "")
+
+    @default("artifact_cache_dir")
+    def _default_artifact_cache_dir(self):
+        return str(self.dot_dir / "artifact-cache")
+
     @default("openlineage_url")
     def _default_openlineage_url(self):
         return os.environ.get("DOTSCIENCE_OPENLINEAGE_URL", "")
@@ -223,17 +259,21 @@ class DotscienceApp(ExtensionApp):
     # -- lifecycle -----------------------------------------------------------------------
 
     def initialize_settings(self):
-        from .artifacts import ArtifactStore
+        from .artifacts import open_artifact_store
         from .store import open_store
 
         self.dot_dir.mkdir(parents=True, exist_ok=True)
         self.kernel_token = secrets.token_urlsafe(32)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience")
         self.store = open_store(self.store_url)
-        self.artifacts = ArtifactStore(
+        self.artifacts = open_artifact_store(
             self.artifact_root, max_bytes=self.max_artifact_bytes,
             capture_max_file_bytes=self.capture_max_file_bytes,
             capture_max_run_bytes=self.capture_max_run_bytes,
+            s3_endpoint_url=self.artifact_s3_endpoint_url, cache_dir=self.artifact_cache_dir,
+            cache_max_bytes=self.artifact_cache_max_bytes,
+            multipart_threshold=self.artifact_multipart_threshold,
+            multipart_chunksize=self.artifact_multipart_chunksize,
         )  # fmt: skip
         self._init_models()
         self._init_reproductions()
@@ -258,7 +298,17 @@ class DotscienceApp(ExtensionApp):
             kserve=self.kserve, lease_seconds=self.deployment_lease,
             take_over=self.take_over_deployments,
         )  # fmt: skip
-        self.executor.submit(self.models.adopt)
+        adopted = self.executor.submit(self.models.adopt)
+        adopted.add_done_callback(self._adopted)
+
+    def _adopted(self, future) -> None:
+        """Log what became of the deployments this server held when it started."""
+        if future.cancelled():
+            return
+        if future.exception() is not None:
+            self.log.error("Dotscience: resuming deployments failed: %s", future.exception())
+        else:
+            self.log.info("Dotscience: deployments at start: %s", future.result() or "none")
 
     def _init_reproductions(self):
         """The reproduction engine; reproductions an earlier server process left queued or

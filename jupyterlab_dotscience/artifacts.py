@@ -1,23 +1,36 @@
-"""Content-addressed artifact store (``<root>/sha256/ab/<hex>``) and safe path joining.
+"""Content-addressed artifact stores and safe path joining.
 
-Nothing here trusts a name from a request: :meth:`ArtifactStore.path_for` accepts only 64
-lowercase hex digits and :func:`safe_join` only relative paths that stay inside the root.
+:class:`BaseArtifactStore` is the interface the server uses; :class:`ArtifactStore` keeps
+content in a local directory (``<root>/sha256/ab/<hex>``, the default), and
+:class:`~jupyterlab_dotscience.artifacts_s3.S3ArtifactStore` in S3-compatible object storage
+(AWS S3, MinIO, Ceph) for a team's servers to share. :func:`open_artifact_store` picks one
+from the configured artifact root, as MLflow's artifact root does (a directory, or
+``s3://bucket/prefix``). Every read is verified against the content's hash: content changed
+or damaged in the store is refused (:class:`ArtifactHashMismatch`), never served.
+
+Nothing here trusts a name from a request: every method accepts only 64 lowercase hex
+digits as a hash, and :func:`safe_join` only relative paths that stay inside the root.
 """
 
 from __future__ import annotations
 
+import abc
 import collections
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import pathlib
 import re
 import stat
 import tempfile
 import threading
+import time
 import urllib.parse
 from typing import BinaryIO
+
+log = logging.getLogger(__name__)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _CHUNK = 1024 * 1024
@@ -43,7 +56,19 @@ class ArtifactTooLarge(ValueError):
 
 
 class ArtifactHashMismatch(ValueError):
-    """A file's content does not have the sha256 the caller expected."""
+    """A file's content does not have the sha256 the caller expected (also: stored content
+    changed or damaged in the store, refused when read)."""
+
+
+class ArtifactStoreUnavailable(OSError):
+    """The artifact store cannot be reached or refused the request (object storage down,
+    access denied, no such bucket); ``str()`` is one sentence naming the store."""
+
+    def __init__(self, message: str):
+        super().__init__(errno.EIO, " ".join(message.split()))
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 def check_sha256(sha256) -> str:
@@ -93,8 +118,275 @@ def safe_join(root, rel) -> pathlib.Path:
     return pathlib.Path(target)
 
 
-class ArtifactStore:
-    """Files stored once per content hash under ``root``.
+#: Defaults of the S3 backend (see :class:`~jupyterlab_dotscience.artifacts_s3.S3ArtifactStore`)
+MULTIPART_THRESHOLD = 64 * 2**20
+MULTIPART_CHUNKSIZE = 16 * 2**20
+CACHE_MAX_BYTES = 10 * 2**30
+
+
+def open_artifact_store(
+    root,
+    *,
+    max_bytes: int | None = None,
+    capture_max_file_bytes: int = CAPTURE_MAX_FILE_BYTES,
+    capture_max_run_bytes: int = CAPTURE_MAX_RUN_BYTES,
+    s3_endpoint_url: str | None = None,
+    cache_dir=None,
+    cache_max_bytes: int = CACHE_MAX_BYTES,
+    multipart_threshold: int = MULTIPART_THRESHOLD,
+    multipart_chunksize: int = MULTIPART_CHUNKSIZE,
+) -> BaseArtifactStore:
+    """The artifact store configured by ``root``, as MLflow's artifact root.
+
+    Parameters
+    ----------
+    root : str or path
+        A directory (the local store), or ``s3://bucket[/prefix]`` (S3-compatible object
+        storage; credentials come from boto3's usual chain: environment, shared files,
+        instance or pod role; never from a request).
+    max_bytes, capture_max_file_bytes, capture_max_run_bytes
+        As for :class:`ArtifactStore`.
+    s3_endpoint_url : str, optional
+        The S3 endpoint (MinIO, Ceph, a test server); None: AWS, or boto3's
+        ``AWS_ENDPOINT_URL_S3``.
+    cache_dir : path, optional
+        S3 only (required there): the local directory of verified copies that builds and
+        downloads read, and of uploads being received.
+    cache_max_bytes : int
+        S3 only: the cache's size; the least recently used copies are removed beyond it.
+    multipart_threshold, multipart_chunksize : int
+        S3 only: files of at least ``multipart_threshold`` bytes are uploaded in parts of
+        ``multipart_chunksize`` bytes (at least 5 MiB, S3's smallest part).
+
+    Returns
+    -------
+    BaseArtifactStore
+
+    Raises
+    ------
+    ValueError
+        The root is neither a directory nor a valid ``s3://`` URL, or a setting is out of
+        range (one sentence).
+    """
+    limits = {
+        "max_bytes": max_bytes,
+        "capture_max_file_bytes": capture_max_file_bytes,
+        "capture_max_run_bytes": capture_max_run_bytes,
+    }
+    text = str(root)
+    if text.startswith("s3://"):
+        if cache_dir is None:
+            raise ValueError("an s3:// artifact root needs a local cache directory")
+        try:
+            from .artifacts_s3 import S3ArtifactStore
+        except ImportError as e:
+            raise ValueError(
+                f"the artifact root {text} needs boto3 ({e}); install it with "
+                "pip install 'jupyterlab_dotscience[s3]'"
+            ) from None
+        return S3ArtifactStore(
+            text, cache_dir=cache_dir, endpoint_url=s3_endpoint_url or None,
+            cache_max_bytes=cache_max_bytes, multipart_threshold=multipart_threshold,
+            multipart_chunksize=multipart_chunksize, **limits,
+        )  # fmt: skip
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text):
+        raise ValueError(
+            f"artifact root {text[:200]!r}: a directory or s3://bucket/prefix is supported"
+        )
+    return ArtifactStore(text, **limits)
+
+
+class BaseArtifactStore(abc.ABC):
+    """Files stored once per content hash: the interface of every artifact backend.
+
+    Reads are verified: :meth:`open` and :meth:`local_path` never hand out content that
+    does not hash to the name asked for; they raise :class:`ArtifactHashMismatch` instead
+    (and :meth:`has` then says False, so the right content can be stored again).
+
+    Attributes
+    ----------
+    max_bytes : int or None
+        Largest file accepted (None: no limit).
+    capture_max_file_bytes, capture_max_run_bytes : int
+        How much of a run's declared inputs publishing captures.
+    location : str
+        Where content is kept, for messages (a directory, or ``s3://bucket/prefix``).
+    """
+
+    max_bytes: int | None = None
+    capture_max_file_bytes: int = CAPTURE_MAX_FILE_BYTES
+    capture_max_run_bytes: int = CAPTURE_MAX_RUN_BYTES
+    location: str = ""
+
+    def _init_known(self) -> None:
+        self._known: collections.OrderedDict[tuple, str] = collections.OrderedDict()
+        self._known_lock = threading.Lock()
+
+    @abc.abstractmethod
+    def has(self, sha256: str) -> bool:
+        """Whether content with this hash is stored (UnsafePathError for a bad name)."""
+
+    @abc.abstractmethod
+    def open(self, sha256: str) -> BinaryIO:
+        """The content for reading, verified against its hash.
+
+        Raises
+        ------
+        FileNotFoundError
+            It is not stored.
+        ArtifactHashMismatch
+            The stored content does not hash to ``sha256`` (it is not served).
+        """
+
+    @abc.abstractmethod
+    def local_path(self, sha256: str) -> pathlib.Path:
+        """A local file with the content, verified against its hash (for builds that copy
+        files out of the store); raises as :meth:`open`."""
+
+    @abc.abstractmethod
+    def size(self, sha256: str) -> int:
+        """The stored content's size in bytes (FileNotFoundError when not stored)."""
+
+    @abc.abstractmethod
+    def put_file(self, src_path, expected_sha256: str | None = None) -> str:
+        """Copy a file in (once per content) and return its sha256 (see
+        :meth:`ArtifactStore.put_file`)."""
+
+    def put_bytes(self, data: bytes, expected_sha256: str | None = None) -> str:
+        """Like :meth:`put_file` for content in memory."""
+        import io
+
+        return self._put_stream(io.BytesIO(data), expected_sha256, "<bytes>")
+
+    @abc.abstractmethod
+    def _put_stream(self, src: BinaryIO, expected: str | None, name: str) -> str:
+        """Store a stream's content, verified against ``expected`` when given."""
+
+    @abc.abstractmethod
+    def capture_file(self, src_path, expected_sha256: str) -> bool:
+        """Capture a workspace file whose content must hash to ``expected_sha256`` (see
+        :meth:`ArtifactStore.capture_file`); True when stored now."""
+
+    @abc.abstractmethod
+    def upload_temp(self) -> BinaryIO:
+        """A new temporary file for content streaming in; hand it to :meth:`put_upload` or
+        :meth:`discard`."""
+
+    @abc.abstractmethod
+    def put_upload(self, tmp: BinaryIO, sha256: str) -> bool:
+        """Store a fully written :meth:`upload_temp` file as ``sha256`` (the caller hashed
+        it); True when stored now, False when it was stored already. The temp file is gone
+        afterwards in any case."""
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Store the files put meanwhile together (a backend may make them durable at once)."""
+        yield
+
+    def which_stored(self, hashes) -> set[str]:
+        """The hashes among ``hashes`` whose content is stored. Names that are not hashes
+        are left out; when the store cannot be reached, those not yet known are too (and
+        a warning is logged)."""
+        found = set()
+        for sha in hashes:
+            try:
+                if sha not in found and self.has(sha):
+                    found.add(sha)
+            except UnsafePathError:
+                continue
+            except ArtifactStoreUnavailable as e:
+                log.warning("Dotscience: %s", e)
+                break
+        return found
+
+    @staticmethod
+    def discard(tmp: BinaryIO) -> None:
+        """Close and delete a temporary file from :meth:`upload_temp` (if still there)."""
+        with contextlib.suppress(OSError):
+            tmp.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp.name)
+
+    # -- what the backends share: hashing, and content already verified -------------------
+
+    @staticmethod
+    def _identity(info: os.stat_result) -> tuple:
+        # the change time moves on every write (no user can set it): a file with the same
+        # identity still has the content hashed before
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+    def _known_sha(self, info: os.stat_result) -> str | None:
+        with self._known_lock:
+            return self._known.get(self._identity(info))
+
+    def _remember(self, info: os.stat_result, sha256: str) -> None:
+        with self._known_lock:
+            key = self._identity(info)
+            self._known[key] = sha256
+            self._known.move_to_end(key)
+            while len(self._known) > _KNOWN_FILES:
+                self._known.popitem(last=False)
+
+    def _hash_stream(self, src: BinaryIO) -> str:
+        digest, size = hashlib.sha256(), 0
+        while chunk := src.read(_CHUNK):
+            size += len(chunk)
+            if self.max_bytes is not None and size > self.max_bytes:
+                raise ArtifactTooLarge(
+                    f"larger than the artifact size limit ({self.max_bytes:,} bytes)"
+                )
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def _open_capture_source(self, src_path) -> tuple[BinaryIO, os.stat_result]:
+        """A workspace file opened for capture: no final symlink followed, no blocking on a
+        FIFO, a regular file within ``max_bytes``."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        src = os.fdopen(os.open(src_path, flags), "rb")
+        try:
+            info = os.fstat(src.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise NotARegularFile(errno.EINVAL, "not a regular file")
+            if self.max_bytes is not None and info.st_size > self.max_bytes:
+                raise ArtifactTooLarge(
+                    f"larger than the artifact size limit ({self.max_bytes:,} bytes)"
+                )
+        except BaseException:
+            src.close()
+            raise
+        return src, info
+
+    def _verify_known(self, src: BinaryIO, info: os.stat_result, expected: str) -> None:
+        """Check that an open file has content ``expected`` (unless this very file was
+        verified before and has not changed since)."""
+        if self._known_sha(info) != expected:
+            sha = self._hash_stream(src)
+            if sha != expected:
+                raise ArtifactHashMismatch(f"content has sha256 {sha}")
+            self._remember(info, sha)
+
+    def matches(self, path, sha256: str) -> bool:
+        """Whether the file at ``path`` has content ``sha256`` (read at most ``max_bytes``
+        + 1 bytes: a larger file cannot match anything stored).
+
+        Raises
+        ------
+        OSError
+            The file cannot be read.
+        """
+        check_sha256(sha256)
+        digest, size = hashlib.sha256(), 0
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                size += len(chunk)
+                if self.max_bytes is not None and size > self.max_bytes:
+                    return False
+                digest.update(chunk)
+        return digest.hexdigest() == sha256
+
+
+class ArtifactStore(BaseArtifactStore):
+    """Files stored once per content hash under ``root`` (a local directory).
 
     Parameters
     ----------
@@ -105,6 +397,10 @@ class ArtifactStore:
     capture_max_file_bytes, capture_max_run_bytes
         How much of a run's declared inputs publishing captures: the largest file, and all
         of a run's input files together (bytes).
+    quarantine
+        What becomes of content found damaged when read: True moves it to
+        ``<root>/damaged`` (kept for inspection), False deletes it (a cache, which can fetch
+        it again).
     """
 
     def __init__(
@@ -113,14 +409,16 @@ class ArtifactStore:
         max_bytes: int | None = None,
         capture_max_file_bytes: int = CAPTURE_MAX_FILE_BYTES,
         capture_max_run_bytes: int = CAPTURE_MAX_RUN_BYTES,
+        quarantine: bool = True,
     ):
         self.root = pathlib.Path(root)
+        self.location = str(self.root)
         self.max_bytes = max_bytes
         self.capture_max_file_bytes = capture_max_file_bytes
         self.capture_max_run_bytes = capture_max_run_bytes
+        self.quarantine = quarantine
         self.clone = True  # try copy-on-write clones (switched off by the first refusal)
-        self._known: collections.OrderedDict[tuple, str] = collections.OrderedDict()
-        self._known_lock = threading.Lock()
+        self._init_known()
         self._batch = threading.local()  # this thread's batch of files to install (staged)
 
     # -- batches: many files made durable together ------------------------------------------
@@ -163,6 +461,7 @@ class ArtifactStore:
                 os.makedirs(parent, exist_ok=True)
                 dirs.add(os.path.dirname(parent))
             os.replace(path, dest)
+            self._remember(os.stat(dest), os.path.basename(dest))  # verified when staged
             dirs.add(parent)
         _sync_filesystem(self.root, None, dirs)
 
@@ -182,8 +481,60 @@ class ArtifactStore:
         return bool(staged) and path in staged
 
     def open(self, sha256: str) -> BinaryIO:
-        """The artifact's content for reading; FileNotFoundError when it is not stored."""
-        return open(self.path_for(sha256), "rb")
+        """The artifact's content for reading, verified against its hash (once per file
+        version: a file unchanged since it was verified is not hashed again).
+
+        Raises
+        ------
+        FileNotFoundError
+            It is not stored.
+        ArtifactHashMismatch
+            The stored file does not hash to ``sha256``: it is moved aside (see
+            ``quarantine``), not served.
+        """
+        path = self._path(sha256)
+        f = open(path, "rb")  # noqa: SIM115 - returned to the caller
+        try:
+            info = os.fstat(f.fileno())
+            if self._known_sha(info) != sha256:
+                digest = hashlib.sha256()
+                while chunk := f.read(_CHUNK):
+                    digest.update(chunk)
+                if digest.hexdigest() != sha256:
+                    self._set_aside(path, sha256)
+                    raise ArtifactHashMismatch(
+                        f"the stored content of {sha256} has sha256 {digest.hexdigest()} "
+                        f"(changed or damaged in the artifact store {self.location})"
+                    )
+                self._remember(info, sha256)
+                f.seek(0)
+        except BaseException:
+            f.close()
+            raise
+        return f
+
+    def local_path(self, sha256: str) -> pathlib.Path:
+        """The artifact's file in this directory, verified as by :meth:`open`."""
+        with self.open(sha256):
+            return self.path_for(sha256)
+
+    def _set_aside(self, path: str, sha256: str) -> None:
+        """Take damaged content out of the store, so it is not counted as stored."""
+        try:
+            if self.quarantine:
+                damaged = self.root / "damaged"
+                damaged.mkdir(parents=True, exist_ok=True)
+                os.replace(path, damaged / f"{sha256}.{time.time_ns()}")
+            else:
+                os.unlink(path)
+        except OSError as e:
+            log.warning("Dotscience: cannot set aside damaged artifact %s: %s", path, e)
+            return
+        if self.quarantine:
+            log.warning(
+                "Dotscience: artifact %s did not match its hash; moved to %s/damaged",
+                sha256, self.root,
+            )  # fmt: skip
 
     def size(self, sha256: str) -> int:
         return self.path_for(sha256).stat().st_size
@@ -209,31 +560,7 @@ class ArtifactStore:
         with open(src_path, "rb") as src:
             return self._put_stream(src, expected_sha256, str(src_path))
 
-    def put_bytes(self, data: bytes, expected_sha256: str | None = None) -> str:
-        """Like :meth:`put_file` for content in memory."""
-        import io
-
-        return self._put_stream(io.BytesIO(data), expected_sha256, "<bytes>")
-
     # -- capturing workspace files ---------------------------------------------------------
-
-    @staticmethod
-    def _identity(info: os.stat_result) -> tuple:
-        # the change time moves on every write (no user can set it): a file with the same
-        # identity still has the content hashed before
-        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-    def _known_sha(self, info: os.stat_result) -> str | None:
-        with self._known_lock:
-            return self._known.get(self._identity(info))
-
-    def _remember(self, info: os.stat_result, sha256: str) -> None:
-        with self._known_lock:
-            key = self._identity(info)
-            self._known[key] = sha256
-            self._known.move_to_end(key)
-            while len(self._known) > _KNOWN_FILES:
-                self._known.popitem(last=False)
 
     def capture_file(self, src_path, expected_sha256: str) -> bool:
         """Capture a workspace file whose content must hash to ``expected_sha256``.
@@ -261,37 +588,14 @@ class ArtifactStore:
             The file cannot be read.
         """
         check_sha256(expected_sha256)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(src_path, flags)
-        with os.fdopen(fd, "rb") as src:
-            info = os.fstat(src.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise NotARegularFile(errno.EINVAL, "not a regular file")
-            if self.max_bytes is not None and info.st_size > self.max_bytes:
-                raise ArtifactTooLarge(
-                    f"larger than the artifact size limit ({self.max_bytes:,} bytes)"
-                )
+        src, info = self._open_capture_source(src_path)
+        with src:
             if self.has(expected_sha256):
-                if self._known_sha(info) != expected_sha256:
-                    sha = self._hash_stream(src)
-                    if sha != expected_sha256:
-                        raise ArtifactHashMismatch(f"content has sha256 {sha}")
-                    self._remember(info, sha)
+                self._verify_known(src, info, expected_sha256)
                 return False
             sha = self._clone_in(src, expected_sha256)
             self._remember(info, sha)
             return True
-
-    def _hash_stream(self, src: BinaryIO) -> str:
-        digest, size = hashlib.sha256(), 0
-        while chunk := src.read(_CHUNK):
-            size += len(chunk)
-            if self.max_bytes is not None and size > self.max_bytes:
-                raise ArtifactTooLarge(
-                    f"larger than the artifact size limit ({self.max_bytes:,} bytes)"
-                )
-            digest.update(chunk)
-        return digest.hexdigest()
 
     def _clone_in(self, src: BinaryIO, expected: str) -> str:
         """Store an open file's content by cloning it (else copying), verified by hash."""
@@ -324,39 +628,12 @@ class ArtifactStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
 
-    def matches(self, path, sha256: str) -> bool:
-        """Whether the file at ``path`` has content ``sha256`` (read at most ``max_bytes``
-        + 1 bytes: a larger file cannot match anything stored).
-
-        Raises
-        ------
-        OSError
-            The file cannot be read.
-        """
-        check_sha256(sha256)
-        digest, size = hashlib.sha256(), 0
-        with open(path, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                size += len(chunk)
-                if self.max_bytes is not None and size > self.max_bytes:
-                    return False
-                digest.update(chunk)
-        return digest.hexdigest() == sha256
-
     def upload_temp(self) -> BinaryIO:
         """A new temporary file (opened for writing) for content streaming in; hand it to
         :meth:`put_upload` or :meth:`discard`."""
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="upload-", delete=False)
-
-    @staticmethod
-    def discard(tmp: BinaryIO) -> None:
-        """Close and delete a temporary file from :meth:`upload_temp` (if still there)."""
-        with contextlib.suppress(OSError):
-            tmp.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp.name)
 
     def put_upload(self, tmp: BinaryIO, sha256: str) -> bool:
         """Move a fully written :meth:`upload_temp` file into place as ``sha256``.
@@ -396,6 +673,7 @@ class ArtifactStore:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o444)
         os.replace(tmp, dest)
+        self._remember(os.stat(dest), dest.name)  # verified as it was written
         _fsync_dir(dest.parent)
         if created:
             _fsync_dir(dest.parent.parent)

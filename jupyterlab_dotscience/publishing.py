@@ -11,6 +11,7 @@ from . import provenance
 from .artifacts import (
     ArtifactHashMismatch,
     ArtifactStore,
+    ArtifactStoreUnavailable,
     ArtifactTooLarge,
     UnsafePathError,
     safe_join,
@@ -41,6 +42,8 @@ OUTSIDE = "outside the workspace"
 NOT_READABLE = "not readable"
 OVER_RUN_LIMIT = "run over the capture limit"
 CHANGED = "content changed since it was declared"
+#: The artifact store (S3) could not be reached or refused the upload (issue 15)
+STORE_UNAVAILABLE = "artifact store unavailable"
 
 
 class _Budget:
@@ -72,6 +75,8 @@ def _capture_output(f: dict, root: str | None, artifacts: ArtifactStore, uploade
         return False, f"larger than the artifact size limit ({artifacts.max_bytes:,} bytes)"
     except UnsafePathError:
         return False, "outside the workspace"
+    except ArtifactStoreUnavailable:
+        raise  # not the file's fault: capture_files records it
     except OSError as e:  # the reason, not the server's path
         return False, f"not readable: {e.strerror or type(e).__name__}"
     except ValueError as e:
@@ -115,6 +120,8 @@ def _capture_input(f: dict, root: str | None, artifacts: ArtifactStore, uploaded
         return False, OUTSIDE
     except FileNotFoundError:
         return False, MISSING
+    except ArtifactStoreUnavailable:
+        raise  # not the file's fault: capture_files records it
     except (OSError, ValueError):
         return False, NOT_READABLE
     budget.left -= size
@@ -164,17 +171,25 @@ def capture_files(
             for f in record.get(role + "s") or []:
                 if isinstance(f, dict) and isinstance(f.get("path"), str):
                     key = (role, f["path"])
-                    if key not in captures:
+                    if key in captures:
+                        continue
+                    try:
                         captures[key] = (
                             _capture_input(f, root, artifacts, uploaded, budget)
                             if role == "input"
                             else _capture_output(f, root, artifacts, uploaded)
                         )
+                    except ArtifactStoreUnavailable as e:  # the run is kept; this file not
+                        log.warning("Dotscience: %s", e)
+                        captures[key] = (False, STORE_UNAVAILABLE)
         if root is not None:
             outputs = {f.get("path") for f in record.get("outputs") or [] if isinstance(f, dict)}
             for f in _model_files(record):
                 if f.get("path") not in outputs and f.get("sha256") and not f.get("outside"):
-                    _capture_output(f, root, artifacts, lambda sha: None)
+                    try:
+                        _capture_output(f, root, artifacts, lambda sha: None)
+                    except ArtifactStoreUnavailable as e:
+                        log.warning("Dotscience: %s", e)
     skipped = {k: r for k, (ok, r) in captures.items() if not ok}
     if skipped:
         log.info("Dotscience: files of run %s not captured: %s", record.get("id"), skipped)

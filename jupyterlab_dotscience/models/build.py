@@ -274,8 +274,9 @@ def write_bundle(version: dict, run: dict | None, artifacts, dest, log=print) ->
         The registry's model version (with ``allow_pickle``).
     run : dict or None
         Its stored run (for the environment's package versions), if known.
-    artifacts : ArtifactStore
-        Where the model files are copied from, each verified against its hash.
+    artifacts : BaseArtifactStore
+        Where the model files are copied from (through a local copy), each verified
+        against its hash.
     dest : str or pathlib.Path
         The bundle directory to write.
     log : callable
@@ -307,15 +308,15 @@ def write_bundle(version: dict, run: dict | None, artifacts, dest, log=print) ->
             raise BuildError(f"{f['path']}: no hash in the registry (missing when published)")
         target = safe_join(tmp / "files", f["path"])
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            src = artifacts.path_for(f["sha256"])
-        except ValueError as e:
-            raise BuildError(f"{f['path']}: {e}") from None
-        if not src.is_file():
+        try:  # a verified local copy (from S3: fetched into this server's cache)
+            src = artifacts.local_path(f["sha256"])
+        except FileNotFoundError:
             raise BuildError(
                 f"{f['path']} is not in the artifact store (it was not captured at publish: "
                 "changed, outside the workspace or too large)"
-            )
+            ) from None
+        except (ValueError, OSError) as e:  # bad hash, damaged content, store unavailable
+            raise BuildError(f"{f['path']}: {e}") from None
         _copy_verified(src, target, f["sha256"])
         log(f"copied {f['path']} ({f.get('size') or 0:,} bytes, sha256 {f['sha256'][:12]}… ok)")
     env = (run or {}).get("environment") or {}

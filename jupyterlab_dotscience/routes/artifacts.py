@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import mimetypes
+import os
 import re
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from .. import publishing
-from ..artifacts import UnsafePathError
+from ..artifacts import ArtifactHashMismatch, ArtifactStoreUnavailable, UnsafePathError
 from .handler import DotscienceHandler
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+log = logging.getLogger(__name__)
+
+
+def _unavailable(error: ArtifactStoreUnavailable) -> tornado.web.HTTPError:
+    """503 for an artifact store that cannot be reached (its location is logged, not said)."""
+    log.warning("Dotscience: %s", error)
+    return tornado.web.HTTPError(
+        503, "The artifact store cannot be reached now; the server log has the details."
+    )
 
 
 @tornado.web.stream_request_body
@@ -38,7 +49,7 @@ class ArtifactHandler(DotscienceHandler):
                 413, f"The file is {size:,} bytes; the artifact size limit is {limit:,}."
             )
         sha256 = self.path_kwargs["sha256"]
-        if size is not None and self.api_key is not None and not self.ds.artifacts.has(sha256):
+        if size is not None and self.api_key is not None and not await self._has(sha256):
             used = await self.ds.call(self.ds.store.upload_usage, self.api_key["id"])
             if used + size > self.ds.api_key_upload_quota:
                 raise self._over_quota(used, size)
@@ -47,6 +58,12 @@ class ArtifactHandler(DotscienceHandler):
         self._upload = (tmp, hashlib.sha256())
         if self._gone:  # disconnected while the temp file was being made
             self._discard()
+
+    async def _has(self, sha256: str) -> bool:
+        try:
+            return await self.ds.call(self.ds.artifacts.has, sha256)
+        except ArtifactStoreUnavailable as e:
+            raise _unavailable(e) from None
 
     def _over_quota(self, used: int, size: int) -> tornado.web.HTTPError:
         return tornado.web.HTTPError(
@@ -97,7 +114,7 @@ class ArtifactHandler(DotscienceHandler):
             )
         store, size = self.ds.artifacts, self._received
         charged = None
-        if self.api_key is not None and not store.has(sha256):
+        if self.api_key is not None and not await self._has(sha256):
             charged = self.api_key["id"]
             quota = self.ds.api_key_upload_quota
             if not await self.ds.call(self.ds.store.charge_upload, charged, size, quota):
@@ -105,9 +122,11 @@ class ArtifactHandler(DotscienceHandler):
                 raise self._over_quota(used, size)
         try:
             created = await self.ds.call(store.put_upload, tmp, sha256)
-        except BaseException:
+        except BaseException as e:
             if charged:
                 await self.ds.call(self.ds.store.charge_upload, charged, -size, 0)
+            if isinstance(e, ArtifactStoreUnavailable):
+                raise _unavailable(e) from None
             raise
         if charged and not created:  # someone stored the same content meanwhile
             await self.ds.call(self.ds.store.charge_upload, charged, -size, 0)
@@ -123,15 +142,29 @@ class ArtifactHandler(DotscienceHandler):
     @authorized
     async def get(self, sha256):
         """Query: ``name`` (file name for the download). Response: the bytes."""
-        store = self.ds.artifacts
-        if not store.has(sha256) or not await self._readable(sha256):
-            raise tornado.web.HTTPError(404, f"No stored artifact has the hash {sha256}.")
+        missing = tornado.web.HTTPError(404, f"No stored artifact has the hash {sha256}.")
+        if not await self._has(sha256) or not await self._readable(sha256):
+            raise missing
+        try:  # verified against its hash before a byte is sent (from S3: into the cache)
+            f = await self.ds.call(self.ds.artifacts.open, sha256)
+        except FileNotFoundError:
+            raise missing from None
+        except ArtifactHashMismatch as e:
+            log.error("Dotscience: artifact %s refused: %s", sha256, e)
+            raise tornado.web.HTTPError(
+                500,
+                f"The stored content of artifact {sha256} does not match its hash (it was "
+                "changed or damaged in the artifact store), so it is not served; uploading "
+                "the right content again repairs it.",
+            ) from None
+        except ArtifactStoreUnavailable as e:
+            raise _unavailable(e) from None
         name = _SAFE_NAME.sub("_", self.get_query_argument("name", sha256))[:200] or sha256
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         self.set_header("Content-Type", ctype)
         self.set_header("Content-Disposition", f'attachment; filename="{name}"')
-        self.set_header("Content-Length", str(store.size(sha256)))
-        with store.open(sha256) as f:
+        self.set_header("Content-Length", str(os.fstat(f.fileno()).st_size))
+        with f:
             while chunk := f.read(1 << 20):
                 self.write(chunk)
                 await self.flush()

@@ -310,9 +310,10 @@ class RunFilesHandler(RunMixin, DotscienceHandler):
         await self.head_or_404(run_id)
         files = await self.ds.call(self.ds.store.run_files, run_id)
         any_content = self.scope == SCOPE_JUPYTER
+        hashes = [f["sha256"] for f in files if f.get("sha256")]
+        stored = await self.ds.call(self.ds.artifacts.which_stored, hashes)  # S3: requests
         for f in files:
-            stored = bool(f.get("sha256")) and self.ds.artifacts.has(f["sha256"])
-            f["artifact"] = stored and (any_content or f["captured"])
+            f["artifact"] = f.get("sha256") in stored and (any_content or f["captured"])
         self.write_json({"files": files})
 
 

@@ -846,7 +846,10 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** Download stored file content by its hash. */
+    /**
+     * Download stored file content by its hash.
+     * @description The content is verified against its hash before a byte is sent: content changed or damaged in the artifact store (a directory, or S3) is refused with 500, not served.
+     */
     get: {
       parameters: {
         query?: {
@@ -872,6 +875,8 @@ export interface paths {
         401: components['responses']['Error'];
         403: components['responses']['Error'];
         404: components['responses']['Error'];
+        500: components['responses']['Error'];
+        503: components['responses']['Error'];
       };
     };
     /** Upload a file's content (remote mode); verified against the hash, idempotent. */
@@ -914,6 +919,7 @@ export interface paths {
         401: components['responses']['Error'];
         403: components['responses']['Error'];
         413: components['responses']['Error'];
+        503: components['responses']['Error'];
       };
     };
     post?: never;
@@ -985,7 +991,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Projects and their run counts. */
+    /** The projects the caller may see, with run counts and the caller's role. On a team server (JupyterHub) a user sees only the projects they are a member of; on a single-user server, every project (a project-limited API key: its project only). */
     get: {
       parameters: {
         query?: never;
@@ -1002,21 +1008,186 @@ export interface paths {
           };
           content: {
             'application/json': {
+              /** @description Whether projects have owners and members here. */
+              team: boolean;
               projects: {
                 name: string;
                 created: string;
                 /** @description How many runs it has. */
                 runs: number;
+                /** @enum {string|null} */
+                role: 'owner' | 'member' | null;
               }[];
             };
           };
         };
+        401: components['responses']['Error'];
         403: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    /** Create a project with the caller as its owner (Jupyter login only). */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The new project. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Project'];
+          };
+        };
+        400: components['responses']['Error'];
+        403: components['responses']['Error'];
+        409: components['responses']['Error'];
+        413: components['responses']['Error'];
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/projects/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    /** One project with its members (404 for a project the caller may not see). */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The project. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Project'];
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
       };
     };
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/projects/{name}/members/{username}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        username: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    /** Add a member or change their role (owners only; Jupyter login only). A project always keeps an owner: a change that would leave none is a 409. */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+          username: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @default member
+             * @enum {string}
+             */
+            role?: 'owner' | 'member';
+          };
+        };
+      };
+      responses: {
+        /** @description The membership. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProjectMembership'];
+          };
+        };
+        400: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+        409: components['responses']['Error'];
+        413: components['responses']['Error'];
+      };
+    };
+    post?: never;
+    /** Remove a member (owners may remove anyone, members themselves; Jupyter login only). The last owner cannot be removed (409). */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+          username: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Removed. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              project: string;
+              username: string;
+              removed: boolean;
+            };
+          };
+        };
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+        409: components['responses']['Error'];
+      };
+    };
     options?: never;
     head?: never;
     patch?: never;
@@ -1705,6 +1876,29 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    ProjectMembership: {
+      project: string;
+      username: string;
+      /** @enum {string} */
+      role: 'owner' | 'member';
+      added: string;
+      added_by: string | null;
+    };
+    /** @description A project with the caller's role and its members (owners first). */
+    Project: {
+      name: string;
+      created: string;
+      runs: number;
+      /** @enum {string|null} */
+      role: 'owner' | 'member' | null;
+      members: {
+        username: string;
+        /** @enum {string} */
+        role: 'owner' | 'member';
+        added: string;
+        added_by: string | null;
+      }[];
+    };
     /** @description An API key without its secret (only a salted hash is stored). */
     ApiKey: {
       id: string;
@@ -2026,6 +2220,11 @@ export interface components {
       digest?: string | null;
       started?: string | null;
       finished?: string | null;
+      /** @description The server that built it (the bundle and the build log are its files): <host>/<id>. */
+      server?: string | null;
+      /** @description Where the building server keeps the build log. */
+      log_path?: string | null;
+      updated?: string;
     };
     Deployment: {
       /** Format: uuid */
@@ -2050,6 +2249,16 @@ export interface components {
       classes?: boolean;
       created: string;
       updated?: string;
+      /** @description Who deployed it (the hub user on a team server). */
+      owner?: string | null;
+      /** @description The server that runs its model server (<host>/<id>); it holds a lease in the store. */
+      server?: string | null;
+      /** @description When that server's lease ends unless renewed; a deployment whose lease expired is reported, or taken over by a server configured to (DotscienceApp.take_over_deployments). */
+      lease_expires?: string | null;
+      /** @description Where its server keeps the model server's log (GET deployments/{id}/log on that server reads it). */
+      log?: string | null;
+      bundle?: string | null;
+      python?: string | null;
       events?: {
         time?: string;
         state?: string;
