@@ -504,7 +504,7 @@ class ArtifactStore(BaseArtifactStore):
                     self._set_aside(path, sha256)
                     raise ArtifactHashMismatch(
                         f"the stored content of {sha256} has sha256 {digest.hexdigest()} "
-                        f"(changed or damaged in the artifact store {self.location})"
+                        "(changed or damaged in the artifact store)"
                     )
                 self._remember(info, sha256)
                 f.seek(0)
