@@ -57,13 +57,20 @@ def build_notebook(run: dict, executions: list[dict]) -> tuple[dict, int]:
     Raises
     ------
     NotReproducible
-        The record has no executions (published before they were recorded), a source text
-        is not stored, or nothing would be replayed.
+        The record has no executions (published before they were recorded), its first
+        executions were left out (a session over the record's limits), a source text is not
+        stored, or nothing would be replayed.
     """
     if not executions:
         raise NotReproducible(
             "The run's record has no executions (it was published by a client that did not "
             "record the code it ran), so there is no code to replay."
+        )
+    first = min(e.get("seq", 0) for e in executions)
+    if first > 0:
+        raise NotReproducible(
+            f"The first {first} executions of the run's kernel session were over the record's "
+            "limits and not kept, so the state they built cannot be replayed."
         )
     kept, skipped = replayable(executions)
     missing = [e for e in kept if not isinstance(e.get("source"), str)]

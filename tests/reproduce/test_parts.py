@@ -95,6 +95,16 @@ def test_replay_without_code_is_not_reproducible():
         replay.build_notebook({"id": "r"}, [execution(0, None)])
 
 
+def test_a_record_whose_first_executions_were_left_out_is_not_reproducible():
+    # Given a record from a session over the record's limits: its oldest 5 executions were
+    # left out by the kernel library (the newest kept their seq numbers)
+    executions = [execution(5, "b = a + 1"), execution(6, "ds.publish()", None)]
+    # When the replay notebook is built, then it says what is missing instead of replaying
+    # code that depends on state nobody recorded
+    with pytest.raises(NotReproducible, match="first 5 executions"):
+        replay.build_notebook({"id": "r"}, executions)
+
+
 def test_inputs_are_restored_from_artifacts_else_from_an_unchanged_workspace(tmp_path):
     # Given one input in the artifact store, one only in the workspace, one changed since
     root, scratch = tmp_path / "root", tmp_path / "scratch"
