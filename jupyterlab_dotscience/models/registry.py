@@ -1065,6 +1065,11 @@ class ModelService:
             procs = dict(self.procs)
         for dep_id, proc in procs.items():
             d = self.store.get_deployment(dep_id)
+            if d is not None and d["state"] in ACTIVE and d.get("server") != self.server_id:
+                if d.get("pid") == proc.pid:  # the server that took over adopted it
+                    with self.lock:
+                        self.procs.pop(dep_id, None)
+                    continue
             if d is None or d["state"] not in ACTIVE or d.get("server") != self.server_id:
                 self._drop(dep_id)
                 if d is not None and d.get("pid") == proc.pid and d["state"] not in ACTIVE:
