@@ -6,6 +6,7 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { runsPlugin } from './runs/plugin';
 import { keysPlugin } from './keys/plugin';
+import { projectsPlugin } from './projects/plugin';
 import { modelsPlugin } from './models/plugin';
 import { RunTracker } from './tracker';
 import { notebookPlugin } from './notebook/plugin';
@@ -70,5 +71,6 @@ export default [
   notebookPlugin,
   runsPlugin,
   keysPlugin,
+  projectsPlugin,
   modelsPlugin
 ];

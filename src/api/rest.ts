@@ -136,6 +136,25 @@ export namespace RestWire {
    */
   export type KeyScope = IApiKey['scopes'][number];
   /**
+   * `GET projects`: the projects the user may see, with their role in each, and whether
+   * this is a team server (projects have owners and members).
+   */
+  export type IProjectList = JSONOf<
+    paths['/projects']['get']['responses'][200]
+  >;
+  /**
+   * One project with its members (`GET projects/{name}`, `POST projects`).
+   */
+  export type IProjectDetail = Schemas['Project'];
+  /**
+   * A membership (`PUT projects/{name}/members/{username}`).
+   */
+  export type IProjectMembership = Schemas['ProjectMembership'];
+  /**
+   * A role in a project.
+   */
+  export type ProjectRole = IProjectMembership['role'];
+  /**
    * A reproduction's verdict.
    */
   export type Verdict = NonNullable<Schemas['Verdict']>;
