@@ -229,7 +229,17 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
           </details>
         </div>
       )}
-      <table className="jp-Dotscience-models-registry">
+      {model.loaded && model.models.length === 0 && (
+        <div className="jp-Dotscience-models-empty">
+          No models registered yet. Declare one in a run with{' '}
+          <code>ds.model(framework, name, path)</code> and publish it, or use{' '}
+          <strong>Publish &amp; Deploy</strong> on a notebook that does.
+        </div>
+      )}
+      <table
+        className="jp-Dotscience-models-registry"
+        hidden={model.models.length === 0}
+      >
         <thead>
           <tr>
             <th>model</th>

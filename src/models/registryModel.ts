@@ -25,6 +25,11 @@ export class ModelsModel {
   log = '';
   error: string | null = null;
   progress: IDeployProgress | null = null;
+  /**
+   * Whether the registry has been read at least once (an empty list before that is not yet
+   * "no models").
+   */
+  loaded = false;
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -60,6 +65,7 @@ export class ModelsModel {
         api.listDeployments()
       ]);
       this.error = null;
+      this.loaded = true;
       const running = this.deployments.find(d => d.state === 'running');
       if (!this.selected && running) {
         this.select(running.id);
