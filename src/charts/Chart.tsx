@@ -2,7 +2,13 @@ import React from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { Aligned, IChartSeries, IRange, align, drawable } from './data';
-import { chartOptions, legendMode, readTheme, seriesVariable } from './options';
+import {
+  chartOptions,
+  legendMode,
+  readTheme,
+  readout,
+  seriesVariable
+} from './options';
 
 /**
  * Props of {@link Chart}.
@@ -125,6 +131,7 @@ export function Chart(props: IChartProps): JSX.Element {
   const box = React.useRef<HTMLDivElement>(null);
   const canvas = React.useRef<HTMLDivElement>(null);
   const plot = React.useRef<uPlot | null>(null);
+  const readoutBox = React.useRef<HTMLDivElement>(null);
   const width = useWidth(box, props.width);
   const themeVersion = useThemeVersion();
   const [hidden, setHidden] = React.useState<ReadonlySet<number>>(new Set());
@@ -156,6 +163,13 @@ export function Chart(props: IChartProps): JSX.Element {
       readTheme(host)
     );
     options.hooks = {
+      setCursor: [
+        u => {
+          if (readoutBox.current) {
+            readoutBox.current.textContent = readout(u, x);
+          }
+        }
+      ],
       setSelect: [
         u => {
           if (u.select.width <= 0 || !onZoom.current) {
@@ -244,6 +258,12 @@ export function Chart(props: IChartProps): JSX.Element {
         aria-label={`${props.title}: ${count.toLocaleString()} points`}
         style={{ height, width: props.width }}
       />
+      {!compact && (
+        <div
+          ref={readoutBox}
+          className="jp-Dotscience-chartReadout jp-Dotscience-muted"
+        />
+      )}
       {count === 0 && (
         <div className="jp-Dotscience-chartEmpty jp-Dotscience-muted">
           {props.empty ?? 'No numeric values to draw.'}

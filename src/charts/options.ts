@@ -150,3 +150,45 @@ export function legendMode(count: number): 'none' | 'inline' | 'collapsed' {
   }
   return count <= PALETTE_SIZE ? 'inline' : 'collapsed';
 }
+
+/**
+ * What the chart says under the cursor: the series nearest to it vertically, its value and
+ * the x there (the built-in legend, which would list every series, is off).
+ *
+ * @param u the chart (its cursor, data, series and scales)
+ * @param x what x is
+ * @returns the text, or '' when the cursor is not over a point
+ */
+export function readout(
+  u: Pick<uPlot, 'cursor' | 'data' | 'series' | 'valToPos'>,
+  x: 'step' | 'time'
+): string {
+  const i = u.cursor.idx;
+  const top = u.cursor.top;
+  if (i === null || i === undefined || top === undefined || top < 0) {
+    return '';
+  }
+  let best = -1;
+  let distance = Infinity;
+  for (let s = 1; s < u.data.length; s++) {
+    const v = u.data[s][i];
+    if (v === null || v === undefined || u.series[s]?.show === false) {
+      continue;
+    }
+    const d = Math.abs(u.valToPos(v, 'y') - top);
+    if (d < distance) {
+      distance = d;
+      best = s;
+    }
+  }
+  if (best < 0) {
+    return '';
+  }
+  const at = u.data[0][i];
+  const where =
+    x === 'time'
+      ? new Date(at * 1000).toLocaleTimeString()
+      : `step ${formatValue(at)}`;
+  const label = u.series[best]?.label;
+  return `${typeof label === 'string' ? label : ''}: ${formatValue(u.data[best][i] as number)} at ${where}`;
+}

@@ -125,8 +125,15 @@ test('a run with a 150,000-point metric draws its chart from about a point per p
   expect(drawn).toBeLessThanOrEqual(points);
   await page.screenshot({ path: `${SHOTS}/chart-long-series-light.png` });
 
-  // When the user drags over a part of the chart
+  // When the user points at the chart
   const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+  // Then the value under the cursor is read out
+  await expect(chart.locator('.jp-Dotscience-chartReadout')).toHaveText(
+    /^loss: \S+ at step [\d,]+$/
+  );
+
+  // When the user drags over a part of the chart
   await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, {

@@ -6,6 +6,7 @@ import {
   chartOptions,
   legendMode,
   readTheme,
+  readout,
   seriesVariable
 } from '../options';
 
@@ -60,6 +61,37 @@ describe('chartOptions', () => {
     const opts = chartOptions({ ...LOOK, compact: true }, THEME);
     expect(opts.axes?.every(a => a.show === false)).toBe(true);
     expect(opts.cursor?.show).toBe(false);
+  });
+});
+
+describe('readout', () => {
+  // a chart whose y pixel is 100 minus the value
+  const chart = (idx: number | null, top: number, hidden: number[] = []) =>
+    ({
+      cursor: { idx, top },
+      data: [
+        [0, 10, 20],
+        [1, 5, 9],
+        [50, 60, 70]
+      ],
+      series: [{}, { label: 'a' }, { label: 'b' }].map((s, i) => ({
+        ...s,
+        show: !hidden.includes(i)
+      })),
+      valToPos: (v: number) => 100 - v
+    }) as any;
+
+  it('names the series nearest the cursor, its value and the step there', () => {
+    // When the cursor is at step 10, near b's value 60 (pixel 40)
+    expect(readout(chart(1, 42), 'step')).toBe('b: 60 at step 10');
+    // And near a's value 5 (pixel 95)
+    expect(readout(chart(1, 90), 'step')).toBe('a: 5 at step 10');
+  });
+
+  it('skips hidden series and says nothing off the points', () => {
+    expect(readout(chart(1, 42, [2]), 'step')).toBe('a: 5 at step 10');
+    expect(readout(chart(null, 42), 'step')).toBe('');
+    expect(readout(chart(1, -10), 'step')).toBe('');
   });
 });
 
