@@ -1,8 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
-import { openSidebar, waitForIdle } from './notebook';
+import { openQuickstart, openSidebar, waitForIdle } from './notebook';
 import { SHOTS } from './shots';
-import * as fs from 'fs';
-import * as path from 'path';
 
 const DIR = SHOTS;
 
@@ -20,18 +18,7 @@ test('Publish & Deploy serves the quickstart model; its predictions equal predic
 }) => {
   test.setTimeout(150000);
   // Given the quickstart notebook copied into the workspace
-  const nb = JSON.parse(
-    fs.readFileSync(
-      path.join(__dirname, '../../examples/quickstart.ipynb'),
-      'utf-8'
-    )
-  );
-  const nbPath = `${tmpPath}/quickstart.ipynb`;
-  const put = await request.put(`/api/contents/${nbPath}`, {
-    data: { type: 'notebook', format: 'json', content: nb }
-  });
-  expect(put.ok()).toBeTruthy();
-  await page.filebrowser.open(nbPath);
+  const { nb, nbPath } = await openQuickstart(page, request, tmpPath);
   await waitForIdle(page);
   await openSidebar(page);
   // When its cells train and register the model (all but the final plain publish)

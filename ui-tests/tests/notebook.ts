@@ -1,5 +1,7 @@
 import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { APIRequestContext, Page } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
 
 /*
  * Notebook helpers shared by the UI tests: a notebook made through the contents API, its
@@ -97,4 +99,30 @@ export async function deleteSessions(request: APIRequestContext, dir: string) {
       await request.delete(`/api/sessions/${s.id}`);
     }
   }
+}
+
+/**
+ * Copy the README's quickstart notebook (examples/quickstart.ipynb) into `dir` through the
+ * contents API and open it.
+ *
+ * @returns the notebook's JSON and its path in the workspace
+ */
+export async function openQuickstart(
+  page: IJupyterLabPageFixture,
+  request: APIRequestContext,
+  dir: string
+): Promise<{ nb: any; nbPath: string }> {
+  const nb = JSON.parse(
+    fs.readFileSync(
+      path.join(__dirname, '../../examples/quickstart.ipynb'),
+      'utf-8'
+    )
+  );
+  const nbPath = `${dir}/quickstart.ipynb`;
+  const put = await request.put(`/api/contents/${nbPath}`, {
+    data: { type: 'notebook', format: 'json', content: nb }
+  });
+  expect(put.ok()).toBeTruthy();
+  await page.filebrowser.open(nbPath);
+  return { nb, nbPath };
 }

@@ -1,8 +1,12 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
-import { deleteSessions, newNotebook, openSidebar, runCode } from './notebook';
+import {
+  deleteSessions,
+  newNotebook,
+  openQuickstart,
+  openSidebar,
+  runCode
+} from './notebook';
 import { SHOTS } from './shots';
 
 test.use({
@@ -63,18 +67,7 @@ test('the quickstart run out of order with an edited cell shows its warnings and
 }) => {
   test.setTimeout(240000);
   // Given the quickstart notebook in the workspace, its kernel attached
-  const nb = JSON.parse(
-    fs.readFileSync(
-      path.join(__dirname, '../../examples/quickstart.ipynb'),
-      'utf-8'
-    )
-  );
-  const nbPath = `${tmpPath}/quickstart.ipynb`;
-  const put = await request.put(`/api/contents/${nbPath}`, {
-    data: { type: 'notebook', format: 'json', content: nb }
-  });
-  expect(put.ok()).toBeTruthy();
-  await page.filebrowser.open(nbPath);
+  const { nb, nbPath } = await openQuickstart(page, request, tmpPath);
   await openSidebar(page);
   const cells = nb.cells as { cell_type: string; source: string | string[] }[];
   const code = cells
