@@ -16,7 +16,7 @@ import shutil
 import stat
 import uuid
 
-from ..artifacts import UnsafePathError, check_sha256, safe_join
+from ..artifacts import ArtifactHashMismatch, UnsafePathError, check_sha256, safe_join
 from .verdict import NotReproducible
 
 _CHUNK = 1024 * 1024
@@ -193,10 +193,13 @@ def restore_inputs(run: dict, scratch, artifacts, root: str | None, reasons=None
 
 
 def _restore_one(dest: pathlib.Path, sha: str, artifacts, root, path: str) -> str | None:
-    if artifacts.has(sha):
-        with artifacts.open(sha) as src:
-            if _copy_verified(src, dest, sha):
-                return "artifacts"
+    try:
+        if artifacts.has(sha):
+            with artifacts.open(sha) as src:
+                if _copy_verified(src, dest, sha):
+                    return "artifacts"
+    except (ArtifactHashMismatch, FileNotFoundError):
+        pass  # damaged in (or gone from) the artifact store: the workspace may still have it
     if root is None:
         return None
     try:

@@ -41,6 +41,7 @@ class ProjectScopeMixin:
         found = {
             self.ds.root_dir: "<workspace>",
             str(pathlib.Path(self.ds.artifact_root).resolve()): "<artifacts>",
+            str(pathlib.Path(self.ds.artifact_cache_dir).resolve()): "<artifacts>",  # S3's
             sys.prefix: "<python>",
             sys.base_prefix: "<python>",
         }

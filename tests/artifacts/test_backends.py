@@ -15,6 +15,8 @@ from jupyterlab_dotscience.artifacts import (
     UnsafePathError,
 )
 from jupyterlab_dotscience.models import build
+from jupyterlab_dotscience.reproduce import workspace
+from jupyterlab_dotscience.reproduce.workspace import NotReproducible
 
 
 def digest(data: bytes) -> str:
@@ -194,3 +196,22 @@ def test_a_model_build_refuses_a_tampered_file(backend, tmp_path):
     with pytest.raises(build.BuildError, match="m/model.joblib"):
         build.write_bundle(version, None, backend.store(), tmp_path / "bundle", log=lambda s: None)
     assert not (tmp_path / "bundle").exists()
+
+
+def test_a_reproduction_restores_a_damaged_input_from_the_workspace_or_says_why(backend, tmp_path):
+    # Given an input captured by one server, then changed in the store behind its back
+    sha = backend.store().put_bytes(b"training data")
+    backend.tamper(sha, b"training dat!")
+    root, scratch = tmp_path / "root", tmp_path / "scratch"
+    root.mkdir()
+    scratch.mkdir()
+    run = {"inputs": [{"path": "train.csv", "sha256": sha}]}
+    # When another server restores it and the workspace has no copy, then it says why
+    with pytest.raises(NotReproducible, match="train.csv was not captured"):
+        workspace.restore_inputs(run, scratch, backend.store(), str(root))
+    assert not (scratch / "train.csv").exists()
+    # When the workspace still has the content the run read, then it comes from there
+    (root / "train.csv").write_bytes(b"training data")
+    restored = workspace.restore_inputs(run, scratch, backend.store(), str(root))
+    assert restored == [{"path": "train.csv", "from": "workspace"}]
+    assert (scratch / "train.csv").read_bytes() == b"training data"
