@@ -228,9 +228,9 @@ def add_parameters(*args, **kwargs):
 
 
 def parameter(label, value):
-    """Record a parameter; returns ``value`` unchanged."""
-    _defaultDS.add_parameter(label, value)
-    return value
+    """Record a parameter; returns ``value`` unchanged (in a sweep's trial, ``value`` is the
+    default: the trial's value of ``label`` is recorded and returned when the sweep sets it)."""
+    return _defaultDS.parameter(label, value)
 
 
 def model(framework, name, path, classes=None, *, trusted_pickle=False):

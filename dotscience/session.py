@@ -13,6 +13,7 @@ import warnings
 
 from . import delivery as _delivery
 from . import executions as _executions
+from . import sweep as _sweep
 from .hashing import Hasher, StatCache
 from .paths import Relativiser, check_path, workspace_root
 from .published import PublishedRun
@@ -356,7 +357,13 @@ class Dotscience:
             self.add_parameter(key, value)
 
     def parameter(self, key, value):
-        """Like :meth:`add_parameter`; returns ``value`` unchanged."""
+        """Like :meth:`add_parameter`; returns ``value`` unchanged.
+
+        In a sweep's trial ``value`` is the default: the trial's value of ``key`` (when the
+        sweep sets it) is recorded and returned instead.
+        """
+        if _sweep.TRIAL is not None:
+            value = _sweep.value(key, value)
         self.add_parameter(key, value)
         return value
 
@@ -370,6 +377,8 @@ class Dotscience:
         if run is None or run._start is None:
             run = self._check_started()
         run.add_metric(key, value, step)
+        if _sweep.OBJECTIVE is not None and key == _sweep.OBJECTIVE:
+            self._sweep_point(run, key)
         if self._metric_listeners:
             if type(key) is not str:
                 key = _key(key, "metric")
@@ -380,6 +389,22 @@ class Dotscience:
                 series[-1] = (value, step, now)
             self._emit_to(self._metric_listeners, "metric", key=key, value=typed(value),
                           text=str(value), step=step, time=iso_from_epoch(now))  # fmt: skip
+
+    def _sweep_point(self, run: Run, key: str) -> None:
+        """Report the objective's newest point to the sweep; when the sweep's pruner has
+        stopped this trial, publish the run marked ``sweep_pruned`` and raise
+        :class:`dotscience.sweep.TrialPruned`."""
+        series = run.metrics[key]
+        value, step, _ = series[-1]
+        if step is None:
+            step = last_step(series)
+        if _sweep.report(step, value):
+            run.add_label("sweep_pruned", "true")
+            self.publish()
+            raise _sweep.TrialPruned(
+                f"The sweep stopped this trial at step {step}: its {key} was clearly worse "
+                "than earlier trials' at that step."
+            )
 
     def add_metrics(self, *args, **kwargs) -> None:
         """Record metrics from keyword pairs, then positional ``key, value`` pairs."""

@@ -18,21 +18,17 @@ neither the event loop nor the store's executor ever waits for a replay. Each re
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import pathlib
-import selectors
-import signal
 import subprocess
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from dotscience.timestamps import now
 
-from .. import publishing
+from .. import headless, publishing
 from ..artifacts import UnsafePathError, safe_join
 from . import replay as _replay
 from . import verdict as _verdict
@@ -41,45 +37,22 @@ from .verdict import NotReproducible
 
 log = logging.getLogger(__name__)
 
-RUNNER = str(pathlib.Path(__file__).resolve().parent / "runner.py")
-
 #: Sentence of a reproduction the server stopped (or restarted) in the middle of
 SERVER_STOPPED = "The server stopped during the reproduction, so it was not finished."
 
-#: Environment variables a replay inherits from the server (nothing else: no tokens,
-#: passwords, store URL or server URL)
-ALLOWED_ENV = (
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM",
-    "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONPATH", "PYTHONHASHSEED",
-    "JUPYTER_PATH", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR",
-    "JUPYTER_PLATFORM_DIRS", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR",
-    "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR",
-    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-)  # fmt: skip
-
-#: Largest spooled run record of a replay that is read (bytes)
-MAX_RECORD_BYTES = 256 * 1024**2
-#: Seconds a stopped replay gets to shut its kernel down before it is killed
-GRACE = 3.0
-#: Seconds between stored progress updates (cell i of n) of a replay
-PROGRESS_INTERVAL = 0.25
 
 
-class _Job:
+class _Job(headless.Handle):
     """One reproduction while this server runs it."""
 
     def __init__(self, rid: str, run_id: str, requested_by: str, tolerance: float, keep: bool):
+        super().__init__()
         self.rid, self.run_id, self.requested_by = rid, run_id, requested_by
         self.tolerance, self.keep = tolerance, keep
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
         self.finished = False
-        self.proc: subprocess.Popen | None = None
-        self.kernel_pgid: int | None = None
 
 
-class _Stopped(Exception):
-    """The reproduction was cancelled, or the server is stopping."""
+_Stopped = headless.Stopped
 
 
 class Engine:
@@ -292,177 +265,23 @@ class Engine:
     def _replay_notebook(self, job, run, notebook, cwd, env, control) -> dict:
         nb_path = control / "replay.ipynb"
         nb_path.write_text(_replay.dumps(notebook), encoding="utf-8")
-        job_file = control / "job.json"
-        job_file.write_text(json.dumps({
-            "notebook": str(nb_path), "executed": str(control / "replay.executed.ipynb"),
-            "cwd": str(cwd), "kernel": (run.get("kernel") or {}).get("name"),
-        }), encoding="utf-8")  # fmt: skip
-        argv = [self.python, RUNNER, str(job_file)]
-        return self._execute(job, argv, cwd, env, control / "replay.log", pipe=True)
+        return headless.run_notebook(
+            job, self.python, nb_path, control, cwd, env, self.timeout,
+            kernel=(run.get("kernel") or {}).get("name"),
+            on_cell=lambda cell: self._update(job, cell=cell), name="replay",
+        )  # fmt: skip
 
     def _environment(self, root, script: bool) -> dict:
-        env = {k: v for k, v in os.environ.items() if k in ALLOWED_ENV or k.startswith("LC_")}
-        if self.kernel_path:
-            parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-            env["PYTHONPATH"] = os.pathsep.join([self.kernel_path, *parts])
-        tmp = pathlib.Path(root) / ".dotscience" / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        env.update(DOTSCIENCE_PROJECT_DOT_ROOT=str(root), TMPDIR=str(tmp))
-        if not script:
-            env["DOTSCIENCE_WORKLOAD_TYPE"] = "jupyter"
-        return env
+        return headless.environment(root, self.kernel_path, script)
 
     def _execute(self, job: _Job, argv, cwd, env, log_path, pipe: bool) -> dict:
-        """Run the replay process until it ends, fails, times out or is stopped.
-
-        Returns the last progress event: ``{"event": "done"}``, ``{"event": "failed",
-        "cell", "error"}`` or ``{"event": "timeout", "cell"}``.
-        """
-        read_fd = write_fd = None
-        if pipe:
-            read_fd, write_fd = os.pipe()
-            argv = [*argv, str(write_fd)]
-        # the log is read back through this descriptor, never by its name (which the
-        # replay's code could replace with a link)
-        log_fd = os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            return self._run_process(job, argv, cwd, env, log_fd, read_fd, write_fd)
-        finally:
-            os.close(log_fd)
-
-    def _run_process(self, job: _Job, argv, cwd, env, log_fd, read_fd, write_fd) -> dict:
-        pipe = read_fd is not None
-        try:
-            proc = subprocess.Popen(
-                argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, stdout=log_fd,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                pass_fds=(write_fd,) if pipe else (),
-            )  # fmt: skip
-        except BaseException:
-            if pipe:
-                os.close(read_fd)
-            raise
-        finally:
-            if write_fd is not None:
-                os.close(write_fd)
-        with job.lock:
-            job.proc = proc
-        deadline = time.monotonic() + self.timeout
-        last: dict = {"event": "ended"}  # the process ended without saying how
-        cell = 0
-        try:
-            if pipe and not job.stop.is_set():
-                last, cell = self._follow(job, read_fd, deadline)
-                if last.get("event") in ("done", "failed") and not job.stop.is_set():
-                    # the replay's outcome is known: its kernel shuts down meanwhile, and
-                    # the process is reaped before the scratch workspace is removed
-                    return last
-            while last.get("event") != "timeout" and proc.poll() is None:
-                if job.stop.is_set():
-                    break
-                if time.monotonic() >= deadline:
-                    last = {"event": "timeout", "cell": cell + 1}
-                    break
-                time.sleep(0.05)
-        finally:
-            if read_fd is not None:
-                os.close(read_fd)
-        if job.stop.is_set():
-            self._kill(job)
-            raise _Stopped
-        if last.get("event") == "timeout":
-            self._kill(job)
-            return last
-        code = proc.wait()
-        self._kill(job)  # the kernel of a runner that died without saying how
-        if not pipe:
-            if code == 0:
-                return {"event": "done"}
-            return {"event": "failed", "cell": 1, "error": _tail(log_fd, code)}
-        return {"event": "failed", "cell": cell + 1 if cell else None,
-                "error": _tail(log_fd, code)}  # fmt: skip
-
-    def _follow(self, job: _Job, fd: int, deadline: float) -> tuple[dict, int]:
-        """Read the runner's progress lines until it closes the pipe, the deadline passes or
-        the job is stopped; ``(last event, cells done)``."""
-        sel = selectors.DefaultSelector()
-        sel.register(fd, selectors.EVENT_READ)
-        buffer, last, cell = b"", {"event": "ended"}, 0
-        stored, stored_at = 0, 0.0  # progress is stored at most every PROGRESS_INTERVAL
-
-        def store_progress(force: bool = False) -> None:
-            nonlocal stored, stored_at
-            if cell != stored and (force or time.monotonic() - stored_at >= PROGRESS_INTERVAL):
-                self._update(job, cell=cell)
-                stored, stored_at = cell, time.monotonic()
-
-        try:
-            while not job.stop.is_set():
-                store_progress()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    store_progress(force=True)
-                    return {"event": "timeout", "cell": cell + 1}, cell
-                if not sel.select(min(left, PROGRESS_INTERVAL)):
-                    continue
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    store_progress(force=True)
-                    return last, cell
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    try:
-                        event = json.loads(line)
-                    except ValueError:
-                        continue
-                    if not isinstance(event, dict):
-                        continue
-                    kind = event.get("event")
-                    if kind == "kernel" and isinstance(event.get("pgid"), int):
-                        with job.lock:
-                            job.kernel_pgid = event["pgid"]
-                    elif kind == "cell" and isinstance(event.get("cell"), int):
-                        cell = event["cell"]
-                    elif kind in ("done", "failed"):
-                        store_progress(force=True)
-                        return event, cell
-            store_progress(force=True)
-            return last, cell
-        finally:
-            sel.close()
+        return headless.execute(job, argv, cwd, env, log_path, self.timeout, pipe=pipe)
 
     def _reap(self, job: _Job) -> None:
-        """Wait for a replay that reported its outcome to shut its kernel down and exit
-        (killed after 30 s)."""
-        with job.lock:
-            proc = job.proc
-        if proc is None:
-            return
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self._kill(job)
+        headless.reap(job)
 
     def _kill(self, job: _Job) -> None:
-        """Stop the replay: SIGTERM to its process group (the runner shuts its kernel
-        down), then SIGKILL to the kernel's and the runner's groups."""
-        with job.lock:
-            proc, pgid = job.proc, job.kernel_pgid
-        if proc is None:
-            return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(GRACE)
-        own = os.getpgid(0)
-        for group in (pgid, proc.pid):
-            if group and group > 1 and group != own:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(group, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
+        headless.kill(job)
 
     def _failure(self, outcome: dict, notebook, executions, control) -> dict:
         """``result.failed`` of a replay that did not finish."""
@@ -599,39 +418,6 @@ def _is_script(run: dict) -> bool:
     )
 
 
-def _tail(fd: int, code) -> str:
-    """The last line of a replay's log (an open descriptor), as its error."""
-    try:
-        size = os.fstat(fd).st_size
-        data = os.pread(fd, 4000, max(0, size - 4000))
-        lines = data.decode("utf-8", "replace").strip().splitlines()
-    except OSError:
-        lines = []
-    text = lines[-1] if lines else ""
-    exit_text = f"exit code {code}" if code is not None and code >= 0 else f"signal {-code}"
-    return f"The replay ended with {exit_text}: {text}"[:2000] if text else (
-        f"The replay ended with {exit_text}.")  # fmt: skip
 
 
-def _last_spooled(root) -> dict | None:
-    """The last run the replay published (the scratch workspace's spool), or None."""
-    from dotscience.paths import spool_directory
-
-    found = []
-    directory = pathlib.Path(spool_directory(str(root)))
-    if not directory.is_dir() or not directory.resolve().is_relative_to(
-        pathlib.Path(root).resolve()
-    ):
-        return None  # none, or a link the replay's code made to somewhere else
-    for path in directory.glob("*.json"):
-        try:
-            if path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
-                continue
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict):
-            found.append((str(record.get("published") or ""), path.stat().st_mtime_ns, record))
-    if not found:
-        return None
-    return max(found, key=lambda t: (t[0], t[1]))[2]
+_last_spooled = headless.last_spooled

@@ -458,6 +458,39 @@ class Store(abc.ABC):
     def revoke_api_key(self, key_id: str) -> dict | None:
         """Mark a key revoked (the first revocation time stays); the key, or None."""
 
+    # -- sweeps (issue 17) ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_sweep(self, sweep: dict) -> dict:
+        """Store a new sweep ``{id, notebook, project, owner, state, backend, server, ...}``
+        (other fields are kept as they are); returns it with ``created`` and ``updated``.
+        Raises ValueError when the id exists."""
+
+    @abc.abstractmethod
+    def get_sweep(self, sweep_id: str) -> dict | None:
+        """A sweep, or None (also for a malformed id)."""
+
+    @abc.abstractmethod
+    def list_sweeps(self, states=None) -> list[dict]:
+        """Sweeps, newest first; only those in ``states`` when given."""
+
+    @abc.abstractmethod
+    def update_sweep(self, sweep_id: str, **fields) -> dict:
+        """Change fields of a sweep; returns it. Raises KeyError for an unknown sweep."""
+
+    @abc.abstractmethod
+    def put_trial(self, sweep_id: str, trial: dict) -> dict | None:
+        """Store trial ``{number, state, ...}`` of a sweep; None (nothing stored) when that
+        number exists already, so a trial is never started twice."""
+
+    @abc.abstractmethod
+    def update_trial(self, sweep_id: str, number: int, **fields) -> dict:
+        """Change fields of a trial; returns it. Raises KeyError for an unknown trial."""
+
+    @abc.abstractmethod
+    def list_trials(self, sweep_id: str) -> list[dict]:
+        """The trials of a sweep by number."""
+
     # -- lifecycle -----------------------------------------------------------------------
 
     @abc.abstractmethod

@@ -308,6 +308,35 @@ MIGRATIONS: list[list[str]] = [
         """CREATE UNIQUE INDEX deployments_active ON deployments (model, version, target)
             WHERE state IN ('building', 'starting', 'running')""",
     ],
+    # 10 (issue 17, sweeps): a sweep (its notebook, project, owner, state, backend, the
+    # server running it; spec, best trial and counts as JSON in ``data``) and its trials, one
+    # row per trial number (unique: a trial is never started twice), each with its state,
+    # the run it published and, as JSON, its parameter values, objective and error.
+    [
+        """CREATE TABLE sweeps (
+            id TEXT PRIMARY KEY,
+            notebook TEXT NOT NULL,
+            project TEXT NOT NULL,
+            owner TEXT,
+            state TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            server TEXT,
+            data TEXT NOT NULL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )""",
+        "CREATE INDEX sweeps_created ON sweeps (created, id)",
+        """CREATE TABLE sweep_trials (
+            sweep_id TEXT NOT NULL REFERENCES sweeps(id),
+            number INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            run_id TEXT,
+            data TEXT NOT NULL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            PRIMARY KEY (sweep_id, number)
+        )""",
+    ],
 ]
 
 DIALECT = {

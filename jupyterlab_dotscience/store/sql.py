@@ -1503,6 +1503,147 @@ class SqlStore(Store):
             f"state IN ({', '.join('?' * len(states))})", (expires, server, *states),
         ))  # fmt: skip
 
+    # -- sweeps (issue 17) ------------------------------------------------------------------
+
+    _SWEEP_COLUMNS = ("id", "notebook", "project", "owner", "state", "backend", "server",
+                      "created", "updated")  # fmt: skip
+    _TRIAL_COLUMNS = ("sweep_id", "number", "state", "run_id", "created", "updated")
+
+    @staticmethod
+    def _with_data(columns, row) -> dict:
+        n = len(columns)
+        item = dict(json.loads(row[n]))
+        item.update(zip(columns, row[:n], strict=True))
+        return item
+
+    def _get_sweep(self, tx: Tx, sweep_id: str, lock: bool = False) -> dict | None:
+        row = tx.one(
+            f"SELECT {', '.join(self._SWEEP_COLUMNS)}, data FROM sweeps WHERE id = ?"
+            f"{self._for_update() if lock else ''}",
+            (sweep_id,),
+        )
+        return None if row is None else self._with_data(self._SWEEP_COLUMNS, row)
+
+    def put_sweep(self, sweep: dict) -> dict:
+        item = dict(sweep)
+        item["id"] = check_uuid(item.get("id"), "sweep id")
+        for field in ("notebook", "project", "state", "backend"):
+            if not isinstance(item.get(field), str):
+                raise ValueError(f"sweep: {field} is required")
+        item.setdefault("created", now())
+        item["updated"] = item["created"]
+        data = {k: v for k, v in item.items() if k not in self._SWEEP_COLUMNS}
+
+        def insert(tx):
+            if tx.one("SELECT 1 FROM sweeps WHERE id = ?", (item["id"],)) is not None:
+                raise ValueError(f"sweep {item['id']} exists already")
+            tx.x(
+                f"INSERT INTO sweeps ({', '.join(self._SWEEP_COLUMNS)}, data) "
+                f"VALUES ({', '.join('?' * (len(self._SWEEP_COLUMNS) + 1))})",
+                (*(item.get(c) for c in self._SWEEP_COLUMNS), dump(data)),
+            )
+            return self._get_sweep(tx, item["id"])
+
+        return self._write(insert)
+
+    def get_sweep(self, sweep_id: str) -> dict | None:
+        sid = _maybe_uuid(sweep_id)
+        if sid is None:
+            return None
+        with self._tx() as tx:
+            return self._get_sweep(tx, sid)
+
+    def list_sweeps(self, states=None) -> list[dict]:
+        sql = f"SELECT {', '.join(self._SWEEP_COLUMNS)}, data FROM sweeps"
+        args: list = []
+        if states is not None:
+            states = list(states)
+            if not states:
+                return []
+            sql += f" WHERE state IN ({', '.join('?' * len(states))})"
+            args += states
+        with self._tx() as tx:
+            rows = tx.q(sql + " ORDER BY created DESC, id DESC", args)
+        return [self._with_data(self._SWEEP_COLUMNS, r) for r in rows]
+
+    def update_sweep(self, sweep_id: str, **fields) -> dict:
+        sid = _maybe_uuid(sweep_id)
+
+        def update(tx):
+            item = None if sid is None else self._get_sweep(tx, sid, lock=True)
+            if item is None:
+                raise KeyError(f"There is no sweep {sweep_id}.")
+            item.update(fields, updated=now())
+            data = {k: v for k, v in item.items() if k not in self._SWEEP_COLUMNS}
+            sets = [c for c in self._SWEEP_COLUMNS if c not in ("id", "created")]
+            tx.x(
+                f"UPDATE sweeps SET {', '.join(f'{c} = ?' for c in sets)}, data = ? "
+                "WHERE id = ?",
+                (*(item.get(c) for c in sets), dump(data), sid),
+            )
+            return self._get_sweep(tx, sid)
+
+        return self._write(update)
+
+    def _get_trial(self, tx: Tx, sweep_id: str, number: int, lock: bool = False):
+        row = tx.one(
+            f"SELECT {', '.join(self._TRIAL_COLUMNS)}, data FROM sweep_trials "
+            f"WHERE sweep_id = ? AND number = ?{self._for_update() if lock else ''}",
+            (sweep_id, number),
+        )
+        return None if row is None else self._with_data(self._TRIAL_COLUMNS, row)
+
+    def put_trial(self, sweep_id: str, trial: dict) -> dict | None:
+        sid = check_uuid(sweep_id, "sweep id")
+        item = dict(trial, sweep_id=sid)
+        item["number"] = int(item["number"])
+        item.setdefault("state", "queued")
+        item["created"] = item["updated"] = now()
+        data = {k: v for k, v in item.items() if k not in self._TRIAL_COLUMNS}
+
+        def insert(tx):
+            if self._get_trial(tx, sid, item["number"]) is not None:
+                return None
+            tx.x(
+                f"INSERT INTO sweep_trials ({', '.join(self._TRIAL_COLUMNS)}, data) "
+                f"VALUES ({', '.join('?' * (len(self._TRIAL_COLUMNS) + 1))})",
+                (*(item.get(c) for c in self._TRIAL_COLUMNS), dump(data)),
+            )
+            return self._get_trial(tx, sid, item["number"])
+
+        return self._write(insert)
+
+    def update_trial(self, sweep_id: str, number: int, **fields) -> dict:
+        sid = _maybe_uuid(sweep_id)
+
+        def update(tx):
+            item = None if sid is None else self._get_trial(tx, sid, int(number), lock=True)
+            if item is None:
+                raise KeyError(f"There is no trial {number} of sweep {sweep_id}.")
+            item.update(fields, updated=now())
+            data = {k: v for k, v in item.items() if k not in self._TRIAL_COLUMNS}
+            tx.x(
+                "UPDATE sweep_trials SET state = ?, run_id = ?, updated = ?, data = ? "
+                "WHERE sweep_id = ? AND number = ?",
+                (item["state"], item.get("run_id"), item["updated"], dump(data), sid,
+                 int(number)),
+            )  # fmt: skip
+            return self._get_trial(tx, sid, int(number))
+
+        return self._write(update)
+
+    def list_trials(self, sweep_id: str) -> list[dict]:
+        sid = _maybe_uuid(sweep_id)
+        if sid is None:
+            return []
+        with self._tx() as tx:
+            rows = tx.q(
+                f"SELECT {', '.join(self._TRIAL_COLUMNS)}, data FROM sweep_trials "
+                "WHERE sweep_id = ? ORDER BY number",
+                (sid,),
+            )
+        return [self._with_data(self._TRIAL_COLUMNS, r) for r in rows]
+
     # -- API keys ---------------------------------------------------------------------------
 
     _KEY_COLUMNS = "id, username, name, project, created, revoked, scopes, salt, hash"

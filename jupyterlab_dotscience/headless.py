@@ -1,0 +1,334 @@
+"""Headless execution of a notebook in a fresh kernel: the one path Reproduce and Sweeps share.
+
+A notebook runs in a subprocess (``reproduce/runner.py`` under a configured interpreter; its
+command line holds only paths the server made) with an allow-listed environment whose
+``DOTSCIENCE_PROJECT_DOT_ROOT`` is a scratch workspace and which has no server URL or token,
+so the notebook's ``ds.publish()`` goes to the scratch workspace's spool, read back with
+:func:`last_spooled`. The runner reports progress as JSON lines on a pipe only it holds;
+:func:`execute` follows it until the notebook is done, fails, times out or is stopped
+(:class:`Handle.stop`), and kills the runner's and the kernel's process groups when needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import selectors
+import signal
+import subprocess
+import threading
+import time
+
+RUNNER = str(pathlib.Path(__file__).resolve().parent / "reproduce" / "runner.py")
+
+#: Environment variables a headless notebook inherits from the server (nothing else: no
+#: tokens, passwords, store URL or server URL)
+ALLOWED_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM",
+    "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONPATH", "PYTHONHASHSEED",
+    "JUPYTER_PATH", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR",
+    "JUPYTER_PLATFORM_DIRS", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR",
+    "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+)  # fmt: skip
+
+#: Largest spooled run record that is read (bytes)
+MAX_RECORD_BYTES = 256 * 1024**2
+#: Seconds a stopped notebook gets to shut its kernel down before it is killed
+GRACE = 3.0
+#: Seconds between progress callbacks (cell i of n)
+PROGRESS_INTERVAL = 0.25
+
+
+class Stopped(Exception):
+    """The execution was stopped (cancelled, or the server is stopping)."""
+
+
+class Handle:
+    """What a caller holds of one execution: ``stop`` (set it to stop the notebook), the
+    runner process and its kernel's process group, under ``lock``."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.proc: subprocess.Popen | None = None
+        self.kernel_pgid: int | None = None
+
+
+def environment(root, kernel_path: str | None = None, script: bool = False,
+                extra: dict | None = None) -> dict:  # fmt: skip
+    """The allow-listed environment of a headless execution in scratch workspace ``root``.
+
+    Parameters
+    ----------
+    root : path
+        The scratch workspace (``DOTSCIENCE_PROJECT_DOT_ROOT``; its ``.dotscience/tmp`` is
+        ``TMPDIR``).
+    kernel_path : str, optional
+        A directory holding only the ``dotscience`` package, put first on ``PYTHONPATH``.
+    script : bool
+        A script, not a notebook (no ``DOTSCIENCE_WORKLOAD_TYPE``).
+    extra : dict, optional
+        More variables, set last (made by the server, e.g. a sweep trial's values).
+
+    Returns
+    -------
+    dict
+        The environment.
+    """
+    env = {k: v for k, v in os.environ.items() if k in ALLOWED_ENV or k.startswith("LC_")}
+    if kernel_path:
+        parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join([kernel_path, *parts])
+    tmp = pathlib.Path(root) / ".dotscience" / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    env.update(DOTSCIENCE_PROJECT_DOT_ROOT=str(root), TMPDIR=str(tmp))
+    if not script:
+        env["DOTSCIENCE_WORKLOAD_TYPE"] = "jupyter"
+    env.update(extra or {})
+    return env
+
+
+def run_notebook(handle: Handle, python: str, notebook, control, cwd, env, timeout: float,
+                 kernel: str | None = None, on_cell=None, name: str = "run") -> dict:  # fmt: skip
+    """Execute ``notebook`` with the runner under ``python``; the outcome event.
+
+    ``control`` (a directory the server made) receives ``job.json``, the executed notebook
+    ``<name>.executed.ipynb`` and the log ``<name>.log``. See :func:`execute` for the outcome
+    and ``on_cell``.
+    """
+    control = pathlib.Path(control)
+    job_file = control / "job.json"
+    job_file.write_text(json.dumps({
+        "notebook": str(notebook), "executed": str(control / f"{name}.executed.ipynb"),
+        "cwd": str(cwd), "kernel": kernel,
+    }), encoding="utf-8")  # fmt: skip
+    argv = [python, RUNNER, str(job_file)]
+    return execute(handle, argv, cwd, env, control / f"{name}.log", timeout, pipe=True,
+                   on_cell=on_cell)  # fmt: skip
+
+
+def execute(handle: Handle, argv, cwd, env, log_path, timeout: float, pipe: bool = True,
+            on_cell=None) -> dict:  # fmt: skip
+    """Run ``argv`` (the runner, or a script when ``pipe`` is False) until it ends, fails,
+    times out or is stopped.
+
+    Parameters
+    ----------
+    handle : Handle
+        Its ``stop`` stops the execution (then :class:`Stopped` is raised).
+    argv : list of str
+        The command (made by the server); with ``pipe`` the write end of the progress pipe
+        is appended.
+    cwd, env
+        Working directory and environment.
+    log_path : path
+        A new file receiving stdout and stderr.
+    timeout : float
+        Seconds before the execution is killed.
+    pipe : bool
+        Follow the runner's progress pipe.
+    on_cell : callable, optional
+        ``on_cell(cells_done)``, at most every ``PROGRESS_INTERVAL`` seconds and at the end.
+
+    Returns
+    -------
+    dict
+        ``{"event": "done"}``, ``{"event": "failed", "cell", "error"}`` or
+        ``{"event": "timeout", "cell"}``.
+
+    Raises
+    ------
+    Stopped
+        ``handle.stop`` was set.
+    """
+    read_fd = write_fd = None
+    if pipe:
+        read_fd, write_fd = os.pipe()
+        argv = [*argv, str(write_fd)]
+    # the log is read back through this descriptor, never by its name (which the notebook's
+    # code could replace with a link)
+    log_fd = os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        return _run_process(handle, argv, cwd, env, log_fd, read_fd, write_fd, timeout,
+                            on_cell)  # fmt: skip
+    finally:
+        os.close(log_fd)
+
+
+def _run_process(handle, argv, cwd, env, log_fd, read_fd, write_fd, timeout, on_cell) -> dict:
+    pipe = read_fd is not None
+    try:
+        proc = subprocess.Popen(
+            argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, stdout=log_fd,
+            stderr=subprocess.STDOUT, start_new_session=True,
+            pass_fds=(write_fd,) if pipe else (),
+        )  # fmt: skip
+    except BaseException:
+        if pipe:
+            os.close(read_fd)
+        raise
+    finally:
+        if write_fd is not None:
+            os.close(write_fd)
+    with handle.lock:
+        handle.proc = proc
+    deadline = time.monotonic() + timeout
+    last: dict = {"event": "ended"}  # the process ended without saying how
+    cell = 0
+    try:
+        if pipe and not handle.stop.is_set():
+            last, cell = _follow(handle, read_fd, deadline, on_cell)
+            if last.get("event") in ("done", "failed") and not handle.stop.is_set():
+                # the outcome is known: the kernel shuts down meanwhile (see reap)
+                return last
+        while last.get("event") != "timeout" and proc.poll() is None:
+            if handle.stop.is_set():
+                break
+            if time.monotonic() >= deadline:
+                last = {"event": "timeout", "cell": cell + 1}
+                break
+            time.sleep(0.05)
+    finally:
+        if read_fd is not None:
+            os.close(read_fd)
+    if handle.stop.is_set():
+        kill(handle)
+        raise Stopped
+    if last.get("event") == "timeout":
+        kill(handle)
+        return last
+    code = proc.wait()
+    kill(handle)  # the kernel of a runner that died without saying how
+    if not pipe:
+        if code == 0:
+            return {"event": "done"}
+        return {"event": "failed", "cell": 1, "error": tail(log_fd, code)}
+    return {"event": "failed", "cell": cell + 1 if cell else None, "error": tail(log_fd, code)}
+
+
+def _follow(handle: Handle, fd: int, deadline: float, on_cell) -> tuple[dict, int]:
+    """Read the runner's progress lines until it closes the pipe, the deadline passes or the
+    execution is stopped; ``(last event, cells done)``."""
+    sel = selectors.DefaultSelector()
+    sel.register(fd, selectors.EVENT_READ)
+    buffer, last, cell = b"", {"event": "ended"}, 0
+    stored, stored_at = 0, 0.0
+
+    def progress(force: bool = False) -> None:
+        nonlocal stored, stored_at
+        if on_cell is None or cell == stored:
+            return
+        if force or time.monotonic() - stored_at >= PROGRESS_INTERVAL:
+            on_cell(cell)
+            stored, stored_at = cell, time.monotonic()
+
+    try:
+        while not handle.stop.is_set():
+            progress()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                progress(force=True)
+                return {"event": "timeout", "cell": cell + 1}, cell
+            if not sel.select(min(left, PROGRESS_INTERVAL)):
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                progress(force=True)
+                return last, cell
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(event, dict):
+                    continue
+                kind = event.get("event")
+                if kind == "kernel" and isinstance(event.get("pgid"), int):
+                    with handle.lock:
+                        handle.kernel_pgid = event["pgid"]
+                elif kind == "cell" and isinstance(event.get("cell"), int):
+                    cell = event["cell"]
+                elif kind in ("done", "failed"):
+                    progress(force=True)
+                    return event, cell
+        progress(force=True)
+        return last, cell
+    finally:
+        sel.close()
+
+
+def reap(handle: Handle) -> None:
+    """Wait for a runner that reported its outcome to shut its kernel down and exit (killed
+    after 30 s)."""
+    with handle.lock:
+        proc = handle.proc
+    if proc is None:
+        return
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        kill(handle)
+
+
+def kill(handle: Handle) -> None:
+    """Stop the execution: SIGTERM to the runner's process group (it shuts its kernel down),
+    then SIGKILL to the kernel's and the runner's groups."""
+    with handle.lock:
+        proc, pgid = handle.proc, handle.kernel_pgid
+    if proc is None:
+        return
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(GRACE)
+    own = os.getpgid(0)
+    for group in (pgid, proc.pid):
+        if group and group > 1 and group != own:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(10)
+
+
+def tail(fd: int, code) -> str:
+    """The last line of an execution's log (an open descriptor), as its error."""
+    try:
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, 4000, max(0, size - 4000))
+        lines = data.decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        lines = []
+    text = lines[-1] if lines else ""
+    exit_text = f"exit code {code}" if code is not None and code >= 0 else f"signal {-code}"
+    return f"The execution ended with {exit_text}: {text}"[:2000] if text else (
+        f"The execution ended with {exit_text}.")  # fmt: skip
+
+
+def last_spooled(root) -> dict | None:
+    """The last run the notebook published (the scratch workspace's spool), or None."""
+    from dotscience.paths import spool_directory
+
+    found = []
+    directory = pathlib.Path(spool_directory(str(root)))
+    if not directory.is_dir() or not directory.resolve().is_relative_to(
+        pathlib.Path(root).resolve()
+    ):
+        return None  # none, or a link the notebook's code made to somewhere else
+    for path in directory.glob("*.json"):
+        try:
+            if path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
+                continue
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict):
+            found.append((str(record.get("published") or ""), path.stat().st_mtime_ns, record))
+    if not found:
+        return None
+    return max(found, key=lambda t: (t[0], t[1]))[2]

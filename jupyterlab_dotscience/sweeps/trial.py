@@ -1,0 +1,315 @@
+"""One sweep trial: the notebook run headless with the trial's values, in a scratch workspace.
+
+:func:`run_trial` is what a backend calls: in a thread of the server (``local``) or as a
+task on a Dask worker (``dask``: this module is importable wherever the project's
+environment is installed, and the trial carries everything it needs, the notebook's
+directory as a tar archive included). It executes through the same path as Reproduce
+(:mod:`jupyterlab_dotscience.headless`) and returns the outcome, the run the notebook
+published (read from the scratch workspace's spool) and that run's output files, so the
+server publishes the run and captures its files wherever the trial ran.
+
+The notebook's own file is never opened for writing: the trial runs a copy (with a cell of
+the trial's values after the ``parameters`` cell, as papermill does) in its scratch
+workspace, which is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+import pathlib
+import shutil
+import stat
+import tarfile
+import tempfile
+import threading
+import time
+
+from .. import headless
+
+#: Directories of the notebook's directory never copied into a trial's workspace
+SKIPPED_DIRS = (".dotscience", ".git", ".ipynb_checkpoints", "__pycache__", "node_modules")
+#: Seconds between looks at a trial's objective points and its stop signal
+POLL = 0.1
+
+
+class TooLarge(ValueError):
+    """The notebook's directory is larger than the sweep's copy limit."""
+
+
+def pack_directory(directory, max_bytes: int) -> bytes:
+    """A tar archive of what a notebook needs: its directory (regular files and directories;
+    no ``.dotscience``, ``.git``, checkpoints, links or special files).
+
+    Parameters
+    ----------
+    directory : path
+        The notebook's directory.
+    max_bytes : int
+        Largest total size of the files copied (``DotscienceApp.sweep_copy_max_bytes``).
+
+    Raises
+    ------
+    TooLarge
+        The files add up to more than ``max_bytes``.
+    """
+    base = pathlib.Path(directory)
+    buf = io.BytesIO()
+    total = 0
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for top, dirs, files in os.walk(base, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS
+                             and not os.path.islink(os.path.join(top, d)))  # fmt: skip
+            for name in sorted(files):
+                path = pathlib.Path(top) / name
+                try:
+                    info = os.lstat(path)
+                except OSError:
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                total += info.st_size
+                if total > max_bytes:
+                    raise TooLarge(
+                        f"The notebook's directory holds more than {max_bytes:,} bytes of files "
+                        "(the server's sweep_copy_max_bytes), so it is not copied for each trial."
+                    )
+                arcname = str(path.relative_to(base))
+                try:
+                    with open(path, "rb") as f:
+                        ti = tar.gettarinfo(arcname=arcname, fileobj=f)
+                        ti.mode, ti.uid, ti.gid, ti.uname, ti.gname = 0o644, 0, 0, "", ""
+                        tar.addfile(ti, f)
+                except OSError:
+                    continue
+    return buf.getvalue()
+
+
+def _unpack(data: bytes, dest: pathlib.Path) -> None:
+    """Unpack an archive of regular files only, each inside ``dest``."""
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+        tar.extractall(dest, filter="data")
+
+
+def inject(notebook: dict, values: dict) -> dict:
+    """The notebook with the trial's values as a cell of assignments (tagged
+    ``injected-parameters``) after the cell tagged ``parameters``, or first when there is
+    none (papermill's rule); the values are JSON scalars, written with ``repr``.
+    """
+    nb = copy.deepcopy(notebook)
+    cells = nb.get("cells") or []
+    lines = ["# Parameters of this sweep trial"]
+    lines += [f"{name} = {value!r}" for name, value in values.items()]
+    cell = {"cell_type": "code", "execution_count": None, "id": "dotscience-injected-parameters",
+            "metadata": {"tags": ["injected-parameters"]}, "outputs": [],
+            "source": "\n".join(lines)}  # fmt: skip
+    at = 0
+    for i, c in enumerate(cells):
+        tags = (c.get("metadata") or {}).get("tags") or []
+        if c.get("cell_type") == "code" and "parameters" in tags:
+            at = i + 1
+            break
+    cells = [c for c in cells if "injected-parameters" not in
+             ((c.get("metadata") or {}).get("tags") or [])]  # fmt: skip
+    cells.insert(min(at, len(cells)), cell)
+    nb["cells"] = cells
+    return nb
+
+
+def _pack_outputs(scratch: pathlib.Path, record: dict, max_bytes: int) -> bytes:
+    """A tar archive of the run's output files inside the scratch workspace (up to
+    ``max_bytes`` in all), so the server captures them wherever the trial ran."""
+    from ..artifacts import UnsafePathError, safe_join
+
+    buf = io.BytesIO()
+    total = 0
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for f in record.get("outputs") or []:
+            path = f.get("path") if isinstance(f, dict) else None
+            if not isinstance(path, str) or f.get("outside") or f.get("missing"):
+                continue
+            try:
+                real = safe_join(scratch, path)
+                info = os.lstat(real)
+            except (UnsafePathError, OSError):
+                continue
+            if not stat.S_ISREG(info.st_mode) or total + info.st_size > max_bytes:
+                continue
+            total += info.st_size
+            with contextlib.suppress(OSError), open(real, "rb") as fh:
+                ti = tar.gettarinfo(arcname=path, fileobj=fh)
+                ti.mode, ti.uid, ti.gid, ti.uname, ti.gname = 0o644, 0, 0, "", ""
+                tar.addfile(ti, fh)
+    return buf.getvalue()
+
+
+def unpack_outputs(data: bytes, dest) -> None:
+    """Put a trial's output files (from :func:`run_trial`) inside ``dest``."""
+    if data:
+        _unpack(data, pathlib.Path(dest))
+
+
+class LocalChannel:
+    """How a trial talks to its sweep in the same process: ``report(points)`` feeds the
+    pruner and says whether to stop; ``cancelled()`` says whether the sweep stopped it."""
+
+    def __init__(self, report, cancelled):
+        self.report, self.cancelled = report, cancelled
+
+
+class DaskChannel:
+    """The same over Dask: points go to a ``distributed.Queue``, decisions come back as
+    ``distributed.Event`` s (``prune`` and ``stop``) named after the sweep and trial."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._queue = self._prune = self._stop = None
+
+    def _open(self):
+        if self._queue is None:
+            from distributed import Event, Queue
+
+            self._queue = Queue(f"{self.name}-points")
+            self._prune = Event(f"{self.name}-prune")
+            self._stop = Event(f"{self.name}-stop")
+
+    def report(self, points) -> bool:
+        self._open()
+        for p in points:
+            self._queue.put(p)
+        return self._prune.is_set()
+
+    def cancelled(self) -> bool:
+        self._open()
+        return self._stop.is_set()
+
+
+def run_trial(job: dict, channel=None) -> dict:
+    """Run one trial; its outcome, published record and output files.
+
+    Parameters
+    ----------
+    job : dict
+        Made by the sweep engine: ``sweep``, ``trial`` (number), ``values``, ``objective``
+        (metric name or None), ``prune`` (bool), ``notebook`` (root-relative path),
+        ``notebook_json`` (the notebook), ``files`` (tar of its directory), ``directory``
+        (the directory's root-relative path), ``python``, ``kernel_path``, ``timeout``,
+        ``scratch_parent`` (or None: the system's temporary directory), ``kernel``,
+        ``max_output_bytes``, ``keep`` (keep the scratch workspace).
+    channel : LocalChannel or DaskChannel, optional
+        Where objective points go and where a stop comes from; a Dask task makes a
+        :class:`DaskChannel` from ``job["channel"]``.
+
+    Returns
+    -------
+    dict
+        ``{"outcome": {"event", ...}, "record": dict | None, "outputs": bytes,
+        "pruned": bool, "seconds": float}``.
+    """
+    started = time.monotonic()
+    if channel is None and job.get("channel"):
+        channel = DaskChannel(job["channel"])
+    parent = job.get("scratch_parent")
+    if parent:
+        pathlib.Path(parent).mkdir(parents=True, exist_ok=True)
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"trial-{int(job['trial'])}-", dir=parent))
+    handle = headless.Handle()
+    state = {"pruned": False}
+    done = threading.Event()
+    try:
+        directory = scratch / job["directory"] if job["directory"] else scratch
+        directory.mkdir(parents=True, exist_ok=True)
+        _unpack(job["files"], directory)
+        control = scratch / ".dotscience" / "sweep"
+        control.mkdir(parents=True)
+        notebook_path = scratch / job["notebook"]
+        notebook_path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            notebook_path.unlink()  # the copy; never the notebook's own file
+        notebook_path.write_text(json.dumps(inject(job["notebook_json"], job["values"])),
+                                 encoding="utf-8")  # fmt: skip
+        report_path = control / "objective.jsonl"
+        trial_env = {"sweep": job["sweep"], "trial": job["trial"], "parameters": job["values"],
+                     "objective": job.get("objective"),
+                     "report": str(report_path) if job.get("prune") else None}  # fmt: skip
+        env = headless.environment(
+            scratch, job.get("kernel_path"),
+            extra={"DOTSCIENCE_SWEEP_TRIAL": json.dumps(trial_env),
+                   "JPY_SESSION_NAME": job["notebook"]},
+        )  # fmt: skip
+        watcher = threading.Thread(target=_watch, daemon=True, name="sweep-trial-watch",
+                                   args=(handle, channel, report_path, state, done))  # fmt: skip
+        watcher.start()
+        try:
+            outcome = headless.run_notebook(
+                handle, job["python"], notebook_path, control, notebook_path.parent, env,
+                float(job["timeout"]), kernel=job.get("kernel"), name="trial",
+            )  # fmt: skip
+        except headless.Stopped:
+            outcome = {"event": "cancelled"}
+        headless.reap(handle)
+        done.set()
+        watcher.join(5)
+        record = headless.last_spooled(scratch)
+        outputs = b""
+        if record is not None:
+            outputs = _pack_outputs(scratch, record, int(job.get("max_output_bytes") or 0))
+        return {"outcome": outcome, "record": record, "outputs": outputs,
+                "pruned": state["pruned"], "seconds": time.monotonic() - started}  # fmt: skip
+    finally:
+        done.set()
+        headless.kill(handle)
+        if not job.get("keep"):
+            _remove(scratch)
+
+
+def _remove(path: pathlib.Path) -> None:
+    from ..reproduce.workspace import remove_scratch
+
+    with contextlib.suppress(OSError):
+        remove_scratch(path)
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _watch(handle, channel, report_path: pathlib.Path, state: dict, done) -> None:
+    """Pass the objective's new points to the channel; create the prune mark when it says
+    to stop, and stop the notebook when the sweep cancelled it."""
+    offset, buffer = 0, b""
+    while not done.wait(POLL):
+        if channel is None:
+            continue
+        try:
+            if channel.cancelled():
+                handle.stop.set()
+                return
+        except Exception:  # the scheduler is gone: the trial goes on by itself
+            pass
+        points = []
+        try:
+            with open(report_path, "rb") as f:
+                f.seek(offset)
+                chunk = f.read(1024 * 1024)
+            offset += len(chunk)
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                with contextlib.suppress(ValueError):
+                    p = json.loads(line)
+                    if isinstance(p, dict) and isinstance(p.get("value"), (int, float)):
+                        points.append({"step": p.get("step"), "value": p["value"]})
+        except OSError:
+            pass
+        if not points or state["pruned"]:
+            continue
+        try:
+            prune = channel.report(points)
+        except Exception:
+            prune = False
+        if prune:
+            state["pruned"] = True
+            with contextlib.suppress(OSError):
+                pathlib.Path(str(report_path) + ".prune").touch()
