@@ -401,6 +401,9 @@ class ArtifactStore(BaseArtifactStore):
         What becomes of content found damaged when read: True moves it to
         ``<root>/damaged`` (kept for inspection), False deletes it (a cache, which can fetch
         it again).
+    durable
+        Whether stored files are made durable (fsync) before they count as stored; a cache
+        need not be (after a restart every file is verified by hash before it is read).
     """
 
     def __init__(
@@ -410,8 +413,10 @@ class ArtifactStore(BaseArtifactStore):
         capture_max_file_bytes: int = CAPTURE_MAX_FILE_BYTES,
         capture_max_run_bytes: int = CAPTURE_MAX_RUN_BYTES,
         quarantine: bool = True,
+        durable: bool = True,
     ):
         self.root = pathlib.Path(root)
+        self.durable = durable
         self.location = str(self.root)
         self.max_bytes = max_bytes
         self.capture_max_file_bytes = capture_max_file_bytes
@@ -449,7 +454,7 @@ class ArtifactStore(BaseArtifactStore):
 
     def _durable(self, fd: int) -> None:
         """fsync a file being stored, unless a batch will sync them all at once."""
-        if getattr(self._batch, "staged", None) is None:
+        if self.durable and getattr(self._batch, "staged", None) is None:
             os.fsync(fd)
 
     def _install_staged(self, staged: dict[str, str]) -> None:
@@ -646,7 +651,8 @@ class ArtifactStore(BaseArtifactStore):
         adopted = False
         try:
             tmp.flush()
-            os.fsync(tmp.fileno())
+            if self.durable:
+                os.fsync(tmp.fileno())
             tmp.close()
             if dest.is_file():
                 return False
@@ -674,9 +680,10 @@ class ArtifactStore(BaseArtifactStore):
         os.chmod(tmp, 0o444)
         os.replace(tmp, dest)
         self._remember(os.stat(dest), dest.name)  # verified as it was written
-        _fsync_dir(dest.parent)
-        if created:
-            _fsync_dir(dest.parent.parent)
+        if self.durable:
+            _fsync_dir(dest.parent)
+            if created:
+                _fsync_dir(dest.parent.parent)
         return False
 
     def _put_stream(self, src: BinaryIO, expected: str | None, name: str) -> str:

@@ -17,6 +17,7 @@ import os
 import pathlib
 import re
 import threading
+import time
 from typing import BinaryIO
 
 from .artifacts import (
@@ -90,6 +91,9 @@ class S3ArtifactStore(BaseArtifactStore):
     multipart_threshold, multipart_chunksize : int
         Files of at least ``multipart_threshold`` bytes are uploaded in parts of
         ``multipart_chunksize`` bytes (at least 5 MiB).
+    damaged_recheck : float
+        Seconds an object found damaged counts as not stored (an upload through this server
+        replaces it meanwhile); then it is fetched and verified again when asked for.
     client : optional
         A boto3 S3 client to use instead of one made from boto3's usual configuration.
 
@@ -111,6 +115,7 @@ class S3ArtifactStore(BaseArtifactStore):
         cache_max_bytes: int = CACHE_MAX_BYTES,
         multipart_threshold: int = MULTIPART_THRESHOLD,
         multipart_chunksize: int = MULTIPART_CHUNKSIZE,
+        damaged_recheck: float = 60.0,
         client=None,
     ):
         import boto3.s3.transfer
@@ -131,7 +136,7 @@ class S3ArtifactStore(BaseArtifactStore):
         self.capture_max_run_bytes = capture_max_run_bytes
         self.cache_max_bytes = cache_max_bytes
         self._init_known()
-        self.cache = ArtifactStore(cache_dir, quarantine=False)
+        self.cache = ArtifactStore(cache_dir, quarantine=False, durable=False)
         if client is None:
             config = botocore.config.Config(
                 connect_timeout=10, read_timeout=60, max_pool_connections=16,
@@ -148,7 +153,10 @@ class S3ArtifactStore(BaseArtifactStore):
         )  # fmt: skip
         self._lock = threading.Lock()
         self._present: collections.OrderedDict[str, None] = collections.OrderedDict()
-        self._damaged: set[str] = set()  # in the bucket, found not to match their names
+        # found in the bucket not matching their names: when (monotonic); until
+        # damaged_recheck seconds later they count as not stored, so an upload replaces them
+        self._damaged: dict[str, float] = {}
+        self.damaged_recheck = damaged_recheck
         self._lru: collections.OrderedDict[str, int] | None = None  # cached copies: size
         self._cached_bytes = 0
 
@@ -202,9 +210,9 @@ class S3ArtifactStore(BaseArtifactStore):
         import botocore.exceptions
 
         key = self.key_for(sha256)
+        if self._is_damaged(sha256):
+            return False
         with self._lock:
-            if sha256 in self._damaged:
-                return False
             if sha256 in self._present:
                 self._present.move_to_end(sha256)
                 return True
@@ -217,9 +225,21 @@ class S3ArtifactStore(BaseArtifactStore):
         self._mark_present(sha256)
         return True
 
+    def _is_damaged(self, sha256: str) -> bool:
+        """Whether the object was found damaged less than ``damaged_recheck`` s ago (after
+        that it is looked at again: someone may have restored it)."""
+        with self._lock:
+            since = self._damaged.get(sha256)
+            if since is None:
+                return False
+            if time.monotonic() - since < self.damaged_recheck:
+                return True
+            del self._damaged[sha256]
+            return False
+
     def _mark_present(self, sha256: str) -> None:
         with self._lock:
-            self._damaged.discard(sha256)
+            self._damaged.pop(sha256, None)
             self._present[sha256] = None
             self._present.move_to_end(sha256)
             while len(self._present) > _PRESENT:
@@ -256,9 +276,7 @@ class S3ArtifactStore(BaseArtifactStore):
             The bucket cannot be reached.
         """
         check_sha256(sha256)
-        with self._lock:
-            damaged = sha256 in self._damaged
-        if not damaged:
+        if not self._is_damaged(sha256):
             with contextlib.suppress(FileNotFoundError, ArtifactHashMismatch):
                 f = self.cache.open(sha256)  # a copy changed locally is deleted, fetched again
                 self._touch(sha256, os.fstat(f.fileno()).st_size)
@@ -298,7 +316,7 @@ class S3ArtifactStore(BaseArtifactStore):
                 raise self._unavailable(f"read {sha256}", e) from None
             if digest.hexdigest() != sha256 or (limit is not None and size > limit):
                 with self._lock:
-                    self._damaged.add(sha256)
+                    self._damaged[sha256] = time.monotonic()
                     self._present.pop(sha256, None)
                 raise ArtifactHashMismatch(
                     f"the stored content of {sha256} in {self.location} does not match its "

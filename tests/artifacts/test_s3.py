@@ -8,8 +8,12 @@ import time
 
 import pytest
 
-from jupyterlab_dotscience.artifacts import ArtifactStoreUnavailable, open_artifact_store
-from jupyterlab_dotscience.artifacts_s3 import parse_s3_root
+from jupyterlab_dotscience.artifacts import (
+    ArtifactHashMismatch,
+    ArtifactStoreUnavailable,
+    open_artifact_store,
+)
+from jupyterlab_dotscience.artifacts_s3 import S3ArtifactStore, parse_s3_root
 
 from ..server.live import free_port
 from .conftest import Backend
@@ -88,3 +92,35 @@ def test_the_local_cache_keeps_within_its_limit(s3, tmp_path):
     cached = [p for p in (tmp_path / f"cache-{s3.made}").rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in cached) <= 3000
     assert reader.local_path(shas[-1]).read_bytes() == bytes([5]) * 1000
+
+
+def test_an_object_restored_in_the_bucket_is_served_again(s3, tmp_path):
+    # Given an object found damaged by a server that looks again at once
+    sha = s3.store().put_bytes(b"the real thing")
+    s3.tamper(sha, b"not the thing!")
+    reader = S3ArtifactStore(
+        s3.root, cache_dir=tmp_path / "r", endpoint_url=s3.s3.endpoint_url, damaged_recheck=0.0
+    )
+    with pytest.raises(ArtifactHashMismatch):
+        reader.open(sha)
+    # When an operator restores the right content in the bucket (from a backup)
+    s3.s3.client().put_object(Bucket=s3.bucket, Key=s3.key(sha), Body=b"the real thing")
+    # Then the server serves it again
+    assert reader.has(sha)
+    with reader.open(sha) as f:
+        assert f.read() == b"the real thing"
+
+
+def test_a_damaged_object_counts_as_not_stored_so_an_upload_replaces_it(s3):
+    # Given an object found damaged by a server
+    sha = s3.store().put_bytes(b"model v1")
+    s3.tamper(sha, b"model v!")
+    reader = s3.store()
+    with pytest.raises(ArtifactHashMismatch):
+        reader.open(sha)
+    # When the right content is uploaded through it, then the bucket holds it again
+    assert not reader.has(sha)
+    tmp = reader.upload_temp()
+    tmp.write(b"model v1")
+    assert reader.put_upload(tmp, sha) is True
+    assert s3.stored(sha) == b"model v1"
