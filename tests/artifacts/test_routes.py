@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from ..security.conftest import http, start_live, token_auth
+from ..server.live import free_port
 from .conftest import BACKENDS, Backend
 from .s3server import s3_environment
 
@@ -114,3 +115,48 @@ def test_files_captured_at_publish_land_in_the_configured_store(served):
     assert status == 200, files
     (out,) = [f for f in files["files"] if f["path"] == rel]
     assert out["captured"] is True and out["artifact"] is True, out
+
+
+@pytest.fixture(scope="module")
+def unreachable(tmp_path_factory):
+    """A live server whose S3 endpoint nothing listens on."""
+    tmp = tmp_path_factory.mktemp("artifacts-unreachable")
+    (tmp / "root").mkdir()
+    args = [
+        "--DotscienceApp.artifact_root=s3://team-bucket/artifacts",
+        f"--DotscienceApp.artifact_s3_endpoint_url=http://127.0.0.1:{free_port()}",
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in s3_environment().items():
+            mp.setenv(name, value)
+        server = start_live(tmp / "root", *args)
+    yield server
+    server.stop()
+
+
+def test_an_unreachable_store_is_a_503_and_a_publish_keeps_the_run(unreachable):
+    server = unreachable
+    data = b"weights nobody can store now"
+    sha = hashlib.sha256(data).hexdigest()
+    # When content is uploaded or downloaded, then each is answered 503 in one sentence
+    status, body = upload(server, data)
+    assert status == 503 and "artifact store cannot be reached" in body["error"], body
+    assert "127.0.0.1" not in body["error"] and "team-bucket" not in body["error"]
+    status, body = http("GET", url(server, sha), headers=token_auth(server))
+    assert status == 503 and "artifact store cannot be reached" in body["error"], body
+    # When a run with an output file is published, then the run is stored all the same
+    (server.root / "model.bin").write_bytes(data)
+    record = {
+        "schema": "dotscience.run/2", "id": str(uuid.uuid4()), "project": "offline",
+        "outputs": [{"path": "model.bin", "sha256": sha, "size": len(data)}],
+    }  # fmt: skip
+    status, body = http("POST", server.url + "dotscience/api/runs", record, token_auth(server))
+    assert status in (200, 201), body
+    # And its file says why it was not captured
+    status, files = http(
+        "GET", f"{server.url}dotscience/api/runs/{record['id']}/files", headers=token_auth(server)
+    )
+    assert status == 200, files
+    (out,) = files["files"]
+    assert out["captured"] is False and out["artifact"] is False, out
+    assert out["reason"] == "artifact store unavailable", out
