@@ -129,8 +129,73 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def count_runs(self, **filters) -> int:
+        """How many runs the filters of :meth:`list_runs` match (issue 14: the Runs list's
+        total).
+
+        Parameters
+        ----------
+        **filters
+            The filters of :meth:`list_runs` (project, projects, notebook, labels, params,
+            metrics, status, text, author, verdict, warnings).
+
+        Returns
+        -------
+        int
+            The number of matching runs; ValueError for a filter :meth:`list_runs` refuses.
+        """
+
+    @abc.abstractmethod
+    def run_ids(self, sort: str = "-received", limit: int = 100_000, **filters) -> list[str]:
+        """The ids of the runs the filters match, in the order of :meth:`list_runs` with that
+        sort (issue 14: the Runs table's "select all that match").
+
+        Parameters
+        ----------
+        sort
+            As in :meth:`list_runs`.
+        limit
+            At most this many ids, 1..100,000.
+        **filters
+            The filters of :meth:`list_runs`.
+
+        Returns
+        -------
+        list of str
+            The ids.
+        """
+
+    @abc.abstractmethod
     def run_summaries(self, run_ids: Sequence[str]) -> list[dict]:
         """Summaries (as in :meth:`list_runs`) of the given runs, in the given order."""
+
+    @abc.abstractmethod
+    def compare_runs(self, run_ids: Sequence[str]) -> list[dict]:
+        """What the compare view needs of each given run, read in a few queries for all.
+
+        Returns
+        -------
+        list of dict
+            In the given order (unknown ids left out): the summary fields of
+            :meth:`list_runs` (``id, project, author, description, status, notebook,
+            workload_file, start, end, received``), ``parameters`` ``{key: {value, text}}``,
+            ``metrics`` ``{key: {value, text, step, count, min, max}}`` (the last point;
+            ``min``/``max`` of its numeric values, None when none is a number), ``labels``,
+            ``inputs`` ``[{path, sha256, size}]`` (autologged data sets have a ``memory:``
+            path) and ``environment`` ``{python, implementation, platform, packages,
+            packages_sha256, git_commit, git_dirty}`` (``packages`` is their number).
+        """
+
+    @abc.abstractmethod
+    def metric_directions(self, keys: Sequence[str] | None = None) -> dict[str, str]:
+        """``{metric key: "higher" | "lower"}`` of the given keys (every stored one when
+        None); a key without a stored direction is left out."""
+
+    @abc.abstractmethod
+    def set_metric_direction(self, key: str, direction: str | None, username: str) -> bool:
+        """Store whether a higher or lower value of metric ``key`` is better (``"higher"``,
+        ``"lower"``), or forget it (None). Returns whether a direction was stored before.
+        ValueError for another direction or an empty key."""
 
     @abc.abstractmethod
     def run_files(self, run_id: str) -> list[dict]:

@@ -337,6 +337,16 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (sweep_id, number)
         )""",
     ],
+    # 11 (issue 14, compare and diff): whether a higher or a lower value of a metric is
+    # better, one row per metric key (the compare view marks the best value by it)
+    [
+        """CREATE TABLE metric_directions (
+            key TEXT PRIMARY KEY,
+            direction TEXT NOT NULL CHECK (direction IN ('higher', 'lower')),
+            updated_by TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )""",
+    ],
 ]
 
 DIALECT = {

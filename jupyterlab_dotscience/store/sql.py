@@ -180,6 +180,27 @@ def _bool(value) -> bool | None:
     return None if value is None else bool(value)
 
 
+def _environment_summary(env) -> dict | None:
+    """A run's environment as the compare view shows it: Python, platform, how many
+    packages (and one hash of their names and versions), the git commit."""
+    if not isinstance(env, dict):
+        return None
+    packages = env.get("packages") if isinstance(env.get("packages"), dict) else {}
+    git = env.get("git") if isinstance(env.get("git"), dict) else {}
+    text = json.dumps(packages, sort_keys=True, separators=(",", ":"), default=str)
+    return {
+        "python": env.get("python") if isinstance(env.get("python"), str) else None,
+        "implementation": env.get("implementation")
+        if isinstance(env.get("implementation"), str)
+        else None,
+        "platform": env.get("platform") if isinstance(env.get("platform"), str) else None,
+        "packages": len(packages),
+        "packages_sha256": hashlib.sha256(text.encode()).hexdigest() if packages else None,
+        "git_commit": git.get("commit") if isinstance(git.get("commit"), str) else None,
+        "git_dirty": git.get("dirty") if isinstance(git.get("dirty"), bool) else None,
+    }
+
+
 class SqlStore(Store):
     """Everything but connections and transactions."""
 
@@ -947,6 +968,32 @@ class SqlStore(Store):
             next_cursor = query.encode_cursor(sort, last[2], last[1], last[3])
         return summaries, next_cursor
 
+    def count_runs(self, **filters) -> int:
+        where, args = query.filters(self.ilike, **filters)  # the filters of Store.list_runs
+        sql = "SELECT COUNT(*) FROM runs r"
+        if where:
+            sql += " WHERE " + " AND ".join(c.replace("@run", "r.seq") for c in where)
+        with self._tx() as tx:
+            return int(tx.one(sql, args)[0])
+
+    def run_ids(self, sort="-received", limit=100_000, **filters) -> list[str]:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100_000:
+            raise ValueError(f"limit: expected an integer 1..100000, got {limit!r}")
+        spec = query.parse_sort(sort)
+        where, args = query.filters(self.ilike, **filters)
+        with self._tx() as tx:
+            sql, sql_args = query.phase_sql(spec, 1, where, args, None, limit)
+            seqs = [r[0] for r in tx.q(sql, sql_args)]
+            if len(seqs) < limit:
+                sql, sql_args = query.phase_sql(spec, 2, where, args, None, limit - len(seqs))
+                seqs += [r[0] for r in tx.q(sql, sql_args)]
+            id_of: dict = {}
+            for i in range(0, len(seqs), 1000):  # a bounded number of placeholders per query
+                chunk = seqs[i : i + 1000]
+                marks = ", ".join("?" * len(chunk))
+                id_of.update(tx.q(f"SELECT seq, id FROM runs WHERE seq IN ({marks})", chunk))
+        return [id_of[s] for s in seqs if s in id_of]
+
     def run_summaries(self, run_ids: Sequence[str]) -> list[dict]:
         ids = [i for i in (_maybe_uuid(r) for r in run_ids) if i]
         if not ids:
@@ -955,6 +1002,90 @@ class SqlStore(Store):
         with self._tx() as tx:
             seq_of = dict(tx.q(f"SELECT id, seq FROM runs WHERE id IN ({marks})", ids))
             return self._summaries(tx, [seq_of[i] for i in ids if i in seq_of])
+
+    def compare_runs(self, run_ids: Sequence[str]) -> list[dict]:
+        ids = list(dict.fromkeys(i for i in (_maybe_uuid(r) for r in run_ids) if i))
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        with self._tx() as tx:
+            seq_of = dict(tx.q(f"SELECT id, seq FROM runs WHERE id IN ({marks})", ids))
+            seqs = [seq_of[i] for i in ids if i in seq_of]
+            runs = self._summaries(tx, seqs)
+            if not runs:
+                return []
+            by_seq = dict(zip(seqs, runs, strict=True))
+            smarks = ", ".join("?" * len(seqs))
+            for run in runs:
+                run.update(parameters={}, metrics={}, inputs=[], environment=None)
+                for drop in ("mode", "imported", "error", "warnings", "verdict", "reproduces"):
+                    run.pop(drop, None)
+            for seq, key, value, text in tx.q(
+                f"SELECT run, key, value, text FROM params WHERE run IN ({smarks}) ORDER BY key",
+                seqs,
+            ):
+                by_seq[seq]["parameters"][key] = {"value": json.loads(value), "text": text}
+            bounds = {
+                (seq, key): (lo, hi)
+                for seq, key, lo, hi in tx.q(
+                    f"SELECT run, key, MIN(num), MAX(num) FROM metrics WHERE run IN ({smarks}) "
+                    "GROUP BY run, key",
+                    seqs,
+                )
+            }
+            for seq, key, value, text, step, count in tx.q(
+                f"SELECT run, key, value, text, step, count FROM metric_last "
+                f"WHERE run IN ({smarks}) ORDER BY key",
+                seqs,
+            ):
+                lo, hi = bounds.get((seq, key), (None, None))
+                by_seq[seq]["metrics"][key] = {
+                    "value": json.loads(value), "text": text, "step": step, "count": count,
+                    "min": lo, "max": hi,
+                }  # fmt: skip
+            for seq, path, sha, size in tx.q(
+                f"SELECT run, path, sha256, size FROM files WHERE run IN ({smarks}) "
+                "AND role = 'input' ORDER BY run, seq",
+                seqs,
+            ):
+                by_seq[seq]["inputs"].append({"path": path, "sha256": sha, "size": size})
+            for seq, environment in tx.q(
+                f"SELECT seq, environment FROM runs WHERE seq IN ({smarks})", seqs
+            ):
+                by_seq[seq]["environment"] = _environment_summary(_loads(environment))
+        return runs
+
+    def metric_directions(self, keys: Sequence[str] | None = None) -> dict[str, str]:
+        with self._tx() as tx:
+            if keys is None:
+                rows = tx.q("SELECT key, direction FROM metric_directions ORDER BY key")
+            else:
+                keys = list(dict.fromkeys(keys))
+                if not keys:
+                    return {}
+                marks = ", ".join("?" * len(keys))
+                rows = tx.q(
+                    f"SELECT key, direction FROM metric_directions WHERE key IN ({marks})", keys
+                )
+        return dict(rows)
+
+    def set_metric_direction(self, key: str, direction: str | None, username: str) -> bool:
+        if not isinstance(key, str) or not key:
+            raise ValueError("key: expected a non-empty metric name")
+        if direction not in ("higher", "lower", None):
+            raise ValueError(f"direction: expected 'higher', 'lower' or null, got {direction!r}")
+
+        def store(tx):
+            existed = tx.x("DELETE FROM metric_directions WHERE key = ?", (key,)) > 0
+            if direction is not None:
+                tx.x(
+                    "INSERT INTO metric_directions (key, direction, updated_by, updated) "
+                    "VALUES (?, ?, ?, ?)",
+                    (key, direction, _author(username), now()),
+                )
+            return existed
+
+        return self._write(store)
 
     def _summaries(self, tx: Tx, seqs: list[int]) -> list[dict]:
         """Summaries of runs given by row number, in that order."""
