@@ -183,6 +183,31 @@ class DotscienceApp(ExtensionApp):
         "killed and the reproduction fails with a timeout).",
     )
 
+    sweep_dask_address = Unicode(
+        "",
+        config=True,
+        help="Address of the Dask distributed scheduler that runs sweeps with the dask backend"
+        " (e.g. tcp://scheduler:8786); its workers need the project's environment (this"
+        " package, nbclient and the notebook's libraries). Empty: only the local backend.",
+    )
+    sweep_trial_timeout = Float(
+        3600.0,
+        config=True,
+        help="Seconds one sweep trial may run before it is stopped (a failed run).",
+    )
+    sweep_copy_max_bytes = Int(
+        100 * 1024**2,
+        config=True,
+        help="Largest total size of the files of a notebook's directory copied into each sweep"
+        " trial's scratch workspace (.dotscience, .git and checkpoints are never copied); a"
+        " larger directory is refused when the sweep starts.",
+    )
+    sweep_local_workers = Int(
+        0,
+        config=True,
+        help="Most trials the local sweep backend runs at a time (0: the machine's cores).",
+    )
+
     @default("store_url")
     def _default_store_url(self):
         env = os.environ.get("DOTSCIENCE_STORE_URL")
@@ -277,6 +302,7 @@ class DotscienceApp(ExtensionApp):
         )  # fmt: skip
         self._init_models()
         self._init_reproductions()
+        self._init_sweeps()
         self.log.info(
             "Dotscience %s: %s store, root %s", __version__, self.store_kind, self.root_dir
         )
@@ -327,6 +353,24 @@ class DotscienceApp(ExtensionApp):
                 stale,
             )
 
+    def _init_sweeps(self):
+        """The sweep engine (issue 17); sweeps an earlier process of this server left running
+        are marked stopped and their running trials failed (never started again)."""
+        from .sweeps import SweepEngine
+
+        models = getattr(self, "models", None)
+        self.sweeps = SweepEngine(
+            self.store, self.artifacts, self.root_dir, python=self.reproduce_python,
+            timeout=self.sweep_trial_timeout,
+            kernel_path=self._kernel_library_path() if self.export_kernel_env else None,
+            cores=self.sweep_local_workers or None, dask_address=self.sweep_dask_address,
+            copy_max_bytes=self.sweep_copy_max_bytes,
+            server_id=getattr(models, "server_id", None),
+        )  # fmt: skip
+        stale = self.sweeps.recover()
+        if stale:
+            self.log.warning("Dotscience: %d sweep(s) stopped with the previous server", stale)
+
     def initialize_handlers(self):
         self.handlers.extend(route_table())
 
@@ -340,6 +384,9 @@ class DotscienceApp(ExtensionApp):
         reproductions = getattr(self, "reproductions", None)
         if reproductions is not None:
             reproductions.shutdown()
+        sweeps = getattr(self, "sweeps", None)
+        if sweeps is not None:
+            sweeps.shutdown()
         lineage = getattr(self, "_lineage", None)
         if lineage is not None:
             lineage.close()

@@ -143,8 +143,10 @@ class SweepEngine:
         if backend not in BACKENDS:
             raise SweepError("backend must be local or dask.")
         if backend == "dask" and not self.dask_address:
-            raise SweepError("This server has no Dask scheduler configured "
-                             "(DotscienceApp.sweep_dask_address), so use the local backend.")  # fmt: skip
+            raise SweepError(
+                "This server has no Dask scheduler configured "
+                "(DotscienceApp.sweep_dask_address), so use the local backend."
+            )
         path, nb = self._notebook(notebook)
         rel = path.relative_to(pathlib.Path(self.root).resolve()).as_posix()
         directory = path.parent
@@ -279,7 +281,7 @@ class SweepEngine:
         running: dict[int, object] = {}
         number = 0
         started = time.monotonic()
-        time_cap = state.spec.get("time_cap")
+        budget = state.spec.get("max_duration_seconds")
         message = None
         try:
             backend = _Local(self, state) if state.backend == "local" else _Dask(self, state)
@@ -287,7 +289,7 @@ class SweepEngine:
             while True:
                 if state.cancel.is_set():
                     break
-                out_of_time = time_cap is not None and time.monotonic() - started >= time_cap
+                out_of_time = budget is not None and time.monotonic() - started >= budget
                 while not out_of_time and len(running) < limit and not state.cancel.is_set():
                     values = state.strategy.ask(number)
                     if values is None:
@@ -302,7 +304,7 @@ class SweepEngine:
                         running[number] = backend.submit(number, values)
                     number += 1
                 if out_of_time and message is None:
-                    message = f"The sweep's time_cap of {time_cap:g} seconds was reached."
+                    message = f"The sweep's max_duration_seconds ({budget:g}) was reached."
                 if not running:
                     break
                 for n, result in backend.wait(running, 0.2):
@@ -444,8 +446,9 @@ class _Local:
     def __init__(self, engine: SweepEngine, state: _Sweep):
         self.engine, self.state = engine, state
         self.limit = max(1, min(state.spec["parallelism"], engine.cores))
-        self.pool = ThreadPoolExecutor(max_workers=self.limit,
-                                       thread_name_prefix=f"dotscience-trial-{state.id[:8]}")  # fmt: skip
+        self.pool = ThreadPoolExecutor(
+            max_workers=self.limit, thread_name_prefix=f"dotscience-trial-{state.id[:8]}"
+        )
 
     def submit(self, number: int, values: dict):
         job = dict(self.state.job, trial=number, values=values, python=self.engine.python,

@@ -11,7 +11,7 @@ parameters:
   depth: {min: 1, max: 8}          # integers: int_uniform
 run_cap: 6                # trials (required unless the grid is finite)
 parallelism: 2            # trials at a time (bounded by the backend)
-time_cap: 3600            # seconds of wall time (optional)
+max_duration_seconds: 3600  # seconds of wall time (optional)
 seed: 0                   # random and bayes draws (optional)
 early_terminate: {type: hyperband, min_iter: 3}   # or {type: median}: Optuna's pruners
 ```
@@ -161,7 +161,7 @@ def check(data) -> dict:
     -------
     dict
         ``{"method", "metric": {"name", "goal"} | None, "parameters": {name: {...}},
-        "run_cap", "parallelism", "time_cap", "seed", "early_terminate"}``.
+        "run_cap", "parallelism", "max_duration_seconds", "seed", "early_terminate"}``.
 
     Raises
     ------
@@ -170,8 +170,8 @@ def check(data) -> dict:
     """
     if not isinstance(data, dict):
         raise SpecError("The spec must be a mapping (method, metric, parameters, ...).")
-    known = {"method", "metric", "parameters", "run_cap", "parallelism", "time_cap", "seed",
-             "early_terminate", *IGNORED}  # fmt: skip
+    known = {"method", "metric", "parameters", "run_cap", "parallelism",
+             "max_duration_seconds", "seed", "early_terminate", *IGNORED}  # fmt: skip
     unknown = [str(k) for k in data if k not in known]
     if unknown:
         raise SpecError(f"The spec has an unknown key {sorted(unknown)[0][:50]!r}.")
@@ -227,9 +227,9 @@ def check(data) -> dict:
         or not (1 <= parallelism <= MAX_PARALLELISM)
     ):
         raise SpecError(f"parallelism must be a whole number from 1 to {MAX_PARALLELISM}.")
-    time_cap = data.get("time_cap")
-    if time_cap is not None and (_number(time_cap, "time_cap") <= 0):
-        raise SpecError("time_cap must be a number of seconds greater than 0.")
+    budget = data.get("max_duration_seconds")
+    if budget is not None and _number(budget, "max_duration_seconds") <= 0:
+        raise SpecError("max_duration_seconds must be a number of seconds greater than 0.")
     seed = data.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise SpecError("seed must be a whole number, at least 0.")
@@ -244,7 +244,7 @@ def check(data) -> dict:
             raise SpecError("early_terminate's min_iter must be a whole number.")
         early = {"type": early["type"], "min_iter": min_iter}
     return {"method": method, "metric": metric, "parameters": parameters, "run_cap": run_cap,
-            "parallelism": parallelism, "time_cap": time_cap, "seed": seed,
+            "parallelism": parallelism, "max_duration_seconds": budget, "seed": seed,
             "early_terminate": early}  # fmt: skip
 
 
@@ -397,7 +397,7 @@ def to_yaml(spec: dict) -> str:
         else:
             params[name] = {k: v for k, v in p.items()}
     out["parameters"] = params
-    for key in ("run_cap", "parallelism", "time_cap", "seed", "early_terminate"):
+    for key in ("run_cap", "parallelism", "max_duration_seconds", "seed", "early_terminate"):
         if spec.get(key) is not None:
             out[key] = spec[key]
     return yaml.safe_dump(out, sort_keys=False)

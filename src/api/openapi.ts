@@ -835,6 +835,179 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/sweeps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Sweeps, newest first (without their trials). */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only the sweeps of this notebook. */
+          notebook?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Sweeps. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              sweeps: components['schemas']['Sweep'][];
+            };
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    /**
+     * Start a sweep of a notebook (a parameter search; each trial is a run).
+     * @description Only a Jupyter login may (an API key or the kernel token gets 403: a sweep executes the notebook's code). `spec` is W&B's sweep configuration (`method`, `metric`, `parameters`, `run_cap`, optional `early_terminate`) plus `parallelism`, `max_duration_seconds` and `seed`, as an object or YAML/JSON text. Each trial runs the notebook headless in its own scratch workspace (a copy of the notebook's directory, without .dotscience/.git/checkpoints, up to the server's sweep_copy_max_bytes), with its values injected after the `parameters` cell and returned by `ds.parameter(name, default)`. `dask` needs the server's sweep_dask_address.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Workspace-relative path of a .ipynb file. */
+            notebook: string;
+            spec: Record<string, unknown> | string;
+            /**
+             * @default local
+             * @enum {string}
+             */
+            backend?: 'local' | 'dask';
+            /** @description The runs' project (default: default). */
+            project?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The sweep, running. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Sweep'];
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+        413: components['responses']['Error'];
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/sweeps/{sweep_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        sweep_id: string;
+      };
+      cookie?: never;
+    };
+    /** One sweep with its trials (progress, the best trial, each trial's run). */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          sweep_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The sweep. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Sweep'];
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/sweeps/{sweep_id}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        sweep_id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cancel a running sweep (running trials stop; finished trials and runs are kept). */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          sweep_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The sweep, cancelled. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Sweep'];
+          };
+        };
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+        409: components['responses']['Error'];
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/artifacts/{sha256}': {
     parameters: {
       query?: {
@@ -2288,6 +2461,85 @@ export interface components {
         [key: string]: number;
       };
       versions: components['schemas']['ModelVersion'][];
+    };
+    /** @description A sweep (issue 17): a notebook run headless once per trial with the trial's parameter values; each trial publishes an ordinary run labelled `sweep` (this id) and `sweep_trial` (its number), and `sweep_pruned` when the pruner stopped it early. `trials` is given by `GET sweeps/{id}` and `POST sweeps` (empty there), not by the list. */
+    Sweep: {
+      /** Format: uuid */
+      id: string;
+      /** @description Workspace-relative path of the notebook (never modified). */
+      notebook: string;
+      project: string;
+      owner: string | null;
+      /**
+       * @description `stopped`: the server stopped (or failed) during the sweep; `message` says how.
+       * @enum {string}
+       */
+      state: 'running' | 'done' | 'cancelled' | 'stopped';
+      /** @enum {string} */
+      backend: 'local' | 'dask';
+      /** @description The checked spec (W&B's sweep format plus parallelism, max_duration_seconds, seed). */
+      spec: {
+        /** @enum {string} */
+        method: 'grid' | 'random' | 'bayes';
+        metric: {
+          name?: string;
+          /** @enum {string} */
+          goal?: 'maximize' | 'minimize';
+        } | null;
+        parameters: {
+          [key: string]: Record<string, unknown>;
+        };
+        run_cap: number;
+        parallelism: number;
+        max_duration_seconds?: number | null;
+        seed?: number | null;
+        early_terminate?: {
+          /** @enum {string} */
+          type?: 'hyperband' | 'median';
+          min_iter?: number;
+        } | null;
+      };
+      /** @description The spec as W&B-style YAML. */
+      spec_yaml: string;
+      counts: {
+        trials: number;
+        done: number;
+        running: number;
+        pruned: number;
+        failed: number;
+        cancelled: number;
+      };
+      /** @description The best finished trial by the objective so far. */
+      best: {
+        trial?: number;
+        /** Format: uuid */
+        run_id?: string | null;
+        value?: number;
+      } | null;
+      /** @description Why the sweep ended early (the time budget */
+      message: string | null;
+      created: string;
+      updated: string;
+      finished: string | null;
+      trials?: {
+        number: number;
+        /** @enum {string} */
+        state:
+          'queued' | 'running' | 'done' | 'failed' | 'pruned' | 'cancelled';
+        /**
+         * Format: uuid
+         * @description The run it published (a failed trial's run carries its error).
+         */
+        run_id: string | null;
+        /** @description The trial's parameter values (JSON scalars). */
+        values: Record<string, unknown>;
+        /** @description The last value of the spec's metric. */
+        objective: number | null;
+        error: string | null;
+        started: string | null;
+        finished: string | null;
+        best: boolean;
+      }[];
     };
     /** @description One reproduction of a run: its replay in a fresh kernel (cell i of n) and the verdict comparing the replay's run with the original. */
     Reproduction: {
