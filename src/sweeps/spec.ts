@@ -77,6 +77,8 @@ export interface ISweepForm {
   /** the wall-time budget in minutes: empty means none */
   wallMinutes: string;
   parallelism: string;
+  /** stop trials whose objective is clearly worse at the same step (Optuna's pruners) */
+  earlyStop: 'none' | 'median' | 'hyperband';
 }
 
 /**
@@ -94,7 +96,8 @@ export interface IParameterSpec {
 }
 
 /**
- * The sweep spec (W&B's format plus `parallelism` and `max_duration_seconds`).
+ * The sweep spec (W&B's format plus `parallelism` and `max_duration_seconds`), as
+ * `jupyterlab_dotscience/sweeps/spec.py` reads it.
  */
 export interface ISweepSpec {
   method: Method;
@@ -103,12 +106,20 @@ export interface ISweepSpec {
   run_cap?: number;
   parallelism: number;
   max_duration_seconds?: number;
+  early_terminate?: { type: 'median' | 'hyperband' };
 }
 
 /**
  * The most trials running at once the form accepts.
  */
 export const MAX_PARALLELISM = 64;
+
+/**
+ * A grid's whole-number range must have fewer values than this (the server's limit).
+ */
+const MAX_GRID_RANGE = 10000;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * A form's row for a notebook parameter: left at the notebook's value until the user
@@ -227,6 +238,24 @@ function readValue(
 }
 
 /**
+ * One value of a parameter's list or its fixed value: text, a number, a boolean or None
+ * (what the server's spec takes).
+ */
+function readScalar(
+  text: string,
+  name: string,
+  like: Literal | undefined
+): { value: Literal } | { error: string } {
+  const v = readValue(text, name, like);
+  if ('value' in v && Array.isArray(v.value)) {
+    return {
+      error: `${name}: ${text.trim()} is a list; each value must be text, a number, True, False or None.`
+    };
+  }
+  return v;
+}
+
+/**
  * A number typed in the form.
  *
  * @param text what was typed
@@ -259,8 +288,13 @@ function parameterSpec(
   if (c.mode === 'notebook') {
     return { spec: null };
   }
+  if (!IDENTIFIER.test(name)) {
+    return {
+      error: `${name}: only a parameter named like a Python variable can be swept.`
+    };
+  }
   if (c.mode === 'value') {
-    const v = readValue(c.value, name, c.default);
+    const v = readScalar(c.value, name, c.default);
     return 'error' in v ? v : { spec: { value: v.value } };
   }
   if (c.mode === 'values') {
@@ -269,22 +303,34 @@ function parameterSpec(
       return { error: `${name}: give at least one value.` };
     }
     const values: Literal[] = [];
+    const seen = new Set<string>();
     for (const item of items) {
-      const v = readValue(item, name, c.default);
+      const v = readScalar(item, name, c.default);
       if ('error' in v) {
         return v;
       }
+      const key = JSON.stringify(v.value);
+      if (seen.has(key)) {
+        return { error: `${name}: ${item.trim()} is listed twice.` };
+      }
+      seen.add(key);
       values.push(v.value);
     }
     return { spec: { values } };
   }
-  if (method === 'grid') {
+  const distribution = c.mode === 'range' ? null : c.distribution;
+  if (
+    method === 'grid' &&
+    !(distribution === null || distribution === 'int_uniform')
+  ) {
     return {
-      error: `${name}: a grid search needs a list of values; ranges and distributions are for random and bayes.`
+      error: `${name}: a grid search needs a list of values or a whole-number range.`
     };
   }
-  const distribution = c.mode === 'range' ? null : c.distribution;
   if (distribution === 'normal') {
+    if (method !== 'random') {
+      return { error: `${name}: a normal distribution needs a random search.` };
+    }
     const mu = readNumber(c.mu, `${name}: mean`);
     const sigma = readNumber(c.sigma, `${name}: standard deviation`);
     if ('error' in mu) {
@@ -315,6 +361,19 @@ function parameterSpec(
     !(Number.isInteger(min.value) && Number.isInteger(max.value))
   ) {
     return { error: `${name}: an integer range needs whole numbers.` };
+  }
+  if (
+    method === 'grid' &&
+    !(Number.isInteger(min.value) && Number.isInteger(max.value))
+  ) {
+    return {
+      error: `${name}: a grid search needs a list of values or a whole-number range.`
+    };
+  }
+  if (method === 'grid' && max.value - min.value >= MAX_GRID_RANGE) {
+    return {
+      error: `${name}: a grid range must have fewer than ${MAX_GRID_RANGE} values.`
+    };
   }
   if (distribution === 'log_uniform_values' && min.value <= 0) {
     return { error: `${name}: a log-uniform range must be above 0.` };
@@ -359,7 +418,11 @@ function readCount(
 export function gridSize(spec: Record<string, IParameterSpec>): number {
   let n = 1;
   for (const p of Object.values(spec)) {
-    n *= p.values ? p.values.length : 1;
+    if (p.values) {
+      n *= p.values.length;
+    } else if (p.min !== undefined && p.max !== undefined) {
+      n *= p.max - p.min + 1;
+    }
   }
   return n;
 }
@@ -422,6 +485,9 @@ export function buildSpec(
     } else {
       spec.max_duration_seconds = Math.round(t.value * 60);
     }
+  }
+  if (form.earlyStop !== 'none') {
+    spec.early_terminate = { type: form.earlyStop };
   }
   const par = readCount(form.parallelism, 'Parallel trials', MAX_PARALLELISM);
   if ('error' in par) {

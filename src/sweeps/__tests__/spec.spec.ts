@@ -33,6 +33,7 @@ function form(fields: Partial<ISweepForm>): ISweepForm {
     runCap: '',
     wallMinutes: '',
     parallelism: '2',
+    earlyStop: 'none',
     ...fields
   };
 }
@@ -48,7 +49,7 @@ describe('buildSpec', () => {
           { mode: 'values', values: 'rbf, \'linear\', "a, b"' },
           'rbf'
         ),
-        choice('layers', { mode: 'values', values: '[64, 32], [128]' }, [64]),
+        choice('depth', { mode: 'range', min: '1', max: '3' }, 2),
         choice('seed', { mode: 'value', value: '7' }, 0),
         choice('untouched', { mode: 'notebook' }, 3)
       ]
@@ -63,13 +64,13 @@ describe('buildSpec', () => {
         parameters: {
           C: { values: [0.1, 1, 10] },
           kernel: { values: ['rbf', 'linear', 'a, b'] },
-          layers: { values: [[64, 32], [128]] },
+          depth: { min: 1, max: 3 },
           seed: { value: 7 }
         },
         parallelism: 2
       }
     });
-    expect(gridSize((built as any).spec.parameters)).toBe(18);
+    expect(gridSize((built as any).spec.parameters)).toBe(27);
   });
 
   it('builds random ranges and distributions with the budgets', () => {
@@ -81,6 +82,7 @@ describe('buildSpec', () => {
       runCap: '20',
       wallMinutes: '1.5',
       parallelism: '4',
+      earlyStop: 'median',
       parameters: [
         choice('epochs', { mode: 'range', min: '1', max: '10' }, 5),
         choice('lr', {
@@ -118,6 +120,7 @@ describe('buildSpec', () => {
         },
         run_cap: 20,
         max_duration_seconds: 90,
+        early_terminate: { type: 'median' },
         parallelism: 4
       }
     });
@@ -143,8 +146,48 @@ describe('buildSpec', () => {
       's: a b is not a value'
     ],
     [
-      { parameters: [choice('C', { mode: 'range', min: '0', max: '1' })] },
+      { parameters: [choice('C', { mode: 'range', min: '0', max: '1.5' })] },
+      'C: a grid search needs a list of values or a whole-number range.'
+    ],
+    [
+      {
+        parameters: [
+          choice('C', {
+            mode: 'distribution',
+            distribution: 'uniform',
+            min: '0',
+            max: '1'
+          })
+        ]
+      },
       'C: a grid search needs a list'
+    ],
+    [
+      { parameters: [choice('C', { mode: 'values', values: '[1, 2], 3' })] },
+      'C: [1, 2] is a list'
+    ],
+    [
+      { parameters: [choice('C', { mode: 'values', values: '1, 2, 1.0' }, 1)] },
+      'C: 1.0 is listed twice.'
+    ],
+    [
+      { parameters: [choice('my key', { mode: 'values', values: '1' })] },
+      'my key: only a parameter named like a Python variable'
+    ],
+    [
+      {
+        method: 'bayes',
+        runCap: '5',
+        parameters: [
+          choice('C', {
+            mode: 'distribution',
+            distribution: 'normal',
+            mu: '0',
+            sigma: '1'
+          })
+        ]
+      },
+      'C: a normal distribution needs a random search.'
     ],
     [
       {
@@ -290,7 +333,8 @@ describe('specYaml', () => {
             { mode: 'values', values: "adam, 'yes', '1.5', 'a: b'" },
             'adam'
           ),
-          choice('my key', { mode: 'values', values: '1e-3, 2' }, 1),
+          choice('lr', { mode: 'values', values: '1e-3, 2' }, 1),
+          choice('my key', { mode: 'notebook', values: '1e-3, 2' }, 1),
           choice('flag', { mode: 'value', value: 'True' }, false)
         ]
       })
@@ -307,7 +351,7 @@ describe('specYaml', () => {
         'parameters:',
         '  opt:',
         '    values: [adam, "yes", "1.5", "a: b"]',
-        '  "my key":',
+        '  lr:',
         '    values: [0.001, 2]',
         '  flag:',
         '    value: true',
