@@ -152,6 +152,10 @@ class Hub:
         )
         self.proc: subprocess.Popen | None = None
         self.log_path = self.state / "jupyterhub.log"
+        #: each user's hub API token (:meth:`add_user`)
+        self.tokens: dict[str, str] = {}
+        #: deployments a test started, stopped before the hub stops
+        self.deployments: list[tuple[str, str]] = []
 
     @property
     def url(self) -> str:
@@ -187,6 +191,9 @@ class Hub:
         raise RuntimeError(f"JupyterHub did not start in time:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        for user, dep_id in self.deployments:  # model servers outlive their Jupyter server
+            request("DELETE", f"{self.user_url(user)}dotscience/api/deployments/{dep_id}",
+                    self.tokens[user])  # fmt: skip
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()  # the hub stops the servers it spawned (cleanup_servers)
             try:
@@ -207,6 +214,7 @@ class Hub:
         assert status in (201, 409), body
         status, token = self.api("POST", f"users/{name}/tokens", {"note": "team test"})
         assert status == 201, token
+        self.tokens[name] = token["token"]
         return token["token"]
 
     def server_ready(self, name: str) -> bool:

@@ -9,14 +9,35 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
+import os
+import time
+import urllib.request
 import uuid
 
 import pytest
+
+from tests.artifacts.s3server import CREDENTIALS, S3Server
 
 from .conftest import Hub, _chp_installed, request
 from .kernel import run_in_kernel
 
 USERS = ("alice", "bob")
+
+#: A notebook cell that trains a model and publishes it (project default, the team's).
+TRAIN_FROM_NOTEBOOK = """\
+import os, joblib, sklearn
+import dotscience as ds
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+X, y = load_iris(return_X_y=True)
+ds.start()
+os.makedirs("iris", exist_ok=True)
+joblib.dump(LogisticRegression(max_iter=500).fit(X, y), "iris/model.joblib")
+ds.model(sklearn, "{model}", "iris/model.joblib")
+run = ds.publish("alice trains {model}")
+print("RUN", run["id"])
+"""
 
 PUBLISH_FROM_NOTEBOOK = """\
 import dotscience as ds
@@ -32,6 +53,7 @@ print("RUN", run["id"])
 class Team:
     hub: Hub
     tokens: dict[str, str]
+    bucket: str
 
     def api(self, user: str, method: str, path: str, body=None, server: str | None = None,
             headers=None):  # fmt: skip
@@ -48,22 +70,87 @@ class Team:
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory, pg_server):
-    """The hub with alice's and bob's servers running on one PostgreSQL store."""
+def s3(tmp_path_factory):
+    """The S3-compatible test server (moto in server mode) the team's artifacts go to."""
+    server = S3Server(tmp_path_factory.mktemp("moto")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory, pg_server, s3):
+    """The hub with alice's and bob's servers running on one PostgreSQL store and one S3
+    bucket for artifacts."""
     _chp_installed()
     tmp = tmp_path_factory.mktemp("team")
     store_url = pg_server.create_database("hub")
-    hub = Hub(tmp, store_url, [f"--DotscienceApp.artifact_root={tmp / 'artifacts'}"], {})
-    hub.start()
+    bucket = s3.new_bucket()
+    artifacts = [
+        f"--DotscienceApp.artifact_root=s3://{bucket}/team",
+        f"--DotscienceApp.artifact_s3_endpoint_url={s3.endpoint_url}",
+        "--DotscienceApp.container_builder=none",
+    ]
+    # boto3 finds the bucket's credentials in the servers' environment, as in production
+    env = {**CREDENTIALS, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    hub = Hub(tmp, store_url, artifacts, env)
     try:
+        hub.start()
         tokens = {name: hub.add_user(name) for name in USERS}
-        team = Team(hub, tokens)
+        team = Team(hub, tokens, bucket)
         for name in USERS:
             hub.start_server(name)
             team.check_extension(name)
         yield team
     finally:
         hub.stop()
+        stop_model_servers(hub.homes / "alice")
+
+
+def stop_model_servers(root) -> None:
+    """Stop the model servers a test left behind in ``root`` (found by their command line)."""
+    import pathlib
+
+    from jupyterlab_dotscience.models.supervisor import Process, model_server_pids
+
+    for pid in model_server_pids(pathlib.Path(str(root), ".dotscience", "deployments")).values():
+        Process(pid).stop(grace=2)
+
+
+def wait_for(check, what: str, timeout: float = 120.0):
+    """Poll ``check`` until it returns something truthy (generous deadline); that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def model_server_processes(dep_id: str) -> list[int]:
+    """The pids of every model server process of deployment ``dep_id`` on this machine."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if argv[1:3] == ["-m", "model_server"] and "--deployment" in argv:
+            if argv[argv.index("--deployment") + 1] == dep_id:
+                pids.append(int(entry.name))
+    return pids
+
+
+def predicts(url: str, model: str) -> bool:
+    """Whether the model server at ``url`` answers a prediction for one iris flower."""
+    body = json.dumps({"instances": [[5.1, 3.5, 1.4, 0.2]]}).encode()
+    req = urllib.request.Request(url + f"v1/models/{model}:predict", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())["predictions"] == [0]
 
 
 def publish_from_notebook(team: Team, user: str, description: str) -> str:
@@ -138,3 +225,51 @@ def test_a_project_alice_did_not_share_is_invisible_to_bob(team):
     status, member = team.api("alice", "PUT", f"projects/{private}/members/bob", {})
     assert status == 200, member
     assert team.api("bob", "GET", f"runs/{run_id}")[0] == 200
+
+
+def test_alice_deploys_bob_sees_it_and_a_restart_starts_no_second_copy(team, s3):
+    # Given a model alice trained and published from a notebook kernel (its file goes to
+    # the team's S3 bucket)
+    model = "iris-" + uuid.uuid4().hex[:6]
+    output = run_in_kernel(team.hub.user_url("alice"), team.tokens["alice"],
+                           TRAIN_FROM_NOTEBOOK.format(model=model))  # fmt: skip
+    run_id = next(line.split()[1] for line in output.splitlines() if line.startswith("RUN "))
+    status, run = team.api("alice", "GET", f"runs/{run_id}")
+    assert status == 200, run
+    [registered] = run["models"]
+    stored = s3.client().list_objects_v2(Bucket=team.bucket, Prefix="team/")
+    model_sha = next(f["sha256"] for f in run["outputs"] if f["path"].endswith("model.joblib"))
+    assert any(model_sha in o["Key"] for o in stored.get("Contents", [])), stored
+    # When alice deploys it from her server
+    status, dep = team.api("alice", "POST",
+                           f"models/{model}/versions/{registered['version']}/deploy", {})  # fmt: skip
+    assert status == 202 and dep["owner"] == "alice", dep
+    team.hub.deployments.append(("alice", dep["id"]))
+
+    def running(user):
+        status, d = team.api(user, "GET", f"deployments/{dep['id']}")
+        assert status == 200, d
+        assert d["state"] not in ("failed", "stopped"), d
+        return d if d["state"] == "running" else None
+
+    dep = wait_for(lambda: running("alice"), "alice's deployment to run")
+    # Then bob's Models section lists it (owner alice) and its endpoint answers
+    status, listed = team.api("bob", "GET", "deployments")
+    assert status == 200, listed
+    seen = {d["id"]: d for d in listed["deployments"]}[dep["id"]]
+    assert (seen["owner"], seen["state"], seen["url"]) == ("alice", "running", dep["url"])
+    status, models = team.api("bob", "GET", "models")
+    [mine] = [m for m in models["models"] if m["name"] == model]
+    assert [d["id"] for d in mine["versions"][-1]["deployments"]] == [dep["id"]]
+    assert predicts(seen["url"], model)
+    [pid] = model_server_processes(dep["id"])
+    # When alice's server is stopped and started again by the hub
+    team.hub.stop_server("alice")
+    team.hub.start_server("alice")
+    team.check_extension("alice")
+    # Then her server reports the same deployment running, served by the same single
+    # process: no second copy was started
+    again = wait_for(lambda: running("alice"), "alice's deployment after her restart")
+    assert again["url"] == dep["url"]
+    assert model_server_processes(dep["id"]) == [pid]
+    assert predicts(again["url"], model)
