@@ -299,15 +299,14 @@ class S3ArtifactStore(BaseArtifactStore):
         try:
             try:
                 obj = self.client.get_object(Bucket=self.bucket, Key=self.key_for(sha256))
-                digest, size, body = hashlib.sha256(), 0, obj["Body"]
-                limit = self.max_bytes
-                while chunk := body.read(_CHUNK):
-                    size += len(chunk)
-                    if limit is not None and size > limit:
-                        break  # larger than anything stored: cannot match
-                    digest.update(chunk)
-                    tmp.write(chunk)
-                body.close()
+                digest, size, limit = hashlib.sha256(), 0, self.max_bytes
+                with contextlib.closing(obj["Body"]) as body:
+                    while chunk := body.read(_CHUNK):
+                        size += len(chunk)
+                        if limit is not None and size > limit:
+                            break  # larger than anything stored: cannot match
+                        digest.update(chunk)
+                        tmp.write(chunk)
             except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
                 if self._not_found(e):
                     with self._lock:
