@@ -34,10 +34,12 @@ from dotscience import autolog as ds_autolog  # noqa: E402
 from dotscience import sysmetrics  # noqa: E402
 
 SKLEARN_FITS = int(os.environ.get("BENCH_AUTOLOG_FITS", "200"))
-LIGHTGBM_FITS = int(os.environ.get("BENCH_AUTOLOG_LGB_FITS", "5"))
+LIGHTGBM_FITS = int(os.environ.get("BENCH_AUTOLOG_LGB_FITS", "7"))
 SYSMETRICS_SECONDS = float(os.environ.get("BENCH_SYSMETRICS_SECONDS", "10"))
-#: Fits of each mode in one block of the bare/autolog alternation.
-BLOCK = 10
+MLFLOW_FITS = int(os.environ.get("BENCH_AUTOLOG_MLFLOW_FITS", "20"))
+#: Fits of each mode kept per block of the bare/autolog alternation: a small fit's cost
+#: depends on what ran before it (the first fit of a block is not kept), a long one's hardly.
+BLOCKS = {"sklearn": 10, "lightgbm": 1}
 
 
 def _row(benchmark, ours, unit, peer="", theirs=None, target="", ok=None) -> dict:
@@ -110,22 +112,24 @@ def _median_at_publish(session, fit, n: int) -> float:
     return statistics.median(times)
 
 
-def _interleaved(session, fit, n: int) -> tuple[float, float]:
+def _interleaved(session, fit, n: int, block: int) -> tuple[float, float]:
     """Median CPU seconds of the bare fit and of the fit under ``ds.autolog()`` (each in a
     fresh run), measured in alternating blocks so that both see the same load.
 
-    Blocks of :data:`BLOCK` fits of each in turn, until ``n`` of each are kept; the first fit
-    of a block is not kept (it follows the other mode's fits and the switch itself).
+    Blocks of ``block`` fits of each in turn, until ``n`` of each are kept; with blocks of
+    more than one, the first fit of a block is not kept (it follows the other mode's fits
+    and the switch itself).
     """
     bare, ours = [], []
-    per_block = min(BLOCK, n) + 1
+    skip = 1 if block > 1 else 0
+    per_block = min(block, n) + skip
     while len(bare) < n:
         ds_autolog.autolog(disable=True)
         times = [_median_fit(fit, 1) for _ in range(per_block)]
-        bare += times[1:]
+        bare += times[skip:]
         ds_autolog.autolog(session=session, silent=True)
         times = [_median_fit(fit, 1, before=session.start) for _ in range(per_block)]
-        ours += times[1:]
+        ours += times[skip:]
     ds_autolog.autolog(disable=True)
     return statistics.median(bare), statistics.median(ours)
 
@@ -139,11 +143,11 @@ def _measure_loaded(work: Path, workloads: dict) -> dict:
         ds_autolog.autolog(session=session, silent=True)
         session.start()
         fit()
-        bare, ours = _interleaved(session, fit, n)
+        bare, ours = _interleaved(session, fit, n, BLOCKS[name])
         results[name]["bare"], results[name]["ours"] = bare, ours
         ds_autolog.autolog(session=session, silent=True)
         try:
-            results[name]["at_publish"] = _median_at_publish(session, fit, n)
+            results[name]["at_publish"] = _median_at_publish(session, fit, min(n, 40))
         finally:
             ds_autolog.autolog(disable=True)
     try:
@@ -166,7 +170,8 @@ def _measure_loaded(work: Path, workloads: dict) -> dict:
 
                 fresh_run()
                 fit()
-                results[name]["mlflow"] = _median_fit(fit, n, before=fresh_run)
+                # its overhead is a thousand times the noise: a few fits tell it
+                results[name]["mlflow"] = _median_fit(fit, min(n, MLFLOW_FITS), before=fresh_run)
             mlflow.end_run()
         finally:
             mlflow.autolog(disable=True)
