@@ -1,0 +1,395 @@
+import React from 'react';
+import { errorText } from '../api/request';
+import { SweepWire } from './api';
+import { INotebookParameter } from './parameters';
+import {
+  DISTRIBUTIONS,
+  Distribution,
+  IParameterChoice,
+  ISweepForm,
+  ParameterMode,
+  buildSpec,
+  gridSize,
+  initialChoice,
+  specYaml
+} from './spec';
+
+/**
+ * Props of {@link SweepForm}.
+ */
+export interface ISweepFormProps {
+  /** the notebook, workspace-relative */
+  notebook: string;
+  /** its parameters, read from its source */
+  parameters: INotebookParameter[];
+  /** the notebook has changes not saved yet (trials run the saved file) */
+  dirty: boolean;
+  /** start the sweep; the form shows what a refusal says */
+  onStart: (request: SweepWire.IStartRequest) => Promise<void>;
+}
+
+const MODES: [ParameterMode, string][] = [
+  ['notebook', "notebook's value"],
+  ['values', 'list'],
+  ['range', 'range'],
+  ['distribution', 'distribution'],
+  ['value', 'fixed value']
+];
+
+/**
+ * The form's starting state for a notebook's parameters.
+ *
+ * @param parameters the notebook's parameters
+ * @returns the form
+ */
+export function initialForm(parameters: INotebookParameter[]): ISweepForm {
+  return {
+    method: 'grid',
+    metric: '',
+    goal: 'maximize',
+    parameters: parameters.map(initialChoice),
+    runCap: '',
+    wallMinutes: '',
+    parallelism: '2',
+    earlyStop: 'none'
+  };
+}
+
+/**
+ * The inputs of one parameter's row for its mode.
+ */
+function ChoiceFields(props: {
+  c: IParameterChoice;
+  set: (fields: Partial<IParameterChoice>) => void;
+}): JSX.Element | null {
+  const { c, set } = props;
+  const input = (
+    field: 'value' | 'values' | 'min' | 'max' | 'q' | 'mu' | 'sigma',
+    label: string,
+    size = 8
+  ) => (
+    <label className="jp-Dotscience-sweep-field">
+      <span>{label}</span>
+      <input
+        className="jp-mod-styled"
+        aria-label={`${c.name} ${label}`}
+        size={size}
+        value={c[field]}
+        onChange={e => set({ [field]: e.target.value })}
+      />
+    </label>
+  );
+  switch (c.mode) {
+    case 'notebook':
+      return null;
+    case 'value':
+      return input('value', 'value', 16);
+    case 'values':
+      return input('values', 'values (comma-separated)', 28);
+    case 'range':
+      return (
+        <>
+          {input('min', 'min')}
+          {input('max', 'max')}
+        </>
+      );
+    case 'distribution':
+      return (
+        <>
+          <label className="jp-Dotscience-sweep-field">
+            <span>distribution</span>
+            <select
+              className="jp-mod-styled"
+              aria-label={`${c.name} distribution`}
+              value={c.distribution}
+              onChange={e =>
+                set({ distribution: e.target.value as Distribution })
+              }
+            >
+              {DISTRIBUTIONS.map(([d, label]) => (
+                <option key={d} value={d}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          {c.distribution === 'normal' ? (
+            <>
+              {input('mu', 'mean')}
+              {input('sigma', 'std dev')}
+            </>
+          ) : (
+            <>
+              {input('min', 'min')}
+              {input('max', 'max')}
+              {c.distribution === 'q_uniform' && input('q', 'step')}
+            </>
+          )}
+        </>
+      );
+  }
+}
+
+/**
+ * The sweep form: each parameter of the notebook gets a list, a range or a distribution;
+ * the objective and its direction, the strategy, the budget and the parallelism; the spec
+ * as YAML (what the CLI's `--spec` file would hold); Start.
+ */
+export function SweepForm(props: ISweepFormProps): JSX.Element {
+  const [form, setForm] = React.useState<ISweepForm>(() =>
+    initialForm(props.parameters)
+  );
+  const [backend, setBackend] = React.useState<'local' | 'dask'>('local');
+  const [starting, setStarting] = React.useState(false);
+  const [refusal, setRefusal] = React.useState<string | null>(null);
+  const built = React.useMemo(() => buildSpec(form), [form]);
+  const update = (fields: Partial<ISweepForm>) => {
+    setRefusal(null);
+    setForm(f => ({ ...f, ...fields }));
+  };
+  const setChoice = (i: number, fields: Partial<IParameterChoice>) => {
+    setRefusal(null);
+    setForm(f => ({
+      ...f,
+      parameters: f.parameters.map((c, j) =>
+        j === i ? { ...c, ...fields } : c
+      )
+    }));
+  };
+  const start = async () => {
+    if (!('spec' in built) || starting) {
+      return;
+    }
+    setStarting(true);
+    setRefusal(null);
+    try {
+      await props.onStart({
+        notebook: props.notebook,
+        spec: built.spec,
+        backend
+      });
+    } catch (e) {
+      setRefusal(errorText(e));
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  return (
+    <form
+      className="jp-Dotscience-sweepForm"
+      onSubmit={e => {
+        e.preventDefault();
+        void start();
+      }}
+    >
+      <h2>
+        Sweep <code>{props.notebook}</code>
+      </h2>
+      <p className="jp-Dotscience-muted">
+        Each trial runs the saved notebook headless in its own scratch workspace
+        with the trial's values, and publishes a run. The notebook itself is not
+        changed.
+      </p>
+      {props.dirty && (
+        <div className="jp-Dotscience-warning" role="status">
+          The notebook has unsaved changes: the trials run the saved file.
+        </div>
+      )}
+      <h3>Parameters</h3>
+      {form.parameters.length === 0 ? (
+        <div className="jp-Dotscience-warning">
+          This notebook declares no parameters: call{' '}
+          <code>ds.parameter("name", default)</code> or tag a cell{' '}
+          <code>parameters</code> (papermill) and assign them there.
+        </div>
+      ) : (
+        <table className="jp-Dotscience-sweep-parameters">
+          <thead>
+            <tr>
+              <th scope="col">parameter</th>
+              <th scope="col">in the notebook</th>
+              <th scope="col">sweep as</th>
+              <th scope="col" />
+            </tr>
+          </thead>
+          <tbody>
+            {form.parameters.map((c, i) => {
+              const p = props.parameters[i];
+              return (
+                <tr key={c.name} data-parameter={c.name}>
+                  <th scope="row">
+                    <code>{c.name}</code>
+                  </th>
+                  <td title={`from the ${p.origin}, cell ${p.cell + 1}`}>
+                    <code>{p.text || '—'}</code>
+                  </td>
+                  <td>
+                    <select
+                      className="jp-mod-styled"
+                      aria-label={`${c.name}: sweep as`}
+                      value={c.mode}
+                      onChange={e =>
+                        setChoice(i, { mode: e.target.value as ParameterMode })
+                      }
+                    >
+                      {MODES.map(([m, label]) => (
+                        <option key={m} value={m}>
+                          {label}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td className="jp-Dotscience-sweep-fields">
+                    <ChoiceFields c={c} set={fields => setChoice(i, fields)} />
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <h3>Objective and search</h3>
+      <div className="jp-Dotscience-sweep-row">
+        <label className="jp-Dotscience-sweep-field">
+          <span>metric</span>
+          <input
+            className="jp-mod-styled"
+            aria-label="objective metric"
+            placeholder="e.g. accuracy"
+            value={form.metric}
+            onChange={e => update({ metric: e.target.value })}
+          />
+        </label>
+        <label className="jp-Dotscience-sweep-field">
+          <span>goal</span>
+          <select
+            className="jp-mod-styled"
+            aria-label="goal"
+            value={form.goal}
+            onChange={e =>
+              update({ goal: e.target.value as ISweepForm['goal'] })
+            }
+          >
+            <option value="maximize">maximize</option>
+            <option value="minimize">minimize</option>
+          </select>
+        </label>
+        <label className="jp-Dotscience-sweep-field">
+          <span>strategy</span>
+          <select
+            className="jp-mod-styled"
+            aria-label="strategy"
+            value={form.method}
+            onChange={e =>
+              update({ method: e.target.value as ISweepForm['method'] })
+            }
+          >
+            <option value="grid">grid</option>
+            <option value="random">random</option>
+            <option value="bayes">bayes (Optuna TPE)</option>
+          </select>
+        </label>
+        <label className="jp-Dotscience-sweep-field">
+          <span>stop worse trials early</span>
+          <select
+            className="jp-mod-styled"
+            aria-label="early stopping"
+            value={form.earlyStop}
+            onChange={e =>
+              update({ earlyStop: e.target.value as ISweepForm['earlyStop'] })
+            }
+          >
+            <option value="none">no</option>
+            <option value="median">median pruner</option>
+            <option value="hyperband">hyperband</option>
+          </select>
+        </label>
+      </div>
+      <h3>Budget and parallelism</h3>
+      <div className="jp-Dotscience-sweep-row">
+        <label className="jp-Dotscience-sweep-field">
+          <span>trials</span>
+          <input
+            className="jp-mod-styled"
+            aria-label="trials"
+            size={6}
+            placeholder={form.method === 'grid' ? 'the grid' : ''}
+            value={form.runCap}
+            onChange={e => update({ runCap: e.target.value })}
+          />
+        </label>
+        <label className="jp-Dotscience-sweep-field">
+          <span>wall time (minutes)</span>
+          <input
+            className="jp-mod-styled"
+            aria-label="wall time in minutes"
+            size={6}
+            placeholder="none"
+            value={form.wallMinutes}
+            onChange={e => update({ wallMinutes: e.target.value })}
+          />
+        </label>
+        <label className="jp-Dotscience-sweep-field">
+          <span>parallel trials</span>
+          <input
+            className="jp-mod-styled"
+            aria-label="parallel trials"
+            size={4}
+            value={form.parallelism}
+            onChange={e => update({ parallelism: e.target.value })}
+          />
+        </label>
+        <label className="jp-Dotscience-sweep-field">
+          <span>backend</span>
+          <select
+            className="jp-mod-styled"
+            aria-label="backend"
+            value={backend}
+            onChange={e => {
+              setRefusal(null);
+              setBackend(e.target.value as 'local' | 'dask');
+            }}
+          >
+            <option value="local">local kernels</option>
+            <option value="dask">Dask cluster</option>
+          </select>
+        </label>
+      </div>
+      <h3>Spec</h3>
+      {'spec' in built ? (
+        <>
+          {form.method === 'grid' && (
+            <p className="jp-Dotscience-muted" data-testid="sweep-grid-size">
+              The grid has {gridSize(built.spec.parameters)} trials.
+            </p>
+          )}
+          <pre className="jp-Dotscience-sweep-yaml" data-testid="sweep-yaml">
+            {specYaml(built.spec)}
+          </pre>
+        </>
+      ) : (
+        <ul
+          className="jp-Dotscience-sweep-problems"
+          data-testid="sweep-problems"
+        >
+          {built.errors.map(e => (
+            <li key={e}>{e}</li>
+          ))}
+        </ul>
+      )}
+      {refusal && (
+        <div className="jp-Dotscience-error" role="alert">
+          {refusal}
+        </div>
+      )}
+      <button
+        type="submit"
+        className="jp-mod-styled jp-mod-accept"
+        disabled={!('spec' in built) || starting}
+      >
+        {starting ? 'Starting…' : 'Start sweep'}
+      </button>
+    </form>
+  );
+}
