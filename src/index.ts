@@ -8,6 +8,7 @@ import { runsPlugin } from './runs/plugin';
 import { keysPlugin } from './keys/plugin';
 import { projectsPlugin } from './projects/plugin';
 import { modelsPlugin } from './models/plugin';
+import { sweepsPlugin } from './sweeps/plugin';
 import { RunTracker } from './tracker';
 import { notebookPlugin } from './notebook/plugin';
 import { CurrentRunSection, DotscienceSidebar, ServerSection } from './sidebar';
@@ -72,5 +73,6 @@ export default [
   runsPlugin,
   keysPlugin,
   projectsPlugin,
-  modelsPlugin
+  modelsPlugin,
+  sweepsPlugin
 ];
