@@ -14,6 +14,8 @@ from ..server.live import free_port
 from .conftest import BACKENDS, Backend
 from .s3server import s3_environment
 
+MIB = 1024 * 1024
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def served(request, tmp_path_factory):
@@ -24,7 +26,11 @@ def served(request, tmp_path_factory):
     backend = Backend(request.param, tmp, s3)
     args = [f"--DotscienceApp.artifact_root={backend.root}"]
     if s3 is not None:
-        args.append(f"--DotscienceApp.artifact_s3_endpoint_url={s3.endpoint_url}")
+        args += [
+            f"--DotscienceApp.artifact_s3_endpoint_url={s3.endpoint_url}",
+            f"--DotscienceApp.artifact_multipart_threshold={5 * MIB}",
+            f"--DotscienceApp.artifact_multipart_chunksize={5 * MIB}",
+        ]
     with pytest.MonkeyPatch.context() as mp:
         for name, value in s3_environment().items():
             mp.setenv(name, value)
@@ -63,6 +69,21 @@ def test_an_upload_lands_in_the_configured_store_and_downloads(served):
     assert backend.stored(sha) == data
     # And it downloads with its bytes
     assert http("GET", url(server, sha), headers=token_auth(server)) == (200, data)
+
+
+def test_a_large_upload_lands_whole_and_goes_to_s3_in_parts(served):
+    # Given a server whose S3 multipart threshold and part size are 5 MiB
+    server, backend = served
+    data = uuid.uuid4().bytes * (11 * MIB // 16)
+    sha = hashlib.sha256(data).hexdigest()
+    # When an 11 MiB file is uploaded through the API
+    status, body = upload(server, data)
+    # Then it is stored whole (in S3: assembled from 3 parts, as its ETag says)
+    assert status == 201, body
+    assert backend.stored(sha) == data
+    if backend.kind == "s3":
+        head = backend.s3.client().head_object(Bucket=backend.bucket, Key=backend.key(sha))
+        assert head["ETag"].strip('"').endswith("-3"), head["ETag"]
 
 
 def test_content_of_the_wrong_hash_is_refused_and_not_stored(served):

@@ -67,6 +67,15 @@ def test_the_artifact_root_is_parsed_like_mlflows(s3_env):
             parse_s3_root(bad)
 
 
+def test_settings_out_of_range_are_refused_in_one_sentence(s3_env, tmp_path):
+    with pytest.raises(ValueError, match="at least 5,242,880 bytes"):
+        open_artifact_store("s3://bucket/p", cache_dir=tmp_path, multipart_chunksize=MIB)
+    with pytest.raises(ValueError, match="local cache"):
+        open_artifact_store("s3://bucket/p")
+    with pytest.raises(ValueError, match="a directory or s3://"):
+        open_artifact_store("gs://bucket/p")
+
+
 def test_an_unreachable_endpoint_is_one_sentence_and_does_not_hang(s3_env, tmp_path):
     # Given an S3 endpoint nothing listens on
     url = f"http://127.0.0.1:{free_port()}"
