@@ -170,7 +170,7 @@ class Store(abc.ABC):
         """Summaries (as in :meth:`list_runs`) of the given runs, in the given order."""
 
     @abc.abstractmethod
-    def compare_runs(self, run_ids: Sequence[str]) -> list[dict]:
+    def compare_runs(self, run_ids: Sequence[str], whole: bool = False) -> list[dict]:
         """What the compare view needs of each given run, read in a few queries for all.
 
         Returns
@@ -184,6 +184,7 @@ class Store(abc.ABC):
             ``inputs`` ``[{path, sha256, size}]`` (autologged data sets have a ``memory:``
             path) and ``environment`` ``{python, implementation, platform, packages,
             packages_sha256, git_commit, git_dirty}`` (``packages`` is their number).
+            With ``whole``, also ``outputs`` and the ``environment`` as recorded.
         """
 
     @abc.abstractmethod

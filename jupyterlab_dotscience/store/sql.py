@@ -1003,7 +1003,7 @@ class SqlStore(Store):
             seq_of = dict(tx.q(f"SELECT id, seq FROM runs WHERE id IN ({marks})", ids))
             return self._summaries(tx, [seq_of[i] for i in ids if i in seq_of])
 
-    def compare_runs(self, run_ids: Sequence[str]) -> list[dict]:
+    def compare_runs(self, run_ids: Sequence[str], whole: bool = False) -> list[dict]:
         ids = list(dict.fromkeys(i for i in (_maybe_uuid(r) for r in run_ids) if i))
         if not ids:
             return []
@@ -1049,10 +1049,20 @@ class SqlStore(Store):
                 seqs,
             ):
                 by_seq[seq]["inputs"].append({"path": path, "sha256": sha, "size": size})
+            if whole:
+                for run in runs:
+                    run["outputs"] = []
+                for seq, path, sha, size in tx.q(
+                    f"SELECT run, path, sha256, size FROM files WHERE run IN ({smarks}) "
+                    "AND role = 'output' ORDER BY run, seq",
+                    seqs,
+                ):
+                    by_seq[seq]["outputs"].append({"path": path, "sha256": sha, "size": size})
             for seq, environment in tx.q(
                 f"SELECT seq, environment FROM runs WHERE seq IN ({smarks})", seqs
             ):
-                by_seq[seq]["environment"] = _environment_summary(_loads(environment))
+                env = _loads(environment)
+                by_seq[seq]["environment"] = env if whole else _environment_summary(env)
         return runs
 
     def metric_directions(self, keys: Sequence[str] | None = None) -> dict[str, str]:

@@ -653,6 +653,288 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/runs/compare': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Up to 500 runs in one answer, as the compare view needs them.
+     * @description Each visible run's parameters, last metric values (with the smallest and largest value of the series), inputs by path with their content hashes (autologged data sets have a memory: path), labels and an environment summary, in the order asked. Ids of runs that do not exist or that this credential may not see are listed in missing, alike.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            ids: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description The runs found, the ids not found, the metrics' directions. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              runs: {
+                id: string;
+                project: string;
+                author: string;
+                description: string | null;
+                /** @enum {string} */
+                status: 'succeeded' | 'failed';
+                notebook: string | null;
+                workload_file: string | null;
+                start: string | null;
+                end: string | null;
+                received: string;
+                parameters: {
+                  [key: string]: {
+                    value: components['schemas']['TypedValue'];
+                    text: string;
+                  };
+                };
+                metrics: {
+                  [key: string]: {
+                    value: components['schemas']['TypedValue'];
+                    text: string;
+                    step: number | null;
+                    count: number;
+                    min: number | null;
+                    max: number | null;
+                  };
+                };
+                labels: {
+                  [key: string]: string;
+                };
+                inputs: {
+                  path: string;
+                  sha256: string | null;
+                  size: number | null;
+                }[];
+                environment: {
+                  python: string | null;
+                  implementation: string | null;
+                  platform: string | null;
+                  /** @description How many. */
+                  packages: number;
+                  packages_sha256: string | null;
+                  git_commit: string | null;
+                  git_dirty: boolean | null;
+                } | null;
+              }[];
+              missing: string[];
+              directions: {
+                [key: string]: 'higher' | 'lower';
+              };
+            };
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        413: components['responses']['Error'];
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/runs/{run_id}/diff/{other_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+        other_id: string;
+      };
+      cookie?: never;
+    };
+    /**
+     * What changed from run run_id (a) to run other_id (b).
+     * @description The executed code cell by cell (the last in-run execution of each cell id; cells without an id aligned by order; outputs left out), parameters, inputs and outputs by path, environment (Python, platform, git commit, packages that differ) and the last value of each metric. Every item has a status: same, changed, added (only in b) or removed (only in a).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          run_id: components['parameters']['RunId'];
+          other_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The diff. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              a: Record<string, unknown>;
+              b: Record<string, unknown>;
+              cells: {
+                key: string;
+                cell_id: string | null;
+                status: components['schemas']['DiffStatus'];
+                a: components['schemas']['DiffCell'];
+                b: components['schemas']['DiffCell'];
+              }[];
+              parameters: {
+                key: string;
+                status: components['schemas']['DiffStatus'];
+                a: string | null;
+                b: string | null;
+              }[];
+              data: {
+                /** @enum {string} */
+                role: 'input' | 'output';
+                path: string;
+                status: components['schemas']['DiffStatus'];
+                /** @description content hash in a */
+                a: string | null;
+                /** @description content hash in b */
+                b: string | null;
+                /** @description an autologged data set */
+                dataset: boolean;
+              }[];
+              environment: {
+                python: components['schemas']['DiffField'];
+                implementation: components['schemas']['DiffField'];
+                platform: components['schemas']['DiffField'];
+                git_commit: components['schemas']['DiffField'];
+                /** @description The packages that differ. */
+                packages: {
+                  key: string;
+                  status: components['schemas']['DiffStatus'];
+                  a: string | null;
+                  b: string | null;
+                }[];
+                packages_same: number;
+              };
+              metrics: {
+                key: string;
+                status: components['schemas']['DiffStatus'];
+                a: components['schemas']['DiffMetric'];
+                b: components['schemas']['DiffMetric'];
+                /** @enum {string|null} */
+                direction: 'higher' | 'lower' | null;
+                /** @enum {string|null} */
+                better: 'a' | 'b' | null;
+              }[];
+              /** @description How many items of each part are not the same. */
+              changes: {
+                [key: string]: number;
+              };
+            };
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        404: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/metrics/{key}/direction': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+      };
+      cookie?: never;
+    };
+    /** Whether a higher or a lower value of a metric is better (null when not set). */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          key: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The direction. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MetricDirection'];
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+      };
+    };
+    /** Set (or, with null, forget) which way a metric is better; a Jupyter login only. */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          key: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string|null} */
+            direction: 'higher' | 'lower' | null;
+          };
+        };
+      };
+      responses: {
+        /** @description The direction stored. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MetricDirection'];
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        413: components['responses']['Error'];
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/runs/{run_id}/reproductions': {
     parameters: {
       query?: never;
@@ -2255,6 +2537,30 @@ export interface components {
     /** @description A run record with its provenance, as POST runs takes it. */
     PublishedRecord: components['schemas']['RunRecord'] &
       components['schemas']['Provenance'];
+    /** @enum {string} */
+    DiffStatus: 'same' | 'changed' | 'added' | 'removed';
+    /** @description The cell's last in-run execution (null when the run has no such cell). */
+    DiffCell: {
+      source: string | null;
+      execution_count: number | null;
+      success: boolean | null;
+    } | null;
+    DiffField: {
+      a: string | null;
+      b: string | null;
+      /** @enum {string} */
+      status: 'same' | 'changed';
+    };
+    DiffMetric: {
+      value: components['schemas']['TypedValue'];
+      text: string;
+      step: number | null;
+    } | null;
+    MetricDirection: {
+      key: string;
+      /** @enum {string|null} */
+      direction: 'higher' | 'lower' | null;
+    };
     MetricPoint: {
       value: components['schemas']['TypedValue'];
       text?: string;
