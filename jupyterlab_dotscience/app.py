@@ -18,6 +18,9 @@ from traitlets import Bool, Float, Int, Unicode, default
 from . import __version__
 from .routes import route_table
 
+#: The schema id of the event emitted for each newly stored run (events/run_published.yaml)
+RUN_PUBLISHED_EVENT = "https://events.dotscience.io/jupyterlab_dotscience/run_published/v1"
+
 
 class DotscienceApp(ExtensionApp):
     """Run store, artifacts and REST API of Dotscience for JupyterLab.
@@ -302,6 +305,7 @@ class DotscienceApp(ExtensionApp):
         )  # fmt: skip
         self._init_models()
         self._init_reproductions()
+        self._init_events()
         self._init_sweeps()
         self.log.info(
             "Dotscience %s: %s store, root %s", __version__, self.store_kind, self.root_dir
@@ -312,6 +316,15 @@ class DotscienceApp(ExtensionApp):
             self._spool_timer = PeriodicCallback(self._scan_spool, self.spool_interval * 1000)
             self._spool_timer.start()
             asyncio.get_event_loop().call_soon(lambda: asyncio.ensure_future(self._scan_spool()))
+
+    def _init_events(self):
+        """Register the "run published" event with the Jupyter server's event bus (issue 14:
+        every open JupyterLab hears of new runs through ``/api/events/subscribe``)."""
+        logger = getattr(self.serverapp, "event_logger", None)
+        if logger is not None and RUN_PUBLISHED_EVENT not in logger.schemas.schema_ids:
+            logger.register_event_schema(
+                pathlib.Path(__file__).parent / "events" / "run_published.yaml"
+            )
 
     def _init_models(self):
         from .models import ModelService
@@ -422,6 +435,7 @@ class DotscienceApp(ExtensionApp):
         Nothing here runs on the event loop: the model work (registry reads, file writes,
         starting jobs) runs on the executor, and OpenLineage forwarding on its own worker.
         """
+        self._emit_run_published(run)
         models = getattr(self, "models", None)
         if models is not None and (run.get("models") or run.get("build") or run.get("deploy")):
             try:
@@ -430,6 +444,23 @@ class DotscienceApp(ExtensionApp):
                 self.log.exception("Dotscience: build/deploy of run %s failed", run.get("id"))
         if self.openlineage_url:
             self._lineage_forwarder().submit(dict(run), label=f"run {run.get('id')}")
+
+    def _emit_run_published(self, run: dict) -> None:
+        """Tell every subscriber of the server's event bus that ``run`` was stored."""
+        logger = getattr(self.serverapp, "event_logger", None)
+        if logger is None or RUN_PUBLISHED_EVENT not in logger.schemas.schema_ids:
+            return
+        try:
+            logger.emit(
+                schema_id=RUN_PUBLISHED_EVENT,
+                data={
+                    "id": run["id"], "project": run.get("project") or "default",
+                    "status": "failed" if run.get("status") == "failed" else "succeeded",
+                    "received": run.get("received") or "",
+                },
+            )  # fmt: skip
+        except Exception:  # the run is stored; a listener's failure must not undo that
+            self.log.exception("Dotscience: the run-published event of %s failed", run.get("id"))
 
     def _lineage_forwarder(self):
         """The OpenLineage forwarder: one worker thread, at most ``openlineage_queue`` waiting."""

@@ -45,7 +45,70 @@ def answer(run: dict) -> dict:
     return {k: v for k, v in run.items() if k not in _NOT_IN_ANSWERS}
 
 
-class RunsHandler(DotscienceHandler):
+class RunQueryMixin:
+    """Reads the filters of ``GET runs`` (and ``GET runs/ids``) from the query."""
+
+    def run_filters(self) -> dict:
+        """The filters of ``GET runs`` read from the query (400 for a malformed one), the
+        caller's project limit and team projects applied.
+
+        Returns
+        -------
+        dict
+            Keyword arguments of ``Store.list_runs``/``count_runs`` other than the sort,
+            limit and cursor.
+        """
+        labels = {}
+        for item in self.get_query_arguments("label"):
+            key, sep, value = item.partition(":")
+            if not sep or not key:
+                _bad(f"label filter {item!r}: expected key:value")
+            labels[key] = value
+        params = {}
+        for item in self.get_query_arguments("param"):
+            m = _PARAM_RE.match(item)
+            if not m:
+                _bad(f"param filter {item!r}: expected key=value or key<op>value")
+            key, op, value = m.group(1).strip(), m.group(2), m.group(3)
+            params[key] = ("=" if op == "==" else op, _literal(value))
+        metrics = []
+        for item in self.get_query_arguments("metric"):
+            parts = item.split(":")
+            if len(parts) != 3 or not parts[0]:
+                _bad(f"metric filter {item!r}: expected key:min:max (a bound may be empty)")
+            try:
+                lo = float(parts[1]) if parts[1] else None
+                hi = float(parts[2]) if parts[2] else None
+            except ValueError:
+                _bad(f"metric filter {item!r}: bounds must be numbers")
+            metrics.append((parts[0], lo, hi))
+        warnings = self.get_query_argument("warnings", None)
+        if warnings not in (None, "true", "false"):
+            _bad("warnings must be true or false")
+        project = self.get_query_argument("project", None)
+        if self.project_limit:
+            if project and not self.can_see_project(project):
+                raise tornado.web.HTTPError(
+                    403, f"This API key is limited to project {self.project_limit!r}."
+                )
+            project = self.project_limit
+        visible = self.visible_projects  # a team member sees the projects they belong to
+        return dict(
+            project=project,
+            projects=None if visible is None else sorted(visible),
+            notebook=self.get_query_argument("notebook", None),
+            status=self.get_query_argument("status", None),
+            author=self.get_query_argument("author", None),
+            text=self.get_query_argument("q", None) or None,
+            labels=labels or None,
+            params=params or None,
+            metrics=metrics or None,
+            verdict=self.get_query_argument("verdict", None),
+            warnings=None if warnings is None else warnings == "true",
+        )
+
+
+class RunsHandler(RunQueryMixin, DotscienceHandler):
     """``/dotscience/api/runs``."""
 
     publish_verbs = frozenset({"post"})
@@ -92,67 +155,50 @@ class RunsHandler(DotscienceHandler):
         within_tolerance, differs, failed, not_reproducible or none: never reproduced),
         warnings (true|false), sort (received, start, end, metric:<key>, param:<key>, ...;
         prefix - for descending), limit (1..1000), cursor.
-        Response: ``{"runs": [summary], "next_cursor": str|null}``."""
-        labels = {}
-        for item in self.get_query_arguments("label"):
-            key, sep, value = item.partition(":")
-            if not sep or not key:
-                _bad(f"label filter {item!r}: expected key:value")
-            labels[key] = value
-        params = {}
-        for item in self.get_query_arguments("param"):
-            m = _PARAM_RE.match(item)
-            if not m:
-                _bad(f"param filter {item!r}: expected key=value or key<op>value")
-            key, op, value = m.group(1).strip(), m.group(2), m.group(3)
-            params[key] = ("=" if op == "==" else op, _literal(value))
-        metrics = []
-        for item in self.get_query_arguments("metric"):
-            parts = item.split(":")
-            if len(parts) != 3 or not parts[0]:
-                _bad(f"metric filter {item!r}: expected key:min:max (a bound may be empty)")
-            try:
-                lo = float(parts[1]) if parts[1] else None
-                hi = float(parts[2]) if parts[2] else None
-            except ValueError:
-                _bad(f"metric filter {item!r}: bounds must be numbers")
-            metrics.append((parts[0], lo, hi))
+        Response: ``{"runs": [summary], "next_cursor": str|null, "total": int}`` (``total``:
+        how many runs the filter matches, on every page)."""
+        filters = self.run_filters()
         try:
             limit = int(self.get_query_argument("limit", "50"))
         except ValueError:
             _bad("limit must be a whole number")
-        warnings = self.get_query_argument("warnings", None)
-        if warnings not in (None, "true", "false"):
-            _bad("warnings must be true or false")
-        project = self.get_query_argument("project", None)
-        if self.project_limit:
-            if project and not self.can_see_project(project):
-                raise tornado.web.HTTPError(
-                    403, f"This API key is limited to project {self.project_limit!r}."
-                )
-            project = self.project_limit
-        visible = self.visible_projects  # a team member sees the projects they belong to
-        kwargs = dict(
-            project=project,
-            projects=None if visible is None else sorted(visible),
-            notebook=self.get_query_argument("notebook", None),
-            status=self.get_query_argument("status", None),
-            author=self.get_query_argument("author", None),
-            text=self.get_query_argument("q", None) or None,
-            sort=self.get_query_argument("sort", "-received"),
-            limit=limit,
-            cursor=self.get_query_argument("cursor", None) or None,
-            labels=labels or None,
-            params=params or None,
-            metrics=metrics or None,
-            verdict=self.get_query_argument("verdict", None),
-            warnings=None if warnings is None else warnings == "true",
-        )
+        store = self.ds.store
         try:
-            runs, cursor = await self.ds.call(self.ds.store.list_runs, **kwargs)
+            runs, cursor = await self.ds.call(
+                store.list_runs, sort=self.get_query_argument("sort", "-received"), limit=limit,
+                cursor=self.get_query_argument("cursor", None) or None, **filters,
+            )  # fmt: skip
+            total = await self.ds.call(store.count_runs, **filters)
         except ValueError as e:
             _bad(str(e))
-        self.write_json({"runs": runs, "next_cursor": cursor})
+        self.write_json({"runs": runs, "next_cursor": cursor, "total": total})
+
+
+class RunIdsHandler(RunQueryMixin, DotscienceHandler):
+    """``/dotscience/api/runs/ids``: every run the filter matches, by id (issue 14: "select
+    all that match" in the Runs table, without loading every summary)."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        """Query: the filters and sort of ``GET runs``; limit (1..100000, default 100000).
+        Response: ``{"ids": [str], "total": int}`` (``total`` counts every match, also
+        beyond the limit)."""
+        filters = self.run_filters()
+        try:
+            limit = int(self.get_query_argument("limit", "100000"))
+        except ValueError:
+            _bad("limit must be a whole number")
+        store = self.ds.store
+        try:
+            ids = await self.ds.call(
+                store.run_ids, sort=self.get_query_argument("sort", "-received"), limit=limit,
+                **filters,
+            )  # fmt: skip
+            total = await self.ds.call(store.count_runs, **filters)
+        except ValueError as e:
+            _bad(str(e))
+        self.write_json({"ids": ids, "total": total})
 
 
 class RunMixin:
@@ -268,9 +314,18 @@ class RunNotebookHandler(RunMixin, DotscienceHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id):
-        """Response: ``{"path", "sha256", "content"}`` or 404 when none was recorded."""
+        """Query: ``missing`` = ``error`` (default: 404 when none was recorded) or ``empty``
+        (204 with no body when none was recorded: the browser logs no error for a run that
+        simply has no snapshot). Response: ``{"path", "sha256", "content"}``."""
+        missing = self.get_query_argument("missing", "error")
+        if missing not in ("error", "empty"):
+            _bad("missing must be error or empty")
         await self.head_or_404(run_id)
         snap = await self.ds.call(self.ds.store.get_notebook_snapshot, run_id)
+        if snap is None and missing == "empty":
+            self.set_status(204)
+            self.finish()
+            return
         if snap is None:
             raise tornado.web.HTTPError(404, f"Run {run_id} has no notebook snapshot.")
         self.write_json(snap)
@@ -398,6 +453,7 @@ class ExportHandler(RunMixin, DotscienceHandler):
 
 ROUTES = [
     (r"/dotscience/api/runs", RunsHandler),
+    (r"/dotscience/api/runs/ids", RunIdsHandler),
     (rf"/dotscience/api/runs/{UUID}", RunHandler),
     (rf"/dotscience/api/runs/{UUID}/executions", RunExecutionsHandler),
     (rf"/dotscience/api/runs/{UUID}/cells", RunCellsHandler),

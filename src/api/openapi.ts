@@ -102,6 +102,8 @@ export interface paths {
             'application/json': {
               runs: components['schemas']['RunSummary'][];
               next_cursor: string | null;
+              /** @description How many runs the filter matches (every page says it). */
+              total: number;
             };
           };
         };
@@ -170,6 +172,73 @@ export interface paths {
         413: components['responses']['Error'];
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/runs/ids': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every run the filter matches, by id, in the order of the sort (the Runs table's "select all that match"); the filters and sort of GET runs. */
+    get: {
+      parameters: {
+        query?: {
+          project?: string;
+          notebook?: string;
+          status?: 'succeeded' | 'failed';
+          author?: string;
+          /** @description Text search */
+          q?: string;
+          /** @description key:value (repeatable) */
+          label?: string[];
+          /** @description key<op>value (repeatable) */
+          param?: string[];
+          /** @description key:min:max (repeatable) */
+          metric?: string[];
+          /** @description As in GET runs */
+          sort?: string;
+          verdict?:
+            | 'identical'
+            | 'within_tolerance'
+            | 'differs'
+            | 'failed'
+            | 'not_reproducible'
+            | 'none';
+          warnings?: 'true' | 'false';
+          /** @description At most this many ids (default 100000) */
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The ids and how many runs match (also beyond the limit). */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              ids: string[];
+              total: number;
+            };
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -323,7 +392,10 @@ export interface paths {
     /** The notebook as it was when the run was published. */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description error (default): 404 when the run has no snapshot; empty: 204 with no body then */
+          missing?: 'error' | 'empty';
+        };
         header?: never;
         path: {
           run_id: components['parameters']['RunId'];
@@ -345,6 +417,14 @@ export interface paths {
             };
           };
         };
+        /** @description The run has no notebook snapshot (with missing=empty). */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        400: components['responses']['Error'];
         403: components['responses']['Error'];
         404: components['responses']['Error'];
       };

@@ -1,0 +1,213 @@
+"""Issue 14, the live list and the total: a run published through HTTP with an API key is
+pushed to every subscriber of Jupyter's event bus (``/api/events/subscribe``) within a
+moment; ``GET runs`` says how many runs the filter matches and ``GET runs/ids`` lists them
+all; a project-limited key counts and lists only its project."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.parse
+
+import pytest
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+from ..store.records import record
+from .conftest import basic_auth, create_key, http, token_auth
+
+EVENT = "https://events.dotscience.io/jupyterlab_dotscience/run_published/v1"
+
+
+def publish(server, auth, **fields) -> str:
+    rec = record(writes=[], reads=[], **fields)
+    status, body = http("POST", server.url + "dotscience/api/runs", rec, auth)
+    assert status == 201, body
+    return rec["id"]
+
+
+def get(server, path, auth, **query):
+    url = server.url + "dotscience/api/" + path
+    if query:
+        url += "?" + urllib.parse.urlencode(query, doseq=True)
+    return http("GET", url, None, auth)
+
+
+async def _subscribe(server):
+    ws_url = server.url.replace("http://", "ws://", 1) + "api/events/subscribe"
+    return await websocket_connect(HTTPRequest(ws_url, headers=token_auth(server)))
+
+
+async def _next_run_event(ws, deadline: float) -> dict:
+    """The next run-published message on the socket (other events are skipped)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        left = deadline - loop.time()
+        if left <= 0:
+            raise TimeoutError("no run-published event arrived")
+        message = await asyncio.wait_for(ws.read_message(), left)
+        assert message is not None, "the event socket closed"
+        event = json.loads(message)
+        if event.get("schema_id") == EVENT:
+            return event
+
+
+def test_a_run_published_with_an_api_key_reaches_every_event_subscriber(live):
+    # Given two JupyterLab tabs subscribed to the server's event bus, and an API key
+    key = create_key(live, "live-list")
+    auth = basic_auth("alice", key["key"])
+
+    async def scenario():
+        first, second = await _subscribe(live), await _subscribe(live)
+        loop = asyncio.get_running_loop()
+        # When a run is published through HTTP with the key
+        run_id = await loop.run_in_executor(None, lambda: publish(live, auth, project="iris"))
+        # Then both subscribers receive the run-published event naming it
+        deadline = loop.time() + 30
+        got = [await _next_run_event(ws, deadline) for ws in (first, second)]
+        first.close()
+        second.close()
+        return run_id, got
+
+    run_id, got = asyncio.run(scenario())
+    for event in got:
+        assert event["id"] == run_id
+        assert event["project"] == "iris"
+        assert event["status"] == "succeeded"
+        assert event["received"].endswith("Z")
+
+
+def test_publishing_the_same_run_again_sends_no_second_event(live):
+    # Given a subscriber and a run published once
+    key = create_key(live, "live-list-repeat")
+    auth = basic_auth("alice", key["key"])
+    rec = record(writes=[], reads=[], project="iris")
+
+    async def scenario():
+        ws = await _subscribe(live)
+        loop = asyncio.get_running_loop()
+        post = lambda: http("POST", live.url + "dotscience/api/runs", rec, auth)  # noqa: E731
+        status, _ = await loop.run_in_executor(None, post)
+        assert status == 201
+        first = await _next_run_event(ws, loop.time() + 30)
+        # When the same record is posted again (an idempotent retry), then another run
+        status, _ = await loop.run_in_executor(None, post)
+        assert status == 200
+        other = await loop.run_in_executor(None, lambda: publish(live, auth))
+        # Then the next event is the other run's: the retry announced nothing
+        following = await _next_run_event(ws, loop.time() + 30)
+        ws.close()
+        return first, following, other
+
+    first, following, other = asyncio.run(scenario())
+    assert first["id"] == rec["id"]
+    assert following["id"] == other
+
+
+def test_an_api_key_cannot_subscribe_to_the_event_bus(live):
+    # Given an API key (which reads runs only through the Dotscience API and its checks)
+    key = create_key(live, "live-list-ws")
+    ws_url = live.url.replace("http://", "ws://", 1) + "api/events/subscribe"
+
+    async def attempt():
+        await websocket_connect(HTTPRequest(ws_url, headers=basic_auth("alice", key["key"])))
+
+    # When it tries to subscribe to the server's events
+    # Then it is refused (so a project-limited key learns nothing of other projects' runs)
+    with pytest.raises(Exception) as refused:
+        asyncio.run(attempt())
+    assert getattr(refused.value, "code", None) in (401, 403), refused.value
+
+
+@pytest.fixture(scope="module")
+def counted(live):
+    """1,203 runs: 1,100 in project tally with alpha 0..1099, 103 in project spare."""
+    key = create_key(live, "counted")
+    auth = basic_auth("alice", key["key"])
+    tally = [publish(live, auth, project="tally", params={"alpha": i}) for i in range(1100)]
+    spare = [publish(live, auth, project="spare") for _ in range(103)]
+    return tally, spare
+
+
+def test_get_runs_returns_the_total_for_the_filter_not_the_page(live, counted):
+    tally, _ = counted
+    # Given 1,100 runs in project tally
+    # When a page of 10 of them is listed, filtered to alpha < 250
+    status, body = get(live, "runs", token_auth(live), project="tally", limit=10,
+                       param="alpha<250")  # fmt: skip
+    # Then the answer has 10 runs and says 250 match
+    assert status == 200, body
+    assert len(body["runs"]) == 10 and body["total"] == 250
+    # And the next page says the same total
+    status, body = get(live, "runs", token_auth(live), project="tally", limit=10,
+                       param="alpha<250", cursor=body["next_cursor"])  # fmt: skip
+    assert status == 200 and body["total"] == 250
+    # And without the filter the total is the project's
+    assert get(live, "runs", token_auth(live), project="tally", limit=1)[1]["total"] == 1100
+
+
+def test_get_run_ids_lists_every_match_in_the_listing_order(live, counted):
+    tally, _ = counted
+    # Given 1,100 runs in project tally with alpha 0..1099
+    # When every id with alpha >= 50 is asked for, sorted by alpha
+    status, body = get(live, "runs/ids", token_auth(live), project="tally",
+                       param="alpha>=50", sort="param:alpha")  # fmt: skip
+    # Then all 1,050 come back in that order (more than a page of GET runs) with the total
+    assert status == 200, body
+    assert body["ids"] == tally[50:]
+    assert body["total"] == 1050
+
+
+def test_a_project_limited_key_counts_and_lists_only_its_project(live, counted):
+    _, spare = counted
+    # Given a key limited to project spare
+    key = create_key(live, "spare-only", project="spare")
+    auth = basic_auth("alice", key["key"])
+    # When it lists runs and ids with no project filter
+    status, page = get(live, "runs", auth, limit=5)
+    status_ids, ids = get(live, "runs/ids", auth)
+    # Then it counts and sees only project spare's 103 runs
+    assert status == 200 and page["total"] == 103
+    assert status_ids == 200 and ids["total"] == 103
+    assert sorted(ids["ids"]) == sorted(spare)
+    # And asking for another project is refused
+    status, body = get(live, "runs/ids", auth, project="tally")
+    assert status == 403, body
+
+
+@pytest.mark.parametrize(
+    "query, sentence",
+    [
+        ({"limit": "lots"}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "100001"}, "limit"),
+        ({"sort": "colour"}, "sort"),
+        ({"param": "alpha"}, "param filter"),
+        ({"status": "maybe"}, "status"),
+    ],
+)
+def test_bad_ids_queries_are_a_400_with_one_sentence(live, query, sentence):
+    # Given a caller sending a malformed query to GET runs/ids
+    # When it is answered
+    status, body = get(live, "runs/ids", token_auth(live), **query)
+    # Then it is a 400 naming the bad field
+    assert status == 400, body
+    assert sentence in body["error"]
+
+
+def test_a_run_without_a_notebook_snapshot_is_said_without_an_error_status(live):
+    # Given a run published with an API key (no notebook snapshot)
+    key = create_key(live, "no-snapshot")
+    run_id = publish(live, basic_auth("alice", key["key"]))
+    url = f"runs/{run_id}/notebook"
+    # When the browser asks for its snapshot saying an absent one is expected
+    status, body = get(live, url, token_auth(live), missing="empty")
+    # Then the answer is 204 with nothing in it (no error logged in the console)
+    assert status == 204 and body == b""
+    # And older clients still get the 404 with its sentence
+    status, body = get(live, url, token_auth(live))
+    assert status == 404 and "no notebook snapshot" in body["error"]
+    # And a bad value is a 400, and an unknown run stays a 404 either way
+    assert get(live, url, token_auth(live), missing="maybe")[0] == 400
+    other = f"runs/{'0' * 8}-0000-4000-8000-{'0' * 12}/notebook"
+    assert get(live, other, token_auth(live), missing="empty")[0] == 404
