@@ -167,19 +167,23 @@ export class SweepModel {
     }
     this.cancelling = true;
     this._changed.emit();
+    let refused: string | null = null;
     try {
       const answer = await this.api.cancelSweep(this.id);
       this.sweep = { ...answer, trials: answer.trials ?? this.sweep?.trials };
       this.error = null;
     } catch (e) {
-      this.error = `The sweep could not be cancelled: ${errorText(e)}`;
-    } finally {
-      this.cancelling = false;
+      refused = `The sweep could not be cancelled: ${errorText(e)}`;
+    }
+    // the trials' final states come with the next read
+    await this.refresh();
+    this.cancelling = false;
+    if (refused) {
+      // kept over the read's success: the user asked for a cancel and it did not happen
+      this.error = refused;
     }
     if (!this._disposed) {
       this._changed.emit();
-      // the trials' final states come with the next read
-      void this.refresh();
     }
   }
 
