@@ -598,6 +598,15 @@ class DotscienceApp(ExtensionApp):
         from .store import import_spool
 
         def publish(record: dict):
+            project = record.get("project") if isinstance(record, dict) else None
+            if self.teams and isinstance(project, str) and project != "default":
+                # on a team server a spooled run joins a project as a publish does: its user
+                # must be a member (the first one to publish there becomes its owner)
+                if self.store.claim_project(project, self.kernel_user) is None:
+                    raise PermissionError(
+                        f"{self.kernel_user} is not a member of project {project[:200]!r}; "
+                        "one of its owners can add them (dotscience projects add-member)."
+                    )
             return publishing.publish(
                 self.store, self.artifacts, self.root_dir, record, self.kernel_user
             )

@@ -8,10 +8,13 @@ real hub is started in tests/hub; these are the attacks a team member could make
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 
 import pytest
 
+from ..server.live import LiveServer
 from ..store.records import record
 from .conftest import basic_auth, create_key, http, start_live, token_auth
 
@@ -228,3 +231,36 @@ def test_the_default_project_is_the_whole_teams(team):
     assert join[0] == 409 and "shared by the whole team" in join[1]["error"]
     roles = {p["name"]: p["role"] for p in api(team, "GET", "projects", "bob")[1]["projects"]}
     assert roles["default"] == "member"
+
+
+def test_a_spooled_run_cannot_join_a_project_its_user_is_not_a_member_of(team, tmp_path):
+    # Given alice's project, and bob's workspace whose spool holds a run for it and one
+    # for a project of his own (as his kernels leave them when his server is away)
+    secret = project_name()
+    assert api(team, "POST", "runs", "alice", run_record(secret))[0] == 201
+    root = tmp_path / "bob"
+    spool = root / ".dotscience" / "spool"
+    spool.mkdir(parents=True)
+    planted, own = run_record(secret, "planted"), run_record(project_name(), "his")
+    for rec in (planted, own):
+        (spool / f"{rec['id']}.json").write_text(json.dumps(rec))
+    # When bob's team server, on the same store, imports its spool
+    db = team.root / ".dotscience" / "dotscience.db"
+    bobs = LiveServer(root, store_url=f"sqlite:///{db}")
+    bobs.extra_args = [*TEAM_ARGS, "--DotscienceApp.spool_interval=0.2",
+                       "--DotscienceApp.kernel_user=bob"]  # fmt: skip
+    bobs.start()
+    try:
+        reason = spool / "rejected" / f"{planted['id']}.json.reason"
+        deadline = time.monotonic() + 60
+        while not (reason.exists() and api(team, "GET", f"runs/{own['id']}", "bob")[0] == 200):
+            assert time.monotonic() < deadline, "bob's server did not import its spool"
+            time.sleep(0.2)
+    finally:
+        bobs.stop()
+    # Then his own run is stored, the one for alice's project is set aside saying why,
+    # and alice's project holds her run only
+    assert "not a member of project" in reason.read_text()
+    assert api(team, "GET", f"runs/{planted['id']}", "alice")[0] == 404
+    authors = [r["author"] for r in api(team, "GET", f"runs?project={secret}", "alice")[1]["runs"]]
+    assert authors == ["alice"]

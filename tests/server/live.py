@@ -132,8 +132,11 @@ class LiveServer:
             sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
             f"--port={self.port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
             f"--IdentityProvider.token={self.token}", "--ServerApp.port_retries=0",
-            "--DotscienceApp.spool_interval=0", f"--ServerApp.jpserver_extensions={ONLY_OURS!r}",
+            f"--ServerApp.jpserver_extensions={ONLY_OURS!r}",
         ]  # fmt: skip
+        # no spool scans unless the test asks for them (an option given twice is an error)
+        if not any(a.startswith("--DotscienceApp.spool_interval=") for a in self.extra_args):
+            args.append("--DotscienceApp.spool_interval=0")
         if self.store_url:
             args.append(f"--DotscienceApp.store_url={self.store_url}")
         args += self.extra_args
