@@ -1,0 +1,95 @@
+"""The dask backend on a real ``distributed.LocalCluster`` (a scheduler and worker processes)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from .conftest import SKLEARN_CELLS, Workspace, write_notebook
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture
+def cluster():
+    """A scheduler and two single-threaded worker processes on this machine."""
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        scheduler_port=0, silence_logs=40,
+    ) as c:  # fmt: skip
+        yield c
+
+
+def test_random_sweep_on_dask_gives_six_labelled_runs_and_the_best(tmp_path, cluster):
+    # Given a scikit-learn notebook and a server configured with the cluster's scheduler
+    root = tmp_path / "root"
+    ws = Workspace(root, dask_address=cluster.scheduler_address)
+    try:
+        # (which also labels its run with the process that started the trial: the kernel's
+        # parent is the trial's runner, whose parent is the process that ran the trial)
+        source, tags = SKLEARN_CELLS[1]
+        runner_parent = (
+            "import os\n"
+            "with open(f'/proc/{os.getppid()}/stat') as f:\n"
+            "    ds.label('trial_process', f.read().rsplit(')', 1)[1].split()[1])\n"
+        )
+        cells = [SKLEARN_CELLS[0], (source.replace("ds.publish()", runner_parent + "ds.publish()"),
+                                    tags)]  # fmt: skip
+        write_notebook(root / "train.ipynb", cells)
+        spec = (
+            "method: random\n"
+            "metric: {name: accuracy, goal: maximize}\n"
+            "parameters:\n"
+            "  C: {min: 0.001, max: 10.0, distribution: log_uniform_values}\n"
+            "  solver: {values: [lbfgs, newton-cg]}\n"
+            "  max_iter: {value: 300}\n"
+            "run_cap: 6\n"
+            "parallelism: 2\n"
+            "seed: 7\n"
+        )
+        # When a 6-trial random sweep runs on the dask backend
+        sweep = ws.engine.start("train.ipynb", spec, "dask", owner="alice")
+        done = ws.wait(sweep["id"])
+        # Then all six trials finished and ran on the cluster's workers (not this process)
+        assert done["state"] == "done", done
+        assert done["backend"] == "dask" and done["counts"]["done"] == 6, done["trials"]
+        # And each published one run labelled with the sweep and its trial number, whose
+        # values are the trial's (drawn inside the spec's ranges)
+        runs = ws.runs_of(sweep["id"])
+        assert [r["labels"]["sweep_trial"] for r in runs] == [str(n) for n in range(6)]
+        for trial, run in zip(done["trials"], runs, strict=True):
+            assert run["id"] == trial["run_id"] and run["status"] == "succeeded"
+            assert 0.001 <= trial["values"]["C"] <= 10.0
+            assert trial["values"]["solver"] in ("lbfgs", "newton-cg")
+            assert run["parameters"]["C"]["value"] == trial["values"]["C"]
+            assert run["parameters"]["solver"]["value"] == trial["values"]["solver"]
+            assert run["labels"]["sweep"] == sweep["id"]
+            assert math.isclose(run["metrics"]["accuracy"][-1]["value"], trial["objective"])
+        assert len({t["values"]["C"] for t in done["trials"]}) == 6
+        # And the best trial (highest accuracy) is marked, once
+        best = [t for t in done["trials"] if t["best"]]
+        assert len(best) == 1
+        assert best[0]["objective"] == max(t["objective"] for t in done["trials"])
+        # And every trial ran in one of the cluster's worker processes, not in this process
+        with distributed.Client(cluster) as client:
+            workers = set(client.run(os.getpid).values())
+        used = {int(r["labels"]["trial_process"]) for r in runs}
+        assert used <= workers and os.getpid() not in used, (used, workers)
+    finally:
+        ws.close()
+
+
+def test_dask_backend_without_a_scheduler_is_refused(workspace):
+    # Given a server with no sweep_dask_address and a notebook
+    write_notebook(workspace.root / "train.ipynb", SKLEARN_CELLS)
+    # When a dask sweep is asked for
+    from jupyterlab_dotscience.sweeps import SweepError
+
+    with pytest.raises(SweepError) as e:
+        workspace.engine.start("train.ipynb", {"method": "grid", "parameters": {
+            "C": {"values": [1.0]}}}, "dask")  # fmt: skip
+    # Then it is refused with one sentence naming the setting, and nothing is stored
+    assert "sweep_dask_address" in str(e.value) and e.value.status == 400
+    assert workspace.store.list_sweeps() == []
