@@ -43,6 +43,8 @@ export interface IRunDetailProps {
   onJumpToCell: (cell: { cell_id: string }, notebook: string | null) => void;
   /** download an export of the run */
   onExport: (format: RestWire.ExportFormat) => void;
+  /** open the diff with the previous run of the same notebook (absent: no button) */
+  onDiffPrevious?: () => void;
 }
 
 const EXPORTS: { format: RestWire.ExportFormat; label: string }[] = [
@@ -155,6 +157,15 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             onClick={() => props.onOpenRun(run.reproduces!)}
           >
             {`replay of run ${shortId(run.reproduces)}`}
+          </button>
+        )}
+        {run.notebook && props.onDiffPrevious && (
+          <button
+            className="jp-Dotscience-link"
+            title={`What changed since the previous run of ${run.notebook}`}
+            onClick={props.onDiffPrevious}
+          >
+            Diff with previous run of this notebook
           </button>
         )}
       </header>

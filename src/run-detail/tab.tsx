@@ -27,6 +27,16 @@ export class RunDetailContent extends ModelContent<RunDetailModel> {
         onOpenFile={path => this.actions.openFile(path)}
         onJumpToCell={(cell, nb) => this.actions.jumpToCell(cell, nb)}
         onExport={format => this.actions.exportRun(this.model, format)}
+        onDiffPrevious={
+          this.actions.diffPrevious
+            ? () => {
+                const run = this.model.run;
+                if (run?.notebook) {
+                  this.actions.diffPrevious!(run.id, run.notebook);
+                }
+              }
+            : undefined
+        }
       />
     );
   }

@@ -15,4 +15,8 @@ export interface IRunActions {
   jumpToCell(cell: { cell_id: string }, notebook: string | null): void;
   /** download an export of a run */
   exportRun(model: RunDetailModel, format: RestWire.ExportFormat): void;
+  /** open the diff of two runs (a the older) */
+  diff?(a: string, b: string): void;
+  /** open the diff of a run with the previous run of its notebook */
+  diffPrevious?(runId: string, notebook: string): void;
 }

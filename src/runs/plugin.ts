@@ -30,6 +30,7 @@ import { RestWire } from '../api/rest';
 export namespace RunsCommandIDs {
   export const openRun = 'dotscience:open-run';
   export const compareRuns = 'dotscience:compare-runs';
+  export const diffRuns = 'dotscience:diff-runs';
   export const refreshRuns = 'dotscience:refresh-runs';
   export const importV1 = 'dotscience:import-v1';
 }
@@ -161,6 +162,24 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
           text => download(text, `run-${shortId(detail.id)}.${suffix}`, type),
           e => Notification.error(`Export failed: ${errorText(e)}`)
         );
+      },
+      diff: (a, b) => void commands.execute(RunsCommandIDs.diffRuns, { a, b }),
+      diffPrevious: (runId, notebook) => {
+        void import('../diff/api')
+          .then(({ previousRun }) => previousRun(runId, notebook))
+          .then(
+            previous =>
+              previous
+                ? commands.execute(RunsCommandIDs.diffRuns, {
+                    a: previous,
+                    b: runId
+                  })
+                : Notification.info(
+                    `Run ${shortId(runId)} is the first run of ${notebook}.`,
+                    { autoClose: 4000 }
+                  ),
+            e => Notification.error(`Diff failed: ${errorText(e)}`)
+          );
       }
     };
 
@@ -263,6 +282,49 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
           'jp-Dotscience-compareTab'
         );
         await cmp.load();
+        return widget;
+      }
+    });
+
+    let diffCount = 0;
+    commands.addCommand(RunsCommandIDs.diffRuns, {
+      label: 'Diff Two Runs',
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            a: { type: 'string', description: 'the first (older) run' },
+            b: { type: 'string', description: 'the second run' }
+          },
+          required: ['a', 'b']
+        }
+      },
+      isEnabled: args =>
+        typeof args.a === 'string' && typeof args.b === 'string'
+          ? true
+          : model.selected.length === 2,
+      execute: async args => {
+        const [a, b] =
+          typeof args.a === 'string' && typeof args.b === 'string'
+            ? [args.a, args.b]
+            : model.selected;
+        if (!a || !b) {
+          Notification.info('Select two runs to diff.', { autoClose: 4000 });
+          return;
+        }
+        const { DiffModel } = await import('../diff/diffModel');
+        const { DiffContent } = await import('../diff/tab');
+        const diff = new DiffModel(a, b);
+        const widget = new MainAreaWidget({
+          content: new DiffContent(diff, id => actions.openRun(id))
+        });
+        showTab(
+          widget,
+          `jp-Dotscience-diff-${++diffCount}`,
+          `Diff ${shortId(a)} → ${shortId(b)}`,
+          'jp-Dotscience-diffTab'
+        );
+        await diff.load();
         return widget;
       }
     });
