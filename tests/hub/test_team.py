@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from dotscience.cli import main as cli_main
 from tests.artifacts.s3server import CREDENTIALS, S3Server
 
 from .conftest import Hub, _chp_installed, request
@@ -202,7 +203,8 @@ def test_bob_cannot_use_or_revoke_alices_key(team):
         assert status == 200, body
 
 
-def test_a_project_alice_did_not_share_is_invisible_to_bob(team):
+def test_a_project_alice_did_not_share_is_invisible_to_bob(team, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(team.hub.tmp / "cli-config"))
     # Given alice's run in a project of her own
     private = "alice-" + uuid.uuid4().hex[:8]
     run_id = str(uuid.uuid4())
@@ -221,10 +223,17 @@ def test_a_project_alice_did_not_share_is_invisible_to_bob(team):
     assert one[0] == 404
     assert projects["team"] is True and private not in {p["name"] for p in projects["projects"]}
     assert planted[0] == 403
-    # and once alice adds him as a member, he sees it
-    status, member = team.api("alice", "PUT", f"projects/{private}/members/bob", {})
-    assert status == 200, member
+    # and once alice adds him as a member with the command line (her hub token against
+    # her server's URL), he sees it
+    code = cli_main(["projects", "add-member", private, "bob", "--json",
+                     "--hostname", team.hub.user_url("alice"), "--token", team.tokens["alice"]])  # fmt: skip
+    member = json.loads(capsys.readouterr().out)
+    assert code == 0 and (member["username"], member["role"]) == ("bob", "member")
     assert team.api("bob", "GET", f"runs/{run_id}")[0] == 200
+    code = cli_main(["projects", "list", "--json", "--hostname", team.hub.user_url("bob"),
+                     "--token", team.tokens["bob"]])  # fmt: skip
+    roles = {p["name"]: p["role"] for p in json.loads(capsys.readouterr().out)["projects"]}
+    assert code == 0 and roles[private] == "member"
 
 
 def test_alice_deploys_bob_sees_it_and_a_restart_starts_no_second_copy(team, s3):
