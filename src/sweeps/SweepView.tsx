@@ -66,7 +66,7 @@ export function SweepView(props: ISweepViewProps): JSX.Element {
   );
   const rows = React.useMemo(() => trialRows(sweep), [sweep]);
   const series = React.useMemo(
-    () => (metric ? objectiveSeries(trials, metric.goal) : []),
+    () => (metric ? objectiveSeries(trials, metric.goal ?? 'minimize') : []),
     [trials, metric]
   );
   const c = sweep.counts;

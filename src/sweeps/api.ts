@@ -1,68 +1,26 @@
+import type { components, paths } from '../api/openapi';
 import { requestAPI } from '../api/request';
 import type { ISweepSpec } from './spec';
 
+type Sweep = components['schemas']['Sweep'];
+
 /**
- * The sweeps API's wire types (`jupyterlab_dotscience/routes/sweeps.py`).
+ * The sweeps API's wire types: those generated from `openapi.yaml` (`src/api/openapi.ts`).
  */
 export namespace SweepWire {
   /** running; done (every trial finished or the budget ran out); cancelled; stopped (its
    * server stopped while it ran) */
-  export type State = 'running' | 'done' | 'cancelled' | 'stopped';
-  export type TrialState =
-    'queued' | 'running' | 'done' | 'pruned' | 'failed' | 'cancelled';
-
-  export interface ITrial {
-    number: number;
-    state: TrialState;
-    run_id: string | null;
-    values: Record<string, unknown>;
-    objective: number | null;
-    error: string | null;
-    started: string | null;
-    finished: string | null;
-    best: boolean;
-  }
-
-  export interface ICounts {
-    trials: number;
-    done: number;
-    running: number;
-    pruned: number;
-    failed: number;
-    cancelled: number;
-  }
-
-  export interface ISweep {
-    id: string;
-    notebook: string;
-    project: string;
-    owner: string | null;
-    state: State;
-    backend: 'local' | 'dask';
-    spec: {
-      method: ISweepSpec['method'];
-      metric: ISweepSpec['metric'] | null;
-      parameters: Record<string, Record<string, unknown>>;
-      run_cap: number;
-      parallelism: number;
-      max_duration_seconds: number | null;
-    };
-    spec_yaml?: string;
-    best: { trial: number; run_id: string | null; value: number } | null;
-    counts: ICounts;
-    message: string | null;
-    created?: string;
-    finished: string | null;
-    /** present on `GET sweeps/{id}` */
-    trials?: ITrial[];
-  }
-
-  export interface IStartRequest {
-    notebook: string;
-    spec: ISweepSpec | string;
-    backend?: 'local' | 'dask';
-    project?: string;
-  }
+  export type State = Sweep['state'];
+  /** a sweep; `trials` is given by `GET sweeps/{id}` */
+  export type ISweep = Sweep;
+  /** one trial of a sweep */
+  export type ITrial = NonNullable<Sweep['trials']>[number];
+  export type TrialState = ITrial['state'];
+  /** the body of `POST sweeps` */
+  export type IStartRequest = Omit<
+    paths['/sweeps']['post']['requestBody']['content']['application/json'],
+    'spec'
+  > & { spec: ISweepSpec | string };
 }
 
 /**

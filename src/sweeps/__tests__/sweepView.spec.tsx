@@ -67,6 +67,8 @@ function sweep(
     best: null,
     counts,
     message: null,
+    created: '2026-11-30T06:00:00.000000Z',
+    updated: '2026-11-30T06:00:00.000000Z',
     finished: null,
     trials,
     ...fields
