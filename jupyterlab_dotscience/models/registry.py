@@ -925,7 +925,8 @@ class ModelService:
         run : dict
             The stored run (first publish of its id).
         origin : dict, optional
-            Who published it (``{"scope", "key_id", "deploy", "trusted_pickle"}``); None:
+            Who published it (``{"scope", "key_id", "deploy", "trusted_pickle", "manage"}``;
+            ``manage`` False: a team member who may not deploy the project's models); None:
             nobody with the privilege.
 
         Returns
@@ -938,6 +939,8 @@ class ModelService:
             return {}
         if not origin.get("deploy"):
             return {}
+        if run.get("deploy") and origin.get("manage") is False:
+            return {}  # a team member who does not own the project: stored, not deployed
         builds, deps = [], []
         for m in run.get("models") or []:
             if m.get("version") is None:

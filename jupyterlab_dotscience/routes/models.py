@@ -46,13 +46,17 @@ def publisher(handler, record: dict) -> dict:
     of ``Store.put_run``).
 
     ``trusted_pickle`` lists the models the record opted in to full unpickling; the model
-    service keeps that opt-in only for the Jupyter user and its kernels.
+    service keeps that opt-in only for the Jupyter user and its kernels. ``manage`` says
+    whether the publisher may manage the record's project (on a team server only its owners
+    may, so only they start deployments by publishing; it is not stored).
     """
     models = record.get("models") if isinstance(record.get("models"), list) else []
+    project = record.get("project") if isinstance(record.get("project"), str) else None
     return {
         "scope": handler.scope,
         "key_id": (handler.api_key or {}).get("id"),
         "deploy": has_deploy_privilege(handler),
+        "manage": handler.may(identity.MANAGE, project),
         "trusted_pickle": sorted(
             {
                 m["name"]
@@ -68,6 +72,12 @@ def publisher(handler, record: dict) -> dict:
 def deploy_refusal(run: dict, origin: dict) -> str | None:
     """The 403 sentence for a published run that asks for a build or deploy its publisher may
     not start, else None (the run is stored either way)."""
+    if run.get("deploy") and origin.get("deploy") and origin.get("manage") is False:
+        project = run.get("project") or identity.DEFAULT_PROJECT
+        return (
+            f"Only owners of project {project[:200]!r} deploy its models, so run {run.get('id')} "
+            "was stored but not deployed; ask one of them to deploy it."
+        )
     if origin.get("deploy") or not (run.get("build") or run.get("deploy")):
         return None
     asked = "deployed" if run.get("deploy") else "built"

@@ -172,9 +172,16 @@ def sklearn_model() -> bytes:
     return buf.getvalue()
 
 
-def publish_model(server: LiveServer, project: str) -> int:
+def publish_model(server: LiveServer, project: str, **extra) -> int:
     """Publish a run of ``project`` registering model iris from ``server``'s workspace (its
     Jupyter user, so the file is captured); its version."""
+    status, run = publish_run(server, project, **extra)
+    assert status == 201, run
+    return run["models"][0]["version"]
+
+
+def publish_run(server: LiveServer, project: str, **extra):
+    """``(status, answer)`` of publishing such a run (``extra``: e.g. ``deploy=True``)."""
     data = sklearn_model()
     (server.root / "iris").mkdir(exist_ok=True)
     (server.root / "iris" / "model.joblib").write_bytes(data)
@@ -186,10 +193,9 @@ def publish_model(server: LiveServer, project: str) -> int:
         "models": [{"name": "iris", "framework": "sklearn", "framework_version": "1",
                     "path": "iris", "classes": None, "files": files}],
         "environment": {"python": "3.11.7", "executable": None, "packages": {}},
+        **extra,
     }  # fmt: skip
-    status, run = http("POST", server.url + "dotscience/api/runs", record, token_auth(server))
-    assert status == 201, run
-    return run["models"][0]["version"]
+    return http("POST", server.url + "dotscience/api/runs", record, token_auth(server))
 
 
 def api(server: LiveServer, method: str, path: str, body=None):
@@ -301,6 +307,11 @@ def test_a_deployment_from_one_server_is_seen_stopped_and_adopted_across_servers
     status, body = api(bob, "DELETE", f"deployments/{dep['id']}")
     assert status == 403 and "owners of project 'vision'" in body["error"], body
     assert api(bob, "POST", f"models/iris/versions/{version}/deploy", {})[0] == 403
+    # And his run published to vision with deploy=True is stored, but not deployed
+    status, body = publish_run(bob, "vision", deploy=True)
+    assert status == 403 and "stored but not deployed" in body["error"], body
+    assert body["run"]["models"][0]["version"] == version + 1
+    assert [d["id"] for d in api(alice, "GET", "deployments")[1]["deployments"]] == [dep["id"]]
     # When bob becomes an owner and deploys the same version from his server
     api(alice, "PUT", "projects/vision/members/bob", {"role": "owner"})
     status, same = api(bob, "POST", f"models/iris/versions/{version}/deploy", {})
