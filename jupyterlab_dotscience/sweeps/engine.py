@@ -257,16 +257,20 @@ class SweepEngine:
         parts = pathlib.Path(notebook).parts
         if any(p in _trial.SKIPPED_DIRS for p in parts):
             raise SweepError("The notebook is inside a directory sweeps do not copy.")
+        if not path.is_file():
+            raise SweepError(f"There is no notebook {notebook[:200]}.", 404)
         try:
-            if not path.is_file():
-                raise SweepError(f"There is no notebook {notebook[:200]}.", 404)
-            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                raise SweepError(f"The notebook is larger than {MAX_NOTEBOOK_BYTES // 1024**2} "
-                                 "MiB.", 413)  # fmt: skip
-            nb = json.loads(path.read_text(encoding="utf-8"))
+            size = path.stat().st_size
+            if size <= MAX_NOTEBOOK_BYTES:
+                nb = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeDecodeError):
-            raise SweepError(f"The notebook {notebook[:200]} is not a readable notebook (JSON)."
-                             ) from None  # fmt: skip
+            raise SweepError(
+                f"The notebook {notebook[:200]} is not a readable notebook (JSON)."
+            ) from None
+        if size > MAX_NOTEBOOK_BYTES:
+            raise SweepError(
+                f"The notebook is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MiB.", 413
+            )
         if (
             not isinstance(nb, dict)
             or not isinstance(nb.get("cells"), list)
