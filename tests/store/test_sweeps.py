@@ -1,0 +1,59 @@
+"""Sweeps and their trials in the store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+
+def _sweep(**extra) -> dict:
+    return {"id": str(uuid.uuid4()), "notebook": "nb/train.ipynb", "project": "default",
+            "owner": "alice", "state": "running", "backend": "local", "server": "h/1",
+            "spec": {"method": "grid"}, "counts": {"trials": 0}, **extra}  # fmt: skip
+
+
+def test_a_sweep_and_its_trials_are_stored_and_read_back(store):
+    # Given a stored sweep
+    sweep = store.put_sweep(_sweep())
+    assert store.get_sweep(sweep["id"])["spec"] == {"method": "grid"}
+    # When two trials are stored and one is finished
+    store.put_trial(sweep["id"], {"number": 1, "state": "running", "values": {"x": 2}})
+    store.put_trial(sweep["id"], {"number": 0, "state": "running", "values": {"x": 1}})
+    run_id = str(uuid.uuid4())
+    done = store.update_trial(sweep["id"], 0, state="done", run_id=run_id, objective=0.5)
+    # Then the trials are read back by number with their fields
+    trials = store.list_trials(sweep["id"])
+    assert [(t["number"], t["state"], t["values"]) for t in trials] == [
+        (0, "done", {"x": 1}), (1, "running", {"x": 2})]  # fmt: skip
+    assert done["run_id"] == run_id and done["objective"] == 0.5
+    # And a sweep's change keeps its other fields
+    changed = store.update_sweep(sweep["id"], state="done", best={"trial": 0})
+    assert changed["state"] == "done" and changed["best"] == {"trial": 0}
+    assert changed["notebook"] == "nb/train.ipynb" and changed["spec"] == {"method": "grid"}
+    assert [s["id"] for s in store.list_sweeps(states=("done",))] == [sweep["id"]]
+    assert store.list_sweeps(states=("running",)) == []
+
+
+def test_a_trial_number_is_stored_once(store):
+    # Given a sweep with trial 0 stored
+    sweep = store.put_sweep(_sweep())
+    assert store.put_trial(sweep["id"], {"number": 0, "state": "running"}) is not None
+    # When trial 0 is stored again (a second server, or a restart)
+    again = store.put_trial(sweep["id"], {"number": 0, "state": "running", "values": {"x": 9}})
+    # Then nothing is stored: the trial is never started twice
+    assert again is None
+    assert [t.get("values") for t in store.list_trials(sweep["id"])] == [None]
+
+
+def test_unknown_and_malformed_sweeps(store):
+    assert store.get_sweep(str(uuid.uuid4())) is None
+    assert store.get_sweep("not-a-uuid") is None
+    assert store.list_trials("not-a-uuid") == []
+    with pytest.raises(KeyError):
+        store.update_sweep(str(uuid.uuid4()), state="done")
+    with pytest.raises(KeyError):
+        store.update_trial(str(uuid.uuid4()), 0, state="done")
+    sweep = store.put_sweep(_sweep())
+    with pytest.raises(ValueError):
+        store.put_sweep(_sweep(id=sweep["id"]))
