@@ -105,8 +105,21 @@ export class FakeServer implements IRunsAPI {
     const page = this.runs.slice(start, start + limit);
     const next =
       start + limit < this.runs.length ? String(start + limit) : null;
-    return { runs: page, next_cursor: next };
+    return { runs: page, next_cursor: next, total: this.runs.length };
   }
+
+  async listRunIds(
+    query: IRunQuery,
+    limit = 100000
+  ): Promise<{ ids: string[]; total: number }> {
+    this.idCalls.push({ query, limit });
+    return {
+      ids: this.runs.slice(0, limit).map(r => r.id),
+      total: this.runs.length
+    };
+  }
+
+  idCalls: { query: IRunQuery; limit: number }[] = [];
 
   async getRun(id: string): Promise<RestWire.IRun> {
     return fullRun(0, { id });

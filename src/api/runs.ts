@@ -14,6 +14,7 @@ export interface IRunsAPI {
     limit: number,
     cursor: string | null
   ): Promise<RestWire.IRunPage>;
+  listRunIds?(query: IRunQuery, limit?: number): Promise<IRunIds>;
   getRun(id: string): Promise<RestWire.IRun>;
   getRunFiles(id: string): Promise<RestWire.IRunFile[]>;
   getRunNotebook(id: string): Promise<RestWire.INotebookSnapshot | null>;
@@ -43,6 +44,27 @@ export function listRuns(
 }
 
 /**
+ * Every run id a query matches, and how many match.
+ */
+export interface IRunIds {
+  ids: string[];
+  total: number;
+}
+
+/**
+ * `GET runs/ids`: the ids of every run the query matches, in its sort order (the Runs
+ * table's "select all that match", without loading every summary).
+ *
+ * @param query filters and sort
+ * @param limit at most this many ids (1..100,000)
+ * @returns the ids and the number of matches
+ */
+export function listRunIds(query: IRunQuery, limit = 100000): Promise<IRunIds> {
+  const params = toSearchParams(query, limit, null);
+  return requestAPI<IRunIds>(`runs/ids?${params.toString()}`);
+}
+
+/**
  * `GET runs/{id}`.
  *
  * @param id run id
@@ -66,24 +88,19 @@ export async function getRunFiles(id: string): Promise<RestWire.IRunFile[]> {
 }
 
 /**
- * `GET runs/{id}/notebook`.
+ * `GET runs/{id}/notebook?missing=empty`.
  *
  * @param id run id
- * @returns the snapshot, or null when the run has none (404)
+ * @returns the snapshot, or null when the run has none (the server answers 204 then, so
+ * the browser logs no error for a run that simply has no snapshot)
  */
 export async function getRunNotebook(
   id: string
 ): Promise<RestWire.INotebookSnapshot | null> {
-  try {
-    return await requestAPI<RestWire.INotebookSnapshot>(
-      `runs/${encodeURIComponent(id)}/notebook`
-    );
-  } catch (e) {
-    if ((e as { status?: number }).status === 404) {
-      return null;
-    }
-    throw e;
-  }
+  const body = await requestAPI<RestWire.INotebookSnapshot | ''>(
+    `runs/${encodeURIComponent(id)}/notebook?missing=empty`
+  );
+  return body && typeof body === 'object' ? body : null;
 }
 
 /**
@@ -178,6 +195,7 @@ export function artifactURL(sha256: string, name: string): string {
  */
 export const runsAPI: IRunsAPI = {
   listRuns,
+  listRunIds,
   getRun,
   getRunFiles,
   getRunNotebook,

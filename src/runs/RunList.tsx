@@ -41,8 +41,8 @@ export interface IRunListProps {
   onLoadMore: () => void;
   /** whether a run is selected for compare */
   isSelected: (id: string) => boolean;
-  /** select or unselect a run */
-  onToggle: (id: string) => void;
+  /** select or unselect a run (`range`: shift-click, tick from the last click to it) */
+  onToggle: (id: string, range?: boolean) => void;
   /** open a run's detail */
   onOpen: (id: string) => void;
   /** a metric to show on each row (the sort metric) */
@@ -88,7 +88,7 @@ export function visibleRange(
  * @returns the list
  */
 export function RunList(props: IRunListProps): JSX.Element {
-  const rowHeight = props.rowHeight ?? 46;
+  const rowHeight = props.rowHeight ?? 64;
   const overscan = props.overscan ?? 6;
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -175,7 +175,7 @@ interface IRunRowProps {
   index: number;
   selected: boolean;
   metric: string | null;
-  onToggle: (id: string) => void;
+  onToggle: (id: string, range?: boolean) => void;
   onOpen: (id: string) => void;
 }
 
@@ -209,7 +209,8 @@ function RunRow(props: IRunRowProps): JSX.Element {
         type="checkbox"
         aria-label={`Select ${title} for compare`}
         checked={props.selected}
-        onChange={() => props.onToggle(run.id)}
+        onChange={() => undefined}
+        onClick={e => props.onToggle(run.id, e.shiftKey)}
       />
       <span
         className={`jp-Dotscience-status jp-Dotscience-status-${run.status}`}
@@ -219,8 +220,8 @@ function RunRow(props: IRunRowProps): JSX.Element {
         className="jp-Dotscience-runRow-main"
         onClick={() => props.onOpen(run.id)}
       >
+        <span className="jp-Dotscience-runRow-title">{title}</span>
         <span className="jp-Dotscience-runRow-line">
-          <span className="jp-Dotscience-runRow-title">{title}</span>
           {badges.warnings.length > 0 && (
             <span
               className="jp-Dotscience-runRow-badge jp-Dotscience-warningBadge"
@@ -240,15 +241,13 @@ function RunRow(props: IRunRowProps): JSX.Element {
               {verdictText(badges.verdict)}
             </span>
           )}
-          <span className="jp-Dotscience-runRow-time">
-            {formatAgo(run.start ?? run.received)}
-          </span>
-        </span>
-        <span className="jp-Dotscience-runRow-meta">
           {metric && (
             <span className="jp-Dotscience-runRow-metric">{metric}</span>
           )}
           <span className="jp-Dotscience-runRow-params">{params}</span>
+          <span className="jp-Dotscience-runRow-time">
+            {formatAgo(run.start ?? run.received)}
+          </span>
         </span>
       </button>
     </div>

@@ -26,6 +26,37 @@ export interface IRunsPanelProps {
   onOpen: (id: string) => void;
   /** compare the selected runs */
   onCompare: (ids: string[]) => void;
+  /** open the Runs table in the main area */
+  onOpenTable?: () => void;
+}
+
+/**
+ * The footer's count: the server's total for the filters when it says one.
+ *
+ * @param loaded runs loaded so far
+ * @param total the server's total, or null
+ * @param hasMore whether more pages exist
+ * @returns e.g. `1,234 runs`
+ */
+export function runCount(
+  loaded: number,
+  total: number | null,
+  hasMore: boolean
+): string {
+  const n = total ?? loaded;
+  const text = `${n.toLocaleString('en-US')}${total === null && hasMore ? '+' : ''}`;
+  return `${text} ${n === 1 ? 'run' : 'runs'}`;
+}
+
+/**
+ * Whether every run matching the query is selected.
+ *
+ * @param model the list
+ * @returns true when as many runs are selected as match (and at least one)
+ */
+function allSelected(model: RunListModel): boolean {
+  const n = model.total ?? model.runs.length;
+  return n > 0 && model.selected.length >= n;
 }
 
 /**
@@ -74,6 +105,15 @@ export function RunsPanel(props: IRunsPanelProps): JSX.Element {
             ? basename(props.notebookPath)
             : 'This notebook'}
         </button>
+        {props.onOpenTable && (
+          <button
+            className="jp-Dotscience-button"
+            title="Open every run in a table in the main area"
+            onClick={props.onOpenTable}
+          >
+            Table
+          </button>
+        )}
         <button
           className="jp-Dotscience-button jp-Dotscience-refresh"
           title="Refresh the list"
@@ -118,14 +158,35 @@ export function RunsPanel(props: IRunsPanelProps): JSX.Element {
           loading={model.loading}
           onLoadMore={() => void model.loadMore()}
           isSelected={id => model.isSelected(id)}
-          onToggle={id => model.toggleSelected(id)}
+          onToggle={(id, range) => {
+            if (range) {
+              model.selectRange(id);
+            } else {
+              model.toggleSelected(id);
+              model.setAnchor(id);
+            }
+          }}
           onOpen={props.onOpen}
           metric={sortMetric}
         />
       )}
       <div className="jp-Dotscience-runsFooter">
+        <input
+          type="checkbox"
+          className="jp-Dotscience-selectAll"
+          aria-label="Select every run that matches"
+          title="Select every run that matches the filters"
+          disabled={model.runs.length === 0}
+          checked={allSelected(model)}
+          onChange={() =>
+            allSelected(model)
+              ? model.clearSelection()
+              : void model.selectAllMatching()
+          }
+        />
         <span className="jp-Dotscience-muted" data-testid="ds-run-count">
-          {`${model.runs.length}${model.hasMore ? '+' : ''} runs`}
+          {runCount(model.runs.length, model.total, model.hasMore)}
+          {selected.length > 0 ? ` · ${selected.length} selected` : ''}
         </span>
         {selected.length > 0 && (
           <button

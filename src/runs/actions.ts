@@ -17,6 +17,8 @@ export interface IRunActions {
   exportRun(model: RunDetailModel, format: RestWire.ExportFormat): void;
   /** open the diff of two runs (a the older) */
   diff?(a: string, b: string): void;
+  /** open the Runs table in the main area */
+  openTable?(): void;
   /** open the diff of a run with the previous run of its notebook */
   diffPrevious?(runId: string, notebook: string): void;
 }

@@ -45,6 +45,14 @@ export class RunListModel {
   }
 
   /**
+   * How many runs the query matches on the server (all pages), or null before the first
+   * page (or from an older server that does not say).
+   */
+  get total(): number | null {
+    return this._total;
+  }
+
+  /**
    * Whether the server has more runs after the loaded ones.
    */
   get hasMore(): boolean {
@@ -131,6 +139,73 @@ export class RunListModel {
   }
 
   /**
+   * Tick (or untick) every loaded run from the last one clicked to `id`, as a shift-click
+   * does; without an earlier click, only `id`.
+   *
+   * @param id the run shift-clicked
+   * @param on tick (default: the state the clicked run's checkbox takes, i.e. the
+   * opposite of its current state)
+   */
+  selectRange(id: string, on?: boolean): void {
+    const want = on ?? !this._selected.has(id);
+    const end = this._runs.findIndex(r => r.id === id);
+    const start =
+      this._anchor === null
+        ? -1
+        : this._runs.findIndex(r => r.id === this._anchor);
+    if (end < 0) {
+      return;
+    }
+    const [from, to] =
+      start < 0 ? [end, end] : [start, end].sort((a, b) => a - b);
+    for (let i = from; i <= to; i++) {
+      if (want) {
+        this._selected.add(this._runs[i].id);
+      } else {
+        this._selected.delete(this._runs[i].id);
+      }
+    }
+    this._anchor = id;
+    this._changed.emit();
+  }
+
+  /**
+   * Remember the run last clicked (the start of the next shift-click range).
+   *
+   * @param id run id
+   */
+  setAnchor(id: string): void {
+    this._anchor = id;
+  }
+
+  /**
+   * Tick every run the query matches on the server, loaded or not (their ids come from
+   * `GET runs/ids`); falls back to the loaded runs with an API that cannot list ids.
+   *
+   * @returns a promise that settles when the selection is made
+   */
+  async selectAllMatching(): Promise<void> {
+    const generation = this._generation;
+    let ids: string[];
+    if (this._api.listRunIds) {
+      try {
+        ids = (await this._api.listRunIds(this._query)).ids;
+      } catch (e) {
+        this._error = errorText(e);
+        this._changed.emit();
+        return;
+      }
+    } else {
+      ids = this._runs.map(r => r.id);
+    }
+    if (generation !== this._generation) {
+      return; // the query changed meanwhile: this selection belongs to the old one
+    }
+    ids.forEach(id => this._selected.add(id));
+    this._changed.emit();
+  }
+
+  /**
    * Unselect every run.
    */
   clearSelection(): void {
@@ -182,6 +257,7 @@ export class RunListModel {
         this._started = true;
         this._newest = newest;
         this._newRuns = false;
+        this._total = typeof page.total === 'number' ? page.total : null;
       };
     });
   }
@@ -207,7 +283,12 @@ export class RunListModel {
         this.pageSize,
         this._cursor
       );
-      return () => this._append(page);
+      return () => {
+        this._append(page);
+        if (typeof page.total === 'number') {
+          this._total = page.total;
+        }
+      };
     });
   }
 
@@ -236,6 +317,10 @@ export class RunListModel {
       if (generation === this._generation) {
         this._loading = false;
         this._changed.emit();
+        if (this._recheck) {
+          this._recheck = false;
+          void this.checkForNew();
+        }
       }
     }
   }
@@ -259,7 +344,11 @@ export class RunListModel {
    * @returns a promise that settles after the check
    */
   async checkForNew(): Promise<void> {
-    if (this._loading || !this._started) {
+    if (!this._started) {
+      return;
+    }
+    if (this._loading) {
+      this._recheck = true; // a run published while a page loads is looked for after it
       return;
     }
     let newest: string | null;
@@ -356,6 +445,9 @@ export class RunListModel {
   private _newest: string | null = null;
   private _newRuns = false;
   private _selected = new Set<string>();
+  private _anchor: string | null = null;
+  private _recheck = false;
+  private _total: number | null = null;
   private _metricKeys = new Set<string>();
   private _paramKeys = new Set<string>();
   private _projects: RestWire.IProject[] = [];

@@ -19,7 +19,11 @@ import { errorText } from '../api/request';
 import { RunListModel } from './listModel';
 import type { RunDetailContent } from '../run-detail/tab';
 import type { IRunActions } from './actions';
-import { refreshOnPublish } from './refreshOnPublish';
+import {
+  IRefreshable,
+  refreshOnEvents,
+  refreshOnPublish
+} from './refreshOnPublish';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
 import { RunsSection } from './section';
 import { RestWire } from '../api/rest';
@@ -33,6 +37,7 @@ export namespace RunsCommandIDs {
   export const diffRuns = 'dotscience:diff-runs';
   export const refreshRuns = 'dotscience:refresh-runs';
   export const importV1 = 'dotscience:import-v1';
+  export const openTable = 'dotscience:open-runs-table';
 }
 
 const IMPORTABLE = /\.(ipynb|log|txt)$/i;
@@ -183,6 +188,11 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    actions.openTable = () =>
+      void commands.execute(RunsCommandIDs.openTable, {});
+    // every open list hears of new runs from the server's run-published events
+    const lists = new Set<IRefreshable>([model]);
+    refreshOnEvents(app.serviceManager.events, () => lists);
     const section = new RunsSection(model, actions);
     sidebar.addSection(section, 200);
 
@@ -329,6 +339,39 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    let tableCount = 0;
+    commands.addCommand(RunsCommandIDs.openTable, {
+      label: 'Runs Table',
+      caption:
+        'Every run in a table: any parameter, metric or label as a column; sort, filter, group, select, compare',
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: async () => {
+        const { RunsTableModel } = await import('../table/tableModel');
+        const { RunsTableContent } = await import('../table/tab');
+        const table = new RunsTableModel();
+        const content = new RunsTableContent(table, () => ({
+          openRun: id => actions.openRun(id),
+          compare: commands.hasCommand(RunsCommandIDs.compareRuns)
+            ? ids => void commands.execute(RunsCommandIDs.compareRuns, { ids })
+            : null,
+          diff: commands.hasCommand(RunsCommandIDs.diffRuns)
+            ? (a, b) => void commands.execute(RunsCommandIDs.diffRuns, { a, b })
+            : null
+        }));
+        lists.add(table);
+        content.disposed.connect(() => lists.delete(table));
+        const widget = new MainAreaWidget({ content });
+        widget.title.caption = 'Dotscience runs table';
+        showTab(
+          widget,
+          `jp-Dotscience-runsTable-${++tableCount}`,
+          'Runs Table',
+          'jp-Dotscience-runsTableTab'
+        );
+        return widget;
+      }
+    });
+
     commands.addCommand(RunsCommandIDs.refreshRuns, {
       label: 'Refresh Runs',
       describedBy: { args: { type: 'object', properties: {} } },
@@ -405,6 +448,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       rank: 60
     });
     for (const command of [
+      RunsCommandIDs.openTable,
       RunsCommandIDs.refreshRuns,
       RunsCommandIDs.compareRuns,
       RunsCommandIDs.importV1

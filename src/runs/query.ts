@@ -31,6 +31,8 @@ export interface IRunQuery {
   project: string | null;
   /** only runs of this notebook (root-relative path), when set */
   notebook: string | null;
+  /** only runs published by this user, when set */
+  author?: string | null;
   /** `succeeded`, `failed` or null for any */
   status: 'succeeded' | 'failed' | null;
   /** a reproduction verdict, `none` for runs never reproduced, or null for any */
@@ -119,6 +121,9 @@ export function toSearchParams(
   }
   if (query.notebook) {
     p.append('notebook', query.notebook);
+  }
+  if (query.author) {
+    p.append('author', query.author);
   }
   if (query.status) {
     p.append('status', query.status);

@@ -6,18 +6,17 @@ import { RunListModel } from './listModel';
 import { IRunActions } from './actions';
 
 /**
- * The "Runs" section of the Dotscience sidebar. It polls for new runs while visible.
+ * The "Runs" section of the Dotscience sidebar. It loads when first shown; new runs are
+ * announced by the server's events (`refreshOnEvents`), not polled.
  */
 export class RunsSection extends ReactWidget {
   /**
    * @param model the history model
    * @param actions what clicks do
-   * @param pollMs milliseconds between checks for new runs while visible
    */
   constructor(
     readonly model: RunListModel,
-    private readonly actions: IRunActions,
-    private readonly pollMs = 5000
+    private readonly actions: IRunActions
   ) {
     super();
     this.addClass('jp-Dotscience-section');
@@ -61,34 +60,21 @@ export class RunsSection extends ReactWidget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this._startPolling();
+    this._load();
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     if (this.isVisible) {
-      this._startPolling();
+      this._load();
     }
   }
 
-  protected onBeforeHide(msg: Message): void {
-    super.onBeforeHide(msg);
-    this.model.stopPolling();
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.stopPolling();
-    super.onBeforeDetach(msg);
-  }
-
-  private _startPolling(): void {
-    if (this._loaded) {
-      void this.model.checkForNew();
-    } else {
+  private _load(): void {
+    if (!this._loaded) {
       this._loaded = true;
       void this.model.refresh();
     }
-    this.model.startPolling(this.pollMs);
   }
 
   protected render(): JSX.Element {
@@ -102,6 +88,11 @@ export class RunsSection extends ReactWidget {
             onScope={scope => (this.scope = scope)}
             onOpen={id => this.actions.openRun(id)}
             onCompare={ids => this.actions.compare(ids)}
+            onOpenTable={
+              this.actions.openTable
+                ? () => this.actions.openTable?.()
+                : undefined
+            }
           />
         )}
       </UseSignal>

@@ -1,0 +1,184 @@
+import { RestWire } from '../api/rest';
+import { runTitle } from '../format';
+import { formatValue } from '../values';
+
+/**
+ * A field every run has (a column of the runs table in the store).
+ */
+export type FieldKey =
+  'name' | 'status' | 'received' | 'start' | 'author' | 'project' | 'notebook';
+
+/**
+ * A column of the Runs table: a field, a parameter, a metric (its last, smallest or
+ * largest value) or a label.
+ */
+export type Column =
+  | { kind: 'field'; key: FieldKey }
+  | { kind: 'param'; key: string }
+  | { kind: 'metric'; key: string; stat: MetricStat }
+  | { kind: 'label'; key: string };
+
+/**
+ * Which value of a metric's series a column shows.
+ */
+export type MetricStat = 'last' | 'min' | 'max';
+
+/**
+ * A run summary, possibly with the smallest and largest value of each metric
+ * (`GET runs?stats=true`).
+ */
+export type TableRun = RestWire.IRunSummary & {
+  metric_min?: Record<string, number | null>;
+  metric_max?: Record<string, number | null>;
+};
+
+/**
+ * The stable id of a column (also its key in width and filter maps).
+ *
+ * @param column the column
+ * @returns e.g. `param:alpha`, `metric:loss:min`
+ */
+export function columnId(column: Column): string {
+  return column.kind === 'metric'
+    ? `metric:${column.key}:${column.stat}`
+    : `${column.kind}:${column.key}`;
+}
+
+const FIELD_TITLES: Record<FieldKey, string> = {
+  name: 'Run',
+  status: 'Status',
+  received: 'Published',
+  start: 'Started',
+  author: 'Author',
+  project: 'Project',
+  notebook: 'Notebook or script'
+};
+
+/**
+ * The header text of a column.
+ *
+ * @param column the column
+ * @returns e.g. `alpha`, `loss (min)`
+ */
+export function columnTitle(column: Column): string {
+  switch (column.kind) {
+    case 'field':
+      return FIELD_TITLES[column.key];
+    case 'metric':
+      return column.stat === 'last'
+        ? column.key
+        : `${column.key} (${column.stat})`;
+    default:
+      return column.key;
+  }
+}
+
+/**
+ * The server's sort for a column (`GET runs?sort=`), or null when the server cannot sort
+ * by it (a run's name; the smallest or largest value of a metric).
+ *
+ * @param column the column
+ * @returns e.g. `param:alpha`, `metric:loss`, `received`
+ */
+export function serverSort(column: Column): string | null {
+  switch (column.kind) {
+    case 'field':
+      return column.key === 'name' ? 'description' : column.key;
+    case 'param':
+      return `param:${column.key}`;
+    case 'metric':
+      return column.stat === 'last' ? `metric:${column.key}` : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The text of a cell.
+ *
+ * @param run the row's run
+ * @param column the column
+ * @returns what the cell shows (an em dash when the run has no value)
+ */
+export function cellText(run: TableRun, column: Column): string {
+  switch (column.kind) {
+    case 'field':
+      if (column.key === 'name') {
+        return runTitle(run);
+      }
+      if (column.key === 'notebook') {
+        return run.notebook ?? run.workload_file ?? '—';
+      }
+      return String(run[column.key] ?? '—');
+    case 'param':
+      return run.parameters[column.key] ?? '—';
+    case 'label':
+      return run.labels[column.key] ?? '—';
+    case 'metric': {
+      if (column.stat === 'last') {
+        return formatValue(run.metrics[column.key]);
+      }
+      const table = column.stat === 'min' ? run.metric_min : run.metric_max;
+      const v = table?.[column.key];
+      return v === undefined || v === null ? '—' : formatValue(v);
+    }
+  }
+}
+
+/**
+ * The columns a new table starts with: the run, its status and time, the first few
+ * parameters and metrics seen.
+ *
+ * @param paramKeys parameter keys seen
+ * @param metricKeys metric keys seen
+ * @returns the columns
+ */
+export function defaultColumns(
+  paramKeys: string[],
+  metricKeys: string[]
+): Column[] {
+  return [
+    { kind: 'field', key: 'name' },
+    { kind: 'field', key: 'status' },
+    { kind: 'field', key: 'received' },
+    ...paramKeys.slice(0, 8).map(key => ({ kind: 'param' as const, key })),
+    ...metricKeys
+      .slice(0, 8)
+      .map(key => ({ kind: 'metric' as const, key, stat: 'last' as const }))
+  ];
+}
+
+/**
+ * Every column that can be chosen for the keys seen, fields first.
+ *
+ * @param keys parameter, metric and label keys seen
+ * @returns the columns
+ */
+export function availableColumns(keys: {
+  params: Iterable<string>;
+  metrics: Iterable<string>;
+  labels: Iterable<string>;
+}): Column[] {
+  const fields: FieldKey[] = [
+    'name',
+    'status',
+    'received',
+    'start',
+    'author',
+    'project',
+    'notebook'
+  ];
+  const columns: Column[] = fields.map(key => ({ kind: 'field', key }));
+  for (const key of [...keys.params].sort()) {
+    columns.push({ kind: 'param', key });
+  }
+  for (const key of [...keys.metrics].sort()) {
+    for (const stat of ['last', 'min', 'max'] as const) {
+      columns.push({ kind: 'metric', key, stat });
+    }
+  }
+  for (const key of [...keys.labels].sort()) {
+    columns.push({ kind: 'label', key });
+  }
+  return columns;
+}

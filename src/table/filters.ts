@@ -1,0 +1,152 @@
+import { IMetricRange, IRunQuery } from '../runs/query';
+import { Column, columnId } from './columns';
+
+/**
+ * What a column's filter box asks of `GET runs`.
+ */
+export type ColumnFilter =
+  | { param: string }
+  | { metric: IMetricRange }
+  | { label: { key: string; value: string } }
+  | { field: 'status'; value: 'succeeded' | 'failed' }
+  | { field: 'project' | 'author' | 'notebook'; value: string };
+
+const OP = /^(==|=|!=|<=|>=|<|>)?\s*(.*)$/;
+const RANGE = /^(-?[\d.eE+-]*)\s*\.\.\s*(-?[\d.eE+-]*)$/;
+
+function number(text: string): number | null {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Read what the user typed in a column's filter box.
+ *
+ * Parameters: `0.1` or `=adam` (equal), `!=adam`, `<0.1`, `>=3`. Metrics (their last
+ * value): `<0.5`, `>=0.9`, `0.1..0.5` (bounds included). Labels: the value. Status:
+ * `succeeded` or `failed`. Project, author, notebook: the exact value.
+ *
+ * @param column the column
+ * @param text what was typed
+ * @returns the filter, null for an empty box, or one sentence saying what is wrong
+ */
+export function parseColumnFilter(
+  column: Column,
+  text: string
+): ColumnFilter | null | { error: string } {
+  const typed = text.trim();
+  if (!typed) {
+    return null;
+  }
+  switch (column.kind) {
+    case 'param': {
+      const m = OP.exec(typed)!;
+      const op = !m[1] || m[1] === '==' ? '=' : m[1];
+      if (!m[2]) {
+        return { error: `Give a value after ${op} to filter ${column.key}.` };
+      }
+      if (op !== '=' && op !== '!=' && number(m[2]) === null) {
+        return { error: `${op} needs a number to filter ${column.key}.` };
+      }
+      return { param: `${column.key}${op}${m[2]}` };
+    }
+    case 'metric': {
+      if (column.stat !== 'last') {
+        return {
+          error: `Runs are filtered by the last value of ${column.key}; use its last-value column.`
+        };
+      }
+      const range = RANGE.exec(typed);
+      if (range) {
+        const min = range[1] ? number(range[1]) : null;
+        const max = range[2] ? number(range[2]) : null;
+        if ((range[1] && min === null) || (range[2] && max === null)) {
+          return { error: `Write a range of ${column.key} as 0.1..0.5.` };
+        }
+        return { metric: { key: column.key, min, max } };
+      }
+      const m = OP.exec(typed)!;
+      const value = number(m[2]);
+      if (value === null || !m[1] || m[1] === '!=') {
+        return {
+          error: `Filter ${column.key} with <, <=, >, >= and a number, or a range 0.1..0.5.`
+        };
+      }
+      if (m[1] === '=' || m[1] === '==') {
+        return { metric: { key: column.key, min: value, max: value } };
+      }
+      const upper = m[1].startsWith('<');
+      return {
+        metric: {
+          key: column.key,
+          min: upper ? null : value,
+          max: upper ? value : null
+        }
+      };
+    }
+    case 'label':
+      return { label: { key: column.key, value: typed } };
+    case 'field':
+      if (column.key === 'status') {
+        if (typed !== 'succeeded' && typed !== 'failed') {
+          return { error: 'Filter the status with succeeded or failed.' };
+        }
+        return { field: 'status', value: typed };
+      }
+      if (
+        column.key === 'project' ||
+        column.key === 'author' ||
+        column.key === 'notebook'
+      ) {
+        return { field: column.key, value: typed };
+      }
+      return {
+        error: `Runs cannot be filtered by ${column.key}; use the search box.`
+      };
+  }
+}
+
+/**
+ * The query's filters made from every column's filter (and the search text). Strict
+ * bounds (`<`, `>`) are sent as inclusive ones; the server compares last values.
+ *
+ * @param base the rest of the query (sort, scope)
+ * @param columns the columns with a filter
+ * @param typed what each filter box holds, by column id
+ * @returns the query, and a sentence per column whose box does not read as a filter
+ */
+export function queryFromFilters(
+  base: IRunQuery,
+  columns: readonly Column[],
+  typed: Readonly<Record<string, string>>
+): { query: IRunQuery; errors: Record<string, string> } {
+  const query: IRunQuery = {
+    ...base,
+    status: null,
+    labels: [],
+    params: [],
+    metrics: []
+  };
+  const errors: Record<string, string> = {};
+  for (const column of columns) {
+    const id = columnId(column);
+    const filter = parseColumnFilter(column, typed[id] ?? '');
+    if (filter === null) {
+      continue;
+    }
+    if ('error' in filter) {
+      errors[id] = filter.error;
+    } else if ('param' in filter) {
+      query.params = [...query.params, filter.param];
+    } else if ('metric' in filter) {
+      query.metrics = [...query.metrics, filter.metric];
+    } else if ('label' in filter) {
+      query.labels = [...query.labels, filter.label];
+    } else if (filter.field === 'status') {
+      query.status = filter.value;
+    } else {
+      query[filter.field] = filter.value;
+    }
+  }
+  return { query, errors };
+}

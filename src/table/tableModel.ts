@@ -1,0 +1,352 @@
+import { ISignal, Signal } from '@lumino/signaling';
+import { IRunsAPI } from '../api/runs';
+import { RunListModel } from '../runs/listModel';
+import { DEFAULT_QUERY, IRunQuery } from '../runs/query';
+import {
+  availableColumns,
+  Column,
+  columnId,
+  defaultColumns,
+  serverSort,
+  TableRun
+} from './columns';
+import { queryFromFilters } from './filters';
+import { BodyRow, groupRows } from './grouping';
+
+/**
+ * The Runs table's state: the runs (paged from `GET runs` with the server's filters and
+ * sort, so 10,000 runs are never fetched at once), the chosen columns and their widths,
+ * the column filters, the grouping and the selection.
+ */
+export class RunsTableModel {
+  /**
+   * @param options.api the REST calls (tests pass fakes)
+   * @param options.pageSize runs per page (default 500)
+   */
+  constructor(options: RunsTableModel.IOptions = {}) {
+    this.list = new RunListModel({
+      api: options.api,
+      pageSize: options.pageSize ?? 500
+    });
+    this.list.changed.connect(this._onList, this);
+  }
+
+  /**
+   * The paged runs, the total and the selection.
+   */
+  readonly list: RunListModel;
+
+  /**
+   * Emitted whenever anything the table shows changes.
+   */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /**
+   * The columns shown, in order.
+   */
+  get columns(): readonly Column[] {
+    return (
+      this._columns ??
+      defaultColumns(this._sorted(this._params), this._sorted(this._metrics))
+    );
+  }
+
+  /**
+   * Every column that can be chosen (for the keys seen in the loaded runs).
+   */
+  get available(): Column[] {
+    return availableColumns({
+      params: this._params,
+      metrics: this._metrics,
+      labels: this._labels
+    });
+  }
+
+  /**
+   * Show or hide a column.
+   *
+   * @param column the column
+   * @param on show (true), hide (false) or toggle (undefined)
+   */
+  toggleColumn(column: Column, on?: boolean): void {
+    const id = columnId(column);
+    const current = [...this.columns];
+    const at = current.findIndex(c => columnId(c) === id);
+    const want = on ?? at < 0;
+    if (want && at < 0) {
+      current.push(column);
+    } else if (!want && at >= 0) {
+      current.splice(at, 1);
+    } else {
+      return;
+    }
+    this._columns = current;
+    this._changed.emit();
+  }
+
+  /**
+   * Set the columns shown.
+   *
+   * @param columns the columns, in order
+   */
+  setColumns(columns: Column[]): void {
+    this._columns = [...columns];
+    this._changed.emit();
+  }
+
+  /**
+   * A column's width in px.
+   *
+   * @param column the column
+   * @returns the width
+   */
+  width(column: Column): number {
+    return (
+      this._widths.get(columnId(column)) ??
+      (column.kind === 'field' && column.key === 'name' ? 240 : 120)
+    );
+  }
+
+  /**
+   * Resize a column (at least 40 px).
+   *
+   * @param column the column
+   * @param width the new width in px
+   */
+  setWidth(column: Column, width: number): void {
+    this._widths.set(columnId(column), Math.max(40, Math.round(width)));
+    this._changed.emit();
+  }
+
+  /**
+   * The column the runs are sorted by (null: newest first) and the direction.
+   */
+  get sort(): { column: Column | null; desc: boolean } {
+    return { column: this._sortColumn, desc: this.list.query.desc };
+  }
+
+  /**
+   * Sort by a column on the server: descending first for metrics and times, ascending for
+   * the rest; sorting again by the same column reverses the order.
+   *
+   * @param column the column
+   * @returns a sentence when the server cannot sort by it, else null
+   */
+  sortBy(column: Column): string | null {
+    const sort = serverSort(column);
+    if (sort === null) {
+      return `Runs cannot be sorted by ${column.kind === 'metric' ? `the ${column.stat} of ${column.key}` : column.key}.`;
+    }
+    const same =
+      this._sortColumn !== null &&
+      columnId(this._sortColumn) === columnId(column);
+    const desc = same
+      ? !this.list.query.desc
+      : column.kind === 'metric' ||
+        (column.kind === 'field' &&
+          (column.key === 'received' || column.key === 'start'));
+    this._sortColumn = column;
+    void this.list.setQuery({ sort, desc });
+    this._changed.emit();
+    return null;
+  }
+
+  /**
+   * What each column's filter box holds, by column id.
+   */
+  get filters(): Readonly<Record<string, string>> {
+    return this._filters;
+  }
+
+  /**
+   * The sentence of each filter box that does not read as a filter, by column id.
+   */
+  get filterErrors(): Readonly<Record<string, string>> {
+    return this._filterErrors;
+  }
+
+  /**
+   * The search box's text (description, notebook, labels, parameters).
+   */
+  get search(): string {
+    return this.list.query.text;
+  }
+
+  /**
+   * Set a column's filter (or the search text with `column` null) and reload with every
+   * filter that reads as one; a box that does not is reported and left out.
+   *
+   * @param column the column, or null for the search box
+   * @param text what the box holds
+   * @returns a promise that settles when the first page is loaded
+   */
+  setFilter(column: Column | null, text: string): Promise<void> {
+    if (column === null) {
+      return this._apply({ ...this.list.query, text });
+    }
+    this._filters = { ...this._filters, [columnId(column)]: text };
+    return this._apply(this.list.query);
+  }
+
+  /**
+   * Group the rows by a parameter (null: no groups).
+   *
+   * @param param the parameter key
+   */
+  setGroupBy(param: string | null): void {
+    this._groupBy = param;
+    this._collapsed.clear();
+    this._rows = null;
+    if (param) {
+      this._sortColumn = { kind: 'param', key: param };
+      void this.list.setQuery({ sort: `param:${param}`, desc: false });
+    }
+    this._changed.emit();
+  }
+
+  /**
+   * The parameter the rows are grouped by.
+   */
+  get groupBy(): string | null {
+    return this._groupBy;
+  }
+
+  /**
+   * Collapse or expand a group.
+   *
+   * @param value the group's parameter value
+   */
+  toggleGroup(value: string): void {
+    if (this._collapsed.has(value)) {
+      this._collapsed.delete(value);
+    } else {
+      this._collapsed.add(value);
+    }
+    this._rows = null;
+    this._changed.emit();
+  }
+
+  /**
+   * The body's lines (group headings and runs) for the loaded runs.
+   */
+  get rows(): readonly BodyRow[] {
+    if (this._rows === null) {
+      this._rows = groupRows(
+        this.list.runs as TableRun[],
+        this._groupBy,
+        this._collapsed
+      );
+    }
+    return this._rows;
+  }
+
+  /**
+   * Make sure the runs up to `end` are loaded (fetching the next pages in turn as the
+   * user scrolls; never more than the pages before `end`).
+   *
+   * @param end one past the last row wanted
+   * @returns a promise that settles when they are (or there are no more)
+   */
+  async ensureRows(end: number): Promise<void> {
+    while (
+      this.list.runs.length < end &&
+      this.list.hasMore &&
+      !this.list.error
+    ) {
+      const before = this.list.runs.length;
+      await this.list.loadMore();
+      if (this.list.runs.length === before && this.list.loading) {
+        return; // another load is in flight; its end calls us back through `changed`
+      }
+      if (this.list.runs.length === before) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Look for newly published runs (the server's run-published event).
+   *
+   * @returns a promise that settles after the check
+   */
+  checkForNew(): Promise<void> {
+    return this.list.checkForNew();
+  }
+
+  /**
+   * Stop listening and drop the runs.
+   */
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this.list.dispose();
+    Signal.clearData(this);
+  }
+
+  /**
+   * Whether the model is disposed.
+   */
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  private _apply(base: IRunQuery): Promise<void> {
+    const { query, errors } = queryFromFilters(
+      { ...DEFAULT_QUERY, ...base },
+      this.columns.filter(c => (this._filters[columnId(c)] ?? '').trim()),
+      this._filters
+    );
+    this._filterErrors = errors;
+    this._changed.emit();
+    return this.list.setQuery(query);
+  }
+
+  private _sorted(keys: Set<string>): string[] {
+    return [...keys].sort();
+  }
+
+  private _onList(): void {
+    for (const run of this.list.runs.slice(this._seen)) {
+      Object.keys(run.parameters).forEach(k => this._params.add(k));
+      Object.keys(run.metrics).forEach(k => this._metrics.add(k));
+      Object.keys(run.labels).forEach(k => this._labels.add(k));
+    }
+    this._seen = this.list.runs.length;
+    this._rows = null;
+    this._changed.emit();
+  }
+
+  private _columns: Column[] | null = null;
+  private _widths = new Map<string, number>();
+  private _sortColumn: Column | null = null;
+  private _filters: Record<string, string> = {};
+  private _filterErrors: Record<string, string> = {};
+  private _groupBy: string | null = null;
+  private _collapsed = new Set<string>();
+  private _rows: BodyRow[] | null = null;
+  private _params = new Set<string>();
+  private _metrics = new Set<string>();
+  private _labels = new Set<string>();
+  private _seen = 0;
+  private _disposed = false;
+  private _changed = new Signal<this, void>(this);
+}
+
+/**
+ * RunsTableModel's types.
+ */
+export namespace RunsTableModel {
+  /**
+   * Construction options.
+   */
+  export interface IOptions {
+    /** the REST calls (tests pass fakes) */
+    api?: IRunsAPI;
+    /** runs per page (default 500) */
+    pageSize?: number;
+  }
+}
