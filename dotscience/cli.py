@@ -1,5 +1,5 @@
 """The ``dotscience`` command line: runs, export, import, sync, API keys, models, login,
-reproduce.
+reproduce, sweep.
 
 Exit codes: 0 success, 1 error (one sentence on stderr), 2 usage error. Every command
 that prints data accepts ``--json``. Connection settings come from the options, else the
@@ -652,6 +652,103 @@ def _cmd_reproduce(args) -> int:
     return EXIT_OK if rep.get("verdict") in REPRODUCED else EXIT_ERROR
 
 
+# -- sweeps (issue 17) ---------------------------------------------------------------------
+
+#: Largest spec file the CLI sends (the server refuses larger ones too)
+_MAX_SPEC_BYTES = 256 * 1024
+
+
+def _sweep_notebook(path: str, root: str | None) -> str:
+    """The notebook's path relative to the workspace root: a file that exists here is named
+    relative to ``--root`` (default ``DOTSCIENCE_PROJECT_DOT_ROOT``, else the current
+    directory); any other path is passed as the server's workspace-relative path."""
+    if not path.endswith(".ipynb"):
+        raise CliError(f"{path} is not a notebook (.ipynb).")
+    if not os.path.isfile(path):
+        return path.replace(os.sep, "/")
+    base = os.path.realpath(root or os.environ.get("DOTSCIENCE_PROJECT_DOT_ROOT") or ".")
+    full = os.path.realpath(path)
+    if os.path.commonpath([base, full]) != base:
+        raise CliError(f"{path} is not inside the workspace {base}; pass --root.")
+    return os.path.relpath(full, base).replace(os.sep, "/")
+
+
+def _print_sweep(sweep: dict) -> None:
+    counts = sweep.get("counts") or {}
+    print(f"Sweep {sweep['id']} of {sweep.get('notebook')} ({sweep.get('backend')}): "
+          f"{sweep.get('state')}; {counts.get('done', 0)} done, {counts.get('running', 0)} "
+          f"running, {counts.get('pruned', 0)} pruned, {counts.get('failed', 0)} failed of "
+          f"{(sweep.get('spec') or {}).get('run_cap')} trials.")  # fmt: skip
+    if sweep.get("message"):
+        print(sweep["message"])
+    best = sweep.get("best")
+    if best:
+        print(f"Best: trial {best['trial']} ({_show_number(best['value'])}), run {best['run_id']}.")
+    trials = sweep.get("trials") or []
+    if trials:
+        names = sorted({k for t in trials for k in (t.get("values") or {})})
+        rows = [[("* " if t.get("best") else "") + str(t["number"]), t["state"],
+                 *[_show_number((t.get("values") or {}).get(n)) for n in names],
+                 _show_number(t.get("objective")), t.get("run_id") or "-",
+                 (t.get("error") or "")[:60]] for t in trials]  # fmt: skip
+        print()
+        print(table(["TRIAL", "STATE", *[n.upper() for n in names], "OBJECTIVE", "RUN", "ERROR"],
+                    rows, {"RUN": 36}))  # fmt: skip
+
+
+def _cmd_sweep(args) -> int:
+    """``dotscience sweep NOTEBOOK --spec FILE [--backend local|dask]``: run a parameter
+    sweep of a notebook on the server and follow it (Ctrl-C cancels it); ``dotscience sweep
+    status ID`` shows one; ``dotscience sweep cancel ID`` stops one. Exit 0 when the sweep
+    finished with at least one successful trial (status, cancel: when it exists)."""
+    import time
+
+    client = client_for(args, need_token=True, purpose="Sweeping a notebook")
+    if args.target in ("status", "cancel") and args.id is not None:
+        if args.target == "status":
+            sweep = client.request("GET", f"sweeps/{args.id}")
+        else:
+            sweep = client.request("POST", f"sweeps/{args.id}/cancel")
+        emit_json(sweep) if args.json else _print_sweep(sweep)
+        return EXIT_OK
+    if args.id is not None:
+        raise CliError("Give one notebook, or status ID, or cancel ID.")
+    if not args.spec:
+        raise CliError("--spec FILE is required: the sweep spec (W&B's YAML or JSON format).")
+    try:
+        if os.path.getsize(args.spec) > _MAX_SPEC_BYTES:
+            raise CliError(f"{args.spec} is larger than {_MAX_SPEC_BYTES // 1024} KiB.")
+        with open(args.spec, encoding="utf-8") as f:
+            spec = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise CliError(f"Cannot read the spec {args.spec}: {getattr(e, 'strerror', e)}.") from None
+    body = {"notebook": _sweep_notebook(args.target, args.root), "spec": spec,
+            "backend": args.backend}  # fmt: skip
+    sweep = client.request("POST", "sweeps", body)
+    if args.detach:
+        emit_json(sweep) if args.json else print(f"Started sweep {sweep['id']}.")
+        return EXIT_OK
+    shown = None
+    try:
+        while sweep.get("state") == "running":
+            counts = sweep.get("counts") or {}
+            progress = tuple(counts.get(k, 0) for k in ("done", "running", "pruned", "failed"))
+            if progress != shown and not args.json:
+                print("{} done, {} running, {} pruned, {} failed".format(*progress),
+                      file=sys.stderr)  # fmt: skip
+            shown = progress
+            time.sleep(args.interval)
+            sweep = client.request("GET", f"sweeps/{sweep['id']}")
+    except KeyboardInterrupt:
+        with contextlib.suppress(_client.ConnectionError):
+            client.request("POST", f"sweeps/{sweep['id']}/cancel")
+        print(f"dotscience: sweep {sweep['id']} cancelled.", file=sys.stderr)
+        return 130
+    emit_json(sweep) if args.json else _print_sweep(sweep)
+    ok = sweep.get("state") == "done" and (sweep.get("counts") or {}).get("done", 0) > 0
+    return EXIT_OK if ok else EXIT_ERROR
+
+
 # -- parser --------------------------------------------------------------------------------
 
 
@@ -779,6 +876,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reproduce another user's run (it executes their code)")  # fmt: skip
     p.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_reproduce)
+
+    p = sub.add_parser(
+        "sweep",
+        parents=[common],
+        help="run a notebook over a parameter search on the server (needs --token)",
+        usage="dotscience sweep NOTEBOOK --spec FILE [--backend local|dask] [--json]\n"
+        "       dotscience sweep status|cancel ID",
+        epilog="The spec is W&B's sweep format (method, metric, parameters, run_cap) plus "
+        "parallelism. Exit codes: 0 the sweep finished with a successful trial, 1 otherwise, "
+        "2 usage error.",
+    )
+    p.add_argument("target", metavar="NOTEBOOK|status|cancel")
+    p.add_argument("id", nargs="?", metavar="ID", help="the sweep (status, cancel)")
+    p.add_argument("--spec", metavar="FILE", help="the sweep spec, YAML or JSON")
+    p.add_argument("--backend", choices=["local", "dask"], default="local")
+    p.add_argument("--root", help="workspace root a local NOTEBOOK is named relative to "
+                   "(default: DOTSCIENCE_PROJECT_DOT_ROOT or .)")  # fmt: skip
+    p.add_argument("--detach", action="store_true", help="start it and return its id")
+    p.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("deploy", parents=[common], help="deploy a model version")
     p.add_argument("model")

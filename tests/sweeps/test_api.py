@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -101,3 +102,41 @@ def test_a_server_restart_reports_the_running_trial_and_never_starts_it_again(tm
         assert len(later["trials"]) == 1 and len(pids.read_text().split()) == 1
     finally:
         server.stop()
+
+
+def test_the_cli_runs_a_sweep_and_shows_and_cancels_it(live, capsys, tmp_path, monkeypatch):
+    from dotscience.cli import main
+
+    def cli(*args):
+        try:
+            code = main(["sweep", *args, "--hostname", live.url, "--token", live.token,
+                         "--interval", "0.2"])  # fmt: skip
+        except SystemExit as e:  # argparse usage errors
+            code = e.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    # Given a notebook in the workspace and a W&B-style spec file beside it
+    write_notebook(live.root / "cli" / "nb.ipynb", QUICK)
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text("method: grid\nmetric: {name: score, goal: minimize}\n"
+                    "parameters:\n  x: {values: [4, 5]}\n")  # fmt: skip
+    # When `dotscience sweep NOTEBOOK --spec FILE --json` runs from the workspace root
+    monkeypatch.chdir(live.root)
+    code, out, err = cli("cli/nb.ipynb", "--spec", str(spec), "--json")
+    # Then it follows the sweep to its end and prints it as JSON (exit 0)
+    assert code == 0, err
+    sweep = json.loads(out)
+    assert sweep["state"] == "done" and sweep["notebook"] == "cli/nb.ipynb"
+    assert sweep["best"]["value"] == 8 and len(sweep["trials"]) == 2
+    # And `sweep status ID` shows its trials with the best one starred
+    code, out, _ = cli("status", sweep["id"])
+    assert code == 0 and "Best: trial 0" in out and "* 0" in out and "done" in out
+    # And `sweep cancel ID` of a finished sweep fails with the server's sentence
+    code, _, err = cli("cancel", sweep["id"])
+    assert code == 1 and "finished already" in err
+    # And a sweep without a spec file, or of a file that is not a notebook, is a clear error
+    code, _, err = cli("cli/nb.ipynb")
+    assert code == 1 and "--spec FILE is required" in err
+    code, _, err = cli("train.py", "--spec", str(spec))
+    assert code == 1 and "is not a notebook" in err
