@@ -171,10 +171,11 @@ class ArtifactHandler(DotscienceHandler):
         self.finish()
 
     async def _readable(self, sha256: str) -> bool:
-        """The Jupyter user may read any stored content. An API key only content captured
-        for a run it can see (copied from that run's workspace or uploaded by its user);
-        a key limited to no project also what its user uploaded."""
-        if self.api_key is None:
+        """The Jupyter user of a single-user server may read any stored content. An API key,
+        and on a team server every user, only content captured for a run they can see
+        (copied from that run's workspace or uploaded by its user); a key limited to no
+        project (a team member) also what they uploaded."""
+        if self.api_key is None and not self.team:
             return True
         projects = await self.ds.call(self.ds.store.captured_projects, sha256)
         if any(self.can_see_project(p) for p in projects):

@@ -7,6 +7,7 @@ import re
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from .. import identity
 from .. import keys as _keys
 from .handler import DotscienceHandler
 
@@ -78,7 +79,7 @@ class KeyHandler(DotscienceHandler):
         if key is None or (self.project_limit and key.get("project") != self.project_limit):
             # a project-limited key knows nothing of keys outside its project
             raise tornado.web.HTTPError(404, f"There is no API key {key_id}.")
-        if key["username"] != self.username:
+        if not identity.may_change(self.actor, key["username"]):
             raise tornado.web.HTTPError(
                 403,
                 f"API key {key_id} belongs to {key['username']}; you can only {verb} "

@@ -44,7 +44,8 @@ class ProjectsMixin:
         """The members of a project this request may see (404 otherwise, worded as for a
         project that does not exist)."""
         members = None
-        if self.can_see_project(name):
+        # a name no run could have (too long, a NUL byte PostgreSQL cannot hold) is unknown
+        if len(name) <= 200 and "\x00" not in name and self.can_see_project(name):
             members = await self.ds.call(self.ds.store.project_members, name)
         if members is None:
             raise tornado.web.HTTPError(404, f"There is no project {name[:200]!r}.")
@@ -173,6 +174,10 @@ class MemberHandler(ProjectsMixin, DotscienceHandler):
         ``{"project", "username", "removed": true}``; 404 when they are not a member, 409
         when they are the last owner."""
         members = await self.project_or_404(name)
+        if len(username) > 200 or "\x00" in username:
+            raise tornado.web.HTTPError(
+                404, f"{username[:200]!r} is not a member of project {name[:200]!r}."
+            )
         if username != self.username or not self.team or name == identity.DEFAULT_PROJECT:
             await self.check_owner(name)
         if username not in {m["username"] for m in members}:

@@ -364,7 +364,7 @@ class RunFilesHandler(RunMixin, DotscienceHandler):
         content captured for the run)."""
         await self.head_or_404(run_id)
         files = await self.ds.call(self.ds.store.run_files, run_id)
-        any_content = self.scope == SCOPE_JUPYTER
+        any_content = self.scope == SCOPE_JUPYTER and not self.team  # see artifacts._readable
         hashes = [f["sha256"] for f in files if f.get("sha256")]
         stored = await self.ds.call(self.ds.artifacts.which_stored, hashes)  # S3: requests
         for f in files:

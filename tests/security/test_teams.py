@@ -8,6 +8,7 @@ real hub is started in tests/hub; these are the attacks a team member could make
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -264,3 +265,22 @@ def test_a_spooled_run_cannot_join_a_project_its_user_is_not_a_member_of(team, t
     assert api(team, "GET", f"runs/{planted['id']}", "alice")[0] == 404
     authors = [r["author"] for r in api(team, "GET", f"runs?project={secret}", "alice")[1]["runs"]]
     assert authors == ["alice"]
+
+
+def test_a_file_of_an_unshared_project_cannot_be_downloaded_by_its_hash(team):
+    # Given alice's run in her own project, whose output was captured from the workspace
+    secret = project_name()
+    content = f"weights of {secret}\n".encode()
+    (team.root / f"{secret}.txt").write_bytes(content)
+    sha = hashlib.sha256(content).hexdigest()
+    rec = run_record(secret)
+    rec["outputs"] = [{"path": f"{secret}.txt", "sha256": sha, "size": len(content)}]
+    assert api(team, "POST", "runs", "alice", rec)[0] == 201
+    # When bob, logged in to the same server, downloads it by its hash
+    refused = api(team, "GET", f"artifacts/{sha}", "bob")
+    # Then it is answered as if it were not stored, while alice downloads it
+    assert refused[0] == 404 and refused[1]["error"] == f"No stored artifact has the hash {sha}."
+    assert api(team, "GET", f"artifacts/{sha}", "alice") == (200, content)
+    # and once he is a member of her project, so does he
+    assert api(team, "PUT", f"projects/{secret}/members/bob", "alice", {})[0] == 200
+    assert api(team, "GET", f"artifacts/{sha}", "bob") == (200, content)
