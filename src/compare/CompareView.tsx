@@ -1,166 +1,365 @@
 import React from 'react';
-import { compareRuns, ICompareRow, IMetricRow } from './comparison';
 import { runTitle, shortId } from '../format';
-import { RestWire } from '../api/rest';
-import { SeriesChart, heldSeries } from '../charts/SeriesChart';
-import { metricSeries } from '../charts/data';
-import { seriesVariable } from '../charts/options';
+import { SeriesChart, SeriesLoader, storedMetric } from '../charts/SeriesChart';
+import { ParallelCoordinates } from '../sweeps/ParallelCoordinates';
+import type { Direction, ICompareRun } from '../diff/api';
+import {
+  IField,
+  IMetricField,
+  compareRuns,
+  fieldRows,
+  parallelFields,
+  shownFields
+} from './comparison';
+import { Scatter } from './Scatter';
+
+/** Rows of the table before "Show all". */
+export const TABLE_ROWS = 100;
+/** Runs whose series are overlaid (the first ones kept by the brushes). */
+export const SERIES_RUNS = 40;
 
 /**
  * Props of CompareView.
  */
 export interface ICompareViewProps {
-  /** the runs, in column order */
-  runs: RestWire.IRun[];
+  /** the runs, in order */
+  runs: ICompareRun[];
+  /** the stored direction of each metric */
+  directions: Record<string, Direction>;
+  /** the runs inside every brush (null: all) */
+  kept: ReadonlySet<string> | null;
+  /** the brushes changed */
+  onKeep: (ids: string[] | null) => void;
+  /** a metric's direction was chosen */
+  onDirection: (key: string, direction: Direction) => void;
   /** open a run's detail */
   onOpenRun: (id: string) => void;
-}
-
-function Rows(props: {
-  title: string;
-  rows: ICompareRow[];
-  metric?: boolean;
-}): JSX.Element | null {
-  if (!props.rows.length) {
-    return null;
-  }
-  return (
-    <>
-      <tr className="jp-Dotscience-compare-group">
-        <th colSpan={props.rows[0].values.length + 1} scope="colgroup">
-          {props.title}
-        </th>
-      </tr>
-      {props.rows.map(row => {
-        const best = props.metric ? (row as IMetricRow).best : [];
-        return (
-          <tr
-            key={row.key}
-            className={row.differs ? 'jp-mod-differs' : undefined}
-            data-key={row.key}
-          >
-            <th
-              scope="row"
-              title={
-                props.metric
-                  ? (row as IMetricRow).higherIsBetter
-                    ? 'Higher is better'
-                    : 'Lower is better'
-                  : row.differs
-                    ? 'Values differ'
-                    : 'Same in every run'
-              }
-            >
-              {row.key}
-              {row.differs && (
-                <span className="jp-Dotscience-differs" aria-label="differs">
-                  ≠
-                </span>
-              )}
-            </th>
-            {row.values.map((v, i) => (
-              <td
-                key={i}
-                className={best.includes(i) ? 'jp-mod-best' : undefined}
-                title={best.includes(i) ? 'Best value' : undefined}
-              >
-                {v ?? '—'}
-                {best.includes(i) && (
-                  <span className="jp-Dotscience-best" aria-label="best">
-                    {' ★'}
-                  </span>
-                )}
-              </td>
-            ))}
-          </tr>
-        );
-      })}
-    </>
-  );
+  /** open the diff of two runs */
+  onDiff?: (a: string, b: string) => void;
+  /** where a metric's series of some runs come from (default: the server, downsampled) */
+  loadSeries?: (runs: ICompareRun[], key: string) => SeriesLoader;
 }
 
 /**
- * One metric of every compared run overlaid, each series downsampled in the browser to
- * about a point per pixel (and again for a zoomed window).
+ * The series of a metric of some runs, each downsampled by the server.
  *
- * @param props the runs, their legend labels and the metric
- * @returns the chart
+ * @param runs the runs
+ * @param key the metric
+ * @returns the loader
  */
-function MetricOfRuns(props: {
-  runs: RestWire.IRun[];
-  labels: string[];
-  metricKey: string;
+export function storedSeriesOf(runs: ICompareRun[], key: string): SeriesLoader {
+  const loaders = runs.map(r => storedMetric(r.id, key, runTitle(r as any)));
+  return async request =>
+    (await Promise.all(loaders.map(load => load(request)))).flat();
+}
+
+function runLabel(r: ICompareRun): string {
+  return `${runTitle(r as any)} (${shortId(r.id)})`;
+}
+
+function Select(props: {
+  label: string;
+  value: string;
+  options: IField[];
+  onChange: (id: string) => void;
+  none?: string;
 }): JSX.Element {
-  const { runs, labels, metricKey } = props;
-  const load = React.useMemo(
-    () =>
-      heldSeries(
-        runs.map((r, i) => metricSeries(labels[i], r.metrics[metricKey] ?? []))
-      ),
-    [runs, labels.join('\u0000'), metricKey]
-  );
   return (
-    <SeriesChart title={`${metricKey}: every run`} load={load} height={160} />
+    <label className="jp-Dotscience-compare-select">
+      {props.label}{' '}
+      <select
+        aria-label={props.label}
+        value={props.value}
+        onChange={e => props.onChange(e.currentTarget.value)}
+      >
+        {props.none !== undefined && <option value="">{props.none}</option>}
+        {props.options.map(f => (
+          <option key={f.id} value={f.id}>
+            {f.id}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
 /**
- * Runs side by side: differing rows highlighted, the best metric value starred and each
- * metric's series overlaid in one chart.
+ * Compare up to 500 runs: a parallel-coordinates plot over the parameters that differ
+ * (a switch for all), the inputs' content and chosen metrics, whose brushes filter the
+ * runs; a scatter plot of any two fields coloured by a third; a metric's series of the
+ * kept runs overlaid; and a table with a run per row and a differing field per column,
+ * the best value of each metric marked by its direction (settable).
  *
  * @param props view props
- * @returns the comparison
+ * @returns the view
  */
 export function CompareView(props: ICompareViewProps): JSX.Element {
-  const { runs } = props;
-  const cmp = compareRuns(runs);
-  const labels = runs.map(r => `${runTitle(r)}`);
+  const { runs, directions, kept } = props;
+  const [all, setAll] = React.useState(false);
+  const [showAllRows, setShowAllRows] = React.useState(false);
+  const [picked, setPicked] = React.useState<string[]>([]);
+  const cmp = React.useMemo(
+    () => compareRuns(runs, directions),
+    [runs, directions]
+  );
+  const metricKeys = cmp.metrics.map(m => m.name);
+  const [axisMetrics, setAxisMetrics] = React.useState<string[] | null>(null);
+  const chosenMetrics = axisMetrics ?? metricKeys.slice(0, 2);
+  const axes = parallelFields(cmp, all, chosenMetrics);
+  const columns = shownFields(cmp, all);
+  const plottable = [
+    ...cmp.parameters,
+    ...cmp.inputs,
+    ...cmp.metrics,
+    ...cmp.labels,
+    ...cmp.fields
+  ];
+  const [xId, setX] = React.useState<string>('');
+  const [yId, setY] = React.useState<string>('');
+  const [cId, setC] = React.useState<string>('');
+  const byId = new Map(plottable.map(f => [f.id, f]));
+  const xField = byId.get(xId) ?? axes[0] ?? plottable[0];
+  const yField =
+    byId.get(yId) ?? cmp.metrics[0] ?? axes[1] ?? plottable[1] ?? xField;
+  const cField = cId ? byId.get(cId) : undefined;
+  const [seriesKey, setSeriesKey] = React.useState<string>('');
+  const metric = seriesKey || metricKeys[0] || '';
+  const keptRuns = kept ? runs.filter(r => kept.has(r.id)) : runs;
+  const overlaid = keptRuns.slice(0, SERIES_RUNS);
+  const loadSeries = props.loadSeries ?? storedSeriesOf;
+  const seriesLoad = React.useMemo(
+    () => (metric ? loadSeries(overlaid, metric) : null),
+    [metric, overlaid.map(r => r.id).join(','), loadSeries]
+  );
+  const rows = showAllRows ? keptRuns : keptRuns.slice(0, TABLE_ROWS);
+  const index = new Map(runs.map((r, i) => [r.id, i]));
+  const togglePick = (id: string) =>
+    setPicked(p =>
+      p.includes(id) ? p.filter(x => x !== id) : [...p, id].slice(-2)
+    );
+  const metricCell = (f: IMetricField, i: number) =>
+    f.best.includes(i) ? (
+      <td key={f.id} className="jp-mod-best" title="Best value">
+        {f.texts[i] ?? '—'}
+        <span className="jp-Dotscience-best" aria-label="best">
+          {' ★'}
+        </span>
+      </td>
+    ) : (
+      <td key={f.id}>{f.texts[i] ?? '—'}</td>
+    );
   return (
     <div className="jp-Dotscience-compare">
-      <table className="jp-Dotscience-table jp-Dotscience-compareTable">
-        <thead>
-          <tr>
-            <th />
-            {runs.map((r, i) => (
-              <th key={r.id} scope="col">
-                <span
-                  className="jp-Dotscience-swatch jp-Dotscience-legendSwatch"
-                  style={{ background: `var(${seriesVariable(i)})` }}
-                  aria-hidden="true"
-                />
-                <button
-                  className="jp-Dotscience-link"
-                  title={`Open run ${r.id}`}
-                  onClick={() => props.onOpenRun(r.id)}
-                >
-                  {labels[i]}
-                </button>
-                <div className="jp-Dotscience-muted jp-Dotscience-mono">
-                  {shortId(r.id)}
-                </div>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          <Rows title="Run" rows={cmp.fields} />
-          <Rows title="Parameters" rows={cmp.parameters} />
-          <Rows title="Labels" rows={cmp.labels} />
-          <Rows title="Metrics (last value)" rows={cmp.metrics} metric />
-        </tbody>
-      </table>
-      {cmp.metrics.length > 0 && (
-        <div className="jp-Dotscience-metrics">
-          {cmp.metrics.map(m => (
-            <div key={m.key} className="jp-Dotscience-metric">
-              <div className="jp-Dotscience-metric-head">
-                <span>{m.key}</span>
-              </div>
-              <MetricOfRuns runs={runs} labels={labels} metricKey={m.key} />
-            </div>
+      <div className="jp-Dotscience-compare-bar">
+        <span>
+          {kept
+            ? `${keptRuns.length} of ${runs.length} runs kept by the brushes`
+            : `${runs.length} runs`}
+        </span>
+        <label>
+          <input
+            type="checkbox"
+            checked={all}
+            onChange={e => setAll(e.currentTarget.checked)}
+          />{' '}
+          Show fields that are the same in every run
+        </label>
+        {props.onDiff && (
+          <button
+            className="jp-mod-styled"
+            disabled={picked.length !== 2}
+            title={
+              picked.length === 2
+                ? 'Diff the two picked runs'
+                : 'Pick two runs in the table to diff them'
+            }
+            onClick={() => {
+              const [a, b] = [...picked].sort(
+                (x, y) => index.get(x)! - index.get(y)!
+              );
+              props.onDiff!(a, b);
+            }}
+          >
+            {`Diff (${picked.length}/2)`}
+          </button>
+        )}
+      </div>
+      <section aria-label="Parallel coordinates">
+        <div className="jp-Dotscience-compare-controls">
+          <span>Metric axes:</span>
+          {metricKeys.map(k => (
+            <label key={k}>
+              <input
+                type="checkbox"
+                checked={chosenMetrics.includes(k)}
+                onChange={e => {
+                  const on = e.currentTarget.checked;
+                  setAxisMetrics(
+                    on
+                      ? [...chosenMetrics, k]
+                      : chosenMetrics.filter(x => x !== k)
+                  );
+                }}
+              />{' '}
+              {k}
+            </label>
           ))}
         </div>
+        {axes.length ? (
+          <ParallelCoordinates
+            title="Runs over parameters, inputs and metrics"
+            rows={fieldRows(cmp, axes, runLabel)}
+            dimensions={axes.map(f => f.id)}
+            onFilter={props.onKeep}
+            onOpen={props.onOpenRun}
+          />
+        ) : (
+          <div className="jp-Dotscience-muted">
+            Every parameter and input is the same in these runs.
+          </div>
+        )}
+      </section>
+      {xField && yField && (
+        <section aria-label="Scatter plot">
+          <div className="jp-Dotscience-compare-controls">
+            <Select
+              label="x"
+              value={xField.id}
+              options={plottable}
+              onChange={setX}
+            />
+            <Select
+              label="y"
+              value={yField.id}
+              options={plottable}
+              onChange={setY}
+            />
+            <Select
+              label="colour"
+              value={cField?.id ?? ''}
+              options={plottable}
+              onChange={setC}
+              none="none"
+            />
+          </div>
+          <Scatter
+            title={`${yField.id} against ${xField.id}`}
+            x={xField.values}
+            y={yField.values}
+            colour={cField?.values}
+            faded={kept ? runs.map(r => !kept.has(r.id)) : undefined}
+          />
+        </section>
       )}
+      {metric && seriesLoad && (
+        <section aria-label="Metric series">
+          <div className="jp-Dotscience-compare-controls">
+            <label>
+              Series of{' '}
+              <select
+                aria-label="Series metric"
+                value={metric}
+                onChange={e => setSeriesKey(e.currentTarget.value)}
+              >
+                {metricKeys.map(k => (
+                  <option key={k}>{k}</option>
+                ))}
+              </select>
+            </label>
+            {keptRuns.length > overlaid.length && (
+              <span className="jp-Dotscience-muted">
+                {`the first ${overlaid.length} of ${keptRuns.length} runs; brush to narrow`}
+              </span>
+            )}
+          </div>
+          <SeriesChart
+            title={`${metric}: ${overlaid.length} runs`}
+            load={seriesLoad}
+            height={180}
+          />
+        </section>
+      )}
+      <section aria-label="Runs and differing fields">
+        <div className="jp-Dotscience-compare-tableWrap">
+          <table className="jp-Dotscience-table jp-Dotscience-compareTable">
+            <thead>
+              <tr>
+                <th scope="col">run</th>
+                {columns.map(f => (
+                  <th
+                    key={f.id}
+                    scope="col"
+                    data-field={f.id}
+                    className={f.differs ? 'jp-mod-differs' : undefined}
+                    title={f.differs ? 'Values differ' : 'Same in every run'}
+                  >
+                    {f.kind === 'run' ? f.name : f.id}
+                    {f.kind === 'metric' && (
+                      <select
+                        aria-label={`Better ${f.name}`}
+                        value={(f as IMetricField).direction}
+                        title={
+                          (f as IMetricField).guessed
+                            ? 'Guessed from the name; choose to store it'
+                            : 'Stored on the server'
+                        }
+                        onChange={e =>
+                          props.onDirection(
+                            f.name,
+                            e.currentTarget.value as Direction
+                          )
+                        }
+                      >
+                        <option value="higher">higher is better</option>
+                        <option value="lower">lower is better</option>
+                      </select>
+                    )}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(r => {
+                const i = index.get(r.id)!;
+                return (
+                  <tr key={r.id} data-run={r.id}>
+                    <th scope="row">
+                      <input
+                        type="checkbox"
+                        aria-label={`Pick ${runLabel(r)} to diff`}
+                        checked={picked.includes(r.id)}
+                        onChange={() => togglePick(r.id)}
+                      />
+                      <button
+                        className="jp-Dotscience-link"
+                        title={`Open run ${r.id}`}
+                        onClick={() => props.onOpenRun(r.id)}
+                      >
+                        {runLabel(r)}
+                      </button>
+                    </th>
+                    {columns.map(f =>
+                      f.kind === 'metric' ? (
+                        metricCell(f as IMetricField, i)
+                      ) : (
+                        <td key={f.id}>{f.texts[i] ?? '—'}</td>
+                      )
+                    )}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+        {keptRuns.length > rows.length && (
+          <button
+            className="jp-mod-styled"
+            onClick={() => setShowAllRows(true)}
+          >
+            {`Show all ${keptRuns.length} runs`}
+          </button>
+        )}
+      </section>
     </div>
   );
 }

@@ -1,39 +1,99 @@
 import { LoadingModel } from '../api/loading';
-import { RestWire } from '../api/rest';
-import { IRunsAPI, runsAPI } from '../api/runs';
+import { compareAPI, Direction, ICompareAPI, ICompareRun } from '../diff/api';
 
 /**
- * Several whole runs, for the compare view.
+ * Up to 500 runs for the compare view, fetched in one request (`POST runs/compare`), the
+ * metrics' directions (settable), and which runs the brushes keep.
  */
 export class CompareModel extends LoadingModel {
   /**
-   * @param ids the runs, in column order
+   * @param ids the runs, in order
    * @param api the REST calls (tests pass fakes)
    */
   constructor(
     readonly ids: string[],
-    api: IRunsAPI = runsAPI
+    api: ICompareAPI = compareAPI
   ) {
     super();
     this._api = api;
   }
 
-  /** The runs, once loaded, in column order. */
-  get runs(): RestWire.IRun[] {
+  /** The runs, once loaded, in the order asked. */
+  get runs(): ICompareRun[] {
     return this._runs;
   }
 
+  /** The ids that name no run this user may see. */
+  get missing(): string[] {
+    return this._missing;
+  }
+
+  /** Whether the runs were loaded. */
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /** The stored direction of each metric of the runs. */
+  get directions(): Record<string, Direction> {
+    return this._directions;
+  }
+
+  /** The ids of the runs inside every brush, or null when nothing is brushed. */
+  get kept(): ReadonlySet<string> | null {
+    return this._kept;
+  }
+
   /**
-   * Fetch the runs.
+   * Keep only some runs (the parallel-coordinates brushes), or all (null).
    *
-   * @returns a promise that settles when loaded
+   * @param ids the runs kept
+   */
+  keep(ids: string[] | null): void {
+    this._kept = ids ? new Set(ids) : null;
+    this.changedSignal();
+  }
+
+  /**
+   * Fetch the runs, in one request.
+   *
+   * @returns a promise that settles when loaded (never rejected)
    */
   load(): Promise<void> {
     return this._fetch(async () => {
-      this._runs = await Promise.all(this.ids.map(id => this._api.getRun(id)));
+      const answer = await this._api.compareRuns(this.ids);
+      this._runs = answer.runs;
+      this._missing = answer.missing;
+      this._directions = { ...answer.directions } as Record<string, Direction>;
+      this._loaded = true;
     });
   }
 
-  private _api: IRunsAPI;
-  private _runs: RestWire.IRun[] = [];
+  /**
+   * Store whether a higher or lower value of a metric is better (on the server, for every
+   * view), then show it.
+   *
+   * @param key the metric
+   * @param direction the direction
+   * @returns a promise that settles when stored (never rejected; the error is kept)
+   */
+  async setDirection(key: string, direction: Direction): Promise<void> {
+    try {
+      await this._api.setDirection(key, direction);
+      this._directions = { ...this._directions, [key]: direction };
+    } catch (e) {
+      this._fail(e);
+    }
+    this.changedSignal();
+  }
+
+  private changedSignal(): void {
+    this._changed.emit();
+  }
+
+  private _api: ICompareAPI;
+  private _runs: ICompareRun[] = [];
+  private _missing: string[] = [];
+  private _loaded = false;
+  private _directions: Record<string, Direction> = {};
+  private _kept: ReadonlySet<string> | null = null;
 }

@@ -1,41 +1,53 @@
 /**
- * Side-by-side comparison of runs: which values differ, which metric value is best.
+ * Comparison of up to 500 runs (the answer of `POST runs/compare`): which fields differ,
+ * the best value of each metric by its direction, and the dimensions of the
+ * parallel-coordinates plot and the scatter plot.
  */
 import { formatValue, numeric } from '../values';
-import { formatDuration } from '../time';
-import { RestWire } from '../api/rest';
+import type { Direction, ICompareRun } from '../diff/api';
 
 /**
- * A row of the compare table: one key, one value per run.
+ * One field of the comparison: a parameter, an input's content, a label, a metric or a
+ * run field; one value per run.
  */
-export interface ICompareRow {
-  key: string;
-  /** the value's text per run; null where the run has no such key */
-  values: (string | null)[];
-  /** true when not every run has the same value */
+export interface IField {
+  /** unique: `param:alpha`, `input:data/x.csv`, `label:team`, `metric:loss`, `run:status` */
+  id: string;
+  kind: 'run' | 'param' | 'input' | 'label' | 'metric';
+  /** the name shown */
+  name: string;
+  /** the value per run (typed value, text, a content hash; undefined: the run has none) */
+  values: unknown[];
+  /** the text shown per run (null: none) */
+  texts: (string | null)[];
+  /** whether not every run has the same value */
   differs: boolean;
 }
 
 /**
- * A metric row: last values and the best among them.
+ * A metric field: its numbers and the best runs by its direction.
  */
-export interface IMetricRow extends ICompareRow {
-  /** the last value per run as a number (null when missing or not numeric) */
+export interface IMetricField extends IField {
+  kind: 'metric';
   numbers: (number | null)[];
-  /** indices of the runs holding the best value (empty when fewer than two compare) */
+  /** the direction stored on the server, else the one guessed from its name */
+  direction: Direction;
+  /** whether the direction was guessed (none is stored) */
+  guessed: boolean;
+  /** indices of the runs with the best value (empty when fewer than two compare) */
   best: number[];
-  /** whether a larger value is better for this key */
-  higherIsBetter: boolean;
 }
 
 /**
  * The comparison of some runs.
  */
 export interface IComparison {
-  fields: ICompareRow[];
-  parameters: ICompareRow[];
-  labels: ICompareRow[];
-  metrics: IMetricRow[];
+  runs: ICompareRun[];
+  fields: IField[];
+  parameters: IField[];
+  inputs: IField[];
+  labels: IField[];
+  metrics: IMetricField[];
 }
 
 const LOWER_IS_BETTER =
@@ -51,79 +63,6 @@ export function higherIsBetter(key: string): boolean {
   return !LOWER_IS_BETTER.test(key);
 }
 
-function row(key: string, values: (string | null)[]): ICompareRow {
-  const differs = values.some(v => v !== values[0]);
-  return { key, values, differs };
-}
-
-function keysOf(objects: object[]): string[] {
-  const keys = new Set<string>();
-  objects.forEach(o => Object.keys(o).forEach(k => keys.add(k)));
-  return [...keys].sort();
-}
-
-/**
- * Compare runs.
- *
- * @param runs two or more whole runs, in column order
- * @returns rows for fields, parameters, labels and metrics
- */
-export function compareRuns(runs: RestWire.IRun[]): IComparison {
-  const fields: ICompareRow[] = [
-    row(
-      'status',
-      runs.map(r => r.status)
-    ),
-    row(
-      'author',
-      runs.map(r => r.author)
-    ),
-    row(
-      'notebook / script',
-      runs.map(r => r.notebook ?? r.workload_file)
-    ),
-    row(
-      'duration',
-      runs.map(r => formatDuration(r.start, r.end))
-    ),
-    row(
-      'git commit',
-      runs.map(r => r.environment?.git?.commit?.slice(0, 10) ?? null)
-    )
-  ];
-  const parameters = keysOf(runs.map(r => r.parameters)).map(key =>
-    row(
-      key,
-      runs.map(r => r.parameters[key]?.text ?? null)
-    )
-  );
-  const labels = keysOf(runs.map(r => r.labels)).map(key =>
-    row(
-      key,
-      runs.map(r => r.labels[key] ?? null)
-    )
-  );
-  const metrics = keysOf(runs.map(r => r.metrics)).map(key => {
-    const last = runs.map(r => {
-      const series = r.metrics[key];
-      return series && series.length ? series[series.length - 1] : null;
-    });
-    const base = row(
-      key,
-      last.map(p => (p ? p.text || formatValue(p.value) : null))
-    );
-    const numbers = last.map(p => (p ? numeric(p.value) : null));
-    const higher = higherIsBetter(key);
-    return {
-      ...base,
-      numbers,
-      higherIsBetter: higher,
-      best: bestIndices(numbers, higher)
-    };
-  });
-  return { fields, parameters, labels, metrics };
-}
-
 /**
  * The positions of the best finite values.
  *
@@ -136,16 +75,226 @@ export function bestIndices(
   numbers: (number | null)[],
   higher: boolean
 ): number[] {
-  const finite = numbers
-    .map((v, i) => ({ v, i }))
-    .filter(
-      (e): e is { v: number; i: number } => e.v !== null && isFinite(e.v)
-    );
-  if (finite.length < 2) {
+  let target: number | null = null;
+  let count = 0;
+  for (const v of numbers) {
+    if (v === null || !isFinite(v)) {
+      continue;
+    }
+    count++;
+    if (target === null || (higher ? v > target : v < target)) {
+      target = v;
+    }
+  }
+  if (count < 2) {
     return [];
   }
-  const target = higher
-    ? Math.max(...finite.map(e => e.v))
-    : Math.min(...finite.map(e => e.v));
-  return finite.filter(e => e.v === target).map(e => e.i);
+  const out: number[] = [];
+  numbers.forEach((v, i) => v === target && out.push(i));
+  return out;
+}
+
+function keysOf(objects: object[]): string[] {
+  const keys = new Set<string>();
+  objects.forEach(o => Object.keys(o).forEach(k => keys.add(k)));
+  return [...keys].sort();
+}
+
+function sameKey(v: unknown): string {
+  return v === undefined ? '\u0000none' : JSON.stringify(v);
+}
+
+function field(
+  id: string,
+  kind: IField['kind'],
+  name: string,
+  values: unknown[],
+  texts: (string | null)[]
+): IField {
+  const first = sameKey(values[0]);
+  const differs = values.some(v => sameKey(v) !== first);
+  return { id, kind, name, values, texts, differs };
+}
+
+/** A content hash as shown: its first 12 digits (none: "—" is the view's). */
+export function shortHash(sha: string | null | undefined): string | null {
+  return sha ? sha.slice(0, 12) : null;
+}
+
+/**
+ * Compare runs.
+ *
+ * @param runs the runs (`POST runs/compare`), in order
+ * @param directions the stored direction of each metric
+ * @returns the fields, each with a value per run
+ */
+export function compareRuns(
+  runs: ICompareRun[],
+  directions: Record<string, Direction> = {}
+): IComparison {
+  const fields: IField[] = [
+    field(
+      'run:status',
+      'run',
+      'status',
+      runs.map(r => r.status),
+      runs.map(r => r.status)
+    ),
+    field(
+      'run:author',
+      'run',
+      'author',
+      runs.map(r => r.author),
+      runs.map(r => r.author)
+    ),
+    field(
+      'run:notebook',
+      'run',
+      'notebook / script',
+      runs.map(r => r.notebook ?? r.workload_file ?? undefined),
+      runs.map(r => r.notebook ?? r.workload_file)
+    ),
+    field(
+      'run:python',
+      'run',
+      'python',
+      runs.map(r => r.environment?.python ?? undefined),
+      runs.map(r => r.environment?.python ?? null)
+    ),
+    field(
+      'run:packages',
+      'run',
+      'packages',
+      runs.map(r => shortHash(r.environment?.packages_sha256) ?? undefined),
+      runs.map(r =>
+        r.environment
+          ? `${r.environment.packages} (${shortHash(r.environment.packages_sha256) ?? '—'})`
+          : null
+      )
+    ),
+    field(
+      'run:git',
+      'run',
+      'git commit',
+      runs.map(r => r.environment?.git_commit ?? undefined),
+      runs.map(r => r.environment?.git_commit?.slice(0, 10) ?? null)
+    )
+  ];
+  const parameters = keysOf(runs.map(r => r.parameters)).map(key =>
+    field(
+      `param:${key}`,
+      'param',
+      key,
+      runs.map(r => r.parameters[key]?.value),
+      runs.map(r => r.parameters[key]?.text ?? null)
+    )
+  );
+  const inputOf = (r: ICompareRun) =>
+    Object.fromEntries(r.inputs.map(i => [i.path, i.sha256 ?? 'no hash']));
+  const inputMaps = runs.map(inputOf);
+  const inputs = keysOf(inputMaps).map(path =>
+    field(
+      `input:${path}`,
+      'input',
+      path,
+      inputMaps.map(m => shortHash(m[path]) ?? undefined),
+      inputMaps.map(m => shortHash(m[path]))
+    )
+  );
+  const labels = keysOf(runs.map(r => r.labels)).map(key =>
+    field(
+      `label:${key}`,
+      'label',
+      key,
+      runs.map(r => r.labels[key]),
+      runs.map(r => r.labels[key] ?? null)
+    )
+  );
+  const metrics = keysOf(runs.map(r => r.metrics)).map(key => {
+    const last = runs.map(r => r.metrics[key]);
+    const base = field(
+      `metric:${key}`,
+      'metric',
+      key,
+      last.map(m => m?.value),
+      last.map(m => (m ? m.text || formatValue(m.value) : null))
+    );
+    const numbers = last.map(m => (m ? numeric(m.value) : null));
+    const stored = directions[key];
+    const direction: Direction =
+      stored ?? (higherIsBetter(key) ? 'higher' : 'lower');
+    return {
+      ...base,
+      kind: 'metric' as const,
+      numbers,
+      direction,
+      guessed: !stored,
+      best: bestIndices(numbers, direction === 'higher')
+    };
+  });
+  return { runs, fields, parameters, inputs, labels, metrics };
+}
+
+/**
+ * The fields the table and the plots show: those that differ between the runs (all of them
+ * when `all`), run fields first, then parameters, inputs, labels and metrics.
+ *
+ * @param cmp the comparison
+ * @param all whether to show fields with the same value in every run too
+ * @returns the fields
+ */
+export function shownFields(cmp: IComparison, all: boolean): IField[] {
+  const keep = (f: IField) => all || f.differs;
+  return [
+    ...cmp.fields.filter(keep),
+    ...cmp.parameters.filter(keep),
+    ...cmp.inputs.filter(keep),
+    ...cmp.labels.filter(keep),
+    ...cmp.metrics.filter(f => all || f.differs || cmp.runs.length === 1)
+  ];
+}
+
+/**
+ * The axes of the parallel-coordinates plot: the parameters (only those that differ, unless
+ * `all`), the inputs as categories (their content hash) and the chosen metrics.
+ *
+ * @param cmp the comparison
+ * @param all whether to include parameters and inputs that are the same in every run
+ * @param metrics the metric keys chosen
+ * @returns the fields, in axis order
+ */
+export function parallelFields(
+  cmp: IComparison,
+  all: boolean,
+  metrics: readonly string[]
+): IField[] {
+  const chosen = new Set(metrics);
+  return [
+    ...cmp.parameters.filter(f => all || f.differs),
+    ...cmp.inputs.filter(f => all || f.differs),
+    ...cmp.metrics.filter(f => chosen.has(f.name))
+  ];
+}
+
+/**
+ * The rows of the parallel-coordinates plot and the scatter plot: one per run, its value
+ * for each field by field id.
+ *
+ * @param cmp the comparison
+ * @param fields the fields
+ * @param label a run's name
+ * @returns the rows
+ */
+export function fieldRows(
+  cmp: IComparison,
+  fields: readonly IField[],
+  label: (run: ICompareRun) => string
+): { id: string; label: string; values: Record<string, unknown> }[] {
+  return cmp.runs.map((r, i) => {
+    const values: Record<string, unknown> = {};
+    for (const f of fields) {
+      values[f.id] = f.values[i];
+    }
+    return { id: r.id, label: label(r), values };
+  });
 }

@@ -20,17 +20,36 @@ export class CompareContent extends ModelContent<CompareModel> {
   }
 
   protected renderModel(): JSX.Element {
-    return this.model.error ? (
-      <div className="jp-Dotscience-error" role="alert">
-        {this.model.error}
+    const { model } = this;
+    const missing = model.missing.length ? (
+      <div className="jp-Dotscience-muted" role="status">
+        {`${model.missing.length} of the runs asked for are not available.`}
       </div>
-    ) : this.model.runs.length ? (
-      <CompareView
-        runs={this.model.runs}
-        onOpenRun={id => this.actions.openRun(id)}
-      />
-    ) : (
-      <div className="jp-Dotscience-muted">Loading runs…</div>
+    ) : null;
+    const error = model.error ? (
+      <div className="jp-Dotscience-error" role="alert">
+        {model.error}
+      </div>
+    ) : null;
+    if (!model.loaded) {
+      return error ?? <div className="jp-Dotscience-muted">Loading runs…</div>;
+    }
+    return (
+      <>
+        {error}
+        {missing}
+        <CompareView
+          runs={model.runs}
+          directions={model.directions}
+          kept={model.kept}
+          onKeep={ids => model.keep(ids)}
+          onDirection={(key, d) => void model.setDirection(key, d)}
+          onOpenRun={id => this.actions.openRun(id)}
+          onDiff={
+            this.actions.diff ? (a, b) => this.actions.diff!(a, b) : undefined
+          }
+        />
+      </>
     );
   }
 }

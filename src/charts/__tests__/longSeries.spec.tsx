@@ -5,6 +5,10 @@ import { RunDetail } from '../../run-detail/RunDetail';
 import { RunDetailModel } from '../../run-detail/detailModel';
 import { CompareView } from '../../compare/CompareView';
 import { fullRun } from '../../__tests__/runFixtures';
+import { compareRun, last } from '../../compare/__tests__/compareFixtures';
+import { heldSeries } from '../SeriesChart';
+import type { ICompareRun } from '../../diff/api';
+import { metricSeries } from '../data';
 
 /**
  * A metric series of n points (a noisy decay), as the server sends it.
@@ -58,12 +62,31 @@ describe('a run with a 150,000-point metric', () => {
   });
 
   it('compares it with another run: one chart, both series, far fewer points', async () => {
-    // Given two runs, one with 150,000 loss points
-    const a = fullRun(1, { metrics: { loss: longSeries(150_000) } as any });
-    const b = fullRun(2, { metrics: { loss: longSeries(300) } as any });
+    // Given two runs, one with 150,000 loss points (the compare view gets each run's
+    // last values in one request and each series from its loader)
+    const series: Record<string, ReturnType<typeof longSeries>> = {
+      a: longSeries(150_000),
+      b: longSeries(300)
+    };
+    const runs: ICompareRun[] = [compareRun(1), compareRun(2)].map((r, i) => ({
+      ...r,
+      metrics: { loss: last(i) }
+    }));
+    const load = (which: ICompareRun[]) =>
+      heldSeries(
+        which.map((r, i) => metricSeries(r.id, i ? series.b : series.a))
+      );
     // When they are compared
     const { container } = render(
-      <CompareView runs={[a, b]} onOpenRun={jest.fn()} />
+      <CompareView
+        runs={runs}
+        directions={{}}
+        kept={null}
+        onKeep={jest.fn()}
+        onDirection={jest.fn()}
+        onOpenRun={jest.fn()}
+        loadSeries={load}
+      />
     );
     // Then the loss chart draws both runs, downsampled to about its width
     await waitFor(() => {

@@ -1,57 +1,173 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import React from 'react';
-import { CompareView } from '../CompareView';
-import { fullRun } from '../../__tests__/runFixtures';
+import { CompareView, TABLE_ROWS } from '../CompareView';
+import { CompareModel } from '../compareModel';
+import { heldSeries } from '../../charts/SeriesChart';
+import { metricSeries } from '../../charts/data';
+import type { ICompareAPI, ICompareRun } from '../../diff/api';
+import { compareRun, last } from './compareFixtures';
+
+const p = (value: number) => ({ value, text: String(value) });
+
+function runs(n: number): ICompareRun[] {
+  return Array.from({ length: n }, (_, i) =>
+    compareRun(i + 1, {
+      parameters: { alpha: p(i / n), seed: p(1) },
+      metrics: { accuracy: last(0.5 + i / (2 * n)) }
+    })
+  );
+}
+
+function view(
+  rs: ICompareRun[],
+  more: Partial<React.ComponentProps<typeof CompareView>> = {}
+) {
+  const props = {
+    runs: rs,
+    directions: {},
+    kept: null,
+    onKeep: jest.fn(),
+    onDirection: jest.fn(),
+    onOpenRun: jest.fn(),
+    onDiff: jest.fn(),
+    loadSeries: (which: ICompareRun[], key: string) =>
+      heldSeries(
+        which.map(r =>
+          metricSeries(r.id, [
+            {
+              value: r.metrics[key]?.value ?? null,
+              step: 0,
+              time: null
+            }
+          ])
+        )
+      ),
+    ...more
+  };
+  return { ...render(<CompareView {...props} />), props };
+}
 
 describe('CompareView', () => {
-  it('highlights the differing parameter and stars the best metric', async () => {
-    // Given two runs that differ in alpha only, the second more accurate
-    const point = (value: number) => ({
-      value,
-      text: String(value),
-      step: 0,
-      time: null
-    });
-    const a = fullRun(1, {
-      parameters: {
-        alpha: { value: 0.1, text: '0.1' },
-        seed: { value: 1, text: '1' }
-      },
-      metrics: { accuracy: [point(0.8)] }
-    });
-    const b = fullRun(2, {
-      parameters: {
-        alpha: { value: 0.5, text: '0.5' },
-        seed: { value: 1, text: '1' }
-      },
-      metrics: { accuracy: [point(0.9)] }
-    });
-    // When they are compared
-    const { container } = render(
-      <CompareView runs={[a, b]} onOpenRun={jest.fn()} />
+  it('puts runs in rows and only differing fields in columns, the best starred', () => {
+    // Given three runs differing in alpha and accuracy only
+    const { container } = view(runs(3));
+    // Then the columns are alpha and accuracy (not seed), one row per run
+    const heads = Array.from(
+      container.querySelectorAll('thead th[data-field]')
     );
-    // Then alpha is highlighted, seed is not, and the better accuracy is starred
-    const alpha = container.querySelector('tr[data-key="alpha"]')!;
-    const seed = container.querySelector('tr[data-key="seed"]')!;
-    expect(alpha.classList.contains('jp-mod-differs')).toBe(true);
-    expect(seed.classList.contains('jp-mod-differs')).toBe(false);
-    const best = container.querySelectorAll(
-      'tr[data-key="accuracy"] td.jp-mod-best'
+    expect(heads.map(h => h.getAttribute('data-field'))).toEqual([
+      'param:alpha',
+      'metric:accuracy'
+    ]);
+    expect(container.querySelectorAll('tbody tr[data-run]').length).toBe(3);
+    // And the best accuracy (the last run's) is starred
+    const best = container.querySelectorAll('td.jp-mod-best');
+    expect(best.length).toBe(1);
+    expect(best[0].closest('tr')!.getAttribute('data-run')).toBe(runs(3)[2].id);
+  });
+
+  it('shows every field when asked', () => {
+    const { container } = view(runs(3));
+    fireEvent.click(
+      screen.getByLabelText('Show fields that are the same in every run')
     );
-    expect(best).toHaveLength(1);
-    expect(best[0].textContent).toContain('0.9');
-    // And one overlaid chart has a legend entry per run
+    const heads = Array.from(
+      container.querySelectorAll('thead th[data-field]')
+    );
+    expect(heads.map(h => h.getAttribute('data-field'))).toContain(
+      'param:seed'
+    );
+  });
+
+  it('caps the table at 100 rows, with a button for all (no 13,000 px table)', () => {
+    const { container } = view(runs(250));
+    expect(container.querySelectorAll('tbody tr[data-run]').length).toBe(
+      TABLE_ROWS
+    );
+    fireEvent.click(screen.getByText('Show all 250 runs'));
+    expect(container.querySelectorAll('tbody tr[data-run]').length).toBe(250);
+    // And the table is as wide as its few differing columns, whatever the number of runs
+    expect(container.querySelectorAll('thead th').length).toBe(3);
+  });
+
+  it('draws the parallel coordinates over the differing parameter and a metric', () => {
+    const { container } = view(runs(200));
+    const axes = Array.from(container.querySelectorAll('[data-axis]'));
+    expect(axes.map(a => a.getAttribute('data-axis'))).toEqual([
+      'param:alpha',
+      'metric:accuracy'
+    ]);
+    expect(
+      container.querySelectorAll('.jp-Dotscience-parallel-lines [data-id]')
+        .length
+    ).toBe(200);
+  });
+
+  it('keeps only the brushed runs in the table, the scatter and the series', async () => {
+    // Given 200 runs of which the brushes keep three
+    const rs = runs(200);
+    const kept = new Set([rs[0].id, rs[5].id, rs[9].id]);
+    const { container } = view(rs, { kept });
+    // Then the table lists those three
+    expect(
+      Array.from(container.querySelectorAll('tbody tr[data-run]')).map(r =>
+        r.getAttribute('data-run')
+      )
+    ).toEqual([rs[0].id, rs[5].id, rs[9].id]);
+    expect(screen.getByText('3 of 200 runs kept by the brushes')).toBeTruthy();
+    // And the series chart overlays three series
     await waitFor(() =>
       expect(
-        screen.getByRole('img', { name: 'accuracy: every run: 2 points' })
-      ).toBeTruthy()
+        container
+          .querySelector('.jp-Dotscience-chart')
+          ?.getAttribute('data-series')
+      ).toBe('3')
     );
-    const legend = container.querySelectorAll(
-      '.jp-Dotscience-legend .jp-Dotscience-legendEntry'
+  });
+
+  it('stores a chosen direction and diffs the two picked runs, older first', () => {
+    const rs = runs(3);
+    const { props } = view(rs);
+    fireEvent.change(screen.getByLabelText('Better accuracy'), {
+      target: { value: 'lower' }
+    });
+    expect(props.onDirection).toHaveBeenCalledWith('accuracy', 'lower');
+    fireEvent.click(
+      screen.getByLabelText(`Pick run 3 (${rs[2].id.slice(0, 8)}) to diff`)
     );
-    expect(Array.from(legend, e => e.textContent)).toEqual([
-      'run 1',
-      'run 2'
-    ]);
+    fireEvent.click(
+      screen.getByLabelText(`Pick run 1 (${rs[0].id.slice(0, 8)}) to diff`)
+    );
+    fireEvent.click(screen.getByText('Diff (2/2)'));
+    expect(props.onDiff).toHaveBeenCalledWith(rs[0].id, rs[2].id);
+  });
+});
+
+describe('CompareModel', () => {
+  it('fetches every run in one request and keeps the directions it stores', async () => {
+    const rs = runs(500);
+    const api: ICompareAPI = {
+      compareRuns: jest.fn().mockResolvedValue({
+        runs: rs,
+        missing: ['x'],
+        directions: { loss: 'lower' }
+      }),
+      diffRuns: jest.fn(),
+      setDirection: jest.fn().mockResolvedValue(undefined),
+      previousRun: jest.fn()
+    };
+    const model = new CompareModel(
+      rs.map(r => r.id),
+      api
+    );
+    await model.load();
+    expect(api.compareRuns).toHaveBeenCalledTimes(1);
+    expect(model.runs.length).toBe(500);
+    expect(model.missing).toEqual(['x']);
+    await model.setDirection('accuracy', 'higher');
+    expect(api.setDirection).toHaveBeenCalledWith('accuracy', 'higher');
+    expect(model.directions).toEqual({ loss: 'lower', accuracy: 'higher' });
+    model.keep([rs[1].id]);
+    expect([...model.kept!]).toEqual([rs[1].id]);
   });
 });

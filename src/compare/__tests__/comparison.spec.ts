@@ -1,85 +1,128 @@
-import { bestIndices, compareRuns, higherIsBetter } from '../comparison';
-import { RestWire } from '../../api/rest';
-import { fullRun } from '../../__tests__/runFixtures';
+import {
+  bestIndices,
+  compareRuns,
+  fieldRows,
+  higherIsBetter,
+  parallelFields,
+  shownFields
+} from '../comparison';
+import { compareRun, last } from './compareFixtures';
 
-const point = (value: RestWire.Value, step: number) => ({
-  value,
-  text:
-    value !== null && typeof value === 'object' ? value.$float : String(value),
-  step,
-  time: null
-});
+const p = (value: number | string) => ({ value, text: String(value) });
 
 describe('compareRuns', () => {
-  const a = fullRun(1, {
-    parameters: {
-      alpha: { value: 0.1, text: '0.1' },
-      epochs: { value: 3, text: '3' }
-    },
-    labels: { team: 'ml' },
-    metrics: {
-      accuracy: [point(0.5, 0), point(0.91, 1)],
-      loss: [point(0.9, 0), point(0.3, 1)]
-    }
-  });
-  const b = fullRun(2, {
-    parameters: {
-      alpha: { value: 0.5, text: '0.5' },
-      epochs: { value: 3, text: '3' }
-    },
-    labels: { team: 'ml' },
-    metrics: { accuracy: [point(0.95, 0)], loss: [point(0.2, 0)] }
-  });
-  const c = fullRun(3, {
-    parameters: { alpha: { value: 0.1, text: '0.1' } },
-    metrics: { accuracy: [point({ $float: 'nan' }, 0)] }
+  const runs = [
+    compareRun(1, {
+      parameters: { alpha: p(0.1), seed: p(1), kind: p('rf') },
+      metrics: { accuracy: last(0.8), loss: last(0.3) },
+      inputs: [
+        { path: 'data/train.csv', sha256: 'a'.repeat(64), size: 1 },
+        { path: 'memory:X', sha256: 'c'.repeat(64), size: 1 }
+      ]
+    }),
+    compareRun(2, {
+      parameters: { alpha: p(0.5), seed: p(1), kind: p('rf') },
+      metrics: { accuracy: last(0.9), loss: last(0.2) },
+      inputs: [
+        { path: 'data/train.csv', sha256: 'b'.repeat(64), size: 1 },
+        { path: 'memory:X', sha256: 'c'.repeat(64), size: 1 }
+      ]
+    })
+  ];
+
+  it('marks only the fields that differ', () => {
+    // Given two runs that differ in alpha and in the content of one input
+    const cmp = compareRuns(runs);
+    // Then alpha and data/train.csv differ; seed, kind and the data set do not
+    expect(cmp.parameters.filter(f => f.differs).map(f => f.name)).toEqual([
+      'alpha'
+    ]);
+    expect(cmp.inputs.map(f => [f.name, f.differs])).toEqual([
+      ['data/train.csv', true],
+      ['memory:X', false]
+    ]);
+    expect(cmp.inputs[0].texts).toEqual(['a'.repeat(12), 'b'.repeat(12)]);
   });
 
-  it('marks only the rows whose values differ', () => {
-    // Given two runs that differ in alpha only
-    const cmp = compareRuns([a, b]);
-    // Then alpha differs, epochs and the label do not
-    const params = Object.fromEntries(cmp.parameters.map(r => [r.key, r]));
-    expect(params.alpha.differs).toBe(true);
-    expect(params.alpha.values).toEqual(['0.1', '0.5']);
-    expect(params.epochs.differs).toBe(false);
-    expect(cmp.labels[0]).toMatchObject({ key: 'team', differs: false });
+  it('shows only differing parameters on the axes by default, all when asked', () => {
+    const cmp = compareRuns(runs);
+    expect(parallelFields(cmp, false, ['accuracy']).map(f => f.id)).toEqual([
+      'param:alpha',
+      'input:data/train.csv',
+      'metric:accuracy'
+    ]);
+    expect(parallelFields(cmp, true, []).map(f => f.id)).toEqual([
+      'param:alpha',
+      'param:kind',
+      'param:seed',
+      'input:data/train.csv',
+      'input:memory:X'
+    ]);
+    // And the table's columns are the differing fields only
+    expect(shownFields(cmp, false).map(f => f.id)).toEqual([
+      'param:alpha',
+      'input:data/train.csv',
+      'metric:accuracy',
+      'metric:loss'
+    ]);
   });
 
-  it('counts a key missing from one run as a difference', () => {
-    // Given a third run without epochs
-    // When the three are compared
-    const cmp = compareRuns([a, b, c]);
-    // Then epochs differs, the missing value shown as null
-    const epochs = cmp.parameters.find(r => r.key === 'epochs')!;
-    expect(epochs.values).toEqual(['3', '3', null]);
-    expect(epochs.differs).toBe(true);
+  it('marks the best value by the stored direction, else by the name', () => {
+    // Given no stored direction: accuracy higher is better, loss lower (guessed)
+    let cmp = compareRuns(runs);
+    const [accuracy, loss] = cmp.metrics;
+    expect([accuracy.direction, accuracy.guessed, accuracy.best]).toEqual([
+      'higher',
+      true,
+      [1]
+    ]);
+    expect([loss.direction, loss.best]).toEqual(['lower', [1]]);
+    // When loss is stored as higher-is-better, Then the first run is best
+    cmp = compareRuns(runs, { loss: 'higher' });
+    expect([cmp.metrics[1].guessed, cmp.metrics[1].best]).toEqual([false, [0]]);
   });
 
-  it('stars the best last value: highest accuracy, lowest loss', () => {
-    // Given three runs, one with a NaN accuracy
-    const cmp = compareRuns([a, b, c]);
-    const metrics = Object.fromEntries(cmp.metrics.map(r => [r.key, r]));
-    // Then the last values are compared, NaN and missing never win
-    expect(metrics.accuracy.values).toEqual(['0.91', '0.95', 'nan']);
-    expect(metrics.accuracy.best).toEqual([1]);
-    expect(metrics.loss.higherIsBetter).toBe(false);
-    expect(metrics.loss.best).toEqual([1]);
+  it('gives each run its value per field for the plots', () => {
+    const cmp = compareRuns(runs);
+    const fields = parallelFields(cmp, false, ['loss']);
+    const rows = fieldRows(cmp, fields, r => r.description ?? '');
+    expect(rows[1]).toEqual({
+      id: runs[1].id,
+      label: 'run 2',
+      values: {
+        'param:alpha': 0.5,
+        'input:data/train.csv': 'b'.repeat(12),
+        'metric:loss': 0.2
+      }
+    });
   });
 
-  it('marks ties, and nothing when fewer than two values compare', () => {
-    // Given last values with a tie, with NaN and missing ones, and with -inf
-    // Then every tied best is marked, nothing when fewer than two compare
-    expect(bestIndices([1, 2, 2], true)).toEqual([1, 2]);
-    expect(bestIndices([1, null, NaN], true)).toEqual([]);
-    expect(bestIndices([-Infinity, 3, 1], false)).toEqual([2]);
+  it('compares 500 runs quickly', () => {
+    const many = Array.from({ length: 500 }, (_, i) =>
+      compareRun(i, {
+        parameters: Object.fromEntries(
+          Array.from({ length: 50 }, (_, k) => [
+            `p${k}`,
+            p(k % 5 === 0 ? i : k)
+          ])
+        ),
+        metrics: { loss: last(1 / (i + 1)) }
+      })
+    );
+    const started = performance.now();
+    const cmp = compareRuns(many);
+    const took = performance.now() - started;
+    expect(cmp.parameters.filter(f => f.differs).length).toBe(10);
+    expect(cmp.metrics[0].best).toEqual([499]);
+    expect(took).toBeLessThan(2000);
   });
+});
 
-  it('guesses the direction from the metric name', () => {
-    // Given metric names / Then scores are better high, losses and errors low
-    expect(higherIsBetter('accuracy')).toBe(true);
-    expect(higherIsBetter('f1')).toBe(true);
+describe('bestIndices and higherIsBetter', () => {
+  it('finds ties, ignores missing and non-finite values', () => {
+    expect(bestIndices([1, 3, null, 3, Infinity], true)).toEqual([1, 3]);
+    expect(bestIndices([2, null], false)).toEqual([]);
     expect(higherIsBetter('val_loss')).toBe(false);
-    expect(higherIsBetter('RMSE')).toBe(false);
+    expect(higherIsBetter('f1')).toBe(true);
   });
 });
