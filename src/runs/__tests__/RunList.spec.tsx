@@ -90,7 +90,7 @@ describe('RunList', () => {
     fireEvent.click(screen.getByLabelText('Select run 1 for compare'));
     fireEvent.click(screen.getByText('run 2'));
     // Then the first is selected for compare and the second opened
-    expect(onToggle).toHaveBeenCalledWith(runs[1].id);
+    expect(onToggle).toHaveBeenCalledWith(runs[1].id, false);
     expect(onOpen).toHaveBeenCalledWith(runs[2].id);
   });
 

@@ -56,7 +56,7 @@ describe('RunListModel paging', () => {
       if (first && limit > 1) {
         first = false;
         await slow;
-        return { runs: many(50), next_cursor: null };
+        return { runs: many(50), next_cursor: null, total: 50 };
       }
       return original(q, limit, cursor);
     };

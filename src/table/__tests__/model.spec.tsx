@@ -1,0 +1,236 @@
+import { act, fireEvent, render } from '@testing-library/react';
+import React from 'react';
+import { IRunsAPI } from '../../api/runs';
+import { RestWire } from '../../api/rest';
+import { IRunQuery } from '../../runs/query';
+import { summary } from '../../__tests__/runFixtures';
+import { RunsTable } from '../RunsTable';
+import { RunsTableModel } from '../tableModel';
+
+/**
+ * A server holding runs that filters by parameter (`key<op>number`) and sorts by a
+ * parameter, the way GET runs does, and pages with a cursor.
+ */
+class FilteringServer implements Partial<IRunsAPI> {
+  constructor(public runs: RestWire.IRunSummary[]) {}
+  pages: { query: IRunQuery; limit: number; cursor: string | null }[] = [];
+  idRequests: IRunQuery[] = [];
+
+  private _match(query: IRunQuery): RestWire.IRunSummary[] {
+    let out = this.runs.filter(run =>
+      query.params.every(f => {
+        const m = /^(\w+)(<=|>=|!=|<|>|=)(.*)$/.exec(f)!;
+        const v = Number(run.parameters[m[1]]);
+        const x = Number(m[3]);
+        return {
+          '<': v < x,
+          '<=': v <= x,
+          '>': v > x,
+          '>=': v >= x,
+          '=': v === x,
+          '!=': v !== x
+        }[m[2]];
+      })
+    );
+    if (query.sort.startsWith('param:')) {
+      const key = query.sort.slice(6);
+      out = [...out].sort(
+        (a, b) =>
+          (Number(a.parameters[key]) - Number(b.parameters[key])) *
+          (query.desc ? -1 : 1)
+      );
+    }
+    return out;
+  }
+
+  async listRuns(
+    query: IRunQuery,
+    limit: number,
+    cursor: string | null
+  ): Promise<RestWire.IRunPage> {
+    this.pages.push({ query, limit, cursor });
+    const all = this._match(query);
+    const start = cursor ? Number(cursor) : 0;
+    return {
+      runs: all.slice(start, start + limit),
+      next_cursor: start + limit < all.length ? String(start + limit) : null,
+      total: all.length
+    };
+  }
+
+  async listRunIds(
+    query: IRunQuery
+  ): Promise<{ ids: string[]; total: number }> {
+    this.idRequests.push(query);
+    const all = this._match(query);
+    return { ids: all.map(r => r.id), total: all.length };
+  }
+
+  async listProjects(): Promise<RestWire.IProject[]> {
+    return [];
+  }
+}
+
+const runs = Array.from({ length: 2500 }, (_, i) =>
+  summary(i, { parameters: { alpha: String(i), opt: i % 2 ? 'sgd' : 'adam' } })
+);
+
+function table(server: FilteringServer, pageSize = 500): RunsTableModel {
+  return new RunsTableModel({
+    api: server as unknown as IRunsAPI,
+    pageSize
+  });
+}
+
+describe('RunsTableModel', () => {
+  it('loads one page, not every run, and knows the total', async () => {
+    // Given 2,500 runs on the server
+    const server = new FilteringServer(runs);
+    const model = table(server);
+    // When the table opens
+    await model.list.refresh();
+    // Then it holds one page of 500 and says 2,500 match
+    expect(model.list.runs).toHaveLength(500);
+    expect(model.list.total).toBe(2500);
+    expect(server.pages.filter(p => p.limit === 500)).toHaveLength(1);
+    model.dispose();
+  });
+
+  it('filters on the server through a column filter, and selects all that match', async () => {
+    // Given the table of 2,500 runs
+    const server = new FilteringServer(runs);
+    const model = table(server, 100);
+    await model.list.refresh();
+    // When alpha's filter box says < 200
+    await model.setFilter({ kind: 'param', key: 'alpha' }, '<200');
+    // Then the server was asked for alpha<200 and says 200 match; 100 are loaded
+    expect(server.pages[server.pages.length - 1].query.params).toEqual([
+      'alpha<200'
+    ]);
+    expect(model.list.total).toBe(200);
+    expect(model.list.runs).toHaveLength(100);
+    // When every match is selected
+    await model.list.selectAllMatching();
+    // Then all 200 ids (from the server, not only the 100 loaded) are selected
+    expect(model.list.selected).toHaveLength(200);
+    expect(new Set(model.list.selected)).toEqual(
+      new Set(runs.slice(0, 200).map(r => r.id))
+    );
+    expect(server.idRequests[0].params).toEqual(['alpha<200']);
+    model.dispose();
+  });
+
+  it('reports a filter that does not read as one and keeps the others', async () => {
+    const server = new FilteringServer(runs);
+    const model = table(server);
+    await model.list.refresh();
+    await model.setFilter({ kind: 'param', key: 'alpha' }, '>=2400');
+    await model.setFilter({ kind: 'param', key: 'opt' }, '<adam');
+    expect(model.filterErrors['param:opt']).toBe(
+      '< needs a number to filter opt.'
+    );
+    expect(model.list.total).toBe(100);
+    model.dispose();
+  });
+
+  it('sorts by a column on the server, reversing on the second click', async () => {
+    const server = new FilteringServer(runs);
+    const model = table(server);
+    await model.list.refresh();
+    const alpha = { kind: 'param' as const, key: 'alpha' };
+    expect(model.sortBy(alpha)).toBeNull();
+    await new Promise(r => setTimeout(r, 0));
+    expect(model.list.query.sort).toBe('param:alpha');
+    expect(model.list.runs[0].parameters.alpha).toBe('0');
+    model.sortBy(alpha);
+    await new Promise(r => setTimeout(r, 0));
+    expect(model.list.runs[0].parameters.alpha).toBe('2499');
+    // And a column the server cannot sort by says so
+    expect(
+      model.sortBy({ kind: 'metric', key: 'accuracy', stat: 'max' })
+    ).toMatch(/cannot be sorted/);
+    model.dispose();
+  });
+
+  it('groups rows by a parameter and collapses a group', async () => {
+    const server = new FilteringServer(runs.slice(0, 6));
+    const model = table(server);
+    await model.list.refresh();
+    model.setGroupBy('opt');
+    await new Promise(r => setTimeout(r, 0));
+    const headings = model.rows.filter(r => r.kind === 'group');
+    expect(headings.map(h => h.kind === 'group' && h.value)).toEqual([
+      'adam',
+      'sgd'
+    ]);
+    model.toggleGroup('adam');
+    expect(model.rows).toHaveLength(2 + 3);
+    model.dispose();
+  });
+});
+
+describe('RunsTable', () => {
+  it('puts only the cells in view of 2,500 runs and 1,000 columns in the DOM', async () => {
+    // Given 2,500 runs loaded and 1,000 parameter columns
+    const server = new FilteringServer(runs);
+    const model = table(server, 1000);
+    await model.list.refresh();
+    model.setColumns(
+      Array.from({ length: 1000 }, (_, i) => ({
+        kind: 'param' as const,
+        key: i === 0 ? 'alpha' : `p${i}`
+      }))
+    );
+    const actions = { openRun: jest.fn(), compare: jest.fn(), diff: null };
+    // When the table is drawn in an 800 x 560 viewport
+    const { container, rerender } = render(
+      <RunsTable
+        model={model}
+        actions={actions}
+        initialSize={{ width: 800, height: 560 }}
+        overscan={2}
+      />
+    );
+    // Then a few rows of a few cells are in the DOM, not 2.5 million
+    const rows = container.querySelectorAll('[role="row"][data-run-id]');
+    const cells = container.querySelectorAll('[role="cell"]');
+    expect(rows.length).toBeLessThanOrEqual(24);
+    expect(cells.length).toBeLessThanOrEqual(24 * 10);
+    expect(rows[0].textContent).toContain('0');
+    // When it is scrolled to row 900 and column 500
+    const grid = container.querySelector('[role="grid"]') as HTMLElement;
+    act(() => {
+      grid.scrollTop = 56 + 900 * 28;
+      grid.scrollLeft = 500 * 120;
+      fireEvent.scroll(grid);
+    });
+    // Then row 900's cells of columns near 500 are drawn
+    const first = container.querySelector(
+      '[role="row"][data-run-id]'
+    ) as HTMLElement;
+    expect(first.getAttribute('data-run-id')).toBe(runs[898].id);
+    const headers = [
+      ...Array.from(container.querySelectorAll('[role="columnheader"]'))
+    ].map(h => h.getAttribute('data-column'));
+    expect(headers[0]).toBe('param:p498');
+    // And Compare acts on the selection
+    await act(async () => {
+      await model.list.selectAllMatching();
+    });
+    rerender(
+      <RunsTable
+        model={model}
+        actions={actions}
+        initialSize={{ width: 800, height: 560 }}
+        overscan={2}
+      />
+    );
+    fireEvent.click(
+      Array.from(container.querySelectorAll('button')).find(b =>
+        b.textContent?.startsWith('Compare')
+      )!
+    );
+    expect(actions.compare).toHaveBeenCalledWith(runs.map(r => r.id));
+    model.dispose();
+  });
+});
