@@ -348,8 +348,14 @@ class SweepEngine:
 
     def _stopped_trial(self, state: _Sweep, number: int) -> None:
         state.strategy.tell(number, None, "failed")
-        self.store.update_trial(state.id, number, state="cancelled", finished=now(),
-                                error="The sweep was cancelled while this trial ran.")  # fmt: skip
+        if self._closed:
+            fields = {"state": "failed", "error": SERVER_STOPPED}
+        else:
+            fields = {
+                "state": "cancelled",
+                "error": "The sweep was cancelled while this trial ran.",
+            }
+        self.store.update_trial(state.id, number, finished=now(), **fields)
 
     def points(self, state: _Sweep, number: int, points) -> bool:
         """Feed a trial's new objective points to the pruner; True: stop the trial."""

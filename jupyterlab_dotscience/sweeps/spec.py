@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import keyword
 import math
 import random
 import threading
@@ -201,7 +202,8 @@ def check(data) -> dict:
         raise SpecError(f"The spec has more than {MAX_PARAMETERS} parameters.")
     parameters = {}
     for name, p in params.items():
-        if not isinstance(name, str) or not name.isidentifier() or len(name) > _NAME_MAX:
+        if (not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name)
+                or len(name) > _NAME_MAX):  # fmt: skip
             raise SpecError(f"Parameter name {str(name)[:50]!r} is not a Python identifier.")
         parameters[name] = _parameter(name, p, method)
     grid_size = None

@@ -277,32 +277,19 @@ def _remove(path: pathlib.Path) -> None:
 
 def _watch(handle, channel, report_path: pathlib.Path, state: dict, done) -> None:
     """Pass the objective's new points to the channel; create the prune mark when it says
-    to stop, and stop the notebook when the sweep cancelled it."""
-    offset, buffer = 0, b""
+    to stop, and stop the notebook when the sweep cancelled it. The last points are passed
+    on when the notebook has ended (the pruner compares later trials with them)."""
+    if channel is None:
+        return
+    read = _PointReader(report_path)
     while not done.wait(POLL):
-        if channel is None:
-            continue
         try:
             if channel.cancelled():
                 handle.stop.set()
                 return
         except Exception:  # the scheduler is gone: the trial goes on by itself
             pass
-        points = []
-        try:
-            with open(report_path, "rb") as f:
-                f.seek(offset)
-                chunk = f.read(1024 * 1024)
-            offset += len(chunk)
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                with contextlib.suppress(ValueError):
-                    p = json.loads(line)
-                    if isinstance(p, dict) and isinstance(p.get("value"), (int, float)):
-                        points.append({"step": p.get("step"), "value": p["value"]})
-        except OSError:
-            pass
+        points = read()
         if not points or state["pruned"]:
             continue
         try:
@@ -313,3 +300,32 @@ def _watch(handle, channel, report_path: pathlib.Path, state: dict, done) -> Non
             state["pruned"] = True
             with contextlib.suppress(OSError):
                 pathlib.Path(str(report_path) + ".prune").touch()
+    points = read()
+    if points and not state["pruned"]:
+        with contextlib.suppress(Exception):
+            channel.report(points)
+
+
+class _PointReader:
+    """The objective points appended to the report file since the last call."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path, self.offset, self.buffer = path, 0, b""
+
+    def __call__(self) -> list[dict]:
+        points = []
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read(1024 * 1024)
+        except OSError:
+            return points
+        self.offset += len(chunk)
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                p = json.loads(line)
+                if isinstance(p, dict) and isinstance(p.get("value"), (int, float)):
+                    points.append({"step": p.get("step"), "value": p["value"]})
+        return points

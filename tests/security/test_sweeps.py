@@ -51,6 +51,8 @@ def test_api_keys_and_the_kernel_token_cannot_use_sweeps(live, notebook):
          "grid, random or bayes"),
         ({"notebook": "ok.ipynb", "spec": {"method": "grid", "parameters": {
             "__import__('os').system('x')": {"values": [1]}}}}, 400, "not a Python identifier"),
+        ({"notebook": "ok.ipynb", "spec": {"method": "grid", "parameters": {
+            "class": {"values": [1]}}}}, 400, "not a Python identifier"),
         ({"notebook": "ok.ipynb", "spec": {"method": "random", "parameters": {
             "x": {"min": 0, "max": 1}}, "run_cap": 10**9}}, 400, "larger than"),
         ({"notebook": "ok.ipynb", "spec": {"method": "grid", "parameters": {

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import time
 
-from .conftest import SKLEARN_CELLS, write_notebook
+from .conftest import SKLEARN_CELLS, alive, write_notebook
 
 
 def _value(run: dict, name: str):
@@ -73,18 +72,6 @@ def test_a_trial_that_raises_is_a_failed_run_and_the_sweep_goes_on(workspace):
     assert [r["status"] for r in runs] == ["succeeded", "failed", "succeeded"]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie left for its parent is not running
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_cancel_stops_the_running_trials_and_keeps_the_finished_ones(workspace, tmp_path):
     # Given a sweep whose first trial is quick and whose later trials sleep for ten minutes,
     # each kernel writing its process id
@@ -113,7 +100,7 @@ def test_cancel_stops_the_running_trials_and_keeps_the_finished_ones(workspace, 
     assert [r["id"] for r in runs] == [cancelled["trials"][0]["run_id"]]
     # And the sleeping kernel is gone
     deadline = time.monotonic() + 30
-    while _alive(sleeping):
+    while alive(sleeping):
         assert time.monotonic() < deadline, "the cancelled trial's kernel is still running"
         time.sleep(0.2)
 
