@@ -150,7 +150,7 @@ class MemberHandler(ProjectsMixin, DotscienceHandler):
         the project without an owner."""
         body = _body(self, {"role"})
         role = body.get("role", identity.MEMBER)
-        if role not in identity.ROLES:
+        if not isinstance(role, str) or role not in identity.ROLES:
             raise tornado.web.HTTPError(400, "role must be owner or member.")
         try:
             username = identity.check_user_name(username)

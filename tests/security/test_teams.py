@@ -206,11 +206,13 @@ def test_creating_a_taken_name_and_bad_roles_are_refused(team):
     # When bob creates the same name, and alice gives bob a bad role or steps down alone
     taken = api(team, "POST", "projects", "bob", {"name": name})
     bad_role = api(team, "PUT", f"projects/{name}/members/bob", "alice", {"role": "admin"})
+    list_role = api(team, "PUT", f"projects/{name}/members/bob", "alice", {"role": ["owner"]})
     bad_user = api(team, "PUT", f"projects/{name}/members/a%20b", "alice", {})
     last = api(team, "DELETE", f"projects/{name}/members/alice", "alice")
     # Then 409/400/409, and alice is still its only owner
     assert taken[0] == 409 and "already exists" in taken[1]["error"]
-    assert bad_role[0] == 400 and bad_user[0] == 400
+    assert bad_role[0] == 400 and list_role[0] == 400 and bad_user[0] == 400
+    assert list_role[1]["error"] == "role must be owner or member."
     assert last[0] == 409 and "last owner" in last[1]["error"]
     members = api(team, "GET", f"projects/{name}", "alice")[1]["members"]
     assert [(m["username"], m["role"]) for m in members] == [("alice", "owner")]
