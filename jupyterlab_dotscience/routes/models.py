@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
@@ -16,6 +19,45 @@ DEPLOY_SCOPE = "deploy"
 NAME = r"(?P<name>[^/]+)"
 VERSION = r"(?P<version>[0-9]{1,9})"
 DEP = r"(?P<dep_id>[0-9a-fA-F-]{36})"
+
+
+#: Fields that hold a file path of the server that built or runs a model (any server sharing
+#: the store): never shown to an API key.
+PATH_FIELDS = frozenset({"bundle", "log", "log_path", "python"})
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/[^\s'\"`,;()]+")
+
+
+def hide_paths(data: Any, text_fields: frozenset[str] = frozenset()) -> Any:
+    """``data`` (JSON-like) as an API key may see it: every field in :data:`PATH_FIELDS`
+    (but ``text_fields``, which hold text such as a log) None, and absolute paths in other
+    text replaced by ``<path>`` (URLs are left alone). Builds and deployments are shared by
+    every server of a store, so their paths may be another server's, which that server's
+    own redaction does not know.
+
+    Parameters
+    ----------
+    data
+        The answer.
+    text_fields
+        Keys whose values are left as they are (e.g. the ``log`` text of a log route).
+
+    Returns
+    -------
+    Any
+        A copy with the paths hidden.
+    """
+    if isinstance(data, dict):
+        return {
+            k: v if k in text_fields
+            else None if k in PATH_FIELDS and isinstance(v, str)
+            else hide_paths(v)
+            for k, v in data.items()
+        }  # fmt: skip
+    if isinstance(data, list | tuple):
+        return [hide_paths(v) for v in data]
+    if isinstance(data, str):
+        return _ABSOLUTE_PATH.sub("<path>", data)
+    return data
 
 
 def _offset(handler) -> int:
@@ -89,6 +131,15 @@ def deploy_refusal(run: dict, origin: dict) -> str | None:
 
 
 class ModelsMixin(ProjectScopeMixin):
+    #: keys of this route's answers that hold text (a log), not a path
+    text_fields: frozenset[str] = frozenset()
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        """As the base handler's; an API key is shown no server's paths (:func:`hide_paths`)."""
+        if self.scope == SCOPE_APIKEY:
+            data = hide_paths(data, self.text_fields)
+        super().write_json(data, status)
+
     def require_deploy_privilege(self) -> None:
         """403 with a sentence unless this credential may build and deploy."""
         if not has_deploy_privilege(self):
@@ -172,6 +223,7 @@ class BuildHandler(ModelsMixin, DotscienceHandler):
 
     publish_verbs = frozenset({"get"})
     apikey_verbs = frozenset({"get", "post"})
+    text_fields = frozenset({"log"})
 
     @tornado.web.authenticated
     @authorized
@@ -285,6 +337,8 @@ class DeploymentHandler(ModelsMixin, DotscienceHandler):
 
 class DeploymentLogHandler(ModelsMixin, DotscienceHandler):
     """``/dotscience/api/deployments/{id}/log``."""
+
+    text_fields = frozenset({"log"})
 
     @tornado.web.authenticated
     @authorized

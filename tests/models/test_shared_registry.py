@@ -24,7 +24,7 @@ from jupyterlab_dotscience.models import ModelService
 from jupyterlab_dotscience.models.supervisor import pid_alive
 from jupyterlab_dotscience.store import open_store
 
-from ..remote.conftest import http, token_auth
+from ..remote.conftest import basic_auth, create_key, http, token_auth
 from ..server.live import LiveServer
 from .conftest import post_json, stop_model_servers, wait_for
 
@@ -368,6 +368,17 @@ def test_a_server_configured_to_take_over_adopts_a_dead_servers_deployment(tmp_p
         assert taken["state"] == "running" and taken["pid"] == dep["pid"], taken
         assert any("re-adopted from server" in e["message"] for e in taken["events"])
         assert processes_of(dep["id"]) == [dep["pid"]]
+        # And an API key of the second server is shown no server's paths (neither its own
+        # workspace nor the first server's, where the deployment's log and bundle are)
+        key = create_key(second, "reader")
+        status, listed = http("GET", second.url + "dotscience/api/deployments", None,
+                              basic_auth("alice", key["key"]))  # fmt: skip
+        assert status == 200 and dep["id"] in {d["id"] for d in listed["deployments"]}
+        status, models = http("GET", second.url + "dotscience/api/models", None,
+                              basic_auth("alice", key["key"]))  # fmt: skip
+        assert status == 200 and models["models"]
+        shown = json.dumps([listed, models])
+        assert str(first.root) not in shown and str(second.root) not in shown, shown
         # When the first server starts again
         since = log_size(first)
         first.start()
