@@ -344,8 +344,18 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       label: 'Runs Table',
       caption:
         'Every run in a table: any parameter, metric or label as a column; sort, filter, group, select, compare',
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: async () => {
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            allColumns: {
+              type: 'boolean',
+              description: 'show a column for every parameter, metric and label'
+            }
+          }
+        }
+      },
+      execute: async args => {
         const { RunsTableModel } = await import('../table/tableModel');
         const { RunsTableContent } = await import('../table/tab');
         const table = new RunsTableModel();
@@ -360,6 +370,9 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         }));
         lists.add(table);
         content.disposed.connect(() => lists.delete(table));
+        if (args.allColumns) {
+          void content.ready.then(() => table.setColumns(table.available));
+        }
         const widget = new MainAreaWidget({ content });
         widget.title.caption = 'Dotscience runs table';
         showTab(

@@ -149,7 +149,8 @@ export function defaultColumns(
 }
 
 /**
- * Every column that can be chosen for the keys seen, fields first.
+ * Every column that can be chosen for the keys seen, fields first, then parameters,
+ * metrics (last value) and labels.
  *
  * @param keys parameter, metric and label keys seen
  * @returns the columns
@@ -172,10 +173,10 @@ export function availableColumns(keys: {
   for (const key of [...keys.params].sort()) {
     columns.push({ kind: 'param', key });
   }
+  // the last value of each metric (GET runs' summaries carry no smallest or largest value
+  // yet; a min/max column shows them when a summary has metric_min/metric_max)
   for (const key of [...keys.metrics].sort()) {
-    for (const stat of ['last', 'min', 'max'] as const) {
-      columns.push({ kind: 'metric', key, stat });
-    }
+    columns.push({ kind: 'metric', key, stat: 'last' });
   }
   for (const key of [...keys.labels].sort()) {
     columns.push({ kind: 'label', key });

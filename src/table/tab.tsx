@@ -18,8 +18,13 @@ export class RunsTableContent extends ReactWidget {
   ) {
     super();
     this.addClass('jp-Dotscience-runsTableContent');
-    void model.list.refresh();
+    this.ready = model.list.refresh();
   }
+
+  /**
+   * Settles when the first page is loaded.
+   */
+  readonly ready: Promise<void>;
 
   dispose(): void {
     if (!this.isDisposed) {

@@ -1,0 +1,142 @@
+"""Runs table benchmark (issue 14): a real JupyterLab in Chromium.
+
+Rows (see bench/run.py):
+
+- The Runs table with RUNS runs (default 10,000) and COLUMNS columns (default 200: 150
+  parameters and 50 metrics per run) opened with every column shown: time from the command
+  to the first rows drawn.
+- Scrolling it down and right (to the end and back, a step each animation frame, for
+  SCROLL_MS): the longest frame and the 99th percentile of frame times (target: every frame
+  under 50 ms).
+- A run published in one JupyterLab tab (POST dotscience/api/runs) to its row visible in a
+  second tab's Runs table, pushed by the server's run-published event (target p99 under
+  500 ms). The peer in the same run: the 5 s polling this replaced, whose expected delay is
+  half its period.
+
+The runs are written into a fresh SQLite store with ``Store.put_run`` before the server
+starts (publishing 10,000 runs over HTTP would measure the POST route, not the table). The
+browser half is ``bench/ui/table_bench.js`` (playwright-core from ``ui-tests``); the server is
+started as in ``bench_extension`` (its own port, never 8888, no token).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_extension as ext  # noqa: E402  (the same server start and stop)
+
+RUNS = int(os.environ.get("BENCH_TABLE_RUNS", "10000"))
+PARAMS = int(os.environ.get("BENCH_TABLE_PARAMS", "150"))
+METRICS = int(os.environ.get("BENCH_TABLE_METRICS", "50"))
+SCROLL_MS = int(os.environ.get("BENCH_TABLE_SCROLL_MS", "8000"))
+LIVE_SAMPLES = int(os.environ.get("BENCH_TABLE_LIVE_SAMPLES", "40"))
+UI_SCRIPT = HERE / "ui" / "table_bench.js"
+UI_TIMEOUT = 600
+
+
+def _record(i: int) -> dict:
+    t = f"2026-11-27T{6 + i // 3600 % 18:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000000Z"
+    return {
+        "schema": "dotscience.run/2", "id": str(uuid.uuid4()), "project": "default",
+        "description": f"sweep run {i:05d} of the table bench", "error": None,
+        "mode": "script", "workload_file": "train.py", "notebook": None, "argv": [],
+        "start": t, "end": t, "published": t, "inputs": [], "outputs": [],
+        "parameters": {f"p{k:03d}": {"value": (i * 7 + k) % 101, "text": str((i * 7 + k) % 101)}
+                       for k in range(PARAMS)},
+        "labels": {"bench": "table"},
+        "metrics": {f"m{k:03d}": [{"value": (i + k) / 1000, "text": str((i + k) / 1000),
+                                   "step": 0, "time": t}] for k in range(METRICS)},
+        "models": [], "environment": {}, "cells": [], "executions": [], "sources": {},
+    }  # fmt: skip
+
+
+def _seed(db: Path) -> float:
+    from jupyterlab_dotscience.store import open_store
+
+    store = open_store(f"sqlite:///{db}")
+    start = time.perf_counter()
+    try:
+        for i in range(RUNS):
+            store.put_run(_record(i), "bench")
+    finally:
+        store.close()
+    return time.perf_counter() - start
+
+
+def _run_ui(base: str, work: Path) -> dict:
+    env = {**os.environ, "SCROLL_MS": str(SCROLL_MS), "LIVE_SAMPLES": str(LIVE_SAMPLES)}
+    with open(work / "node.log", "wb") as err:
+        proc = subprocess.run(["node", str(UI_SCRIPT), base], stdout=subprocess.PIPE,
+                              stderr=err, env=env, timeout=UI_TIMEOUT)  # fmt: skip
+    if proc.returncode != 0:
+        tail = (work / "node.log").read_text(errors="replace")[-1500:]
+        raise RuntimeError(f"table_bench.js failed: {tail}")
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def _rows(r: dict) -> list[dict]:
+    shape = f"{r['rows']:,} runs x {r['columns']} columns"
+    live = f"{r['live_samples']} runs"
+    if r["live_missing"]:
+        live += f", {r['live_missing']} never seen"
+    return [
+        ext._row(f"Runs table open ({shape}): command to rows drawn", r["open_ms"], "ms",
+                 target="informational"),
+        ext._row(f"Runs table scroll ({shape}, {r['frames']} frames, {r['cells']} cells"
+                 " in the DOM): longest frame", round(r["frame_max"], 1), "ms",
+                 target="every frame < 50 ms", ok=r["frame_max"] < 50),
+        ext._row("Runs table scroll: p99 frame", round(r["frame_p99"], 1), "ms",
+                 target="< 50 ms", ok=r["frame_p99"] < 50),
+        ext._row(f"run published in one tab -> row visible in another, p50 ({live})",
+                 r["live_p50"], "ms", "5 s polling (expected delay)", 2500,
+                 "informational"),
+        ext._row("run published in one tab -> row visible in another, p99", r["live_p99"],
+                 "ms", "5 s polling (worst delay)", 5000, "p99 < 500 ms",
+                 r["live_missing"] == 0 and r["live_p99"] is not None
+                 and r["live_p99"] < 500),
+    ]  # fmt: skip
+
+
+def run() -> list[dict]:
+    missing = ext._ui_missing()
+    if missing:
+        return [ext._row(f"Runs table bench skipped: {missing}", None, "")]
+    work = Path(tempfile.mkdtemp(prefix="ds-bench-table-"))
+    proc = base = None
+    saved = os.environ.get("DOTSCIENCE_STORE_URL")
+    try:
+        db = work / "store.db"
+        seconds = _seed(db)
+        print(f"bench_table: {RUNS} runs stored in {seconds:.0f} s", file=sys.stderr)
+        os.environ["DOTSCIENCE_STORE_URL"] = f"sqlite:///{db}"
+        proc, base = ext._start_server(work)
+        return _rows(_run_ui(base, work))
+    except Exception as exc:
+        return [ext._row(f"Runs table bench failed: {exc}"[:600], None, "")]
+    finally:
+        if saved is None:
+            os.environ.pop("DOTSCIENCE_STORE_URL", None)
+        else:
+            os.environ["DOTSCIENCE_STORE_URL"] = saved
+        if proc is not None:
+            ext._stop_server(proc, base)
+        if os.environ.get("BENCH_TABLE_KEEP"):
+            print(f"bench_table: kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
