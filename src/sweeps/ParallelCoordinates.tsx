@@ -36,6 +36,9 @@ export interface IParallelCoordinatesProps {
 
 const MARGIN = { top: 30, bottom: 22, left: 48, right: 48 };
 const MIN_DRAG = 3;
+/** px the brushable area reaches past each end of an axis, so a drag can start beyond
+ * the line at the end (a brush is clamped to the axis) */
+const HIT_OVERHANG = 8;
 
 /**
  * The width of an element, followed as it resizes.
@@ -218,6 +221,8 @@ export function ParallelCoordinates(
           {axes.map((a, i) => {
             const x = xOf(i);
             const b = live[a.name];
+            // the last axis' labels go on its right, outside the lines
+            const last = axes.length > 1 && i === axes.length - 1;
             return (
               <g
                 key={a.name}
@@ -233,7 +238,12 @@ export function ParallelCoordinates(
                       y1={yOf(tk.at)}
                       y2={yOf(tk.at)}
                     />
-                    <text x={x - 5} y={yOf(tk.at)} dy="0.32em" textAnchor="end">
+                    <text
+                      x={last ? x + 5 : x - 5}
+                      y={yOf(tk.at)}
+                      dy="0.32em"
+                      textAnchor={last ? 'start' : 'end'}
+                    >
                       {tk.text.length > 10
                         ? `${tk.text.slice(0, 9)}…`
                         : tk.text}
@@ -264,8 +274,8 @@ export function ParallelCoordinates(
                   data-brush={a.name}
                   x={x - 10}
                   width={20}
-                  y={MARGIN.top}
-                  height={plotHeight}
+                  y={MARGIN.top - HIT_OVERHANG}
+                  height={plotHeight + 2 * HIT_OVERHANG}
                   onMouseDown={e => startBrush(a, e)}
                 >
                   <title>{`Drag along ${a.name} to keep the lines in a range; click to clear`}</title>

@@ -133,6 +133,14 @@ describe('ParallelCoordinates', () => {
     // Then the brush is gone and every row is back
     expect(onFilter).toHaveBeenLastCalledWith(null);
     expect(container.querySelectorAll('.jp-mod-filtered')).toHaveLength(0);
+    // When a drag starts above the top of the axis (its brushable area reaches past it)
+    expect(Number(hit.getAttribute('y'))).toBeLessThan(30);
+    fireEvent.mouseDown(hit, { clientY: 24 });
+    fireEvent.mouseUp(document, { clientY: 60 });
+    // Then the brush starts at the top: the row at the top of lr is kept
+    expect(onFilter).toHaveBeenLastCalledWith(['d']);
+    fireEvent.click(getByText('Clear brushes'));
+    expect(onFilter).toHaveBeenLastCalledWith(null);
     // When a line is clicked, it is opened
     fireEvent.click(lines()[0]);
     expect(onOpen).toHaveBeenCalledWith(lines()[0].getAttribute('data-id'));
