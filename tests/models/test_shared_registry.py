@@ -394,3 +394,61 @@ def test_a_server_configured_to_take_over_adopts_a_dead_servers_deployment(tmp_p
         for server in servers:
             server.stop()
             stop_model_servers(server.root)
+
+
+def test_a_kubernetes_deployment_is_shared_by_every_server_of_the_store(
+    store_url, tmp_path, monkeypatch
+):
+    from jupyterlab_dotscience import publishing
+
+    from ..store.records import record
+
+    # Given a fake kubectl on the PATH that records the manifests it is asked to apply
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    applied = tmp_path / "applied.json"
+    (bin_dir / "kubectl").write_text(f"#!/bin/sh\ncat > {applied}\necho created\n")
+    (bin_dir / "kubectl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    # And a model version published by the Jupyter user of the first of two servers
+    store = open_store(store_url)
+    workspace = tmp_path / "a"
+    workspace.mkdir()
+    (workspace / "model.joblib").write_text("model")
+    artifacts = ArtifactStore(tmp_path / "artifacts")
+    files = [{"path": "model.joblib", "sha256": hashlib.sha256(b"model").hexdigest(), "size": 5}]
+    credential = {"scope": "jupyter", "key_id": None, "deploy": True, "trusted_pickle": []}
+    run, _ = publishing.publish(
+        store, artifacts, str(workspace),
+        record(project="vision", models=[{"name": "iris", "framework": "sklearn",
+                                          "path": "model.joblib", "files": files}]),
+        "alice", None, credential,
+    )  # fmt: skip
+    version = run["models"][0]["version"]
+    first = ModelService(store, artifacts, tmp_path / "a" / ".dotscience", builder="none",
+                         kube_context="team-cluster", kube_namespace="models")  # fmt: skip
+    other_store = open_store(store_url)
+    second = ModelService(other_store, artifacts, tmp_path / "b" / ".dotscience",
+                          kube_context="team-cluster", kube_namespace="models")  # fmt: skip
+    try:
+        # When the first server deploys it to the cluster
+        dep = first.deploy("iris", version, target="kubernetes", owner="alice")
+        done = wait_for(lambda: (lambda d: d if d["state"] in ("running", "failed") else None)(
+            second.get_deployment(dep["id"])))  # fmt: skip
+        # Then the second server lists it running at its in-cluster URL, owned by alice
+        assert done["state"] == "running", done
+        assert done["url"] == f"http://iris-v{version}.models.svc.cluster.local/"
+        assert done["owner"] == "alice" and done["project"] == "vision"
+        assert [i["kind"] for i in json.loads(applied.read_text())["items"]] == [
+            "Deployment", "Service"
+        ]  # fmt: skip
+        # And deploying the same version from the second server answers with it
+        assert second.deploy("iris", version, target="kubernetes")["id"] == dep["id"]
+        # When the second server stops it, both see it stopped
+        second.stop(dep["id"], reason="stopped by bob")
+        assert first.get_deployment(dep["id"])["state"] == "stopped"
+    finally:
+        first.shutdown()
+        second.shutdown()
+        store.close()
+        other_store.close()
