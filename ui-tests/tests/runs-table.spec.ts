@@ -1,6 +1,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
 import { randomUUID } from 'crypto';
+import { SHOTS } from './shots';
 
 test.use({
   autoGoto: true,
@@ -103,6 +104,7 @@ test('filter 200 of 250 runs in the Runs table, select them all and compare', as
   expect(await grid.locator('[role="row"][data-run-id]').count()).toBeLessThan(
     200
   );
+  await page.screenshot({ path: `${SHOTS}/runs-table-light.png` });
   // When Compare is clicked (when the compare command is there)
   const hasCompare = await page.evaluate(() =>
     (window as any).jupyterapp.commands.hasCommand('dotscience:compare-runs')
