@@ -270,7 +270,9 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
           showSame={showSame}
           rows={envRows}
         />
-        <div className="jp-Dotscience-muted">{`${env.packages_same} packages the same`}</div>
+        {env.packages_same > 0 && (
+          <div className="jp-Dotscience-muted">{`${env.packages_same} packages the same`}</div>
+        )}
       </Section>
       <Section title="Metrics" changes={diff.changes.metrics}>
         <Table

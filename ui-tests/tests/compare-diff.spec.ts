@@ -1,6 +1,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 import { createHash, randomUUID } from 'crypto';
+import { SHOTS } from './shots';
 
 test.use({
   autoGoto: true,
@@ -129,6 +130,10 @@ test('the diff of two quickstart runs highlights exactly the changed parameter a
     diff.locator('tr[data-status="added"], tr[data-status="removed"]')
   ).toHaveCount(0);
   expect(errors).toEqual([]);
+  await page.screenshot({ path: `${SHOTS}/diff-light.png` });
+  await page.theme.setDarkTheme();
+  await page.screenshot({ path: `${SHOTS}/diff-dark.png` });
+  await page.theme.setLightTheme();
 });
 
 test('compare of 200 runs opens in one request and brushing an axis keeps some', async ({
@@ -138,7 +143,14 @@ test('compare of 200 runs opens in one request and brushing an axis keeps some',
   const project = `cmp-${randomUUID().slice(0, 8)}`;
   const ids: string[] = [];
   for (let i = 0; i < 200; i++) {
-    const run = quickstartRun(project, i / 200, 'fit()', 0.5 + i / 400);
+    const accuracy = 0.7 + 0.2 * Math.sin(i / 9) * (1 - i / 400);
+    const run = quickstartRun(project, i / 200, 'fit()', accuracy);
+    const depth = 2 + ((i * 7) % 9);
+    run.parameters = {
+      ...run.parameters,
+      depth: { value: depth, text: String(depth) }
+    };
+    run.inputs = [{ path: 'iris.csv', sha256: sha(`iris ${i % 3}`), size: 4 }];
     ids.push(await publish(page.request, run));
   }
   const compares: string[] = [];
@@ -178,4 +190,8 @@ test('compare of 200 runs opens in one request and brushing an axis keeps some',
   await expect(view.locator('tbody tr[data-run]')).toHaveCount(
     Math.min(n, 100)
   );
+  await page.screenshot({ path: `${SHOTS}/compare-200-light.png` });
+  await page.theme.setDarkTheme();
+  await page.screenshot({ path: `${SHOTS}/compare-200-dark.png` });
+  await page.theme.setLightTheme();
 });
