@@ -26,6 +26,66 @@ export interface ISweepFormProps {
   dirty: boolean;
   /** start the sweep; the form shows what a refusal says */
   onStart: (request: SweepWire.IStartRequest) => Promise<void>;
+  /** the notebook's earlier sweeps, newest first */
+  loadEarlier?: () => Promise<SweepWire.ISweep[]>;
+  /** open a sweep's view */
+  onOpenSweep?: (id: string) => void;
+}
+
+/**
+ * The notebook's earlier sweeps, each opening its view.
+ */
+function EarlierSweeps(props: {
+  load: () => Promise<SweepWire.ISweep[]>;
+  onOpen: (id: string) => void;
+}): JSX.Element | null {
+  const { load, onOpen } = props;
+  const [sweeps, setSweeps] = React.useState<SweepWire.ISweep[] | null>(null);
+  const [error, setError] = React.useState<string | null>(null);
+  // read once, when the form opens (not again as the form is typed in)
+  const loadOnce = React.useRef(load);
+  React.useEffect(() => {
+    let live = true;
+    loadOnce.current().then(
+      s => live && setSweeps(s),
+      e => live && setError(errorText(e))
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (error) {
+    return (
+      <div className="jp-Dotscience-muted">
+        Earlier sweeps could not be listed: {error}
+      </div>
+    );
+  }
+  if (!sweeps || sweeps.length === 0) {
+    return null;
+  }
+  return (
+    <>
+      <h3>Earlier sweeps of this notebook</h3>
+      <ul className="jp-Dotscience-sweep-earlier" data-testid="sweep-earlier">
+        {sweeps.map(s => (
+          <li key={s.id}>
+            <button
+              type="button"
+              className="jp-Dotscience-link"
+              onClick={() => onOpen(s.id)}
+            >
+              Sweep {s.id.slice(0, 8)}
+            </button>{' '}
+            <span className="jp-Dotscience-muted">
+              {s.spec.method}, {s.state}, {s.counts.done} of {s.spec.run_cap}{' '}
+              trials done, started {s.created.slice(0, 16).replace('T', ' ')}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
 }
 
 const MODES: [ParameterMode, string][] = [
@@ -390,6 +450,9 @@ export function SweepForm(props: ISweepFormProps): JSX.Element {
       >
         {starting ? 'Starting…' : 'Start sweep'}
       </button>
+      {props.loadEarlier && props.onOpenSweep && (
+        <EarlierSweeps load={props.loadEarlier} onOpen={props.onOpenSweep} />
+      )}
     </form>
   );
 }

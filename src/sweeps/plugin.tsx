@@ -112,6 +112,10 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
           parameters={parameters}
           dirty={panel.context.model.dirty}
           onStart={onStart}
+          loadEarlier={() => sweepsAPI.listSweeps(path)}
+          onOpenSweep={id =>
+            void commands.execute(SweepCommandIDs.openSweep, { id })
+          }
         />
       );
       content.addClass('jp-Dotscience-sweepFormContent');

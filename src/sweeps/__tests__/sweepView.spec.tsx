@@ -297,4 +297,28 @@ describe('SweepForm', () => {
     await waitFor(() => expect(onStart).toHaveBeenCalledTimes(2));
     expect(screen.queryByRole('alert')).toBeNull();
   });
+
+  it("lists the notebook's earlier sweeps, each opening its view", async () => {
+    // Given a notebook swept once before
+    const onOpenSweep = jest.fn();
+    const earlier = sweep([trial(0, 'done', 1, 0.5)], { state: 'done' });
+    render(
+      <SweepForm
+        notebook="train.ipynb"
+        dirty={false}
+        parameters={[]}
+        onStart={jest.fn()}
+        loadEarlier={async () => [earlier]}
+        onOpenSweep={onOpenSweep}
+      />
+    );
+    // Then the form says there is nothing to sweep, and lists the earlier sweep
+    expect(screen.getByText(/declares no parameters/)).toBeTruthy();
+    const list = await screen.findByTestId('sweep-earlier');
+    expect(list.textContent).toContain('Sweep 0f1e2d3c');
+    expect(list.textContent).toContain('random, done, 1 of 6 trials done');
+    // When it is clicked, its view is opened
+    fireEvent.click(screen.getByText('Sweep 0f1e2d3c'));
+    expect(onOpenSweep).toHaveBeenCalledWith(earlier.id);
+  });
 });
