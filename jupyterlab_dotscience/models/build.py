@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 
-from ..artifacts import safe_join
+from ..artifacts import ArtifactHashMismatch, safe_join
 
 SERVER_SOURCE = pathlib.Path(__file__).resolve().parent / "server"
 #: Fixed modification time of every bundle file (1980-01-01), so bundles are byte-identical.
@@ -315,7 +315,9 @@ def write_bundle(version: dict, run: dict | None, artifacts, dest, log=print) ->
                 f"{f['path']} is not in the artifact store (it was not captured at publish: "
                 "changed, outside the workspace or too large)"
             ) from None
-        except (ValueError, OSError) as e:  # bad hash, damaged content, store unavailable
+        except ArtifactHashMismatch as e:  # changed or damaged in the artifact store
+            raise BuildError(f"hash mismatch: {e}; refusing to build") from None
+        except (ValueError, OSError) as e:  # bad hash, store unavailable
             raise BuildError(f"{f['path']}: {e}") from None
         _copy_verified(src, target, f["sha256"])
         log(f"copied {f['path']} ({f.get('size') or 0:,} bytes, sha256 {f['sha256'][:12]}… ok)")

@@ -1010,6 +1010,9 @@ class ModelService:
             self._update(dep_id, message=f"re-adopted {why}", holder=True,
                          pid=proc.pid if proc else d.get("pid"))  # fmt: skip
             return "adopted"
+        leftover = self._own_process(d)  # e.g. one whose start was cut short: never two
+        if leftover is not None:
+            leftover.stop()
         if self.restart_on_start:
             self._update(dep_id, "building", f"restarting {why}", holder=True, pid=None)
             self.pool.submit(self._deploy, dep_id)
