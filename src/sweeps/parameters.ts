@@ -175,9 +175,9 @@ export function tokenize(source: string): IToken[] {
         constant ? unescape(body, prefix.includes('r')) : null
       );
       // a triple-quoted string may span lines: the next line starts after its last newline
-      const lastNewline = source.lastIndexOf('\n', end - 1);
-      if (lastNewline >= start) {
-        lineStart = lastNewline + 1;
+      const inside = source.slice(start, end).lastIndexOf('\n');
+      if (inside >= 0) {
+        lineStart = start + inside + 1;
       }
       i = end;
       continue;
