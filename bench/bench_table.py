@@ -14,7 +14,7 @@ Rows (see bench/run.py):
   half its period.
 
 The runs are written into a fresh SQLite store with ``Store.put_run`` before the server
-starts (publishing 10,000 runs over HTTP would measure the POST route, not the table). The
+starts (about 3.5 minutes; ``BENCH_TABLE_SEED=<file>`` copies a store filled before) (publishing 10,000 runs over HTTP would measure the POST route, not the table). The
 browser half is ``bench/ui/table_bench.js`` (playwright-core from ``ui-tests``); the server is
 started as in ``bench_extension`` (its own port, never 8888, no token).
 """
@@ -117,8 +117,12 @@ def run() -> list[dict]:
     saved = os.environ.get("DOTSCIENCE_STORE_URL")
     try:
         db = work / "store.db"
-        seconds = _seed(db)
-        print(f"bench_table: {RUNS} runs stored in {seconds:.0f} s", file=sys.stderr)
+        seed = os.environ.get("BENCH_TABLE_SEED")  # a store an earlier run filled, copied
+        if seed:
+            shutil.copyfile(seed, db)
+        else:
+            seconds = _seed(db)
+            print(f"bench_table: {RUNS} runs stored in {seconds:.0f} s", file=sys.stderr)
         os.environ["DOTSCIENCE_STORE_URL"] = f"sqlite:///{db}"
         proc, base = ext._start_server(work)
         return _rows(_run_ui(base, work))

@@ -6,9 +6,9 @@
  * 1. Open: `dotscience:open-runs-table {allColumns: true}`, time until the first rows
  *    and every column are there.
  * 2. Scroll: for SCROLL_MS the page scrolls the grid down and right a step every animation
- *    frame (to the end and back) while requestAnimationFrame records each frame's time.
- * 3. Live: two tabs (pages) of the same JupyterLab; tab B shows the Runs table searching a
- *    tag, tab A publishes a run of that tag (POST dotscience/api/runs) and records the time;
+ *    frame (400 px down, 120 px right: a fast fling; to the end and back) while requestAnimationFrame records each frame's time.
+ * 3. Live: two tabs (pages) of the same JupyterLab; tab B shows the Runs table (every run,
+ *    newest first), tab A publishes a run (POST dotscience/api/runs) and records the time;
  *    a MutationObserver in tab B records when the run's row appears. LIVE_SAMPLES times.
  *
  * Usage: node table_bench.js BASE_URL  (env: SCROLL_MS, LIVE_SAMPLES, CHROMIUM_PATH,
@@ -93,12 +93,12 @@ async function scrollFrames(page) {
         const maxTop = grid.scrollHeight - grid.clientHeight;
         const maxLeft = grid.scrollWidth - grid.clientWidth;
         if (down) {
-          grid.scrollTop = Math.min(maxTop, grid.scrollTop + 1200);
-          grid.scrollLeft = Math.min(maxLeft, grid.scrollLeft + 300);
+          grid.scrollTop = Math.min(maxTop, grid.scrollTop + 400);
+          grid.scrollLeft = Math.min(maxLeft, grid.scrollLeft + 120);
           down = grid.scrollTop < maxTop;
         } else {
-          grid.scrollTop = Math.max(0, grid.scrollTop - 1200);
-          grid.scrollLeft = Math.max(0, grid.scrollLeft - 300);
+          grid.scrollTop = Math.max(0, grid.scrollTop - 400);
+          grid.scrollLeft = Math.max(0, grid.scrollLeft - 120);
           down = grid.scrollTop === 0;
         }
         if (now < end) {
@@ -122,14 +122,10 @@ async function live(context) {
   const tag = `live${crypto.randomUUID().slice(0, 8)}`;
   const a = await openLab(context);
   const b = await openLab(context);
-  await openTable(b, false).catch(() => null); // the table of every run
-  const search = b.locator('.jp-Dotscience-runsTable input[aria-label="Search runs"]');
-  await search.fill(tag);
-  await search.press('Enter');
-  await b.waitForSelector('.jp-Dotscience-runsTable .jp-Dotscience-empty', { timeout: 60000 });
+  await openTable(b, false); // every run, newest first (no filter)
   await b.evaluate(() => {
     window.__seen = {};
-    new MutationObserver(() => {
+    const record = () => {
       for (const row of document.querySelectorAll(
         '.jp-Dotscience-runsTable [role="row"][data-run-id]'
       )) {
@@ -138,7 +134,9 @@ async function live(context) {
           window.__seen[id] = Date.now();
         }
       }
-    }).observe(document.body, { childList: true, subtree: true });
+    };
+    record();
+    new MutationObserver(record).observe(document.body, { childList: true, subtree: true });
   });
   const latencies = [];
   let missing = 0;

@@ -5,6 +5,11 @@ import { DEFAULT_QUERY, IRunQuery } from './query';
 import { RestWire } from '../api/rest';
 
 /**
+ * How many of the newest runs a run-published event fetches (newest-first lists).
+ */
+const NEW_BATCH = 20;
+
+/**
  * The run history list: the one owner of the listing's state. It pages through
  * `GET runs` with cursors, keeps the selection for compare and notices new runs.
  */
@@ -351,11 +356,18 @@ export class RunListModel {
       this._recheck = true; // a run published while a page loads is looked for after it
       return;
     }
+    if (
+      this._query.sort === 'received' &&
+      this._query.desc &&
+      this._runs.length <= this.pageSize
+    ) {
+      return this._prependNew();
+    }
     let newest: string | null;
     try {
       newest = await this._newestId();
     } catch {
-      return; // the next check will tell
+      return; // the next event will tell
     }
     if (newest === this._newest) {
       return;
@@ -366,6 +378,50 @@ export class RunListModel {
       this._newRuns = true;
       this._changed.emit();
     }
+  }
+
+  /**
+   * In newest-first order, fetch only the newest few runs and put those not shown yet on
+   * top (one small request, not a reload of the page); more new runs than that: reload.
+   */
+  private async _prependNew(): Promise<void> {
+    const generation = this._generation;
+    let page: RestWire.IRunPage;
+    try {
+      page = await this._api.listRuns(this._query, NEW_BATCH, null);
+    } catch {
+      return; // the next event will tell
+    }
+    if (generation !== this._generation || this._loading) {
+      return; // the query changed or a reload started meanwhile
+    }
+    const fresh: RestWire.IRunSummary[] = [];
+    let reachedKnown = false;
+    for (const run of page.runs) {
+      if (this._ids.has(run.id)) {
+        reachedKnown = true;
+        break;
+      }
+      fresh.push(run);
+    }
+    if (!fresh.length) {
+      return;
+    }
+    if (!reachedKnown && page.next_cursor !== null && this._runs.length) {
+      await this.refresh(); // more new runs than one small page: start again
+      return;
+    }
+    for (const run of fresh) {
+      this._ids.add(run.id);
+      Object.keys(run.metrics).forEach(k => this._metricKeys.add(k));
+      Object.keys(run.parameters).forEach(k => this._paramKeys.add(k));
+    }
+    this._runs = [...fresh, ...this._runs];
+    this._newest = page.runs[0].id;
+    if (typeof page.total === 'number') {
+      this._total = page.total;
+    }
+    this._changed.emit();
   }
 
   /**

@@ -1,5 +1,13 @@
-import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Column, columnId, columnTitle, cellText } from './columns';
+import React, {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState
+} from 'react';
+import { Column, columnId, columnTitle, cellText, TableRun } from './columns';
 import { RunsTableModel } from './tableModel';
 import { columnOffsets, columnWindow, rowWindow } from './windowing';
 import { runCount } from '../runs/RunsPanel';
@@ -75,8 +83,28 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   }, []);
 
   const columns = model.columns;
-  const widths = columns.map(c => model.width(c));
-  const offsets = columnOffsets(widths);
+  const widthKey = columns.map(c => model.width(c)).join(',');
+  const layout = useMemo(() => {
+    const widths = columns.map(c => model.width(c));
+    return {
+      columns,
+      widths,
+      offsets: columnOffsets(widths),
+      ids: columns.map(columnId)
+    };
+  }, [columns, widthKey]);
+  const { widths, offsets } = layout;
+  const onCheck = useCallback(
+    (id: string, range: boolean) => {
+      if (range) {
+        list.selectRange(id);
+      } else {
+        list.toggleSelected(id);
+        list.setAnchor(id);
+      }
+    },
+    [list]
+  );
   const rows = model.rows;
   const [firstRow, endRow] = rowWindow(
     Math.max(0, scroll.top - HEADER),
@@ -89,7 +117,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     offsets,
     scroll.left,
     Math.max(0, size.width - CHECK),
-    overscan
+    1
   );
 
   // Fetch the next page when the window reaches the end of the loaded runs.
@@ -114,10 +142,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       role="row"
       style={{ width: offsets[columns.length] + CHECK, height: HEADER }}
     >
-      <div
-        className="jp-Dotscience-table-check"
-        style={{ left: scroll.left, height: HEADER }}
-      />
+      <div className="jp-Dotscience-table-check" style={{ height: HEADER }} />
       {visibleCols.map(c => {
         const column = columns[c];
         const id = columnId(column);
@@ -177,70 +202,20 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       );
       continue;
     }
-    const run = row.run;
-    const isSelected = list.isSelected(run.id);
     body.push(
-      <div
-        key={run.id}
-        role="row"
-        aria-selected={isSelected}
-        data-run-id={run.id}
-        className={
-          'jp-Dotscience-table-row' +
-          (isSelected ? ' jp-mod-selected' : '') +
-          (row.index % 2 ? ' jp-mod-odd' : '')
-        }
-        style={{
-          top,
-          height: rowHeight,
-          width: offsets[columns.length] + CHECK
-        }}
-      >
-        <div
-          className="jp-Dotscience-table-check"
-          style={{ left: scroll.left, height: rowHeight }}
-        >
-          <input
-            type="checkbox"
-            aria-label={`Select run ${run.id}`}
-            checked={isSelected}
-            onChange={() => undefined}
-            onClick={e => {
-              if (e.shiftKey) {
-                list.selectRange(run.id);
-              } else {
-                list.toggleSelected(run.id);
-                list.setAnchor(run.id);
-              }
-            }}
-          />
-        </div>
-        {visibleCols.map(c => {
-          const column = columns[c];
-          const text = cellText(run, column);
-          const isName = column.kind === 'field' && column.key === 'name';
-          return (
-            <div
-              key={columnId(column)}
-              role="cell"
-              className="jp-Dotscience-table-td"
-              style={{ left: CHECK + offsets[c], width: widths[c] }}
-              title={text}
-            >
-              {isName ? (
-                <button
-                  className="jp-Dotscience-link"
-                  onClick={() => actions.openRun(run.id)}
-                >
-                  {text}
-                </button>
-              ) : (
-                text
-              )}
-            </div>
-          );
-        })}
-      </div>
+      <TableRow
+        key={row.run.id}
+        run={row.run}
+        index={row.index}
+        top={top}
+        height={rowHeight}
+        selected={list.isSelected(row.run.id)}
+        layout={layout}
+        firstCol={firstCol}
+        endCol={endCol}
+        onCheck={onCheck}
+        onOpen={actions.openRun}
+      />
     );
   }
 
@@ -463,3 +438,86 @@ function ColumnPicker(props: { model: RunsTableModel }): JSX.Element {
     </div>
   );
 }
+
+interface ILayout {
+  columns: readonly Column[];
+  widths: number[];
+  offsets: number[];
+  ids: string[];
+}
+
+interface ITableRowProps {
+  run: TableRun;
+  index: number;
+  top: number;
+  height: number;
+  selected: boolean;
+  layout: ILayout;
+  firstCol: number;
+  endCol: number;
+  onCheck: (id: string, range: boolean) => void;
+  onOpen: (id: string) => void;
+}
+
+/**
+ * One run's row: its checkbox (sticky at the left edge, so horizontal scrolling does not
+ * redraw it) and the cells of the columns in view. Memoised: a row whose run, selection
+ * and column window did not change is not drawn again while scrolling.
+ */
+const TableRow = memo(function TableRow(props: ITableRowProps): JSX.Element {
+  const { run, layout } = props;
+  const cells: JSX.Element[] = [];
+  for (let c = props.firstCol; c < props.endCol; c++) {
+    const column = layout.columns[c];
+    const text = cellText(run, column);
+    const isName = column.kind === 'field' && column.key === 'name';
+    cells.push(
+      <div
+        key={layout.ids[c]}
+        role="cell"
+        className="jp-Dotscience-table-td"
+        style={{ left: CHECK + layout.offsets[c], width: layout.widths[c] }}
+        title={text}
+      >
+        {isName ? (
+          <button
+            className="jp-Dotscience-link"
+            onClick={() => props.onOpen(run.id)}
+          >
+            {text}
+          </button>
+        ) : (
+          text
+        )}
+      </div>
+    );
+  }
+  return (
+    <div
+      role="row"
+      aria-selected={props.selected}
+      data-run-id={run.id}
+      className={
+        'jp-Dotscience-table-row' +
+        (props.selected ? ' jp-mod-selected' : '') +
+        (props.index % 2 ? ' jp-mod-odd' : '')
+      }
+      style={{
+        top: props.top,
+        height: props.height,
+        width: layout.offsets[layout.columns.length] + CHECK
+      }}
+    >
+      <div className="jp-Dotscience-table-check">
+        <input
+          type="checkbox"
+          aria-label={`Select run ${run.id}`}
+          checked={props.selected}
+          onChange={() => undefined}
+          onClick={e => props.onCheck(run.id, e.shiftKey)}
+        />
+      </div>
+      {cells}
+    </div>
+  );
+});

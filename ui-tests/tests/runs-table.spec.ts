@@ -135,3 +135,38 @@ test('a run published elsewhere appears in the Runs table without reload', async
   await expect(count).toHaveText('3 runs', { timeout: 10000 });
   await expect(table.getByText(`${tag} trial 2`)).toBeVisible();
 });
+
+test('the sidebar Runs list shows several whole runs and the total with every section open', async ({
+  page,
+  request
+}) => {
+  // Given at least 20 published runs
+  const tag = `side${randomUUID().slice(0, 8)}`;
+  await publish(request, tag, 0, 20);
+  // When the Dotscience sidebar is open with every section expanded
+  await page.locator('.jp-SideBar [title="Dotscience"]').click();
+  const sidebar = page.locator('#jp-Dotscience-sidebar');
+  const headings = sidebar.locator('.lm-AccordionPanel-title');
+  for (let i = 0; i < (await headings.count()); i++) {
+    if ((await headings.nth(i).getAttribute('aria-expanded')) !== 'true') {
+      await headings.nth(i).click();
+    }
+  }
+  const list = sidebar.locator('.jp-Dotscience-runList');
+  await expect(list.locator('[role="listitem"]').first()).toBeVisible();
+  // Then at least six runs are wholly in view (it used to be about three)
+  const whole = await list.evaluate(node => {
+    const box = node.getBoundingClientRect();
+    return Array.from(node.querySelectorAll('[role="listitem"]')).filter(
+      row => {
+        const r = row.getBoundingClientRect();
+        return r.top >= box.top && r.bottom <= box.bottom + 1;
+      }
+    ).length;
+  });
+  expect(whole).toBeGreaterThanOrEqual(6);
+  // And the footer says the total, not "100+"
+  await expect(sidebar.getByTestId('ds-run-count')).toHaveText(
+    /^[\d,]+ runs?$/
+  );
+});

@@ -212,7 +212,7 @@ describe('RunsTable', () => {
     const headers = [
       ...Array.from(container.querySelectorAll('[role="columnheader"]'))
     ].map(h => h.getAttribute('data-column'));
-    expect(headers[0]).toBe('param:p498');
+    expect(headers[0]).toBe('param:p499');
     // And Compare acts on the selection
     await act(async () => {
       await model.list.selectAllMatching();
