@@ -22,7 +22,7 @@ export interface ISweepFormProps {
   notebook: string;
   /** its parameters, read from its source */
   parameters: INotebookParameter[];
-  /** the notebook has changes not saved yet (trials run the saved file) */
+  /** the notebook's code in the browser differs from its saved file (trials run the file) */
   dirty: boolean;
   /** start the sweep; the form shows what a refusal says */
   onStart: (request: SweepWire.IStartRequest) => Promise<void>;
@@ -253,7 +253,8 @@ export function SweepForm(props: ISweepFormProps): JSX.Element {
       </p>
       {props.dirty && (
         <div className="jp-Dotscience-warning" role="status">
-          The notebook has unsaved changes: the trials run the saved file.
+          The notebook's code has unsaved changes: the trials run the saved
+          file.
         </div>
       )}
       <h3>Parameters</h3>

@@ -695,3 +695,22 @@ export function parseLiteral(text: string): Literal | undefined {
     ? lit.value
     : undefined;
 }
+
+/**
+ * The code of a notebook: each code cell's source, in order (to tell whether the notebook in
+ * the browser runs the same code as its saved file; outputs and metadata do not count).
+ *
+ * @param notebook the notebook's content
+ * @returns the sources
+ */
+export function codeSources(notebook: unknown): string[] {
+  const cells =
+    notebook &&
+    typeof notebook === 'object' &&
+    Array.isArray((notebook as any).cells)
+      ? ((notebook as any).cells as unknown[])
+      : [];
+  return cells
+    .filter(c => c && typeof c === 'object' && (c as any).cell_type === 'code')
+    .map(c => sourceText((c as any).source));
+}

@@ -94,12 +94,27 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
     const current = (): NotebookPanel | null => notebooks.currentWidget;
     const openForm = async (panel: NotebookPanel) => {
       await panel.context.ready;
-      const [{ notebookParameters }, { SweepForm }] = await Promise.all([
-        import('./parameters'),
-        import('./SweepForm')
-      ]);
+      const [{ codeSources, notebookParameters }, { SweepForm }] =
+        await Promise.all([import('./parameters'), import('./SweepForm')]);
       const path = app.serviceManager.contents.localPath(panel.context.path);
-      const parameters = notebookParameters(panel.context.model.toJSON());
+      // the trials run the saved file: its parameters are the ones to sweep, and the form
+      // warns when the code in the browser differs (not for outputs or metadata)
+      const open = panel.context.model.toJSON();
+      let saved: unknown = open;
+      try {
+        saved = (
+          await app.serviceManager.contents.get(panel.context.path, {
+            type: 'notebook',
+            content: true
+          })
+        ).content;
+      } catch {
+        // unreadable now: the notebook as it is open
+      }
+      const parameters = notebookParameters(saved);
+      const differs =
+        JSON.stringify(codeSources(open)) !==
+        JSON.stringify(codeSources(saved));
       let widget: MainAreaWidget<ReactWidget> | null = null;
       const onStart = async (request: SweepWire.IStartRequest) => {
         const sweep = await sweepsAPI.startSweep(request);
@@ -110,7 +125,7 @@ export const sweepsPlugin: JupyterFrontEndPlugin<void> = {
         <SweepForm
           notebook={path}
           parameters={parameters}
-          dirty={panel.context.model.dirty}
+          dirty={differs}
           onStart={onStart}
           loadEarlier={() => sweepsAPI.listSweeps(path)}
           onOpenSweep={id =>

@@ -71,6 +71,8 @@ test('a grid sweep started from the form is watched to its end in the sweep view
   // Then the form lists both parameters with their values in the notebook
   await expect(form.locator('tr[data-parameter="scale"]')).toContainText('1.5');
   await expect(form.locator('tr[data-parameter="x"]')).toContainText('1');
+  // and, the code being as saved (the kernel only added metadata), no unsaved-changes warning
+  await expect(form.getByText(/unsaved changes/)).toHaveCount(0);
   // When x gets the list 1, 2, 3 and scale 1, 2, the objective is score (maximize), two
   // trials at a time
   await form.getByLabel('x: sweep as').selectOption('values');

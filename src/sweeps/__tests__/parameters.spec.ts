@@ -1,4 +1,4 @@
-import { notebookParameters, tokenize } from '../parameters';
+import { codeSources, notebookParameters, tokenize } from '../parameters';
 
 /**
  * A notebook of code cells (a cell is its source, or [source, tags]).
@@ -152,6 +152,28 @@ describe('notebookParameters', () => {
     // When read
     // Then only the assignment is a parameter
     expect(notebookParameters(nb).map(p => p.name)).toEqual(['k']);
+  });
+});
+
+describe('codeSources', () => {
+  it('is the code cells sources only, joined from lines', () => {
+    // Given a notebook with a markdown cell, and the same code with other outputs and ids
+    const a = notebook('x = 1\ny = 2', 'print(x)');
+    const b = notebook('x = 1\ny = 2', 'print(x)') as any;
+    b.cells[0].outputs = [{ output_type: 'stream', name: 'stdout', text: '1' }];
+    b.cells[1].source = 'print(x)';
+    b.cells.splice(1, 0, {
+      cell_type: 'markdown',
+      source: '# t',
+      metadata: {}
+    });
+    // When their code is read
+    // Then it is the same; a changed line makes it differ
+    expect(codeSources(b)).toEqual(codeSources(a));
+    expect(codeSources(a)).toEqual(['x = 1\ny = 2', 'print(x)']);
+    b.cells[0].source = 'x = 2\ny = 2';
+    expect(codeSources(b)).not.toEqual(codeSources(a));
+    expect(codeSources(null)).toEqual([]);
   });
 });
 
