@@ -79,6 +79,14 @@ export interface IChartLook {
 }
 
 /**
+ * Tick spacings of a step axis: whole numbers only (1, 2, 5, 10, 20, 50, ...), so a chart of
+ * a few steps or trials never labels step 0.5.
+ */
+export const STEP_INCREMENTS: number[] = Array.from({ length: 16 }, (_, p) =>
+  [1, 2, 5].map(m => m * 10 ** p)
+).flat();
+
+/**
  * The uPlot options of a chart: one coloured line per series, themed axes, no built-in
  * legend (the component draws one that stays small with 100 series), drag along x to
  * zoom when not compact.
@@ -96,6 +104,7 @@ export function chartOptions(
     font: theme.font,
     grid: { stroke: theme.grid, width: 1 },
     ticks: { stroke: theme.grid, width: 1 },
+    ...(side === 'x' && look.x === 'step' ? { incrs: STEP_INCREMENTS } : {}),
     ...(side === 'y'
       ? {
           size: 52,

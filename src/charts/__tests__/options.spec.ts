@@ -57,6 +57,18 @@ describe('chartOptions', () => {
     expect(linear.scales?.x?.time).toBe(false);
   });
 
+  it('labels a step axis with whole numbers only (a sweep of 3 trials has no trial 0.5)', () => {
+    // Given a chart of steps, and one of times
+    const steps = chartOptions(LOOK, THEME).axes?.[0];
+    const times = chartOptions({ ...LOOK, x: 'time' }, THEME).axes?.[0];
+    // Then the step axis's tick spacings are whole numbers from 1 up, the time axis keeps
+    // uPlot's own
+    const incrs = steps?.incrs as number[];
+    expect(incrs.slice(0, 4)).toEqual([1, 2, 5, 10]);
+    expect(incrs.every(v => Number.isInteger(v) && v >= 1)).toBe(true);
+    expect(times?.incrs).toBeUndefined();
+  });
+
   it('draws a sparkline without axes or cursor', () => {
     const opts = chartOptions({ ...LOOK, compact: true }, THEME);
     expect(opts.axes?.every(a => a.show === false)).toBe(true);
