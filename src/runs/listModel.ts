@@ -262,6 +262,7 @@ export class RunListModel {
         this._started = true;
         this._newest = newest;
         this._newRuns = false;
+        this._prepended = 0;
         this._total = typeof page.total === 'number' ? page.total : null;
       };
     });
@@ -356,11 +357,9 @@ export class RunListModel {
       this._recheck = true; // a run published while a page loads is looked for after it
       return;
     }
-    if (
-      this._query.sort === 'received' &&
-      this._query.desc &&
-      this._runs.length <= this.pageSize
-    ) {
+    // the pages the user loaded (runs put on top by events do not count)
+    const onFirstPage = this._runs.length - this._prepended <= this.pageSize;
+    if (this._query.sort === 'received' && this._query.desc && onFirstPage) {
       return this._prependNew();
     }
     let newest: string | null;
@@ -372,7 +371,7 @@ export class RunListModel {
     if (newest === this._newest) {
       return;
     }
-    if (this._runs.length <= this.pageSize) {
+    if (onFirstPage) {
       await this.refresh();
     } else if (!this._newRuns) {
       this._newRuns = true;
@@ -417,6 +416,7 @@ export class RunListModel {
       Object.keys(run.parameters).forEach(k => this._paramKeys.add(k));
     }
     this._runs = [...fresh, ...this._runs];
+    this._prepended += fresh.length;
     this._newest = page.runs[0].id;
     if (typeof page.total === 'number') {
       this._total = page.total;
@@ -503,6 +503,7 @@ export class RunListModel {
   private _selected = new Set<string>();
   private _anchor: string | null = null;
   private _recheck = false;
+  private _prepended = 0;
   private _total: number | null = null;
   private _metricKeys = new Set<string>();
   private _paramKeys = new Set<string>();

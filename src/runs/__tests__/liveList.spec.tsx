@@ -136,6 +136,26 @@ describe('the live list', () => {
     model.dispose();
   });
 
+  it('keeps putting new runs on top, one small request per event, beyond a page', async () => {
+    // Given a newest-first list showing its whole first page of 10 runs
+    const server = new FakeServer(many(30));
+    const model = new RunListModel({ api: server, pageSize: 10 });
+    await model.refresh();
+    // When 15 runs are published one after another, each announced
+    for (let i = 0; i < 15; i++) {
+      server.runs = [summary(100 + i), ...server.runs];
+      const before = server.calls.length;
+      await model.checkForNew();
+      // Then each appears on top, fetched with one request of the newest few
+      expect(model.runs[0].id).toBe(summary(100 + i).id);
+      expect(server.calls.length).toBe(before + 1);
+    }
+    expect(model.runs).toHaveLength(25);
+    expect(model.total).toBe(45);
+    expect(model.newRunsAvailable).toBe(false);
+    model.dispose();
+  });
+
   it('looks again after a load when an event arrives during it', async () => {
     // Given a list whose reload is still in flight
     const server = new FakeServer(many(3));
