@@ -167,14 +167,16 @@ class DaskChannel:
     def __init__(self, name: str):
         self.name = name
         self._queue = self._prune = self._stop = None
+        self._open()  # in the task's own thread, where the worker's client is found
 
     def _open(self):
         if self._queue is None:
-            from distributed import Event, Queue
+            from distributed import Event, Queue, get_client
 
-            self._queue = Queue(f"{self.name}-points")
-            self._prune = Event(f"{self.name}-prune")
-            self._stop = Event(f"{self.name}-stop")
+            client = get_client()
+            self._queue = Queue(f"{self.name}-points", client=client)
+            self._prune = Event(f"{self.name}-prune", client=client)
+            self._stop = Event(f"{self.name}-stop", client=client)
 
     def report(self, points) -> bool:
         self._open()
@@ -250,7 +252,8 @@ def run_trial(job: dict, channel=None) -> dict:
             )  # fmt: skip
         except headless.Stopped:
             outcome = {"event": "cancelled"}
-        headless.reap(handle)
+        # the outcome is known: the kernel shuts down while the run is read and published
+        state["ended"] = outcome.get("event") in ("done", "failed")
         done.set()
         watcher.join(5)
         record = headless.last_spooled(scratch)
@@ -261,9 +264,21 @@ def run_trial(job: dict, channel=None) -> dict:
                 "pruned": state["pruned"], "seconds": time.monotonic() - started}  # fmt: skip
     finally:
         done.set()
-        headless.kill(handle)
-        if not job.get("keep"):
-            _remove(scratch)
+        if state.get("ended"):
+            threading.Thread(target=_clean_up, args=(handle, scratch, bool(job.get("keep"))),
+                             daemon=True, name="sweep-trial-clean-up").start()  # fmt: skip
+        else:
+            _clean_up(handle, scratch, bool(job.get("keep")), wait=False)
+
+
+def _clean_up(handle, scratch: pathlib.Path, keep: bool, wait: bool = True) -> None:
+    """Let the runner shut its kernel down (killed after 30 s; at once without ``wait``),
+    then delete the scratch workspace."""
+    if wait:
+        headless.reap(handle)
+    headless.kill(handle)
+    if not keep:
+        _remove(scratch)
 
 
 def _remove(path: pathlib.Path) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import pytest
 
-from .conftest import SKLEARN_CELLS, Workspace, write_notebook
+from .conftest import SKLEARN_CELLS, Workspace, alive, write_notebook
 
 distributed = pytest.importorskip("distributed")
 
@@ -93,3 +94,57 @@ def test_dask_backend_without_a_scheduler_is_refused(workspace):
     # Then it is refused with one sentence naming the setting, and nothing is stored
     assert "sweep_dask_address" in str(e.value) and e.value.status == 400
     assert workspace.store.list_sweeps() == []
+
+
+def test_pruning_and_cancel_reach_trials_running_on_dask_workers(tmp_path, cluster):
+    # Given a server using the cluster, and a notebook reporting a loss at 60 steps whose
+    # `wait` parameter then makes it sleep (each kernel writes its process id)
+    root = tmp_path / "root"
+    ws = Workspace(root, dask_address=cluster.scheduler_address)
+    pids = tmp_path / "pids.txt"
+    try:
+        write_notebook(root / "curve.ipynb", [
+            "import os, time, dotscience as ds\nds.start()\n"
+            "scale = ds.parameter('scale', 1.0)\nwait = ds.parameter('wait', 0)\n"
+            f"with open({str(pids)!r}, 'a') as f:\n    f.write(f'{{os.getpid()}}\\n')\n"
+            "for step in range(60):\n    ds.metric('loss', scale / (step + 1), step=step)\n"
+            "    time.sleep(0.05)\ntime.sleep(wait)\nds.publish()",
+        ])  # fmt: skip
+        # When a sweep with a median pruner runs one trial at a time on the workers: a good
+        # trial, a hundred times worse one, then a better one
+        spec = {"method": "grid", "metric": {"name": "loss", "goal": "minimize"},
+                "parameters": {"scale": {"values": [1.0, 100.0, 0.5]},
+                               "wait": {"value": 0}},
+                "early_terminate": {"type": "median", "min_iter": 1}}  # fmt: skip
+        sweep = ws.engine.start("curve.ipynb", spec, "dask", owner="alice")
+        done = ws.wait(sweep["id"])
+        # Then the worse trial was stopped early on its worker, published marked pruned
+        assert [t["state"] for t in done["trials"]] == ["done", "pruned", "done"], done
+        runs = ws.runs_of(sweep["id"])
+        assert runs[1]["labels"]["sweep_pruned"] == "true"
+        assert 1 <= len(runs[1]["metrics"]["loss"]) < 60 == len(runs[0]["metrics"]["loss"])
+        # And the better third trial ran to its end and is the best
+        assert len(runs[2]["metrics"]["loss"]) == 60 and done["best"]["trial"] == 2
+
+        # And when a sweep whose trial sleeps for ten minutes is cancelled while it runs
+        pids.unlink()
+        slow = {"method": "grid", "parameters": {"scale": {"value": 1.0},
+                                                 "wait": {"values": [600, 601]}}}  # fmt: skip
+        sweep = ws.engine.start("curve.ipynb", slow, "dask", owner="alice")
+        deadline = time.monotonic() + 120
+        while not (pids.exists() and pids.read_text().strip()):
+            assert time.monotonic() < deadline, "the trial's kernel never started on a worker"
+            time.sleep(0.2)
+        cancelled = ws.engine.cancel(sweep["id"])
+        # Then the sweep is cancelled, its trial too (no run), and the kernel on the worker
+        # is gone
+        assert cancelled["state"] == "cancelled"
+        assert [t["state"] for t in cancelled["trials"]] == ["cancelled"]
+        assert ws.runs_of(sweep["id"]) == []
+        kernel = int(pids.read_text().split()[0])
+        deadline = time.monotonic() + 30
+        while alive(kernel):
+            assert time.monotonic() < deadline, "the cancelled trial's kernel is still running"
+            time.sleep(0.2)
+    finally:
+        ws.close()

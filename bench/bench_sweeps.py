@@ -1,0 +1,181 @@
+"""Sweeps: the cost of a trial beside papermill, and the throughput of 1 and 2 workers.
+
+A small scikit-learn notebook (iris, logistic regression; ``C`` in a papermill-style
+``parameters`` cell, the accuracy published with ``ds.publish()``).
+
+1. Overhead per trial: a 6-trial grid sweep on the local backend one trial at a time (each
+   trial: a scratch workspace with the notebook's directory copied, the values injected, a
+   fresh kernel through the headless runner, the run published to the store) against
+   ``papermill.execute_notebook`` of the same notebook with the same values (a fresh kernel,
+   parameters injected, the run spooled), 6 times, interleaved. Ratio of the medians of
+   three rounds; target: at most 1.2x papermill.
+2. Throughput: a 20-trial random sweep with 1 and with 2 local workers (parallel kernels),
+   trials per minute; target: 2 workers at least 1.7x the trials per minute of 1.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("BENCH_SWEEPS_ROUNDS", "3"))
+TRIALS = 6
+THROUGHPUT_TRIALS = 20
+OVERHEAD_TARGET = 1.2
+SPEEDUP_TARGET = 1.7
+
+CELLS = [
+    ("C = 1.0", ["parameters"]),
+    (
+        "import dotscience as ds\n"
+        "from sklearn.datasets import load_iris\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "ds.start()\n"
+        "ds.parameter('C', C)\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "model = LogisticRegression(C=C, max_iter=300).fit(X[::2], y[::2])\n"
+        "ds.metric('accuracy', model.score(X[1::2], y[1::2]))\n"
+        "ds.publish()",
+        [],
+    ),
+]
+
+
+def _notebook(path: pathlib.Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    for source, tags in CELLS:
+        cell = nbformat.v4.new_code_cell(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def _engine(root: pathlib.Path, cores: int):
+    from jupyterlab_dotscience.artifacts import open_artifact_store
+    from jupyterlab_dotscience.store import open_store
+    from jupyterlab_dotscience.sweeps import SweepEngine
+
+    (root / ".dotscience").mkdir(parents=True, exist_ok=True)
+    store = open_store(f"sqlite:///{root}/.dotscience/dotscience.db")
+    artifacts = open_artifact_store(str(root / ".dotscience" / "artifacts"))
+    return SweepEngine(store, artifacts, str(root), sys.executable, 600, cores=cores), store
+
+
+def _sweep(engine, spec: dict) -> tuple[float, dict]:
+    """Seconds from the start of a sweep until it ends, and the sweep."""
+    start = time.perf_counter()
+    sweep = engine.start("bench.ipynb", spec, "local", owner="bench")
+    while (got := engine.get(sweep["id"]))["state"] == "running":
+        time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    if got["counts"]["done"] != got["spec"]["run_cap"]:
+        raise RuntimeError(f"the benchmark's sweep did not finish every trial: {got}")
+    return seconds, got
+
+
+def _papermill(notebook: pathlib.Path, out_dir: pathlib.Path, values: list[float]) -> float:
+    """Seconds for papermill to execute ``notebook`` once per value (each in a fresh kernel)."""
+    import papermill
+
+    start = time.perf_counter()
+    for i, c in enumerate(values):
+        papermill.execute_notebook(str(notebook), str(out_dir / f"out-{i}.ipynb"),
+                                   parameters={"C": c}, kernel_name="python3",
+                                   progress_bar=False, cwd=str(notebook.parent))  # fmt: skip
+    return time.perf_counter() - start
+
+
+def run() -> list[dict]:
+    """The benchmark's rows (see the module docstring)."""
+    sys.path.insert(0, str(REPO))
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench-sweeps-"))
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("DOTSCIENCE_")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    )
+    values = [0.01 * 3**i for i in range(TRIALS)]
+    grid = {"method": "grid", "metric": {"name": "accuracy", "goal": "maximize"},
+            "parameters": {"C": {"values": values}}, "parallelism": 1}  # fmt: skip
+    try:
+        ours, theirs = [], []
+        for i in range(ROUNDS):
+            root = tmp / f"ours-{i}"
+            _notebook(root / "bench.ipynb")
+            engine, store = _engine(root, cores=1)
+            try:
+                seconds, _ = _sweep(engine, grid)
+            finally:
+                engine.shutdown()
+                store.close()
+            ours.append(seconds / TRIALS)
+            peer = tmp / f"papermill-{i}"
+            _notebook(peer / "bench.ipynb")
+            os.environ["DOTSCIENCE_PROJECT_DOT_ROOT"] = str(peer)
+            try:
+                theirs.append(_papermill(peer / "bench.ipynb", peer, values) / TRIALS)
+            finally:
+                os.environ.pop("DOTSCIENCE_PROJECT_DOT_ROOT", None)
+        rates = {}
+        for workers in (1, 2):
+            root = tmp / f"throughput-{workers}"
+            _notebook(root / "bench.ipynb")
+            engine, store = _engine(root, cores=workers)
+            spec = {"method": "random", "metric": {"name": "accuracy", "goal": "maximize"},
+                    "parameters": {"C": {"min": 0.01, "max": 10.0,
+                                         "distribution": "log_uniform_values"}},
+                    "run_cap": THROUGHPUT_TRIALS, "parallelism": workers, "seed": 1}  # fmt: skip
+            try:
+                seconds, _ = _sweep(engine, spec)
+            finally:
+                engine.shutdown()
+                store.close()
+            rates[workers] = THROUGHPUT_TRIALS / seconds * 60
+    finally:
+        os.environ.update(saved)
+        shutil.rmtree(tmp, ignore_errors=True)
+    ours_s, theirs_s = statistics.median(ours), statistics.median(theirs)
+    speedup = rates[2] / rates[1]
+    return [
+        {
+            "benchmark": f"sweep trial of a scikit-learn notebook (local backend, {TRIALS}-trial "
+            f"grid one at a time, run published), seconds per trial, median of {ROUNDS}",
+            "ours": ours_s,
+            "peer": "papermill.execute_notebook",
+            "theirs": theirs_s,
+            "unit": "s",
+            "target": f"<= {OVERHEAD_TARGET}x papermill",
+            "ok": ours_s <= OVERHEAD_TARGET * theirs_s,
+        },
+        {
+            "benchmark": f"{THROUGHPUT_TRIALS}-trial random sweep, 2 local workers vs 1 "
+            f"(trials per minute; 1 worker: {rates[1]:.1f}/min)",
+            "ours": rates[2],
+            "peer": "the same sweep with 1 worker",
+            "theirs": rates[1],
+            "unit": "trials/min",
+            "higher_is_better": True,
+            "target": f">= {SPEEDUP_TARGET}x 1 worker",
+            "ok": speedup >= SPEEDUP_TARGET,
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
