@@ -25,7 +25,14 @@ const LIVE_SAMPLES = Number(process.env.LIVE_SAMPLES || 40);
 
 const { chromium } = require(
   process.env.PLAYWRIGHT_CORE ||
-    path.join(__dirname, '..', '..', 'ui-tests', 'node_modules', 'playwright-core')
+    path.join(
+      __dirname,
+      '..',
+      '..',
+      'ui-tests',
+      'node_modules',
+      'playwright-core'
+    )
 );
 
 function log(...args) {
@@ -43,9 +50,13 @@ function pct(values, p) {
 async function openLab(context) {
   const page = await context.newPage();
   await page.goto(`${BASE}/lab`);
-  await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.started, null, {
-    timeout: 120000
-  });
+  await page.waitForFunction(
+    () => window.jupyterapp && window.jupyterapp.started,
+    null,
+    {
+      timeout: 120000
+    }
+  );
   await page.evaluate(() => window.jupyterapp.started);
   await page.waitForFunction(
     () => window.jupyterapp.commands.hasCommand('dotscience:open-runs-table'),
@@ -58,16 +69,22 @@ async function openLab(context) {
 async function openTable(page, allColumns) {
   const start = Date.now();
   await page.evaluate(
-    args => window.jupyterapp.commands.execute('dotscience:open-runs-table', args),
+    args =>
+      window.jupyterapp.commands.execute('dotscience:open-runs-table', args),
     { allColumns }
   );
-  await page.waitForSelector('.jp-Dotscience-runsTable [role="row"][data-run-id]', {
-    timeout: 120000
-  });
+  await page.waitForSelector(
+    '.jp-Dotscience-runsTable [role="row"][data-run-id]',
+    {
+      timeout: 120000
+    }
+  );
   if (allColumns) {
     await page.waitForFunction(
       () => {
-        const grid = document.querySelector('.jp-Dotscience-runsTable [role="grid"]');
+        const grid = document.querySelector(
+          '.jp-Dotscience-runsTable [role="grid"]'
+        );
         return grid && Number(grid.getAttribute('aria-colcount')) > 100;
       },
       null,
@@ -79,7 +96,9 @@ async function openTable(page, allColumns) {
 
 async function scrollFrames(page) {
   return page.evaluate(async ms => {
-    const grid = document.querySelector('.jp-Dotscience-runsTable [role="grid"]');
+    const grid = document.querySelector(
+      '.jp-Dotscience-runsTable [role="grid"]'
+    );
     const frames = [];
     let last = performance.now();
     const end = last + ms;
@@ -113,7 +132,8 @@ async function scrollFrames(page) {
       frames: frames.slice(1),
       cols,
       rows,
-      cells: document.querySelectorAll('.jp-Dotscience-runsTable [role="cell"]').length
+      cells: document.querySelectorAll('.jp-Dotscience-runsTable [role="cell"]')
+        .length
     };
   }, SCROLL_MS);
 }
@@ -136,7 +156,10 @@ async function live(context) {
       }
     };
     record();
-    new MutationObserver(record).observe(document.body, { childList: true, subtree: true });
+    new MutationObserver(record).observe(document.body, {
+      childList: true,
+      subtree: true
+    });
   });
   const latencies = [];
   let missing = 0;
@@ -170,7 +193,9 @@ async function live(context) {
       { id, tag, i }
     );
     try {
-      await b.waitForFunction(runId => runId in window.__seen, id, { timeout: 10000 });
+      await b.waitForFunction(runId => runId in window.__seen, id, {
+        timeout: 10000
+      });
       const seen = await b.evaluate(runId => window.__seen[runId], id);
       latencies.push(seen - sent);
     } catch {
@@ -187,7 +212,9 @@ async function live(context) {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run']
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const context = await browser.newContext({
+      viewport: { width: 1600, height: 1000 }
+    });
     const page = await openLab(context);
     log('lab open');
     const openMs = await openTable(page, true);
