@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from '@testing-library/react';
+import { act, fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
 import { LineageGraph } from '../LineageGraph';
 import { layoutLineage } from '../layout';
@@ -86,5 +86,116 @@ describe('LineageGraph', () => {
     expect(onFile).toHaveBeenCalledWith(sha, 'data/clean.csv');
     // And the run itself is drawn but is not a link to itself
     expect(screen.queryByRole('button', { name: 'Run train' })).toBeNull();
+  });
+});
+
+describe('LineageGraph at 500 nodes', () => {
+  // a chain of 250 runs, each reading the file the previous one wrote
+  const big = () => {
+    const nodes: {
+      id: string;
+      kind: 'run' | 'file';
+      sha256?: string;
+      path?: string;
+    }[] = [];
+    const edges: { from: string; to: string; kind: 'input' | 'output' }[] = [];
+    for (let i = 0; i < 250; i++) {
+      nodes.push({ id: `r${i}`, kind: 'run' });
+      nodes.push({
+        id: `f${i}`,
+        kind: 'file',
+        sha256: `${i}`.padStart(64, '0')
+      });
+      edges.push({ from: `r${i}`, to: `f${i}`, kind: 'output' });
+      if (i > 0) {
+        edges.push({ from: `f${i - 1}`, to: `r${i}`, kind: 'input' });
+      }
+    }
+    return { root: 'r100', nodes, edges, truncated: false };
+  };
+  // jsdom has no PointerEvent (fireEvent would drop clientX) and lays nothing out: give
+  // it a pointer event with coordinates and the view the size a browser would (800 by 520)
+  beforeAll(() => {
+    const w = window as unknown as { PointerEvent?: typeof MouseEvent };
+    w.PointerEvent ??= class extends MouseEvent {};
+  });
+  beforeEach(() => {
+    jest
+      .spyOn(HTMLElement.prototype, 'clientWidth', 'get')
+      .mockReturnValue(800);
+    jest
+      .spyOn(HTMLElement.prototype, 'clientHeight', 'get')
+      .mockReturnValue(520);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  const scale = (container: HTMLElement) =>
+    container
+      .querySelector('.jp-Dotscience-lineage-canvas')!
+      .getAttribute('transform')!;
+
+  it('opens on the run with far nodes faded, and Fit shows the whole graph', () => {
+    // Given a 500-node lineage
+    const { container } = render(
+      <LineageGraph graph={big()} onRun={() => {}} onFile={() => {}} />
+    );
+    // Then it opens at full size with only the run's neighbourhood (two steps) in focus
+    expect(scale(container)).toMatch(/scale\(1\)$/);
+    const focused = container.querySelectorAll(
+      '.jp-Dotscience-node:not(.jp-mod-faded)'
+    );
+    expect(
+      Array.from(focused)
+        .map(n => n.getAttribute('data-node-id'))
+        .sort()
+    ).toEqual(['f100', 'f99', 'r100', 'r101', 'r99'].sort());
+    // When Fit is pressed
+    fireEvent.click(screen.getByRole('button', { name: 'Fit' }));
+    // Then the drawing is shrunk to fit and nothing is faded
+    const k = Number(/scale\(([\d.e-]+)\)/.exec(scale(container))![1]);
+    expect(k).toBeLessThan(0.1);
+    expect(container.querySelectorAll('.jp-mod-faded')).toHaveLength(0);
+    // And Focus on this run brings the neighbourhood back
+    fireEvent.click(screen.getByRole('button', { name: 'Focus on this run' }));
+    expect(scale(container)).toMatch(/scale\(1\)$/);
+    expect(container.querySelectorAll('.jp-mod-faded').length).toBeGreaterThan(
+      490
+    );
+  });
+
+  it('zooms with the buttons and the wheel, and a drag moves without opening a run', () => {
+    // Given a 500-node lineage
+    const onRun = jest.fn();
+    const { container } = render(
+      <LineageGraph graph={big()} onRun={onRun} onFile={() => {}} />
+    );
+    // When zoom out is pressed, then the wheel turned towards the reader
+    fireEvent.click(screen.getByRole('button', { name: 'Zoom out' }));
+    expect(scale(container)).toMatch(/scale\(0\.8\)$/);
+    const view = container.querySelector('.jp-Dotscience-lineage-view')!;
+    act(() => {
+      view.dispatchEvent(
+        new WheelEvent('wheel', {
+          deltaY: -200,
+          bubbles: true,
+          cancelable: true
+        })
+      );
+    });
+    // Then the drawing grows again
+    expect(
+      Number(/scale\(([\d.e-]+)\)/.exec(scale(container))![1])
+    ).toBeGreaterThan(0.8);
+    // When a run node is dragged by 40 px and released over it
+    const node = container.querySelector('[data-node-id="r101"]')!;
+    const before = scale(container);
+    fireEvent.pointerDown(node, { button: 0, clientX: 10, clientY: 10 });
+    fireEvent.pointerMove(window, { clientX: 50, clientY: 10 });
+    fireEvent.pointerUp(window, { clientX: 50, clientY: 10 });
+    fireEvent.click(node);
+    // Then the view moved and the run did not open; a plain click still opens it
+    expect(scale(container)).not.toEqual(before);
+    expect(onRun).not.toHaveBeenCalled();
+    fireEvent.click(node);
+    expect(onRun).toHaveBeenCalledWith('r101');
   });
 });
