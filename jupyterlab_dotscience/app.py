@@ -325,6 +325,15 @@ class DotscienceApp(ExtensionApp):
             logger.register_event_schema(
                 pathlib.Path(__file__).parent / "events" / "run_published.yaml"
             )
+        from . import publishing
+
+        # every path that stores a run (HTTP, spool, import, replays, sweep trials) runs on a
+        # worker thread: the event is emitted on the event loop
+        loop = asyncio.get_event_loop()
+        publishing.on_new_run(
+            self.store,
+            lambda run: loop.call_soon_threadsafe(self._emit_run_published, dict(run)),
+        )
 
     def _init_models(self):
         from .models import ModelService
@@ -432,10 +441,11 @@ class DotscienceApp(ExtensionApp):
 
         Notes
         -----
-        Nothing here runs on the event loop: the model work (registry reads, file writes,
-        starting jobs) runs on the executor, and OpenLineage forwarding on its own worker.
+        The "run published" event was emitted when the run was stored
+        (:func:`publishing.on_new_run`). Nothing here runs on the event loop: the model work
+        (registry reads, file writes, starting jobs) runs on the executor, and OpenLineage
+        forwarding on its own worker.
         """
-        self._emit_run_published(run)
         models = getattr(self, "models", None)
         if models is not None and (run.get("models") or run.get("build") or run.get("deploy")):
             try:

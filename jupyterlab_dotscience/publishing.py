@@ -6,6 +6,7 @@ import logging
 import os
 import pathlib
 import stat
+import weakref
 
 from . import provenance
 from .artifacts import (
@@ -246,7 +247,27 @@ def publish(
             warnings = provenance.compute_warnings(run["executions"], run.get("kernel"), notebook)
             store.set_warnings(run["id"], warnings)
             run["warnings"] = warnings
+        _tell_new_run(store, run)
     return run, created
+
+
+#: Callbacks told of each newly stored run, per store (see :func:`on_new_run`)
+_NEW_RUN_LISTENERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def on_new_run(store: Store, callback) -> None:
+    """Call ``callback(run)`` for each run newly stored in ``store`` by this module, whichever
+    path stored it: a publish over HTTP, the spool, a v1 import, a reproduction's replay or a
+    sweep's trial. It is called on the storing thread and must not block."""
+    _NEW_RUN_LISTENERS.setdefault(store, []).append(callback)
+
+
+def _tell_new_run(store: Store, run: dict) -> None:
+    for callback in _NEW_RUN_LISTENERS.get(store, ()):
+        try:
+            callback(run)
+        except Exception:
+            log.exception("Dotscience: a new-run listener failed for run %s", run.get("id"))
 
 
 def workspace_file(root: str, rel: str) -> pathlib.Path:
@@ -272,6 +293,8 @@ def import_v1_text(store: Store, text: str, author: str, source: str | None = No
         if is_notebook and not record.get("notebook"):
             record["notebook"] = source
         run, created = store.put_run(record, author=author, imported=True)
+        if created:
+            _tell_new_run(store, run)
         ids.append(run["id"])
         created_count += int(created)
     return {"found": len(ids), "imported": created_count, "runs": ids}

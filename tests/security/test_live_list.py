@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.parse
+import uuid
 
 import pytest
 from tornado.httpclient import HTTPRequest
@@ -211,3 +212,29 @@ def test_a_run_without_a_notebook_snapshot_is_said_without_an_error_status(live)
     assert get(live, url, token_auth(live), missing="maybe")[0] == 400
     other = f"runs/{'0' * 8}-0000-4000-8000-{'0' * 12}/notebook"
     assert get(live, other, token_auth(live), missing="empty")[0] == 404
+
+
+def test_runs_stored_by_an_import_reach_event_subscribers_too(live):
+    # Given a subscriber, and a legacy v1 block (as a 0.8.7 script printed it)
+    from dotscience import v1
+
+    key = create_key(live, "live-list-import")
+    auth = basic_auth("alice", key["key"])
+    run_id = str(uuid.uuid4())
+    text = v1.format_block(run_id, {"version": "1", "description": "from an old log"})
+
+    async def scenario():
+        ws = await _subscribe(live)
+        loop = asyncio.get_running_loop()
+        # When it is imported (a path other than POST runs stores the run)
+        post = lambda: http(  # noqa: E731
+            "POST", live.url + "dotscience/api/import", {"text": text}, auth
+        )
+        status, body = await loop.run_in_executor(None, post)
+        assert status == 200 and body["imported"] == 1, body
+        # Then the subscriber hears of it like of a published run
+        event = await _next_run_event(ws, loop.time() + 30)
+        ws.close()
+        return event
+
+    assert asyncio.run(scenario())["id"] == run_id
