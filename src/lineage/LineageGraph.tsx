@@ -129,9 +129,12 @@ export function LineageGraph(props: ILineageGraphProps): JSX.Element {
   const [view, setView] = useState<IView>({ k: 1, x: 0, y: 0 });
   const [focus, setFocus] = useState(large);
   useEffect(() => {
-    // a new graph: a large one opens on its root, a small one as drawn
+    // A new graph: a large one opens on its root; a small one whole (shrunk to fit, but
+    // not below half size, else on its root).
     setFocus(large);
-    setView(large ? focusView() : { k: 1, x: 0, y: 0 });
+    const { w, h } = size();
+    const fit = fitView(layout, w, h);
+    setView(large || fit.k < 0.5 ? focusView() : fit);
   }, [layout]);
 
   const zoomAt = useCallback((factor: number, cx: number, cy: number) => {
