@@ -316,7 +316,7 @@ def write_bundle(version: dict, run: dict | None, artifacts, dest, log=print) ->
                 "changed, outside the workspace or too large)"
             ) from None
         except ArtifactHashMismatch as e:  # changed or damaged in the artifact store
-            raise BuildError(f"hash mismatch: {e}; refusing to build") from None
+            raise BuildError(f"hash mismatch in {f['path']}: {e}; refusing to build") from None
         except (ValueError, OSError) as e:  # bad hash, store unavailable
             raise BuildError(f"{f['path']}: {e}") from None
         _copy_verified(src, target, f["sha256"])
