@@ -1,4 +1,5 @@
 import React from 'react';
+import { useWidth } from './useWidth';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { Aligned, IChartSeries, IRange, align, drawable } from './data';
@@ -49,42 +50,6 @@ export interface IChartProps {
 function positive(data: Aligned): Aligned {
   const [xs, ...ys] = data;
   return [xs, ...ys.map(y => y.map(v => (v !== null && v > 0 ? v : null)))];
-}
-
-/**
- * The width of an element, followed as it resizes.
- *
- * @param ref the element
- * @param fixed a width to use instead of measuring
- * @returns the width in CSS pixels (0 until measured)
- */
-function useWidth(
-  ref: React.RefObject<HTMLElement>,
-  fixed: number | undefined
-): number {
-  const [width, setWidth] = React.useState(fixed ?? 0);
-  React.useLayoutEffect(() => {
-    if (fixed !== undefined) {
-      setWidth(fixed);
-      return;
-    }
-    const el = ref.current;
-    if (!el) {
-      return;
-    }
-    const measure = () => {
-      const w = Math.floor(el.getBoundingClientRect().width);
-      setWidth(w > 0 ? w : 300);
-    };
-    measure();
-    if (typeof ResizeObserver === 'undefined') {
-      return;
-    }
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [fixed]);
-  return width;
 }
 
 /**

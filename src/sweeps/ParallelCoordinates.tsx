@@ -1,4 +1,5 @@
 import React from 'react';
+import { useWidth } from '../charts/useWidth';
 import {
   Axis,
   IBrush,
@@ -41,35 +42,6 @@ const MIN_DRAG = 3;
 const HIT_OVERHANG = 8;
 
 /**
- * The width of an element, followed as it resizes.
- */
-function useWidth(ref: React.RefObject<HTMLElement>, fixed?: number): number {
-  const [width, setWidth] = React.useState(fixed ?? 0);
-  React.useLayoutEffect(() => {
-    if (fixed !== undefined) {
-      setWidth(fixed);
-      return;
-    }
-    const el = ref.current;
-    if (!el) {
-      return;
-    }
-    const measure = () => {
-      const w = Math.floor(el.getBoundingClientRect().width);
-      setWidth(w > 0 ? w : 600);
-    };
-    measure();
-    if (typeof ResizeObserver === 'undefined') {
-      return;
-    }
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [ref, fixed]);
-  return width;
-}
-
-/**
  * A parallel-coordinates plot (SVG, theme colours): one vertical axis per dimension and one
  * line per row. Dragging along an axis brushes it: only the rows inside every brush stay
  * coloured, and `onFilter` hears which; a click on an axis (no drag) clears its brush.
@@ -81,7 +53,7 @@ export function ParallelCoordinates(
   const height = props.height ?? 260;
   const container = React.useRef<HTMLDivElement>(null);
   const svg = React.useRef<SVGSVGElement>(null);
-  const width = useWidth(container, props.width);
+  const width = useWidth(container, props.width, 600);
   const [brushes, setBrushes] = React.useState<Record<string, IBrush>>({});
 
   const axes = React.useMemo(
