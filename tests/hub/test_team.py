@@ -19,6 +19,7 @@ import pytest
 
 from dotscience.cli import main as cli_main
 from tests.artifacts.s3server import CREDENTIALS, S3Server
+from tests.models.conftest import model_server_pids
 
 from .conftest import Hub, _chp_installed, request
 from .kernel import run_in_kernel
@@ -126,23 +127,6 @@ def wait_for(check, what: str, timeout: float = 120.0):
             return value
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def model_server_processes(dep_id: str) -> list[int]:
-    """The pids of every model server process of deployment ``dep_id`` on this machine."""
-    pids = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if argv[1:3] == ["-m", "model_server"] and "--deployment" in argv:
-            if argv[argv.index("--deployment") + 1] == dep_id:
-                pids.append(int(entry.name))
-    return pids
 
 
 def predicts(url: str, model: str) -> bool:
@@ -271,7 +255,7 @@ def test_alice_deploys_bob_sees_it_and_a_restart_starts_no_second_copy(team, s3)
     [mine] = [m for m in models["models"] if m["name"] == model]
     assert [d["id"] for d in mine["versions"][-1]["deployments"]] == [dep["id"]]
     assert predicts(seen["url"], model)
-    [pid] = model_server_processes(dep["id"])
+    [pid] = model_server_pids(dep["id"])
     # When alice's server is stopped and started again by the hub
     team.hub.stop_server("alice")
     team.hub.start_server("alice")
@@ -280,5 +264,5 @@ def test_alice_deploys_bob_sees_it_and_a_restart_starts_no_second_copy(team, s3)
     # process: no second copy was started
     again = wait_for(lambda: running("alice"), "alice's deployment after her restart")
     assert again["url"] == dep["url"]
-    assert model_server_processes(dep["id"]) == [pid]
+    assert model_server_pids(dep["id"]) == [pid]
     assert predicts(again["url"], model)

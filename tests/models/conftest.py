@@ -46,6 +46,26 @@ def run_script(server: LiveServer, code: str, timeout: float = 240) -> dict:
     return result
 
 
+def model_server_pids(dep_id: str) -> list[int]:
+    """The pids of every live model server process of deployment ``dep_id`` on this machine,
+    read from ``/proc`` independently of the supervisor's own search (zombies left out)."""
+    from jupyterlab_dotscience.models.supervisor import pid_alive
+
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if argv[1:3] == ["-m", "model_server"] and "--deployment" in argv:
+            if argv[argv.index("--deployment") + 1] == dep_id and pid_alive(int(entry.name)):
+                pids.append(int(entry.name))
+    return pids
+
+
 def wait_for(fn, timeout: float = 60, interval: float = 0.2):
     """Call ``fn`` until it returns something truthy; that value."""
     deadline = time.monotonic() + timeout

@@ -21,12 +21,11 @@ import pytest
 from dotscience.timestamps import iso_from_epoch, now
 from jupyterlab_dotscience.artifacts import ArtifactStore
 from jupyterlab_dotscience.models import ModelService
-from jupyterlab_dotscience.models.supervisor import pid_alive
 from jupyterlab_dotscience.store import open_store
 
 from ..remote.conftest import basic_auth, create_key, http, token_auth
 from ..server.live import LiveServer
-from .conftest import post_json, stop_model_servers, wait_for
+from .conftest import model_server_pids, post_json, stop_model_servers, wait_for
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -218,23 +217,6 @@ def settled(server: LiveServer, dep_id: str) -> dict:
     return wait_for(check, timeout=120)
 
 
-def processes_of(dep_id: str) -> list[int]:
-    """The pids of every model server process of a deployment on this machine."""
-    pids = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if argv[1:3] == ["-m", "model_server"] and "--deployment" in argv:
-            if argv[argv.index("--deployment") + 1] == dep_id and pid_alive(int(entry.name)):
-                pids.append(int(entry.name))
-    return pids
-
-
 def answers(dep: dict) -> bool:
     out = post_json(dep["url"] + "v1/models/iris:predict", {"instances": [[5.1, 3.5, 1.4, 0.2]]})
     return out["predictions"] == [0]
@@ -317,12 +299,12 @@ def test_a_deployment_from_one_server_is_seen_stopped_and_adopted_across_servers
     status, same = api(bob, "POST", f"models/iris/versions/{version}/deploy", {})
     # Then he is answered with alice's deployment: one model server runs, not two
     assert status == 202 and same["id"] == dep["id"], same
-    assert processes_of(dep["id"]) == [dep["pid"]]
+    assert model_server_pids(dep["id"]) == [dep["pid"]]
     # When bob stops it from his server
     status, stopped = api(bob, "DELETE", f"deployments/{dep['id']}")
     assert status == 200 and stopped["state"] == "stopped", stopped
     # Then alice's server stops its model server, and both list it stopped by bob
-    wait_for(lambda: processes_of(dep["id"]) == [], timeout=60)
+    wait_for(lambda: model_server_pids(dep["id"]) == [], timeout=60)
     mine = deployment(alice, dep["id"])
     assert mine["state"] == "stopped" and mine["reason"] == "stopped by bob", mine
     # Given alice deploys it again, and her server is killed (its model server keeps running)
@@ -335,7 +317,7 @@ def test_a_deployment_from_one_server_is_seen_stopped_and_adopted_across_servers
                          for e in api(bob, "GET", f"deployments/{dep['id']}")[1]["events"]),
              timeout=60)  # fmt: skip
     assert api(bob, "GET", f"deployments/{dep['id']}")[1]["state"] == "running"
-    assert processes_of(dep["id"]) == [dep["pid"]]
+    assert model_server_pids(dep["id"]) == [dep["pid"]]
     # When alice's server starts again
     alice.start()
     # Then it adopts the model server that still answers: one copy runs, not two
@@ -343,7 +325,7 @@ def test_a_deployment_from_one_server_is_seen_stopped_and_adopted_across_servers
                               else None)(api(alice, "GET", f"deployments/{dep['id']}")[1]))  # fmt: skip
     assert again["state"] == "running" and again["pid"] == dep["pid"]
     assert again["server"] == server_id(alice)
-    assert processes_of(dep["id"]) == [dep["pid"]] and answers(again)
+    assert model_server_pids(dep["id"]) == [dep["pid"]] and answers(again)
 
 
 def test_a_server_configured_to_take_over_adopts_a_dead_servers_deployment(tmp_path, pg_url):
@@ -367,7 +349,7 @@ def test_a_server_configured_to_take_over_adopts_a_dead_servers_deployment(tmp_p
             api(second, "GET", f"deployments/{dep['id']}")[1]), timeout=60)  # fmt: skip
         assert taken["state"] == "running" and taken["pid"] == dep["pid"], taken
         assert any("re-adopted from server" in e["message"] for e in taken["events"])
-        assert processes_of(dep["id"]) == [dep["pid"]]
+        assert model_server_pids(dep["id"]) == [dep["pid"]]
         # And an API key of the second server is shown no server's paths (neither its own
         # workspace nor the first server's, where the deployment's log and bundle are)
         key = create_key(second, "reader")
@@ -385,11 +367,11 @@ def test_a_server_configured_to_take_over_adopts_a_dead_servers_deployment(tmp_p
         wait_for(lambda: log_has(first, "Dotscience: deployments at start", since))
         # Then it leaves the deployment to the server holding it: still one copy
         assert deployment(first, dep["id"])["server"] == server_id(second)
-        assert processes_of(dep["id"]) == [dep["pid"]] and answers(taken)
+        assert model_server_pids(dep["id"]) == [dep["pid"]] and answers(taken)
         # When it is stopped from the first server, the second stops its model server
         status, stopped = api(first, "DELETE", f"deployments/{dep['id']}")
         assert status == 200 and stopped["state"] == "stopped"
-        wait_for(lambda: processes_of(dep["id"]) == [], timeout=60)
+        wait_for(lambda: model_server_pids(dep["id"]) == [], timeout=60)
     finally:
         for server in servers:
             server.stop()
