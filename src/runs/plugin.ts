@@ -11,8 +11,10 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IDotscienceSidebar, IRunTracker } from '../tokens';
+import { dotscienceIcon } from '../icons';
 import { runTitle, shortId } from '../format';
 import { errorText } from '../api/request';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
@@ -78,7 +80,8 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     IFileBrowserFactory,
     ILayoutRestorer,
-    IRunTracker
+    IRunTracker,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -87,7 +90,8 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     browsers: IFileBrowserFactory | null,
     restorer: ILayoutRestorer | null,
-    runTracker: IRunTracker | null
+    runTracker: IRunTracker | null,
+    launcher: ILauncher | null
   ): void => {
     const { commands, shell } = app;
     const model = new RunListModel();
@@ -342,6 +346,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     let tableCount = 0;
     commands.addCommand(RunsCommandIDs.openTable, {
       label: 'Runs Table',
+      icon: dotscienceIcon,
       caption:
         'Every run in a table: any parameter, metric or label as a column; sort, filter, group, select, compare',
       describedBy: {
@@ -468,6 +473,11 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     ]) {
       palette?.addItem({ command, category: 'Dotscience' });
     }
+    launcher?.add({
+      command: RunsCommandIDs.openTable,
+      category: 'Dotscience',
+      rank: 1
+    });
     if (restorer) {
       void restorer.restore(details, {
         command: RunsCommandIDs.openRun,

@@ -105,18 +105,32 @@ test('filter 200 of 250 runs in the Runs table, select them all and compare', as
     200
   );
   await page.screenshot({ path: `${SHOTS}/runs-table-light.png` });
-  // When Compare is clicked (when the compare command is there)
-  const hasCompare = await page.evaluate(() =>
-    (window as any).jupyterapp.commands.hasCommand('dotscience:compare-runs')
-  );
-  if (hasCompare) {
-    await table.getByRole('button', { name: 'Compare (200)' }).click();
-    // Then a compare tab of the 200 runs opens
-    await expect(
-      page.locator('.lm-TabBar-tab', { hasText: 'Compare 200 runs' })
-    ).toBeVisible();
-  }
+  // When Compare is clicked
+  await table.getByRole('button', { name: 'Compare (200)' }).click();
+  // Then a compare tab of the 200 runs opens
+  await expect(
+    page.locator('.lm-TabBar-tab', { hasText: 'Compare 200 runs' })
+  ).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test('the launcher opens the Runs table', async ({ page }) => {
+  // Given JupyterLab's launcher
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('launcher:create')
+  );
+  // When its Dotscience card "Runs Table" is clicked
+  const card = page
+    .locator('.jp-LauncherCard:visible', { hasText: 'Runs Table' })
+    .first();
+  await expect(card).toBeVisible();
+  await card.click();
+  // Then the Runs table opens in the main area, counting the runs
+  const table = page.locator('.jp-Dotscience-runsTable:visible');
+  await expect(table).toBeVisible();
+  await expect(table.getByTestId('ds-table-count')).toContainText('runs', {
+    timeout: 30000
+  });
 });
 
 test('a run published elsewhere appears in the Runs table without reload', async ({
