@@ -184,6 +184,7 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
   await expect(footer).toHaveText(/^[\d,]+ runs?$/);
   // And no other section is drawn over the bottom of the Runs section (its footer can be
   // clicked): the element at the footer's centre is the footer itself
+  await footer.scrollIntoViewIfNeeded();
   const onTop = await footer.evaluate(node => {
     const r = node.getBoundingClientRect();
     const hit = document.elementFromPoint(
