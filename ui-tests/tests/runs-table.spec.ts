@@ -169,7 +169,7 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
   const list = sidebar.locator('.jp-Dotscience-runList');
   await expect(list.locator('[role="listitem"]').first()).toBeVisible();
   // Then a whole run is in view (with every section open at 900 px the list is short: the
-  // sidebar gives the Runs section its 240 px minimum; see the README's known limits)
+  // sidebar gives the Runs section its 240 px minimum; giving it more is issue 14 work)
   const whole = await list.evaluate(node => {
     const box = node.getBoundingClientRect();
     return Array.from(node.querySelectorAll('[role="listitem"]')).filter(
