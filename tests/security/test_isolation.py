@@ -77,7 +77,7 @@ def test_every_run_route_answers_a_foreign_run_like_an_unknown_one(live):
                     {"path": "x.ipynb", "content": {"cells": []}}, token_auth(live))  # fmt: skip
     assert status == 200
     unknown = str(uuid.uuid4())
-    subroutes = ["", "/cells", "/executions", "/notebook", "/files", "/metrics/acc", "/lineage",
+    subroutes = ["", "/cells", "/executions", "/reproductions", "/notebook", "/files", "/metrics/acc", "/lineage",
                  "/export?format=prov", "/export?format=openlineage", "/export?format=v1"]  # fmt: skip
     for sub in subroutes:
         # When the key asks for it through every run route
