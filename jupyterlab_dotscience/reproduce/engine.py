@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 SERVER_STOPPED = "The server stopped during the reproduction, so it was not finished."
 
 
-
 class _Job(headless.Handle):
     """One reproduction while this server runs it."""
 
@@ -416,8 +415,6 @@ def _is_script(run: dict) -> bool:
     return run.get("published_from") == "script" or (
         run.get("mode") == "script" and not run.get("notebook")
     )
-
-
 
 
 _last_spooled = headless.last_spooled

@@ -1241,9 +1241,7 @@ class SqlStore(Store):
 
     def project_roles(self, username: str) -> dict[str, str]:
         with self._tx() as tx:
-            rows = tx.q(
-                "SELECT project, role FROM project_members WHERE username = ?", (username,)
-            )
+            rows = tx.q("SELECT project, role FROM project_members WHERE username = ?", (username,))
         return dict(rows)
 
     def project_members(self, project: str) -> list[dict] | None:
@@ -1326,8 +1324,7 @@ class SqlStore(Store):
                 raise KeyError(f"There is no project {project!r}.")
             if role != "owner" and not self._owners_left(tx, project, username):
                 raise ValueError(
-                    f"{username} is the last owner of project {project!r}; add another "
-                    "owner first."
+                    f"{username} is the last owner of project {project!r}; add another owner first."
                 )
             added = now()
             tx.x(
@@ -1357,8 +1354,7 @@ class SqlStore(Store):
                 return False
             if row[0] == "owner" and not self._owners_left(tx, project, username):
                 raise ValueError(
-                    f"{username} is the last owner of project {project!r}; add another "
-                    "owner first."
+                    f"{username} is the last owner of project {project!r}; add another owner first."
                 )
             tx.x(
                 "DELETE FROM project_members WHERE project = ? AND username = ?",
@@ -1718,8 +1714,7 @@ class SqlStore(Store):
             data = {k: v for k, v in item.items() if k not in self._SWEEP_COLUMNS}
             sets = [c for c in self._SWEEP_COLUMNS if c not in ("id", "created")]
             tx.x(
-                f"UPDATE sweeps SET {', '.join(f'{c} = ?' for c in sets)}, data = ? "
-                "WHERE id = ?",
+                f"UPDATE sweeps SET {', '.join(f'{c} = ?' for c in sets)}, data = ? WHERE id = ?",
                 (*(item.get(c) for c in sets), dump(data), sid),
             )
             return self._get_sweep(tx, sid)
