@@ -21,8 +21,16 @@ const baseConfig = jestJupyterLab(__dirname);
 module.exports = {
   ...baseConfig,
   automock: false,
+  setupFiles: [
+    ...(baseConfig.setupFiles ?? []),
+    '<rootDir>/src/__mocks__/canvas.js'
+  ],
   roots: ['<rootDir>/src'],
-  modulePathIgnorePatterns: ['<rootDir>/.venv', '<rootDir>/ui-tests', '<rootDir>/jupyterlab_dotscience'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/.venv',
+    '<rootDir>/ui-tests',
+    '<rootDir>/jupyterlab_dotscience'
+  ],
   collectCoverageFrom: ['src/**/*.{ts,tsx}', '!src/**/*.d.ts'],
   coverageReporters: ['text-summary'],
   testRegex: 'src/.*/.*.spec.ts[x]?$',

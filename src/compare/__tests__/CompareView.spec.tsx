@@ -47,10 +47,28 @@ function view(
   return { ...render(<CompareView {...props} />), props };
 }
 
+/**
+ * Renders the view and waits until its series chart has loaded, as a user would see it.
+ */
+async function settledView(
+  rs: ICompareRun[],
+  more: Partial<React.ComponentProps<typeof CompareView>> = {}
+) {
+  const shown = view(rs, more);
+  await waitFor(() =>
+    expect(
+      shown.container
+        .querySelector('.jp-Dotscience-seriesChart')
+        ?.getAttribute('data-loading')
+    ).toBe('false')
+  );
+  return shown;
+}
+
 describe('CompareView', () => {
-  it('puts runs in rows and only differing fields in columns, the best starred', () => {
+  it('puts runs in rows and only differing fields in columns, the best starred', async () => {
     // Given three runs differing in alpha and accuracy only
-    const { container } = view(runs(3));
+    const { container } = await settledView(runs(3));
     // Then the columns are alpha and accuracy (not seed), one row per run
     const heads = Array.from(
       container.querySelectorAll('thead th[data-field]')
@@ -66,8 +84,8 @@ describe('CompareView', () => {
     expect(best[0].closest('tr')!.getAttribute('data-run')).toBe(runs(3)[2].id);
   });
 
-  it('shows every field when asked', () => {
-    const { container } = view(runs(3));
+  it('shows every field when asked', async () => {
+    const { container } = await settledView(runs(3));
     fireEvent.click(
       screen.getByLabelText('Show fields that are the same in every run')
     );
@@ -79,8 +97,8 @@ describe('CompareView', () => {
     );
   });
 
-  it('caps the table at 100 rows, with a button for all (no 13,000 px table)', () => {
-    const { container } = view(runs(250));
+  it('caps the table at 100 rows, with a button for all (no 13,000 px table)', async () => {
+    const { container } = await settledView(runs(250));
     expect(container.querySelectorAll('tbody tr[data-run]').length).toBe(
       TABLE_ROWS
     );
@@ -90,8 +108,8 @@ describe('CompareView', () => {
     expect(container.querySelectorAll('thead th').length).toBe(3);
   });
 
-  it('draws the parallel coordinates over the differing parameter and a metric', () => {
-    const { container } = view(runs(200));
+  it('draws the parallel coordinates over the differing parameter and a metric', async () => {
+    const { container } = await settledView(runs(200));
     const axes = Array.from(container.querySelectorAll('[data-axis]'));
     expect(axes.map(a => a.getAttribute('data-axis'))).toEqual([
       'param:alpha',
@@ -107,7 +125,7 @@ describe('CompareView', () => {
     // Given 200 runs of which the brushes keep three
     const rs = runs(200);
     const kept = new Set([rs[0].id, rs[5].id, rs[9].id]);
-    const { container } = view(rs, { kept });
+    const { container } = await settledView(rs, { kept });
     // Then the table lists those three
     expect(
       Array.from(container.querySelectorAll('tbody tr[data-run]')).map(r =>
@@ -125,9 +143,9 @@ describe('CompareView', () => {
     );
   });
 
-  it('stores a chosen direction and diffs the two picked runs, older first', () => {
+  it('stores a chosen direction and diffs the two picked runs, older first', async () => {
     const rs = runs(3);
-    const { props } = view(rs);
+    const { props } = await settledView(rs);
     fireEvent.change(screen.getByLabelText('Better accuracy'), {
       target: { value: 'lower' }
     });
