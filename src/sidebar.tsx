@@ -1,9 +1,15 @@
 import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
-import { Widget } from '@lumino/widgets';
+import {
+  AccordionLayout,
+  AccordionPanel,
+  SplitLayout,
+  Widget
+} from '@lumino/widgets';
 import React from 'react';
 import { CurrentRun } from './components/CurrentRun';
 import { ServerInfo } from './components/ServerInfo';
 import { dotscienceIcon } from './icons';
+import { ISectionNeed, shareHeight } from './sidebarSizes';
 import { IDotscienceSidebar, IKernelRun, IRunTracker } from './tokens';
 
 /**
@@ -41,7 +47,37 @@ export class ServerSection extends ReactWidget {
 }
 
 /**
+ * A sidebar section that takes the free height (the Runs list): it says how tall it must be
+ * to be useful.
+ */
+export interface IStretchingSection {
+  /**
+   * The height (px) below which the section is cramped, measured from its content.
+   */
+  preferredHeight(): number;
+}
+
+/**
+ * Whether a section takes the sidebar's free height.
+ *
+ * @param widget a section
+ * @returns true when it says its preferred height
+ */
+function isStretching(widget: Widget): widget is Widget & IStretchingSection {
+  return (
+    typeof (widget as Partial<IStretchingSection>).preferredHeight ===
+    'function'
+  );
+}
+
+/**
  * The Dotscience sidebar: an accordion of sections that plugins add.
+ *
+ * The open sections share the height by {@link shareHeight}: a small section gets the
+ * height of its content (and scrolls when the sidebar cannot give it that), the Runs list
+ * (an {@link IStretchingSection}) the rest. The share is made again when a section opens
+ * or closes, the sidebar is resized or a section's content changes height; once the user
+ * drags a handle between sections, their sizes are kept until a section opens or closes.
  */
 export class DotscienceSidebar extends SidePanel implements IDotscienceSidebar {
   constructor() {
@@ -54,6 +90,27 @@ export class DotscienceSidebar extends SidePanel implements IDotscienceSidebar {
     heading.node.innerHTML = '<h2>Dotscience</h2>';
     heading.addClass('jp-Dotscience-header');
     this.header.addWidget(heading);
+    this._accordion.expansionToggled.connect(this._onToggled, this);
+    this._accordion.node.addEventListener('pointerdown', this, true);
+    if (typeof ResizeObserver !== 'undefined') {
+      this._resizes = new ResizeObserver(() => this._schedule());
+    }
+    if (typeof MutationObserver !== 'undefined') {
+      this._mutations = new MutationObserver(() => this._observe());
+    }
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._resizes?.disconnect();
+    this._mutations?.disconnect();
+    this._accordion.node.removeEventListener('pointerdown', this, true);
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+    }
+    super.dispose();
   }
 
   /**
@@ -66,12 +123,165 @@ export class DotscienceSidebar extends SidePanel implements IDotscienceSidebar {
     Private.rank.set(widget, rank);
     const ranks = this.widgets.map(w => Private.rank.get(w) ?? 0);
     const index = ranks.findIndex(r => r > rank);
+    // A stretching section also takes the growth when the user has sized the sections.
+    SplitLayout.setStretch(widget, isStretching(widget) ? 1 : 0);
     this.insertWidget(index < 0 ? this.widgets.length : index, widget);
+    this._observe();
+    this._schedule();
   }
+
+  /**
+   * Handle the DOM events of the sidebar: a press on a handle between sections means the
+   * user sizes them.
+   *
+   * @param event the event
+   */
+  handleEvent(event: Event): void {
+    const target = event.target as HTMLElement | null;
+    if (
+      event.type === 'pointerdown' &&
+      target?.classList.contains('lm-SplitPanel-handle')
+    ) {
+      this._userSized = true;
+    }
+  }
+
+  /**
+   * Share the height among the open sections now (it is also done on its own when
+   * sections open or close, the sidebar is resized or a section's content changes).
+   */
+  share(): void {
+    const accordion = this._accordion;
+    const layout = accordion.layout as AccordionLayout;
+    const widgets = layout.widgets;
+    if (!this.isVisible || widgets.length === 0) {
+      return;
+    }
+    const room = Private.room(accordion, layout);
+    if (room <= 0) {
+      return;
+    }
+    const needs: ISectionNeed[] = widgets.map(w => ({
+      hidden: w.isHidden,
+      stretch: isStretching(w),
+      natural: w.isHidden || isStretching(w) ? 0 : Private.natural(w.node),
+      preferred: isStretching(w) && !w.isHidden ? w.preferredHeight() : 0
+    }));
+    const sizes = shareHeight(room, needs);
+    const current = layout.absoluteSizes();
+    if (sizes.every((size, i) => Math.abs(size - (current[i] ?? 0)) < 1)) {
+      return;
+    }
+    accordion.setRelativeSizes(sizes);
+  }
+
+  /**
+   * Whether the user has sized the sections by dragging since one last opened or closed.
+   */
+  get userSized(): boolean {
+    return this._userSized;
+  }
+
+  private get _accordion(): AccordionPanel {
+    return this.content as AccordionPanel;
+  }
+
+  private _onToggled(): void {
+    this._userSized = false;
+    this._schedule();
+  }
+
+  // Watch the sidebar and two levels of each section's content: a change of their height
+  // (or of the sidebar's) asks for a new share.
+  private _observe(): void {
+    const resizes = this._resizes;
+    const mutations = this._mutations;
+    resizes?.disconnect();
+    mutations?.disconnect();
+    resizes?.observe(this._accordion.node);
+    for (const widget of this.widgets) {
+      mutations?.observe(widget.node, { childList: true });
+      for (const child of Array.from(widget.node.children)) {
+        resizes?.observe(child);
+        mutations?.observe(child, { childList: true });
+        for (const grandchild of Array.from(child.children)) {
+          resizes?.observe(grandchild);
+        }
+      }
+    }
+  }
+
+  private _schedule(): void {
+    if (this._userSized || this._frame) {
+      return;
+    }
+    this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      if (!this._userSized) {
+        this.share();
+      }
+    });
+  }
+
+  private _userSized = false;
+  private _frame = 0;
+  private _resizes: ResizeObserver | null = null;
+  private _mutations: MutationObserver | null = null;
 }
 
 namespace Private {
   export const rank = new WeakMap<Widget, number>();
+
+  const px = (value: string) => parseFloat(value) || 0;
+
+  /**
+   * The height the sections share, as the accordion's layout computes it: its inner
+   * height less the section titles and the handles between open sections.
+   *
+   * @param accordion the sidebar's accordion
+   * @param layout its layout
+   * @returns the height in px
+   */
+  export function room(
+    accordion: AccordionPanel,
+    layout: AccordionLayout
+  ): number {
+    const style = getComputedStyle(accordion.node);
+    const box =
+      px(style.paddingTop) +
+      px(style.paddingBottom) +
+      px(style.borderTopWidth) +
+      px(style.borderBottomWidth);
+    const open = layout.widgets.filter(w => !w.isHidden).length;
+    return (
+      accordion.node.offsetHeight -
+      box -
+      layout.titleSpace * layout.widgets.length -
+      layout.spacing * Math.max(0, open - 1)
+    );
+  }
+
+  /**
+   * The height of a section's content: the bottom of its lowest child, whatever height
+   * the section is given (it scrolls when shorter).
+   *
+   * @param node the section's node
+   * @returns the height in px
+   */
+  export function natural(node: HTMLElement): number {
+    let bottom = 0;
+    for (const child of Array.from(node.children)) {
+      if (child instanceof HTMLElement) {
+        const margin = px(getComputedStyle(child).marginBottom);
+        bottom = Math.max(
+          bottom,
+          child.offsetTop + child.offsetHeight + margin
+        );
+      }
+    }
+    const style = getComputedStyle(node);
+    return bottom + px(style.paddingBottom) + px(style.borderBottomWidth);
+  }
 }
 
 /**

@@ -28,6 +28,11 @@ export function rowBadges(run: RestWire.IRunSummary): {
 }
 
 /**
+ * The height of a run's row (two lines of name and one of metrics and parameters), px.
+ */
+export const RUN_ROW_HEIGHT = 54;
+
+/**
  * Props of RunList.
  */
 export interface IRunListProps {
@@ -88,7 +93,7 @@ export function visibleRange(
  * @returns the list
  */
 export function RunList(props: IRunListProps): JSX.Element {
-  const rowHeight = props.rowHeight ?? 64;
+  const rowHeight = props.rowHeight ?? RUN_ROW_HEIGHT;
   const overscan = props.overscan ?? 6;
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);

@@ -4,12 +4,20 @@ import React from 'react';
 import { RunsPanel, Scope } from './RunsPanel';
 import { RunListModel } from './listModel';
 import { IRunActions } from './actions';
+import { RUN_ROW_HEIGHT } from './RunList';
+import type { IStretchingSection } from '../sidebar';
+
+/**
+ * How many whole runs the section asks the sidebar room for.
+ */
+export const PREFERRED_RUNS = 5;
 
 /**
  * The "Runs" section of the Dotscience sidebar. It loads when first shown; new runs are
- * announced by the server's events (`refreshOnEvents`), not polled.
+ * announced by the server's events (`refreshOnEvents`), not polled. It takes the sidebar's
+ * free height, asking for at least {@link PREFERRED_RUNS} whole runs.
  */
-export class RunsSection extends ReactWidget {
+export class RunsSection extends ReactWidget implements IStretchingSection {
   /**
    * @param model the history model
    * @param actions what clicks do
@@ -56,6 +64,26 @@ export class RunsSection extends ReactWidget {
       notebook: scope === 'notebook' ? this._notebookPath : null
     });
     this.update();
+  }
+
+  /**
+   * The height that shows the scope, the filters, the footer and {@link PREFERRED_RUNS}
+   * whole runs, measured from what is drawn now (filter chips and banners included).
+   *
+   * @returns the height in px
+   */
+  preferredHeight(): number {
+    const panel = this.node.querySelector<HTMLElement>(
+      '.jp-Dotscience-runsPanel'
+    );
+    if (!panel) {
+      return 0;
+    }
+    const list = panel.querySelector<HTMLElement>('.jp-Dotscience-runList');
+    // Everything but the list (its box grows and shrinks with the section).
+    const rest = panel.scrollHeight - (list?.offsetHeight ?? 0);
+    const border = list ? list.offsetHeight - list.clientHeight : 0;
+    return rest + border + PREFERRED_RUNS * RUN_ROW_HEIGHT;
   }
 
   protected onAfterShow(msg: Message): void {

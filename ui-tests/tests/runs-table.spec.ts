@@ -157,10 +157,11 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
   // Given at least 20 published runs
   const tag = `side${randomUUID().slice(0, 8)}`;
   await publish(request, tag, 0, 20);
-  // When the Dotscience sidebar is open with every section expanded
+  // When the Dotscience sidebar is open with every section expanded, in a 1280 x 900 window
   await page.locator('.jp-SideBar [title="Dotscience"]').click();
   const sidebar = page.locator('#jp-Dotscience-sidebar');
   const headings = sidebar.locator('.lm-AccordionPanel-title');
+  expect(await headings.count()).toBeGreaterThanOrEqual(5);
   for (let i = 0; i < (await headings.count()); i++) {
     if ((await headings.nth(i).getAttribute('aria-expanded')) !== 'true') {
       await headings.nth(i).click();
@@ -168,9 +169,40 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
   }
   const list = sidebar.locator('.jp-Dotscience-runList');
   await expect(list.locator('[role="listitem"]').first()).toBeVisible();
-  // Then a whole run is in view (with every section open at 900 px the list is short: the
-  // sidebar gives the Runs section its 240 px minimum; giving it more is issue 14 work)
-  const whole = await list.evaluate(node => {
+  for (const theme of ['light', 'dark']) {
+    if (theme === 'dark') {
+      await page.theme.setDarkTheme();
+    }
+    // Then at least five whole runs are in view (the sidebar settles within a few frames)
+    await expect
+      .poll(() => wholeRuns(list), { timeout: 10000 })
+      .toBeGreaterThanOrEqual(5);
+    // And the footer says the total, not "100+"
+    const footer = sidebar.getByTestId('ds-run-count');
+    await expect(footer).toHaveText(/^[\d,]+ runs?$/);
+    // And the footer's total and Compare button are in view without scrolling, and
+    // nothing is drawn over them (each is the topmost element at its centre)
+    for (const target of [
+      footer,
+      sidebar.getByRole('button', { name: /^Compare \(/ })
+    ]) {
+      expect(await topmostAtCentre(target)).toBe(true);
+    }
+    // And no open section reaches under the next section's heading, and a section with
+    // more content than room scrolls rather than cutting it off
+    expect(await sectionProblems(sidebar)).toEqual([]);
+    await page.screenshot({
+      path: `${SHOTS}/sidebar-all-sections-${theme}.png`
+    });
+  }
+  await page.theme.setLightTheme();
+});
+
+/**
+ * How many rows of a virtualised list lie wholly inside its box.
+ */
+function wholeRuns(list: Locator): Promise<number> {
+  return list.evaluate(node => {
     const box = node.getBoundingClientRect();
     return Array.from(node.querySelectorAll('[role="listitem"]')).filter(
       row => {
@@ -179,20 +211,71 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
       }
     ).length;
   });
-  expect(whole).toBeGreaterThanOrEqual(1);
-  // And the footer says the total, not "100+"
-  const footer = sidebar.getByTestId('ds-run-count');
-  await expect(footer).toHaveText(/^[\d,]+ runs?$/);
-  // And no other section is drawn over the bottom of the Runs section (its footer can be
-  // clicked): the element at the footer's centre is the footer itself
-  await footer.scrollIntoViewIfNeeded();
-  const onTop = await footer.evaluate(node => {
+}
+
+/**
+ * Whether an element is inside the window and is (or contains) the topmost element at
+ * its centre, so a click there reaches it.
+ */
+function topmostAtCentre(target: Locator): Promise<boolean> {
+  return target.evaluate(node => {
     const r = node.getBoundingClientRect();
+    if (
+      r.top < 0 ||
+      r.left < 0 ||
+      r.bottom > window.innerHeight ||
+      r.right > window.innerWidth
+    ) {
+      return false;
+    }
     const hit = document.elementFromPoint(
       r.left + r.width / 2,
       r.top + r.height / 2
     );
     return hit !== null && (hit === node || node.contains(hit));
   });
-  expect(onTop).toBe(true);
-});
+}
+
+/**
+ * Each open sidebar section that overlaps the heading after it, or whose content is
+ * taller than its box without a way to scroll to the rest, described in one line.
+ */
+function sectionProblems(sidebar: Locator): Promise<string[]> {
+  return sidebar.evaluate(node => {
+    const problems: string[] = [];
+    const titles = Array.from(
+      node.querySelectorAll<HTMLElement>('.lm-AccordionPanel-title')
+    );
+    const tops = titles
+      .map(t => t.getBoundingClientRect().top)
+      .sort((a, b) => a - b);
+    for (const title of titles) {
+      const section = document.getElementById(
+        title.getAttribute('aria-controls') ?? ''
+      );
+      if (!section || title.getAttribute('aria-expanded') !== 'true') {
+        continue;
+      }
+      const label = title.textContent ?? '?';
+      const r = section.getBoundingClientRect();
+      const next = tops.find(t => t > r.top);
+      if (next !== undefined && r.bottom > next + 0.5) {
+        problems.push(
+          `${label} reaches ${r.bottom - next}px under the next heading`
+        );
+      }
+      if (r.height < 20) {
+        problems.push(`${label} is ${r.height}px high`);
+      }
+      const overflow = getComputedStyle(section).overflowY;
+      if (
+        section.scrollHeight > section.clientHeight + 1 &&
+        overflow !== 'auto' &&
+        overflow !== 'scroll'
+      ) {
+        problems.push(`${label} cuts off its content (overflow ${overflow})`);
+      }
+    }
+    return problems;
+  });
+}
