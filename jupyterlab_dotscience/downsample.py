@@ -15,16 +15,20 @@ bucket, so a million points take tens of milliseconds in pure Python (numpy not 
 The first and the last point of the series (or of the window asked for) are always kept
 exactly, so the value a chart ends on is the value the run ended on.
 
-Reading a million numbers out of the store is what costs (about 0.5 s here); a long series
-is therefore summarised when first read (:class:`Summary`: the extremes of each of up to
-20,000 blocks) and kept in a small LRU (:class:`SummaryCache`), so the next chart of it, a
-resize or a zoom back out, picks from the blocks in milliseconds. A stored series never
-changes, so a summary never goes stale.
+Reading a million numbers out of the store is what costs (0.5 to 1.5 s here); a long series
+is therefore summarised when its run is stored (:class:`Summary`: the extremes of each of
+up to 20,000 blocks, kept packed beside the series, :meth:`Summary.pack`), so even its first
+chart reads a few hundred KB of blocks instead of every point, and picks from them in
+milliseconds; a series stored before summaries were kept is summarised on its first chart
+and the summary stored then. Summaries read are also kept in a small LRU
+(:class:`SummaryCache`). A stored series never changes, so a summary never goes stale.
+A window (a zoom, ``from``/``to``) is picked from its own points, exactly.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -232,6 +236,63 @@ class Summary:
             else:
                 self.low.append((segment[found[0]], a + found[0]))
                 self.high.append((segment[found[1]], a + found[1]))
+
+    #: one block packed: its smallest value and position, its largest value and position
+    #: (positions -1 and values NaN for a block without a finite value)
+    _BLOCK = struct.Struct("<dqdq")
+
+    def pack(self) -> bytes:
+        """The blocks as bytes (32 per block, little-endian), for :meth:`unpack`.
+
+        Returns
+        -------
+        bytes
+            The smallest and largest value of each block and their positions.
+        """
+        block = self._BLOCK.pack
+        gap = (math.nan, -1)
+        return b"".join(
+            block(*(low or gap), *(high or gap))
+            for low, high in zip(self.low, self.high, strict=True)
+        )
+
+    @classmethod
+    def unpack(cls, n: int, size: int, data: bytes) -> Summary | None:
+        """The summary :meth:`pack` made of a series of ``n`` points in blocks of ``size``.
+
+        Parameters
+        ----------
+        n : int
+            Points in the series.
+        size : int
+            Points per block.
+        data : bytes
+            What :meth:`pack` returned.
+
+        Returns
+        -------
+        Summary or None
+            None when the bytes do not describe such a series (then summarise its points).
+        """
+        if n < 0 or size < 1 or len(data) % cls._BLOCK.size:
+            return None
+        inner = max(0, n - 2)
+        starts = list(range(1, 1 + inner, size))
+        if len(starts) * cls._BLOCK.size != len(data):
+            return None
+        summary = cls.__new__(cls)
+        summary.n, summary.size, summary.starts = n, size, starts
+        summary.low, summary.high = [], []
+        for a, (lv, lp, hv, hp) in zip(starts, cls._BLOCK.iter_unpack(data), strict=True):
+            if lp < 0:
+                summary.low.append(None)
+                summary.high.append(None)
+            elif not (a <= lp < a + size and a <= hp < a + size):
+                return None
+            else:
+                summary.low.append((lv, lp))
+                summary.high.append((hv, hp))
+        return summary
 
     def pick(self, points: int) -> list[int] | None:
         """The positions to keep for ``points`` points, as :func:`pick` keeps them.

@@ -86,7 +86,7 @@ class Store(abc.ABC):
         labels: Mapping[str, str] | None = None,
         projects: Sequence[str] | None = None,
         params: Mapping[str, ParamFilter] | None = None,
-        metrics: Sequence[tuple[str, float | None, float | None]] | None = None,
+        metrics: Sequence[tuple] | None = None,
         status: str | None = None,
         text: str | None = None,
         author: str | None = None,
@@ -95,6 +95,7 @@ class Store(abc.ABC):
         sort: str = "-received",
         limit: int = 50,
         cursor: str | None = None,
+        stats: bool = False,
     ) -> tuple[list[dict], str | None]:
         """One page of run summaries and the cursor of the next page (None at the end).
 
@@ -110,7 +111,10 @@ class Store(abc.ABC):
             ``{key: value}`` or ``{key: (op, value)}`` with op in ``= != < <= > >=``;
             numbers compare numerically, strings as text.
         metrics
-            ``[(key, min, max)]`` on the last value of each series, inclusive; None = open.
+            ``[(key, min, max)]`` on the last value of each series, inclusive; None = open;
+            ``(key, min, max, aggregate)`` with aggregate ``last``, ``min`` or ``max`` on
+            that value of the series (the smallest or largest number in it: NaN, text,
+            booleans and null are left out, infinities count). ValueError for another.
         text
             Case-insensitive substring of description, notebook/script, labels or parameters.
         verdict
@@ -120,12 +124,18 @@ class Store(abc.ABC):
             True: runs with hidden-state warnings; False: runs without.
         sort
             ``received``, ``start``, ``end``, ``project``, ``author``, ``notebook``,
-            ``description``, ``status``, ``metric:<key>`` or ``param:<key>``; prefix ``-``
-            for descending. Runs without a value come last. Ties are broken by run id.
+            ``description``, ``status``, ``metric:<key>`` (the last value),
+            ``metric.min:<key>``, ``metric.max:<key>`` (``metric.last:<key>``: the last
+            value) or ``param:<key>``; prefix ``-`` for descending. Runs without a value
+            come last. Ties are broken by run id. ValueError for an unknown aggregate.
         limit
             Page size, 1..1000.
         cursor
             The opaque ``next_cursor`` of the previous page (same filters and sort).
+        stats
+            Also give each summary ``metric_min`` and ``metric_max``: ``{key: value}``,
+            the smallest and largest number of each series as logged (None when no point
+            of it is a number).
         """
 
     @abc.abstractmethod

@@ -30,11 +30,25 @@ COLUMNS = {
 }
 
 
+#: The statistics of a metric series a listing sorts and filters by: its last value, its
+#: smallest and its largest number (``metric_last`` columns: the number, and the value as
+#: logged).
+STATS = {"last": "num", "min": "min_num", "max": "max_num"}
+
+
 @dataclass(frozen=True)
 class Sort:
     kind: str  # "column" | "metric" | "param"
     name: str  # column name or metric/parameter key
     desc: bool
+    stat: str = "last"  # of a metric: "last", "min" or "max"
+
+
+def check_stat(stat, where: str) -> str:
+    """A metric statistic's name, checked (ValueError naming ``where`` otherwise)."""
+    if not isinstance(stat, str) or stat not in STATS:
+        raise ValueError(f"{where}: unknown aggregate {stat!r} (one of {', '.join(STATS)})")
+    return stat
 
 
 def parse_sort(sort: str) -> Sort:
@@ -42,6 +56,16 @@ def parse_sort(sort: str) -> Sort:
         raise ValueError(f"sort: expected a string such as '-received', got {sort!r}")
     desc = sort.startswith("-")
     name = sort[1:] if desc else sort
+    if name.startswith("metric.") and ":" in name:  # metric.<aggregate>:<key>
+        head, _, key = name.partition(":")
+        stat = head[len("metric.") :]
+        if stat not in STATS:
+            raise ValueError(
+                f"sort: unknown aggregate {stat!r} in {sort!r} (one of {', '.join(STATS)})"
+            )
+        if not key:
+            raise ValueError(f"sort: metric name missing in {sort!r}")
+        return Sort("metric", key, desc, stat)
     for kind in ("metric", "param"):
         if name.startswith(kind + ":"):
             key = name[len(kind) + 1 :]
@@ -49,7 +73,9 @@ def parse_sort(sort: str) -> Sort:
                 raise ValueError(f"sort: {kind} name missing in {sort!r}")
             return Sort(kind, key, desc)
     if name not in COLUMNS:
-        known = ", ".join([*COLUMNS, "metric:<key>", "param:<key>"])
+        known = ", ".join(
+            [*COLUMNS, "metric:<key>", "metric.min:<key>", "metric.max:<key>", "param:<key>"]
+        )
         raise ValueError(f"sort: unknown sort {sort!r} (one of {known}, '-' for descending)")
     return Sort("column", COLUMNS[name], desc)
 
@@ -165,10 +191,12 @@ def filters(
         )
         args += [key, *values]
     for item in metrics or ():
-        try:
-            key, low, high = item
-        except (TypeError, ValueError):
-            raise ValueError(f"metrics: expected (key, min, max) triples, got {item!r}") from None
+        if not isinstance(item, tuple | list) or len(item) not in (3, 4):
+            raise ValueError(
+                f"metrics: expected (key, min, max) or (key, min, max, aggregate), got {item!r}"
+            )
+        key, low, high = item[:3]
+        column = STATS[check_stat(item[3] if len(item) == 4 else "last", f"metrics[{key!r}]")]
         clause = "EXISTS (SELECT 1 FROM metric_last m WHERE m.run = @run AND m.key = ?"
         args.append(key)
         for bound, op in ((low, ">="), (high, "<=")):
@@ -176,9 +204,11 @@ def filters(
                 continue
             if isinstance(bound, bool) or not isinstance(bound, int | float):
                 raise ValueError(f"metrics[{key!r}]: bounds must be numbers or None")
-            clause += f" AND m.num {op} ?"
+            if math.isnan(bound):
+                raise ValueError(f"metrics[{key!r}]: a bound cannot be NaN")
+            clause += f" AND m.{column} {op} ?"
             args.append(float(bound))
-        where.append(clause + " AND m.num IS NOT NULL)")
+        where.append(clause + f" AND m.{column} IS NOT NULL)")
     if text:
         if not isinstance(text, str):
             raise ValueError("text: expected a string")
@@ -204,18 +234,19 @@ def phase_sql(
     ref = "r.seq"
     lead, lead_args, keyset, keyset_args = [], [], [], []
     table = "metric_last" if spec.kind == "metric" else "params"
+    num = f"s.{STATS[spec.stat]}" if spec.kind == "metric" else "s.num"
     if phase == 1:
         if spec.kind == "column":
             value, tie = f"r.{spec.name}", "r.id"
             sql = f"SELECT r.seq, {value}, r.id FROM runs r"
             lead.append(f"{value} IS NOT NULL")
         else:
-            value, tie = "s.num", "s.run"  # ties broken by the run's row number
+            value, tie = num, "s.run"  # ties broken by the run's row number
             ref = "s.run"
-            sql = f"SELECT s.run, s.num, s.run FROM {table} s"
+            sql = f"SELECT s.run, {num}, s.run FROM {table} s"
             if any(_RUNS_COLUMN.search(c) for c in where):  # else runs is not needed
                 sql += " JOIN runs r ON r.seq = s.run"
-            lead.append("s.key = ? AND s.num IS NOT NULL")
+            lead.append(f"s.key = ? AND {num} IS NOT NULL")
             lead_args.append(spec.name)
         if after is not None:
             keyset.append(f"({value}, {tie}) {cmp} (?, ?)")
@@ -228,7 +259,7 @@ def phase_sql(
         else:
             lead.append(
                 f"NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run = r.seq AND s.key = ?"
-                " AND s.num IS NOT NULL)"
+                f" AND {num} IS NOT NULL)"
             )
             lead_args.append(spec.name)
         if after is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -38,6 +39,7 @@ _SUMMARY_COLUMNS = (
     "start_time, end_time, received, imported, error, warnings, verdict, reproduces"
 )
 _RETRIES = 8
+_log = logging.getLogger(__name__)
 #: series longer than this are summarised in memory when first sampled for a chart
 _SUMMARISE_FROM = 50_000
 #: ``reason`` of a run file whose capture was never recorded (stored before it was tracked)
@@ -49,8 +51,12 @@ _SQL_METRICS = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SQL_METRIC_LAST = (
-    "INSERT INTO metric_last (run, key, value, text, num, step, time, count) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO metric_last (run, key, value, text, num, step, time, count, "
+    "min_value, min_num, max_value, max_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_METRIC_SUMMARIES = (
+    "INSERT INTO metric_summaries (run, key, count, size, blocks) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT DO NOTHING"
 )
 _SQL_FILES = (
     "INSERT INTO files (run, role, path, sha256, size, outside, missing, seq) "
@@ -71,6 +77,38 @@ _SQL_CELLS = (
     "INSERT INTO cells (run, seq, cell_id, cell_index, execution_count, "
     "source_sha256, start_time, end_time, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _series_facts(rec: dict) -> dict[str, tuple]:
+    """What is stored of each metric series beside its points, worked out before the write
+    transaction (a 1,000,000-point series takes about a second of Python).
+
+    Returns
+    -------
+    dict
+        ``{key: (numbers, (min_value, min_num, max_value, max_num), summary)}``: the number
+        each point sorts by (None for NaN, text, booleans, null), the smallest and largest
+        of them with the value logged there (JSON; the earliest point on ties; all None
+        when no point is a number), and ``(size, packed blocks)`` of a long series' block
+        summary (None for a short one).
+    """
+    from .. import downsample
+
+    facts = {}
+    for key, series in rec["metrics"].items():
+        nums = [numeric(p["value"]) for p in series]
+        present = [n for n in nums if n is not None]
+        stats = (None, None, None, None)
+        if present:
+            low, high = min(present), max(present)
+            stats = (dump(series[nums.index(low)]["value"]), low,
+                     dump(series[nums.index(high)]["value"]), high)  # fmt: skip
+        summary = None
+        if len(nums) > _SUMMARISE_FROM:
+            made = downsample.Summary(nums)
+            summary = (made.size, made.pack())
+        facts[key] = (nums, stats, summary)
+    return facts
 
 
 def _execution_rows(run: int, executions: list[dict]) -> list[tuple]:
@@ -268,8 +306,10 @@ class SqlStore(Store):
             raise ValueError("publisher: expected the credential's project limit or ''")
         row = _credential_row(credential or {})
 
+        facts = _series_facts(rec)
+
         def insert(tx):
-            versions = self._insert_run(tx, rec, author, imported, received)
+            versions = self._insert_run(tx, rec, author, imported, received, facts=facts)
             if versions is not None and publisher is not None:
                 tx.x(
                     "INSERT INTO run_publishers "
@@ -290,23 +330,29 @@ class SqlStore(Store):
         recs = [normalize_record(r) for r in records]
         author = _author(author)
         received = now()
+        facts = [_series_facts(rec) for rec in recs]
 
         def insert_all(tx):
             rows: dict = {}
             created = [
-                (rec["id"], self._insert_run(tx, rec, author, imported, received, rows) is not None)
-                for rec in recs
-            ]
+                (rec["id"], self._insert_run(tx, rec, author, imported, received, rows, facts=f)
+                 is not None)
+                for rec, f in zip(recs, facts, strict=True)
+            ]  # fmt: skip
             self._flush(tx, rows)
             return created
 
         return self._write(insert_all)
 
-    def _insert_run(self, tx: Tx, rec: dict, author: str, imported: bool, received: str, rows=None):
+    def _insert_run(
+        self, tx: Tx, rec: dict, author: str, imported: bool, received: str, rows=None,
+        facts=None,
+    ):  # fmt: skip
         """Insert one normalised record; None when the id exists, else the model versions.
 
         Child rows go to ``rows`` ({sql: [row, ...]}) when given, for the caller to insert
-        in bulk with :meth:`_flush`; else they are inserted before returning.
+        in bulk with :meth:`_flush`; else they are inserted before returning. ``facts`` are
+        the record's :func:`_series_facts` (worked out here when not given).
         """
         run_id = rec["id"]
         if tx.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is not None:
@@ -348,18 +394,23 @@ class SqlStore(Store):
         rows.setdefault(_SQL_LABELS, []).extend((seq, k, v) for k, v in rec["labels"].items())
         points = rows.setdefault(_SQL_METRICS, [])
         last = rows.setdefault(_SQL_METRIC_LAST, [])
+        summaries = rows.setdefault(_SQL_METRIC_SUMMARIES, [])
+        if facts is None:
+            facts = _series_facts(rec)
         for key, series in rec["metrics"].items():
+            nums, stats, summary = facts[key]
             points.extend(
-                (seq, key, i, dump(p["value"]), p["text"], numeric(p["value"]),
-                 p["step"], p["time"])
-                for i, p in enumerate(series)
-            )  # fmt: skip
+                (seq, key, i, dump(p["value"]), p["text"], num, p["step"], p["time"])
+                for i, (p, num) in enumerate(zip(series, nums, strict=True))
+            )
             if series:
                 p = series[-1]
                 last.append(
-                    (seq, key, dump(p["value"]), p["text"], numeric(p["value"]),
-                     p["step"], p["time"], len(series))
+                    (seq, key, dump(p["value"]), p["text"], nums[-1],
+                     p["step"], p["time"], len(series), *stats)
                 )  # fmt: skip
+            if summary is not None:
+                summaries.append((seq, key, len(series), *summary))
         rows.setdefault(_SQL_FILES, []).extend(
             (seq, role, f["path"], f["sha256"], f["size"], int(f["outside"]),
              int(f["missing"]), i)
@@ -868,6 +919,7 @@ class SqlStore(Store):
         if run_id is None:
             return {"series": [], "count": 0}
         where = "WHERE run = ? AND key = ?"
+        made = None  # a summary made here, of a long series stored without one
         with self._tx() as tx:
             row = tx.one("SELECT seq FROM runs WHERE id = ?", (run_id,))
             if row is None:
@@ -875,17 +927,21 @@ class SqlStore(Store):
             args = (row[0], key)
             steps = None  # numbered steps of the whole series, read only when needed
             if start is None and end is None:
-                # a long series read before is answered from its summary (a stored series
-                # never changes); else one narrow column is read (a point's seq is its
-                # position) and a long one summarised for next time
+                # a long series is answered from its block summary (stored with the run; a
+                # stored series never changes), else one narrow column is read (a point's
+                # seq is its position) and a long one summarised and stored for next time
                 cache = self.__dict__.setdefault("_metric_summaries", downsample.SummaryCache())
                 summary = cache.get(args)
+                if summary is None:
+                    summary = self._stored_summary(tx, args)
+                    if summary is not None:
+                        cache.put(args, summary)
                 chosen = None if summary is None else summary.pick(points)
                 if chosen is None:
                     q = f"SELECT num FROM metrics {where} ORDER BY seq"
                     nums = [r[0] for r in tx.q(q, args)]
                     if len(nums) > _SUMMARISE_FROM:
-                        summary = downsample.Summary(nums)
+                        summary = made = downsample.Summary(nums)
                         cache.put(args, summary)
                         chosen = summary.pick(points)
                     if chosen is None:
@@ -925,12 +981,36 @@ class SqlStore(Store):
                 # a series stored without some steps (imported): number them all
                 rows = tx.q(f"SELECT step FROM metrics {where} ORDER BY seq", args)
                 steps = downsample.numbered_steps([r[0] for r in rows])
+        if made is not None:
+            self._keep_summary(args, made)
         series = []
         for seq in chosen:
             value, text, step, when = found[seq]
             step = step if steps is None else steps[seq]
             series.append({"value": json.loads(value), "text": text, "step": step, "time": when})
         return {"series": series, "count": count}
+
+    @staticmethod
+    def _stored_summary(tx: Tx, args: tuple):
+        """The block summary stored for series ``(run row number, key)``, or None."""
+        from .. import downsample
+
+        row = tx.one(
+            "SELECT count, size, blocks FROM metric_summaries WHERE run = ? AND key = ?", args
+        )
+        return None if row is None else downsample.Summary.unpack(row[0], row[1], bytes(row[2]))
+
+    def _keep_summary(self, args: tuple, summary) -> None:
+        """Store the block summary of a series stored before summaries were kept (its next
+        first chart, here or on another server of the store, reads it). A store that cannot
+        take the write (read-only, busy) loses nothing: the chart was answered, and the
+        summary is made again next time."""
+        try:
+            self._write(lambda tx: tx.x(
+                _SQL_METRIC_SUMMARIES, (*args, summary.n, summary.size, summary.pack())
+            ))  # fmt: skip
+        except Exception:  # noqa: BLE001 - see the docstring
+            _log.warning("could not store the summary of metric %r", args[1], exc_info=True)
 
     def _steps_complete(self, tx: Tx, where: str, args: tuple) -> bool:
         """Whether every point of a series was stored with its step (known once per series:
@@ -945,7 +1025,7 @@ class SqlStore(Store):
 
     # -- listing --------------------------------------------------------------------------
 
-    def list_runs(self, sort="-received", limit=50, cursor=None, **filters):
+    def list_runs(self, sort="-received", limit=50, cursor=None, stats=False, **filters):
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ValueError(f"limit: expected an integer 1..1000, got {limit!r}")
         spec = query.parse_sort(sort)
@@ -961,7 +1041,7 @@ class SqlStore(Store):
                 sql, sql_args = query.phase_sql(spec, 2, where, args, after, limit + 1 - len(found))
                 found += [(r[0], None, 2, r[2]) for r in tx.q(sql, sql_args)]
             page = found[:limit]
-            summaries = self._summaries(tx, [f[0] for f in page])
+            summaries = self._summaries(tx, [f[0] for f in page], stats=bool(stats))
         next_cursor = None
         if len(found) > limit:
             last = page[-1]
@@ -1025,20 +1105,12 @@ class SqlStore(Store):
                 seqs,
             ):
                 by_seq[seq]["parameters"][key] = {"value": json.loads(value), "text": text}
-            bounds = {
-                (seq, key): (lo, hi)
-                for seq, key, lo, hi in tx.q(
-                    f"SELECT run, key, MIN(num), MAX(num) FROM metrics WHERE run IN ({smarks}) "
-                    "GROUP BY run, key",
-                    seqs,
-                )
-            }
-            for seq, key, value, text, step, count in tx.q(
-                f"SELECT run, key, value, text, step, count FROM metric_last "
+            # the smallest and largest number of each series, stored with its last value
+            for seq, key, value, text, step, count, lo, hi in tx.q(
+                f"SELECT run, key, value, text, step, count, min_num, max_num FROM metric_last "
                 f"WHERE run IN ({smarks}) ORDER BY key",
                 seqs,
             ):
-                lo, hi = bounds.get((seq, key), (None, None))
                 by_seq[seq]["metrics"][key] = {
                     "value": json.loads(value), "text": text, "step": step, "count": count,
                     "min": lo, "max": hi,
@@ -1097,8 +1169,9 @@ class SqlStore(Store):
 
         return self._write(store)
 
-    def _summaries(self, tx: Tx, seqs: list[int]) -> list[dict]:
-        """Summaries of runs given by row number, in that order."""
+    def _summaries(self, tx: Tx, seqs: list[int], stats: bool = False) -> list[dict]:
+        """Summaries of runs given by row number, in that order; with ``stats``, also the
+        smallest and largest value of each metric (``metric_min``, ``metric_max``)."""
         if not seqs:
             return []
         marks = ", ".join("?" * len(seqs))
@@ -1119,10 +1192,24 @@ class SqlStore(Store):
             f"SELECT run, key, text FROM params WHERE run IN ({marks}) ORDER BY key", seqs
         ):
             by_seq[seq]["parameters"][key] = text
-        for seq, key, value in tx.q(
-            f"SELECT run, key, value FROM metric_last WHERE run IN ({marks}) ORDER BY key", seqs
-        ):
-            by_seq[seq]["metrics"][key] = json.loads(value)
+        if stats:
+            for summary in by_seq.values():
+                summary["metric_min"], summary["metric_max"] = {}, {}
+            for seq, key, value, low, high in tx.q(
+                f"SELECT run, key, value, min_value, max_value FROM metric_last "
+                f"WHERE run IN ({marks}) ORDER BY key",
+                seqs,
+            ):
+                summary = by_seq[seq]
+                summary["metrics"][key] = json.loads(value)
+                summary["metric_min"][key] = _loads(low)
+                summary["metric_max"][key] = _loads(high)
+        else:
+            for seq, key, value in tx.q(
+                f"SELECT run, key, value FROM metric_last WHERE run IN ({marks}) ORDER BY key",
+                seqs,
+            ):
+                by_seq[seq]["metrics"][key] = json.loads(value)
         for seq, key, value in tx.q(
             f"SELECT run, key, value FROM labels WHERE run IN ({marks}) ORDER BY key", seqs
         ):
