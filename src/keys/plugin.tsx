@@ -2,8 +2,8 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import * as React from 'react';
+import { ModelContent } from '../components/ModelContent';
 import { IDotscienceSidebar } from '../tokens';
 import { KeyList } from './KeyList';
 import { KeysModel } from './keysModel';
@@ -11,42 +11,32 @@ import { KeysModel } from './keysModel';
 /**
  * The "API keys" sidebar section: renders a {@link KeysModel}.
  */
-export class KeysSection extends ReactWidget {
+export class KeysSection extends ModelContent<KeysModel> {
   /**
-   * @param model the keys state
+   * @param model the section's state
    */
-  constructor(readonly model: KeysModel) {
-    super();
-    this.addClass('jp-Dotscience-section');
+  constructor(model: KeysModel) {
+    super(model, 'jp-Dotscience-section');
     this.title.label = 'API keys';
   }
 
-  protected render(): JSX.Element {
+  protected renderModel(): JSX.Element {
     const model = this.model;
     return (
-      <UseSignal signal={model.changed}>
-        {() => (
-          <div className="jp-Dotscience-panel">
-            <KeyList
-              keys={model.keys}
-              created={model.created}
-              error={model.error}
-              busy={model.busy}
-              onCreate={(name, project, deploy) =>
-                void model.create(name, project, deploy)
-              }
-              onRevoke={id => void model.revoke(id)}
-              onDismiss={() => model.dismissCreated()}
-            />
-          </div>
-        )}
-      </UseSignal>
+      <div className="jp-Dotscience-panel">
+        <KeyList
+          keys={model.keys}
+          created={model.created}
+          error={model.error}
+          busy={model.busy}
+          onCreate={(name, project, deploy) =>
+            void model.create(name, project, deploy)
+          }
+          onRevoke={id => void model.revoke(id)}
+          onDismiss={() => model.dismissCreated()}
+        />
+      </div>
     );
-  }
-
-  dispose(): void {
-    this.model.dispose();
-    super.dispose();
   }
 }
 

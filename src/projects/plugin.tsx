@@ -2,8 +2,8 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import * as React from 'react';
+import { ModelContent } from '../components/ModelContent';
 import { IDotscienceSidebar } from '../tokens';
 import { ProjectMembers } from './ProjectMembers';
 import { ProjectsModel } from './projectsModel';
@@ -11,44 +11,34 @@ import { ProjectsModel } from './projectsModel';
 /**
  * The "Projects" sidebar section: renders a {@link ProjectsModel}.
  */
-export class ProjectsSection extends ReactWidget {
+export class ProjectsSection extends ModelContent<ProjectsModel> {
   /**
-   * @param model the projects state
+   * @param model the section's state
    */
-  constructor(readonly model: ProjectsModel) {
-    super();
-    this.addClass('jp-Dotscience-section');
+  constructor(model: ProjectsModel) {
+    super(model, 'jp-Dotscience-section');
     this.id = 'jp-Dotscience-projects';
     this.title.label = 'Projects';
   }
 
-  protected render(): JSX.Element {
+  protected renderModel(): JSX.Element {
     const model = this.model;
     return (
-      <UseSignal signal={model.changed}>
-        {() => (
-          <div className="jp-Dotscience-panel">
-            <ProjectMembers
-              team={model.team}
-              projects={model.projects}
-              project={model.project}
-              canManage={model.canManage}
-              error={model.error}
-              busy={model.busy}
-              onSelect={name => void model.select(name)}
-              onCreate={name => void model.create(name)}
-              onAdd={(user, role) => void model.addMember(user, role)}
-              onRemove={user => void model.removeMember(user)}
-            />
-          </div>
-        )}
-      </UseSignal>
+      <div className="jp-Dotscience-panel">
+        <ProjectMembers
+          team={model.team}
+          projects={model.projects}
+          project={model.project}
+          canManage={model.canManage}
+          error={model.error}
+          busy={model.busy}
+          onSelect={name => void model.select(name)}
+          onCreate={name => void model.create(name)}
+          onAdd={(user, role) => void model.addMember(user, role)}
+          onRemove={user => void model.removeMember(user)}
+        />
+      </div>
     );
-  }
-
-  dispose(): void {
-    this.model.dispose();
-    super.dispose();
   }
 }
 
