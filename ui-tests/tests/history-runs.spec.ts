@@ -182,7 +182,12 @@ test.describe('Run history', () => {
     ).toHaveText('accuracy 0.92');
     await section.getByRole('button', { name: /^Descending/ }).click();
     await expect(titles(section).first()).toHaveText(`train ${TAG} a`);
+    // And back to best first, the list reloaded in that order (the picture waits for it)
     await section.getByRole('button', { name: /^Ascending/ }).click();
+    await expect(titles(section).first()).toHaveText(`train ${TAG} b`);
+    await expect(section.locator('.jp-Dotscience-runList-loading')).toHaveCount(
+      0
+    );
     await page.screenshot({ path: `${SHOTS}/history-sidebar-light.png` });
   });
 
