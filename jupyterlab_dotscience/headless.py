@@ -7,6 +7,11 @@ so the notebook's ``ds.publish()`` goes to the scratch workspace's spool, read b
 :func:`last_spooled`. The runner reports progress as JSON lines on a pipe only it holds;
 :func:`execute` follows it until the notebook is done, fails, times out or is stopped
 (:class:`Handle.stop`), and kills the runner's and the kernel's process groups when needed.
+
+A :class:`Worker` is a long-lived runner (``runner.py --serve``) that executes notebooks one
+after another, each in a fresh kernel with its own environment and directory: a sweep keeps
+one per parallel slot, so the interpreter's start and the imports of nbclient, nbformat and
+jupyter_client are paid once per slot, not once per trial.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import contextlib
 import json
 import os
 import pathlib
+import queue
 import selectors
 import signal
 import subprocess
 import threading
 import time
+import uuid
 
 RUNNER = str(pathlib.Path(__file__).resolve().parent / "reproduce" / "runner.py")
 
@@ -55,6 +62,7 @@ class Handle:
         self.stop = threading.Event()
         self.proc: subprocess.Popen | None = None
         self.kernel_pgid: int | None = None
+        self.closed: threading.Event | None = None  # set once a Worker's job kernel is gone
 
 
 def environment(root, kernel_path: str | None = None, script: bool = False,
@@ -150,7 +158,7 @@ def execute(handle: Handle, argv, cwd, env, log_path, timeout: float, pipe: bool
         argv = [*argv, str(write_fd)]
     # the log is read back through this descriptor, never by its name (which the notebook's
     # code could replace with a link)
-    log_fd = os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    log_fd = _open_log(log_path)
     try:
         return _run_process(handle, argv, cwd, env, log_fd, read_fd, write_fd, timeout,
                             on_cell)  # fmt: skip
@@ -332,3 +340,197 @@ def last_spooled(root) -> dict | None:
     if not found:
         return None
     return max(found, key=lambda t: (t[0], t[1]))[2]
+
+
+def _open_log(log_path) -> int:
+    """A new log file (never through a link), as a descriptor the execution writes to."""
+    return os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+
+
+class Worker:
+    """A long-lived runner executing notebooks one after another, each in a fresh kernel.
+
+    Parameters
+    ----------
+    python : str
+        The interpreter (made by the server).
+    cwd : path
+        The runner's own working directory (each notebook runs in its job's ``cwd``).
+    env : dict
+        The runner's own environment (each kernel gets its job's, see :meth:`run`).
+    log_path : path
+        A new file receiving the runner's and its kernels' stdout and stderr.
+
+    Notes
+    -----
+    One :meth:`run` at a time. A worker whose execution was stopped or timed out is killed
+    with its kernel's process group, as :func:`kill` does, and a worker that died fails only
+    the execution it was running: either way it is ``broken`` and is not used again.
+    """
+
+    def __init__(self, python: str, cwd, env: dict, log_path):
+        self.log_fd: int | None = _open_log(log_path)
+        read_fd, write_fd = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [python, RUNNER, "--serve", str(write_fd)], cwd=str(cwd), env=env,
+                stdin=subprocess.PIPE, stdout=self.log_fd, stderr=subprocess.STDOUT,
+                start_new_session=True, pass_fds=(write_fd,),
+            )  # fmt: skip
+        except BaseException:
+            os.close(read_fd)
+            os.close(self.log_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self._lock = threading.Lock()
+        self._jobs: dict[str, tuple[queue.Queue, threading.Event]] = {}
+        self._gone = False
+        self.broken = False
+        self._reader = threading.Thread(target=self._read, args=(read_fd,), daemon=True,
+                                        name="headless-worker-read")  # fmt: skip
+        self._reader.start()
+
+    def _read(self, fd: int) -> None:
+        """Hand each progress line to its job; when the runner is gone, end every job."""
+        buffer = b""
+        try:
+            while chunk := os.read(fd, 65536):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if not isinstance(event, dict):
+                        continue
+                    with self._lock:
+                        entry = self._jobs.get(event.get("id"))
+                    if entry is None:
+                        continue
+                    if event.get("event") == "closed":
+                        entry[1].set()
+                    else:
+                        entry[0].put(event)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+            with self._lock:
+                self._gone = self.broken = True
+                entries = list(self._jobs.values())
+            for events, closed in entries:
+                events.put({"event": "ended"})
+                closed.set()
+
+    def run(self, handle: Handle, job: dict, timeout: float, on_cell=None) -> dict:
+        """Execute one notebook; the outcome event, as :func:`execute` returns it.
+
+        Parameters
+        ----------
+        handle : Handle
+            Its ``stop`` stops the execution (the worker is killed; :class:`Stopped` is
+            raised). Once the outcome is known, :meth:`finish` waits for the kernel to go.
+        job : dict
+            ``notebook``, ``cwd``, ``kernel``, ``env`` (the kernel's environment) and
+            ``executed`` (a new file for the executed notebook, or None), all made by the
+            server.
+        timeout : float
+            Seconds before the execution (and the worker) is killed.
+        on_cell : callable, optional
+            ``on_cell(cells_done)``, at most every ``PROGRESS_INTERVAL`` seconds.
+        """
+        jid = uuid.uuid4().hex
+        events: queue.Queue = queue.Queue()
+        closed = threading.Event()
+        with handle.lock:
+            handle.proc, handle.kernel_pgid, handle.closed = self.proc, None, closed
+        with self._lock:
+            gone = self._gone
+            self._jobs[jid] = (events, closed)
+        if not gone:
+            try:
+                self.proc.stdin.write((json.dumps({**job, "id": jid}) + "\n").encode())
+                self.proc.stdin.flush()
+            except (OSError, ValueError):
+                gone = True
+        if gone:
+            events.put({"event": "ended"})
+        deadline = time.monotonic() + timeout
+        cell, stored, stored_at = 0, 0, 0.0
+        try:
+            while True:
+                if handle.stop.is_set():
+                    self._kill(handle)
+                    raise Stopped
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._kill(handle)
+                    return {"event": "timeout", "cell": cell + 1}
+                try:
+                    event = events.get(timeout=min(left, PROGRESS_INTERVAL))
+                except queue.Empty:
+                    event = {}
+                kind = event.get("event")
+                if kind == "kernel" and isinstance(event.get("pgid"), int):
+                    with handle.lock:
+                        handle.kernel_pgid = event["pgid"]
+                elif kind == "cell" and isinstance(event.get("cell"), int):
+                    cell = event["cell"]
+                due = kind in ("done", "failed", "ended") or (
+                    time.monotonic() - stored_at >= PROGRESS_INTERVAL)  # fmt: skip
+                if on_cell is not None and cell != stored and due:
+                    on_cell(cell)
+                    stored, stored_at = cell, time.monotonic()
+                if kind in ("done", "failed"):
+                    return {k: v for k, v in event.items() if k != "id"}
+                if kind == "ended":  # the runner died: this execution fails, no other
+                    self._kill(handle)
+                    code = self.proc.wait()
+                    return {"event": "failed", "cell": cell + 1 if cell else None,
+                            "error": tail(self.log_fd, code)}  # fmt: skip
+        finally:
+            if self.broken:
+                with self._lock:
+                    self._jobs.pop(jid, None)
+
+    def _kill(self, handle: Handle) -> None:
+        self.broken = True
+        kill(handle)
+
+    def finish(self, handle: Handle, wait: float = 30.0) -> None:
+        """After :meth:`run` returned: wait (at most ``wait`` seconds) for the execution's
+        kernel to shut down, then kill whatever is left in its process group."""
+        with handle.lock:
+            closed, pgid = handle.closed, handle.kernel_pgid
+        if closed is not None:
+            closed.wait(wait)
+        if pgid and pgid > 1 and pgid not in (os.getpgid(0), self.proc.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+        with self._lock:
+            for jid, (_, event) in list(self._jobs.items()):
+                if event is closed:
+                    self._jobs.pop(jid)
+
+    def close(self, wait: float = 10.0) -> None:
+        """Let the runner finish (its kernels shut down) and exit; killed after ``wait``
+        seconds."""
+        with self._lock:
+            if self.log_fd is None:
+                return
+            self.broken = True
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        self._reader.join(10)
+        with self._lock:
+            fd, self.log_fd = self.log_fd, None
+        with contextlib.suppress(OSError, TypeError):
+            os.close(fd)

@@ -459,6 +459,9 @@ class _Local:
         self.pool = ThreadPoolExecutor(
             max_workers=self.limit, thread_name_prefix=f"dotscience-trial-{state.id[:8]}"
         )
+        # one long-lived runner per slot: a trial pays a fresh kernel, not a fresh runner
+        self.workers = _trial.WorkerPool(engine.python, engine.dot_dir / "sweeps" / state.id,
+                                         engine.kernel_path)  # fmt: skip
 
     def submit(self, number: int, values: dict):
         job = dict(self.state.job, trial=number, values=values, python=self.engine.python,
@@ -468,7 +471,7 @@ class _Local:
             report=lambda points: self.engine.points(self.state, number, points),
             cancelled=self.state.cancel.is_set,
         )
-        return self.pool.submit(_trial.run_trial, job, channel)
+        return self.pool.submit(_trial.run_trial, job, channel, self.workers)
 
     def wait(self, running: dict, timeout: float):
         from concurrent.futures import FIRST_COMPLETED
@@ -490,6 +493,7 @@ class _Local:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.workers.close()
         shutil.rmtree(self.engine.dot_dir / "sweeps" / self.state.id, ignore_errors=True)
 
 

@@ -152,6 +152,73 @@ def unpack_outputs(data: bytes, dest) -> None:
         _unpack(data, pathlib.Path(dest))
 
 
+class WorkerPool:
+    """Long-lived runners (:class:`headless.Worker`, at most one per running trial) for the
+    local trials of one sweep: a trial takes an idle one, or starts one, and gives it back
+    unless it was stopped, timed out or died (then it is closed and never used again).
+
+    Parameters
+    ----------
+    python : str
+        The interpreter of the runners (``DotscienceApp.reproduce_python``).
+    directory : path
+        The sweep's directory: the runners' working directory and logs.
+    kernel_path : str, optional
+        A directory holding only the ``dotscience`` package (see
+        :func:`headless.environment`).
+    """
+
+    def __init__(self, python: str, directory, kernel_path: str | None = None):
+        self.python, self.kernel_path = python, kernel_path
+        self.directory = pathlib.Path(directory)
+        self._lock = threading.Lock()
+        self._idle: list = []
+        self._all: list = []
+        self._started = 0
+        self._closed = False
+
+    def acquire(self) -> headless.Worker:
+        """An idle runner, or a new one."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("The sweep's runners are closed.")
+            while self._idle:
+                worker = self._idle.pop()
+                if not worker.broken:
+                    return worker
+            number, self._started = self._started, self._started + 1
+        self.directory.mkdir(parents=True, exist_ok=True)
+        env = headless.environment(self.directory, self.kernel_path)
+        worker = headless.Worker(self.python, self.directory, env,
+                                 self.directory / f"runner-{number}.log")  # fmt: skip
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def release(self, worker: headless.Worker) -> None:
+        """Give ``worker`` back after its trial's outcome (its kernel may still shut down)."""
+        with self._lock:
+            keep = not worker.broken and not self._closed
+            if keep:
+                self._idle.append(worker)
+        if not keep:
+            threading.Thread(target=worker.close, daemon=True,
+                             name="sweep-runner-close").start()  # fmt: skip
+
+    def close(self, wait: bool = False) -> None:
+        """Close every runner (each exits once its kernels have shut down; killed after
+        10 s); in the background unless ``wait``."""
+        with self._lock:
+            self._closed = True
+            workers, self._idle = list(self._all), []
+        for worker in workers:
+            if wait:
+                worker.close()
+            else:
+                threading.Thread(target=worker.close, daemon=True,
+                                 name="sweep-runner-close").start()  # fmt: skip
+
+
 class LocalChannel:
     """How a trial talks to its sweep in the same process: ``report(points)`` feeds the
     pruner and says whether to stop; ``cancelled()`` says whether the sweep stopped it."""
@@ -189,7 +256,7 @@ class DaskChannel:
         return self._stop.is_set()
 
 
-def run_trial(job: dict, channel=None) -> dict:
+def run_trial(job: dict, channel=None, workers=None) -> dict:
     """Run one trial; its outcome, published record and output files.
 
     Parameters
@@ -204,6 +271,8 @@ def run_trial(job: dict, channel=None) -> dict:
     channel : LocalChannel or DaskChannel, optional
         Where objective points go and where a stop comes from; a Dask task makes a
         :class:`DaskChannel` from ``job["channel"]``.
+    workers : WorkerPool, optional
+        Long-lived runners to execute the notebook with (else a runner of its own starts).
 
     Returns
     -------
@@ -219,6 +288,7 @@ def run_trial(job: dict, channel=None) -> dict:
         pathlib.Path(parent).mkdir(parents=True, exist_ok=True)
     scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"trial-{int(job['trial'])}-", dir=parent))
     handle = headless.Handle()
+    worker = None
     state = {"pruned": False}
     done = threading.Event()
     try:
@@ -246,10 +316,21 @@ def run_trial(job: dict, channel=None) -> dict:
                                    args=(handle, channel, report_path, state, done))  # fmt: skip
         watcher.start()
         try:
-            outcome = headless.run_notebook(
-                handle, job["python"], notebook_path, control, notebook_path.parent, env,
-                float(job["timeout"]), kernel=job.get("kernel"), name="trial",
-            )  # fmt: skip
+            if workers is not None:
+                worker = workers.acquire()
+                try:
+                    outcome = worker.run(handle, {
+                        "notebook": str(notebook_path), "cwd": str(notebook_path.parent),
+                        "executed": str(control / "trial.executed.ipynb"),
+                        "kernel": job.get("kernel"), "env": env,
+                    }, float(job["timeout"]))  # fmt: skip
+                finally:
+                    workers.release(worker)
+            else:
+                outcome = headless.run_notebook(
+                    handle, job["python"], notebook_path, control, notebook_path.parent, env,
+                    float(job["timeout"]), kernel=job.get("kernel"), name="trial",
+                )  # fmt: skip
         except headless.Stopped:
             outcome = {"event": "cancelled"}
         # the outcome is known: the kernel shuts down while the run is read and published
@@ -264,19 +345,25 @@ def run_trial(job: dict, channel=None) -> dict:
                 "pruned": state["pruned"], "seconds": time.monotonic() - started}  # fmt: skip
     finally:
         done.set()
-        if state.get("ended"):
-            threading.Thread(target=_clean_up, args=(handle, scratch, bool(job.get("keep"))),
-                             daemon=True, name="sweep-trial-clean-up").start()  # fmt: skip
+        if worker is not None or state.get("ended"):
+            threading.Thread(target=_clean_up, daemon=True, name="sweep-trial-clean-up",
+                             args=(handle, scratch, bool(job.get("keep")), True, worker),
+                             ).start()  # fmt: skip
         else:
             _clean_up(handle, scratch, bool(job.get("keep")), wait=False)
 
 
-def _clean_up(handle, scratch: pathlib.Path, keep: bool, wait: bool = True) -> None:
+def _clean_up(handle, scratch: pathlib.Path, keep: bool, wait: bool = True,
+              worker=None) -> None:  # fmt: skip
     """Let the runner shut its kernel down (killed after 30 s; at once without ``wait``),
-    then delete the scratch workspace."""
-    if wait:
-        headless.reap(handle)
-    headless.kill(handle)
+    then delete the scratch workspace. With a ``worker``, only the trial's kernel is
+    waited for and killed (a worker that was stopped is dead already)."""
+    if worker is not None:
+        worker.finish(handle)
+    else:
+        if wait:
+            headless.reap(handle)
+        headless.kill(handle)
     if not keep:
         _remove(scratch)
 

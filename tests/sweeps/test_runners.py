@@ -1,0 +1,127 @@
+"""Local trials on long-lived runners: one runner per parallel slot runs its trials one after
+another, each in a fresh kernel and its own scratch copy; a runner that dies or is killed
+fails only its trial and the next trial gets a new runner."""
+
+from __future__ import annotations
+
+import time
+
+from .conftest import Workspace, alive, write_notebook
+
+#: Labels what a trial's kernel saw: its process and its parent (the runner), state a
+#: previous trial could have left in the kernel or the scratch copy, and its sweep settings
+PROBE = (
+    "import builtins, json, os, time, dotscience as ds\n"
+    "ds.start()\n"
+    "n = ds.parameter('n', 0)\n"
+    "ds.label('kernel_pid', str(os.getpid()))\n"
+    "ds.label('runner_pid', str(os.getppid()))\n"
+    "ds.label('kernel_reused', str(hasattr(builtins, 'probe_ran')))\n"
+    "builtins.probe_ran = True\n"
+    "ds.label('copy_reused', str(os.path.exists('made-by-a-trial.txt')))\n"
+    "open('made-by-a-trial.txt', 'w').write(str(n))\n"
+    "ds.label('cwd', os.getcwd())\n"
+    "ds.label('env_trial', str(json.loads(os.environ['DOTSCIENCE_SWEEP_TRIAL'])['trial']))\n"
+)
+
+
+def _labels(ws: Workspace, sweep_id: str) -> list[dict]:
+    return [r["labels"] for r in ws.runs_of(sweep_id)]
+
+
+def test_one_slot_runs_its_trials_in_one_runner_each_in_a_fresh_kernel_and_copy(tmp_path):
+    # Given a notebook that labels its run with what its kernel sees
+    ws = Workspace(tmp_path / "root")
+    try:
+        write_notebook(ws.root / "probe.ipynb", [PROBE + "ds.metric('m', n)\nds.publish()"])
+        spec = {"method": "grid", "parameters": {"n": {"values": [0, 1, 2]}},
+                "parallelism": 1}  # fmt: skip
+        # When a 3-trial sweep runs one trial at a time
+        sweep = ws.engine.start("probe.ipynb", spec, "local", owner="alice")
+        done = ws.wait(sweep["id"])
+        assert [t["state"] for t in done["trials"]] == ["done"] * 3, done["trials"]
+        labels = _labels(ws, sweep["id"])
+        # Then one runner started every trial's kernel (its start and imports paid once)
+        assert len({lab["runner_pid"] for lab in labels}) == 1, labels
+        # And each trial had a kernel of its own that no other trial's code had run in
+        assert len({lab["kernel_pid"] for lab in labels}) == 3
+        assert [lab["kernel_reused"] for lab in labels] == ["False"] * 3
+        # And a scratch copy of its own, without the files earlier trials made
+        assert [lab["copy_reused"] for lab in labels] == ["False"] * 3
+        assert len({lab["cwd"] for lab in labels}) == 3
+        # And its own sweep settings in its environment
+        assert [lab["env_trial"] for lab in labels] == ["0", "1", "2"]
+        # And once the sweep is over no kernel of it is left running
+        kernels = [int(lab["kernel_pid"]) for lab in labels]
+        deadline = time.monotonic() + 60
+        while any(alive(pid) for pid in kernels):
+            assert time.monotonic() < deadline, "a trial's kernel outlived its sweep"
+            time.sleep(0.2)
+    finally:
+        ws.close()
+
+
+def test_a_runner_that_dies_fails_only_its_trial(tmp_path):
+    # Given a notebook whose second trial kills the runner that started its kernel, and
+    # which writes its kernel's process id first
+    ws = Workspace(tmp_path / "root")
+    pids = tmp_path / "kernels.txt"
+    try:
+        write_notebook(ws.root / "crash.ipynb", [
+            PROBE + f"open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+            "if n == 1:\n    import signal\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+            "    time.sleep(600)\n"
+            "ds.metric('m', n)\nds.publish()",
+        ])  # fmt: skip
+        spec = {"method": "grid", "parameters": {"n": {"values": [0, 1, 2]}},
+                "parallelism": 1}  # fmt: skip
+        # When the sweep runs one trial at a time
+        sweep = ws.engine.start("crash.ipynb", spec, "local", owner="alice")
+        done = ws.wait(sweep["id"])
+        # Then only that trial failed, saying its execution ended on a signal, and the
+        # sweep went on with the next trial
+        assert done["state"] == "done"
+        assert [t["state"] for t in done["trials"]] == ["done", "failed", "done"], done
+        assert "The execution ended with signal 9" in done["trials"][1]["error"]
+        # And the next trial ran in a new runner
+        first, _, last = _labels(ws, sweep["id"])
+        assert first["runner_pid"] != last["runner_pid"]
+        # And the orphaned kernel of the failed trial was killed
+        crashed = int(pids.read_text().split()[1])
+        deadline = time.monotonic() + 60
+        while alive(crashed):
+            assert time.monotonic() < deadline, "the crashed trial's kernel is still running"
+            time.sleep(0.2)
+    finally:
+        ws.close()
+
+
+def test_a_trial_over_the_timeout_is_killed_with_its_kernel_and_the_next_one_runs(tmp_path):
+    # Given a server whose trials may run 45 seconds, and a notebook whose second trial
+    # sleeps for ten minutes after writing its kernel's process id
+    ws = Workspace(tmp_path / "root", timeout=45)
+    pids = tmp_path / "kernels.txt"
+    try:
+        write_notebook(ws.root / "slow.ipynb", [
+            PROBE + f"open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+            "time.sleep(600 if n == 1 else 0)\nds.metric('m', n)\nds.publish()",
+        ])  # fmt: skip
+        spec = {"method": "grid", "parameters": {"n": {"values": [0, 1, 2]}},
+                "parallelism": 1}  # fmt: skip
+        # When the sweep runs one trial at a time
+        sweep = ws.engine.start("slow.ipynb", spec, "local", owner="alice")
+        done = ws.wait(sweep["id"])
+        # Then the sleeping trial failed on the timeout and the others finished
+        assert [t["state"] for t in done["trials"]] == ["done", "failed", "done"], done
+        assert "stopped after 45 seconds" in done["trials"][1]["error"]
+        # And its kernel was killed, and the next trial ran in a new runner
+        sleeping = int(pids.read_text().split()[1])
+        deadline = time.monotonic() + 60
+        while alive(sleeping):
+            assert time.monotonic() < deadline, "the timed-out trial's kernel is still running"
+            time.sleep(0.2)
+        first, _, last = _labels(ws, sweep["id"])
+        assert first["runner_pid"] != last["runner_pid"]
+        assert done["trials"][2]["values"] == {"n": 2}
+    finally:
+        ws.close()
