@@ -3,6 +3,7 @@ lineage, export."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import tornado.web
@@ -12,6 +13,7 @@ from .. import downsample, provenance, publishing
 from .. import export as exporter
 from .. import lineage as lineage_mod
 from ..store import RecordError
+from ..store.query import STATS
 from . import models as models_routes
 from .handler import SCOPE_APIKEY, SCOPE_JUPYTER, DotscienceHandler
 
@@ -72,19 +74,32 @@ class RunQueryMixin:
             key, op, value = m.group(1).strip(), m.group(2), m.group(3)
             params[key] = ("=" if op == "==" else op, _literal(value))
         metrics = []
-        for item in self.get_query_arguments("metric"):
-            parts = item.split(":")
-            if len(parts) != 3 or not parts[0]:
-                _bad(f"metric filter {item!r}: expected key:min:max (a bound may be empty)")
-            try:
-                lo = float(parts[1]) if parts[1] else None
-                hi = float(parts[2]) if parts[2] else None
-            except ValueError:
-                _bad(f"metric filter {item!r}: bounds must be numbers")
-            metrics.append((parts[0], lo, hi))
+        for name in sorted(self.request.query_arguments):
+            if name != "metric" and not name.startswith("metric."):
+                continue
+            stat = "last" if name == "metric" else name[len("metric.") :]
+            if stat not in STATS:
+                _bad(
+                    f"{name}: unknown aggregate {stat!r} (metric, metric.min, metric.max or "
+                    "metric.last)"
+                )
+            for item in self.get_query_arguments(name):
+                parts = item.rsplit(":", 2)  # a key may hold colons; the bounds cannot
+                if len(parts) != 3 or not parts[0]:
+                    _bad(f"{name} filter {item!r}: expected key:min:max (a bound may be empty)")
+                try:
+                    lo = float(parts[1]) if parts[1] else None
+                    hi = float(parts[2]) if parts[2] else None
+                except ValueError:
+                    _bad(f"{name} filter {item!r}: bounds must be numbers")
+                if (lo is not None and math.isnan(lo)) or (hi is not None and math.isnan(hi)):
+                    _bad(f"{name} filter {item!r}: a bound cannot be NaN")
+                metrics.append((parts[0], lo, hi, stat))
         warnings = self.get_query_argument("warnings", None)
         if warnings not in (None, "true", "false"):
             _bad("warnings must be true or false")
+        if self.get_query_argument("stats", "false") not in ("true", "false"):
+            _bad("stats must be true or false")  # (GET runs/ids has no use for it)
         project = self.get_query_argument("project", None)
         if self.project_limit:
             if project and not self.can_see_project(project):
@@ -151,13 +166,17 @@ class RunsHandler(RunQueryMixin, DotscienceHandler):
     async def get(self):
         """List runs. Query: project, notebook, status, author, q (text search),
         label=key:value (repeat), param=key<op>value (op one of = != < <= > >=, repeat),
-        metric=key:min:max (either bound may be empty, repeat), verdict (identical,
-        within_tolerance, differs, failed, not_reproducible or none: never reproduced),
-        warnings (true|false), sort (received, start, end, metric:<key>, param:<key>, ...;
-        prefix - for descending), limit (1..1000), cursor.
+        metric=key:min:max (the last value; either bound may be empty, repeat),
+        metric.min=key:min:max and metric.max=key:min:max (the smallest or largest number of
+        the series), verdict (identical, within_tolerance, differs, failed, not_reproducible
+        or none: never reproduced), warnings (true|false), sort (received, start, end,
+        metric:<key>, metric.min:<key>, metric.max:<key>, param:<key>, ...; prefix - for
+        descending), stats (true: each summary also has metric_min and metric_max),
+        limit (1..1000), cursor.
         Response: ``{"runs": [summary], "next_cursor": str|null, "total": int}`` (``total``:
         how many runs the filter matches, on every page)."""
         filters = self.run_filters()
+        stats = self.get_query_argument("stats", "false")  # checked by run_filters
         try:
             limit = int(self.get_query_argument("limit", "50"))
         except ValueError:
@@ -166,7 +185,8 @@ class RunsHandler(RunQueryMixin, DotscienceHandler):
         try:
             runs, cursor = await self.ds.call(
                 store.list_runs, sort=self.get_query_argument("sort", "-received"), limit=limit,
-                cursor=self.get_query_argument("cursor", None) or None, **filters,
+                cursor=self.get_query_argument("cursor", None) or None, stats=stats == "true",
+                **filters,
             )  # fmt: skip
             total = await self.ds.call(store.count_runs, **filters)
         except ValueError as e:
