@@ -191,6 +191,35 @@ function ChoiceFields(props: {
 }
 
 /**
+ * A labelled choice of the form: one of a few fixed values, each with its text.
+ */
+function SelectField<T extends string>(props: {
+  label: string;
+  aria: string;
+  value: T;
+  options: [T, string][];
+  onChange: (value: T) => void;
+}): JSX.Element {
+  return (
+    <label className="jp-Dotscience-sweep-field">
+      <span>{props.label}</span>
+      <select
+        className="jp-mod-styled"
+        aria-label={props.aria}
+        value={props.value}
+        onChange={e => props.onChange(e.target.value as T)}
+      >
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/**
  * The sweep form: each parameter of the notebook gets a list, a range or a distribution;
  * the objective and its direction, the strategy, the budget and the parallelism; the spec
  * as YAML (what the CLI's `--spec` file would hold); Start.
@@ -322,50 +351,38 @@ export function SweepForm(props: ISweepFormProps): JSX.Element {
             onChange={e => update({ metric: e.target.value })}
           />
         </label>
-        <label className="jp-Dotscience-sweep-field">
-          <span>goal</span>
-          <select
-            className="jp-mod-styled"
-            aria-label="goal"
-            value={form.goal}
-            onChange={e =>
-              update({ goal: e.target.value as ISweepForm['goal'] })
-            }
-          >
-            <option value="maximize">maximize</option>
-            <option value="minimize">minimize</option>
-          </select>
-        </label>
-        <label className="jp-Dotscience-sweep-field">
-          <span>strategy</span>
-          <select
-            className="jp-mod-styled"
-            aria-label="strategy"
-            value={form.method}
-            onChange={e =>
-              update({ method: e.target.value as ISweepForm['method'] })
-            }
-          >
-            <option value="grid">grid</option>
-            <option value="random">random</option>
-            <option value="bayes">bayes (Optuna TPE)</option>
-          </select>
-        </label>
-        <label className="jp-Dotscience-sweep-field">
-          <span>stop worse trials early</span>
-          <select
-            className="jp-mod-styled"
-            aria-label="early stopping"
-            value={form.earlyStop}
-            onChange={e =>
-              update({ earlyStop: e.target.value as ISweepForm['earlyStop'] })
-            }
-          >
-            <option value="none">no</option>
-            <option value="median">median pruner</option>
-            <option value="hyperband">hyperband</option>
-          </select>
-        </label>
+        <SelectField
+          label="goal"
+          aria="goal"
+          value={form.goal}
+          options={[
+            ['maximize', 'maximize'],
+            ['minimize', 'minimize']
+          ]}
+          onChange={v => update({ goal: v })}
+        />
+        <SelectField
+          label="strategy"
+          aria="strategy"
+          value={form.method}
+          options={[
+            ['grid', 'grid'],
+            ['random', 'random'],
+            ['bayes', 'bayes (Optuna TPE)']
+          ]}
+          onChange={v => update({ method: v })}
+        />
+        <SelectField
+          label="stop worse trials early"
+          aria="early stopping"
+          value={form.earlyStop}
+          options={[
+            ['none', 'no'],
+            ['median', 'median pruner'],
+            ['hyperband', 'hyperband']
+          ]}
+          onChange={v => update({ earlyStop: v })}
+        />
       </div>
       <h3>Budget and parallelism</h3>
       <div className="jp-Dotscience-sweep-row">
