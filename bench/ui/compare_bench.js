@@ -12,6 +12,7 @@
 'use strict';
 
 const path = require('path');
+const { launchChromium, logger } = require('./browser');
 const crypto = require('crypto');
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
@@ -20,21 +21,7 @@ const SIZES = (process.env.SIZES || '200,500').split(',').map(Number);
 const ROUNDS = Number(process.env.ROUNDS || 5);
 const POINTS = Number(process.env.POINTS || 100);
 
-const { chromium } = require(
-  process.env.PLAYWRIGHT_CORE ||
-    path.join(
-      __dirname,
-      '..',
-      '..',
-      'ui-tests',
-      'node_modules',
-      'playwright-core'
-    )
-);
-
-function log(...args) {
-  console.error('[compare_bench]', ...args);
-}
+const log = logger('compare_bench');
 
 function run(i) {
   const loss = [];
@@ -76,10 +63,7 @@ function run(i) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu']
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({
       viewport: { width: 1280, height: 900 }

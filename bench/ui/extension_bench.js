@@ -18,6 +18,7 @@
 'use strict';
 
 const path = require('path');
+const { launchChromium, logger } = require('./browser');
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 const SAMPLES = Number(process.env.SAMPLES || 200);
@@ -28,21 +29,7 @@ const WARMUP = 20;
 const NOTEBOOK = 'bench-extension.ipynb';
 const PEER_TARGET = 'ds-bench-peer';
 
-const { chromium } = require(
-  process.env.PLAYWRIGHT_CORE ||
-    path.join(
-      __dirname,
-      '..',
-      '..',
-      'ui-tests',
-      'node_modules',
-      'playwright-core'
-    )
-);
-
-function log(...args) {
-  console.error('[extension_bench]', ...args);
-}
+const log = logger('extension_bench');
 
 /** Run code in the active notebook's kernel (not through a cell); returns stdout text. */
 async function execute(page, code, timeout = 120000) {
@@ -353,18 +340,7 @@ async function main() {
   if (!BASE) {
     throw new Error('usage: node extension_bench.js BASE_URL');
   }
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ]
-  });
+  const browser = await launchChromium();
   const out = { ok: true };
   try {
     const page = await browser.newPage({

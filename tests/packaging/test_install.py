@@ -36,6 +36,10 @@ def test_both_parts_enabled_in_the_dev_environment():
 
 
 @pytest.mark.slow
+# A wheel build (the whole labextension) plus a fresh virtualenv with JupyterLab from PyPI
+# take minutes on a loaded 2-core machine: the suite's 300 s limit per test is not for them;
+# each step has its own limit below.
+@pytest.mark.timeout(2400)
 def test_wheel_installs_and_works_without_node(tmp_path):
     # Given a wheel built the standard way from a clean copy of the sources (Node is needed
     # to build it, not to use it; the copy borrows node_modules to save a download)
