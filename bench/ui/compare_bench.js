@@ -11,7 +11,6 @@
  */
 'use strict';
 
-const path = require('path');
 const { launchChromium, logger } = require('./browser');
 const crypto = require('crypto');
 

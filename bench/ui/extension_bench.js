@@ -17,7 +17,6 @@
  */
 'use strict';
 
-const path = require('path');
 const { launchChromium, logger } = require('./browser');
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
