@@ -142,8 +142,8 @@ def _http(method: str, url: str, timeout: float = 5) -> bytes:
         return response.read()
 
 
-def _start_server(work: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def _start_server(work: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    port = port or _free_port()
     root, workspaces = work / "root", work / "workspaces"
     root.mkdir()
     workspaces.mkdir()

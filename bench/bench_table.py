@@ -124,7 +124,8 @@ def run() -> list[dict]:
             seconds = _seed(db)
             print(f"bench_table: {RUNS} runs stored in {seconds:.0f} s", file=sys.stderr)
         os.environ["DOTSCIENCE_STORE_URL"] = f"sqlite:///{db}"
-        proc, base = ext._start_server(work)
+        port = int(os.environ.get("BENCH_TABLE_PORT", "0")) or None  # default: a free one
+        proc, base = ext._start_server(work, port)
         return _rows(_run_ui(base, work))
     except Exception as exc:
         return [ext._row(f"Runs table bench failed: {exc}"[:600], None, "")]

@@ -7,9 +7,15 @@ import React, {
   useRef,
   useState
 } from 'react';
+import { flushSync } from 'react-dom';
 import { Column, columnId, columnTitle, cellText, TableRun } from './columns';
 import { RunsTableModel } from './tableModel';
-import { columnOffsets, columnWindow, rowWindow } from './windowing';
+import {
+  columnOffsets,
+  columnWindow,
+  followWindow,
+  rowWindow
+} from './windowing';
 import { runCount } from '../runs/RunsPanel';
 
 /**
@@ -53,38 +59,19 @@ const CHECK = 32; // the selection column, always in view
 export function RunsTable(props: IRunsTableProps): JSX.Element {
   const { model, actions } = props;
   const list = model.list;
-  const rowHeight = props.rowHeight ?? 28;
-  const overscan = props.overscan ?? 4;
-  const ref = useRef<HTMLDivElement>(null);
-  const [scroll, setScroll] = useState({ top: 0, left: 0 });
-  const [size, setSize] = useState(
-    props.initialSize ?? { width: 800, height: 500 }
-  );
   const [message, setMessage] = useState<string | null>(null);
   const [picking, setPicking] = useState(false);
-
-  useLayoutEffect(() => {
-    const node = ref.current;
-    if (!node) {
-      return;
-    }
-    const measure = () => {
-      if (node.clientHeight > 0 && node.clientWidth > 0) {
-        setSize({ width: node.clientWidth, height: node.clientHeight });
-      }
-    };
-    measure();
-    if (typeof ResizeObserver === 'undefined') {
-      return;
-    }
-    const observer = new ResizeObserver(measure);
-    observer.observe(node);
-    return () => observer.disconnect();
-  }, []);
-
   const columns = model.columns;
+  const selected = list.selected;
+  const total = list.total;
+  const onSort = useCallback(
+    (column: Column) => setMessage(model.sortBy(column)),
+    [model]
+  );
+  // Column widths and offsets, worked out when the columns or their widths change (not
+  // on every scroll: the grid draws with them as they are).
   const widthKey = columns.map(c => model.width(c)).join(',');
-  const layout = useMemo(() => {
+  const layout = useMemo<ILayout>(() => {
     const widths = columns.map(c => model.width(c));
     return {
       columns,
@@ -93,131 +80,6 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       ids: columns.map(columnId)
     };
   }, [columns, widthKey]);
-  const { widths, offsets } = layout;
-  const onCheck = useCallback(
-    (id: string, range: boolean) => {
-      if (range) {
-        list.selectRange(id);
-      } else {
-        list.toggleSelected(id);
-        list.setAnchor(id);
-      }
-    },
-    [list]
-  );
-  const rows = model.rows;
-  const [firstRow, endRow] = rowWindow(
-    Math.max(0, scroll.top - HEADER),
-    size.height,
-    rowHeight,
-    rows.length,
-    overscan
-  );
-  const [firstCol, endCol] = columnWindow(
-    offsets,
-    scroll.left,
-    Math.max(0, size.width - CHECK),
-    1
-  );
-
-  // Fetch the next page when the window reaches the end of the loaded runs.
-  useEffect(() => {
-    if (list.hasMore && !list.loading && endRow >= rows.length - overscan * 2) {
-      void list.loadMore();
-    }
-  }, [endRow, rows.length, list.hasMore, list.loading]);
-
-  const selected = list.selected;
-  const total = list.total;
-  const sort = model.sort;
-  const sortId = sort.column ? columnId(sort.column) : null;
-  const visibleCols: number[] = [];
-  for (let c = firstCol; c < endCol; c++) {
-    visibleCols.push(c);
-  }
-
-  const header = (
-    <div
-      className="jp-Dotscience-table-head"
-      role="row"
-      style={{ width: offsets[columns.length] + CHECK, height: HEADER }}
-    >
-      <div className="jp-Dotscience-table-check" style={{ height: HEADER }} />
-      {visibleCols.map(c => {
-        const column = columns[c];
-        const id = columnId(column);
-        const error = model.filterErrors[id];
-        return (
-          <div
-            key={id}
-            role="columnheader"
-            aria-sort={
-              sortId === id ? (sort.desc ? 'descending' : 'ascending') : 'none'
-            }
-            className="jp-Dotscience-table-th"
-            style={{ left: CHECK + offsets[c], width: widths[c] }}
-            data-column={id}
-          >
-            <button
-              className="jp-Dotscience-table-sort"
-              title={`Sort by ${columnTitle(column)}`}
-              onClick={() => setMessage(model.sortBy(column))}
-            >
-              {columnTitle(column)}
-              {sortId === id ? (sort.desc ? ' ▼' : ' ▲') : ''}
-            </button>
-            <FilterBox
-              column={column}
-              value={model.filters[id] ?? ''}
-              error={error ?? null}
-              onApply={text => void model.setFilter(column, text)}
-            />
-          </div>
-        );
-      })}
-    </div>
-  );
-
-  const body: JSX.Element[] = [];
-  for (let i = firstRow; i < endRow; i++) {
-    const row = rows[i];
-    const top = HEADER + i * rowHeight;
-    if (row.kind === 'group') {
-      body.push(
-        <div
-          key={`group:${row.value}`}
-          role="row"
-          className="jp-Dotscience-table-group"
-          style={{
-            top,
-            height: rowHeight,
-            left: scroll.left,
-            width: size.width
-          }}
-        >
-          <button onClick={() => model.toggleGroup(row.value)}>
-            {`${row.collapsed ? '▶' : '▼'} ${model.groupBy} = ${row.value} (${row.count})`}
-          </button>
-        </div>
-      );
-      continue;
-    }
-    body.push(
-      <TableRow
-        key={row.run.id}
-        run={row.run}
-        index={row.index}
-        top={top}
-        height={rowHeight}
-        selected={list.isSelected(row.run.id)}
-        layout={layout}
-        firstCol={firstCol}
-        endCol={endCol}
-        onCheck={onCheck}
-        onOpen={actions.openRun}
-      />
-    );
-  }
 
   const two = selected.length === 2 ? selected : null;
   return (
@@ -297,38 +159,334 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
           {message ?? list.error}
         </div>
       )}
-      <div
-        ref={ref}
-        className="jp-Dotscience-table-scroller"
-        role="grid"
-        aria-rowcount={total ?? rows.length}
-        aria-colcount={columns.length}
-        onScroll={e =>
-          setScroll({
-            top: e.currentTarget.scrollTop,
-            left: e.currentTarget.scrollLeft
-          })
-        }
-      >
-        <div
-          className="jp-Dotscience-table-spacer"
-          style={{
-            width: offsets[columns.length] + CHECK,
-            height: HEADER + rows.length * rowHeight
-          }}
-        >
-          {body}
-          {header}
-        </div>
-        {!list.loading && !list.error && rows.length === 0 && (
-          <div className="jp-Dotscience-empty">
-            No runs match these filters.
-          </div>
-        )}
-      </div>
+      <TableGrid
+        model={model}
+        layout={layout}
+        openRun={actions.openRun}
+        onSort={onSort}
+        rowHeight={props.rowHeight ?? 28}
+        overscan={props.overscan ?? 4}
+        initialSize={props.initialSize}
+      />
     </div>
   );
 }
+
+/**
+ * The scrolled grid: the header row and the body's rows in view. It owns the scroll
+ * position, so scrolling redraws the grid only, not the toolbar, and only when the rows
+ * or columns in view leave the range drawn; it then draws synchronously in the scroll
+ * event, so the frame that shows the new scroll position shows its rows.
+ */
+function TableGrid(props: {
+  model: RunsTableModel;
+  layout: ILayout;
+  openRun: (id: string) => void;
+  onSort: (column: Column) => void;
+  rowHeight: number;
+  overscan: number;
+  initialSize?: { width: number; height: number };
+}): JSX.Element {
+  const { model, layout, rowHeight, overscan } = props;
+  const list = model.list;
+  const ref = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState(
+    props.initialSize ?? { width: 800, height: 500 }
+  );
+  const [, redraw] = useState(0);
+  const scroll = useRef({ top: 0, left: 0, down: true, right: true });
+  const drawn = useRef<IWindows>({ rows: [0, 0], cols: [0, 0] });
+  const openRun = useRef(props.openRun);
+  openRun.current = props.openRun;
+  const onOpen = useCallback((id: string) => openRun.current(id), []);
+
+  const columns = layout.columns;
+  const rows = model.rows;
+
+  // What the window depends on, for the scroll handler (which runs between renders).
+  const windows = (from: IWindows): IWindows => {
+    const pos = scroll.current;
+    const view = rowWindow(
+      pos.top,
+      Math.max(0, size.height - HEADER),
+      rowHeight,
+      rows.length,
+      0
+    );
+    const viewCols = columnWindow(
+      layout.offsets,
+      pos.left,
+      Math.max(0, size.width - CHECK),
+      0
+    );
+    return {
+      rows: followWindow(from.rows, view, rows.length, pos.down, overscan, 1),
+      cols: followWindow(
+        from.cols,
+        viewCols,
+        columns.length,
+        pos.right,
+        Math.max(1, overscan >> 1),
+        1
+      )
+    };
+  };
+  const win = windows(drawn.current);
+  drawn.current = win;
+  const latest = useRef(windows);
+  latest.current = windows;
+
+  useLayoutEffect(() => {
+    const node = ref.current;
+    if (!node) {
+      return;
+    }
+    const onScroll = () => {
+      const pos = scroll.current;
+      const top = node.scrollTop;
+      const left = node.scrollLeft;
+      pos.down = top > pos.top || (top === pos.top && pos.down);
+      pos.right = left > pos.left || (left === pos.left && pos.right);
+      pos.top = top;
+      pos.left = left;
+      const next = latest.current(drawn.current);
+      const now = drawn.current;
+      if (
+        next.rows[0] !== now.rows[0] ||
+        next.rows[1] !== now.rows[1] ||
+        next.cols[0] !== now.cols[0] ||
+        next.cols[1] !== now.cols[1]
+      ) {
+        flushSync(() => redraw(n => n + 1));
+      }
+    };
+    node.addEventListener('scroll', onScroll, { passive: true });
+    const measure = () => {
+      if (node.clientHeight > 0 && node.clientWidth > 0) {
+        setSize(old =>
+          old.width === node.clientWidth && old.height === node.clientHeight
+            ? old
+            : { width: node.clientWidth, height: node.clientHeight }
+        );
+      }
+    };
+    measure();
+    const observer =
+      typeof ResizeObserver === 'undefined'
+        ? null
+        : new ResizeObserver(measure);
+    observer?.observe(node);
+    return () => {
+      node.removeEventListener('scroll', onScroll);
+      observer?.disconnect();
+    };
+  }, []);
+
+  const [firstRow, endRow] = win.rows;
+  const [firstCol, endCol] = win.cols;
+  // Fetch the next page well before the window reaches the end of the loaded runs (four
+  // views ahead), so a steady scroll does not stop at the end of what is loaded.
+  const ahead = Math.max(
+    overscan * 2,
+    Math.ceil((4 * size.height) / rowHeight)
+  );
+  useEffect(() => {
+    if (list.hasMore && !list.loading && endRow >= rows.length - ahead) {
+      void list.loadMore();
+    }
+  }, [endRow, rows.length, list.hasMore, list.loading, ahead]);
+
+  const sort = model.sort;
+  const width = layout.offsets[columns.length] + CHECK;
+  const body: JSX.Element[] = [];
+  for (let i = firstRow; i < endRow; i++) {
+    const row = rows[i];
+    const top = HEADER + i * rowHeight;
+    if (row.kind === 'group') {
+      body.push(
+        <GroupRow
+          key={`group:${row.value}`}
+          model={model}
+          value={row.value}
+          count={row.count}
+          collapsed={row.collapsed}
+          top={top}
+          height={rowHeight}
+          width={width}
+          viewWidth={size.width}
+        />
+      );
+      continue;
+    }
+    body.push(
+      <TableRow
+        key={row.run.id}
+        run={row.run}
+        index={row.index}
+        top={top}
+        height={rowHeight}
+        selected={list.isSelected(row.run.id)}
+        layout={layout}
+        firstCol={firstCol}
+        endCol={endCol}
+        list={list}
+        onOpen={onOpen}
+      />
+    );
+  }
+
+  return (
+    <div
+      ref={ref}
+      className="jp-Dotscience-table-scroller"
+      role="grid"
+      aria-rowcount={list.total ?? rows.length}
+      aria-colcount={columns.length}
+      onMouseOver={showWholeText}
+    >
+      <div
+        className="jp-Dotscience-table-spacer"
+        style={{ width, height: HEADER + rows.length * rowHeight }}
+      >
+        {body}
+        <TableHead
+          model={model}
+          layout={layout}
+          firstCol={firstCol}
+          endCol={endCol}
+          sortId={sort.column ? columnId(sort.column) : null}
+          desc={sort.desc}
+          filters={model.filters}
+          errors={model.filterErrors}
+          onSort={props.onSort}
+        />
+      </div>
+      {!list.loading && !list.error && rows.length === 0 && (
+        <div className="jp-Dotscience-empty">No runs match these filters.</div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Give the cell under the pointer its whole text as a tooltip (set on hover, not on every
+ * cell drawn while scrolling).
+ *
+ * @param event the pointer's move onto an element of the grid
+ */
+function showWholeText(event: React.MouseEvent): void {
+  const target = event.target as Element;
+  const cell = target.closest?.('.jp-Dotscience-table-td');
+  if (cell && !cell.hasAttribute('title')) {
+    cell.setAttribute('title', cell.textContent ?? '');
+  }
+}
+
+/**
+ * The rows and columns drawn, each `[first, end)`.
+ */
+interface IWindows {
+  rows: readonly [number, number];
+  cols: readonly [number, number];
+}
+
+/**
+ * The header row: each drawn column's title (a sort button) and filter box. Redrawn only
+ * when the columns drawn, the sort or the filters change.
+ */
+const TableHead = memo(function TableHead(props: {
+  model: RunsTableModel;
+  layout: ILayout;
+  firstCol: number;
+  endCol: number;
+  sortId: string | null;
+  desc: boolean;
+  filters: Readonly<Record<string, string>>;
+  errors: Readonly<Record<string, string>>;
+  onSort: (column: Column) => void;
+}): JSX.Element {
+  const { layout, model } = props;
+  const cells: JSX.Element[] = [];
+  for (let c = props.firstCol; c < props.endCol; c++) {
+    const column = layout.columns[c];
+    const id = layout.ids[c];
+    const sorted = props.sortId === id;
+    cells.push(
+      <div
+        key={id}
+        role="columnheader"
+        aria-sort={sorted ? (props.desc ? 'descending' : 'ascending') : 'none'}
+        className="jp-Dotscience-table-th"
+        style={{ width: layout.widths[c] }}
+        data-column={id}
+      >
+        <button
+          className="jp-Dotscience-table-sort"
+          title={`Sort by ${columnTitle(column)}`}
+          onClick={() => props.onSort(column)}
+        >
+          {columnTitle(column)}
+          {sorted ? (props.desc ? ' ▼' : ' ▲') : ''}
+        </button>
+        <FilterBox
+          column={column}
+          value={props.filters[id] ?? ''}
+          error={props.errors[id] ?? null}
+          onApply={text => void model.setFilter(column, text)}
+        />
+      </div>
+    );
+  }
+  return (
+    <div
+      className="jp-Dotscience-table-head"
+      role="row"
+      style={{
+        width: layout.offsets[layout.columns.length] + CHECK,
+        height: HEADER
+      }}
+    >
+      <div className="jp-Dotscience-table-check" />
+      <div
+        className="jp-Dotscience-table-cells"
+        style={{ left: CHECK + layout.offsets[props.firstCol] }}
+      >
+        {cells}
+      </div>
+    </div>
+  );
+});
+
+/**
+ * A group's heading row; its button stays at the left edge of the view (sticky), so
+ * horizontal scrolling does not redraw it.
+ */
+const GroupRow = memo(function GroupRow(props: {
+  model: RunsTableModel;
+  value: string;
+  count: number;
+  collapsed: boolean;
+  top: number;
+  height: number;
+  width: number;
+  viewWidth: number;
+}): JSX.Element {
+  const { model } = props;
+  return (
+    <div
+      role="row"
+      className="jp-Dotscience-table-group"
+      style={{ top: props.top, height: props.height, width: props.width }}
+    >
+      <button
+        style={{ width: props.viewWidth }}
+        onClick={() => model.toggleGroup(props.value)}
+      >
+        {`${props.collapsed ? '▶' : '▼'} ${model.groupBy} = ${props.value} (${props.count})`}
+      </button>
+    </div>
+  );
+});
 
 /**
  * A column's filter box: applied on Enter or when it loses focus.
@@ -455,41 +613,60 @@ interface ITableRowProps {
   layout: ILayout;
   firstCol: number;
   endCol: number;
-  onCheck: (id: string, range: boolean) => void;
+  list: RunsTableModel['list'];
   onOpen: (id: string) => void;
 }
 
 /**
+ * The text of each cell shown so far, by run and column id: a value is formatted once,
+ * not on every draw of its row (the runs of a reload are new objects, so nothing stale
+ * is kept).
+ */
+const TEXTS = new WeakMap<TableRun, Map<string, string>>();
+
+/**
+ * A cell's text, formatted once per run and column.
+ *
+ * @param run the row's run
+ * @param column the column
+ * @param id the column's id
+ * @returns what the cell shows
+ */
+function cachedText(run: TableRun, column: Column, id: string): string {
+  let texts = TEXTS.get(run);
+  if (!texts) {
+    texts = new Map();
+    TEXTS.set(run, texts);
+  }
+  let text = texts.get(id);
+  if (text === undefined) {
+    text = cellText(run, column);
+    texts.set(id, text);
+  }
+  return text;
+}
+
+/**
  * One run's row: its checkbox (sticky at the left edge, so horizontal scrolling does not
- * redraw it) and the cells of the columns in view. Memoised: a row whose run, selection
- * and column window did not change is not drawn again while scrolling.
+ * redraw it) and the cells of the columns in view, in one strip placed at the first
+ * drawn column. Memoised, and so are its cells: scrolling down draws only the rows that
+ * come into view, scrolling sideways only the cells that do.
  */
 const TableRow = memo(function TableRow(props: ITableRowProps): JSX.Element {
-  const { run, layout } = props;
+  const { run, layout, list } = props;
   const cells: JSX.Element[] = [];
   for (let c = props.firstCol; c < props.endCol; c++) {
     const column = layout.columns[c];
-    const text = cellText(run, column);
-    const isName = column.kind === 'field' && column.key === 'name';
+    const id = layout.ids[c];
     cells.push(
-      <div
-        key={layout.ids[c]}
-        role="cell"
-        className="jp-Dotscience-table-td"
-        style={{ left: CHECK + layout.offsets[c], width: layout.widths[c] }}
-        title={text}
-      >
-        {isName ? (
-          <button
-            className="jp-Dotscience-link"
-            onClick={() => props.onOpen(run.id)}
-          >
-            {text}
-          </button>
-        ) : (
-          text
-        )}
-      </div>
+      <TableCell
+        key={id}
+        runId={run.id}
+        text={cachedText(run, column, id)}
+        width={layout.widths[c]}
+        isName={column.kind === 'field' && column.key === 'name'}
+        onOpen={props.onOpen}
+      />
     );
   }
   return (
@@ -514,10 +691,53 @@ const TableRow = memo(function TableRow(props: ITableRowProps): JSX.Element {
           aria-label={`Select run ${run.id}`}
           checked={props.selected}
           onChange={() => undefined}
-          onClick={e => props.onCheck(run.id, e.shiftKey)}
+          onClick={e => {
+            if (e.shiftKey) {
+              list.selectRange(run.id);
+            } else {
+              list.toggleSelected(run.id);
+              list.setAnchor(run.id);
+            }
+          }}
         />
       </div>
-      {cells}
+      <div
+        className="jp-Dotscience-table-cells"
+        style={{ left: CHECK + layout.offsets[props.firstCol] }}
+      >
+        {cells}
+      </div>
+    </div>
+  );
+});
+
+/**
+ * One cell: its text (the run's name is a link to its detail; the whole text is its
+ * tooltip, set on hover). Drawn once while it stays in the window.
+ */
+const TableCell = memo(function TableCell(props: {
+  runId: string;
+  text: string;
+  width: number;
+  isName: boolean;
+  onOpen: (id: string) => void;
+}): JSX.Element {
+  return (
+    <div
+      role="cell"
+      className="jp-Dotscience-table-td"
+      style={{ width: props.width }}
+    >
+      {props.isName ? (
+        <button
+          className="jp-Dotscience-link"
+          onClick={() => props.onOpen(props.runId)}
+        >
+          {props.text}
+        </button>
+      ) : (
+        props.text
+      )}
     </div>
   );
 });

@@ -98,3 +98,42 @@ export function columnWindow(
   const last = columnAt(offsets, Math.max(0, scrollLeft + width - 1));
   return [first, Math.min(n, last + 1 + overscan)];
 }
+
+/**
+ * The range to draw next while scrolling (rows or columns). The range drawn is kept
+ * while it still covers the range in view, so a slow scroll redraws only every few rows;
+ * otherwise the range in view is extended by `ahead` beyond the edge the user scrolls
+ * towards and by `behind` beyond the other edge.
+ *
+ * @param drawn the range drawn now, `[first, end)`
+ * @param view the range in view, `[first, end)`
+ * @param count the number of rows (or columns)
+ * @param forward whether the user scrolls towards the end
+ * @param ahead extra rows drawn in the direction of the scroll
+ * @param behind extra rows drawn on the other side
+ * @returns the range to draw, `drawn` itself when it still covers the view
+ */
+export function followWindow(
+  drawn: readonly [number, number],
+  view: readonly [number, number],
+  count: number,
+  forward: boolean,
+  ahead: number,
+  behind: number
+): readonly [number, number] {
+  const [first, end] = [
+    Math.max(0, Math.min(view[0], count)),
+    Math.max(0, Math.min(view[1], count))
+  ];
+  if (
+    drawn[0] <= first &&
+    drawn[1] >= end &&
+    drawn[1] <= count &&
+    drawn[0] < drawn[1]
+  ) {
+    return drawn;
+  }
+  const before = forward ? behind : ahead;
+  const after = forward ? ahead : behind;
+  return [Math.max(0, first - before), Math.min(count, end + after)];
+}
