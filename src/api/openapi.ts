@@ -70,10 +70,16 @@ export interface paths {
           label?: string[];
           /** @description key<op>value with op one of = != < <= > >= (repeatable) */
           param?: string[];
-          /** @description key:min:max, either bound may be empty (repeatable) */
+          /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
           metric?: string[];
-          /** @description received, start, end, project, author, notebook, description, status, metric:<key>, param:<key>; prefix - for descending */
+          /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+          'metric.min'?: string[];
+          /** @description key:min:max on the largest number of the series (repeatable) */
+          'metric.max'?: string[];
+          /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
           sort?: string;
+          /** @description true gives each summary metric_min and metric_max (the Runs table asks for them). */
+          stats?: 'true' | 'false';
           /** @description The latest reproduction verdict; none for runs never reproduced. */
           verdict?:
             | 'identical'
@@ -201,6 +207,10 @@ export interface paths {
           param?: string[];
           /** @description key:min:max (repeatable) */
           metric?: string[];
+          /** @description key:min:max on the series' smallest number (repeatable) */
+          'metric.min'?: string[];
+          /** @description key:min:max on the series' largest number (repeatable) */
+          'metric.max'?: string[];
           /** @description As in GET runs */
           sort?: string;
           verdict?:
@@ -2729,6 +2739,14 @@ export interface components {
       };
       /** @description key to its last value */
       metrics: {
+        [key: string]: components['schemas']['TypedValue'];
+      };
+      /** @description Only with stats=true: key to the smallest number of the series as logged (NaN, text, booleans and null left out, infinities count; null when no point is a number). */
+      metric_min?: {
+        [key: string]: components['schemas']['TypedValue'];
+      };
+      /** @description Only with stats=true; key to the largest number of the series, as metric_min. */
+      metric_max?: {
         [key: string]: components['schemas']['TypedValue'];
       };
       labels: {

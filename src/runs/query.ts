@@ -10,6 +10,8 @@ export interface IMetricRange {
   key: string;
   min: number | null;
   max: number | null;
+  /** which value of the series: its last (default), smallest or largest number */
+  stat?: 'last' | 'min' | 'max';
 }
 
 /**
@@ -51,6 +53,8 @@ export interface IRunQuery {
   sort: string;
   /** descending order */
   desc: boolean;
+  /** also each run's smallest and largest metric values (`metric_min`, `metric_max`) */
+  stats?: boolean;
 }
 
 /**
@@ -144,9 +148,13 @@ export function toSearchParams(
     p.append('param', f);
   }
   for (const m of query.metrics) {
-    p.append('metric', `${m.key}:${m.min ?? ''}:${m.max ?? ''}`);
+    const name = !m.stat || m.stat === 'last' ? 'metric' : `metric.${m.stat}`;
+    p.append(name, `${m.key}:${m.min ?? ''}:${m.max ?? ''}`);
   }
   p.append('sort', (query.desc ? '-' : '') + query.sort);
+  if (query.stats) {
+    p.append('stats', 'true');
+  }
   p.append('limit', String(limit));
   if (cursor) {
     p.append('cursor', cursor);

@@ -24,13 +24,15 @@ export type Column =
 export type MetricStat = 'last' | 'min' | 'max';
 
 /**
- * A run summary, possibly with the smallest and largest value of each metric
- * (`GET runs?stats=true`).
+ * A run summary with the smallest and largest value of each metric (`metric_min`,
+ * `metric_max`: the table lists runs with `GET runs?stats=true`).
  */
-export type TableRun = RestWire.IRunSummary & {
-  metric_min?: Record<string, number | null>;
-  metric_max?: Record<string, number | null>;
-};
+export type TableRun = RestWire.IRunSummary;
+
+/**
+ * The statistics a metric column can show, in the order the column picker offers them.
+ */
+export const METRIC_STATS: readonly MetricStat[] = ['last', 'min', 'max'];
 
 /**
  * The stable id of a column (also its key in width and filter maps).
@@ -75,10 +77,10 @@ export function columnTitle(column: Column): string {
 
 /**
  * The server's sort for a column (`GET runs?sort=`), or null when the server cannot sort
- * by it (a run's name; the smallest or largest value of a metric).
+ * by it (a label).
  *
  * @param column the column
- * @returns e.g. `param:alpha`, `metric:loss`, `received`
+ * @returns e.g. `param:alpha`, `metric:loss`, `metric.min:loss`, `received`
  */
 export function serverSort(column: Column): string | null {
   switch (column.kind) {
@@ -87,7 +89,9 @@ export function serverSort(column: Column): string | null {
     case 'param':
       return `param:${column.key}`;
     case 'metric':
-      return column.stat === 'last' ? `metric:${column.key}` : null;
+      return column.stat === 'last'
+        ? `metric:${column.key}`
+        : `metric.${column.stat}:${column.key}`;
     default:
       return null;
   }
@@ -119,8 +123,7 @@ export function cellText(run: TableRun, column: Column): string {
         return formatValue(run.metrics[column.key]);
       }
       const table = column.stat === 'min' ? run.metric_min : run.metric_max;
-      const v = table?.[column.key];
-      return v === undefined || v === null ? '—' : formatValue(v);
+      return formatValue(table?.[column.key]);
     }
   }
 }
@@ -150,7 +153,8 @@ export function defaultColumns(
 
 /**
  * Every column that can be chosen for the keys seen, fields first, then parameters,
- * metrics (last value) and labels.
+ * metrics (each as its last value, then its smallest and largest: "loss", "loss (min)",
+ * "loss (max)") and labels.
  *
  * @param keys parameter, metric and label keys seen
  * @returns the columns
@@ -173,10 +177,10 @@ export function availableColumns(keys: {
   for (const key of [...keys.params].sort()) {
     columns.push({ kind: 'param', key });
   }
-  // the last value of each metric (GET runs' summaries carry no smallest or largest value
-  // yet; a min/max column shows them when a summary has metric_min/metric_max)
   for (const key of [...keys.metrics].sort()) {
-    columns.push({ kind: 'metric', key, stat: 'last' });
+    for (const stat of METRIC_STATS) {
+      columns.push({ kind: 'metric', key, stat });
+    }
   }
   for (const key of [...keys.labels].sort()) {
     columns.push({ kind: 'label', key });

@@ -22,8 +22,9 @@ function number(text: string): number | null {
 /**
  * Read what the user typed in a column's filter box.
  *
- * Parameters: `0.1` or `=adam` (equal), `!=adam`, `<0.1`, `>=3`. Metrics (their last
- * value): `<0.5`, `>=0.9`, `0.1..0.5` (bounds included). Labels: the value. Status:
+ * Parameters: `0.1` or `=adam` (equal), `!=adam`, `<0.1`, `>=3`. Metrics (the column's
+ * value: the last, the smallest or the largest): `<0.5`, `>=0.9`, `0.1..0.5` (bounds
+ * included). Labels: the value. Status:
  * `succeeded` or `failed`. Project, author, notebook: the exact value.
  *
  * @param column the column
@@ -51,11 +52,7 @@ export function parseColumnFilter(
       return { param: `${column.key}${op}${m[2]}` };
     }
     case 'metric': {
-      if (column.stat !== 'last') {
-        return {
-          error: `Runs are filtered by the last value of ${column.key}; use its last-value column.`
-        };
-      }
+      const stat = column.stat === 'last' ? {} : { stat: column.stat };
       const range = RANGE.exec(typed);
       if (range) {
         const min = range[1] ? number(range[1]) : null;
@@ -63,7 +60,7 @@ export function parseColumnFilter(
         if ((range[1] && min === null) || (range[2] && max === null)) {
           return { error: `Write a range of ${column.key} as 0.1..0.5.` };
         }
-        return { metric: { key: column.key, min, max } };
+        return { metric: { key: column.key, min, max, ...stat } };
       }
       const m = OP.exec(typed)!;
       const value = number(m[2]);
@@ -73,14 +70,15 @@ export function parseColumnFilter(
         };
       }
       if (m[1] === '=' || m[1] === '==') {
-        return { metric: { key: column.key, min: value, max: value } };
+        return { metric: { key: column.key, min: value, max: value, ...stat } };
       }
       const upper = m[1].startsWith('<');
       return {
         metric: {
           key: column.key,
           min: upper ? null : value,
-          max: upper ? value : null
+          max: upper ? value : null,
+          ...stat
         }
       };
     }
@@ -108,7 +106,8 @@ export function parseColumnFilter(
 
 /**
  * The query's filters made from every column's filter (and the search text). Strict
- * bounds (`<`, `>`) are sent as inclusive ones; the server compares last values.
+ * bounds (`<`, `>`) are sent as inclusive ones; the server compares the column's value
+ * (last, smallest or largest).
  *
  * @param base the rest of the query (sort, scope)
  * @param columns the columns with a filter

@@ -99,7 +99,7 @@ describe('column filters become the server query', () => {
       [alpha, '<adam'],
       [loss, 'low'],
       [loss, '!=3'],
-      [lossMin, '<3'],
+      [lossMin, 'low'],
       [status, 'maybe']
     ] as [Column, string][]) {
       const got = parseColumnFilter(column, text) as { error: string };
@@ -146,13 +146,15 @@ describe('cells and sorts', () => {
     ).toBe('—');
   });
 
-  it('sorts on the server by fields, parameters and last metric values only', () => {
+  it('sorts on the server by fields, parameters and metric values, not labels', () => {
     expect(serverSort({ kind: 'param', key: 'alpha' })).toBe('param:alpha');
     expect(serverSort({ kind: 'metric', key: 'loss', stat: 'last' })).toBe(
       'metric:loss'
     );
     expect(serverSort({ kind: 'field', key: 'received' })).toBe('received');
-    expect(serverSort({ kind: 'metric', key: 'loss', stat: 'max' })).toBeNull();
+    expect(serverSort({ kind: 'metric', key: 'loss', stat: 'max' })).toBe(
+      'metric.max:loss'
+    );
     expect(serverSort({ kind: 'label', key: 'team' })).toBeNull();
   });
 });
