@@ -1,5 +1,5 @@
 import { ISignal, Signal } from '@lumino/signaling';
-import { IRunsAPI } from '../api/runs';
+import { IRunsAPI, runsAPI } from '../api/runs';
 import { RunListModel } from '../runs/listModel';
 import { DEFAULT_QUERY, IRunQuery } from '../runs/query';
 import {
@@ -14,6 +14,27 @@ import { queryFromFilters } from './filters';
 import { BodyRow, groupRows } from './grouping';
 
 /**
+ * The REST calls with every page of runs asked with its metrics' smallest and largest
+ * values (`GET runs?stats=true`), for the "loss (min)" and "loss (max)" columns.
+ *
+ * @param api the REST calls
+ * @returns the same calls, `listRuns` asking for the statistics
+ */
+function withStats(api: IRunsAPI): IRunsAPI {
+  const listRuns: IRunsAPI['listRuns'] = (query, limit, cursor) =>
+    api.listRuns({ ...query, stats: true }, limit, cursor);
+  return new Proxy(api, {
+    get(target, name) {
+      if (name === 'listRuns') {
+        return listRuns;
+      }
+      const value = Reflect.get(target, name);
+      return typeof value === 'function' ? value.bind(target) : value;
+    }
+  });
+}
+
+/**
  * The Runs table's state: the runs (paged from `GET runs` with the server's filters and
  * sort, so 10,000 runs are never fetched at once), the chosen columns and their widths,
  * the column filters, the grouping and the selection.
@@ -25,7 +46,7 @@ export class RunsTableModel {
    */
   constructor(options: RunsTableModel.IOptions = {}) {
     this.list = new RunListModel({
-      api: options.api,
+      api: withStats(options.api ?? runsAPI),
       pageSize: options.pageSize ?? 500
     });
     this.list.changed.connect(this._onList, this);
@@ -137,7 +158,7 @@ export class RunsTableModel {
   sortBy(column: Column): string | null {
     const sort = serverSort(column);
     if (sort === null) {
-      return `Runs cannot be sorted by ${column.kind === 'metric' ? `the ${column.stat} of ${column.key}` : column.key}.`;
+      return `Runs cannot be sorted by ${column.key}.`;
     }
     const same =
       this._sortColumn !== null &&
