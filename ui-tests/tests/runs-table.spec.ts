@@ -198,6 +198,113 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
   await page.theme.setLightTheme();
 });
 
+test('the sidebar gives small sections the height of their content and keeps what the user drags', async ({
+  page,
+  request
+}) => {
+  // Given a few runs and a tall window with the Current run (no notebook open), Runs and
+  // Models (no models) sections open and the others closed
+  const tag = `drag${randomUUID().slice(0, 8)}`;
+  await publish(request, tag, 0, 3);
+  await page.setViewportSize({ width: 1280, height: 1200 });
+  await page.locator('.jp-SideBar [title="Dotscience"]').click();
+  const sidebar = page.locator('#jp-Dotscience-sidebar');
+  const open = ['Current run', 'Runs', 'Models'];
+  const headings = sidebar.locator('.lm-AccordionPanel-title');
+  for (let i = 0; i < (await headings.count()); i++) {
+    const heading = headings.nth(i);
+    const label = ((await heading.getAttribute('aria-label')) ?? '').replace(
+      / Section$/,
+      ''
+    );
+    const expanded = (await heading.getAttribute('aria-expanded')) === 'true';
+    if (expanded !== open.includes(label)) {
+      await heading.click();
+    }
+  }
+  const current = sidebar.locator('.jp-Dotscience-currentRunSection');
+  const models = sidebar.locator('.jp-Dotscience-modelsSection');
+  const runsSection = sidebar.locator('.jp-Dotscience-runsSection');
+  // Then the two small sections are as tall as their content, no taller
+  for (const section of [current, models]) {
+    await expect.poll(() => spareHeight(section), { timeout: 10000 }).toBe(0);
+  }
+  // And the Runs list has the rest: far more than five runs' worth
+  const list = sidebar.locator('.jp-Dotscience-runList');
+  expect((await list.boundingBox())!.height).toBeGreaterThan(5 * 54 + 100);
+  // When the user drags the edge under the Current run 120 px down (once the sections
+  // have stopped moving: the lists load on their own)
+  await expect.poll(() => settled(sidebar), { timeout: 10000 }).toBe(true);
+  const before = (await current.boundingBox())!.height;
+  const handle = (await current.evaluate(node => {
+    const r = node.getBoundingClientRect();
+    return { x: r.left + r.width / 2, y: r.bottom + 2 };
+  })) as { x: number; y: number };
+  await page.mouse.move(handle.x, handle.y);
+  await page.mouse.down();
+  await page.mouse.move(handle.x, handle.y + 120, { steps: 6 });
+  await page.mouse.up();
+  await expect
+    .poll(async () => (await current.boundingBox())!.height)
+    .toBeGreaterThan(before + 100);
+  const dragged = (await current.boundingBox())!.height;
+  // And the window is then made 60 px shorter (which would share the height again)
+  const runsBefore = (await runsSection.boundingBox())!.height;
+  await page.setViewportSize({ width: 1280, height: 1140 });
+  await expect
+    .poll(async () => (await runsSection.boundingBox())!.height)
+    .toBeLessThan(runsBefore - 30);
+  await page.evaluate(
+    () =>
+      new Promise(resolve =>
+        requestAnimationFrame(() => requestAnimationFrame(resolve))
+      )
+  );
+  // Then the size the user chose stays: the Runs list gave up the height
+  expect((await current.boundingBox())!.height).toBeCloseTo(dragged, 0);
+  // When another section opens
+  await sidebar
+    .locator('.lm-AccordionPanel-title[aria-label="Server Section"]')
+    .click();
+  // Then the height is shared again: the Current run is back to its content's height
+  await expect.poll(() => spareHeight(current), { timeout: 10000 }).toBe(0);
+});
+
+/**
+ * Whether the sidebar's sections are where they were two animation frames earlier.
+ */
+function settled(sidebar: Locator): Promise<boolean> {
+  return sidebar.evaluate(async node => {
+    const boxes = () =>
+      Array.from(node.querySelectorAll('.lm-SplitPanel-child'))
+        .map(child => {
+          const r = child.getBoundingClientRect();
+          return `${r.top},${r.height}`;
+        })
+        .join(' ');
+    const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
+    const first = boxes();
+    await frame();
+    await frame();
+    return boxes() === first;
+  });
+}
+
+/**
+ * How many px a sidebar section has beyond its content (0 when it is exactly as tall as
+ * its content, or shorter and scrolling), rounded.
+ */
+function spareHeight(section: Locator): Promise<number> {
+  return section.evaluate(node => {
+    let bottom = 0;
+    for (const child of Array.from(node.children) as HTMLElement[]) {
+      const margin = parseFloat(getComputedStyle(child).marginBottom) || 0;
+      bottom = Math.max(bottom, child.offsetTop + child.offsetHeight + margin);
+    }
+    return Math.max(0, Math.round(node.clientHeight - bottom));
+  });
+}
+
 /**
  * How many rows of a virtualised list lie wholly inside its box.
  */
