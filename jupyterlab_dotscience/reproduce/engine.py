@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 #: Sentence of a reproduction the server stopped (or restarted) in the middle of
 SERVER_STOPPED = "The server stopped during the reproduction, so it was not finished."
 
+#: File in a scratch workspace's control directory when the requester asked to keep it
+KEEP_MARKER = "keep"
+
 
 class _Job(headless.Handle):
     """One reproduction while this server runs it."""
@@ -122,12 +125,14 @@ class Engine:
 
     def recover(self) -> int:
         """At server start: mark reproductions left queued or running by an earlier server
-        process ``done``/``failed`` (they are never started again). Returns how many."""
+        process ``done``/``failed`` (they are never started again) and delete the scratch
+        workspaces it left (unless kept on request). Returns how many were marked."""
         count = 0
         for rep in self.store.list_reproductions(states=("queued", "running")):
             with self._lock:
                 if rep["id"] in self._jobs:
                     continue
+            self._remove_left_scratch(rep["id"])
             result = dict(_verdict.empty_result(), **(rep.get("result") or {}))
             result["failed"] = {"cell": rep.get("cell") or None, "execution_count": None,
                                 "error": SERVER_STOPPED, "source": None}  # fmt: skip
@@ -138,6 +143,20 @@ class Engine:
                 )  # fmt: skip
                 count += 1
         return count
+
+    def _remove_left_scratch(self, rid: str) -> None:
+        """Delete the scratch workspace (and git worktree) an earlier server process left
+        for reproduction ``rid``, unless its requester asked to keep it."""
+        try:
+            scratch = _workspace.scratch_path(self.dot_dir, rid)
+        except ValueError:
+            return
+        if not scratch.is_dir() or (scratch / ".dotscience" / "reproduce" / KEEP_MARKER).exists():
+            return
+        worktree = scratch / ".dotscience" / "worktree"
+        if worktree.exists():
+            self._remove_worktree(worktree, keep=False)
+        _workspace.remove_scratch(scratch)
 
     def shutdown(self) -> None:
         """Stop every reproduction (marked failed: the server stopped) and the pool."""
@@ -205,6 +224,8 @@ class Engine:
             scratch = _workspace.create_scratch(self.dot_dir, job.rid)
             control = scratch / ".dotscience" / "reproduce"
             control.mkdir(parents=True)
+            if job.keep:  # read by recover() when this server dies before the end
+                (control / KEEP_MARKER).touch()
             if script:
                 worktree, root = self._worktree(run, scratch, control)
             else:

@@ -81,15 +81,17 @@ def test_cancel_stops_a_running_replay(short, tmp_path):
     assert status == 409 and "finished" in again["error"]
 
 
+@pytest.mark.parametrize("keep", [False, True], ids=["scratch-deleted", "scratch-kept"])
 def test_server_restart_mid_reproduction_marks_it_failed_and_never_restarts_it(
-    tmp_path_factory, tmp_path
+    tmp_path_factory, tmp_path, keep
 ):
-    # Given a reproduction whose replay is running on a server
+    # Given a reproduction whose replay is running on a server (asked to keep its scratch
+    # workspace, or not)
     live = start(tmp_path_factory.mktemp("restart-root"))
     marker = tmp_path / "pids"
     try:
         run_id = live.execute("restart.ipynb", hanging_cells(marker))
-        rep = live.reproduce(run_id)
+        rep = live.reproduce(run_id, keep=keep)
         assert wait_for(lambda: pids(marker), 120), "the replay never reached its cell 2"
         # When the server is killed and started again
         live.server.kill()
@@ -102,6 +104,13 @@ def test_server_restart_mid_reproduction_marks_it_failed_and_never_restarts_it(
         assert after["verdict"] == "failed"
         assert "server stopped" in after["result"]["failed"]["error"]
         assert live.run(run_id)["verdict"] == "failed"
+        # And the scratch workspace the killed server left behind is deleted, unless the
+        # reproduction was asked to keep it
+        scratch = live.root / ".dotscience" / "reproductions" / rep["id"]
+        if keep:
+            assert (scratch / ".dotscience" / "reproduce").is_dir()
+        else:
+            assert not scratch.exists(), sorted(p.name for p in scratch.iterdir())
         # And it is never run again
         time.sleep(3)
         assert len(pids(marker)) == 1
