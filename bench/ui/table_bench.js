@@ -4,9 +4,13 @@
  * Chromium and prints one JSON object on stdout.
  *
  * 1. Open: `dotscience:open-runs-table {allColumns: true}`, time until the first rows
- *    and every column are there.
- * 2. Scroll: for SCROLL_MS the page scrolls the grid down and right a step every animation
- *    frame (400 px down, 120 px right: a fast fling; to the end and back) while requestAnimationFrame records each frame's time.
+ *    are drawn and until every column is there.
+ * 2. Scroll: a fling down (400 px a frame, to the end of the loaded runs and back) and
+ *    then one to the right (120 px a frame, to the last column and back), each for
+ *    SCROLL_MS, one step per animation frame. Every frame's time (requestAnimationFrame to
+ *    the next) is recorded, and whether the frame shows blank where rows or cells should
+ *    be. Then a shorter traced fling each way gives the renderer main thread's CPU time
+ *    per frame (thread time: what the table costs, whatever else loads the machine).
  * 3. Live: two tabs (pages) of the same JupyterLab; tab B shows the Runs table (every run,
  *    newest first), tab A publishes a run (POST dotscience/api/runs) and records the time;
  *    a MutationObserver in tab B records when the run's row appears. LIVE_SAMPLES times.
@@ -66,6 +70,10 @@ async function openLab(context) {
   return page;
 }
 
+/**
+ * Open the Runs table with its command; resolves to the milliseconds until its first rows
+ * are drawn (`rows`) and, with `allColumns`, until every column is (`all`).
+ */
 async function openTable(page, allColumns) {
   const start = Date.now();
   await page.evaluate(
@@ -79,6 +87,7 @@ async function openTable(page, allColumns) {
       timeout: 120000
     }
   );
+  const rows = Date.now() - start;
   if (allColumns) {
     await page.waitForFunction(
       () => {
@@ -91,51 +100,155 @@ async function openTable(page, allColumns) {
       { timeout: 120000 }
     );
   }
-  return Date.now() - start;
+  return { rows, all: Date.now() - start };
 }
 
-async function scrollFrames(page) {
-  return page.evaluate(async ms => {
-    const grid = document.querySelector(
-      '.jp-Dotscience-runsTable [role="grid"]'
-    );
-    const frames = [];
-    let last = performance.now();
-    const end = last + ms;
-    let down = true;
-    const cols = Number(grid.getAttribute('aria-colcount'));
-    const rows = Number(grid.getAttribute('aria-rowcount'));
-    await new Promise(resolve => {
-      const step = now => {
-        frames.push(now - last);
-        last = now;
-        const maxTop = grid.scrollHeight - grid.clientHeight;
-        const maxLeft = grid.scrollWidth - grid.clientWidth;
-        if (down) {
-          grid.scrollTop = Math.min(maxTop, grid.scrollTop + 400);
-          grid.scrollLeft = Math.min(maxLeft, grid.scrollLeft + 120);
-          down = grid.scrollTop < maxTop;
-        } else {
-          grid.scrollTop = Math.max(0, grid.scrollTop - 400);
-          grid.scrollLeft = Math.max(0, grid.scrollLeft - 120);
-          down = grid.scrollTop === 0;
+/**
+ * Fling the grid for SCROLL_MS: `down` 400 px a frame (to the end of the loaded runs and
+ * back), or `right` 120 px a frame (to the last column and back), one step in each
+ * animation frame. Records every frame's time (requestAnimationFrame to the next), and
+ * whether the frame shows blank where rows or cells should be: right after the step
+ * moves the view (the browser paints this frame next), the rows (or the cells of a row)
+ * in the DOM must cover the view.
+ */
+async function fling(page, direction, ms) {
+  return page.evaluate(
+    async ({ ms, direction }) => {
+      const grid = document.querySelector(
+        '.jp-Dotscience-runsTable [role="grid"]'
+      );
+      const head = grid.querySelector('.jp-Dotscience-table-head');
+      const spacer = grid.firstElementChild;
+      grid.scrollTop = 0;
+      grid.scrollLeft = 0;
+      const blankNow = () => {
+        const g = grid.getBoundingClientRect();
+        const top = g.top + grid.clientTop + head.offsetHeight;
+        const left = g.left + grid.clientLeft;
+        const s = spacer.getBoundingClientRect();
+        const rows = grid.querySelectorAll('[role="row"][data-run-id]');
+        if (!rows.length) {
+          return true;
         }
-        if (now < end) {
-          requestAnimationFrame(step);
-        } else {
-          resolve();
+        if (direction === 'down') {
+          const bottom = Math.min(
+            g.top + grid.clientTop + grid.clientHeight,
+            s.bottom
+          );
+          let low = Infinity;
+          let high = -Infinity;
+          for (const row of rows) {
+            const r = row.getBoundingClientRect();
+            low = Math.min(low, r.top);
+            high = Math.max(high, r.bottom);
+          }
+          return low > top + 0.5 || high < bottom - 0.5;
         }
+        const row = rows[Math.floor(rows.length / 2)];
+        const right = Math.min(left + grid.clientWidth, s.right);
+        let low = Infinity;
+        let high = -Infinity;
+        for (const cell of row.querySelectorAll('[role="cell"]')) {
+          const r = cell.getBoundingClientRect();
+          low = Math.min(low, r.left);
+          high = Math.max(high, r.right);
+        }
+        return low > left + 32 + 0.5 || high < right - 0.5;
       };
-      requestAnimationFrame(step);
-    });
-    return {
-      frames: frames.slice(1),
-      cols,
-      rows,
-      cells: document.querySelectorAll('.jp-Dotscience-runsTable [role="cell"]')
-        .length
-    };
-  }, SCROLL_MS);
+      await new Promise(r => requestAnimationFrame(() => r()));
+      const frames = [];
+      let blank = 0;
+      let last = performance.now();
+      const end = last + ms;
+      let forward = true;
+      await new Promise(resolve => {
+        const step = now => {
+          frames.push(now - last);
+          last = now;
+          if (direction === 'down') {
+            const max = grid.scrollHeight - grid.clientHeight;
+            grid.scrollTop = forward
+              ? Math.min(max, grid.scrollTop + 400)
+              : Math.max(0, grid.scrollTop - 400);
+            forward = forward ? grid.scrollTop < max : grid.scrollTop === 0;
+          } else {
+            const max = grid.scrollWidth - grid.clientWidth;
+            grid.scrollLeft = forward
+              ? Math.min(max, grid.scrollLeft + 120)
+              : Math.max(0, grid.scrollLeft - 120);
+            forward = forward ? grid.scrollLeft < max : grid.scrollLeft === 0;
+          }
+          if (blankNow()) {
+            blank++;
+          }
+          if (now < end) {
+            requestAnimationFrame(step);
+          } else {
+            resolve();
+          }
+        };
+        requestAnimationFrame(step);
+      });
+      return {
+        frames: frames.slice(1), // the first is the time before the fling
+        blank,
+        cells: grid.querySelectorAll('[role="cell"]').length
+      };
+    },
+    { ms, direction }
+  );
+}
+
+/**
+ * The renderer main thread's CPU time (thread time, so other processes on a loaded
+ * machine do not count) per frame of a fling, from a Chromium trace.
+ */
+async function cpuPerFrame(browser, page, direction, ms) {
+  await browser.startTracing(page, {
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline']
+  });
+  const { frames } = await fling(page, direction, ms);
+  const events = JSON.parse(
+    (await browser.stopTracing()).toString()
+  ).traceEvents;
+  const names = {};
+  const counts = {};
+  for (const e of events) {
+    if (e.name === 'thread_name') {
+      names[`${e.pid}:${e.tid}`] = e.args.name;
+    }
+  }
+  for (const e of events) {
+    const key = `${e.pid}:${e.tid}`;
+    if (names[key] === 'CrRendererMain') {
+      counts[key] = (counts[key] || 0) + 1;
+    }
+  }
+  const main = Object.entries(counts).sort((a, b) => b[1] - a[1])[0][0];
+  const tasks = events
+    .filter(e => `${e.pid}:${e.tid}` === main && e.ph === 'X' && e.dur)
+    .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  let cpu = 0;
+  let until = -Infinity;
+  for (const e of tasks) {
+    if (e.ts >= until) {
+      cpu += (e.tdur || 0) / 1000; // a top-level event: its nested ones are inside it
+      until = e.ts + e.dur;
+    }
+  }
+  return cpu / Math.max(1, frames.length + 1);
+}
+
+function frameStats(result) {
+  const f = result.frames;
+  return {
+    frames: f.length,
+    p50: pct(f, 50),
+    p99: pct(f, 99),
+    max: Math.max(...f),
+    over50: f.filter(t => t >= 50).length,
+    blank: result.blank
+  };
 }
 
 async function live(context) {
@@ -217,22 +330,45 @@ async function live(context) {
     });
     const page = await openLab(context);
     log('lab open');
-    const openMs = await openTable(page, true);
-    log(`table open in ${openMs} ms`);
-    const scroll = await scrollFrames(page);
-    log(`${scroll.frames.length} frames`);
+    const open = await openTable(page, true);
+    log(`table open: rows in ${open.rows} ms, every column in ${open.all} ms`);
+    // let the opening finish (its last frames are the open's, not the scroll's)
+    await page.evaluate(
+      () =>
+        new Promise(r =>
+          requestAnimationFrame(() => requestAnimationFrame(() => r()))
+        )
+    );
+    await page.waitForTimeout(1000);
+    const down = await fling(page, 'down', SCROLL_MS);
+    log(`down: ${down.frames.length} frames, ${down.blank} with blank rows`);
+    const right = await fling(page, 'right', SCROLL_MS);
+    log(
+      `right: ${right.frames.length} frames, ${right.blank} with blank cells`
+    );
+    const cpuDown = await cpuPerFrame(browser, page, 'down', SCROLL_MS / 2);
+    const cpuRight = await cpuPerFrame(browser, page, 'right', SCROLL_MS / 2);
+    log(`main-thread CPU per frame: ${cpuDown} down, ${cpuRight} right`);
+    const shape = await page.evaluate(() => {
+      const grid = document.querySelector(
+        '.jp-Dotscience-runsTable [role="grid"]'
+      );
+      return {
+        columns: Number(grid.getAttribute('aria-colcount')),
+        rows: Number(grid.getAttribute('aria-rowcount'))
+      };
+    });
     await page.close();
     const liveResult = await live(context);
     process.stdout.write(
       JSON.stringify({
-        open_ms: openMs,
-        frames: scroll.frames.length,
-        frame_max: Math.max(...scroll.frames),
-        frame_p99: pct(scroll.frames, 99),
-        frame_p50: pct(scroll.frames, 50),
-        columns: scroll.cols,
-        rows: scroll.rows,
-        cells: scroll.cells,
+        open_ms: open.rows,
+        open_all_ms: open.all,
+        down: { ...frameStats(down), cpu: cpuDown },
+        right: { ...frameStats(right), cpu: cpuRight },
+        columns: shape.columns,
+        rows: shape.rows,
+        cells: Math.max(down.cells, right.cells),
         live_p50: pct(liveResult.latencies, 50),
         live_p99: pct(liveResult.latencies, 99),
         live_missing: liveResult.missing,

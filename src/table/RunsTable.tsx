@@ -194,7 +194,15 @@ function TableGrid(props: {
     props.initialSize ?? { width: 800, height: 500 }
   );
   const [, redraw] = useState(0);
-  const scroll = useRef({ top: 0, left: 0, down: true, right: true });
+  // the scroll position, its last step (a fling's next step is drawn ahead) and direction
+  const scroll = useRef({
+    top: 0,
+    left: 0,
+    stepTop: 0,
+    stepLeft: 0,
+    down: true,
+    right: true
+  });
   const drawn = useRef<IWindows>({ rows: [0, 0], cols: [0, 0] });
   const openRun = useRef(props.openRun);
   openRun.current = props.openRun;
@@ -206,24 +214,28 @@ function TableGrid(props: {
   // What the window depends on, for the scroll handler (which runs between renders).
   const windows = (from: IWindows): IWindows => {
     const pos = scroll.current;
-    const view = rowWindow(
-      pos.top,
-      Math.max(0, size.height - HEADER),
-      rowHeight,
-      rows.length,
-      0
-    );
-    const viewCols = columnWindow(
-      layout.offsets,
-      pos.left,
-      Math.max(0, size.width - CHECK),
-      0
-    );
+    const height = Math.max(0, size.height - HEADER);
+    const width = Math.max(0, size.width - CHECK);
+    const rowsAt = (top: number) =>
+      rowWindow(Math.max(0, top), height, rowHeight, rows.length, 0);
+    const colsAt = (left: number) =>
+      columnWindow(layout.offsets, Math.max(0, left), width, 0);
+    // in view now and after one more step like the last (at most a view's worth), so
+    // the rows a steady scroll reaches next are in the DOM before the frame shows them
+    const stepTop = Math.max(-height, Math.min(height, pos.stepTop));
+    const stepLeft = Math.max(-width, Math.min(width, pos.stepLeft));
     return {
-      rows: followWindow(from.rows, view, rows.length, pos.down, overscan, 1),
+      rows: followWindow(
+        from.rows,
+        span(rowsAt(pos.top), rowsAt(pos.top + stepTop)),
+        rows.length,
+        pos.down,
+        overscan,
+        1
+      ),
       cols: followWindow(
         from.cols,
-        viewCols,
+        span(colsAt(pos.left), colsAt(pos.left + stepLeft)),
         columns.length,
         pos.right,
         Math.max(1, overscan >> 1),
@@ -245,6 +257,8 @@ function TableGrid(props: {
       const pos = scroll.current;
       const top = node.scrollTop;
       const left = node.scrollLeft;
+      pos.stepTop = top - pos.top;
+      pos.stepLeft = left - pos.left;
       pos.down = top > pos.top || (top === pos.top && pos.down);
       pos.right = left > pos.left || (left === pos.left && pos.right);
       pos.top = top;
@@ -380,6 +394,20 @@ function showWholeText(event: React.MouseEvent): void {
   if (cell && !cell.hasAttribute('title')) {
     cell.setAttribute('title', cell.textContent ?? '');
   }
+}
+
+/**
+ * The smallest range holding two ranges.
+ *
+ * @param a a range, `[first, end)`
+ * @param b another
+ * @returns both and what lies between
+ */
+function span(
+  a: readonly [number, number],
+  b: readonly [number, number]
+): [number, number] {
+  return [Math.min(a[0], b[0]), Math.max(a[1], b[1])];
 }
 
 /**

@@ -1,0 +1,202 @@
+import { act, fireEvent, render } from '@testing-library/react';
+import React from 'react';
+import { IRunsAPI } from '../../api/runs';
+import { RestWire } from '../../api/rest';
+import { summary } from '../../__tests__/runFixtures';
+import { RunsTable } from '../RunsTable';
+import { RunsTableModel } from '../tableModel';
+import { followWindow } from '../windowing';
+
+const HEADER = 56; // the header row's height (two lines: titles and filter boxes)
+const ROW = 28;
+const VIEW = { width: 800, height: 560 };
+
+const runs = Array.from({ length: 2000 }, (_, i) =>
+  summary(i, {
+    description: `run ${i} ${'with a long description '.repeat(3)}`,
+    parameters: Object.fromEntries(
+      Array.from({ length: 60 }, (_, k) => [`p${k}`, String(i + k)])
+    )
+  })
+);
+
+/**
+ * A server holding the runs above, paged with a cursor.
+ */
+const api = {
+  async listRuns(
+    _query: unknown,
+    limit: number,
+    cursor: string | null
+  ): Promise<RestWire.IRunPage> {
+    const start = cursor ? Number(cursor) : 0;
+    return {
+      runs: runs.slice(start, start + limit),
+      next_cursor: start + limit < runs.length ? String(start + limit) : null,
+      total: runs.length
+    };
+  },
+  async listProjects(): Promise<RestWire.IProject[]> {
+    return [];
+  }
+} as unknown as IRunsAPI;
+
+/**
+ * The Runs table on every run (one page) with 60 parameter columns, drawn in an
+ * 800 x 560 viewport.
+ */
+async function drawTable(): Promise<{
+  grid: HTMLElement;
+  container: HTMLElement;
+  model: RunsTableModel;
+}> {
+  const model = new RunsTableModel({ api, pageSize: runs.length });
+  await model.list.refresh();
+  model.setColumns([
+    { kind: 'field', key: 'name' },
+    ...Array.from({ length: 60 }, (_, k) => ({
+      kind: 'param' as const,
+      key: `p${k}`
+    }))
+  ]);
+  const { container } = render(
+    <RunsTable
+      model={model}
+      actions={{ openRun: jest.fn(), compare: null, diff: null }}
+      initialSize={VIEW}
+    />
+  );
+  const grid = container.querySelector('[role="grid"]') as HTMLElement;
+  return { grid, container, model };
+}
+
+/**
+ * The indexes of the runs whose rows are in the DOM.
+ */
+function drawnRows(container: HTMLElement): number[] {
+  return Array.from(container.querySelectorAll('[role="row"][data-run-id]'))
+    .map(row => Number(row.getAttribute('data-run-id')!.slice(-12)))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The rows a viewport scrolled to `top` shows below the header.
+ */
+function rowsInView(top: number): number[] {
+  const first = Math.floor(top / ROW);
+  const end = Math.ceil((top + VIEW.height - HEADER) / ROW);
+  return Array.from({ length: end - first }, (_, i) => first + i);
+}
+
+/**
+ * Scroll the grid as the browser does: the position changes, then a native scroll event
+ * is dispatched (outside React's act, as in a real frame).
+ */
+function scrollTo(grid: HTMLElement, top: number, left = 0): void {
+  grid.scrollTop = top;
+  grid.scrollLeft = left;
+  grid.dispatchEvent(new Event('scroll'));
+}
+
+describe('scrolling the Runs table', () => {
+  let errors: jest.SpyInstance;
+  beforeEach(() => {
+    // React's "not wrapped in act" notice: these tests scroll as a browser frame does
+    errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => errors.mockRestore());
+
+  it('draws the rows at a new scroll position in the scroll event itself', async () => {
+    // Given the table of 2,000 runs at the top
+    const { grid, container, model } = await drawTable();
+    expect(drawnRows(container)).toContain(0);
+    // When the browser scrolls it to row 1,000 and fires the scroll event
+    scrollTo(grid, 1000 * ROW);
+    // Then, before anything else runs (the frame that shows this position is painted
+    // next), every row in view is in the DOM
+    const drawn = drawnRows(container);
+    for (const row of rowsInView(1000 * ROW)) {
+      expect(drawn).toContain(row);
+    }
+    // And rows far from the view are not
+    expect(drawn.every(i => i >= 990 && i < 1060)).toBe(true);
+    model.dispose();
+  });
+
+  it('draws the rows a steady fling reaches next before the frame shows them', async () => {
+    // Given the table at the top
+    const { grid, container, model } = await drawTable();
+    // When it is flung down 400 px a frame (14 rows a step), then sideways 250 px a frame
+    let top = 0;
+    for (let step = 1; step <= 12; step++) {
+      top = step * 400;
+      scrollTo(grid, top);
+      // Then after each step's scroll event the rows of the next step's view are already
+      // drawn (the browser moves the view before the next scroll event is handled)
+      const drawn = drawnRows(container);
+      const missing = rowsInView(top + 400).filter(r => !drawn.includes(r));
+      expect({ step, missing }).toEqual({ step, missing: [] });
+    }
+    for (let step = 1; step <= 8; step++) {
+      const left = step * 250;
+      scrollTo(grid, top, left);
+      // Then the columns of the next step's view are drawn too (the name column is 240 px
+      // wide, the parameters 120 px; the selection column takes 32 px of the view)
+      const headers = Array.from(
+        container.querySelectorAll('[role="columnheader"]')
+      ).map(h => h.getAttribute('data-column'));
+      const next = left + 250;
+      const firstParam = Math.floor((next - 240) / 120);
+      const lastParam = Math.floor((next + VIEW.width - 32 - 1 - 240) / 120);
+      for (let k = Math.max(0, firstParam); k <= Math.min(59, lastParam); k++) {
+        expect({ step, has: headers.includes(`param:p${k}`) }).toEqual({
+          step,
+          has: true
+        });
+      }
+      const firstRow = container.querySelector(
+        '[role="row"][data-run-id]'
+      ) as HTMLElement;
+      expect(firstRow.querySelectorAll('[role="cell"]').length).toBe(
+        headers.length
+      );
+    }
+    model.dispose();
+  });
+
+  it('shows a cell’s whole text as its tooltip on hover', async () => {
+    // Given the table with long run names cut to the column's width
+    const { container, model } = await drawTable();
+    const cell = container.querySelector('[role="cell"]') as HTMLElement;
+    // When the pointer moves onto the first run's name
+    act(() => {
+      fireEvent.mouseOver(cell.querySelector('button') ?? cell);
+    });
+    // Then its tooltip is the whole name
+    expect(cell.getAttribute('title')).toBe(cell.textContent);
+    expect(cell.getAttribute('title')).toContain('with a long description');
+    model.dispose();
+  });
+});
+
+describe('followWindow', () => {
+  it('keeps the range drawn while it covers the view, else extends it ahead', () => {
+    // Given rows 10..40 drawn
+    // When the view moves within them, the same range is kept (no redraw)
+    expect(followWindow([10, 40], [12, 30], 1000, true, 4, 1)).toEqual([
+      10, 40
+    ]);
+    // When it leaves them downwards, 4 rows are added below and 1 above
+    expect(followWindow([10, 40], [30, 50], 1000, true, 4, 1)).toEqual([
+      29, 54
+    ]);
+    // And upwards, 4 above and 1 below
+    expect(followWindow([10, 40], [5, 25], 1000, false, 4, 1)).toEqual([1, 26]);
+    // And at the ends the range is clamped to the rows there are
+    expect(followWindow([0, 0], [995, 1003], 1000, true, 4, 1)).toEqual([
+      994, 1000
+    ]);
+    // And when rows are gone (a new filter), a range past the end is not kept
+    expect(followWindow([10, 40], [12, 30], 20, true, 4, 1)).toEqual([11, 20]);
+  });
+});
