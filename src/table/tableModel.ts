@@ -42,12 +42,13 @@ function withStats(api: IRunsAPI): IRunsAPI {
 export class RunsTableModel {
   /**
    * @param options.api the REST calls (tests pass fakes)
-   * @param options.pageSize runs per page (default 500)
+   * @param options.pageSize runs per page (default 200: a page of runs with hundreds of
+   *   values each is parsed in one go, so smaller pages keep scrolling smooth)
    */
   constructor(options: RunsTableModel.IOptions = {}) {
     this.list = new RunListModel({
       api: withStats(options.api ?? runsAPI),
-      pageSize: options.pageSize ?? 500
+      pageSize: options.pageSize ?? 200
     });
     this.list.changed.connect(this._onList, this);
   }
@@ -367,7 +368,7 @@ export namespace RunsTableModel {
   export interface IOptions {
     /** the REST calls (tests pass fakes) */
     api?: IRunsAPI;
-    /** runs per page (default 500) */
+    /** runs per page (default 200) */
     pageSize?: number;
   }
 }
