@@ -48,6 +48,28 @@ export function curlExample(d: RestWire.IDeployment): string {
 }
 
 /**
+ * Who deployed a deployment and which server serves it (on a team, another user's or
+ * another server's deployments are listed too): "deployed by alice · served by host
+ * (01234567)", leaving out what the store does not know.
+ *
+ * @param d the deployment
+ * @returns the text, empty when neither is known
+ */
+export function deploymentOrigin(d: RestWire.IDeployment): string {
+  const parts: string[] = [];
+  if (d.owner) {
+    parts.push(`deployed by ${d.owner}`);
+  }
+  if (d.server) {
+    const slash = d.server.lastIndexOf('/');
+    const host = slash > 0 ? d.server.slice(0, slash) : d.server;
+    const id = slash > 0 ? d.server.slice(slash + 1, slash + 9) : '';
+    parts.push(`served by ${host}${id ? ` (${id})` : ''}`);
+  }
+  return parts.join(' · ');
+}
+
+/**
  * Where the token of a model server bound beyond loopback is kept (next to its log): such
  * a server answers only requests that carry it.
  *
@@ -175,6 +197,11 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
               </button>
             )}
           </div>
+          {deploymentOrigin(selected) && (
+            <div className="jp-Dotscience-models-origin">
+              {deploymentOrigin(selected)}
+            </div>
+          )}
           {selected.reason && (
             <div className="jp-Dotscience-models-error">{selected.reason}</div>
           )}
@@ -276,6 +303,7 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
                     {dep ? (
                       <a
                         href="#"
+                        title={deploymentOrigin(dep)}
                         onClick={e => (
                           e.preventDefault(),
                           model.select(dep.id)
