@@ -4,12 +4,13 @@ system metrics' own CPU cost; the per-call rows beside W&B (offline ``run.log``)
 Rows (see bench/run.py):
 - a small scikit-learn fit (logistic regression, 500x8: the logging dominates) and a
   200-round LightGBM fit (5,000x20, a validation set evaluated every round): the median
-  CPU time of the bare fit (single-threaded), and the median extra CPU time with
-  ``ds.autolog()`` (bare and autologged fits in alternating blocks, so that both see the
-  same load on a shared machine) and with ``mlflow.autolog()`` (local SQLite tracking
-  store), each fit in a fresh run of its own and both with their defaults (models logged);
-  and what our fit leaves for publish (the model pickled and written, a linear model's
-  training score, small arrays hashed), measured apart;
+  CPU time of the bare fit (single-threaded), and the extra CPU time with ``ds.autolog()``
+  (the median of the differences within pairs of one bare and one autologged fit run back
+  to back, the order alternating, in several rounds whose range is shown, so that machine
+  load affects both alike) and with ``mlflow.autolog()`` (local SQLite tracking store), each
+  fit in a fresh run of its own and both with their defaults (models logged); and what our
+  fit leaves for publish (the model pickled and written, a linear model's training score,
+  small arrays hashed), measured apart;
 - ``ds.system_metrics(interval=1.0)``: CPU time of the sampling thread per second of wall
   time, as a percentage of one core;
 - ``add_metric``/``parameter`` per call beside W&B's ``run.log``/``run.config`` (offline).
@@ -33,13 +34,13 @@ import dotscience  # noqa: E402
 from dotscience import autolog as ds_autolog  # noqa: E402
 from dotscience import sysmetrics  # noqa: E402
 
-SKLEARN_FITS = int(os.environ.get("BENCH_AUTOLOG_FITS", "200"))
-LIGHTGBM_FITS = int(os.environ.get("BENCH_AUTOLOG_LGB_FITS", "7"))
+#: Pairs of one bare and one autologged fit, per round (scikit-learn, LightGBM).
+SKLEARN_FITS = int(os.environ.get("BENCH_AUTOLOG_FITS", "500"))
+LIGHTGBM_FITS = int(os.environ.get("BENCH_AUTOLOG_LGB_FITS", "4"))
+#: Rounds of pairs: the overhead is the median over all pairs, the range that of the rounds.
+ROUNDS = {"sklearn": int(os.environ.get("BENCH_AUTOLOG_ROUNDS", "3")), "lightgbm": 2}
 SYSMETRICS_SECONDS = float(os.environ.get("BENCH_SYSMETRICS_SECONDS", "10"))
 MLFLOW_FITS = int(os.environ.get("BENCH_AUTOLOG_MLFLOW_FITS", "20"))
-#: Fits of each mode kept per block of the bare/autolog alternation: a small fit's cost
-#: depends on what ran before it (the first fit of a block is not kept), a long one's hardly.
-BLOCKS = {"sklearn": 10, "lightgbm": 1}
 
 
 def _row(benchmark, ours, unit, peer="", theirs=None, target="", ok=None) -> dict:
@@ -112,26 +113,39 @@ def _median_at_publish(session, fit, n: int) -> float:
     return statistics.median(times)
 
 
-def _interleaved(session, fit, n: int, block: int) -> tuple[float, float]:
-    """Median CPU seconds of the bare fit and of the fit under ``ds.autolog()`` (each in a
-    fresh run), measured in alternating blocks so that both see the same load.
+def _interleaved(session, fit, pairs: int, rounds: int) -> dict:
+    """The bare fit's CPU seconds and what ``ds.autolog()`` adds to it, from ``rounds``
+    rounds of ``pairs`` pairs of fits: one bare, one autologged (in a fresh run), back to
+    back, the order alternating from pair to pair.
 
-    Blocks of ``block`` fits of each in turn, until ``n`` of each are kept; with blocks of
-    more than one, the first fit of a block is not kept (it follows the other mode's fits
-    and the switch itself).
+    Autolog is switched on or off (its patches applied or undone) before every fit and one
+    untimed fit of that mode follows the switch, so that each timed fit, of either mode,
+    follows a fit of its own mode as it would in use; the overhead of a pair is the
+    difference of its two timed fits, which ran under the same load. Returns the median bare fit and the
+    median difference over all pairs (``bare``, ``overhead``), and per round (``rounds``:
+    a list of ``(bare, overhead)``).
     """
-    bare, ours = [], []
-    skip = 1 if block > 1 else 0
-    per_block = min(block, n) + skip
-    while len(bare) < n:
-        ds_autolog.autolog(disable=True)
-        times = [_median_fit(fit, 1) for _ in range(per_block)]
-        bare += times[skip:]
-        ds_autolog.autolog(session=session, silent=True)
-        times = [_median_fit(fit, 1, before=session.start) for _ in range(per_block)]
-        ours += times[skip:]
+    bare_all, extra_all, per_round = [], [], []
+    for _ in range(rounds):
+        bare, extra = [], []
+        for i in range(pairs):
+            times = {}
+            for on in (False, True) if i % 2 == 0 else (True, False):
+                if on:
+                    ds_autolog.autolog(session=session, silent=True)
+                else:
+                    ds_autolog.autolog(disable=True)
+                session.start()
+                fit()
+                times[on] = _median_fit(fit, 1, before=session.start)
+            bare.append(times[False])
+            extra.append(times[True] - times[False])
+        per_round.append((statistics.median(bare), statistics.median(extra)))
+        bare_all += bare
+        extra_all += extra
     ds_autolog.autolog(disable=True)
-    return statistics.median(bare), statistics.median(ours)
+    return {"bare": statistics.median(bare_all), "overhead": statistics.median(extra_all),
+            "rounds": per_round}  # fmt: skip
 
 
 def _measure_loaded(work: Path, workloads: dict) -> dict:
@@ -143,8 +157,7 @@ def _measure_loaded(work: Path, workloads: dict) -> dict:
         ds_autolog.autolog(session=session, silent=True)
         session.start()
         fit()
-        bare, ours = _interleaved(session, fit, n, BLOCKS[name])
-        results[name]["bare"], results[name]["ours"] = bare, ours
+        results[name].update(_interleaved(session, fit, n, ROUNDS[name]))
         ds_autolog.autolog(session=session, silent=True)
         try:
             results[name]["at_publish"] = _median_at_publish(session, fit, min(n, 40))
@@ -184,16 +197,20 @@ def _fit_rows(results: dict) -> list[dict]:
               "lightgbm": "LightGBM fit (200 rounds, 5,000x20, validation set)"}  # fmt: skip
     for name, r in results.items():
         bare = r["bare"]
-        ours = max(r["ours"] - bare, 0.0)
+        ours = max(r["overhead"], 0.0)
         rows.append(_row(f"{labels[name]}: bare fit", bare * 1e3, "ms"))
         theirs = None if "mlflow" not in r else max(r["mlflow"] - bare, 0.0)
         percent = ours / bare * 100
+        spread = [extra / base * 100 for base, extra in r["rounds"]]
+        rounds = (f" (pairs of {len(spread)} rounds; per round "
+                  f"{min(spread):.1f} to {max(spread):.1f}%)")  # fmt: skip
         rows.append(_row(f"{labels[name]}: autolog overhead", ours * 1e3, "ms",
                          "mlflow.autolog()" if theirs is not None else "mlflow not installed",
                          None if theirs is None else theirs * 1e3,
                          ">= 10x less than peer",
                          None if theirs is None else (ours == 0 or theirs / ours >= 10)))  # fmt: skip
-        rows.append(_row(f"{labels[name]}: autolog overhead over the bare fit", percent, "%", "",
+        rows.append(_row(f"{labels[name]}: autolog overhead over the bare fit{rounds}", percent,
+                         "%", "",
                          None if theirs is None else theirs / bare * 100, "<= 5%",
                          percent <= 5))  # fmt: skip
         rows.append(_row(f"{labels[name]}: autolog work left to publish (files, data hashes)",

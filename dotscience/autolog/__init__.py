@@ -153,6 +153,7 @@ class Fit:
         self.run = run if run is not None else session._run
         self.prefix = "" if index == 0 else f"fit{index}."
         self._directory: str | None = None
+        self._leaf = ""  # the directory's last two names, "<id>/fit<n>"
         self._created = False
         self._hook: _Pending | None = None
         self._actions: list | None = None  # what waits for the publish, in order
@@ -240,7 +241,8 @@ class Fit:
             if base is None:  # absolute and normal, as every path made from it
                 base = os.path.normpath(os.path.abspath(os.path.join(root, ".dotscience")))
                 base = _autolog_dirs[root] = f"{base}{os.sep}autolog"
-            self._directory = f"{base}{os.sep}{os.urandom(8).hex()}{os.sep}fit{self.index}"
+            self._leaf = f"{os.urandom(8).hex()}{os.sep}fit{self.index}"
+            self._directory = f"{base}{os.sep}{self._leaf}"
         if create and not self._created:
             os.makedirs(self._directory, exist_ok=True)
             self._created = True
@@ -365,26 +367,51 @@ class Fit:
         :meth:`model` does; returns its path."""
         path = f"{self.directory(create=False)}{os.sep}{entry}"
         session = self.session
-        if name and not session._listeners and session._run is self.run and self.run._start:
-            _register(self.run, framework_module, name, path)  # absolute and normal already
+        run = self.run
+        if name and not session._listeners and session._run is run and run._start:
+            # absolute and normal already; its recorded form that of its directory's base
+            # (found once) and its own last names
+            relativiser = run._relativiser
+            key = (path[: -len(self._leaf) - len(entry) - 2], relativiser.root)
+            base = _relative_bases.get(key)
+            if base is None:
+                base = _relative_bases[key] = _relative_base(relativiser, key[0])
+            relative = None
+            if base:
+                relative = f"{base}/{self._leaf}/{entry}".replace(os.sep, "/")
+            _register(run, framework_module, name, path, relative)
         else:
             self.model(framework_module, name, path)
         return path
 
 
-def _register(run, framework_module, name: str, path: str) -> None:
+#: (autolog directory, workspace root) -> the directory's recorded form ("": not under it).
+_relative_bases: dict = {}
+
+
+def _relative_base(relativiser, base: str) -> str:
+    """The recorded form of ``base`` when it lies lexically in the relativiser's root (so
+    the recorded form of a path in it is that followed by ``/`` and the path's own names),
+    else ""."""
+    root = relativiser.root
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if not base.startswith(prefix) or base == root:
+        return ""
+    return relativiser.name(base)[0]
+
+
+def _register(run, framework_module, name: str, path: str, relative: str | None = None) -> None:
     """What ``run.model(framework_module, name, path)`` does for a named model without a
-    classes file at an absolute, normalised ``path``, without re-checking what is known
+    classes file at an absolute, normalised ``path`` (recorded as ``relative``: by default
+    what the run's relativiser names it), without re-checking what is known
     (``tests/autolog/test_sklearn_snapshot.py`` holds the two to the same result)."""
-    kind, version = _frameworks.get(framework_module) or _identify(framework_module)
-    relative = run._relativiser.name(path)[0]
+    kind, version, label_end = _frameworks.get(framework_module) or _identify(framework_module)
+    if relative is None:
+        relative = run._relativiser.name(path)[0]
     run.outputs[path] = None
     # the JSON text of {"files": {"model": relative}, "type": ..., "version": ...} with sorted
     # keys and no spaces, as Run.model encodes it
-    run.labels[f"artefact:{name}"] = (
-        f'{{"files":{{"model":{_json_text(relative)}}},"type":{_json_text(kind + "-model")},'
-        f'"version":{_json_text(version)}}}'
-    )
+    run.labels[f"artefact:{name}"] = f'{{"files":{{"model":{_json_text(relative)}{label_end}'
     run._model_dir = path
     entry = {"name": name, "framework": kind, "framework_version": version, "path": relative,
              "classes": None}  # fmt: skip
@@ -394,12 +421,15 @@ def _register(run, framework_module, name: str, path: str) -> None:
 
 _json_text = _json_encoder.encode_basestring_ascii  # a str as json.dumps writes it
 
-#: Framework module -> ``runs.identify_framework`` of it.
+#: Framework module -> ``runs.identify_framework`` of it, and the end of a model label's
+#: JSON text for it (after the model's path).
 _frameworks: dict = {}
 
 
-def _identify(framework_module) -> tuple[str, str]:
-    found = _frameworks[framework_module] = _runs.identify_framework(framework_module)
+def _identify(framework_module) -> tuple[str, str, str]:
+    kind, version = _runs.identify_framework(framework_module)
+    label_end = f'}},"type":{_json_text(kind + "-model")},"version":{_json_text(version)}}}'
+    found = _frameworks[framework_module] = (kind, version, label_end)
     return found
 
 
@@ -495,6 +525,13 @@ def _fill_sha256(run, entry: dict, fingerprint) -> None:
             del run.inputs[entry["path"]]
         return
     entry["sha256"] = fp.sha256
+
+
+def _fill_sha256s(run, copies: list) -> None:
+    """Fingerprint each ``(entry, copy)`` of data passed to a fit (its content then) into
+    its input entry, as :func:`_fill_sha256` does."""
+    for entry, copy in copies:
+        _fill_sha256(run, entry, functools.partial(_datasets.fingerprint, copy))
 
 
 class _Pending:

@@ -20,7 +20,11 @@ import pickle
 import sys
 import weakref
 
-from . import enabled, fit_scope, nested, state
+from ..values import PLAIN, declared
+from . import _fill_sha256s, _write_made, fit_scope, plain
+from . import state as _state
+from .datasets import LATER_LIMIT as _LATER_LIMIT
+from .datasets import _reads
 
 METHODS = ("fit", "fit_transform", "fit_predict")
 _DELEGATED = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
@@ -106,10 +110,14 @@ def _score(estimator, X, y):
     return estimator.score(X, y)
 
 
-def _after_fit(fit, estimator, X, y) -> None:
+def _after_fit(fit, estimator, X, y, info) -> None:
+    session, run = fit.session, fit.run
     snapshot = None
-    if fit.deferrable():
-        kind = _kind_of(type(estimator))
+    kind = 0
+    # work may wait for the publish: no listener wants values as they come (the JupyterLab
+    # sidebar shows them live) and the fit records into the current run
+    if not session._listeners and session._run is run and fit._pending() is not None:
+        kind = info.kind or _kind_of(info, type(estimator))
         if kind & _PICKLED_PLAINLY:
             snapshot = _Snapshot.take(estimator)
     if y is not None and hasattr(estimator, "score"):
@@ -126,19 +134,28 @@ def _after_fit(fit, estimator, X, y) -> None:
         best_score = getattr(estimator, "best_score_", None)
         if best_score is not None:
             fit.metric("best_cv_score", best_score)
-    if state.log_models:
-        fit.safe(_save_model, fit, estimator, snapshot)
+    if _state.log_models:
+        if snapshot is not None:
+            fit.safe(_register_later, fit, info.name, snapshot)
+        else:
+            fit.safe(_save_model, fit, estimator)
 
 
-def _save_model(fit, estimator, snapshot=None) -> None:
-    """Register the estimator's model file ``model/model.pkl`` now, written when the run is
-    published: pickled from ``snapshot`` then, else pickled now (as fitted either way)."""
+def _save_model(fit, estimator) -> None:
+    """Register the estimator's model file ``model/model.pkl``, pickled now (as fitted) and
+    written when the run is published."""
     path = f"{fit.directory(create=False)}{os.sep}model{os.sep}model.pkl"
-    if snapshot is not None:
-        fit.write_later_from(path, snapshot.pickle)
-    else:
-        fit.write_later(path, pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL))
+    fit.write_later(path, pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL))
     fit.own_model(sys.modules["sklearn"], type(estimator).__name__, "model")
+
+
+def _register_later(fit, name: str, snapshot) -> None:
+    """Register the model file ``model/model.pkl`` of a fit recording into the current run
+    with no listener (see :meth:`Fit.own_model`), pickled from ``snapshot`` and written when
+    the run is published."""
+    path = f"{fit.directory(create=False)}{os.sep}model{os.sep}model.pkl"
+    fit.later(functools.partial(_write_made, fit.framework, path, snapshot.pickle))
+    fit.own_model(sys.modules["sklearn"], name, "model")
 
 
 # -- the estimator as fitted, for later --------------------------------------------------------
@@ -195,21 +212,54 @@ class _Snapshot:
         return pickle.dumps(self.estimator(), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-#: Class -> what :func:`_kind_of` found (flags below).
-_kinds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_KNOWN, _PICKLED_PLAINLY, _SCORED_LINEARLY = 1, 2, 4
+_PICKLED_PLAINLY, _SCORED_LINEARLY, _KNOWN = 1, 2, 4
 
 
-def _kind_of(cls) -> int:
-    """Flags of an estimator class: pickled plainly, scored from its coefficients."""
-    kind = _kinds.get(cls)
-    if kind is None:
-        kind = _KNOWN
-        if _pickled_plainly(cls):
-            kind |= _PICKLED_PLAINLY
-        if _scored_linearly(cls):
-            kind |= _SCORED_LINEARLY
-        _kinds[cls] = kind
+class _ClassInfo:
+    """What the fits of one estimator class need to know about it, found once.
+
+    Attributes
+    ----------
+    name : str
+        The class's name (``estimator_class``, the model's name).
+    owner : str or None
+        The integration that logs the class instead (``"xgboost"``, ``"lightgbm"``).
+    names : tuple or None
+        Its parameter names when it keeps ``BaseEstimator``'s ``get_params`` (empty: ask
+        its own ``get_params``); None until the first fit.
+    kind : int
+        Flags (pickled plainly, scored from its coefficients); 0 until first wanted.
+    """
+
+    __slots__ = ("name", "owner", "names", "kind")
+
+    def __init__(self, cls):
+        self.name = cls.__name__
+        self.owner = _DELEGATED.get(cls.__module__.split(".")[0])
+        self.names = None
+        self.kind = 0
+
+
+#: Class -> its :class:`_ClassInfo`.
+_infos: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _info_of(cls) -> _ClassInfo:
+    info = _infos.get(cls)
+    if info is None:
+        info = _infos[cls] = _ClassInfo(cls)
+    return info
+
+
+def _kind_of(info: _ClassInfo, cls) -> int:
+    """Flags of ``cls`` (kept in its ``info``): pickled plainly, scored from its
+    coefficients."""
+    kind = _KNOWN
+    if _pickled_plainly(cls):
+        kind |= _PICKLED_PLAINLY
+    if _scored_linearly(cls):
+        kind |= _SCORED_LINEARLY
+    info.kind = kind
     return kind
 
 
@@ -343,20 +393,17 @@ def _copy_data(np, data, kinds: str, ndim: int):
     return None
 
 
-_param_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _get_params(estimator) -> dict:
+def _get_params(estimator, info: _ClassInfo) -> dict:
     """``estimator.get_params(deep=True)``; for ``BaseEstimator``'s own method, the same dict
-    with the class's parameter names kept (they come from its ``__init__`` signature, which
-    ``get_params`` inspects anew on every call)."""
-    cls = type(estimator)
-    names = _param_names.get(cls)
+    with the class's parameter names kept in ``info`` (they come from its ``__init__``
+    signature, which ``get_params`` inspects anew on every call)."""
+    names = info.names
     if names is None:
+        cls = type(estimator)
         base = sys.modules["sklearn.base"].BaseEstimator
         names_of = getattr(cls._get_param_names, "__func__", None)
         own = cls.get_params is base.get_params and names_of is base._get_param_names.__func__
-        names = _param_names[cls] = tuple(cls._get_param_names()) if own else ()
+        names = info.names = tuple(cls._get_param_names()) if own else ()
     if not names:  # a get_params of its own (or no parameters): ask it
         return estimator.get_params(deep=True)
     out = {}
@@ -368,21 +415,70 @@ def _get_params(estimator) -> dict:
     return out
 
 
-def _record_before(fit, estimator, X, y) -> None:
-    params = {"estimator_class": type(estimator).__name__}
-    params.update(_get_params(estimator))
-    fit.parameters(params)
-    fit.dataset("X", X)
-    fit.dataset("y", y)
+def _record_before(fit, estimator, X, y, info: _ClassInfo) -> None:
+    """Record the estimator's parameters and its data as the fit begins.
+
+    With no listener, into the current run: the parameters stored as
+    :meth:`~dotscience.autolog.Fit.parameters` stores them, and a small numeric array copied
+    now and fingerprinted at publish (as :meth:`~dotscience.autolog.Fit.dataset` does, one
+    publish action for both); otherwise through those methods.
+    """
+    params = _get_params(estimator, info)
+    session, run = fit.session, fit.run
+    if session._listeners or session._run is not run or run._start is None:
+        fit.parameters({"estimator_class": info.name, **params})
+        fit.dataset("X", X)
+        fit.dataset("y", y)
+        return
+    stored, prefix = run.parameters, fit.prefix
+    stored[prefix + "estimator_class"] = info.name
+    for key, value in params.items():
+        key = prefix + str(key)
+        if type(value) not in PLAIN:
+            value = plain(value)
+            if type(value) not in PLAIN:
+                value = declared(key, value, "parameter")
+        stored[key] = value
+    if not _state.log_datasets:
+        return
+    pending = fit._pending()
+    copies = []
+    for role, data in (("X", X), ("y", y)):
+        if data is None:
+            continue
+        copy = None if pending is None else _data_copy(data)
+        if copy is None:
+            fit.dataset(role, data)
+            continue
+        path = f"memory:{prefix}{role}"
+        entry = run.inputs[path] = {"path": path, "sha256": None, "size": copy.nbytes,
+                                    "outside": False, "missing": False}  # fmt: skip
+        copies.append((entry, copy))
+    if copies:
+        fit.later(functools.partial(_fill_sha256s, run, copies))
+
+
+def _data_copy(data):
+    """A copy of a numeric ndarray of up to ``datasets.LATER_LIMIT`` bytes passed to
+    ``fit()``, to fingerprint at publish (see ``datasets.fingerprint_later``), or None."""
+    np = sys.modules.get("numpy")
+    if np is None or type(data) is not np.ndarray or id(data) in _reads:
+        return None
+    dtype = data.dtype
+    if dtype.kind not in "biufcmM" or dtype.hasobject or data.nbytes > _LATER_LIMIT:
+        return None
+    return data.copy()  # C order
 
 
 def _wrap(original, method: str):
     @functools.wraps(original)
     def logged(self, *args, **kwargs):
-        if not enabled("sklearn") or nested() or _inside_delegated.depth:
+        state = _state
+        if not state.enabled["sklearn"] or state.depth or _inside_delegated.depth:
             return original(self, *args, **kwargs)
-        owner = _DELEGATED.get(type(self).__module__.split(".")[0])
-        if owner is not None and enabled(owner):
+        info = _infos.get(type(self)) or _info_of(type(self))
+        owner = info.owner
+        if owner is not None and state.enabled[owner]:
             # XGBoost/LightGBM log their booster; what their wrapper fits on the way (a
             # label encoder) is not a fit of its own
             _inside_delegated.depth += 1
@@ -394,10 +490,10 @@ def _wrap(original, method: str):
         y = args[1] if len(args) > 1 else kwargs.get("y")
         with fit_scope("sklearn") as fit:
             if fit is not None:
-                fit.safe(_record_before, fit, self, X, y)
+                fit.safe(_record_before, fit, self, X, y, info)
             result = original(self, *args, **kwargs)
             if fit is not None:
-                fit.safe(_after_fit, fit, self, X, y)
+                fit.safe(_after_fit, fit, self, X, y, info)
         return result
 
     logged.__dotscience_wrapped__ = original
@@ -440,7 +536,7 @@ def patch(base_module) -> list:
             previous.__get__(None, cls)(**kwargs)
         else:
             super(BaseEstimator, cls).__init_subclass__(**kwargs)
-        if enabled("sklearn"):
+        if _state.enabled["sklearn"]:
             _wrap_class(cls, undo)
 
     BaseEstimator.__init_subclass__ = classmethod(__init_subclass__)
