@@ -571,10 +571,12 @@ class _Dask:
 
 
 def _run_on_worker(job: dict) -> dict:
-    """A Dask task: run the trial with the worker's own interpreter."""
+    """A Dask task: run the trial with the worker's own interpreter, on one of the worker
+    process's long-lived runners."""
     import sys
 
-    return _trial.run_trial(dict(job, python=sys.executable))
+    return _trial.run_trial(dict(job, python=sys.executable),
+                            workers=_trial.process_pool(sys.executable))  # fmt: skip
 
 
 def _counts(trials: list) -> dict:

@@ -153,26 +153,32 @@ def unpack_outputs(data: bytes, dest) -> None:
 
 
 class WorkerPool:
-    """Long-lived runners (:class:`headless.Worker`, at most one per running trial) for the
-    local trials of one sweep: a trial takes an idle one, or starts one, and gives it back
-    unless it was stopped, timed out or died (then it is closed and never used again).
+    """Long-lived runners (:class:`headless.Worker`, at most one per running trial): a trial
+    takes an idle one, or starts one, and gives it back unless it was stopped, timed out or
+    died (then it is closed and never used again).
+
+    A local sweep has a pool of its own (closed when the sweep ends); a Dask worker process
+    has one for all the trials it runs (:func:`process_pool`).
 
     Parameters
     ----------
     python : str
         The interpreter of the runners (``DotscienceApp.reproduce_python``).
     directory : path
-        The sweep's directory: the runners' working directory and logs.
+        The runners' working directory, holding their logs.
     kernel_path : str, optional
         A directory holding only the ``dotscience`` package (see
         :func:`headless.environment`).
+    idle_seconds : float, optional
+        Close a runner left idle this long (default: keep it until :meth:`close`).
     """
 
-    def __init__(self, python: str, directory, kernel_path: str | None = None):
-        self.python, self.kernel_path = python, kernel_path
+    def __init__(self, python: str, directory, kernel_path: str | None = None,
+                 idle_seconds: float | None = None):  # fmt: skip
+        self.python, self.kernel_path, self.idle_seconds = python, kernel_path, idle_seconds
         self.directory = pathlib.Path(directory)
         self._lock = threading.Lock()
-        self._idle: list = []
+        self._idle: list = []  # (runner, when it was given back)
         self._all: list = []
         self._started = 0
         self._closed = False
@@ -183,7 +189,7 @@ class WorkerPool:
             if self._closed:
                 raise RuntimeError("The sweep's runners are closed.")
             while self._idle:
-                worker = self._idle.pop()
+                worker, _ = self._idle.pop()
                 if not worker.broken:
                     return worker
             number, self._started = self._started, self._started + 1
@@ -200,23 +206,56 @@ class WorkerPool:
         with self._lock:
             keep = not worker.broken and not self._closed
             if keep:
-                self._idle.append(worker)
+                entry = (worker, time.monotonic())
+                self._idle.append(entry)
+            elif worker in self._all:
+                self._all.remove(worker)
         if not keep:
-            threading.Thread(target=worker.close, daemon=True,
-                             name="sweep-runner-close").start()  # fmt: skip
+            _close_later(worker)
+        elif self.idle_seconds is not None:
+            timer = threading.Timer(self.idle_seconds, self._expire, args=(entry,))
+            timer.daemon = True
+            timer.start()
+
+    def _expire(self, entry) -> None:
+        with self._lock:
+            idle = entry in self._idle
+            if idle:
+                self._idle.remove(entry)
+                self._all.remove(entry[0])
+        if idle:
+            entry[0].close()
 
     def close(self, wait: bool = False) -> None:
         """Close every runner (each exits once its kernels have shut down; killed after
         10 s); in the background unless ``wait``."""
         with self._lock:
             self._closed = True
-            workers, self._idle = list(self._all), []
+            workers, self._all, self._idle = list(self._all), [], []
         for worker in workers:
             if wait:
                 worker.close()
             else:
-                threading.Thread(target=worker.close, daemon=True,
-                                 name="sweep-runner-close").start()  # fmt: skip
+                _close_later(worker)
+
+
+def _close_later(worker: headless.Worker) -> None:
+    threading.Thread(target=worker.close, daemon=True, name="sweep-runner-close").start()
+
+
+_process_pool: WorkerPool | None = None
+_process_pool_lock = threading.Lock()
+
+
+def process_pool(python: str) -> WorkerPool:
+    """The runners of this process's trials on a Dask worker (``python``: the worker's own
+    interpreter); a runner idle for a minute is closed, and each one exits with the worker."""
+    global _process_pool
+    with _process_pool_lock:
+        if _process_pool is None:
+            directory = tempfile.mkdtemp(prefix="dotscience-sweep-runners-")
+            _process_pool = WorkerPool(python, directory, idle_seconds=60.0)
+        return _process_pool
 
 
 class LocalChannel:

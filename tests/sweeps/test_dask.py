@@ -33,6 +33,7 @@ def test_random_sweep_on_dask_gives_six_labelled_runs_and_the_best(tmp_path, clu
         source, tags = SKLEARN_CELLS[1]
         runner_parent = (
             "import os\n"
+            "ds.label('trial_runner', str(os.getppid()))\n"
             "with open(f'/proc/{os.getppid()}/stat') as f:\n"
             "    ds.label('trial_process', f.read().rsplit(')', 1)[1].split()[1])\n"
         )
@@ -78,6 +79,9 @@ def test_random_sweep_on_dask_gives_six_labelled_runs_and_the_best(tmp_path, clu
             workers = set(client.run(os.getpid).values())
         used = {int(r["labels"]["trial_process"]) for r in runs}
         assert used <= workers and os.getpid() not in used, (used, workers)
+        # And each worker process started its trials' kernels from one long-lived runner
+        runners = {r["labels"]["trial_runner"] for r in runs}
+        assert len(runners) <= len(workers), runners
     finally:
         ws.close()
 
