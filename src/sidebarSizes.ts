@@ -6,7 +6,9 @@
  * spare it, and every pixel no other section needs. The other sections get the height
  * their content needs, each at most `cap` of the room; when that leaves the stretching
  * section short of its preferred height they give it back down to `floor` each (they
- * scroll), in proportion to what they were given above the floor.
+ * scroll), in proportion to what they were given above the floor. With the stretching
+ * section closed, the sections short of room keep their whole content and the tall ones
+ * share what is left.
  */
 
 /**
@@ -74,11 +76,23 @@ export function shareHeight(
     Array.from(values).reduce((a, b) => a + b, 0);
 
   if (stretching.length === 0) {
-    // No section takes the free height: each gets what it needs, scaled to fill the room.
     const total = sum(others.map(natural));
-    for (const i of others) {
-      sizes[i] = total > 0 ? (room * natural(i)) / total : room / others.length;
+    if (total <= room) {
+      // No section takes the free height and all fit: each grows in proportion.
+      for (const i of others) {
+        sizes[i] =
+          total > 0 ? (room * natural(i)) / total : room / others.length;
+      }
+      return sizes;
     }
+    // Too little room: the shorter sections keep their whole content and the taller ones
+    // share the rest equally (they scroll).
+    let left = room;
+    const byNeed = [...others].sort((a, b) => natural(a) - natural(b));
+    byNeed.forEach((i, k) => {
+      sizes[i] = Math.min(natural(i), left / (byNeed.length - k));
+      left -= sizes[i];
+    });
     return sizes;
   }
 

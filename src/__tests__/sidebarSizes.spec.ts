@@ -93,6 +93,15 @@ describe('shareHeight', () => {
     expect(sizes[2]).toBeCloseTo(200, 6);
   });
 
+  it('keeps a short section whole beside a tall one when Runs is collapsed', () => {
+    // Given only the current run (900 px of content) and projects (100 px) open in 600 px
+    const sizes = shareHeight(600, [small(900), runs(300, true), small(100)]);
+    // Then projects shows all of its content and the current run scrolls in the rest
+    expect(sizes[2]).toBe(100);
+    expect(sizes[0]).toBe(500);
+    expect(sizes[1]).toBe(0);
+  });
+
   it('never hands out a negative height when the room is tiny', () => {
     // Given 100 px for the Runs list and five small sections of 28 px floors each
     const needs = [runs(442), ...[1, 2, 3, 4, 5].map(() => small(200))];

@@ -37,20 +37,33 @@ test('Current run section screenshots, light and dark', async ({
   );
   await page.notebook.runCell(0, { wait: true });
   await expect(run.getByTestId('ds-metric-accuracy')).toBeVisible();
-  // Only the Current run section open, so that all of it shows
-  for (const title of ['Runs', 'API keys', 'Server']) {
-    const heading = page.locator(
-      `#jp-Dotscience-sidebar .lm-AccordionPanel-title[aria-label="${title} Section"]`
-    );
-    if ((await heading.getAttribute('aria-expanded')) === 'true') {
+  // Only the Current run section open (every other one closed), so that all of it shows
+  const headings = page.locator(
+    '#jp-Dotscience-sidebar .lm-AccordionPanel-title'
+  );
+  for (let i = 0; i < (await headings.count()); i++) {
+    const heading = headings.nth(i);
+    if (
+      (await heading.getAttribute('aria-label')) !== 'Current run Section' &&
+      (await heading.getAttribute('aria-expanded')) === 'true'
+    ) {
       await heading.click();
     }
   }
+  await expect(
+    page.locator(
+      '#jp-Dotscience-sidebar .lm-AccordionPanel-title.lm-mod-expanded'
+    )
+  ).toHaveCount(1);
   await page.waitForTimeout(500);
 
   // Then light and dark screenshots of the notebook and sidebar are written
   await page.screenshot({ path: `${DIR}/run-current-light.png` });
   await page.theme.setDarkTheme();
+  // (headless Chromium can keep painting the side panels in the old theme: a resize
+  // repaints the whole page)
+  await page.setViewportSize({ width: 1280, height: 899 });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.waitForTimeout(1000);
   await page.screenshot({ path: `${DIR}/run-current-dark.png` });
 

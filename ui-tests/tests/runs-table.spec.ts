@@ -172,6 +172,10 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
   for (const theme of ['light', 'dark']) {
     if (theme === 'dark') {
       await page.theme.setDarkTheme();
+      // (headless Chromium can keep painting the side panels in the old theme: a resize
+      // repaints the whole page)
+      await page.setViewportSize({ width: 1280, height: 899 });
+      await page.setViewportSize({ width: 1280, height: 900 });
     }
     // Then at least five whole runs are in view (the sidebar settles within a few frames)
     await expect
