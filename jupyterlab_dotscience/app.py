@@ -158,7 +158,11 @@ class DotscienceApp(ExtensionApp):
     image_registry = Unicode(
         config=True, help="Registry prefix of model images (e.g. registry.example.com/ml)."
     )
-    kserve = Bool(False, config=True, help="Also render a KServe InferenceService.")
+    kserve = Bool(
+        False,
+        config=True,
+        help="Serve through a KServe InferenceService instead of a Deployment and a Service.",
+    )
     deployment_lease = Float(
         30.0,
         config=True,

@@ -131,15 +131,59 @@ def render(
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
         },
     }
-    out = [deployment, service]
-    if kserve:
-        out.append({
+    if kserve:  # KServe makes (and scales) the pods and the service itself
+        return [{
             "apiVersion": "serving.kserve.io/v1beta1",
             "kind": "InferenceService",
             "metadata": {"name": name, "namespace": namespace, "labels": labels},
             "spec": {"predictor": {"containers": [dict(container, name="kserve-container")]}},
-        })  # fmt: skip
-    return out
+        }]  # fmt: skip
+    return [deployment, service]
+
+
+class KubectlError(RuntimeError):
+    """kubectl failed (the message: what it said, cut to 500 characters)."""
+
+
+def _kubectl(verb: list[str], manifests: list[dict], context: str, kubectl: str) -> str:
+    doc = {"apiVersion": "v1", "kind": "List", "items": manifests}
+    try:
+        proc = subprocess.run(
+            [kubectl, "--context", context, *verb, "-f", "-"],
+            input=json.dumps(doc), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise KubectlError(f"kubectl {verb[0]} could not run: {e}"[:500]) from None
+    if proc.returncode != 0:
+        said = (proc.stderr.strip() or proc.stdout.strip())[:500]
+        raise KubectlError(f"kubectl {verb[0]} failed: {said}")
+    return proc.stdout + proc.stderr
+
+
+def delete(manifests: list[dict], context: str, kubectl: str = "kubectl") -> str:
+    """``kubectl --context C delete --ignore-not-found -f -`` of the manifests :func:`apply`
+    applied (deleting what is already gone succeeds).
+
+    Parameters
+    ----------
+    manifests : list of dict
+        What :func:`render` returned for the deployed version.
+    context : str
+        The kubectl context (from the server's configuration).
+    kubectl : str
+        The kubectl program.
+
+    Returns
+    -------
+    str
+        kubectl's output.
+
+    Raises
+    ------
+    KubectlError
+        When kubectl fails or cannot run.
+    """
+    return _kubectl(["delete", "--ignore-not-found"], manifests, context, kubectl)
 
 
 def apply(manifests: list[dict], context: str, kubectl: str = "kubectl", log=print) -> str:
@@ -163,15 +207,9 @@ def apply(manifests: list[dict], context: str, kubectl: str = "kubectl", log=pri
 
     Raises
     ------
-    RuntimeError
-        When kubectl fails (its error, cut to 500 characters).
+    KubectlError
+        When kubectl fails (its error, cut to 500 characters) or cannot run.
     """
-    doc = {"apiVersion": "v1", "kind": "List", "items": manifests}
-    proc = subprocess.run(
-        [kubectl, "--context", context, "apply", "-f", "-"],
-        input=json.dumps(doc), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    log(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        raise RuntimeError(f"kubectl apply failed: {proc.stderr.strip()[:500]}")
-    return proc.stdout
+    out = _kubectl(["apply"], manifests, context, kubectl)
+    log(out)
+    return out

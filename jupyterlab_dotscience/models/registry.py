@@ -821,6 +821,18 @@ class ModelService:
         image = state.get("image") or self.image_tag(name, version)
         return k8s.render(v, image, self.kube_namespace, kserve=self.kserve)
 
+    def _delete_from_cluster(self, d: dict) -> None:
+        """``kubectl delete`` what deploying ``d`` applied (its Deployment and Service, or
+        InferenceService), so that stopping it stops serving it; the deployment stays as it
+        is when the cluster cannot be told."""
+        if not self.kube_context:
+            raise ValueError(
+                f"Deployment {d['id']} runs in a Kubernetes cluster and this server has none "
+                "configured (DotscienceApp.kube_context): stop it from a server that has."
+            )
+        manifests = self.kubernetes_manifests(d["model"], int(d["version"]))
+        k8s.delete(manifests, self.kube_context)
+
     def _own_process(self, d: dict) -> Process | None:
         """The model server process of deployment ``d`` on this machine (checked by its
         command line, so a reused pid is never signalled), or None."""
@@ -850,10 +862,16 @@ class ModelService:
         ------
         KeyError
             There is no such deployment.
+        ValueError
+            A Kubernetes deployment and this server has no cluster configured.
+        kubernetes.KubectlError
+            A Kubernetes deployment that kubectl could not delete (it is left as it was).
         """
         d = self.get_deployment(dep_id)
         if d["state"] in ("stopped",):
             return d
+        if d["target"] == "kubernetes" and d["state"] != "building":
+            self._delete_from_cluster(d)
         mine = d.get("server") in (None, self.server_id)
         with self.lock:
             proc = self.procs.pop(dep_id, None)

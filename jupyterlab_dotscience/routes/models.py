@@ -9,6 +9,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from .. import identity
+from ..models.kubernetes import KubectlError
 from ..models.registry import public
 from .handler import SCOPE_APIKEY, DotscienceHandler
 from .scoping import ProjectScopeMixin
@@ -174,6 +175,8 @@ class ModelsMixin(ProjectScopeMixin):
             raise tornado.web.HTTPError(404, str(e.args[0] if e.args else e)) from None
         except ValueError as e:
             raise tornado.web.HTTPError(400, str(e)) from None
+        except KubectlError as e:  # the cluster did not do it: nothing was changed here
+            raise tornado.web.HTTPError(502, str(e)) from None
 
 
 class ModelsHandler(ModelsMixin, DotscienceHandler):

@@ -2290,7 +2290,7 @@ export interface paths {
     post?: never;
     /**
      * Stop a deployment.
-     * @description An API key needs the `deploy` scope (403 otherwise), and a project-limited one a deployment of its project (404 otherwise).
+     * @description An API key needs the `deploy` scope (403 otherwise), and a project-limited one a deployment of its project (404 otherwise). A Kubernetes deployment is deleted from the cluster (`kubectl delete` of its resources) before it is marked stopped; a server without a cluster configured answers 400, and 502 when kubectl fails, both leaving the deployment as it was.
      */
     delete: {
       parameters: {
@@ -2312,9 +2312,11 @@ export interface paths {
             'application/json': components['schemas']['Deployment'];
           };
         };
+        400: components['responses']['Error'];
         401: components['responses']['Error'];
         403: components['responses']['Error'];
         404: components['responses']['Error'];
+        502: components['responses']['Error'];
       };
     };
     options?: never;

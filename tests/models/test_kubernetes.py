@@ -50,16 +50,19 @@ KSERVE_SCHEMA = {
 
 def test_manifests_validate_against_kubernetes_schemas():
     kv = pytest.importorskip("kubernetes_validate")
-    # Given a model version rendered for a cluster, with KServe
-    manifests = k8s.render(VERSION, "registry.example/ml/iris:7", "ml", replicas=2, kserve=True)
+    # Given a model version rendered for a cluster, and for a cluster with KServe
+    manifests = k8s.render(VERSION, "registry.example/ml/iris:7", "ml", replicas=2)
+    kserve = k8s.render(VERSION, "registry.example/ml/iris:7", "ml", replicas=2, kserve=True)
     # Then the Deployment and Service are valid Kubernetes objects (strict: no unknown fields)
-    kinds = [m["kind"] for m in manifests]
-    assert kinds == ["Deployment", "Service", "InferenceService"]
-    for m in manifests[:2]:
+    assert [m["kind"] for m in manifests] == ["Deployment", "Service"]
+    for m in manifests:
         kv.validate(m, kv.latest_version(), strict=True)
-    jsonschema.validate(manifests[2], KSERVE_SCHEMA)
+    # And with KServe an InferenceService alone serves it (no second Deployment beside it)
+    assert [m["kind"] for m in kserve] == ["InferenceService"]
+    jsonschema.validate(kserve[0], KSERVE_SCHEMA)
+    assert kserve[0]["metadata"]["name"] == manifests[0]["metadata"]["name"]
     # And the names are DNS-1123, the probes hit the model server's health routes
-    dep, svc, _ = manifests
+    dep, svc = manifests
     assert dep["metadata"]["name"] == svc["metadata"]["name"]
     assert len(dep["metadata"]["name"]) <= 63 and dep["metadata"]["name"].endswith("-v7")
     container = dep["spec"]["template"]["spec"]["containers"][0]
@@ -101,3 +104,23 @@ def test_apply_runs_kubectl_with_the_configured_context(tmp_path):
     doc = json.loads(record.read_text())
     assert doc["kind"] == "List" and [i["kind"] for i in doc["items"]] == ["Deployment", "Service"]
     assert os.path.exists(record)
+
+
+def test_delete_asks_kubectl_to_delete_what_was_applied_and_reports_its_failure(tmp_path):
+    # Given a fake kubectl that refuses to delete, saying why on stderr
+    fake = tmp_path / "kubectl"
+    fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > /dev/null\n'
+                    'echo "error: You must be logged in to the server" >&2\nexit 1\n')  # fmt: skip
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    manifests = k8s.render(VERSION, "img:1", "ml")
+    # When the manifests are deleted
+    with pytest.raises(k8s.KubectlError) as failed:
+        k8s.delete(manifests, "prod-cluster", kubectl=str(fake))
+    # Then kubectl was asked to delete them in that context, and its reason is the error
+    assert (tmp_path / "args").read_text().split() == [
+        "--context", "prod-cluster", "delete", "--ignore-not-found", "-f", "-",
+    ]  # fmt: skip
+    assert str(failed.value) == "kubectl delete failed: error: You must be logged in to the server"
+    # And a kubectl that cannot be run is a KubectlError too, not a server error
+    with pytest.raises(k8s.KubectlError, match="could not run"):
+        k8s.delete(manifests, "prod-cluster", kubectl=str(tmp_path / "missing"))

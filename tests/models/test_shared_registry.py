@@ -385,11 +385,15 @@ def test_a_kubernetes_deployment_is_shared_by_every_server_of_the_store(
 
     from ..store.records import record
 
-    # Given a fake kubectl on the PATH that records the manifests it is asked to apply
+    # Given a fake kubectl on the PATH that records the manifests it is asked to apply and
+    # to delete, and its arguments
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    applied = tmp_path / "applied.json"
-    (bin_dir / "kubectl").write_text(f"#!/bin/sh\ncat > {applied}\necho created\n")
+    applied, deleted, calls = (tmp_path / n for n in ("applied.json", "deleted.json", "calls"))
+    (bin_dir / "kubectl").write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n'
+        f'case "$3" in delete) cat > {deleted} ;; *) cat > {applied} ;; esac\necho done\n'
+    )
     (bin_dir / "kubectl").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     # And a model version published by the Jupyter user of the first of two servers
@@ -429,6 +433,12 @@ def test_a_kubernetes_deployment_is_shared_by_every_server_of_the_store(
         # When the second server stops it, both see it stopped
         second.stop(dep["id"], reason="stopped by bob")
         assert first.get_deployment(dep["id"])["state"] == "stopped"
+        # And it was deleted from the cluster: the resources it applied, in its context
+        assert calls.read_text().splitlines()[-1] == (
+            "--context team-cluster delete --ignore-not-found -f -"
+        )
+        names = lambda doc: [(i["kind"], i["metadata"]["name"]) for i in doc["items"]]  # noqa: E731
+        assert names(json.loads(deleted.read_text())) == names(json.loads(applied.read_text()))
     finally:
         first.shutdown()
         second.shutdown()
