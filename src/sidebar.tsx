@@ -175,13 +175,6 @@ export class DotscienceSidebar extends SidePanel implements IDotscienceSidebar {
     accordion.setRelativeSizes(sizes);
   }
 
-  /**
-   * Whether the user has sized the sections by dragging since one last opened or closed.
-   */
-  get userSized(): boolean {
-    return this._userSized;
-  }
-
   private get _accordion(): AccordionPanel {
     return this.content as AccordionPanel;
   }
