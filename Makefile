@@ -70,11 +70,12 @@ lab: setup
 	  --ServerApp.root_dir="$(LAB_ROOT)" "$(LAB_ROOT)/quickstart.ipynb"
 
 # ---- tests -------------------------------------------------------------------------------
-lint: setup
+lint: setup ui-tests/node_modules/.stamp
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	npm run lint:check
 	npm run --silent check:generated  # src/api/openapi.ts, src/kernel/protocol.ts up to date
+	cd ui-tests && npx tsc --noEmit -p .  # the UI tests type-check
 
 jest: setup
 	npm test

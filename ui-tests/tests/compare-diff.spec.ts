@@ -44,7 +44,7 @@ function quickstartRun(
     parameters: {
       alpha: { value: alpha, text: String(alpha) },
       seed: { value: 42, text: '42' }
-    },
+    } as Record<string, { value: number; text: string }>,
     labels: {},
     metrics: {
       accuracy: [{ value: accuracy, text: String(accuracy), step: 0 }]

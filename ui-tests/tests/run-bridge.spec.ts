@@ -1,4 +1,4 @@
-import { expect, test } from '@jupyterlab/galata';
+import { expect, JupyterLabPage, test } from '@jupyterlab/galata';
 import { APIRequestContext } from '@playwright/test';
 import {
   deleteSessions,
@@ -143,7 +143,9 @@ test.describe('Current run', () => {
 
     // When the (saved) notebook's page is reloaded
     await page.notebook.save();
-    await page.reload({ waitForIsReady: false });
+    // (Galata's reload, not Playwright's: the restored notebook hides the launcher that
+    // Galata's readiness check waits for)
+    await (page as unknown as JupyterLabPage).reload({ waitForIsReady: false });
     await waitForIdle(page);
     run = await openSidebar(page);
 
