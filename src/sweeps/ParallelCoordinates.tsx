@@ -7,6 +7,7 @@ import {
   brushText,
   brushed,
   buildAxes,
+  lineColour,
   position,
   ticks
 } from './parallel';
@@ -149,6 +150,13 @@ export function ParallelCoordinates(
     doc.addEventListener('mouseup', up);
   };
 
+  // lines are coloured by their value on the last axis (usually the objective)
+  const colourAxis = axes.length > 1 ? axes[axes.length - 1] : null;
+  const colours =
+    colourAxis &&
+    (colourAxis.kind !== 'category' || colourAxis.categories.length > 1)
+      ? colourAxis
+      : null;
   const ordered = [...rows].sort(
     (a, b) =>
       Number(a.id === highlight) - Number(b.id === highlight) ||
@@ -177,10 +185,15 @@ export function ParallelCoordinates(
               ]
                 .filter(Boolean)
                 .join(' ');
+              const t =
+                colours && !out && r.id !== highlight
+                  ? position(colours, r.values[colours.name])
+                  : null;
               return (
                 <path
                   key={r.id}
                   className={cls}
+                  style={t === null ? undefined : { stroke: lineColour(t) }}
                   data-id={r.id}
                   d={pathOf(r)}
                   onClick={onOpen ? () => onOpen(r.id) : undefined}
@@ -256,6 +269,27 @@ export function ParallelCoordinates(
             );
           })}
         </svg>
+      )}
+      {colours && width > 0 && (
+        <div className="jp-Dotscience-parallel-legend">
+          <span>colour: {colours.name}</span>
+          <span className="jp-Dotscience-muted">
+            {colours.kind === 'category' ? colours.categories[0] : 'low'}
+          </span>
+          <span
+            className="jp-Dotscience-parallel-scale"
+            style={{
+              background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1]
+                .map(lineColour)
+                .join(', ')})`
+            }}
+          />
+          <span className="jp-Dotscience-muted">
+            {colours.kind === 'category'
+              ? colours.categories[colours.categories.length - 1]
+              : 'high'}
+          </span>
+        </div>
       )}
       {brushedCount > 0 && (
         <div className="jp-Dotscience-parallel-status">

@@ -260,3 +260,17 @@ export function brushText(axis: Axis, brush: IBrush): string {
   }
   return `${formatValue(valueAt(axis, lo))} – ${formatValue(valueAt(axis, hi))}`;
 }
+
+/**
+ * The colour of a line from where it sits on the colouring axis (the last one, usually the
+ * objective): blue at the bottom through purple and magenta to orange at the top, at a
+ * lightness that reads on the light and the dark theme.
+ *
+ * @param t 0 (bottom) to 1 (top), as {@link position} gives
+ * @returns a CSS colour
+ */
+export function lineColour(t: number): string {
+  const clamped = Math.min(1, Math.max(0, t));
+  const hue = (220 + 170 * clamped) % 360;
+  return `hsl(${Math.round(hue)}, 75%, 55%)`;
+}

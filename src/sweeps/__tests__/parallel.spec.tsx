@@ -146,3 +146,65 @@ describe('ParallelCoordinates', () => {
     expect(onOpen).toHaveBeenCalledWith(lines()[0].getAttribute('data-id'));
   });
 });
+
+describe('line colours', () => {
+  const two: IParallelRow[] = [
+    { id: 'low', label: 'run 1', values: { alpha: 0.1, accuracy: 0.6 } },
+    { id: 'high', label: 'run 2', values: { alpha: 0.2, accuracy: 0.9 } },
+    { id: 'none', label: 'run 3', values: { alpha: 0.3, accuracy: null } }
+  ];
+
+  it('colours each line by its value on the last axis, low to high, with a legend', () => {
+    // Given two runs with different accuracies (the last axis) and one without
+    const { container } = render(
+      <ParallelCoordinates
+        title="runs"
+        rows={two}
+        dimensions={['alpha', 'accuracy']}
+        width={400}
+      />
+    );
+    const stroke = (id: string) =>
+      (
+        container.querySelector(
+          `.jp-Dotscience-parallel-lines [data-id="${id}"]`
+        ) as SVGPathElement
+      ).style.stroke;
+    // Then the two lines are told apart by colour (not both the same blue)
+    expect(stroke('low')).not.toBe('');
+    expect(stroke('high')).not.toBe('');
+    expect(stroke('low')).not.toBe(stroke('high'));
+    // And the line without a value keeps the theme's colour
+    expect(stroke('none')).toBe('');
+    // And a legend says what the colour means
+    expect(
+      container.querySelector('.jp-Dotscience-parallel-legend')?.textContent
+    ).toContain('colour: accuracy');
+  });
+
+  it('greys the lines the brushes leave out, whatever their value', () => {
+    // Given a brush on accuracy keeping only the high run
+    const { container } = render(
+      <ParallelCoordinates
+        title="runs"
+        rows={two}
+        dimensions={['alpha', 'accuracy']}
+        width={400}
+        height={260}
+      />
+    );
+    const hit = container.querySelectorAll('.jp-Dotscience-parallel-hit')[1];
+    const svg = container.querySelector('svg')!;
+    svg.getBoundingClientRect = () =>
+      ({ top: 0, left: 0, width: 400, height: 260 }) as DOMRect;
+    fireEvent.mouseDown(hit, { button: 0, clientY: 20 });
+    fireEvent.mouseMove(document, { clientY: 60 });
+    fireEvent.mouseUp(document, { clientY: 60 });
+    // Then the low run's line is filtered and has no colour of its own
+    const low = container.querySelector(
+      '.jp-Dotscience-parallel-lines [data-id="low"]'
+    ) as SVGPathElement;
+    expect(low.classList.contains('jp-mod-filtered')).toBe(true);
+    expect(low.style.stroke).toBe('');
+  });
+});
