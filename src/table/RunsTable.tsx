@@ -40,7 +40,7 @@ export interface IRunsTableProps {
   rowHeight?: number;
   /** viewport size before it is measured (tests) */
   initialSize?: { width: number; height: number };
-  /** rows and columns drawn beyond each edge */
+  /** rows drawn beyond the edge the view moves towards (one column is drawn beyond each side) */
   overscan?: number;
 }
 
@@ -238,7 +238,7 @@ function TableGrid(props: {
         span(colsAt(pos.left), colsAt(pos.left + stepLeft)),
         columns.length,
         pos.right,
-        Math.max(1, overscan >> 1),
+        1,
         1
       )
     };
