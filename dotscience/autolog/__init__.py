@@ -146,6 +146,9 @@ class Fit:
         The run it records into (default: the session's current run).
     """
 
+    __slots__ = ("session", "index", "framework", "run", "prefix", "_base", "_directory",
+                 "_leaf", "_created", "_hook", "_actions")  # fmt: skip
+
     def __init__(self, session, index: int, framework: str, run=None):
         self.session = session
         self.index = index
@@ -153,6 +156,7 @@ class Fit:
         self.run = run if run is not None else session._run
         self.prefix = "" if index == 0 else f"fit{index}."
         self._directory: str | None = None
+        self._base = ""  # the directory's parent's parent, <root>/.dotscience/autolog
         self._leaf = ""  # the directory's last two names, "<id>/fit<n>"
         self._created = False
         self._hook: _Pending | None = None
@@ -241,7 +245,8 @@ class Fit:
             if base is None:  # absolute and normal, as every path made from it
                 base = os.path.normpath(os.path.abspath(os.path.join(root, ".dotscience")))
                 base = _autolog_dirs[root] = f"{base}{os.sep}autolog"
-            self._leaf = f"{os.urandom(8).hex()}{os.sep}fit{self.index}"
+            self._base = base
+            self._leaf = f"{_fresh_id()}{os.sep}fit{self.index}"
             self._directory = f"{base}{os.sep}{self._leaf}"
         if create and not self._created:
             os.makedirs(self._directory, exist_ok=True)
@@ -277,6 +282,11 @@ class Fit:
         """
         if not self.deferrable():
             return False
+        self._point_later(key, compute)
+        return True
+
+    def _point_later(self, key: str, compute) -> None:
+        """:meth:`metric_later` once it is known that the value may wait."""
         key = self.prefix + str(key)
         later = _Later(compute)
         point = (later, None, _time())
@@ -286,7 +296,6 @@ class Fit:
         else:
             series.append(point)
         self.later(functools.partial(_fill_metric, self, key, later))
-        return True
 
     def write_later_from(self, path: str, make) -> None:
         """Write the bytes ``make()`` returns to ``path`` when the run is published.
@@ -369,24 +378,44 @@ class Fit:
         session = self.session
         run = self.run
         if name and not session._listeners and session._run is run and run._start:
-            # absolute and normal already; its recorded form that of its directory's base
-            # (found once) and its own last names
+            # absolute and normal already; its recorded form that of the autolog directory
+            # (found once per workspace) followed by its own last names
             relativiser = run._relativiser
-            key = (path[: -len(self._leaf) - len(entry) - 2], relativiser.root)
-            base = _relative_bases.get(key)
-            if base is None:
-                base = _relative_bases[key] = _relative_base(relativiser, key[0])
+            known = _relative_bases.get(self._base)
+            if known is None or known[0] is not relativiser:
+                known = (relativiser, _relative_base(relativiser, self._base))
+                _relative_bases[self._base] = known
             relative = None
-            if base:
-                relative = f"{base}/{self._leaf}/{entry}".replace(os.sep, "/")
+            if known[1]:
+                relative = f"{known[1]}/{self._leaf}/{entry}"
+                if os.sep != "/":
+                    relative = relative.replace(os.sep, "/")
             _register(run, framework_module, name, path, relative)
         else:
             self.model(framework_module, name, path)
         return path
 
 
-#: (autolog directory, workspace root) -> the directory's recorded form ("": not under it).
+#: Autolog directory -> (a run's relativiser, the directory's recorded form by it, "" when
+#: it is not in the relativiser's root).
 _relative_bases: dict = {}
+
+#: Fresh directory ids, drawn from os.urandom a block at a time (a forked child drops them).
+_ids: list = []
+
+
+def _fresh_id() -> str:
+    """16 random hex digits, unique to one fit's directory."""
+    while True:
+        try:
+            return _ids.pop()
+        except IndexError:
+            block = os.urandom(8 * 64).hex()
+            _ids.extend(block[i : i + 16] for i in range(0, len(block), 16))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.clear)
 
 
 def _relative_base(relativiser, base: str) -> str:
@@ -415,7 +444,8 @@ def _register(run, framework_module, name: str, path: str, relative: str | None 
     run._model_dir = path
     entry = {"name": name, "framework": kind, "framework_version": version, "path": relative,
              "classes": None}  # fmt: skip
-    run.models = [m for m in run.models if m["name"] != name] + [entry]
+    models = run.models
+    run.models = [m for m in models if m["name"] != name] + [entry] if models else [entry]
     run._model_files[name] = (path, None)
 
 

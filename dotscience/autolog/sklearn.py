@@ -344,7 +344,7 @@ def _score_later(fit, snapshot, X, y) -> bool:
     """Record the training score of a linear model (see :func:`_scored_linearly`) to be
     computed at publish (the mixins' score of a prediction from the coefficients: plain
     numpy on the snapshot and on copies of ``X`` and ``y`` taken now); False when it must be
-    computed now."""
+    computed now. Called only when the fit's values may wait (see :func:`_after_fit`)."""
     np = sys.modules["numpy"]
     X_copy = _copy_data(np, X, "f", 2)
     if X_copy is None:
@@ -352,9 +352,8 @@ def _score_later(fit, snapshot, X, y) -> bool:
     y_copy = _copy_data(np, y, "biuf", 1)
     if y_copy is None:
         return False
-    return fit.metric_later(
-        "training_score", functools.partial(_score_of, snapshot, X_copy, y_copy)
-    )
+    fit._point_later("training_score", functools.partial(_score_of, snapshot, X_copy, y_copy))
+    return True
 
 
 def _score_of(snapshot, X, y):
@@ -409,8 +408,9 @@ def _get_params(estimator, info: _ClassInfo) -> dict:
     out = {}
     for key in names:
         value = getattr(estimator, key)
-        if hasattr(value, "get_params") and not isinstance(value, type):
-            out.update((key + "__" + k, v) for k, v in value.get_params().items())
+        if type(value) not in PLAIN and hasattr(value, "get_params"):
+            if not isinstance(value, type):
+                out.update((key + "__" + k, v) for k, v in value.get_params().items())
         out[key] = value
     return out
 
@@ -433,7 +433,8 @@ def _record_before(fit, estimator, X, y, info: _ClassInfo) -> None:
     stored, prefix = run.parameters, fit.prefix
     stored[prefix + "estimator_class"] = info.name
     for key, value in params.items():
-        key = prefix + str(key)
+        if prefix or type(key) is not str:
+            key = prefix + str(key)
         if type(value) not in PLAIN:
             value = plain(value)
             if type(value) not in PLAIN:
