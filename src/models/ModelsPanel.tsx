@@ -263,82 +263,84 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
           <strong>Publish &amp; Deploy</strong> on a notebook that does.
         </div>
       )}
-      <table
-        className="jp-Dotscience-models-registry"
-        hidden={model.models.length === 0}
-      >
-        <thead>
-          <tr>
-            <th>model</th>
-            <th>version</th>
-            <th>framework</th>
-            <th>build</th>
-            <th>deployment</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {model.models.flatMap(m =>
-            [...m.versions].reverse().map(v => {
-              const aliases = Object.entries(m.aliases)
-                .filter(([, n]) => n === v.version)
-                .map(([a]) => a);
-              const dep = v.deployments?.[0];
-              return (
-                <tr key={`${m.name}/${v.version}`}>
-                  <td>{m.name}</td>
-                  <td>
-                    v{v.version}
-                    {aliases.map(a => (
-                      <span key={a} className="jp-Dotscience-models-alias">
-                        {a}
-                      </span>
-                    ))}
-                  </td>
-                  <td>{v.framework}</td>
-                  <td title={v.build?.message ?? ''}>
-                    {v.build?.state ?? '-'}
-                  </td>
-                  <td>
-                    {dep ? (
-                      <a
-                        href="#"
-                        title={deploymentOrigin(dep)}
-                        onClick={e => (
-                          e.preventDefault(),
-                          model.select(dep.id)
-                        )}
+      <div className="jp-Dotscience-models-registryScroll">
+        <table
+          className="jp-Dotscience-models-registry"
+          hidden={model.models.length === 0}
+        >
+          <thead>
+            <tr>
+              <th>model</th>
+              <th>version</th>
+              <th>framework</th>
+              <th>build</th>
+              <th>deployment</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {model.models.flatMap(m =>
+              [...m.versions].reverse().map(v => {
+                const aliases = Object.entries(m.aliases)
+                  .filter(([, n]) => n === v.version)
+                  .map(([a]) => a);
+                const dep = v.deployments?.[0];
+                return (
+                  <tr key={`${m.name}/${v.version}`}>
+                    <td>{m.name}</td>
+                    <td>
+                      v{v.version}
+                      {aliases.map(a => (
+                        <span key={a} className="jp-Dotscience-models-alias">
+                          {a}
+                        </span>
+                      ))}
+                    </td>
+                    <td>{v.framework}</td>
+                    <td title={v.build?.message ?? ''}>
+                      {v.build?.state ?? '-'}
+                    </td>
+                    <td>
+                      {dep ? (
+                        <a
+                          href="#"
+                          title={deploymentOrigin(dep)}
+                          onClick={e => (
+                            e.preventDefault(),
+                            model.select(dep.id)
+                          )}
+                        >
+                          {dep.state}
+                        </a>
+                      ) : (
+                        '-'
+                      )}
+                    </td>
+                    <td>
+                      <button
+                        className="jp-mod-styled"
+                        title="Deploy this version"
+                        onClick={() => void model.deploy(m.name, v.version)}
                       >
-                        {dep.state}
-                      </a>
-                    ) : (
-                      '-'
-                    )}
-                  </td>
-                  <td>
-                    <button
-                      className="jp-mod-styled"
-                      title="Deploy this version"
-                      onClick={() => void model.deploy(m.name, v.version)}
-                    >
-                      Deploy
-                    </button>
-                    <button
-                      className="jp-mod-styled"
-                      title="Move the production alias here"
-                      onClick={() =>
-                        void model.setAlias(m.name, 'production', v.version)
-                      }
-                    >
-                      → production
-                    </button>
-                  </td>
-                </tr>
-              );
-            })
-          )}
-        </tbody>
-      </table>
+                        Deploy
+                      </button>
+                      <button
+                        className="jp-mod-styled"
+                        title="Move the production alias here"
+                        onClick={() =>
+                          void model.setAlias(m.name, 'production', v.version)
+                        }
+                      >
+                        → production
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })
+            )}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }
