@@ -7,10 +7,13 @@ checks. What it costs is measured by ``make bench`` (bench/bench_autolog.py), no
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 
 import numpy as np
 import pytest
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import (
     LinearRegression,
     LogisticRegression,
@@ -148,3 +151,45 @@ def test_a_listener_sees_each_input_with_its_fingerprint_at_fit_time(session, ca
         "memory:y": datasets.fingerprint(y).sha256,
     }
     assert session._run.inputs["memory:X"]["sha256"] == datasets.fingerprint(X).sha256
+
+
+def model_paths(record) -> list:
+    return [o["path"] for o in record["outputs"] if o["path"].endswith("model.pkl")]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_process_fits_into_directories_of_its_own(session, capture, tmp_path):
+    # Given autolog on and a model already fitted and published in this process
+    X, y = data()
+    DummyClassifier(strategy="prior").fit(X, y)
+    session.publish()
+    read_end, write_end = os.pipe()
+    # When the process forks, and the child fits and publishes a model of its own
+    pid = os.fork()
+    if pid == 0:  # the child: report its model file, never return into pytest
+        status = 1
+        try:
+            os.close(read_end)
+            session.start()
+            DummyClassifier(strategy="most_frequent").fit(X, y)
+            session.publish()
+            os.write(write_end, json.dumps(model_paths(capture.last)).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        child_paths = json.loads(reader.read() or b"null")
+    assert os.waitpid(pid, 0)[1] == 0
+    # And the parent fits and publishes another
+    session.start()
+    DummyClassifier(strategy="uniform", random_state=0).fit(X, y)
+    session.publish()
+    # Then each process wrote its model into a directory of its own: both files are there,
+    # each holding its own process's model
+    [parent_path] = model_paths(capture.last)
+    [child_path] = child_paths
+    assert os.path.dirname(parent_path) != os.path.dirname(child_path)
+    strategies = {pickle.loads((tmp_path / p).read_bytes()).strategy  # noqa: S301 - own files
+                  for p in (parent_path, child_path)}  # fmt: skip
+    assert strategies == {"most_frequent", "uniform"}

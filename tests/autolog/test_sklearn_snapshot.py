@@ -20,6 +20,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassi
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+import dotscience as ds
+from dotscience.autolog import autolog
 from dotscience.runs import Run
 
 from .conftest import series
@@ -243,3 +245,38 @@ def test_the_fits_model_is_registered_exactly_as_ds_model_registers_it(session, 
     twin.model(sklearn, "LogisticRegression", directory)
     assert registry(run) == registry(twin)
     assert [m["name"] for m in run.models] == ["Other", "LogisticRegression"]
+
+
+@pytest.mark.parametrize("form", ["plain", "trailing-slash", "dot-dot", "symlink"])
+def test_a_fits_model_is_recorded_as_ds_model_records_it_however_the_root_is_written(
+    tmp_path, monkeypatch, form
+):
+    # Given a session whose workspace root is written in one of several ways
+    workspace = tmp_path / "work"
+    (workspace / "sub").mkdir(parents=True)
+    if form == "symlink":
+        (tmp_path / "link").symlink_to(workspace, target_is_directory=True)
+    root = {"plain": str(workspace), "trailing-slash": f"{workspace}{os.sep}",
+            "dot-dot": str(workspace / "sub" / ".."), "symlink": str(tmp_path / "link")}[form]  # fmt: skip
+    monkeypatch.chdir(workspace)
+    session = ds.Dotscience(root)
+    session.interactive()
+    autolog(session=session)
+    try:
+        # When two models are fitted under autolog into one run (nothing listening)
+        session.start()
+        X, y = data(14)
+        LogisticRegression().fit(X, y)
+        LinearRegression().fit(X, X[:, 0])
+        run = session.currentRun
+    finally:
+        autolog(disable=True)
+    directories = [p for p in run.outputs if p.endswith(os.sep + "model")]
+    # Then the run's registry is what ds.model() leaves for the same directories
+    twin = Run(root)
+    for directory, name in zip(
+        directories, ["LogisticRegression", "LinearRegression"], strict=True
+    ):
+        twin.model(sklearn, name, directory)
+    assert registry(run) == registry(twin)
+    assert [m["path"].split("/")[:2] for m in run.models] == [[".dotscience", "autolog"]] * 2
