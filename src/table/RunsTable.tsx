@@ -40,7 +40,7 @@ export interface IRunsTableProps {
   rowHeight?: number;
   /** viewport size before it is measured (tests) */
   initialSize?: { width: number; height: number };
-  /** rows drawn beyond the edge the view moves towards (one column is drawn beyond each side) */
+  /** rows drawn beyond the edge the view moves towards (half as many columns) */
   overscan?: number;
 }
 
@@ -238,7 +238,7 @@ function TableGrid(props: {
         span(colsAt(pos.left), colsAt(pos.left + stepLeft)),
         columns.length,
         pos.right,
-        1,
+        Math.max(1, overscan >> 1),
         1
       )
     };
