@@ -53,6 +53,10 @@ class Stopped(Exception):
     """The execution was stopped (cancelled, or the server is stopping)."""
 
 
+class Gone(Exception):
+    """A :class:`Worker` had ended before it was handed the execution (nothing ran)."""
+
+
 class Handle:
     """What a caller holds of one execution: ``stop`` (set it to stop the notebook), the
     runner process and its kernel's process group, under ``lock``."""
@@ -369,6 +373,7 @@ class Worker:
     """
 
     def __init__(self, python: str, cwd, env: dict, log_path):
+        self.log_path = str(log_path)
         self.log_fd: int | None = _open_log(log_path)
         read_fd, write_fd = os.pipe()
         try:
@@ -440,6 +445,13 @@ class Worker:
             Seconds before the execution (and the worker) is killed.
         on_cell : callable, optional
             ``on_cell(cells_done)``, at most every ``PROGRESS_INTERVAL`` seconds.
+
+        Raises
+        ------
+        Stopped
+            ``handle.stop`` was set.
+        Gone
+            The worker had ended before it got the execution: use another.
         """
         jid = uuid.uuid4().hex
         events: queue.Queue = queue.Queue()
@@ -455,8 +467,11 @@ class Worker:
                 self.proc.stdin.flush()
             except (OSError, ValueError):
                 gone = True
-        if gone:
-            events.put({"event": "ended"})
+        if gone:  # it ended before this execution was handed to it
+            with self._lock:
+                self.broken = True
+                self._jobs.pop(jid, None)
+            raise Gone("The runner ended before it was given the notebook.")
         deadline = time.monotonic() + timeout
         cell, stored, stored_at = 0, 0, 0.0
         try:
@@ -491,9 +506,10 @@ class Worker:
                     return {"event": "failed", "cell": cell + 1 if cell else None,
                             "error": tail(self.log_fd, code)}  # fmt: skip
         finally:
-            if self.broken:
+            if self.broken:  # killed, or dead: its kernels were killed with it
                 with self._lock:
                     self._jobs.pop(jid, None)
+                closed.set()
 
     def _kill(self, handle: Handle) -> None:
         self.broken = True

@@ -190,8 +190,10 @@ class WorkerPool:
                 raise RuntimeError("The sweep's runners are closed.")
             while self._idle:
                 worker, _ = self._idle.pop()
-                if not worker.broken:
+                if not worker.broken and worker.proc.poll() is None:
                     return worker
+                self._all.remove(worker)
+                _close_later(worker)
             number, self._started = self._started, self._started + 1
         self.directory.mkdir(parents=True, exist_ok=True)
         env = headless.environment(self.directory, self.kernel_path)
@@ -224,7 +226,7 @@ class WorkerPool:
                 self._idle.remove(entry)
                 self._all.remove(entry[0])
         if idle:
-            entry[0].close()
+            _close(entry[0])
 
     def close(self, wait: bool = False) -> None:
         """Close every runner (each exits once its kernels have shut down; killed after
@@ -234,13 +236,21 @@ class WorkerPool:
             workers, self._all, self._idle = list(self._all), [], []
         for worker in workers:
             if wait:
-                worker.close()
+                _close(worker)
             else:
                 _close_later(worker)
 
 
+def _close(worker: headless.Worker) -> None:
+    """Close a runner and delete its log."""
+    worker.close()
+    with contextlib.suppress(OSError):
+        os.unlink(worker.log_path)
+
+
 def _close_later(worker: headless.Worker) -> None:
-    threading.Thread(target=worker.close, daemon=True, name="sweep-runner-close").start()
+    threading.Thread(target=_close, args=(worker,), daemon=True,
+                     name="sweep-runner-close").start()  # fmt: skip
 
 
 _process_pool: WorkerPool | None = None
@@ -356,15 +366,19 @@ def run_trial(job: dict, channel=None, workers=None) -> dict:
         watcher.start()
         try:
             if workers is not None:
-                worker = workers.acquire()
-                try:
-                    outcome = worker.run(handle, {
-                        "notebook": str(notebook_path), "cwd": str(notebook_path.parent),
-                        "executed": str(control / "trial.executed.ipynb"),
-                        "kernel": job.get("kernel"), "env": env,
-                    }, float(job["timeout"]))  # fmt: skip
-                finally:
-                    workers.release(worker)
+                run = {"notebook": str(notebook_path), "cwd": str(notebook_path.parent),
+                       "executed": str(control / "trial.executed.ipynb"),
+                       "kernel": job.get("kernel"), "env": env}  # fmt: skip
+                for attempt in (1, 2):
+                    worker = workers.acquire()
+                    try:
+                        outcome = worker.run(handle, run, float(job["timeout"]))
+                        break
+                    except headless.Gone:  # it died while idle: nothing ran, use a new one
+                        if attempt == 2:
+                            raise
+                    finally:
+                        workers.release(worker)
             else:
                 outcome = headless.run_notebook(
                     handle, job["python"], notebook_path, control, notebook_path.parent, env,

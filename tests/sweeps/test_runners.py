@@ -4,7 +4,13 @@ fails only its trial and the next trial gets a new runner."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
 import time
+
+from jupyterlab_dotscience.sweeps import trial
 
 from .conftest import Workspace, alive, write_notebook
 
@@ -125,3 +131,32 @@ def test_a_trial_over_the_timeout_is_killed_with_its_kernel_and_the_next_one_run
         assert done["trials"][2]["values"] == {"n": 2}
     finally:
         ws.close()
+
+
+def test_a_runner_that_died_while_idle_is_not_given_the_next_trial(tmp_path):
+    # Given a sweep's pool whose only runner ran a trial and then died while idle
+    notebook = write_notebook(tmp_path / "nb" / "probe.ipynb",
+                              [PROBE + "ds.metric('m', n)\nds.publish()"])  # fmt: skip
+    job = {"sweep": "s", "objective": None, "prune": False, "notebook": "probe.ipynb",
+           "notebook_json": json.loads(notebook.read_text()), "directory": "",
+           "files": trial.pack_directory(notebook.parent, 10**6), "python": sys.executable,
+           "kernel_path": None, "timeout": 240, "scratch_parent": str(tmp_path / "scratch"),
+           "kernel": "python3", "max_output_bytes": 10**6}  # fmt: skip
+    pool = trial.WorkerPool(sys.executable, tmp_path / "runners")
+    try:
+        first = trial.run_trial(dict(job, trial=0, values={"n": 0}), workers=pool)
+        assert first["outcome"]["event"] == "done", first["outcome"]
+        runner = int(first["record"]["labels"]["runner_pid"])
+        os.kill(runner, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while alive(runner):
+            assert time.monotonic() < deadline, "the runner did not die"
+            time.sleep(0.1)
+        # When the next trial runs
+        second = trial.run_trial(dict(job, trial=1, values={"n": 1}), workers=pool)
+        # Then it ran to its end on a new runner, with its own values
+        assert second["outcome"]["event"] == "done", second["outcome"]
+        assert int(second["record"]["labels"]["runner_pid"]) != runner
+        assert second["record"]["labels"]["env_trial"] == "1"
+    finally:
+        pool.close(wait=True)
