@@ -15,6 +15,7 @@ XGBoost and LightGBM are left to those integrations when they are on.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import pickle
 import sys
@@ -227,16 +228,18 @@ class _ClassInfo:
     names : tuple or None
         Its parameter names when it keeps ``BaseEstimator``'s ``get_params`` (empty: ask
         its own ``get_params``); None until the first fit.
+    values : callable or None
+        With two names or more, ``operator.attrgetter`` of them (their values as a tuple).
     kind : int
         Flags (pickled plainly, scored from its coefficients); 0 until first wanted.
     """
 
-    __slots__ = ("name", "owner", "names", "kind")
+    __slots__ = ("name", "owner", "names", "values", "kind")
 
     def __init__(self, cls):
         self.name = cls.__name__
         self.owner = _DELEGATED.get(cls.__module__.split(".")[0])
-        self.names = None
+        self.names = self.values = None
         self.kind = 0
 
 
@@ -398,11 +401,7 @@ def _get_params(estimator, info: _ClassInfo) -> dict:
     signature, which ``get_params`` inspects anew on every call)."""
     names = info.names
     if names is None:
-        cls = type(estimator)
-        base = sys.modules["sklearn.base"].BaseEstimator
-        names_of = getattr(cls._get_param_names, "__func__", None)
-        own = cls.get_params is base.get_params and names_of is base._get_param_names.__func__
-        names = info.names = tuple(cls._get_param_names()) if own else ()
+        names = _names_of(type(estimator), info)
     if not names:  # a get_params of its own (or no parameters): ask it
         return estimator.get_params(deep=True)
     out = {}
@@ -415,6 +414,17 @@ def _get_params(estimator, info: _ClassInfo) -> dict:
     return out
 
 
+def _names_of(cls, info: _ClassInfo) -> tuple:
+    """Find the parameter names of ``cls`` for its ``info`` (see :class:`_ClassInfo`)."""
+    base = sys.modules["sklearn.base"].BaseEstimator
+    names_of = getattr(cls._get_param_names, "__func__", None)
+    own = cls.get_params is base.get_params and names_of is base._get_param_names.__func__
+    names = tuple(cls._get_param_names()) if own else ()
+    info.values = operator.attrgetter(*names) if len(names) > 1 else None
+    info.names = names
+    return names
+
+
 def _record_before(fit, estimator, X, y, info: _ClassInfo) -> None:
     """Record the estimator's parameters and its data as the fit begins.
 
@@ -423,23 +433,32 @@ def _record_before(fit, estimator, X, y, info: _ClassInfo) -> None:
     now and fingerprinted at publish (as :meth:`~dotscience.autolog.Fit.dataset` does, one
     publish action for both); otherwise through those methods.
     """
-    params = _get_params(estimator, info)
     session, run = fit.session, fit.run
     if session._listeners or session._run is not run or run._start is None:
-        fit.parameters({"estimator_class": info.name, **params})
+        fit.parameters({"estimator_class": info.name, **_get_params(estimator, info)})
         fit.dataset("X", X)
         fit.dataset("y", y)
         return
     stored, prefix = run.parameters, fit.prefix
-    stored[prefix + "estimator_class"] = info.name
-    for key, value in params.items():
-        if prefix or type(key) is not str:
-            key = prefix + str(key)
-        if type(value) not in PLAIN:
-            value = plain(value)
+    if info.names is None:
+        _names_of(type(estimator), info)
+    values = info.values(estimator) if info.values is not None and not prefix else None
+    if values is not None and set(map(type, values)) <= PLAIN:
+        # the first fit of a run, every parameter a plain value (no nested estimator): what
+        # the loop below stores, in the same order
+        stored["estimator_class"] = info.name
+        stored.update(zip(info.names, values, strict=True))
+    else:
+        params = _get_params(estimator, info)
+        stored[prefix + "estimator_class"] = info.name
+        for key, value in params.items():
+            if prefix or type(key) is not str:
+                key = prefix + str(key)
             if type(value) not in PLAIN:
-                value = declared(key, value, "parameter")
-        stored[key] = value
+                value = plain(value)
+                if type(value) not in PLAIN:
+                    value = declared(key, value, "parameter")
+            stored[key] = value
     if not _state.log_datasets:
         return
     pending = fit._pending()
