@@ -5,13 +5,15 @@ PROGRESS_FD`` runs the jobs it reads from its standard input (one JSON line each
 by the server), one after another, each in a fresh kernel, so a sweep pays this process's
 start and imports once per parallel slot instead of once per trial. Both come from the
 server: ``JOB_FILE`` is the JSON job it wrote (``notebook``, ``executed``, ``cwd``,
-``kernel``; in serve mode also ``id``, and ``env``, the kernel's environment), ``PROGRESS_FD``
-the write end of a pipe this process inherited. Progress goes to that pipe as JSON lines
-(never to stdout, which the kernels share): ``{"event": "kernel", "pgid"}``,
-``{"event": "start", "cells"}``, ``{"event": "cell", "cell", "cells"}`` after each cell,
-then ``{"event": "done"}`` or ``{"event": "failed", "cell", "error"}``; in serve mode each
-line also carries the job's ``id``, and ``{"event": "closed"}`` follows once the job's kernel
-has shut down (the next job's kernel may start before that).
+``kernel``, optionally ``shutdown``; in serve mode also ``id`` and ``env``, the kernel's
+environment), ``PROGRESS_FD`` the write end of a pipe this process inherited. Progress goes
+to that pipe as JSON lines (never to stdout, which the kernels share): ``{"event": "kernel",
+"pgid"}``, ``{"event": "start", "cells"}``, ``{"event": "cell", "cell", "cells"}`` after
+each cell, then ``{"event": "done"}`` or ``{"event": "failed", "cell", "error"}``; in serve
+mode each line also carries the job's ``id``, and ``{"event": "closed"}`` follows once the
+job's kernel has shut down (the next job's kernel may start before that). A job's
+``shutdown`` of ``immediate`` kills its kernel once the last cell has run, without the
+interpreter's teardown; else the kernel is asked to shut down.
 
 The kernel is the job's kernelspec when it is installed, else the default one; it runs in
 ``cwd`` with the job's environment (chosen by the server), else this process's. This file
@@ -107,6 +109,9 @@ class _Job:
             on_notebook_start=self._started,
             on_cell_start=self._cell_started,
             on_cell_executed=self._cell_done,
+            # "immediate": killed once the last cell has run, without the interpreter's
+            # teardown (a sweep trial, whose outcome and files the server has read by then)
+            shutdown_kernel="immediate" if job.get("shutdown") == "immediate" else "graceful",
         )
 
     def say(self, **message) -> None:

@@ -366,9 +366,12 @@ def run_trial(job: dict, channel=None, workers=None) -> dict:
         watcher.start()
         try:
             if workers is not None:
+                # the kernel is killed once the outcome is known (its teardown is CPU the
+                # next trial needs); the executed notebook is written only for a kept trial
                 run = {"notebook": str(notebook_path), "cwd": str(notebook_path.parent),
-                       "executed": str(control / "trial.executed.ipynb"),
-                       "kernel": job.get("kernel"), "env": env}  # fmt: skip
+                       "executed": str(control / "trial.executed.ipynb")
+                       if job.get("keep") else None,
+                       "kernel": job.get("kernel"), "env": env, "shutdown": "immediate"}  # fmt: skip
                 for attempt in (1, 2):
                     worker = workers.acquire()
                     try:
