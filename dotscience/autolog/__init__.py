@@ -625,22 +625,34 @@ class _Scope:
         self.fit = None
 
     def __enter__(self) -> Fit | None:
-        with state.lock:
-            state.depth += 1
-            if state.depth > 1:
-                return None
-        try:
-            self.fit = _begin(self.framework)
-        except Exception as exc:
-            warn_once(f"{self.framework}:begin",
-                      f"could not start recording a {self.framework} fit ({exc})")  # fmt: skip
-            self.fit = None
+        self.fit = enter_fit(self.framework)
         return self.fit
 
     def __exit__(self, *exc) -> bool:
-        with state.lock:
-            state.depth -= 1
+        exit_fit()
         return False
+
+
+def enter_fit(framework: str) -> Fit | None:
+    """Begin one fit of ``framework``: its :class:`Fit` when it is the outermost, else None
+    (also when no run could be started). Every call must be followed by :func:`exit_fit`
+    (``fit_scope`` does both)."""
+    with state.lock:
+        state.depth += 1
+        if state.depth > 1:
+            return None
+    try:
+        return _begin(framework)
+    except Exception as exc:
+        warn_once(f"{framework}:begin",
+                  f"could not start recording a {framework} fit ({exc})")  # fmt: skip
+        return None
+
+
+def exit_fit() -> None:
+    """End the fit begun by the matching :func:`enter_fit`."""
+    with state.lock:
+        state.depth -= 1
 
 
 def fit_scope(framework: str) -> _Scope:

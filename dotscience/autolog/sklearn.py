@@ -22,7 +22,7 @@ import sys
 import weakref
 
 from ..values import PLAIN, declared
-from . import _fill_sha256s, _write_made, fit_scope, plain
+from . import _fill_sha256s, _write_made, enter_fit, exit_fit, plain
 from . import state as _state
 from .datasets import LATER_LIMIT as _LATER_LIMIT
 from .datasets import _reads
@@ -508,12 +508,15 @@ def _wrap(original, method: str):
                 _inside_delegated.depth -= 1
         X = args[0] if args else kwargs.get("X")
         y = args[1] if len(args) > 1 else kwargs.get("y")
-        with fit_scope("sklearn") as fit:
+        fit = enter_fit("sklearn")  # fit_scope's work, without its object
+        try:
             if fit is not None:
                 fit.safe(_record_before, fit, self, X, y, info)
             result = original(self, *args, **kwargs)
             if fit is not None:
                 fit.safe(_after_fit, fit, self, X, y, info)
+        finally:
+            exit_fit()
         return result
 
     logged.__dotscience_wrapped__ = original
