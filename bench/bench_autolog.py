@@ -6,11 +6,12 @@ Rows (see bench/run.py):
   200-round LightGBM fit (5,000x20, a validation set evaluated every round): the median
   CPU time of the bare fit (single-threaded), and the extra CPU time with ``ds.autolog()``
   (the median of the differences within pairs of one bare and one autologged fit run back
-  to back, the order alternating, in several rounds whose range is shown, so that machine
-  load affects both alike) and with ``mlflow.autolog()`` (local SQLite tracking store), each
-  fit in a fresh run of its own and both with their defaults (models logged); and what our
-  fit leaves for publish (the model pickled and written, a linear model's training score,
-  small arrays hashed), measured apart;
+  to back, each after an untimed fit of its mode, the order alternating, in several rounds
+  whose range is shown, so that machine load affects both alike) and with
+  ``mlflow.autolog()`` (local SQLite tracking store), each fit in a fresh run of its own
+  and both with their defaults (models logged); and what our fit leaves for publish (the
+  model pickled and written, a linear model's training score, small arrays hashed),
+  measured apart;
 - ``ds.system_metrics(interval=1.0)``: CPU time of the sampling thread per second of wall
   time, as a percentage of one core;
 - ``add_metric``/``parameter`` per call beside W&B's ``run.log``/``run.config`` (offline).
@@ -121,9 +122,9 @@ def _interleaved(session, fit, pairs: int, rounds: int) -> dict:
     Autolog is switched on or off (its patches applied or undone) before every fit and one
     untimed fit of that mode follows the switch, so that each timed fit, of either mode,
     follows a fit of its own mode as it would in use; the overhead of a pair is the
-    difference of its two timed fits, which ran under the same load. Returns the median bare fit and the
-    median difference over all pairs (``bare``, ``overhead``), and per round (``rounds``:
-    a list of ``(bare, overhead)``).
+    difference of its two timed fits, which ran under the same load. Returns the median
+    bare fit and the median difference over all pairs (``bare``, ``overhead``), and per
+    round (``rounds``: a list of ``(bare, overhead)``).
     """
     bare_all, extra_all, per_round = [], [], []
     for _ in range(rounds):
