@@ -193,7 +193,13 @@ export class DotscienceSidebar extends SidePanel implements IDotscienceSidebar {
     mutations?.disconnect();
     resizes?.observe(this._accordion.node);
     for (const widget of this.widgets) {
-      mutations?.observe(widget.node, { childList: true });
+      // a stretching section's preferred height depends on all it draws above and below
+      // its list (a filter that appears, a banner): any element added or removed in it
+      // asks for a new share
+      mutations?.observe(widget.node, {
+        childList: true,
+        subtree: isStretching(widget)
+      });
       for (const child of Array.from(widget.node.children)) {
         resizes?.observe(child);
         mutations?.observe(child, { childList: true });

@@ -177,10 +177,29 @@ test('the sidebar Runs list shows whole runs, the total and an uncovered footer 
       await page.setViewportSize({ width: 1280, height: 899 });
       await page.setViewportSize({ width: 1280, height: 900 });
     }
-    // Then at least five whole runs are in view (the sidebar settles within a few frames)
+    // Then at least five whole runs are in view, or, when the Runs section's own filters
+    // leave less (a shared server shows the project filter too), every other section has
+    // given up its room down to one line and at least three whole runs show (the sidebar
+    // settles within a few frames)
+    const othersAtFloor = async () => {
+      const heights = await sidebar
+        .locator('.jp-Dotscience-section:not(.jp-Dotscience-runsSection)')
+        .evaluateAll(nodes =>
+          nodes
+            .filter(n => (n as HTMLElement).offsetParent !== null)
+            .map(n => n.getBoundingClientRect().height)
+        );
+      return heights.every(h => h <= 30);
+    };
     await expect
-      .poll(() => wholeRuns(list), { timeout: 10000 })
-      .toBeGreaterThanOrEqual(5);
+      .poll(
+        async () => {
+          const whole = await wholeRuns(list);
+          return whole >= 5 || (whole >= 3 && (await othersAtFloor()));
+        },
+        { timeout: 10000 }
+      )
+      .toBe(true);
     // And the footer says the total, not "100+"
     const footer = sidebar.getByTestId('ds-run-count');
     await expect(footer).toHaveText(/^[\d,]+ runs?$/);
