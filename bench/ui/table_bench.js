@@ -20,28 +20,14 @@
  */
 'use strict';
 
-const path = require('path');
+const { launchChromium, logger } = require('./browser');
 const crypto = require('crypto');
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 const SCROLL_MS = Number(process.env.SCROLL_MS || 8000);
 const LIVE_SAMPLES = Number(process.env.LIVE_SAMPLES || 40);
 
-const { chromium } = require(
-  process.env.PLAYWRIGHT_CORE ||
-    path.join(
-      __dirname,
-      '..',
-      '..',
-      'ui-tests',
-      'node_modules',
-      'playwright-core'
-    )
-);
-
-function log(...args) {
-  console.error('[table_bench]', ...args);
-}
+const log = logger('table_bench');
 
 function pct(values, p) {
   const s = [...values].sort((a, b) => a - b);
@@ -320,10 +306,7 @@ async function live(context) {
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run']
-  });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({
       viewport: { width: 1600, height: 1000 }
