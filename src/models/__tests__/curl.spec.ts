@@ -2,27 +2,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { RestWire } from '../../api/rest';
+import { deployment } from './fixtures';
 import { curlExample, shellQuote } from '../ModelsPanel';
-
-function deployment(
-  extra: Partial<RestWire.IDeployment>
-): RestWire.IDeployment {
-  return {
-    id: 'd1',
-    model: 'iris',
-    version: 1,
-    run_id: null,
-    framework: 'sklearn',
-    target: 'local',
-    state: 'running',
-    reason: null,
-    url: 'http://127.0.0.1:8080/',
-    created: '2026-11-30T00:00:00Z',
-    updated: '2026-11-30T00:00:00Z',
-    ...extra
-  };
-}
 
 /**
  * The words a POSIX shell makes of `command` (with `curl` replaced by a program that

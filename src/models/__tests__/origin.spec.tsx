@@ -1,27 +1,8 @@
 import { render } from '@testing-library/react';
 import React from 'react';
-import { RestWire } from '../../api/rest';
+import { deployment } from './fixtures';
 import { ModelsPanel, deploymentOrigin } from '../ModelsPanel';
 import { ModelsModel } from '../registryModel';
-
-function deployment(
-  extra: Partial<RestWire.IDeployment>
-): RestWire.IDeployment {
-  return {
-    id: 'd1',
-    model: 'iris',
-    version: 2,
-    run_id: null,
-    framework: 'sklearn',
-    target: 'local',
-    state: 'running',
-    reason: null,
-    url: 'http://127.0.0.1:8080/',
-    created: '2026-11-30T00:00:00Z',
-    updated: '2026-11-30T00:00:00Z',
-    ...extra
-  };
-}
 
 describe('who deployed a model and where it is served', () => {
   it('names the owner and the serving server by host and a short id', () => {
