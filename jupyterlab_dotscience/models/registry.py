@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -589,8 +590,8 @@ class ModelService:
     # -- deployments -----------------------------------------------------------------------
 
     def _expiry(self) -> str:
-        """When a lease taken or renewed now expires (by the store's clock)."""
-        return iso_from_epoch(self.store.clock() + self.lease_seconds)
+        """When a lease taken or renewed now expires."""
+        return iso_from_epoch(time.time() + self.lease_seconds)
 
     def _update(self, dep_id: str, state: str | None = None, message: str = "",
                 holder: bool = False, **changes):  # fmt: skip
@@ -1008,11 +1009,7 @@ class ModelService:
                     outcome[d["id"]] = found
                 continue
             taken = self.store.take_deployment_lease(
-                d["id"],
-                self.server_id,
-                self._expiry(),
-                iso_from_epoch(self.store.clock()),
-                states=ACTIVE,
+                d["id"], self.server_id, self._expiry(), now(), states=ACTIVE
             )
             if taken is not None:
                 outcome[d["id"]] = self._resume(taken, "after a server restart")
@@ -1044,9 +1041,8 @@ class ModelService:
 
     def _orphan(self, d: dict) -> str | None:
         """An active local deployment another server holds: nothing while its lease is
-        valid; once it expired, taken over (``take_over``) or reported once. Expiry is
-        judged by the store's clock, as the holder stamped it, not by this machine's."""
-        stamp = iso_from_epoch(self.store.clock())
+        valid; once it expired, taken over (``take_over``) or reported once."""
+        stamp = now()
         if d.get("lease_expires") and d["lease_expires"] >= stamp:
             return None
         holder = d.get("server")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -515,12 +514,6 @@ class Store(abc.ABC):
     def renew_deployment_leases(self, server: str, expires: str) -> int:
         """Extend the lease of every building, starting or running deployment ``server``
         holds to ``expires``; the number renewed."""
-
-    def clock(self) -> float:
-        """The time by the store's clock, in seconds since the epoch: what leases are
-        stamped and judged by, so servers sharing a store need not agree on the time.
-        The local clock for a store only one machine opens (the default)."""
-        return time.time()
 
     # -- API keys ------------------------------------------------------------------------
 

@@ -67,13 +67,6 @@ class PostgresStore(SqlStore):
             except pg_errors.NumericValueOutOfRange:
                 raise RecordError(OUT_OF_RANGE) from None
 
-    def clock(self) -> float:
-        """The database server's time (``clock_timestamp()``), in seconds since the epoch:
-        every server of a team stamps and judges leases by this one clock."""
-        with self._tx() as tx:
-            (value,) = tx.one("SELECT EXTRACT(EPOCH FROM clock_timestamp())")
-        return float(value)
-
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

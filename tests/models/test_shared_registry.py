@@ -444,30 +444,3 @@ def test_a_kubernetes_deployment_is_shared_by_every_server_of_the_store(
         second.shutdown()
         store.close()
         other_store.close()
-
-
-def test_a_lease_is_judged_by_the_stores_clock_not_a_servers_own(tmp_path, pg_url, monkeypatch):
-    from jupyterlab_dotscience.models import registry as registry_module
-
-    # Given a deployment on PostgreSQL whose server holds a lease valid for 60 more seconds
-    # by the database's clock
-    store = open_store(pg_url)
-    dep = _deployment(lease_expires=iso_from_epoch(store.clock() + 60))
-    store.put_deployment(dep)
-    # And a second server, configured to take over expired leases, whose machine's clock
-    # runs an hour ahead
-    ahead = lambda: iso_from_epoch(time.time() + 3600)  # noqa: E731
-    monkeypatch.setattr(registry_module, "now", ahead)
-    other = ModelService(open_store(pg_url), ArtifactStore(tmp_path / "artifacts"),
-                         tmp_path / "b" / ".dotscience", builder="none", take_over=True)  # fmt: skip
-    try:
-        # When that server checks the deployments
-        other.watch_once()
-        # Then it leaves the deployment to its holder: the lease has not expired
-        after = store.get_deployment(dep["id"])
-        assert after["server"] == dep["server"] and after["state"] == "running", after
-        # And a lease it takes itself is stamped by the database's clock too
-        assert other._expiry() < iso_from_epoch(store.clock() + other.lease_seconds + 5)
-    finally:
-        other.shutdown()
-        store.close()
