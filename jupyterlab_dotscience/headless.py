@@ -474,6 +474,7 @@ class Worker:
             raise Gone("The runner ended before it was given the notebook.")
         deadline = time.monotonic() + timeout
         cell, stored, stored_at = 0, 0, 0.0
+        heard = False  # whether the runner said anything about this job
         try:
             while True:
                 if handle.stop.is_set():
@@ -488,6 +489,8 @@ class Worker:
                 except queue.Empty:
                     event = {}
                 kind = event.get("event")
+                if kind not in (None, "ended"):
+                    heard = True
                 if kind == "kernel" and isinstance(event.get("pgid"), int):
                     with handle.lock:
                         handle.kernel_pgid = event["pgid"]
@@ -500,6 +503,9 @@ class Worker:
                     stored, stored_at = cell, time.monotonic()
                 if kind in ("done", "failed"):
                     return {k: v for k, v in event.items() if k != "id"}
+                if kind == "ended" and not heard:  # it died before it took this job
+                    self._kill(handle)
+                    raise Gone("The runner ended before it started the notebook.")
                 if kind == "ended":  # the runner died: this execution fails, no other
                     self._kill(handle)
                     code = self.proc.wait()
