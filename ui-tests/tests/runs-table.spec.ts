@@ -116,9 +116,10 @@ test('filter 200 of 250 runs in the Runs table, select them all and compare', as
 
 test('the launcher opens the Runs table', async ({ page }) => {
   // Given JupyterLab's launcher
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('launcher:create')
-  );
+  // (the command's result is the launcher widget, which the page cannot send back)
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('launcher:create');
+  });
   // When its Dotscience card "Runs Table" is clicked
   const card = page
     .locator('.jp-LauncherCard:visible', { hasText: 'Runs Table' })
