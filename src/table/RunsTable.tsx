@@ -8,7 +8,8 @@ import React, {
   useState
 } from 'react';
 import { flushSync } from 'react-dom';
-import { Column, columnId, columnTitle, cellText, TableRun } from './columns';
+import { Column, columnId, columnTitle } from './columns';
+import { IPoolFrame, IPoolLayout, RowPool } from './rowPool';
 import { RunsTableModel } from './tableModel';
 import {
   columnOffsets,
@@ -176,7 +177,9 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
  * The scrolled grid: the header row and the body's rows in view. It owns the scroll
  * position, so scrolling redraws the grid only, not the toolbar, and only when the rows
  * or columns in view leave the range drawn; it then draws synchronously in the scroll
- * event, so the frame that shows the new scroll position shows its rows.
+ * event, so the frame that shows the new scroll position shows its rows. The body's rows
+ * are a pool of elements drawn without React (`RowPool`): a vertical scroll rewrites the
+ * rows that come into view and nothing else; a sideways one also redraws the header.
  */
 function TableGrid(props: {
   model: RunsTableModel;
@@ -190,6 +193,8 @@ function TableGrid(props: {
   const { model, layout, rowHeight, overscan } = props;
   const list = model.list;
   const ref = useRef<HTMLDivElement>(null);
+  const bodyRef = useRef<HTMLDivElement>(null);
+  const pool = useRef<RowPool | null>(null);
   const [size, setSize] = useState(
     props.initialSize ?? { width: 800, height: 500 }
   );
@@ -206,7 +211,6 @@ function TableGrid(props: {
   const drawn = useRef<IWindows>({ rows: [0, 0], cols: [0, 0] });
   const openRun = useRef(props.openRun);
   openRun.current = props.openRun;
-  const onOpen = useCallback((id: string) => openRun.current(id), []);
 
   const columns = layout.columns;
   const rows = model.rows;
@@ -245,14 +249,54 @@ function TableGrid(props: {
   };
   const win = windows(drawn.current);
   drawn.current = win;
-  const latest = useRef(windows);
-  latest.current = windows;
+
+  // Fetch the next page well before the window reaches the end of the loaded runs (four
+  // views ahead), so a steady scroll does not stop at the end of what is loaded.
+  const ahead = Math.max(
+    overscan * 2,
+    Math.ceil((4 * size.height) / rowHeight)
+  );
+  const loadAhead = (endRow: number) => {
+    if (list.hasMore && !list.loading && endRow >= rows.length - ahead) {
+      void list.loadMore();
+    }
+  };
+  // The body as drawn now, for the scroll handler.
+  const frame = (w: IWindows): IPoolFrame => ({
+    rows,
+    first: w.rows[0],
+    end: w.rows[1],
+    firstCol: w.cols[0],
+    endCol: w.cols[1],
+    layout,
+    top: HEADER,
+    rowHeight,
+    viewWidth: size.width,
+    check: CHECK,
+    groupBy: model.groupBy,
+    isSelected: id => list.isSelected(id)
+  });
+  const latest = useRef({ windows, frame, loadAhead });
+  latest.current = { windows, frame, loadAhead };
 
   useLayoutEffect(() => {
     const node = ref.current;
-    if (!node) {
+    const body = bodyRef.current;
+    if (!node || !body) {
       return;
     }
+    pool.current = new RowPool(body, {
+      openRun: id => openRun.current(id),
+      check: (id, shift) => {
+        if (shift) {
+          list.selectRange(id);
+        } else {
+          list.toggleSelected(id);
+          list.setAnchor(id);
+        }
+      },
+      toggleGroup: value => model.toggleGroup(value)
+    });
     const onScroll = () => {
       const pos = scroll.current;
       const top = node.scrollTop;
@@ -263,15 +307,15 @@ function TableGrid(props: {
       pos.right = left > pos.left || (left === pos.left && pos.right);
       pos.top = top;
       pos.left = left;
-      const next = latest.current(drawn.current);
       const now = drawn.current;
-      if (
-        next.rows[0] !== now.rows[0] ||
-        next.rows[1] !== now.rows[1] ||
-        next.cols[0] !== now.cols[0] ||
-        next.cols[1] !== now.cols[1]
-      ) {
+      const next = latest.current.windows(now);
+      if (next.cols[0] !== now.cols[0] || next.cols[1] !== now.cols[1]) {
+        // the header's columns change too: React draws it, then the body (layout effect)
         flushSync(() => redraw(n => n + 1));
+      } else if (next.rows[0] !== now.rows[0] || next.rows[1] !== now.rows[1]) {
+        drawn.current = next;
+        pool.current?.draw(latest.current.frame(next));
+        latest.current.loadAhead(next.rows[1]);
       }
     };
     node.addEventListener('scroll', onScroll, { passive: true });
@@ -293,62 +337,24 @@ function TableGrid(props: {
     return () => {
       node.removeEventListener('scroll', onScroll);
       observer?.disconnect();
+      pool.current?.dispose();
+      pool.current = null;
     };
   }, []);
 
-  const [firstRow, endRow] = win.rows;
+  // every render draws the body with what it shows now (selection, rows, columns)
+  useLayoutEffect(() => {
+    pool.current?.draw(frame(drawn.current));
+  });
+
   const [firstCol, endCol] = win.cols;
-  // Fetch the next page well before the window reaches the end of the loaded runs (four
-  // views ahead), so a steady scroll does not stop at the end of what is loaded.
-  const ahead = Math.max(
-    overscan * 2,
-    Math.ceil((4 * size.height) / rowHeight)
-  );
+  const endRow = win.rows[1];
   useEffect(() => {
-    if (list.hasMore && !list.loading && endRow >= rows.length - ahead) {
-      void list.loadMore();
-    }
+    loadAhead(endRow);
   }, [endRow, rows.length, list.hasMore, list.loading, ahead]);
 
   const sort = model.sort;
   const width = layout.offsets[columns.length] + CHECK;
-  const body: JSX.Element[] = [];
-  for (let i = firstRow; i < endRow; i++) {
-    const row = rows[i];
-    const top = HEADER + i * rowHeight;
-    if (row.kind === 'group') {
-      body.push(
-        <GroupRow
-          key={`group:${row.value}`}
-          model={model}
-          value={row.value}
-          count={row.count}
-          collapsed={row.collapsed}
-          top={top}
-          height={rowHeight}
-          width={width}
-          viewWidth={size.width}
-        />
-      );
-      continue;
-    }
-    body.push(
-      <TableRow
-        key={row.run.id}
-        run={row.run}
-        index={row.index}
-        top={top}
-        height={rowHeight}
-        selected={list.isSelected(row.run.id)}
-        layout={layout}
-        firstCol={firstCol}
-        endCol={endCol}
-        list={list}
-        onOpen={onOpen}
-      />
-    );
-  }
-
   return (
     <div
       ref={ref}
@@ -362,7 +368,7 @@ function TableGrid(props: {
         className="jp-Dotscience-table-spacer"
         style={{ width, height: HEADER + rows.length * rowHeight }}
       >
-        {body}
+        <div ref={bodyRef} className="jp-Dotscience-table-body" />
         <TableHead
           model={model}
           layout={layout}
@@ -486,37 +492,6 @@ const TableHead = memo(function TableHead(props: {
 });
 
 /**
- * A group's heading row; its button stays at the left edge of the view (sticky), so
- * horizontal scrolling does not redraw it.
- */
-const GroupRow = memo(function GroupRow(props: {
-  model: RunsTableModel;
-  value: string;
-  count: number;
-  collapsed: boolean;
-  top: number;
-  height: number;
-  width: number;
-  viewWidth: number;
-}): JSX.Element {
-  const { model } = props;
-  return (
-    <div
-      role="row"
-      className="jp-Dotscience-table-group"
-      style={{ top: props.top, height: props.height, width: props.width }}
-    >
-      <button
-        style={{ width: props.viewWidth }}
-        onClick={() => model.toggleGroup(props.value)}
-      >
-        {`${props.collapsed ? '▶' : '▼'} ${model.groupBy} = ${props.value} (${props.count})`}
-      </button>
-    </div>
-  );
-});
-
-/**
  * A column's filter box: applied on Enter or when it loses focus.
  */
 function FilterBox(props: {
@@ -625,147 +600,4 @@ function ColumnPicker(props: { model: RunsTableModel }): JSX.Element {
   );
 }
 
-interface ILayout {
-  columns: readonly Column[];
-  widths: number[];
-  offsets: number[];
-  ids: string[];
-}
-
-interface ITableRowProps {
-  run: TableRun;
-  index: number;
-  top: number;
-  height: number;
-  selected: boolean;
-  layout: ILayout;
-  firstCol: number;
-  endCol: number;
-  list: RunsTableModel['list'];
-  onOpen: (id: string) => void;
-}
-
-/**
- * The text of each cell shown so far, by run and column id: a value is formatted once,
- * not on every draw of its row (the runs of a reload are new objects, so nothing stale
- * is kept).
- */
-const TEXTS = new WeakMap<TableRun, Map<string, string>>();
-
-/**
- * A cell's text, formatted once per run and column.
- *
- * @param run the row's run
- * @param column the column
- * @param id the column's id
- * @returns what the cell shows
- */
-function cachedText(run: TableRun, column: Column, id: string): string {
-  let texts = TEXTS.get(run);
-  if (!texts) {
-    texts = new Map();
-    TEXTS.set(run, texts);
-  }
-  let text = texts.get(id);
-  if (text === undefined) {
-    text = cellText(run, column);
-    texts.set(id, text);
-  }
-  return text;
-}
-
-/**
- * One run's row: its checkbox (sticky at the left edge, so horizontal scrolling does not
- * redraw it) and the cells of the columns in view, in one strip placed at the first
- * drawn column. Memoised, and so are its cells: scrolling down draws only the rows that
- * come into view, scrolling sideways only the cells that do.
- */
-const TableRow = memo(function TableRow(props: ITableRowProps): JSX.Element {
-  const { run, layout, list } = props;
-  const cells: JSX.Element[] = [];
-  for (let c = props.firstCol; c < props.endCol; c++) {
-    const column = layout.columns[c];
-    const id = layout.ids[c];
-    cells.push(
-      <TableCell
-        key={id}
-        runId={run.id}
-        text={cachedText(run, column, id)}
-        width={layout.widths[c]}
-        isName={column.kind === 'field' && column.key === 'name'}
-        onOpen={props.onOpen}
-      />
-    );
-  }
-  return (
-    <div
-      role="row"
-      aria-selected={props.selected}
-      data-run-id={run.id}
-      className={
-        'jp-Dotscience-table-row' +
-        (props.selected ? ' jp-mod-selected' : '') +
-        (props.index % 2 ? ' jp-mod-odd' : '')
-      }
-      style={{
-        top: props.top,
-        height: props.height,
-        width: layout.offsets[layout.columns.length] + CHECK
-      }}
-    >
-      <div className="jp-Dotscience-table-check">
-        <input
-          type="checkbox"
-          aria-label={`Select run ${run.id}`}
-          checked={props.selected}
-          onChange={() => undefined}
-          onClick={e => {
-            if (e.shiftKey) {
-              list.selectRange(run.id);
-            } else {
-              list.toggleSelected(run.id);
-              list.setAnchor(run.id);
-            }
-          }}
-        />
-      </div>
-      <div
-        className="jp-Dotscience-table-cells"
-        style={{ left: CHECK + layout.offsets[props.firstCol] }}
-      >
-        {cells}
-      </div>
-    </div>
-  );
-});
-
-/**
- * One cell: its text (the run's name is a link to its detail; the whole text is its
- * tooltip, set on hover). Drawn once while it stays in the window.
- */
-const TableCell = memo(function TableCell(props: {
-  runId: string;
-  text: string;
-  width: number;
-  isName: boolean;
-  onOpen: (id: string) => void;
-}): JSX.Element {
-  return (
-    <div
-      role="cell"
-      className="jp-Dotscience-table-td"
-      style={{ width: props.width }}
-    >
-      {props.isName ? (
-        <button
-          className="jp-Dotscience-link"
-          onClick={() => props.onOpen(props.runId)}
-        >
-          {props.text}
-        </button>
-      ) : (
-        props.text
-      )}
-    </div>
-  );
-});
+type ILayout = IPoolLayout;

@@ -1,0 +1,246 @@
+import { summary } from '../../__tests__/runFixtures';
+import { Column, columnId, TableRun } from '../columns';
+import { BodyRow, groupRows } from '../grouping';
+import {
+  cellMoves,
+  IPoolFrame,
+  IPoolLayout,
+  poolCapacity,
+  RowPool,
+  slotOf
+} from '../rowPool';
+import { columnOffsets } from '../windowing';
+
+const runs = Array.from(
+  { length: 300 },
+  (_, i) =>
+    summary(i, {
+      description: `run ${i}`,
+      parameters: Object.fromEntries(
+        Array.from({ length: 30 }, (_, k) => [`p${k}`, `${i}/${k}`])
+      )
+    }) as TableRun
+);
+
+function layoutOf(columns: Column[]): IPoolLayout {
+  const widths = columns.map(c =>
+    c.kind === 'field' && c.key === 'name' ? 240 : 120
+  );
+  return {
+    columns,
+    widths,
+    offsets: columnOffsets(widths),
+    ids: columns.map(columnId)
+  };
+}
+
+const LAYOUT = layoutOf([
+  { kind: 'field', key: 'name' },
+  ...Array.from({ length: 30 }, (_, k) => ({
+    kind: 'param' as const,
+    key: `p${k}`
+  }))
+]);
+
+function frameOf(
+  rows: readonly BodyRow[],
+  first: number,
+  end: number,
+  firstCol: number,
+  endCol: number,
+  selected: Set<string> = new Set()
+): IPoolFrame {
+  return {
+    rows,
+    first,
+    end,
+    firstCol,
+    endCol,
+    layout: LAYOUT,
+    top: 56,
+    rowHeight: 28,
+    viewWidth: 800,
+    check: 32,
+    groupBy: null,
+    isSelected: id => selected.has(id)
+  };
+}
+
+function rowElements(host: HTMLElement): Map<string, Element> {
+  return new Map(
+    Array.from(host.querySelectorAll('[role="row"][data-run-id]')).map(r => [
+      r.getAttribute('data-run-id')!,
+      r
+    ])
+  );
+}
+
+function cellTexts(row: Element): string[] {
+  return Array.from(row.querySelectorAll('[role="cell"]')).map(
+    c => c.textContent ?? ''
+  );
+}
+
+describe('row pool slots', () => {
+  it('gives every line of a window its own slot, the same while it stays in view', () => {
+    // Given a pool of 48 slots
+    const capacity = poolCapacity(0, 40);
+    expect(capacity).toBe(48);
+    // When the window [100, 140) moves down 14 lines to [114, 154)
+    const before = new Map<number, number>();
+    for (let i = 100; i < 140; i++) {
+      before.set(i, slotOf(i, capacity));
+    }
+    const after = new Map<number, number>();
+    for (let i = 114; i < 154; i++) {
+      after.set(i, slotOf(i, capacity));
+    }
+    // Then no two lines of a window share a slot
+    expect(new Set(before.values()).size).toBe(40);
+    expect(new Set(after.values()).size).toBe(40);
+    // And the lines in both windows keep their slots
+    for (let i = 114; i < 140; i++) {
+      expect(after.get(i)).toBe(before.get(i));
+    }
+    // And a pool only grows
+    expect(poolCapacity(48, 20)).toBe(48);
+    expect(poolCapacity(48, 49)).toBe(64);
+  });
+
+  it('moves only the cells of the columns that leave to the columns that come', () => {
+    // When the columns move right by two
+    expect(cellMoves([3, 10], [5, 12])).toEqual({
+      rewrite: false,
+      dropFront: 2,
+      dropBack: 0,
+      addFront: 0,
+      addBack: 2
+    });
+    // When they move left by one and the window narrows
+    expect(cellMoves([3, 10], [2, 8])).toEqual({
+      rewrite: false,
+      dropFront: 0,
+      dropBack: 2,
+      addFront: 1,
+      addBack: 0
+    });
+    // When none is in common every cell is rewritten
+    expect(cellMoves([3, 10], [20, 26]).rewrite).toBe(true);
+  });
+});
+
+describe('RowPool', () => {
+  it('draws the lines and columns of the window and reuses elements as it moves', () => {
+    // Given a pool drawing runs 0..30 with columns 0..8
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    const rows = groupRows(runs, null);
+    const pool = new RowPool(host, {
+      openRun: jest.fn(),
+      check: jest.fn(),
+      toggleGroup: jest.fn()
+    });
+    pool.draw(frameOf(rows, 0, 30, 0, 8));
+    let drawn = rowElements(host);
+    // Then exactly those rows are in the DOM, each with the cells of those columns
+    expect(drawn.size).toBe(30);
+    const row5 = drawn.get(runs[5].id)!;
+    expect(cellTexts(row5)).toEqual([
+      'run 5',
+      ...Array.from({ length: 7 }, (_, k) => `5/${k}`)
+    ]);
+    expect((row5 as HTMLElement).style.top).toBe(`${56 + 5 * 28}px`);
+    const row20Before = drawn.get(runs[20].id);
+    // When the window moves down 14 rows
+    pool.draw(frameOf(rows, 14, 44, 0, 8));
+    drawn = rowElements(host);
+    // Then the rows still in view keep their elements, and the new ones are drawn
+    expect(drawn.size).toBe(30);
+    expect(drawn.has(runs[5].id)).toBe(false);
+    expect(drawn.get(runs[20].id)).toBe(row20Before);
+    const row40 = drawn.get(runs[40].id)!;
+    expect(cellTexts(row40)[3]).toBe('40/2');
+    expect((row40 as HTMLElement).style.top).toBe(`${56 + 40 * 28}px`);
+    expect(row40.className).not.toContain('jp-mod-odd');
+    expect(drawn.get(runs[41].id)!.className).toContain('jp-mod-odd');
+    // When the columns move right by three
+    const cell = drawn.get(runs[20].id)!.querySelectorAll('[role="cell"]')[5];
+    pool.draw(frameOf(rows, 14, 44, 3, 11));
+    // Then each row shows columns 3..10, keeping the cells of the columns still in view
+    const row20 = rowElements(host).get(runs[20].id)!;
+    expect(cellTexts(row20)).toEqual(
+      Array.from({ length: 8 }, (_, k) => `20/${k + 2}`)
+    );
+    expect(row20.querySelectorAll('[role="cell"]')[2]).toBe(cell);
+    expect(
+      (row20.querySelector('.jp-Dotscience-table-cells') as HTMLElement).style
+        .left
+    ).toBe(`${32 + 240 + 2 * 120}px`);
+    pool.dispose();
+    expect(host.children).toHaveLength(0);
+    host.remove();
+  });
+
+  it('shows the selection and hands clicks on checkboxes, names and groups over', () => {
+    // Given a pool drawing grouped runs with run 1 selected
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    const handlers = {
+      openRun: jest.fn(),
+      check: jest.fn(),
+      toggleGroup: jest.fn()
+    };
+    const pool = new RowPool(host, handlers);
+    const small = runs.slice(0, 4).map((run, i) => ({
+      ...run,
+      parameters: { ...run.parameters, opt: i % 2 ? 'sgd' : 'adam' }
+    }));
+    const rows = groupRows(small, 'opt');
+    const selected = new Set([small[1].id]);
+    pool.draw({
+      ...frameOf(rows, 0, rows.length, 0, 3, selected),
+      groupBy: 'opt'
+    });
+    // Then the groups' headings say their value and count
+    const headings = Array.from(
+      host.querySelectorAll('.jp-Dotscience-table-group button')
+    ).map(b => b.textContent);
+    expect(headings).toEqual(['▼ opt = adam (2)', '▼ opt = sgd (2)']);
+    // And run 1's row is selected and its checkbox ticked, run 0's not
+    const drawn = rowElements(host);
+    const box = (id: string) =>
+      drawn.get(id)!.querySelector('input') as HTMLInputElement;
+    expect(drawn.get(small[1].id)!.getAttribute('aria-selected')).toBe('true');
+    expect(box(small[1].id).checked).toBe(true);
+    expect(box(small[0].id).checked).toBe(false);
+    // When run 0's checkbox is shift-clicked, its name clicked and a heading clicked
+    box(small[0].id).dispatchEvent(
+      new MouseEvent('click', { bubbles: true, shiftKey: true })
+    );
+    (
+      drawn
+        .get(small[2].id)!
+        .querySelector('.jp-Dotscience-link') as HTMLElement
+    ).click();
+    (
+      host.querySelectorAll(
+        '.jp-Dotscience-table-group button'
+      )[1] as HTMLElement
+    ).click();
+    // Then each is handed over with its run or group
+    expect(handlers.check).toHaveBeenCalledWith(small[0].id, true);
+    expect(handlers.openRun).toHaveBeenCalledWith(small[2].id);
+    expect(handlers.toggleGroup).toHaveBeenCalledWith('sgd');
+    // When the selection changes and the pool draws again
+    pool.draw({
+      ...frameOf(rows, 0, rows.length, 0, 3, new Set([small[0].id])),
+      groupBy: 'opt'
+    });
+    // Then the ticks follow it
+    expect(box(small[0].id).checked).toBe(true);
+    expect(box(small[1].id).checked).toBe(false);
+    expect(drawn.get(small[1].id)!.className).not.toContain('jp-mod-selected');
+    pool.dispose();
+    host.remove();
+  });
+});

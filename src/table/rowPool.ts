@@ -1,0 +1,541 @@
+/**
+ * The Runs table's body drawn without React: a pool of row elements, each row in view
+ * held by the slot `index % capacity`, so a row that stays in view keeps its element and a
+ * row that comes into view takes the element of one that left (its cells' text, width and
+ * classes rewritten, no element made or reconciled per scroll frame). The cells of a row
+ * are a run of the columns in view: a sideways scroll moves the cells of the columns that
+ * left to the other end and writes only those.
+ */
+import { Column, cellText, TableRun } from './columns';
+import { BodyRow } from './grouping';
+
+/**
+ * The columns as the grid draws them.
+ */
+export interface IPoolLayout {
+  columns: readonly Column[];
+  widths: readonly number[];
+  offsets: readonly number[];
+  ids: readonly string[];
+}
+
+/**
+ * What one draw of the body needs.
+ */
+export interface IPoolFrame {
+  /** the body's lines */
+  rows: readonly BodyRow[];
+  /** the lines drawn, `[first, end)` */
+  first: number;
+  end: number;
+  /** the columns drawn, `[firstCol, endCol)` */
+  firstCol: number;
+  endCol: number;
+  layout: IPoolLayout;
+  /** the top of line 0 (below the header) */
+  top: number;
+  rowHeight: number;
+  /** the width of the view (a group's heading spans it) */
+  viewWidth: number;
+  /** the width of the selection column */
+  check: number;
+  /** the parameter the rows are grouped by */
+  groupBy: string | null;
+  isSelected: (id: string) => boolean;
+}
+
+/**
+ * What the rows' controls do.
+ */
+export interface IPoolHandlers {
+  /** open a run's detail (its name was clicked) */
+  openRun: (id: string) => void;
+  /** a run's checkbox was clicked (with shift: a range) */
+  check: (id: string, shift: boolean) => void;
+  /** a group's heading was clicked */
+  toggleGroup: (value: string) => void;
+}
+
+/**
+ * The slot that holds a line while it is drawn.
+ *
+ * @param index the line's index
+ * @param capacity the pool's size (at least the lines drawn at once)
+ * @returns the slot, `0 <= slot < capacity`
+ */
+export function slotOf(index: number, capacity: number): number {
+  return ((index % capacity) + capacity) % capacity;
+}
+
+/**
+ * The pool's size for a window of `needed` lines: rounded up to a multiple of 16 and
+ * never smaller than now (a pool that grows renumbers every slot, so it grows seldom).
+ *
+ * @param current the size now
+ * @param needed the lines drawn at once
+ * @returns the new size
+ */
+export function poolCapacity(current: number, needed: number): number {
+  if (needed <= current) {
+    return current;
+  }
+  return Math.ceil(needed / 16) * 16;
+}
+
+/**
+ * How a row's run of cells goes from the columns `[from0, from1)` to `[to0, to1)`: the
+ * cells of columns in both stay; `dropFront`/`dropBack` cells leave from each end and
+ * `addFront`/`addBack` columns come in at each end. With no column in common every cell
+ * is rewritten (`rewrite`).
+ *
+ * @param from the columns drawn now
+ * @param to the columns to draw
+ * @returns the moves
+ */
+export function cellMoves(
+  from: readonly [number, number],
+  to: readonly [number, number]
+): {
+  rewrite: boolean;
+  dropFront: number;
+  dropBack: number;
+  addFront: number;
+  addBack: number;
+} {
+  const lo = Math.max(from[0], to[0]);
+  const hi = Math.min(from[1], to[1]);
+  if (lo >= hi) {
+    return {
+      rewrite: true,
+      dropFront: from[1] - from[0],
+      dropBack: 0,
+      addFront: 0,
+      addBack: to[1] - to[0]
+    };
+  }
+  return {
+    rewrite: false,
+    dropFront: lo - from[0],
+    dropBack: from[1] - hi,
+    addFront: lo - to[0],
+    addBack: to[1] - hi
+  };
+}
+
+/**
+ * The text of each cell shown so far, by run and column id: a value is formatted once,
+ * not on every draw of its row (the runs of a reload are new objects, so nothing stale is
+ * kept).
+ */
+const TEXTS = new WeakMap<TableRun, Map<string, string>>();
+
+/**
+ * A cell's text, formatted once per run and column.
+ *
+ * @param run the row's run
+ * @param column the column
+ * @param id the column's id
+ * @returns what the cell shows
+ */
+export function cachedText(run: TableRun, column: Column, id: string): string {
+  let texts = TEXTS.get(run);
+  if (!texts) {
+    texts = new Map();
+    TEXTS.set(run, texts);
+  }
+  let text = texts.get(id);
+  if (text === undefined) {
+    text = cellText(run, column);
+    texts.set(id, text);
+  }
+  return text;
+}
+
+/**
+ * A cell element and what it shows.
+ */
+interface ICell {
+  el: HTMLDivElement;
+  /** the column it shows, or -1 */
+  col: number;
+  /** the run it shows */
+  run: TableRun | null;
+  width: number;
+  /** the name's link button, when it shows the name column */
+  link: HTMLButtonElement | null;
+}
+
+/**
+ * A slot: one row element and what it shows.
+ */
+interface ISlot {
+  el: HTMLDivElement;
+  kind: 'run' | 'group';
+  index: number;
+  attached: boolean;
+  top: number;
+  // a run's row
+  run: TableRun | null;
+  selected: boolean | null;
+  odd: boolean | null;
+  width: number;
+  input: HTMLInputElement | null;
+  strip: HTMLDivElement | null;
+  stripLeft: number;
+  cells: ICell[];
+  /** the columns the cells show, `[first, end)`, in the layout `layout` */
+  cols: [number, number];
+  layout: IPoolLayout | null;
+  // a group's heading
+  button: HTMLButtonElement | null;
+  label: string;
+  viewWidth: number;
+}
+
+/**
+ * The pool of row elements in a host element (the grid's spacer body). Clicks on the
+ * rows' checkboxes, names and group headings are handled once, on the host.
+ */
+export class RowPool {
+  /**
+   * @param host the element the rows are drawn in (positioned rows: the spacer is their
+   *   containing block)
+   * @param handlers what the rows' controls do
+   */
+  constructor(host: HTMLElement, handlers: IPoolHandlers) {
+    this._host = host;
+    this._handlers = handlers;
+    this._doc = host.ownerDocument;
+    host.addEventListener('click', this._onClick);
+  }
+
+  /**
+   * The pool's size.
+   */
+  get capacity(): number {
+    return this._slots.length;
+  }
+
+  /**
+   * Draw the lines `[first, end)` with the columns `[firstCol, endCol)`: only what differs
+   * from the last draw is written; elements of lines no longer drawn are taken out of the
+   * document (and kept for the lines that come next).
+   *
+   * @param frame what to draw
+   */
+  draw(frame: IPoolFrame): void {
+    const first = Math.max(0, Math.min(frame.first, frame.rows.length));
+    const end = Math.max(first, Math.min(frame.end, frame.rows.length));
+    const capacity = poolCapacity(this._slots.length, end - first);
+    while (this._slots.length < capacity) {
+      this._slots.push(this._newSlot('run'));
+    }
+    if (capacity !== this._capacity) {
+      // renumbered: every slot shows another line now
+      this._capacity = capacity;
+      for (const slot of this._slots) {
+        slot.index = -1;
+      }
+    }
+    for (let i = first; i < end; i++) {
+      const at = slotOf(i, capacity);
+      let slot = this._slots[at];
+      const line = frame.rows[i];
+      if (slot.kind !== line.kind) {
+        this._detach(slot);
+        slot = this._slots[at] = this._newSlot(line.kind);
+      }
+      slot.index = i;
+      if (line.kind === 'group') {
+        this._drawGroup(slot, frame, i, line);
+      } else {
+        this._drawRun(slot, frame, i, line.run, line.index);
+      }
+      if (!slot.attached) {
+        this._host.appendChild(slot.el);
+        slot.attached = true;
+      }
+    }
+    for (const slot of this._slots) {
+      if (slot.attached && (slot.index < first || slot.index >= end)) {
+        this._detach(slot);
+      }
+    }
+  }
+
+  /**
+   * Take every row out of the host and stop handling its clicks.
+   */
+  dispose(): void {
+    this._host.removeEventListener('click', this._onClick);
+    for (const slot of this._slots) {
+      this._detach(slot);
+    }
+    this._slots = [];
+  }
+
+  private _newSlot(kind: 'run' | 'group'): ISlot {
+    const doc = this._doc;
+    const el = doc.createElement('div');
+    el.setAttribute('role', 'row');
+    const slot: ISlot = {
+      el,
+      kind,
+      index: -1,
+      attached: false,
+      top: NaN,
+      run: null,
+      selected: null,
+      odd: null,
+      width: NaN,
+      input: null,
+      strip: null,
+      stripLeft: NaN,
+      cells: [],
+      cols: [0, 0],
+      layout: null,
+      button: null,
+      label: '',
+      viewWidth: NaN
+    };
+    if (kind === 'group') {
+      el.className = 'jp-Dotscience-table-group';
+      slot.button = doc.createElement('button');
+      el.appendChild(slot.button);
+      return slot;
+    }
+    el.className = 'jp-Dotscience-table-row';
+    const check = doc.createElement('div');
+    check.className = 'jp-Dotscience-table-check';
+    slot.input = doc.createElement('input');
+    slot.input.type = 'checkbox';
+    check.appendChild(slot.input);
+    slot.strip = doc.createElement('div');
+    slot.strip.className = 'jp-Dotscience-table-cells';
+    el.append(check, slot.strip);
+    return slot;
+  }
+
+  private _detach(slot: ISlot): void {
+    if (slot.attached) {
+      slot.el.remove();
+      slot.attached = false;
+    }
+  }
+
+  private _place(slot: ISlot, frame: IPoolFrame, i: number): void {
+    const top = frame.top + i * frame.rowHeight;
+    if (slot.top !== top) {
+      slot.top = top;
+      slot.el.style.top = `${top}px`;
+      slot.el.style.height = `${frame.rowHeight}px`;
+    }
+  }
+
+  private _drawGroup(
+    slot: ISlot,
+    frame: IPoolFrame,
+    i: number,
+    line: { value: string; count: number; collapsed: boolean }
+  ): void {
+    this._place(slot, frame, i);
+    const width =
+      frame.layout.offsets[frame.layout.columns.length] + frame.check;
+    if (slot.width !== width) {
+      slot.width = width;
+      slot.el.style.width = `${width}px`;
+    }
+    if (slot.viewWidth !== frame.viewWidth) {
+      slot.viewWidth = frame.viewWidth;
+      slot.button!.style.width = `${frame.viewWidth}px`;
+    }
+    const label = `${line.collapsed ? '▶' : '▼'} ${frame.groupBy} = ${line.value} (${line.count})`;
+    if (slot.label !== label) {
+      slot.label = label;
+      slot.button!.textContent = label;
+    }
+    slot.el.dataset.group = line.value;
+  }
+
+  private _drawRun(
+    slot: ISlot,
+    frame: IPoolFrame,
+    i: number,
+    run: TableRun,
+    index: number
+  ): void {
+    this._place(slot, frame, i);
+    const { layout } = frame;
+    const newRun = slot.run !== run;
+    if (newRun) {
+      slot.run = run;
+      slot.el.setAttribute('data-run-id', run.id);
+      slot.input!.setAttribute('aria-label', `Select run ${run.id}`);
+    }
+    const selected = frame.isSelected(run.id);
+    const odd = index % 2 === 1;
+    if (slot.selected !== selected || slot.odd !== odd) {
+      slot.selected = selected;
+      slot.odd = odd;
+      slot.el.className =
+        'jp-Dotscience-table-row' +
+        (selected ? ' jp-mod-selected' : '') +
+        (odd ? ' jp-mod-odd' : '');
+      slot.el.setAttribute('aria-selected', String(selected));
+    }
+    if (slot.input!.checked !== selected) {
+      slot.input!.checked = selected;
+    }
+    const width = layout.offsets[layout.columns.length] + frame.check;
+    if (slot.width !== width) {
+      slot.width = width;
+      slot.el.style.width = `${width}px`;
+    }
+    const left = frame.check + layout.offsets[frame.firstCol];
+    if (slot.stripLeft !== left) {
+      slot.stripLeft = left;
+      slot.strip!.style.left = `${left}px`;
+    }
+    this._drawCells(slot, frame, run, newRun);
+  }
+
+  private _drawCells(
+    slot: ISlot,
+    frame: IPoolFrame,
+    run: TableRun,
+    newRun: boolean
+  ): void {
+    const { layout, firstCol, endCol } = frame;
+    const strip = slot.strip!;
+    const cells = slot.cells;
+    if (slot.layout !== layout) {
+      // other columns or widths: every cell is written again (in place)
+      slot.layout = layout;
+      for (const cell of cells) {
+        cell.col = -1;
+      }
+    }
+    const moves = cellMoves(slot.cols, [firstCol, endCol]);
+    if (moves.rewrite) {
+      // no column in common: keep the elements, rewrite them in order
+      while (cells.length > endCol - firstCol) {
+        cells.pop()!.el.remove();
+      }
+      while (cells.length < endCol - firstCol) {
+        const cell = this._newCell();
+        cells.push(cell);
+        strip.appendChild(cell.el);
+      }
+    } else {
+      const spare: ICell[] = [];
+      spare.push(...cells.splice(0, moves.dropFront));
+      spare.push(
+        ...cells.splice(cells.length - moves.dropBack, moves.dropBack)
+      );
+      const front: ICell[] = [];
+      for (let k = 0; k < moves.addFront; k++) {
+        const cell = spare.pop() ?? this._newCell();
+        cell.col = -1;
+        front.push(cell);
+      }
+      const back: ICell[] = [];
+      for (let k = 0; k < moves.addBack; k++) {
+        const cell = spare.pop() ?? this._newCell();
+        cell.col = -1;
+        back.push(cell);
+      }
+      for (const cell of spare) {
+        cell.el.remove();
+      }
+      if (front.length) {
+        strip.prepend(...front.map(c => c.el));
+        cells.unshift(...front);
+      }
+      if (back.length) {
+        strip.append(...back.map(c => c.el));
+        cells.push(...back);
+      }
+    }
+    slot.cols = [firstCol, endCol];
+    for (let k = 0; k < cells.length; k++) {
+      const cell = cells[k];
+      const c = firstCol + k;
+      if (cell.col === c && cell.run === run && !newRun) {
+        continue;
+      }
+      this._writeCell(cell, layout, c, run);
+    }
+  }
+
+  private _newCell(): ICell {
+    const el = this._doc.createElement('div');
+    el.className = 'jp-Dotscience-table-td';
+    el.setAttribute('role', 'cell');
+    return { el, col: -1, run: null, width: NaN, link: null };
+  }
+
+  private _writeCell(
+    cell: ICell,
+    layout: IPoolLayout,
+    c: number,
+    run: TableRun
+  ): void {
+    const column = layout.columns[c];
+    const text = cachedText(run, column, layout.ids[c]);
+    const width = layout.widths[c];
+    if (cell.width !== width) {
+      cell.width = width;
+      cell.el.style.width = `${width}px`;
+    }
+    if (cell.el.hasAttribute('title')) {
+      cell.el.removeAttribute('title'); // set again on hover, for the new text
+    }
+    const isName = column.kind === 'field' && column.key === 'name';
+    if (isName) {
+      if (!cell.link) {
+        cell.link = this._doc.createElement('button');
+        cell.link.className = 'jp-Dotscience-link';
+        cell.el.textContent = '';
+        cell.el.appendChild(cell.link);
+      }
+      cell.link.textContent = text;
+    } else {
+      cell.link = null;
+      cell.el.textContent = text;
+    }
+    cell.col = c;
+    cell.run = run;
+  }
+
+  private _onClick = (event: MouseEvent): void => {
+    const target = event.target as Element | null;
+    const row = target?.closest?.('[role="row"]');
+    if (!row || !this._host.contains(row)) {
+      return;
+    }
+    if (row.classList.contains('jp-Dotscience-table-group')) {
+      const value = (row as HTMLElement).dataset.group;
+      if (value !== undefined && target!.closest('button')) {
+        this._handlers.toggleGroup(value);
+      }
+      return;
+    }
+    const id = row.getAttribute('data-run-id');
+    if (!id) {
+      return;
+    }
+    if (target instanceof HTMLInputElement && target.type === 'checkbox') {
+      this._handlers.check(id, event.shiftKey);
+      return;
+    }
+    if (target!.closest('.jp-Dotscience-link')) {
+      this._handlers.openRun(id);
+    }
+  };
+
+  private _host: HTMLElement;
+  private _handlers: IPoolHandlers;
+  private _doc: Document;
+  private _slots: ISlot[] = [];
+  private _capacity = 0;
+}
