@@ -188,31 +188,21 @@ def _run_process(handle, argv, cwd, env, log_fd, read_fd, write_fd, timeout, on_
     with handle.lock:
         handle.proc = proc
     deadline = time.monotonic() + timeout
-    last: dict = {"event": "ended"}  # the process ended without saying how
-    cell = 0
+    source = _PipeEvents(read_fd, proc) if pipe else _ExitEvents(proc)
     try:
-        if pipe and not handle.stop.is_set():
-            last, cell = _follow(handle, read_fd, deadline, on_cell)
-            if last.get("event") in ("done", "failed") and not handle.stop.is_set():
-                # the outcome is known: the kernel shuts down meanwhile (see reap)
-                return last
-        while last.get("event") != "timeout" and proc.poll() is None:
-            if handle.stop.is_set():
-                break
-            if time.monotonic() >= deadline:
-                last = {"event": "timeout", "cell": cell + 1}
-                break
-            time.sleep(0.05)
+        last, cell, _ = _follow(handle, source, deadline, on_cell)
     finally:
-        if read_fd is not None:
-            os.close(read_fd)
-    if handle.stop.is_set():
+        source.close()
+    kind = last.get("event")
+    if handle.stop.is_set():  # stopped, even as it ended
         kill(handle)
         raise Stopped
-    if last.get("event") == "timeout":
+    if kind == "timeout":
         kill(handle)
         return last
-    code = proc.wait()
+    if kind in ("done", "failed"):  # the outcome is known: the kernel shuts down meanwhile
+        return last
+    code = proc.wait()  # it ended (and exited) without saying how
     kill(handle)  # the kernel of a runner that died without saying how
     if not pipe:
         if code == 0:
@@ -221,57 +211,116 @@ def _run_process(handle, argv, cwd, env, log_fd, read_fd, write_fd, timeout, on_
     return {"event": "failed", "cell": cell + 1 if cell else None, "error": tail(log_fd, code)}
 
 
-def _follow(handle: Handle, fd: int, deadline: float, on_cell) -> tuple[dict, int]:
-    """Read the runner's progress lines until it closes the pipe, the deadline passes or the
-    execution is stopped; ``(last event, cells done)``."""
-    sel = selectors.DefaultSelector()
-    sel.register(fd, selectors.EVENT_READ)
-    buffer, last, cell = b"", {"event": "ended"}, 0
-    stored, stored_at = 0, 0.0
+class _ExitEvents:
+    """The events of a process that says nothing (a script): ``ended`` once it exited."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+
+    def __call__(self, wait: float) -> dict | None:
+        try:
+            self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            return None
+        return {"event": "ended"}
+
+    def close(self) -> None:
+        pass
+
+
+class _PipeEvents:
+    """The progress lines a one-shot runner writes to the pipe ``fd``, one event per call;
+    ``ended`` once the runner closed the pipe and exited."""
+
+    def __init__(self, fd: int, proc: subprocess.Popen):
+        self.fd, self.proc = fd, proc
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(fd, selectors.EVENT_READ)
+        self.buffer, self.pending, self.eof = b"", [], False
+
+    def __call__(self, wait: float) -> dict | None:
+        while not self.pending:
+            if self.eof:  # the pipe is closed: wait for the runner to exit
+                return _ExitEvents(self.proc)(wait)
+            if not self.sel.select(wait):
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                self.eof = True
+                continue
+            *lines, self.buffer = (self.buffer + chunk).split(b"\n")
+            self.pending.extend(lines)
+            wait = 0
+        return _event(self.pending.pop(0))
+
+    def close(self) -> None:
+        self.sel.close()
+        os.close(self.fd)
+
+
+def _event(line: bytes) -> dict:
+    """A progress line as an event (``{}``: not one)."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _follow(handle: Handle, next_event, deadline: float, on_cell) -> tuple[dict, int, bool]:
+    """Follow an execution's events until its outcome (``done`` or ``failed``), its end
+    (``ended``: it stopped without saying how), the deadline (``timeout``) or its stop
+    (``stopped``); the one event loop of a one-shot runner and of a :class:`Worker`.
+
+    Parameters
+    ----------
+    handle : Handle
+        Receives the kernel's process group; its ``stop`` ends the loop.
+    next_event : callable
+        ``next_event(wait)``: the next event (a dict), or None when there was none within
+        ``wait`` seconds.
+    deadline : float
+        ``time.monotonic()`` at which the execution times out.
+    on_cell : callable, optional
+        ``on_cell(cells_done)``, at most every ``PROGRESS_INTERVAL`` seconds and at the end.
+
+    Returns
+    -------
+    tuple
+        ``(the last event, cells done, whether the runner said anything)``.
+    """
+    cell, stored, stored_at, heard = 0, 0, 0.0, False
 
     def progress(force: bool = False) -> None:
         nonlocal stored, stored_at
-        if on_cell is None or cell == stored:
-            return
-        if force or time.monotonic() - stored_at >= PROGRESS_INTERVAL:
+        if on_cell is not None and cell != stored and (
+                force or time.monotonic() - stored_at >= PROGRESS_INTERVAL):  # fmt: skip
             on_cell(cell)
             stored, stored_at = cell, time.monotonic()
 
-    try:
-        while not handle.stop.is_set():
-            progress()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                progress(force=True)
-                return {"event": "timeout", "cell": cell + 1}, cell
-            if not sel.select(min(left, PROGRESS_INTERVAL)):
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                progress(force=True)
-                return last, cell
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(event, dict):
-                    continue
-                kind = event.get("event")
-                if kind == "kernel" and isinstance(event.get("pgid"), int):
-                    with handle.lock:
-                        handle.kernel_pgid = event["pgid"]
-                elif kind == "cell" and isinstance(event.get("cell"), int):
-                    cell = event["cell"]
-                elif kind in ("done", "failed"):
-                    progress(force=True)
-                    return event, cell
-        progress(force=True)
-        return last, cell
-    finally:
-        sel.close()
+    while True:
+        if handle.stop.is_set():
+            last = {"event": "stopped"}
+            break
+        left = deadline - time.monotonic()
+        if left <= 0:
+            last = {"event": "timeout", "cell": cell + 1}
+            break
+        event = next_event(min(left, PROGRESS_INTERVAL)) or {}
+        kind = event.get("event")
+        if kind not in (None, "ended"):
+            heard = True
+        if kind == "kernel" and isinstance(event.get("pgid"), int):
+            with handle.lock:
+                handle.kernel_pgid = event["pgid"]
+        elif kind == "cell" and isinstance(event.get("cell"), int):
+            cell = event["cell"]
+        elif kind in ("done", "failed", "ended"):
+            last = event
+            break
+        progress()
+    progress(force=True)
+    return last, cell, heard
 
 
 def reap(handle: Handle) -> None:
@@ -473,44 +522,28 @@ class Worker:
                 self._jobs.pop(jid, None)
             raise Gone("The runner ended before it was given the notebook.")
         deadline = time.monotonic() + timeout
-        cell, stored, stored_at = 0, 0, 0.0
-        heard = False  # whether the runner said anything about this job
+
+        def next_event(wait: float) -> dict | None:
+            try:
+                return events.get(timeout=wait)
+            except queue.Empty:
+                return None
+
         try:
-            while True:
-                if handle.stop.is_set():
-                    self._kill(handle)
-                    raise Stopped
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self._kill(handle)
-                    return {"event": "timeout", "cell": cell + 1}
-                try:
-                    event = events.get(timeout=min(left, PROGRESS_INTERVAL))
-                except queue.Empty:
-                    event = {}
-                kind = event.get("event")
-                if kind not in (None, "ended"):
-                    heard = True
-                if kind == "kernel" and isinstance(event.get("pgid"), int):
-                    with handle.lock:
-                        handle.kernel_pgid = event["pgid"]
-                elif kind == "cell" and isinstance(event.get("cell"), int):
-                    cell = event["cell"]
-                due = kind in ("done", "failed", "ended") or (
-                    time.monotonic() - stored_at >= PROGRESS_INTERVAL)  # fmt: skip
-                if on_cell is not None and cell != stored and due:
-                    on_cell(cell)
-                    stored, stored_at = cell, time.monotonic()
-                if kind in ("done", "failed"):
-                    return {k: v for k, v in event.items() if k != "id"}
-                if kind == "ended" and not heard:  # it died before it took this job
-                    self._kill(handle)
-                    raise Gone("The runner ended before it started the notebook.")
-                if kind == "ended":  # the runner died: this execution fails, no other
-                    self._kill(handle)
-                    code = self.proc.wait()
-                    return {"event": "failed", "cell": cell + 1 if cell else None,
-                            "error": tail(self.log_fd, code)}  # fmt: skip
+            last, cell, heard = _follow(handle, next_event, deadline, on_cell)
+            kind = last.get("event")
+            if kind in ("done", "failed"):
+                return {k: v for k, v in last.items() if k != "id"}
+            self._kill(handle)  # stopped, timed out or dead: its kernels go with it
+            if kind == "stopped":
+                raise Stopped
+            if kind == "timeout":
+                return last
+            if not heard:  # it died before it took this job
+                raise Gone("The runner ended before it started the notebook.")
+            code = self.proc.wait()  # the runner died: this execution fails, no other
+            return {"event": "failed", "cell": cell + 1 if cell else None,
+                    "error": tail(self.log_fd, code)}  # fmt: skip
         finally:
             if self.broken:  # killed, or dead: its kernels were killed with it
                 with self._lock:
