@@ -18,6 +18,7 @@ from .artifacts import (
     safe_join,
 )
 from .store import Store
+from .store.validate import normalize_record
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,11 @@ def publish(
 ) -> tuple[dict, bool]:
     """Store a run (idempotent on its id) and, the first time, capture its files.
 
+    The record is checked first (a malformed one reads and stores nothing), then its files
+    are captured and its hidden-state warnings worked out, then the run is stored with
+    them in one transaction: a run is never seen (listed, read, its files asked for)
+    before its files are in the artifact store.
+
     Parameters
     ----------
     store, artifacts
@@ -234,19 +240,28 @@ def publish(
         it may see it.
     """
     publisher = project_limit or ""
-    run, created = store.put_run(record, author=author, publisher=publisher, credential=credential)
+    rec = normalize_record(record)  # a malformed record: nothing is read or stored
+    if store.run_head(rec["id"]) is not None:  # published before: nothing to capture
+        stored = store.get_run(rec["id"])
+        if stored is not None:
+            return stored, False
+
+    def uploaded(sha: str) -> str | None:
+        # only what came through the same kind of credential (same project limit)
+        return f"uploaded by {author}" if store.uploaded_by(sha, author, publisher) else None
+
+    # The files are captured and the warnings worked out first, then stored with the run in
+    # one transaction: nobody sees the run before its files are there.
+    captures = capture_files(rec, root, artifacts, uploaded)
+    warnings = None
+    if rec["executions"]:
+        notebook = provenance.read_workspace_notebook(root, rec["notebook"])
+        warnings = provenance.compute_warnings(rec["executions"], rec["kernel"], notebook)
+    run, created = store.put_run(
+        rec, author=author, publisher=publisher, credential=credential, captures=captures,
+        warnings=warnings,
+    )  # fmt: skip
     if created:
-
-        def uploaded(sha: str) -> str | None:
-            # only what came through the same kind of credential (same project limit)
-            return f"uploaded by {author}" if store.uploaded_by(sha, author, publisher) else None
-
-        store.set_captures(run["id"], capture_files(run, root, artifacts, uploaded))
-        if run.get("executions"):
-            notebook = provenance.read_workspace_notebook(root, run.get("notebook"))
-            warnings = provenance.compute_warnings(run["executions"], run.get("kernel"), notebook)
-            store.set_warnings(run["id"], warnings)
-            run["warnings"] = warnings
         _tell_new_run(store, run)
     return run, created
 

@@ -30,6 +30,8 @@ class Store(abc.ABC):
         imported: bool = False,
         publisher: str | None = None,
         credential: dict | None = None,
+        captures: Mapping[tuple[str, str], tuple] | None = None,
+        warnings: list[dict] | None = None,
     ) -> tuple[dict, bool]:
         """Store a run record (wire format v2) in one transaction.
 
@@ -50,6 +52,12 @@ class Store(abc.ABC):
             "key_id": str | None, "deploy": bool, "trusted_pickle": [model names]}``, the
             credential that published the run, whether it had the deploy privilege and which
             models the record opted in to full unpickling (see :meth:`run_publisher`).
+        captures
+            How each file got into the artifact store, as :meth:`set_captures` takes it,
+            stored with the run (the run never shows without them). Files of a run with a
+            ``publisher`` that its user uploaded meanwhile count as captured.
+        warnings
+            The run's hidden-state warnings, as :meth:`set_warnings` takes them.
 
         Returns
         -------

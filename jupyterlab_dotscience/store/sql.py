@@ -143,6 +143,14 @@ def _cell_rows(run: int, cells: list[dict]) -> list[tuple]:
     ]  # fmt: skip
 
 
+def _capture_rows(captures) -> list[tuple]:
+    """``(captured, reason, role, path)`` rows of ``{(role, path): (captured, reason)}``."""
+    return [
+        (int(bool(captured)), reason, role, path)
+        for (role, path), (captured, reason) in (captures or {}).items()
+    ]
+
+
 #: What a caller is told when a number does not fit the store's 64-bit integers.
 OUT_OF_RANGE = "a number is out of range: integers must be between -2**63 and 2**63-1"
 
@@ -298,31 +306,53 @@ class SqlStore(Store):
 
     # -- runs -----------------------------------------------------------------------------
 
-    def put_run(self, record, author, imported=False, publisher=None, credential=None):
+    def put_run(
+        self, record, author, imported=False, publisher=None, credential=None, captures=None,
+        warnings=None,
+    ):  # fmt: skip
         rec = normalize_record(record)
         author = _author(author)
         received = now()
         if publisher is not None and not isinstance(publisher, str):
             raise ValueError("publisher: expected the credential's project limit or ''")
         row = _credential_row(credential or {})
+        warned = None if warnings is None else dump(check_warnings(warnings))
+        capture_rows = _capture_rows(captures)
 
         facts = _series_facts(rec)
 
         def insert(tx):
             versions = self._insert_run(tx, rec, author, imported, received, facts=facts)
-            if versions is not None and publisher is not None:
+            if versions is None:
+                return None
+            if publisher is not None:
                 tx.x(
                     "INSERT INTO run_publishers "
                     "(run, username, project, scope, key_id, deploy, trusted_pickle) "
                     "VALUES ((SELECT seq FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?)",
                     (rec["id"], author, publisher, *row),
                 )
+            if warned is not None:
+                tx.x("UPDATE runs SET warnings = ? WHERE id = ?", (warned, rec["id"]))
+            if capture_rows:
+                self._record_captures(tx, rec["id"], capture_rows)
+                if publisher is not None:  # uploaded while its files were being captured
+                    tx.x(
+                        "UPDATE files SET captured = 1, capture_reason = ? "
+                        "WHERE run = (SELECT seq FROM runs WHERE id = ?) "
+                        "AND COALESCE(captured, 0) = 0 AND sha256 IN (SELECT sha256 FROM "
+                        "artifact_uploads WHERE username = ? AND project = ?)",
+                        (f"uploaded by {author}", rec["id"], author, publisher),
+                    )
             return versions
 
         versions = self._write(insert)
         if versions is None:
             return self.get_run(rec["id"]), False
-        return self._as_stored(rec, author, imported, received, versions), True
+        run = self._as_stored(rec, author, imported, received, versions)
+        if warnings is not None:
+            run["warnings"] = _loads(warned)
+        return run, True
 
     def put_runs(
         self, records: Iterable[dict], author: str, imported: bool = False
@@ -783,23 +813,20 @@ class SqlStore(Store):
         rid = _maybe_uuid(run_id)
         if rid is None:
             return 0
-        rows = [
-            (int(bool(captured)), reason, rid, role, path)
-            for (role, path), (captured, reason) in captures.items()
-        ]
+        rows = _capture_rows(captures)
+        return self._write(lambda tx: self._record_captures(tx, rid, rows)) if rows else 0
 
-        def update(tx):
-            changed = 0
-            for row in rows:  # never undoes a capture an upload recorded meanwhile
-                changed += tx.x(
-                    "UPDATE files SET captured = ?, capture_reason = ? "
-                    "WHERE run = (SELECT seq FROM runs WHERE id = ?) AND role = ? AND path = ? "
-                    "AND COALESCE(captured, 0) = 0",
-                    row,
-                )
-            return changed
-
-        return self._write(update) if rows else 0
+    @staticmethod
+    def _record_captures(tx: Tx, rid: str, rows: list[tuple]) -> int:
+        changed = 0
+        for captured, reason, role, path in rows:  # never undoes a capture an upload recorded
+            changed += tx.x(
+                "UPDATE files SET captured = ?, capture_reason = ? "
+                "WHERE run = (SELECT seq FROM runs WHERE id = ?) AND role = ? AND path = ? "
+                "AND COALESCE(captured, 0) = 0",
+                (captured, reason, rid, role, path),
+            )
+        return changed
 
     def run_publisher(self, run_id: str) -> dict | None:
         with self._tx() as tx:

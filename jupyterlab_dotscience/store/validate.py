@@ -502,14 +502,23 @@ def _models(value) -> list[dict]:
     return models
 
 
+class NormalizedRecord(dict):
+    """A record in canonical form, as :func:`normalize_record` returns it: handing it to
+    :func:`normalize_record` again (``Store.put_run`` does) returns it as it is."""
+
+
 def normalize_record(record) -> dict:
     """Check a v2 run record and return it in canonical form (every key present).
+
+    A :class:`NormalizedRecord` (what this returns) is returned as it is, not checked again.
 
     Raises
     ------
     RecordError
         (a ``ValueError``) naming the first malformed field.
     """
+    if type(record) is NormalizedRecord:
+        return record
     if not isinstance(record, dict):
         _fail("(record)", f"expected a JSON object, got {type(record).__name__}")
     schema = record.get("schema", SCHEMA)
@@ -564,34 +573,36 @@ def normalize_record(record) -> dict:
         if points:  # a metric without a value is not stored
             metrics[_key(k, "metrics")] = points
 
-    return {
-        "schema": SCHEMA,
-        "id": check_uuid(record.get("id")),
-        "project": project,
-        "description": _str(record.get("description"), "description"),
-        "error": _str(record.get("error"), "error"),
-        "mode": mode,
-        "workload_file": _str(record.get("workload_file"), "workload_file"),
-        "notebook": _str(record.get("notebook"), "notebook"),
-        "argv": argv,
-        "start": check_time(record.get("start"), "start"),
-        "end": check_time(record.get("end"), "end"),
-        "published": check_time(record.get("published"), "published"),
-        "inputs": _files(record.get("inputs"), "inputs"),
-        "outputs": _files(record.get("outputs"), "outputs"),
-        "parameters": parameters,
-        "labels": labels,
-        "metrics": metrics,
-        "models": _models(record.get("models")),
-        "environment": environment,
-        "cells": check_cells(record.get("cells")),
-        "executions": executions,
-        "sources": sources,
-        "kernel": _kernel(record.get("kernel")),
-        "published_from": published_from,
-        "reproduces": None if reproduces is None else check_uuid(reproduces, "reproduces"),
-        "git": git,
-        "kernel_id": _str(record.get("kernel_id"), "kernel_id"),
-        "build": _bool(record.get("build"), "build"),
-        "deploy": _bool(record.get("deploy"), "deploy"),
-    }
+    return NormalizedRecord(
+        {
+            "schema": SCHEMA,
+            "id": check_uuid(record.get("id")),
+            "project": project,
+            "description": _str(record.get("description"), "description"),
+            "error": _str(record.get("error"), "error"),
+            "mode": mode,
+            "workload_file": _str(record.get("workload_file"), "workload_file"),
+            "notebook": _str(record.get("notebook"), "notebook"),
+            "argv": argv,
+            "start": check_time(record.get("start"), "start"),
+            "end": check_time(record.get("end"), "end"),
+            "published": check_time(record.get("published"), "published"),
+            "inputs": _files(record.get("inputs"), "inputs"),
+            "outputs": _files(record.get("outputs"), "outputs"),
+            "parameters": parameters,
+            "labels": labels,
+            "metrics": metrics,
+            "models": _models(record.get("models")),
+            "environment": environment,
+            "cells": check_cells(record.get("cells")),
+            "executions": executions,
+            "sources": sources,
+            "kernel": _kernel(record.get("kernel")),
+            "published_from": published_from,
+            "reproduces": None if reproduces is None else check_uuid(reproduces, "reproduces"),
+            "git": git,
+            "kernel_id": _str(record.get("kernel_id"), "kernel_id"),
+            "build": _bool(record.get("build"), "build"),
+            "deploy": _bool(record.get("deploy"), "deploy"),
+        }
+    )
