@@ -154,6 +154,13 @@ class DotscienceApp(ExtensionApp):
     kube_context = Unicode(
         config=True, help="kubectl context of the Kubernetes deployer (empty: not configured)."
     )
+    kubectl_path = Unicode(
+        "kubectl",
+        config=True,
+        help="The kubectl program the Kubernetes deployer runs to apply and delete manifests"
+        " (a path, or a name looked up on the server's PATH). Only this setting chooses it,"
+        " never a request.",
+    )
     kube_namespace = Unicode("default", config=True, help="Namespace for Kubernetes deployments.")
     image_registry = Unicode(
         config=True, help="Registry prefix of model images (e.g. registry.example.com/ml)."
@@ -346,8 +353,9 @@ class DotscienceApp(ExtensionApp):
             self.store, self.artifacts, self.dot_dir, python=self.model_python,
             host=self.model_host, port=self.model_port, ready_timeout=self.model_ready_timeout,
             builder=self.container_builder, kube_context=self.kube_context,
-            kube_namespace=self.kube_namespace, image_registry=self.image_registry,
-            kserve=self.kserve, lease_seconds=self.deployment_lease,
+            kubectl=self.kubectl_path, kube_namespace=self.kube_namespace,
+            image_registry=self.image_registry, kserve=self.kserve,
+            lease_seconds=self.deployment_lease,
             take_over=self.take_over_deployments,
         )  # fmt: skip
         adopted = self.executor.submit(self.models.adopt)

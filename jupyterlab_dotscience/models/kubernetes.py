@@ -1,7 +1,9 @@
 """Kubernetes deployer: a Deployment and a Service (and optionally a KServe InferenceService).
 
 Rendering is plain Python; applying runs ``kubectl apply -f -`` only when a cluster is
-configured (a kubectl context).
+configured (a kubectl context). The program (``DotscienceApp.kubectl_path``), the context and
+every argument come from the server's configuration; what a request or run record names (a
+model's name) reaches kubectl only inside the manifests, as JSON on its stdin.
 """
 
 from __future__ import annotations

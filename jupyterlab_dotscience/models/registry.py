@@ -88,6 +88,9 @@ class ModelService:
         or "none" to never build images.
     kube_context, kube_namespace, image_registry, kserve
         The Kubernetes deployer's cluster (a kubectl context; empty: not configured).
+    kubectl
+        The kubectl program it runs (from the server's configuration; a request never
+        chooses it nor its arguments).
     restart_on_start
         After a restart, start again this server's deployments whose process ended.
     lease_seconds
@@ -102,7 +105,7 @@ class ModelService:
     def __init__(self, store, artifacts, dot_dir, python="", host="127.0.0.1", port=0,
                  ready_timeout=60.0, builder="", kube_context="", kube_namespace="default",
                  image_registry="", kserve=False, restart_on_start=True, lease_seconds=30.0,
-                 take_over=False, watch_interval=2.0):  # fmt: skip
+                 take_over=False, watch_interval=2.0, kubectl="kubectl"):  # fmt: skip
         self.store, self.artifacts = store, artifacts
         self.dot_dir = pathlib.Path(dot_dir)
         self.builds_dir = self.dot_dir / "builds"
@@ -111,6 +114,7 @@ class ModelService:
         self.ready_timeout = ready_timeout
         self.builder_choice = builder
         self.kube_context, self.kube_namespace = kube_context, kube_namespace
+        self.kubectl = kubectl or "kubectl"
         self.image_registry, self.kserve = image_registry, kserve
         self.restart_on_start = restart_on_start
         if not lease_seconds > 0:
@@ -798,7 +802,7 @@ class ModelService:
                                kserve=self.kserve)  # fmt: skip
         self._update(dep_id, "starting", f"kubectl apply to context {self.kube_context}",
                      holder=True)  # fmt: skip
-        k8s.apply(manifests, self.kube_context, log=lambda s: None)
+        k8s.apply(manifests, self.kube_context, kubectl=self.kubectl, log=lambda s: None)
         svc = k8s.resource_name(name, version)
         url = f"http://{svc}.{self.kube_namespace}.svc.cluster.local/"
         self._update(dep_id, "running", "applied", holder=True, url=url)
@@ -831,7 +835,7 @@ class ModelService:
                 "configured (DotscienceApp.kube_context): stop it from a server that has."
             )
         manifests = self.kubernetes_manifests(d["model"], int(d["version"]))
-        k8s.delete(manifests, self.kube_context)
+        k8s.delete(manifests, self.kube_context, kubectl=self.kubectl)
 
     def _own_process(self, d: dict) -> Process | None:
         """The model server process of deployment ``d`` on this machine (checked by its
