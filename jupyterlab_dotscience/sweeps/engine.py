@@ -45,6 +45,8 @@ MAX_NOTEBOOK_BYTES = 64 * 1024**2
 #: Sweep states, and those of a sweep that is over
 SWEEP_STATES = ("running", "done", "cancelled", "stopped")
 FINISHED = ("done", "cancelled", "stopped")
+#: Seconds between looks at a running sweep's row for a cancel made on another server
+MARK_POLL = 1.0
 
 
 class SweepError(ValueError):
@@ -290,7 +292,11 @@ class SweepEngine:
         try:
             backend = _Local(self, state) if state.backend == "local" else _Dask(self, state)
             limit = backend.limit
+            looked = time.monotonic()
             while True:
+                if time.monotonic() - looked >= MARK_POLL:
+                    looked = time.monotonic()
+                    self._look_for_mark(state)
                 if state.cancel.is_set():
                     break
                 out_of_time = budget is not None and time.monotonic() - started >= budget
@@ -345,6 +351,19 @@ class SweepEngine:
         with self._lock:
             self._sweeps.pop(state.id, None)
             self._threads.pop(state.id, None)
+
+    def _look_for_mark(self, state: _Sweep) -> None:
+        """Cancel the sweep when its row says it is over: another server sharing the store
+        (team servers share PostgreSQL) cancelled it, and only this one can stop its trials."""
+        try:
+            row = self.store.get_sweep(state.id)
+        except Exception as e:  # the store is unreachable for now: look again later
+            log.warning("Dotscience: sweep %s: cannot read its state: %s", state.id, e)
+            return
+        if row is not None and row.get("state") in FINISHED:
+            log.info("Dotscience: sweep %s was marked %s elsewhere; stopping its trials",
+                     state.id, row["state"])  # fmt: skip
+            state.cancel.set()
 
     def _stopped_trial(self, state: _Sweep, number: int) -> None:
         state.strategy.tell(number, None, "failed")
