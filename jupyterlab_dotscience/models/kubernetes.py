@@ -154,8 +154,13 @@ def _kubectl(verb: list[str], manifests: list[dict], context: str, kubectl: str)
             [kubectl, "--context", context, *verb, "-f", "-"],
             input=json.dumps(doc), capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise KubectlError(f"kubectl {verb[0]} could not run: {e}"[:500]) from None
+    except OSError as e:  # its reason, not the path it was looked for at
+        raise KubectlError(
+            f"kubectl {verb[0]} could not run ({e.strerror or type(e).__name__}); check "
+            "DotscienceApp.kubectl_path"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise KubectlError(f"kubectl {verb[0]} could not run: no answer within 120 s") from None
     if proc.returncode != 0:
         said = (proc.stderr.strip() or proc.stdout.strip())[:500]
         raise KubectlError(f"kubectl {verb[0]} failed: {said}")

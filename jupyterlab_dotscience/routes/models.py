@@ -176,7 +176,9 @@ class ModelsMixin(ProjectScopeMixin):
         except ValueError as e:
             raise tornado.web.HTTPError(400, str(e)) from None
         except KubectlError as e:  # the cluster did not do it: nothing was changed here
-            raise tornado.web.HTTPError(502, str(e)) from None
+            # kubectl's words may name the server's files (its kubeconfig): not for a key
+            said = hide_paths(str(e)) if self.scope == SCOPE_APIKEY else str(e)
+            raise tornado.web.HTTPError(502, said) from None
 
 
 class ModelsHandler(ModelsMixin, DotscienceHandler):

@@ -22,7 +22,7 @@ from jupyterlab_dotscience.models import kubernetes as k8s
 from jupyterlab_dotscience.models.build import slug
 
 from ..server.openapi import validate_response
-from .conftest import http, start_live, token_auth
+from .conftest import basic_auth, create_key, http, start_live, token_auth
 
 #: A model name an attacker would choose: option-like, with shell metacharacters (no "/":
 #: a route's path segment cannot hold one)
@@ -311,6 +311,49 @@ def test_with_kserve_only_an_inference_service_is_applied_and_deleted(tmp_path, 
         deleted = fake.calls()[-1]
         assert_argv_is_configuration_only(deleted, ["delete", "--ignore-not-found"])
         assert items(deleted) == items(applied)
+        assert not decoy.exists()
+    finally:
+        server.stop()
+
+
+def test_a_deploy_key_is_told_why_kubectl_failed_without_the_servers_paths(tmp_path, monkeypatch):
+    # Given a Kubernetes deployment, and a key of its project with the deploy scope
+    fake, decoy = fixtures(tmp_path, monkeypatch)
+    server = start_live(tmp_path / "root", *server_args(fake))
+    try:
+        version = publish_model(server, "paths-model", b"paths weights")
+        dep = deploy(server, "paths-model", version)
+        assert settled(server, dep["id"])["state"] == "running"
+        key = basic_auth("alice", create_key(server, project="cluster", scopes=["deploy"])["key"])
+        kubeconfig = tmp_path / "home" / "alice" / ".kube" / "config"
+
+        def stop(headers):
+            status, answer = http("DELETE", server.url + f"dotscience/api/deployments/{dep['id']}",
+                                  None, headers)  # fmt: skip
+            validate_response("/deployments/{dep_id}", "DELETE", status, answer)
+            return status, answer
+
+        # When kubectl fails naming a file of the server, and the key stops the deployment
+        fake.fail(f"error: open {kubeconfig}: permission denied\n")
+        status, told = stop(key)
+        # Then 502 with kubectl's reason, the server's path left out
+        assert status == 502, told
+        assert told["error"].startswith("kubectl delete failed: error: open <path>")
+        assert told["error"].endswith("permission denied")
+        assert str(tmp_path) not in told["error"] and ".kube" not in told["error"]
+        # (the Jupyter user is told the whole message)
+        status, whole = stop(token_auth(server))
+        assert status == 502 and str(kubeconfig) in whole["error"]
+        # When the configured kubectl cannot be run at all
+        fake.path.unlink()
+        status, told = stop(key)
+        # Then 502 saying so, naming the setting, not where the server looked for it
+        assert status == 502, told
+        assert "kubectl delete could not run" in told["error"]
+        assert "kubectl_path" in told["error"]
+        assert str(tmp_path) not in told["error"]
+        # And the deployment is still running, and no kubectl on the PATH was run instead
+        assert listed(server)[dep["id"]] == "running"
         assert not decoy.exists()
     finally:
         server.stop()
