@@ -9,7 +9,7 @@ import React, {
 } from 'react';
 import { flushSync } from 'react-dom';
 import { Column, columnId, columnTitle } from './columns';
-import { IPoolFrame, IPoolLayout, RowPool } from './rowPool';
+import { IPoolFrame, IPoolLayout, RowPool, wholeText } from './rowPool';
 import { RunsTableModel } from './tableModel';
 import {
   columnOffsets,
@@ -398,7 +398,7 @@ function showWholeText(event: React.MouseEvent): void {
   const target = event.target as Element;
   const cell = target.closest?.('.jp-Dotscience-table-td');
   if (cell && !cell.hasAttribute('title')) {
-    cell.setAttribute('title', cell.textContent ?? '');
+    cell.setAttribute('title', wholeText(cell));
   }
 }
 

@@ -152,6 +152,54 @@ export function cachedText(run: TableRun, column: Column, id: string): string {
 }
 
 /**
+ * The whole text of each cell whose text is cut to its width (for its tooltip).
+ */
+const WHOLE = new WeakMap<Element, string>();
+
+/**
+ * A cell's whole text (what its tooltip shows): the text it was given, also when it shows
+ * only the start of it.
+ *
+ * @param cell a cell element of the table
+ * @returns its whole text
+ */
+export function wholeText(cell: Element): string {
+  return WHOLE.get(cell) ?? cell.textContent ?? '';
+}
+
+/**
+ * Text that fits in a cell of a fixed-width font: cells are not clipped one by one (a
+ * clip per cell costs the browser a third of each scroll frame), so a text of plain ASCII
+ * is cut to the characters that fit, ending with an ellipsis. Other text (whose width is
+ * not the characters' count), or any text when the font's character width is not known,
+ * is returned as null: its cell clips it.
+ *
+ * @param text the cell's text
+ * @param room the width for text, in px
+ * @param charWidth the width of a character in px (0: unknown)
+ * @returns the text to show, or null when the cell must clip it
+ */
+export function fitText(
+  text: string,
+  room: number,
+  charWidth: number
+): string | null {
+  if (!(charWidth > 0) || !/^[\x20-\x7e]*$/.test(text)) {
+    return null;
+  }
+  const fits = Math.max(0, Math.floor((room + 0.01) / charWidth));
+  if (text.length <= fits) {
+    return text;
+  }
+  return fits >= 1 ? text.slice(0, fits - 1) + '\u2026' : '';
+}
+
+/**
+ * The cells' horizontal padding and border, in px (style/table.css).
+ */
+const CELL_CHROME = 13;
+
+/**
  * A cell element and what it shows.
  */
 interface ICell {
@@ -163,6 +211,8 @@ interface ICell {
   width: number;
   /** the name's link button, when it shows the name column */
   link: HTMLButtonElement | null;
+  /** whether the cell clips its text (text that is not plain ASCII) */
+  clip: boolean;
 }
 
 /**
@@ -207,6 +257,8 @@ export class RowPool {
     this._handlers = handlers;
     this._doc = host.ownerDocument;
     host.addEventListener('click', this._onClick);
+    // a font loaded later changes the width of a character: measured again at next draw
+    this._doc.fonts?.addEventListener?.('loadingdone', this._onFonts);
   }
 
   /**
@@ -224,6 +276,16 @@ export class RowPool {
    * @param frame what to draw
    */
   draw(frame: IPoolFrame): void {
+    if (frame.layout !== this._measuredFor) {
+      this._measuredFor = frame.layout;
+      const charWidth = this._measureChar();
+      if (charWidth !== this._charWidth) {
+        this._charWidth = charWidth;
+        for (const slot of this._slots) {
+          slot.layout = null; // every cell is cut again
+        }
+      }
+    }
     const first = Math.max(0, Math.min(frame.first, frame.rows.length));
     const end = Math.max(first, Math.min(frame.end, frame.rows.length));
     const capacity = poolCapacity(this._slots.length, end - first);
@@ -471,7 +533,7 @@ export class RowPool {
     const el = this._doc.createElement('div');
     el.className = 'jp-Dotscience-table-td';
     el.setAttribute('role', 'cell');
-    return { el, col: -1, run: null, width: NaN, link: null };
+    return { el, col: -1, run: null, width: NaN, link: null, clip: false };
   }
 
   private _writeCell(
@@ -490,6 +552,20 @@ export class RowPool {
     if (cell.el.hasAttribute('title')) {
       cell.el.removeAttribute('title'); // set again on hover, for the new text
     }
+    const fitted = fitText(text, width - CELL_CHROME, this._charWidth);
+    const clip = fitted === null;
+    if (clip !== cell.clip) {
+      cell.clip = clip;
+      cell.el.className = clip
+        ? 'jp-Dotscience-table-td jp-mod-clip'
+        : 'jp-Dotscience-table-td';
+    }
+    if (fitted !== null && fitted !== text) {
+      WHOLE.set(cell.el, text);
+    } else {
+      WHOLE.delete(cell.el);
+    }
+    const shown = fitted ?? text;
     const isName = column.kind === 'field' && column.key === 'name';
     if (isName) {
       if (!cell.link) {
@@ -498,14 +574,18 @@ export class RowPool {
         cell.el.textContent = '';
         cell.el.appendChild(cell.link);
       }
-      cell.link.textContent = text;
+      cell.link.textContent = shown;
     } else {
       cell.link = null;
-      cell.el.textContent = text;
+      cell.el.textContent = shown;
     }
     cell.col = c;
     cell.run = run;
   }
+
+  private _onFonts = (): void => {
+    this._measuredFor = null;
+  };
 
   private _onClick = (event: MouseEvent): void => {
     const target = event.target as Element | null;
@@ -533,6 +613,31 @@ export class RowPool {
     }
   };
 
+  /**
+   * The width of a character of the cells' (fixed-width) font, measured in a hidden cell:
+   * 0 when it cannot be (no layout, as in tests, or a font whose characters differ in
+   * width), and then every cell clips its text.
+   */
+  private _measureChar(): number {
+    const probe = this._doc.createElement('div');
+    probe.className = 'jp-Dotscience-table-td';
+    probe.style.position = 'absolute';
+    probe.style.visibility = 'hidden';
+    probe.style.width = 'auto';
+    probe.style.padding = '0';
+    probe.style.border = 'none';
+    const sample = 'x'.repeat(40);
+    probe.textContent = sample;
+    this._host.appendChild(probe);
+    const wide = probe.getBoundingClientRect().width;
+    probe.textContent = 'W'.repeat(40);
+    const wider = probe.getBoundingClientRect().width;
+    probe.remove();
+    return wide > 0 && Math.abs(wide - wider) < 0.5 ? wide / sample.length : 0;
+  }
+
+  private _measuredFor: IPoolLayout | null = null;
+  private _charWidth = 0;
   private _host: HTMLElement;
   private _handlers: IPoolHandlers;
   private _doc: Document;

@@ -3,6 +3,7 @@ import { Column, columnId, TableRun } from '../columns';
 import { BodyRow, groupRows } from '../grouping';
 import {
   cellMoves,
+  fitText,
   IPoolFrame,
   IPoolLayout,
   poolCapacity,
@@ -126,6 +127,23 @@ describe('row pool slots', () => {
     });
     // When none is in common every cell is rewritten
     expect(cellMoves([3, 10], [20, 26]).rewrite).toBe(true);
+  });
+});
+
+describe('fitText', () => {
+  it('cuts plain text to the characters that fit and leaves other text to the clip', () => {
+    // Given cells of a font whose characters are 8 px wide
+    // When a text fits in the room, it is shown whole
+    expect(fitText('0.25', 107, 8)).toBe('0.25');
+    expect(fitText('x'.repeat(13), 104, 8)).toBe('x'.repeat(13));
+    // When it does not, it ends with an ellipsis at the width of the room
+    const cut = fitText('sweep run 09999 of the table bench', 107, 8)!;
+    expect(cut).toBe('sweep run 09\u2026');
+    expect(cut.length * 8).toBeLessThanOrEqual(107);
+    // When the text is not plain ASCII (wide characters) or the font's width is not
+    // known, nothing is cut: the cell clips it
+    expect(fitText('学習率 0.1', 107, 8)).toBeNull();
+    expect(fitText('abc', 107, 0)).toBeNull();
   });
 });
 
