@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 import math
+import operator
 import re
 import uuid
 from datetime import datetime, timezone
@@ -203,10 +204,110 @@ _PLAIN = (str, bool, int, float, type(None))
 
 
 def _points(series, field: str) -> list[dict]:
-    """A metric series; series can be long, so the common case is checked inline."""
+    """A metric series, checked; long series are checked column by column (see
+    :func:`_plain_points`), and point by point only when something in them is not plain,
+    which also finds the first bad point for the message."""
+    items = _list(series, field)
+    points = _plain_points(items)
+    return points if points is not None else _points_one_by_one(items, field)
+
+
+#: A canonical timestamp (a real hour, minute and second; the date is checked apart)
+_STRICT_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z\Z")
+#: Canonical timestamps, each followed by a newline
+_STRICT_TIMES = re.compile(r"(?:\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z\n)*")
+_NONE = type(None)
+_PLAIN_KINDS = frozenset(_PLAIN)
+_LIMIT = 2**63
+_date_of = operator.itemgetter(slice(0, 10))
+
+
+class _Absent:
+    """The type of :data:`_ABSENT`, a key missing from a point."""
+
+
+_ABSENT = _Absent()
+
+
+def _plain_points(items: list) -> list[dict] | None:
+    """The points of a series whose every point is plain (the usual case), checked a column
+    at a time at C speed: a ``value`` that is a string, finite number, boolean or null; a
+    ``text`` that is a string without NUL (or missing: ``str(value)``); a ``step`` that is a
+    64-bit integer or null; a ``time`` that is a canonical timestamp of a real date or null.
+
+    Returns
+    -------
+    list or None
+        The canonical points, or None when any point is not like that (then
+        :func:`_points_one_by_one` checks them and names the first bad one).
+    """
+    if not items:
+        return []
+    if set(map(type, items)) != {dict}:
+        return None
+    try:
+        values = [p["value"] for p in items]
+    except KeyError:
+        return None
+    texts = [p.get("text") for p in items]
+    steps = [p.get("step", _ABSENT) for p in items]
+    times = [p.get("time", _ABSENT) for p in items]
+    # the points as the kernel library sends them (the four keys, each text given) are kept
+    whole = set(map(len, items)) == {4}
+    kinds = set(map(type, values))
+    if not kinds <= _PLAIN_KINDS:
+        return None  # a non-finite float's {"$float": ...}, or something else
+    if float in kinds:
+        floats = values if kinds == {float} else [v for v in values if type(v) is float]
+        if not all(map(math.isfinite, floats)):
+            return None
+    kinds = set(map(type, texts))
+    if kinds == {_NONE}:
+        whole, texts = False, list(map(str, values))  # value_text: str() of a plain value
+    elif kinds == {str, _NONE}:
+        whole = False
+        texts = [str(v) if t is None else t for v, t in zip(values, texts, strict=True)]
+    elif kinds != {str}:
+        return None
+    if "\x00" in "".join(texts):
+        return None
+    kinds = set(map(type, steps))
+    if _Absent in kinds:
+        whole, kinds = False, kinds - {_Absent}
+        steps = [None if n is _ABSENT else n for n in steps]
+    if not kinds <= {int, _NONE}:
+        return None
+    if int in kinds:
+        ints = steps if kinds == {int} else [n for n in steps if n is not None]
+        if min(ints) <= -_LIMIT or max(ints) >= _LIMIT:
+            return None
+    kinds = set(map(type, times))
+    if _Absent in kinds:
+        whole, kinds = False, kinds - {_Absent}
+        times = [None if w is _ABSENT else w for w in times]
+    if not kinds <= {str, _NONE}:
+        return None
+    if str in kinds:
+        stamps = times if kinds == {str} else [t for t in times if t is not None]
+        joined = "\n".join(stamps) + "\n"
+        # one line per timestamp (a newline inside one would make two lines)
+        if joined.count("\n") != len(stamps) or not _STRICT_TIMES.fullmatch(joined):
+            return None
+        if not all(map(_real_date, set(map(_date_of, stamps)))):
+            return None
+    if whole:  # exactly value, text, step and time, all checked: already canonical
+        return items
+    return [
+        {"value": v, "text": t, "step": n, "time": w}
+        for v, t, n, w in zip(values, texts, steps, times, strict=True)
+    ]
+
+
+def _points_one_by_one(items: list, field: str) -> list[dict]:
+    """A metric series checked point by point (the first bad point raises)."""
     points = []
-    canonical_time = _CANONICAL_TIME.match
-    for i, point in enumerate(_list(series, field)):
+    strict_time = _STRICT_TIME.match
+    for i, point in enumerate(items):
         if type(point) is not dict or "value" not in point:
             _typed(point, f"{field}[{i}]")  # raises with the usual message
         value, text, step, when = (point["value"], point.get("text"), point.get("step"),
@@ -219,7 +320,7 @@ def _points(series, field: str) -> list[dict]:
         if step is not None and (type(step) is not int or abs(step) >= 2**63):
             _int(step, f"{field}[{i}].step")
         if when is not None and not (
-            type(when) is str and canonical_time(when) and _real_date(when[:10])
+            type(when) is str and strict_time(when) and _real_date(when[:10])
         ):
             when = check_time(when, f"{field}[{i}].time")
         points.append({"value": value, "text": text, "step": step, "time": when})
