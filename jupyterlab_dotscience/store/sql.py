@@ -47,10 +47,8 @@ _SUMMARISE_FROM = 50_000
 NOT_RECORDED = "not captured when stored"
 _SQL_PARAMS = "INSERT INTO params (run, key, value, text, num) VALUES (?, ?, ?, ?, ?)"
 _SQL_LABELS = "INSERT INTO labels (run, key, value) VALUES (?, ?, ?)"
-_SQL_METRICS = (
-    "INSERT INTO metrics (run, key, seq, value, text, num, step, time) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_METRIC_COLUMNS = "run, key, seq, value, text, num, step, time"
+_SQL_METRICS = f"INSERT INTO metrics ({_METRIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _SQL_METRIC_LAST = (
     "INSERT INTO metric_last (run, key, value, text, num, step, time, count, "
     "min_value, min_num, max_value, max_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -202,6 +200,11 @@ class Tx:
                 self._cur.executemany(self._sql(sql), rows)
             except OverflowError:
                 raise RecordError(OUT_OF_RANGE) from None
+
+    def bulk(self, table: str, columns: str, sql: str, rows: list[tuple]) -> None:
+        """Insert many rows into ``table``: ``sql`` (an INSERT of ``columns``) for each row
+        here; a backend with a faster bulk path (PostgreSQL's COPY) overrides this."""
+        self.many(sql, rows)
 
 
 def _credential_row(credential: dict) -> tuple:
@@ -482,7 +485,10 @@ class SqlStore(Store):
     @staticmethod
     def _flush(tx: Tx, rows: dict) -> None:
         for sql, batch in rows.items():
-            tx.many(sql, batch)
+            if sql is _SQL_METRICS:  # the long ones: a million rows for a long series
+                tx.bulk("metrics", _METRIC_COLUMNS, sql, batch)
+            else:
+                tx.many(sql, batch)
 
     def _insert_cells(self, tx: Tx, seq: int, cells: list[dict]) -> None:
         tx.many(_SQL_CELLS, _cell_rows(seq, cells))
