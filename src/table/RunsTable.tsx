@@ -298,6 +298,13 @@ function TableGrid(props: {
       toggleGroup: value => model.toggleGroup(value)
     });
     const onScroll = () => {
+      if (
+        node.scrollTop === 0 &&
+        node.scrollLeft === 0 &&
+        node.clientHeight === 0
+      ) {
+        return; // hidden (a theme being switched): 0 is not where the user left it
+      }
       const pos = scroll.current;
       const top = node.scrollTop;
       const left = node.scrollLeft;
@@ -320,11 +327,24 @@ function TableGrid(props: {
     };
     node.addEventListener('scroll', onScroll, { passive: true });
     const measure = () => {
-      if (node.clientHeight > 0 && node.clientWidth > 0) {
+      // read now: the state updater runs later, when the grid may be hidden (0 x 0)
+      const width = node.clientWidth;
+      const height = node.clientHeight;
+      if (height > 0 && width > 0) {
+        // shown again: the position may have changed while hidden, without a scroll event
+        const pos = scroll.current;
+        const moved =
+          pos.top !== node.scrollTop || pos.left !== node.scrollLeft;
+        if (moved) {
+          pos.top = node.scrollTop;
+          pos.left = node.scrollLeft;
+          pos.stepTop = 0;
+          pos.stepLeft = 0;
+        }
         setSize(old =>
-          old.width === node.clientWidth && old.height === node.clientHeight
+          old.width === width && old.height === height && !moved
             ? old
-            : { width: node.clientWidth, height: node.clientHeight }
+            : { width, height }
         );
       }
     };

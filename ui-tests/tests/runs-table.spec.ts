@@ -114,6 +114,55 @@ test('filter 200 of 250 runs in the Runs table, select them all and compare', as
   expect(errors).toEqual([]);
 });
 
+test('a scrolled Runs table keeps its rows in view across a theme switch', async ({
+  page,
+  request
+}) => {
+  // Given 250 runs of this test in the Runs table (a page of 200 loaded)
+  const tag = `thm${randomUUID().slice(0, 8)}`;
+  await publish(request, tag, 0, 250);
+  const table = await openTable(page, tag);
+  await expect(table.getByTestId('ds-table-count')).toHaveText('250 runs');
+  const grid = table.getByRole('grid');
+  // When it is scrolled down near the end of the loaded runs (the next page is fetched)
+  // and right, and the theme is switched to dark at once (the shell is hidden and shown
+  // again while the page arrives)
+  await grid.evaluate(g => {
+    g.scrollTop = 200 * 28 - g.clientHeight;
+    g.scrollLeft = 200;
+  });
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('apputils:change-theme', {
+      theme: 'JupyterLab Dark'
+    });
+  });
+  await page.waitForFunction(
+    () => document.body.dataset.jpThemeName === 'JupyterLab Dark'
+  );
+  // Then, wherever the table is scrolled, its rows cover the view
+  const covered = () =>
+    grid.evaluate(g => {
+      const view = g.getBoundingClientRect();
+      const rows = Array.from(
+        g.querySelectorAll('[role="row"][data-run-id]')
+      ).map(r => r.getBoundingClientRect());
+      const top = Math.min(...rows.map(r => r.top));
+      const bottom = Math.max(...rows.map(r => r.bottom));
+      return top <= view.top + 56 + 1 && bottom >= view.bottom - 1;
+    });
+  await expect.poll(covered, { timeout: 10000 }).toBe(true);
+  await grid.evaluate(g => {
+    g.scrollTop = 0;
+    g.scrollLeft = 0;
+  });
+  await expect.poll(covered, { timeout: 10000 }).toBe(true);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('apputils:change-theme', {
+      theme: 'JupyterLab Light'
+    });
+  });
+});
+
 test('the launcher opens the Runs table', async ({ page }) => {
   // Given JupyterLab's launcher
   // (the command's result is the launcher widget, which the page cannot send back)
