@@ -430,6 +430,10 @@ export class RowPool {
     const { layout } = frame;
     const newRun = slot.run !== run;
     if (newRun) {
+      const focused = this._doc.activeElement;
+      if (slot.run && focused && slot.el.contains(focused)) {
+        (focused as HTMLElement).blur(); // its row now shows another run
+      }
       slot.run = run;
       slot.el.setAttribute('data-run-id', run.id);
       slot.input!.setAttribute('aria-label', `Select run ${run.id}`);

@@ -169,6 +169,9 @@ describe('RowPool', () => {
     ]);
     expect((row5 as HTMLElement).style.top).toBe(`${56 + 5 * 28}px`);
     const row20Before = drawn.get(runs[20].id);
+    const box5 = row5.querySelector('input') as HTMLInputElement;
+    box5.focus();
+    expect(document.activeElement).toBe(box5);
     // When the window moves down 14 rows
     pool.draw(frameOf(rows, 14, 44, 0, 8));
     drawn = rowElements(host);
@@ -180,6 +183,10 @@ describe('RowPool', () => {
     expect(cellTexts(row40)[3]).toBe('40/2');
     expect((row40 as HTMLElement).style.top).toBe(`${56 + 40 * 28}px`);
     expect(row40.className).not.toContain('jp-mod-odd');
+    // And the checkbox that had the focus lost it when its element took another run (run
+    // 37 holds run 5's slot), so a key press does not tick a run the user did not choose
+    expect(rowElements(host).get(runs[37].id)).toBe(row5);
+    expect(document.activeElement).not.toBe(box5);
     expect(drawn.get(runs[41].id)!.className).toContain('jp-mod-odd');
     // When the columns move right by three
     const cell = drawn.get(runs[20].id)!.querySelectorAll('[role="cell"]')[5];
