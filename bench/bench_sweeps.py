@@ -18,7 +18,8 @@ A small scikit-learn notebook (iris, logistic regression; ``C`` in a papermill-s
    rounds' own ratios (2 workers' rate over 1's in the same round); target: 2 workers at
    least 1.7x the trials per minute of 1. Each round also measures what the machine allowed
    then (before and after the round, averaged): the same CPU-bound work (pure Python loops
-   in fresh interpreters) run one process at a time and two at a time, whose ratio is about
+   in fresh interpreters, each in a session of its own as each kernel is: the scheduler
+   shares the CPU between sessions) one process at a time and two at a time, whose ratio is about
    the ceiling of any 2-way parallelism while others load the machine (2.0x on two idle
    cores; 1.33x when one other process keeps a core busy), and the load average (each
    round's figures go to stderr). A trial's wall time is mostly its kernel's CPU (the
@@ -129,7 +130,10 @@ def _ceiling() -> float:
     def timed(parallel: int) -> float:
         start = time.perf_counter()
         for _ in range(SPIN_JOBS // parallel):
-            procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(parallel)]
+            # each in a session of its own, as each trial's kernel is: the scheduler shares
+            # the CPU between sessions (autogroups), not processes
+            procs = [subprocess.Popen([sys.executable, "-c", SPIN], start_new_session=True)
+                     for _ in range(parallel)]  # fmt: skip
             for p in procs:
                 p.wait()
         return time.perf_counter() - start
