@@ -266,6 +266,30 @@ def publish(
     return run, created
 
 
+def series_as_sent(record: dict, run: dict) -> bool:
+    """Whether every metric series of the stored ``run`` is the one ``record`` sent, point
+    for point as it was sent (already in canonical form, so kept rather than copied, as the
+    kernel library sends them): then an answer may leave them out (``Prefer:
+    return=minimal``) and the publisher still knows exactly what was stored.
+
+    Parameters
+    ----------
+    record
+        The run record as it arrived (parsed JSON).
+    run
+        The run :func:`publish` stored from it.
+
+    Returns
+    -------
+    bool
+        True when the stored series are the very lists the record holds.
+    """
+    sent, stored = record.get("metrics"), run.get("metrics")
+    if not isinstance(sent, dict) or not isinstance(stored, dict) or len(sent) != len(stored):
+        return False
+    return all(stored.get(key) is series for key, series in sent.items())
+
+
 #: Callbacks told of each newly stored run, per store (see :func:`on_new_run`)
 _NEW_RUN_LISTENERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

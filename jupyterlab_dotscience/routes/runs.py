@@ -155,11 +155,20 @@ class RunsHandler(RunQueryMixin, DotscienceHandler):
             )
         if created:
             await self.ds.run_published(run, origin)
+        stored = answer(run)
+        prefer = self.request.headers.get("Prefer", "").replace(" ", "").lower()
+        if (
+            created and "return=minimal" in re.split(r"[,;]", prefer)
+            and publishing.series_as_sent(record, run)
+        ):  # fmt: skip
+            # RFC 7240: the publisher has the series it sent (a long one is 70 MB of answer)
+            del stored["metrics"]
+            self.set_header("Preference-Applied", "return=minimal")
         refusal = models_routes.deploy_refusal(run, origin)
         if refusal:  # stored, but not built or deployed: say so, with the stored run
-            self.write_json({"error": refusal, "status": 403, "run": answer(run)}, status=403)
+            self.write_json({"error": refusal, "status": 403, "run": stored}, status=403)
             return
-        self.write_json(answer(run), status=201 if created else 200)
+        self.write_json(stored, status=201 if created else 200)
 
     @tornado.web.authenticated
     @authorized

@@ -123,7 +123,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header?: {
+          /** @description `return=minimal` (RFC 7240): a new run whose metric series were stored exactly as sent (each point with its value, text, step and time in canonical form, as the kernel library sends them) is answered without `metrics`, and the answer has `Preference-Applied: return=minimal`; otherwise the answer is whole. */
+          Prefer?: string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -148,7 +151,9 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Run'];
+            'application/json':
+              | components['schemas']['Run']
+              | components['schemas']['RunWithoutSeries'];
           };
         };
         400: components['responses']['Error'];
@@ -162,7 +167,9 @@ export interface paths {
             'application/json': {
               error: string;
               status: number;
-              run?: components['schemas']['Run'];
+              run?:
+                | components['schemas']['Run']
+                | components['schemas']['RunWithoutSeries'];
             };
           };
         };
@@ -2687,6 +2694,16 @@ export interface components {
         branch: string | null;
       } | null;
     } | null;
+    /** @description A new run answered to `POST runs` with `Prefer: return=minimal`: the stored run as in Run but without `metrics` (its series are the ones the publisher sent, as sent). */
+    RunWithoutSeries: components['schemas']['RunRecord'] & {
+      author: string;
+      /** @enum {string} */
+      status: 'succeeded' | 'failed';
+      received: string;
+      imported: boolean;
+      warnings: components['schemas']['Warning'][];
+      verdict: components['schemas']['Verdict'];
+    };
     /** @description A stored run; the record (every key present) plus what the server adds: its provenance but the executions and sources (see runs/{run_id}/executions), warnings and verdict. */
     Run: components['schemas']['RunRecord'] & {
       kernel?: components['schemas']['Kernel'];
