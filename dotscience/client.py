@@ -321,8 +321,13 @@ class Client:
                 headers["Content-Length"] = str(content_length)
         url = self.url(path, params)
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
+        # a large body (a run with a 1,000,000-point series is about 95 MB) takes the server
+        # longer to read, check and store: one more second per 2 MB
+        timeout = self.timeout
+        if isinstance(data, bytes):
+            timeout = max(timeout, len(data) / 2_000_000)
         try:
-            with urlopen(req, timeout=self.timeout) as response:
+            with urlopen(req, timeout=timeout) as response:
                 payload, status = response.read(), response.status
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc.code, server_message(exc.read() or b"")) from None

@@ -88,6 +88,12 @@ class DotscienceApp(ExtensionApp):
         " recorded as 'run over the capture limit').",
     )
     max_request_bytes = Int(64 * 1024**2, config=True, help="Largest accepted JSON request body.")
+    max_run_bytes = Int(
+        256 * 1024**2,
+        config=True,
+        help="Largest accepted run record (POST runs): a 1,000,000-point metric series is about"
+        " 95 MB as the kernel library sends it.",
+    )
     api_key_upload_quota = Int(
         10 * 1024**3,
         config=True,

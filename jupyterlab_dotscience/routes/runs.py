@@ -133,7 +133,7 @@ class RunsHandler(RunQueryMixin, DotscienceHandler):
     async def post(self):
         """Publish a run. Body: a run record (docs/design.md). 201 when new, 200 when the
         same run id was already stored (nothing is stored twice). Response: the stored run."""
-        record = self.json_body()
+        record = self.json_body(max_bytes=self.ds.max_run_bytes)  # long series are large
         if not isinstance(record, dict):
             _bad("The run record must be a JSON object.")
         await self.check_publish(record.get("project"))

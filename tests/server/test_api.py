@@ -283,7 +283,7 @@ async def test_import_paths_never_escape_the_workspace(api, jp_root_dir, tmp_pat
 async def test_oversized_body_is_refused(api, jp_serverapp):
     # Given a server whose request limit is small
     app = jp_serverapp.extension_manager.extension_apps["jupyterlab_dotscience"]
-    next(iter(app)).max_request_bytes = 1000
+    next(iter(app)).max_run_bytes = 1000
     # When a larger run is published / Then 413 with the limit in the message
     err = await api("POST", "runs", record(description="x" * 5000), expect=413)
     assert "1000" in err["error"]

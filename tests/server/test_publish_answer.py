@@ -90,3 +90,15 @@ async def test_the_kernel_client_asks_minimal_and_returns_the_series_it_sent(
     assert stored["metrics"]["loss"] is rec["metrics"]["loss"]
     resp = await jp_fetch("dotscience", "api", "runs", rec["id"])
     assert json.loads(resp.body)["metrics"] == stored["metrics"]
+
+
+async def test_a_run_record_larger_than_other_requests_is_stored(jp_fetch, jp_serverapp):
+    # Given a run record of 70 MB, over the limit of other JSON requests (64 MiB): a
+    # 1,000,000-point series as the kernel library sends it is about 95 MB
+    app = next(iter(jp_serverapp.extension_manager.extension_apps["jupyterlab_dotscience"]))
+    assert app.max_request_bytes < 70_000_000 < app.max_run_bytes
+    rec = record(labels={"padding": "x" * 70_000_000})
+    # When it is published
+    status, _, body = await _post(jp_fetch, rec, "return=minimal")
+    # Then it is stored
+    assert status == 201 and body["id"] == rec["id"]
