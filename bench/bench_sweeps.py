@@ -19,10 +19,10 @@ A small scikit-learn notebook (iris, logistic regression; ``C`` in a papermill-s
    least 1.7x the trials per minute of 1. Each round also measures what the machine allowed
    then (before and after the round, averaged): the same CPU-bound work (pure Python loops
    in fresh interpreters, each in a session of its own as each kernel is: the scheduler
-   shares the CPU between sessions) one process at a time and two at a time, whose ratio is about
-   the ceiling of any 2-way parallelism while others load the machine (2.0x on two idle
-   cores; 1.33x when one other process keeps a core busy), and the load average (each
-   round's figures go to stderr). A trial's wall time is mostly its kernel's CPU (the
+   shares the CPU between sessions) one process at a time and two at a time, whose ratio
+   is about the ceiling of any 2-way parallelism while others load the machine (2.0x on
+   two idle cores; 1.33x when one other session keeps a core busy), and the load average
+   (each round's figures go to stderr). A trial's wall time is mostly its kernel's CPU (the
    kernel's start and the notebook's imports; the engine's own work between two trials of a
    slot is about 20 ms), so on this machine the ratio follows the load of others.
 """
