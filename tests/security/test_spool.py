@@ -133,14 +133,11 @@ def test_spooled_runs_have_their_outputs_captured_on_a_live_server(tmp_path):
             )
             time.sleep(0.2)
         # Then the run is stored and its output can be downloaded from the artifact store
-        # (the import stores the run, then captures its files: the download follows shortly)
+        # at once (the run is stored with its files captured, never before them)
         assert status == 200
-        status = 404
-        while status != 200 and time.monotonic() < deadline:
-            status, body = http(
-                "GET", server.url + f"dotscience/api/artifacts/{sha}", headers=token_auth(server)
-            )
-            time.sleep(0.2)
+        status, body = http(
+            "GET", server.url + f"dotscience/api/artifacts/{sha}", headers=token_auth(server)
+        )
         assert status == 200 and body == content
         # And the broken file was set aside with its reason
         assert (spool / "rejected" / "0-deep.json.reason").exists()
