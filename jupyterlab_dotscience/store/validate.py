@@ -229,6 +229,15 @@ class _Absent:
 _ABSENT = _Absent()
 
 
+def _absent_as_none(column: list) -> tuple[list, set, bool]:
+    """A column of points' values with each :data:`_ABSENT` entry as None, the types of its
+    present entries, and whether any entry was absent."""
+    kinds = set(map(type, column))
+    if _Absent not in kinds:
+        return column, kinds, False
+    return [None if x is _ABSENT else x for x in column], kinds - {_Absent}, True
+
+
 def _plain_points(items: list) -> list[dict] | None:
     """The points of a series whose every point is plain (the usual case), checked a column
     at a time at C speed: a ``value`` that is a string, finite number, boolean or null; a
@@ -271,20 +280,16 @@ def _plain_points(items: list) -> list[dict] | None:
         return None
     if "\x00" in "".join(texts):
         return None
-    kinds = set(map(type, steps))
-    if _Absent in kinds:
-        whole, kinds = False, kinds - {_Absent}
-        steps = [None if n is _ABSENT else n for n in steps]
+    steps, kinds, absent = _absent_as_none(steps)
+    whole = whole and not absent
     if not kinds <= {int, _NONE}:
         return None
     if int in kinds:
         ints = steps if kinds == {int} else [n for n in steps if n is not None]
         if min(ints) <= -_LIMIT or max(ints) >= _LIMIT:
             return None
-    kinds = set(map(type, times))
-    if _Absent in kinds:
-        whole, kinds = False, kinds - {_Absent}
-        times = [None if w is _ABSENT else w for w in times]
+    times, kinds, absent = _absent_as_none(times)
+    whole = whole and not absent
     if not kinds <= {str, _NONE}:
         return None
     if str in kinds:

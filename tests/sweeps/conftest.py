@@ -56,6 +56,16 @@ def write_notebook(path: pathlib.Path, cells) -> pathlib.Path:
     return path
 
 
+def write_slow_notebook(path: pathlib.Path, pids: pathlib.Path) -> pathlib.Path:
+    """Write a notebook whose trial writes its kernel's process id to ``pids`` (a line per
+    trial), then sleeps for its ``wait`` parameter (seconds) and publishes."""
+    return write_notebook(path, [
+        "import os, time, dotscience as ds\nds.start()\nwait = ds.parameter('wait', 0)\n"
+        f"with open({str(pids)!r}, 'a') as f:\n    f.write(f'{{os.getpid()}}\\n')\n"
+        "time.sleep(wait)\nds.publish()",
+    ])  # fmt: skip
+
+
 def alive(pid: int) -> bool:
     """Whether process ``pid`` is running (a zombie is not)."""
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from ..security.conftest import http, start_live, token_auth
 from ..server.openapi import validate_response
-from .conftest import DEADLINE, write_notebook
+from .conftest import DEADLINE, write_notebook, write_slow_notebook
 
 QUICK = ["import dotscience as ds\nds.start()\nx = ds.parameter('x', 1)\n"
          "ds.metric('score', x * 2)\nds.publish()"]  # fmt: skip
@@ -73,11 +73,7 @@ def test_a_server_restart_reports_the_running_trial_and_never_starts_it_again(tm
     root = tmp_path / "root"
     root.mkdir()
     pids = tmp_path / "pids.txt"
-    write_notebook(root / "slow.ipynb", [
-        "import os, time, dotscience as ds\nds.start()\nwait = ds.parameter('wait', 0)\n"
-        f"with open({str(pids)!r}, 'a') as f:\n    f.write(f'{{os.getpid()}}\\n')\n"
-        "time.sleep(wait)\nds.publish()",
-    ])  # fmt: skip
+    write_slow_notebook(root / "slow.ipynb", pids)
     server = start_live(root)
     try:
         spec = {"method": "grid", "parameters": {"wait": {"values": [600, 601, 602]}}}

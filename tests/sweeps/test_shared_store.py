@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from ..security.conftest import start_live
-from .conftest import alive, write_notebook
+from .conftest import alive, write_slow_notebook
 from .test_api import api
 
 #: Seconds the running server may take to notice a cancel made on another server (it looks
@@ -20,11 +20,7 @@ def test_a_sweep_cancelled_on_another_server_stops_there_too(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
     pids = tmp_path / "pids.txt"
-    write_notebook(root / "slow.ipynb", [
-        "import os, time, dotscience as ds\nds.start()\nwait = ds.parameter('wait', 0)\n"
-        f"with open({str(pids)!r}, 'a') as f:\n    f.write(f'{{os.getpid()}}\\n')\n"
-        "time.sleep(wait)\nds.publish()",
-    ])  # fmt: skip
+    write_slow_notebook(root / "slow.ipynb", pids)
     running, other = start_live(root), start_live(root)
     try:
         spec = {"method": "grid", "parameters": {"wait": {"values": [600, 601, 602]}},
