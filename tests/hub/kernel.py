@@ -16,28 +16,56 @@ from .conftest import request
 DEADLINE = 180.0  # generous: a loaded machine imports scikit-learn slowly
 
 
-def _message(session: str, code: str) -> dict:
+def _message(session: str, msg_type: str, content: dict) -> dict:
     return {
         "header": {
             "msg_id": uuid.uuid4().hex, "username": "test", "session": session,
-            "msg_type": "execute_request", "version": "5.3",
+            "msg_type": msg_type, "version": "5.3",
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         },
         "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
-        "content": {"code": code, "silent": False, "store_history": True,
-                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        "content": content,
     }  # fmt: skip
+
+
+async def _iopub_live(conn, session: str, deadline: float) -> None:
+    """Ask for kernel_info until the kernel's answer shows on IOPub (its busy/idle status):
+    the server subscribes to a new connection's IOPub asynchronously, and what the kernel
+    publishes before that is lost, so an execute sent at once could finish unseen (its
+    output and final idle status dropped) and the test would wait for ever."""
+    loop = asyncio.get_running_loop()
+    while loop.time() < deadline:
+        ask = _message(session, "kernel_info_request", {})
+        await conn.write_message(json.dumps(ask))
+        wait_until = min(deadline, loop.time() + 2.0)
+        while loop.time() < wait_until:
+            try:
+                raw = await asyncio.wait_for(conn.read_message(), wait_until - loop.time())
+            except asyncio.TimeoutError:
+                break
+            if raw is None:
+                raise AssertionError("the kernel's websocket closed")
+            m = json.loads(raw)
+            if (m.get("channel") == "iopub"
+                    and m.get("parent_header", {}).get("msg_id") == ask["header"]["msg_id"]):  # fmt: skip
+                return
+    raise AssertionError(f"the kernel's IOPub channel did not answer in {DEADLINE} s")
 
 
 async def _execute(ws_url: str, token: str, code: str) -> tuple[dict, str]:
     req = HTTPRequest(ws_url, headers={"Authorization": f"token {token}"})
     conn = await asyncio.wait_for(websocket_connect(req), DEADLINE)
     try:
-        msg = _message(uuid.uuid4().hex, code)
-        await conn.write_message(json.dumps(msg))
-        output, reply = [], None
+        session = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DEADLINE
+        await _iopub_live(conn, session, deadline)
+        msg = _message(session, "execute_request", {
+            "code": code, "silent": False, "store_history": True, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": True,
+        })  # fmt: skip
+        await conn.write_message(json.dumps(msg))
+        output, reply = [], None
         while loop.time() < deadline:
             raw = await asyncio.wait_for(conn.read_message(), deadline - loop.time())
             if raw is None:
