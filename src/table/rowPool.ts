@@ -385,12 +385,21 @@ export class RowPool {
     }
   }
 
+  /**
+   * Put a line's element at its place, as wide as every column (a group's heading too).
+   */
   private _place(slot: ISlot, frame: IPoolFrame, i: number): void {
     const top = frame.top + i * frame.rowHeight;
     if (slot.top !== top) {
       slot.top = top;
       slot.el.style.top = `${top}px`;
       slot.el.style.height = `${frame.rowHeight}px`;
+    }
+    const { offsets, columns } = frame.layout;
+    const width = offsets[columns.length] + frame.check;
+    if (slot.width !== width) {
+      slot.width = width;
+      slot.el.style.width = `${width}px`;
     }
   }
 
@@ -401,12 +410,6 @@ export class RowPool {
     line: { value: string; count: number; collapsed: boolean }
   ): void {
     this._place(slot, frame, i);
-    const width =
-      frame.layout.offsets[frame.layout.columns.length] + frame.check;
-    if (slot.width !== width) {
-      slot.width = width;
-      slot.el.style.width = `${width}px`;
-    }
     if (slot.viewWidth !== frame.viewWidth) {
       slot.viewWidth = frame.viewWidth;
       slot.button!.style.width = `${frame.viewWidth}px`;
@@ -452,11 +455,6 @@ export class RowPool {
     if (slot.input!.checked !== selected) {
       slot.input!.checked = selected;
     }
-    const width = layout.offsets[layout.columns.length] + frame.check;
-    if (slot.width !== width) {
-      slot.width = width;
-      slot.el.style.width = `${width}px`;
-    }
     const left = frame.check + layout.offsets[frame.firstCol];
     if (slot.stripLeft !== left) {
       slot.stripLeft = left;
@@ -498,18 +496,15 @@ export class RowPool {
       spare.push(
         ...cells.splice(cells.length - moves.dropBack, moves.dropBack)
       );
-      const front: ICell[] = [];
-      for (let k = 0; k < moves.addFront; k++) {
-        const cell = spare.pop() ?? this._newCell();
-        cell.col = -1;
-        front.push(cell);
-      }
-      const back: ICell[] = [];
-      for (let k = 0; k < moves.addBack; k++) {
-        const cell = spare.pop() ?? this._newCell();
-        cell.col = -1;
-        back.push(cell);
-      }
+      // cells for the columns coming in: those that left first, then new ones
+      const take = (n: number): ICell[] =>
+        Array.from({ length: n }, () => {
+          const cell = spare.pop() ?? this._newCell();
+          cell.col = -1;
+          return cell;
+        });
+      const front = take(moves.addFront);
+      const back = take(moves.addBack);
       for (const cell of spare) {
         cell.el.remove();
       }
