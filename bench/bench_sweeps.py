@@ -24,7 +24,8 @@ A small scikit-learn notebook (iris, logistic regression; ``C`` in a papermill-s
    two idle cores; 1.33x when one other session keeps a core busy), and the load average
    (each round's figures go to stderr). A trial's wall time is mostly its kernel's CPU (the
    kernel's start and the notebook's imports; the engine's own work between two trials of a
-   slot is about 20 ms), so on this machine the ratio follows the load of others.
+   slot is about 20 ms); with 2 workers each kernel's math libraries get one thread (half the
+   cores), so their idle pool threads do not spin on the other trial's core.
 """
 
 from __future__ import annotations

@@ -30,6 +30,10 @@ import uuid
 
 RUNNER = str(pathlib.Path(__file__).resolve().parent / "reproduce" / "runner.py")
 
+#: The math libraries' thread counts (OpenMP, OpenBLAS, MKL, Accelerate, numexpr)
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
+
 #: Environment variables a headless notebook inherits from the server (nothing else: no
 #: tokens, passwords, store URL or server URL)
 ALLOWED_ENV = (
@@ -38,8 +42,25 @@ ALLOWED_ENV = (
     "JUPYTER_PATH", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR",
     "JUPYTER_PLATFORM_DIRS", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR",
     "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR",
-    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+    *THREAD_ENV,
 )  # fmt: skip
+
+
+def thread_limits(parallel: int) -> dict:
+    """The thread settings of one of ``parallel`` notebooks executing at once on this machine
+    (each gets its share of the cores, at least one), as joblib and Dask give theirs: the
+    math libraries' thread pools (OpenMP, OpenBLAS, MKL, Accelerate, numexpr) otherwise
+    start a thread per core in every kernel, and idle threads spin on the cores the other
+    notebooks need. A variable the server's own environment sets is left as it is (it
+    reaches the notebook through :data:`ALLOWED_ENV`).
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    share = str(max(1, cores // max(1, int(parallel))))
+    return {name: share for name in THREAD_ENV if name not in os.environ}
+
 
 #: Largest spooled run record that is read (bytes)
 MAX_RECORD_BYTES = 256 * 1024**2

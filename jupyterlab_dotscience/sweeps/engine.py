@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dotscience.timestamps import now
 
-from .. import publishing
+from .. import headless, publishing
 from ..artifacts import UnsafePathError, safe_join
 from . import spec as _spec
 from . import trial as _trial
@@ -485,7 +485,8 @@ class _Local:
     def submit(self, number: int, values: dict):
         job = dict(self.state.job, trial=number, values=values, python=self.engine.python,
                    kernel_path=self.engine.kernel_path,
-                   scratch_parent=str(self.engine.dot_dir / "sweeps" / self.state.id))  # fmt: skip
+                   scratch_parent=str(self.engine.dot_dir / "sweeps" / self.state.id),
+                   threads=headless.thread_limits(self.limit))  # fmt: skip
         channel = _trial.LocalChannel(
             report=lambda points: self.engine.points(self.state, number, points),
             cancelled=self.state.cancel.is_set,

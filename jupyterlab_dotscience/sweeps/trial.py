@@ -316,7 +316,9 @@ def run_trial(job: dict, channel=None, workers=None) -> dict:
         ``notebook_json`` (the notebook), ``files`` (tar of its directory), ``directory``
         (the directory's root-relative path), ``python``, ``kernel_path``, ``timeout``,
         ``scratch_parent`` (or None: the system's temporary directory), ``kernel``,
-        ``max_output_bytes``, ``keep`` (keep the scratch workspace).
+        ``max_output_bytes``, ``keep`` (keep the scratch workspace), ``threads`` (optional:
+        the math libraries' thread counts, :func:`headless.thread_limits`; a Dask worker's
+        own environment has them, its nanny sets them to 1).
     channel : LocalChannel or DaskChannel, optional
         Where objective points go and where a stop comes from; a Dask task makes a
         :class:`DaskChannel` from ``job["channel"]``.
@@ -358,7 +360,8 @@ def run_trial(job: dict, channel=None, workers=None) -> dict:
                      "report": str(report_path) if job.get("prune") else None}  # fmt: skip
         env = headless.environment(
             scratch, job.get("kernel_path"),
-            extra={"DOTSCIENCE_SWEEP_TRIAL": json.dumps(trial_env),
+            extra={**_threads(job.get("threads")),
+                   "DOTSCIENCE_SWEEP_TRIAL": json.dumps(trial_env),
                    "JPY_SESSION_NAME": job["notebook"]},
         )  # fmt: skip
         watcher = threading.Thread(target=_watch, daemon=True, name="sweep-trial-watch",
@@ -407,6 +410,15 @@ def run_trial(job: dict, channel=None, workers=None) -> dict:
                              ).start()  # fmt: skip
         else:
             _clean_up(handle, scratch, bool(job.get("keep")), wait=False)
+
+
+def _threads(limits) -> dict:
+    """The job's thread settings (the engine's :func:`headless.thread_limits`): only those
+    variables, each a whole number."""
+    if not isinstance(limits, dict):
+        return {}
+    return {k: v for k, v in limits.items()
+            if k in headless.THREAD_ENV and isinstance(v, str) and v.isdigit()}  # fmt: skip
 
 
 def _clean_up(handle, scratch: pathlib.Path, keep: bool, wait: bool = True,

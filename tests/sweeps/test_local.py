@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from .conftest import SKLEARN_CELLS, alive, write_notebook
@@ -46,6 +47,58 @@ def test_grid_sweep_runs_every_combination_as_a_labelled_run(workspace):
     # And the notebook file was never modified, and no scratch workspace is left
     assert nb.read_bytes() == before
     assert not any((workspace.root / ".dotscience" / "sweeps").glob("*/trial-*"))
+
+
+#: A trial recording the size of its kernel's OpenBLAS thread pool (numpy's and scipy's, as
+#: threadpoolctl finds them) and its OMP_NUM_THREADS
+THREADS_CELLS = [
+    "import os, dotscience as ds\nimport numpy, scipy.linalg\n"
+    "from threadpoolctl import threadpool_info\nds.start()\nn = ds.parameter('n', 1)\n"
+    "pools = [p['num_threads'] for p in threadpool_info() if p['internal_api'] == 'openblas']\n"
+    "ds.label('blas_threads', ','.join(map(str, sorted(set(pools)))))\n"
+    "ds.label('omp', os.environ.get('OMP_NUM_THREADS', 'unset'))\nds.metric('m', n)\n"
+    "ds.publish()",
+]
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def test_parallel_trials_share_the_cores_between_their_math_thread_pools(workspace):
+    # Given a notebook that records its kernel's BLAS and OpenMP thread counts
+    write_notebook(workspace.root / "threads.ipynb", THREADS_CELLS)
+    spec = {"method": "grid", "metric": {"name": "m", "goal": "maximize"},
+            "parameters": {"n": {"values": [1, 2]}}, "parallelism": 2}  # fmt: skip
+    # When two trials run at once
+    sweep = workspace.engine.start("threads.ipynb", spec, "local", owner="alice")
+    done = workspace.wait(sweep["id"])
+    assert done["counts"]["done"] == 2, done
+    # Then each trial's math libraries got half of the machine's cores (at least one), not
+    # a thread per core each (idle pool threads spin on the core the other trial needs)
+    share = str(max(1, _cores() // 2))
+    for run in workspace.runs_of(sweep["id"]):
+        assert run["labels"]["blas_threads"] == share, run["labels"]
+        assert run["labels"]["omp"] == share
+
+
+def test_a_thread_count_the_server_sets_reaches_every_trial_unchanged(workspace, monkeypatch):
+    # Given a server whose environment sets the BLAS threads itself, to another count than
+    # a trial's share
+    share = str(max(1, _cores() // 2))
+    mine = "2" if share == "1" else "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", mine)
+    write_notebook(workspace.root / "threads.ipynb", THREADS_CELLS)
+    spec = {"method": "grid", "metric": {"name": "m", "goal": "maximize"},
+            "parameters": {"n": {"values": [1, 2]}}, "parallelism": 2}  # fmt: skip
+    # When two trials run at once
+    sweep = workspace.engine.start("threads.ipynb", spec, "local", owner="alice")
+    done = workspace.wait(sweep["id"])
+    assert done["counts"]["done"] == 2, done
+    # Then the server's setting is kept, and what it does not set is still shared out
+    for run in workspace.runs_of(sweep["id"]):
+        assert run["labels"]["blas_threads"] == mine, run["labels"]
+        assert run["labels"]["omp"] == share
 
 
 def test_a_trial_that_raises_is_a_failed_run_and_the_sweep_goes_on(workspace):
