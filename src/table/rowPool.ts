@@ -211,6 +211,8 @@ interface ICell {
   width: number;
   /** the name's link button, when it shows the name column */
   link: HTMLButtonElement | null;
+  /** the text node showing its text (in the cell, or in its link) */
+  text: Text | null;
   /** whether the cell clips its text (text that is not plain ASCII) */
   clip: boolean;
 }
@@ -532,7 +534,15 @@ export class RowPool {
     const el = this._doc.createElement('div');
     el.className = 'jp-Dotscience-table-td';
     el.setAttribute('role', 'cell');
-    return { el, col: -1, run: null, width: NaN, link: null, clip: false };
+    return {
+      el,
+      col: -1,
+      run: null,
+      width: NaN,
+      link: null,
+      text: null,
+      clip: false
+    };
   }
 
   private _writeCell(
@@ -566,20 +576,38 @@ export class RowPool {
     }
     const shown = fitted ?? text;
     const isName = column.kind === 'field' && column.key === 'name';
-    if (isName) {
-      if (!cell.link) {
-        cell.link = this._doc.createElement('button');
-        cell.link.className = 'jp-Dotscience-link';
-        cell.el.textContent = '';
-        cell.el.appendChild(cell.link);
-      }
-      cell.link.textContent = shown;
-    } else {
+    if (isName && !cell.link) {
+      cell.link = this._doc.createElement('button');
+      cell.link.className = 'jp-Dotscience-link';
+      cell.el.textContent = '';
+      cell.el.appendChild(cell.link);
+    } else if (!isName && cell.link) {
       cell.link = null;
-      cell.el.textContent = shown;
+      cell.el.textContent = '';
     }
+    cell.text = this._setText(cell.link ?? cell.el, cell.text, shown);
     cell.col = c;
     cell.run = run;
+  }
+
+  /**
+   * Show `value` in `host` through its text node `node` (changing the node's data, so
+   * scrolling makes no new DOM nodes for the garbage collector), or a new one when `node`
+   * is not `host`'s.
+   *
+   * @returns the text node now showing `value`
+   */
+  private _setText(host: HTMLElement, node: Text | null, value: string): Text {
+    if (node !== null && node.parentNode === host) {
+      if (node.data !== value) {
+        node.data = value;
+      }
+      return node;
+    }
+    host.textContent = '';
+    const made = this._doc.createTextNode(value);
+    host.appendChild(made);
+    return made;
   }
 
   private _onFonts = (): void => {

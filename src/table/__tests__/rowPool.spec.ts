@@ -76,6 +76,18 @@ function rowElements(host: HTMLElement): Map<string, Element> {
   );
 }
 
+function textNodes(row: Element): Node[] {
+  const walker = document.createTreeWalker(
+    row.querySelector('.jp-Dotscience-table-cells') ?? row,
+    NodeFilter.SHOW_TEXT
+  );
+  const found: Node[] = [];
+  while (walker.nextNode()) {
+    found.push(walker.currentNode);
+  }
+  return found;
+}
+
 function cellTexts(row: Element): string[] {
   return Array.from(row.querySelectorAll('[role="cell"]')).map(
     c => c.textContent ?? ''
@@ -169,6 +181,7 @@ describe('RowPool', () => {
     ]);
     expect((row5 as HTMLElement).style.top).toBe(`${56 + 5 * 28}px`);
     const row20Before = drawn.get(runs[20].id);
+    const texts5 = textNodes(row5);
     const box5 = row5.querySelector('input') as HTMLInputElement;
     box5.focus();
     expect(document.activeElement).toBe(box5);
@@ -187,6 +200,15 @@ describe('RowPool', () => {
     // 37 holds run 5's slot), so a key press does not tick a run the user did not choose
     expect(rowElements(host).get(runs[37].id)).toBe(row5);
     expect(document.activeElement).not.toBe(box5);
+    // And that row shows run 37 through the same text nodes (scrolling makes no new nodes
+    // for the garbage collector)
+    expect(cellTexts(row5)).toEqual([
+      'run 37',
+      ...Array.from({ length: 7 }, (_, k) => `37/${k}`)
+    ]);
+    const texts37 = textNodes(row5);
+    expect(texts37).toHaveLength(texts5.length);
+    texts37.forEach((node, k) => expect(node).toBe(texts5[k]));
     expect(drawn.get(runs[41].id)!.className).toContain('jp-mod-odd');
     // When the columns move right by three
     const cell = drawn.get(runs[20].id)!.querySelectorAll('[role="cell"]')[5];
@@ -197,6 +219,9 @@ describe('RowPool', () => {
       Array.from({ length: 8 }, (_, k) => `20/${k + 2}`)
     );
     expect(row20.querySelectorAll('[role="cell"]')[2]).toBe(cell);
+    // (the name's cell, moved to a parameter's column, lost its link button)
+    expect(row20.querySelector('.jp-Dotscience-link')).toBeNull();
+    expect(textNodes(row20)).toHaveLength(8);
     expect(
       (row20.querySelector('.jp-Dotscience-table-cells') as HTMLElement).style
         .left
