@@ -12,7 +12,6 @@ import re
 import socket
 import sys
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -594,8 +593,14 @@ class ModelService:
     # -- deployments -----------------------------------------------------------------------
 
     def _expiry(self) -> str:
-        """When a lease taken or renewed now expires."""
-        return iso_from_epoch(time.time() + self.lease_seconds)
+        """When a lease taken or renewed now expires, by the store's clock."""
+        return iso_from_epoch(self.store.clock() + self.lease_seconds)
+
+    def _lease_now(self) -> str:
+        """Now, by the store's clock (every server sharing the store compares leases with
+        it, so a server whose own clock is ahead or behind neither takes a live lease nor
+        lets its own lapse)."""
+        return iso_from_epoch(self.store.clock())
 
     def _update(self, dep_id: str, state: str | None = None, message: str = "",
                 holder: bool = False, **changes):  # fmt: skip
@@ -1013,7 +1018,7 @@ class ModelService:
                     outcome[d["id"]] = found
                 continue
             taken = self.store.take_deployment_lease(
-                d["id"], self.server_id, self._expiry(), now(), states=ACTIVE
+                d["id"], self.server_id, self._expiry(), self._lease_now(), states=ACTIVE
             )
             if taken is not None:
                 outcome[d["id"]] = self._resume(taken, "after a server restart")
@@ -1046,7 +1051,7 @@ class ModelService:
     def _orphan(self, d: dict) -> str | None:
         """An active local deployment another server holds: nothing while its lease is
         valid; once it expired, taken over (``take_over``) or reported once."""
-        stamp = now()
+        stamp = self._lease_now()
         if d.get("lease_expires") and d["lease_expires"] >= stamp:
             return None
         holder = d.get("server")

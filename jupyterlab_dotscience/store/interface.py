@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -517,6 +518,12 @@ class Store(abc.ABC):
         conditional UPDATE: only when it holds the lease already, nobody does, or the
         holder's lease expired before ``now`` (and, with ``states``, the deployment is in
         one of them). The deployment when taken, else None."""
+
+    def clock(self) -> float:
+        """The store's current time (seconds since the epoch): the one clock every server
+        sharing the store reads leases by, whatever its own clock says (the database
+        server's; for a file store, this machine's)."""
+        return time.time()
 
     @abc.abstractmethod
     def renew_deployment_leases(self, server: str, expires: str) -> int:

@@ -85,6 +85,10 @@ class PostgresStore(SqlStore):
             except pg_errors.NumericValueOutOfRange:
                 raise RecordError(OUT_OF_RANGE) from None
 
+    def clock(self) -> float:
+        with self._tx() as tx:
+            return float(tx.one("SELECT EXTRACT(EPOCH FROM clock_timestamp())")[0])
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

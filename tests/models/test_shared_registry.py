@@ -100,6 +100,73 @@ def test_an_expired_lease_is_taken_by_exactly_one_server(store_url):
         s.close()
 
 
+class _Skewed:
+    """The ``time`` module as a server whose clock is ``offset`` seconds off sees it."""
+
+    def __init__(self, offset: float):
+        self.offset = offset
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def _as_skewed(monkeypatch, service, offset: float):
+    """Run ``service.watch_once()`` with the models code reading a clock ``offset`` seconds
+    off (its ``time`` and ``now``), as a server whose clock is wrong would."""
+    from jupyterlab_dotscience.models import registry
+
+    with monkeypatch.context() as m:
+        m.setattr(registry, "time", _Skewed(offset), raising=False)
+        m.setattr(registry, "now", lambda: iso_from_epoch(time.time() + offset))
+        service.watch_once()
+
+
+def test_leases_go_by_the_stores_clock_not_a_servers_own(store_url, tmp_path, monkeypatch):
+    # Given two servers on one store, the second configured to take over deployments
+    # whose lease expired, and a running deployment the first holds
+    stores = [open_store(store_url) for _ in range(2)]
+    artifacts = ArtifactStore(tmp_path / "artifacts")
+    services = []
+    for i, store in enumerate(stores):
+        dot = tmp_path / f"server{i}" / ".dotscience"
+        dot.mkdir(parents=True)
+        services.append(ModelService(store, artifacts, dot, lease_seconds=30,
+                                     take_over=i == 1, restart_on_start=False))  # fmt: skip
+    first, second = services
+    dep = _deployment(server=first.server_id, lease_expires=first._expiry())
+    stores[0].put_deployment(dep)
+    try:
+        # When the second server's clock is two minutes ahead as it checks the leases
+        _as_skewed(monkeypatch, second, +120)
+        # Then it leaves the live lease alone
+        got = stores[1].get_deployment(dep["id"])
+        assert got["server"] == first.server_id and got["state"] == "running", got
+        # When the first server's clock is two minutes behind as it renews its lease, and
+        # the second (right) checks
+        _as_skewed(monkeypatch, first, -120)
+        second.watch_once()
+        # Then the renewed lease is still the first server's
+        got = stores[1].get_deployment(dep["id"])
+        assert got["server"] == first.server_id and got["state"] == "running", got
+        # When the lease really expired (the first server stopped renewing it)
+        assert stores[0].take_deployment_lease(
+            dep["id"], first.server_id, iso_from_epoch(time.time() - 5), now()) is not None  # fmt: skip
+        second.watch_once()
+        # Then the second server takes the deployment over (and, as its model server does
+        # not answer and this server does not restart deployments, reports it stopped)
+        got = stores[1].get_deployment(dep["id"])
+        assert got["server"] == second.server_id, got
+        assert got["state"] == "stopped", got
+    finally:
+        for service in services:
+            service.shutdown()
+        for store in stores:
+            store.close()
+
+
 def test_one_active_deployment_of_a_version_whichever_server_asks(store_url):
     # Given eight servers sharing one store
     stores = [open_store(store_url) for _ in range(8)]
