@@ -195,11 +195,6 @@ export function fitText(
 }
 
 /**
- * The cells' horizontal padding and border, in px (style/table.css).
- */
-const CELL_CHROME = 13;
-
-/**
  * A cell element and what it shows.
  */
 interface ICell {
@@ -280,9 +275,10 @@ export class RowPool {
   draw(frame: IPoolFrame): void {
     if (frame.layout !== this._measuredFor) {
       this._measuredFor = frame.layout;
-      const charWidth = this._measureChar();
-      if (charWidth !== this._charWidth) {
+      const [charWidth, chrome] = this._measureCell();
+      if (charWidth !== this._charWidth || chrome !== this._chrome) {
         this._charWidth = charWidth;
+        this._chrome = chrome;
         for (const slot of this._slots) {
           slot.layout = null; // every cell is cut again
         }
@@ -561,7 +557,7 @@ export class RowPool {
     if (cell.el.hasAttribute('title')) {
       cell.el.removeAttribute('title'); // set again on hover, for the new text
     }
-    const fitted = fitText(text, width - CELL_CHROME, this._charWidth);
+    const fitted = fitText(text, width - this._chrome, this._charWidth);
     const clip = fitted === null;
     if (clip !== cell.clip) {
       cell.clip = clip;
@@ -645,26 +641,43 @@ export class RowPool {
    * 0 when it cannot be (no layout, as in tests, or a font whose characters differ in
    * width), and then every cell clips its text.
    */
-  private _measureChar(): number {
+  /**
+   * Measure a cell as the stylesheet draws it: the width of a character of its font (0
+   * when the font is not fixed-width: nothing is cut then, it is clipped) and its
+   * horizontal padding and borders.
+   *
+   * @returns `[character width, padding and borders]` in px
+   */
+  private _measureCell(): [number, number] {
     const probe = this._doc.createElement('div');
     probe.className = 'jp-Dotscience-table-td';
     probe.style.position = 'absolute';
     probe.style.visibility = 'hidden';
     probe.style.width = 'auto';
+    this._host.appendChild(probe);
+    const style = getComputedStyle(probe);
+    const chrome = [
+      style.paddingLeft,
+      style.paddingRight,
+      style.borderLeftWidth,
+      style.borderRightWidth
+    ].reduce((sum, v) => sum + (parseFloat(v) || 0), 0);
     probe.style.padding = '0';
     probe.style.border = 'none';
     const sample = 'x'.repeat(40);
     probe.textContent = sample;
-    this._host.appendChild(probe);
     const wide = probe.getBoundingClientRect().width;
     probe.textContent = 'W'.repeat(40);
     const wider = probe.getBoundingClientRect().width;
     probe.remove();
-    return wide > 0 && Math.abs(wide - wider) < 0.5 ? wide / sample.length : 0;
+    const char =
+      wide > 0 && Math.abs(wide - wider) < 0.5 ? wide / sample.length : 0;
+    return [char, chrome];
   }
 
   private _measuredFor: IPoolLayout | null = null;
   private _charWidth = 0;
+  private _chrome = 0;
   private _host: HTMLElement;
   private _handlers: IPoolHandlers;
   private _doc: Document;

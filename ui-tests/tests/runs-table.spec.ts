@@ -104,6 +104,37 @@ test('filter 200 of 250 runs in the Runs table, select them all and compare', as
   expect(await grid.locator('[role="row"][data-run-id]').count()).toBeLessThan(
     200
   );
+  // And every cell's text stays inside its cell (cells are not clipped: plain text too
+  // long for its column is cut to fit, ending in "…")
+  const text = await grid.evaluate(g => {
+    let cut = 0;
+    const over: string[] = [];
+    for (const cell of Array.from(
+      g.querySelectorAll('[role="row"][data-run-id] [role="cell"]')
+    )) {
+      if (cell.classList.contains('jp-mod-clip')) {
+        continue;
+      }
+      const box = cell.getBoundingClientRect();
+      const style = getComputedStyle(cell);
+      const inner =
+        box.right -
+        (parseFloat(style.paddingRight) || 0) -
+        (parseFloat(style.borderRightWidth) || 0);
+      const range = document.createRange();
+      range.selectNodeContents(cell);
+      const drawn = range.getBoundingClientRect();
+      if (drawn.width > 0 && drawn.right > inner + 0.5) {
+        over.push(`${cell.textContent} (${drawn.right} > ${inner})`);
+      }
+      if ((cell.textContent ?? '').endsWith('\u2026')) {
+        cut++;
+      }
+    }
+    return { cut, over };
+  });
+  expect(text.over).toEqual([]);
+  expect(text.cut).toBeGreaterThan(0);
   await page.screenshot({ path: `${SHOTS}/runs-table-light.png` });
   // When Compare is clicked
   await table.getByRole('button', { name: 'Compare (200)' }).click();
