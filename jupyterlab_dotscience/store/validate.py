@@ -231,11 +231,11 @@ _ABSENT = _Absent()
 
 def _absent_as_none(column: list) -> tuple[list, set, bool]:
     """A column of points' values with each :data:`_ABSENT` entry as None, the types of its
-    present entries, and whether any entry was absent."""
+    entries then (an absent one's is None's), and whether any entry was absent."""
     kinds = set(map(type, column))
     if _Absent not in kinds:
         return column, kinds, False
-    return [None if x is _ABSENT else x for x in column], kinds - {_Absent}, True
+    return [None if x is _ABSENT else x for x in column], (kinds - {_Absent}) | {_NONE}, True
 
 
 def _plain_points(items: list) -> list[dict] | None:

@@ -92,6 +92,22 @@ def test_points_of_every_plain_shape_are_stored_as_sent(store):
     assert got == want
 
 
+@pytest.mark.parametrize("n", [2, POINTS])
+def test_a_step_and_time_left_out_of_some_plain_points_are_stored_as_null(store, n):
+    # Given a series of plain points only (the column-wise check), some with a step and a
+    # time and some without (make fuzz found two such points answered with a 500)
+    sent = [{"value": i, "step": i, "time": TIME} if i % 2 else {"value": None}
+            for i in range(n)]  # fmt: skip
+    rec = _record(sent)
+    # When it is published and read back
+    store.put_run(rec, "alice")
+    got = store.metric_series(rec["id"], "loss")
+    # Then the points left without them have none, and the others keep theirs
+    assert got[:2] == [{"value": None, "text": "None", "step": None, "time": None},
+                       {"value": 1, "text": "1", "step": 1, "time": TIME}]  # fmt: skip
+    assert len(got) == n and got[-1]["step"] == (n - 1 if n % 2 == 0 else None)
+
+
 def test_a_series_of_plain_numbers_keeps_its_smallest_and_largest(store):
     # Given a long series of plain numbers with a spike and a dip
     series = _series()
