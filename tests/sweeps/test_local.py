@@ -61,44 +61,40 @@ THREADS_CELLS = [
 ]
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0))
+def _share() -> str:
+    """The thread count each of two trials at once gets: half the machine's cores."""
+    return str(max(1, len(os.sched_getaffinity(0)) // 2))
+
+
+def _two_trials_at_once(workspace) -> list[dict]:
+    """Sweep the notebook recording its thread counts, two trials at once; their labels."""
+    write_notebook(workspace.root / "threads.ipynb", THREADS_CELLS)
+    spec = {"method": "grid", "metric": {"name": "m", "goal": "maximize"},
+            "parameters": {"n": {"values": [1, 2]}}, "parallelism": 2}  # fmt: skip
+    sweep = workspace.engine.start("threads.ipynb", spec, "local", owner="alice")
+    done = workspace.wait(sweep["id"])
+    assert done["counts"]["done"] == 2, done
+    return [run["labels"] for run in workspace.runs_of(sweep["id"])]
 
 
 def test_parallel_trials_share_the_cores_between_their_math_thread_pools(workspace):
     # Given a notebook that records its kernel's BLAS and OpenMP thread counts
-    write_notebook(workspace.root / "threads.ipynb", THREADS_CELLS)
-    spec = {"method": "grid", "metric": {"name": "m", "goal": "maximize"},
-            "parameters": {"n": {"values": [1, 2]}}, "parallelism": 2}  # fmt: skip
     # When two trials run at once
-    sweep = workspace.engine.start("threads.ipynb", spec, "local", owner="alice")
-    done = workspace.wait(sweep["id"])
-    assert done["counts"]["done"] == 2, done
+    labels = _two_trials_at_once(workspace)
     # Then each trial's math libraries got half of the machine's cores (at least one), not
     # a thread per core each (idle pool threads spin on the core the other trial needs)
-    share = str(max(1, _cores() // 2))
-    for run in workspace.runs_of(sweep["id"]):
-        assert run["labels"]["blas_threads"] == share, run["labels"]
-        assert run["labels"]["omp"] == share
+    assert [(x["blas_threads"], x["omp"]) for x in labels] == [(_share(), _share())] * 2
 
 
 def test_a_thread_count_the_server_sets_reaches_every_trial_unchanged(workspace, monkeypatch):
     # Given a server whose environment sets the BLAS threads itself, to another count than
     # a trial's share
-    share = str(max(1, _cores() // 2))
-    mine = "2" if share == "1" else "1"
+    mine = "2" if _share() == "1" else "1"
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", mine)
-    write_notebook(workspace.root / "threads.ipynb", THREADS_CELLS)
-    spec = {"method": "grid", "metric": {"name": "m", "goal": "maximize"},
-            "parameters": {"n": {"values": [1, 2]}}, "parallelism": 2}  # fmt: skip
     # When two trials run at once
-    sweep = workspace.engine.start("threads.ipynb", spec, "local", owner="alice")
-    done = workspace.wait(sweep["id"])
-    assert done["counts"]["done"] == 2, done
+    labels = _two_trials_at_once(workspace)
     # Then the server's setting is kept, and what it does not set is still shared out
-    for run in workspace.runs_of(sweep["id"]):
-        assert run["labels"]["blas_threads"] == mine, run["labels"]
-        assert run["labels"]["omp"] == share
+    assert [(x["blas_threads"], x["omp"]) for x in labels] == [(mine, _share())] * 2
 
 
 def test_a_trial_that_raises_is_a_failed_run_and_the_sweep_goes_on(workspace):
