@@ -27,7 +27,8 @@ def test_grid_sweep_runs_every_combination_as_a_labelled_run(workspace):
     done = workspace.wait(sweep["id"])
     # Then it is done with four finished trials, one per combination
     assert done["state"] == "done", done
-    assert done["counts"]["done"] == 4 and done["counts"]["failed"] == 0
+    assert done["counts"]["done"] == 4 and done["counts"]["failed"] == 0, [
+        t.get("error") for t in done["trials"]]  # fmt: skip
     combos = {(t["values"]["C"], t["values"]["solver"]) for t in done["trials"]}
     assert combos == {(0.05, "lbfgs"), (0.05, "newton-cg"), (5.0, "lbfgs"), (5.0, "newton-cg")}
     # And each trial published a run labelled with the sweep and its number, whose recorded
