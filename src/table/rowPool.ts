@@ -637,14 +637,10 @@ export class RowPool {
   };
 
   /**
-   * The width of a character of the cells' (fixed-width) font, measured in a hidden cell:
-   * 0 when it cannot be (no layout, as in tests, or a font whose characters differ in
-   * width), and then every cell clips its text.
-   */
-  /**
-   * Measure a cell as the stylesheet draws it: the width of a character of its font (0
-   * when the font is not fixed-width: nothing is cut then, it is clipped) and its
-   * horizontal padding and borders.
+   * Measure a hidden cell as the stylesheet draws it: the width of a character of its
+   * (fixed-width) font, 0 when it cannot be measured (no layout, as in tests, or a font
+   * whose characters differ in width: then every cell clips its text), and its horizontal
+   * padding and borders.
    *
    * @returns `[character width, padding and borders]` in px
    */
