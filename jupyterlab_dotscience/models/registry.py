@@ -596,11 +596,12 @@ class ModelService:
         """When a lease taken or renewed now expires, by the store's clock."""
         return iso_from_epoch(self.store.clock() + self.lease_seconds)
 
-    def _lease_now(self) -> str:
-        """Now, by the store's clock (every server sharing the store compares leases with
-        it, so a server whose own clock is ahead or behind neither takes a live lease nor
-        lets its own lapse)."""
-        return iso_from_epoch(self.store.clock())
+    def _lease_times(self) -> tuple[str, str]:
+        """Now and when a lease taken now expires, from one reading of the store's clock
+        (every server sharing the store compares leases with it, so a server whose own
+        clock is ahead or behind neither takes a live lease nor lets its own lapse)."""
+        clock = self.store.clock()
+        return iso_from_epoch(clock), iso_from_epoch(clock + self.lease_seconds)
 
     def _update(self, dep_id: str, state: str | None = None, message: str = "",
                 holder: bool = False, **changes):  # fmt: skip
@@ -1017,8 +1018,9 @@ class ModelService:
                 if found:
                     outcome[d["id"]] = found
                 continue
+            stamp, expires = self._lease_times()
             taken = self.store.take_deployment_lease(
-                d["id"], self.server_id, self._expiry(), self._lease_now(), states=ACTIVE
+                d["id"], self.server_id, expires, stamp, states=ACTIVE
             )
             if taken is not None:
                 outcome[d["id"]] = self._resume(taken, "after a server restart")
@@ -1051,13 +1053,13 @@ class ModelService:
     def _orphan(self, d: dict) -> str | None:
         """An active local deployment another server holds: nothing while its lease is
         valid; once it expired, taken over (``take_over``) or reported once."""
-        stamp = self._lease_now()
+        stamp, expires = self._lease_times()
         if d.get("lease_expires") and d["lease_expires"] >= stamp:
             return None
         holder = d.get("server")
         if self.take_over:
             taken = self.store.take_deployment_lease(
-                d["id"], self.server_id, self._expiry(), stamp, states=ACTIVE
+                d["id"], self.server_id, expires, stamp, states=ACTIVE
             )
             if taken is None:
                 return None
