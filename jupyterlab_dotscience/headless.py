@@ -16,14 +16,17 @@ jupyter_client are paid once per slot, not once per trial.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import pathlib
 import queue
 import selectors
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -60,6 +63,47 @@ def thread_limits(parallel: int) -> dict:
         cores = os.cpu_count() or 1
     share = str(max(1, cores // max(1, int(parallel))))
     return {name: share for name in THREAD_ENV if name not in os.environ}
+
+
+#: The runner's environment variable naming the directory its kernels' sockets go in
+KERNEL_SOCKETS = "DOTSCIENCE_KERNEL_SOCKETS"
+
+_sockets_lock = threading.Lock()
+_sockets: list[str] = []
+
+
+def kernel_sockets() -> str | None:
+    """The directory (this server's, mode 0700, removed when it exits) in which the kernels
+    of headless executions listen on Unix sockets instead of TCP ports; None when no
+    directory short enough for a socket's path can be made (they use TCP then).
+
+    Over TCP, jupyter_client picks a kernel's five ports by binding port 0 and closing the
+    socket, and the kernel binds them about a second later: a port that another process
+    took in between (another trial's kernel, a kernel of the Jupyter server, any program)
+    kills the kernel with "Address already in use" or leaves its client waiting for an
+    answer that never comes. Measured here with kernels started four at a time: 2 of 455
+    failed so. Socket files in a private directory cannot be taken by anyone else.
+    """
+    with _sockets_lock:
+        if _sockets:
+            return _sockets[0]
+        for base in dict.fromkeys((tempfile.gettempdir(), "/tmp")):
+            if len(os.fsencode(base)) > 40:  # a socket's path is at most 107 bytes
+                continue
+            try:
+                path = tempfile.mkdtemp(prefix="ds-kernels-", dir=base)
+            except OSError:
+                continue
+            atexit.register(shutil.rmtree, path, True)
+            _sockets.append(path)
+            return path
+        return None
+
+
+def _runner_env(env: dict) -> dict:
+    """``env`` with the directory of the runner's kernels' sockets, when there is one."""
+    sockets = kernel_sockets()
+    return {**env, KERNEL_SOCKETS: sockets} if sockets else dict(env)
 
 
 #: Largest spooled run record that is read (bytes)
@@ -195,7 +239,8 @@ def _run_process(handle, argv, cwd, env, log_fd, read_fd, write_fd, timeout, on_
     pipe = read_fd is not None
     try:
         proc = subprocess.Popen(
-            argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, stdout=log_fd,
+            argv, cwd=str(cwd), env=_runner_env(env) if pipe else env,
+            stdin=subprocess.DEVNULL, stdout=log_fd,
             stderr=subprocess.STDOUT, start_new_session=True,
             pass_fds=(write_fd,) if pipe else (),
         )  # fmt: skip
@@ -448,7 +493,7 @@ class Worker:
         read_fd, write_fd = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [python, RUNNER, "--serve", str(write_fd)], cwd=str(cwd), env=env,
+                [python, RUNNER, "--serve", str(write_fd)], cwd=str(cwd), env=_runner_env(env),
                 stdin=subprocess.PIPE, stdout=self.log_fd, stderr=subprocess.STDOUT,
                 start_new_session=True, pass_fds=(write_fd,),
             )  # fmt: skip

@@ -16,7 +16,10 @@ job's kernel has shut down (the next job's kernel may start before that). A job'
 interpreter's teardown; else the kernel is asked to shut down.
 
 The kernel is the job's kernelspec when it is installed, else the default one; it runs in
-``cwd`` with the job's environment (chosen by the server), else this process's. This file
+``cwd`` with the job's environment (chosen by the server), else this process's. It listens
+on Unix sockets in the directory ``DOTSCIENCE_KERNEL_SOCKETS`` names (the server's, private
+to its user), not on TCP ports another process could take first; over TCP when there is
+none. This file
 imports only the standard library, nbformat, nbclient and jupyter_client, so any interpreter
 with nbclient can run it.
 """
@@ -44,6 +47,39 @@ def _kernel_name(wanted) -> str:
     if isinstance(wanted, str) and wanted in installed:
         return wanted
     return NATIVE_KERNEL_NAME
+
+
+#: The directory for the kernels' Unix sockets (see the module's doc), taken out of this
+#: process's environment so that a kernel inheriting it does not see it
+_SOCKETS = os.environ.pop("DOTSCIENCE_KERNEL_SOCKETS", "")
+
+
+def _sockets_dir() -> str | None:
+    """The sockets' directory when it is one only this user can open, else None."""
+    import stat
+
+    if not os.path.isabs(_SOCKETS):
+        return None
+    try:
+        info = os.lstat(_SOCKETS)
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and not info.st_mode & 0o077
+    return _SOCKETS if private and info.st_uid == os.geteuid() else None
+
+
+def _transport() -> dict:
+    """The kernel manager's settings for one new kernel: Unix sockets in the sockets'
+    directory, named afresh, when their paths fit (107 bytes); else none (TCP)."""
+    import uuid
+
+    directory = _sockets_dir()
+    if directory is None:
+        return {}
+    base = os.path.join(directory, uuid.uuid4().hex[:16])
+    if len(os.fsencode(base + "-ipc-99")) > 107:
+        return {}
+    return {"transport": "ipc", "ip": base + "-ipc", "connection_file": base + ".json"}
 
 
 def _error_text(exc) -> str:
@@ -91,6 +127,7 @@ class _Job:
     def __init__(self, job: dict, progress, kernels: set):
         import nbformat
         from nbclient import NotebookClient
+        from traitlets.config import Config
 
         self.job, self.progress, self.kernels = job, progress, kernels
         self.tag = {"id": job["id"]} if "id" in job else {}
@@ -112,6 +149,7 @@ class _Job:
             # "immediate": killed once the last cell has run, without the interpreter's
             # teardown (a sweep trial, whose outcome and files the server has read by then)
             shutdown_kernel="immediate" if job.get("shutdown") == "immediate" else "graceful",
+            config=Config({"KernelManager": _transport()}),
         )
 
     def say(self, **message) -> None:

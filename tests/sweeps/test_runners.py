@@ -8,8 +8,13 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 
+import pytest
+
+from jupyterlab_dotscience import headless
+from jupyterlab_dotscience.reproduce import runner
 from jupyterlab_dotscience.sweeps import trial
 
 from .conftest import Workspace, alive, write_notebook
@@ -160,3 +165,109 @@ def test_a_runner_that_died_while_idle_is_not_given_the_next_trial(tmp_path):
         assert second["record"]["labels"]["env_trial"] == "1"
     finally:
         pool.close(wait=True)
+
+
+#: Labels how the trial's kernel is reached (ipykernel's view of its connection)
+SOCKETS_PROBE = (
+    "import os, dotscience as ds\nfrom ipykernel.connect import get_connection_info\n"
+    "ds.start()\nn = ds.parameter('n', 0)\ninfo = get_connection_info(unpack=True)\n"
+    "ds.label('transport', info['transport'])\nds.label('ip', info['ip'])\n"
+    "ds.label('sockets_env', str('DOTSCIENCE_KERNEL_SOCKETS' in os.environ))\n"
+    "ds.metric('m', n)\nds.publish()"
+)
+
+
+def test_trial_kernels_listen_on_private_unix_sockets_not_tcp_ports(tmp_path):
+    # Given a notebook that labels its run with how its kernel is reached
+    ws = Workspace(tmp_path / "root")
+    try:
+        write_notebook(ws.root / "sockets.ipynb", [SOCKETS_PROBE])
+        spec = {"method": "grid", "parameters": {"n": {"values": [0, 1, 2]}},
+                "parallelism": 2}  # fmt: skip
+        # When three trials run, two at a time
+        sweep = ws.engine.start("sockets.ipynb", spec, "local", owner="alice")
+        done = ws.wait(sweep["id"])
+        assert [t["state"] for t in done["trials"]] == ["done"] * 3, done["trials"]
+        labels = _labels(ws, sweep["id"])
+        # Then every kernel listened on Unix sockets, not on TCP ports that another process
+        # could take between jupyter_client picking them and the kernel binding them
+        assert [lab["transport"] for lab in labels] == ["ipc"] * 3, labels
+        # each its own, in one directory that only the server's user can open
+        assert len({lab["ip"] for lab in labels}) == 3
+        directories = {os.path.dirname(lab["ip"]) for lab in labels}
+        assert len(directories) == 1, directories
+        info = os.stat(directories.pop())
+        assert info.st_uid == os.geteuid() and info.st_mode & 0o777 == 0o700
+        # And the notebook's code did not see where that directory is set
+        assert [lab["sockets_env"] for lab in labels] == ["False"] * 3
+        # And once the sweep is over, no kernel's socket or connection file is left there
+        directory = os.path.dirname(labels[0]["ip"])
+        names = tuple(os.path.basename(lab["ip"]).removesuffix("-ipc") for lab in labels)
+        deadline = time.monotonic() + 60
+        while left := [name for name in os.listdir(directory) if name.startswith(names)]:
+            assert time.monotonic() < deadline, f"left behind: {left}"
+            time.sleep(0.2)
+    finally:
+        ws.close()
+
+
+def test_a_socket_directory_others_could_open_or_too_deep_for_a_socket_is_not_used(
+        tmp_path, monkeypatch):  # fmt: skip
+    # Given a runner told to put its kernels' sockets in a directory others may open
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    monkeypatch.setattr(runner, "_SOCKETS", str(shared))
+    # Then its kernels use TCP
+    assert runner._transport() == {}
+    # And once only its user may open the directory, Unix sockets there, each kernel its own
+    shared.chmod(0o700)
+    one, two = runner._transport(), runner._transport()
+    assert one["transport"] == "ipc" and os.path.dirname(one["ip"]) == str(shared)
+    assert one["connection_file"].startswith(str(shared) + os.sep) and one["ip"] != two["ip"]
+    # But not in a directory whose sockets' paths would be longer than 107 bytes
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir(mode=0o700)
+    monkeypatch.setattr(runner, "_SOCKETS", str(deep))
+    assert runner._transport() == {}
+    # Nor in a link to a private directory, nor in a relative path
+    link = tmp_path / "link"
+    link.symlink_to(shared)
+    monkeypatch.setattr(runner, "_SOCKETS", str(link))
+    assert runner._transport() == {}
+    monkeypatch.setattr(runner, "_SOCKETS", "shared")
+    assert runner._transport() == {}
+
+
+@pytest.mark.slow
+def test_many_kernels_started_at_once_all_start(tmp_path):
+    # make test-long. Given three runners, each starting kernels one after another, so that
+    # kernel starts overlap all the time (over TCP, about 1 in 200 such starts died on a
+    # port another process took: "Address already in use")
+    notebook = write_notebook(tmp_path / "one.ipynb", ["x = 1"])
+    env = headless.environment(tmp_path / "scratch")
+    workers = [headless.Worker(sys.executable, tmp_path, env, tmp_path / f"runner-{i}.log")
+               for i in range(3)]  # fmt: skip
+    outcomes: list[dict] = []
+
+    def run(worker: headless.Worker) -> None:
+        for _ in range(40):
+            handle = headless.Handle()
+            outcomes.append(worker.run(handle, {
+                "notebook": str(notebook), "cwd": str(tmp_path), "kernel": "python3",
+                "env": env, "executed": None, "shutdown": "immediate"}, timeout=120))  # fmt: skip
+            worker.finish(handle)
+
+    try:
+        # When each runs 40 notebooks
+        threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for w in workers:
+            w.close()
+    # Then all 120 kernels started and ran their notebook
+    failed = [o for o in outcomes if o.get("event") != "done"]
+    assert len(outcomes) == 120 and not failed, failed[:3]
