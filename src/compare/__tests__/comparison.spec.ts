@@ -97,7 +97,7 @@ describe('compareRuns', () => {
     });
   });
 
-  it('compares 500 runs quickly', () => {
+  it('compares 500 runs (its speed is a row of make bench: bench_compare)', () => {
     const many = Array.from({ length: 500 }, (_, i) =>
       compareRun(i, {
         parameters: Object.fromEntries(
@@ -109,12 +109,9 @@ describe('compareRuns', () => {
         metrics: { loss: last(1 / (i + 1)) }
       })
     );
-    const started = performance.now();
     const cmp = compareRuns(many);
-    const took = performance.now() - started;
     expect(cmp.parameters.filter(f => f.differs).length).toBe(10);
     expect(cmp.metrics[0].best).toEqual([499]);
-    expect(took).toBeLessThan(2000);
   });
 });
 

@@ -182,18 +182,4 @@ describe('lineage layout at 500 nodes', () => {
     expect(numbers.height).toBeLessThan(12000);
     expect(numbers.width).toBeLessThan(12000);
   });
-
-  it('lays out 500 nodes in well under a second (median of five)', () => {
-    // Given the 500-node lineage
-    // When it is laid out five times
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      layoutLineage(graph);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    // Then the median layout takes under half a second (Jest's jsdom is slower than a browser)
-    expect(times[2]).toBeLessThan(500);
-  });
 });
