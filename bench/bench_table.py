@@ -102,6 +102,10 @@ def _rows(r: dict, load: tuple[float, float]) -> list[dict]:
         ext._row("Runs table open: command to every column drawn", r["open_all_ms"], "ms",
                  target="informational"),
     ]  # fmt: skip
+    rows.append(ext._row(
+        f"Runs table: JavaScript heap per loaded run after the fling down ({r['loaded']:,} "
+        f"runs loaded; heap after a full GC, less the heap before opening)",
+        round(r["heap_per_run"] / 1024, 1), "KiB", target="informational"))  # fmt: skip
     for way, step in (("down", "400 px"), ("right", "120 px")):
         f = r[way]
         what = f"Runs table fling {way} ({step} a frame, {shape})"

@@ -225,6 +225,30 @@ async function cpuPerFrame(browser, page, direction, ms) {
   return cpu / Math.max(1, frames.length + 1);
 }
 
+/**
+ * The page's JavaScript heap in use after a full garbage collection (bytes).
+ */
+async function heapUsed(cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+}
+
+/**
+ * How many runs the table holds: its scrolled body's height over a row's.
+ */
+async function loadedRuns(page) {
+  return page.evaluate(() => {
+    const grid = document.querySelector(
+      '.jp-Dotscience-runsTable [role="grid"]'
+    );
+    const head = grid.querySelector('.jp-Dotscience-table-head');
+    const row = grid.querySelector('[role="row"][data-run-id]');
+    return Math.round(
+      (grid.scrollHeight - head.offsetHeight) / row.offsetHeight
+    );
+  });
+}
+
 function frameStats(result) {
   const f = result.frames;
   return {
@@ -313,6 +337,8 @@ async function live(context) {
     });
     const page = await openLab(context);
     log('lab open');
+    const cdp = await context.newCDPSession(page);
+    const heapBefore = await heapUsed(cdp);
     const open = await openTable(page, true);
     log(`table open: rows in ${open.rows} ms, every column in ${open.all} ms`);
     // let the opening finish (its last frames are the open's, not the scroll's)
@@ -325,6 +351,11 @@ async function live(context) {
     await page.waitForTimeout(1000);
     const down = await fling(page, 'down', SCROLL_MS);
     log(`down: ${down.frames.length} frames, ${down.blank} with blank rows`);
+    const loaded = await loadedRuns(page);
+    const heapPerRun = Math.round(
+      ((await heapUsed(cdp)) - heapBefore) / loaded
+    );
+    log(`heap: ${heapPerRun} bytes per loaded run, ${loaded} runs loaded`);
     const right = await fling(page, 'right', SCROLL_MS);
     log(
       `right: ${right.frames.length} frames, ${right.blank} with blank cells`
@@ -350,6 +381,8 @@ async function live(context) {
         down: { ...frameStats(down), cpu: cpuDown },
         right: { ...frameStats(right), cpu: cpuRight },
         columns: shape.columns,
+        loaded,
+        heap_per_run: heapPerRun,
         rows: shape.rows,
         cells: Math.max(down.cells, right.cells),
         live_p50: pct(liveResult.latencies, 50),
