@@ -40,18 +40,24 @@ def _labels(ws: Workspace, sweep_id: str) -> list[dict]:
     return [r["labels"] for r in ws.runs_of(sweep_id)]
 
 
+def _three_trials(ws: Workspace, source: str, parallelism: int) -> list[dict]:
+    """Sweep a one-cell notebook of ``source`` over n = 0, 1, 2, ``parallelism`` trials at
+    a time; its runs' labels, once every trial is done."""
+    write_notebook(ws.root / "probe.ipynb", [source])
+    spec = {"method": "grid", "parameters": {"n": {"values": [0, 1, 2]}},
+            "parallelism": parallelism}  # fmt: skip
+    sweep = ws.engine.start("probe.ipynb", spec, "local", owner="alice")
+    done = ws.wait(sweep["id"])
+    assert [t["state"] for t in done["trials"]] == ["done"] * 3, done["trials"]
+    return _labels(ws, sweep["id"])
+
+
 def test_one_slot_runs_its_trials_in_one_runner_each_in_a_fresh_kernel_and_copy(tmp_path):
     # Given a notebook that labels its run with what its kernel sees
     ws = Workspace(tmp_path / "root")
     try:
-        write_notebook(ws.root / "probe.ipynb", [PROBE + "ds.metric('m', n)\nds.publish()"])
-        spec = {"method": "grid", "parameters": {"n": {"values": [0, 1, 2]}},
-                "parallelism": 1}  # fmt: skip
         # When a 3-trial sweep runs one trial at a time
-        sweep = ws.engine.start("probe.ipynb", spec, "local", owner="alice")
-        done = ws.wait(sweep["id"])
-        assert [t["state"] for t in done["trials"]] == ["done"] * 3, done["trials"]
-        labels = _labels(ws, sweep["id"])
+        labels = _three_trials(ws, PROBE + "ds.metric('m', n)\nds.publish()", parallelism=1)
         # Then one runner started every trial's kernel (its start and imports paid once)
         assert len({lab["runner_pid"] for lab in labels}) == 1, labels
         # And each trial had a kernel of its own that no other trial's code had run in
@@ -181,14 +187,8 @@ def test_trial_kernels_listen_on_private_unix_sockets_not_tcp_ports(tmp_path):
     # Given a notebook that labels its run with how its kernel is reached
     ws = Workspace(tmp_path / "root")
     try:
-        write_notebook(ws.root / "sockets.ipynb", [SOCKETS_PROBE])
-        spec = {"method": "grid", "parameters": {"n": {"values": [0, 1, 2]}},
-                "parallelism": 2}  # fmt: skip
         # When three trials run, two at a time
-        sweep = ws.engine.start("sockets.ipynb", spec, "local", owner="alice")
-        done = ws.wait(sweep["id"])
-        assert [t["state"] for t in done["trials"]] == ["done"] * 3, done["trials"]
-        labels = _labels(ws, sweep["id"])
+        labels = _three_trials(ws, SOCKETS_PROBE, parallelism=2)
         # Then every kernel listened on Unix sockets, not on TCP ports that another process
         # could take between jupyter_client picking them and the kernel binding them
         assert [lab["transport"] for lab in labels] == ["ipc"] * 3, labels
