@@ -411,8 +411,12 @@ class Engine:
         except UnsafePathError:
             raise NotReproducible("The script run recorded no workload file inside the "
                                   "workspace.") from None  # fmt: skip
-        if not path.is_file():
-            raise NotReproducible(f"The script {workload} is not in the recorded commit.")
+        try:
+            is_file = path.is_file()
+        except OSError:  # a name no file can have (longer than the system allows)
+            is_file = False
+        if not is_file:
+            raise NotReproducible(f"The script {workload[:200]} is not in the recorded commit.")
         argv = [a for a in (run.get("argv") or [])[1:] if isinstance(a, str)]
         if not (run.get("kernel") or {}).get("cwd"):
             cwd = path.parent

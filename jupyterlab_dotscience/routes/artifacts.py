@@ -7,6 +7,7 @@ import logging
 import mimetypes
 import os
 import re
+import stat
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
@@ -214,12 +215,16 @@ class ImportHandler(DotscienceHandler):
                 src = publishing.workspace_file(self.ds.root_dir, body["path"])
             except (UnsafePathError, ValueError) as e:
                 raise tornado.web.HTTPError(400, f"path {body['path']!r}: {e}") from None
-            if not src.is_file():
+            try:
+                info = src.stat()
+            except OSError:  # none, or a name no file can have (longer than the system allows)
+                info = None
+            if info is None or not stat.S_ISREG(info.st_mode):
                 raise tornado.web.HTTPError(404, f"There is no file {body['path']!r}.")
-            if src.stat().st_size > self.ds.max_import_bytes:
+            if info.st_size > self.ds.max_import_bytes:
                 raise tornado.web.HTTPError(
                     413,
-                    f"{body['path']!r} is {src.stat().st_size} bytes; the import limit is "
+                    f"{body['path']!r} is {info.st_size} bytes; the import limit is "
                     f"{self.ds.max_import_bytes} bytes.",
                 )
             try:

@@ -259,7 +259,11 @@ class SweepEngine:
         parts = pathlib.Path(notebook).parts
         if any(p in _trial.SKIPPED_DIRS for p in parts):
             raise SweepError("The notebook is inside a directory sweeps do not copy.")
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError:  # a name no file can have (longer than the system allows)
+            is_file = False
+        if not is_file:
             raise SweepError(f"There is no notebook {notebook[:200]}.", 404)
         try:
             size = path.stat().st_size

@@ -3,6 +3,8 @@ uncommitted changes applied, the workload file run with the recorded arguments."
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from .conftest import git, run_script, start, wait_for
@@ -86,5 +88,32 @@ def test_script_outside_the_workspace_is_not_reproducible(repo_live, tmp_path):
     # Then it is not reproducible, saying the script is not in the workspace; nothing ran
     assert rep["verdict"] == "not_reproducible", rep
     assert "workload file" in rep["result"]["missing"][0], rep
+    assert rep["replay_run_id"] is None
+    assert wait_for(lambda: len(git(repo, "worktree", "list").splitlines()) == 1)
+
+
+def test_a_script_run_naming_a_file_no_system_can_have_is_not_reproducible(repo_live):
+    # Given a script run published with the code committed, and a copy of its record whose
+    # workload file has a name longer than the file system allows (255 bytes)
+    repo, live = repo_live
+    short = repo / "ws" / "short"
+    short.mkdir()
+    (short / "s.py").write_text(SCRIPT)
+    git(repo, "add", "ws/short/s.py")
+    git(repo, "commit", "-qm", "short")
+    done = run_script(live, short, "s.py", "--epochs", "1")
+    assert done.returncode == 0, done.stderr
+    record = live.run(done.stdout.strip().splitlines()[-1])
+    # (without the patch of the changes an earlier test left: a patch needs its source sent)
+    git_state = {k: v for k, v in record["git"].items() if k != "patch_sha256"}
+    hostile = dict(record, id=str(uuid.uuid4()), workload_file="short/" + "n" * 300 + ".py",
+                   git={**git_state, "dirty": False})  # fmt: skip
+    status, stored = live.api("POST", "runs", hostile)
+    assert status == 201, stored
+    # When it is reproduced
+    rep = live.reproduced(hostile["id"])
+    # Then it is not reproducible, saying the script is not in the commit; nothing ran
+    assert rep["verdict"] == "not_reproducible", rep
+    assert "is not in the recorded commit" in rep["result"]["missing"][0], rep
     assert rep["replay_run_id"] is None
     assert wait_for(lambda: len(git(repo, "worktree", "list").splitlines()) == 1)

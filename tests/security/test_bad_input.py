@@ -218,3 +218,17 @@ def test_a_log_offset_too_large_is_a_400_not_a_500(live):
     status, body = http("GET", f"{build}?offset={BIG}", headers=token_auth(live))
     # Then the answer is a 400 with a sentence
     assert status == 400 and "offset must be" in body["error"], body
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "Ṱ̺̺̕o͞ ̷i̲̬͇̪͙n̝̗͕v̟̜̘̦͟o̶̙̰̠kè͚̮̺̪̹̱̤" * 8, "d/" * 3000 + "f"])
+def test_an_import_of_a_path_no_file_can_have_is_a_404_not_a_500(live, name):
+    # Given a path whose name is longer than the file system allows (255 bytes a name, or
+    # 4096 in all), as make fuzz sent
+    runs = live.url + "dotscience/api/runs"
+    before = http("GET", runs, headers=token_auth(live))[1]["total"]
+    # When it is imported
+    status, body = http("POST", live.url + "dotscience/api/import", {"path": name},
+                        token_auth(live))  # fmt: skip
+    # Then the answer is that there is no such file, and nothing is imported
+    assert status == 404 and "There is no file" in body["error"], body
+    assert http("GET", runs, headers=token_auth(live))[1]["total"] == before

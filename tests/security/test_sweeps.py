@@ -46,6 +46,7 @@ def test_api_keys_and_the_kernel_token_cannot_use_sweeps(live, notebook):
         ({"notebook": "../outside.ipynb", "spec": GRID}, 400, "not inside the workspace"),
         ({"notebook": "/etc/passwd.ipynb", "spec": GRID}, 400, "not inside the workspace"),
         ({"notebook": "missing.ipynb", "spec": GRID}, 404, "no notebook"),
+        ({"notebook": "n" * 300 + ".ipynb", "spec": GRID}, 404, "no notebook"),  # too long a name
         ({"notebook": ".dotscience/x.ipynb", "spec": GRID}, 400, "do not copy"),
         ({"notebook": "ok.ipynb", "spec": {"method": "evolve", "parameters": {}}}, 400,
          "grid, random or bayes"),
