@@ -410,12 +410,18 @@ def test_a_server_configured_to_take_over_adopts_a_dead_servers_deployment(tmp_p
         assert dep["state"] == "running", dep
         # When the first server is killed
         first.kill()
-        # Then once its lease expired the second server holds it, adopting the model server
-        # that still answers instead of starting another
-        taken = wait_for(lambda: (lambda d: d if d["server"] == server_id(second) else None)(
-            api(second, "GET", f"deployments/{dep['id']}")[1]), timeout=60)  # fmt: skip
+
+        # Then once its lease expired the second server holds it and says what it did (the
+        # lease is taken first, the model server probed, then the event written) ...
+        def taken_over():
+            d = api(second, "GET", f"deployments/{dep['id']}")[1]
+            said = any("whose lease expired" in e["message"] for e in d["events"])
+            return d if d["server"] == server_id(second) and said else None
+
+        taken = wait_for(taken_over, timeout=60)
+        # ... adopting the model server that still answers instead of starting another
         assert taken["state"] == "running" and taken["pid"] == dep["pid"], taken
-        assert any("re-adopted from server" in e["message"] for e in taken["events"])
+        assert any("re-adopted from server" in e["message"] for e in taken["events"]), taken
         assert model_server_pids(dep["id"]) == [dep["pid"]]
         # And an API key of the second server is shown no server's paths (neither its own
         # workspace nor the first server's, where the deployment's log and bundle are)
