@@ -19,9 +19,8 @@ The kernel is the job's kernelspec when it is installed, else the default one; i
 ``cwd`` with the job's environment (chosen by the server), else this process's. It listens
 on Unix sockets in the directory ``DOTSCIENCE_KERNEL_SOCKETS`` names (the server's, private
 to its user), not on TCP ports another process could take first; over TCP when there is
-none. This file
-imports only the standard library, nbformat, nbclient and jupyter_client, so any interpreter
-with nbclient can run it.
+none. This file imports only the standard library, nbformat, nbclient and jupyter_client
+(with its traitlets), so any interpreter with nbclient can run it.
 """
 
 from __future__ import annotations
