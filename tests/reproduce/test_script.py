@@ -38,14 +38,20 @@ def repo_live(tmp_path_factory):
     server.server.stop()
 
 
+def _committed(repo, folder: str, name: str):
+    """``ws/<folder>/<name>`` holding SCRIPT, committed; the folder."""
+    directory = repo / "ws" / folder
+    directory.mkdir()
+    (directory / name).write_text(SCRIPT)
+    git(repo, "add", f"ws/{folder}/{name}")
+    git(repo, "commit", "-qm", folder)
+    return directory
+
+
 def test_script_in_a_dirty_git_tree_reproduces_through_its_patch(repo_live):
     # Given train/train.py committed with VALUE = 1, then changed to VALUE = 2 (not committed)
     repo, live = repo_live
-    train = repo / "ws" / "train"
-    train.mkdir()
-    (train / "train.py").write_text(SCRIPT)
-    git(repo, "add", "ws/train/train.py")
-    git(repo, "commit", "-qm", "train")
+    train = _committed(repo, "train", "train.py")
     (train / "train.py").write_text(SCRIPT.replace("VALUE = 1", "VALUE = 2"))
     # And a run of `python train.py --epochs 3` in that tree, published to the server
     done = run_script(live, train, "train.py", "--epochs", "3")
@@ -96,11 +102,7 @@ def test_a_script_run_naming_a_file_no_system_can_have_is_not_reproducible(repo_
     # Given a script run published with the code committed, and a copy of its record whose
     # workload file has a name longer than the file system allows (255 bytes)
     repo, live = repo_live
-    short = repo / "ws" / "short"
-    short.mkdir()
-    (short / "s.py").write_text(SCRIPT)
-    git(repo, "add", "ws/short/s.py")
-    git(repo, "commit", "-qm", "short")
+    short = _committed(repo, "short", "s.py")
     done = run_script(live, short, "s.py", "--epochs", "1")
     assert done.returncode == 0, done.stderr
     record = live.run(done.stdout.strip().splitlines()[-1])
