@@ -65,7 +65,7 @@ async def _execute(ws_url: str, token: str, code: str) -> tuple[dict, str]:
             "allow_stdin": False, "stop_on_error": True,
         })  # fmt: skip
         await conn.write_message(json.dumps(msg))
-        output, reply = [], None
+        output, reply, idle = [], None, False
         while loop.time() < deadline:
             raw = await asyncio.wait_for(conn.read_message(), deadline - loop.time())
             if raw is None:
@@ -80,7 +80,11 @@ async def _execute(ws_url: str, token: str, code: str) -> tuple[dict, str]:
                 output.append("\n".join(m["content"]["traceback"]))
             elif kind == "execute_reply":
                 reply = m["content"]
-            elif kind == "status" and m["content"]["execution_state"] == "idle" and reply:
+            elif kind == "status" and m["content"]["execution_state"] == "idle":
+                idle = True
+            # the reply (shell) and the idle status (IOPub) come on different channels, in
+            # either order; the outputs come before the idle status
+            if reply is not None and idle:
                 return reply, "".join(output)
         raise AssertionError(f"the kernel did not finish in {DEADLINE} s: {''.join(output)}")
     finally:
