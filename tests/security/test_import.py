@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from dotscience import v1
 
 from .conftest import create_key, http, responsive_during, start_live, token_auth
+from .test_kernel_path import kernel_environment
 
 #: The pattern dotscience 0.8.7 (and this project until now) searched with: the reference
 #: for what a block is, cubic on hostile text.
@@ -187,3 +188,29 @@ def test_a_block_that_is_not_a_valid_run_is_a_400_not_a_500(live):
     status, body = http("POST", live.url + "dotscience/api/import", {"text": bad}, token_auth(live))
     # Then the answer is a 400 with a sentence, not an internal error
     assert status == 400 and body["error"], body
+
+
+def test_only_a_jupyter_login_imports_a_server_file_and_a_project_key_imports_nothing(live):
+    # Given a workspace file holding a v1 block, an API key of alice's, a key limited to one
+    # project, and the kernel's publish token
+    run_id = str(uuid.uuid4())
+    (live.root / "old.log").write_text(v1.format_block(run_id, {"version": "1"}))
+    url = live.url + "dotscience/api/import"
+    key = create_key(live, "importer")["key"]
+    limited = create_key(live, "one-project", project="p-" + uuid.uuid4().hex[:8])["key"]
+    kernel_token = kernel_environment(live)["DOTSCIENCE_TOKEN"]
+    # When the API key names the server file, or a name no file can have
+    for path in ("old.log", "n" * 300):
+        status, body = http("POST", url, {"path": path}, {"Authorization": f"Bearer {key}"})
+        # Then it is refused before the path is looked at: a key imports only a text
+        assert status == 403 and "only a text" in body["error"], body
+    # And the project-limited key may import neither the file nor its text
+    for body in ({"path": "old.log"}, {"text": (live.root / "old.log").read_text()}):
+        status, answer = http("POST", url, body, {"Authorization": f"Bearer {limited}"})
+        assert status == 403 and "limited to one project" in answer["error"], answer
+    # And the kernel token may only publish
+    status, answer = http("POST", url, {"path": "old.log"},
+                          {"Authorization": f"token {kernel_token}"})  # fmt: skip
+    assert status == 403, answer
+    # And none of them imported the run
+    assert http("GET", f"{live.url}dotscience/api/runs/{run_id}", None, token_auth(live))[0] == 404
