@@ -118,6 +118,15 @@ def safe_join(root, rel) -> pathlib.Path:
     return pathlib.Path(target)
 
 
+def is_file(path) -> bool:
+    """Whether ``path`` is a regular file; False also for a name no file can have (longer
+    than the file system allows), where ``Path.is_file`` raises instead."""
+    try:
+        return pathlib.Path(path).is_file()
+    except OSError:
+        return False
+
+
 #: Defaults of the S3 backend (see :class:`~jupyterlab_dotscience.artifacts_s3.S3ArtifactStore`)
 MULTIPART_THRESHOLD = 64 * 2**20
 MULTIPART_CHUNKSIZE = 16 * 2**20

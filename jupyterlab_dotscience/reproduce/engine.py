@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dotscience.timestamps import now
 
 from .. import headless, publishing
-from ..artifacts import UnsafePathError, safe_join
+from ..artifacts import UnsafePathError, is_file, safe_join
 from . import replay as _replay
 from . import verdict as _verdict
 from . import workspace as _workspace
@@ -411,11 +411,7 @@ class Engine:
         except UnsafePathError:
             raise NotReproducible("The script run recorded no workload file inside the "
                                   "workspace.") from None  # fmt: skip
-        try:
-            is_file = path.is_file()
-        except OSError:  # a name no file can have (longer than the system allows)
-            is_file = False
-        if not is_file:
+        if not is_file(path):
             raise NotReproducible(f"The script {workload[:200]} is not in the recorded commit.")
         argv = [a for a in (run.get("argv") or [])[1:] if isinstance(a, str)]
         if not (run.get("kernel") or {}).get("cwd"):

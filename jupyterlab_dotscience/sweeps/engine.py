@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dotscience.timestamps import now
 
 from .. import headless, publishing
-from ..artifacts import UnsafePathError, safe_join
+from ..artifacts import UnsafePathError, is_file, safe_join
 from . import spec as _spec
 from . import trial as _trial
 
@@ -259,11 +259,7 @@ class SweepEngine:
         parts = pathlib.Path(notebook).parts
         if any(p in _trial.SKIPPED_DIRS for p in parts):
             raise SweepError("The notebook is inside a directory sweeps do not copy.")
-        try:
-            is_file = path.is_file()
-        except OSError:  # a name no file can have (longer than the system allows)
-            is_file = False
-        if not is_file:
+        if not is_file(path):
             raise SweepError(f"There is no notebook {notebook[:200]}.", 404)
         try:
             size = path.stat().st_size
