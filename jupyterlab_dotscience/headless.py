@@ -69,7 +69,7 @@ def thread_limits(parallel: int) -> dict:
 KERNEL_SOCKETS = "DOTSCIENCE_KERNEL_SOCKETS"
 
 _sockets_lock = threading.Lock()
-_sockets: list[str] = []
+_sockets: str | None = None  # made on first use
 
 
 def kernel_sockets() -> str | None:
@@ -84,9 +84,10 @@ def kernel_sockets() -> str | None:
     answer that never comes. Measured here with kernels started four at a time: 2 of 455
     failed so. Socket files in a private directory cannot be taken by anyone else.
     """
+    global _sockets
     with _sockets_lock:
-        if _sockets:
-            return _sockets[0]
+        if _sockets is not None:
+            return _sockets
         for base in dict.fromkeys((tempfile.gettempdir(), "/tmp")):
             if len(os.fsencode(base)) > 40:  # a socket's path is at most 107 bytes
                 continue
@@ -95,7 +96,7 @@ def kernel_sockets() -> str | None:
             except OSError:
                 continue
             atexit.register(shutil.rmtree, path, True)
-            _sockets.append(path)
+            _sockets = path
             return path
         return None
 
