@@ -3,6 +3,7 @@ import { errorText } from '../api/request';
 import { runsAPI, IRunsAPI } from '../api/runs';
 import { DEFAULT_QUERY, IRunQuery } from './query';
 import { RestWire } from '../api/rest';
+import { KeyCollector } from './compact';
 
 /**
  * How many of the newest runs a run-published event fetches (newest-first lists).
@@ -90,14 +91,14 @@ export class RunListModel {
    * Metric keys seen in the loaded runs (for sorting), sorted.
    */
   get metricKeys(): string[] {
-    return [...this._metricKeys].sort();
+    return [...this._metricKeys.keys].sort();
   }
 
   /**
    * Parameter keys seen in the loaded runs, sorted.
    */
   get paramKeys(): string[] {
-    return [...this._paramKeys].sort();
+    return [...this._paramKeys.keys].sort();
   }
 
   /**
@@ -412,8 +413,8 @@ export class RunListModel {
     }
     for (const run of fresh) {
       this._ids.add(run.id);
-      Object.keys(run.metrics).forEach(k => this._metricKeys.add(k));
-      Object.keys(run.parameters).forEach(k => this._paramKeys.add(k));
+      this._metricKeys.add(run);
+      this._paramKeys.add(run);
     }
     this._runs = [...fresh, ...this._runs];
     this._prepended += fresh.length;
@@ -483,8 +484,8 @@ export class RunListModel {
       }
       this._ids.add(run.id);
       this._runs.push(run);
-      Object.keys(run.metrics).forEach(k => this._metricKeys.add(k));
-      Object.keys(run.parameters).forEach(k => this._paramKeys.add(k));
+      this._metricKeys.add(run);
+      this._paramKeys.add(run);
     }
     this._cursor = page.next_cursor;
   }
@@ -505,8 +506,8 @@ export class RunListModel {
   private _recheck = false;
   private _prepended = 0;
   private _total: number | null = null;
-  private _metricKeys = new Set<string>();
-  private _paramKeys = new Set<string>();
+  private _metricKeys = new KeyCollector('metrics');
+  private _paramKeys = new KeyCollector('parameters');
   private _projects: RestWire.IProject[] = [];
   private _projectsLoaded = false;
   private _timer: ReturnType<typeof setInterval> | null = null;

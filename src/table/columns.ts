@@ -1,5 +1,6 @@
 import { RestWire } from '../api/rest';
 import { runTitle } from '../format';
+import { summaryValue } from '../runs/compact';
 import { formatValue } from '../values';
 
 /**
@@ -33,6 +34,12 @@ export type TableRun = RestWire.IRunSummary;
  * The statistics a metric column can show, in the order the column picker offers them.
  */
 export const METRIC_STATS: readonly MetricStat[] = ['last', 'min', 'max'];
+
+const METRIC_MAPS = {
+  last: 'metrics',
+  min: 'metric_min',
+  max: 'metric_max'
+} as const;
 
 /**
  * The stable id of a column (also its key in width and filter maps).
@@ -115,16 +122,13 @@ export function cellText(run: TableRun, column: Column): string {
       }
       return String(run[column.key] ?? '—');
     case 'param':
-      return run.parameters[column.key] ?? '—';
+      return summaryValue(run, 'parameters', column.key) ?? '—';
     case 'label':
-      return run.labels[column.key] ?? '—';
-    case 'metric': {
-      if (column.stat === 'last') {
-        return formatValue(run.metrics[column.key]);
-      }
-      const table = column.stat === 'min' ? run.metric_min : run.metric_max;
-      return formatValue(table?.[column.key]);
-    }
+      return summaryValue(run, 'labels', column.key) ?? '—';
+    case 'metric':
+      return formatValue(
+        summaryValue(run, METRIC_MAPS[column.stat], column.key)
+      );
   }
 }
 

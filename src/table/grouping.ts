@@ -1,3 +1,4 @@
+import { summaryValue } from '../runs/compact';
 import { TableRun } from './columns';
 
 /**
@@ -28,7 +29,7 @@ export function groupRows(
   }
   const groups = new Map<string, number[]>();
   runs.forEach((run, index) => {
-    const value = run.parameters[param] ?? '—';
+    const value = summaryValue(run, 'parameters', param) ?? '—';
     const members = groups.get(value);
     if (members) {
       members.push(index);

@@ -1,5 +1,6 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import { IRunsAPI, runsAPI } from '../api/runs';
+import { compactRuns, KeyCollector } from '../runs/compact';
 import { RunListModel } from '../runs/listModel';
 import { DEFAULT_QUERY, IRunQuery } from '../runs/query';
 import {
@@ -15,14 +16,17 @@ import { BodyRow, groupRows } from './grouping';
 
 /**
  * The REST calls with every page of runs asked with its metrics' smallest and largest
- * values (`GET runs?stats=true`), for the "loss (min)" and "loss (max)" columns.
+ * values (`GET runs?stats=true`), for the "loss (min)" and "loss (max)" columns, and kept
+ * compactly (`compactRuns`: the table holds every page it loads).
  *
  * @param api the REST calls
  * @returns the same calls, `listRuns` asking for the statistics
  */
 function withStats(api: IRunsAPI): IRunsAPI {
-  const listRuns: IRunsAPI['listRuns'] = (query, limit, cursor) =>
-    api.listRuns({ ...query, stats: true }, limit, cursor);
+  const listRuns: IRunsAPI['listRuns'] = async (query, limit, cursor) => {
+    const page = await api.listRuns({ ...query, stats: true }, limit, cursor);
+    return { ...page, runs: compactRuns(page.runs) };
+  };
   return new Proxy(api, {
     get(target, name) {
       if (name === 'listRuns') {
@@ -71,7 +75,10 @@ export class RunsTableModel {
   get columns(): readonly Column[] {
     return (
       this._columns ??
-      defaultColumns(this._sorted(this._params), this._sorted(this._metrics))
+      defaultColumns(
+        this._sorted(this._params.keys),
+        this._sorted(this._metrics.keys)
+      )
     );
   }
 
@@ -80,9 +87,9 @@ export class RunsTableModel {
    */
   get available(): Column[] {
     return availableColumns({
-      params: this._params,
-      metrics: this._metrics,
-      labels: this._labels
+      params: this._params.keys,
+      metrics: this._metrics.keys,
+      labels: this._labels.keys
     });
   }
 
@@ -254,12 +261,27 @@ export class RunsTableModel {
    * The body's lines (group headings and runs) for the loaded runs.
    */
   get rows(): readonly BodyRow[] {
-    if (this._rows === null) {
-      this._rows = groupRows(
-        this.list.runs as TableRun[],
-        this._groupBy,
-        this._collapsed
-      );
+    if (this._rows !== null) {
+      return this._rows;
+    }
+    const runs = this.list.runs as readonly TableRun[];
+    const last = this._lines.length - 1;
+    if (
+      !this._groupBy &&
+      this._linesOf === runs &&
+      runs.length >= this._lines.length &&
+      (last < 0 || (this._lines[last] as { run: TableRun }).run === runs[last])
+    ) {
+      // the next page was appended: add its lines to the same array (the lines already
+      // made stay, so a page of a 10,000-run table does not make 10,000 new objects)
+      for (let i = this._lines.length; i < runs.length; i++) {
+        this._lines.push({ kind: 'run', run: runs[i], index: i });
+      }
+      this._rows = this._lines;
+    } else {
+      this._rows = groupRows(runs, this._groupBy, this._collapsed);
+      this._lines = this._groupBy ? [] : this._rows;
+      this._linesOf = runs;
     }
     return this._rows;
   }
@@ -332,10 +354,11 @@ export class RunsTableModel {
   }
 
   private _onList(): void {
-    for (const run of this.list.runs.slice(this._seen)) {
-      Object.keys(run.parameters).forEach(k => this._params.add(k));
-      Object.keys(run.metrics).forEach(k => this._metrics.add(k));
-      Object.keys(run.labels).forEach(k => this._labels.add(k));
+    const runs = this.list.runs;
+    for (let i = this._seen; i < runs.length; i++) {
+      this._params.add(runs[i]);
+      this._metrics.add(runs[i]);
+      this._labels.add(runs[i]);
     }
     this._seen = this.list.runs.length;
     this._rows = null;
@@ -350,9 +373,11 @@ export class RunsTableModel {
   private _groupBy: string | null = null;
   private _collapsed = new Set<string>();
   private _rows: BodyRow[] | null = null;
-  private _params = new Set<string>();
-  private _metrics = new Set<string>();
-  private _labels = new Set<string>();
+  private _lines: BodyRow[] = []; // the ungrouped lines and the runs they were made for
+  private _linesOf: readonly TableRun[] | null = null;
+  private _params = new KeyCollector('parameters');
+  private _metrics = new KeyCollector('metrics');
+  private _labels = new KeyCollector('labels');
   private _seen = 0;
   private _disposed = false;
   private _changed = new Signal<this, void>(this);

@@ -167,6 +167,40 @@ describe('RunsTableModel', () => {
     expect(model.rows).toHaveLength(2 + 3);
     model.dispose();
   });
+
+  it('has one line per loaded run, in order, through more pages, groups and a new filter', async () => {
+    const server = new FilteringServer(runs);
+    const model = table(server, 100);
+    await model.list.refresh();
+    const lines = () =>
+      model.rows.map(r =>
+        r.kind === 'run' ? `${r.index}:${r.run.id}` : `group ${r.value}`
+      );
+    const expected = (n: number) =>
+      model.list.runs.slice(0, n).map((run, i) => `${i}:${run.id}`);
+    const first = model.rows[0];
+    // When the user scrolls to the 250th run, then the 420th
+    await model.ensureRows(250);
+    expect(lines()).toEqual(expected(300));
+    await model.ensureRows(420);
+    expect(lines()).toEqual(expected(500));
+    expect(model.list.runs[499].id).toBe(runs[499].id);
+    // (a page's arrival keeps the lines already made)
+    expect(model.rows[0]).toBe(first);
+    // When grouped by opt, then not
+    model.setGroupBy('opt');
+    await new Promise(r => setTimeout(r, 0));
+    expect(lines()[0]).toBe('group adam');
+    model.setGroupBy(null);
+    expect(lines()).toEqual(expected(model.list.runs.length));
+    // When a filter loads other runs, the lines are theirs
+    await model.setFilter({ kind: 'param', key: 'alpha' }, '>=2450');
+    expect(lines()).toEqual(expected(50));
+    expect(
+      model.rows.map(r => r.kind === 'run' && r.run.parameters.alpha)
+    ).toEqual(runs.slice(2450).map(r => r.parameters.alpha));
+    model.dispose();
+  });
 });
 
 describe('RunsTable', () => {
