@@ -68,3 +68,38 @@ export function compactNumber(text: string): string {
   }
   return String(Number(value.toPrecision(6)));
 }
+
+const HAS_OWN = Object.prototype.hasOwnProperty;
+
+/**
+ * One entry of a map from the server (a run's parameters, labels, metrics, inputs by
+ * path): keys are the user's, so a key such as `constructor` or `__proto__` that the map
+ * lacks is missing, never the member every object inherits.
+ *
+ * @param map the map
+ * @param key the key
+ * @returns the value, undefined when the map has no such key
+ */
+export function ownValue<T>(
+  map: Readonly<Record<string, T>> | null | undefined,
+  key: string
+): T | undefined {
+  return map && HAS_OWN.call(map, key) ? map[key] : undefined;
+}
+
+/**
+ * Set one entry of a map built from the server's data as the map's own (a key
+ * `__proto__` is an entry like any other, not the map's prototype).
+ *
+ * @param map the map
+ * @param key the key
+ * @param value the value
+ */
+export function setOwn<T>(map: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(map, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true
+  });
+}

@@ -3,7 +3,7 @@
  * the best value of each metric by its direction, and the dimensions of the
  * parallel-coordinates plot and the scatter plot.
  */
-import { formatValue, numeric } from '../values';
+import { formatValue, numeric, ownValue } from '../values';
 import type { Direction, ICompareRun } from '../diff/api';
 
 /**
@@ -185,8 +185,8 @@ export function compareRuns(
       `param:${key}`,
       'param',
       key,
-      runs.map(r => r.parameters[key]?.value),
-      runs.map(r => r.parameters[key]?.text ?? null)
+      runs.map(r => ownValue(r.parameters, key)?.value),
+      runs.map(r => ownValue(r.parameters, key)?.text ?? null)
     )
   );
   const inputOf = (r: ICompareRun) =>
@@ -197,8 +197,8 @@ export function compareRuns(
       `input:${path}`,
       'input',
       path,
-      inputMaps.map(m => shortHash(m[path]) ?? undefined),
-      inputMaps.map(m => shortHash(m[path]))
+      inputMaps.map(m => shortHash(ownValue(m, path)) ?? undefined),
+      inputMaps.map(m => shortHash(ownValue(m, path)))
     )
   );
   const labels = keysOf(runs.map(r => r.labels)).map(key =>
@@ -206,12 +206,12 @@ export function compareRuns(
       `label:${key}`,
       'label',
       key,
-      runs.map(r => r.labels[key]),
-      runs.map(r => r.labels[key] ?? null)
+      runs.map(r => ownValue(r.labels, key)),
+      runs.map(r => ownValue(r.labels, key) ?? null)
     )
   );
   const metrics = keysOf(runs.map(r => r.metrics)).map(key => {
-    const last = runs.map(r => r.metrics[key]);
+    const last = runs.map(r => ownValue(r.metrics, key));
     const base = field(
       `metric:${key}`,
       'metric',
@@ -220,7 +220,7 @@ export function compareRuns(
       last.map(m => (m ? m.text || formatValue(m.value) : null))
     );
     const numbers = last.map(m => (m ? numeric(m.value) : null));
-    const stored = directions[key];
+    const stored = ownValue(directions, key);
     const direction: Direction =
       stored ?? (higherIsBetter(key) ? 'higher' : 'lower');
     return {

@@ -4,7 +4,7 @@
  * REST types, and collects a phrase for whatever could not be shown as recorded.
  */
 import { RestWire } from '../api/rest';
-import { formatValue } from '../values';
+import { formatValue, setOwn } from '../values';
 
 /**
  * A cell as shown: its position may be unknown.
@@ -160,8 +160,11 @@ function readEnvironment(
     for (const [name, version] of Object.entries(
       readMapping(x.packages, 'environment packages', problems, true)
     )) {
-      packages[name] =
-        readText(version, `package "${name}"'s version`, problems) ?? '?';
+      setOwn(
+        packages,
+        name,
+        readText(version, `package "${name}"'s version`, problems) ?? '?'
+      );
     }
     env.packages = packages;
   }
@@ -502,14 +505,17 @@ export function readRun(raw: unknown, problems: string[]): IShownRun | null {
     readMapping(raw.parameters ?? {}, 'parameters', problems, true)
   )) {
     if (isRecord(p) && typeof p.text === 'string') {
-      parameters[key] = { value: readValue(p.value) ?? null, text: p.text };
+      setOwn(parameters, key, {
+        value: readValue(p.value) ?? null,
+        text: p.text
+      });
     } else {
       problems.push(`parameter "${key}" is not a typed value`);
       const value = readValue(p);
-      parameters[key] = {
+      setOwn(parameters, key, {
         value: value ?? null,
         text: value === undefined ? jsonText(p) : formatValue(value)
-      };
+      });
     }
   }
   const labels: { [key: string]: string } = {};
@@ -518,7 +524,7 @@ export function readRun(raw: unknown, problems: string[]): IShownRun | null {
   )) {
     const value = readText(v, `label "${key}"`, problems);
     if (value !== null) {
-      labels[key] = value;
+      setOwn(labels, key, value);
     }
   }
   const metrics: IShownRun['metrics'] = {};
@@ -530,7 +536,7 @@ export function readRun(raw: unknown, problems: string[]): IShownRun | null {
       continue;
     }
     let malformed = false;
-    metrics[key] = series.flatMap(p => {
+    const points = series.flatMap(p => {
       const value = isRecord(p) ? readValue(p.value) : undefined;
       if (!isRecord(p) || value === undefined) {
         malformed = true;
@@ -548,6 +554,7 @@ export function readRun(raw: unknown, problems: string[]): IShownRun | null {
         }
       ];
     });
+    setOwn(metrics, key, points);
     if (malformed) {
       problems.push(`metric "${key}" has malformed points`);
     }

@@ -1,6 +1,6 @@
 import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { runTitle } from '../format';
-import { formatValue } from '../values';
+import { formatValue, ownValue } from '../values';
 import { formatAgo } from '../time';
 import { RestWire } from '../api/rest';
 import { readVerdict, verdictText, warningText } from '../run-detail/read';
@@ -191,8 +191,8 @@ function RunRow(props: IRunRowProps): JSX.Element {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const metric =
-    props.metric && props.metric in run.metrics
-      ? `${props.metric} ${formatValue(run.metrics[props.metric])}`
+    props.metric && ownValue(run.metrics, props.metric) !== undefined
+      ? `${props.metric} ${formatValue(ownValue(run.metrics, props.metric))}`
       : Object.entries(run.metrics)
           .slice(0, 2)
           .map(([k, v]) => `${k} ${formatValue(v)}`)

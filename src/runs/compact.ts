@@ -1,4 +1,5 @@
 import { RestWire } from '../api/rest';
+import { ownValue } from '../values';
 
 type Summary = RestWire.IRunSummary;
 type TypedValue = RestWire.IRunSummary['metrics'][string];
@@ -29,7 +30,6 @@ const MAPS: readonly SummaryMap[] = [
   'metric_max'
 ];
 const IS_MAP = new Set<string>(MAPS);
-const own = Object.prototype.hasOwnProperty;
 
 /**
  * The keys of one map across a page of runs, in the order they are first seen, and each
@@ -221,8 +221,10 @@ export function summaryValue<M extends SummaryMap>(
   if (run instanceof CompactRun) {
     return run.value(map, key);
   }
-  const values = run[map] as Record<string, ISummaryValues[M]> | undefined;
-  return values && own.call(values, key) ? values[key] : undefined;
+  return ownValue(
+    run[map] as Record<string, ISummaryValues[M]> | undefined,
+    key
+  );
 }
 
 /**

@@ -5,6 +5,7 @@
  * a wall-time budget; and the same spec as YAML, to paste into a file for the CLI.
  */
 import { INotebookParameter, Literal, parseLiteral } from './parameters';
+import { setOwn } from '../values';
 
 /**
  * Search strategies.
@@ -449,7 +450,7 @@ export function buildSpec(
     if ('error' in p) {
       errors.push(p.error);
     } else if (p.spec) {
-      parameters[c.name] = p.spec;
+      setOwn(parameters, c.name, p.spec);
     }
   }
   const swept = Object.values(parameters).some(

@@ -30,6 +30,30 @@ describe('compareRuns', () => {
     })
   ];
 
+  it('compares keys named like Object members as keys, the run without one showing none', () => {
+    // Given one run with a parameter, label, metric and input path named like members
+    // every JavaScript object inherits, and one run with none of them
+    const named = JSON.parse(
+      JSON.stringify(
+        compareRun(1, {
+          parameters: { constructor: p(1) },
+          labels: { toString: 'red' },
+          metrics: { valueOf: last(0.5) },
+          inputs: [{ path: '__proto__', sha256: 'a'.repeat(64), size: 1 }]
+        })
+      )
+    );
+    const cmp = compareRuns([named, compareRun(2)], JSON.parse('{}'));
+    // Then each is a field that differs, with a value for the first run only
+    const texts = (fields: { name: string; texts: (string | null)[] }[]) =>
+      fields.map(f => [f.name, ...f.texts]);
+    expect(texts(cmp.parameters)).toEqual([['constructor', '1', null]]);
+    expect(texts(cmp.labels)).toEqual([['toString', 'red', null]]);
+    expect(texts(cmp.metrics)).toEqual([['valueOf', '0.5', null]]);
+    expect(texts(cmp.inputs)).toEqual([['__proto__', 'a'.repeat(12), null]]);
+    expect(cmp.metrics[0].differs).toBe(true);
+  });
+
   it('marks only the fields that differ', () => {
     // Given two runs that differ in alpha and in the content of one input
     const cmp = compareRuns(runs);

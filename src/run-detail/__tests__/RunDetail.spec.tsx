@@ -217,4 +217,30 @@ describe('RunDetail with malformed records', () => {
       document.body.innerHTML = '';
     }
   });
+
+  it('shows parameters, labels and metrics named __proto__ or constructor as recorded', async () => {
+    // Given a record (as JSON, so "__proto__" is a key like any other) using such names
+    const run = JSON.parse(
+      JSON.stringify(fullRun(8)).replace(
+        /"parameters":\{\}/,
+        '"parameters":{"__proto__":{"value":3,"text":"3"},"constructor":{"value":"x","text":"x"}}'
+      )
+    );
+    run.labels = JSON.parse('{"__proto__":"blue","toString":"red"}');
+    run.metrics = JSON.parse(
+      '{"__proto__":[{"value":0.5,"text":"0.5","step":0,"time":null}]}'
+    );
+    const container = await showRun({ run });
+    // Then each is shown with its value, and nothing is said to be wrong
+    expect(container.textContent).toContain('__proto__: blue');
+    expect(container.textContent).toContain('toString: red');
+    const params = Array.from(
+      container.querySelectorAll('.jp-Dotscience-detail tr')
+    ).map(tr => tr.textContent);
+    expect(params).toEqual(
+      expect.arrayContaining(['__proto__3', 'constructorx'])
+    );
+    expect(container.textContent).toContain('0.5');
+    expect(notice(container)).toBe('');
+  });
 });

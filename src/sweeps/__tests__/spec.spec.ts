@@ -73,6 +73,22 @@ describe('buildSpec', () => {
     expect(gridSize((built as any).spec.parameters)).toBe(27);
   });
 
+  it('sweeps a notebook parameter named __proto__ like any other', () => {
+    // Given a notebook whose parameter is called __proto__ (a valid Python name)
+    const built = buildSpec(
+      form({
+        parameters: [choice('__proto__', { mode: 'values', values: '1, 2' }, 1)]
+      })
+    );
+    // Then the spec sweeps it, and sends it to the server as that key
+    const parameters = (built as any).spec.parameters;
+    expect(Object.keys(parameters)).toEqual(['__proto__']);
+    expect(JSON.parse(JSON.stringify(parameters))).toEqual(
+      JSON.parse('{"__proto__": {"values": [1, 2]}}')
+    );
+    expect(gridSize(parameters)).toBe(2);
+  });
+
   it('builds random ranges and distributions with the budgets', () => {
     // Given a random search with an inferred range and explicit distributions
     const f = form({
