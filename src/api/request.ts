@@ -49,15 +49,31 @@ export async function requestAPI<T>(
     }
   }
   if (!response.ok) {
-    const said =
-      data && typeof data === 'object' ? (data.error ?? data.message) : null;
-    const message =
-      typeof said === 'string' && said
-        ? said
-        : `${response.status} ${response.statusText}`;
-    throw new APIError(response.status, message, data);
+    throw apiError(response.status, response.statusText, data);
   }
   return data as T;
+}
+
+/**
+ * The error for a response that is not a success: the server's one sentence (`error` or
+ * `message` of its JSON answer), else the status.
+ *
+ * @param status HTTP status code
+ * @param statusText the status's text
+ * @param data the parsed answer (or its text)
+ * @returns the error
+ */
+export function apiError(
+  status: number,
+  statusText: string,
+  data: unknown
+): APIError {
+  const body = data as { error?: unknown; message?: unknown } | null;
+  const said =
+    body && typeof body === 'object' ? (body.error ?? body.message) : null;
+  const message =
+    typeof said === 'string' && said ? said : `${status} ${statusText}`;
+  return new APIError(status, message, data);
 }
 
 /**

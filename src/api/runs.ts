@@ -3,6 +3,8 @@ import { ServerConnection } from '@jupyterlab/services';
 import { requestAPI } from './request';
 import { IRunQuery, toSearchParams } from '../runs/query';
 import { RestWire } from './rest';
+import { PageFetcher } from './pageWorker';
+import { IPackedPage } from '../runs/packing';
 
 /**
  * The REST calls the history views need: one typed function per endpoint. Models take
@@ -15,6 +17,11 @@ export interface IRunsAPI {
     cursor: string | null
   ): Promise<RestWire.IRunPage>;
   listRunIds?(query: IRunQuery, limit?: number): Promise<IRunIds>;
+  listRunsPacked?(
+    query: IRunQuery,
+    limit: number,
+    cursor: string | null
+  ): Promise<IPackedPage>;
   getRun(id: string): Promise<RestWire.IRun>;
   getRunFiles(id: string): Promise<RestWire.IRunFile[]>;
   getRunNotebook(id: string): Promise<RestWire.INotebookSnapshot | null>;
@@ -39,6 +46,28 @@ export function listRuns(
   cursor: string | null = null
 ): Promise<RestWire.IRunPage> {
   return requestAPI<RestWire.IRunPage>(
+    `runs?${toSearchParams(query, limit, cursor).toString()}`
+  );
+}
+
+let fetcher: PageFetcher | null = null;
+
+/**
+ * `GET runs`: one page of the listing fetched, parsed and packed in a worker (the Runs
+ * table's pages: see `src/runs/packing.ts`).
+ *
+ * @param query filters and sort
+ * @param limit page size (1..1000)
+ * @param cursor the previous page's `next_cursor`
+ * @returns the packed page
+ */
+export function listRunsPacked(
+  query: IRunQuery,
+  limit: number,
+  cursor: string | null = null
+): Promise<IPackedPage> {
+  fetcher = fetcher ?? new PageFetcher();
+  return fetcher.fetch(
     `runs?${toSearchParams(query, limit, cursor).toString()}`
   );
 }
@@ -196,6 +225,7 @@ export function artifactURL(sha256: string, name: string): string {
 export const runsAPI: IRunsAPI = {
   listRuns,
   listRunIds,
+  listRunsPacked,
   getRun,
   getRunFiles,
   getRunNotebook,

@@ -1,15 +1,11 @@
 import { RestWire } from '../api/rest';
 import { ownValue } from '../values';
+import { IPackedMap, IPackedPage, packingModule, SummaryMap } from './packing';
+
+export type { SummaryMap } from './packing';
 
 type Summary = RestWire.IRunSummary;
 type TypedValue = RestWire.IRunSummary['metrics'][string];
-
-/**
- * A run summary's maps from a key to a value: its parameters' texts, its labels, and its
- * metrics' last, smallest and largest values.
- */
-export type SummaryMap =
-  'parameters' | 'labels' | 'metrics' | 'metric_min' | 'metric_max';
 
 /**
  * What each map holds.
@@ -22,47 +18,64 @@ export interface ISummaryValues {
   metric_max: TypedValue;
 }
 
-const MAPS: readonly SummaryMap[] = [
-  'parameters',
-  'labels',
-  'metrics',
-  'metric_min',
-  'metric_max'
-];
-const IS_MAP = new Set<string>(MAPS);
-
 /**
- * The keys of one map across a page of runs, in the order they are first seen, and each
- * key's place.
+ * One packed map with each key's place.
  */
-class KeyTable {
-  readonly keys: string[] = [];
+class MapView {
+  constructor(readonly packed: IPackedMap) {
+    packed.keys.forEach((key, i) => this.at.set(key, i));
+  }
+
   readonly at = new Map<string, number>();
 
-  add(key: string): void {
-    if (!this.at.has(key)) {
-      this.at.set(key, this.keys.length);
-      this.keys.push(key);
+  value(row: number, key: string): unknown {
+    const p = this.packed;
+    if (!p.present[row]) {
+      return undefined;
     }
+    if (p.sparse) {
+      return ownValue(p.sparse[row] ?? undefined, key);
+    }
+    const k = this.at.get(key);
+    if (k === undefined) {
+      return undefined;
+    }
+    const cell = row * p.keys.length + k;
+    const code = p.codes[cell];
+    return code === -1
+      ? undefined
+      : code === -2
+        ? p.numbers![cell]
+        : p.values[code];
+  }
+
+  unpack(row: number): Record<string, unknown> | undefined {
+    if (!this.packed.present[row]) {
+      return undefined;
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of this.packed.keys) {
+      const value = this.value(row, key);
+      if (value !== undefined) {
+        Object.defineProperty(out, key, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true
+        });
+      }
+    }
+    return out;
   }
 }
 
-/**
- * One map of a run as the values alone, in the order of its page's key table (a key the
- * run does not have is a hole). An array of numbers is stored unboxed, and one key table
- * serves a whole page, so a run with 150 parameters and 50 metrics is a few arrays, not
- * five dictionaries of boxed values.
- */
-interface IPacked {
-  table: KeyTable;
-  values: unknown[];
-}
+type PageView = Partial<Record<SummaryMap, MapView>>;
 
 /**
- * A run summary kept compactly (see `compactRuns`). It is a whole `IRunSummary`: its maps
- * are made again from the packed values when asked for (`run.parameters`); code that
- * reads many values, such as the Runs table's cells, reads them with `summaryValue`
- * without making any object.
+ * A run summary read from a packed page (see `src/runs/packing.ts`). It is a whole
+ * `IRunSummary`: its maps are made from the packed page when asked for
+ * (`run.parameters`); code that reads many values, such as the Runs table's cells, reads
+ * them with `summaryValue` without making any object.
  */
 export class CompactRun implements Summary {
   warnings!: Summary['warnings'];
@@ -83,49 +96,40 @@ export class CompactRun implements Summary {
   imported!: boolean;
 
   /**
-   * @param run the summary as the server sent it (its maps are not kept)
-   * @param tables the page's key table of each map
+   * @param fields the run's fields but its maps
+   * @param page the packed page's maps
+   * @param row the run's place in its page
    */
-  constructor(run: Summary, tables: Record<SummaryMap, KeyTable>) {
-    for (const name of Object.keys(run)) {
-      if (!IS_MAP.has(name) && !(name in this)) {
-        (this as Record<string, unknown>)[name] = (
-          run as unknown as Record<string, unknown>
-        )[name];
+  constructor(
+    fields: Record<string, unknown>,
+    private readonly _page: PageView,
+    private readonly _row: number
+  ) {
+    for (const name of Object.keys(fields)) {
+      if (!(name in this)) {
+        (this as Record<string, unknown>)[name] = fields[name];
       }
-    }
-    for (const name of MAPS) {
-      const map = run[name] as Record<string, unknown> | undefined;
-      if (map === undefined || map === null) {
-        continue;
-      }
-      const table = tables[name];
-      const values = new Array<unknown>(table.keys.length);
-      for (const key of Object.keys(map)) {
-        values[table.at.get(key)!] = map[key];
-      }
-      this._packed[name] = { table, values };
     }
   }
 
   get parameters(): Summary['parameters'] {
-    return this._unpack('parameters') ?? {};
+    return (this._unpack('parameters') ?? {}) as Summary['parameters'];
   }
 
   get labels(): Summary['labels'] {
-    return this._unpack('labels') ?? {};
+    return (this._unpack('labels') ?? {}) as Summary['labels'];
   }
 
   get metrics(): Summary['metrics'] {
-    return this._unpack('metrics') ?? {};
+    return (this._unpack('metrics') ?? {}) as Summary['metrics'];
   }
 
   get metric_min(): Summary['metric_min'] {
-    return this._unpack('metric_min');
+    return this._unpack('metric_min') as Summary['metric_min'];
   }
 
   get metric_max(): Summary['metric_max'] {
-    return this._unpack('metric_max');
+    return this._unpack('metric_max') as Summary['metric_max'];
   }
 
   /**
@@ -139,69 +143,57 @@ export class CompactRun implements Summary {
     map: M,
     key: string
   ): ISummaryValues[M] | undefined {
-    const packed = this._packed[map];
-    if (!packed) {
-      return undefined;
-    }
-    const at = packed.table.at.get(key);
-    return at === undefined
-      ? undefined
-      : (packed.values[at] as ISummaryValues[M] | undefined);
+    return this._page[map]?.value(this._row, key) as
+      ISummaryValues[M] | undefined;
   }
 
   /**
-   * The keys of the map's key table: every key of this map in the runs of this run's
-   * page (one array shared by them, so a caller can tell it has seen it).
+   * The keys of a map in this run's page: every key of this map in the page's runs (one
+   * array shared by them, so a caller can tell it has seen it).
    *
    * @param map the map
    * @returns the keys
    */
   pageKeys(map: SummaryMap): readonly string[] {
-    return this._packed[map]?.table.keys ?? [];
+    return this._page[map]?.packed.keys ?? [];
   }
 
-  private _unpack<T>(map: SummaryMap): Record<string, T> | undefined {
-    const packed = this._packed[map];
-    if (!packed) {
-      return undefined;
-    }
-    const out: Record<string, T> = {};
-    packed.table.keys.forEach((key, i) => {
-      const value = packed.values[i];
-      if (value !== undefined) {
-        out[key] = value as T;
-      }
-    });
-    return out;
+  private _unpack(map: SummaryMap): Record<string, unknown> | undefined {
+    return this._page[map]?.unpack(this._row);
   }
-
-  private _packed: Partial<Record<SummaryMap, IPacked>> = {};
 }
 
 /**
- * A page of run summaries kept compactly: one key table per map for the whole page, each
- * run's values in arrays. The Runs table keeps every page it loads (thousands of runs with
- * hundreds of values each), and as parsed each run's 150 parameters are a dictionary of
- * their own and each metric value a boxed number: a fraction of the objects leaves the
- * garbage collector less to mark and move while the table scrolls.
+ * The runs of a packed page, and the rest of the page.
  *
- * @param runs the page's runs as parsed
+ * @param packed the packed page
+ * @returns the page with its runs
+ */
+export function unpackPage(packed: IPackedPage): {
+  page: Record<string, unknown>;
+  runs: CompactRun[];
+} {
+  const view: PageView = {};
+  for (const [name, map] of Object.entries(packed.maps)) {
+    view[name as SummaryMap] = new MapView(map!);
+  }
+  return {
+    page: packed.page,
+    runs: packed.runs.map((fields, row) => new CompactRun(fields, view, row))
+  };
+}
+
+const { packPage } = packingModule();
+
+/**
+ * Parsed run summaries packed here, on the main thread (for a page that did not come
+ * through the worker).
+ *
+ * @param runs the runs as parsed
  * @returns the same runs, compact
  */
 export function compactRuns(runs: readonly Summary[]): CompactRun[] {
-  const tables = {} as Record<SummaryMap, KeyTable>;
-  for (const name of MAPS) {
-    tables[name] = new KeyTable();
-  }
-  for (const run of runs) {
-    for (const name of MAPS) {
-      const map = run[name];
-      if (map !== undefined && map !== null) {
-        Object.keys(map).forEach(key => tables[name].add(key));
-      }
-    }
-  }
-  return runs.map(run => new CompactRun(run, tables));
+  return unpackPage(packPage({ runs })).runs;
 }
 
 /**

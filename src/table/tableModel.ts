@@ -1,6 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import { IRunsAPI, runsAPI } from '../api/runs';
-import { compactRuns, KeyCollector } from '../runs/compact';
+import { RestWire } from '../api/rest';
+import { compactRuns, KeyCollector, unpackPage } from '../runs/compact';
 import { RunListModel } from '../runs/listModel';
 import { DEFAULT_QUERY, IRunQuery } from '../runs/query';
 import {
@@ -17,14 +18,22 @@ import { BodyRow, groupRows } from './grouping';
 /**
  * The REST calls with every page of runs asked with its metrics' smallest and largest
  * values (`GET runs?stats=true`), for the "loss (min)" and "loss (max)" columns, and kept
- * compactly (`compactRuns`: the table holds every page it loads).
+ * packed (fetched, parsed and packed in a worker where there is one: the table holds every
+ * page it loads; see `src/runs/packing.ts`).
  *
  * @param api the REST calls
  * @returns the same calls, `listRuns` asking for the statistics
  */
 function withStats(api: IRunsAPI): IRunsAPI {
   const listRuns: IRunsAPI['listRuns'] = async (query, limit, cursor) => {
-    const page = await api.listRuns({ ...query, stats: true }, limit, cursor);
+    const asked = { ...query, stats: true };
+    if (api.listRunsPacked) {
+      const { page, runs } = unpackPage(
+        await api.listRunsPacked(asked, limit, cursor)
+      );
+      return { ...(page as Omit<RestWire.IRunPage, 'runs'>), runs };
+    }
+    const page = await api.listRuns(asked, limit, cursor);
     return { ...page, runs: compactRuns(page.runs) };
   };
   return new Proxy(api, {

@@ -86,10 +86,14 @@ test('filter 200 of 250 runs in the Runs table, select them all and compare', as
   await publish(request, tag, 0, 250);
   const errors: string[] = [];
   page.on('pageerror', e => errors.push(String(e)));
+  const workers: string[] = [];
+  page.on('worker', w => workers.push(w.url()));
   // When the Runs table opens on them
   const table = await openTable(page, tag);
   const count = table.getByTestId('ds-table-count');
   await expect(count).toHaveText('250 runs');
+  // (its pages are fetched, parsed and packed in a worker, off the main thread)
+  expect(workers.filter(url => url.startsWith('blob:'))).toHaveLength(1);
   // And alpha's filter box says < 200
   const alpha = table.getByLabel('Filter alpha');
   await alpha.fill('<200');

@@ -149,7 +149,8 @@ describe('compact run summaries', () => {
       ...summary(5),
       value: 'not a method',
       pageKeys: 1,
-      _packed: null
+      _page: null,
+      _row: 9
     } as unknown as RestWire.IRunSummary;
     const [run] = compactRuns([odd]);
     expect(summaryValue(run, 'parameters', 'alpha')).toBe('5');
