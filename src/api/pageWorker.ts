@@ -104,10 +104,7 @@ export class PageFetcher {
    * Stop the worker (pages asked for after this are fetched on the main thread).
    */
   dispose(): void {
-    this._worker?.terminate();
-    this._worker = null;
-    this._failed = true;
-    this._fallBack();
+    this._stop();
   }
 
   /**
@@ -134,14 +131,9 @@ export class PageFetcher {
     }
     this._worker.onmessage = (event: MessageEvent<Reply>) =>
       this._onReply(event.data);
-    this._worker.onerror = () => {
-      // the worker could not run (a content security policy, say): the main thread
-      // fetches every page, those asked for already included
-      this._worker?.terminate();
-      this._worker = null;
-      this._failed = true;
-      this._fallBack();
-    };
+    // a worker that cannot run (a content security policy, say): the main thread fetches
+    // every page, those asked for already included
+    this._worker.onerror = () => this._stop();
     return this._worker;
   }
 
@@ -157,9 +149,23 @@ export class PageFetcher {
       pending.reject(
         new ServerConnection.NetworkError(new TypeError(reply.network))
       );
+    } else if (reply.status === 401 || reply.status === 403) {
+      // refused to the worker but perhaps not to the page (a login the worker's request
+      // does not carry): ask from the main thread, and keep to it if that is answered
+      this._onMain(pending.url, pending.settings).then(packed => {
+        this._stop();
+        pending.resolve(packed);
+      }, pending.reject);
     } else {
       pending.reject(apiError(reply.status, reply.statusText, reply.data));
     }
+  }
+
+  private _stop(): void {
+    this._worker?.terminate();
+    this._worker = null;
+    this._failed = true;
+    this._fallBack();
   }
 
   private _fallBack(): void {

@@ -209,3 +209,108 @@ describe('PageFetcher without a worker', () => {
     await expect(refused).rejects.toThrow('You may not see project x.');
   });
 });
+
+describe('PageFetcher with a worker', () => {
+  /**
+   * A worker that runs the worker's script in this thread, with its own fetch.
+   */
+  class InProcessWorker {
+    static fetch: (url: string) => Promise<Response>;
+    static made: InProcessWorker[] = [];
+    onmessage: ((e: { data: unknown }) => void) | null = null;
+    onerror: (() => void) | null = null;
+    terminated = false;
+    private _scope: any = {
+      postMessage: (data: unknown) =>
+        setTimeout(() => this.onmessage?.({ data }), 0)
+    };
+    constructor() {
+      InProcessWorker.made.push(this);
+      new Function('self', 'fetch', workerSource())(
+        this._scope,
+        InProcessWorker.fetch
+      );
+    }
+    postMessage(data: unknown): void {
+      if (!this.terminated) {
+        void this._scope.onmessage({ data });
+      }
+    }
+    terminate(): void {
+      this.terminated = true;
+    }
+  }
+
+  const saved = { Worker: (global as any).Worker, URL: { ...URL } };
+  beforeEach(() => {
+    InProcessWorker.made = [];
+    (global as any).Worker = InProcessWorker;
+    (URL as any).createObjectURL = () => 'blob:worker';
+    (URL as any).revokeObjectURL = () => undefined;
+  });
+  afterEach(() => {
+    (global as any).Worker = saved.Worker;
+    (URL as any).createObjectURL = saved.URL.createObjectURL;
+    (URL as any).revokeObjectURL = saved.URL.revokeObjectURL;
+  });
+
+  const mainThread = (status: number, calls: string[]) =>
+    ServerConnection.makeSettings({
+      baseUrl: 'http://localhost/',
+      fetch: (async (request: Request) => {
+        calls.push(request.url);
+        return new Response(JSON.stringify(pageOf(2)), { status });
+      }) as any
+    });
+
+  it('gets its pages through the worker, not the main thread', async () => {
+    const worker: string[] = [];
+    const main: string[] = [];
+    InProcessWorker.fetch = async url => {
+      worker.push(url);
+      return new Response(JSON.stringify(pageOf(3)));
+    };
+    const fetcher = new PageFetcher();
+    const packed = await fetcher.fetch('runs?limit=3', mainThread(200, main));
+    expect(unpackPage(packed).runs).toHaveLength(3);
+    expect(worker).toEqual(['http://localhost/dotscience/api/runs?limit=3']);
+    expect(main).toEqual([]);
+    expect(fetcher.inWorker).toBe(true);
+    fetcher.dispose();
+    expect(InProcessWorker.made[0].terminated).toBe(true);
+  });
+
+  it('asks from the main thread what the worker was refused, and keeps to it', async () => {
+    // Given a server that refuses the worker's request (a login it does not carry)
+    const worker: string[] = [];
+    const main: string[] = [];
+    InProcessWorker.fetch = async url => {
+      worker.push(url);
+      return new Response('{"message": "Forbidden"}', { status: 403 });
+    };
+    const fetcher = new PageFetcher();
+    // When two pages are asked for
+    const first = await fetcher.fetch('runs?p=1', mainThread(200, main));
+    const second = await fetcher.fetch('runs?p=2', mainThread(200, main));
+    // Then both come, from the main thread, and the worker was tried once
+    expect(unpackPage(first).runs).toHaveLength(2);
+    expect(unpackPage(second).runs).toHaveLength(2);
+    expect(worker).toHaveLength(1);
+    expect(main.map(u => new URL(u).searchParams.get('p'))).toEqual(['1', '2']);
+    expect(fetcher.inWorker).toBe(false);
+    // And a refusal the main thread gets too is the error
+    const refused = new PageFetcher().fetch('runs', mainThread(403, []));
+    await expect(refused).rejects.toBeInstanceOf(APIError);
+  });
+
+  it('hands the pages of a worker that cannot run to the main thread', async () => {
+    InProcessWorker.fetch = () => new Promise<Response>(() => undefined);
+    const main: string[] = [];
+    const fetcher = new PageFetcher();
+    const asked = fetcher.fetch('runs', mainThread(200, main));
+    InProcessWorker.made[0].onerror!();
+    expect(unpackPage(await asked).runs).toHaveLength(2);
+    expect(main).toHaveLength(1);
+    expect(fetcher.inWorker).toBe(false);
+  });
+});
