@@ -7,6 +7,7 @@ import { APIError, apiError } from './request';
  * What the worker answers for one request.
  */
 type Reply =
+  | { ready: true }
   | { id: number; packed: IPackedPage }
   | { id: number; status: number; statusText: string; data: unknown }
   | { id: number; network: string };
@@ -55,6 +56,7 @@ function workerBody(pack: ReturnType<typeof packingModule>): void {
       scope.postMessage({ id, network: String((e as Error)?.message ?? e) });
     }
   };
+  scope.postMessage({ ready: true });
 }
 
 /**
@@ -70,8 +72,9 @@ export function workerSource(): string {
 /**
  * Fetches pages of `GET runs` in a worker and hands them over packed, so a page's parse
  * and the garbage it leaves are not on the main thread while the Runs table scrolls.
- * Where no worker can be started (no `Worker`, or a policy that forbids one), pages are
- * fetched and packed on the main thread instead.
+ * Pages asked for while the worker starts (the table's first), and every page where no
+ * worker can be started (no `Worker`, or a policy that forbids one), are fetched and
+ * packed on the main thread instead.
  */
 export class PageFetcher {
   /**
@@ -90,7 +93,9 @@ export class PageFetcher {
       URLExt.join(settings.baseUrl, 'dotscience', 'api', endPoint),
       location.href
     ).href;
-    if (!worker) {
+    if (!worker || !this._ready) {
+      // no worker, or one still starting (about 100 ms): the table's first page does
+      // not wait for it
       return this._onMain(url, settings);
     }
     const id = ++this._next;
@@ -108,11 +113,11 @@ export class PageFetcher {
   }
 
   /**
-   * Whether pages are fetched by the worker (false before the first page, and where
-   * there is none).
+   * Whether pages are fetched by the worker (false until it has started, and where there
+   * is none).
    */
   get inWorker(): boolean {
-    return this._worker !== null;
+    return this._worker !== null && this._ready;
   }
 
   private _start(): Worker | null {
@@ -138,6 +143,10 @@ export class PageFetcher {
   }
 
   private _onReply(reply: Reply): void {
+    if ('ready' in reply) {
+      this._ready = true;
+      return;
+    }
     const pending = this._pending.get(reply.id);
     if (!pending) {
       return;
@@ -202,6 +211,7 @@ export class PageFetcher {
   }
 
   private _worker: Worker | null = null;
+  private _ready = false;
   private _failed = typeof Worker === 'undefined';
   private _next = 0;
   private _pending = new Map<
