@@ -5,6 +5,7 @@ import {
 import { ReactWidget, ToolbarButton } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import * as React from 'react';
+import type { Message } from '@lumino/messaging';
 import { IDotscienceSidebar, IRunTracker } from '../tokens';
 import { ModelsPanel } from './ModelsPanel';
 import { ModelsModel } from './registryModel';
@@ -39,6 +40,27 @@ export class ModelsSection extends ReactWidget {
 
   private _onChanged(): void {
     this.update();
+  }
+
+  // the model polls the server only while this section is in view
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.setShown(this.isVisible);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.model.setShown(false);
+    super.onBeforeDetach(msg);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.setShown(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.setShown(false);
   }
 
   render(): JSX.Element {

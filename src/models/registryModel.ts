@@ -15,9 +15,14 @@ export interface IDeployProgress {
 
 /**
  * State of the Models section: registry, deployments, the selected deployment's metrics
- * and log. Polls the server while something is shown.
+ * and log. Polls the server while the section is in view and the browser tab is shown:
+ * a collapsed section, a closed sidebar or a tab in the background asks nothing.
  */
 export class ModelsModel {
+  constructor() {
+    document.addEventListener('visibilitychange', this._onVisibility);
+  }
+
   models: RestWire.IModel[] = [];
   deployments: RestWire.IDeployment[] = [];
   selected: string | null = null;
@@ -36,24 +41,59 @@ export class ModelsModel {
   }
 
   /**
-   * Start polling every `interval` ms.
+   * Poll every `interval` ms whenever the section is in view and the browser tab shown
+   * (at once when it comes into view).
    *
    * @param interval milliseconds between refreshes
    */
   start(interval = 2000): void {
-    if (this._timer === null) {
-      void this.refresh();
-      this._timer = window.setInterval(() => void this.refresh(), interval);
+    this._interval = interval;
+    this._started = true;
+    this._schedule();
+  }
+
+  /**
+   * Say whether the section is in view (not collapsed, its sidebar open).
+   *
+   * @param shown whether it is
+   */
+  setShown(shown: boolean): void {
+    if (shown !== this._shown) {
+      this._shown = shown;
+      this._schedule();
     }
   }
 
+  /**
+   * Whether the server is being polled.
+   */
+  get polling(): boolean {
+    return this._timer !== null;
+  }
+
   dispose(): void {
-    if (this._timer !== null) {
+    this._disposed = true;
+    document.removeEventListener('visibilitychange', this._onVisibility);
+    this._schedule();
+    Signal.clearData(this);
+  }
+
+  private _schedule(): void {
+    const want =
+      this._started && this._shown && !document.hidden && !this._disposed;
+    if (want && this._timer === null) {
+      void this.refresh();
+      this._timer = window.setInterval(
+        () => void this.refresh(),
+        this._interval
+      );
+    } else if (!want && this._timer !== null) {
       window.clearInterval(this._timer);
       this._timer = null;
     }
-    Signal.clearData(this);
   }
+
+  private _onVisibility = (): void => this._schedule();
 
   /**
    * Read registry, deployments, and the selected deployment's metrics and log.
@@ -176,6 +216,10 @@ export class ModelsModel {
 
   private _changed = new Signal<this, void>(this);
   private _timer: number | null = null;
+  private _interval = 2000;
+  private _started = false;
+  private _shown = false;
+  private _disposed = false;
   private _logOffset = 0;
   /** when the deployment followed was asked for (ms since the epoch) */
   private _since: number | null = null;
