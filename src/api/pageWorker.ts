@@ -1,7 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { IPackedPage, packingModule } from '../runs/packing';
-import { APIError, apiError } from './request';
+import { APIError, apiError, requestAPI } from './request';
 
 /**
  * What the worker answers for one request.
@@ -89,18 +89,18 @@ export class PageFetcher {
     settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ): Promise<IPackedPage> {
     const worker = this._start();
+    if (!worker || !this._ready) {
+      // no worker, or one still starting (about 100 ms): the table's first page does
+      // not wait for it
+      return this._onMain(endPoint, settings);
+    }
+    const id = ++this._next;
     const url = new URL(
       URLExt.join(settings.baseUrl, 'dotscience', 'api', endPoint),
       location.href
     ).href;
-    if (!worker || !this._ready) {
-      // no worker, or one still starting (about 100 ms): the table's first page does
-      // not wait for it
-      return this._onMain(url, settings);
-    }
-    const id = ++this._next;
     return new Promise<IPackedPage>((resolve, reject) => {
-      this._pending.set(id, { resolve, reject, url, settings });
+      this._pending.set(id, { resolve, reject, endPoint, settings });
       worker.postMessage({ id, url, headers: headersFor(settings) });
     });
   }
@@ -161,7 +161,7 @@ export class PageFetcher {
     } else if (reply.status === 401 || reply.status === 403) {
       // refused to the worker but perhaps not to the page (a login the worker's request
       // does not carry): ask from the main thread, and keep to it if that is answered
-      this._onMain(pending.url, pending.settings).then(packed => {
+      this._onMain(pending.endPoint, pending.settings).then(packed => {
         this._stop();
         pending.resolve(packed);
       }, pending.reject);
@@ -181,33 +181,15 @@ export class PageFetcher {
     const pending = [...this._pending.values()];
     this._pending.clear();
     for (const p of pending) {
-      this._onMain(p.url, p.settings).then(p.resolve, p.reject);
+      this._onMain(p.endPoint, p.settings).then(p.resolve, p.reject);
     }
   }
 
   private async _onMain(
-    url: string,
+    endPoint: string,
     settings: ServerConnection.ISettings
   ): Promise<IPackedPage> {
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(url, {}, settings);
-    } catch (error) {
-      throw new ServerConnection.NetworkError(error as TypeError);
-    }
-    const text = await response.text();
-    let data: unknown = text;
-    if (text.length > 0) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        // not JSON: the text is the error's
-      }
-    }
-    if (!response.ok) {
-      throw apiError(response.status, response.statusText, data);
-    }
-    return PACKING.packPage(data);
+    return PACKING.packPage(await requestAPI<unknown>(endPoint, {}, settings));
   }
 
   private _worker: Worker | null = null;
@@ -219,7 +201,7 @@ export class PageFetcher {
     {
       resolve: (packed: IPackedPage) => void;
       reject: (error: Error | APIError) => void;
-      url: string;
+      endPoint: string;
       settings: ServerConnection.ISettings;
     }
   >();
