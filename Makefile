@@ -88,7 +88,7 @@ jest: setup
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS := -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/server/test_fuzz.py
 FUZZ_ARGS := -n $(PYTEST_WORKERS) --dist load tests/server/test_fuzz.py
-pytest: setup system-deps tests/hub/node_modules/.stamp
+pytest: setup system-deps tests/hub/node_modules/.stamp ui-tests/node_modules/.stamp
 	@fail=0; \
 	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow" || fail=1; \
 	$(PY) -m pytest $(FUZZ_ARGS) -m "not slow" || fail=1; \

@@ -11,6 +11,9 @@ import base64
 import dataclasses
 import json
 import os
+import pathlib
+import re
+import subprocess
 import time
 import urllib.request
 import uuid
@@ -266,3 +269,37 @@ def test_alice_deploys_bob_sees_it_and_a_restart_starts_no_second_copy(team, s3)
     assert again["url"] == dep["url"]
     assert model_server_pids(dep["id"]) == [pid]
     assert predicts(again["url"], model)
+
+
+def test_bobs_browser_pages_the_runs_table_through_its_worker_behind_the_hub(team):
+    """The Runs table fetches its pages after the first in a Web Worker, outside
+    JupyterLab's request code: behind the hub its requests must carry the page's
+    credentials (the token the hub gives the page) and be answered, not refused (a refused
+    page falls back to the main thread, which this test would see)."""
+    # Given 210 runs of bob's (two pages of the table: 200, then 10)
+    tag = f"hubtable{uuid.uuid4().hex[:8]}"
+    for i in range(210):
+        status, body = team.api("bob", "POST", "runs", {
+            "schema": "dotscience.run/2", "id": str(uuid.uuid4()), "project": "default",
+            "description": f"{tag} trial {i}", "mode": "script", "workload_file": "train.py",
+            "inputs": [], "outputs": [], "labels": {}, "metrics": {},
+            "parameters": {"alpha": {"value": i, "text": str(i)}},
+        })  # fmt: skip
+        assert status == 201, body
+    # When bob logs in to the hub in Chromium, opens the Runs table, searches for them
+    # and scrolls to the end
+    script = pathlib.Path(__file__).with_name("runs_table.js")
+    proc = subprocess.run(["node", str(script), team.hub.url, "bob", tag, "210"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:] + team.hub.log_tail()
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    # Then the table counts 210 and draws the last one (trial 0, on the second page)
+    assert seen["count"].startswith("210 runs"), seen
+    assert seen["lowest"] == 0, seen
+    # And a worker fetched that page: JupyterLab's own requests end in a cache-busting
+    # time (`&1796...`), the worker's do not; nothing was refused
+    assert [w for w in seen["workers"] if w.startswith("blob:")], seen
+    second = [a for a in seen["answers"] if "cursor=" in a["query"] and tag in a["query"]]
+    assert second and all(a["status"] == 200 for a in second), seen
+    assert any(not re.search(r"&\d{13}$", a["query"]) for a in second), seen
+    assert not [a for a in seen["answers"] if a["status"] in (401, 403)], seen
