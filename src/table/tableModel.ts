@@ -363,13 +363,16 @@ export class RunsTableModel {
   }
 
   private _onList(): void {
+    // a page appended: its runs; a new query or runs put first: every run again
     const runs = this.list.runs;
-    for (let i = this._seen; i < runs.length; i++) {
+    const from = runs === this._seenOf ? this._seen : 0;
+    for (let i = from; i < runs.length; i++) {
       this._params.add(runs[i]);
       this._metrics.add(runs[i]);
       this._labels.add(runs[i]);
     }
-    this._seen = this.list.runs.length;
+    this._seen = runs.length;
+    this._seenOf = runs;
     this._rows = null;
     this._changed.emit();
   }
@@ -388,6 +391,7 @@ export class RunsTableModel {
   private _metrics = new KeyCollector('metrics');
   private _labels = new KeyCollector('labels');
   private _seen = 0;
+  private _seenOf: readonly unknown[] | null = null;
   private _disposed = false;
   private _changed = new Signal<this, void>(this);
 }

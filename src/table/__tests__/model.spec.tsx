@@ -168,6 +168,27 @@ describe('RunsTableModel', () => {
     model.dispose();
   });
 
+  it('offers the columns of the runs a new search finds, also when it finds fewer', async () => {
+    // Given 500 loaded runs with alpha and opt, and one more run with its own parameter
+    const odd = summary(9999, {
+      description: 'the odd one',
+      parameters: { beta: '1' }
+    });
+    const server = new FilteringServer([...runs, odd]);
+    const model = table(server);
+    await model.list.refresh();
+    const params = () =>
+      model.available.filter(c => c.kind === 'param').map(c => c.key);
+    expect(params()).toEqual(['alpha', 'opt']);
+    // When a search finds only that run
+    server.runs = [odd];
+    await model.setFilter(null, 'odd');
+    // Then its parameter can be chosen as a column
+    expect(model.list.runs).toHaveLength(1);
+    expect(params()).toEqual(['alpha', 'beta', 'opt']);
+    model.dispose();
+  });
+
   it('has one line per loaded run, in order, through more pages, groups and a new filter', async () => {
     const server = new FilteringServer(runs);
     const model = table(server, 100);
