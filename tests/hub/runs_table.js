@@ -9,26 +9,12 @@
  */
 'use strict';
 
-const path = require('path');
-
-const { chromium } = require(
-  path.join(__dirname, '..', '..', 'ui-tests', 'node_modules', 'playwright-core')
-);
+// Debian's Chromium with the flags this machine needs, and ui-tests' playwright-core
+const { launchChromium } = require('../../bench/ui/browser.js');
 
 (async () => {
   const [base, user, tag, runs] = process.argv.slice(2);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ]
-  });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({
       viewport: { width: 1400, height: 900 }
