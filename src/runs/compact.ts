@@ -1,5 +1,5 @@
 import { RestWire } from '../api/rest';
-import { ownValue } from '../values';
+import { ownValue, setOwn } from '../values';
 import { IPackedMap, IPackedPage, packingModule, SummaryMap } from './packing';
 
 export type { SummaryMap } from './packing';
@@ -34,7 +34,7 @@ class MapView {
       return undefined;
     }
     if (p.sparse) {
-      return ownValue(p.sparse[row] ?? undefined, key);
+      return ownValue(p.sparse[row], key);
     }
     const k = this.at.get(key);
     if (k === undefined) {
@@ -57,12 +57,7 @@ class MapView {
     for (const key of this.packed.keys) {
       const value = this.value(row, key);
       if (value !== undefined) {
-        Object.defineProperty(out, key, {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true
-        });
+        setOwn(out, key, value);
       }
     }
     return out;
