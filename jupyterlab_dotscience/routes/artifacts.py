@@ -38,27 +38,45 @@ class ArtifactHandler(DotscienceHandler):
     _gone = False  # the client disconnected before the request finished
     _committing = False  # put() owns the temp file (put_upload deletes it in any case)
 
+    _refusal = None  # the answer to a PUT refused by its declared size, given after its body
+
     async def prepare(self):
         await super().prepare()
         if self.request.method != "PUT" or self._finished:
             return
+        await self._may_upload()  # before a byte of the body is stored
         limit = self.ds.max_artifact_bytes
         length = self.request.headers.get("Content-Length")
         size = int(length) if length is not None and length.isdigit() else None
+        refusal = None
         if size is not None and size > limit:
-            raise tornado.web.HTTPError(
+            refusal = tornado.web.HTTPError(
                 413, f"The file is {size:,} bytes; the artifact size limit is {limit:,}."
             )
         sha256 = self.path_kwargs["sha256"]
-        if size is not None and self.api_key is not None and not await self._has(sha256):
-            used = await self.ds.call(self.ds.store.upload_usage, self.api_key["id"])
-            if used + size > self.ds.api_key_upload_quota:
-                raise self._over_quota(used, size)
+        if refusal is None and size is not None and self.api_key is not None:
+            if not await self._has(sha256):
+                used = await self.ds.call(self.ds.store.upload_usage, self.api_key["id"])
+                if used + size > self.ds.api_key_upload_quota:
+                    refusal = self._over_quota(used, size)
+        if refusal is not None:
+            if self.request.headers.get("Expect", "").lower() == "100-continue":
+                raise refusal  # the client waits for a go-ahead: it is never sent the body
+            # A client that sends its body at once would not hear an answer given before it
+            # (the connection closes under it: a reset). The body is read into nothing.
+            self._refusal = refusal
+            self.request.connection.set_max_body_size(size)
+            return
         self.request.connection.set_max_body_size(limit + 1)
         tmp = await self.ds.call(self.ds.artifacts.upload_temp)
         self._upload = (tmp, hashlib.sha256())
         if self._gone:  # disconnected while the temp file was being made
             self._discard()
+
+    @tornado.web.authenticated
+    @authorized
+    async def _may_upload(self) -> None:
+        """Who may not upload is refused before the body is read (403, as ``put`` would)."""
 
     async def _has(self, sha256: str) -> bool:
         try:
@@ -102,6 +120,8 @@ class ArtifactHandler(DotscienceHandler):
         the uploader's runs (of the key's project) that declared it. New content counts
         against an API key's upload quota (413 when it does not fit).
         Response: ``{"sha256", "size", "created"}``."""
+        if self._refusal is not None:
+            raise self._refusal
         tmp, digest = self._upload
         self._committing = True
         limit = self.ds.max_artifact_bytes

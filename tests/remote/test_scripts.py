@@ -119,3 +119,26 @@ def test_spooled_run_the_hub_rejects_is_moved_aside(hub, tmp_path):
     assert "rejected" in proc.stdout and "mode" in proc.stdout
     assert not (spool / f"{bad}.json").exists()
     assert "mode" in (spool / "rejected" / f"{bad}.json.reason").read_text()
+
+
+def test_an_output_over_the_hubs_size_limit_is_named_and_not_retried(hub, tmp_path):
+    # Given a script whose output is three times the hub's 1,000,000-byte artifact limit
+    key = create_key(hub, "big output")
+    work = tmp_path / "project"
+    write_script(work, git=False)
+    script = work / "train.py"
+    small = 'f.write(f"weights after {epochs} epochs")'
+    assert small in script.read_text()
+    script.write_text(script.read_text().replace(small, 'f.write("w" * 3_000_000)'))
+    # When it runs
+    proc = run_script(work, hub.url, "alice", key["key"])
+    # Then the run is published, and the script says why its output was not uploaded
+    assert proc.returncode == 0, proc.stderr
+    assert RUN_ID.search(proc.stdout), proc.stdout
+    assert (
+        "Output model.txt was not uploaded: The file is 3,000,000 bytes; the artifact size "
+        "limit is 1,000,000." in proc.stdout
+    ), proc.stdout
+    # And it is not left for `dotscience sync` to try again
+    pending = work / ".dotscience" / "spool" / "uploads"
+    assert not pending.exists() or not list(pending.iterdir())

@@ -5,7 +5,9 @@ before they are renamed into place, and their directory after)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import select
 import socket
 import time
 import uuid
@@ -15,7 +17,7 @@ import pytest
 from jupyterlab_dotscience.artifacts import ArtifactStore
 
 from ..server.live import LiveServer
-from .conftest import basic_auth, create_key, http, token_auth
+from .conftest import basic_auth, create_key, http, start_live, token_auth
 
 
 def upload(server, data: bytes, headers: dict):
@@ -56,6 +58,100 @@ def test_an_aborted_upload_leaves_no_temp_file(live):
     # Then the server removes the partial temp file, and keeps serving
     wait_for(lambda: temp_files(live) == before, "the partial upload's temp file is removed")
     assert http("GET", live.url + "dotscience/api/version", headers=token_auth(live))[0] == 200
+
+
+def send_head(server, sha: str, length: int, headers: dict) -> socket.socket:
+    """A connection that has sent a PUT's head (no body yet) for ``sha``."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    lines = [f"PUT /dotscience/api/artifacts/{sha} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+             "Content-Type: application/octet-stream", f"Content-Length: {length}",
+             *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return sock
+
+
+def read_answer(sock: socket.socket) -> tuple[int, object]:
+    """The next answer on ``sock``: ``(status, decoded JSON or b"")``; a 100 is its own."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)
+        assert byte, f"the server closed the connection after {head!r}"
+        head += byte
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    body = b""
+    while len(body) < length:
+        body += sock.recv(length - len(body))
+    return status, json.loads(body) if body else body
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory):
+    """A server that stores files of up to 4,000,000 bytes, 4,500,000 bytes per key."""
+    server = start_live(
+        tmp_path_factory.mktemp("limited-root"),
+        "--DotscienceApp.max_artifact_bytes=4000000",
+        "--DotscienceApp.api_key_upload_quota=4500000",
+    )
+    yield server
+    server.stop()
+
+
+def test_a_refused_upload_is_answered_after_its_body_on_a_connection_that_goes_on(limited):
+    # Given alice's key and a file twice the size limit
+    auth = basic_auth("alice", create_key(limited)["key"])
+    data = os.urandom(8_000_000)
+    sha = hashlib.sha256(data).hexdigest()
+    before = temp_files(limited)
+    # When a client sends the head, then (as most clients do) the whole body without waiting
+    sock = send_head(limited, sha, len(data), auth)
+    answered_early = select.select([sock], [], [], 1.0)[0]
+    sock.sendall(data)
+    status, answer = read_answer(sock)
+    # Then it is not answered (nor cut off) before its body, then refused with the limit
+    assert not answered_early
+    assert status == 413 and "4,000,000" in answer["error"], answer
+    # And the same connection serves the next request; nothing was kept
+    sock.sendall(f"GET /dotscience/api/version HTTP/1.1\r\nHost: 127.0.0.1:{limited.port}\r\n"
+                 f"Authorization: {auth['Authorization']}\r\n\r\n".encode())  # fmt: skip
+    assert read_answer(sock)[0] == 200
+    sock.close()
+    assert temp_files(limited) == before
+    assert http("GET", f"{limited.url}dotscience/api/artifacts/{sha}", headers=auth)[0] == 404
+
+
+def test_an_upload_over_the_quota_is_refused_after_its_body(limited):
+    # Given a key that has uploaded 900,000 of its 4,500,000 bytes
+    auth = basic_auth("alice", create_key(limited, "quota")["key"])
+    assert upload(limited, os.urandom(900_000), auth)[0] == 201
+    # When it uploads 3,900,000 more with an ordinary client (urllib)
+    status, answer = upload(limited, os.urandom(3_900_000), auth)
+    # Then the client hears why
+    assert status == 413 and "quota" in answer["error"], answer
+
+
+def test_a_client_that_waits_for_continue_is_refused_before_it_sends_the_body(limited):
+    # Given alice's key, a file over the size limit and one under it
+    auth = basic_auth("alice", create_key(limited, "continue")["key"])
+    small = os.urandom(10_000)
+    expect = {"Expect": "100-continue"}
+    # When each is announced with "Expect: 100-continue": too large; unauthenticated; fine
+    too_large = read_answer(send_head(limited, "0" * 64, 5_000_000, {**expect, **auth}))
+    sha = hashlib.sha256(small).hexdigest()
+    anonymous = read_answer(send_head(limited, sha, len(small), expect))
+    sock = send_head(limited, sha, len(small), {**expect, **auth})
+    go_ahead = read_answer(sock)
+    sock.sendall(small)
+    stored = read_answer(sock)
+    # Then the refusals come instead of the go-ahead; the allowed upload gets it and stores
+    assert too_large[0] == 413 and "limit" in too_large[1]["error"]
+    assert anonymous[0] == 403
+    assert go_ahead == (100, b"")
+    assert stored[0] == 201 and stored[1]["sha256"] == sha
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
