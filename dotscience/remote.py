@@ -65,6 +65,27 @@ def remember_uploads(root: str, run: dict, hostname: str) -> str | None:
     return path
 
 
+def artifact_limit(client: Client) -> int | None:
+    """The largest file the server stores (``max_artifact_bytes`` in ``GET version``), or None
+    when it does not say (an older server: its 413 says so after the upload).
+
+    Raises
+    ------
+    ConnectionError
+        When the server cannot be reached.
+    """
+    try:
+        info = client.request("GET", "version")
+    except ConnectionError as e:
+        if e.unreachable:
+            raise
+        return None
+    limit = info.get("max_artifact_bytes") if isinstance(info, dict) else None
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
+        return limit
+    return None
+
+
 def upload_outputs(client: Client, root: str, run_id: str, files: list[dict]) -> tuple[int, list]:
     """Upload the files the server does not have yet.
 
@@ -84,11 +105,17 @@ def upload_outputs(client: Client, root: str, run_id: str, files: list[dict]) ->
             raise
         have = set()
     uploaded, problems = 0, []
+    limit = artifact_limit(client) if any(f["sha256"] not in have for f in files) else None
     for f in files:
         if f["sha256"] in have:
             continue
         local = os.path.join(root, *f["path"].split("/"))
         try:
+            size = os.path.getsize(local)
+            if limit is not None and size > limit:  # said now, not after sending it all
+                why = f"it is {size:,} bytes, over the server's artifact size limit of {limit:,}"
+                problems.append((f["path"], why, False))
+                continue
             client.upload_file(local, f["sha256"], None)
             uploaded += 1
         except FileNotFoundError:
@@ -99,7 +126,7 @@ def upload_outputs(client: Client, root: str, run_id: str, files: list[dict]) ->
             if e.unreachable:
                 raise
             changed = e.status == 400 and "sha256" in str(e)
-            why = "it changed since the run was published" if changed else str(e)
+            why = "it changed since the run was published" if changed else str(e).rstrip(".")
             problems.append((f["path"], why, not changed and e.status not in (413,)))
         have.add(f["sha256"])
     return uploaded, problems

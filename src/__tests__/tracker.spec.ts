@@ -8,6 +8,7 @@ const info = (
   version,
   kernel_library_version: kernel,
   store: 'sqlite',
+  max_artifact_bytes: 2 * 1024 ** 3,
   root_dir: '/work'
 });
 

@@ -32,6 +32,8 @@ export interface paths {
               kernel_library_version: string | null;
               /** @enum {string} */
               store: 'sqlite' | 'postgresql';
+              /** @description The largest file PUT /artifacts/{sha256} stores. */
+              max_artifact_bytes: number;
               /** @description The server's workspace; for the Jupyter user only. */
               root_dir?: string;
             };

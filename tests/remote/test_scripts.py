@@ -136,9 +136,12 @@ def test_an_output_over_the_hubs_size_limit_is_named_and_not_retried(hub, tmp_pa
     assert proc.returncode == 0, proc.stderr
     assert RUN_ID.search(proc.stdout), proc.stdout
     assert (
-        "Output model.txt was not uploaded: The file is 3,000,000 bytes; the artifact size "
-        "limit is 1,000,000." in proc.stdout
+        "Output model.txt was not uploaded: it is 3,000,000 bytes, over the server's artifact "
+        "size limit of 1,000,000.\n" in proc.stdout
     ), proc.stdout
-    # And it is not left for `dotscience sync` to try again
+    # And it was not sent (the hub's log has no upload of it), nor left for `dotscience sync`
+    sha = hashlib.sha256(b"w" * 3_000_000).hexdigest()
+    with open(hub.log_path, errors="replace") as log:
+        assert f"PUT /dotscience/api/artifacts/{sha}" not in log.read()
     pending = work / ".dotscience" / "spool" / "uploads"
     assert not pending.exists() or not list(pending.iterdir())

@@ -14,6 +14,8 @@ import uuid
 
 import pytest
 
+from dotscience import remote
+from dotscience.client import Client
 from jupyterlab_dotscience.artifacts import ArtifactStore
 
 from ..server.live import LiveServer
@@ -298,3 +300,28 @@ def test_artifacts_are_fsynced_before_rename_and_their_directory_after(tmp_path,
         assert events[at - 1] == ("fsync", events[at][2]), events
         assert ("fsync", str(store.path_for(sha).parent)) in events[at + 1 :], events
         assert store.open(sha).read() in (b"model bytes", b"other bytes", b"uploaded bytes")
+
+
+def test_a_client_skips_a_file_over_the_limit_and_hears_the_quota(limited, tmp_path):
+    # Given a script's outputs: two files that fit the 4,000,000-byte limit but not together
+    # the key's 4,500,000-byte quota, and one over the limit
+    files = {"a.bin": 2_400_000, "b.bin": 2_400_000, "huge.bin": 5_000_000}
+    declared = []
+    for name, size in files.items():
+        data = os.urandom(size)
+        (tmp_path / name).write_bytes(data)
+        declared.append({"path": name, "sha256": hashlib.sha256(data).hexdigest()})
+    client = Client(limited.url, "alice", create_key(limited, "outputs")["key"])
+    # When they are uploaded as `ds.publish()` and `dotscience sync` do
+    uploaded, problems = remote.upload_outputs(client, str(tmp_path), str(uuid.uuid4()), declared)
+    # Then the first is stored; the second is refused with the server's sentence; the third
+    # is named without being sent; none is kept for another try
+    assert uploaded == 1
+    assert problems == [
+        ("b.bin", "This API key has uploaded 2,400,000 bytes of its 4,500,000-byte upload "
+                  "quota; a 2,400,000-byte file does not fit", False),
+        ("huge.bin", "it is 5,000,000 bytes, over the server's artifact size limit of "
+                     "4,000,000", False),
+    ]  # fmt: skip
+    with open(limited.log_path, errors="replace") as log:
+        assert f"PUT /dotscience/api/artifacts/{declared[2]['sha256']}" not in log.read()

@@ -7,6 +7,7 @@ const api = {
     version: '0.1.0',
     kernel_library_version: '0.1.0',
     store: 'sqlite' as const,
+    max_artifact_bytes: 2 * 1024 ** 3,
     root_dir: '/'
   })
 };
