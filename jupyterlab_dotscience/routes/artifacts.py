@@ -60,7 +60,7 @@ class ArtifactHandler(DotscienceHandler):
                 if used + size > self.ds.api_key_upload_quota:
                     refusal = self._over_quota(used, size)
         if refusal is not None:
-            if self.request.headers.get("Expect", "").lower() == "100-continue":
+            if self._client_waits_to_continue():
                 raise refusal  # the client waits for a go-ahead: it is never sent the body
             # A client that sends its body at once would not hear an answer given before it
             # (the connection closes under it: a reset). The body is read into nothing.
@@ -72,6 +72,14 @@ class ArtifactHandler(DotscienceHandler):
         self._upload = (tmp, hashlib.sha256())
         if self._gone:  # disconnected while the temp file was being made
             self._discard()
+
+    def _client_waits_to_continue(self) -> bool:
+        """The client sent ``Expect: 100-continue`` straight to this server. A proxy in
+        between (JupyterHub's) tells the client to go on itself and sends the body anyway,
+        so an answer given before the body would be lost there (the client gets a 503)."""
+        headers = self.request.headers
+        proxied = any(name in headers for name in ("X-Forwarded-For", "Forwarded", "Via"))
+        return headers.get("Expect", "").lower() == "100-continue" and not proxied
 
     @tornado.web.authenticated
     @authorized

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import os
 import pathlib
@@ -23,6 +24,7 @@ import pytest
 from dotscience.cli import main as cli_main
 from tests.artifacts.s3server import CREDENTIALS, S3Server
 from tests.models.conftest import model_server_pids
+from tests.remote.conftest import put_head, read_answer
 
 from .conftest import Hub, _chp_installed, request
 from .kernel import run_in_kernel
@@ -94,6 +96,8 @@ def team(tmp_path_factory, pg_server, s3):
         f"--DotscienceApp.artifact_root=s3://{bucket}/team",
         f"--DotscienceApp.artifact_s3_endpoint_url={s3.endpoint_url}",
         "--DotscienceApp.container_builder=none",
+        # small enough to send a larger file through the proxy in a test
+        "--DotscienceApp.max_artifact_bytes=8000000",
     ]
     # boto3 finds the bucket's credentials in the servers' environment, as in production
     env = {**CREDENTIALS, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
@@ -188,6 +192,37 @@ def test_bob_cannot_use_or_revoke_alices_key(team):
         status, body = team.api("alice", "GET", "runs", server=server,
                                 headers=basic("alice", key["key"]))  # fmt: skip
         assert status == 200, body
+
+
+def test_uploads_through_the_hubs_proxy_are_stored_or_refused_with_a_reason(team):
+    # Given alice's API key, a file within her server's 8,000,000-byte limit and one twice it
+    status, key = team.api("alice", "POST", "keys", {"name": "uploads"})
+    assert status == 201, key
+    auth = basic("alice", key["key"])
+    small, big = os.urandom(100_000), os.urandom(16_000_000)
+    path = "/user/alice/dotscience/api/artifacts/"
+    sha_small, sha_big = (hashlib.sha256(d).hexdigest() for d in (small, big))
+    # When each is PUT through the hub's proxy by a client that sends the body at once
+    answers = []
+    for data, sha in ((small, sha_small), (big, sha_big)):
+        sock = put_head(team.hub.port, path + sha, len(data), auth)
+        sock.sendall(data)
+        answers.append(read_answer(sock))
+        sock.close()
+    # and the big one again by one that asks to continue first (as curl does)
+    sock = put_head(team.hub.port, path + sha_big, len(big), {**auth, "Expect": "100-continue"})
+    first = read_answer(sock)
+    if first[0] == 100:  # the proxy (not the server) said to go on
+        sock.sendall(big)
+        first = read_answer(sock)
+    sock.close()
+    # Then the small one is stored and downloads again; the big one is refused with the
+    # limit each time (not cut off)
+    assert answers[0][0] == 201, answers[0]
+    got = team.api("alice", "GET", f"artifacts/{sha_small}", headers=auth)
+    assert got[0] == 200
+    assert answers[1][0] == 413 and "8,000,000" in answers[1][1]["error"], answers[1]
+    assert first[0] == 413 and "8,000,000" in first[1]["error"], first
 
 
 def test_a_project_alice_did_not_share_is_invisible_to_bob(team, capsys, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -82,6 +83,36 @@ def http(method: str, url: str, body=None, headers=None, timeout: float = 30):
         return status, json.loads(raw)
     except ValueError:
         return status, raw
+
+
+def put_head(port: int, path: str, length: int, headers: dict) -> socket.socket:
+    """A connection to ``127.0.0.1:port`` that has sent the head of a ``length``-byte PUT to
+    ``path`` (an octet stream), and none of its body yet."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    lines = [f"PUT {path} HTTP/1.1", f"Host: 127.0.0.1:{port}",
+             "Content-Type: application/octet-stream", f"Content-Length: {length}",
+             *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return sock
+
+
+def read_answer(sock: socket.socket) -> tuple[int, object]:
+    """The next answer on ``sock``: ``(status, decoded JSON or b"")``; a 100 is its own."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)
+        assert byte, f"the server closed the connection after {head!r}"
+        head += byte
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    body = b""
+    while len(body) < length:
+        body += sock.recv(length - len(body))
+    return status, json.loads(body) if body else body
 
 
 def token_auth(server) -> dict:

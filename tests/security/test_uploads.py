@@ -5,7 +5,6 @@ before they are renamed into place, and their directory after)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import select
 import socket
@@ -18,6 +17,7 @@ from dotscience import remote
 from dotscience.client import Client
 from jupyterlab_dotscience.artifacts import ArtifactStore
 
+from ..remote.conftest import put_head, read_answer
 from ..server.live import LiveServer
 from .conftest import basic_auth, create_key, http, start_live, token_auth
 
@@ -64,31 +64,7 @@ def test_an_aborted_upload_leaves_no_temp_file(live):
 
 def send_head(server, sha: str, length: int, headers: dict) -> socket.socket:
     """A connection that has sent a PUT's head (no body yet) for ``sha``."""
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    lines = [f"PUT /dotscience/api/artifacts/{sha} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
-             "Content-Type: application/octet-stream", f"Content-Length: {length}",
-             *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    return sock
-
-
-def read_answer(sock: socket.socket) -> tuple[int, object]:
-    """The next answer on ``sock``: ``(status, decoded JSON or b"")``; a 100 is its own."""
-    head = b""
-    while not head.endswith(b"\r\n\r\n"):
-        byte = sock.recv(1)
-        assert byte, f"the server closed the connection after {head!r}"
-        head += byte
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.decode("latin-1").split("\r\n")[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
-    body = b""
-    while len(body) < length:
-        body += sock.recv(length - len(body))
-    return status, json.loads(body) if body else body
+    return put_head(server.port, f"/dotscience/api/artifacts/{sha}", length, headers)
 
 
 @pytest.fixture(scope="module")
