@@ -145,6 +145,16 @@ class ArtifactHandler(DotscienceHandler):
     def on_finish(self) -> None:
         self._discard()
 
+    def send_error(self, status_code: int = 500, **kwargs) -> None:
+        """A refusal kept from ``prepare`` is the answer, also when ``put``'s decorators
+        stop the request first (their bare 403 would hide e.g. "this key was revoked")."""
+        refusal, self._refusal = self._refusal, None
+        if refusal is not None:
+            status_code, kwargs["exc_info"] = refusal.status_code, (type(refusal), refusal, None)
+        super().send_error(status_code, **kwargs)
+
+    @tornado.web.authenticated
+    @authorized
     async def put(self, sha256):
         """Body: the file's raw bytes, which must hash to ``sha256``. Idempotent: 201 when
         stored now, 200 when already stored. Uploading content counts it as captured for
@@ -153,11 +163,6 @@ class ArtifactHandler(DotscienceHandler):
         Response: ``{"sha256", "size", "created"}``."""
         if self._refusal is not None:  # refused in prepare(), answered after the body
             raise self._refusal
-        await self._store(sha256)
-
-    @tornado.web.authenticated
-    @authorized
-    async def _store(self, sha256):
         tmp, digest = self._upload
         self._committing = True
         limit = self.ds.max_artifact_bytes
