@@ -278,29 +278,6 @@ def test_artifacts_are_fsynced_before_rename_and_their_directory_after(tmp_path,
         assert store.open(sha).read() in (b"model bytes", b"other bytes", b"uploaded bytes")
 
 
-def test_a_revoked_key_hears_why_whether_it_sends_the_body_at_once_or_waits(limited):
-    # Given a key revoked after it was handed out, and a file within the limit
-    key = create_key(limited, "revoked")
-    auth = basic_auth("alice", key["key"])
-    assert http("DELETE", f"{limited.url}dotscience/api/keys/{key['id']}", None,
-                token_auth(limited))[0] in (200, 204)  # fmt: skip
-    data = os.urandom(3_000_000)
-    sha = hashlib.sha256(data).hexdigest()
-    # When it uploads the file sending the body at once, then waiting to be told to continue
-    sock = send_head(limited, sha, len(data), auth)
-    answered_early = select.select([sock], [], [], 1.0)[0]
-    sock.sendall(data)
-    at_once = read_answer(sock)
-    sock.close()
-    waited = read_answer(send_head(limited, sha, len(data), {**auth, "Expect": "100-continue"}))
-    # Then both hear that the key was revoked (the first after its body), and nothing is kept
-    assert not answered_early
-    for status, answer in (at_once, waited):
-        assert status == 401 and "revoked" in answer["error"], answer
-    assert http("GET", f"{limited.url}dotscience/api/artifacts/{sha}",
-                headers=token_auth(limited))[0] == 404  # fmt: skip
-
-
 def test_a_client_skips_a_file_over_the_limit_and_hears_the_quota(limited, tmp_path):
     # Given a script's outputs: two files that fit the 4,000,000-byte limit but not together
     # the key's 4,500,000-byte quota, and one over the limit
