@@ -47,14 +47,9 @@ def test_an_aborted_upload_leaves_no_temp_file(live):
     key = create_key(live)
     sha = hashlib.sha256(b"never sent in full").hexdigest()
     before = temp_files(live)
-    sock = socket.create_connection(("127.0.0.1", live.port), timeout=30)
-    head = (
-        f"PUT /dotscience/api/artifacts/{sha} HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\n"
-        f"{'Authorization: ' + basic_auth('alice', key['key'])['Authorization']}\r\n"
-        "Content-Type: application/octet-stream\r\nContent-Length: 4000000\r\n\r\n"
-    )
     # When the client sends the headers and part of the body, then disconnects
-    sock.sendall(head.encode() + b"x" * 300_000)
+    sock = send_head(live, sha, 4_000_000, basic_auth("alice", key["key"]))
+    sock.sendall(b"x" * 300_000)
     wait_for(lambda: len(temp_files(live)) > len(before), "the upload's temp file exists")
     sock.close()
     # Then the server removes the partial temp file, and keeps serving
