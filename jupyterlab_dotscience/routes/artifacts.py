@@ -38,16 +38,22 @@ class ArtifactHandler(DotscienceHandler):
     _gone = False  # the client disconnected before the request finished
     _committing = False  # put() owns the temp file (put_upload deletes it in any case)
 
-    _refusal = None  # the answer to a PUT refused by its declared size, given after its body
+    _refusal = None  # the answer to a refused PUT, given after its body
 
     async def prepare(self):
-        await super().prepare()
+        size = self._declared_size()
+        try:
+            await super().prepare()
+            if self.request.method == "PUT" and not self._finished:
+                await self._may_upload()  # before a byte of the body is stored
+        except tornado.web.HTTPError as refusal:  # credentials, XSRF, permission
+            most = min(self.ds.max_artifact_bytes, self._server_body_limit())
+            if not self._refuse_after_body(refusal, size, most=most):
+                raise
+            return
         if self.request.method != "PUT" or self._finished:
             return
-        await self._may_upload()  # before a byte of the body is stored
         limit = self.ds.max_artifact_bytes
-        length = self.request.headers.get("Content-Length")
-        size = int(length) if length is not None and length.isdigit() else None
         refusal = None
         if size is not None and size > limit:
             refusal = tornado.web.HTTPError(
@@ -60,18 +66,38 @@ class ArtifactHandler(DotscienceHandler):
                 if used + size > self.ds.api_key_upload_quota:
                     refusal = self._over_quota(used, size)
         if refusal is not None:
-            if self._client_waits_to_continue():
-                raise refusal  # the client waits for a go-ahead: it is never sent the body
-            # A client that sends its body at once would not hear an answer given before it
-            # (the connection closes under it: a reset). The body is read into nothing.
-            self._refusal = refusal
-            self.request.connection.set_max_body_size(size)
+            if not self._refuse_after_body(refusal, size):
+                raise refusal
             return
         self.request.connection.set_max_body_size(limit + 1)
         tmp = await self.ds.call(self.ds.artifacts.upload_temp)
         self._upload = (tmp, hashlib.sha256())
         if self._gone:  # disconnected while the temp file was being made
             self._discard()
+
+    def _declared_size(self) -> int | None:
+        length = self.request.headers.get("Content-Length")
+        return int(length) if length is not None and length.isdigit() else None
+
+    def _server_body_limit(self) -> int:
+        """The largest body Jupyter Server reads on any route (``ServerApp.max_body_size``)."""
+        return int(getattr(self.serverapp, "max_body_size", None) or 512 * 1024**2)
+
+    def _refuse_after_body(
+        self, refusal: tornado.web.HTTPError, size: int | None, most: int | None = None
+    ) -> bool:
+        """Keep ``refusal`` to answer once the body is read (into nothing); False when it is
+        answered now. A client that sends its body at once would not hear an answer given
+        before it: the connection closes under it (a reset). A client that waits to be told
+        to continue is answered now and never sends the body; so is a body without a length,
+        or one over ``most`` bytes."""
+        if self.request.method != "PUT" or size is None or self._client_waits_to_continue():
+            return False
+        if most is not None and size > most:
+            return False
+        self._refusal = refusal
+        self.request.connection.set_max_body_size(size)
+        return True
 
     def _client_waits_to_continue(self) -> bool:
         """The client sent ``Expect: 100-continue`` straight to this server. A proxy in
@@ -120,6 +146,14 @@ class ArtifactHandler(DotscienceHandler):
     def on_finish(self) -> None:
         self._discard()
 
+    def send_error(self, status_code: int = 500, **kwargs) -> None:
+        """A refusal kept from ``prepare`` is the answer, also when ``put``'s decorators
+        stop the request first (their bare 403 would hide e.g. "this key was revoked")."""
+        refusal, self._refusal = self._refusal, None
+        if refusal is not None:
+            status_code, kwargs["exc_info"] = refusal.status_code, (type(refusal), refusal, None)
+        super().send_error(status_code, **kwargs)
+
     @tornado.web.authenticated
     @authorized
     async def put(self, sha256):
@@ -128,7 +162,7 @@ class ArtifactHandler(DotscienceHandler):
         the uploader's runs (of the key's project) that declared it. New content counts
         against an API key's upload quota (413 when it does not fit).
         Response: ``{"sha256", "size", "created"}``."""
-        if self._refusal is not None:
+        if self._refusal is not None:  # refused in prepare(), answered after the body
             raise self._refusal
         tmp, digest = self._upload
         self._committing = True

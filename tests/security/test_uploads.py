@@ -273,6 +273,45 @@ def test_artifacts_are_fsynced_before_rename_and_their_directory_after(tmp_path,
         assert store.open(sha).read() in (b"model bytes", b"other bytes", b"uploaded bytes")
 
 
+def test_a_revoked_key_hears_why_whether_it_sends_the_body_at_once_or_waits(limited):
+    # Given a key revoked after it was handed out, and a file within the limit
+    key = create_key(limited, "revoked")
+    auth = basic_auth("alice", key["key"])
+    assert http("DELETE", f"{limited.url}dotscience/api/keys/{key['id']}", None,
+                token_auth(limited))[0] in (200, 204)  # fmt: skip
+    data = os.urandom(3_000_000)
+    sha = hashlib.sha256(data).hexdigest()
+    # When it uploads the file sending the body at once, then waiting to be told to continue
+    sock = send_head(limited, sha, len(data), auth)
+    answered_early = select.select([sock], [], [], 1.0)[0]
+    sock.sendall(data)
+    at_once = read_answer(sock)
+    sock.close()
+    waited = read_answer(send_head(limited, sha, len(data), {**auth, "Expect": "100-continue"}))
+    # Then both hear that the key was revoked (the first after its body), and nothing is kept
+    assert not answered_early
+    for status, answer in (at_once, waited):
+        assert status == 401 and "revoked" in answer["error"], answer
+    assert http("GET", f"{limited.url}dotscience/api/artifacts/{sha}",
+                headers=token_auth(limited))[0] == 404  # fmt: skip
+
+
+def test_a_refused_caller_is_not_read_a_body_larger_than_a_file_could_be(limited):
+    # Given a revoked key and no credentials at all, each declaring 64 MB (the limit is 4 MB)
+    key = create_key(limited, "revoked-large")
+    assert http("DELETE", f"{limited.url}dotscience/api/keys/{key['id']}", None,
+                token_auth(limited))[0] in (200, 204)  # fmt: skip
+    sha = "ab" * 32
+    for headers, status in ((basic_auth("alice", key["key"]), 401), ({}, 403)):
+        # When it has sent the head and nothing of the body
+        sock = send_head(limited, sha, 64_000_000, headers)
+        # Then it is answered at once: the server does not wait to read 64 MB into nothing
+        assert select.select([sock], [], [], 10.0)[0], headers
+        answer = read_answer(sock)
+        sock.close()
+        assert answer[0] == status, answer
+
+
 def test_a_client_skips_a_file_over_the_limit_and_hears_the_quota(limited, tmp_path):
     # Given a script's outputs: two files that fit the 4,000,000-byte limit but not together
     # the key's 4,500,000-byte quota, and one over the limit
