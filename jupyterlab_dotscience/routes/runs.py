@@ -95,6 +95,16 @@ class RunQueryMixin:
                 if (lo is not None and math.isnan(lo)) or (hi is not None and math.isnan(hi)):
                     _bad(f"{name} filter {item!r}: a bound cannot be NaN")
                 metrics.append((parts[0], lo, hi, stat))
+        times = []
+        for field in ("received", "start", "end"):
+            for item in self.get_query_arguments(field):
+                low, sep, high = item.partition("..")
+                if not sep or not (low.strip() or high.strip()):
+                    _bad(
+                        f"{field} filter {item!r}: expected from..to, ISO 8601 times, either"
+                        " may be empty (e.g. 2026-11-30T00:00:00Z..)"
+                    )
+                times.append((field, low.strip() or None, high.strip() or None))
         warnings = self.get_query_argument("warnings", None)
         if warnings not in (None, "true", "false"):
             _bad("warnings must be true or false")
@@ -120,6 +130,7 @@ class RunQueryMixin:
             metrics=metrics or None,
             verdict=self.get_query_argument("verdict", None),
             warnings=None if warnings is None else warnings == "true",
+            times=times or None,
         )
 
 
@@ -178,7 +189,9 @@ class RunsHandler(RunQueryMixin, DotscienceHandler):
         metric=key:min:max (the last value; either bound may be empty, repeat),
         metric.min=key:min:max and metric.max=key:min:max (the smallest or largest number of
         the series), verdict (identical, within_tolerance, differs, failed, not_reproducible
-        or none: never reproduced), warnings (true|false), sort (received, start, end,
+        or none: never reproduced), warnings (true|false), received=from..to,
+        start=from..to and end=from..to (ISO 8601 times, inclusive, either may be empty;
+        received is when the run was published), sort (received, start, end,
         metric:<key>, metric.min:<key>, metric.max:<key>, param:<key>, ...; prefix - for
         descending), stats (true: each summary also has metric_min and metric_max),
         limit (1..1000), cursor.

@@ -101,6 +101,7 @@ class Store(abc.ABC):
         author: str | None = None,
         verdict: str | None = None,
         warnings: bool | None = None,
+        times: Sequence[tuple] | None = None,
         sort: str = "-received",
         limit: int = 50,
         cursor: str | None = None,
@@ -131,6 +132,10 @@ class Store(abc.ABC):
             ``differs``, ``failed``, ``not_reproducible``), or ``none``: never reproduced.
         warnings
             True: runs with hidden-state warnings; False: runs without.
+        times
+            ``[(field, from, to)]`` with field ``received`` (published), ``start`` or
+            ``end``: ISO 8601 times, inclusive, None = open (a run without that time does
+            not match). ValueError for another field or a time that is not one.
         sort
             ``received``, ``start``, ``end``, ``project``, ``author``, ``notebook``,
             ``description``, ``status``, ``metric:<key>`` (the last value),
@@ -156,7 +161,7 @@ class Store(abc.ABC):
         ----------
         **filters
             The filters of :meth:`list_runs` (project, projects, notebook, labels, params,
-            metrics, status, text, author, verdict, warnings).
+            metrics, status, text, author, verdict, warnings, times).
 
         Returns
         -------

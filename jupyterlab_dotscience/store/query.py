@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .interface import OPS
-from .validate import VERDICTS
+from .validate import VERDICTS, check_time
 
 COLUMNS = {
     "received": "received",
@@ -28,6 +28,10 @@ COLUMNS = {
     "description": "description",
     "status": "status",
 }
+
+
+#: The times a listing filters by (``times``: inclusive bounds, canonical ISO 8601 UTC).
+TIMES = ("received", "start", "end")
 
 
 #: The statistics of a metric series a listing sorts and filters by: its last value, its
@@ -143,10 +147,29 @@ def filters(
     author=None,
     verdict=None,
     warnings=None,
+    times=None,
 ) -> tuple[list[str], list]:
     """WHERE clauses (over ``runs r``) and their arguments."""
     where: list[str] = []
     args: list = []
+    for item in times or ():
+        if not isinstance(item, tuple | list) or len(item) != 3 or item[0] not in TIMES:
+            raise ValueError(
+                f"times: expected (field, from, to) with field one of {', '.join(TIMES)},"
+                f" got {item!r}"
+            )
+        field, *bounds = item
+        for bound, op in zip(bounds, (">=", "<="), strict=True):
+            if bound is None:
+                continue
+            try:
+                args.append(check_time(bound, field))
+            except ValueError:
+                raise ValueError(
+                    f"{field}: {str(bound)[:40]!r} is not an ISO 8601 time such as"
+                    " 2026-11-30T08:00:00Z"
+                ) from None
+            where.append(f"r.{COLUMNS[field]} {op} ?")
     if verdict is not None:
         if verdict == "none":
             where.append("r.verdict IS NULL")

@@ -92,6 +92,12 @@ export interface paths {
             | 'none';
           /** @description true for runs with hidden-state warnings, false for runs without. */
           warnings?: 'true' | 'false';
+          /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+          received?: string;
+          /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+          start?: string;
+          /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+          end?: string;
           limit?: number;
           cursor?: string;
         };
@@ -230,6 +236,12 @@ export interface paths {
             | 'not_reproducible'
             | 'none';
           warnings?: 'true' | 'false';
+          /** @description from..to (ISO 8601, inclusive) as in GET runs */
+          received?: string;
+          /** @description from..to (ISO 8601, inclusive) as in GET runs */
+          start?: string;
+          /** @description from..to (ISO 8601, inclusive) as in GET runs */
+          end?: string;
           /** @description At most this many ids (default 100000) */
           limit?: number;
         };

@@ -89,3 +89,32 @@ async def test_bad_aggregates_and_bounds_are_a_400(api, params, word):  # noqa: 
     for path in ("runs", "runs/ids"):
         err = await api("GET", path, params=params, expect=400)
         assert word in err["error"]
+
+
+async def test_runs_are_filtered_by_start_and_published_time(api):  # noqa: F811
+    # Given runs started at 06:30 and 08:00 (UTC) on the same day
+    early, late = record(), record(start="2026-11-27T08:00:00.000000Z", end=None)
+    for rec in (early, late):
+        await api("POST", "runs", rec, expect=201)
+
+    async def listed(**params):
+        got = await api("GET", "runs", params=params)
+        return [r["id"] for r in got["runs"]], got["total"]
+
+    # When filtered by a start range (either bound may be open, both included)
+    # Then exactly the runs inside it, and the total counts them
+    assert await listed(start="2026-11-27T07:00:00Z..") == ([late["id"]], 1)
+    assert await listed(start="..2026-11-27T06:30:00Z") == ([early["id"]], 1)
+    both = await listed(start="2026-11-27T06:30:00+00:00..2026-11-27T08:00:00Z", sort="start")
+    assert both == ([early["id"], late["id"]], 2)
+    # And by the time they were published (now), also for "select all that match"
+    assert (await listed(received="2026-11-27T00:00:00Z.."))[1] == 2
+    assert await listed(received="..2026-11-27T00:00:00Z") == ([], 0)
+    ids = await api("GET", "runs/ids", params={"start": "2026-11-27T07:00:00Z.."})
+    assert ids == {"ids": [late["id"]], "total": 1}
+
+
+@pytest.mark.parametrize("value", ["2026-11-27", "..", "yesterday..", "..2026-13-01T00:00:00Z"])
+async def test_a_bad_time_filter_is_a_400_with_one_sentence(api, value):  # noqa: F811
+    got = await api("GET", "runs", params={"start": value}, expect=400)
+    assert "start" in got["error"] and ("from..to" in got["error"] or "ISO 8601" in got["error"])

@@ -201,3 +201,34 @@ def test_bad_listing_arguments_are_refused(store):
 def test_run_summaries_keep_the_requested_order(store):
     a, b = publish(store, record(), record())
     assert ids(store.run_summaries([b, a, "junk"])) == [b, a]
+
+
+def test_filter_by_start_end_and_published_time_with_inclusive_bounds(store):
+    # Given runs started at seconds 10, 20 and 30, and one without a start time
+    a, b, c, unknown = publish(
+        store, record(at=10), record(at=20), record(at=30), record(start=None, end=None)
+    )
+    t = {s: store.get_run(i)["start"] for s, i in ((10, a), (20, b), (30, c))}
+    # When filtered by a start range / Then exactly the runs inside it, both bounds included
+    assert ids(store.list_runs(times=[("start", t[10], t[20])], sort="start")[0]) == [a, b]
+    assert ids(store.list_runs(times=[("start", t[20], None)], sort="start")[0]) == [b, c]
+    assert ids(store.list_runs(times=[("start", None, t[10])])[0]) == [a]
+    # And a bound in another spelling of the same instant means the same
+    offset = t[20][:-1].replace("T", " ") + "+00:00"
+    assert ids(store.list_runs(times=[("start", offset, offset)])[0]) == [b]
+    # And an end range, and the published (received) time: every run was published just now
+    assert ids(store.list_runs(times=[("end", t[30], None)])[0]) == [c]
+    received = {i: store.get_run(i)["received"] for i in (a, b, c, unknown)}
+    assert store.count_runs(times=[("received", None, received[unknown])]) == 4
+    later = sorted(i for i in received if received[i] >= received[b])
+    assert sorted(store.run_ids(times=[("received", received[b], None)])) == later
+    assert store.run_ids(times=[("start", t[20], t[30])], sort="-start") == [c, b]
+
+
+def test_bad_time_filters_are_refused(store):
+    with pytest.raises(ValueError, match="ISO 8601"):
+        store.list_runs(times=[("start", "yesterday", None)])
+    with pytest.raises(ValueError, match="field one of"):
+        store.list_runs(times=[("seq", None, None)])
+    with pytest.raises(ValueError, match="ISO 8601"):
+        store.count_runs(times=[("received", None, 1700000000)])
