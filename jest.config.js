@@ -1,3 +1,7 @@
+// Tests run in a time zone that is not UTC (UTC+1 in winter), so nothing passes only
+// because the machine's clock is in UTC (src/table/__tests__/timeFilters.spec.ts relies on it).
+process.env.TZ = 'Europe/Berlin';
+
 const jestJupyterLab = require('@jupyterlab/testutils/lib/jest-config');
 
 const esModules = [

@@ -108,3 +108,80 @@ export function formatClock(iso: string): string {
   const ms = parseTime(iso);
   return isNaN(ms) ? iso : new Date(ms).toLocaleTimeString();
 }
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/**
+ * A timestamp in the reader's time zone, in the one spelling that sorts as it reads and
+ * that the Runs table's time filters accept back.
+ *
+ * @param iso ISO 8601 time
+ * @returns e.g. `2026-11-27 07:30:00`, `—` for none, or `iso` itself when it is no time
+ */
+export function formatStamp(iso: string | null | undefined): string {
+  if (!iso) {
+    return '—';
+  }
+  const ms = parseTime(iso);
+  if (isNaN(ms)) {
+    return iso;
+  }
+  const d = new Date(ms);
+  return (
+    `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  );
+}
+
+const LOCAL_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+const ABSOLUTE_TIME =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * The span of time a typed date or time stands for: a day (`2026-11-30`), a minute
+ * (`2026-11-30 08:15`) or a second (`2026-11-30 08:15:00`) in the reader's time zone, or
+ * an instant given with its zone (`2026-11-30T08:15:00Z`, `...+01:00`).
+ *
+ * @param text what was typed
+ * @returns `[start, end)` in milliseconds since the epoch, or null when it is no date
+ */
+export function typedTimeSpan(text: string): [number, number] | null {
+  const typed = text.trim();
+  if (ABSOLUTE_TIME.test(typed)) {
+    const ms = Date.parse(typed);
+    return isNaN(ms) ? null : [ms, ms + 1];
+  }
+  const m = LOCAL_TIME.exec(typed);
+  if (!m) {
+    return null;
+  }
+  const [y, mo, d, h, mi, s] = m
+    .slice(1)
+    .map(v => (v === undefined ? NaN : Number(v)));
+  const start = new Date(y, mo - 1, d, h || 0, mi || 0, s || 0);
+  if (
+    start.getFullYear() !== y ||
+    start.getMonth() !== mo - 1 ||
+    start.getDate() !== d ||
+    (!isNaN(h) && (h > 23 || mi > 59)) ||
+    (!isNaN(s) && s > 59)
+  ) {
+    return null; // e.g. 2026-02-30 or 25:00 (Date would roll them over)
+  }
+  if (isNaN(h)) {
+    return [start.getTime(), new Date(y, mo - 1, d + 1).getTime()];
+  }
+  return [start.getTime(), start.getTime() + (isNaN(s) ? 60_000 : 1000)];
+}
+
+/**
+ * An inclusive upper bound just before an instant: the last microsecond before it (times
+ * are stored to the microsecond).
+ *
+ * @param ms the instant, in milliseconds since the epoch
+ * @returns e.g. `2026-11-29T23:59:59.999999Z` for midnight
+ */
+export function isoJustBefore(ms: number): string {
+  return new Date(ms - 1).toISOString().replace('Z', '999Z');
+}

@@ -15,6 +15,16 @@ export interface IMetricRange {
 }
 
 /**
+ * A time filter: runs whose time (`received`: when published) lies between two ISO 8601
+ * times, both included; either may be missing.
+ */
+export interface ITimeRange {
+  field: 'received' | 'start' | 'end';
+  from: string | null;
+  to: string | null;
+}
+
+/**
  * The verdict filter's values: a verdict, or `none` for runs never reproduced.
  */
 export type VerdictFilter =
@@ -49,6 +59,8 @@ export interface IRunQuery {
   params: string[];
   /** metric ranges */
   metrics: IMetricRange[];
+  /** time ranges (the Runs table's Published and Started filters) */
+  times?: ITimeRange[];
   /** sort key: `received`, `start`, `metric:<key>`, `param:<key>` */
   sort: string;
   /** descending order */
@@ -151,6 +163,9 @@ export function toSearchParams(
     const name = !m.stat || m.stat === 'last' ? 'metric' : `metric.${m.stat}`;
     p.append(name, `${m.key}:${m.min ?? ''}:${m.max ?? ''}`);
   }
+  for (const t of query.times ?? []) {
+    p.append(t.field, `${t.from ?? ''}..${t.to ?? ''}`);
+  }
   p.append('sort', (query.desc ? '-' : '') + query.sort);
   if (query.stats) {
     p.append('stats', 'true');
@@ -176,6 +191,7 @@ export function isFiltered(query: IRunQuery): boolean {
     !!query.text.trim() ||
     query.labels.length > 0 ||
     query.params.length > 0 ||
-    query.metrics.length > 0
+    query.metrics.length > 0 ||
+    (query.times ?? []).length > 0
   );
 }

@@ -1,6 +1,7 @@
 import { RestWire } from '../api/rest';
 import { runTitle } from '../format';
 import { summaryValue } from '../runs/compact';
+import { formatStamp } from '../time';
 import { formatValue } from '../values';
 
 /**
@@ -105,6 +106,24 @@ export function serverSort(column: Column): string | null {
 }
 
 /**
+ * A column's width before the user drags it: the run's name is wide, a time fits
+ * `2026-11-27 07:30:00` in the code font, the rest 120 px.
+ *
+ * @param column the column
+ * @returns the width in px
+ */
+export function defaultWidth(column: Column): number {
+  if (column.kind !== 'field') {
+    return 120;
+  }
+  return column.key === 'name'
+    ? 240
+    : column.key === 'received' || column.key === 'start'
+      ? 168
+      : 120;
+}
+
+/**
  * The text of a cell.
  *
  * @param run the row's run
@@ -119,6 +138,9 @@ export function cellText(run: TableRun, column: Column): string {
       }
       if (column.key === 'notebook') {
         return run.notebook ?? run.workload_file ?? '—';
+      }
+      if (column.key === 'received' || column.key === 'start') {
+        return formatStamp(run[column.key]); // as the column's filter reads it
       }
       return String(run[column.key] ?? '—');
     case 'param':

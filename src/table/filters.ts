@@ -1,5 +1,6 @@
-import { IMetricRange, IRunQuery } from '../runs/query';
-import { Column, columnId } from './columns';
+import { IMetricRange, IRunQuery, ITimeRange } from '../runs/query';
+import { isoJustBefore, typedTimeSpan } from '../time';
+import { Column, columnId, columnTitle } from './columns';
 
 /**
  * What a column's filter box asks of `GET runs`.
@@ -8,11 +9,65 @@ export type ColumnFilter =
   | { param: string }
   | { metric: IMetricRange }
   | { label: { key: string; value: string } }
+  | { time: ITimeRange }
   | { field: 'status'; value: 'succeeded' | 'failed' }
   | { field: 'project' | 'author' | 'notebook'; value: string };
 
 const OP = /^(==|=|!=|<=|>=|<|>)?\s*(.*)$/;
 const RANGE = /^(-?[\d.eE+-]*)\s*\.\.\s*(-?[\d.eE+-]*)$/;
+
+/**
+ * Read a time filter: a day, minute or second in the reader's time zone (or an instant
+ * with its zone), alone (that span), after `>`/`>=`/`<`/`<=`, or as `from..to` (both
+ * spans included, either may be left out).
+ *
+ * @param field the run's time
+ * @param typed what was typed (trimmed, not empty)
+ * @returns the inclusive range the server is asked for, or null when it does not read
+ */
+function timeRange(
+  field: ITimeRange['field'],
+  typed: string
+): ITimeRange | null {
+  const range = /^(.*?)\s*\.\.\s*(.*)$/.exec(typed);
+  if (range) {
+    const from = range[1] ? typedTimeSpan(range[1]) : null;
+    const to = range[2] ? typedTimeSpan(range[2]) : null;
+    if ((range[1] && !from) || (range[2] && !to) || (!from && !to)) {
+      return null;
+    }
+    if (from && to && from[0] >= to[1]) {
+      return null; // an empty range is a typing slip, not "no runs"
+    }
+    return {
+      field,
+      from: from ? new Date(from[0]).toISOString() : null,
+      to: to ? isoJustBefore(to[1]) : null
+    };
+  }
+  const m = /^(>=|<=|>|<|==|=)?\s*(.+)$/.exec(typed)!;
+  const span = typedTimeSpan(m[2]);
+  if (!span) {
+    return null;
+  }
+  const [start, end] = span;
+  switch (m[1]) {
+    case '>=':
+      return { field, from: new Date(start).toISOString(), to: null };
+    case '>':
+      return { field, from: new Date(end).toISOString(), to: null };
+    case '<=':
+      return { field, from: null, to: isoJustBefore(end) };
+    case '<':
+      return { field, from: null, to: isoJustBefore(start) };
+    default:
+      return {
+        field,
+        from: new Date(start).toISOString(),
+        to: isoJustBefore(end)
+      };
+  }
+}
 
 function number(text: string): number | null {
   const n = Number(text);
@@ -25,7 +80,9 @@ function number(text: string): number | null {
  * Parameters: `0.1` or `=adam` (equal), `!=adam`, `<0.1`, `>=3`. Metrics (the column's
  * value: the last, the smallest or the largest): `<0.5`, `>=0.9`, `0.1..0.5` (bounds
  * included). Labels: the value. Status:
- * `succeeded` or `failed`. Project, author, notebook: the exact value.
+ * `succeeded` or `failed`. Project, author, notebook: the exact value. Published and
+ * Started: a day, minute or second in the reader's time zone (`2026-11-30`,
+ * `2026-11-30 08:15`), alone, after `>`, `>=`, `<`, `<=`, or as `from..to` (days included).
  *
  * @param column the column
  * @param text what was typed
@@ -91,6 +148,17 @@ export function parseColumnFilter(
         }
         return { field: 'status', value: typed };
       }
+      if (column.key === 'received' || column.key === 'start') {
+        const time = timeRange(column.key, typed);
+        if (!time) {
+          return {
+            error:
+              `Filter ${columnTitle(column)} with a date or time in your time zone, ` +
+              'e.g. 2026-11-30, >=2026-11-30 08:00 or 2026-11-29..2026-11-30.'
+          };
+        }
+        return { time };
+      }
       if (
         column.key === 'project' ||
         column.key === 'author' ||
@@ -124,7 +192,8 @@ export function queryFromFilters(
     status: null,
     labels: [],
     params: [],
-    metrics: []
+    metrics: [],
+    times: []
   };
   const errors: Record<string, string> = {};
   for (const column of columns) {
@@ -141,6 +210,8 @@ export function queryFromFilters(
       query.metrics = [...query.metrics, filter.metric];
     } else if ('label' in filter) {
       query.labels = [...query.labels, filter.label];
+    } else if ('time' in filter) {
+      query.times = [...(query.times ?? []), filter.time];
     } else if (filter.field === 'status') {
       query.status = filter.value;
     } else {

@@ -9,6 +9,7 @@ import {
   Column,
   columnId,
   defaultColumns,
+  defaultWidth,
   serverSort,
   TableRun
 } from './columns';
@@ -141,10 +142,7 @@ export class RunsTableModel {
    * @returns the width
    */
   width(column: Column): number {
-    return (
-      this._widths.get(columnId(column)) ??
-      (column.kind === 'field' && column.key === 'name' ? 240 : 120)
-    );
+    return this._widths.get(columnId(column)) ?? defaultWidth(column);
   }
 
   /**

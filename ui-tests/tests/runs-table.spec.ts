@@ -14,7 +14,8 @@ test.use({
  * A small run of a test's own tag (its description carries the tag, so a search finds
  * exactly this test's runs).
  */
-function run(tag: string, i: number) {
+function run(tag: string, i: number, start = '2026-11-27T06:30:00.000000Z') {
+  const schedule = `cosine with warm restarts every ${(i % 7) + 1} epochs`;
   return {
     schema: 'dotscience.run/2',
     id: randomUUID(),
@@ -22,11 +23,15 @@ function run(tag: string, i: number) {
     description: `${tag} trial ${i}`,
     mode: 'script',
     workload_file: 'train.py',
-    start: '2026-11-27T06:30:00.000000Z',
-    end: '2026-11-27T06:31:00.000000Z',
+    start,
+    end: start,
     inputs: [],
     outputs: [],
-    parameters: { alpha: { value: i, text: String(i) } },
+    parameters: {
+      alpha: { value: i, text: String(i) },
+      // too long for its column: the table cuts it to fit, ending in "…"
+      schedule: { value: schedule, text: schedule }
+    },
     labels: {},
     metrics: {
       loss: [{ value: 1 / (1 + i), text: String(1 / (1 + i)), step: 0 }]
@@ -497,3 +502,74 @@ function sectionProblems(sidebar: Locator): Promise<string[]> {
     return problems;
   });
 }
+
+test.describe('time filters, read in the reader’s time zone', () => {
+  test.use({ timezoneId: 'Europe/Berlin' });
+
+  test('filter the Runs table by the day a run started and by when it was published', async ({
+    page,
+    request
+  }) => {
+    // Given three runs started on 27, 28 and 29 November at 23:30 UTC (00:30 the next day
+    // in Berlin, where the reader is)
+    const tag = `day${randomUUID().slice(0, 8)}`;
+    for (const [i, day] of [27, 28, 29].entries()) {
+      const r = await request.post('/dotscience/api/runs', {
+        data: run(tag, i, `2026-11-${day}T23:30:00.000000Z`)
+      });
+      expect(r.status()).toBe(201);
+    }
+    const table = await openTable(page, tag);
+    const count = table.getByTestId('ds-table-count');
+    await expect(count).toHaveText('3 runs');
+    // When the Started column is added
+    await table.getByRole('button', { name: /^Columns/ }).click();
+    await table.getByLabel('Find a column').fill('Started');
+    await table.getByRole('checkbox', { name: 'Started' }).check();
+    await table.getByRole('button', { name: /^Columns/ }).click();
+    // Then it shows each start in Berlin's time, whole
+    const grid = table.getByRole('grid');
+    await expect(
+      grid.getByRole('cell', { name: '2026-11-30 00:30:00' })
+    ).toBeVisible();
+    // When its filter asks for 29 November (Berlin): the run started 28 Nov 23:30 UTC
+    const started = table.getByLabel('Filter Started');
+    await started.fill('2026-11-29');
+    await started.press('Enter');
+    // Then that one run matches
+    await expect(count).toHaveText('1 run');
+    await expect(grid.locator('[role="row"][data-run-id]')).toHaveCount(1);
+    await expect(
+      grid.getByRole('cell', { name: `${tag} trial 1` })
+    ).toBeVisible();
+    // When it asks for a range of days, both included
+    await started.fill('2026-11-28..2026-11-29');
+    await started.press('Enter');
+    await expect(count).toHaveText('2 runs');
+    // When it holds what does not read as a time
+    await started.fill('yesterday');
+    await started.press('Enter');
+    // Then the box says what it reads, and filters nothing
+    await expect(started).toHaveAttribute(
+      'title',
+      /^Filter Started with a date or time/
+    );
+    await expect(count).toHaveText('3 runs');
+    // When it is cleared and Published asks for runs before today
+    await started.fill('');
+    await started.press('Enter');
+    const published = table.getByLabel('Filter Published');
+    const today = await page.evaluate(() => {
+      const d = new Date();
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+    });
+    await published.fill(`<${today}`);
+    await published.press('Enter');
+    // Then none match: each was published just now
+    await expect(table.getByText('No runs match these filters.')).toBeVisible();
+    await published.fill(`>=${today}`);
+    await published.press('Enter');
+    await expect(count).toHaveText('3 runs');
+  });
+});

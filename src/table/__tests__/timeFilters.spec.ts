@@ -1,0 +1,144 @@
+// The reader is in Berlin (jest.config.js sets TZ; UTC+1 in November): typed dates are
+// theirs, not UTC's.
+
+import { parseColumnFilter, queryFromFilters } from '../filters';
+import { cellText, Column, defaultWidth, TableRun } from '../columns';
+import { DEFAULT_QUERY, isFiltered, toSearchParams } from '../../runs/query';
+import { summary } from '../../__tests__/runFixtures';
+import { formatStamp, typedTimeSpan } from '../../time';
+
+const published: Column = { kind: 'field', key: 'received' };
+const started: Column = { kind: 'field', key: 'start' };
+
+describe('the Published and Started filters', () => {
+  it('read a day in the reader’s time zone as that whole day, to the microsecond', () => {
+    expect(parseColumnFilter(published, '2026-11-30')).toEqual({
+      time: {
+        field: 'received',
+        from: '2026-11-29T23:00:00.000Z',
+        to: '2026-11-30T22:59:59.999999Z'
+      }
+    });
+  });
+
+  it('read bounds before and after a day, a minute or a second', () => {
+    const range = (column: Column, text: string) =>
+      (parseColumnFilter(column, text) as { time: unknown }).time;
+    expect(range(published, '>=2026-11-30')).toEqual({
+      field: 'received',
+      from: '2026-11-29T23:00:00.000Z',
+      to: null
+    });
+    // after the day: from the next midnight
+    expect(range(published, '> 2026-11-30')).toEqual({
+      field: 'received',
+      from: '2026-11-30T23:00:00.000Z',
+      to: null
+    });
+    // before the minute: up to its first microsecond, not included
+    expect(range(started, '<2026-11-30 08:15')).toEqual({
+      field: 'start',
+      from: null,
+      to: '2026-11-30T07:14:59.999999Z'
+    });
+    // up to and with the second
+    expect(range(started, '<= 2026-11-30T08:15:30')).toEqual({
+      field: 'start',
+      from: null,
+      to: '2026-11-30T07:15:30.999999Z'
+    });
+    // an instant with its zone means that instant, wherever the reader is
+    expect(range(started, '>=2026-11-30T08:15:00Z')).toEqual({
+      field: 'start',
+      from: '2026-11-30T08:15:00.000Z',
+      to: null
+    });
+  });
+
+  it('read a range of days with both days included, and open ranges', () => {
+    const range = (text: string) =>
+      (parseColumnFilter(published, text) as { time: unknown }).time;
+    expect(range('2026-11-29..2026-11-30')).toEqual({
+      field: 'received',
+      from: '2026-11-28T23:00:00.000Z',
+      to: '2026-11-30T22:59:59.999999Z'
+    });
+    expect(range('2026-11-29 ..')).toEqual({
+      field: 'received',
+      from: '2026-11-28T23:00:00.000Z',
+      to: null
+    });
+    expect(range('..2026-11-29 12:00')).toEqual({
+      field: 'received',
+      from: null,
+      to: '2026-11-29T11:00:59.999999Z'
+    });
+  });
+
+  it('say in one sentence what does not read as a time, and do not roll dates over', () => {
+    for (const text of [
+      'yesterday',
+      '2026-02-30',
+      '2026-11-30 25:00',
+      '30/11/2026',
+      '..',
+      '2026-12-01..2026-11-30',
+      '>=2026-11-30..'
+    ]) {
+      const got = parseColumnFilter(published, text) as { error: string };
+      expect(got.error).toMatch(/^Filter Published with a date or time .*\.$/);
+    }
+    expect(typedTimeSpan('2026-02-29')).toBeNull(); // 2026 is no leap year
+    expect(typedTimeSpan('2028-02-29')).not.toBeNull();
+  });
+
+  it('become the query of GET runs beside the other filters', () => {
+    const { query, errors } = queryFromFilters(
+      DEFAULT_QUERY,
+      [published, started, { kind: 'param', key: 'alpha' }],
+      {
+        'field:received': '>=2026-11-30',
+        'field:start': '2026-11-29..2026-11-30',
+        'param:alpha': '<200'
+      }
+    );
+    expect(errors).toEqual({});
+    expect(isFiltered(query)).toBe(true);
+    const params = toSearchParams(query, 50);
+    expect(params.getAll('received')).toEqual(['2026-11-29T23:00:00.000Z..']);
+    expect(params.getAll('start')).toEqual([
+      '2026-11-28T23:00:00.000Z..2026-11-30T22:59:59.999999Z'
+    ]);
+    expect(params.getAll('param')).toEqual(['alpha<200']);
+    // and clearing the boxes clears the times
+    const cleared = queryFromFilters(query, [published, started], {}).query;
+    expect(cleared.times).toEqual([]);
+    expect(isFiltered(cleared)).toBe(false);
+  });
+});
+
+describe('time cells', () => {
+  it('show the time in the reader’s zone as the filter reads it back', () => {
+    const run = {
+      ...summary(1),
+      received: '2026-11-30T07:15:30.123456Z',
+      start: null
+    } as unknown as TableRun;
+    expect(cellText(run, published)).toBe('2026-11-30 08:15:30');
+    expect(cellText(run, started)).toBe('—');
+    expect(parseColumnFilter(published, cellText(run, published))).toEqual({
+      time: {
+        field: 'received',
+        from: '2026-11-30T07:15:30.000Z',
+        to: '2026-11-30T07:15:30.999999Z'
+      }
+    });
+    expect(formatStamp('not a time')).toBe('not a time');
+  });
+
+  it('are wide enough for the whole time', () => {
+    expect(defaultWidth(published)).toBeGreaterThan(
+      defaultWidth({ kind: 'field', key: 'status' })
+    );
+  });
+});
