@@ -125,6 +125,7 @@ class RunQueryMixin:
             status=self.get_query_argument("status", None),
             author=self.get_query_argument("author", None),
             text=self.get_query_argument("q", None) or None,
+            name=self.get_query_argument("name", None) or None,
             labels=labels or None,
             params=params or None,
             metrics=metrics or None,
@@ -185,6 +186,8 @@ class RunsHandler(RunQueryMixin, DotscienceHandler):
     @authorized
     async def get(self):
         """List runs. Query: project, notebook, status, author, q (text search),
+        name (what run lists show as the name: description, else notebook or script,
+        contains it; or the run id starts with it),
         label=key:value (repeat), param=key<op>value (op one of = != < <= > >=, repeat),
         metric=key:min:max (the last value; either bound may be empty, repeat),
         metric.min=key:min:max and metric.max=key:min:max (the smallest or largest number of

@@ -102,6 +102,7 @@ class Store(abc.ABC):
         verdict: str | None = None,
         warnings: bool | None = None,
         times: Sequence[tuple] | None = None,
+        name: str | None = None,
         sort: str = "-received",
         limit: int = 50,
         cursor: str | None = None,
@@ -127,6 +128,9 @@ class Store(abc.ABC):
             booleans and null are left out, infinities count). ValueError for another.
         text
             Case-insensitive substring of description, notebook/script, labels or parameters.
+        name
+            Case-insensitive substring of the name run lists show: the description, or for
+            a run without one its notebook/script; or the start of the run id.
         verdict
             The latest reproduction verdict (``identical``, ``within_tolerance``,
             ``differs``, ``failed``, ``not_reproducible``), or ``none``: never reproduced.
@@ -161,7 +165,7 @@ class Store(abc.ABC):
         ----------
         **filters
             The filters of :meth:`list_runs` (project, projects, notebook, labels, params,
-            metrics, status, text, author, verdict, warnings, times).
+            metrics, status, text, name, author, verdict, warnings, times).
 
         Returns
         -------

@@ -148,6 +148,7 @@ def filters(
     verdict=None,
     warnings=None,
     times=None,
+    name=None,
 ) -> tuple[list[str], list]:
     """WHERE clauses (over ``runs r``) and their arguments."""
     where: list[str] = []
@@ -232,6 +233,17 @@ def filters(
             clause += f" AND m.{column} {op} ?"
             args.append(float(bound))
         where.append(clause + f" AND m.{column} IS NOT NULL)")
+    if name:
+        if not isinstance(name, str):
+            raise ValueError("name: expected a string")
+        like = f"{ilike} ? ESCAPE '\\'"
+        # what the run lists show as its name: its description, else its notebook or
+        # script (and short id); an id is matched from its start
+        where.append(
+            f"(r.description {like} OR (COALESCE(r.description, '') = ''"
+            f" AND (r.notebook {like} OR r.workload_file {like})) OR r.id LIKE ? ESCAPE '\\')"
+        )
+        args += [_like(name)] * 3 + [_like(name.strip().lower())[1:]]
     if text:
         if not isinstance(text, str):
             raise ValueError("text: expected a string")

@@ -68,6 +68,8 @@ export interface paths {
           author?: string;
           /** @description Text search */
           q?: string;
+          /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+          name?: string;
           /** @description key:value (repeatable) */
           label?: string[];
           /** @description key<op>value with op one of = != < <= > >= (repeatable) */
@@ -216,6 +218,8 @@ export interface paths {
           author?: string;
           /** @description Text search */
           q?: string;
+          /** @description As in GET runs */
+          name?: string;
           /** @description key:value (repeatable) */
           label?: string[];
           /** @description key<op>value (repeatable) */

@@ -53,6 +53,9 @@ export interface IRunQuery {
   warnings: boolean;
   /** free text search */
   text: string;
+  /** the run's shown name (description, else notebook or script) contains it, or its id
+   * starts with it (the Runs table's Run filter) */
+  name?: string;
   /** label filters `key:value` */
   labels: { key: string; value: string }[];
   /** parameter filters such as `alpha>=0.1` */
@@ -153,6 +156,9 @@ export function toSearchParams(
   if (query.text.trim()) {
     p.append('q', query.text.trim());
   }
+  if (query.name?.trim()) {
+    p.append('name', query.name.trim());
+  }
   for (const { key, value } of query.labels) {
     p.append('label', `${key}:${value}`);
   }
@@ -189,6 +195,7 @@ export function isFiltered(query: IRunQuery): boolean {
     !!query.verdict ||
     query.warnings ||
     !!query.text.trim() ||
+    !!query.name?.trim() ||
     query.labels.length > 0 ||
     query.params.length > 0 ||
     query.metrics.length > 0 ||

@@ -10,6 +10,7 @@ export type ColumnFilter =
   | { metric: IMetricRange }
   | { label: { key: string; value: string } }
   | { time: ITimeRange }
+  | { name: string }
   | { field: 'status'; value: 'succeeded' | 'failed' }
   | { field: 'project' | 'author' | 'notebook'; value: string };
 
@@ -80,7 +81,8 @@ function number(text: string): number | null {
  * Parameters: `0.1` or `=adam` (equal), `!=adam`, `<0.1`, `>=3`. Metrics (the column's
  * value: the last, the smallest or the largest): `<0.5`, `>=0.9`, `0.1..0.5` (bounds
  * included). Labels: the value. Status:
- * `succeeded` or `failed`. Project, author, notebook: the exact value. Published and
+ * `succeeded` or `failed`. Run: part of its name (or the start of its id). Project,
+ * author, notebook: the exact value. Published and
  * Started: a day, minute or second in the reader's time zone (`2026-11-30`,
  * `2026-11-30 08:15`), alone, after `>`, `>=`, `<`, `<=`, or as `from..to` (days included).
  *
@@ -148,6 +150,9 @@ export function parseColumnFilter(
         }
         return { field: 'status', value: typed };
       }
+      if (column.key === 'name') {
+        return { name: typed };
+      }
       if (column.key === 'received' || column.key === 'start') {
         const time = timeRange(column.key, typed);
         if (!time) {
@@ -193,7 +198,8 @@ export function queryFromFilters(
     labels: [],
     params: [],
     metrics: [],
-    times: []
+    times: [],
+    name: ''
   };
   const errors: Record<string, string> = {};
   for (const column of columns) {
@@ -210,6 +216,8 @@ export function queryFromFilters(
       query.metrics = [...query.metrics, filter.metric];
     } else if ('label' in filter) {
       query.labels = [...query.labels, filter.label];
+    } else if ('name' in filter) {
+      query.name = filter.name;
     } else if ('time' in filter) {
       query.times = [...(query.times ?? []), filter.time];
     } else if (filter.field === 'status') {

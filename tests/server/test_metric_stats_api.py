@@ -118,3 +118,19 @@ async def test_runs_are_filtered_by_start_and_published_time(api):  # noqa: F811
 async def test_a_bad_time_filter_is_a_400_with_one_sentence(api, value):  # noqa: F811
     got = await api("GET", "runs", params={"start": value}, expect=400)
     assert "start" in got["error"] and ("from..to" in got["error"] or "ISO 8601" in got["error"])
+
+
+async def test_runs_are_filtered_by_the_name_lists_show(api):  # noqa: F811
+    # Given a described run and one known only by its notebook
+    described = record(description="Churn model, 20% sample")
+    plain = record(description=None, notebook="churn/explore.ipynb")
+    for rec in (described, plain):
+        await api("POST", "runs", rec, expect=201)
+    # When the Run column's filter asks for part of a name, or the start of an id
+    got = await api("GET", "runs", params={"name": "20% SAMPLE"})
+    # Then the runs whose shown name holds it, counted
+    assert [r["id"] for r in got["runs"]] == [described["id"]] and got["total"] == 1
+    both = await api("GET", "runs/ids", params={"name": "churn", "sort": "received"})
+    assert both == {"ids": [described["id"], plain["id"]], "total": 2}
+    by_id = await api("GET", "runs", params={"name": plain["id"][:8]})
+    assert [r["id"] for r in by_id["runs"]] == [plain["id"]]

@@ -232,3 +232,25 @@ def test_bad_time_filters_are_refused(store):
         store.list_runs(times=[("seq", None, None)])
     with pytest.raises(ValueError, match="ISO 8601"):
         store.count_runs(times=[("received", None, 1700000000)])
+
+
+def test_filter_by_the_name_run_lists_show(store):
+    # Given a described run, a notebook run and a script run without a description
+    described, notebook, script = publish(
+        store,
+        record(description="Sweep 100% of alpha_beta", notebook="nb/described.ipynb"),
+        record(description=None, notebook="nb/churn.ipynb"),
+        record(description="", notebook=None, mode="script", workload_file="train_churn.py"),
+    )
+    # When filtered by part of a name / Then the runs whose shown name holds it, any case
+    assert ids(store.list_runs(name="SWEEP")[0]) == [described]
+    assert set(ids(store.list_runs(name="churn")[0])) == {notebook, script}
+    # And a described run is not found by its notebook (its name is its description)
+    assert store.list_runs(name="described.ipynb")[0] == []
+    # And LIKE's wildcards are plain characters
+    assert ids(store.list_runs(name="100%")[0]) == [described]
+    assert ids(store.list_runs(name="p_a")[0]) == []  # "_" would match the h of alpha
+    assert ids(store.list_runs(name="alpha_beta")[0]) == [described]
+    # And a run is found by the start of its id (as lists show it, short), not its middle
+    assert ids(store.list_runs(name=script[:8].upper())[0]) == [script]
+    assert store.count_runs(name=script[4:12]) == 0

@@ -506,7 +506,7 @@ function sectionProblems(sidebar: Locator): Promise<string[]> {
 test.describe('time filters, read in the reader’s time zone', () => {
   test.use({ timezoneId: 'Europe/Berlin' });
 
-  test('filter the Runs table by the day a run started and by when it was published', async ({
+  test('filter the Runs table by the day a run started, when it was published and its name', async ({
     page,
     request
   }) => {
@@ -571,5 +571,13 @@ test.describe('time filters, read in the reader’s time zone', () => {
     await published.fill(`>=${today}`);
     await published.press('Enter');
     await expect(count).toHaveText('3 runs');
+    // And the Run column filters by part of the name
+    const name = table.getByLabel('Filter Run');
+    await name.fill('TRIAL 2');
+    await name.press('Enter');
+    await expect(count).toHaveText('1 run');
+    await expect(
+      grid.getByRole('cell', { name: `${tag} trial 2` })
+    ).toBeVisible();
   });
 });

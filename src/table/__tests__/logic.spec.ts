@@ -2,7 +2,7 @@ import { columnAt, columnOffsets, columnWindow, rowWindow } from '../windowing';
 import { groupRows } from '../grouping';
 import { parseColumnFilter, queryFromFilters } from '../filters';
 import { cellText, Column, serverSort, TableRun } from '../columns';
-import { DEFAULT_QUERY } from '../../runs/query';
+import { DEFAULT_QUERY, isFiltered, toSearchParams } from '../../runs/query';
 import { summary } from '../../__tests__/runFixtures';
 
 describe('windowing both ways', () => {
@@ -91,6 +91,35 @@ describe('column filters become the server query', () => {
       value: 'failed'
     });
     expect(parseColumnFilter(alpha, '  ')).toBeNull();
+  });
+
+  it('filters every field column, the run by part of its name', () => {
+    const name: Column = { kind: 'field', key: 'name' };
+    expect(parseColumnFilter(name, ' sweep 3 ')).toEqual({ name: 'sweep 3' });
+    const { query } = queryFromFilters(DEFAULT_QUERY, [name], {
+      'field:name': 'sweep 3'
+    });
+    expect(toSearchParams(query, 50).get('name')).toBe('sweep 3');
+    expect(isFiltered(query)).toBe(true);
+    // every field a column can show reads as a filter of its own
+    for (const key of [
+      'name',
+      'status',
+      'received',
+      'start',
+      'author',
+      'project',
+      'notebook'
+    ] as const) {
+      const typed =
+        key === 'status'
+          ? 'failed'
+          : key === 'received' || key === 'start'
+            ? '2026-11-30'
+            : 'x';
+      const got = parseColumnFilter({ kind: 'field', key }, typed);
+      expect(got && 'error' in got ? got.error : null).toBeNull();
+    }
   });
 
   it('says in one sentence what does not read as a filter', () => {
