@@ -94,7 +94,10 @@ def check_time(value, field: str) -> str | None:
         _fail(field, f"not an ISO 8601 timestamp: {_short(value)}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)  # naive timestamps are UTC
-    return iso(parsed)
+    try:
+        return iso(parsed)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        _fail(field, f"out of the range of times (years 1 to 9999 in UTC): {_short(value)}")
 
 
 def _str(value, field: str, nullable: bool = True, max_len: int | None = None) -> str | None:

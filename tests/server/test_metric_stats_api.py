@@ -114,7 +114,10 @@ async def test_runs_are_filtered_by_start_and_published_time(api):  # noqa: F811
     assert ids == {"ids": [late["id"]], "total": 1}
 
 
-@pytest.mark.parametrize("value", ["2026-11-27", "..", "yesterday..", "..2026-13-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "value",
+    ["2026-11-27", "..", "yesterday..", "..2026-13-01T00:00:00Z", "0001-01-01T00:00:00+01:00.."],
+)
 async def test_a_bad_time_filter_is_a_400_with_one_sentence(api, value):  # noqa: F811
     got = await api("GET", "runs", params={"start": value}, expect=400)
     assert "start" in got["error"] and ("from..to" in got["error"] or "ISO 8601" in got["error"])
@@ -134,3 +137,12 @@ async def test_runs_are_filtered_by_the_name_lists_show(api):  # noqa: F811
     assert both == {"ids": [described["id"], plain["id"]], "total": 2}
     by_id = await api("GET", "runs", params={"name": plain["id"][:8]})
     assert [r["id"] for r in by_id["runs"]] == [plain["id"]]
+
+
+async def test_a_run_whose_time_is_out_of_range_in_utc_is_a_400(api):  # noqa: F811
+    # Given a run that started at the first instant of year 1 in UTC+1 (before year 1 in UTC)
+    rec = record(start="0001-01-01T00:00:00+01:00")
+    # When it is published / Then it is refused with the field named, and nothing is stored
+    got = await api("POST", "runs", rec, expect=400)
+    assert "start" in got["error"] and "out of the range of times" in got["error"]
+    assert (await api("GET", "runs"))["total"] == 0

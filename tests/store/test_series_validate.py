@@ -37,6 +37,8 @@ def _series(n: int = POINTS) -> list[dict]:
         ({"time": "2026-11-27T06:60:00.000000Z"}, r"\.time: not an ISO 8601 timestamp"),
         ({"time": f"{TIME}\n{TIME}"}, r"\.time: not an ISO 8601 timestamp"),
         ({"time": 5}, r"\.time: expected an ISO 8601 timestamp string"),
+        ({"time": "0001-01-01T00:00:00+01:00"}, r"\.time: out of the range of times"),
+        ({"time": "9999-12-31T23:30:00-01:00"}, r"\.time: out of the range of times"),
     ],
 )
 def test_one_bad_point_at_the_end_of_a_long_series_is_named_and_nothing_is_stored(
