@@ -36,17 +36,22 @@ def iso(when: _dt.datetime | None) -> str | None:
         return None
     if when.tzinfo is not None and when.utcoffset():
         when = when.astimezone(_UTC)
-    return when.strftime(ISO_FORMAT)
+    # not strftime: its %Y writes year 999 as "999" on Linux, which neither sorts as text
+    # nor reads back as the one format
+    return (
+        f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:"
+        f"{when.second:02d}.{when.microsecond:06d}Z"
+    )
 
 
 def iso_from_epoch(seconds: float) -> str:
     """A ``time.time()`` value in the one format."""
-    return _dt.datetime.fromtimestamp(seconds, _UTC).strftime(ISO_FORMAT)
+    return iso(_dt.datetime.fromtimestamp(seconds, _UTC))
 
 
 def now() -> str:
     """The current time in the one format."""
-    return utc_now().strftime(ISO_FORMAT)
+    return iso(utc_now())
 
 
 def parse_iso(text: str) -> _dt.datetime:

@@ -60,3 +60,24 @@ def test_any_typed_values_round_trip(store, params, series):
     run = store.get_run(record["id"])
     assert run["parameters"] == expected["parameters"]
     assert run["metrics"] == expected["metrics"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    when=st.datetimes(),
+    zone=st.sampled_from(["Z", "z", "", "+00:00", "+01:00", "-01:00", "+14:00", "-12:00"]),
+    sep=st.sampled_from(["T", " "]),
+)
+def test_any_iso_time_in_any_zone_is_stored_in_utc_or_refused(when, zone, sep):
+    # Given a run that started at any time between years 1 and 9999, in any zone
+    text = when.isoformat(sep=sep) + zone
+    record = {"id": str(uuid.uuid4()), "start": text}
+    # When it is validated / Then its start is kept in the one UTC format, or refused
+    # naming the field (a time that leaves years 1-9999 once in UTC)
+    try:
+        start = normalize_record(record)["start"]
+    except RecordError as e:
+        assert str(e).startswith("run record: start: ") and "out of the range" in str(e)
+        assert when.year in (1, 9999)
+    else:
+        assert start.endswith("Z") and len(start) == len("2026-11-27T06:30:00.000000Z")
