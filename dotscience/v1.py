@@ -185,7 +185,11 @@ def format_v1_time(when: _dt.datetime) -> str:
     """Format an aware or naive-UTC datetime the way v1 blocks do."""
     if when.tzinfo is not None:
         when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return when.strftime(V1_TIME_FORMAT)
+    # not strftime: its %Y writes year 999 as "999", which would read back as year 9990
+    return (
+        f"{when.year:04d}{when.month:02d}{when.day:02d}T{when.hour:02d}{when.minute:02d}"
+        f"{when.second:02d}.{when.microsecond:06d}"
+    )
 
 
 def _value_from_text(text: str):

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import string
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dotscience as ds
@@ -210,3 +210,13 @@ def test_run_ids_survive_any_printable_text():
     # When searched
     # Then the block is found
     assert v1.find_blocks(noise + block + noise) == [("id-1", {"version": "1"})]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(timezones=st.just(dt.timezone.utc)))
+def test_a_v1_time_of_any_year_reads_back_as_itself(when):
+    # Given any time from year 1 to 9999 (before 1000 too: strftime wrote 999 as "999")
+    text = v1.format_v1_time(when)
+    # When it is written the v1 way and read back / Then it is the same instant
+    assert len(text) == len("20191016T040410.683903")
+    assert v1.parse_v1_time(text) == when
