@@ -25,6 +25,16 @@ import { BodyRow, groupRows } from './grouping';
  * @param api the REST calls
  * @returns the same calls, `listRuns` asking for the statistics
  */
+/**
+ * The order of the kinds of columns in a table (as the column picker lists them).
+ */
+const KIND_ORDER: readonly Column['kind'][] = [
+  'field',
+  'param',
+  'metric',
+  'label'
+];
+
 function withStats(api: IRunsAPI): IRunsAPI {
   const listRuns: IRunsAPI['listRuns'] = async (query, limit, cursor) => {
     const asked = { ...query, stats: true };
@@ -115,7 +125,17 @@ export class RunsTableModel {
     const at = current.findIndex(c => columnId(c) === id);
     const want = on ?? at < 0;
     if (want && at < 0) {
-      current.push(column);
+      // beside the columns of its kind (fields, parameters, metrics, labels), so it comes
+      // into view where it is looked for, not after every metric
+      const rank = KIND_ORDER.indexOf(column.kind);
+      let place = current.length;
+      for (let i = current.length - 1; i >= 0; i--) {
+        if (KIND_ORDER.indexOf(current[i].kind) <= rank) {
+          break;
+        }
+        place = i;
+      }
+      current.splice(place, 0, column);
     } else if (!want && at >= 0) {
       current.splice(at, 1);
     } else {

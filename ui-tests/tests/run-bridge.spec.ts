@@ -155,14 +155,33 @@ test.describe('Current run', () => {
       'survives reload'
     );
 
-    // When the kernel is restarted
+    // When the kernel is restarted (every state the bridge passes through is recorded:
+    // "restarting" may last only milliseconds, too short for a polling assertion)
     await page.evaluate(() => {
+      const panel = document.querySelector('#jp-Dotscience-sidebar')!;
+      const states: string[] = [];
+      (window as any).__bridgeStates = states;
+      const record = () => {
+        const state = panel
+          .querySelector('.jp-Dotscience-currentRun')
+          ?.getAttribute('data-bridge');
+        if (state && states[states.length - 1] !== state) {
+          states.push(state);
+        }
+      };
+      new MutationObserver(record).observe(panel, {
+        subtree: true,
+        childList: true,
+        attributeFilter: ['data-bridge']
+      });
       void (window as any).jupyterapp.commands.execute(
         'notebook:restart-kernel'
       );
     });
     await page.locator('.jp-Dialog .jp-mod-accept').click();
-    await expect(run).toHaveAttribute('data-bridge', 'restarting');
+    await expect
+      .poll(() => page.evaluate(() => (window as any).__bridgeStates))
+      .toContain('restarting');
     await waitForIdle(page);
 
     // Then the bridge reattaches to the fresh kernel, which has no run yet

@@ -527,7 +527,8 @@ test.describe('time filters, read in the reader’s time zone', () => {
     await table.getByLabel('Find a column').fill('Started');
     await table.getByRole('checkbox', { name: 'Started' }).check();
     await table.getByRole('button', { name: /^Columns/ }).click();
-    // Then it shows each start in Berlin's time, whole
+    // Then it comes in beside Published (in view however many parameters and metrics
+    // other runs bring) and shows each start in Berlin's time, whole
     const grid = table.getByRole('grid');
     await expect(
       grid.getByRole('cell', { name: '2026-11-30 00:30:00' })

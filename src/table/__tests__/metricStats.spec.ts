@@ -94,6 +94,32 @@ describe('loss (min) and loss (max) columns', () => {
     model.dispose();
   });
 
+  it('come in beside the columns of their kind, a field beside the fields', async () => {
+    // Given the table open with its default columns (fields, parameters, metrics)
+    const server = new RecordingServer(runs);
+    const model = table(server);
+    await model.list.refresh();
+    // When "loss (min)", a label and the Started field are chosen
+    model.toggleColumn(loss('min'), true);
+    model.toggleColumn({ kind: 'label', key: 'team' }, true);
+    model.toggleColumn({ kind: 'field', key: 'start' }, true);
+    // Then Started follows Published (in view, not after every metric), loss (min)
+    // follows loss, and the label comes last
+    const titles = model.columns.map(columnTitle);
+    expect(titles.indexOf('Started')).toBe(titles.indexOf('Published') + 1);
+    expect(titles.indexOf('loss (min)')).toBe(titles.indexOf('loss') + 1);
+    expect(titles[titles.length - 1]).toBe('team');
+    const kinds = model.columns.map(c => c.kind);
+    expect(kinds).toEqual(
+      [...kinds].sort(
+        (a, b) =>
+          ['field', 'param', 'metric', 'label'].indexOf(a) -
+          ['field', 'param', 'metric', 'label'].indexOf(b)
+      )
+    );
+    model.dispose();
+  });
+
   it('sort on the server by the smallest or largest value', async () => {
     // Given the table open
     const server = new RecordingServer(runs);
