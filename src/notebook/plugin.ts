@@ -119,18 +119,19 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
 
     const track = (panel: NotebookPanel) => {
       const model = new KernelRunModel(panel.context.path);
+      const bridge = new KernelBridge({
+        sessionContext: panel.sessionContext,
+        model,
+        notebookPath: () => panel.context.path,
+        kernelSettings: () => kernelSettings
+      });
       const p: INotebookParts = {
         panel,
         model,
         declaring: new DeclaringCells(),
         running: new Set(),
         uploads: [],
-        bridge: new KernelBridge({
-          sessionContext: panel.sessionContext,
-          model,
-          notebookPath: () => panel.context.path,
-          kernelSettings: () => kernelSettings
-        })
+        bridge
       };
       parts.set(panel.content, p);
       model.cellsDeclared.connect((_, cells) => {
@@ -159,7 +160,7 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
       panel.context.ready.then(() => refreshBadges(p)).catch(() => undefined);
       panel.disposed.connect(() => {
         parts.delete(panel.content);
-        p.bridge.dispose();
+        bridge.dispose();
         if (tracker.current === model) {
           tracker.setCurrent(null);
         }

@@ -153,6 +153,7 @@ describe('CurrentRun', () => {
     expect(screen.getByRole('alert').textContent).toContain(
       "No module named 'dotscience'"
     );
+    run.dispose();
   });
 });
 

@@ -216,6 +216,7 @@ describe('KernelRunModel', () => {
     expect(model.publish('x')).toBe(false);
     expect(model.pending).toHaveLength(0);
     expect(model.lastMessage).toContain('not connected');
+    model.dispose();
   });
 
   it('reports published runs and forgets the run on kernel restart', () => {
