@@ -17,15 +17,6 @@ import { queryFromFilters } from './filters';
 import { BodyRow, groupRows } from './grouping';
 
 /**
- * The REST calls with every page of runs asked with its metrics' smallest and largest
- * values (`GET runs?stats=true`), for the "loss (min)" and "loss (max)" columns, and kept
- * packed (fetched, parsed and packed in a worker where there is one: the table holds every
- * page it loads; see `src/runs/packing.ts`).
- *
- * @param api the REST calls
- * @returns the same calls, `listRuns` asking for the statistics
- */
-/**
  * The order of the kinds of columns in a table (as the column picker lists them).
  */
 const KIND_ORDER: readonly Column['kind'][] = [
@@ -35,6 +26,15 @@ const KIND_ORDER: readonly Column['kind'][] = [
   'label'
 ];
 
+/**
+ * The REST calls with every page of runs asked with its metrics' smallest and largest
+ * values (`GET runs?stats=true`), for the "loss (min)" and "loss (max)" columns, and kept
+ * packed (fetched, parsed and packed in a worker where there is one: the table holds every
+ * page it loads; see `src/runs/packing.ts`).
+ *
+ * @param api the REST calls
+ * @returns the same calls, `listRuns` asking for the statistics
+ */
 function withStats(api: IRunsAPI): IRunsAPI {
   const listRuns: IRunsAPI['listRuns'] = async (query, limit, cursor) => {
     const asked = { ...query, stats: true };

@@ -109,13 +109,10 @@ describe('loss (min) and loss (max) columns', () => {
     expect(titles.indexOf('Started')).toBe(titles.indexOf('Published') + 1);
     expect(titles.indexOf('loss (min)')).toBe(titles.indexOf('loss') + 1);
     expect(titles[titles.length - 1]).toBe('team');
+    const order = ['field', 'param', 'metric', 'label'];
     const kinds = model.columns.map(c => c.kind);
     expect(kinds).toEqual(
-      [...kinds].sort(
-        (a, b) =>
-          ['field', 'param', 'metric', 'label'].indexOf(a) -
-          ['field', 'param', 'metric', 'label'].indexOf(b)
-      )
+      [...kinds].sort((a, b) => order.indexOf(a) - order.indexOf(b))
     );
     model.dispose();
   });
