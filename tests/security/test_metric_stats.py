@@ -197,3 +197,33 @@ def test_a_limited_key_naming_another_project_is_refused(live):
     # And with an unknown project it is the same 403 (naming a project tells nothing)
     unknown = get(live, "runs", [("project", project()), ("stats", "true")], auth, expect=403)
     assert unknown["error"] == f"This API key is limited to project {mine!r}."
+
+
+def test_name_and_time_filters_show_a_limited_key_nothing_of_another_project(live):
+    # Given a foreign run (described SECRET) started at 06:30:00 UTC, and a key limited to
+    # its own project with one run started an hour later
+    foreign = publish(live, record(project(), description=SECRET,
+                                   start="2026-11-27T06:30:00Z", end="2026-11-27T06:31:00Z"))  # fmt: skip
+    mine = project()
+    auth = basic_auth("alice", create_key(live, project=mine)["key"])
+    own = publish(live, record(mine, description="own run", start="2026-11-27T07:30:00Z"), auth)
+    # When the key probes by the foreign run's name, its id's start and a bisection of its
+    # start, end and publish times
+    queries = [[("name", SECRET)], [("name", foreign["id"][:8])], [("name", "run")]]
+    for field in ("start", "end", "received"):
+        for bounds in ("2026-11-27T06:30:00Z..2026-11-27T06:30:00Z", "..2026-11-27T07:00:00Z",
+                       "2026-11-27T06:00:00Z..", "2000-01-01T00:00:00Z.."):  # fmt: skip
+            queries.append([(field, bounds)])
+    # (the Jupyter user's own listing does find the foreign run by its name and id)
+    for params in queries[:2]:
+        assert get(live, "runs/ids", params, token_auth(live))["ids"] == [foreign["id"]]
+    answers = seen(live, queries, auth)
+    # Then every answer holds at most its own run, and totals count only that
+    for params, (rows, total, ids) in zip(queries, answers, strict=True):
+        assert {i for i, *_ in rows} <= {own["id"]}, params
+        assert ids["ids"] == [i for i, *_ in rows] and ids["total"] == total == len(rows), params
+        assert_nothing_of(foreign, rows, ids, server=live)
+    found = {str(p): total for p, (_, total, _) in zip(queries, answers, strict=True)}
+    assert found[str([("name", SECRET)])] == found[str([("name", foreign["id"][:8])])] == 0
+    assert found[str([("start", "..2026-11-27T07:00:00Z")])] == 0
+    assert found[str([("start", "2026-11-27T06:00:00Z..")])] == 1  # its own run
