@@ -216,7 +216,7 @@ def test_name_and_time_filters_show_a_limited_key_nothing_of_another_project(liv
             queries.append([(field, bounds)])
     # (the Jupyter user's own listing does find the foreign run by its name and id)
     for params in queries[:2]:
-        assert get(live, "runs/ids", params, token_auth(live))["ids"] == [foreign["id"]]
+        assert foreign["id"] in get(live, "runs/ids", params, token_auth(live))["ids"]
     answers = seen(live, queries, auth)
     # Then every answer holds at most its own run, and totals count only that
     for params, (rows, total, ids) in zip(queries, answers, strict=True):
