@@ -112,7 +112,10 @@ async function fling(page, direction, ms) {
         const top = g.top + grid.clientTop + head.offsetHeight;
         const left = g.left + grid.clientLeft;
         const s = spacer.getBoundingClientRect();
-        const rows = grid.querySelectorAll('[role="row"][data-run-id]');
+        // the rows shown (not those parked out of sight, above the body)
+        const rows = grid.querySelectorAll(
+          '[role="row"][data-run-id]:not([aria-hidden])'
+        );
         if (!rows.length) {
           return true;
         }

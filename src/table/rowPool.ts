@@ -2,9 +2,13 @@
  * The Runs table's body drawn without React: a pool of row elements, each row in view
  * held by the slot `index % capacity`, so a row that stays in view keeps its element and a
  * row that comes into view takes the element of one that left (its cells' text, width and
- * classes rewritten, no element made or reconciled per scroll frame). The cells of a row
- * are a run of the columns in view: a sideways scroll moves the cells of the columns that
- * left to the other end and writes only those.
+ * classes rewritten, no element made or reconciled per scroll frame). A row that leaves
+ * the window stays in the document, moved out of sight, until its slot is taken: an
+ * element taken out and put back gets a new tree of layout objects from the browser,
+ * which made a fling allocate a row's layout objects for each row it drew and collect
+ * them in a major garbage collection every few seconds. The cells of a row are a run of the columns
+ * in view: a sideways scroll moves the cells of the columns that left to the other end
+ * and writes only those.
  */
 import { Column, cellText, TableRun } from './columns';
 import { BodyRow } from './grouping';
@@ -66,6 +70,12 @@ export interface IPoolHandlers {
 export function slotOf(index: number, capacity: number): number {
   return ((index % capacity) + capacity) % capacity;
 }
+
+/**
+ * Where a row out of the window waits (px from the body's top): far above it, where
+ * nothing is painted and no scrollable area grows.
+ */
+const PARKED = -100000;
 
 /**
  * The pool's size for a window of `needed` lines: rounded up to a multiple of 16 and
@@ -220,7 +230,10 @@ interface ISlot {
   kind: 'run' | 'group';
   index: number;
   attached: boolean;
+  /** the top of its line (also while parked) */
   top: number;
+  /** out of the window, kept in the document above the body, out of sight */
+  parked: boolean;
   // a run's row
   run: TableRun | null;
   selected: boolean | null;
@@ -318,9 +331,42 @@ export class RowPool {
     }
     for (const slot of this._slots) {
       if (slot.attached && (slot.index < first || slot.index >= end)) {
-        this._detach(slot);
+        if (this._keeps(slot, frame, first, end, capacity)) {
+          this._park(slot);
+        } else {
+          this._detach(slot);
+        }
       }
     }
+  }
+
+  /**
+   * Whether a row out of the window may stay in the document (parked): it still holds the
+   * run of its line at its place (the same run, columns, widths and height), and lies
+   * within a pool's size of the window (after a jump, rows far from the view are taken
+   * out). A group's heading out of the window is always taken out. A row drawn again is
+   * brought up to date (selection, stripe, cells) as any row is.
+   */
+  private _keeps(
+    slot: ISlot,
+    frame: IPoolFrame,
+    first: number,
+    end: number,
+    capacity: number
+  ): boolean {
+    const i = slot.index;
+    if (slot.kind !== 'run' || i < first - capacity || i >= end + capacity) {
+      return false;
+    }
+    const line = i >= 0 && i < frame.rows.length ? frame.rows[i] : null;
+    const { offsets, columns } = frame.layout;
+    return (
+      line?.kind === 'run' &&
+      line.run === slot.run &&
+      slot.layout === frame.layout &&
+      slot.top === frame.top + i * frame.rowHeight &&
+      slot.width === offsets[columns.length] + frame.check
+    );
   }
 
   /**
@@ -344,6 +390,7 @@ export class RowPool {
       index: -1,
       attached: false,
       top: NaN,
+      parked: false,
       run: null,
       selected: null,
       odd: null,
@@ -381,6 +428,30 @@ export class RowPool {
       slot.el.remove();
       slot.attached = false;
     }
+    if (slot.parked) {
+      slot.parked = false;
+      slot.top = NaN; // placed again when drawn
+      slot.el.removeAttribute('aria-hidden');
+    }
+  }
+
+  /**
+   * Move a row out of the window above the body, out of sight (and out of the
+   * accessibility tree): the browser then neither paints nor rasterises it, and drawing
+   * it again at its place only moves it. A control of it that had the focus loses it, as
+   * when the row was taken out.
+   */
+  private _park(slot: ISlot): void {
+    if (slot.parked) {
+      return;
+    }
+    const focused = this._doc.activeElement;
+    if (focused && slot.el.contains(focused)) {
+      (focused as HTMLElement).blur();
+    }
+    slot.parked = true;
+    slot.el.style.top = `${PARKED}px`;
+    slot.el.setAttribute('aria-hidden', 'true');
   }
 
   /**
@@ -388,10 +459,14 @@ export class RowPool {
    */
   private _place(slot: ISlot, frame: IPoolFrame, i: number): void {
     const top = frame.top + i * frame.rowHeight;
-    if (slot.top !== top) {
+    if (slot.top !== top || slot.parked) {
       slot.top = top;
       slot.el.style.top = `${top}px`;
       slot.el.style.height = `${frame.rowHeight}px`;
+    }
+    if (slot.parked) {
+      slot.parked = false;
+      slot.el.removeAttribute('aria-hidden');
     }
     const { offsets, columns } = frame.layout;
     const width = offsets[columns.length] + frame.check;

@@ -184,7 +184,7 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
     grid.evaluate(g => {
       const view = g.getBoundingClientRect();
       const rows = Array.from(
-        g.querySelectorAll('[role="row"][data-run-id]')
+        g.querySelectorAll('[role="row"][data-run-id]:not([aria-hidden])')
       ).map(r => r.getBoundingClientRect());
       const top = Math.min(...rows.map(r => r.top));
       const bottom = Math.max(...rows.map(r => r.bottom));

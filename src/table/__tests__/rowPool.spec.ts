@@ -67,12 +67,25 @@ function frameOf(
   };
 }
 
+/**
+ * The rows shown, by run id (not those parked out of sight).
+ */
 function rowElements(host: HTMLElement): Map<string, Element> {
   return new Map(
-    Array.from(host.querySelectorAll('[role="row"][data-run-id]')).map(r => [
-      r.getAttribute('data-run-id')!,
-      r
-    ])
+    Array.from(
+      host.querySelectorAll('[role="row"][data-run-id]:not([aria-hidden])')
+    ).map(r => [r.getAttribute('data-run-id')!, r])
+  );
+}
+
+/**
+ * The rows parked out of sight, by the index of their run.
+ */
+function parkedRows(host: HTMLElement): Map<number, HTMLElement> {
+  return new Map(
+    Array.from(
+      host.querySelectorAll<HTMLElement>('[role="row"][aria-hidden="true"]')
+    ).map(r => [runs.findIndex(run => run.id === r.dataset.runId), r])
   );
 }
 
@@ -228,6 +241,85 @@ describe('RowPool', () => {
     ).toBe(`${32 + 240 + 2 * 120}px`);
     pool.dispose();
     expect(host.children).toHaveLength(0);
+    host.remove();
+  });
+
+  it('keeps the rows that leave the window in the document, out of sight, while a fling goes on', () => {
+    // Given a pool whose 32 slots draw rows 0..32
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    const rows = groupRows(runs, null);
+    const pool = new RowPool(host, {
+      openRun: jest.fn(),
+      check: jest.fn(),
+      toggleGroup: jest.fn()
+    });
+    pool.draw(frameOf(rows, 0, 32, 0, 8));
+    expect(pool.capacity).toBe(32);
+    const row3 = rowElements(host).get(runs[3].id)!;
+    (row3.querySelector('input') as HTMLInputElement).focus();
+    const changes = new MutationObserver(() => undefined);
+    changes.observe(host, { childList: true });
+    // When it is flung down 14 rows a step to row 184, and back up to row 2
+    const windows: [number, number][] = [];
+    for (let first = 14; first <= 184; first += 14) {
+      windows.push([first, first + 30]);
+    }
+    for (let first = 170; first >= 2; first -= 14) {
+      windows.push([first, first + 30]);
+    }
+    for (const [first, end] of windows) {
+      pool.draw(frameOf(rows, first, end, 0, 8));
+      // Then each step shows exactly the rows of its window, at their places
+      const shown = rowElements(host);
+      expect(shown.size).toBe(30);
+      for (let i = first; i < end; i++) {
+        const row = shown.get(runs[i].id) as HTMLElement;
+        expect(row.style.top).toBe(`${56 + i * 28}px`);
+      }
+      // And the rows that left, while their slots are not taken, wait far above the body
+      // (where the browser neither paints them nor grows the scrolled area), hidden from
+      // screen readers, with the focus taken from them
+      for (const [i, row] of parkedRows(host)) {
+        expect(i < first || i >= end).toBe(true);
+        expect(row.style.top).toBe('-100000px');
+        expect(row.contains(document.activeElement)).toBe(false);
+      }
+      expect(host.children).toHaveLength(32);
+    }
+    // And no row element was taken out of the document or put in during the fling (each
+    // one put back would be a new tree of layout objects for the garbage collector)
+    const moves = changes.takeRecords();
+    expect(
+      moves.reduce((n, m) => n + m.addedNodes.length + m.removedNodes.length, 0)
+    ).toBe(0);
+    changes.disconnect();
+    // When the window moves back over a parked row (the fling ended at rows 2..32)
+    const [[p, parked]] = Array.from(parkedRows(host));
+    expect(p).toBeGreaterThanOrEqual(32);
+    const texts = textNodes(parked);
+    pool.draw(frameOf(rows, p - 20, p + 10, 0, 8));
+    // Then it is shown again at its place by the same element and text nodes
+    expect(rowElements(host).get(runs[p].id)).toBe(parked);
+    expect(parked.style.top).toBe(`${56 + p * 28}px`);
+    expect(parked.hasAttribute('aria-hidden')).toBe(false);
+    expect(cellTexts(parked)[1]).toBe(`${p}/0`);
+    textNodes(parked).forEach((node, k) => expect(node).toBe(texts[k]));
+    // When the table jumps to row 200
+    pool.draw(frameOf(rows, 200, 230, 0, 8));
+    // Then no row of the old window waits in the document
+    expect(parkedRows(host).size).toBe(0);
+    expect(host.children).toHaveLength(30);
+    // When the rows change (a filter leaves runs 0..9) and rows 0..10 are drawn, with rows
+    // 26 and 27 parked
+    pool.draw(frameOf(rows, 14, 44, 0, 8));
+    pool.draw(frameOf(rows, 28, 58, 0, 8));
+    expect(Array.from(parkedRows(host).keys()).sort()).toEqual([26, 27]);
+    pool.draw(frameOf(groupRows(runs.slice(0, 10), null), 0, 10, 0, 8));
+    // Then a parked row whose line now holds another run (or none) is taken out
+    expect(parkedRows(host).size).toBe(0);
+    expect(host.children).toHaveLength(10);
+    pool.dispose();
     host.remove();
   });
 

@@ -74,7 +74,9 @@ async function drawTable(): Promise<{
  * The indexes of the runs whose rows are in the DOM.
  */
 function drawnRows(container: HTMLElement): number[] {
-  return Array.from(container.querySelectorAll('[role="row"][data-run-id]'))
+  return Array.from(
+    container.querySelectorAll('[role="row"][data-run-id]:not([aria-hidden])')
+  )
     .map(row => Number(row.getAttribute('data-run-id')!.slice(-12)))
     .sort((a, b) => a - b);
 }
@@ -161,6 +163,63 @@ describe('scrolling the Runs table', () => {
         headers.length
       );
     }
+    model.dispose();
+  });
+
+  it('keeps its row elements while flung down through pages arriving and a run ticked, with the default columns', async () => {
+    // Given the table with its default columns, loaded a page of 100 runs at a time
+    const model = new RunsTableModel({ api, pageSize: 100 });
+    await model.list.refresh();
+    const { container } = render(
+      <RunsTable
+        model={model}
+        actions={{ openRun: jest.fn(), compare: null, diff: null }}
+        initialSize={VIEW}
+      />
+    );
+    const grid = container.querySelector('[role="grid"]') as HTMLElement;
+    const body = container.querySelector(
+      '[role="row"][data-run-id]'
+    )!.parentElement!;
+    let moved = 0;
+    const count = (records: MutationRecord[]) => {
+      for (const m of records) {
+        moved += m.addedNodes.length + m.removedNodes.length;
+      }
+    };
+    const changes = new MutationObserver(count);
+    // When it is flung down 400 px a step (no further than the runs loaded, as a browser
+    // scrolls), each step's pages arriving before the next, and a run in view is ticked
+    // on the way
+    let top = 0;
+    for (let step = 1; step <= 20; step++) {
+      if (step === 3) {
+        changes.observe(body, { childList: true }); // the pool is full by now
+      }
+      const end = HEADER + model.rows.length * ROW - VIEW.height;
+      top = Math.min(top + 400, end);
+      scrollTo(grid, top);
+      await act(async () => {
+        await new Promise(r => setTimeout(r, 0));
+      });
+      if (step === 10) {
+        const box = body.querySelector(
+          '[role="row"]:not([aria-hidden]) input'
+        ) as HTMLInputElement;
+        act(() => box.click());
+        expect(model.list.selected).toHaveLength(1);
+      }
+      // Then each step shows the rows of its view
+      const drawn = drawnRows(container);
+      expect(rowsInView(top).filter(r => !drawn.includes(r))).toEqual([]);
+    }
+    // And pages did arrive
+    expect(model.list.runs.length).toBeGreaterThan(200);
+    // And no row element left the document or came into it: rows that left the view
+    // wait parked while their runs stay where they were
+    count(changes.takeRecords());
+    changes.disconnect();
+    expect(moved).toBe(0);
     model.dispose();
   });
 
