@@ -68,7 +68,7 @@ async function openTable(page, allColumns) {
     { allColumns }
   );
   await page.waitForSelector(
-    '.jp-Dotscience-runsTable [role="row"][data-run-id]',
+    '.jp-Dotscience-runsTable [role="row"][data-run-id]:not([aria-hidden])',
     {
       timeout: 120000
     }
