@@ -8,9 +8,12 @@ Rows (see bench/run.py):
 - Flinging it down (400 px a frame, to the end of the loaded runs and back) and then right
   (120 px a frame, to the last column and back), each for SCROLL_MS: every frame's time,
   its longest and 99th percentile (target: every frame under 50 ms), the frames that show
-  blank where rows or cells belong, and the renderer main thread's CPU time per frame
+  blank where rows or cells belong, the renderer main thread's CPU time per frame
   (thread time, from a Chromium trace: what the table costs whatever else loads the
-  machine; the load average is in the row's name).
+  machine; the load average is in the row's name), the CPU time of every browser process
+  per frame (the compositor and raster threads too: on 2 cores they share the machine
+  with the main thread), and the major garbage collections in the traced fling (their
+  final pause lands in a frame).
 - A run published in one JupyterLab tab (POST dotscience/api/runs) to its row visible in a
   second tab's Runs table, pushed by the server's run-published event (target p99 under
   500 ms). The peer in the same run: the 5 s polling this replaced, whose expected delay is
@@ -119,6 +122,12 @@ def _rows(r: dict, load: tuple[float, float]) -> list[dict]:
                      f["blank"], "frames", target="informational"),
             ext._row(f"{what}: renderer main-thread CPU per frame (thread time)",
                      round(f["cpu"], 1), "ms", target="informational"),
+            ext._row(f"{what}: CPU per frame of every browser process (compositor and "
+                     "raster threads included; the untraced fling)",
+                     round(f["all_cpu"], 1), "ms", target="informational"),
+            ext._row(f"{what}: major garbage collections on the main thread in the traced "
+                     f"{SCROLL_MS / 2000:g} s (longest pause {f['longestGC']:.1f} ms)",
+                     f["majorGCs"], "GCs", target="informational"),
         ]  # fmt: skip
     rows += [
         ext._row(f"run published in one tab -> row visible in another, p50 ({live})",

@@ -9,8 +9,10 @@
  *    then one to the right (120 px a frame, to the last column and back), each for
  *    SCROLL_MS, one step per animation frame. Every frame's time (requestAnimationFrame to
  *    the next) is recorded, and whether the frame shows blank where rows or cells should
- *    be. Then a shorter traced fling each way gives the renderer main thread's CPU time
- *    per frame (thread time: what the table costs, whatever else loads the machine).
+ *    be, and the CPU time every browser process used per frame (the compositor and
+ *    raster threads included). Then a shorter traced fling each way gives the renderer
+ *    main thread's CPU time per frame (thread time: what the table costs, whatever else
+ *    loads the machine) and the major garbage collections on that thread.
  * 3. Live: two tabs (pages) of the same JupyterLab; tab B shows the Runs table (every run,
  *    newest first), tab A publishes a run (POST dotscience/api/runs) and records the time;
  *    a MutationObserver in tab B records when the run's row appears. LIVE_SAMPLES times.
@@ -22,6 +24,7 @@
 
 const { launchChromium, logger } = require('./browser');
 const crypto = require('crypto');
+const fs = require('fs');
 
 const BASE = (process.argv[2] || '').replace(/\/$/, '');
 const SCROLL_MS = Number(process.env.SCROLL_MS || 8000);
@@ -189,8 +192,56 @@ async function fling(page, direction, ms) {
 }
 
 /**
+ * The CPU time (ms) every process this script started has used so far: the browser's
+ * processes (renderer, GPU/compositor, raster, network) are its descendants. Linux only.
+ */
+function browserCpuMs() {
+  const parent = {};
+  const ticks = {};
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) {
+      continue;
+    }
+    try {
+      // fields after the command's closing parenthesis: state, ppid, ... utime, stime
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent[pid] = f[1];
+      ticks[pid] = Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process ended while listed
+    }
+  }
+  const mine = pid => {
+    for (let p = pid; p && p !== '0' && p !== '1'; p = parent[p]) {
+      if (p === String(process.pid)) {
+        return pid !== String(process.pid);
+      }
+    }
+    return false;
+  };
+  const hz = 100; // USER_HZ on Linux
+  return Object.keys(ticks)
+    .filter(mine)
+    .reduce((sum, pid) => sum + (ticks[pid] * 1000) / hz, 0);
+}
+
+/**
+ * Fling as `fling` does, also measuring the CPU time every process of the browser used
+ * per frame: what the fling costs the machine, the compositor's and raster threads' work
+ * included, which the main thread's time leaves out.
+ */
+async function flingWithCpu(page, direction, ms) {
+  const before = browserCpuMs();
+  const result = await fling(page, direction, ms);
+  result.allCpu = (browserCpuMs() - before) / Math.max(1, result.frames.length);
+  return result;
+}
+
+/**
  * The renderer main thread's CPU time (thread time, so other processes on a loaded
- * machine do not count) per frame of a fling, from a Chromium trace.
+ * machine do not count) per frame of a fling, and the major garbage collections on that
+ * thread during it (count and longest pause), from a Chromium trace.
  */
 async function cpuPerFrame(browser, page, direction, ms) {
   await browser.startTracing(page, {
@@ -225,7 +276,12 @@ async function cpuPerFrame(browser, page, direction, ms) {
       until = e.ts + e.dur;
     }
   }
-  return cpu / Math.max(1, frames.length + 1);
+  const majors = tasks.filter(e => e.name === 'MajorGC').map(e => e.dur / 1000);
+  return {
+    cpu: cpu / Math.max(1, frames.length + 1),
+    majorGCs: majors.length,
+    longestGC: majors.length ? Math.max(...majors) : 0
+  };
 }
 
 /**
@@ -352,20 +408,23 @@ async function live(context) {
         )
     );
     await page.waitForTimeout(1000);
-    const down = await fling(page, 'down', SCROLL_MS);
+    const down = await flingWithCpu(page, 'down', SCROLL_MS);
     log(`down: ${down.frames.length} frames, ${down.blank} with blank rows`);
     const loaded = await loadedRuns(page);
     const heapPerRun = Math.round(
       ((await heapUsed(cdp)) - heapBefore) / loaded
     );
     log(`heap: ${heapPerRun} bytes per loaded run, ${loaded} runs loaded`);
-    const right = await fling(page, 'right', SCROLL_MS);
+    const right = await flingWithCpu(page, 'right', SCROLL_MS);
     log(
       `right: ${right.frames.length} frames, ${right.blank} with blank cells`
     );
     const cpuDown = await cpuPerFrame(browser, page, 'down', SCROLL_MS / 2);
     const cpuRight = await cpuPerFrame(browser, page, 'right', SCROLL_MS / 2);
-    log(`main-thread CPU per frame: ${cpuDown} down, ${cpuRight} right`);
+    log(
+      `main-thread CPU per frame: ${cpuDown.cpu} down, ${cpuRight.cpu} right;` +
+        ` major GCs down: ${cpuDown.majorGCs}`
+    );
     const shape = await page.evaluate(() => {
       const grid = document.querySelector(
         '.jp-Dotscience-runsTable [role="grid"]'
@@ -381,8 +440,8 @@ async function live(context) {
       JSON.stringify({
         open_ms: open.rows,
         open_all_ms: open.all,
-        down: { ...frameStats(down), cpu: cpuDown },
-        right: { ...frameStats(right), cpu: cpuRight },
+        down: { ...frameStats(down), ...cpuDown, all_cpu: down.allCpu },
+        right: { ...frameStats(right), ...cpuRight, all_cpu: right.allCpu },
         columns: shape.columns,
         loaded,
         heap_per_run: heapPerRun,

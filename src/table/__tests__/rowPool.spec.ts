@@ -172,17 +172,25 @@ describe('fitText', () => {
   });
 });
 
+/**
+ * A pool drawing into a host element in the document.
+ */
+function newPool(): { host: HTMLElement; pool: RowPool } {
+  const host = document.createElement('div');
+  document.body.appendChild(host);
+  const pool = new RowPool(host, {
+    openRun: jest.fn(),
+    check: jest.fn(),
+    toggleGroup: jest.fn()
+  });
+  return { host, pool };
+}
+
 describe('RowPool', () => {
   it('draws the lines and columns of the window and reuses elements as it moves', () => {
     // Given a pool drawing runs 0..30 with columns 0..8
-    const host = document.createElement('div');
-    document.body.appendChild(host);
+    const { host, pool } = newPool();
     const rows = groupRows(runs, null);
-    const pool = new RowPool(host, {
-      openRun: jest.fn(),
-      check: jest.fn(),
-      toggleGroup: jest.fn()
-    });
     pool.draw(frameOf(rows, 0, 30, 0, 8));
     let drawn = rowElements(host);
     // Then exactly those rows are in the DOM, each with the cells of those columns
@@ -246,14 +254,8 @@ describe('RowPool', () => {
 
   it('keeps the rows that leave the window in the document, out of sight, while a fling goes on', () => {
     // Given a pool whose 32 slots draw rows 0..32
-    const host = document.createElement('div');
-    document.body.appendChild(host);
+    const { host, pool } = newPool();
     const rows = groupRows(runs, null);
-    const pool = new RowPool(host, {
-      openRun: jest.fn(),
-      check: jest.fn(),
-      toggleGroup: jest.fn()
-    });
     pool.draw(frameOf(rows, 0, 32, 0, 8));
     expect(pool.capacity).toBe(32);
     const row3 = rowElements(host).get(runs[3].id)!;

@@ -43,22 +43,28 @@ const api = {
 
 /**
  * The Runs table on every run (one page) with 60 parameter columns, drawn in an
- * 800 x 560 viewport.
+ * 800 x 560 viewport; with `pageSize`, on a page of that many runs at a time, with the
+ * default columns.
  */
-async function drawTable(): Promise<{
+async function drawTable(pageSize?: number): Promise<{
   grid: HTMLElement;
   container: HTMLElement;
   model: RunsTableModel;
 }> {
-  const model = new RunsTableModel({ api, pageSize: runs.length });
+  const model = new RunsTableModel({
+    api,
+    pageSize: pageSize ?? runs.length
+  });
   await model.list.refresh();
-  model.setColumns([
-    { kind: 'field', key: 'name' },
-    ...Array.from({ length: 60 }, (_, k) => ({
-      kind: 'param' as const,
-      key: `p${k}`
-    }))
-  ]);
+  if (pageSize === undefined) {
+    model.setColumns([
+      { kind: 'field', key: 'name' },
+      ...Array.from({ length: 60 }, (_, k) => ({
+        kind: 'param' as const,
+        key: `p${k}`
+      }))
+    ]);
+  }
   const { container } = render(
     <RunsTable
       model={model}
@@ -168,16 +174,7 @@ describe('scrolling the Runs table', () => {
 
   it('keeps its row elements while flung down through pages arriving and a run ticked, with the default columns', async () => {
     // Given the table with its default columns, loaded a page of 100 runs at a time
-    const model = new RunsTableModel({ api, pageSize: 100 });
-    await model.list.refresh();
-    const { container } = render(
-      <RunsTable
-        model={model}
-        actions={{ openRun: jest.fn(), compare: null, diff: null }}
-        initialSize={VIEW}
-      />
-    );
-    const grid = container.querySelector('[role="grid"]') as HTMLElement;
+    const { grid, container, model } = await drawTable(100);
     const body = container.querySelector(
       '[role="row"][data-run-id]'
     )!.parentElement!;
