@@ -6,9 +6,9 @@
  * the window stays in the document, moved out of sight, until its slot is taken: an
  * element taken out and put back gets a new tree of layout objects from the browser,
  * which made a fling allocate a row's layout objects for each row it drew and collect
- * them in a major garbage collection every few seconds. The cells of a row are a run of the columns
- * in view: a sideways scroll moves the cells of the columns that left to the other end
- * and writes only those.
+ * them in a major garbage collection every few seconds. The cells of a row are a run of
+ * the columns in view: a sideways scroll moves the cells of the columns that left to the
+ * other end and writes only those.
  */
 import { Column, cellText, TableRun } from './columns';
 import { BodyRow } from './grouping';
