@@ -70,10 +70,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     [model]
   );
   // Column widths and offsets, worked out when the columns or their widths change (not
-  // on every scroll, nor when a page of runs arrives with the same default columns: the
-  // body redraws every cell for a new layout).
-  const ids = columns.map(columnId);
-  const columnKey = ids.join('\n');
+  // on every scroll: the grid draws with them as they are).
   const widthKey = columns.map(c => model.width(c)).join(',');
   const layout = useMemo<ILayout>(() => {
     const widths = columns.map(c => model.width(c));
@@ -81,9 +78,9 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       columns,
       widths,
       offsets: columnOffsets(widths),
-      ids
+      ids: columns.map(columnId)
     };
-  }, [columnKey, widthKey]);
+  }, [columns, widthKey]);
 
   const two = selected.length === 2 ? selected : null;
   return (

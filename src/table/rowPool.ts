@@ -78,6 +78,14 @@ export function slotOf(index: number, capacity: number): number {
 const PARKED = -100000;
 
 /**
+ * A row's width: every column and the selection column (a group's heading too).
+ */
+function rowWidth(frame: IPoolFrame): number {
+  const { offsets, columns } = frame.layout;
+  return offsets[columns.length] + frame.check;
+}
+
+/**
  * The pool's size for a window of `needed` lines: rounded up to a multiple of 16 and
  * never smaller than now (a pool that grows renumbers every slot, so it grows seldom).
  *
@@ -359,13 +367,12 @@ export class RowPool {
       return false;
     }
     const line = i >= 0 && i < frame.rows.length ? frame.rows[i] : null;
-    const { offsets, columns } = frame.layout;
     return (
       line?.kind === 'run' &&
       line.run === slot.run &&
       slot.layout === frame.layout &&
       slot.top === frame.top + i * frame.rowHeight &&
-      slot.width === offsets[columns.length] + frame.check
+      slot.width === rowWidth(frame)
     );
   }
 
@@ -429,9 +436,8 @@ export class RowPool {
       slot.attached = false;
     }
     if (slot.parked) {
-      slot.parked = false;
+      this._unpark(slot);
       slot.top = NaN; // placed again when drawn
-      slot.el.removeAttribute('aria-hidden');
     }
   }
 
@@ -455,6 +461,14 @@ export class RowPool {
   }
 
   /**
+   * Count a parked row as shown again (the caller puts it at its place).
+   */
+  private _unpark(slot: ISlot): void {
+    slot.parked = false;
+    slot.el.removeAttribute('aria-hidden');
+  }
+
+  /**
    * Put a line's element at its place, as wide as every column (a group's heading too).
    */
   private _place(slot: ISlot, frame: IPoolFrame, i: number): void {
@@ -465,11 +479,9 @@ export class RowPool {
       slot.el.style.height = `${frame.rowHeight}px`;
     }
     if (slot.parked) {
-      slot.parked = false;
-      slot.el.removeAttribute('aria-hidden');
+      this._unpark(slot);
     }
-    const { offsets, columns } = frame.layout;
-    const width = offsets[columns.length] + frame.check;
+    const width = rowWidth(frame);
     if (slot.width !== width) {
       slot.width = width;
       slot.el.style.width = `${width}px`;

@@ -90,16 +90,23 @@ export class RunsTableModel {
   }
 
   /**
-   * The columns shown, in order.
+   * The columns shown, in order: the same array until they change (the table keeps its
+   * layout, and every drawn cell, while it gets the same columns).
    */
   get columns(): readonly Column[] {
-    return (
-      this._columns ??
-      defaultColumns(
+    if (this._columns) {
+      return this._columns;
+    }
+    // the key sets only grow, so the same sizes are the same keys
+    const sizes = `${this._params.keys.size},${this._metrics.keys.size}`;
+    if (this._defaults === null || this._defaultsFor !== sizes) {
+      this._defaults = defaultColumns(
         this._sorted(this._params.keys),
         this._sorted(this._metrics.keys)
-      )
-    );
+      );
+      this._defaultsFor = sizes;
+    }
+    return this._defaults;
   }
 
   /**
@@ -396,6 +403,8 @@ export class RunsTableModel {
   }
 
   private _columns: Column[] | null = null;
+  private _defaults: Column[] | null = null; // the default columns, for the key sets' sizes
+  private _defaultsFor = '';
   private _widths = new Map<string, number>();
   private _sortColumn: Column | null = null;
   private _filters: Record<string, string> = {};

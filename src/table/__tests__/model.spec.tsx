@@ -189,6 +189,33 @@ describe('RunsTableModel', () => {
     model.dispose();
   });
 
+  it('gives the same default columns while pages bring no new keys, and new ones when they do', async () => {
+    // Given 250 runs whose last 50 have a parameter the others lack
+    const server = new FilteringServer(
+      runs
+        .slice(0, 250)
+        .map((run, i) =>
+          i < 200
+            ? run
+            : { ...run, parameters: { ...run.parameters, beta: String(i) } }
+        )
+    );
+    const model = table(server, 100);
+    await model.list.refresh();
+    const first = model.columns;
+    // When the next page arrives with the same keys
+    await model.ensureRows(150);
+    expect(model.list.runs).toHaveLength(200);
+    // Then the columns are the same array (the table keeps its layout and drawn cells)
+    expect(model.columns).toBe(first);
+    // When a page brings the new parameter
+    await model.ensureRows(220);
+    // Then the columns are new, with it
+    expect(model.columns).not.toBe(first);
+    expect(model.columns.map(c => c.key)).toContain('beta');
+    model.dispose();
+  });
+
   it('has one line per loaded run, in order, through more pages, groups and a new filter', async () => {
     const server = new FilteringServer(runs);
     const model = table(server, 100);
