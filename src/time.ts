@@ -139,15 +139,69 @@ const ABSOLUTE_TIME =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
 /**
+ * A unit of relative time: seconds, minutes and hours as lengths, days and weeks on the
+ * reader's calendar (a day is from a clock time to the same clock time, over a change to
+ * summer time too).
+ */
+const UNIT =
+  '(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)';
+const AGO = new RegExp(`^(\\d+)\\s*${UNIT}\\s+ago$`, 'i');
+const LAST = new RegExp(`^(?:last|past)\\s+(?:(\\d+)\\s*)?${UNIT}$`, 'i');
+const MAX_BACK = 1_000_000; // units typed: more digits are a slip
+const FIRST_TIME = new Date(0).setUTCFullYear(1, 0, 1) - 1; // none stored before year 1
+
+/**
+ * The instant `n` units before `now`.
+ *
+ * @param now milliseconds since the epoch
+ * @param n how many units back
+ * @param unit as typed (`7 d`, `7 days`, `30 min`, ...)
+ * @returns milliseconds since the epoch, or null before the year 1 (or a slip of digits)
+ */
+function back(now: number, n: number, unit: string): number | null {
+  const u = unit[0].toLowerCase();
+  let t = now - n * (u === 's' ? 1000 : u === 'm' ? 60_000 : 3_600_000);
+  if (u === 'd' || u === 'w') {
+    const day = new Date(now);
+    day.setDate(day.getDate() - n * (u === 'w' ? 7 : 1));
+    t = day.getTime();
+  }
+  return n > MAX_BACK || !(t > FIRST_TIME) ? null : t;
+}
+
+/**
  * The span of time a typed date or time stands for: a day (`2026-11-30`), a minute
  * (`2026-11-30 08:15`) or a second (`2026-11-30 08:15:00`) in the reader's time zone, or
- * an instant given with its zone (`2026-11-30T08:15:00Z`, `...+01:00`).
+ * an instant given with its zone (`2026-11-30T08:15:00Z`, `...+01:00`); relative to `now`,
+ * `today` and `yesterday` (the reader's days) and the instants `now` and `3 hours ago`
+ * (`s`, `min`, `h`, `d` or `w`, spelled short or long).
  *
  * @param text what was typed
+ * @param now the time it is read at (milliseconds since the epoch)
  * @returns `[start, end)` in milliseconds since the epoch, or null when it is no date
  */
-export function typedTimeSpan(text: string): [number, number] | null {
+export function typedTimeSpan(
+  text: string,
+  now = Date.now()
+): [number, number] | null {
   const typed = text.trim();
+  const word = typed.toLowerCase();
+  if (word === 'now') {
+    return [now, now + 1];
+  }
+  if (word === 'today' || word === 'yesterday') {
+    const d = new Date(now);
+    const day = d.getDate() - (word === 'yesterday' ? 1 : 0);
+    return [
+      new Date(d.getFullYear(), d.getMonth(), day).getTime(),
+      new Date(d.getFullYear(), d.getMonth(), day + 1).getTime()
+    ];
+  }
+  const ago = AGO.exec(typed);
+  if (ago) {
+    const t = back(now, Number(ago[1]), ago[2]);
+    return t === null ? null : [t, t + 1];
+  }
   if (ABSOLUTE_TIME.test(typed)) {
     const ms = Date.parse(typed);
     return isNaN(ms) ? null : [ms, ms + 1];
@@ -173,6 +227,23 @@ export function typedTimeSpan(text: string): [number, number] | null {
     return [start.getTime(), new Date(y, mo - 1, d + 1).getTime()];
   }
   return [start.getTime(), start.getTime() + (isNaN(s) ? 60_000 : 1000)];
+}
+
+/**
+ * The start of a typed trailing period: `last 7 days`, `past 24 hours`, `last week`
+ * (one unit when no number is given).
+ *
+ * @param text what was typed
+ * @param now the time it is read at (milliseconds since the epoch)
+ * @returns milliseconds since the epoch, or null when it is no such period
+ */
+export function typedSince(text: string, now = Date.now()): number | null {
+  const last = LAST.exec(text.trim());
+  if (!last) {
+    return null;
+  }
+  const n = last[1] === undefined ? 1 : Number(last[1]);
+  return n < 1 ? null : back(now, n, last[2]);
 }
 
 /**

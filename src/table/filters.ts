@@ -1,5 +1,5 @@
 import { IMetricRange, IRunQuery, ITimeRange } from '../runs/query';
-import { isoJustBefore, typedTimeSpan } from '../time';
+import { isoJustBefore, typedSince, typedTimeSpan } from '../time';
 import { Column, columnId, columnTitle } from './columns';
 
 /**
@@ -19,21 +19,28 @@ const RANGE = /^(-?[\d.eE+-]*)\s*\.\.\s*(-?[\d.eE+-]*)$/;
 
 /**
  * Read a time filter: a day, minute or second in the reader's time zone (or an instant
- * with its zone), alone (that span), after `>`/`>=`/`<`/`<=`, or as `from..to` (both
- * spans included, either may be left out).
+ * with its zone, `today`, `yesterday`, `now`, `3 hours ago`), alone (that span), after
+ * `>`/`>=`/`<`/`<=`, or as `from..to` (both spans included, either may be left out); or a
+ * trailing period, `last 7 days` (from then on, runs arriving later included).
  *
  * @param field the run's time
  * @param typed what was typed (trimmed, not empty)
+ * @param now the time it is read at (relative times count back from it)
  * @returns the inclusive range the server is asked for, or null when it does not read
  */
 function timeRange(
   field: ITimeRange['field'],
-  typed: string
+  typed: string,
+  now = Date.now()
 ): ITimeRange | null {
+  const since = typedSince(typed, now);
+  if (since !== null) {
+    return { field, from: new Date(since).toISOString(), to: null };
+  }
   const range = /^(.*?)\s*\.\.\s*(.*)$/.exec(typed);
   if (range) {
-    const from = range[1] ? typedTimeSpan(range[1]) : null;
-    const to = range[2] ? typedTimeSpan(range[2]) : null;
+    const from = range[1] ? typedTimeSpan(range[1], now) : null;
+    const to = range[2] ? typedTimeSpan(range[2], now) : null;
     if ((range[1] && !from) || (range[2] && !to) || (!from && !to)) {
       return null;
     }
@@ -47,7 +54,7 @@ function timeRange(
     };
   }
   const m = /^(>=|<=|>|<|==|=)?\s*(.+)$/.exec(typed)!;
-  const span = typedTimeSpan(m[2]);
+  const span = typedTimeSpan(m[2], now);
   if (!span) {
     return null;
   }
@@ -84,7 +91,8 @@ function number(text: string): number | null {
  * `succeeded` or `failed`. Run: part of its name (or the start of its id). Project,
  * author, notebook: the exact value. Published and
  * Started: a day, minute or second in the reader's time zone (`2026-11-30`,
- * `2026-11-30 08:15`), alone, after `>`, `>=`, `<`, `<=`, or as `from..to` (days included).
+ * `2026-11-30 08:15`, `today`, `yesterday`, `3 hours ago`), alone, after `>`, `>=`, `<`,
+ * `<=`, or as `from..to` (days included); or `last 7 days`.
  *
  * @param column the column
  * @param text what was typed
@@ -159,7 +167,8 @@ export function parseColumnFilter(
           return {
             error:
               `Filter ${columnTitle(column)} with a date or time in your time zone, ` +
-              'e.g. 2026-11-30, >=2026-11-30 08:00 or 2026-11-29..2026-11-30.'
+              'e.g. 2026-11-30, >=2026-11-30 08:00, 2026-11-29..2026-11-30, ' +
+              'yesterday, <3 hours ago or last 7 days.'
           };
         }
         return { time };

@@ -77,7 +77,13 @@ describe('the Published and Started filters', () => {
 
   it('say in one sentence what does not read as a time, and do not roll dates over', () => {
     for (const text of [
-      'yesterday',
+      'tomorrow',
+      '3 months ago',
+      'last 0 days',
+      '2 hours',
+      '9999999 days ago',
+      '110000 weeks ago', // before the year 1
+      'last 7 days..',
       '2026-02-30',
       '2026-11-30 25:00',
       '30/11/2026',
@@ -114,6 +120,104 @@ describe('the Published and Started filters', () => {
     const cleared = queryFromFilters(query, [published, started], {}).query;
     expect(cleared.times).toEqual([]);
     expect(isFiltered(cleared)).toBe(false);
+  });
+});
+
+describe('relative times in the Published and Started filters', () => {
+  // Wednesday 2026-10-28 12:00 in Berlin (UTC+1): summer time (UTC+2) ended on the 25th
+  const NOW = new Date('2026-10-28T11:00:00.000Z');
+  beforeEach(() => {
+    jest.useFakeTimers({ now: NOW });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+  const range = (column: Column, text: string) =>
+    (parseColumnFilter(column, text) as { time: unknown }).time;
+
+  it('read today and yesterday as the reader’s whole days', () => {
+    expect(range(published, 'today')).toEqual({
+      field: 'received',
+      from: '2026-10-27T23:00:00.000Z',
+      to: '2026-10-28T22:59:59.999999Z'
+    });
+    expect(range(started, ' Yesterday ')).toEqual({
+      field: 'start',
+      from: '2026-10-26T23:00:00.000Z',
+      to: '2026-10-27T22:59:59.999999Z'
+    });
+    // both days of a range, and bounds before and after them
+    expect(range(published, 'yesterday..today')).toEqual({
+      field: 'received',
+      from: '2026-10-26T23:00:00.000Z',
+      to: '2026-10-28T22:59:59.999999Z'
+    });
+    expect(range(published, '<today')).toEqual({
+      field: 'received',
+      from: null,
+      to: '2026-10-27T22:59:59.999999Z'
+    });
+  });
+
+  it('read a trailing period from then on, with runs that arrive later', () => {
+    expect(range(published, 'last 24 hours')).toEqual({
+      field: 'received',
+      from: '2026-10-27T11:00:00.000Z',
+      to: null
+    });
+    expect(range(started, 'past 30 min')).toEqual({
+      field: 'start',
+      from: '2026-10-28T10:30:00.000Z',
+      to: null
+    });
+    // days are the reader's calendar days: a week back is 12:00 on the 21st, in summer time
+    expect(range(published, 'last 7 days')).toEqual({
+      field: 'received',
+      from: '2026-10-21T10:00:00.000Z',
+      to: null
+    });
+    expect(range(published, 'LAST WEEK')).toEqual(range(published, 'last 7d'));
+  });
+
+  it('read "ago" as an instant, before or after which runs are filtered', () => {
+    expect(range(started, '<3 hours ago')).toEqual({
+      field: 'start',
+      from: null,
+      to: '2026-10-28T07:59:59.999999Z'
+    });
+    expect(range(started, '>= 2d ago')).toEqual({
+      field: 'start',
+      from: '2026-10-26T11:00:00.000Z',
+      to: null
+    });
+    expect(range(started, '2 weeks ago..now')).toEqual({
+      field: 'start',
+      from: '2026-10-14T10:00:00.000Z',
+      to: '2026-10-28T11:00:00.000999Z' // now included
+    });
+    // far back, to the year 1
+    expect(range(started, '>100000 weeks ago')).toEqual({
+      field: 'start',
+      from: '0110-04-16T11:06:32.001Z', // 12:00 at Berlin's local mean time (+0:53:28)
+      to: null
+    });
+    // counted from when the box is read
+    jest.setSystemTime(new Date('2026-10-28T11:30:00.000Z'));
+    expect(range(started, '>=2d ago')).toEqual({
+      field: 'start',
+      from: '2026-10-26T11:30:00.000Z',
+      to: null
+    });
+  });
+
+  it('become the query of GET runs', () => {
+    const { query, errors } = queryFromFilters(DEFAULT_QUERY, [published], {
+      'field:received': 'last 24 hours'
+    });
+    expect(errors).toEqual({});
+    expect(toSearchParams(query, 50).getAll('received')).toEqual([
+      '2026-10-27T11:00:00.000Z..'
+    ]);
   });
 });
 
