@@ -132,82 +132,68 @@ describe('relative times in the Published and Started filters', () => {
   afterEach(() => {
     jest.useRealTimers();
   });
-  const range = (column: Column, text: string) =>
-    (parseColumnFilter(column, text) as { time: unknown }).time;
+  /** Each typed filter, in either column, and the range the server is asked for. */
+  const reads = (cases: [Column, string, string | null, string | null][]) => {
+    for (const [column, text, from, to] of cases) {
+      expect([text, parseColumnFilter(column, text)]).toEqual([
+        text,
+        { time: { field: column.key, from, to } }
+      ]);
+    }
+  };
 
   it('read today and yesterday as the reader’s whole days', () => {
-    expect(range(published, 'today')).toEqual({
-      field: 'received',
-      from: '2026-10-27T23:00:00.000Z',
-      to: '2026-10-28T22:59:59.999999Z'
-    });
-    expect(range(started, ' Yesterday ')).toEqual({
-      field: 'start',
-      from: '2026-10-26T23:00:00.000Z',
-      to: '2026-10-27T22:59:59.999999Z'
-    });
-    // both days of a range, and bounds before and after them
-    expect(range(published, 'yesterday..today')).toEqual({
-      field: 'received',
-      from: '2026-10-26T23:00:00.000Z',
-      to: '2026-10-28T22:59:59.999999Z'
-    });
-    expect(range(published, '<today')).toEqual({
-      field: 'received',
-      from: null,
-      to: '2026-10-27T22:59:59.999999Z'
-    });
+    reads([
+      [
+        published,
+        'today',
+        '2026-10-27T23:00:00.000Z',
+        '2026-10-28T22:59:59.999999Z'
+      ],
+      [
+        started,
+        ' Yesterday ',
+        '2026-10-26T23:00:00.000Z',
+        '2026-10-27T22:59:59.999999Z'
+      ],
+      // both days of a range, and the bound before a day
+      [
+        published,
+        'yesterday..today',
+        '2026-10-26T23:00:00.000Z',
+        '2026-10-28T22:59:59.999999Z'
+      ],
+      [published, '<today', null, '2026-10-27T22:59:59.999999Z']
+    ]);
   });
 
   it('read a trailing period from then on, with runs that arrive later', () => {
-    expect(range(published, 'last 24 hours')).toEqual({
-      field: 'received',
-      from: '2026-10-27T11:00:00.000Z',
-      to: null
-    });
-    expect(range(started, 'past 30 min')).toEqual({
-      field: 'start',
-      from: '2026-10-28T10:30:00.000Z',
-      to: null
-    });
-    // days are the reader's calendar days: a week back is 12:00 on the 21st, in summer time
-    expect(range(published, 'last 7 days')).toEqual({
-      field: 'received',
-      from: '2026-10-21T10:00:00.000Z',
-      to: null
-    });
-    expect(range(published, 'LAST WEEK')).toEqual(range(published, 'last 7d'));
+    reads([
+      [published, 'last 24 hours', '2026-10-27T11:00:00.000Z', null],
+      [started, 'past 30 min', '2026-10-28T10:30:00.000Z', null],
+      // days are the reader's calendar days: a week back is 12:00 on the 21st, summer time
+      [published, 'last 7 days', '2026-10-21T10:00:00.000Z', null],
+      [published, 'LAST WEEK', '2026-10-21T10:00:00.000Z', null]
+    ]);
   });
 
   it('read "ago" as an instant, before or after which runs are filtered', () => {
-    expect(range(started, '<3 hours ago')).toEqual({
-      field: 'start',
-      from: null,
-      to: '2026-10-28T07:59:59.999999Z'
-    });
-    expect(range(started, '>= 2d ago')).toEqual({
-      field: 'start',
-      from: '2026-10-26T11:00:00.000Z',
-      to: null
-    });
-    expect(range(started, '2 weeks ago..now')).toEqual({
-      field: 'start',
-      from: '2026-10-14T10:00:00.000Z',
-      to: '2026-10-28T11:00:00.000999Z' // now included
-    });
-    // far back, to the year 1
-    expect(range(started, '>100000 weeks ago')).toEqual({
-      field: 'start',
-      from: '0110-04-16T11:06:32.001Z', // 12:00 at Berlin's local mean time (+0:53:28)
-      to: null
-    });
+    reads([
+      [started, '<3 hours ago', null, '2026-10-28T07:59:59.999999Z'],
+      [started, '>= 2d ago', '2026-10-26T11:00:00.000Z', null],
+      // now included
+      [
+        started,
+        '2 weeks ago..now',
+        '2026-10-14T10:00:00.000Z',
+        '2026-10-28T11:00:00.000999Z'
+      ],
+      // far back, to the year 1: 12:00 at Berlin's local mean time (UTC+0:53:28)
+      [started, '>100000 weeks ago', '0110-04-16T11:06:32.001Z', null]
+    ]);
     // counted from when the box is read
     jest.setSystemTime(new Date('2026-10-28T11:30:00.000Z'));
-    expect(range(started, '>=2d ago')).toEqual({
-      field: 'start',
-      from: '2026-10-26T11:30:00.000Z',
-      to: null
-    });
+    reads([[started, '>=2d ago', '2026-10-26T11:30:00.000Z', null]]);
   });
 
   it('become the query of GET runs', () => {
