@@ -159,14 +159,18 @@ const FIRST_TIME = new Date(0).setUTCFullYear(1, 0, 1) - 1; // none stored befor
  * @returns milliseconds since the epoch, or null before the year 1 (or a slip of digits)
  */
 function back(now: number, n: number, unit: string): number | null {
-  const u = unit[0].toLowerCase();
-  let t = now - n * (u === 's' ? 1000 : u === 'm' ? 60_000 : 3_600_000);
-  if (u === 'd' || u === 'w') {
-    const day = new Date(now);
-    day.setDate(day.getDate() - n * (u === 'w' ? 7 : 1));
-    t = day.getTime();
+  if (n > MAX_BACK) {
+    return null;
   }
-  return n > MAX_BACK || !(t > FIRST_TIME) ? null : t;
+  const u = unit[0].toLowerCase();
+  const day = new Date(now);
+  if (u === 'd' || u === 'w') {
+    day.setDate(day.getDate() - n * (u === 'w' ? 7 : 1));
+  } else {
+    day.setTime(now - n * (u === 's' ? 1000 : u === 'm' ? 60_000 : 3_600_000));
+  }
+  const t = day.getTime();
+  return t > FIRST_TIME ? t : null;
 }
 
 /**
