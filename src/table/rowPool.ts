@@ -247,6 +247,9 @@ interface ISlot {
   selected: boolean | null;
   odd: boolean | null;
   width: number;
+  /** its selection cell, in the pool's selection column (the row owns it for assistive
+   * technology) */
+  check: HTMLDivElement | null;
   input: HTMLInputElement | null;
   strip: HTMLDivElement | null;
   stripLeft: number;
@@ -334,6 +337,9 @@ export class RowPool {
       }
       if (!slot.attached) {
         this._host.appendChild(slot.el);
+        if (slot.check) {
+          this._column().appendChild(slot.check);
+        }
         slot.attached = true;
       }
     }
@@ -385,6 +391,24 @@ export class RowPool {
       this._detach(slot);
     }
     this._slots = [];
+    this._checks?.remove();
+    this._checks = null;
+  }
+
+  /**
+   * The selection column: one element at the body's left edge, kept there on a sideways
+   * scroll (sticky), holding the rows' selection cells at their rows' heights. One sticky
+   * element, not one per row: the browser gives each sticky element a compositing layer
+   * of its own, and a layer per row drawn made each scroll frame lay out and composite
+   * dozens of them (and kept the rows from being painted apart: `contain: strict`).
+   */
+  private _column(): HTMLDivElement {
+    if (!this._checks) {
+      this._checks = this._doc.createElement('div');
+      this._checks.className = 'jp-Dotscience-table-checks';
+      this._host.appendChild(this._checks);
+    }
+    return this._checks;
   }
 
   private _newSlot(kind: 'run' | 'group'): ISlot {
@@ -402,6 +426,7 @@ export class RowPool {
       selected: null,
       odd: null,
       width: NaN,
+      check: null,
       input: null,
       strip: null,
       stripLeft: NaN,
@@ -419,20 +444,26 @@ export class RowPool {
       return slot;
     }
     el.className = 'jp-Dotscience-table-row';
-    const check = doc.createElement('div');
-    check.className = 'jp-Dotscience-table-check';
+    const n = ++this._made;
+    slot.check = doc.createElement('div');
+    slot.check.className = 'jp-Dotscience-table-rowCheck';
+    slot.check.id = `${this._prefix}-check-${n}`;
     slot.input = doc.createElement('input');
     slot.input.type = 'checkbox';
-    check.appendChild(slot.input);
+    slot.check.appendChild(slot.input);
     slot.strip = doc.createElement('div');
     slot.strip.className = 'jp-Dotscience-table-cells';
-    el.append(check, slot.strip);
+    slot.strip.id = `${this._prefix}-cells-${n}`;
+    el.appendChild(slot.strip);
+    // the checkbox first, then the cells: the row as assistive technology reads it
+    el.setAttribute('aria-owns', `${slot.check.id} ${slot.strip.id}`);
     return slot;
   }
 
   private _detach(slot: ISlot): void {
     if (slot.attached) {
       slot.el.remove();
+      slot.check?.remove();
       slot.attached = false;
     }
     if (slot.parked) {
@@ -451,13 +482,26 @@ export class RowPool {
     if (slot.parked) {
       return;
     }
-    const focused = this._doc.activeElement;
-    if (focused && slot.el.contains(focused)) {
-      (focused as HTMLElement).blur();
-    }
+    this._blurIn(slot);
     slot.parked = true;
     slot.el.style.top = `${PARKED}px`;
     slot.el.setAttribute('aria-hidden', 'true');
+    // its selection cell stays at the line's place, out of view with it (one element
+    // restyled a frame, not two)
+    slot.check?.setAttribute('aria-hidden', 'true');
+  }
+
+  /**
+   * Take the focus from a control of a slot's row (its checkbox, its name).
+   */
+  private _blurIn(slot: ISlot): void {
+    const focused = this._doc.activeElement;
+    if (
+      focused &&
+      (slot.el.contains(focused) || slot.check?.contains(focused))
+    ) {
+      (focused as HTMLElement).blur();
+    }
   }
 
   /**
@@ -466,6 +510,7 @@ export class RowPool {
   private _unpark(slot: ISlot): void {
     slot.parked = false;
     slot.el.removeAttribute('aria-hidden');
+    slot.check?.removeAttribute('aria-hidden');
   }
 
   /**
@@ -474,9 +519,13 @@ export class RowPool {
   private _place(slot: ISlot, frame: IPoolFrame, i: number): void {
     const top = frame.top + i * frame.rowHeight;
     if (slot.top !== top || slot.parked) {
-      slot.top = top;
       slot.el.style.top = `${top}px`;
       slot.el.style.height = `${frame.rowHeight}px`;
+      if (slot.check && slot.top !== top) {
+        slot.check.style.top = `${top}px`;
+        slot.check.style.height = `${frame.rowHeight}px`;
+      }
+      slot.top = top;
     }
     if (slot.parked) {
       this._unpark(slot);
@@ -518,12 +567,12 @@ export class RowPool {
     const { layout } = frame;
     const newRun = slot.run !== run;
     if (newRun) {
-      const focused = this._doc.activeElement;
-      if (slot.run && focused && slot.el.contains(focused)) {
-        (focused as HTMLElement).blur(); // its row now shows another run
+      if (slot.run) {
+        this._blurIn(slot); // its row now shows another run
       }
       slot.run = run;
       slot.el.setAttribute('data-run-id', run.id);
+      slot.check!.dataset.runId = run.id;
       slot.input!.setAttribute('aria-label', `Select run ${run.id}`);
     }
     const selected = frame.isSelected(run.id);
@@ -536,6 +585,9 @@ export class RowPool {
         (selected ? ' jp-mod-selected' : '') +
         (odd ? ' jp-mod-odd' : '');
       slot.el.setAttribute('aria-selected', String(selected));
+    }
+    if (slot.check!.classList.contains('jp-mod-selected') !== selected) {
+      slot.check!.classList.toggle('jp-mod-selected', selected);
     }
     if (slot.input!.checked !== selected) {
       slot.input!.checked = selected;
@@ -699,6 +751,15 @@ export class RowPool {
 
   private _onClick = (event: MouseEvent): void => {
     const target = event.target as Element | null;
+    if (target instanceof HTMLInputElement && target.type === 'checkbox') {
+      const id = (
+        target.closest('.jp-Dotscience-table-rowCheck') as HTMLElement | null
+      )?.dataset.runId;
+      if (id && this._host.contains(target)) {
+        this._handlers.check(id, event.shiftKey);
+      }
+      return;
+    }
     const row = target?.closest?.('[role="row"]');
     if (!row || !this._host.contains(row)) {
       return;
@@ -712,10 +773,6 @@ export class RowPool {
     }
     const id = row.getAttribute('data-run-id');
     if (!id) {
-      return;
-    }
-    if (target instanceof HTMLInputElement && target.type === 'checkbox') {
-      this._handlers.check(id, event.shiftKey);
       return;
     }
     if (target!.closest('.jp-Dotscience-link')) {
@@ -766,4 +823,10 @@ export class RowPool {
   private _doc: Document;
   private _slots: ISlot[] = [];
   private _capacity = 0;
+  private _checks: HTMLDivElement | null = null;
+  private _made = 0;
+  private _prefix = `jp-Dotscience-table-${++pools}`;
 }
+
+/** the pools made, for the ids of their rows' parts */
+let pools = 0;

@@ -191,6 +191,41 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
       return top <= view.top + 56 + 1 && bottom >= view.bottom - 1;
     });
   await expect.poll(covered, { timeout: 10000 }).toBe(true);
+  // And a row in the middle of the view has its checkbox at the view's left edge, on its
+  // line and uncovered by the cells scrolled under it
+  const middle = await grid.evaluate(g => {
+    const view = g.getBoundingClientRect();
+    const y = (view.top + view.bottom) / 2;
+    const row = Array.from(
+      g.querySelectorAll('[role="row"][data-run-id]:not([aria-hidden])')
+    ).find(r => {
+      const box = r.getBoundingClientRect();
+      return box.top <= y && box.bottom > y;
+    })!;
+    const box = row.getBoundingClientRect();
+    return {
+      id: row.getAttribute('data-run-id')!,
+      top: box.top,
+      bottom: box.bottom,
+      left: view.left
+    };
+  });
+  const box = grid.getByRole('checkbox', { name: `Select run ${middle.id}` });
+  const where = (await box.boundingBox())!;
+  expect(where.x).toBeGreaterThanOrEqual(middle.left);
+  expect(where.x + where.width).toBeLessThanOrEqual(middle.left + 32);
+  expect(where.y).toBeGreaterThanOrEqual(middle.top);
+  expect(where.y + where.height).toBeLessThanOrEqual(middle.bottom);
+  expect(await topmostAtCentre(box)).toBe(true);
+  // When it is ticked there
+  await box.click();
+  // Then that run is selected
+  await expect(table.getByTestId('ds-table-count')).toHaveText(
+    '250 runs · 1 selected'
+  );
+  await expect(
+    grid.locator(`[role="row"][data-run-id="${middle.id}"]`)
+  ).toHaveAttribute('aria-selected', 'true');
   await grid.evaluate(g => {
     g.scrollTop = 0;
     g.scrollLeft = 0;

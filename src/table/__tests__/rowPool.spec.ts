@@ -89,6 +89,31 @@ function parkedRows(host: HTMLElement): Map<number, HTMLElement> {
   );
 }
 
+/**
+ * A row's selection cell: the first element the row owns (in the pool's sticky selection
+ * column, not inside the row), as assistive technology finds it.
+ */
+function checkCellOf(row: Element): HTMLElement {
+  const [id] = (row.getAttribute('aria-owns') ?? '').split(' ');
+  const cell = id ? document.getElementById(id) : null;
+  expect(cell).not.toBeNull();
+  return cell!;
+}
+
+/**
+ * A row's checkbox.
+ */
+function checkboxOf(row: Element): HTMLInputElement {
+  return checkCellOf(row).querySelector('input')!;
+}
+
+/**
+ * The rows in the host (shown or parked).
+ */
+function rowCount(host: HTMLElement): number {
+  return host.querySelectorAll('[role="row"]').length;
+}
+
 function textNodes(row: Element): Node[] {
   const walker = document.createTreeWalker(
     row.querySelector('.jp-Dotscience-table-cells') ?? row,
@@ -201,9 +226,12 @@ describe('RowPool', () => {
       ...Array.from({ length: 7 }, (_, k) => `5/${k}`)
     ]);
     expect((row5 as HTMLElement).style.top).toBe(`${56 + 5 * 28}px`);
+    // And its checkbox, named after its run, at its line in the selection column
+    const box5 = checkboxOf(row5);
+    expect(box5.getAttribute('aria-label')).toBe(`Select run ${runs[5].id}`);
+    expect(checkCellOf(row5).style.top).toBe(`${56 + 5 * 28}px`);
     const row20Before = drawn.get(runs[20].id);
     const texts5 = textNodes(row5);
-    const box5 = row5.querySelector('input') as HTMLInputElement;
     box5.focus();
     expect(document.activeElement).toBe(box5);
     // When the window moves down 14 rows
@@ -216,6 +244,10 @@ describe('RowPool', () => {
     const row40 = drawn.get(runs[40].id)!;
     expect(cellTexts(row40)[3]).toBe('40/2');
     expect((row40 as HTMLElement).style.top).toBe(`${56 + 40 * 28}px`);
+    expect(checkCellOf(row40).style.top).toBe(`${56 + 40 * 28}px`);
+    expect(checkboxOf(row40).getAttribute('aria-label')).toBe(
+      `Select run ${runs[40].id}`
+    );
     expect(row40.className).not.toContain('jp-mod-odd');
     // And the checkbox that had the focus lost it when its element took another run (run
     // 37 holds run 5's slot), so a key press does not tick a run the user did not choose
@@ -248,7 +280,7 @@ describe('RowPool', () => {
         .left
     ).toBe(`${32 + 240 + 2 * 120}px`);
     pool.dispose();
-    expect(host.children).toHaveLength(0);
+    expect(host.children).toHaveLength(0); // the rows and the selection column
     host.remove();
   });
 
@@ -259,9 +291,9 @@ describe('RowPool', () => {
     pool.draw(frameOf(rows, 0, 32, 0, 8));
     expect(pool.capacity).toBe(32);
     const row3 = rowElements(host).get(runs[3].id)!;
-    (row3.querySelector('input') as HTMLInputElement).focus();
+    checkboxOf(row3).focus();
     const changes = new MutationObserver(() => undefined);
-    changes.observe(host, { childList: true });
+    changes.observe(host, { childList: true, subtree: true });
     // When it is flung down 14 rows a step to row 184, and back up to row 2
     const windows: [number, number][] = [];
     for (let first = 14; first <= 184; first += 14) {
@@ -278,6 +310,12 @@ describe('RowPool', () => {
       for (let i = first; i < end; i++) {
         const row = shown.get(runs[i].id) as HTMLElement;
         expect(row.style.top).toBe(`${56 + i * 28}px`);
+        // with its own checkbox at its line, beside it
+        expect(checkCellOf(row).style.top).toBe(`${56 + i * 28}px`);
+        expect(checkboxOf(row).getAttribute('aria-label')).toBe(
+          `Select run ${runs[i].id}`
+        );
+        expect(checkCellOf(row).hasAttribute('aria-hidden')).toBe(false);
       }
       // And the rows that left, while their slots are not taken, wait far above the body
       // (where the browser neither paints them nor grows the scrolled area), hidden from
@@ -286,11 +324,13 @@ describe('RowPool', () => {
         expect(i < first || i >= end).toBe(true);
         expect(row.style.top).toBe('-100000px');
         expect(row.contains(document.activeElement)).toBe(false);
+        expect(checkboxOf(row)).not.toBe(document.activeElement);
+        expect(checkCellOf(row).getAttribute('aria-hidden')).toBe('true');
       }
-      expect(host.children).toHaveLength(32);
+      expect(rowCount(host)).toBe(32);
     }
-    // And no row element was taken out of the document or put in during the fling (each
-    // one put back would be a new tree of layout objects for the garbage collector)
+    // And no element was taken out of the document or put in during the fling (each one
+    // put back would be a new tree of layout objects for the garbage collector)
     const moves = changes.takeRecords();
     expect(
       moves.reduce((n, m) => n + m.addedNodes.length + m.removedNodes.length, 0)
@@ -311,7 +351,10 @@ describe('RowPool', () => {
     pool.draw(frameOf(rows, 200, 230, 0, 8));
     // Then no row of the old window waits in the document
     expect(parkedRows(host).size).toBe(0);
-    expect(host.children).toHaveLength(30);
+    expect(rowCount(host)).toBe(30);
+    expect(host.querySelectorAll('.jp-Dotscience-table-rowCheck')).toHaveLength(
+      30
+    );
     // When the rows change (a filter leaves runs 0..9) and rows 0..10 are drawn, with rows
     // 26 and 27 parked
     pool.draw(frameOf(rows, 14, 44, 0, 8));
@@ -320,7 +363,10 @@ describe('RowPool', () => {
     pool.draw(frameOf(groupRows(runs.slice(0, 10), null), 0, 10, 0, 8));
     // Then a parked row whose line now holds another run (or none) is taken out
     expect(parkedRows(host).size).toBe(0);
-    expect(host.children).toHaveLength(10);
+    expect(rowCount(host)).toBe(10);
+    expect(host.querySelectorAll('.jp-Dotscience-table-rowCheck')).toHaveLength(
+      10
+    );
     pool.dispose();
     host.remove();
   });
@@ -352,8 +398,7 @@ describe('RowPool', () => {
     expect(headings).toEqual(['▼ opt = adam (2)', '▼ opt = sgd (2)']);
     // And run 1's row is selected and its checkbox ticked, run 0's not
     const drawn = rowElements(host);
-    const box = (id: string) =>
-      drawn.get(id)!.querySelector('input') as HTMLInputElement;
+    const box = (id: string) => checkboxOf(drawn.get(id)!);
     expect(drawn.get(small[1].id)!.getAttribute('aria-selected')).toBe('true');
     expect(box(small[1].id).checked).toBe(true);
     expect(box(small[0].id).checked).toBe(false);

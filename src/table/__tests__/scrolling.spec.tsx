@@ -201,7 +201,7 @@ describe('scrolling the Runs table', () => {
       });
       if (step === 10) {
         const box = body.querySelector(
-          '[role="row"]:not([aria-hidden]) input'
+          '.jp-Dotscience-table-rowCheck:not([aria-hidden]) input'
         ) as HTMLInputElement;
         act(() => box.click());
         expect(model.list.selected).toHaveLength(1);
