@@ -8,7 +8,9 @@
  * which made a fling allocate a row's layout objects for each row it drew and collect
  * them in a major garbage collection every few seconds. The cells of a row are a run of
  * the columns in view: a sideways scroll moves the cells of the columns that left to the
- * other end and writes only those.
+ * other end and writes only those. A row's checkbox is not in the row: it is in one
+ * selection column at the body's left edge (see `_column`), at the row's line, and the
+ * row owns it for assistive technology (`aria-owns`).
  */
 import { Column, cellText, TableRun } from './columns';
 import { BodyRow } from './grouping';
@@ -406,7 +408,7 @@ export class RowPool {
     if (!this._checks) {
       this._checks = this._doc.createElement('div');
       this._checks.className = 'jp-Dotscience-table-checks';
-      this._host.appendChild(this._checks);
+      this._host.prepend(this._checks);
     }
     return this._checks;
   }
