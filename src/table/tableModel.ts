@@ -361,6 +361,7 @@ export class RunsTableModel {
       return;
     }
     this._disposed = true;
+    clearTimeout(this._midnight);
     this.list.dispose();
     Signal.clearData(this);
   }
@@ -373,14 +374,61 @@ export class RunsTableModel {
   }
 
   private _apply(base: IRunQuery): Promise<void> {
-    const { query, errors } = queryFromFilters(
+    const { query, errors } = this._read(base);
+    this._filterErrors = errors;
+    this._changed.emit();
+    this._atMidnight(query);
+    return this.list.setQuery(query);
+  }
+
+  /**
+   * The query of `base` with the filter boxes read now.
+   */
+  private _read(base: IRunQuery): {
+    query: IRunQuery;
+    errors: Record<string, string>;
+  } {
+    return queryFromFilters(
       { ...DEFAULT_QUERY, ...base },
       this.columns.filter(c => (this._filters[columnId(c)] ?? '').trim()),
       this._filters
     );
-    this._filterErrors = errors;
-    this._changed.emit();
-    return this.list.setQuery(query);
+  }
+
+  /**
+   * While a time box is applied, read the boxes again at the reader's next midnight: a
+   * relative time ('today', 'yesterday', 'last 7 days', '3 hours ago') then counts from
+   * the new day, so a table left open overnight on 'today' shows the new day's runs
+   * (and takes in the runs published in it), not the day before's. A box that reads the
+   * same (a date) reloads nothing.
+   *
+   * @param query the query applied now
+   */
+  private _atMidnight(query: IRunQuery): void {
+    clearTimeout(this._midnight);
+    this._midnight = undefined;
+    if (this._disposed || !query.times?.length) {
+      return;
+    }
+    const now = new Date();
+    const next = new Date(
+      now.getFullYear(),
+      now.getMonth(),
+      now.getDate() + 1
+    ).getTime();
+    this._midnight = setTimeout(() => {
+      this._midnight = undefined;
+      if (this._disposed) {
+        return;
+      }
+      const applied = this.list.query;
+      const read = this._read(applied).query;
+      if (JSON.stringify(read.times) !== JSON.stringify(applied.times)) {
+        void this._apply(applied);
+      } else {
+        this._atMidnight(applied); // early, or nothing relative: the next midnight
+      }
+    }, next - now.getTime());
   }
 
   private _sorted(keys: Set<string>): string[] {
@@ -420,6 +468,7 @@ export class RunsTableModel {
   private _seen = 0;
   private _seenOf: readonly unknown[] | null = null;
   private _disposed = false;
+  private _midnight: ReturnType<typeof setTimeout> | undefined = undefined;
   private _changed = new Signal<this, void>(this);
 }
 

@@ -249,6 +249,80 @@ describe('RunsTableModel', () => {
     ).toEqual(runs.slice(2450).map(r => r.parameters.alpha));
     model.dispose();
   });
+
+  describe('left open overnight (the reader is in Berlin, UTC+1)', () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+    const published = { kind: 'field', key: 'received' } as const;
+    const started = { kind: 'field', key: 'start' } as const;
+    /** the pages asked for (not the one-run look for the newest id) */
+    const pages = (server: FilteringServer) =>
+      server.pages.filter(p => p.limit === 500);
+    const lastTimes = (server: FilteringServer) =>
+      pages(server)[pages(server).length - 1].query.times;
+
+    it('reads its relative time boxes again at the reader’s midnight', async () => {
+      // Given the table filtered on runs published today and started in the last 24
+      // hours, at 23:59 on 28 October
+      jest.useFakeTimers({ now: new Date('2026-10-28T22:59:00.000Z') });
+      const server = new FilteringServer(runs);
+      const model = table(server);
+      await model.list.refresh();
+      model.setColumns([published, started]);
+      await model.setFilter(published, 'today');
+      await model.setFilter(started, 'last 24 hours');
+      expect(lastTimes(server)).toEqual([
+        {
+          field: 'received',
+          from: '2026-10-27T23:00:00.000Z',
+          to: '2026-10-28T22:59:59.999999Z'
+        },
+        { field: 'start', from: '2026-10-27T22:59:00.000Z', to: null }
+      ]);
+      const asked = pages(server).length;
+      // When the clock passes 23:59:59
+      await jest.advanceTimersByTimeAsync(59_000);
+      // Then nothing was asked again
+      expect(pages(server)).toHaveLength(asked);
+      // When it passes midnight
+      await jest.advanceTimersByTimeAsync(1_000);
+      // Then the table reloaded once with the new day as today, and the 24 hours back
+      // from midnight
+      expect(pages(server)).toHaveLength(asked + 1);
+      expect(lastTimes(server)).toEqual([
+        {
+          field: 'received',
+          from: '2026-10-28T23:00:00.000Z',
+          to: '2026-10-29T22:59:59.999999Z'
+        },
+        { field: 'start', from: '2026-10-27T23:00:00.000Z', to: null }
+      ]);
+      // And it does again at the next midnight
+      await jest.advanceTimersByTimeAsync(24 * 3600_000);
+      expect(pages(server)).toHaveLength(asked + 2);
+      expect(lastTimes(server)?.[0].from).toBe('2026-10-29T23:00:00.000Z');
+      // And a disposed table asks nothing more
+      model.dispose();
+      await jest.advanceTimersByTimeAsync(24 * 3600_000);
+      expect(pages(server)).toHaveLength(asked + 2);
+    });
+
+    it('reloads nothing at midnight when its time boxes hold dates', async () => {
+      // Given the table filtered on runs published on 28 October, at 23:59 that day
+      jest.useFakeTimers({ now: new Date('2026-10-28T22:59:00.000Z') });
+      const server = new FilteringServer(runs);
+      const model = table(server);
+      await model.list.refresh();
+      await model.setFilter(published, '2026-10-28');
+      const asked = pages(server).length;
+      // When two midnights pass
+      await jest.advanceTimersByTimeAsync(2 * 24 * 3600_000);
+      // Then the server was not asked again
+      expect(pages(server)).toHaveLength(asked);
+      model.dispose();
+    });
+  });
 });
 
 describe('RunsTable', () => {
