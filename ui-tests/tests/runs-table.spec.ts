@@ -179,6 +179,8 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
   await page.waitForFunction(
     () => document.body.dataset.jpThemeName === 'JupyterLab Dark'
   );
+  // (the splash screen the theme switch shows is gone: it covers the page meanwhile)
+  await expect(page.locator('#jupyterlab-splash')).toHaveCount(0);
   // Then, wherever the table is scrolled, its rows cover the view
   const covered = () =>
     grid.evaluate(g => {
