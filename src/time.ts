@@ -174,6 +174,23 @@ function back(now: number, n: number, unit: string): number | null {
 }
 
 /**
+ * One of the reader's calendar days (in their time zone: 23 or 25 hours long when summer
+ * time starts or ends).
+ *
+ * @param now milliseconds since the epoch
+ * @param offset days from the one holding `now` (-1: the day before)
+ * @returns `[start, end)`: its midnight and the next, in milliseconds since the epoch
+ */
+export function readerDay(now: number, offset = 0): [number, number] {
+  const d = new Date(now);
+  const day = d.getDate() + offset;
+  return [
+    new Date(d.getFullYear(), d.getMonth(), day).getTime(),
+    new Date(d.getFullYear(), d.getMonth(), day + 1).getTime()
+  ];
+}
+
+/**
  * The span of time a typed date or time stands for: a day (`2026-11-30`), a minute
  * (`2026-11-30 08:15`) or a second (`2026-11-30 08:15:00`) in the reader's time zone, or
  * an instant given with its zone (`2026-11-30T08:15:00Z`, `...+01:00`); relative to `now`,
@@ -194,12 +211,7 @@ export function typedTimeSpan(
     return [now, now + 1];
   }
   if (word === 'today' || word === 'yesterday') {
-    const d = new Date(now);
-    const day = d.getDate() - (word === 'yesterday' ? 1 : 0);
-    return [
-      new Date(d.getFullYear(), d.getMonth(), day).getTime(),
-      new Date(d.getFullYear(), d.getMonth(), day + 1).getTime()
-    ];
+    return readerDay(now, word === 'yesterday' ? -1 : 0);
   }
   const ago = AGO.exec(typed);
   if (ago) {

@@ -587,8 +587,6 @@ export class RowPool {
         (selected ? ' jp-mod-selected' : '') +
         (odd ? ' jp-mod-odd' : '');
       slot.el.setAttribute('aria-selected', String(selected));
-    }
-    if (slot.check!.classList.contains('jp-mod-selected') !== selected) {
       slot.check!.classList.toggle('jp-mod-selected', selected);
     }
     if (slot.input!.checked !== selected) {

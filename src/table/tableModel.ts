@@ -4,6 +4,7 @@ import { RestWire } from '../api/rest';
 import { compactRuns, KeyCollector, unpackPage } from '../runs/compact';
 import { RunListModel } from '../runs/listModel';
 import { DEFAULT_QUERY, IRunQuery } from '../runs/query';
+import { readerDay } from '../time';
 import {
   availableColumns,
   Column,
@@ -410,12 +411,8 @@ export class RunsTableModel {
     if (this._disposed || !query.times?.length) {
       return;
     }
-    const now = new Date();
-    const next = new Date(
-      now.getFullYear(),
-      now.getMonth(),
-      now.getDate() + 1
-    ).getTime();
+    const now = Date.now();
+    const next = readerDay(now)[1];
     this._midnight = setTimeout(() => {
       this._midnight = undefined;
       if (this._disposed) {
@@ -428,7 +425,7 @@ export class RunsTableModel {
       } else {
         this._atMidnight(applied); // early, or nothing relative: the next midnight
       }
-    }, next - now.getTime());
+    }, next - now);
   }
 
   private _sorted(keys: Set<string>): string[] {
