@@ -13,7 +13,11 @@
  *    raster threads included). Then a shorter traced fling each way gives the renderer
  *    main thread's CPU time per frame (thread time: what the table costs, whatever else
  *    loads the machine) and the major garbage collections on that thread.
- * 3. Live: two tabs (pages) of the same JupyterLab; tab B shows the Runs table (every run,
+ * 3. The peer, in the same browser and page: the rows the pool drew, copied into a static
+ *    table as long as the runs the table loaded (no script runs while it scrolls), flung
+ *    down the same way, untraced and traced. The browser's own cost of scrolling these
+ *    rows on this machine, which no table code can go below.
+ * 4. Live: two tabs (pages) of the same JupyterLab; tab B shows the Runs table (every run,
  *    newest first), tab A publishes a run (POST dotscience/api/runs) and records the time;
  *    a MutationObserver in tab B records when the run's row appears. LIVE_SAMPLES times.
  *
@@ -31,6 +35,8 @@ const SCROLL_MS = Number(process.env.SCROLL_MS || 8000);
 const LIVE_SAMPLES = Number(process.env.LIVE_SAMPLES || 40);
 
 const log = logger('table_bench');
+const TABLE_GRID = '.jp-Dotscience-runsTable [role="grid"]';
+const STATIC_COPY = '[data-static-copy]';
 
 function pct(values, p) {
   const s = [...values].sort((a, b) => a - b);
@@ -100,12 +106,10 @@ async function openTable(page, allColumns) {
  * moves the view (the browser paints this frame next), the rows (or the cells of a row)
  * in the DOM must cover the view.
  */
-async function fling(page, direction, ms) {
+async function fling(page, direction, ms, grid = TABLE_GRID) {
   return page.evaluate(
-    async ({ ms, direction }) => {
-      const grid = document.querySelector(
-        '.jp-Dotscience-runsTable [role="grid"]'
-      );
+    async ({ ms, direction, selector, pool }) => {
+      const grid = document.querySelector(selector);
       const head = grid.querySelector('.jp-Dotscience-table-head');
       const spacer = grid.firstElementChild;
       grid.scrollTop = 0;
@@ -170,7 +174,7 @@ async function fling(page, direction, ms) {
               : Math.max(0, grid.scrollLeft - 120);
             forward = forward ? grid.scrollLeft < max : grid.scrollLeft === 0;
           }
-          if (blankNow()) {
+          if (pool && blankNow()) {
             blank++;
           }
           if (now < end) {
@@ -187,8 +191,160 @@ async function fling(page, direction, ms) {
         cells: grid.querySelectorAll('[role="cell"]').length
       };
     },
-    { ms, direction }
+    // a static copy (the peer) is never blank: `pool` says whether to look
+    { ms, direction, selector: grid, pool: grid === TABLE_GRID }
   );
+}
+
+/**
+ * The peer: what the pool drew, drawn once into a static copy of the table (no script
+ * runs while it scrolls), shown in the live table's place with its sticky header and
+ * selection column. For a fling `down`: `runs` rows (the runs the table had loaded, so
+ * the fling turns where the table's did), each a copy of one of the rows drawn at the top
+ * left (cycled: the same cells, texts and widths). For a fling `right`: the rows in view,
+ * each with every column's cell, gathered from the pool by scrolling the table across.
+ * What the browser alone costs to scroll these rows here: raster, compositing and garbage
+ * collection, without the table's code.
+ */
+async function showStaticCopy(page, direction, runs) {
+  const frame = () =>
+    page.evaluate(
+      () =>
+        new Promise(r =>
+          requestAnimationFrame(() => requestAnimationFrame(() => r()))
+        )
+    );
+  const scrollTo = async left => {
+    await page.evaluate(left => {
+      const grid = document.querySelector(
+        '.jp-Dotscience-runsTable [role="grid"]'
+      );
+      grid.scrollTop = 0;
+      grid.scrollLeft = left;
+    }, left);
+    await frame();
+  };
+  await scrollTo(0);
+  await page.waitForTimeout(500);
+  // every column's cell of the rows in view (and of the header), keyed by its left edge
+  await page.evaluate(() => {
+    window.__dsCells = new Map();
+  });
+  if (direction === 'right') {
+    const [width, view] = await page.evaluate(() => {
+      const grid = document.querySelector(
+        '.jp-Dotscience-runsTable [role="grid"]'
+      );
+      return [grid.scrollWidth, grid.clientWidth];
+    });
+    for (let left = 0; ; left = Math.min(left + view / 2, width - view)) {
+      await scrollTo(left);
+      await page.evaluate(() => {
+        const grid = document.querySelector(
+          '.jp-Dotscience-runsTable [role="grid"]'
+        );
+        const lines = [
+          grid.querySelector('.jp-Dotscience-table-head'),
+          ...grid.querySelectorAll(
+            '.jp-Dotscience-table-row[data-run-id]:not([aria-hidden])'
+          )
+        ];
+        for (const line of lines) {
+          const strip = line.querySelector('.jp-Dotscience-table-cells');
+          const cells = window.__dsCells.get(line) || new Map();
+          window.__dsCells.set(line, cells);
+          for (const cell of strip.children) {
+            const x = strip.offsetLeft + cell.offsetLeft;
+            if (!cells.has(x)) {
+              cells.set(x, cell.cloneNode(true));
+            }
+          }
+        }
+      });
+      if (left >= width - view) {
+        break;
+      }
+    }
+    await scrollTo(0);
+  }
+  const cells = await page.evaluate(
+    ({ runs, direction }) => {
+      const grid = document.querySelector(
+        '.jp-Dotscience-runsTable [role="grid"]'
+      );
+      const spacer = grid.firstElementChild;
+      const head = grid.querySelector('.jp-Dotscience-table-head');
+      const rows = [
+        ...grid.querySelectorAll(
+          '.jp-Dotscience-table-row[data-run-id]:not([aria-hidden])'
+        )
+      ].sort((a, b) => a.offsetTop - b.offsetTop);
+      const checks = rows.map(row =>
+        document.getElementById(row.getAttribute('aria-owns').split(' ')[0])
+      );
+      const count = direction === 'down' ? runs : rows.length;
+      const height = rows[0].offsetHeight;
+      const noIds = el => {
+        el.removeAttribute('id');
+        el.removeAttribute('aria-owns');
+        for (const inner of el.querySelectorAll('[id]')) {
+          inner.removeAttribute('id');
+        }
+        return el;
+      };
+      // a line (row or header) of the copy: every cell gathered, or those drawn
+      const copyLine = line => {
+        const copy = noIds(line.cloneNode(true));
+        const cells = window.__dsCells.get(line);
+        if (cells) {
+          const strip = copy.querySelector('.jp-Dotscience-table-cells');
+          const xs = [...cells.keys()].sort((a, b) => a - b);
+          strip.style.left = `${xs[0]}px`;
+          strip.replaceChildren(...xs.map(x => cells.get(x)));
+        }
+        return copy;
+      };
+      const copy = grid.cloneNode(false);
+      copy.setAttribute('data-static-copy', '');
+      const copySpacer = spacer.cloneNode(false);
+      copySpacer.style.height = `${head.offsetHeight + count * height}px`;
+      const body = grid
+        .querySelector('.jp-Dotscience-table-body')
+        .cloneNode(false);
+      const column = grid
+        .querySelector('.jp-Dotscience-table-checks')
+        .cloneNode(false);
+      body.appendChild(column);
+      for (let j = 0; j < count; j++) {
+        const top = `${head.offsetHeight + j * height}px`;
+        const row = copyLine(rows[j % rows.length]);
+        row.classList.toggle('jp-mod-odd', j % 2 === 1);
+        row.style.top = top;
+        body.appendChild(row);
+        const check = noIds(checks[j % rows.length].cloneNode(true));
+        check.style.top = top;
+        column.appendChild(check);
+      }
+      copySpacer.append(body, copyLine(head));
+      copy.appendChild(copySpacer);
+      delete window.__dsCells;
+      grid.style.display = 'none';
+      grid.after(copy);
+      return copy.querySelectorAll('[role="cell"]').length;
+    },
+    { runs, direction }
+  );
+  await page.waitForTimeout(1000);
+  return cells;
+}
+
+async function removeStaticCopy(page) {
+  await page.evaluate(selector => {
+    document.querySelector(selector).remove();
+    document.querySelector(
+      '.jp-Dotscience-runsTable [role="grid"]'
+    ).style.display = '';
+  }, STATIC_COPY);
 }
 
 /**
@@ -231,9 +387,9 @@ function browserCpuMs() {
  * per frame: what the fling costs the machine, the compositor's and raster threads' work
  * included, which the main thread's time leaves out.
  */
-async function flingWithCpu(page, direction, ms) {
+async function flingWithCpu(page, direction, ms, grid = TABLE_GRID) {
   const before = browserCpuMs();
-  const result = await fling(page, direction, ms);
+  const result = await fling(page, direction, ms, grid);
   result.allCpu = (browserCpuMs() - before) / Math.max(1, result.frames.length);
   return result;
 }
@@ -243,11 +399,11 @@ async function flingWithCpu(page, direction, ms) {
  * machine do not count) per frame of a fling, and the major garbage collections on that
  * thread during it (count and longest pause), from a Chromium trace.
  */
-async function cpuPerFrame(browser, page, direction, ms) {
+async function cpuPerFrame(browser, page, direction, ms, grid = TABLE_GRID) {
   await browser.startTracing(page, {
     categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline']
   });
-  const { frames } = await fling(page, direction, ms);
+  const { frames } = await fling(page, direction, ms, grid);
   const events = JSON.parse(
     (await browser.stopTracing()).toString()
   ).traceEvents;
@@ -425,6 +581,34 @@ async function live(context) {
       `main-thread CPU per frame: ${cpuDown.cpu} down, ${cpuRight.cpu} right;` +
         ` major GCs down: ${cpuDown.majorGCs}`
     );
+    const peer = {};
+    for (const direction of ['down', 'right']) {
+      const cells = await showStaticCopy(page, direction, loaded);
+      const untraced = await flingWithCpu(
+        page,
+        direction,
+        SCROLL_MS,
+        STATIC_COPY
+      );
+      const traced = await cpuPerFrame(
+        browser,
+        page,
+        direction,
+        SCROLL_MS / 2,
+        STATIC_COPY
+      );
+      await removeStaticCopy(page);
+      peer[direction] = {
+        ...frameStats(untraced),
+        ...traced,
+        all_cpu: untraced.allCpu
+      };
+      log(
+        `static copy ${direction} (${cells} cells): ` +
+          `${untraced.frames.length} frames, ` +
+          `${peer[direction].over50} of 50 ms or more`
+      );
+    }
     const shape = await page.evaluate(() => {
       const grid = document.querySelector(
         '.jp-Dotscience-runsTable [role="grid"]'
@@ -442,6 +626,8 @@ async function live(context) {
         open_all_ms: open.all,
         down: { ...frameStats(down), ...cpuDown, all_cpu: down.allCpu },
         right: { ...frameStats(right), ...cpuRight, all_cpu: right.allCpu },
+        static_down: peer.down,
+        static_right: peer.right,
         columns: shape.columns,
         loaded,
         heap_per_run: heapPerRun,
