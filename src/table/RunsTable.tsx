@@ -261,11 +261,20 @@ function TableGrid(props: {
       void list.loadMore();
     }
   };
+  // The lines wholly in view (below the header), `[first, end)`.
+  const shown = (): [number, number] => {
+    const top = Math.max(0, scroll.current.top);
+    const height = Math.max(0, size.height - HEADER);
+    const first = Math.min(rows.length, Math.ceil(top / rowHeight));
+    const end = Math.min(rows.length, Math.floor((top + height) / rowHeight));
+    return [first, Math.max(first, end)];
+  };
   // The body as drawn now, for the scroll handler.
   const frame = (w: IWindows): IPoolFrame => ({
     rows,
     first: w.rows[0],
     end: w.rows[1],
+    shown: shown(),
     firstCol: w.cols[0],
     endCol: w.cols[1],
     layout,
@@ -295,7 +304,18 @@ function TableGrid(props: {
           list.setAnchor(id);
         }
       },
-      toggleGroup: value => model.toggleGroup(value)
+      toggleGroup: value => model.toggleGroup(value),
+      reveal: line => {
+        // the line wholly below the sticky header, and drawn now (not at the scroll event)
+        const top = line * rowHeight;
+        const view = node.clientHeight - HEADER;
+        if (top < node.scrollTop) {
+          node.scrollTop = top;
+        } else if (top + rowHeight > node.scrollTop + view) {
+          node.scrollTop = top + rowHeight - view;
+        }
+        onScroll();
+      }
     });
     const onScroll = () => {
       if (

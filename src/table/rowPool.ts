@@ -11,6 +11,11 @@
  * other end and writes only those. A row's checkbox is not in the row: it is in one
  * selection column at the body's left edge (see `_column`), at the row's line, and the
  * row owns it for assistive technology (`aria-owns`).
+ *
+ * The body is one stop in the tab order (a roving tab index): one control is tabbable, the
+ * current line's checkbox or name (a group's heading button). The arrow keys move the focus
+ * between lines (up, down; Page Up, Page Down; Ctrl+Home, Ctrl+End) and between a run's
+ * checkbox and its name (left, right; Home, End), scrolling the line into view first.
  */
 import { Column, cellText, TableRun } from './columns';
 import { BodyRow } from './grouping';
@@ -45,6 +50,8 @@ export interface IPoolFrame {
   viewWidth: number;
   /** the width of the selection column */
   check: number;
+  /** the lines in view, `[first, end)` (within those drawn; by default all drawn) */
+  shown?: readonly [number, number];
   /** the parameter the rows are grouped by */
   groupBy: string | null;
   isSelected: (id: string) => boolean;
@@ -60,6 +67,53 @@ export interface IPoolHandlers {
   check: (id: string, shift: boolean) => void;
   /** a group's heading was clicked */
   toggleGroup: (value: string) => void;
+  /**
+   * Scroll line `line` into view, drawing the window that shows it before returning (the
+   * keyboard moved the focus to it).
+   */
+  reveal: (line: number) => void;
+}
+
+/**
+ * Which control of a line has the focus (or would, when the body is tabbed into): a
+ * run's checkbox or its name, a group heading's button.
+ */
+type Part = 'check' | 'name';
+
+/**
+ * The keys that move the focus in the body, and where to.
+ *
+ * @param key the key (`KeyboardEvent.key`)
+ * @param ctrl whether Ctrl (or Cmd) is held
+ * @param page the lines in a view, for Page Up and Page Down
+ * @returns lines to move by (`-Infinity`, `Infinity`: to the first, last) or the part to
+ *   move to; null for any other key
+ */
+export function focusMove(
+  key: string,
+  ctrl: boolean,
+  page: number
+): { lines: number } | { part: Part } | null {
+  switch (key) {
+    case 'ArrowDown':
+      return { lines: 1 };
+    case 'ArrowUp':
+      return { lines: -1 };
+    case 'PageDown':
+      return { lines: Math.max(1, page - 1) };
+    case 'PageUp':
+      return { lines: -Math.max(1, page - 1) };
+    case 'Home':
+      return ctrl ? { lines: -Infinity } : { part: 'check' };
+    case 'End':
+      return ctrl ? { lines: Infinity } : { part: 'name' };
+    case 'ArrowLeft':
+      return { part: 'check' };
+    case 'ArrowRight':
+      return { part: 'name' };
+    default:
+      return null;
+  }
 }
 
 /**
@@ -280,6 +334,8 @@ export class RowPool {
     this._handlers = handlers;
     this._doc = host.ownerDocument;
     host.addEventListener('click', this._onClick);
+    host.addEventListener('keydown', this._onKey);
+    host.addEventListener('focusin', this._onFocus);
     // a font loaded later changes the width of a character: measured again at next draw
     this._doc.fonts?.addEventListener?.('loadingdone', this._onFonts);
   }
@@ -354,7 +410,126 @@ export class RowPool {
         }
       }
     }
+    const shownFirst = Math.max(
+      first,
+      Math.min(frame.shown?.[0] ?? first, end)
+    );
+    const shownEnd = Math.max(
+      shownFirst,
+      Math.min(frame.shown?.[1] ?? end, end)
+    );
+    this._window = {
+      first,
+      end,
+      shown: [shownFirst, shownEnd],
+      lines: frame.rows.length
+    };
+    this._setTabStop();
   }
+
+  /**
+   * The control that takes the focus when the body is tabbed into: the current line's (a
+   * line out of view gives way to the nearest line in view). Every other control of the
+   * body is out of the tab order.
+   */
+  private _setTabStop(): HTMLElement | null {
+    const { first, end, shown } = this._window;
+    let line = this._current.line;
+    if (line < first || line >= end) {
+      line = Math.max(shown[0], Math.min(line, shown[1] - 1));
+      this._current.line = line;
+    }
+    const slot = line >= first && line < end ? this._slotAt(line) : null;
+    let target: HTMLElement | null = null;
+    if (slot) {
+      target =
+        slot.kind === 'group'
+          ? slot.button
+          : this._current.part === 'name'
+            ? (slot.cells.find(c => c.link)?.link ?? slot.input)
+            : slot.input;
+    }
+    if (target !== this._tabStop) {
+      if (this._tabStop) {
+        this._tabStop.tabIndex = -1;
+      }
+      this._tabStop = target;
+    }
+    if (target) {
+      target.tabIndex = 0;
+    }
+    return target;
+  }
+
+  /**
+   * The slot drawing line `line`, if one is.
+   */
+  private _slotAt(line: number): ISlot | null {
+    const slot = this._slots[slotOf(line, this._slots.length || 1)];
+    return slot && slot.attached && !slot.parked && slot.index === line
+      ? slot
+      : null;
+  }
+
+  /**
+   * The slot whose row holds `el` (its checkbox, its name, a group's button).
+   */
+  private _slotOf(el: Element): ISlot | null {
+    for (const slot of this._slots) {
+      if (
+        slot.attached &&
+        !slot.parked &&
+        (slot.el.contains(el) || slot.check?.contains(el))
+      ) {
+        return slot;
+      }
+    }
+    return null;
+  }
+
+  private _onFocus = (event: FocusEvent): void => {
+    const target = event.target as Element;
+    const slot = this._slotOf(target);
+    if (!slot) {
+      return;
+    }
+    this._current = {
+      line: slot.index,
+      part: target.closest('.jp-Dotscience-link') ? 'name' : 'check'
+    };
+    this._setTabStop();
+  };
+
+  private _onKey = (event: KeyboardEvent): void => {
+    const target = event.target as Element;
+    if (event.altKey || !this._slotOf(target)) {
+      return;
+    }
+    const { shown, lines } = this._window;
+    const move = focusMove(
+      event.key,
+      event.ctrlKey || event.metaKey,
+      shown[1] - shown[0]
+    );
+    if (!move || lines === 0) {
+      return;
+    }
+    event.preventDefault(); // the grid would scroll, a checkbox would not move the focus
+    if ('part' in move) {
+      this._current.part = move.part;
+    } else {
+      const line = this._current.line + move.lines;
+      this._current.line = Math.max(0, Math.min(lines - 1, line));
+      const { first, end } = this._window;
+      const at = this._current.line;
+      if (at < shown[0] || at >= shown[1] || at < first || at >= end) {
+        const wanted = { ...this._current };
+        this._handlers.reveal(at);
+        this._current = wanted; // drawing the new window does not move it
+      }
+    }
+    this._setTabStop()?.focus();
+  };
 
   /**
    * Whether a row out of the window may stay in the document (parked): it still holds the
@@ -389,6 +564,9 @@ export class RowPool {
    */
   dispose(): void {
     this._host.removeEventListener('click', this._onClick);
+    this._host.removeEventListener('keydown', this._onKey);
+    this._host.removeEventListener('focusin', this._onFocus);
+    this._tabStop = null;
     for (const slot of this._slots) {
       this._detach(slot);
     }
@@ -442,6 +620,7 @@ export class RowPool {
     if (kind === 'group') {
       el.className = 'jp-Dotscience-table-group';
       slot.button = doc.createElement('button');
+      slot.button.tabIndex = -1; // see _setTabStop
       el.appendChild(slot.button);
       return slot;
     }
@@ -452,6 +631,7 @@ export class RowPool {
     slot.check.id = `${this._prefix}-check-${n}`;
     slot.input = doc.createElement('input');
     slot.input.type = 'checkbox';
+    slot.input.tabIndex = -1;
     slot.check.appendChild(slot.input);
     slot.strip = doc.createElement('div');
     slot.strip.className = 'jp-Dotscience-table-cells';
@@ -714,6 +894,7 @@ export class RowPool {
     if (isName && !cell.link) {
       cell.link = this._doc.createElement('button');
       cell.link.className = 'jp-Dotscience-link';
+      cell.link.tabIndex = -1;
       cell.el.textContent = '';
       cell.el.appendChild(cell.link);
     } else if (!isName && cell.link) {
@@ -825,6 +1006,17 @@ export class RowPool {
   private _capacity = 0;
   private _checks: HTMLDivElement | null = null;
   private _made = 0;
+  /** the line (and its control) the keyboard is at */
+  private _current: { line: number; part: Part } = { line: 0, part: 'check' };
+  /** the body's one control in the tab order */
+  private _tabStop: HTMLElement | null = null;
+  /** the last draw's lines: drawn, in view, in all */
+  private _window = {
+    first: 0,
+    end: 0,
+    shown: [0, 0] as [number, number],
+    lines: 0
+  };
   private _prefix = `jp-Dotscience-table-${++pools}`;
 }
 

@@ -240,6 +240,105 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
   });
 });
 
+test('the Runs table body is one tab stop, walked with the arrow keys', async ({
+  page,
+  request
+}) => {
+  // Given 40 runs of this test in the Runs table
+  const tag = `key${randomUUID().slice(0, 8)}`;
+  await publish(request, tag, 0, 40);
+  const table = await openTable(page, tag);
+  await expect(table.getByTestId('ds-table-count')).toHaveText('40 runs');
+  const grid = table.getByRole('grid');
+  const lines = await grid.evaluate(g =>
+    Array.from(
+      g.querySelectorAll('[role="row"][data-run-id]:not([aria-hidden])')
+    )
+      .sort(
+        (a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top
+      )
+      .map(r => r.getAttribute('data-run-id')!)
+  );
+  // the focused control: its run, whether it is a checkbox, wholly in the body's view
+  const focused = () =>
+    grid.evaluate(g => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || !g.contains(el)) {
+        return null;
+      }
+      const id =
+        (el.closest('.jp-Dotscience-table-rowCheck') as HTMLElement | null)
+          ?.dataset.runId ??
+        el.closest('[role="row"]')?.getAttribute('data-run-id');
+      const view = g.getBoundingClientRect();
+      const box = el.getBoundingClientRect();
+      return {
+        id,
+        checkbox: el instanceof HTMLInputElement,
+        inView: box.top >= view.top + 56 - 1 && box.bottom <= view.bottom + 1
+      };
+    });
+  // When the search box has the focus and Tab is pressed until the focus is in the grid
+  await table.getByLabel('Search runs').focus();
+  let presses = 0;
+  while ((await focused()) === null && presses < 12) {
+    await page.keyboard.press('Tab');
+    presses++;
+  }
+  // Then it is on the first run's checkbox
+  expect(await focused()).toEqual({
+    id: lines[0],
+    checkbox: true,
+    inView: true
+  });
+  // When the down arrow is pressed three times and Space
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  expect(await focused()).toEqual({
+    id: lines[3],
+    checkbox: true,
+    inView: true
+  });
+  await page.keyboard.press('Space');
+  // Then the fourth run is selected
+  await expect(table.getByTestId('ds-table-count')).toHaveText(
+    '40 runs · 1 selected'
+  );
+  await expect(
+    grid.locator(`[role="row"][data-run-id="${lines[3]}"]`)
+  ).toHaveAttribute('aria-selected', 'true');
+  // When the right arrow is pressed: the focus is on that run's name
+  await page.keyboard.press('ArrowRight');
+  expect(await focused()).toEqual({
+    id: lines[3],
+    checkbox: false,
+    inView: true
+  });
+  // When Ctrl+End is pressed: the last run's checkbox, scrolled into view
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Control+End');
+  const last = await focused();
+  expect(last?.checkbox).toBe(true);
+  expect(last?.inView).toBe(true);
+  expect(await grid.evaluate(g => g.scrollTop)).toBeGreaterThan(0);
+  expect(
+    await grid
+      .locator(`[role="row"][data-run-id="${last!.id}"]`)
+      .evaluate(r => (r as HTMLElement).style.top)
+  ).toBe(`${56 + 39 * 28}px`);
+  // When Tab is pressed: the focus leaves the body (one stop), not to another checkbox
+  await page.keyboard.press('Tab');
+  expect(
+    await page.evaluate(
+      () => document.activeElement?.closest('.jp-Dotscience-table-body') ?? null
+    )
+  ).toBeNull();
+  // And Shift+Tab comes back to the same checkbox
+  await page.keyboard.press('Shift+Tab');
+  expect((await focused())?.id).toBe(last!.id);
+});
+
 test('the launcher opens the Runs table', async ({ page }) => {
   // Given JupyterLab's launcher
   // (the command's result is the launcher widget, which the page cannot send back)

@@ -4,6 +4,7 @@ import { BodyRow, groupRows } from '../grouping';
 import {
   cellMoves,
   fitText,
+  focusMove,
   IPoolFrame,
   IPoolLayout,
   poolCapacity,
@@ -206,7 +207,8 @@ function newPool(): { host: HTMLElement; pool: RowPool } {
   const pool = new RowPool(host, {
     openRun: jest.fn(),
     check: jest.fn(),
-    toggleGroup: jest.fn()
+    toggleGroup: jest.fn(),
+    reveal: jest.fn()
   });
   return { host, pool };
 }
@@ -378,7 +380,8 @@ describe('RowPool', () => {
     const handlers = {
       openRun: jest.fn(),
       check: jest.fn(),
-      toggleGroup: jest.fn()
+      toggleGroup: jest.fn(),
+      reveal: jest.fn()
     };
     const pool = new RowPool(host, handlers);
     const small = runs.slice(0, 4).map((run, i) => ({
@@ -431,5 +434,107 @@ describe('RowPool', () => {
     expect(drawn.get(small[1].id)!.className).not.toContain('jp-mod-selected');
     pool.dispose();
     host.remove();
+  });
+
+  it('is one stop in the tab order, moved through lines and controls by the keys', () => {
+    // Given a pool drawing lines 0-19 of 300 runs, lines 0-14 wholly in view, whose
+    // `reveal` scrolls as the grid does (a view of 15 lines; 5 more drawn below)
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    let view = 0;
+    const draw = () =>
+      pool.draw({
+        ...frameOf(groupRows(runs, null), view, Math.min(300, view + 20), 0, 3),
+        shown: [view, view + 15]
+      });
+    const handlers = {
+      openRun: jest.fn(),
+      check: jest.fn(),
+      toggleGroup: jest.fn(),
+      reveal: jest.fn((line: number) => {
+        view = line < view ? line : Math.max(view, line - 14);
+        draw();
+      })
+    };
+    const pool = new RowPool(host, handlers);
+    draw();
+    const tabbable = () =>
+      Array.from(host.querySelectorAll<HTMLElement>('input, button')).filter(
+        el => el.tabIndex === 0
+      );
+    const runOf = (el: Element | null) =>
+      (el?.closest('.jp-Dotscience-table-rowCheck') as HTMLElement | null)
+        ?.dataset.runId ??
+      el?.closest('[role="row"]')?.getAttribute('data-run-id');
+    const key = (k: string, ctrl = false) => {
+      const event = new KeyboardEvent('keydown', {
+        key: k,
+        ctrlKey: ctrl,
+        bubbles: true,
+        cancelable: true
+      });
+      document.activeElement!.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    // Then one control of the body is in the tab order: the first run's checkbox
+    expect(tabbable()).toHaveLength(1);
+    expect(tabbable()[0]).toBeInstanceOf(HTMLInputElement);
+    expect(runOf(tabbable()[0])).toBe(runs[0].id);
+    // When it has the focus and the down arrow is pressed twice
+    tabbable()[0].focus();
+    expect(key('ArrowDown')).toBe(true); // the grid does not scroll itself
+    key('ArrowDown');
+    // Then run 2's checkbox has the focus, and is the one tab stop
+    expect(runOf(document.activeElement)).toBe(runs[2].id);
+    expect(document.activeElement).toBeInstanceOf(HTMLInputElement);
+    expect(tabbable()).toEqual([document.activeElement]);
+    // When the right arrow is pressed: its name; down again: the next run's name
+    key('ArrowRight');
+    expect(document.activeElement!.className).toBe('jp-Dotscience-link');
+    expect(runOf(document.activeElement)).toBe(runs[2].id);
+    key('ArrowDown');
+    expect(document.activeElement!.className).toBe('jp-Dotscience-link');
+    expect(runOf(document.activeElement)).toBe(runs[3].id);
+    expect(handlers.reveal).not.toHaveBeenCalled();
+    // When Page Down is pressed: 14 lines on (a view less one), scrolled into view
+    key('Home');
+    key('PageDown');
+    expect(handlers.reveal).toHaveBeenLastCalledWith(17);
+    expect(runOf(document.activeElement)).toBe(runs[17].id);
+    expect(document.activeElement).toBeInstanceOf(HTMLInputElement);
+    expect(view).toBe(3);
+    // When Ctrl+End, then Ctrl+Home
+    key('End', true);
+    expect(handlers.reveal).toHaveBeenLastCalledWith(299);
+    expect(runOf(document.activeElement)).toBe(runs[299].id);
+    key('Home', true);
+    expect(runOf(document.activeElement)).toBe(runs[0].id);
+    expect(view).toBe(0);
+    // And up from the first line stays there; other keys are left to the browser
+    key('ArrowUp');
+    expect(runOf(document.activeElement)).toBe(runs[0].id);
+    expect(key('a')).toBe(false);
+    expect(tabbable()).toHaveLength(1);
+    // When the view is scrolled away from the focused line (by the pointer)
+    (document.activeElement as HTMLElement).blur();
+    view = 100;
+    draw();
+    // Then the tab stop is on the first line in view
+    expect(tabbable()).toHaveLength(1);
+    expect(runOf(tabbable()[0])).toBe(runs[100].id);
+    // When a checkbox is clicked into (focused), it is where the keys start from
+    checkboxOf(rowElements(host).get(runs[105].id)!).focus();
+    key('ArrowDown');
+    expect(runOf(document.activeElement)).toBe(runs[106].id);
+    pool.dispose();
+    host.remove();
+  });
+
+  it('reads the keys that move the focus', () => {
+    expect(focusMove('PageDown', false, 15)).toEqual({ lines: 14 });
+    expect(focusMove('PageUp', false, 1)).toEqual({ lines: -1 });
+    expect(focusMove('Home', false, 15)).toEqual({ part: 'check' });
+    expect(focusMove('End', true, 15)).toEqual({ lines: Infinity });
+    expect(focusMove('Enter', false, 15)).toBeNull();
   });
 });
