@@ -337,6 +337,12 @@ test('the Runs table body is one tab stop, walked with the arrow keys', async ({
   // And Shift+Tab comes back to the same checkbox
   await page.keyboard.press('Shift+Tab');
   expect((await focused())?.id).toBe(last!.id);
+  // When the right arrow and Enter are pressed: that run opens in a tab
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await expect(
+    page.locator(`.lm-TabBar-tab[title="Dotscience run ${last!.id}"]`)
+  ).toBeVisible();
 });
 
 test('the launcher opens the Runs table', async ({ page }) => {
