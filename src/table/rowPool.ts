@@ -455,8 +455,8 @@ export class RowPool {
       }
       this._tabStop = target;
     }
-    if (target) {
-      target.tabIndex = 0;
+    if (target && target.tabIndex !== 0) {
+      target.tabIndex = 0; // (not written again each frame)
     }
     return target;
   }
