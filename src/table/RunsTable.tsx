@@ -285,8 +285,8 @@ function TableGrid(props: {
     groupBy: model.groupBy,
     isSelected: id => list.isSelected(id)
   });
-  const latest = useRef({ windows, frame, loadAhead });
-  latest.current = { windows, frame, loadAhead };
+  const latest = useRef({ windows, frame, loadAhead, shown });
+  latest.current = { windows, frame, loadAhead, shown };
 
   useLayoutEffect(() => {
     const node = ref.current;
@@ -343,6 +343,8 @@ function TableGrid(props: {
         drawn.current = next;
         pool.current?.draw(latest.current.frame(next));
         latest.current.loadAhead(next.rows[1]);
+      } else {
+        pool.current?.show(latest.current.shown());
       }
     };
     node.addEventListener('scroll', onScroll, { passive: true });

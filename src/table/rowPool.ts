@@ -410,32 +410,42 @@ export class RowPool {
         }
       }
     }
-    const shownFirst = Math.max(
-      first,
-      Math.min(frame.shown?.[0] ?? first, end)
-    );
-    const shownEnd = Math.max(
-      shownFirst,
-      Math.min(frame.shown?.[1] ?? end, end)
-    );
     this._window = {
       first,
       end,
-      shown: [shownFirst, shownEnd],
+      shown: [first, end],
       lines: frame.rows.length
     };
+    this.show(frame.shown ?? [first, end]);
+  }
+
+  /**
+   * The lines now in view, `[first, end)`, after a scroll that drew nothing new: the tab
+   * stop stays on a line in view (unless the focus is on it).
+   *
+   * @param shown the lines in view (within those drawn)
+   */
+  show(shown: readonly [number, number]): void {
+    const { first, end } = this._window;
+    const from = Math.max(first, Math.min(shown[0], end));
+    this._window.shown = [from, Math.max(from, Math.min(shown[1], end))];
     this._setTabStop();
   }
 
   /**
    * The control that takes the focus when the body is tabbed into: the current line's (a
-   * line out of view gives way to the nearest line in view). Every other control of the
-   * body is out of the tab order.
+   * line out of view gives way to the nearest line in view, unless it has the focus).
+   * Every other control of the body is out of the tab order.
    */
   private _setTabStop(): HTMLElement | null {
     const { first, end, shown } = this._window;
     let line = this._current.line;
-    if (line < first || line >= end) {
+    const away = line < shown[0] || line >= shown[1];
+    if (
+      line < first ||
+      line >= end ||
+      (away && !this._host.contains(this._doc.activeElement))
+    ) {
       line = Math.max(shown[0], Math.min(line, shown[1] - 1));
       this._current.line = line;
     }

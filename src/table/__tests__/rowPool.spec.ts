@@ -515,8 +515,17 @@ describe('RowPool', () => {
     expect(runOf(document.activeElement)).toBe(runs[0].id);
     expect(key('a')).toBe(false);
     expect(tabbable()).toHaveLength(1);
-    // When the view is scrolled away from the focused line (by the pointer)
+    // When the view moves a little without drawing (lines 2-16 in view) while line 0
+    // has the focus: the tab stop stays with the focus
+    pool.show([2, 17]);
+    expect(runOf(tabbable()[0])).toBe(runs[0].id);
+    expect(tabbable()).toEqual([document.activeElement]);
+    // and once the focus has left the table, it goes to the first line in view
     (document.activeElement as HTMLElement).blur();
+    pool.show([2, 17]);
+    expect(tabbable()).toHaveLength(1);
+    expect(runOf(tabbable()[0])).toBe(runs[2].id);
+    // When the view is scrolled away (by the pointer), the same
     view = 100;
     draw();
     // Then the tab stop is on the first line in view
