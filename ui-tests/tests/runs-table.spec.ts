@@ -82,6 +82,23 @@ async function openTable(
   return table;
 }
 
+/**
+ * Publish `count` runs of a new tag (`prefix` and a random part) and open the Runs table
+ * on them, once it counts them all.
+ */
+async function tableOfRuns(
+  page: IJupyterLabPageFixture,
+  request: APIRequestContext,
+  prefix: string,
+  count: number
+): Promise<Locator> {
+  const tag = `${prefix}${randomUUID().slice(0, 8)}`;
+  await publish(request, tag, 0, count);
+  const table = await openTable(page, tag);
+  await expect(table.getByTestId('ds-table-count')).toHaveText(`${count} runs`);
+  return table;
+}
+
 test('filter 200 of 250 runs in the Runs table, select them all and compare', async ({
   page,
   request
@@ -159,10 +176,7 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
   request
 }) => {
   // Given 250 runs of this test in the Runs table (a page of 200 loaded)
-  const tag = `thm${randomUUID().slice(0, 8)}`;
-  await publish(request, tag, 0, 250);
-  const table = await openTable(page, tag);
-  await expect(table.getByTestId('ds-table-count')).toHaveText('250 runs');
+  const table = await tableOfRuns(page, request, 'thm', 250);
   const grid = table.getByRole('grid');
   // When it is scrolled down near the end of the loaded runs (the next page is fetched)
   // and right, and the theme is switched to dark at once (the shell is hidden and shown
@@ -245,10 +259,7 @@ test('the Runs table body is one tab stop, walked with the arrow keys', async ({
   request
 }) => {
   // Given 40 runs of this test in the Runs table
-  const tag = `key${randomUUID().slice(0, 8)}`;
-  await publish(request, tag, 0, 40);
-  const table = await openTable(page, tag);
-  await expect(table.getByTestId('ds-table-count')).toHaveText('40 runs');
+  const table = await tableOfRuns(page, request, 'key', 40);
   const grid = table.getByRole('grid');
   const lines = await grid.evaluate(g =>
     Array.from(
@@ -278,6 +289,12 @@ test('the Runs table body is one tab stop, walked with the arrow keys', async ({
         inView: box.top >= view.top + 56 - 1 && box.bottom <= view.bottom + 1
       };
     });
+  // what `focused` says of a control of run `id` wholly in view
+  const shownAt = (id: string, checkbox: boolean) => ({
+    id,
+    checkbox,
+    inView: true
+  });
   // When the search box has the focus and Tab is pressed until the focus is in the grid
   await table.getByLabel('Search runs').focus();
   let presses = 0;
@@ -286,20 +303,12 @@ test('the Runs table body is one tab stop, walked with the arrow keys', async ({
     presses++;
   }
   // Then it is on the first run's checkbox
-  expect(await focused()).toEqual({
-    id: lines[0],
-    checkbox: true,
-    inView: true
-  });
+  expect(await focused()).toEqual(shownAt(lines[0], true));
   // When the down arrow is pressed three times and Space
   for (let i = 0; i < 3; i++) {
     await page.keyboard.press('ArrowDown');
   }
-  expect(await focused()).toEqual({
-    id: lines[3],
-    checkbox: true,
-    inView: true
-  });
+  expect(await focused()).toEqual(shownAt(lines[3], true));
   await page.keyboard.press('Space');
   // Then the fourth run is selected
   await expect(table.getByTestId('ds-table-count')).toHaveText(
@@ -310,11 +319,7 @@ test('the Runs table body is one tab stop, walked with the arrow keys', async ({
   ).toHaveAttribute('aria-selected', 'true');
   // When the right arrow is pressed: the focus is on that run's name
   await page.keyboard.press('ArrowRight');
-  expect(await focused()).toEqual({
-    id: lines[3],
-    checkbox: false,
-    inView: true
-  });
+  expect(await focused()).toEqual(shownAt(lines[3], false));
   // When Ctrl+End is pressed: the last run's checkbox, scrolled into view
   await page.keyboard.press('Home');
   await page.keyboard.press('Control+End');
