@@ -317,6 +317,15 @@ test('the Runs table body is one tab stop, walked with the arrow keys', async ({
   await expect(
     grid.locator(`[role="row"][data-run-id="${lines[3]}"]`)
   ).toHaveAttribute('aria-selected', 'true');
+  // When down twice and Shift+Space: the runs from the fourth to the sixth are ticked
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Shift+Space');
+  await expect(table.getByTestId('ds-table-count')).toHaveText(
+    '40 runs · 3 selected'
+  );
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
   // When the right arrow is pressed: the focus is on that run's name
   await page.keyboard.press('ArrowRight');
   expect(await focused()).toEqual(shownAt(lines[3], false));
