@@ -449,7 +449,7 @@ export class RowPool {
       line = Math.max(shown[0], Math.min(line, shown[1] - 1));
       this._current.line = line;
     }
-    const slot = line >= first && line < end ? this._slotAt(line) : null;
+    const slot = this._slotAt(line);
     let target: HTMLElement | null = null;
     if (slot) {
       target =
@@ -530,9 +530,9 @@ export class RowPool {
     } else {
       const line = this._current.line + move.lines;
       this._current.line = Math.max(0, Math.min(lines - 1, line));
-      const { first, end } = this._window;
       const at = this._current.line;
-      if (at < shown[0] || at >= shown[1] || at < first || at >= end) {
+      if (at < shown[0] || at >= shown[1]) {
+        // (the lines in view are drawn: a line out of them may not be)
         const wanted = { ...this._current };
         this._handlers.reveal(at);
         this._current = wanted; // drawing the new window does not move it
