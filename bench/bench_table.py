@@ -13,9 +13,10 @@ Rows (see bench/run.py):
   machine; the load average is in the row's name), the CPU time of every browser process
   per frame (the compositor and raster threads too: on 2 cores they share the machine
   with the main thread), and the major garbage collections in the traced fling (their
-  final pause lands in a frame). The peer for the fling down, in the same page and run: the
-  same rows drawn once into a static copy of the table (as many as the table loaded, no
-  script while it scrolls), flung the same way: what the browser alone costs here.
+  final pause lands in a frame). The peer for each fling, in the same page and run: what
+  the pool drew, copied once into a static table (down: as many rows as the table loaded;
+  right: the rows in view with every column's cell; no script while it scrolls), flung the
+  same way: what the browser alone costs here.
 - A run published in one JupyterLab tab (POST dotscience/api/runs) to its row visible in a
   second tab's Runs table, pushed by the server's run-published event (target p99 under
   500 ms). The peer in the same run: the 5 s polling this replaced, whose expected delay is
@@ -113,7 +114,7 @@ def _rows(r: dict, load: tuple[float, float]) -> list[dict]:
         round(r["heap_per_run"] / 1024, 1), "KiB", target="informational"))  # fmt: skip
     for way, step in (("down", "400 px"), ("right", "120 px")):
         f = r[way]
-        # the fling down is compared with the same rows pre-drawn in a static copy
+        # each fling beside the same rows pre-drawn in a static copy
         p = r.get(f"static_{way}")
         peer = f"static copy of the rows drawn (no script; {p['frames']} frames)" if p else ""
 

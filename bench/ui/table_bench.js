@@ -13,10 +13,10 @@
  *    raster threads included). Then a shorter traced fling each way gives the renderer
  *    main thread's CPU time per frame (thread time: what the table costs, whatever else
  *    loads the machine) and the major garbage collections on that thread.
- * 3. The peer, in the same browser and page: the rows the pool drew, copied into a static
- *    table as long as the runs the table loaded (no script runs while it scrolls), flung
- *    down the same way, untraced and traced. The browser's own cost of scrolling these
- *    rows on this machine, which no table code can go below.
+ * 3. The peer, in the same browser and page: what the pool drew, copied once into a static
+ *    table (no script runs while it scrolls; see `showStaticCopy`) and flung each way as
+ *    the table was, untraced and traced: the browser's own cost of scrolling those rows
+ *    on this machine.
  * 4. Live: two tabs (pages) of the same JupyterLab; tab B shows the Runs table (every run,
  *    newest first), tab A publishes a run (POST dotscience/api/runs) and records the time;
  *    a MutationObserver in tab B records when the run's row appears. LIVE_SAMPLES times.
@@ -215,13 +215,14 @@ async function showStaticCopy(page, direction, runs) {
         )
     );
   const scrollTo = async left => {
-    await page.evaluate(left => {
-      const grid = document.querySelector(
-        '.jp-Dotscience-runsTable [role="grid"]'
-      );
-      grid.scrollTop = 0;
-      grid.scrollLeft = left;
-    }, left);
+    await page.evaluate(
+      ({ left, selector }) => {
+        const grid = document.querySelector(selector);
+        grid.scrollTop = 0;
+        grid.scrollLeft = left;
+      },
+      { left, selector: TABLE_GRID }
+    );
     await frame();
   };
   await scrollTo(0);
@@ -231,18 +232,14 @@ async function showStaticCopy(page, direction, runs) {
     window.__dsCells = new Map();
   });
   if (direction === 'right') {
-    const [width, view] = await page.evaluate(() => {
-      const grid = document.querySelector(
-        '.jp-Dotscience-runsTable [role="grid"]'
-      );
+    const [width, view] = await page.evaluate(selector => {
+      const grid = document.querySelector(selector);
       return [grid.scrollWidth, grid.clientWidth];
-    });
+    }, TABLE_GRID);
     for (let left = 0; ; left = Math.min(left + view / 2, width - view)) {
       await scrollTo(left);
-      await page.evaluate(() => {
-        const grid = document.querySelector(
-          '.jp-Dotscience-runsTable [role="grid"]'
-        );
+      await page.evaluate(selector => {
+        const grid = document.querySelector(selector);
         const lines = [
           grid.querySelector('.jp-Dotscience-table-head'),
           ...grid.querySelectorAll(
@@ -260,7 +257,7 @@ async function showStaticCopy(page, direction, runs) {
             }
           }
         }
-      });
+      }, TABLE_GRID);
       if (left >= width - view) {
         break;
       }
@@ -268,10 +265,8 @@ async function showStaticCopy(page, direction, runs) {
     await scrollTo(0);
   }
   const cells = await page.evaluate(
-    ({ runs, direction }) => {
-      const grid = document.querySelector(
-        '.jp-Dotscience-runsTable [role="grid"]'
-      );
+    ({ runs, direction, selector }) => {
+      const grid = document.querySelector(selector);
       const spacer = grid.firstElementChild;
       const head = grid.querySelector('.jp-Dotscience-table-head');
       const rows = [
@@ -332,19 +327,20 @@ async function showStaticCopy(page, direction, runs) {
       grid.after(copy);
       return copy.querySelectorAll('[role="cell"]').length;
     },
-    { runs, direction }
+    { runs, direction, selector: TABLE_GRID }
   );
   await page.waitForTimeout(1000);
   return cells;
 }
 
 async function removeStaticCopy(page) {
-  await page.evaluate(selector => {
-    document.querySelector(selector).remove();
-    document.querySelector(
-      '.jp-Dotscience-runsTable [role="grid"]'
-    ).style.display = '';
-  }, STATIC_COPY);
+  await page.evaluate(
+    ({ copy, grid }) => {
+      document.querySelector(copy).remove();
+      document.querySelector(grid).style.display = '';
+    },
+    { copy: STATIC_COPY, grid: TABLE_GRID }
+  );
 }
 
 /**
