@@ -348,6 +348,16 @@ function TableGrid(props: {
       }
     };
     node.addEventListener('scroll', onScroll, { passive: true });
+    // a scroll moves rows under a still pointer: their tint follows once the browser has
+    // counted the row now under it as hovered (the frame after the scroll ends)
+    let hoverFrame = 0;
+    const onScrollEnd = () => {
+      cancelAnimationFrame(hoverFrame);
+      hoverFrame = requestAnimationFrame(() =>
+        pool.current?.hoverFromPointer()
+      );
+    };
+    node.addEventListener('scrollend', onScrollEnd);
     const measure = () => {
       // read now: the state updater runs later, when the grid may be hidden (0 x 0)
       const width = node.clientWidth;
@@ -378,6 +388,8 @@ function TableGrid(props: {
     observer?.observe(node);
     return () => {
       node.removeEventListener('scroll', onScroll);
+      node.removeEventListener('scrollend', onScrollEnd);
+      cancelAnimationFrame(hoverFrame);
       observer?.disconnect();
       pool.current?.dispose();
       pool.current = null;

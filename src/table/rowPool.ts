@@ -336,6 +336,8 @@ export class RowPool {
     host.addEventListener('click', this._onClick);
     host.addEventListener('keydown', this._onKey);
     host.addEventListener('focusin', this._onFocus);
+    host.addEventListener('mouseover', this._onHover);
+    host.addEventListener('mouseleave', this._onLeave);
     // a font loaded later changes the width of a character: measured again at next draw
     this._doc.fonts?.addEventListener?.('loadingdone', this._onFonts);
   }
@@ -386,6 +388,9 @@ export class RowPool {
       if (slot.kind !== line.kind) {
         this._detach(slot);
         slot = this._slots[at] = this._newSlot(line.kind);
+      }
+      if (slot.index !== i) {
+        this._unhover(slot); // its row shows another line, no longer under the pointer
       }
       slot.index = i;
       if (line.kind === 'group') {
@@ -510,6 +515,60 @@ export class RowPool {
     this._setTabStop();
   };
 
+  /**
+   * Tint the run under the pointer: its row and its selection cell, which is not in the
+   * row (see `_column`), so the row's own `:hover` would leave it out.
+   */
+  private _onHover = (event: MouseEvent): void => {
+    const slot = this._slotOf(event.target as Element);
+    const run = slot?.kind === 'run' ? slot : null;
+    if (run === this._hovered) {
+      return;
+    }
+    if (this._hovered) {
+      this._unhover(this._hovered);
+    }
+    if (run) {
+      run.el.classList.add('jp-mod-hover');
+      run.check?.classList.add('jp-mod-hover');
+      this._hovered = run;
+    }
+  };
+
+  /**
+   * Tint the run the browser now counts as under the pointer (after a scroll, which moves
+   * rows under a still pointer without telling the page: the rows' own `:hover` follows,
+   * their selection cells are tinted here).
+   */
+  hoverFromPointer(): void {
+    const under = this._host.querySelector(
+      '.jp-Dotscience-table-row:hover, .jp-Dotscience-table-rowCheck:hover'
+    );
+    if (under) {
+      this._onHover({ target: under } as unknown as MouseEvent);
+    } else {
+      this._onLeave();
+    }
+  }
+
+  private _onLeave = (): void => {
+    if (this._hovered) {
+      this._unhover(this._hovered);
+    }
+  };
+
+  /**
+   * Untint a slot's row if it is the one under the pointer (it leaves the window, or the
+   * pointer left it).
+   */
+  private _unhover(slot: ISlot): void {
+    if (slot === this._hovered) {
+      slot.el.classList.remove('jp-mod-hover');
+      slot.check?.classList.remove('jp-mod-hover');
+      this._hovered = null;
+    }
+  }
+
   private _onKey = (event: KeyboardEvent): void => {
     const target = event.target as Element;
     if (event.altKey || !this._slotOf(target)) {
@@ -576,7 +635,10 @@ export class RowPool {
     this._host.removeEventListener('click', this._onClick);
     this._host.removeEventListener('keydown', this._onKey);
     this._host.removeEventListener('focusin', this._onFocus);
+    this._host.removeEventListener('mouseover', this._onHover);
+    this._host.removeEventListener('mouseleave', this._onLeave);
     this._tabStop = null;
+    this._hovered = null;
     for (const slot of this._slots) {
       this._detach(slot);
     }
@@ -653,6 +715,7 @@ export class RowPool {
   }
 
   private _detach(slot: ISlot): void {
+    this._unhover(slot);
     if (slot.attached) {
       slot.el.remove();
       slot.check?.remove();
@@ -675,6 +738,7 @@ export class RowPool {
       return;
     }
     this._blurIn(slot);
+    this._unhover(slot);
     slot.parked = true;
     slot.el.style.top = `${PARKED}px`;
     slot.el.setAttribute('aria-hidden', 'true');
@@ -775,7 +839,8 @@ export class RowPool {
       slot.el.className =
         'jp-Dotscience-table-row' +
         (selected ? ' jp-mod-selected' : '') +
-        (odd ? ' jp-mod-odd' : '');
+        (odd ? ' jp-mod-odd' : '') +
+        (slot === this._hovered ? ' jp-mod-hover' : '');
       slot.el.setAttribute('aria-selected', String(selected));
       slot.check!.classList.toggle('jp-mod-selected', selected);
     }
@@ -1020,6 +1085,8 @@ export class RowPool {
   private _current: { line: number; part: Part } = { line: 0, part: 'check' };
   /** the body's one control in the tab order */
   private _tabStop: HTMLElement | null = null;
+  /** the run's row under the pointer */
+  private _hovered: ISlot | null = null;
   /** the last draw's lines: drawn, in view, in all */
   private _window = {
     first: 0,

@@ -254,7 +254,7 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
   });
 });
 
-test('the Runs table body is one tab stop, walked with the arrow keys', async ({
+test('the Runs table body is one tab stop, walked with the arrow keys; the run under the pointer is tinted whole', async ({
   page,
   request
 }) => {
@@ -329,6 +329,42 @@ test('the Runs table body is one tab stop, walked with the arrow keys', async ({
   // When the right arrow is pressed: the focus is on that run's name
   await page.keyboard.press('ArrowRight');
   expect(await focused()).toEqual(shownAt(lines[3], false));
+  // the background of a run's row and of its selection cell
+  const tints = (id: string) =>
+    grid.evaluate((g, id) => {
+      const row = g.querySelector(`[role="row"][data-run-id="${id}"]`)!;
+      const check = g.querySelector(
+        `.jp-Dotscience-table-rowCheck[data-run-id="${id}"]`
+      )!;
+      return [row, check].map(el => getComputedStyle(el).backgroundColor);
+    }, id);
+  const plain = await tints(lines[8]);
+  // When the pointer rests on the third run's second cell (the focus on the fourth's name)
+  const cell = grid
+    .locator(`[role="row"][data-run-id="${lines[2]}"] [role="cell"]`)
+    .nth(1);
+  await cell.hover();
+  // Then its row and its selection cell take the same tint, unlike a run not under it
+  await expect.poll(() => tints(lines[2])).not.toEqual(plain);
+  const hovered = await tints(lines[2]);
+  expect(hovered[1]).toBe(hovered[0]);
+  // When the wheel scrolls three lines under the still pointer
+  const box = (await cell.boundingBox())!;
+  await page.mouse.wheel(0, 3 * 28);
+  await expect.poll(() => grid.evaluate(g => g.scrollTop)).toBe(3 * 28);
+  // Then the tint follows: the run now under the pointer has it, the third run not
+  const under = await page.evaluate(
+    ([x, y]) =>
+      document
+        .elementFromPoint(x, y)
+        ?.closest('[role="row"]')
+        ?.getAttribute('data-run-id'),
+    [box.x + box.width / 2, box.y + box.height / 2]
+  );
+  expect(under).toBe(lines[5]);
+  await expect.poll(() => tints(lines[5])).toEqual(hovered);
+  expect(await tints(lines[2])).toEqual(plain);
+  await page.mouse.move(0, 0);
   // When Ctrl+End is pressed: the last run's checkbox, scrolled into view
   await page.keyboard.press('Home');
   await page.keyboard.press('Control+End');

@@ -436,6 +436,46 @@ describe('RowPool', () => {
     host.remove();
   });
 
+  it('tints the run under the pointer, its selection cell with its row', () => {
+    // Given a pool drawing runs 0..30 with run 4 selected
+    const { host, pool } = newPool();
+    const rows = groupRows(runs, null);
+    const draw = (first: number, selected: string[] = [runs[4].id]) =>
+      pool.draw(frameOf(rows, first, first + 30, 0, 8, new Set(selected)));
+    draw(0);
+    const hovered = () =>
+      Array.from(host.querySelectorAll('.jp-mod-hover')).map(el =>
+        el.classList.contains('jp-Dotscience-table-rowCheck')
+          ? `check ${(el as HTMLElement).dataset.runId}`
+          : `row ${el.getAttribute('data-run-id')}`
+      );
+    const over = (el: Element) =>
+      el.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    const row = (i: number) => rowElements(host).get(runs[i].id)!;
+    // When the pointer comes onto a cell of run 3
+    over(row(3).querySelectorAll('[role="cell"]')[2]);
+    // Then run 3's row and its selection cell are tinted, nothing else
+    expect(hovered()).toEqual([`check ${runs[3].id}`, `row ${runs[3].id}`]);
+    // When it moves onto run 4's selection cell, and run 4 is unselected under it
+    over(checkboxOf(row(4)));
+    draw(0, []);
+    // Then the tint moved with it and stays as the selection changes
+    expect(hovered()).toEqual([`check ${runs[4].id}`, `row ${runs[4].id}`]);
+    expect(row(4).className).not.toContain('jp-mod-selected');
+    // When the window moves on and run 4's row leaves it
+    draw(28);
+    // Then no row is tinted (the pointer's next move tints the run now under it)
+    expect(hovered()).toEqual([]);
+    // When the pointer comes onto run 40, then leaves the table
+    over(row(40));
+    expect(hovered()).toEqual([`check ${runs[40].id}`, `row ${runs[40].id}`]);
+    host.dispatchEvent(new MouseEvent('mouseleave'));
+    // Then nothing is tinted
+    expect(hovered()).toEqual([]);
+    pool.dispose();
+    host.remove();
+  });
+
   it('is one stop in the tab order, moved through lines and controls by the keys', () => {
     // Given a pool drawing lines 0-19 of 300 runs, lines 0-14 wholly in view, whose
     // `reveal` scrolls as the grid does (a view of 15 lines; 5 more drawn below)
