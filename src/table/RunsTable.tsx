@@ -47,6 +47,8 @@ export interface IRunsTableProps {
 
 const HEADER = 56; // two lines: the titles and the filter boxes
 const CHECK = 32; // the selection column, always in view
+/** the tables made, for the ids of their header and body */
+let grids = 0;
 
 /**
  * The Runs table: one row per run, a column per chosen field, parameter, metric or label,
@@ -195,6 +197,7 @@ function TableGrid(props: {
   const ref = useRef<HTMLDivElement>(null);
   const bodyRef = useRef<HTMLDivElement>(null);
   const pool = useRef<RowPool | null>(null);
+  const [gridId] = useState(() => `jp-Dotscience-table-grid${++grids}`);
   const [size, setSize] = useState(
     props.initialSize ?? { width: 800, height: 500 }
   );
@@ -414,16 +417,24 @@ function TableGrid(props: {
       ref={ref}
       className="jp-Dotscience-table-scroller"
       role="grid"
-      aria-rowcount={list.total ?? rows.length}
-      aria-colcount={columns.length}
+      aria-rowcount={rowCount(model)}
+      aria-colcount={columns.length + 1}
+      aria-multiselectable={true}
+      aria-owns={`${gridId}-head ${gridId}-body`}
       onMouseOver={showWholeText}
     >
       <div
         className="jp-Dotscience-table-spacer"
         style={{ width, height: HEADER + rows.length * rowHeight }}
       >
-        <div ref={bodyRef} className="jp-Dotscience-table-body" />
+        <div
+          ref={bodyRef}
+          id={`${gridId}-body`}
+          className="jp-Dotscience-table-body"
+          role="rowgroup"
+        />
         <TableHead
+          id={`${gridId}-head`}
           model={model}
           layout={layout}
           firstCol={firstCol}
@@ -471,6 +482,21 @@ function span(
 }
 
 /**
+ * The rows of the grid as assistive technology counts them: the header and every line,
+ * those not loaded yet included (-1, unknown, while grouped lines are still loading).
+ *
+ * @param model the table
+ * @returns the count for `aria-rowcount`
+ */
+function rowCount(model: RunsTableModel): number {
+  const { list, rows, groupBy } = model;
+  if (!list.hasMore) {
+    return rows.length + 1;
+  }
+  return groupBy ? -1 : Math.max(list.total ?? 0, rows.length) + 1;
+}
+
+/**
  * The rows and columns drawn, each `[first, end)`.
  */
 interface IWindows {
@@ -483,6 +509,7 @@ interface IWindows {
  * when the columns drawn, the sort or the filters change.
  */
 const TableHead = memo(function TableHead(props: {
+  id: string;
   model: RunsTableModel;
   layout: ILayout;
   firstCol: number;
@@ -503,6 +530,7 @@ const TableHead = memo(function TableHead(props: {
       <div
         key={id}
         role="columnheader"
+        aria-colindex={c + 2}
         aria-sort={sorted ? (props.desc ? 'descending' : 'ascending') : 'none'}
         className="jp-Dotscience-table-th"
         style={{ width: layout.widths[c] }}
@@ -527,14 +555,21 @@ const TableHead = memo(function TableHead(props: {
   }
   return (
     <div
+      id={props.id}
       className="jp-Dotscience-table-head"
       role="row"
+      aria-rowindex={1}
       style={{
         width: layout.offsets[layout.columns.length] + CHECK,
         height: HEADER
       }}
     >
-      <div className="jp-Dotscience-table-check" />
+      <div
+        className="jp-Dotscience-table-check"
+        role="columnheader"
+        aria-colindex={1}
+        aria-label="Selected"
+      />
       <div
         className="jp-Dotscience-table-cells"
         style={{ left: CHECK + layout.offsets[props.firstCol] }}

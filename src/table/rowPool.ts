@@ -391,6 +391,8 @@ export class RowPool {
       }
       if (slot.index !== i) {
         this._unhover(slot); // its row shows another line, no longer under the pointer
+        // its place in the grid (the header is row 1)
+        slot.el.setAttribute('aria-rowindex', String(i + 2));
       }
       slot.index = i;
       if (line.kind === 'group') {
@@ -421,7 +423,29 @@ export class RowPool {
       shown: [first, end],
       lines: frame.rows.length
     };
+    this._order(first, end, capacity);
     this.show(frame.shown ?? [first, end]);
+  }
+
+  /**
+   * Give assistive technology the rows drawn in the order of their lines: the host owns
+   * them in that order (a slot's element stays where it was made in the document, so after
+   * a scroll the document's order wraps around: lines 32-43, then 14-31).
+   */
+  private _order(first: number, end: number, capacity: number): void {
+    const ids: string[] = [];
+    for (let i = first; i < end; i++) {
+      ids.push(this._slots[slotOf(i, capacity)].el.id);
+    }
+    const owned = ids.join(' ');
+    if (owned !== this._owned) {
+      this._owned = owned;
+      if (owned) {
+        this._host.setAttribute('aria-owns', owned);
+      } else {
+        this._host.removeAttribute('aria-owns');
+      }
+    }
   }
 
   /**
@@ -645,6 +669,8 @@ export class RowPool {
     this._slots = [];
     this._checks?.remove();
     this._checks = null;
+    this._host.removeAttribute('aria-owns');
+    this._owned = '';
   }
 
   /**
@@ -667,6 +693,8 @@ export class RowPool {
     const doc = this._doc;
     const el = doc.createElement('div');
     el.setAttribute('role', 'row');
+    const n = ++this._made;
+    el.id = `${this._prefix}-row-${n}`;
     const slot: ISlot = {
       el,
       kind,
@@ -697,9 +725,11 @@ export class RowPool {
       return slot;
     }
     el.className = 'jp-Dotscience-table-row';
-    const n = ++this._made;
     slot.check = doc.createElement('div');
     slot.check.className = 'jp-Dotscience-table-rowCheck';
+    // the grid's first column (the header's selection cell is column 1 too)
+    slot.check.setAttribute('role', 'cell');
+    slot.check.setAttribute('aria-colindex', '1');
     slot.check.id = `${this._prefix}-check-${n}`;
     slot.input = doc.createElement('input');
     slot.input.type = 'checkbox';
@@ -942,6 +972,9 @@ export class RowPool {
     run: TableRun
   ): void {
     const column = layout.columns[c];
+    if (cell.col !== c) {
+      cell.el.setAttribute('aria-colindex', String(c + 2)); // after the selection column
+    }
     const text = cachedText(run, column, layout.ids[c]);
     const width = layout.widths[c];
     if (cell.width !== width) {
@@ -1085,6 +1118,8 @@ export class RowPool {
   private _current: { line: number; part: Part } = { line: 0, part: 'check' };
   /** the body's one control in the tab order */
   private _tabStop: HTMLElement | null = null;
+  /** the rows the host owns, in the order of their lines (see `_order`) */
+  private _owned = '';
   /** the run's row under the pointer */
   private _hovered: ISlot | null = null;
   /** the last draw's lines: drawn, in view, in all */

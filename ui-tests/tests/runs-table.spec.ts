@@ -83,6 +83,49 @@ async function openTable(
 }
 
 /**
+ * The rows of the Runs table's grid as Chromium gives them to assistive technology, in
+ * order: `header` for the header row, a run's id for its row (its first cell is named by
+ * its checkbox, "Select run <id>").
+ */
+async function readingOrder(page: IJupyterLabPageFixture): Promise<string[]> {
+  const cdp = await page.context().newCDPSession(page.mainFrame());
+  await cdp.send('Accessibility.enable');
+  const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+  await cdp.detach();
+  type Node = (typeof nodes)[number];
+  const byId = new Map(nodes.map(n => [n.nodeId, n]));
+  const kids = (n: Node) =>
+    (n.childIds ?? []).map(id => byId.get(id)).filter((k): k is Node => !!k);
+  const first = (n: Node, roles: string[]): Node | null => {
+    for (const k of kids(n)) {
+      if (!k.ignored && roles.includes(k.role?.value as string)) {
+        return k;
+      }
+      const found = first(k, roles);
+      if (found) {
+        return found;
+      }
+    }
+    return null;
+  };
+  const order: string[] = [];
+  const walk = (n: Node) => {
+    if (!n.ignored && n.role?.value === 'row') {
+      const cell = first(n, ['columnheader', 'gridcell', 'cell']);
+      order.push(
+        cell?.role?.value === 'columnheader'
+          ? 'header'
+          : String(cell?.name?.value ?? '').replace(/^Select run /, '')
+      );
+      return;
+    }
+    kids(n).forEach(walk);
+  };
+  nodes.filter(n => n.role?.value === 'grid' && !n.ignored).forEach(walk);
+  return order;
+}
+
+/**
  * Publish `count` runs of a new tag (`prefix` and a random part) and open the Runs table
  * on them, once it counts them all.
  */
@@ -377,6 +420,20 @@ test('the Runs table body is one tab stop, walked with the arrow keys; the run u
       .locator(`[role="row"][data-run-id="${last!.id}"]`)
       .evaluate(r => (r as HTMLElement).style.top)
   ).toBe(`${56 + 39 * 28}px`);
+  // And a screen reader meets the header row first, then the runs in the order of their
+  // lines (the rows' elements wrapped around in the document: 40 lines, fewer slots)
+  const inOrder = await grid.evaluate(g =>
+    Array.from(
+      g.querySelectorAll('[role="row"][data-run-id]:not([aria-hidden])')
+    )
+      .sort(
+        (a, b) =>
+          parseFloat((a as HTMLElement).style.top) -
+          parseFloat((b as HTMLElement).style.top)
+      )
+      .map(r => r.getAttribute('data-run-id')!)
+  );
+  expect(await readingOrder(page)).toEqual(['header', ...inOrder]);
   // When Tab is pressed: the focus leaves the body (one stop), not to another checkbox
   await page.keyboard.press('Tab');
   expect(

@@ -368,7 +368,9 @@ describe('RunsTable', () => {
     expect(drawn).toContain(902);
     expect(Math.min(...drawn)).toBeGreaterThanOrEqual(901);
     const headers = [
-      ...Array.from(container.querySelectorAll('[role="columnheader"]'))
+      ...Array.from(
+        container.querySelectorAll('[role="columnheader"][data-column]')
+      )
     ].map(h => h.getAttribute('data-column'));
     expect(headers[0]).toBe('param:p499');
     // And Compare acts on the selection

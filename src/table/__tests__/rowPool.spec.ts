@@ -436,6 +436,57 @@ describe('RowPool', () => {
     host.remove();
   });
 
+  it('gives assistive technology the rows in the order of their lines, and their places', () => {
+    // Given a pool drawing runs 0..30 with columns 0..8
+    const { host, pool } = newPool();
+    const rows = groupRows(runs, null);
+    pool.draw(frameOf(rows, 0, 30, 0, 8));
+    // the runs of the rows the body owns, in order, with each row's place and its
+    // cells' columns
+    const read = () =>
+      host
+        .getAttribute('aria-owns')!
+        .split(' ')
+        .map(id => {
+          const row = document.getElementById(id)!;
+          const check = document.getElementById(
+            row.getAttribute('aria-owns')!.split(' ')[0]
+          )!;
+          return {
+            run: runs.findIndex(r => r.id === row.getAttribute('data-run-id')),
+            place: Number(row.getAttribute('aria-rowindex')),
+            columns: [
+              check,
+              ...Array.from(row.querySelectorAll('[role="cell"]'))
+            ]
+              .filter(cell => cell.getAttribute('role') === 'cell')
+              .map(cell => Number(cell.getAttribute('aria-colindex')))
+          };
+        });
+    const expected = (first: number, end: number, firstCol: number) =>
+      Array.from({ length: end - first }, (_, k) => ({
+        run: first + k,
+        place: first + k + 2, // the header is row 1
+        columns: [1, ...Array.from({ length: 8 }, (_, c) => firstCol + c + 2)]
+      }));
+    expect(read()).toEqual(expected(0, 30, 0));
+    // When it scrolls down 14 lines (slots wrap around: the document's order is now lines
+    // 32..43, then 14..31) and 3 columns right
+    pool.draw(frameOf(rows, 14, 44, 0, 8));
+    const order = Array.from(
+      host.querySelectorAll('.jp-Dotscience-table-row:not([aria-hidden])')
+    ).map(row => runs.findIndex(r => r.id === row.getAttribute('data-run-id')));
+    expect(order.slice(0, 2)).toEqual([32, 33]);
+    pool.draw(frameOf(rows, 14, 44, 3, 11));
+    // Then the rows are still given in the order of their lines, with their places and
+    // columns
+    expect(read()).toEqual(expected(14, 44, 3));
+    // When the pool is disposed: the body owns nothing
+    pool.dispose();
+    expect(host.hasAttribute('aria-owns')).toBe(false);
+    host.remove();
+  });
+
   it('tints the run under the pointer, its selection cell with its row', () => {
     // Given a pool drawing runs 0..30 with run 4 selected
     const { host, pool } = newPool();

@@ -151,7 +151,7 @@ describe('scrolling the Runs table', () => {
       // Then the columns of the next step's view are drawn too (the name column is 240 px
       // wide, the parameters 120 px; the selection column takes 32 px of the view)
       const headers = Array.from(
-        container.querySelectorAll('[role="columnheader"]')
+        container.querySelectorAll('[role="columnheader"][data-column]')
       ).map(h => h.getAttribute('data-column'));
       const next = left + 250;
       const firstParam = Math.floor((next - 240) / 120);
@@ -223,7 +223,9 @@ describe('scrolling the Runs table', () => {
   it('shows a cell’s whole text as its tooltip on hover', async () => {
     // Given the table with long run names cut to the column's width
     const { container, model } = await drawTable();
-    const cell = container.querySelector('[role="cell"]') as HTMLElement;
+    const cell = container.querySelector(
+      '[role="row"][data-run-id] [role="cell"]'
+    ) as HTMLElement;
     // When the pointer moves onto the first run's name
     act(() => {
       fireEvent.mouseOver(cell.querySelector('button') ?? cell);
