@@ -719,9 +719,19 @@ export class RowPool {
     };
     if (kind === 'group') {
       el.className = 'jp-Dotscience-table-group';
+      // one cell across the row, holding the heading's button (which says whether the
+      // group is open; its arrow is not read out)
+      const cell = doc.createElement('div');
+      cell.className = 'jp-Dotscience-table-groupCell';
+      cell.setAttribute('role', 'gridcell');
+      cell.setAttribute('aria-colindex', '1');
       slot.button = doc.createElement('button');
       slot.button.tabIndex = -1; // see _setTabStop
-      el.appendChild(slot.button);
+      const arrow = doc.createElement('span');
+      arrow.setAttribute('aria-hidden', 'true');
+      slot.button.append(arrow, doc.createTextNode(''));
+      cell.appendChild(slot.button);
+      el.appendChild(cell);
       return slot;
     }
     el.className = 'jp-Dotscience-table-row';
@@ -834,10 +844,22 @@ export class RowPool {
       slot.viewWidth = frame.viewWidth;
       slot.button!.style.width = `${frame.viewWidth}px`;
     }
-    const label = `${line.collapsed ? '▶' : '▼'} ${frame.groupBy} = ${line.value} (${line.count})`;
-    if (slot.label !== label) {
+    const label = `${frame.groupBy} = ${line.value} (${line.count})`;
+    const open = String(!line.collapsed);
+    if (
+      slot.label !== label ||
+      slot.button!.getAttribute('aria-expanded') !== open
+    ) {
       slot.label = label;
-      slot.button!.textContent = label;
+      const [arrow, text] = Array.from(slot.button!.childNodes);
+      arrow.textContent = line.collapsed ? '▶' : '▼';
+      (text as Text).data = ` ${label}`;
+      slot.button!.setAttribute('aria-expanded', open);
+    }
+    const span = String(frame.layout.columns.length + 1);
+    const cell = slot.el.firstElementChild!;
+    if (cell.getAttribute('aria-colspan') !== span) {
+      cell.setAttribute('aria-colspan', span);
     }
     slot.el.dataset.group = line.value;
   }

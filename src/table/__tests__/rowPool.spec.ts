@@ -399,6 +399,20 @@ describe('RowPool', () => {
       host.querySelectorAll('.jp-Dotscience-table-group button')
     ).map(b => b.textContent);
     expect(headings).toEqual(['▼ opt = adam (2)', '▼ opt = sgd (2)']);
+    // each in one cell across the row, its button open, its arrow not read out
+    const heading = (k: number) =>
+      host.querySelectorAll('.jp-Dotscience-table-group')[k];
+    const cell = heading(0).firstElementChild!;
+    expect(cell.getAttribute('role')).toBe('gridcell');
+    expect(cell.getAttribute('aria-colspan')).toBe(
+      String(LAYOUT.columns.length + 1)
+    );
+    expect(cell.querySelector('button')!.getAttribute('aria-expanded')).toBe(
+      'true'
+    );
+    expect(cell.querySelector('button [aria-hidden="true"]')!.textContent).toBe(
+      '▼'
+    );
     // And run 1's row is selected and its checkbox ticked, run 0's not
     const drawn = rowElements(host);
     const box = (id: string) => checkboxOf(drawn.get(id)!);
@@ -424,6 +438,19 @@ describe('RowPool', () => {
     expect(handlers.openRun).toHaveBeenCalledWith(small[2].id);
     expect(handlers.toggleGroup).toHaveBeenCalledWith('sgd');
     // When the selection changes and the pool draws again
+    pool.draw({
+      ...frameOf(rows, 0, rows.length, 0, 3, new Set([small[0].id])),
+      groupBy: 'opt'
+    });
+    // When the sgd group is collapsed
+    pool.draw({
+      ...frameOf(groupRows(small, 'opt', new Set(['sgd'])), 0, 4, 0, 3),
+      groupBy: 'opt'
+    });
+    // Then its heading says so
+    const sgd = host.querySelector('[data-group="sgd"] button')!;
+    expect(sgd.textContent).toBe('▶ opt = sgd (2)');
+    expect(sgd.getAttribute('aria-expanded')).toBe('false');
     pool.draw({
       ...frameOf(rows, 0, rows.length, 0, 3, new Set([small[0].id])),
       groupBy: 'opt'
