@@ -4,6 +4,7 @@ import { isFiltered, IRunQuery } from './query';
 import { basename } from '../format';
 import { FilterBar } from './FilterBar';
 import { RunList } from './RunList';
+import { compareState } from './compareLimit';
 
 /**
  * Which runs the list is about.
@@ -69,6 +70,7 @@ export function RunsPanel(props: IRunsPanelProps): JSX.Element {
   const { model } = props;
   const query = model.query;
   const selected = model.selected;
+  const comparable = compareState(selected.length);
   const sortMetric = query.sort.startsWith('metric:')
     ? query.sort.slice('metric:'.length)
     : null;
@@ -198,15 +200,11 @@ export function RunsPanel(props: IRunsPanelProps): JSX.Element {
         )}
         <button
           className="jp-Dotscience-button jp-mod-accept"
-          disabled={selected.length < 2}
-          title={
-            selected.length < 2
-              ? 'Tick two or more runs to compare them'
-              : `Compare ${selected.length} runs`
-          }
+          disabled={!comparable.enabled}
+          title={comparable.title}
           onClick={() => props.onCompare(selected)}
         >
-          {`Compare (${selected.length})`}
+          {`Compare (${selected.length.toLocaleString('en-US')})`}
         </button>
       </div>
     </div>

@@ -28,6 +28,7 @@ import {
 } from './refreshOnPublish';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
 import { RunsSection } from './section';
+import { compareState, MAX_COMPARE } from './compareLimit';
 import { RestWire } from '../api/rest';
 
 /**
@@ -270,9 +271,9 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         }
       },
       isEnabled: args =>
-        Array.isArray(args.ids)
-          ? args.ids.length >= 2
-          : model.selected.length >= 2,
+        compareState(
+          Array.isArray(args.ids) ? args.ids.length : model.selected.length
+        ).enabled,
       execute: async args => {
         const ids = Array.isArray(args.ids)
           ? (args.ids as string[])
@@ -280,6 +281,13 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         if (ids.length < 2) {
           Notification.info('Select two or more runs to compare.', {
             autoClose: 4000
+          });
+          return;
+        }
+        if (ids.length > MAX_COMPARE) {
+          // no tab that only says the server refused
+          Notification.warning(`${compareState(ids.length).title}.`, {
+            autoClose: 6000
           });
           return;
         }

@@ -18,6 +18,7 @@ import {
   rowWindow
 } from './windowing';
 import { runCount } from '../runs/RunsPanel';
+import { compareState } from '../runs/compareLimit';
 
 /**
  * What the table's buttons do (the tab wires them to commands).
@@ -66,6 +67,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   const [picking, setPicking] = useState(false);
   const columns = model.columns;
   const selected = list.selected;
+  const comparable = compareState(selected.length);
   const total = list.total;
   const onSort = useCallback(
     (column: Column) => setMessage(model.sortBy(column)),
@@ -139,10 +141,11 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         {actions.compare && (
           <button
             className="jp-Dotscience-button jp-mod-accept"
-            disabled={selected.length < 2}
+            disabled={!comparable.enabled}
+            title={comparable.title}
             onClick={() => actions.compare?.(selected)}
           >
-            {`Compare (${selected.length})`}
+            {`Compare (${selected.length.toLocaleString('en-US')})`}
           </button>
         )}
         {actions.diff && (

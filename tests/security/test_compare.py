@@ -91,6 +91,17 @@ def test_a_bad_compare_request_is_a_400_in_one_sentence(live, body, says):
     assert answer["error"].count(". ") == 0
 
 
+def test_the_compare_buttons_limit_is_the_servers():
+    # The Compare buttons and command refuse more runs than the server takes (a tab that
+    # only said "400" before): their limit is the server's
+    from pathlib import Path
+
+    from jupyterlab_dotscience.routes.compare import MAX_COMPARE
+
+    source = Path(__file__).parents[2] / "src" / "runs" / "compareLimit.ts"
+    assert f"export const MAX_COMPARE = {MAX_COMPARE};" in source.read_text()
+
+
 def test_a_project_limited_key_compares_only_its_project(live):
     # Given a foreign run and a run of the key's own project
     foreign = record(project(), description=SECRET, parameters={"a": {"value": 1, "text": "1"}})

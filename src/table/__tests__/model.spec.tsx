@@ -385,12 +385,35 @@ describe('RunsTable', () => {
         overscan={2}
       />
     );
-    fireEvent.click(
+    const compare = () =>
       Array.from(container.querySelectorAll('button')).find(b =>
         b.textContent?.startsWith('Compare')
-      )!
+      )!;
+    // (2,500 runs are more than the compare view takes at once: it says so)
+    expect(compare().textContent).toBe('Compare (2,500)');
+    expect(compare().disabled).toBe(true);
+    expect(compare().title).toBe(
+      'At most 500 runs can be compared at once: 2,500 are ticked'
     );
-    expect(actions.compare).toHaveBeenCalledWith(runs.map(r => r.id));
+    fireEvent.click(compare());
+    expect(actions.compare).not.toHaveBeenCalled();
+    // When 500 of them are ticked
+    act(() => {
+      model.list.clearSelection();
+      runs.slice(0, 500).forEach(r => model.list.toggleSelected(r.id));
+    });
+    rerender(
+      <RunsTable
+        model={model}
+        actions={actions}
+        initialSize={{ width: 800, height: 560 }}
+        overscan={2}
+      />
+    );
+    fireEvent.click(compare());
+    expect(actions.compare).toHaveBeenCalledWith(
+      runs.slice(0, 500).map(r => r.id)
+    );
     model.dispose();
   });
 });
