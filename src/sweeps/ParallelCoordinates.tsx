@@ -41,6 +41,11 @@ const MIN_DRAG = 3;
 /** px the brushable area reaches past each end of an axis, so a drag can start beyond
  * the line at the end (a brush is clamped to the axis) */
 const HIT_OVERHANG = 8;
+/** the least room between two axes, in px: their names and tick labels stay readable, and
+ * a plot of more axes than fit its width scrolls sideways */
+export const MIN_GAP = 96;
+/** the width of a character of an axis' name, about, in px */
+const NAME_CHAR = 7;
 
 /**
  * A parallel-coordinates plot (SVG, theme colours): one vertical axis per dimension and one
@@ -85,7 +90,18 @@ export function ParallelCoordinates(
   }, [kept, rows]);
 
   const plotHeight = height - MARGIN.top - MARGIN.bottom;
-  const inner = Math.max(0, width - MARGIN.left - MARGIN.right);
+  const drawWidth = Math.max(
+    width,
+    MARGIN.left + MARGIN.right + Math.max(0, axes.length - 1) * MIN_GAP
+  );
+  const inner = Math.max(0, drawWidth - MARGIN.left - MARGIN.right);
+  // an axis' name is cut to the room between axes (whole in its tooltip)
+  const nameRoom = Math.max(
+    4,
+    Math.floor(
+      (axes.length > 1 ? inner / (axes.length - 1) : inner) / NAME_CHAR
+    ) - 1
+  );
   const xOf = (i: number) =>
     axes.length === 1
       ? MARGIN.left + inner / 2
@@ -166,109 +182,114 @@ export function ParallelCoordinates(
   return (
     <div className="jp-Dotscience-parallel" ref={container}>
       {width > 0 && axes.length > 0 && (
-        <svg
-          ref={svg}
-          width={width}
-          height={height}
-          role="img"
-          aria-label={`${props.title}: ${rows.length} lines over ${axes.length} axes${
-            kept ? `, ${kept.size} inside the brushes` : ''
-          }`}
-        >
-          <g className="jp-Dotscience-parallel-lines">
-            {ordered.map(r => {
-              const out = kept !== null && !kept.has(r.id);
-              const cls = [
-                'jp-Dotscience-parallel-line',
-                out ? 'jp-mod-filtered' : '',
-                r.id === highlight ? 'jp-mod-highlight' : ''
-              ]
-                .filter(Boolean)
-                .join(' ');
-              const t =
-                colours && !out && r.id !== highlight
-                  ? position(colours, r.values[colours.name])
-                  : null;
+        <div className="jp-Dotscience-parallel-scroll">
+          <svg
+            ref={svg}
+            width={drawWidth}
+            height={height}
+            role="img"
+            aria-label={`${props.title}: ${rows.length} lines over ${axes.length} axes${
+              kept ? `, ${kept.size} inside the brushes` : ''
+            }`}
+          >
+            <g className="jp-Dotscience-parallel-lines">
+              {ordered.map(r => {
+                const out = kept !== null && !kept.has(r.id);
+                const cls = [
+                  'jp-Dotscience-parallel-line',
+                  out ? 'jp-mod-filtered' : '',
+                  r.id === highlight ? 'jp-mod-highlight' : ''
+                ]
+                  .filter(Boolean)
+                  .join(' ');
+                const t =
+                  colours && !out && r.id !== highlight
+                    ? position(colours, r.values[colours.name])
+                    : null;
+                return (
+                  <path
+                    key={r.id}
+                    className={cls}
+                    style={t === null ? undefined : { stroke: lineColour(t) }}
+                    data-id={r.id}
+                    d={pathOf(r)}
+                    onClick={onOpen ? () => onOpen(r.id) : undefined}
+                  >
+                    <title>{r.label}</title>
+                  </path>
+                );
+              })}
+            </g>
+            {axes.map((a, i) => {
+              const x = xOf(i);
+              const b = live[a.name];
+              // the last axis' labels go on its right, outside the lines
+              const last = axes.length > 1 && i === axes.length - 1;
               return (
-                <path
-                  key={r.id}
-                  className={cls}
-                  style={t === null ? undefined : { stroke: lineColour(t) }}
-                  data-id={r.id}
-                  d={pathOf(r)}
-                  onClick={onOpen ? () => onOpen(r.id) : undefined}
+                <g
+                  key={a.name}
+                  className="jp-Dotscience-parallel-axis"
+                  data-axis={a.name}
                 >
-                  <title>{r.label}</title>
-                </path>
+                  <line x1={x} x2={x} y1={yOf(0)} y2={yOf(1)} />
+                  {ticks(a).map(tk => (
+                    <g key={`${tk.at}:${tk.text}`}>
+                      <line
+                        x1={x - 3}
+                        x2={x + 3}
+                        y1={yOf(tk.at)}
+                        y2={yOf(tk.at)}
+                      />
+                      <text
+                        x={last ? x + 5 : x - 5}
+                        y={yOf(tk.at)}
+                        dy="0.32em"
+                        textAnchor={last ? 'start' : 'end'}
+                      >
+                        {tk.text.length > 10
+                          ? `${tk.text.slice(0, 9)}…`
+                          : tk.text}
+                      </text>
+                    </g>
+                  ))}
+                  <text
+                    className="jp-Dotscience-parallel-name"
+                    x={x}
+                    y={MARGIN.top - 12}
+                    textAnchor="middle"
+                  >
+                    {a.name.length > nameRoom
+                      ? `${a.name.slice(0, nameRoom - 1)}…`
+                      : a.name}
+                    {a.name.length > nameRoom && <title>{a.name}</title>}
+                  </text>
+                  {b && (
+                    <rect
+                      className="jp-Dotscience-parallel-brush"
+                      x={x - 8}
+                      width={16}
+                      y={yOf(b.hi)}
+                      height={Math.max(1, yOf(b.lo) - yOf(b.hi))}
+                    >
+                      <title>{`${a.name}: ${brushText(a, b)}`}</title>
+                    </rect>
+                  )}
+                  <rect
+                    className="jp-Dotscience-parallel-hit"
+                    data-brush={a.name}
+                    x={x - 10}
+                    width={20}
+                    y={MARGIN.top - HIT_OVERHANG}
+                    height={plotHeight + 2 * HIT_OVERHANG}
+                    onMouseDown={e => startBrush(a, e)}
+                  >
+                    <title>{`Drag along ${a.name} to keep the lines in a range; click to clear`}</title>
+                  </rect>
+                </g>
               );
             })}
-          </g>
-          {axes.map((a, i) => {
-            const x = xOf(i);
-            const b = live[a.name];
-            // the last axis' labels go on its right, outside the lines
-            const last = axes.length > 1 && i === axes.length - 1;
-            return (
-              <g
-                key={a.name}
-                className="jp-Dotscience-parallel-axis"
-                data-axis={a.name}
-              >
-                <line x1={x} x2={x} y1={yOf(0)} y2={yOf(1)} />
-                {ticks(a).map(tk => (
-                  <g key={`${tk.at}:${tk.text}`}>
-                    <line
-                      x1={x - 3}
-                      x2={x + 3}
-                      y1={yOf(tk.at)}
-                      y2={yOf(tk.at)}
-                    />
-                    <text
-                      x={last ? x + 5 : x - 5}
-                      y={yOf(tk.at)}
-                      dy="0.32em"
-                      textAnchor={last ? 'start' : 'end'}
-                    >
-                      {tk.text.length > 10
-                        ? `${tk.text.slice(0, 9)}…`
-                        : tk.text}
-                    </text>
-                  </g>
-                ))}
-                <text
-                  className="jp-Dotscience-parallel-name"
-                  x={x}
-                  y={MARGIN.top - 12}
-                  textAnchor="middle"
-                >
-                  {a.name}
-                </text>
-                {b && (
-                  <rect
-                    className="jp-Dotscience-parallel-brush"
-                    x={x - 8}
-                    width={16}
-                    y={yOf(b.hi)}
-                    height={Math.max(1, yOf(b.lo) - yOf(b.hi))}
-                  >
-                    <title>{`${a.name}: ${brushText(a, b)}`}</title>
-                  </rect>
-                )}
-                <rect
-                  className="jp-Dotscience-parallel-hit"
-                  data-brush={a.name}
-                  x={x - 10}
-                  width={20}
-                  y={MARGIN.top - HIT_OVERHANG}
-                  height={plotHeight + 2 * HIT_OVERHANG}
-                  onMouseDown={e => startBrush(a, e)}
-                >
-                  <title>{`Drag along ${a.name} to keep the lines in a range; click to clear`}</title>
-                </rect>
-              </g>
-            );
-          })}
-        </svg>
+          </svg>
+        </div>
       )}
       {colours && width > 0 && (
         <div className="jp-Dotscience-parallel-legend">

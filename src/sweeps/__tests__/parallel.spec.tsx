@@ -1,6 +1,6 @@
 import { fireEvent, render } from '@testing-library/react';
 import React from 'react';
-import { ParallelCoordinates } from '../ParallelCoordinates';
+import { MIN_GAP, ParallelCoordinates } from '../ParallelCoordinates';
 import {
   IParallelRow,
   brushText,
@@ -144,6 +144,68 @@ describe('ParallelCoordinates', () => {
     // When a line is clicked, it is opened
     fireEvent.click(lines()[0]);
     expect(onOpen).toHaveBeenCalledWith(lines()[0].getAttribute('data-id'));
+  });
+});
+
+describe('a plot of many axes', () => {
+  it('keeps room between them, scrolls sideways, and cuts long names to it', () => {
+    // Given 150 parameters that differ, drawn in a 600 px wide container
+    const dims = Array.from(
+      { length: 150 },
+      (_, k) => `learning_rate_schedule_${k}`
+    );
+    const many: IParallelRow[] = [0, 1, 2].map(i => ({
+      id: `r${i}`,
+      label: `run ${i}`,
+      values: Object.fromEntries(dims.map((d, k) => [d, i * k]))
+    }));
+    const { container } = render(
+      <ParallelCoordinates
+        title="runs"
+        rows={many}
+        dimensions={dims}
+        width={600}
+      />
+    );
+    // Then the axes are at least MIN_GAP apart (not 3.4 px), in a plot wider than the
+    // container that scrolls sideways
+    const xs = Array.from(
+      container.querySelectorAll('.jp-Dotscience-parallel-axis > line')
+    ).map(l => Number(l.getAttribute('x1')));
+    expect(xs).toHaveLength(150);
+    for (let k = 1; k < xs.length; k++) {
+      expect(xs[k] - xs[k - 1]).toBeGreaterThanOrEqual(MIN_GAP - 0.001);
+    }
+    const svg = container.querySelector('svg')!;
+    expect(Number(svg.getAttribute('width'))).toBeGreaterThanOrEqual(
+      149 * MIN_GAP
+    );
+    expect(svg.parentElement!.className).toBe('jp-Dotscience-parallel-scroll');
+    // And a name longer than that room is cut, whole in its tooltip
+    const name = container.querySelector('.jp-Dotscience-parallel-name')!;
+    const shown = name.firstChild!.textContent!;
+    expect(shown).toMatch(/^learning_r\w*…$/);
+    expect(shown.length * 7).toBeLessThanOrEqual(MIN_GAP);
+    expect(name.querySelector('title')!.textContent).toBe(
+      'learning_rate_schedule_0'
+    );
+  });
+
+  it('spreads a few axes over the whole width, names whole', () => {
+    const { container } = render(
+      <ParallelCoordinates
+        title="runs"
+        rows={rows}
+        dimensions={['lr', 'opt']}
+        width={600}
+      />
+    );
+    expect(container.querySelector('svg')!.getAttribute('width')).toBe('600');
+    expect(
+      Array.from(
+        container.querySelectorAll('.jp-Dotscience-parallel-name')
+      ).map(n => n.textContent)
+    ).toEqual(['lr', 'opt']);
   });
 });
 
