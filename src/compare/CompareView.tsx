@@ -105,7 +105,17 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const metricKeys = cmp.metrics.map(m => m.name);
   const [axisMetrics, setAxisMetrics] = React.useState<string[] | null>(null);
   const chosenMetrics = axisMetrics ?? metricKeys.slice(0, 2);
-  const axes = parallelFields(cmp, all, chosenMetrics);
+  // the same axes and lines while the comparison and the choices stay (a new array each
+  // render would make the plot draw every line again and report its brushes again)
+  const axes = React.useMemo(
+    () => parallelFields(cmp, all, chosenMetrics),
+    [cmp, all, chosenMetrics.join('\n')]
+  );
+  const axisRows = React.useMemo(
+    () => fieldRows(cmp, axes, runLabel),
+    [cmp, axes]
+  );
+  const dimensions = React.useMemo(() => axes.map(f => f.id), [axes]);
   const columns = shownFields(cmp, all);
   const plottable = [
     ...cmp.parameters,
@@ -208,8 +218,8 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
         {axes.length ? (
           <ParallelCoordinates
             title="Runs over parameters, inputs and metrics"
-            rows={fieldRows(cmp, axes, runLabel)}
-            dimensions={axes.map(f => f.id)}
+            rows={axisRows}
+            dimensions={dimensions}
             onFilter={props.onKeep}
             onOpen={props.onOpenRun}
           />

@@ -49,7 +49,17 @@ export class CompareModel extends LoadingModel {
    * @param ids the runs kept
    */
   keep(ids: string[] | null): void {
-    this._kept = ids ? new Set(ids) : null;
+    const kept = ids ? new Set(ids) : null;
+    const same =
+      kept === null
+        ? this._kept === null
+        : this._kept !== null &&
+          this._kept.size === kept.size &&
+          ids!.every(id => this._kept!.has(id));
+    if (same) {
+      return; // nothing to draw again (a view that reports the same brushes)
+    }
+    this._kept = kept;
     this.changedSignal();
   }
 

@@ -83,10 +83,16 @@ export function ParallelCoordinates(
   );
   const onFilterRef = React.useRef(onFilter);
   onFilterRef.current = onFilter;
+  // what was last reported: the same rows kept are not reported again (a listener that
+  // redraws this plot on each report would otherwise loop)
+  const reported = React.useRef<string | undefined>(undefined);
   React.useEffect(() => {
-    onFilterRef.current?.(
-      kept ? rows.filter(r => kept.has(r.id)).map(r => r.id) : null
-    );
+    const ids = kept ? rows.filter(r => kept.has(r.id)).map(r => r.id) : null;
+    const key = ids === null ? '' : `=${ids.join('\n')}`;
+    if (key !== reported.current) {
+      reported.current = key;
+      onFilterRef.current?.(ids);
+    }
   }, [kept, rows]);
 
   const plotHeight = height - MARGIN.top - MARGIN.bottom;
@@ -113,7 +119,7 @@ export function ParallelCoordinates(
     return Math.max(0, Math.min(1, t));
   };
 
-  const pathOf = (row: IParallelRow) => {
+  const pathOf = (row: IParallelRow): string => {
     let d = '';
     let pen = false;
     axes.forEach((a, i) => {
@@ -127,6 +133,13 @@ export function ParallelCoordinates(
     });
     return d;
   };
+
+  // each line's path, drawn again only when the lines, axes or size change (500 runs over
+  // 150 axes are 75,000 points)
+  const paths = React.useMemo(
+    () => new Map(rows.map(r => [r.id, pathOf(r)])),
+    [rows, axes, drawWidth, plotHeight]
+  );
 
   const setBrush = (name: string, from: number, to: number) =>
     setBrushes(b => ({
@@ -212,7 +225,7 @@ export function ParallelCoordinates(
                     className={cls}
                     style={t === null ? undefined : { stroke: lineColour(t) }}
                     data-id={r.id}
-                    d={pathOf(r)}
+                    d={paths.get(r.id)}
                     onClick={onOpen ? () => onOpen(r.id) : undefined}
                   >
                     <title>{r.label}</title>

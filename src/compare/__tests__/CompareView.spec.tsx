@@ -188,4 +188,35 @@ describe('CompareModel', () => {
     model.keep([rs[1].id]);
     expect([...model.kept!]).toEqual([rs[1].id]);
   });
+
+  it('says it changed only when the runs kept change', () => {
+    // Given a model (nothing brushed) whose changes are counted
+    const model = new CompareModel(['a', 'b', 'c']);
+    let changes = 0;
+    model.changed.connect(() => changes++);
+    // When the view reports no brush, then two runs twice, then no brush twice
+    model.keep(null);
+    model.keep(['a', 'b']);
+    model.keep(['b', 'a']);
+    model.keep(null);
+    model.keep(null);
+    // Then it changed twice: to the two runs, and back to all
+    expect(changes).toBe(2);
+  });
+});
+
+describe('the compare tab at rest', () => {
+  it('reports its brushes once, not again each time it is drawn', async () => {
+    // Given the view of 20 runs, drawn again and again by its tab with the same runs (the
+    // tab draws again when the model says it changed: a report on every draw looped,
+    // burning a core while the tab was open)
+    const shown = await settledView(runs(20));
+    const { rerender, props } = shown;
+    for (let i = 0; i < 3; i++) {
+      rerender(<CompareView {...props} onKeep={props.onKeep} />);
+    }
+    // Then it reported "nothing brushed" once
+    expect(props.onKeep).toHaveBeenCalledTimes(1);
+    expect(props.onKeep).toHaveBeenLastCalledWith(null);
+  });
 });
