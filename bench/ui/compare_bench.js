@@ -7,7 +7,8 @@
  * closed between); prints one JSON object on stdout.
  *
  * Usage: node compare_bench.js BASE_URL  (env: RUNS, SIZES, ROUNDS, POINTS, CHROMIUM_PATH,
- * PLAYWRIGHT_CORE)
+ * PLAYWRIGHT_CORE; WIDE_PARAMS and WIDE_METRICS add that many parameters and metrics to
+ * each run, every one differing between runs, as in a sweep over many settings)
  */
 'use strict';
 
@@ -19,6 +20,23 @@ const RUNS = Number(process.env.RUNS || 500);
 const SIZES = (process.env.SIZES || '200,500').split(',').map(Number);
 const ROUNDS = Number(process.env.ROUNDS || 5);
 const POINTS = Number(process.env.POINTS || 100);
+const WIDE_PARAMS = Number(process.env.WIDE_PARAMS || 0);
+const WIDE_METRICS = Number(process.env.WIDE_METRICS || 0);
+
+/**
+ * `count` fields named `prefix000`... whose values differ from run to run.
+ */
+function wide(i, count, prefix, metric) {
+  const out = {};
+  for (let k = 0; k < count; k++) {
+    const value = (i * 7 + k * 13) % 101;
+    const name = `${prefix}${String(k).padStart(3, '0')}`;
+    out[name] = metric
+      ? [{ value, text: String(value), step: 0 }]
+      : { value, text: String(value) };
+  }
+  return out;
+}
 
 const log = logger('compare_bench');
 
@@ -51,12 +69,14 @@ function run(i) {
       alpha: { value: i / RUNS, text: String(i / RUNS) },
       depth: { value: 2 + (i % 8), text: String(2 + (i % 8)) },
       kind: { value: i % 2 ? 'rf' : 'gb', text: i % 2 ? 'rf' : 'gb' },
-      seed: { value: 42, text: '42' }
+      seed: { value: 42, text: '42' },
+      ...wide(i, WIDE_PARAMS, 'p', false)
     },
     labels: {},
     metrics: {
       loss,
-      accuracy: [{ value: 0.5 + i / (2 * RUNS), text: '', step: 0 }]
+      accuracy: [{ value: 0.5 + i / (2 * RUNS), text: '', step: 0 }],
+      ...wide(i, WIDE_METRICS, 'm', true)
     }
   };
 }
