@@ -125,7 +125,8 @@ async function main() {
                 view &&
                 view.querySelectorAll('.jp-Dotscience-parallel-lines [data-id]')
                   .length === which.length &&
-                view.querySelectorAll('tbody tr[data-run]').length === rows &&
+                // (the table's rows come in one draw: 100, fewer for wide runs)
+                view.querySelectorAll('tbody tr[data-run]').length >= rows &&
                 view.querySelector(
                   '.jp-Dotscience-chart canvas, .jp-Dotscience-chart'
                 )
@@ -150,7 +151,7 @@ async function main() {
             (await widget).dispose();
             return took;
           },
-          { which: ids.slice(0, size), rows: Math.min(size, 100) }
+          { which: ids.slice(0, size), rows: Math.min(size, 10) }
         );
         if (round > 0) {
           times.push(ms); // the first round warms the lazily loaded code up

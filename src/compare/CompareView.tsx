@@ -15,6 +15,22 @@ import { Scatter } from './Scatter';
 
 /** Rows of the table before "Show all". */
 export const TABLE_ROWS = 100;
+/** Cells of the table before "Show all": runs differing in many fields get fewer rows
+ * (laying out 100 rows of 200 differing fields took the browser most of a second) */
+export const TABLE_CELLS = 5000;
+
+/**
+ * The rows the table shows before "Show all".
+ *
+ * @param columns its columns (the run's name and the differing fields)
+ * @returns at most TABLE_ROWS, fewer when the rows are wide, at least 10
+ */
+export function tableRows(columns: number): number {
+  return Math.min(
+    TABLE_ROWS,
+    Math.max(10, Math.floor(TABLE_CELLS / Math.max(1, columns)))
+  );
+}
 /** Runs whose series are overlaid (the first ones kept by the brushes). */
 export const SERIES_RUNS = 40;
 
@@ -141,7 +157,9 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
     () => (metric ? loadSeries(overlaid, metric) : null),
     [metric, overlaid.map(r => r.id).join(','), loadSeries]
   );
-  const rows = showAllRows ? keptRuns : keptRuns.slice(0, TABLE_ROWS);
+  const rows = showAllRows
+    ? keptRuns
+    : keptRuns.slice(0, tableRows(columns.length + 1));
   const index = new Map(runs.map((r, i) => [r.id, i]));
   const togglePick = (id: string) =>
     setPicked(p =>

@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import React from 'react';
-import { CompareView, TABLE_ROWS } from '../CompareView';
+import { CompareView, TABLE_ROWS, tableRows } from '../CompareView';
 import { CompareModel } from '../compareModel';
 import { heldSeries } from '../../charts/SeriesChart';
 import { metricSeries } from '../../charts/data';
@@ -106,6 +106,29 @@ describe('CompareView', () => {
     expect(container.querySelectorAll('tbody tr[data-run]').length).toBe(250);
     // And the table is as wide as its few differing columns, whatever the number of runs
     expect(container.querySelectorAll('thead th').length).toBe(3);
+  });
+
+  it('shows fewer rows of runs that differ in many fields, the rest a click away', async () => {
+    // Given 300 runs differing in 200 parameters
+    const wide = Array.from({ length: 300 }, (_, i) =>
+      compareRun(i + 1, {
+        parameters: Object.fromEntries(
+          Array.from({ length: 200 }, (_, k) => [`p${k}`, p((i + k) % 7)])
+        )
+      })
+    );
+    const { container } = view(wide);
+    // Then the table shows 24 rows (about 5,000 cells, not 100 rows of 201 cells)
+    const shown = () => container.querySelectorAll('tbody tr[data-run]').length;
+    expect(tableRows(201)).toBe(24);
+    expect(shown()).toBe(24);
+    expect(container.querySelectorAll('thead th[data-field]').length).toBe(200);
+    // And Show all shows every run
+    fireEvent.click(screen.getByText('Show all 300 runs'));
+    expect(shown()).toBe(300);
+    // (a few fields keep 100 rows; very wide runs keep 10)
+    expect(tableRows(3)).toBe(TABLE_ROWS);
+    expect(tableRows(5000)).toBe(10);
   });
 
   it('draws the parallel coordinates over the differing parameter and a metric', async () => {
