@@ -192,6 +192,7 @@ describe('a plot of many axes', () => {
   });
 
   it('spreads a few axes over the whole width, names whole', () => {
+    // Given two axes in 600 px: Then the plot is as wide as its container, names whole
     const { container } = render(
       <ParallelCoordinates
         title="runs"

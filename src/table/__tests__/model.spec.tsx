@@ -374,17 +374,19 @@ describe('RunsTable', () => {
     ].map(h => h.getAttribute('data-column'));
     expect(headers[0]).toBe('param:p499');
     // And Compare acts on the selection
+    const redraw = () =>
+      rerender(
+        <RunsTable
+          model={model}
+          actions={actions}
+          initialSize={{ width: 800, height: 560 }}
+          overscan={2}
+        />
+      );
     await act(async () => {
       await model.list.selectAllMatching();
     });
-    rerender(
-      <RunsTable
-        model={model}
-        actions={actions}
-        initialSize={{ width: 800, height: 560 }}
-        overscan={2}
-      />
-    );
+    redraw();
     const compare = () =>
       Array.from(container.querySelectorAll('button')).find(b =>
         b.textContent?.startsWith('Compare')
@@ -402,14 +404,7 @@ describe('RunsTable', () => {
       model.list.clearSelection();
       runs.slice(0, 500).forEach(r => model.list.toggleSelected(r.id));
     });
-    rerender(
-      <RunsTable
-        model={model}
-        actions={actions}
-        initialSize={{ width: 800, height: 560 }}
-        overscan={2}
-      />
-    );
+    redraw();
     fireEvent.click(compare());
     expect(actions.compare).toHaveBeenCalledWith(
       runs.slice(0, 500).map(r => r.id)
