@@ -2,6 +2,7 @@ import React, {
   memo,
   useCallback,
   useEffect,
+  useId,
   useLayoutEffect,
   useMemo,
   useRef,
@@ -48,8 +49,6 @@ export interface IRunsTableProps {
 
 const HEADER = 56; // two lines: the titles and the filter boxes
 const CHECK = 32; // the selection column, always in view
-/** the tables made, for the ids of their header and body */
-let grids = 0;
 
 /**
  * The Runs table: one row per run, a column per chosen field, parameter, metric or label,
@@ -200,7 +199,7 @@ function TableGrid(props: {
   const ref = useRef<HTMLDivElement>(null);
   const bodyRef = useRef<HTMLDivElement>(null);
   const pool = useRef<RowPool | null>(null);
-  const [gridId] = useState(() => `jp-Dotscience-table-grid${++grids}`);
+  const gridId = `jp-Dotscience-table-grid${useId()}`;
   const [size, setSize] = useState(
     props.initialSize ?? { width: 800, height: 500 }
   );

@@ -544,7 +544,13 @@ export class RowPool {
    * row (see `_column`), so the row's own `:hover` would leave it out.
    */
   private _onHover = (event: MouseEvent): void => {
-    const slot = this._slotOf(event.target as Element);
+    this._hover(this._slotOf(event.target as Element));
+  };
+
+  /**
+   * Tint a slot's row and selection cell if it draws a run, and no other.
+   */
+  private _hover(slot: ISlot | null): void {
     const run = slot?.kind === 'run' ? slot : null;
     if (run === this._hovered) {
       return;
@@ -557,7 +563,7 @@ export class RowPool {
       run.check?.classList.add('jp-mod-hover');
       this._hovered = run;
     }
-  };
+  }
 
   /**
    * Tint the run the browser now counts as under the pointer (after a scroll, which moves
@@ -568,17 +574,11 @@ export class RowPool {
     const under = this._host.querySelector(
       '.jp-Dotscience-table-row:hover, .jp-Dotscience-table-rowCheck:hover'
     );
-    if (under) {
-      this._onHover({ target: under } as unknown as MouseEvent);
-    } else {
-      this._onLeave();
-    }
+    this._hover(under && this._slotOf(under));
   }
 
   private _onLeave = (): void => {
-    if (this._hovered) {
-      this._unhover(this._hovered);
-    }
+    this._hover(null);
   };
 
   /**
