@@ -639,9 +639,12 @@ def _best(trials: list, spec: dict) -> dict | None:
 
 
 def with_trials(sweep: dict, trials: list) -> dict:
-    """The sweep as the API shows it: its trials, each with ``best`` (the best one)."""
+    """The sweep as the API shows it: its trials, each with ``best`` (the best one), and
+    its counts taken from those trials (the stored counts are written after a trial's
+    change, so a read between the two would show a trial its counts do not)."""
     best = (sweep.get("best") or {}).get("trial")
     out = dict(sweep)
+    out["counts"] = _counts(trials)
     out["trials"] = [
         {"number": t["number"], "state": t["state"], "run_id": t.get("run_id"),
          "values": t.get("values") or {}, "objective": t.get("objective"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 
 from .conftest import SKLEARN_CELLS, alive, write_notebook
 
@@ -179,3 +180,25 @@ def test_pruning_stops_a_clearly_worse_trial(workspace):
     assert second["labels"]["sweep_pruned"] == "true" and second["status"] == "succeeded"
     assert "sweep_pruned" not in first["labels"]
     assert done["best"]["trial"] == 0
+
+
+def test_a_sweep_read_between_a_trials_change_and_its_counts_agrees_with_its_trials(workspace):
+    # Given a sweep whose stored counts were written before its trials last changed (the
+    # engine writes a trial, then the counts: a read can fall between the two)
+    store = workspace.store
+    sweep = store.put_sweep({
+        "id": str(uuid.uuid4()), "notebook": "slow.ipynb", "project": "default",
+        "owner": "alice", "state": "cancelled", "backend": "local", "server": None,
+        "spec": {"method": "grid"}, "best": None, "message": None, "finished": None,
+        "counts": {"trials": 2, "done": 1, "running": 1, "pruned": 0, "failed": 0,
+                   "cancelled": 0},
+    })  # fmt: skip
+    store.put_trial(sweep["id"], {"number": 0, "state": "done", "values": {"wait": 0}})
+    store.put_trial(sweep["id"], {"number": 1, "state": "running", "values": {"wait": 600}})
+    store.update_trial(sweep["id"], 1, state="cancelled")
+    # When it is read
+    seen = workspace.engine.get(sweep["id"])
+    # Then its counts are those of the trials it shows
+    assert [t["state"] for t in seen["trials"]] == ["done", "cancelled"]
+    assert seen["counts"] == {"trials": 2, "done": 1, "running": 0, "pruned": 0, "failed": 0,
+                              "cancelled": 1}  # fmt: skip
