@@ -6,11 +6,13 @@ import type { Direction, ICompareRun } from '../diff/api';
 import {
   IField,
   IMetricField,
+  axisCandidates,
   compareRuns,
   fieldRows,
   parallelFields,
   shownFields
 } from './comparison';
+import { AxisPicker } from './AxisPicker';
 import { Scatter } from './Scatter';
 
 /** Rows of the table before "Show all". */
@@ -119,13 +121,14 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
     [runs, directions]
   );
   const metricKeys = cmp.metrics.map(m => m.name);
-  const [axisMetrics, setAxisMetrics] = React.useState<string[] | null>(null);
-  const chosenMetrics = axisMetrics ?? metricKeys.slice(0, 2);
+  // the axes the user chose (field ids), null: the default ones
+  const [axisChoice, setAxisChoice] = React.useState<string[] | null>(null);
+  const candidates = React.useMemo(() => axisCandidates(cmp, all), [cmp, all]);
   // the same axes and lines while the comparison and the choices stay (a new array each
   // render would make the plot draw every line again and report its brushes again)
   const axes = React.useMemo(
-    () => parallelFields(cmp, all, chosenMetrics),
-    [cmp, all, chosenMetrics.join('\n')]
+    () => parallelFields(cmp, all, axisChoice),
+    [cmp, all, axisChoice]
   );
   const axisRows = React.useMemo(
     () => fieldRows(cmp, axes, runLabel),
@@ -214,24 +217,12 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
       </div>
       <section aria-label="Parallel coordinates">
         <div className="jp-Dotscience-compare-controls">
-          <span>Metric axes:</span>
-          {metricKeys.map(k => (
-            <label key={k}>
-              <input
-                type="checkbox"
-                checked={chosenMetrics.includes(k)}
-                onChange={e => {
-                  const on = e.currentTarget.checked;
-                  setAxisMetrics(
-                    on
-                      ? [...chosenMetrics, k]
-                      : chosenMetrics.filter(x => x !== k)
-                  );
-                }}
-              />{' '}
-              {k}
-            </label>
-          ))}
+          <AxisPicker
+            candidates={candidates}
+            chosen={dimensions}
+            isDefault={axisChoice === null}
+            onChange={setAxisChoice}
+          />
         </div>
         {axes.length ? (
           <ParallelCoordinates
@@ -243,7 +234,9 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
           />
         ) : (
           <div className="jp-Dotscience-muted">
-            Every parameter and input is the same in these runs.
+            {axisChoice
+              ? 'No axes chosen: choose some under Axes.'
+              : 'Every parameter and input is the same in these runs.'}
           </div>
         )}
       </section>

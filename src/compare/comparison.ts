@@ -254,26 +254,62 @@ export function shownFields(cmp: IComparison, all: boolean): IField[] {
   ];
 }
 
+/** Parameter and input axes drawn by default: runs differing in 150 parameters otherwise
+ * get 150 axes, a plot too wide to read (MLflow's complaint) */
+export const DEFAULT_AXES = 16;
+/** Metric axes drawn by default */
+export const DEFAULT_METRIC_AXES = 2;
+
 /**
- * The axes of the parallel-coordinates plot: the parameters (only those that differ, unless
- * `all`), the inputs as categories (their content hash) and the chosen metrics.
+ * The fields that can be axes of the parallel-coordinates plot: the parameters (only
+ * those that differ, unless `all`), the inputs as categories (their content hash), then
+ * the metrics.
  *
  * @param cmp the comparison
  * @param all whether to include parameters and inputs that are the same in every run
- * @param metrics the metric keys chosen
+ * @returns the fields, in axis order
+ */
+export function axisCandidates(cmp: IComparison, all: boolean): IField[] {
+  return [
+    ...cmp.parameters.filter(f => all || f.differs),
+    ...cmp.inputs.filter(f => all || f.differs),
+    ...cmp.metrics
+  ];
+}
+
+/**
+ * The axes drawn when the user has chosen none: the first `DEFAULT_AXES` parameters and
+ * inputs that can be axes, and the first `DEFAULT_METRIC_AXES` metrics.
+ *
+ * @param candidates the fields that can be axes (`axisCandidates`)
+ * @returns their ids
+ */
+export function defaultAxes(candidates: readonly IField[]): string[] {
+  const values = candidates.filter(f => f.kind !== 'metric');
+  const metrics = candidates.filter(f => f.kind === 'metric');
+  return [
+    ...values.slice(0, DEFAULT_AXES),
+    ...metrics.slice(0, DEFAULT_METRIC_AXES)
+  ].map(f => f.id);
+}
+
+/**
+ * The axes of the parallel-coordinates plot: the candidates chosen, in the candidates'
+ * order (parameters, inputs, metrics).
+ *
+ * @param cmp the comparison
+ * @param all whether parameters and inputs that are the same in every run can be axes
+ * @param chosen the ids of the fields chosen, or null for the default (`defaultAxes`)
  * @returns the fields, in axis order
  */
 export function parallelFields(
   cmp: IComparison,
   all: boolean,
-  metrics: readonly string[]
+  chosen: readonly string[] | null
 ): IField[] {
-  const chosen = new Set(metrics);
-  return [
-    ...cmp.parameters.filter(f => all || f.differs),
-    ...cmp.inputs.filter(f => all || f.differs),
-    ...cmp.metrics.filter(f => chosen.has(f.name))
-  ];
+  const candidates = axisCandidates(cmp, all);
+  const ids = new Set(chosen ?? defaultAxes(candidates));
+  return candidates.filter(f => ids.has(f.id));
 }
 
 /**

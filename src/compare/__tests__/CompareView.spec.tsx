@@ -144,6 +144,72 @@ describe('CompareView', () => {
     ).toBe(200);
   });
 
+  it('chooses the axes from a list filtered by name, and goes back to the default', async () => {
+    // Given runs differing in 30 parameters and logging 3 metrics
+    const name = (k: number) => `q${String(k).padStart(2, '0')}`;
+    const wide = Array.from({ length: 4 }, (_, i) =>
+      compareRun(i + 1, {
+        parameters: Object.fromEntries(
+          Array.from({ length: 30 }, (_, k) => [name(k), p(i * (k + 1))])
+        ),
+        metrics: { m1: last(i), m2: last(2 * i), m3: last(3 * i) }
+      })
+    );
+    const { container } = await settledView(wide);
+    const axes = () =>
+      Array.from(container.querySelectorAll('[data-axis]')).map(a =>
+        a.getAttribute('data-axis')
+      );
+    // Then 18 of the 33 are drawn: the first 16 parameters and 2 metrics
+    const button = screen.getByRole('button', { name: /^Axes:/ });
+    expect(button.textContent).toBe('Axes: 18 of 33 (default)');
+    expect(axes()).toEqual([
+      ...Array.from({ length: 16 }, (_, k) => `param:${name(k)}`),
+      'metric:m1',
+      'metric:m2'
+    ]);
+    // When the list is opened and filtered by "2"
+    fireEvent.click(button);
+    expect(button.getAttribute('aria-expanded')).toBe('true');
+    fireEvent.change(screen.getByLabelText('Filter axes by name'), {
+      target: { value: ' 2' }
+    });
+    // Then it lists the 12 matching parameters (2 drawn) and the matching metric
+    const list = screen.getByRole('group', { name: 'Axes' });
+    expect(
+      Array.from(list.querySelectorAll('legend')).map(l => l.textContent)
+    ).toEqual(['Parameters (2 of 12)', 'Metrics (1 of 1)']);
+    expect(list.querySelectorAll('input[type="checkbox"]').length).toBe(13);
+    // When all matching ones are ticked
+    fireEvent.click(screen.getByText('All 13 matching'));
+    // Then they are drawn too, in the parameters' order
+    expect(button.textContent).toBe('Axes: 28 of 33');
+    expect(axes()).toEqual([
+      ...Array.from({ length: 16 }, (_, k) => `param:${name(k)}`),
+      ...Array.from({ length: 10 }, (_, k) => `param:${name(20 + k)}`),
+      'metric:m1',
+      'metric:m2'
+    ]);
+    // When the filter is cleared and the third metric ticked, the first one unticked
+    fireEvent.change(screen.getByLabelText('Filter axes by name'), {
+      target: { value: '' }
+    });
+    fireEvent.click(screen.getByLabelText('m3'));
+    fireEvent.click(screen.getByLabelText('m1'));
+    expect(axes().slice(-2)).toEqual(['metric:m2', 'metric:m3']);
+    // When None is pressed: no axes, and the plot says so
+    fireEvent.click(screen.getByText('None'));
+    expect(axes()).toEqual([]);
+    expect(button.textContent).toBe('Axes: 0 of 33');
+    expect(
+      screen.getByText('No axes chosen: choose some under Axes.')
+    ).toBeTruthy();
+    // When Default is pressed: the first 16 parameters and 2 metrics again
+    fireEvent.click(screen.getByText('Default'));
+    expect(button.textContent).toBe('Axes: 18 of 33 (default)');
+    expect(axes().length).toBe(18);
+  });
+
   it('keeps only the brushed runs in the table, the scatter and the series', async () => {
     // Given 200 runs of which the brushes keep three
     const rs = runs(200);

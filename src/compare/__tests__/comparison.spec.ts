@@ -4,6 +4,8 @@ import {
   fieldRows,
   higherIsBetter,
   parallelFields,
+  axisCandidates,
+  DEFAULT_AXES,
   shownFields
 } from '../comparison';
 import { compareRun, last } from './compareFixtures';
@@ -70,12 +72,29 @@ describe('compareRuns', () => {
 
   it('shows only differing parameters on the axes by default, all when asked', () => {
     const cmp = compareRuns(runs);
-    expect(parallelFields(cmp, false, ['accuracy']).map(f => f.id)).toEqual([
+    // (by default: those and the first two metrics)
+    expect(parallelFields(cmp, false, null).map(f => f.id)).toEqual([
       'param:alpha',
       'input:data/train.csv',
-      'metric:accuracy'
+      'metric:accuracy',
+      'metric:loss'
     ]);
-    expect(parallelFields(cmp, true, []).map(f => f.id)).toEqual([
+    expect(
+      parallelFields(cmp, false, ['metric:accuracy', 'param:alpha']).map(
+        f => f.id
+      )
+    ).toEqual(['param:alpha', 'metric:accuracy']);
+    // (a parameter the same in every run is an axis only with `all`)
+    expect(parallelFields(cmp, false, ['param:seed'])).toEqual([]);
+    expect(
+      parallelFields(cmp, true, [
+        'param:alpha',
+        'param:kind',
+        'param:seed',
+        'input:data/train.csv',
+        'input:memory:X'
+      ]).map(f => f.id)
+    ).toEqual([
       'param:alpha',
       'param:kind',
       'param:seed',
@@ -88,6 +107,32 @@ describe('compareRuns', () => {
       'input:data/train.csv',
       'metric:accuracy',
       'metric:loss'
+    ]);
+  });
+
+  it('draws the first 16 differing parameters and 2 metrics by default, not 150', () => {
+    // Given runs differing in 150 parameters and logging 5 metrics
+    const wide = Array.from({ length: 3 }, (_, i) =>
+      compareRun(i, {
+        parameters: Object.fromEntries(
+          Array.from({ length: 150 }, (_, k) => [
+            `p${String(k).padStart(3, '0')}`,
+            p(i + k)
+          ])
+        ),
+        metrics: Object.fromEntries(
+          ['m1', 'm2', 'm3', 'm4', 'm5'].map(m => [m, last(i)])
+        )
+      })
+    );
+    const cmp = compareRuns(wide);
+    // Then all 155 can be axes, and 18 are drawn by default
+    expect(axisCandidates(cmp, false).length).toBe(155);
+    expect(DEFAULT_AXES).toBe(16);
+    expect(parallelFields(cmp, false, null).map(f => f.name)).toEqual([
+      ...Array.from({ length: 16 }, (_, k) => `p${String(k).padStart(3, '0')}`),
+      'm1',
+      'm2'
     ]);
   });
 
@@ -108,7 +153,11 @@ describe('compareRuns', () => {
 
   it('gives each run its value per field for the plots', () => {
     const cmp = compareRuns(runs);
-    const fields = parallelFields(cmp, false, ['loss']);
+    const fields = parallelFields(cmp, false, [
+      'param:alpha',
+      'input:data/train.csv',
+      'metric:loss'
+    ]);
     const rows = fieldRows(cmp, fields, r => r.description ?? '');
     expect(rows[1]).toEqual({
       id: runs[1].id,
