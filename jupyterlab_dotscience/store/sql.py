@@ -1150,7 +1150,8 @@ class SqlStore(Store):
         with self._tx() as tx:
             seq_of = dict(tx.q(f"SELECT id, seq FROM runs WHERE id IN ({marks})", ids))
             seqs = [seq_of[i] for i in ids if i in seq_of]
-            runs = self._summaries(tx, seqs)
+            # (their parameters and metrics are read below, with more of each)
+            runs = self._summaries(tx, seqs, fields=False)
             if not runs:
                 return []
             by_seq = dict(zip(seqs, runs, strict=True))
@@ -1162,7 +1163,7 @@ class SqlStore(Store):
             # (each stored value is JSON text: all of a query's values are parsed at once,
             # 100,000 of them for 500 runs of 200 fields)
             rows = tx.q(
-                f"SELECT run, key, value, text FROM params WHERE run IN ({smarks}) ORDER BY key",
+                f"SELECT run, key, value, text FROM params WHERE run IN ({smarks}) ORDER BY run, key",
                 seqs,
             )
             for (seq, key, _, text), value in zip(
@@ -1172,7 +1173,7 @@ class SqlStore(Store):
             # the smallest and largest number of each series, stored with its last value
             rows = tx.q(
                 f"SELECT run, key, value, text, step, count, min_num, max_num FROM metric_last "
-                f"WHERE run IN ({smarks}) ORDER BY key",
+                f"WHERE run IN ({smarks}) ORDER BY run, key",
                 seqs,
             )
             for (seq, key, _, text, step, count, lo, hi), value in zip(
@@ -1236,11 +1237,14 @@ class SqlStore(Store):
 
         return self._write(store)
 
-    def _summaries(self, tx: Tx, seqs: list[int], stats: bool = False) -> list[dict]:
+    def _summaries(
+        self, tx: Tx, seqs: list[int], stats: bool = False, fields: bool = True
+    ) -> list[dict]:
         """Summaries of runs given by row number, in that order; with ``stats``, also the
-        smallest and largest value of each metric (``metric_min``, ``metric_max``). Each
-        run's keys come in order (``ORDER BY run, key`` reads the primary key's order; by
-        key alone the database sorted every row of the page)."""
+        smallest and largest value of each metric (``metric_min``, ``metric_max``); without
+        ``fields``, no parameters or metrics (empty: the caller reads them its own way).
+        Each run's keys come in order (``ORDER BY run, key`` reads the primary key's order;
+        by key alone the database sorted every row of the page)."""
         if not seqs:
             return []
         marks = ", ".join("?" * len(seqs))
@@ -1257,11 +1261,13 @@ class SqlStore(Store):
                 "verdict": verdict, "reproduces": reproduces,
                 "parameters": {}, "metrics": {}, "labels": {},
             }  # fmt: skip
-        for seq, key, text in tx.q(
-            f"SELECT run, key, text FROM params WHERE run IN ({marks}) ORDER BY run, key", seqs
-        ):
-            by_seq[seq]["parameters"][key] = text
-        if stats:
+        if fields:
+            for seq, key, text in tx.q(
+                f"SELECT run, key, text FROM params WHERE run IN ({marks}) ORDER BY run, key",
+                seqs,
+            ):
+                by_seq[seq]["parameters"][key] = text
+        if fields and stats:
             for summary in by_seq.values():
                 summary["metric_min"], summary["metric_max"] = {}, {}
             rows = tx.q(
@@ -1275,7 +1281,7 @@ class SqlStore(Store):
                 summary["metrics"][key] = next(values)
                 summary["metric_min"][key] = next(values)
                 summary["metric_max"][key] = next(values)
-        else:
+        elif fields:
             rows = tx.q(
                 f"SELECT run, key, value FROM metric_last WHERE run IN ({marks}) ORDER BY run, key",
                 seqs,
