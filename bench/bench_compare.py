@@ -13,8 +13,8 @@ Rows (see bench/run.py):
   store in a temporary directory), median of ROUNDS: what MLflow takes just to answer,
   before any drawing.
 - The compare view of 500 wide runs: the same, with 150 more parameters and 50 more
-  metrics in each run, every one differing between runs (a sweep over many settings: the
-  view then draws 152 axes, scrolling sideways, and a table of 200 differing fields).
+  metrics in each run, every one differing between runs (a sweep over many settings: 206
+  fields can be axes, the view draws its default 18, and a table of 206 differing fields).
   No peer row: MLflow's answer for these runs is not what its view then draws.
 """
 

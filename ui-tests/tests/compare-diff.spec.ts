@@ -194,4 +194,19 @@ test('compare of 200 runs opens in one request and brushing an axis keeps some',
   await page.theme.setDarkTheme();
   await page.screenshot({ path: `${SHOTS}/compare-200-dark.png` });
   await page.theme.setLightTheme();
+  // When the depth axis is taken off in the list of axes
+  await view.getByRole('button', { name: /^Axes: 4 of 4/ }).click();
+  await view
+    .getByRole('group', { name: 'Axes' })
+    .getByLabel('depth', { exact: true })
+    .uncheck();
+  // Then the plot has no depth axis, and the brush on alpha keeps the same runs
+  await expect(view.locator('[data-axis="param:depth"]')).toHaveCount(0);
+  await expect(view.locator('[data-axis="param:alpha"]')).toHaveCount(1);
+  await expect(view.getByRole('button', { name: /^Axes:/ })).toHaveText(
+    'Axes: 3 of 4'
+  );
+  await expect(
+    view.getByText(`${n} of 200 runs kept by the brushes`)
+  ).toBeVisible();
 });
