@@ -7,6 +7,7 @@ import {
   IField,
   IMetricField,
   axisCandidates,
+  axisNames,
   compareRuns,
   fieldRows,
   parallelFields,
@@ -75,6 +76,15 @@ function runLabel(r: ICompareRun): string {
   return `${runTitle(r as any)} (${shortId(r.id)})`;
 }
 
+/** the scatter plot's fields by kind, in the menus' order */
+const OPTION_GROUPS: [IField['kind'], string][] = [
+  ['param', 'Parameters'],
+  ['input', 'Inputs'],
+  ['metric', 'Metrics'],
+  ['label', 'Labels'],
+  ['run', 'Run']
+];
+
 function Select(props: {
   label: string;
   value: string;
@@ -91,11 +101,18 @@ function Select(props: {
         onChange={e => props.onChange(e.currentTarget.value)}
       >
         {props.none !== undefined && <option value="">{props.none}</option>}
-        {props.options.map(f => (
-          <option key={f.id} value={f.id}>
-            {f.id}
-          </option>
-        ))}
+        {OPTION_GROUPS.map(([kind, title]) => {
+          const fields = props.options.filter(f => f.kind === kind);
+          return fields.length ? (
+            <optgroup key={kind} label={title}>
+              {fields.map(f => (
+                <option key={f.id} value={f.id}>
+                  {f.name}
+                </option>
+              ))}
+            </optgroup>
+          ) : null;
+        })}
       </select>
     </label>
   );
@@ -135,6 +152,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
     [cmp, axes]
   );
   const dimensions = React.useMemo(() => axes.map(f => f.id), [axes]);
+  const axisLabels = React.useMemo(() => axisNames(axes), [axes]);
   const columns = shownFields(cmp, all);
   const plottable = [
     ...cmp.parameters,
@@ -229,6 +247,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             title="Runs over parameters, inputs and metrics"
             rows={axisRows}
             dimensions={dimensions}
+            labels={axisLabels}
             onFilter={props.onKeep}
             onOpen={props.onOpenRun}
           />

@@ -312,6 +312,34 @@ export function parallelFields(
   return candidates.filter(f => ids.has(f.id));
 }
 
+const KIND_NAMES: Record<IField['kind'], string> = {
+  param: 'parameter',
+  input: 'input',
+  metric: 'metric',
+  label: 'label',
+  run: 'run'
+};
+
+/**
+ * What the plot calls its axes: a field's name, with its kind when another axis has the
+ * same name (a parameter and a metric both called `lr`).
+ *
+ * @param fields the axes
+ * @returns each axis' name by field id
+ */
+export function axisNames(fields: readonly IField[]): Record<string, string> {
+  const count = new Map<string, number>();
+  for (const f of fields) {
+    count.set(f.name, (count.get(f.name) ?? 0) + 1);
+  }
+  return Object.fromEntries(
+    fields.map(f => [
+      f.id,
+      count.get(f.name)! > 1 ? `${f.name} (${KIND_NAMES[f.kind]})` : f.name
+    ])
+  );
+}
+
 /**
  * The rows of the parallel-coordinates plot and the scatter plot: one per run, its value
  * for each field by field id.

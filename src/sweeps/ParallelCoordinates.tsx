@@ -22,6 +22,9 @@ export interface IParallelCoordinatesProps {
   rows: IParallelRow[];
   /** the dimensions, in axis order (e.g. the parameters, then the objective) */
   dimensions: string[];
+  /** what a dimension is called on its axis, in the legend and the brushes' summary (by
+   * default the dimension itself) */
+  labels?: Readonly<Record<string, string>>;
   /** dimensions drawn on a logarithmic scale when all their values are above zero */
   log?: ReadonlySet<string>;
   /** a row drawn on top and emphasised (e.g. the best trial) */
@@ -56,6 +59,7 @@ export function ParallelCoordinates(
   props: IParallelCoordinatesProps
 ): JSX.Element {
   const { rows, dimensions, log, highlight, onFilter, onOpen } = props;
+  const labelOf = (dimension: string) => props.labels?.[dimension] ?? dimension;
   const height = props.height ?? 260;
   const container = React.useRef<HTMLDivElement>(null);
   const svg = React.useRef<SVGSVGElement>(null);
@@ -271,10 +275,12 @@ export function ParallelCoordinates(
                     y={MARGIN.top - 12}
                     textAnchor="middle"
                   >
-                    {a.name.length > nameRoom
-                      ? `${a.name.slice(0, nameRoom - 1)}…`
-                      : a.name}
-                    {a.name.length > nameRoom && <title>{a.name}</title>}
+                    {labelOf(a.name).length > nameRoom
+                      ? `${labelOf(a.name).slice(0, nameRoom - 1)}…`
+                      : labelOf(a.name)}
+                    {labelOf(a.name).length > nameRoom && (
+                      <title>{labelOf(a.name)}</title>
+                    )}
                   </text>
                   {b && (
                     <rect
@@ -284,7 +290,7 @@ export function ParallelCoordinates(
                       y={yOf(b.hi)}
                       height={Math.max(1, yOf(b.lo) - yOf(b.hi))}
                     >
-                      <title>{`${a.name}: ${brushText(a, b)}`}</title>
+                      <title>{`${labelOf(a.name)}: ${brushText(a, b)}`}</title>
                     </rect>
                   )}
                   <rect
@@ -296,7 +302,7 @@ export function ParallelCoordinates(
                     height={plotHeight + 2 * HIT_OVERHANG}
                     onMouseDown={e => startBrush(a, e)}
                   >
-                    <title>{`Drag along ${a.name} to keep the lines in a range; click to clear`}</title>
+                    <title>{`Drag along ${labelOf(a.name)} to keep the lines in a range; click to clear`}</title>
                   </rect>
                 </g>
               );
@@ -306,7 +312,7 @@ export function ParallelCoordinates(
       )}
       {colours && width > 0 && (
         <div className="jp-Dotscience-parallel-legend">
-          <span>colour: {colours.name}</span>
+          <span>colour: {labelOf(colours.name)}</span>
           <span className="jp-Dotscience-muted">
             {colours.kind === 'category' ? colours.categories[0] : 'low'}
           </span>
@@ -331,7 +337,7 @@ export function ParallelCoordinates(
             {kept!.size} of {rows.length} shown:{' '}
             {axes
               .filter(a => live[a.name])
-              .map(a => `${a.name} ${brushText(a, live[a.name])}`)
+              .map(a => `${labelOf(a.name)} ${brushText(a, live[a.name])}`)
               .join('; ')}
           </span>
           <button

@@ -138,6 +138,22 @@ describe('CompareView', () => {
       'param:alpha',
       'metric:accuracy'
     ]);
+    // (named as the runs name them)
+    expect(
+      Array.from(
+        container.querySelectorAll('.jp-Dotscience-parallel-name'),
+        n => n.textContent
+      )
+    ).toEqual(['alpha', 'accuracy']);
+    // And the scatter plot's menus list the fields by name, by kind
+    const x = screen.getByLabelText('x') as HTMLSelectElement;
+    const groups = Array.from(x.querySelectorAll('optgroup'));
+    expect(groups[0].label).toBe('Parameters');
+    expect(Array.from(groups[0].children, o => o.textContent)).toEqual([
+      'alpha',
+      'seed'
+    ]);
+    expect(x.selectedOptions[0].textContent).toBe('alpha');
     expect(
       container.querySelectorAll('.jp-Dotscience-parallel-lines [data-id]')
         .length

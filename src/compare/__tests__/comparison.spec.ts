@@ -5,6 +5,7 @@ import {
   higherIsBetter,
   parallelFields,
   axisCandidates,
+  axisNames,
   DEFAULT_AXES,
   shownFields
 } from '../comparison';
@@ -134,6 +135,24 @@ describe('compareRuns', () => {
       'm1',
       'm2'
     ]);
+  });
+
+  it('names the axes as the runs do, with the kind when two share a name', () => {
+    const cmp = compareRuns([
+      compareRun(1, {
+        parameters: { lr: p(0.1), depth: p(2) },
+        metrics: { lr: last(0.1) }
+      }),
+      compareRun(2, {
+        parameters: { lr: p(0.2), depth: p(3) },
+        metrics: { lr: last(0.05) }
+      })
+    ]);
+    expect(axisNames(parallelFields(cmp, false, null))).toEqual({
+      'param:depth': 'depth',
+      'param:lr': 'lr (parameter)',
+      'metric:lr': 'lr (metric)'
+    });
   });
 
   it('marks the best value by the stored direction, else by the name', () => {
