@@ -1,5 +1,5 @@
 import React from 'react';
-import type { IField } from './comparison';
+import { DEFAULT_AXES, DEFAULT_METRIC_AXES, IField } from './comparison';
 
 /**
  * Props of AxisPicker.
@@ -11,6 +11,9 @@ export interface IAxisPickerProps {
   chosen: readonly string[];
   /** whether `chosen` is the default (nothing chosen by the user) */
   isDefault: boolean;
+  /** the metric whose association picked the default parameters and inputs (null: the
+   * first ones) */
+  rankedBy?: string | null;
   /** a new choice: the ids of the axes to draw, or null for the default */
   onChange: (ids: string[] | null) => void;
 }
@@ -31,7 +34,7 @@ const GROUPS: { kind: IField['kind']; title: string }[] = [
  * @returns the picker
  */
 export function AxisPicker(props: IAxisPickerProps): JSX.Element {
-  const { candidates, chosen, isDefault, onChange } = props;
+  const { candidates, chosen, isDefault, rankedBy, onChange } = props;
   const [open, setOpen] = React.useState(false);
   const [filter, setFilter] = React.useState('');
   const panelId = `jp-Dotscience-axes${React.useId()}`;
@@ -70,6 +73,11 @@ export function AxisPicker(props: IAxisPickerProps): JSX.Element {
           role="group"
           aria-label="Axes"
         >
+          <div className="jp-Dotscience-muted">
+            {rankedBy
+              ? `Default: the ${DEFAULT_AXES} parameters and inputs whose values follow ${rankedBy} most closely (rank correlation), and the first ${DEFAULT_METRIC_AXES} metrics.`
+              : `Default: the first ${DEFAULT_AXES} parameters and inputs, and the first ${DEFAULT_METRIC_AXES} metrics.`}
+          </div>
           <div className="jp-Dotscience-axes-tools">
             <input
               type="search"

@@ -9,6 +9,7 @@ import {
   axisCandidates,
   axisNames,
   compareRuns,
+  defaultAxes,
   fieldRows,
   parallelFields,
   shownFields
@@ -143,9 +144,10 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const candidates = React.useMemo(() => axisCandidates(cmp, all), [cmp, all]);
   // the same axes and lines while the comparison and the choices stay (a new array each
   // render would make the plot draw every line again and report its brushes again)
+  const defaults = React.useMemo(() => defaultAxes(candidates), [candidates]);
   const axes = React.useMemo(
-    () => parallelFields(cmp, all, axisChoice),
-    [cmp, all, axisChoice]
+    () => parallelFields(cmp, all, axisChoice ?? defaults.ids),
+    [cmp, all, axisChoice, defaults]
   );
   const axisRows = React.useMemo(
     () => fieldRows(cmp, axes, runLabel),
@@ -239,6 +241,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             candidates={candidates}
             chosen={dimensions}
             isDefault={axisChoice === null}
+            rankedBy={defaults.rankedBy}
             onChange={setAxisChoice}
           />
         </div>

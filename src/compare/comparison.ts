@@ -254,8 +254,9 @@ export function shownFields(cmp: IComparison, all: boolean): IField[] {
   ];
 }
 
-/** Parameter and input axes drawn by default: runs differing in 150 parameters otherwise
- * get 150 axes, a plot too wide to read (MLflow's complaint) */
+/** Parameter and input axes drawn by default (those that follow the first metric most
+ * closely): runs differing in 150 parameters otherwise get 150 axes, a plot too wide to
+ * read (MLflow's complaint) */
 export const DEFAULT_AXES = 16;
 /** Metric axes drawn by default */
 export const DEFAULT_METRIC_AXES = 2;
@@ -278,19 +279,143 @@ export function axisCandidates(cmp: IComparison, all: boolean): IField[] {
 }
 
 /**
- * The axes drawn when the user has chosen none: the first `DEFAULT_AXES` parameters and
- * inputs that can be axes, and the first `DEFAULT_METRIC_AXES` metrics.
+ * Ranks of numbers, ties given their mean rank.
+ */
+function ranks(xs: readonly number[]): number[] {
+  const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
+  const out = new Array<number>(xs.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && xs[order[j + 1]] === xs[order[i]]) {
+      j++;
+    }
+    for (let k = i; k <= j; k++) {
+      out[order[k]] = (i + j) / 2;
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+function pearson(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+    syy += (ys[i] - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
+}
+
+/**
+ * How closely a field's values follow a metric across runs, from 0 (not at all) to 1.
+ * Numbers: the size of Spearman's rank correlation. Other values (text, an input's
+ * content hash, numbers mixed with text): the correlation ratio, the square root of the
+ * share of the metric's variance that grouping the runs by value explains. Runs without
+ * the value or a finite metric are left out; with fewer than 3 left, 0.
+ *
+ * @param values the field's value per run
+ * @param metric the metric's number per run (null: none)
+ * @returns the association
+ */
+export function association(
+  values: readonly unknown[],
+  metric: readonly (number | null)[]
+): number {
+  const xs: unknown[] = [];
+  const ys: number[] = [];
+  values.forEach((v, i) => {
+    const y = metric[i];
+    if (v !== undefined && v !== null && y !== null && isFinite(y)) {
+      xs.push(v);
+      ys.push(y);
+    }
+  });
+  if (xs.length < 3) {
+    return 0;
+  }
+  const nums = xs.map(numeric);
+  if (nums.every(x => x !== null && isFinite(x))) {
+    return Math.abs(pearson(ranks(nums as number[]), ranks(ys)));
+  }
+  const groups = new Map<string, number[]>();
+  xs.forEach((x, i) => {
+    const key = sameKey(x);
+    const group = groups.get(key);
+    if (group) {
+      group.push(ys[i]);
+    } else {
+      groups.set(key, [ys[i]]);
+    }
+  });
+  const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const total = ys.reduce((a, y) => a + (y - mean) ** 2, 0);
+  if (total === 0 || groups.size < 2 || groups.size === ys.length) {
+    return 0; // one group, or a group per run: grouping explains nothing
+  }
+  let between = 0;
+  for (const g of groups.values()) {
+    const m = g.reduce((a, b) => a + b, 0) / g.length;
+    between += g.length * (m - mean) ** 2;
+  }
+  return Math.sqrt(between / total);
+}
+
+/**
+ * The axes drawn when the user has chosen none, and the metric that picked them.
+ */
+export interface IDefaultAxes {
+  /** the ids, in the candidates' order */
+  ids: string[];
+  /** the metric whose association ranked the parameters and inputs (null: there were
+   * `DEFAULT_AXES` or fewer, or no metric to rank them by: the first ones) */
+  rankedBy: string | null;
+}
+
+/**
+ * The axes drawn when the user has chosen none: `DEFAULT_AXES` parameters and inputs
+ * (when there are more, those whose values follow the first metric most closely, see
+ * `association`; ties in the candidates' order) and the first `DEFAULT_METRIC_AXES`
+ * metrics.
  *
  * @param candidates the fields that can be axes (`axisCandidates`)
- * @returns their ids
+ * @returns their ids, and the metric that ranked them
  */
-export function defaultAxes(candidates: readonly IField[]): string[] {
+export function defaultAxes(candidates: readonly IField[]): IDefaultAxes {
   const values = candidates.filter(f => f.kind !== 'metric');
-  const metrics = candidates.filter(f => f.kind === 'metric');
-  return [
-    ...values.slice(0, DEFAULT_AXES),
-    ...metrics.slice(0, DEFAULT_METRIC_AXES)
-  ].map(f => f.id);
+  const metrics = candidates.filter(
+    (f): f is IMetricField => f.kind === 'metric'
+  );
+  const by = metrics.find(m => m.numbers.filter(isFiniteNumber).length >= 3);
+  let picked = values.slice(0, DEFAULT_AXES);
+  let rankedBy: string | null = null;
+  if (values.length > DEFAULT_AXES && by) {
+    const score = new Map(
+      values.map(f => [f, association(f.values, by.numbers)])
+    );
+    if ([...score.values()].some(x => x > 0)) {
+      const top = new Set(
+        [...values]
+          .sort((a, b) => score.get(b)! - score.get(a)!)
+          .slice(0, DEFAULT_AXES)
+      );
+      picked = values.filter(f => top.has(f));
+      rankedBy = by.name;
+    }
+  }
+  return {
+    ids: [...picked, ...metrics.slice(0, DEFAULT_METRIC_AXES)].map(f => f.id),
+    rankedBy
+  };
+}
+
+function isFiniteNumber(x: number | null): x is number {
+  return x !== null && isFinite(x);
 }
 
 /**
@@ -308,7 +433,7 @@ export function parallelFields(
   chosen: readonly string[] | null
 ): IField[] {
   const candidates = axisCandidates(cmp, all);
-  const ids = new Set(chosen ?? defaultAxes(candidates));
+  const ids = new Set(chosen ?? defaultAxes(candidates).ids);
   return candidates.filter(f => ids.has(f.id));
 }
 

@@ -187,6 +187,12 @@ describe('CompareView', () => {
     // When the list is opened and filtered by "2"
     fireEvent.click(button);
     expect(button.getAttribute('aria-expanded')).toBe('true');
+    // (it says how the default ones were picked)
+    expect(
+      screen.getByText(
+        /^Default: the 16 parameters and inputs whose values follow m1 most closely/
+      )
+    ).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Filter axes by name'), {
       target: { value: ' 2' }
     });

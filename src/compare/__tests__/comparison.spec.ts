@@ -4,8 +4,10 @@ import {
   fieldRows,
   higherIsBetter,
   parallelFields,
+  association,
   axisCandidates,
   axisNames,
+  defaultAxes,
   DEFAULT_AXES,
   shownFields
 } from '../comparison';
@@ -135,6 +137,66 @@ describe('compareRuns', () => {
       'm1',
       'm2'
     ]);
+  });
+
+  it('measures how closely a field follows a metric: rank correlation, or by groups', () => {
+    const metric = [0.1, 0.4, 0.2, 0.9, 0.5, 0.3];
+    // numbers in the metric's order (whatever their scale), or in reverse: 1
+    expect(association([1, 400, 20, 9000, 500, 30], metric)).toBeCloseTo(1);
+    expect(association([6, 3, 5, 1, 2, 4], metric)).toBeCloseTo(1);
+    // numbers that do not follow it: near 0
+    expect(association([4, 6, 1, 3, 2, 5], metric)).toBeLessThan(0.1);
+    // text that splits the runs by the metric: 1; a value per run or one value: 0
+    expect(
+      association(['lo', 'hi', 'lo', 'hi', 'hi', 'lo'], [1, 2, 1, 2, 2, 1])
+    ).toBeCloseTo(1);
+    expect(association(['a', 'b', 'c', 'd', 'e', 'f'], metric)).toBe(0);
+    expect(association(['a', 'a', 'a', 'a', 'a', 'a'], metric)).toBe(0);
+    // runs without the value or the metric are left out; fewer than 3 left: 0
+    expect(association([1, undefined, 2, 3], [1, 5, null, 2])).toBe(0);
+  });
+
+  it('draws by default the 16 parameters that follow the first metric most closely', () => {
+    // Given 40 runs differing in 30 parameters, of which q25 follows accuracy, q27 goes
+    // against it and opt (text) splits the runs by it; the others are scrambled
+    const scrambled = (i: number, k: number) =>
+      ((i * 7919 + k * 104729) % 97) / 97;
+    const wide = Array.from({ length: 40 }, (_, i) => {
+      const accuracy = i / 40;
+      return compareRun(i, {
+        parameters: {
+          ...Object.fromEntries(
+            Array.from({ length: 30 }, (_, k) => [
+              `q${String(k).padStart(2, '0')}`,
+              p(
+                k === 25 ? accuracy * 3 : k === 27 ? -accuracy : scrambled(i, k)
+              )
+            ])
+          ),
+          opt: p(accuracy < 0.5 ? 'sgd' : 'adam')
+        },
+        metrics: { accuracy: last(accuracy), loss: last(1 - accuracy) }
+      });
+    });
+    const picked = defaultAxes(axisCandidates(compareRuns(wide), false));
+    // Then those three are among the 16 drawn (in the candidates' order), ranked by
+    // accuracy, with the first two metrics
+    expect(picked.rankedBy).toBe('accuracy');
+    expect(picked.ids.length).toBe(18);
+    expect(picked.ids).toEqual(
+      expect.arrayContaining(['param:q25', 'param:q27', 'param:opt'])
+    );
+    expect(picked.ids.slice(-2)).toEqual(['metric:accuracy', 'metric:loss']);
+    const order = axisCandidates(compareRuns(wide), false).map(f => f.id);
+    expect(
+      [...picked.ids].sort((a, b) => order.indexOf(a) - order.indexOf(b))
+    ).toEqual(picked.ids);
+    // And with 16 or fewer candidates, or no metric, the first ones, unranked
+    const few = defaultAxes(
+      axisCandidates(compareRuns(wide.map(r => ({ ...r, metrics: {} }))), false)
+    );
+    expect(few.rankedBy).toBeNull();
+    expect(few.ids[0]).toBe('param:opt');
   });
 
   it('names the axes as the runs do, with the kind when two share a name', () => {
