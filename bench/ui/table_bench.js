@@ -490,9 +490,13 @@ async function live(context) {
       }
     };
     record();
+    // (the table's row pool shows a new run in a row element it already has: the run's
+    // id attribute changes, no element is added)
     new MutationObserver(record).observe(document.body, {
       childList: true,
-      subtree: true
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['data-run-id']
     });
   });
   const latencies = [];
