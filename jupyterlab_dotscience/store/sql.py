@@ -1157,7 +1157,7 @@ class SqlStore(Store):
             by_seq = dict(zip(seqs, runs, strict=True))
             smarks = ", ".join("?" * len(seqs))
             for run in runs:
-                run.update(parameters={}, metrics={}, inputs=[], environment=None)
+                run.update(inputs=[], environment=None)
                 for drop in ("mode", "imported", "error", "warnings", "verdict", "reproduces"):
                     run.pop(drop, None)
             # (each stored value is JSON text: all of a query's values are parsed at once,

@@ -331,7 +331,7 @@ export function association(
   const ys: number[] = [];
   values.forEach((v, i) => {
     const y = metric[i];
-    if (v !== undefined && v !== null && y !== null && isFinite(y)) {
+    if (v !== undefined && v !== null && isFiniteNumber(y)) {
       xs.push(v);
       ys.push(y);
     }

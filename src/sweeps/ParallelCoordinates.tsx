@@ -240,6 +240,7 @@ export function ParallelCoordinates(
             {axes.map((a, i) => {
               const x = xOf(i);
               const b = live[a.name];
+              const label = labelOf(a.name);
               // the last axis' labels go on its right, outside the lines
               const last = axes.length > 1 && i === axes.length - 1;
               return (
@@ -275,12 +276,10 @@ export function ParallelCoordinates(
                     y={MARGIN.top - 12}
                     textAnchor="middle"
                   >
-                    {labelOf(a.name).length > nameRoom
-                      ? `${labelOf(a.name).slice(0, nameRoom - 1)}…`
-                      : labelOf(a.name)}
-                    {labelOf(a.name).length > nameRoom && (
-                      <title>{labelOf(a.name)}</title>
-                    )}
+                    {label.length > nameRoom
+                      ? `${label.slice(0, nameRoom - 1)}…`
+                      : label}
+                    {label.length > nameRoom && <title>{label}</title>}
                   </text>
                   {b && (
                     <rect
@@ -290,7 +289,7 @@ export function ParallelCoordinates(
                       y={yOf(b.hi)}
                       height={Math.max(1, yOf(b.lo) - yOf(b.hi))}
                     >
-                      <title>{`${labelOf(a.name)}: ${brushText(a, b)}`}</title>
+                      <title>{`${label}: ${brushText(a, b)}`}</title>
                     </rect>
                   )}
                   <rect
@@ -302,7 +301,7 @@ export function ParallelCoordinates(
                     height={plotHeight + 2 * HIT_OVERHANG}
                     onMouseDown={e => startBrush(a, e)}
                   >
-                    <title>{`Drag along ${labelOf(a.name)} to keep the lines in a range; click to clear`}</title>
+                    <title>{`Drag along ${label} to keep the lines in a range; click to clear`}</title>
                   </rect>
                 </g>
               );
