@@ -13,6 +13,7 @@ import { Column, columnId, columnTitle } from './columns';
 import { IPoolFrame, IPoolLayout, RowPool, wholeText } from './rowPool';
 import { RunsTableModel } from './tableModel';
 import {
+  columnAt,
   columnOffsets,
   columnWindow,
   followWindow,
@@ -198,7 +199,13 @@ function TableGrid(props: {
   const list = model.list;
   const ref = useRef<HTMLDivElement>(null);
   const bodyRef = useRef<HTMLDivElement>(null);
+  const headRef = useRef<HTMLDivElement>(null);
   const pool = useRef<RowPool | null>(null);
+  // The header's tab stop, as the body's: one column's sort button or filter box is in
+  // the tab order, and the arrow keys walk the columns' controls (see headMove).
+  const headStop = useRef<IHeadStop>({ col: 0, part: 'sort' });
+  const headTarget = useRef<HTMLElement | null>(null);
+  const onScrollNow = useRef<(() => void) | null>(null);
   const gridId = `jp-Dotscience-table-grid${useId()}`;
   const [size, setSize] = useState(
     props.initialSize ?? { width: 800, height: 500 }
@@ -290,8 +297,132 @@ function TableGrid(props: {
     groupBy: model.groupBy,
     isSelected: id => list.isSelected(id)
   });
-  const latest = useRef({ windows, frame, loadAhead, shown });
-  latest.current = { windows, frame, loadAhead, shown };
+  // The columns wholly in view (right of the selection column), `[first, end)`; at least
+  // the one at the left edge when none is wholly in view.
+  const shownCols = (): [number, number] => {
+    const n = columns.length;
+    if (n === 0) {
+      return [0, 0];
+    }
+    const { offsets } = layout;
+    const left = Math.max(0, scroll.current.left);
+    const right = left + Math.max(0, size.width - CHECK);
+    let first = columnAt(offsets, left);
+    if (offsets[first] < left && first + 1 < n) {
+      first++; // partly scrolled away
+    }
+    let end = first;
+    while (end < n && offsets[end + 1] <= right) {
+      end++;
+    }
+    return [first, Math.max(first + 1, end)];
+  };
+  // Give the header's tab stop its tab index: the stop's column while it is drawn, and
+  // while in view or holding the focus; else the nearest column in view.
+  const placeHeadStop = (): HTMLElement | null => {
+    const head = headRef.current;
+    const n = columns.length;
+    if (!head || n === 0) {
+      return null;
+    }
+    const stop = headStop.current;
+    const [first, end] = drawn.current.cols;
+    const [from, to] = shownCols();
+    const away = stop.col < from || stop.col >= to;
+    if (
+      stop.col < first ||
+      stop.col >= end ||
+      (away && !head.contains(head.ownerDocument.activeElement))
+    ) {
+      stop.col = Math.max(from, Math.min(stop.col, to - 1));
+    }
+    const cell = head.querySelector(`[aria-colindex="${stop.col + 2}"]`);
+    const target =
+      cell?.querySelector<HTMLElement>(
+        stop.part === 'sort' ? 'button' : 'input'
+      ) ?? null;
+    if (target !== headTarget.current) {
+      if (headTarget.current) {
+        headTarget.current.tabIndex = -1;
+      }
+      headTarget.current = target;
+    }
+    if (target && target.tabIndex !== 0) {
+      target.tabIndex = 0;
+    }
+    return target;
+  };
+  // Scroll column `c` wholly into view (as far as it fits), drawing it before returning.
+  const revealColumn = (c: number) => {
+    const node = ref.current;
+    if (!node) {
+      return;
+    }
+    const { offsets } = layout;
+    const view = Math.max(0, size.width - CHECK);
+    if (offsets[c] < node.scrollLeft) {
+      node.scrollLeft = offsets[c];
+    } else if (offsets[c + 1] > node.scrollLeft + view) {
+      node.scrollLeft = Math.min(offsets[c], offsets[c + 1] - view);
+    }
+    onScrollNow.current?.();
+  };
+  // A key pressed on a control of the header.
+  const headKey = (event: KeyboardEvent) => {
+    const target = event.target as HTMLElement;
+    const cell = target.closest?.('[role="columnheader"][data-column]');
+    if (event.altKey || !cell || columns.length === 0) {
+      return;
+    }
+    const col = Number(cell.getAttribute('aria-colindex')) - 2;
+    const next = headMove(
+      event.key,
+      target.tagName === 'INPUT',
+      col,
+      columns.length
+    );
+    if (next === null) {
+      return;
+    }
+    event.preventDefault();
+    if (next === 'body') {
+      pool.current?.focus();
+      return;
+    }
+    headStop.current = next;
+    revealColumn(next.col);
+    placeHeadStop()?.focus();
+  };
+  // A control of the header took the focus (a click, a key): it is the header's stop.
+  const headFocus = (event: FocusEvent) => {
+    const target = event.target as HTMLElement;
+    const cell = target.closest?.('[role="columnheader"][data-column]');
+    if (cell) {
+      headStop.current = {
+        col: Number(cell.getAttribute('aria-colindex')) - 2,
+        part: target.tagName === 'INPUT' ? 'filter' : 'sort'
+      };
+      placeHeadStop();
+    }
+  };
+  const latest = useRef({
+    windows,
+    frame,
+    loadAhead,
+    shown,
+    placeHeadStop,
+    headKey,
+    headFocus
+  });
+  latest.current = {
+    windows,
+    frame,
+    loadAhead,
+    shown,
+    placeHeadStop,
+    headKey,
+    headFocus
+  };
 
   useLayoutEffect(() => {
     const node = ref.current;
@@ -310,6 +441,7 @@ function TableGrid(props: {
         }
       },
       toggleGroup: value => model.toggleGroup(value),
+      toHead: () => latest.current.placeHeadStop()?.focus(),
       reveal: line => {
         // the line wholly below the sticky header, and drawn now (not at the scroll event)
         const top = line * rowHeight;
@@ -351,8 +483,17 @@ function TableGrid(props: {
       } else {
         pool.current?.show(latest.current.shown());
       }
+      if (pos.stepLeft !== 0) {
+        latest.current.placeHeadStop();
+      }
     };
+    onScrollNow.current = onScroll;
     node.addEventListener('scroll', onScroll, { passive: true });
+    const head = headRef.current;
+    const onHeadKey = (event: KeyboardEvent) => latest.current.headKey(event);
+    const onHeadFocus = (event: FocusEvent) => latest.current.headFocus(event);
+    head?.addEventListener('keydown', onHeadKey);
+    head?.addEventListener('focusin', onHeadFocus);
     // a scroll moves rows under a still pointer: their tint follows once the browser has
     // counted the row now under it as hovered (the frame after the scroll ends)
     let hoverFrame = 0;
@@ -394,6 +535,9 @@ function TableGrid(props: {
     return () => {
       node.removeEventListener('scroll', onScroll);
       node.removeEventListener('scrollend', onScrollEnd);
+      head?.removeEventListener('keydown', onHeadKey);
+      head?.removeEventListener('focusin', onHeadFocus);
+      onScrollNow.current = null;
       cancelAnimationFrame(hoverFrame);
       observer?.disconnect();
       pool.current?.dispose();
@@ -401,9 +545,11 @@ function TableGrid(props: {
     };
   }, []);
 
-  // every render draws the body with what it shows now (selection, rows, columns)
+  // every render draws the body with what it shows now (selection, rows, columns), and
+  // gives the header's stop its tab index (a column drawn anew has -1)
   useLayoutEffect(() => {
     pool.current?.draw(frame(drawn.current));
+    placeHeadStop();
   });
 
   const [firstCol, endCol] = win.cols;
@@ -436,6 +582,7 @@ function TableGrid(props: {
           role="rowgroup"
         />
         <TableHead
+          elRef={headRef}
           id={`${gridId}-head`}
           model={model}
           layout={layout}
@@ -499,6 +646,56 @@ function rowCount(model: RunsTableModel): number {
 }
 
 /**
+ * Which control of the header is its tab stop: a column's sort button or filter box.
+ */
+export interface IHeadStop {
+  /** the column's index */
+  col: number;
+  part: 'sort' | 'filter';
+}
+
+/**
+ * Where a key moves the focus from a control of the header (the grid's header row): left
+ * and right, Home and End walk the columns' sort buttons (in a filter box they move its
+ * caret); down goes from a sort button to its filter box and from there to the runs; up
+ * from a filter box to its sort button (and from the first run to the header, see
+ * `RowPool`).
+ *
+ * @param key the key (`KeyboardEvent.key`)
+ * @param inFilter whether the focus is in a filter box (else on a sort button)
+ * @param col the focused control's column
+ * @param count the columns
+ * @returns the control to focus, `'body'` for the runs, or null for a key not moving it
+ */
+export function headMove(
+  key: string,
+  inFilter: boolean,
+  col: number,
+  count: number
+): IHeadStop | 'body' | null {
+  const sort = (c: number): IHeadStop => ({
+    col: Math.max(0, Math.min(count - 1, c)),
+    part: 'sort'
+  });
+  switch (key) {
+    case 'ArrowLeft':
+      return inFilter ? null : sort(col - 1);
+    case 'ArrowRight':
+      return inFilter ? null : sort(col + 1);
+    case 'Home':
+      return inFilter ? null : sort(0);
+    case 'End':
+      return inFilter ? null : sort(count - 1);
+    case 'ArrowDown':
+      return inFilter ? 'body' : { col, part: 'filter' };
+    case 'ArrowUp':
+      return inFilter ? sort(col) : null;
+    default:
+      return null;
+  }
+}
+
+/**
  * The rows and columns drawn, each `[first, end)`.
  */
 interface IWindows {
@@ -511,6 +708,7 @@ interface IWindows {
  * when the columns drawn, the sort or the filters change.
  */
 const TableHead = memo(function TableHead(props: {
+  elRef: React.RefObject<HTMLDivElement>;
   id: string;
   model: RunsTableModel;
   layout: ILayout;
@@ -540,6 +738,7 @@ const TableHead = memo(function TableHead(props: {
       >
         <button
           className="jp-Dotscience-table-sort"
+          tabIndex={-1}
           title={`Sort by ${columnTitle(column)}`}
           onClick={() => props.onSort(column)}
         >
@@ -557,6 +756,7 @@ const TableHead = memo(function TableHead(props: {
   }
   return (
     <div
+      ref={props.elRef}
       id={props.id}
       className="jp-Dotscience-table-head"
       role="row"
@@ -606,6 +806,7 @@ function FilterBox(props: {
       aria-label={`Filter ${columnTitle(props.column)}`}
       title={props.error ?? `Filter ${columnTitle(props.column)}`}
       placeholder="filter"
+      tabIndex={-1}
       value={draft}
       onChange={e => setDraft(e.currentTarget.value)}
       onKeyDown={e => {

@@ -72,6 +72,8 @@ export interface IPoolHandlers {
    * keyboard moved the focus to it).
    */
   reveal: (line: number) => void;
+  /** the up arrow was pressed on the first line: the focus goes to the header */
+  toHead?: () => void;
 }
 
 /**
@@ -368,6 +370,10 @@ export class RowPool {
         }
       }
     }
+    // the run the keyboard is at, followed to its line; the focus, if one of its controls
+    // has it, follows it there (the row that showed it may now show another run)
+    const focusedRun = this._focusedRun();
+    const moved = this._follow(frame.rows);
     const first = Math.max(0, Math.min(frame.first, frame.rows.length));
     const end = Math.max(first, Math.min(frame.end, frame.rows.length));
     const capacity = poolCapacity(this._slots.length, end - first);
@@ -423,8 +429,66 @@ export class RowPool {
       shown: [first, end],
       lines: frame.rows.length
     };
+    this._rows = frame.rows;
     this._order(first, end, capacity);
+    if (
+      focusedRun !== null &&
+      (moved || !this._host.contains(this._doc.activeElement))
+    ) {
+      const slot = this._slotAt(this._current.line);
+      if (slot?.run?.id === focusedRun) {
+        this._control(slot).focus({ preventScroll: true });
+      }
+    }
     this.show(frame.shown ?? [first, end]);
+  }
+
+  /**
+   * The run whose checkbox or name has the focus, if one has.
+   */
+  private _focusedRun(): string | null {
+    const focused = this._doc.activeElement;
+    if (!focused || !this._host.contains(focused)) {
+      return null;
+    }
+    const slot = this._slotOf(focused);
+    return slot?.kind === 'run' ? (slot.run?.id ?? null) : null;
+  }
+
+  /**
+   * Move the keyboard's line to the line now showing its run, when another shows it.
+   *
+   * @param rows the lines about to be drawn
+   * @returns whether the line moved
+   */
+  private _follow(rows: readonly BodyRow[]): boolean {
+    const { run, line } = this._current;
+    if (run === null) {
+      return false;
+    }
+    const at = rows[line];
+    if (at?.kind === 'run' && at.run.id === run) {
+      return false;
+    }
+    const found = rows.findIndex(r => r.kind === 'run' && r.run.id === run);
+    if (found < 0) {
+      return false; // gone (filtered out, deleted): the line stays
+    }
+    this._current.line = found;
+    return true;
+  }
+
+  /**
+   * The control of a slot's row the keyboard's part names: a run's checkbox or name, a
+   * group heading's button.
+   */
+  private _control(slot: ISlot): HTMLElement {
+    if (slot.kind === 'group') {
+      return slot.button!;
+    }
+    return this._current.part === 'name'
+      ? (slot.cells.find(c => c.link)?.link ?? slot.input!)
+      : slot.input!;
   }
 
   /**
@@ -479,15 +543,8 @@ export class RowPool {
       this._current.line = line;
     }
     const slot = this._slotAt(line);
-    let target: HTMLElement | null = null;
-    if (slot) {
-      target =
-        slot.kind === 'group'
-          ? slot.button
-          : this._current.part === 'name'
-            ? (slot.cells.find(c => c.link)?.link ?? slot.input)
-            : slot.input;
-    }
+    const target = slot ? this._control(slot) : null;
+    this._current.run = slot?.kind === 'run' ? (slot.run?.id ?? null) : null;
     if (target !== this._tabStop) {
       if (this._tabStop) {
         this._tabStop.tabIndex = -1;
@@ -534,7 +591,8 @@ export class RowPool {
     }
     this._current = {
       line: slot.index,
-      part: target.closest('.jp-Dotscience-link') ? 'name' : 'check'
+      part: target.closest('.jp-Dotscience-link') ? 'name' : 'check',
+      run: slot.kind === 'run' ? (slot.run?.id ?? null) : null
     };
     this._setTabStop();
   };
@@ -608,12 +666,22 @@ export class RowPool {
       return;
     }
     event.preventDefault(); // the grid would scroll, a checkbox would not move the focus
+    if (
+      event.key === 'ArrowUp' &&
+      this._current.line === 0 &&
+      this._handlers.toHead
+    ) {
+      this._handlers.toHead();
+      return;
+    }
     if ('part' in move) {
       this._current.part = move.part;
     } else {
       const line = this._current.line + move.lines;
       this._current.line = Math.max(0, Math.min(lines - 1, line));
       const at = this._current.line;
+      const row = this._rows[at];
+      this._current.run = row?.kind === 'run' ? row.run.id : null;
       if (at < shown[0] || at >= shown[1]) {
         // (the lines in view are drawn: a line out of them may not be)
         const wanted = { ...this._current };
@@ -623,6 +691,18 @@ export class RowPool {
     }
     this._setTabStop()?.focus();
   };
+
+  /**
+   * Give the focus to the body's tab stop (the current line's control, or the nearest
+   * line in view's).
+   *
+   * @returns whether a control took it (false with no line drawn)
+   */
+  focus(): boolean {
+    const target = this._setTabStop();
+    target?.focus();
+    return target !== null;
+  }
 
   /**
    * Whether a row out of the window may stay in the document (parked): it still holds the
@@ -1136,8 +1216,17 @@ export class RowPool {
   private _capacity = 0;
   private _checks: HTMLDivElement | null = null;
   private _made = 0;
-  /** the line (and its control) the keyboard is at */
-  private _current: { line: number; part: Part } = { line: 0, part: 'check' };
+  /**
+   * The line (and its control) the keyboard is at, and the run it shows (followed to its
+   * new line when the lines change under it, as when a run arrives above it)
+   */
+  private _current: { line: number; part: Part; run: string | null } = {
+    line: 0,
+    part: 'check',
+    run: null
+  };
+  /** the last draw's lines */
+  private _rows: readonly BodyRow[] = [];
   /** the body's one control in the tab order */
   private _tabStop: HTMLElement | null = null;
   /** the rows the host owns, in the order of their lines (see `_order`) */

@@ -297,7 +297,7 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
   });
 });
 
-test('the Runs table body is one tab stop, walked with the arrow keys; the run under the pointer is tinted whole', async ({
+test('the Runs table body and header are one tab stop each, walked with the arrow keys; the run under the pointer is tinted whole', async ({
   page,
   request
 }) => {
@@ -346,6 +346,29 @@ test('the Runs table body is one tab stop, walked with the arrow keys; the run u
     presses++;
   }
   // Then it is on the first run's checkbox
+  expect(await focused()).toEqual(shownAt(lines[0], true));
+  // the header control that has the focus: its column's title and kind of control
+  const inHead = () =>
+    page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      const cell = el?.closest(
+        '.jp-Dotscience-runsTable [role="columnheader"]'
+      );
+      return cell
+        ? {
+            column: cell.getAttribute('aria-colindex'),
+            control: el!.tagName === 'INPUT' ? 'filter' : 'sort'
+          }
+        : null;
+    });
+  // When the up arrow is pressed on the first run: the first column's sort button
+  await page.keyboard.press('ArrowUp');
+  expect(await inHead()).toEqual({ column: '2', control: 'sort' });
+  // When right, then down: the second column's filter box; down again: back to the run
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  expect(await inHead()).toEqual({ column: '3', control: 'filter' });
+  await page.keyboard.press('ArrowDown');
   expect(await focused()).toEqual(shownAt(lines[0], true));
   // When the down arrow is pressed three times and Space
   for (let i = 0; i < 3; i++) {
@@ -435,14 +458,20 @@ test('the Runs table body is one tab stop, walked with the arrow keys; the run u
   );
   // (the browser brings its accessibility tree up to date after the page's changes)
   await expect.poll(() => readingOrder(page)).toEqual(['header', ...inOrder]);
-  // When Tab is pressed: the focus leaves the body (one stop), not to another checkbox
+  // When Tab is pressed: the focus leaves the body (one stop) for the header's stop, the
+  // filter box last used there, not another checkbox
+  await page.keyboard.press('Tab');
+  expect(await inHead()).toEqual({ column: '3', control: 'filter' });
+  // And Tab again leaves the grid: the header is one stop too
   await page.keyboard.press('Tab');
   expect(
     await page.evaluate(
-      () => document.activeElement?.closest('.jp-Dotscience-table-body') ?? null
+      () => document.activeElement?.closest('[role="grid"]') ?? null
     )
   ).toBeNull();
-  // And Shift+Tab comes back to the same checkbox
+  // And Shift+Tab twice comes back to the same checkbox
+  await page.keyboard.press('Shift+Tab');
+  expect(await inHead()).toEqual({ column: '3', control: 'filter' });
   await page.keyboard.press('Shift+Tab');
   expect((await focused())?.id).toBe(last!.id);
   // When the right arrow and Enter are pressed: that run opens in a tab
@@ -483,11 +512,36 @@ test('a run published elsewhere appears in the Runs table without reload', async
   const table = await openTable(page, tag);
   const count = table.getByTestId('ds-table-count');
   await expect(count).toHaveText('2 runs');
+  // And the keyboard on the second run's checkbox (tabbed into from the search box)
+  const focusedRun = () =>
+    page.evaluate(
+      () =>
+        (
+          document.activeElement?.closest(
+            '.jp-Dotscience-table-rowCheck'
+          ) as HTMLElement | null
+        )?.dataset.runId ?? null
+    );
+  await table.getByLabel('Search runs').focus();
+  for (let i = 0; i < 12 && (await focusedRun()) === null; i++) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('ArrowDown');
+  const second = await focusedRun();
+  expect(second).not.toBeNull();
   // When a run is published from elsewhere (another tab, a script with an API key)
   await publish(request, tag, 2, 1);
   // Then the table shows it without a reload, pushed by the server's event
   await expect(count).toHaveText('3 runs', { timeout: 10000 });
   await expect(table.getByText(`${tag} trial 2`)).toBeVisible();
+  // And the focus stayed on the same run, now a line lower (its row shows the new run
+  // above it): Space ticks the run the user chose
+  expect(await focusedRun()).toBe(second);
+  await page.keyboard.press('Space');
+  await expect(count).toHaveText('3 runs · 1 selected');
+  await expect(
+    table.locator(`[role="row"][data-run-id="${second}"]`)
+  ).toHaveAttribute('aria-selected', 'true');
 });
 
 test('the sidebar Runs list shows whole runs, the total and an uncovered footer with every section open', async ({

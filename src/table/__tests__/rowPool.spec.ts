@@ -657,6 +657,62 @@ describe('RowPool', () => {
     host.remove();
   });
 
+  it('keeps the focus on its run when runs arrive above it or it leaves the lines', () => {
+    // Given a pool drawing lines 0-19 of 300 runs, 0-14 in view, with the focus on run
+    // 5's name, reached from its checkbox with the right arrow
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    const toHead = jest.fn();
+    const pool = new RowPool(host, {
+      openRun: jest.fn(),
+      check: jest.fn(),
+      toggleGroup: jest.fn(),
+      reveal: jest.fn(),
+      toHead
+    });
+    const draw = (list: TableRun[]) =>
+      pool.draw({
+        ...frameOf(groupRows(list, null), 0, 20, 0, 3),
+        shown: [0, 15]
+      });
+    const key = (k: string) =>
+      document.activeElement!.dispatchEvent(
+        new KeyboardEvent('keydown', {
+          key: k,
+          bubbles: true,
+          cancelable: true
+        })
+      );
+    const runOf = (el: Element | null) =>
+      (el?.closest('.jp-Dotscience-table-rowCheck') as HTMLElement | null)
+        ?.dataset.runId ??
+      el?.closest('[role="row"]')?.getAttribute('data-run-id');
+    draw(runs);
+    checkboxOf(rowElements(host).get(runs[5].id)!).focus();
+    key('ArrowRight');
+    expect(document.activeElement!.className).toBe('jp-Dotscience-link');
+    // When two runs published elsewhere arrive at the top (a live table sorted newest
+    // first): run 5 is on line 7 now, its old row shows run 3
+    const arrived = [summary(900), summary(901)] as TableRun[];
+    draw([...arrived, ...runs]);
+    // Then the focus is still on run 5's name, and the down arrow goes to run 6
+    expect(runOf(document.activeElement)).toBe(runs[5].id);
+    expect(document.activeElement!.className).toBe('jp-Dotscience-link');
+    key('ArrowDown');
+    expect(runOf(document.activeElement)).toBe(runs[6].id);
+    // When the runs are drawn again without run 6 (filtered out, say)
+    draw([...arrived, ...runs.filter((_, i) => i !== 6)]);
+    // Then no run's control has the focus: a key press acts on nothing unchosen
+    expect(host.contains(document.activeElement)).toBe(false);
+    // When the focus is put on the first run and the up arrow pressed: the header is asked
+    // to take it
+    checkboxOf(rowElements(host).get(arrived[0].id)!).focus();
+    key('ArrowUp');
+    expect(toHead).toHaveBeenCalledTimes(1);
+    pool.dispose();
+    host.remove();
+  });
+
   it('reads the keys that move the focus', () => {
     expect(focusMove('PageDown', false, 15)).toEqual({ lines: 14 });
     expect(focusMove('PageUp', false, 1)).toEqual({ lines: -1 });

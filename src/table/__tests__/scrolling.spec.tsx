@@ -3,7 +3,7 @@ import React from 'react';
 import { IRunsAPI } from '../../api/runs';
 import { RestWire } from '../../api/rest';
 import { summary } from '../../__tests__/runFixtures';
-import { RunsTable } from '../RunsTable';
+import { headMove, RunsTable } from '../RunsTable';
 import { RunsTableModel } from '../tableModel';
 import { followWindow } from '../windowing';
 
@@ -233,6 +233,139 @@ describe('scrolling the Runs table', () => {
     // Then its tooltip is the whole name
     expect(cell.getAttribute('title')).toBe(cell.textContent);
     expect(cell.getAttribute('title')).toContain('with a long description');
+    model.dispose();
+  });
+});
+
+describe('the header from the keyboard', () => {
+  let errors: jest.SpyInstance;
+  beforeEach(() => {
+    errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => errors.mockRestore());
+
+  /**
+   * The grid's controls in the tab order (tab index 0), each as `column:part` for the
+   * header's, `body` for the runs'.
+   */
+  function tabStops(grid: HTMLElement): string[] {
+    return Array.from(grid.querySelectorAll<HTMLElement>('button, input, a'))
+      .filter(el => el.tabIndex === 0)
+      .map(el => {
+        const cell = el.closest('[role="columnheader"]');
+        return cell
+          ? `${cell.getAttribute('aria-colindex')}:${el.tagName === 'INPUT' ? 'filter' : 'sort'}`
+          : 'body';
+      });
+  }
+
+  /** What has the focus, as `tabStops` names it. */
+  function focused(grid: HTMLElement): string | null {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || !grid.contains(el)) {
+      return null;
+    }
+    const cell = el.closest('[role="columnheader"]');
+    return cell
+      ? `${cell.getAttribute('aria-colindex')}:${el.tagName === 'INPUT' ? 'filter' : 'sort'}`
+      : 'body';
+  }
+
+  /** Press `key` on whatever has the focus. */
+  function press(key: string): void {
+    act(() => {
+      fireEvent.keyDown(document.activeElement!, { key });
+    });
+  }
+
+  it('walks the columns with the arrows, Home and End, and leaves a filter box’s caret alone', () => {
+    expect(headMove('ArrowRight', false, 3, 10)).toEqual({
+      col: 4,
+      part: 'sort'
+    });
+    expect(headMove('ArrowRight', false, 9, 10)).toEqual({
+      col: 9,
+      part: 'sort'
+    });
+    expect(headMove('ArrowLeft', false, 0, 10)).toEqual({
+      col: 0,
+      part: 'sort'
+    });
+    expect(headMove('End', false, 2, 10)).toEqual({ col: 9, part: 'sort' });
+    expect(headMove('Home', false, 7, 10)).toEqual({ col: 0, part: 'sort' });
+    expect(headMove('ArrowDown', false, 7, 10)).toEqual({
+      col: 7,
+      part: 'filter'
+    });
+    expect(headMove('ArrowDown', true, 7, 10)).toBe('body');
+    expect(headMove('ArrowUp', true, 7, 10)).toEqual({ col: 7, part: 'sort' });
+    expect(headMove('ArrowUp', false, 7, 10)).toBeNull();
+    for (const key of ['ArrowLeft', 'ArrowRight', 'Home', 'End']) {
+      expect(headMove(key, true, 7, 10)).toBeNull();
+    }
+    expect(headMove('a', false, 7, 10)).toBeNull();
+  });
+
+  it('is one stop in the tab order, reached from the first run with the up arrow and walked with the keys', async () => {
+    // Given the table of 2,000 runs and 61 columns, wider than its view
+    const { grid, container, model } = await drawTable();
+    document.body.appendChild(container);
+    // Then the tab order holds two of its controls: the header's first sort button and
+    // the first run's checkbox
+    expect(tabStops(grid).sort()).toEqual(['2:sort', 'body']);
+    // When the first run's checkbox has the focus and the up arrow is pressed
+    act(() => {
+      grid
+        .querySelector<HTMLElement>('.jp-Dotscience-table-body [tabindex="0"]')!
+        .focus();
+    });
+    press('ArrowUp');
+    // Then the focus is on the first column's sort button
+    expect(focused(grid)).toBe('2:sort');
+    // When the right arrow is pressed twice: the third column's
+    press('ArrowRight');
+    press('ArrowRight');
+    expect(focused(grid)).toBe('4:sort');
+    expect(tabStops(grid).sort()).toEqual(['4:sort', 'body']);
+    // When End is pressed: the last column's, scrolled into view and drawn
+    press('End');
+    expect(focused(grid)).toBe('62:sort');
+    expect(grid.scrollLeft).toBeGreaterThan(0);
+    expect(tabStops(grid).sort()).toEqual(['62:sort', 'body']);
+    // When the down arrow is pressed: its filter box, and again: the runs
+    press('ArrowDown');
+    expect(focused(grid)).toBe('62:filter');
+    expect(tabStops(grid).sort()).toEqual(['62:filter', 'body']);
+    press('ArrowDown');
+    expect(focused(grid)).toBe('body');
+    // When the view is scrolled back to the left edge (down a little) with the focus on
+    // a run: the header's stop moves to the nearest column wholly in view, the last one
+    scrollTo(grid, 10 * ROW, 0);
+    const widths = Array.from(
+      grid.querySelectorAll<HTMLElement>('[role="columnheader"][data-column]')
+    ).map(cell => parseFloat(cell.style.width));
+    let lastInView = 0;
+    for (let x = widths[0]; x + widths[lastInView + 1] <= VIEW.width - 32;) {
+      lastInView++;
+      x += widths[lastInView];
+    }
+    expect(lastInView).toBeGreaterThan(0);
+    expect(lastInView).toBeLessThan(10);
+    expect(tabStops(grid).sort()).toEqual([`${lastInView + 2}:filter`, 'body']);
+    // When it is focused, up is pressed, then left, then Home
+    act(() => {
+      grid
+        .querySelector<HTMLElement>(
+          `[aria-colindex="${lastInView + 2}"] input`
+        )!
+        .focus();
+    });
+    press('ArrowUp');
+    press('ArrowLeft');
+    expect(focused(grid)).toBe(`${lastInView + 1}:sort`);
+    press('Home');
+    expect(focused(grid)).toBe('2:sort');
+    document.body.removeChild(container);
     model.dispose();
   });
 });
