@@ -14,6 +14,11 @@ export interface IAxisPickerProps {
   /** the metric whose association picked the default parameters and inputs (null: the
    * first ones) */
   rankedBy?: string | null;
+  /** the metrics the default could follow instead, with the id of the one it follows */
+  rankable?: readonly IField[];
+  rankedById?: string | null;
+  /** the default is to follow another metric (and is drawn) */
+  onFollow?: (metricId: string) => void;
   /** a new choice: the ids of the axes to draw, or null for the default */
   onChange: (ids: string[] | null) => void;
 }
@@ -35,6 +40,7 @@ const GROUPS: { kind: IField['kind']; title: string }[] = [
  */
 export function AxisPicker(props: IAxisPickerProps): JSX.Element {
   const { candidates, chosen, isDefault, rankedBy, onChange } = props;
+  const rankable = props.rankable ?? [];
   const [open, setOpen] = React.useState(false);
   const [filter, setFilter] = React.useState('');
   const panelId = `jp-Dotscience-axes${React.useId()}`;
@@ -75,9 +81,24 @@ export function AxisPicker(props: IAxisPickerProps): JSX.Element {
         >
           <div className="jp-Dotscience-muted">
             {rankedBy
-              ? `Default: the ${DEFAULT_AXES} parameters and inputs whose values follow ${rankedBy} most closely (rank correlation), and the first ${DEFAULT_METRIC_AXES} metrics.`
+              ? `Default: the ${DEFAULT_AXES} parameters and inputs whose values follow ${rankedBy} most closely (rank correlation), and ${DEFAULT_METRIC_AXES} metrics: ${rankedBy} and the first other.`
               : `Default: the first ${DEFAULT_AXES} parameters and inputs, and the first ${DEFAULT_METRIC_AXES} metrics.`}
           </div>
+          {rankedBy && rankable.length > 1 && props.onFollow && (
+            <label className="jp-Dotscience-axes-follow">
+              {'Default axes follow '}
+              <select
+                value={props.rankedById ?? ''}
+                onChange={e => props.onFollow!(e.currentTarget.value)}
+              >
+                {rankable.map(m => (
+                  <option key={m.id} value={m.id}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <div className="jp-Dotscience-axes-tools">
             <input
               type="search"

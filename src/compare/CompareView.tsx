@@ -144,7 +144,12 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const candidates = React.useMemo(() => axisCandidates(cmp, all), [cmp, all]);
   // the same axes and lines while the comparison and the choices stay (a new array each
   // render would make the plot draw every line again and report its brushes again)
-  const defaults = React.useMemo(() => defaultAxes(candidates), [candidates]);
+  // the metric the default axes follow (null: the first that can rank them)
+  const [follow, setFollow] = React.useState<string | null>(null);
+  const defaults = React.useMemo(
+    () => defaultAxes(candidates, follow),
+    [candidates, follow]
+  );
   const axes = React.useMemo(
     () => parallelFields(cmp, all, axisChoice ?? defaults.ids),
     [cmp, all, axisChoice, defaults]
@@ -242,6 +247,12 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             chosen={dimensions}
             isDefault={axisChoice === null}
             rankedBy={defaults.rankedBy}
+            rankable={defaults.rankable}
+            rankedById={defaults.rankedById}
+            onFollow={id => {
+              setFollow(id);
+              setAxisChoice(null); // the default, now following that metric, is drawn
+            }}
             onChange={setAxisChoice}
           />
         </div>

@@ -375,26 +375,40 @@ export interface IDefaultAxes {
   /** the metric whose association ranked the parameters and inputs (null: there were
    * `DEFAULT_AXES` or fewer, or no metric to rank them by: the first ones) */
   rankedBy: string | null;
+  /** its id */
+  rankedById: string | null;
+  /** the metrics that could rank them (each with 3 or more finite values), when there
+   * are more than `DEFAULT_AXES` to pick from */
+  rankable: IMetricField[];
 }
 
 /**
  * The axes drawn when the user has chosen none: `DEFAULT_AXES` parameters and inputs
- * (when there are more, those whose values follow the first metric most closely, see
- * `association`; ties in the candidates' order) and the first `DEFAULT_METRIC_AXES`
- * metrics.
+ * (when there are more, those whose values follow a metric most closely, see
+ * `association`; ties in the candidates' order) and `DEFAULT_METRIC_AXES` metrics: the
+ * one followed and the first others.
  *
  * @param candidates the fields that can be axes (`axisCandidates`)
+ * @param follow the id of the metric to follow (by default, and when it cannot rank
+ *   them, the first metric that can)
  * @returns their ids, and the metric that ranked them
  */
-export function defaultAxes(candidates: readonly IField[]): IDefaultAxes {
+export function defaultAxes(
+  candidates: readonly IField[],
+  follow: string | null = null
+): IDefaultAxes {
   const values = candidates.filter(f => f.kind !== 'metric');
   const metrics = candidates.filter(
     (f): f is IMetricField => f.kind === 'metric'
   );
-  const by = metrics.find(m => m.numbers.filter(isFiniteNumber).length >= 3);
+  const rankable =
+    values.length > DEFAULT_AXES
+      ? metrics.filter(m => m.numbers.filter(isFiniteNumber).length >= 3)
+      : [];
+  const by = rankable.find(m => m.id === follow) ?? rankable[0];
   let picked = values.slice(0, DEFAULT_AXES);
-  let rankedBy: string | null = null;
-  if (values.length > DEFAULT_AXES && by) {
+  let ranked: IMetricField | null = null;
+  if (by) {
     const score = new Map(
       values.map(f => [f, association(f.values, by.numbers)])
     );
@@ -405,12 +419,22 @@ export function defaultAxes(candidates: readonly IField[]): IDefaultAxes {
           .slice(0, DEFAULT_AXES)
       );
       picked = values.filter(f => top.has(f));
-      rankedBy = by.name;
+      ranked = by;
     }
   }
+  const metricAxes = new Set(
+    ranked
+      ? [ranked, ...metrics.filter(m => m !== ranked)].slice(
+          0,
+          DEFAULT_METRIC_AXES
+        )
+      : metrics.slice(0, DEFAULT_METRIC_AXES)
+  );
   return {
-    ids: [...picked, ...metrics.slice(0, DEFAULT_METRIC_AXES)].map(f => f.id),
-    rankedBy
+    ids: [...picked, ...metrics.filter(m => metricAxes.has(m))].map(f => f.id),
+    rankedBy: ranked?.name ?? null,
+    rankedById: ranked?.id ?? null,
+    rankable: ranked ? rankable : []
   };
 }
 

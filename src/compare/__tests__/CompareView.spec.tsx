@@ -230,6 +230,20 @@ describe('CompareView', () => {
     fireEvent.click(screen.getByText('Default'));
     expect(button.textContent).toBe('Axes: 18 of 33 (default)');
     expect(axes().length).toBe(18);
+    // When m3 is ticked, then the default is told to follow m3
+    fireEvent.click(screen.getByLabelText('m3'));
+    expect(button.textContent).toBe('Axes: 19 of 33');
+    fireEvent.change(screen.getByLabelText('Default axes follow'), {
+      target: { value: 'metric:m3' }
+    });
+    // Then the default is drawn again, following m3: m3 and the first other metric
+    expect(button.textContent).toBe('Axes: 18 of 33 (default)');
+    expect(axes().slice(-2)).toEqual(['metric:m1', 'metric:m3']);
+    expect(
+      screen.getByText(
+        /^Default: the 16 parameters and inputs whose values follow m3 most closely/
+      )
+    ).toBeTruthy();
   });
 
   it('keeps only the brushed runs in the table, the scatter and the series', async () => {

@@ -187,6 +187,7 @@ describe('compareRuns', () => {
       expect.arrayContaining(['param:q25', 'param:q27', 'param:opt'])
     );
     expect(picked.ids.slice(-2)).toEqual(['metric:accuracy', 'metric:loss']);
+    expect(picked.rankable.map(m => m.name)).toEqual(['accuracy', 'loss']);
     const order = axisCandidates(compareRuns(wide), false).map(f => f.id);
     expect(
       [...picked.ids].sort((a, b) => order.indexOf(a) - order.indexOf(b))
@@ -197,6 +198,58 @@ describe('compareRuns', () => {
     );
     expect(few.rankedBy).toBeNull();
     expect(few.ids[0]).toBe('param:opt');
+  });
+
+  it('follows the metric the user names instead of the first one', () => {
+    // Given 40 runs differing in 30 parameters, of which q03 follows seconds and q05
+    // goes against it, while the others follow accuracy as well as seconds or not at all
+    const scrambled = (i: number, k: number) =>
+      ((i * 7919 + k * 104729) % 97) / 97;
+    const seconds = (i: number) => scrambled(i, 1000);
+    const wide = Array.from({ length: 40 }, (_, i) =>
+      compareRun(i, {
+        parameters: Object.fromEntries(
+          Array.from({ length: 30 }, (_, k) => [
+            `q${String(k).padStart(2, '0')}`,
+            p(
+              k === 3
+                ? seconds(i) * 2
+                : k === 5
+                  ? -seconds(i)
+                  : k < 20
+                    ? i + k / 100
+                    : scrambled(i, k)
+            )
+          ])
+        ),
+        metrics: {
+          accuracy: last(i / 40),
+          loss: last(1 - i / 40),
+          seconds: last(seconds(i))
+        }
+      })
+    );
+    const candidates = axisCandidates(compareRuns(wide), false);
+    // When the default follows the first metric: q03 and q05 are left out
+    const first = defaultAxes(candidates);
+    expect(first.rankedBy).toBe('accuracy');
+    expect(first.ids).not.toContain('param:q03');
+    // When it follows seconds
+    const bySeconds = defaultAxes(candidates, 'metric:seconds');
+    // Then q03 and q05 are drawn, ranked by seconds, with seconds and the first other
+    // metric (in the candidates' order)
+    expect(bySeconds.rankedBy).toBe('seconds');
+    expect(bySeconds.rankedById).toBe('metric:seconds');
+    expect(bySeconds.ids).toEqual(
+      expect.arrayContaining(['param:q03', 'param:q05'])
+    );
+    expect(bySeconds.ids.length).toBe(18);
+    expect(bySeconds.ids.slice(-2)).toEqual([
+      'metric:accuracy',
+      'metric:seconds'
+    ]);
+    // And a metric that is not there, or cannot rank, falls back to the first
+    expect(defaultAxes(candidates, 'metric:nope').rankedBy).toBe('accuracy');
   });
 
   it('names the axes as the runs do, with the kind when two share a name', () => {
