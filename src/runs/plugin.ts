@@ -279,7 +279,8 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
           ? (args.ids as string[])
           : model.selected;
         if (ids.length < 2) {
-          Notification.info('Select two or more runs to compare.', {
+          // the words of the Compare buttons' tooltips
+          Notification.info(`${compareState(ids.length).title}.`, {
             autoClose: 4000
           });
           return;
