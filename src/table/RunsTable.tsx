@@ -237,13 +237,17 @@ function TableGrid(props: {
     const colsAt = (left: number) =>
       columnWindow(layout.offsets, Math.max(0, left), width, 0);
     // in view now and after one more step like the last (at most a view's worth), so
-    // the rows a steady scroll reaches next are in the DOM before the frame shows them
+    // the rows a steady scroll reaches next are in the DOM before the frame shows them;
+    // and where the last step started (when it was no longer than a view: those rows are
+    // drawn already), so a fling that turns back shows no blank frame either
     const stepTop = Math.max(-height, Math.min(height, pos.stepTop));
     const stepLeft = Math.max(-width, Math.min(width, pos.stepLeft));
+    const backTop = Math.abs(pos.stepTop) <= height ? pos.stepTop : 0;
+    const backLeft = Math.abs(pos.stepLeft) <= width ? pos.stepLeft : 0;
     return {
       rows: followWindow(
         from.rows,
-        span(rowsAt(pos.top), rowsAt(pos.top + stepTop)),
+        span(rowsAt(pos.top - backTop), rowsAt(pos.top + stepTop)),
         rows.length,
         pos.down,
         overscan,
@@ -251,7 +255,7 @@ function TableGrid(props: {
       ),
       cols: followWindow(
         from.cols,
-        span(colsAt(pos.left), colsAt(pos.left + stepLeft)),
+        span(colsAt(pos.left - backLeft), colsAt(pos.left + stepLeft)),
         columns.length,
         pos.right,
         Math.max(1, overscan >> 1),

@@ -172,6 +172,44 @@ describe('scrolling the Runs table', () => {
     model.dispose();
   });
 
+  it('shows no blank frame when a fling turns back', async () => {
+    // Given the table flung down 400 px a frame to 4,000 px
+    const { grid, container, model } = await drawTable();
+    for (let step = 1; step <= 10; step++) {
+      scrollTo(grid, step * 400);
+    }
+    // When the fling turns back (the browser shows 3,600 px before its scroll event)
+    // Then the rows of that view are already drawn: the last view's rows were kept
+    let drawn = drawnRows(container);
+    expect(rowsInView(3600).filter(r => !drawn.includes(r))).toEqual([]);
+    // And so on up: each step back finds the rows of the next one drawn
+    for (let top = 3600; top > 2000; top -= 400) {
+      scrollTo(grid, top);
+      drawn = drawnRows(container);
+      expect({
+        top,
+        missing: rowsInView(top - 400).filter(r => !drawn.includes(r))
+      }).toEqual({ top, missing: [] });
+    }
+    // And sideways the same: flung right 250 px a frame, then turning back left
+    for (let step = 1; step <= 8; step++) {
+      scrollTo(grid, 2000, step * 250);
+    }
+    const headers = Array.from(
+      container.querySelectorAll('[role="columnheader"][data-column]')
+    ).map(h => h.getAttribute('data-column'));
+    const back = 7 * 250;
+    const firstParam = Math.floor((back - 240) / 120);
+    const lastParam = Math.floor((back + VIEW.width - 32 - 1 - 240) / 120);
+    for (let k = firstParam; k <= lastParam; k++) {
+      expect({ k, has: headers.includes(`param:p${k}`) }).toEqual({
+        k,
+        has: true
+      });
+    }
+    model.dispose();
+  });
+
   it('keeps its row elements while flung down through pages arriving and a run ticked, with the default columns', async () => {
     // Given the table with its default columns, loaded a page of 100 runs at a time
     const { grid, container, model } = await drawTable(100);
