@@ -12,6 +12,21 @@ ParamFilter = Any
 OPS = ("=", "!=", "<", "<=", ">", ">=")
 
 
+#: The states a sweep's counts count (other states count in ``trials`` only).
+TRIAL_STATES = ("done", "running", "pruned", "failed", "cancelled")
+
+
+def sweep_counts(states: Iterable[str | None]) -> dict:
+    """A sweep's counts from its trials' states: ``trials`` (all of them) and one count per
+    state of ``TRIAL_STATES``."""
+    counts = {"trials": 0, **dict.fromkeys(TRIAL_STATES, 0)}
+    for state in states:
+        counts["trials"] += 1
+        if state in TRIAL_STATES:
+            counts[state] += 1
+    return counts
+
+
 class Store(abc.ABC):
     """Runs, their files, metrics, cells, notebook snapshots and models.
 
@@ -572,7 +587,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_sweeps(self, states=None) -> list[dict]:
-        """Sweeps, newest first; only those in ``states`` when given."""
+        """Sweeps, newest first; only those in ``states`` when given. Their ``counts`` are
+        those of their trials as read with them (``sweep_counts``): the stored counts are
+        written after a trial changes, and a list read between the two would disagree with
+        the sweep's own trials."""
 
     @abc.abstractmethod
     def update_sweep(self, sweep_id: str, **fields) -> dict:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import count, repeat
 
 from . import query
-from .interface import Store
+from .interface import Store, sweep_counts
 from .schema import LATEST, statements
 from .validate import (
     RecordError,
@@ -1866,7 +1866,16 @@ class SqlStore(Store):
             args += states
         with self._tx() as tx:
             rows = tx.q(sql + " ORDER BY created DESC, id DESC", args)
-        return [self._with_data(self._SWEEP_COLUMNS, r) for r in rows]
+            states_of: dict[str, list] = {}
+            if rows:
+                for sweep_id, state, n in tx.q(
+                    "SELECT sweep_id, state, COUNT(*) FROM sweep_trials GROUP BY sweep_id, state"
+                ):
+                    states_of.setdefault(str(sweep_id), []).extend(repeat(state, n))
+        sweeps = [self._with_data(self._SWEEP_COLUMNS, r) for r in rows]
+        for sweep in sweeps:
+            sweep["counts"] = sweep_counts(states_of.get(str(sweep["id"]), ()))
+        return sweeps
 
     def update_sweep(self, sweep_id: str, **fields) -> dict:
         sid = _maybe_uuid(sweep_id)

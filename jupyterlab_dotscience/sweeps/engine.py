@@ -32,6 +32,7 @@ from dotscience.timestamps import now
 
 from .. import headless, publishing
 from ..artifacts import UnsafePathError, is_file, safe_join
+from ..store.interface import sweep_counts
 from . import spec as _spec
 from . import trial as _trial
 
@@ -600,13 +601,7 @@ def _run_on_worker(job: dict) -> dict:
 
 
 def _counts(trials: list) -> dict:
-    counts = {"trials": len(trials), "done": 0, "running": 0, "pruned": 0, "failed": 0,
-              "cancelled": 0}  # fmt: skip
-    for t in trials:
-        key = t.get("state")
-        if key in counts:
-            counts[key] += 1
-    return counts
+    return sweep_counts(t.get("state") for t in trials)
 
 
 def _objective(run: dict, spec: dict):

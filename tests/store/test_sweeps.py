@@ -35,6 +35,28 @@ def test_a_sweep_and_its_trials_are_stored_and_read_back(store):
     assert store.list_sweeps(states=("running",)) == []
 
 
+def test_listed_sweeps_count_the_trials_read_with_them(store):
+    # Given two sweeps whose stored counts lag their trials (the engine writes a trial,
+    # then the counts: a list can be read between the two), and one with no trial yet
+    lagging = store.put_sweep(_sweep(counts={"trials": 1, "running": 1}))
+    store.put_trial(lagging["id"], {"number": 0, "state": "done", "values": {"x": 1}})
+    store.put_trial(lagging["id"], {"number": 1, "state": "running", "values": {"x": 2}})
+    store.update_trial(lagging["id"], 1, state="cancelled")
+    other = store.put_sweep(_sweep(counts={"trials": 0}))
+    store.put_trial(other["id"], {"number": 0, "state": "failed", "values": {"x": 3}})
+    store.put_trial(other["id"], {"number": 1, "state": "queued", "values": {"x": 4}})
+    empty = store.put_sweep(_sweep(counts={"trials": 5, "done": 5}))
+    # When they are listed
+    listed = {s["id"]: s["counts"] for s in store.list_sweeps()}
+    # Then each one's counts are those of its trials
+    zero = {"trials": 0, "done": 0, "running": 0, "pruned": 0, "failed": 0, "cancelled": 0}
+    assert listed[lagging["id"]] == {**zero, "trials": 2, "done": 1, "cancelled": 1}
+    assert listed[other["id"]] == {**zero, "trials": 2, "failed": 1}
+    assert listed[empty["id"]] == zero
+    # And listed by state (all three are running), the same
+    assert {s["id"]: s["counts"] for s in store.list_sweeps(states=("running",))} == listed
+
+
 def test_a_trial_number_is_stored_once(store):
     # Given a sweep with trial 0 stored
     sweep = store.put_sweep(_sweep())
