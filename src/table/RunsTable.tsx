@@ -409,16 +409,8 @@ function TableGrid(props: {
       placeHeadStop();
     }
   };
-  const latest = useRef({
-    windows,
-    frame,
-    loadAhead,
-    shown,
-    placeHeadStop,
-    headKey,
-    headFocus
-  });
-  latest.current = {
+  // what the handlers installed once (scroll, keys, focus) call: this render's functions
+  const now = {
     windows,
     frame,
     loadAhead,
@@ -427,6 +419,8 @@ function TableGrid(props: {
     headKey,
     headFocus
   };
+  const latest = useRef(now);
+  latest.current = now;
 
   useLayoutEffect(() => {
     const node = ref.current;

@@ -694,14 +694,10 @@ export class RowPool {
 
   /**
    * Give the focus to the body's tab stop (the current line's control, or the nearest
-   * line in view's).
-   *
-   * @returns whether a control took it (false with no line drawn)
+   * line in view's; none with no line drawn).
    */
-  focus(): boolean {
-    const target = this._setTabStop();
-    target?.focus();
-    return target !== null;
+  focus(): void {
+    this._setTabStop()?.focus();
   }
 
   /**
