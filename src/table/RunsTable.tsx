@@ -781,7 +781,8 @@ const TableHead = memo(function TableHead(props: {
 });
 
 /**
- * A column's filter box: applied on Enter or when it loses focus.
+ * A column's filter box: applied on Enter or when it loses focus; Escape drops the edit
+ * (the box shows the filter applied again).
  */
 function FilterBox(props: {
   column: Column;
@@ -810,6 +811,9 @@ function FilterBox(props: {
       onKeyDown={e => {
         if (e.key === 'Enter') {
           apply();
+        } else if (e.key === 'Escape' && draft !== props.value) {
+          e.stopPropagation(); // (only the edit is dropped, not the tab or a dialog)
+          setDraft(props.value);
         }
       }}
       onBlur={apply}

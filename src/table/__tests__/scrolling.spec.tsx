@@ -406,6 +406,36 @@ describe('the header from the keyboard', () => {
     document.body.removeChild(container);
     model.dispose();
   });
+
+  it('drops an edit of a filter box with Escape, and applies one with Enter', async () => {
+    // Given the table, and a filter box edited without applying it
+    const { grid, model } = await drawTable();
+    const box = grid.querySelector<HTMLInputElement>(
+      '[aria-colindex="3"] input'
+    )!;
+    act(() => {
+      box.focus();
+      fireEvent.change(box, { target: { value: '>1990' } });
+    });
+    expect(box.value).toBe('>1990');
+    // When Escape is pressed, and the box then loses the focus
+    press('Escape');
+    act(() => box.blur());
+    // Then the box is empty again and no filter was applied
+    expect(box.value).toBe('');
+    expect(model.filters).toEqual({});
+    // When it is edited again and Enter pressed: the filter applies
+    act(() => {
+      box.focus();
+      fireEvent.change(box, { target: { value: '>1990' } });
+    });
+    press('Enter');
+    await act(async () => {
+      await new Promise(r => setTimeout(r, 0));
+    });
+    expect(Object.values(model.filters)).toEqual(['>1990']);
+    model.dispose();
+  });
 });
 
 describe('followWindow', () => {
