@@ -373,16 +373,14 @@ function TableGrid(props: {
   };
   // A key pressed on a control of the header.
   const headKey = (event: KeyboardEvent) => {
-    const target = event.target as HTMLElement;
-    const cell = target.closest?.('[role="columnheader"][data-column]');
-    if (event.altKey || !cell || columns.length === 0) {
+    const at = headControl(event.target as Element);
+    if (event.altKey || !at || columns.length === 0) {
       return;
     }
-    const col = Number(cell.getAttribute('aria-colindex')) - 2;
     const next = headMove(
       event.key,
-      target.tagName === 'INPUT',
-      col,
+      at.part === 'filter',
+      at.col,
       columns.length
     );
     if (next === null) {
@@ -399,13 +397,9 @@ function TableGrid(props: {
   };
   // A control of the header took the focus (a click, a key): it is the header's stop.
   const headFocus = (event: FocusEvent) => {
-    const target = event.target as HTMLElement;
-    const cell = target.closest?.('[role="columnheader"][data-column]');
-    if (cell) {
-      headStop.current = {
-        col: Number(cell.getAttribute('aria-colindex')) - 2,
-        part: target.tagName === 'INPUT' ? 'filter' : 'sort'
-      };
+    const at = headControl(event.target as Element);
+    if (at) {
+      headStop.current = at;
       placeHeadStop();
     }
   };
@@ -471,7 +465,9 @@ function TableGrid(props: {
       pos.left = left;
       const now = drawn.current;
       const next = latest.current.windows(now);
-      if (next.cols[0] !== now.cols[0] || next.cols[1] !== now.cols[1]) {
+      const redrawn =
+        next.cols[0] !== now.cols[0] || next.cols[1] !== now.cols[1];
+      if (redrawn) {
         // the header's columns change too: React draws it, then the body (layout effect)
         flushSync(() => redraw(n => n + 1));
       } else if (next.rows[0] !== now.rows[0] || next.rows[1] !== now.rows[1]) {
@@ -481,8 +477,8 @@ function TableGrid(props: {
       } else {
         pool.current?.show(latest.current.shown());
       }
-      if (pos.stepLeft !== 0) {
-        latest.current.placeHeadStop();
+      if (pos.stepLeft !== 0 && !redrawn) {
+        latest.current.placeHeadStop(); // (a redraw gives it in its layout effect)
       }
     };
     onScrollNow.current = onScroll;
@@ -650,6 +646,19 @@ export interface IHeadStop {
   /** the column's index */
   col: number;
   part: 'sort' | 'filter';
+}
+
+/**
+ * The header control an element is (a column's sort button or filter box), if it is one.
+ */
+function headControl(el: Element): IHeadStop | null {
+  const cell = el.closest?.('[role="columnheader"][data-column]');
+  return cell
+    ? {
+        col: Number(cell.getAttribute('aria-colindex')) - 2,
+        part: el.tagName === 'INPUT' ? 'filter' : 'sort'
+      }
+    : null;
 }
 
 /**
