@@ -13,10 +13,9 @@ export interface IAxisPickerProps {
   isDefault: boolean;
   /** the metric whose association picked the default parameters and inputs (null: the
    * first ones) */
-  rankedBy?: string | null;
-  /** the metrics the default could follow instead, with the id of the one it follows */
+  ranked?: IField | null;
+  /** the metrics the default could follow instead */
   rankable?: readonly IField[];
-  rankedById?: string | null;
   /** the default is to follow another metric (and is drawn) */
   onFollow?: (metricId: string) => void;
   /** a new choice: the ids of the axes to draw, or null for the default */
@@ -39,7 +38,7 @@ const GROUPS: { kind: IField['kind']; title: string }[] = [
  * @returns the picker
  */
 export function AxisPicker(props: IAxisPickerProps): JSX.Element {
-  const { candidates, chosen, isDefault, rankedBy, onChange } = props;
+  const { candidates, chosen, isDefault, ranked, onChange } = props;
   const rankable = props.rankable ?? [];
   const [open, setOpen] = React.useState(false);
   const [filter, setFilter] = React.useState('');
@@ -80,15 +79,15 @@ export function AxisPicker(props: IAxisPickerProps): JSX.Element {
           aria-label="Axes"
         >
           <div className="jp-Dotscience-muted">
-            {rankedBy
-              ? `Default: the ${DEFAULT_AXES} parameters and inputs whose values follow ${rankedBy} most closely (rank correlation), and ${DEFAULT_METRIC_AXES} metrics: ${rankedBy} and the first other.`
+            {ranked
+              ? `Default: the ${DEFAULT_AXES} parameters and inputs whose values follow ${ranked.name} most closely (rank correlation), and ${DEFAULT_METRIC_AXES} metrics: ${ranked.name} and the first other.`
               : `Default: the first ${DEFAULT_AXES} parameters and inputs, and the first ${DEFAULT_METRIC_AXES} metrics.`}
           </div>
-          {rankedBy && rankable.length > 1 && props.onFollow && (
+          {ranked && rankable.length > 1 && props.onFollow && (
             <label className="jp-Dotscience-axes-follow">
               {'Default axes follow '}
               <select
-                value={props.rankedById ?? ''}
+                value={ranked.id}
                 onChange={e => props.onFollow!(e.currentTarget.value)}
               >
                 {rankable.map(m => (

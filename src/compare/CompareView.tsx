@@ -246,9 +246,8 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             candidates={candidates}
             chosen={dimensions}
             isDefault={axisChoice === null}
-            rankedBy={defaults.rankedBy}
+            ranked={defaults.ranked}
             rankable={defaults.rankable}
-            rankedById={defaults.rankedById}
             onFollow={id => {
               setFollow(id);
               setAxisChoice(null); // the default, now following that metric, is drawn

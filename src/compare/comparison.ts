@@ -374,9 +374,7 @@ export interface IDefaultAxes {
   ids: string[];
   /** the metric whose association ranked the parameters and inputs (null: there were
    * `DEFAULT_AXES` or fewer, or no metric to rank them by: the first ones) */
-  rankedBy: string | null;
-  /** its id */
-  rankedById: string | null;
+  ranked: IMetricField | null;
   /** the metrics that could rank them (each with 3 or more finite values), when there
    * are more than `DEFAULT_AXES` to pick from */
   rankable: IMetricField[];
@@ -432,8 +430,7 @@ export function defaultAxes(
   );
   return {
     ids: [...picked, ...metrics.filter(m => metricAxes.has(m))].map(f => f.id),
-    rankedBy: ranked?.name ?? null,
-    rankedById: ranked?.id ?? null,
+    ranked,
     rankable: ranked ? rankable : []
   };
 }

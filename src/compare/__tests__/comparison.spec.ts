@@ -181,7 +181,7 @@ describe('compareRuns', () => {
     const picked = defaultAxes(axisCandidates(compareRuns(wide), false));
     // Then those three are among the 16 drawn (in the candidates' order), ranked by
     // accuracy, with the first two metrics
-    expect(picked.rankedBy).toBe('accuracy');
+    expect(picked.ranked?.name).toBe('accuracy');
     expect(picked.ids.length).toBe(18);
     expect(picked.ids).toEqual(
       expect.arrayContaining(['param:q25', 'param:q27', 'param:opt'])
@@ -196,7 +196,7 @@ describe('compareRuns', () => {
     const few = defaultAxes(
       axisCandidates(compareRuns(wide.map(r => ({ ...r, metrics: {} }))), false)
     );
-    expect(few.rankedBy).toBeNull();
+    expect(few.ranked).toBeNull();
     expect(few.ids[0]).toBe('param:opt');
   });
 
@@ -232,14 +232,14 @@ describe('compareRuns', () => {
     const candidates = axisCandidates(compareRuns(wide), false);
     // When the default follows the first metric: q03 and q05 are left out
     const first = defaultAxes(candidates);
-    expect(first.rankedBy).toBe('accuracy');
+    expect(first.ranked?.name).toBe('accuracy');
     expect(first.ids).not.toContain('param:q03');
     // When it follows seconds
     const bySeconds = defaultAxes(candidates, 'metric:seconds');
     // Then q03 and q05 are drawn, ranked by seconds, with seconds and the first other
     // metric (in the candidates' order)
-    expect(bySeconds.rankedBy).toBe('seconds');
-    expect(bySeconds.rankedById).toBe('metric:seconds');
+    expect(bySeconds.ranked?.name).toBe('seconds');
+    expect(bySeconds.ranked?.id).toBe('metric:seconds');
     expect(bySeconds.ids).toEqual(
       expect.arrayContaining(['param:q03', 'param:q05'])
     );
@@ -249,7 +249,9 @@ describe('compareRuns', () => {
       'metric:seconds'
     ]);
     // And a metric that is not there, or cannot rank, falls back to the first
-    expect(defaultAxes(candidates, 'metric:nope').rankedBy).toBe('accuracy');
+    expect(defaultAxes(candidates, 'metric:nope').ranked?.name).toBe(
+      'accuracy'
+    );
   });
 
   it('names the axes as the runs do, with the kind when two share a name', () => {
