@@ -97,6 +97,28 @@ function rowsInView(top: number): number[] {
 }
 
 /**
+ * The columns whose headers are in the DOM, by id.
+ */
+function headerColumns(container: HTMLElement): (string | null)[] {
+  return Array.from(
+    container.querySelectorAll('[role="columnheader"][data-column]')
+  ).map(h => h.getAttribute('data-column'));
+}
+
+/**
+ * The parameters (by number) a viewport scrolled sideways to `left` shows: the name
+ * column is 240 px wide, the parameters 120 px; the selection column takes 32 px.
+ */
+function paramsInView(left: number): number[] {
+  const first = Math.max(0, Math.floor((left - 240) / 120));
+  const last = Math.min(
+    59,
+    Math.floor((left + VIEW.width - 32 - 1 - 240) / 120)
+  );
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/**
  * Scroll the grid as the browser does: the position changes, then a native scroll event
  * is dispatched (outside React's act, as in a real frame).
  */
@@ -148,15 +170,9 @@ describe('scrolling the Runs table', () => {
     for (let step = 1; step <= 8; step++) {
       const left = step * 250;
       scrollTo(grid, top, left);
-      // Then the columns of the next step's view are drawn too (the name column is 240 px
-      // wide, the parameters 120 px; the selection column takes 32 px of the view)
-      const headers = Array.from(
-        container.querySelectorAll('[role="columnheader"][data-column]')
-      ).map(h => h.getAttribute('data-column'));
-      const next = left + 250;
-      const firstParam = Math.floor((next - 240) / 120);
-      const lastParam = Math.floor((next + VIEW.width - 32 - 1 - 240) / 120);
-      for (let k = Math.max(0, firstParam); k <= Math.min(59, lastParam); k++) {
+      // Then the columns of the next step's view are drawn too
+      const headers = headerColumns(container);
+      for (const k of paramsInView(left + 250)) {
         expect({ step, has: headers.includes(`param:p${k}`) }).toEqual({
           step,
           has: true
@@ -195,13 +211,8 @@ describe('scrolling the Runs table', () => {
     for (let step = 1; step <= 8; step++) {
       scrollTo(grid, 2000, step * 250);
     }
-    const headers = Array.from(
-      container.querySelectorAll('[role="columnheader"][data-column]')
-    ).map(h => h.getAttribute('data-column'));
-    const back = 7 * 250;
-    const firstParam = Math.floor((back - 240) / 120);
-    const lastParam = Math.floor((back + VIEW.width - 32 - 1 - 240) / 120);
-    for (let k = firstParam; k <= lastParam; k++) {
+    const headers = headerColumns(container);
+    for (const k of paramsInView(7 * 250)) {
       expect({ k, has: headers.includes(`param:p${k}`) }).toEqual({
         k,
         has: true
@@ -283,30 +294,27 @@ describe('the header from the keyboard', () => {
   afterEach(() => errors.mockRestore());
 
   /**
-   * The grid's controls in the tab order (tab index 0), each as `column:part` for the
-   * header's, `body` for the runs'.
+   * A control of the grid as these tests name it: `column:part` for the header's, `body`
+   * for the runs'.
    */
-  function tabStops(grid: HTMLElement): string[] {
-    return Array.from(grid.querySelectorAll<HTMLElement>('button, input, a'))
-      .filter(el => el.tabIndex === 0)
-      .map(el => {
-        const cell = el.closest('[role="columnheader"]');
-        return cell
-          ? `${cell.getAttribute('aria-colindex')}:${el.tagName === 'INPUT' ? 'filter' : 'sort'}`
-          : 'body';
-      });
-  }
-
-  /** What has the focus, as `tabStops` names it. */
-  function focused(grid: HTMLElement): string | null {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el || !grid.contains(el)) {
-      return null;
-    }
+  function nameOf(el: Element): string {
     const cell = el.closest('[role="columnheader"]');
     return cell
       ? `${cell.getAttribute('aria-colindex')}:${el.tagName === 'INPUT' ? 'filter' : 'sort'}`
       : 'body';
+  }
+
+  /** The grid's controls in the tab order (tab index 0), by name. */
+  function tabStops(grid: HTMLElement): string[] {
+    return Array.from(grid.querySelectorAll<HTMLElement>('button, input, a'))
+      .filter(el => el.tabIndex === 0)
+      .map(nameOf);
+  }
+
+  /** What has the focus, by name. */
+  function focused(grid: HTMLElement): string | null {
+    const el = document.activeElement;
+    return el && grid.contains(el) ? nameOf(el) : null;
   }
 
   /** Press `key` on whatever has the focus. */
