@@ -62,6 +62,20 @@ async function publish(
 }
 
 /**
+ * Focus the table's search box and press Tab until `arrived` (at most 12 times).
+ */
+async function tabFromSearch(
+  page: IJupyterLabPageFixture,
+  table: Locator,
+  arrived: () => Promise<boolean>
+): Promise<void> {
+  await table.getByLabel('Search runs').focus();
+  for (let i = 0; i < 12 && !(await arrived()); i++) {
+    await page.keyboard.press('Tab');
+  }
+}
+
+/**
  * Open the Runs table with its command and search for a tag.
  */
 async function openTable(
@@ -339,12 +353,7 @@ test('the Runs table body and header are one tab stop each, walked with the arro
     inView: true
   });
   // When the search box has the focus and Tab is pressed until the focus is in the grid
-  await table.getByLabel('Search runs').focus();
-  let presses = 0;
-  while ((await focused()) === null && presses < 12) {
-    await page.keyboard.press('Tab');
-    presses++;
-  }
+  await tabFromSearch(page, table, async () => (await focused()) !== null);
   // Then it is on the first run's checkbox
   expect(await focused()).toEqual(shownAt(lines[0], true));
   // the header control that has the focus: its column's title and kind of control
@@ -522,10 +531,7 @@ test('a run published elsewhere appears in the Runs table without reload', async
           ) as HTMLElement | null
         )?.dataset.runId ?? null
     );
-  await table.getByLabel('Search runs').focus();
-  for (let i = 0; i < 12 && (await focusedRun()) === null; i++) {
-    await page.keyboard.press('Tab');
-  }
+  await tabFromSearch(page, table, async () => (await focusedRun()) !== null);
   await page.keyboard.press('ArrowDown');
   const second = await focusedRun();
   expect(second).not.toBeNull();

@@ -213,6 +213,33 @@ function newPool(): { host: HTMLElement; pool: RowPool } {
   return { host, pool };
 }
 
+/**
+ * The run of a control of the pool (its checkbox or name).
+ */
+function runOf(el: Element | null): string | null | undefined {
+  return (
+    (el?.closest('.jp-Dotscience-table-rowCheck') as HTMLElement | null)
+      ?.dataset.runId ??
+    el?.closest('[role="row"]')?.getAttribute('data-run-id')
+  );
+}
+
+/**
+ * Press key `k` (with Ctrl when `ctrl`) on whatever has the focus.
+ *
+ * @returns whether the pool took the key (its default was prevented)
+ */
+function key(k: string, ctrl = false): boolean {
+  const event = new KeyboardEvent('keydown', {
+    key: k,
+    ctrlKey: ctrl,
+    bubbles: true,
+    cancelable: true
+  });
+  document.activeElement!.dispatchEvent(event);
+  return event.defaultPrevented;
+}
+
 describe('RowPool', () => {
   it('draws the lines and columns of the window and reuses elements as it moves', () => {
     // Given a pool drawing runs 0..30 with columns 0..8
@@ -580,20 +607,6 @@ describe('RowPool', () => {
       Array.from(host.querySelectorAll<HTMLElement>('input, button')).filter(
         el => el.tabIndex === 0
       );
-    const runOf = (el: Element | null) =>
-      (el?.closest('.jp-Dotscience-table-rowCheck') as HTMLElement | null)
-        ?.dataset.runId ??
-      el?.closest('[role="row"]')?.getAttribute('data-run-id');
-    const key = (k: string, ctrl = false) => {
-      const event = new KeyboardEvent('keydown', {
-        key: k,
-        ctrlKey: ctrl,
-        bubbles: true,
-        cancelable: true
-      });
-      document.activeElement!.dispatchEvent(event);
-      return event.defaultPrevented;
-    };
     // Then one control of the body is in the tab order: the first run's checkbox
     expect(tabbable()).toHaveLength(1);
     expect(tabbable()[0]).toBeInstanceOf(HTMLInputElement);
@@ -675,18 +688,6 @@ describe('RowPool', () => {
         ...frameOf(groupRows(list, null), 0, 20, 0, 3),
         shown: [0, 15]
       });
-    const key = (k: string) =>
-      document.activeElement!.dispatchEvent(
-        new KeyboardEvent('keydown', {
-          key: k,
-          bubbles: true,
-          cancelable: true
-        })
-      );
-    const runOf = (el: Element | null) =>
-      (el?.closest('.jp-Dotscience-table-rowCheck') as HTMLElement | null)
-        ?.dataset.runId ??
-      el?.closest('[role="row"]')?.getAttribute('data-run-id');
     draw(runs);
     checkboxOf(rowElements(host).get(runs[5].id)!).focus();
     key('ArrowRight');
