@@ -38,6 +38,9 @@ module.exports = {
     command: 'npm start',
     url: `http://127.0.0.1:${PORT}/lab`,
     timeout: 120 * 1000,
-    reuseExistingServer: false
+    reuseExistingServer: false,
+    // SIGTERM lets JupyterLab shut its kernels down and remove its temporary directories
+    // (Playwright's default, SIGKILL, left them behind).
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20 * 1000 }
   }
 };

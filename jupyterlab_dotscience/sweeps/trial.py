@@ -15,6 +15,7 @@ workspace, which is deleted afterwards.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import io
@@ -259,11 +260,13 @@ _process_pool_lock = threading.Lock()
 
 def process_pool(python: str) -> WorkerPool:
     """The runners of this process's trials on a Dask worker (``python``: the worker's own
-    interpreter); a runner idle for a minute is closed, and each one exits with the worker."""
+    interpreter); a runner idle for a minute is closed, and each one exits with the worker,
+    whose exit removes the runners' directory."""
     global _process_pool
     with _process_pool_lock:
         if _process_pool is None:
             directory = tempfile.mkdtemp(prefix="dotscience-sweep-runners-")
+            atexit.register(shutil.rmtree, directory, True)
             _process_pool = WorkerPool(python, directory, idle_seconds=60.0)
         return _process_pool
 

@@ -152,3 +152,32 @@ def test_pruning_and_cancel_reach_trials_running_on_dask_workers(tmp_path, clust
             time.sleep(0.2)
     finally:
         ws.close()
+
+
+def test_a_dask_worker_leaves_no_runner_or_directory_behind_when_it_exits():
+    # Given a worker process that started a long-lived runner for its trials
+    def start_a_runner():
+        import sys
+
+        from jupyterlab_dotscience import headless
+        from jupyterlab_dotscience.sweeps import trial
+
+        pool = trial.process_pool(sys.executable)
+        runner = pool.acquire()
+        pool.release(runner)
+        return str(pool.directory), headless.kernel_sockets(), runner.proc.pid
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+        scheduler_port=0, silence_logs=40,
+    ) as c, distributed.Client(c) as client:  # fmt: skip
+        directory, sockets, pid = client.submit(start_a_runner).result()
+        assert os.path.isdir(directory) and os.listdir(directory)
+    # When the cluster closes, then the runner is gone, and so are the runners' directory
+    # (with their logs) and the kernels' socket directory
+    deadline = time.monotonic() + 30
+    while alive(pid):
+        assert time.monotonic() < deadline, "the worker's runner outlived it"
+        time.sleep(0.2)
+    assert not os.path.exists(directory)
+    assert sockets is None or not os.path.exists(sockets)
