@@ -18,10 +18,13 @@ export class RunListModel {
   /**
    * @param options.api the REST calls (tests pass fakes)
    * @param options.pageSize runs per page
+   * @param options.query the query the first load asks (default: every run, newest
+   *   first)
    */
   constructor(options: RunListModel.IOptions = {}) {
     this._api = options.api ?? runsAPI;
     this.pageSize = options.pageSize ?? 100;
+    this._query = options.query ?? DEFAULT_QUERY;
   }
 
   /**
@@ -491,7 +494,7 @@ export class RunListModel {
   }
 
   private _api: IRunsAPI;
-  private _query: IRunQuery = DEFAULT_QUERY;
+  private _query: IRunQuery;
   private _runs: RestWire.IRunSummary[] = [];
   private _ids = new Set<string>();
   private _cursor: string | null = null;
@@ -527,5 +530,7 @@ export namespace RunListModel {
     api?: IRunsAPI;
     /** runs per page (default 100) */
     pageSize?: number;
+    /** the query the first load asks (default: every run, newest first) */
+    query?: IRunQuery;
   }
 }

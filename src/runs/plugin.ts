@@ -13,6 +13,9 @@ import {
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IStateDB } from '@jupyterlab/statedb';
+import { ReadonlyPartialJSONObject, UUID } from '@lumino/coreutils';
+import { Widget } from '@lumino/widgets';
 import { IDotscienceSidebar, IRunTracker } from '../tokens';
 import { dotscienceIcon } from '../icons';
 import { runTitle, shortId } from '../format';
@@ -20,6 +23,7 @@ import { errorText } from '../api/request';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the Runs section is built at activation
 import { RunListModel } from './listModel';
 import type { RunDetailContent } from '../run-detail/tab';
+import type { RunsTableContent } from '../table/tab';
 import type { IRunActions } from './actions';
 import {
   IRefreshable,
@@ -44,6 +48,8 @@ export namespace RunsCommandIDs {
 }
 
 const IMPORTABLE = /\.(ipynb|log|txt)$/i;
+/** where the layout of the Runs table changed last is kept (a new table starts with it) */
+const LAST_TABLE_VIEW = 'jupyterlab-dotscience:runs-table-view';
 const EXPORT_FILES: Record<RestWire.ExportFormat, [string, string]> = {
   prov: ['prov.json', 'application/json'],
   openlineage: ['openlineage.json', 'application/json'],
@@ -82,7 +88,8 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     IFileBrowserFactory,
     ILayoutRestorer,
     IRunTracker,
-    ILauncher
+    ILauncher,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -92,13 +99,31 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     browsers: IFileBrowserFactory | null,
     restorer: ILayoutRestorer | null,
     runTracker: IRunTracker | null,
-    launcher: ILauncher | null
+    launcher: ILauncher | null,
+    state: IStateDB | null
   ): void => {
     const { commands, shell } = app;
     const model = new RunListModel();
     const details = new WidgetTracker<MainAreaWidget<RunDetailContent>>({
       namespace: 'dotscience-run'
     });
+    // Runs tables, compare and diff tabs come back with the page (the layout restorer runs
+    // their commands again with the arguments kept for each, under a key of its own)
+    const tables = new WidgetTracker<MainAreaWidget<RunsTableContent>>({
+      namespace: 'dotscience-runs-table'
+    });
+    const compares = new WidgetTracker<MainAreaWidget>({
+      namespace: 'dotscience-compare'
+    });
+    const diffs = new WidgetTracker<MainAreaWidget>({
+      namespace: 'dotscience-diff'
+    });
+    const tabKeys = new WeakMap<Widget, string>();
+    const tabArgs = new WeakMap<Widget, ReadonlyPartialJSONObject>();
+    const keyOf = (args: ReadonlyPartialJSONObject) =>
+      typeof args.key === 'string' && args.key.length <= 64 && args.key
+        ? args.key
+        : UUID.uuid4();
     let compareCount = 0;
 
     const showTab = (
@@ -265,7 +290,8 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         args: {
           type: 'object',
           properties: {
-            ids: { type: 'array', items: { type: 'string' } }
+            ids: { type: 'array', items: { type: 'string' } },
+            key: { type: 'string', description: 'the tab kept under this key' }
           },
           required: ['ids']
         }
@@ -276,7 +302,9 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         ).enabled,
       execute: async args => {
         const ids = Array.isArray(args.ids)
-          ? (args.ids as string[])
+          ? (args.ids as unknown[]).filter(
+              (id): id is string => typeof id === 'string'
+            )
           : model.selected;
         if (ids.length < 2) {
           // the words of the Compare buttons' tooltips
@@ -298,6 +326,9 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         const widget = new MainAreaWidget({
           content: new CompareContent(cmp, actions)
         });
+        tabKeys.set(widget, keyOf(args));
+        tabArgs.set(widget, { ids });
+        void compares.add(widget);
         showTab(
           widget,
           `jp-Dotscience-compare-${++compareCount}`,
@@ -317,7 +348,8 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
           type: 'object',
           properties: {
             a: { type: 'string', description: 'the first (older) run' },
-            b: { type: 'string', description: 'the second run' }
+            b: { type: 'string', description: 'the second run' },
+            key: { type: 'string', description: 'the tab kept under this key' }
           },
           required: ['a', 'b']
         }
@@ -341,6 +373,9 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         const widget = new MainAreaWidget({
           content: new DiffContent(diff, id => actions.openRun(id))
         });
+        tabKeys.set(widget, keyOf(args));
+        tabArgs.set(widget, { a, b });
+        void diffs.add(widget);
         showTab(
           widget,
           `jp-Dotscience-diff-${++diffCount}`,
@@ -365,14 +400,27 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
             allColumns: {
               type: 'boolean',
               description: 'show a column for every parameter, metric and label'
-            }
+            },
+            view: {
+              type: 'object',
+              description:
+                'what the table shows (columns, widths, sort, filters, search, grouping); default: the layout of the table changed last'
+            },
+            key: { type: 'string', description: 'the tab kept under this key' }
           }
         }
       },
       execute: async args => {
         const { RunsTableModel } = await import('../table/tableModel');
         const { RunsTableContent } = await import('../table/tab');
-        const table = new RunsTableModel();
+        const { layoutOf, readView } = await import('../table/view');
+        const view =
+          args.view !== undefined
+            ? readView(args.view)
+            : layoutOf(
+                readView(await state?.fetch(LAST_TABLE_VIEW).catch(() => null))
+              );
+        const table = new RunsTableModel({ view });
         const content = new RunsTableContent(table, () => ({
           openRun: id => actions.openRun(id),
           compare: commands.hasCommand(RunsCommandIDs.compareRuns)
@@ -389,6 +437,23 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         }
         const widget = new MainAreaWidget({ content });
         widget.title.caption = 'Dotscience runs table';
+        tabKeys.set(widget, keyOf(args));
+        void tables.add(widget);
+        // what the user changes is kept for this tab and as the next new table's layout
+        // (once a drag or a burst of changes settles)
+        let keeping: ReturnType<typeof setTimeout> | undefined;
+        table.viewChanged.connect(() => {
+          clearTimeout(keeping);
+          keeping = setTimeout(() => {
+            if (!widget.isDisposed) {
+              void tables.save(widget);
+              void state?.save(
+                LAST_TABLE_VIEW,
+                layoutOf(table.view) as unknown as ReadonlyPartialJSONObject
+              );
+            }
+          }, 200);
+        });
         showTab(
           widget,
           `jp-Dotscience-runsTable-${++tableCount}`,
@@ -493,6 +558,25 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         args: w => ({ id: w.content.model.id }),
         name: w => w.content.model.id
       });
+      const name = (w: Widget) => tabKeys.get(w) ?? '';
+      void restorer.restore(tables, {
+        command: RunsCommandIDs.openTable,
+        args: w => ({
+          key: name(w),
+          view: w.content.model.view as unknown as ReadonlyPartialJSONObject
+        }),
+        name
+      });
+      for (const [tracker, command] of [
+        [compares, RunsCommandIDs.compareRuns],
+        [diffs, RunsCommandIDs.diffRuns]
+      ] as const) {
+        void restorer.restore(tracker, {
+          command,
+          args: w => ({ ...tabArgs.get(w), key: name(w) }),
+          name
+        });
+      }
     }
   }
 };

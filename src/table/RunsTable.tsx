@@ -758,6 +758,16 @@ const TableHead = memo(function TableHead(props: {
           error={props.errors[id] ?? null}
           onApply={text => void model.setFilter(column, text)}
         />
+        <div
+          className="jp-Dotscience-table-resize"
+          role="separator"
+          aria-orientation="vertical"
+          aria-label={`Resize ${columnTitle(column)}`}
+          aria-valuenow={layout.widths[c]}
+          title="Drag to resize; double-click for the default width"
+          onPointerDown={e => startResize(e, model, column, layout.widths[c])}
+          onDoubleClick={() => model.resetWidth(column)}
+        />
       </div>
     );
   }
@@ -788,6 +798,51 @@ const TableHead = memo(function TableHead(props: {
     </div>
   );
 });
+
+/**
+ * Follow a drag of a column's right edge: the column takes the width the pointer gives
+ * it, once a frame, until the button is released.
+ *
+ * @param event the press on the edge
+ * @param model the table
+ * @param column the column
+ * @param width its width when pressed
+ */
+function startResize(
+  event: React.PointerEvent<HTMLElement>,
+  model: RunsTableModel,
+  column: Column,
+  width: number
+): void {
+  if (event.button !== 0) {
+    return;
+  }
+  event.preventDefault(); // no text selection, no focus moved
+  const handle = event.currentTarget;
+  const from = event.clientX;
+  let x = from;
+  let frame = 0;
+  handle.setPointerCapture?.(event.pointerId);
+  const move = (e: PointerEvent) => {
+    x = e.clientX;
+    frame ||= requestAnimationFrame(() => {
+      frame = 0;
+      model.setWidth(column, width + x - from);
+    });
+  };
+  const end = () => {
+    cancelAnimationFrame(frame);
+    if (x !== from) {
+      model.setWidth(column, width + x - from);
+    }
+    handle.removeEventListener('pointermove', move);
+    handle.removeEventListener('pointerup', end);
+    handle.removeEventListener('pointercancel', end);
+  };
+  handle.addEventListener('pointermove', move);
+  handle.addEventListener('pointerup', end);
+  handle.addEventListener('pointercancel', end);
+}
 
 /**
  * A column's filter box: applied on Enter or when it loses focus; Escape drops the edit

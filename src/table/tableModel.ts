@@ -16,6 +16,13 @@ import {
 } from './columns';
 import { queryFromFilters } from './filters';
 import { BodyRow, groupRows } from './grouping';
+import {
+  columnFromId,
+  EMPTY_VIEW,
+  ITableView,
+  MAX_WIDTH,
+  MIN_WIDTH
+} from './view';
 
 /**
  * The order of the kinds of columns in a table (as the column picker lists them).
@@ -69,13 +76,37 @@ export class RunsTableModel {
    * @param options.api the REST calls (tests pass fakes)
    * @param options.pageSize runs per page (default 200: a page of runs with hundreds of
    *   values each is parsed in one go, so smaller pages keep scrolling smooth)
+   * @param options.view what the table shows at first (a kept view; default: every run,
+   *   newest first, in the default columns)
    */
   constructor(options: RunsTableModel.IOptions = {}) {
+    const view = options.view ?? EMPTY_VIEW;
+    this._columns = view.columns ? [...view.columns] : null;
+    this._widths = new Map(Object.entries(view.widths));
+    this._groupBy = view.groupBy;
+    this._filters = { ...view.filters };
+    const sort = view.sort && serverSort(view.sort.column);
+    this._sortColumn = sort ? view.sort!.column : null;
+    const { query, errors, applied } = this._read(
+      {
+        ...DEFAULT_QUERY,
+        text: view.search,
+        ...(sort ? { sort, desc: view.sort!.desc } : {})
+      },
+      // the filtered columns of a view in the default columns are not known yet
+      Object.keys(this._filters)
+        .map(columnFromId)
+        .filter((c): c is Column => c !== null)
+    );
+    this._filterErrors = errors;
+    this._applied = applied;
     this.list = new RunListModel({
       api: withStats(options.api ?? runsAPI),
-      pageSize: options.pageSize ?? 200
+      pageSize: options.pageSize ?? 200,
+      query
     });
     this.list.changed.connect(this._onList, this);
+    this._atMidnight(query);
   }
 
   /**
@@ -88,6 +119,34 @@ export class RunsTableModel {
    */
   get changed(): ISignal<this, void> {
     return this._changed;
+  }
+
+  /**
+   * Emitted when the user changes the view (columns, a width, the sort, a filter, the
+   * search or the grouping), not when runs arrive.
+   */
+  get viewChanged(): ISignal<this, void> {
+    return this._viewChanged;
+  }
+
+  /**
+   * What the table shows, to keep: the columns chosen, the widths set, the sort, the
+   * filters applied (as their boxes hold them), the search and the grouping.
+   */
+  get view(): ITableView {
+    const sort = this._sortColumn;
+    const filters: Record<string, string> = {};
+    for (const id of this._applied) {
+      filters[id] = this._filters[id];
+    }
+    return {
+      columns: this._columns ? [...this._columns] : null,
+      widths: Object.fromEntries(this._widths),
+      sort: sort ? { column: sort, desc: this.list.query.desc } : null,
+      filters,
+      search: this.list.query.text,
+      groupBy: this._groupBy
+    };
   }
 
   /**
@@ -151,6 +210,7 @@ export class RunsTableModel {
     }
     this._columns = current;
     this._changed.emit();
+    this._viewChanged.emit();
   }
 
   /**
@@ -161,6 +221,7 @@ export class RunsTableModel {
   setColumns(columns: Column[]): void {
     this._columns = [...columns];
     this._changed.emit();
+    this._viewChanged.emit();
   }
 
   /**
@@ -174,14 +235,32 @@ export class RunsTableModel {
   }
 
   /**
-   * Resize a column (at least 40 px).
+   * Resize a column (40 to 2,000 px).
    *
    * @param column the column
    * @param width the new width in px
    */
   setWidth(column: Column, width: number): void {
-    this._widths.set(columnId(column), Math.max(40, Math.round(width)));
+    const id = columnId(column);
+    const w = Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, Math.round(width)));
+    if (this._widths.get(id) === w) {
+      return;
+    }
+    this._widths.set(id, w);
     this._changed.emit();
+    this._viewChanged.emit();
+  }
+
+  /**
+   * Give a column its default width again.
+   *
+   * @param column the column
+   */
+  resetWidth(column: Column): void {
+    if (this._widths.delete(columnId(column))) {
+      this._changed.emit();
+      this._viewChanged.emit();
+    }
   }
 
   /**
@@ -214,6 +293,7 @@ export class RunsTableModel {
     this._sortColumn = column;
     void this.list.setQuery({ sort, desc });
     this._changed.emit();
+    this._viewChanged.emit();
     return null;
   }
 
@@ -268,6 +348,7 @@ export class RunsTableModel {
       void this.list.setQuery({ sort: `param:${param}`, desc: false });
     }
     this._changed.emit();
+    this._viewChanged.emit();
   }
 
   /**
@@ -375,25 +456,38 @@ export class RunsTableModel {
   }
 
   private _apply(base: IRunQuery): Promise<void> {
-    const { query, errors } = this._read(base);
+    const { query, errors, applied } = this._read(base, this.columns);
     this._filterErrors = errors;
+    this._applied = applied;
     this._changed.emit();
+    this._viewChanged.emit();
     this._atMidnight(query);
     return this.list.setQuery(query);
   }
 
   /**
-   * The query of `base` with the filter boxes read now.
+   * The query of `base` with the filter boxes of `columns` read now, and the ids of the
+   * columns whose box holds something.
    */
-  private _read(base: IRunQuery): {
+  private _read(
+    base: IRunQuery,
+    columns: readonly Column[]
+  ): {
     query: IRunQuery;
     errors: Record<string, string>;
+    applied: string[];
   } {
-    return queryFromFilters(
-      { ...DEFAULT_QUERY, ...base },
-      this.columns.filter(c => (this._filters[columnId(c)] ?? '').trim()),
-      this._filters
+    const filtered = columns.filter(c =>
+      (this._filters[columnId(c)] ?? '').trim()
     );
+    return {
+      ...queryFromFilters(
+        { ...DEFAULT_QUERY, ...base },
+        filtered,
+        this._filters
+      ),
+      applied: filtered.map(columnId)
+    };
   }
 
   /**
@@ -419,13 +513,22 @@ export class RunsTableModel {
         return;
       }
       const applied = this.list.query;
-      const read = this._read(applied).query;
+      const read = this._read(applied, this._filterColumns()).query;
       if (JSON.stringify(read.times) !== JSON.stringify(applied.times)) {
         void this._apply(applied);
       } else {
         this._atMidnight(applied); // early, or nothing relative: the next midnight
       }
     }, next - now);
+  }
+
+  /**
+   * The columns whose filters are applied now.
+   */
+  private _filterColumns(): Column[] {
+    return this._applied
+      .map(columnFromId)
+      .filter((c): c is Column => c !== null);
   }
 
   private _sorted(keys: Set<string>): string[] {
@@ -447,14 +550,15 @@ export class RunsTableModel {
     this._changed.emit();
   }
 
-  private _columns: Column[] | null = null;
+  private _columns: Column[] | null;
   private _defaults: Column[] | null = null; // the default columns, for the key sets' sizes
   private _defaultsFor = '';
-  private _widths = new Map<string, number>();
-  private _sortColumn: Column | null = null;
-  private _filters: Record<string, string> = {};
-  private _filterErrors: Record<string, string> = {};
-  private _groupBy: string | null = null;
+  private _widths: Map<string, number>;
+  private _sortColumn: Column | null;
+  private _filters: Record<string, string>;
+  private _filterErrors: Record<string, string>;
+  private _applied: string[]; // the ids of the columns whose filters the query holds
+  private _groupBy: string | null;
   private _collapsed = new Set<string>();
   private _rows: BodyRow[] | null = null;
   private _lines: BodyRow[] = []; // the ungrouped lines and the runs they were made for
@@ -467,6 +571,7 @@ export class RunsTableModel {
   private _disposed = false;
   private _midnight: ReturnType<typeof setTimeout> | undefined = undefined;
   private _changed = new Signal<this, void>(this);
+  private _viewChanged = new Signal<this, void>(this);
 }
 
 /**
@@ -481,5 +586,7 @@ export namespace RunsTableModel {
     api?: IRunsAPI;
     /** runs per page (default 200) */
     pageSize?: number;
+    /** what the table shows at first (see `ITableView`) */
+    view?: ITableView;
   }
 }

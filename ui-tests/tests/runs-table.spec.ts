@@ -97,6 +97,36 @@ async function openTable(
 }
 
 /**
+ * Reload the page and wait until JupyterLab has restored its tabs (Galata's own reload
+ * waits for a launcher, which restored tabs take the place of).
+ */
+async function reloadKeepingTabs(page: IJupyterLabPageFixture): Promise<void> {
+  // (the fixture's type leaves out the option its reload takes)
+  const reload = page.reload as unknown as (options: {
+    waitForIsReady: boolean;
+  }) => Promise<unknown>;
+  await reload.call(page, { waitForIsReady: false });
+  await page.evaluate(() => (window as any).jupyterapp.restored);
+}
+
+/**
+ * Wait for JupyterLab to save its workspace (it does so a moment after the last change)
+ * with a body that passes `test`.
+ */
+function workspaceSaved(
+  page: IJupyterLabPageFixture,
+  test: (body: string) => boolean
+): Promise<unknown> {
+  return page.waitForRequest(
+    r =>
+      r.method() === 'PUT' &&
+      r.url().includes('/lab/api/workspaces') &&
+      test(r.postData() ?? ''),
+    { timeout: 15000 }
+  );
+}
+
+/**
  * The rows of the Runs table's grid as Chromium gives them to assistive technology, in
  * order: `header` for the header row, a run's id for its row (its first cell is named by
  * its checkbox, "Select run <id>").
@@ -226,6 +256,164 @@ test('filter 200 of 250 runs in the Runs table, select them all and compare', as
     page.locator('.lm-TabBar-tab', { hasText: 'Compare 200 runs' })
   ).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test('the Runs table comes back after a reload as the user left it, and a new one starts with its columns', async ({
+  page,
+  request
+}) => {
+  // Given the Runs table on this test's 30 runs
+  const table = await tableOfRuns(page, request, 'keep', 30);
+  const count = table.getByTestId('ds-table-count');
+  const heads = () =>
+    table
+      .locator('[role="columnheader"][data-column]')
+      .evaluateAll(cells => cells.map(c => c.getAttribute('data-column')));
+  const schedule = (t: Locator) =>
+    t.locator('[role="row"][data-run-id] [role="cell"]', {
+      hasText: 'cosine'
+    });
+  const firstRun = (t: Locator) =>
+    t.locator('[role="row"][data-run-id]').first();
+  // (the schedule is too long for its column: cut to fit)
+  await expect(schedule(table).first()).toHaveText(/\u2026$/);
+  // When the user hides Status, sorts by alpha twice (largest first), keeps alpha < 20
+  await table.getByRole('button', { name: /^Columns/ }).click();
+  await table.getByRole('checkbox', { name: 'Status', exact: true }).uncheck();
+  await table.getByRole('button', { name: /^Columns/ }).click();
+  const sortAlpha = table.locator(
+    '[data-column="param:alpha"] .jp-Dotscience-table-sort'
+  );
+  await sortAlpha.click();
+  await expect(firstRun(table)).toContainText('trial 0');
+  await sortAlpha.click();
+  await expect(firstRun(table)).toContainText('trial 29');
+  const alpha = table.getByLabel('Filter alpha');
+  await alpha.fill('<20');
+  await alpha.press('Enter');
+  await expect(count).toHaveText('20 runs');
+  await expect(firstRun(table)).toContainText('trial 19');
+  const saved = workspaceSaved(page, body =>
+    body.includes('"param:schedule":380')
+  );
+  // And drags the schedule column's right edge 260 px to the right
+  const edge = table.getByRole('separator', { name: 'Resize schedule' });
+  const box = (await edge.boundingBox())!;
+  await page.mouse.move(box.x + 3, box.y + box.height / 2);
+  await page.mouse.down();
+  for (const dx of [50, 150, 260]) {
+    await page.mouse.move(box.x + 3 + dx, box.y + box.height / 2);
+  }
+  await page.mouse.up();
+  // Then the column is 260 px wider and its cells show the whole schedule
+  await expect(edge).toHaveAttribute('aria-valuenow', '380');
+  await expect(schedule(table).first()).toHaveText(
+    /^cosine with warm restarts every \d epochs$/
+  );
+  const columns = await heads();
+  expect(columns).not.toContain('field:status');
+  await saved; // (kept once the changes settle)
+
+  // When the page is reloaded
+  await reloadKeepingTabs(page);
+  // Then the Runs table tab is back as it was left: the search, the filter, the sort,
+  // the columns and the width
+  const back = page.locator('.jp-Dotscience-runsTable:visible');
+  await expect(back.getByTestId('ds-table-count')).toHaveText('20 runs');
+  await expect(firstRun(back)).toContainText('trial 19');
+  await expect(back.getByLabel('Filter alpha')).toHaveValue('<20');
+  await expect(back.getByLabel('Search runs')).toHaveValue(/^keep/);
+  await expect(
+    back.locator('[data-column="param:alpha"] .jp-Dotscience-table-sort')
+  ).toContainText('\u25bc');
+  expect(
+    await back
+      .locator('[role="columnheader"][data-column]')
+      .evaluateAll(cells => cells.map(c => c.getAttribute('data-column')))
+  ).toEqual(columns);
+  await expect(
+    back.getByRole('separator', { name: 'Resize schedule' })
+  ).toHaveAttribute('aria-valuenow', '380');
+  await expect(schedule(back).first()).toHaveText(/epochs$/);
+
+  // When a new Runs table is opened
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute(
+      'dotscience:open-runs-table',
+      {}
+    );
+  });
+  const fresh = page.locator('.jp-Dotscience-runsTable:visible');
+  await expect(page.locator('.jp-Dotscience-runsTable')).toHaveCount(2);
+  // Then it has those columns, width and sort, but no filter or search: every run
+  await expect(fresh.getByLabel('Search runs')).toHaveValue('');
+  await expect(fresh.getByLabel('Filter alpha')).toHaveValue('');
+  await expect(
+    fresh.getByRole('separator', { name: 'Resize schedule' })
+  ).toHaveAttribute('aria-valuenow', '380');
+  await expect(fresh.getByTestId('ds-table-count')).not.toHaveText('20 runs');
+  // When the edge is double-clicked, the column has its default width again
+  await fresh.getByRole('separator', { name: 'Resize schedule' }).dblclick();
+  await expect(
+    fresh.getByRole('separator', { name: 'Resize schedule' })
+  ).toHaveAttribute('aria-valuenow', '120');
+});
+
+test('compare and diff tabs come back after a reload', async ({
+  page,
+  request
+}) => {
+  // Given a compare tab of three runs and a diff tab of two
+  const table = await tableOfRuns(page, request, 'tabs', 3);
+  const ids = await table
+    .locator('[role="row"][data-run-id]')
+    .evaluateAll(rows => rows.map(r => r.getAttribute('data-run-id')!));
+  expect(ids).toHaveLength(3);
+  await page.evaluate(async ids => {
+    const { commands } = (window as any).jupyterapp;
+    await commands.execute('dotscience:compare-runs', { ids });
+    await commands.execute('dotscience:diff-runs', { a: ids[0], b: ids[1] });
+  }, ids);
+  const compareTab = page.locator('.lm-TabBar-tab', {
+    hasText: 'Compare 3 runs'
+  });
+  const diffTab = page.locator('.lm-TabBar-tab', { hasText: /^Diff / });
+  const saved = workspaceSaved(
+    page,
+    body =>
+      body.includes('dotscience-compare:') && body.includes('dotscience-diff:')
+  );
+  await expect(compareTab).toHaveCount(1);
+  await expect(diffTab).toHaveCount(1);
+  await saved;
+  // When the page is reloaded
+  await reloadKeepingTabs(page);
+  // Then both tabs are back (once each), showing their runs
+  await expect(compareTab).toHaveCount(1);
+  await expect(diffTab).toHaveCount(1);
+  await diffTab.click();
+  await expect(
+    page.locator('.jp-Dotscience-diffContent:visible')
+  ).toContainText('tabs');
+  await compareTab.click();
+  await expect(
+    page.locator('.jp-Dotscience-compareContent:visible')
+  ).toContainText('trial 2');
+  // And closing them forgets them: the workspace JupyterLab saves next holds neither
+  // (what a reload would bring back; Galata's stand-in for the server merges the saves
+  // into the old workspace, so a reload here would bring back what a server would not)
+  const forgotten = workspaceSaved(
+    page,
+    body =>
+      !body.includes('dotscience-compare:') &&
+      !body.includes('dotscience-diff:') &&
+      !body.includes('dotscience-runs-table:')
+  );
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('application:close-all');
+  });
+  await expect(compareTab).toHaveCount(0);
+  await forgotten;
 });
 
 test('a scrolled Runs table keeps its rows in view across a theme switch', async ({

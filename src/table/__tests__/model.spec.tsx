@@ -250,6 +250,99 @@ describe('RunsTableModel', () => {
     model.dispose();
   });
 
+  describe('its kept view', () => {
+    const alpha = { kind: 'param' as const, key: 'alpha' };
+    const opt = { kind: 'param' as const, key: 'opt' };
+    const loss = { kind: 'metric' as const, key: 'loss', stat: 'min' as const };
+
+    it('gives back what the user changed, and opens a new table on it', async () => {
+      // Given a table where the user chose columns, widened one, sorted, filtered,
+      // searched and grouped
+      const server = new FilteringServer(runs);
+      const model = table(server);
+      await model.list.refresh();
+      const changes: string[] = [];
+      model.viewChanged.connect(() =>
+        changes.push(JSON.stringify(model.view.columns?.length ?? null))
+      );
+      model.setColumns([{ kind: 'field', key: 'name' }, alpha, opt]);
+      model.toggleColumn(loss);
+      model.setWidth(alpha, 300);
+      model.sortBy(alpha);
+      model.sortBy(alpha);
+      await model.setFilter(alpha, '<200');
+      await model.setFilter(opt, '<adam'); // does not read as a filter
+      await model.setFilter(null, 'sweep');
+      const view = model.view;
+      // Then the view holds each of those
+      expect(view).toEqual({
+        columns: [{ kind: 'field', key: 'name' }, alpha, opt, loss],
+        widths: { 'param:alpha': 300 },
+        sort: { column: alpha, desc: true },
+        filters: { 'param:alpha': '<200', 'param:opt': '<adam' },
+        search: 'sweep',
+        groupBy: null
+      });
+      // And each change was announced as a change of the view, and pages arriving are not
+      expect(changes).toHaveLength(8);
+      await model.ensureRows(400);
+      expect(changes).toHaveLength(8);
+      model.dispose();
+
+      // When a table opens on that view (a reload)
+      const again = new FilteringServer(runs);
+      const restored = new RunsTableModel({
+        api: again as unknown as IRunsAPI,
+        pageSize: 100,
+        view: JSON.parse(JSON.stringify(view))
+      });
+      await restored.list.refresh();
+      // Then its first page was asked with the same sort, filter and search, and it shows
+      // the same columns, width, boxes (the one that does not read, reported) and runs
+      expect(again.pages[0].query).toMatchObject({
+        sort: 'param:alpha',
+        desc: true,
+        params: ['alpha<200'],
+        text: 'sweep'
+      });
+      expect(restored.columns).toEqual(view.columns);
+      expect(restored.width(alpha)).toBe(300);
+      expect(restored.sort).toEqual({ column: alpha, desc: true });
+      expect(restored.filters['param:alpha']).toBe('<200');
+      expect(restored.filterErrors['param:opt']).toBe(
+        '< needs a number to filter opt.'
+      );
+      expect(restored.list.runs[0].parameters.alpha).toBe('199');
+      expect(restored.view).toEqual(view);
+      restored.dispose();
+    });
+
+    it('keeps the filters of a view in the default columns before any run is loaded', async () => {
+      // Given a view with no columns chosen, filtered on a parameter and grouped
+      const server = new FilteringServer(runs);
+      const model = new RunsTableModel({
+        api: server as unknown as IRunsAPI,
+        pageSize: 100,
+        view: {
+          columns: null,
+          widths: {},
+          sort: null,
+          filters: { 'param:alpha': '>=2490' },
+          search: '',
+          groupBy: 'opt'
+        }
+      });
+      // When it opens
+      await model.list.refresh();
+      // Then the first page asked was filtered, and the rows are grouped
+      expect(server.pages[0].query.params).toEqual(['alpha>=2490']);
+      expect(model.list.total).toBe(10);
+      expect(model.rows[0]).toMatchObject({ kind: 'group' });
+      expect(model.view.filters).toEqual({ 'param:alpha': '>=2490' });
+      model.dispose();
+    });
+  });
+
   describe('left open overnight (the reader is in Berlin, UTC+1)', () => {
     afterEach(() => {
       jest.useRealTimers();
