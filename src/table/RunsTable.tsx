@@ -9,7 +9,13 @@ import React, {
   useState
 } from 'react';
 import { flushSync } from 'react-dom';
-import { Column, columnId, columnTitle } from './columns';
+import {
+  cellText,
+  Column,
+  columnId,
+  columnTitle,
+  defaultWidth
+} from './columns';
 import { IPoolFrame, IPoolLayout, RowPool, wholeText } from './rowPool';
 import { RunsTableModel } from './tableModel';
 import {
@@ -552,6 +558,23 @@ function TableGrid(props: {
     loadAhead(endRow);
   }, [endRow, rows.length, list.hasMore, list.loading, ahead]);
 
+  // a double-click on a column's edge: as wide as its title (and sort mark) and the
+  // texts of the runs loaded need
+  const fit = useCallback(
+    (column: Column) => {
+      function* texts() {
+        yield `${columnTitle(column)} \u25bc`;
+        for (const run of model.list.runs) {
+          yield cellText(run, column);
+        }
+      }
+      model.setWidth(
+        column,
+        pool.current?.fitWidth(texts()) ?? defaultWidth(column)
+      );
+    },
+    [model]
+  );
   const sort = model.sort;
   const width = layout.offsets[columns.length] + CHECK;
   return (
@@ -587,6 +610,7 @@ function TableGrid(props: {
           filters={model.filters}
           errors={model.filterErrors}
           onSort={props.onSort}
+          onFit={fit}
         />
       </div>
       {!list.loading && !list.error && rows.length === 0 && (
@@ -726,6 +750,7 @@ const TableHead = memo(function TableHead(props: {
   filters: Readonly<Record<string, string>>;
   errors: Readonly<Record<string, string>>;
   onSort: (column: Column) => void;
+  onFit: (column: Column) => void;
 }): JSX.Element {
   const { layout, model } = props;
   const cells: JSX.Element[] = [];
@@ -764,9 +789,9 @@ const TableHead = memo(function TableHead(props: {
           aria-orientation="vertical"
           aria-label={`Resize ${columnTitle(column)}`}
           aria-valuenow={layout.widths[c]}
-          title="Drag to resize; double-click for the default width"
+          title="Drag to resize; double-click to fit the runs loaded"
           onPointerDown={e => startResize(e, model, column, layout.widths[c])}
-          onDoubleClick={() => model.resetWidth(column)}
+          onDoubleClick={() => props.onFit(column)}
         />
       </div>
     );

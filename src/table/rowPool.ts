@@ -729,6 +729,29 @@ export class RowPool {
   }
 
   /**
+   * The width a column needs to show each of `texts` whole (what a double-click on its
+   * edge gives it): the longest text in the cells' fixed-width font, with the cell's
+   * padding and border.
+   *
+   * @param texts the column's texts (its cells', its title's)
+   * @returns the width in px, or null when the font cannot be measured
+   */
+  fitWidth(texts: Iterable<string>): number | null {
+    if (!this._measuredFor) {
+      return null; // nothing drawn yet
+    }
+    const [charWidth, chrome] = this._measureCell();
+    if (!(charWidth > 0)) {
+      return null;
+    }
+    let longest = 0;
+    for (const text of texts) {
+      longest = Math.max(longest, text.length);
+    }
+    return Math.ceil(longest * charWidth + chrome + 1);
+  }
+
+  /**
    * Take every row out of the host and stop handling its clicks.
    */
   dispose(): void {

@@ -252,18 +252,6 @@ export class RunsTableModel {
   }
 
   /**
-   * Give a column its default width again.
-   *
-   * @param column the column
-   */
-  resetWidth(column: Column): void {
-    if (this._widths.delete(columnId(column))) {
-      this._changed.emit();
-      this._viewChanged.emit();
-    }
-  }
-
-  /**
    * The column the runs are sorted by (null: newest first) and the direction.
    */
   get sort(): { column: Column | null; desc: boolean } {

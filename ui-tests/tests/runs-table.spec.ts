@@ -352,11 +352,25 @@ test('the Runs table comes back after a reload as the user left it, and a new on
     fresh.getByRole('separator', { name: 'Resize schedule' })
   ).toHaveAttribute('aria-valuenow', '380');
   await expect(fresh.getByTestId('ds-table-count')).not.toHaveText('20 runs');
-  // When the edge is double-clicked, the column has its default width again
+  // When its edge is double-clicked, the column fits its longest text (narrower than
+  // the width dragged) and shows every schedule whole
   await fresh.getByRole('separator', { name: 'Resize schedule' }).dblclick();
   await expect(
     fresh.getByRole('separator', { name: 'Resize schedule' })
-  ).toHaveAttribute('aria-valuenow', '120');
+  ).not.toHaveAttribute('aria-valuenow', '380');
+  const fitted = Number(
+    await fresh
+      .getByRole('separator', { name: 'Resize schedule' })
+      .getAttribute('aria-valuenow')
+  );
+  expect(fitted).toBeGreaterThan(120);
+  expect(fitted).toBeLessThan(380);
+  await expect(schedule(fresh).first()).toHaveText(/epochs$/);
+  expect(
+    await schedule(fresh).evaluateAll(
+      cells => cells.filter(c => c.textContent!.endsWith('\u2026')).length
+    )
+  ).toBe(0);
 });
 
 test('compare and diff tabs come back after a reload', async ({
