@@ -278,8 +278,11 @@ async function showStaticCopy(page, direction, runs) {
           '.jp-Dotscience-table-row[data-run-id]:not([aria-hidden])'
         )
       ].sort((a, b) => a.offsetTop - b.offsetTop);
+      // each row's part at the left edge: its checkbox and its pinned name
       const checks = rows.map(row =>
-        document.getElementById(row.getAttribute('aria-owns').split(' ')[0])
+        document
+          .getElementById(row.getAttribute('aria-owns').split(' ')[0])
+          .closest('.jp-Dotscience-table-rowCheck')
       );
       const count = direction === 'down' ? runs : rows.length;
       const height = rows[0].offsetHeight;

@@ -16,7 +16,13 @@ import {
   columnTitle,
   defaultWidth
 } from './columns';
-import { IPoolFrame, IPoolLayout, RowPool, wholeText } from './rowPool';
+import {
+  IPoolFrame,
+  IPoolLayout,
+  leadWidth,
+  RowPool,
+  wholeText
+} from './rowPool';
 import { RunsTableModel } from './tableModel';
 import {
   columnAt,
@@ -80,15 +86,27 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     [model]
   );
   // Column widths and offsets, worked out when the columns or their widths change (not
-  // on every scroll: the grid draws with them as they are).
+  // on every scroll: the grid draws with them as they are). The run's name, when shown,
+  // is pinned at the left edge beside the checkboxes: a row scrolled far to the right
+  // still says which run it is.
   const widthKey = columns.map(c => model.width(c)).join(',');
   const layout = useMemo<ILayout>(() => {
-    const widths = columns.map(c => model.width(c));
+    const at = columns.findIndex(c => c.kind === 'field' && c.key === 'name');
+    const pinned = at < 0 ? null : columns[at];
+    const scrolled = pinned ? columns.filter((_, i) => i !== at) : columns;
+    const widths = scrolled.map(c => model.width(c));
     return {
-      columns,
+      columns: scrolled,
       widths,
       offsets: columnOffsets(widths),
-      ids: columns.map(columnId)
+      ids: scrolled.map(columnId),
+      pin: pinned
+        ? {
+            column: pinned,
+            id: columnId(pinned),
+            width: model.width(pinned)
+          }
+        : null
     };
   }, [columns, widthKey]);
 
@@ -232,12 +250,16 @@ function TableGrid(props: {
 
   const columns = layout.columns;
   const rows = model.rows;
+  // what stays at the left edge: the checkboxes and the pinned name
+  const lead = leadWidth(layout, CHECK);
+  // the header's controls are counted from the pinned column's (0), then the others'
+  const pinned = layout.pin ? 1 : 0;
 
   // What the window depends on, for the scroll handler (which runs between renders).
   const windows = (from: IWindows): IWindows => {
     const pos = scroll.current;
     const height = Math.max(0, size.height - HEADER);
-    const width = Math.max(0, size.width - CHECK);
+    const width = Math.max(0, size.width - lead);
     const rowsAt = (top: number) =>
       rowWindow(Math.max(0, top), height, rowHeight, rows.length, 0);
     const colsAt = (left: number) =>
@@ -316,7 +338,7 @@ function TableGrid(props: {
     }
     const { offsets } = layout;
     const left = Math.max(0, scroll.current.left);
-    const right = left + Math.max(0, size.width - CHECK);
+    const right = left + Math.max(0, size.width - lead);
     let first = columnAt(offsets, left);
     if (offsets[first] < left && first + 1 < n) {
       first++; // partly scrolled away
@@ -331,20 +353,23 @@ function TableGrid(props: {
   // while in view or holding the focus; else the nearest column in view.
   const placeHeadStop = (): HTMLElement | null => {
     const head = headRef.current;
-    const n = columns.length;
+    const n = columns.length + pinned;
     if (!head || n === 0) {
       return null;
     }
     const stop = headStop.current;
+    // (the pinned column's controls are always drawn and in view)
     const [first, end] = drawn.current.cols;
     const [from, to] = shownCols();
-    const away = stop.col < from || stop.col >= to;
+    const c = stop.col - pinned;
+    const away = c >= 0 && (c < from || c >= to);
     if (
-      stop.col < first ||
-      stop.col >= end ||
+      stop.col >= n ||
+      (c >= 0 && (c < first || c >= end)) ||
       (away && !head.contains(head.ownerDocument.activeElement))
     ) {
-      stop.col = Math.max(from, Math.min(stop.col, to - 1));
+      stop.col =
+        columns.length > 0 ? pinned + Math.max(from, Math.min(c, to - 1)) : 0;
     }
     const cell = head.querySelector(`[aria-colindex="${stop.col + 2}"]`);
     const target =
@@ -363,13 +388,14 @@ function TableGrid(props: {
     return target;
   };
   // Scroll column `c` wholly into view (as far as it fits), drawing it before returning.
-  const revealColumn = (c: number) => {
+  const revealColumn = (h: number) => {
     const node = ref.current;
-    if (!node) {
-      return;
+    const c = h - pinned;
+    if (!node || c < 0) {
+      return; // (the pinned column is always in view)
     }
     const { offsets } = layout;
-    const view = Math.max(0, size.width - CHECK);
+    const view = Math.max(0, size.width - lead);
     if (offsets[c] < node.scrollLeft) {
       node.scrollLeft = offsets[c];
     } else if (offsets[c + 1] > node.scrollLeft + view) {
@@ -380,14 +406,14 @@ function TableGrid(props: {
   // A key pressed on a control of the header.
   const headKey = (event: KeyboardEvent) => {
     const at = headControl(event.target as Element);
-    if (event.altKey || !at || columns.length === 0) {
+    if (event.altKey || !at || columns.length + pinned === 0) {
       return;
     }
     const next = headMove(
       event.key,
       at.part === 'filter',
       at.col,
-      columns.length
+      columns.length + pinned
     );
     if (next === null) {
       return;
@@ -576,7 +602,7 @@ function TableGrid(props: {
     [model]
   );
   const sort = model.sort;
-  const width = layout.offsets[columns.length] + CHECK;
+  const width = layout.offsets[columns.length] + lead;
   return (
     <div
       ref={ref}
@@ -667,7 +693,8 @@ function rowCount(model: RunsTableModel): number {
  * Which control of the header is its tab stop: a column's sort button or filter box.
  */
 export interface IHeadStop {
-  /** the column's index */
+  /** the column's index among the header's: the pinned column first (when there is
+   * one), then the others in order (its `aria-colindex` less 2) */
   col: number;
   part: 'sort' | 'filter';
 }
@@ -753,19 +780,17 @@ const TableHead = memo(function TableHead(props: {
   onFit: (column: Column) => void;
 }): JSX.Element {
   const { layout, model } = props;
-  const cells: JSX.Element[] = [];
-  for (let c = props.firstCol; c < props.endCol; c++) {
-    const column = layout.columns[c];
-    const id = layout.ids[c];
+  const pinned = layout.pin ? 1 : 0;
+  const cell = (column: Column, id: string, width: number, at: number) => {
     const sorted = props.sortId === id;
-    cells.push(
+    return (
       <div
         key={id}
         role="columnheader"
-        aria-colindex={c + 2}
+        aria-colindex={at}
         aria-sort={sorted ? (props.desc ? 'descending' : 'ascending') : 'none'}
         className="jp-Dotscience-table-th"
-        style={{ width: layout.widths[c] }}
+        style={{ width }}
         data-column={id}
       >
         <button
@@ -788,14 +813,22 @@ const TableHead = memo(function TableHead(props: {
           role="separator"
           aria-orientation="vertical"
           aria-label={`Resize ${columnTitle(column)}`}
-          aria-valuenow={layout.widths[c]}
+          aria-valuenow={width}
           title="Drag to resize; double-click to fit the runs loaded"
-          onPointerDown={e => startResize(e, model, column, layout.widths[c])}
+          onPointerDown={e => startResize(e, model, column, width)}
           onDoubleClick={() => props.onFit(column)}
         />
       </div>
     );
+  };
+  const cells: JSX.Element[] = [];
+  for (let c = props.firstCol; c < props.endCol; c++) {
+    cells.push(
+      cell(layout.columns[c], layout.ids[c], layout.widths[c], c + 2 + pinned)
+    );
   }
+  const pin = layout.pin;
+  const lead = leadWidth(layout, CHECK);
   return (
     <div
       ref={props.elRef}
@@ -804,19 +837,22 @@ const TableHead = memo(function TableHead(props: {
       role="row"
       aria-rowindex={1}
       style={{
-        width: layout.offsets[layout.columns.length] + CHECK,
+        width: layout.offsets[layout.columns.length] + lead,
         height: HEADER
       }}
     >
-      <div
-        className="jp-Dotscience-table-check"
-        role="columnheader"
-        aria-colindex={1}
-        aria-label="Selected"
-      />
+      <div className="jp-Dotscience-table-lead" style={{ width: lead }}>
+        <div
+          className="jp-Dotscience-table-check"
+          role="columnheader"
+          aria-colindex={1}
+          aria-label="Selected"
+        />
+        {pin && cell(pin.column, pin.id, pin.width, 2)}
+      </div>
       <div
         className="jp-Dotscience-table-cells"
-        style={{ left: CHECK + layout.offsets[props.firstCol] }}
+        style={{ left: lead + layout.offsets[props.firstCol] }}
       >
         {cells}
       </div>

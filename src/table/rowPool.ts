@@ -24,10 +24,34 @@ import { BodyRow } from './grouping';
  * The columns as the grid draws them.
  */
 export interface IPoolLayout {
+  /** the columns that scroll sideways (the pinned one left out) */
   columns: readonly Column[];
   widths: readonly number[];
   offsets: readonly number[];
   ids: readonly string[];
+  /** the column kept at the left edge beside the selection column (the run's name, so a
+   * row says which run it is however far the table is scrolled sideways), if shown */
+  pin: IPinned | null;
+}
+
+/**
+ * The column pinned at the left edge.
+ */
+export interface IPinned {
+  column: Column;
+  id: string;
+  width: number;
+}
+
+/**
+ * The width of what stays at the left edge: the selection column and the pinned column.
+ *
+ * @param layout the columns
+ * @param check the selection column's width
+ * @returns the width in px
+ */
+export function leadWidth(layout: IPoolLayout, check: number): number {
+  return check + (layout.pin?.width ?? 0);
 }
 
 /**
@@ -140,7 +164,7 @@ const PARKED = -100000;
  */
 function rowWidth(frame: IPoolFrame): number {
   const { offsets, columns } = frame.layout;
-  return offsets[columns.length] + frame.check;
+  return offsets[columns.length] + leadWidth(frame.layout, frame.check);
 }
 
 /**
@@ -305,10 +329,13 @@ interface ISlot {
   selected: boolean | null;
   odd: boolean | null;
   width: number;
-  /** its selection cell, in the pool's selection column (the row owns it for assistive
-   * technology) */
+  /** its part at the left edge, in the pool's selection column: its selection cell and
+   * its pinned cell (the row owns both for assistive technology) */
   check: HTMLDivElement | null;
+  box: HTMLDivElement | null;
   input: HTMLInputElement | null;
+  /** its pinned cell (the run's name), while a column is pinned */
+  pin: ICell | null;
   strip: HTMLDivElement | null;
   stripLeft: number;
   cells: ICell[];
@@ -386,6 +413,10 @@ export class RowPool {
       for (const slot of this._slots) {
         slot.index = -1;
       }
+    }
+    const lead = `${leadWidth(frame.layout, frame.check)}px`;
+    if (this._column().style.width !== lead) {
+      this._column().style.width = lead;
     }
     for (let i = first; i < end; i++) {
       const at = slotOf(i, capacity);
@@ -487,7 +518,7 @@ export class RowPool {
       return slot.button!;
     }
     return this._current.part === 'name'
-      ? (slot.cells.find(c => c.link)?.link ?? slot.input!)
+      ? (slot.pin?.link ?? slot.cells.find(c => c.link)?.link ?? slot.input!)
       : slot.input!;
   }
 
@@ -806,7 +837,9 @@ export class RowPool {
       odd: null,
       width: NaN,
       check: null,
+      box: null,
       input: null,
+      pin: null,
       strip: null,
       stripLeft: NaN,
       cells: [],
@@ -836,21 +869,49 @@ export class RowPool {
     el.className = 'jp-Dotscience-table-row';
     slot.check = doc.createElement('div');
     slot.check.className = 'jp-Dotscience-table-rowCheck';
+    slot.box = doc.createElement('div');
+    slot.box.className = 'jp-Dotscience-table-checkBox';
     // the grid's first column (the header's selection cell is column 1 too)
-    slot.check.setAttribute('role', 'cell');
-    slot.check.setAttribute('aria-colindex', '1');
-    slot.check.id = `${this._prefix}-check-${n}`;
+    slot.box.setAttribute('role', 'cell');
+    slot.box.setAttribute('aria-colindex', '1');
+    slot.box.id = `${this._prefix}-check-${n}`;
     slot.input = doc.createElement('input');
     slot.input.type = 'checkbox';
     slot.input.tabIndex = -1;
-    slot.check.appendChild(slot.input);
+    slot.box.appendChild(slot.input);
+    slot.check.appendChild(slot.box);
     slot.strip = doc.createElement('div');
     slot.strip.className = 'jp-Dotscience-table-cells';
     slot.strip.id = `${this._prefix}-cells-${n}`;
     el.appendChild(slot.strip);
-    // the checkbox first, then the cells: the row as assistive technology reads it
-    el.setAttribute('aria-owns', `${slot.check.id} ${slot.strip.id}`);
+    this._own(slot);
     return slot;
+  }
+
+  /**
+   * Give a run's row its parts in reading order: the checkbox, the pinned cell (if any),
+   * then the cells.
+   */
+  private _own(slot: ISlot): void {
+    const ids = [slot.box!.id, slot.pin?.el.id, slot.strip!.id];
+    slot.el.setAttribute('aria-owns', ids.filter(Boolean).join(' '));
+  }
+
+  /**
+   * Give a run's row a pinned cell while the layout pins a column, and none otherwise.
+   */
+  private _pin(slot: ISlot, layout: IPoolLayout): void {
+    if (layout.pin && !slot.pin) {
+      slot.pin = this._newCell();
+      slot.pin.el.id = `${slot.box!.id}-pin`;
+      slot.pin.el.setAttribute('aria-colindex', '2');
+      slot.check!.appendChild(slot.pin.el);
+      this._own(slot);
+    } else if (!layout.pin && slot.pin) {
+      slot.pin.el.remove();
+      slot.pin = null;
+      this._own(slot);
+    }
   }
 
   private _detach(slot: ISlot): void {
@@ -955,7 +1016,10 @@ export class RowPool {
       (text as Text).data = ` ${label}`;
       slot.button!.setAttribute('aria-expanded', open);
     }
-    const span = String(frame.layout.columns.length + 1);
+    // every column: the selection column, the pinned one and the others
+    const span = String(
+      frame.layout.columns.length + (frame.layout.pin ? 2 : 1)
+    );
     const cell = slot.el.firstElementChild!;
     if (cell.getAttribute('aria-colspan') !== span) {
       cell.setAttribute('aria-colspan', span);
@@ -998,12 +1062,19 @@ export class RowPool {
     if (slot.input!.checked !== selected) {
       slot.input!.checked = selected;
     }
-    const left = frame.check + layout.offsets[frame.firstCol];
+    const left =
+      leadWidth(layout, frame.check) + layout.offsets[frame.firstCol];
     if (slot.stripLeft !== left) {
       slot.stripLeft = left;
       slot.strip!.style.left = `${left}px`;
     }
+    const relaid = slot.layout !== layout;
     this._drawCells(slot, frame, run, newRun);
+    this._pin(slot, layout);
+    const pin = layout.pin;
+    if (pin && (newRun || relaid || slot.pin!.run !== run)) {
+      this._writeCell(slot.pin!, pin.column, pin.id, pin.width, run);
+    }
   }
 
   private _drawCells(
@@ -1067,7 +1138,18 @@ export class RowPool {
       if (cell.col === c && cell.run === run && !newRun) {
         continue;
       }
-      this._writeCell(cell, layout, c, run);
+      if (cell.col !== c) {
+        // after the selection column (and the pinned one)
+        cell.el.setAttribute('aria-colindex', String(c + (layout.pin ? 3 : 2)));
+        cell.col = c;
+      }
+      this._writeCell(
+        cell,
+        layout.columns[c],
+        layout.ids[c],
+        layout.widths[c],
+        run
+      );
     }
   }
 
@@ -1088,16 +1170,12 @@ export class RowPool {
 
   private _writeCell(
     cell: ICell,
-    layout: IPoolLayout,
-    c: number,
+    column: Column,
+    id: string,
+    width: number,
     run: TableRun
   ): void {
-    const column = layout.columns[c];
-    if (cell.col !== c) {
-      cell.el.setAttribute('aria-colindex', String(c + 2)); // after the selection column
-    }
-    const text = cachedText(run, column, layout.ids[c]);
-    const width = layout.widths[c];
+    const text = cachedText(run, column, id);
     if (cell.width !== width) {
       cell.width = width;
       cell.el.style.width = `${width}px`;
@@ -1131,7 +1209,6 @@ export class RowPool {
       cell.el.textContent = '';
     }
     cell.text = this._setText(cell.link ?? cell.el, cell.text, shown);
-    cell.col = c;
     cell.run = run;
   }
 
@@ -1167,6 +1244,17 @@ export class RowPool {
       )?.dataset.runId;
       if (id && this._host.contains(target)) {
         this._handlers.check(id, event.shiftKey);
+      }
+      return;
+    }
+    const lead = target?.closest?.(
+      '.jp-Dotscience-table-rowCheck'
+    ) as HTMLElement | null;
+    if (lead && this._host.contains(lead)) {
+      // the pinned name, beside the checkbox
+      const id = lead.dataset.runId;
+      if (id && target!.closest('.jp-Dotscience-link')) {
+        this._handlers.openRun(id);
       }
       return;
     }

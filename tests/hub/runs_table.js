@@ -55,9 +55,10 @@ const { launchChromium } = require('../../bench/ui/browser.js');
     const lowest = () =>
       grid.evaluate(g =>
         Math.min(
-          ...Array.from(g.querySelectorAll('[role="row"][data-run-id]')).map(
-            r => Number((/trial (\d+)/.exec(r.textContent) || [])[1])
-          )
+          // (a run's name is pinned beside its checkbox, not in its row's element)
+          ...Array.from(
+            g.querySelectorAll('.jp-Dotscience-table-rowCheck[data-run-id]')
+          ).map(r => Number((/trial (\d+)/.exec(r.textContent) || [])[1]))
         )
       );
     // scroll to the end until the last run (trial 0) is drawn

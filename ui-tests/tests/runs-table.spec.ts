@@ -273,8 +273,15 @@ test('the Runs table comes back after a reload as the user left it, and a new on
     t.locator('[role="row"][data-run-id] [role="cell"]', {
       hasText: 'cosine'
     });
-  const firstRun = (t: Locator) =>
-    t.locator('[role="row"][data-run-id]').first();
+  // the first run's name (pinned beside its checkbox, not in its row's element)
+  const firstRun = async (t: Locator) => {
+    const id = await t
+      .locator('[role="row"][aria-rowindex="2"]')
+      .getAttribute('data-run-id');
+    return t
+      .locator(`.jp-Dotscience-table-rowCheck[data-run-id="${id}"]`)
+      .textContent();
+  };
   // (the schedule is too long for its column: cut to fit)
   await expect(schedule(table).first()).toHaveText(/\u2026$/);
   // When the user hides Status, sorts by alpha twice (largest first), keeps alpha < 20
@@ -285,14 +292,14 @@ test('the Runs table comes back after a reload as the user left it, and a new on
     '[data-column="param:alpha"] .jp-Dotscience-table-sort'
   );
   await sortAlpha.click();
-  await expect(firstRun(table)).toContainText('trial 0');
+  await expect.poll(() => firstRun(table)).toContain('trial 0');
   await sortAlpha.click();
-  await expect(firstRun(table)).toContainText('trial 29');
+  await expect.poll(() => firstRun(table)).toContain('trial 29');
   const alpha = table.getByLabel('Filter alpha');
   await alpha.fill('<20');
   await alpha.press('Enter');
   await expect(count).toHaveText('20 runs');
-  await expect(firstRun(table)).toContainText('trial 19');
+  await expect.poll(() => firstRun(table)).toContain('trial 19');
   const saved = workspaceSaved(page, body =>
     body.includes('"param:schedule":380')
   );
@@ -320,7 +327,7 @@ test('the Runs table comes back after a reload as the user left it, and a new on
   // the columns and the width
   const back = page.locator('.jp-Dotscience-runsTable:visible');
   await expect(back.getByTestId('ds-table-count')).toHaveText('20 runs');
-  await expect(firstRun(back)).toContainText('trial 19');
+  await expect.poll(() => firstRun(back)).toContain('trial 19');
   await expect(back.getByLabel('Filter alpha')).toHaveValue('<20');
   await expect(back.getByLabel('Search runs')).toHaveValue(/^keep/);
   await expect(
@@ -492,6 +499,18 @@ test('a scrolled Runs table keeps its rows in view across a theme switch', async
   expect(where.y).toBeGreaterThanOrEqual(middle.top);
   expect(where.y + where.height).toBeLessThanOrEqual(middle.bottom);
   expect(await topmostAtCentre(box)).toBe(true);
+  // And its name beside the checkbox, pinned there while the other columns scrolled
+  // 200 px under it, on its line and uncovered
+  const name = grid.locator(
+    `.jp-Dotscience-table-rowCheck[data-run-id="${middle.id}"] .jp-Dotscience-link`
+  );
+  await expect(name).toContainText(/^thm\w+ trial \d+$/);
+  const named = (await name.boundingBox())!;
+  expect(named.x).toBeGreaterThanOrEqual(middle.left + 32);
+  expect(named.x).toBeLessThan(middle.left + 32 + 16);
+  expect(named.y).toBeGreaterThanOrEqual(middle.top);
+  expect(named.y + named.height).toBeLessThanOrEqual(middle.bottom);
+  expect(await topmostAtCentre(name)).toBe(true);
   // When it is ticked there
   await box.click();
   // Then that run is selected

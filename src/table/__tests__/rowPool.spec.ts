@@ -32,7 +32,8 @@ function layoutOf(columns: Column[]): IPoolLayout {
     columns,
     widths,
     offsets: columnOffsets(widths),
-    ids: columns.map(columnId)
+    ids: columns.map(columnId),
+    pin: null
   };
 }
 
@@ -99,6 +100,14 @@ function checkCellOf(row: Element): HTMLElement {
   const cell = id ? document.getElementById(id) : null;
   expect(cell).not.toBeNull();
   return cell!;
+}
+
+/**
+ * A row's part at the left edge: its selection cell's (and pinned cell's) element in the
+ * pool's sticky column, placed at the row's line.
+ */
+function leadOf(row: Element): HTMLElement {
+  return checkCellOf(row).closest('.jp-Dotscience-table-rowCheck')!;
 }
 
 /**
@@ -258,7 +267,7 @@ describe('RowPool', () => {
     // And its checkbox, named after its run, at its line in the selection column
     const box5 = checkboxOf(row5);
     expect(box5.getAttribute('aria-label')).toBe(`Select run ${runs[5].id}`);
-    expect(checkCellOf(row5).style.top).toBe(`${56 + 5 * 28}px`);
+    expect(leadOf(row5).style.top).toBe(`${56 + 5 * 28}px`);
     const row20Before = drawn.get(runs[20].id);
     const texts5 = textNodes(row5);
     box5.focus();
@@ -273,7 +282,7 @@ describe('RowPool', () => {
     const row40 = drawn.get(runs[40].id)!;
     expect(cellTexts(row40)[3]).toBe('40/2');
     expect((row40 as HTMLElement).style.top).toBe(`${56 + 40 * 28}px`);
-    expect(checkCellOf(row40).style.top).toBe(`${56 + 40 * 28}px`);
+    expect(leadOf(row40).style.top).toBe(`${56 + 40 * 28}px`);
     expect(checkboxOf(row40).getAttribute('aria-label')).toBe(
       `Select run ${runs[40].id}`
     );
@@ -340,11 +349,11 @@ describe('RowPool', () => {
         const row = shown.get(runs[i].id) as HTMLElement;
         expect(row.style.top).toBe(`${56 + i * 28}px`);
         // with its own checkbox at its line, beside it
-        expect(checkCellOf(row).style.top).toBe(`${56 + i * 28}px`);
+        expect(leadOf(row).style.top).toBe(`${56 + i * 28}px`);
         expect(checkboxOf(row).getAttribute('aria-label')).toBe(
           `Select run ${runs[i].id}`
         );
-        expect(checkCellOf(row).hasAttribute('aria-hidden')).toBe(false);
+        expect(leadOf(row).hasAttribute('aria-hidden')).toBe(false);
       }
       // And the rows that left, while their slots are not taken, wait far above the body
       // (where the browser neither paints them nor grows the scrolled area), hidden from
@@ -354,7 +363,7 @@ describe('RowPool', () => {
         expect(row.style.top).toBe('-100000px');
         expect(row.contains(document.activeElement)).toBe(false);
         expect(checkboxOf(row)).not.toBe(document.activeElement);
-        expect(checkCellOf(row).getAttribute('aria-hidden')).toBe('true');
+        expect(leadOf(row).getAttribute('aria-hidden')).toBe('true');
       }
       expect(rowCount(host)).toBe(32);
     }
@@ -486,6 +495,73 @@ describe('RowPool', () => {
     expect(box(small[0].id).checked).toBe(true);
     expect(box(small[1].id).checked).toBe(false);
     expect(drawn.get(small[1].id)!.className).not.toContain('jp-mod-selected');
+    pool.dispose();
+    host.remove();
+  });
+
+  it('pins the run’s name beside its checkbox, however far the columns scroll', () => {
+    // Given a layout pinning the name column, the 30 parameters scrolling
+    const params = LAYOUT.columns.slice(1);
+    const pinned: IPoolLayout = {
+      ...layoutOf(params),
+      pin: { column: LAYOUT.columns[0], id: 'field:name', width: 240 }
+    };
+    const openRun = jest.fn();
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    const pool = new RowPool(host, {
+      openRun,
+      check: jest.fn(),
+      toggleGroup: jest.fn(),
+      reveal: jest.fn()
+    });
+    const rows = groupRows(runs, null);
+    const frame = (firstCol: number, endCol: number): IPoolFrame => ({
+      ...frameOf(rows, 0, 10, firstCol, endCol),
+      layout: pinned
+    });
+    // When the first 10 runs are drawn with parameters 0..5
+    pool.draw(frame(0, 5));
+    const row = rowElements(host).get(runs[3].id)!;
+    const lead = leadOf(row);
+    const name = () => lead.querySelector('.jp-Dotscience-link')!;
+    // Then each row's name is in its part at the left edge (240 px beside the checkbox),
+    // column 2 of the grid, read after the checkbox and before the parameters
+    expect(name().textContent).toBe('run 3');
+    const pin = name().closest('[role="cell"]') as HTMLElement;
+    expect(pin.getAttribute('aria-colindex')).toBe('2');
+    expect(pin.style.width).toBe('240px');
+    expect(
+      (host.querySelector('.jp-Dotscience-table-checks') as HTMLElement).style
+        .width
+    ).toBe('272px');
+    const owned = row.getAttribute('aria-owns')!.split(' ');
+    expect(owned).toHaveLength(3);
+    expect(owned[1]).toBe(pin.id);
+    expect(cellTexts(row)).toEqual(['3/0', '3/1', '3/2', '3/3', '3/4']);
+    expect(
+      Array.from(row.querySelectorAll('[role="cell"]')).map(c =>
+        c.getAttribute('aria-colindex')
+      )
+    ).toEqual(['3', '4', '5', '6', '7']);
+    // (the parameters start after the pinned name)
+    expect(
+      (row.querySelector('.jp-Dotscience-table-cells') as HTMLElement).style
+        .left
+    ).toBe('272px');
+    // When the table scrolls to parameters 20..25
+    const text = name().firstChild;
+    pool.draw(frame(20, 25));
+    // Then the row shows those, and its name is still there, not written again
+    expect(cellTexts(row)).toEqual(['3/20', '3/21', '3/22', '3/23', '3/24']);
+    expect(name().textContent).toBe('run 3');
+    expect(name().firstChild).toBe(text);
+    // And a click on the name opens the run; the right arrow from the checkbox reaches it
+    (name() as HTMLElement).click();
+    expect(openRun).toHaveBeenCalledWith(runs[3].id);
+    checkboxOf(row).focus();
+    expect(key('ArrowRight')).toBe(true);
+    expect(document.activeElement).toBe(name());
     pool.dispose();
     host.remove();
   });

@@ -178,12 +178,23 @@ describe('scrolling the Runs table', () => {
           has: true
         });
       }
+      // And each row has a cell under each heading: the run's name pinned at the left
+      // edge (beside its checkbox, however far the table is scrolled) and the others
       const firstRow = container.querySelector(
         '[role="row"][data-run-id]'
       ) as HTMLElement;
-      expect(firstRow.querySelectorAll('[role="cell"]').length).toBe(
-        headers.length
+      const id = firstRow.getAttribute('data-run-id');
+      const lead = container.querySelector(
+        `.jp-Dotscience-table-rowCheck[data-run-id="${id}"]`
+      ) as HTMLElement;
+      expect(headers[0]).toBe('field:name');
+      expect(lead.querySelector('.jp-Dotscience-link')?.textContent).toMatch(
+        /^run \d+/
       );
+      expect(
+        firstRow.querySelectorAll('[role="cell"]').length +
+          lead.querySelectorAll('.jp-Dotscience-table-td').length
+      ).toBe(headers.length);
     }
     model.dispose();
   });
@@ -273,7 +284,7 @@ describe('scrolling the Runs table', () => {
     // Given the table with long run names cut to the column's width
     const { container, model } = await drawTable();
     const cell = container.querySelector(
-      '[role="row"][data-run-id] [role="cell"]'
+      '.jp-Dotscience-table-rowCheck .jp-Dotscience-table-td'
     ) as HTMLElement;
     // When the pointer moves onto the first run's name
     act(() => {
