@@ -78,7 +78,9 @@ async function openTable(page, allColumns) {
     args => {
       void window.jupyterapp.commands.execute('dotscience:open-runs-table', args);
     },
-    { allColumns }
+    // (a new table starts with the layout of the last one changed: the live table asks
+    // for a new table's default view, not the 308 columns of the fling)
+    allColumns ? { allColumns } : { view: {} }
   );
   await page.waitForSelector(
     '.jp-Dotscience-runsTable [role="row"][data-run-id]:not([aria-hidden])',
@@ -118,6 +120,7 @@ async function fling(page, direction, ms, grid = TABLE_GRID) {
       const spacer = grid.firstElementChild;
       grid.scrollTop = 0;
       grid.scrollLeft = 0;
+      const lead = head.querySelector('.jp-Dotscience-table-lead')?.offsetWidth ?? 32;
       const blankNow = () => {
         const g = grid.getBoundingClientRect();
         const top = g.top + grid.clientTop + head.offsetHeight;
@@ -153,7 +156,8 @@ async function fling(page, direction, ms, grid = TABLE_GRID) {
           low = Math.min(low, r.left);
           high = Math.max(high, r.right);
         }
-        return low > left + 32 + 0.5 || high < right - 0.5;
+        // (right of what stays at the left edge: the checkboxes and the pinned name)
+        return low > left + lead + 0.5 || high < right - 0.5;
       };
       await new Promise(r => requestAnimationFrame(() => r()));
       const frames = [];

@@ -609,7 +609,7 @@ function TableGrid(props: {
       className="jp-Dotscience-table-scroller"
       role="grid"
       aria-rowcount={rowCount(model)}
-      aria-colcount={columns.length + 1}
+      aria-colcount={columns.length + 1 + pinned}
       aria-multiselectable={true}
       aria-owns={`${gridId}-head ${gridId}-body`}
       onMouseOver={showWholeText}

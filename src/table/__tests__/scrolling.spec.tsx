@@ -188,6 +188,9 @@ describe('scrolling the Runs table', () => {
         `.jp-Dotscience-table-rowCheck[data-run-id="${id}"]`
       ) as HTMLElement;
       expect(headers[0]).toBe('field:name');
+      expect(grid.getAttribute('aria-colcount')).toBe(
+        String(model.columns.length + 1)
+      );
       expect(lead.querySelector('.jp-Dotscience-link')?.textContent).toMatch(
         /^run \d+/
       );
