@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 import re
 
+import tornado.iostream
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from .. import downsample, provenance, publishing
+from .. import downsample, provenance, publishing, table_csv
 from .. import export as exporter
 from .. import lineage as lineage_mod
 from ..store import RecordError
@@ -244,6 +245,62 @@ class RunIdsHandler(RunQueryMixin, DotscienceHandler):
         except ValueError as e:
             _bad(str(e))
         self.write_json({"ids": ids, "total": total})
+
+
+class RunsCsvHandler(RunQueryMixin, DotscienceHandler):
+    """``/dotscience/api/runs.csv``: the Runs table as CSV (its filters, sort and columns),
+    every matching run, written a page at a time."""
+
+    #: Runs read from the store per page written
+    PAGE = 1000
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        """Query: the filters and sort of ``GET runs``; column (repeat; ``field:<key>``,
+        ``param:<key>``, ``label:<key>`` or ``metric:<key>:<last|min|max>``, as the Runs
+        table names its columns); limit (1..100000 runs, default 100000).
+        Response: ``text/csv``, a heading line (``run_id`` and each column's heading) and a
+        line per run, in the sort's order (see ``jupyterlab_dotscience/table_csv.py``)."""
+        filters = self.run_filters()
+        try:
+            columns = table_csv.parse_columns(self.get_query_arguments("column"))
+        except ValueError as e:
+            _bad(str(e))
+        try:
+            limit = int(self.get_query_argument("limit", "100000"))
+        except ValueError:
+            _bad("limit must be a whole number")
+        if not 1 <= limit <= 100000:
+            _bad("limit must be between 1 and 100000")
+        store, sort = self.ds.store, self.get_query_argument("sort", "-received")
+        stats = table_csv.needs_stats(columns)
+
+        async def page(cursor):
+            return await self.ds.call(
+                store.list_runs, sort=sort, limit=min(self.PAGE, left), cursor=cursor,
+                stats=stats, **filters,
+            )  # fmt: skip
+
+        left = limit
+        try:  # the first page before a byte is written: a bad sort is still a 400
+            runs, cursor = await page(None)
+        except ValueError as e:
+            _bad(str(e))
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", 'attachment; filename="runs.csv"')
+        self.write(table_csv.heading_line(columns))
+        try:
+            while True:
+                self.write(table_csv.run_lines(columns, runs))
+                left -= len(runs)
+                await self.flush()
+                if not cursor or left <= 0:
+                    break
+                runs, cursor = await page(cursor)
+        except tornado.iostream.StreamClosedError:
+            return  # the client went away
+        self.finish()
 
 
 class RunMixin:
@@ -499,6 +556,7 @@ class ExportHandler(RunMixin, DotscienceHandler):
 ROUTES = [
     (r"/dotscience/api/runs", RunsHandler),
     (r"/dotscience/api/runs/ids", RunIdsHandler),
+    (r"/dotscience/api/runs\.csv", RunsCsvHandler),
     (rf"/dotscience/api/runs/{UUID}", RunHandler),
     (rf"/dotscience/api/runs/{UUID}/executions", RunExecutionsHandler),
     (rf"/dotscience/api/runs/{UUID}/cells", RunCellsHandler),

@@ -280,6 +280,84 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/runs.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The Runs table as CSV: every run the filter matches (up to the limit), in the order of the sort, one line each: its id and its value in each column asked for. The filters and sort of GET runs. A value a spreadsheet would run as a formula (=, +, -, @, a tab or a carriage return first, not a number) starts with a quote. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description field:<name|status|received|start|author|project|notebook>, param:<key>, label:<key> or metric:<key>:<last|min|max> (repeatable, in order) */
+          column?: string[];
+          project?: string;
+          notebook?: string;
+          status?: 'succeeded' | 'failed';
+          author?: string;
+          /** @description Text search */
+          q?: string;
+          /** @description As in GET runs */
+          name?: string;
+          /** @description key:value (repeatable) */
+          label?: string[];
+          /** @description key<op>value (repeatable) */
+          param?: string[];
+          /** @description key:min:max (repeatable) */
+          metric?: string[];
+          /** @description key:min:max on the series' smallest number (repeatable) */
+          'metric.min'?: string[];
+          /** @description key:min:max on the series' largest number (repeatable) */
+          'metric.max'?: string[];
+          /** @description As in GET runs */
+          sort?: string;
+          verdict?:
+            | 'identical'
+            | 'within_tolerance'
+            | 'differs'
+            | 'failed'
+            | 'not_reproducible'
+            | 'none';
+          warnings?: 'true' | 'false';
+          /** @description from..to (ISO 8601, inclusive) as in GET runs */
+          received?: string;
+          /** @description from..to (ISO 8601, inclusive) as in GET runs */
+          start?: string;
+          /** @description from..to (ISO 8601, inclusive) as in GET runs */
+          end?: string;
+          /** @description At most this many runs (default 100000) */
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The CSV file (RFC 4180, CRLF lines): a heading line (run_id, then each column's heading as the Runs table titles it), then a line per run. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/runs/{run_id}': {
     parameters: {
       query?: never;

@@ -220,6 +220,29 @@ export function artifactURL(sha256: string, name: string): string {
 }
 
 /**
+ * The download address of the Runs table as CSV (`GET runs.csv`, authenticated by the
+ * session cookie): every run the query matches, in its order, with these columns.
+ *
+ * @param query filters and sort
+ * @param columns the columns' ids, in order (`field:name`, `param:alpha`, ...)
+ * @returns an absolute URL
+ */
+export function runsCsvURL(
+  query: IRunQuery,
+  columns: readonly string[]
+): string {
+  const params = toSearchParams({ ...query, stats: false }, 100000, null);
+  for (const id of columns) {
+    params.append('column', id);
+  }
+  const settings = ServerConnection.makeSettings();
+  return (
+    URLExt.join(settings.baseUrl, 'dotscience', 'api', 'runs.csv') +
+    `?${params.toString()}`
+  );
+}
+
+/**
  * The real REST calls.
  */
 export const runsAPI: IRunsAPI = {

