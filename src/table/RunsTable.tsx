@@ -63,6 +63,8 @@ export interface IRunsTableProps {
 }
 
 const HEADER = 56; // two lines: the titles and the filter boxes
+// the longest address a download asks for (the server takes request heads up to 64 KiB)
+const MAX_URL = 48 * 1024;
 const CHECK = 32; // the selection column, always in view
 
 /**
@@ -113,6 +115,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   }, [columns, widthKey]);
 
   const two = selected.length === 2 ? selected : null;
+  const csvURL = runsCsvURL(list.query, layoutIds(layout));
   return (
     <div className="jp-Dotscience-runsTable">
       <div className="jp-Dotscience-table-toolbar">
@@ -187,9 +190,13 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         <button
           className="jp-Dotscience-button jp-Dotscience-iconButton"
           aria-label="Export CSV"
-          disabled={!list.runs.length}
-          title={`Download ${total === null ? 'the runs' : `the ${total.toLocaleString('en-US')} runs`} the filters match, in this order, with these columns, as CSV`}
-          onClick={() => download(runsCsvURL(list.query, layoutIds(layout)))}
+          disabled={!list.runs.length || csvURL.length > MAX_URL}
+          title={
+            csvURL.length > MAX_URL
+              ? `Too many columns to export at once (${columns.length.toLocaleString('en-US')}): choose fewer`
+              : `Download ${total === null ? 'the runs' : `the ${total.toLocaleString('en-US')} runs`} the filters match, in this order, with these columns, as CSV`
+          }
+          onClick={() => download(csvURL)}
         >
           <downloadIcon.react tag="span" elementSize="small" />
         </button>

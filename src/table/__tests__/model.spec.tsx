@@ -419,6 +419,49 @@ describe('RunsTableModel', () => {
 });
 
 describe('RunsTable', () => {
+  it('exports as CSV unless its columns make the download address too long', async () => {
+    // Given a table of runs with a few columns
+    const server = new FilteringServer(runs.slice(0, 10));
+    const model = table(server);
+    await model.list.refresh();
+    const actions = { openRun: jest.fn(), compare: jest.fn(), diff: null };
+    const { getByRole, rerender } = render(
+      <RunsTable
+        model={model}
+        actions={actions}
+        initialSize={{ width: 800, height: 560 }}
+      />
+    );
+    // Then its Export CSV button is enabled
+    const button = () => getByRole('button', { name: 'Export CSV' });
+    expect((button() as HTMLButtonElement).disabled).toBe(false);
+    expect(button().title).toBe(
+      'Download the 10 runs the filters match, in this order, with these columns, as CSV'
+    );
+    // When it shows 3,000 columns (the address would pass the server's 64 KiB head)
+    act(() =>
+      model.setColumns(
+        Array.from({ length: 3000 }, (_, i) => ({
+          kind: 'param' as const,
+          key: `a_rather_long_parameter_name_${i}`
+        }))
+      )
+    );
+    rerender(
+      <RunsTable
+        model={model}
+        actions={actions}
+        initialSize={{ width: 800, height: 560 }}
+      />
+    );
+    // Then the button is disabled and says why
+    expect((button() as HTMLButtonElement).disabled).toBe(true);
+    expect(button().title).toBe(
+      'Too many columns to export at once (3,000): choose fewer'
+    );
+    model.dispose();
+  });
+
   it('puts only the cells in view of 2,500 runs and 1,000 columns in the DOM', async () => {
     // Given 2,500 runs loaded and 1,000 parameter columns
     const server = new FilteringServer(runs);
