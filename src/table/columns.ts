@@ -54,6 +54,19 @@ export function columnId(column: Column): string {
     : `${column.kind}:${column.key}`;
 }
 
+/**
+ * Every field a column can show, in the order the column picker lists them.
+ */
+export const FIELD_KEYS: readonly FieldKey[] = [
+  'name',
+  'status',
+  'received',
+  'start',
+  'author',
+  'project',
+  'notebook'
+];
+
 const FIELD_TITLES: Record<FieldKey, string> = {
   name: 'Run',
   status: 'Status',
@@ -190,16 +203,7 @@ export function availableColumns(keys: {
   metrics: Iterable<string>;
   labels: Iterable<string>;
 }): Column[] {
-  const fields: FieldKey[] = [
-    'name',
-    'status',
-    'received',
-    'start',
-    'author',
-    'project',
-    'notebook'
-  ];
-  const columns: Column[] = fields.map(key => ({ kind: 'field', key }));
+  const columns: Column[] = FIELD_KEYS.map(key => ({ kind: 'field', key }));
   for (const key of [...keys.params].sort()) {
     columns.push({ kind: 'param', key });
   }

@@ -1,6 +1,7 @@
 import {
   Column,
   columnId,
+  FIELD_KEYS,
   FieldKey,
   METRIC_STATS,
   MetricStat
@@ -49,16 +50,6 @@ const MAX_COLUMNS = 5000;
 const MAX_KEY = 1000;
 const MAX_TEXT = 2000;
 
-const FIELDS: readonly FieldKey[] = [
-  'name',
-  'status',
-  'received',
-  'start',
-  'author',
-  'project',
-  'notebook'
-];
-
 /**
  * The column an id names (the inverse of `columnId`).
  *
@@ -74,7 +65,7 @@ export function columnFromId(id: string): Column | null {
   }
   switch (kind) {
     case 'field':
-      return FIELDS.includes(rest as FieldKey)
+      return FIELD_KEYS.includes(rest as FieldKey)
         ? { kind, key: rest as FieldKey }
         : null;
     case 'param':
