@@ -1033,13 +1033,23 @@ function ColumnPicker(props: { model: RunsTableModel }): JSX.Element {
       role="group"
       aria-label="Columns"
     >
-      <input
-        type="search"
-        aria-label="Find a column"
-        placeholder="Find a parameter, metric or label"
-        value={search}
-        onChange={e => setSearch(e.currentTarget.value)}
-      />
+      <div className="jp-Dotscience-table-pickerBar">
+        <input
+          type="search"
+          aria-label="Find a column"
+          placeholder="Find a parameter, metric or label"
+          value={search}
+          onChange={e => setSearch(e.currentTarget.value)}
+        />
+        <button
+          className="jp-Dotscience-button"
+          disabled={model.hasDefaultColumns}
+          title="The run, its status and time, the first parameters and metrics seen (as a new table starts)"
+          onClick={() => model.resetColumns()}
+        >
+          Default columns
+        </button>
+      </div>
       <div className="jp-Dotscience-table-pickerList">
         {matches.slice(0, 200).map(c => {
           const id = columnId(c);

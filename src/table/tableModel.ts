@@ -225,6 +225,24 @@ export class RunsTableModel {
   }
 
   /**
+   * Show the default columns again (they follow the keys seen, as in a new table).
+   */
+  resetColumns(): void {
+    if (this._columns !== null) {
+      this._columns = null;
+      this._changed.emit();
+      this._viewChanged.emit();
+    }
+  }
+
+  /**
+   * Whether the columns are the default ones (none chosen).
+   */
+  get hasDefaultColumns(): boolean {
+    return this._columns === null;
+  }
+
+  /**
    * A column's width in px.
    *
    * @param column the column

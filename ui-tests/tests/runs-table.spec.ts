@@ -379,6 +379,16 @@ test('the Runs table comes back after a reload as the user left it, and a new on
       cells => cells.filter(c => c.textContent!.endsWith('\u2026')).length
     )
   ).toBe(0);
+  // When its columns are set back to the default ones
+  await fresh.getByRole('button', { name: /^Columns/ }).click();
+  await fresh.getByRole('button', { name: 'Default columns' }).click();
+  // Then Status is shown again
+  await expect(
+    fresh.locator('[role="columnheader"][data-column="field:status"]')
+  ).toHaveCount(1);
+  await expect(
+    fresh.getByRole('button', { name: 'Default columns' })
+  ).toBeDisabled();
 });
 
 test('the Runs table downloads as CSV: the runs its filters match, in its order, with its columns', async ({

@@ -317,6 +317,27 @@ describe('RunsTableModel', () => {
       restored.dispose();
     });
 
+    it('goes back to the default columns, which follow the keys seen', async () => {
+      // Given a table whose user chose one column
+      const server = new FilteringServer(runs.slice(0, 20));
+      const model = table(server);
+      await model.list.refresh();
+      const defaults = model.columns;
+      expect(model.hasDefaultColumns).toBe(true);
+      model.setColumns([alpha]);
+      expect(model.hasDefaultColumns).toBe(false);
+      let changes = 0;
+      model.viewChanged.connect(() => changes++);
+      // When the default columns are asked for
+      model.resetColumns();
+      // Then the table shows them again, and keeps no columns of its own
+      expect(model.columns).toEqual(defaults);
+      expect(model.view.columns).toBeNull();
+      expect(model.hasDefaultColumns).toBe(true);
+      expect(changes).toBe(1);
+      model.dispose();
+    });
+
     it('keeps the filters of a view in the default columns before any run is loaded', async () => {
       // Given a view with no columns chosen, filtered on a parameter and grouped
       const server = new FilteringServer(runs);
