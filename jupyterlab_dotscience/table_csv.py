@@ -1,5 +1,5 @@
 """The Runs table as CSV: the runs a filter matches, one row each, with the columns the
-table shows (``GET runs.csv``).
+table shows (``GET runs/csv``).
 
 A column is named as the Runs table names it (``src/table/columns.ts``): ``field:<key>``,
 ``param:<key>``, ``label:<key>`` or ``metric:<key>:<last|min|max>``. Every file starts with

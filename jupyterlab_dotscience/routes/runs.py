@@ -248,7 +248,7 @@ class RunIdsHandler(RunQueryMixin, DotscienceHandler):
 
 
 class RunsCsvHandler(RunQueryMixin, DotscienceHandler):
-    """``/dotscience/api/runs.csv``: the Runs table as CSV (its filters, sort and columns),
+    """``/dotscience/api/runs/csv``: the Runs table as CSV (its filters, sort and columns),
     every matching run, written a page at a time."""
 
     #: Runs read from the store per page written
@@ -556,7 +556,7 @@ class ExportHandler(RunMixin, DotscienceHandler):
 ROUTES = [
     (r"/dotscience/api/runs", RunsHandler),
     (r"/dotscience/api/runs/ids", RunIdsHandler),
-    (r"/dotscience/api/runs\.csv", RunsCsvHandler),
+    (r"/dotscience/api/runs/csv", RunsCsvHandler),
     (rf"/dotscience/api/runs/{UUID}", RunHandler),
     (rf"/dotscience/api/runs/{UUID}/executions", RunExecutionsHandler),
     (rf"/dotscience/api/runs/{UUID}/cells", RunCellsHandler),

@@ -280,7 +280,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/runs.csv': {
+  '/runs/csv': {
     parameters: {
       query?: never;
       header?: never;

@@ -220,7 +220,7 @@ export function artifactURL(sha256: string, name: string): string {
 }
 
 /**
- * The download address of the Runs table as CSV (`GET runs.csv`, authenticated by the
+ * The download address of the Runs table as CSV (`GET runs/csv`, authenticated by the
  * session cookie): every run the query matches, in its order, with these columns.
  *
  * @param query filters and sort
@@ -237,7 +237,7 @@ export function runsCsvURL(
   }
   const settings = ServerConnection.makeSettings();
   return (
-    URLExt.join(settings.baseUrl, 'dotscience', 'api', 'runs.csv') +
+    URLExt.join(settings.baseUrl, 'dotscience', 'api', 'runs', 'csv') +
     `?${params.toString()}`
   );
 }

@@ -243,8 +243,8 @@ def test_runs_stored_by_an_import_reach_event_subscribers_too(live):
 
 
 def csv_of(server, auth, **query) -> tuple[int, list[list[str]] | object]:
-    """``GET runs.csv``: the status and the file's rows (or the error's body)."""
-    status, body = get(server, "runs.csv", auth, **query)
+    """``GET runs/csv``: the status and the file's rows (or the error's body)."""
+    status, body = get(server, "runs/csv", auth, **query)
     if status != 200:
         return status, body
     return status, list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
@@ -327,8 +327,8 @@ def test_a_value_a_spreadsheet_would_run_is_written_as_text(live):
     ],
 )
 def test_bad_csv_queries_are_a_400_with_one_sentence(live, query, sentence):
-    # Given a caller sending a malformed query to GET runs.csv
-    status, body = get(live, "runs.csv", token_auth(live), **query)
+    # Given a caller sending a malformed query to GET runs/csv
+    status, body = get(live, "runs/csv", token_auth(live), **query)
     # Then it is a 400 naming what is wrong, before any of the file is written
     assert status == 400, body
     assert sentence in body["error"]
