@@ -34,6 +34,7 @@ import {
 import { RunsSection } from './section';
 import { compareState, MAX_COMPARE } from './compareLimit';
 import { RestWire } from '../api/rest';
+import { saveURL } from '../download';
 
 /**
  * Commands of the run history.
@@ -65,12 +66,7 @@ const EXPORT_FILES: Record<RestWire.ExportFormat, [string, string]> = {
  */
 function download(text: string, name: string, type: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
+  saveURL(url, name);
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 

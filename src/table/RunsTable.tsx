@@ -34,6 +34,7 @@ import {
 } from './windowing';
 import { runCount } from '../runs/RunsPanel';
 import { runsCsvURL } from '../api/runs';
+import { saveURL } from '../download';
 import { compareState } from '../runs/compareLimit';
 
 /**
@@ -115,7 +116,11 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   }, [columns, widthKey]);
 
   const two = selected.length === 2 ? selected : null;
-  const csvURL = runsCsvURL(list.query, layoutIds(layout));
+  // (made again only when the query or the columns change, not at each render)
+  const csvURL = useMemo(
+    () => runsCsvURL(list.query, layoutIds(layout)),
+    [list.query, layout]
+  );
   return (
     <div className="jp-Dotscience-runsTable">
       <div className="jp-Dotscience-table-toolbar">
@@ -196,7 +201,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
               ? `Too many columns to export at once (${columns.length.toLocaleString('en-US')}): choose fewer`
               : `Download ${total === null ? 'the runs' : `the ${total.toLocaleString('en-US')} runs`} the filters match, in this order, with these columns, as CSV`
           }
-          onClick={() => download(csvURL)}
+          onClick={() => saveURL(csvURL)}
         >
           <downloadIcon.react tag="span" elementSize="small" />
         </button>
@@ -228,21 +233,6 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
  */
 function layoutIds(layout: ILayout): string[] {
   return layout.pin ? [layout.pin.id, ...layout.ids] : [...layout.ids];
-}
-
-/**
- * Have the browser download an address (to a file, as it arrives: the page does not hold
- * it).
- *
- * @param url the address
- */
-function download(url: string): void {
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = '';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
 }
 
 /**
