@@ -16,6 +16,8 @@ import {
 } from './comparison';
 import { AxisPicker } from './AxisPicker';
 import { Scatter } from './Scatter';
+import { EMPTY_COMPARE_VIEW, ICompareView } from './view';
+import type { IBrush } from '../sweeps/parallel';
 
 /** Rows of the table before "Show all". */
 export const TABLE_ROWS = 100;
@@ -58,6 +60,10 @@ export interface ICompareViewProps {
   onDiff?: (a: string, b: string) => void;
   /** where a metric's series of some runs come from (default: the server, downsampled) */
   loadSeries?: (runs: ICompareRun[], key: string) => SeriesLoader;
+  /** what the view shows at first (a restored tab's; default: nothing chosen) */
+  initialView?: ICompareView;
+  /** called with what the view shows whenever the user changes it */
+  onView?: (view: ICompareView) => void;
 }
 
 /**
@@ -131,21 +137,29 @@ function Select(props: {
  */
 export function CompareView(props: ICompareViewProps): JSX.Element {
   const { runs, directions, kept } = props;
-  const [all, setAll] = React.useState(false);
+  // what the user chose, from a restored tab's view at first
+  const [initial] = React.useState(() => {
+    const view = props.initialView ?? EMPTY_COMPARE_VIEW;
+    const ids = new Set(runs.map(r => r.id));
+    return { ...view, picked: view.picked.filter(id => ids.has(id)) };
+  });
+  const [all, setAll] = React.useState(initial.all);
   const [showAllRows, setShowAllRows] = React.useState(false);
-  const [picked, setPicked] = React.useState<string[]>([]);
+  const [picked, setPicked] = React.useState<string[]>(initial.picked);
   const cmp = React.useMemo(
     () => compareRuns(runs, directions),
     [runs, directions]
   );
   const metricKeys = cmp.metrics.map(m => m.name);
   // the axes the user chose (field ids), null: the default ones
-  const [axisChoice, setAxisChoice] = React.useState<string[] | null>(null);
+  const [axisChoice, setAxisChoice] = React.useState<string[] | null>(
+    initial.axes
+  );
   const candidates = React.useMemo(() => axisCandidates(cmp, all), [cmp, all]);
   // the same axes and lines while the comparison and the choices stay (a new array each
   // render would make the plot draw every line again and report its brushes again)
   // the metric the default axes follow (null: the first that can rank them)
-  const [follow, setFollow] = React.useState<string | null>(null);
+  const [follow, setFollow] = React.useState<string | null>(initial.follow);
   const defaults = React.useMemo(
     () => defaultAxes(candidates, follow),
     [candidates, follow]
@@ -168,16 +182,39 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
     ...cmp.labels,
     ...cmp.fields
   ];
-  const [xId, setX] = React.useState<string>('');
-  const [yId, setY] = React.useState<string>('');
-  const [cId, setC] = React.useState<string>('');
+  const [xId, setX] = React.useState<string>(initial.x);
+  const [yId, setY] = React.useState<string>(initial.y);
+  const [cId, setC] = React.useState<string>(initial.colour);
   const byId = new Map(plottable.map(f => [f.id, f]));
   const xField = byId.get(xId) ?? axes[0] ?? plottable[0];
   const yField =
     byId.get(yId) ?? cmp.metrics[0] ?? axes[1] ?? plottable[1] ?? xField;
   const cField = cId ? byId.get(cId) : undefined;
-  const [seriesKey, setSeriesKey] = React.useState<string>('');
-  const metric = seriesKey || metricKeys[0] || '';
+  const [seriesKey, setSeriesKey] = React.useState<string>(initial.series);
+  const metric = metricKeys.includes(seriesKey)
+    ? seriesKey
+    : metricKeys[0] || '';
+  // the brushes as the plot reports them (it owns them while they are dragged)
+  const [brushes, setBrushes] = React.useState<
+    Readonly<Record<string, IBrush>>
+  >(initial.brushes);
+  const onViewRef = React.useRef(props.onView);
+  onViewRef.current = props.onView;
+  React.useEffect(
+    () =>
+      onViewRef.current?.({
+        all,
+        axes: axisChoice,
+        follow,
+        brushes: { ...brushes },
+        x: xId,
+        y: yId,
+        colour: cId,
+        series: seriesKey,
+        picked
+      }),
+    [all, axisChoice, follow, brushes, xId, yId, cId, seriesKey, picked]
+  );
   const keptRuns = kept ? runs.filter(r => kept.has(r.id)) : runs;
   const overlaid = keptRuns.slice(0, SERIES_RUNS);
   const loadSeries = props.loadSeries ?? storedSeriesOf;
@@ -263,6 +300,8 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
             labels={axisLabels}
             onFilter={props.onKeep}
             onOpen={props.onOpenRun}
+            initialBrushes={brushes}
+            onBrushes={setBrushes}
           />
         ) : (
           <div className="jp-Dotscience-muted">

@@ -1,21 +1,49 @@
+import { ISignal, Signal } from '@lumino/signaling';
 import { LoadingModel } from '../api/loading';
 import { compareAPI, Direction, ICompareAPI, ICompareRun } from '../diff/api';
+import { EMPTY_COMPARE_VIEW, ICompareView } from './view';
 
 /**
  * Up to 500 runs for the compare view, fetched in one request (`POST runs/compare`), the
- * metrics' directions (settable), and which runs the brushes keep.
+ * metrics' directions (settable), which runs the brushes keep, and what the view shows
+ * (kept with the tab across page loads).
  */
 export class CompareModel extends LoadingModel {
   /**
    * @param ids the runs, in order
    * @param api the REST calls (tests pass fakes)
+   * @param view what the view shows at first (a restored tab's)
    */
   constructor(
     readonly ids: string[],
-    api: ICompareAPI = compareAPI
+    api: ICompareAPI = compareAPI,
+    view: ICompareView = EMPTY_COMPARE_VIEW
   ) {
     super();
     this._api = api;
+    this._view = view;
+  }
+
+  /** What the view shows: fields, axes, brushes, scatter fields, series, picked runs. */
+  get view(): ICompareView {
+    return this._view;
+  }
+
+  /** The view changed (a choice of the user's, to keep with the tab). */
+  get viewChanged(): ISignal<this, void> {
+    return this._viewChanged;
+  }
+
+  /**
+   * Note what the view shows now. It does not draw again: the view already shows it.
+   *
+   * @param view the view
+   */
+  setView(view: ICompareView): void {
+    if (JSON.stringify(view) !== JSON.stringify(this._view)) {
+      this._view = view;
+      this._viewChanged.emit();
+    }
   }
 
   /** The runs, once loaded, in the order asked. */
@@ -106,4 +134,6 @@ export class CompareModel extends LoadingModel {
   private _loaded = false;
   private _directions: Record<string, Direction> = {};
   private _kept: ReadonlySet<string> | null = null;
+  private _view: ICompareView;
+  private _viewChanged = new Signal<this, void>(this);
 }

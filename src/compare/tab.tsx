@@ -45,6 +45,8 @@ export class CompareContent extends ModelContent<CompareModel> {
           onKeep={ids => model.keep(ids)}
           onDirection={(key, d) => void model.setDirection(key, d)}
           onOpenRun={id => this.actions.openRun(id)}
+          initialView={model.view}
+          onView={view => model.setView(view)}
           onDiff={
             this.actions.diff ? (a, b) => this.actions.diff!(a, b) : undefined
           }

@@ -15,6 +15,7 @@ import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IStateDB } from '@jupyterlab/statedb';
 import { ReadonlyPartialJSONObject, UUID } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import { IDotscienceSidebar, IRunTracker } from '../tokens';
 import { dotscienceIcon } from '../icons';
@@ -24,6 +25,7 @@ import { errorText } from '../api/request';
 import { RunListModel } from './listModel';
 import type { RunDetailContent } from '../run-detail/tab';
 import type { RunsTableContent } from '../table/tab';
+import type { CompareContent } from '../compare/tab';
 import type { IRunActions } from './actions';
 import {
   IRefreshable,
@@ -108,7 +110,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
     const tables = new WidgetTracker<MainAreaWidget<RunsTableContent>>({
       namespace: 'dotscience-runs-table'
     });
-    const compares = new WidgetTracker<MainAreaWidget>({
+    const compares = new WidgetTracker<MainAreaWidget<CompareContent>>({
       namespace: 'dotscience-compare'
     });
     const diffs = new WidgetTracker<MainAreaWidget>({
@@ -121,6 +123,25 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         ? args.key
         : UUID.uuid4();
     let compareCount = 0;
+
+    // a tab's view is kept once a drag or a burst of changes settles
+    const keepOnChange = <T extends MainAreaWidget>(
+      widget: T,
+      changed: ISignal<unknown, void>,
+      tracker: WidgetTracker<T>,
+      also?: () => unknown
+    ) => {
+      let keeping: ReturnType<typeof setTimeout> | undefined;
+      changed.connect(() => {
+        clearTimeout(keeping);
+        keeping = setTimeout(() => {
+          if (!widget.isDisposed) {
+            void tracker.save(widget);
+            void also?.();
+          }
+        }, 200);
+      });
+    };
 
     const showTab = (
       widget: MainAreaWidget,
@@ -287,6 +308,11 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
           type: 'object',
           properties: {
             ids: { type: 'array', items: { type: 'string' } },
+            view: {
+              type: 'object',
+              description:
+                'what the view shows (fields, axes, brushes, scatter fields, series, picked runs); default: nothing chosen'
+            },
             key: { type: 'string', description: 'the tab kept under this key' }
           },
           required: ['ids']
@@ -318,13 +344,19 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         }
         const { CompareModel } = await import('../compare/compareModel');
         const { CompareContent } = await import('../compare/tab');
-        const cmp = new CompareModel(ids);
+        const { readCompareView } = await import('../compare/view');
+        const cmp = new CompareModel(
+          ids,
+          undefined,
+          readCompareView(args.view)
+        );
         const widget = new MainAreaWidget({
           content: new CompareContent(cmp, actions)
         });
         tabKeys.set(widget, keyOf(args));
         tabArgs.set(widget, { ids });
         void compares.add(widget);
+        keepOnChange(widget, cmp.viewChanged, compares);
         showTab(
           widget,
           `jp-Dotscience-compare-${++compareCount}`,
@@ -436,20 +468,12 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         tabKeys.set(widget, keyOf(args));
         void tables.add(widget);
         // what the user changes is kept for this tab and as the next new table's layout
-        // (once a drag or a burst of changes settles)
-        let keeping: ReturnType<typeof setTimeout> | undefined;
-        table.viewChanged.connect(() => {
-          clearTimeout(keeping);
-          keeping = setTimeout(() => {
-            if (!widget.isDisposed) {
-              void tables.save(widget);
-              void state?.save(
-                LAST_TABLE_VIEW,
-                layoutOf(table.view) as unknown as ReadonlyPartialJSONObject
-              );
-            }
-          }, 200);
-        });
+        keepOnChange(widget, table.viewChanged, tables, () =>
+          state?.save(
+            LAST_TABLE_VIEW,
+            layoutOf(table.view) as unknown as ReadonlyPartialJSONObject
+          )
+        );
         showTab(
           widget,
           `jp-Dotscience-runsTable-${++tableCount}`,
@@ -563,16 +587,20 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         }),
         name
       });
-      for (const [tracker, command] of [
-        [compares, RunsCommandIDs.compareRuns],
-        [diffs, RunsCommandIDs.diffRuns]
-      ] as const) {
-        void restorer.restore(tracker, {
-          command,
-          args: w => ({ ...tabArgs.get(w), key: name(w) }),
-          name
-        });
-      }
+      void restorer.restore(compares, {
+        command: RunsCommandIDs.compareRuns,
+        args: w => ({
+          ...tabArgs.get(w),
+          key: name(w),
+          view: w.content.model.view as unknown as ReadonlyPartialJSONObject
+        }),
+        name
+      });
+      void restorer.restore(diffs, {
+        command: RunsCommandIDs.diffRuns,
+        args: w => ({ ...tabArgs.get(w), key: name(w) }),
+        name
+      });
     }
   }
 };

@@ -37,6 +37,10 @@ export interface IParallelCoordinatesProps {
   onFilter?: (ids: string[] | null) => void;
   /** called when a line is clicked */
   onOpen?: (id: string) => void;
+  /** the brushes at first, by dimension (a restored view's) */
+  initialBrushes?: Readonly<Record<string, IBrush>>;
+  /** called with the brushes on the axes drawn whenever they change */
+  onBrushes?: (brushes: Readonly<Record<string, IBrush>>) => void;
 }
 
 const MARGIN = { top: 30, bottom: 22, left: 48, right: 48 };
@@ -64,7 +68,9 @@ export function ParallelCoordinates(
   const container = React.useRef<HTMLDivElement>(null);
   const svg = React.useRef<SVGSVGElement>(null);
   const width = useWidth(container, props.width, 600);
-  const [brushes, setBrushes] = React.useState<Record<string, IBrush>>({});
+  const [brushes, setBrushes] = React.useState<Record<string, IBrush>>(() => ({
+    ...props.initialBrushes
+  }));
 
   const axes = React.useMemo(
     () => buildAxes(rows, dimensions, log),
@@ -98,6 +104,10 @@ export function ParallelCoordinates(
       onFilterRef.current?.(ids);
     }
   }, [kept, rows]);
+
+  const onBrushesRef = React.useRef(props.onBrushes);
+  onBrushesRef.current = props.onBrushes;
+  React.useEffect(() => onBrushesRef.current?.(live), [live]);
 
   const plotHeight = height - MARGIN.top - MARGIN.bottom;
   const drawWidth = Math.max(

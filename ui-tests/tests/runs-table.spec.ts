@@ -459,11 +459,11 @@ test('the Runs table downloads as CSV: the runs its filters match, in its order,
   );
 });
 
-test('compare and diff tabs come back after a reload', async ({
+test('compare and diff tabs come back after a reload, the compare view as the user left it', async ({
   page,
   request
 }) => {
-  // Given a compare tab of three runs and a diff tab of two
+  // Given a compare tab of three runs (alpha 0, 1 and 2) and a diff tab of two
   const table = await tableOfRuns(page, request, 'tabs', 3);
   const ids = await table
     .locator('[role="row"][data-run-id]')
@@ -471,20 +471,37 @@ test('compare and diff tabs come back after a reload', async ({
   expect(ids).toHaveLength(3);
   await page.evaluate(async ids => {
     const { commands } = (window as any).jupyterapp;
-    await commands.execute('dotscience:compare-runs', { ids });
     await commands.execute('dotscience:diff-runs', { a: ids[0], b: ids[1] });
+    await commands.execute('dotscience:compare-runs', { ids });
   }, ids);
   const compareTab = page.locator('.lm-TabBar-tab', {
     hasText: 'Compare 3 runs'
   });
   const diffTab = page.locator('.lm-TabBar-tab', { hasText: /^Diff / });
+  await expect(compareTab).toHaveCount(1);
+  await expect(diffTab).toHaveCount(1);
+  // And in the compare view, the top of the alpha axis brushed (it keeps alpha 2) and
+  // the scatter plot coloured by loss
+  const view = page.locator('.jp-Dotscience-compareContent:visible');
+  const box = (await view
+    .locator('rect[data-brush="param:alpha"]')
+    .boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.2, {
+    steps: 5
+  });
   const saved = workspaceSaved(
     page,
     body =>
-      body.includes('dotscience-compare:') && body.includes('dotscience-diff:')
+      body.includes('dotscience-diff:') &&
+      body.includes('"colour":"metric:loss"') &&
+      body.includes('"param:alpha":{"lo"')
   );
-  await expect(compareTab).toHaveCount(1);
-  await expect(diffTab).toHaveCount(1);
+  await page.mouse.up();
+  const kept = view.getByText('1 of 3 runs kept by the brushes');
+  await expect(kept).toBeVisible();
+  await view.getByLabel('colour').selectOption('metric:loss');
   await saved;
   // When the page is reloaded
   await reloadKeepingTabs(page);
@@ -496,9 +513,14 @@ test('compare and diff tabs come back after a reload', async ({
     page.locator('.jp-Dotscience-diffContent:visible')
   ).toContainText('tabs');
   await compareTab.click();
-  await expect(
-    page.locator('.jp-Dotscience-compareContent:visible')
-  ).toContainText('trial 2');
+  await expect(view).toContainText('trial 2');
+  // And the compare view is as it was left: the brush drawn, keeping the same run, and
+  // the scatter plot coloured by loss
+  await expect(kept).toBeVisible();
+  await expect(view.locator('.jp-Dotscience-parallel-brush')).toHaveCount(1);
+  await expect(view.locator('tbody tr[data-run]')).toHaveCount(1);
+  await expect(view.locator('tbody tr[data-run]')).toContainText('trial 2');
+  await expect(view.getByLabel('colour')).toHaveValue('metric:loss');
   // And closing them forgets them: the workspace JupyterLab saves next holds neither
   // (what a reload would bring back; Galata's stand-in for the server merges the saves
   // into the old workspace, so a reload here would bring back what a server would not)

@@ -6,6 +6,7 @@ import { heldSeries } from '../../charts/SeriesChart';
 import { metricSeries } from '../../charts/data';
 import type { ICompareAPI, ICompareRun } from '../../diff/api';
 import { compareRun, last } from './compareFixtures';
+import { EMPTY_COMPARE_VIEW, ICompareView, readCompareView } from '../view';
 
 const p = (value: number) => ({ value, text: String(value) });
 
@@ -286,6 +287,138 @@ describe('CompareView', () => {
   });
 });
 
+describe('a compare view kept across page loads', () => {
+  it('reports what the user chose, and a view started from it shows the same', async () => {
+    // Given the view of 20 runs whose alpha goes from 0 to 0.95
+    const rs = runs(20);
+    const onView = jest.fn();
+    const onKeep = jest.fn();
+    const first = await settledView(rs, { onView, onKeep });
+    expect(onView).toHaveBeenLastCalledWith(EMPTY_COMPARE_VIEW);
+    // When the user brushes the bottom half of alpha (the plot is 260 px high: its axes
+    // run from y 238, the bottom, to y 30), ...
+    const hit = first.container.querySelector(
+      'rect[data-brush="param:alpha"]'
+    )!;
+    fireEvent.mouseDown(hit, { button: 0, clientY: 238 });
+    fireEvent.mouseMove(document, { clientY: 180 });
+    fireEvent.mouseUp(document, { clientY: 134 });
+    const kept = onKeep.mock.calls.at(-1)![0] as string[];
+    expect(kept).toEqual(rs.slice(0, 10).map(r => r.id));
+    // ... shows every field, plots seed on x coloured by accuracy and picks two runs
+    fireEvent.click(
+      screen.getByLabelText('Show fields that are the same in every run')
+    );
+    fireEvent.change(screen.getByLabelText('x'), {
+      target: { value: 'param:seed' }
+    });
+    fireEvent.change(screen.getByLabelText('colour'), {
+      target: { value: 'metric:accuracy' }
+    });
+    for (const i of [4, 2]) {
+      fireEvent.click(
+        screen.getByLabelText(
+          `Pick run ${i} (${rs[i - 1].id.slice(0, 8)}) to diff`
+        )
+      );
+    }
+    // Then the view it reports holds each of those choices
+    const chosen: ICompareView = onView.mock.calls.at(-1)![0];
+    expect(chosen).toEqual({
+      ...EMPTY_COMPARE_VIEW,
+      all: true,
+      brushes: { 'param:alpha': { lo: 0, hi: 0.5 } },
+      x: 'param:seed',
+      colour: 'metric:accuracy',
+      picked: [rs[3].id, rs[1].id]
+    });
+    first.unmount();
+    // When a view of the same runs starts from what was kept (as a restored tab does)
+    const onKeepAgain = jest.fn();
+    const onDiff = jest.fn();
+    const again = await settledView(rs, {
+      onKeep: onKeepAgain,
+      onDiff,
+      initialView: readCompareView(JSON.parse(JSON.stringify(chosen)))
+    });
+    // Then the brush keeps the same runs and is drawn, and the choices are shown
+    expect(onKeepAgain).toHaveBeenLastCalledWith(kept);
+    expect(
+      again.container.querySelector('.jp-Dotscience-parallel-brush')
+    ).toBeTruthy();
+    expect(
+      (
+        screen.getByLabelText(
+          'Show fields that are the same in every run'
+        ) as HTMLInputElement
+      ).checked
+    ).toBe(true);
+    expect((screen.getByLabelText('x') as HTMLSelectElement).value).toBe(
+      'param:seed'
+    );
+    expect((screen.getByLabelText('colour') as HTMLSelectElement).value).toBe(
+      'metric:accuracy'
+    );
+    fireEvent.click(screen.getByText('Diff (2/2)'));
+    expect(onDiff).toHaveBeenCalledWith(rs[1].id, rs[3].id);
+  });
+
+  it('falls back to the defaults where a kept view names what these runs lack', async () => {
+    // Given a kept view naming a metric, fields and runs these runs do not have
+    const rs = runs(5);
+    await settledView(rs, {
+      initialView: {
+        ...EMPTY_COMPARE_VIEW,
+        x: 'param:gone',
+        series: 'vanished',
+        picked: ['not-a-run', rs[0].id]
+      }
+    });
+    // Then the defaults are shown, and only the run that exists is picked
+    expect((screen.getByLabelText('x') as HTMLSelectElement).value).toBe(
+      'param:alpha'
+    );
+    expect(
+      (screen.getByLabelText('Series metric') as HTMLSelectElement).value
+    ).toBe('accuracy');
+    expect(screen.getByText('Diff (1/2)')).toBeTruthy();
+  });
+
+  it('reads a hostile kept view defensively, keeping what is usable', () => {
+    expect(readCompareView(null)).toEqual(EMPTY_COMPARE_VIEW);
+    expect(readCompareView([1, 2])).toEqual(EMPTY_COMPARE_VIEW);
+    expect(readCompareView('x')).toEqual(EMPTY_COMPARE_VIEW);
+    const read = readCompareView({
+      all: 'yes',
+      axes: ['param:a', 7, 'param:a', '', 'metric:m'],
+      follow: { evil: true },
+      brushes: {
+        'param:a': { lo: 0.8, hi: 0.2 },
+        'param:b': { lo: -1, hi: 0.5 },
+        'param:c': { lo: 0.1, hi: Number.NaN },
+        'param:d': null,
+        ['x'.repeat(5000)]: { lo: 0, hi: 1 }
+      },
+      x: 'param:a',
+      y: 42,
+      colour: 'x'.repeat(5000),
+      series: 'loss',
+      picked: ['r1', 'r2', 'r3', 4]
+    });
+    expect(read).toEqual({
+      all: false,
+      axes: ['param:a', 'metric:m'],
+      follow: null,
+      brushes: { 'param:a': { lo: 0.2, hi: 0.8 } },
+      x: 'param:a',
+      y: '',
+      colour: '',
+      series: 'loss',
+      picked: ['r2', 'r3']
+    });
+  });
+});
+
 describe('CompareModel', () => {
   it('fetches every run in one request and keeps the directions it stores', async () => {
     const rs = runs(500);
@@ -327,6 +460,23 @@ describe('CompareModel', () => {
     model.keep(null);
     // Then it changed twice: to the two runs, and back to all
     expect(changes).toBe(2);
+  });
+
+  it('says its view changed only when it did, without drawing again', () => {
+    const model = new CompareModel(['a', 'b'], undefined, {
+      ...EMPTY_COMPARE_VIEW,
+      x: 'param:a'
+    });
+    let changes = 0;
+    let draws = 0;
+    model.viewChanged.connect(() => changes++);
+    model.changed.connect(() => draws++);
+    model.setView({ ...EMPTY_COMPARE_VIEW, x: 'param:a' });
+    model.setView({ ...EMPTY_COMPARE_VIEW, x: 'param:b' });
+    model.setView({ ...EMPTY_COMPARE_VIEW, x: 'param:b' });
+    expect(changes).toBe(1);
+    expect(draws).toBe(0);
+    expect(model.view.x).toBe('param:b');
   });
 });
 
