@@ -468,12 +468,18 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         tabKeys.set(widget, keyOf(args));
         void tables.add(widget);
         // what the user changes is kept for this tab and as the next new table's layout
-        keepOnChange(widget, table.viewChanged, tables, () =>
-          state?.save(
-            LAST_TABLE_VIEW,
-            layoutOf(table.view) as unknown as ReadonlyPartialJSONObject
-          )
-        );
+        // (a scroll changes the tab's view only)
+        let layout = JSON.stringify(layoutOf(table.view));
+        keepOnChange(widget, table.viewChanged, tables, () => {
+          const now = layoutOf(table.view);
+          if (JSON.stringify(now) !== layout) {
+            layout = JSON.stringify(now);
+            return state?.save(
+              LAST_TABLE_VIEW,
+              now as unknown as ReadonlyPartialJSONObject
+            );
+          }
+        });
         showTab(
           widget,
           `jp-Dotscience-runsTable-${++tableCount}`,

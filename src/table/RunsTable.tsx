@@ -278,6 +278,12 @@ function TableGrid(props: {
     right: true
   });
   const drawn = useRef<IWindows>({ rows: [0, 0], cols: [0, 0] });
+  // A restored table goes back to where it was left once the runs down to there are
+  // loaded (page after page, as the scroll there loaded them); the user scrolling,
+  // clicking or pressing a key in the grid first cancels it.
+  const restoring = useRef<{ top: number; left: number } | null>(
+    model.scroll.top > 0 || model.scroll.left > 0 ? { ...model.scroll } : null
+  );
   const openRun = useRef(props.openRun);
   openRun.current = props.openRun;
 
@@ -468,15 +474,39 @@ function TableGrid(props: {
       placeHeadStop();
     }
   };
+  // A restored table goes to its place, when it is shown and the runs down to there
+  // are loaded (else later: at a render or when it is shown).
+  const restore = () => {
+    const goal = restoring.current;
+    const node = ref.current;
+    if (!goal || !node || node.clientHeight === 0) {
+      return; // (hidden: a hidden element does not scroll)
+    }
+    if (list.total === null || list.loading) {
+      return; // (the first page, or the next, is on its way)
+    }
+    const lines = Math.ceil(
+      Math.max(0, node.clientHeight - HEADER) / rowHeight
+    );
+    if (rows.length < goal.top + lines && list.hasMore) {
+      return; // more to load first
+    }
+    restoring.current = null;
+    node.scrollTop = goal.top * rowHeight;
+    node.scrollLeft = goal.left;
+    onScrollNow.current?.();
+  };
   // what the handlers installed once (scroll, keys, focus) call: this render's functions
   const now = {
+    restore,
     windows,
     frame,
     loadAhead,
     shown,
     placeHeadStop,
     headKey,
-    headFocus
+    headFocus,
+    rowHeight
   };
   const latest = useRef(now);
   latest.current = now;
@@ -561,8 +591,23 @@ function TableGrid(props: {
       hoverFrame = requestAnimationFrame(() =>
         pool.current?.hoverFromPointer()
       );
+      // where the user left it, kept with the view (not while hidden, nor before a
+      // restored table has gone back to its place)
+      if (node.clientHeight > 0 && !restoring.current) {
+        model.setScroll(
+          Math.floor(node.scrollTop / latest.current.rowHeight),
+          node.scrollLeft
+        );
+      }
     };
     node.addEventListener('scrollend', onScrollEnd);
+    const userMoved = () => {
+      restoring.current = null;
+    };
+    const moves = ['wheel', 'pointerdown', 'keydown', 'touchstart'];
+    for (const type of moves) {
+      node.addEventListener(type, userMoved, { passive: true });
+    }
     const measure = () => {
       // read now: the state updater runs later, when the grid may be hidden (0 x 0)
       const width = node.clientWidth;
@@ -583,6 +628,7 @@ function TableGrid(props: {
             ? old
             : { width, height }
         );
+        latest.current.restore();
       }
     };
     measure();
@@ -594,6 +640,9 @@ function TableGrid(props: {
     return () => {
       node.removeEventListener('scroll', onScroll);
       node.removeEventListener('scrollend', onScrollEnd);
+      for (const type of moves) {
+        node.removeEventListener(type, userMoved);
+      }
       head?.removeEventListener('keydown', onHeadKey);
       head?.removeEventListener('focusin', onHeadFocus);
       onScrollNow.current = null;
@@ -611,11 +660,18 @@ function TableGrid(props: {
     placeHeadStop();
   });
 
+  // a restored table goes to its place once the runs down to there are loaded
+  useLayoutEffect(() => restore());
+
   const [firstCol, endCol] = win.cols;
   const endRow = win.rows[1];
+  const lines = Math.ceil(size.height / rowHeight);
+  const goalRow = restoring.current
+    ? Math.max(endRow, restoring.current.top + lines)
+    : endRow;
   useEffect(() => {
-    loadAhead(endRow);
-  }, [endRow, rows.length, list.hasMore, list.loading, ahead]);
+    loadAhead(goalRow);
+  }, [goalRow, rows.length, list.hasMore, list.loading, ahead]);
 
   // a double-click on a column's edge: as wide as its title (and sort mark) and the
   // texts of the runs loaded need

@@ -84,6 +84,7 @@ export class RunsTableModel {
     this._columns = view.columns ? [...view.columns] : null;
     this._widths = new Map(Object.entries(view.widths));
     this._groupBy = view.groupBy;
+    this._scroll = { top: view.top, left: view.left };
     this._filters = { ...view.filters };
     const sort = view.sort && serverSort(view.sort.column);
     this._sortColumn = sort ? view.sort!.column : null;
@@ -123,7 +124,7 @@ export class RunsTableModel {
 
   /**
    * Emitted when the user changes the view (columns, a width, the sort, a filter, the
-   * search or the grouping), not when runs arrive.
+   * search, the grouping or where it is scrolled), not when runs arrive.
    */
   get viewChanged(): ISignal<this, void> {
     return this._viewChanged;
@@ -145,8 +146,36 @@ export class RunsTableModel {
       sort: sort ? { column: sort, desc: this.list.query.desc } : null,
       filters,
       search: this.list.query.text,
-      groupBy: this._groupBy
+      groupBy: this._groupBy,
+      top: this._scroll.top,
+      left: this._scroll.left
     };
+  }
+
+  /**
+   * Where the table is scrolled: the line at the top of the rows in view and the px
+   * scrolled sideways (a restored table's at first, until the table goes there).
+   */
+  get scroll(): { readonly top: number; readonly left: number } {
+    return this._scroll;
+  }
+
+  /**
+   * Note where the user left the table scrolled (kept with the view; nothing is drawn
+   * again).
+   *
+   * @param top the line at the top of the rows in view
+   * @param left px scrolled sideways
+   */
+  setScroll(top: number, left: number): void {
+    const next = {
+      top: Math.max(0, Math.round(top)),
+      left: Math.max(0, Math.round(left))
+    };
+    if (next.top !== this._scroll.top || next.left !== this._scroll.left) {
+      this._scroll = next;
+      this._viewChanged.emit();
+    }
   }
 
   /**
@@ -565,6 +594,7 @@ export class RunsTableModel {
   private _filterErrors: Record<string, string>;
   private _applied: string[]; // the ids of the columns whose filters the query holds
   private _groupBy: string | null;
+  private _scroll: { top: number; left: number };
   private _collapsed = new Set<string>();
   private _rows: BodyRow[] | null = null;
   private _lines: BodyRow[] = []; // the ungrouped lines and the runs they were made for

@@ -9,9 +9,10 @@ import {
 
 /**
  * What a Runs table shows, kept across page loads: the columns chosen (null: the default
- * ones) and their widths, the sort, the column filters, the search and the grouping.
- * A restored tab gets all of it; a new table starts with the layout of the last one
- * changed (`layoutOf`: columns, widths, sort and grouping, not the filters).
+ * ones) and their widths, the sort, the column filters, the search, the grouping and where
+ * it is scrolled. A restored tab gets all of it; a new table starts with the layout of the
+ * last one changed (`layoutOf`: columns, widths, sort and grouping, not the filters, nor
+ * the scroll).
  */
 export interface ITableView {
   /** the columns in order, or null for the defaults (they follow the keys seen) */
@@ -26,6 +27,10 @@ export interface ITableView {
   search: string;
   /** the parameter the rows are grouped by */
   groupBy: string | null;
+  /** the line at the top of the rows in view (0: the first) */
+  top: number;
+  /** how far the columns are scrolled sideways, in px */
+  left: number;
 }
 
 /**
@@ -37,7 +42,9 @@ export const EMPTY_VIEW: ITableView = {
   sort: null,
   filters: {},
   search: '',
-  groupBy: null
+  groupBy: null,
+  top: 0,
+  left: 0
 };
 
 /** the narrowest and widest a column can be made (px) */
@@ -49,6 +56,14 @@ export const MAX_WIDTH = 2000;
 const MAX_COLUMNS = 5000;
 const MAX_KEY = 1000;
 const MAX_TEXT = 2000;
+/** the deepest line and the farthest sideways scroll (px) read back */
+const MAX_TOP = 10_000_000;
+const MAX_LEFT = 10_000_000;
+
+const offset = (v: unknown, max: number): number =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? Math.round(Math.max(0, Math.min(max, v)))
+    : 0;
 
 /**
  * The column an id names (the inverse of `columnId`).
@@ -177,17 +192,19 @@ export function readView(value: unknown): ITableView {
     groupBy:
       typeof v.groupBy === 'string' && v.groupBy && v.groupBy.length <= MAX_KEY
         ? v.groupBy
-        : null
+        : null,
+    top: offset(v.top, MAX_TOP),
+    left: offset(v.left, MAX_LEFT)
   };
 }
 
 /**
  * The part of a view a new table starts with: its columns, widths, sort and grouping,
- * not its filters or search (a new table shows every run).
+ * not its filters or search (a new table shows every run), scrolled to the top left.
  *
  * @param view a table's view
  * @returns the layout
  */
 export function layoutOf(view: ITableView): ITableView {
-  return { ...view, filters: {}, search: '' };
+  return { ...view, filters: {}, search: '', top: 0, left: 0 };
 }

@@ -459,6 +459,64 @@ test('the Runs table downloads as CSV: the runs its filters match, in its order,
   );
 });
 
+test('a reloaded Runs table is scrolled where it was left, its runs loaded down to there', async ({
+  page,
+  request
+}) => {
+  // Given the Runs table on 260 runs (it loads 200 at a time), narrower than its columns
+  await page.setViewportSize({ width: 900, height: 900 });
+  const table = await tableOfRuns(page, request, 'deep', 260);
+  const grid = table.getByRole('grid');
+  const rowHeight = await grid
+    .locator('[role="row"][data-run-id]')
+    .first()
+    .evaluate(r => r.getBoundingClientRect().height);
+  // the run of the line at the top of the rows in view (the header covers the first
+  // HEADER px of the scrolled content, where no run is)
+  const topRun = (g: Locator) =>
+    g.evaluate(el => {
+      const head = el.querySelector('[role="row"]:not([data-run-id])')!;
+      const below = head.getBoundingClientRect().bottom + 1;
+      const x = el.getBoundingClientRect().left + 8;
+      const row = document
+        .elementsFromPoint(x, below)
+        .find(e => e.matches('[data-run-id]'));
+      return row?.getAttribute('data-run-id') ?? null;
+    });
+  // When the user scrolls to the end (the rest of the runs load), then up to line 230
+  // and 150 px sideways
+  await expect
+    .poll(() =>
+      grid.evaluate((g, rows) => {
+        g.scrollTop = g.scrollHeight;
+        return g.scrollHeight - g.clientHeight >= rows;
+      }, 230 * rowHeight)
+    )
+    .toBe(true);
+  const saved = workspaceSaved(
+    page,
+    body => body.includes('"top":230,') && body.includes('"left":150')
+  );
+  await grid.evaluate((g, top) => {
+    g.scrollTop = top;
+    g.scrollLeft = 150;
+  }, 230 * rowHeight);
+  const run = await topRun(grid);
+  expect(run).not.toBeNull();
+  await saved;
+  // When the page is reloaded
+  await reloadKeepingTabs(page);
+  // Then the table is back scrolled to line 230 and 150 px sideways, the same run at
+  // the top of its rows
+  const back = page
+    .locator('.jp-Dotscience-runsTable:visible')
+    .getByRole('grid');
+  await expect
+    .poll(() => back.evaluate(g => [g.scrollTop, g.scrollLeft]))
+    .toEqual([230 * rowHeight, 150]);
+  expect(await topRun(back)).toBe(run);
+});
+
 test('compare and diff tabs come back after a reload, the compare view as the user left it', async ({
   page,
   request

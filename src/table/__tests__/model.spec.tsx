@@ -6,6 +6,7 @@ import { IRunQuery } from '../../runs/query';
 import { summary } from '../../__tests__/runFixtures';
 import { RunsTable } from '../RunsTable';
 import { RunsTableModel } from '../tableModel';
+import { EMPTY_VIEW } from '../view';
 
 /**
  * A server holding runs that filters by parameter (`key<op>number`) and sorts by a
@@ -273,6 +274,8 @@ describe('RunsTableModel', () => {
       await model.setFilter(alpha, '<200');
       await model.setFilter(opt, '<adam'); // does not read as a filter
       await model.setFilter(null, 'sweep');
+      model.setScroll(150, 80);
+      model.setScroll(150, 80); // (the same place: no change)
       const view = model.view;
       // Then the view holds each of those
       expect(view).toEqual({
@@ -281,12 +284,14 @@ describe('RunsTableModel', () => {
         sort: { column: alpha, desc: true },
         filters: { 'param:alpha': '<200', 'param:opt': '<adam' },
         search: 'sweep',
-        groupBy: null
+        groupBy: null,
+        top: 150,
+        left: 80
       });
       // And each change was announced as a change of the view, and pages arriving are not
-      expect(changes).toHaveLength(8);
+      expect(changes).toHaveLength(9);
       await model.ensureRows(400);
-      expect(changes).toHaveLength(8);
+      expect(changes).toHaveLength(9);
       model.dispose();
 
       // When a table opens on that view (a reload)
@@ -313,6 +318,7 @@ describe('RunsTableModel', () => {
         '< needs a number to filter opt.'
       );
       expect(restored.list.runs[0].parameters.alpha).toBe('199');
+      expect(restored.scroll).toEqual({ top: 150, left: 80 });
       expect(restored.view).toEqual(view);
       restored.dispose();
     });
@@ -345,11 +351,8 @@ describe('RunsTableModel', () => {
         api: server as unknown as IRunsAPI,
         pageSize: 100,
         view: {
-          columns: null,
-          widths: {},
-          sort: null,
+          ...EMPTY_VIEW,
           filters: { 'param:alpha': '>=2490' },
-          search: '',
           groupBy: 'opt'
         }
       });

@@ -6,6 +6,7 @@ import { summary } from '../../__tests__/runFixtures';
 import { headMove, RunsTable } from '../RunsTable';
 import { RunsTableModel } from '../tableModel';
 import { followWindow } from '../windowing';
+import { EMPTY_VIEW } from '../view';
 
 const HEADER = 56; // the header row's height (two lines: titles and filter boxes)
 const ROW = 28;
@@ -296,6 +297,108 @@ describe('scrolling the Runs table', () => {
     // Then its tooltip is the whole name
     expect(cell.getAttribute('title')).toBe(cell.textContent);
     expect(cell.getAttribute('title')).toContain('with a long description');
+    model.dispose();
+  });
+});
+
+describe('a Runs table restored where it was left', () => {
+  let errors: jest.SpyInstance;
+  let sizes: jest.SpyInstance[];
+  beforeEach(() => {
+    errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    // shown in an 800 x 560 viewport (jsdom lays nothing out: every element is 0 x 0)
+    sizes = [
+      jest
+        .spyOn(HTMLElement.prototype, 'clientHeight', 'get')
+        .mockReturnValue(VIEW.height),
+      jest
+        .spyOn(HTMLElement.prototype, 'clientWidth', 'get')
+        .mockReturnValue(VIEW.width)
+    ];
+  });
+  afterEach(() => {
+    errors.mockRestore();
+    sizes.forEach(s => s.mockRestore());
+  });
+
+  /**
+   * A table (pages of 100 runs) opened on a kept view scrolled to `top` and `left`.
+   */
+  async function restored(top: number, left: number) {
+    const model = new RunsTableModel({
+      api,
+      pageSize: 100,
+      view: { ...EMPTY_VIEW, top, left }
+    });
+    await model.list.refresh();
+    // drawn again whenever the model changes, as its tab draws it
+    function Tab(): JSX.Element {
+      const [, redraw] = React.useState(0);
+      React.useEffect(() => {
+        const again = () => redraw(n => n + 1);
+        model.changed.connect(again);
+        return () => void model.changed.disconnect(again);
+      }, []);
+      return (
+        <RunsTable
+          model={model}
+          actions={{ openRun: jest.fn(), compare: null, diff: null }}
+          initialSize={VIEW}
+        />
+      );
+    }
+    const { container } = render(<Tab />);
+    const grid = container.querySelector('[role="grid"]') as HTMLElement;
+    return { model, container, grid };
+  }
+
+  /** Let the pages asked for arrive, one after another, until no more are asked. */
+  async function settle(model: RunsTableModel): Promise<void> {
+    let still = 0;
+    for (let i = 0; i < 200 && still < 5; i++) {
+      const loaded = model.list.runs.length;
+      await act(async () => {
+        await new Promise(r => setTimeout(r, 20));
+      });
+      still =
+        model.list.loading || model.list.runs.length !== loaded ? 0 : still + 1;
+    }
+  }
+
+  it('loads the runs down to its place, goes there, and keeps where the user scrolls next', async () => {
+    // Given a kept view scrolled down to line 700 and 90 px sideways
+    const { model, container, grid } = await restored(700, 90);
+    // When the table opens on it and its pages arrive
+    await settle(model);
+    // Then the runs down to line 700 and a view below were loaded (not all 2,000), and
+    // the table shows line 700 at the top, scrolled 90 px sideways
+    expect(model.list.runs.length).toBeGreaterThanOrEqual(700 + 18);
+    expect(model.list.runs.length).toBeLessThan(runs.length);
+    expect(grid.scrollTop).toBe(700 * ROW);
+    expect(grid.scrollLeft).toBe(90);
+    const drawn = drawnRows(container);
+    expect(rowsInView(700 * ROW).filter(r => !drawn.includes(r))).toEqual([]);
+    // When the user scrolls up to line 300 and the scroll ends
+    let kept = 0;
+    model.viewChanged.connect(() => kept++);
+    scrollTo(grid, 300 * ROW + 10, 0);
+    grid.dispatchEvent(new Event('scrollend'));
+    // Then the view keeps line 300 (the one at the top) and no sideways scroll
+    expect(model.scroll).toEqual({ top: 300, left: 0 });
+    expect(model.view).toMatchObject({ top: 300, left: 0 });
+    expect(kept).toBe(1);
+    model.dispose();
+  });
+
+  it('stays where the user goes when they scroll before it got to its place', async () => {
+    // Given a kept view scrolled down to line 1,500
+    const { model, grid } = await restored(1500, 0);
+    // When the user turns the wheel over the grid before the pages down there arrived
+    grid.dispatchEvent(new Event('wheel'));
+    await settle(model);
+    // Then the table does not jump: it stays at the top, without loading 1,500 runs
+    expect(grid.scrollTop).toBe(0);
+    expect(model.list.runs.length).toBeLessThan(1500);
     model.dispose();
   });
 });

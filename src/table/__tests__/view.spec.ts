@@ -44,7 +44,9 @@ describe('readView', () => {
       sort: { column: alpha, desc: true },
       filters: { 'param:alpha': '<0.5' },
       search: 'resnet',
-      groupBy: 'opt'
+      groupBy: 'opt',
+      top: 1200,
+      left: 340
     };
     expect(readView(JSON.parse(JSON.stringify(view)))).toEqual(view);
   });
@@ -71,7 +73,9 @@ describe('readView', () => {
       sort: { column: { kind: 'label' }, desc: 'yes' },
       filters: { 'param:alpha': 5, 'param:beta': '  ', 'param:c': '>1' },
       search: 42,
-      groupBy: ['opt']
+      groupBy: ['opt'],
+      top: -5,
+      left: 'far'
     });
     // Then the columns that read are kept once, the widths are clamped, and the rest is
     // as a new table has it
@@ -81,7 +85,13 @@ describe('readView', () => {
       sort: null,
       filters: { 'param:c': '>1' },
       search: '',
-      groupBy: null
+      groupBy: null,
+      top: 0,
+      left: 0
+    });
+    expect(readView({ top: 1e300, left: 12.6 })).toMatchObject({
+      top: 10_000_000,
+      left: 13
     });
     // And what is not an object at all is a new table's view
     for (const junk of [null, undefined, 'view', 7, [alpha]]) {
@@ -89,19 +99,23 @@ describe('readView', () => {
     }
   });
 
-  it('starts a new table with the layout, not the filters', () => {
+  it('starts a new table with the layout, not the filters nor the scroll', () => {
     const view = readView({
       columns: [alpha],
       widths: { 'param:alpha': 200 },
       sort: { column: alpha, desc: false },
       filters: { 'param:alpha': '<1' },
       search: 'x',
-      groupBy: 'opt'
+      groupBy: 'opt',
+      top: 500,
+      left: 90
     });
     expect(layoutOf(view)).toEqual({
       ...view,
       filters: {},
-      search: ''
+      search: '',
+      top: 0,
+      left: 0
     });
   });
 });
