@@ -20,6 +20,7 @@ import {
 import {
   IPoolFrame,
   IPoolLayout,
+  fitPin,
   leadWidth,
   RowPool,
   wholeText
@@ -252,7 +253,7 @@ function TableGrid(props: {
   overscan: number;
   initialSize?: { width: number; height: number };
 }): JSX.Element {
-  const { model, layout, rowHeight, overscan } = props;
+  const { model, rowHeight, overscan } = props;
   const list = model.list;
   const ref = useRef<HTMLDivElement>(null);
   const bodyRef = useRef<HTMLDivElement>(null);
@@ -287,6 +288,11 @@ function TableGrid(props: {
   const openRun = useRef(props.openRun);
   openRun.current = props.openRun;
 
+  // the pinned name takes at most half a narrow table
+  const layout = useMemo(
+    () => fitPin(props.layout, size.width, CHECK),
+    [props.layout, size.width]
+  );
   const columns = layout.columns;
   const rows = model.rows;
   // what stays at the left edge: the checkboxes and the pinned name

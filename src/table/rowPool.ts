@@ -54,6 +54,31 @@ export function leadWidth(layout: IPoolLayout, check: number): number {
   return check + (layout.pin?.width ?? 0);
 }
 
+/** the narrowest the pinned column is made to fit a narrow table (px) */
+export const MIN_PIN = 80;
+
+/**
+ * The layout with the pinned column no wider than half the room beside the selection
+ * column, so a narrow table still shows the columns it scrolls (the name is cut to fit,
+ * whole in its tooltip). A wide enough table gets the layout as it is.
+ *
+ * @param layout the columns, the pinned one as wide as the user made it
+ * @param viewWidth the table's width in px
+ * @param check the selection column's width
+ * @returns the layout drawn
+ */
+export function fitPin<L extends IPoolLayout>(
+  layout: L,
+  viewWidth: number,
+  check: number
+): L {
+  const pin = layout.pin;
+  const room = Math.max(MIN_PIN, Math.floor((viewWidth - check) / 2));
+  return pin && pin.width > room
+    ? { ...layout, pin: { ...pin, width: room } }
+    : layout;
+}
+
 /**
  * What one draw of the body needs.
  */

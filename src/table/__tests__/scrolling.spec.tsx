@@ -301,6 +301,47 @@ describe('scrolling the Runs table', () => {
   });
 });
 
+describe('the pinned name in a narrow table', () => {
+  let errors: jest.SpyInstance;
+  beforeEach(() => {
+    errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => errors.mockRestore());
+
+  it('takes at most half of a narrow table, and its own width where there is room', async () => {
+    const model = new RunsTableModel({ api, pageSize: 100 });
+    await model.list.refresh();
+    const pinned = (container: HTMLElement) =>
+      container.querySelector(
+        '.jp-Dotscience-table-rowCheck .jp-Dotscience-table-td'
+      ) as HTMLElement;
+    const lead = (container: HTMLElement) =>
+      (container.querySelector('.jp-Dotscience-table-lead') as HTMLElement)
+        .style.width;
+    const draw = (width: number) =>
+      render(
+        <RunsTable
+          model={model}
+          actions={{ openRun: jest.fn(), compare: null, diff: null }}
+          initialSize={{ width, height: 560 }}
+        />
+      );
+    // Given the name column 240 px wide (its default)
+    // When the table is 300 px wide
+    const narrow = draw(300);
+    // Then the name takes half the room beside the checkboxes (134 of 268 px), and the
+    // header's lead is as wide
+    expect(pinned(narrow.container).style.width).toBe('134px');
+    expect(lead(narrow.container)).toBe(`${32 + 134}px`);
+    narrow.unmount();
+    // When it is 800 px wide, the name has its whole 240 px
+    const wide = draw(800);
+    expect(pinned(wide.container).style.width).toBe('240px');
+    wide.unmount();
+    model.dispose();
+  });
+});
+
 describe('a Runs table restored where it was left', () => {
   let errors: jest.SpyInstance;
   let sizes: jest.SpyInstance[];
