@@ -635,6 +635,12 @@ function TableGrid(props: {
             : { width, height }
         );
         latest.current.restore();
+        const drawnBefore = (pool.current?.capacity ?? 0) > 0;
+        if (drawnBefore && !pool.current!.measured) {
+          // drawn while hidden: drawn again, its cells cut to the font now measured
+          pool.current!.remeasure();
+          redraw(n => n + 1);
+        }
       }
     };
     measure();

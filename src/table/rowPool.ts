@@ -397,6 +397,21 @@ export class RowPool {
   }
 
   /**
+   * Whether the cells' font was measured laid out, so cells are cut to fit rather than
+   * clipped (a table drawn while hidden was not: see `remeasure`).
+   */
+  get measured(): boolean {
+    return this._laidOut;
+  }
+
+  /**
+   * Measure the font again at the next draw (a table drawn while hidden, now shown).
+   */
+  remeasure(): void {
+    this._measuredFor = null;
+  }
+
+  /**
    * The pool's size.
    */
   get capacity(): number {
@@ -413,7 +428,8 @@ export class RowPool {
   draw(frame: IPoolFrame): void {
     if (frame.layout !== this._measuredFor) {
       this._measuredFor = frame.layout;
-      const [charWidth, chrome] = this._measureCell();
+      const [charWidth, chrome, laidOut] = this._measureCell();
+      this._laidOut = laidOut;
       if (charWidth !== this._charWidth || chrome !== this._chrome) {
         this._charWidth = charWidth;
         this._chrome = chrome;
@@ -1309,9 +1325,10 @@ export class RowPool {
    * whose characters differ in width: then every cell clips its text), and its horizontal
    * padding and borders.
    *
-   * @returns `[character width, padding and borders]` in px
+   * @returns `[character width, padding and borders]` in px, and whether the cell was
+   *   laid out (a hidden table's is not)
    */
-  private _measureCell(): [number, number] {
+  private _measureCell(): [number, number, boolean] {
     const probe = this._doc.createElement('div');
     probe.className = 'jp-Dotscience-table-td';
     probe.style.position = 'absolute';
@@ -1335,10 +1352,11 @@ export class RowPool {
     probe.remove();
     const char =
       wide > 0 && Math.abs(wide - wider) < 0.5 ? wide / sample.length : 0;
-    return [char, chrome];
+    return [char, chrome, wide > 0];
   }
 
   private _measuredFor: IPoolLayout | null = null;
+  private _laidOut = false;
   private _charWidth = 0;
   private _chrome = 0;
   private _host: HTMLElement;

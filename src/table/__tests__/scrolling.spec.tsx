@@ -342,6 +342,70 @@ describe('the pinned name in a narrow table', () => {
   });
 });
 
+describe('a Runs table drawn while hidden', () => {
+  it('cuts its cells to fit once it is shown, not clipping them', async () => {
+    // Given a browser where the table is hidden (a tab in the background: nothing is laid
+    // out) until shown, then drawn in a fixed-width font of 8 px a character
+    let shown = false;
+    const observers: (() => void)[] = [];
+    const spies = [
+      jest.spyOn(console, 'error').mockImplementation(() => undefined),
+      jest
+        .spyOn(HTMLElement.prototype, 'clientHeight', 'get')
+        .mockImplementation(() => (shown ? VIEW.height : 0)),
+      jest
+        .spyOn(HTMLElement.prototype, 'clientWidth', 'get')
+        .mockImplementation(() => (shown ? VIEW.width : 0)),
+      jest
+        .spyOn(HTMLElement.prototype, 'getBoundingClientRect')
+        .mockImplementation(function (this: HTMLElement) {
+          const width = shown ? (this.textContent ?? '').length * 8 : 0;
+          return { width, height: 0, top: 0, left: 0 } as DOMRect;
+        })
+    ];
+    const real = (globalThis as any).ResizeObserver;
+    (globalThis as any).ResizeObserver = class {
+      constructor(callback: () => void) {
+        observers.push(callback);
+      }
+      observe(): void {
+        /* told by the test */
+      }
+      disconnect(): void {
+        /* nothing held */
+      }
+    };
+    try {
+      const model = new RunsTableModel({ api, pageSize: 100 });
+      await model.list.refresh();
+      const { container } = render(
+        <RunsTable
+          model={model}
+          actions={{ openRun: jest.fn(), compare: null, diff: null }}
+          initialSize={VIEW}
+        />
+      );
+      const name = () =>
+        container.querySelector(
+          '.jp-Dotscience-table-rowCheck .jp-Dotscience-table-td'
+        ) as HTMLElement;
+      // (drawn hidden, the font could not be measured: the long name is clipped)
+      expect(name().classList.contains('jp-mod-clip')).toBe(true);
+      // When the table is shown (its size is observed)
+      shown = true;
+      act(() => observers.forEach(observe => observe()));
+      // Then the long name is cut to its 240 px (30 characters), ending in "…"
+      expect(name().classList.contains('jp-mod-clip')).toBe(false);
+      expect(name().textContent).toHaveLength(30);
+      expect(name().textContent!.endsWith('\u2026')).toBe(true);
+      model.dispose();
+    } finally {
+      (globalThis as any).ResizeObserver = real;
+      spies.forEach(s => s.mockRestore());
+    }
+  });
+});
+
 describe('a Runs table restored where it was left', () => {
   let errors: jest.SpyInstance;
   let sizes: jest.SpyInstance[];
