@@ -27,7 +27,9 @@ starts (about 3.5 minutes; ``BENCH_TABLE_SEED=<file>`` copies a store filled bef
 publishing 10,000 runs over HTTP would measure the POST route, not the table). The
 browser half is ``bench/ui/table_bench.js`` (playwright-core from ``ui-tests``); the server is
 started as in ``bench_extension`` (its own port, never 8888, no token;
-``BENCH_TABLE_PORT`` chooses it).
+``BENCH_TABLE_PORT`` chooses it). ``BENCH_TABLE_TRACE=<prefix>`` writes the traced
+flings of the table as ``<prefix>-down.json`` and ``<prefix>-right.json`` (Chromium trace
+files: open them in the browser's performance panel).
 """
 
 from __future__ import annotations

@@ -411,9 +411,15 @@ async function cpuPerFrame(browser, page, direction, ms, grid = TABLE_GRID) {
     categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline']
   });
   const { frames } = await fling(page, direction, ms, grid);
-  const events = JSON.parse(
-    (await browser.stopTracing()).toString()
-  ).traceEvents;
+  const trace = (await browser.stopTracing()).toString();
+  if (process.env.BENCH_TABLE_TRACE && grid === TABLE_GRID) {
+    // the table's traced fling, for a look in Chromium's performance panel
+    fs.writeFileSync(
+      `${process.env.BENCH_TABLE_TRACE}-${direction}.json`,
+      trace
+    );
+  }
+  const events = JSON.parse(trace).traceEvents;
   const names = {};
   const counts = {};
   for (const e of events) {

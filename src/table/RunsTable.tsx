@@ -597,12 +597,14 @@ function TableGrid(props: {
       hoverFrame = requestAnimationFrame(() =>
         pool.current?.hoverFromPointer()
       );
-      // where the user left it, kept with the view (not while hidden, nor before a
-      // restored table has gone back to its place)
-      if (node.clientHeight > 0 && !restoring.current) {
+      // where the user left it, kept with the view (not before a restored table has gone
+      // back to its place); from the position the scroll handler read (it ignores a
+      // hidden grid's), as reading the grid's here would lay out the page again
+      if (!restoring.current) {
+        const pos = scroll.current;
         model.setScroll(
-          Math.floor(node.scrollTop / latest.current.rowHeight),
-          node.scrollLeft
+          Math.floor(pos.top / latest.current.rowHeight),
+          pos.left
         );
       }
     };
