@@ -62,44 +62,38 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          project?: string;
-          notebook?: string;
-          status?: 'succeeded' | 'failed';
-          author?: string;
+          project?: components['parameters']['FilterProject'];
+          notebook?: components['parameters']['FilterNotebook'];
+          status?: components['parameters']['FilterStatus'];
+          author?: components['parameters']['FilterAuthor'];
           /** @description Text search */
-          q?: string;
+          q?: components['parameters']['FilterText'];
           /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
-          name?: string;
+          name?: components['parameters']['FilterName'];
           /** @description key:value (repeatable) */
-          label?: string[];
+          label?: components['parameters']['FilterLabel'];
           /** @description key<op>value with op one of = != < <= > >= (repeatable) */
-          param?: string[];
+          param?: components['parameters']['FilterParam'];
           /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
-          metric?: string[];
+          metric?: components['parameters']['FilterMetric'];
           /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
-          'metric.min'?: string[];
+          'metric.min'?: components['parameters']['FilterMetricMin'];
           /** @description key:min:max on the largest number of the series (repeatable) */
-          'metric.max'?: string[];
+          'metric.max'?: components['parameters']['FilterMetricMax'];
           /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
-          sort?: string;
+          sort?: components['parameters']['RunsSort'];
+          /** @description The latest reproduction verdict; none for runs never reproduced. */
+          verdict?: components['parameters']['FilterVerdict'];
+          /** @description true for runs with hidden-state warnings, false for runs without. */
+          warnings?: components['parameters']['FilterWarnings'];
+          /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+          received?: components['parameters']['FilterReceived'];
+          /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+          start?: components['parameters']['FilterStart'];
+          /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+          end?: components['parameters']['FilterEnd'];
           /** @description true gives each summary metric_min and metric_max (the Runs table asks for them). */
           stats?: 'true' | 'false';
-          /** @description The latest reproduction verdict; none for runs never reproduced. */
-          verdict?:
-            | 'identical'
-            | 'within_tolerance'
-            | 'differs'
-            | 'failed'
-            | 'not_reproducible'
-            | 'none';
-          /** @description true for runs with hidden-state warnings, false for runs without. */
-          warnings?: 'true' | 'false';
-          /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
-          received?: string;
-          /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
-          start?: string;
-          /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
-          end?: string;
           limit?: number;
           cursor?: string;
         };
@@ -212,40 +206,36 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          project?: string;
-          notebook?: string;
-          status?: 'succeeded' | 'failed';
-          author?: string;
+          project?: components['parameters']['FilterProject'];
+          notebook?: components['parameters']['FilterNotebook'];
+          status?: components['parameters']['FilterStatus'];
+          author?: components['parameters']['FilterAuthor'];
           /** @description Text search */
-          q?: string;
-          /** @description As in GET runs */
-          name?: string;
+          q?: components['parameters']['FilterText'];
+          /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+          name?: components['parameters']['FilterName'];
           /** @description key:value (repeatable) */
-          label?: string[];
-          /** @description key<op>value (repeatable) */
-          param?: string[];
-          /** @description key:min:max (repeatable) */
-          metric?: string[];
-          /** @description key:min:max on the series' smallest number (repeatable) */
-          'metric.min'?: string[];
-          /** @description key:min:max on the series' largest number (repeatable) */
-          'metric.max'?: string[];
-          /** @description As in GET runs */
-          sort?: string;
-          verdict?:
-            | 'identical'
-            | 'within_tolerance'
-            | 'differs'
-            | 'failed'
-            | 'not_reproducible'
-            | 'none';
-          warnings?: 'true' | 'false';
-          /** @description from..to (ISO 8601, inclusive) as in GET runs */
-          received?: string;
-          /** @description from..to (ISO 8601, inclusive) as in GET runs */
-          start?: string;
-          /** @description from..to (ISO 8601, inclusive) as in GET runs */
-          end?: string;
+          label?: components['parameters']['FilterLabel'];
+          /** @description key<op>value with op one of = != < <= > >= (repeatable) */
+          param?: components['parameters']['FilterParam'];
+          /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
+          metric?: components['parameters']['FilterMetric'];
+          /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+          'metric.min'?: components['parameters']['FilterMetricMin'];
+          /** @description key:min:max on the largest number of the series (repeatable) */
+          'metric.max'?: components['parameters']['FilterMetricMax'];
+          /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
+          sort?: components['parameters']['RunsSort'];
+          /** @description The latest reproduction verdict; none for runs never reproduced. */
+          verdict?: components['parameters']['FilterVerdict'];
+          /** @description true for runs with hidden-state warnings, false for runs without. */
+          warnings?: components['parameters']['FilterWarnings'];
+          /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+          received?: components['parameters']['FilterReceived'];
+          /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+          start?: components['parameters']['FilterStart'];
+          /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+          end?: components['parameters']['FilterEnd'];
           /** @description At most this many ids (default 100000) */
           limit?: number;
         };
@@ -293,40 +283,36 @@ export interface paths {
         query?: {
           /** @description field:<name|status|received|start|author|project|notebook>, param:<key>, label:<key> or metric:<key>:<last|min|max> (repeatable, in order) */
           column?: string[];
-          project?: string;
-          notebook?: string;
-          status?: 'succeeded' | 'failed';
-          author?: string;
+          project?: components['parameters']['FilterProject'];
+          notebook?: components['parameters']['FilterNotebook'];
+          status?: components['parameters']['FilterStatus'];
+          author?: components['parameters']['FilterAuthor'];
           /** @description Text search */
-          q?: string;
-          /** @description As in GET runs */
-          name?: string;
+          q?: components['parameters']['FilterText'];
+          /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+          name?: components['parameters']['FilterName'];
           /** @description key:value (repeatable) */
-          label?: string[];
-          /** @description key<op>value (repeatable) */
-          param?: string[];
-          /** @description key:min:max (repeatable) */
-          metric?: string[];
-          /** @description key:min:max on the series' smallest number (repeatable) */
-          'metric.min'?: string[];
-          /** @description key:min:max on the series' largest number (repeatable) */
-          'metric.max'?: string[];
-          /** @description As in GET runs */
-          sort?: string;
-          verdict?:
-            | 'identical'
-            | 'within_tolerance'
-            | 'differs'
-            | 'failed'
-            | 'not_reproducible'
-            | 'none';
-          warnings?: 'true' | 'false';
-          /** @description from..to (ISO 8601, inclusive) as in GET runs */
-          received?: string;
-          /** @description from..to (ISO 8601, inclusive) as in GET runs */
-          start?: string;
-          /** @description from..to (ISO 8601, inclusive) as in GET runs */
-          end?: string;
+          label?: components['parameters']['FilterLabel'];
+          /** @description key<op>value with op one of = != < <= > >= (repeatable) */
+          param?: components['parameters']['FilterParam'];
+          /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
+          metric?: components['parameters']['FilterMetric'];
+          /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+          'metric.min'?: components['parameters']['FilterMetricMin'];
+          /** @description key:min:max on the largest number of the series (repeatable) */
+          'metric.max'?: components['parameters']['FilterMetricMax'];
+          /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
+          sort?: components['parameters']['RunsSort'];
+          /** @description The latest reproduction verdict; none for runs never reproduced. */
+          verdict?: components['parameters']['FilterVerdict'];
+          /** @description true for runs with hidden-state warnings, false for runs without. */
+          warnings?: components['parameters']['FilterWarnings'];
+          /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+          received?: components['parameters']['FilterReceived'];
+          /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+          start?: components['parameters']['FilterStart'];
+          /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+          end?: components['parameters']['FilterEnd'];
           /** @description At most this many runs (default 100000) */
           limit?: number;
         };
@@ -3145,6 +3131,42 @@ export interface components {
   parameters: {
     RunId: string;
     Sha256: string;
+    FilterProject: string;
+    FilterNotebook: string;
+    FilterStatus: 'succeeded' | 'failed';
+    FilterAuthor: string;
+    /** @description Text search */
+    FilterText: string;
+    /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+    FilterName: string;
+    /** @description key:value (repeatable) */
+    FilterLabel: string[];
+    /** @description key<op>value with op one of = != < <= > >= (repeatable) */
+    FilterParam: string[];
+    /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
+    FilterMetric: string[];
+    /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+    FilterMetricMin: string[];
+    /** @description key:min:max on the largest number of the series (repeatable) */
+    FilterMetricMax: string[];
+    /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
+    RunsSort: string;
+    /** @description The latest reproduction verdict; none for runs never reproduced. */
+    FilterVerdict:
+      | 'identical'
+      | 'within_tolerance'
+      | 'differs'
+      | 'failed'
+      | 'not_reproducible'
+      | 'none';
+    /** @description true for runs with hidden-state warnings, false for runs without. */
+    FilterWarnings: 'true' | 'false';
+    /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+    FilterReceived: string;
+    /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+    FilterStart: string;
+    /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+    FilterEnd: string;
   };
   requestBodies: never;
   headers: never;
