@@ -1,6 +1,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 import { createHash, randomUUID } from 'crypto';
+import { brushTopOf } from './brush';
 import { SHOTS } from './shots';
 
 test.use({
@@ -172,15 +173,7 @@ test('compare of 200 runs opens in one request and brushing an axis keeps some',
     view.locator('.jp-Dotscience-parallel-lines [data-id]')
   ).toHaveCount(200);
   // When the top fifth of the alpha axis is brushed
-  const box = (await view
-    .locator('rect[data-brush="param:alpha"]')
-    .boundingBox())!;
-  await page.mouse.move(box.x + box.width / 2, box.y + 2);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.2, {
-    steps: 5
-  });
-  await page.mouse.up();
+  await brushTopOf(page, view, 'param:alpha');
   // Then fewer runs are kept, and the table lists only them
   const kept = view.getByText(/^\d+ of 200 runs kept by the brushes$/);
   await expect(kept).toBeVisible();

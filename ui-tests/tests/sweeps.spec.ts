@@ -1,5 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 import { deleteSessions } from './notebook';
+import { brushTopOf } from './brush';
 import { SHOTS } from './shots';
 
 test.use({
@@ -120,22 +121,11 @@ test('a grid sweep started from the form is watched to its end in the sweep view
     await view.screenshot({ path: `${SHOTS}/sweeps.png` });
   }
   // When the top of the x axis is brushed (dragged over)
-  const brush = async (axis: string) => {
-    const box = (await view
-      .locator(`rect[data-brush="${axis}"]`)
-      .boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + 2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.2, {
-      steps: 4
-    });
-    await page.mouse.up();
-  };
-  await brush('x');
+  await brushTopOf(page, view, 'x');
   // Then only the two trials with x = 3 stay in the table
   await expect(view.locator('tr[data-trial]')).toHaveCount(2);
   // When the top of scale is brushed too
-  await brush('scale');
+  await brushTopOf(page, view, 'scale');
   // Then only the best trial stays
   await expect(view.locator('tr[data-trial]')).toHaveCount(1);
   await expect(view.locator('tr[data-trial]')).toHaveClass(/jp-mod-best/);
