@@ -281,10 +281,20 @@ function TableGrid(props: {
   const drawn = useRef<IWindows>({ rows: [0, 0], cols: [0, 0] });
   // A restored table goes back to where it was left once the runs down to there are
   // loaded (page after page, as the scroll there loaded them); the user scrolling,
-  // clicking or pressing a key in the grid first cancels it.
-  const restoring = useRef<{ top: number; left: number } | null>(
-    model.scroll.top > 0 || model.scroll.left > 0 ? { ...model.scroll } : null
+  // clicking or pressing a key in the grid first, or a new filter, sort or search,
+  // cancels it.
+  const restoring = useRef<{
+    top: number;
+    left: number;
+    query: typeof list.query;
+  } | null>(
+    model.scroll.top > 0 || model.scroll.left > 0
+      ? { ...model.scroll, query: list.query }
+      : null
   );
+  if (restoring.current && restoring.current.query !== list.query) {
+    restoring.current = null; // (a place among other runs)
+  }
   const openRun = useRef(props.openRun);
   openRun.current = props.openRun;
 
@@ -487,6 +497,10 @@ function TableGrid(props: {
     const node = ref.current;
     if (!goal || !node || node.clientHeight === 0) {
       return; // (hidden: a hidden element does not scroll)
+    }
+    if (goal.query !== list.query) {
+      restoring.current = null; // (a place among other runs)
+      return;
     }
     if (list.total === null || list.loading) {
       return; // (the first page, or the next, is on its way)
