@@ -1,3 +1,5 @@
+import type { components } from '../api/openapi';
+
 /**
  * What the history list shows: filters and sort order, and how they become query
  * parameters of `GET dotscience/api/runs`.
@@ -25,15 +27,10 @@ export interface ITimeRange {
 }
 
 /**
- * The verdict filter's values: a verdict, or `none` for runs never reproduced.
+ * The verdict filter's values: a verdict, or `none` for runs never reproduced (as the
+ * REST API's `verdict` filter takes them).
  */
-export type VerdictFilter =
-  | 'identical'
-  | 'within_tolerance'
-  | 'differs'
-  | 'failed'
-  | 'not_reproducible'
-  | 'none';
+export type VerdictFilter = components['parameters']['FilterVerdict'];
 
 /**
  * The history list's query.
