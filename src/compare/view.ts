@@ -50,6 +50,9 @@ const isId = (v: unknown): v is string =>
 
 const idOr = (v: unknown): string => (isId(v) ? v : '');
 
+const inUnit = (t: unknown): t is number =>
+  typeof t === 'number' && Number.isFinite(t) && t >= 0 && t <= 1;
+
 /**
  * A compare view read back from a workspace, defensively: whatever is not what it
  * should be is dropped and the rest kept.
@@ -69,8 +72,6 @@ export function readCompareView(value: unknown): ICompareView {
   if (typeof v.brushes === 'object' && v.brushes !== null) {
     for (const [id, b] of Object.entries(v.brushes).slice(0, MAX_AXES)) {
       const { lo, hi } = (b ?? {}) as Record<string, unknown>;
-      const inUnit = (t: unknown): t is number =>
-        typeof t === 'number' && Number.isFinite(t) && t >= 0 && t <= 1;
       if (isId(id) && inUnit(lo) && inUnit(hi)) {
         brushes[id] = { lo: Math.min(lo, hi), hi: Math.max(lo, hi) };
       }

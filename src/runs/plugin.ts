@@ -472,8 +472,9 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         let layout = JSON.stringify(layoutOf(table.view));
         keepOnChange(widget, table.viewChanged, tables, () => {
           const now = layoutOf(table.view);
-          if (JSON.stringify(now) !== layout) {
-            layout = JSON.stringify(now);
+          const text = JSON.stringify(now);
+          if (text !== layout) {
+            layout = text;
             return state?.save(
               LAST_TABLE_VIEW,
               now as unknown as ReadonlyPartialJSONObject

@@ -292,9 +292,14 @@ function TableGrid(props: {
       ? { ...model.scroll, query: list.query }
       : null
   );
-  if (restoring.current && restoring.current.query !== list.query) {
-    restoring.current = null; // (a place among other runs)
-  }
+  // where a restored table is going back to, while that still means something (not once
+  // the runs are searched, filtered or sorted anew: a place among other runs)
+  const goal = () => {
+    if (restoring.current && restoring.current.query !== list.query) {
+      restoring.current = null;
+    }
+    return restoring.current;
+  };
   const openRun = useRef(props.openRun);
   openRun.current = props.openRun;
 
@@ -493,14 +498,10 @@ function TableGrid(props: {
   // A restored table goes to its place, when it is shown and the runs down to there
   // are loaded (else later: at a render or when it is shown).
   const restore = () => {
-    const goal = restoring.current;
+    const place = goal();
     const node = ref.current;
-    if (!goal || !node || node.clientHeight === 0) {
+    if (!place || !node || node.clientHeight === 0) {
       return; // (hidden: a hidden element does not scroll)
-    }
-    if (goal.query !== list.query) {
-      restoring.current = null; // (a place among other runs)
-      return;
     }
     if (list.total === null || list.loading) {
       return; // (the first page, or the next, is on its way)
@@ -508,12 +509,12 @@ function TableGrid(props: {
     const lines = Math.ceil(
       Math.max(0, node.clientHeight - HEADER) / rowHeight
     );
-    if (rows.length < goal.top + lines && list.hasMore) {
+    if (rows.length < place.top + lines && list.hasMore) {
       return; // more to load first
     }
     restoring.current = null;
-    node.scrollTop = goal.top * rowHeight;
-    node.scrollLeft = goal.left;
+    node.scrollTop = place.top * rowHeight;
+    node.scrollLeft = place.left;
     onScrollNow.current?.();
   };
   // what the handlers installed once (scroll, keys, focus) call: this render's functions
@@ -693,9 +694,9 @@ function TableGrid(props: {
 
   const [firstCol, endCol] = win.cols;
   const endRow = win.rows[1];
-  const lines = Math.ceil(size.height / rowHeight);
-  const goalRow = restoring.current
-    ? Math.max(endRow, restoring.current.top + lines)
+  const place = goal();
+  const goalRow = place
+    ? Math.max(endRow, place.top + Math.ceil(size.height / rowHeight))
     : endRow;
   useEffect(() => {
     loadAhead(goalRow);

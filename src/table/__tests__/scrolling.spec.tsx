@@ -129,13 +129,20 @@ function scrollTo(grid: HTMLElement, top: number, left = 0): void {
   grid.dispatchEvent(new Event('scroll'));
 }
 
-describe('scrolling the Runs table', () => {
+/**
+ * Silence React's "not wrapped in act" notice in a describe block: its tests scroll and
+ * resize as a browser frame does, outside act.
+ */
+function quietActNotices(): void {
   let errors: jest.SpyInstance;
   beforeEach(() => {
-    // React's "not wrapped in act" notice: these tests scroll as a browser frame does
     errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   });
   afterEach(() => errors.mockRestore());
+}
+
+describe('scrolling the Runs table', () => {
+  quietActNotices();
 
   it('draws the rows at a new scroll position in the scroll event itself', async () => {
     // Given the table of 2,000 runs at the top
@@ -302,11 +309,7 @@ describe('scrolling the Runs table', () => {
 });
 
 describe('the pinned name in a narrow table', () => {
-  let errors: jest.SpyInstance;
-  beforeEach(() => {
-    errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  });
-  afterEach(() => errors.mockRestore());
+  quietActNotices();
 
   it('takes at most half of a narrow table, and its own width where there is room', async () => {
     const model = new RunsTableModel({ api, pageSize: 100 });
@@ -343,13 +346,14 @@ describe('the pinned name in a narrow table', () => {
 });
 
 describe('a Runs table drawn while hidden', () => {
+  quietActNotices();
+
   it('cuts its cells to fit once it is shown, not clipping them', async () => {
     // Given a browser where the table is hidden (a tab in the background: nothing is laid
     // out) until shown, then drawn in a fixed-width font of 8 px a character
     let shown = false;
     const observers: (() => void)[] = [];
     const spies = [
-      jest.spyOn(console, 'error').mockImplementation(() => undefined),
       jest
         .spyOn(HTMLElement.prototype, 'clientHeight', 'get')
         .mockImplementation(() => (shown ? VIEW.height : 0)),
@@ -407,10 +411,9 @@ describe('a Runs table drawn while hidden', () => {
 });
 
 describe('a Runs table restored where it was left', () => {
-  let errors: jest.SpyInstance;
+  quietActNotices();
   let sizes: jest.SpyInstance[];
   beforeEach(() => {
-    errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     // shown in an 800 x 560 viewport (jsdom lays nothing out: every element is 0 x 0)
     sizes = [
       jest
@@ -421,10 +424,7 @@ describe('a Runs table restored where it was left', () => {
         .mockReturnValue(VIEW.width)
     ];
   });
-  afterEach(() => {
-    errors.mockRestore();
-    sizes.forEach(s => s.mockRestore());
-  });
+  afterEach(() => sizes.forEach(s => s.mockRestore()));
 
   /**
    * A table (pages of 100 runs) opened on a kept view scrolled to `top` and `left`.
@@ -521,11 +521,7 @@ describe('a Runs table restored where it was left', () => {
 });
 
 describe('the header from the keyboard', () => {
-  let errors: jest.SpyInstance;
-  beforeEach(() => {
-    errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  });
-  afterEach(() => errors.mockRestore());
+  quietActNotices();
 
   /**
    * A control of the grid as these tests name it: `column:part` for the header's, `body`
