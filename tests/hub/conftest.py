@@ -30,6 +30,9 @@ import urllib.request
 import pytest
 
 from tests.fixtures_pg import pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.server.live import NO_IRI  # the hub and its servers start without rfc3987_syntax
+
+SINGLEUSER = [sys.executable, "-c", f"{NO_IRI}; from jupyterhub.singleuser import main; main()"]
 
 HERE = pathlib.Path(__file__).resolve().parent
 CHP = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -55,7 +58,7 @@ c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = "{homes}/{{username}}"
-c.Spawner.cmd = [{python!r}, "-m", "jupyterhub.singleuser"]
+c.Spawner.cmd = {singleuser!r}
 c.Spawner.args = {args!r}
 c.Spawner.environment = {environment!r}
 c.Spawner.start_timeout = 90
@@ -143,7 +146,7 @@ class Hub:
                 chp=str(CHP),
                 state=self.state,
                 homes=self.homes,
-                python=sys.executable,
+                singleuser=SINGLEUSER,
                 args=args,
                 environment=environment,
                 user_ports=self.user_ports,
@@ -172,7 +175,8 @@ class Hub:
         env["CONFIGPROXY_AUTH_TOKEN"] = secrets.token_hex(16)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(self.state / "jupyterhub_config.py")],
+            [sys.executable, "-c", f"{NO_IRI}; from jupyterhub.app import main; main()",
+             "-f", str(self.state / "jupyterhub_config.py")],
             cwd=self.state, stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
         deadline = time.monotonic() + DEADLINE

@@ -86,6 +86,16 @@ ONLY_OURS = {
 }
 
 
+# jupyter_server imports jsonschema (through jupyter_events), and jsonschema imports
+# rfc3987_syntax when it is installed, for its "iri" format checks: that module builds about
+# 35 Lark grammars when imported, 3 s of CPU in every server start (the rest of the start
+# takes 1 s). No Jupyter, JupyterHub or Dotscience schema uses those formats, so the servers
+# tests start go without the module, as the replay runner does (reproduce/runner.py). The
+# main job (make lab) and the UI tests run the real `jupyter lab`.
+NO_IRI = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
+SERVE = [sys.executable, "-c", f"{NO_IRI}; from jupyter_server.serverapp import main; main()"]
+
+
 class _PortTaken(Exception):
     """The server exited because its port was already in use."""
 
@@ -129,7 +139,7 @@ class LiveServer:
 
     def _start(self, timeout: float) -> LiveServer:
         args = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+            *SERVE, "--no-browser", "--allow-root",
             f"--port={self.port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
             f"--IdentityProvider.token={self.token}", "--ServerApp.port_retries=0",
             f"--ServerApp.jpserver_extensions={ONLY_OURS!r}",
