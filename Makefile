@@ -85,6 +85,10 @@ jest: setup
 # The fuzz file runs on its own with --dist load: schemathesis gives all its operations one
 # test id, which --dist loadfile would collapse into one (only the first route fuzzed).
 # Tests marked slow (the long fuzz, soak and reliability runs) are left to make test-long.
+# Byte code is cached even where PYTHONDONTWRITEBYTECODE is set (as on this machine): else
+# every worker, and every server and kernel a test starts, compiles the project's modules
+# anew, and pytest rewrites every test module's asserts on every run (__pycache__ is ignored).
+pytest pytest-long fuzz: export PYTHONDONTWRITEBYTECODE =
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS := -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/server/test_fuzz.py
 FUZZ_ARGS := -n $(PYTEST_WORKERS) --dist load tests/server/test_fuzz.py

@@ -1,9 +1,15 @@
 """Root pytest configuration: a real Jupyter server with the extension, auth required."""
 
 import os
+import sys
 
-import pytest
-from hypothesis import settings
+# The test processes go without rfc3987_syntax, as the servers they start do: see NO_IRI in
+# tests/server/live.py (3 s of CPU in each pytest-xdist worker). Before anything imports
+# jsonschema: pytest_jupyter's plugin below, nbformat in the tests.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 # Random testing in `make test` is derandomized (a fixed search, no example database), so a
 # run never fails at random; `make fuzz` sets DOTSCIENCE_HYPOTHESIS_PROFILE=random for the

@@ -1,20 +1,36 @@
 """XGBoost and LightGBM autologging with the real libraries: params, per-round series,
-best iteration, feature importance file, data by content."""
+best iteration, feature importance file, data by content.
+
+The frameworks come from module fixtures: every pytest-xdist worker collects every test module,
+and only the worker running these tests needs to spend the seconds their imports take.
+"""
 
 from __future__ import annotations
 
 import json
 
-import lightgbm as lgb
 import numpy as np
 import pytest
-import xgboost as xgb
 
 from dotscience.autolog import datasets
 
 from .conftest import inputs, params, series, steps
 
 ROUNDS = 5
+
+
+@pytest.fixture(scope="module")
+def xgb():
+    import xgboost
+
+    return xgboost
+
+
+@pytest.fixture(scope="module")
+def lgb():
+    import lightgbm
+
+    return lightgbm
 
 
 def data(seed=0, n=80):
@@ -28,7 +44,7 @@ def importance_file(record, tmp_path) -> dict:
     return json.loads((tmp_path / entry["path"]).read_text())
 
 
-def test_xgboost_train_records_params_series_per_round_and_importance(session, capture,
+def test_xgboost_train_records_params_series_per_round_and_importance(xgb, session, capture,
                                                                        tmp_path):  # fmt: skip
     # Given autolog on and two evaluation sets
     X, y = data()
@@ -59,7 +75,7 @@ def test_xgboost_train_records_params_series_per_round_and_importance(session, c
     assert "memory:train" in found and "memory:eval.valid" in found
 
 
-def test_xgboost_early_stopping_records_best_iteration(session, capture):
+def test_xgboost_early_stopping_records_best_iteration(xgb, session, capture):
     # Given a validation set on which early stopping can act
     X, y = data(1, 120)
     dtrain, dvalid = xgb.DMatrix(X[:40], label=y[:40]), xgb.DMatrix(X[40:], label=1 - y[40:])
@@ -75,7 +91,7 @@ def test_xgboost_early_stopping_records_best_iteration(session, capture):
     assert params(record)["early_stopping_rounds"] == 2
 
 
-def test_xgboost_sklearn_wrapper_logs_once_through_train(session, capture):
+def test_xgboost_sklearn_wrapper_logs_once_through_train(xgb, session, capture):
     # Given the scikit-learn wrapper of XGBoost
     X, y = data(2)
     model = xgb.XGBClassifier(n_estimators=ROUNDS, max_depth=2)
@@ -89,7 +105,7 @@ def test_xgboost_sklearn_wrapper_logs_once_through_train(session, capture):
     assert params(record)["max_depth"] == 2
 
 
-def test_lightgbm_train_records_params_series_best_iteration_and_importance(session, capture,
+def test_lightgbm_train_records_params_series_best_iteration_and_importance(lgb, session, capture,
                                                                             tmp_path):  # fmt: skip
     # Given autolog on
     X, y = data(3)
@@ -114,7 +130,7 @@ def test_lightgbm_train_records_params_series_best_iteration_and_importance(sess
     assert inputs(record)["memory:valid.valid"] == datasets.fingerprint(X[60:]).sha256
 
 
-def test_lightgbm_early_stopping_and_sklearn_wrapper(session, capture):
+def test_lightgbm_early_stopping_and_sklearn_wrapper(lgb, session, capture):
     # Given a classifier wrapper with early stopping on a validation set
     X, y = data(4, 120)
     model = lgb.LGBMClassifier(n_estimators=40, num_leaves=4, verbose=-1, min_child_samples=5)

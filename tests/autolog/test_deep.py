@@ -1,55 +1,31 @@
-"""PyTorch Lightning and Keras 3 (PyTorch backend) autologging with the real libraries."""
+"""PyTorch Lightning and Keras 3 (PyTorch backend) autologging with the real libraries.
+
+Each test imports its framework itself (the module and data are in ``lightning_tiny``): every
+pytest-xdist worker collects every test module, and importing Keras, Lightning and PyTorch
+takes about 10 s of CPU that only the worker running these tests needs to spend.
+"""
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
+import numpy as np
+import pytest
 
-import keras  # noqa: E402
-import lightning.pytorch as pl  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from dotscience.autolog import datasets
 
-from dotscience.autolog import datasets  # noqa: E402
-
-from .conftest import inputs, params, series, steps  # noqa: E402
+from .conftest import inputs, params, series, steps
 
 EPOCHS = 3
 
 
-class Tiny(pl.LightningModule):
-    """A linear regressor that logs its loss per step and per epoch."""
-
-    def __init__(self, lr: float = 0.05, hidden: int = 3):
-        super().__init__()
-        self.save_hyperparameters()
-        self.layer = torch.nn.Linear(2, 1)
-
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self.layer(x), y)
-        self.log("train_loss", loss, on_step=True, on_epoch=True)
-        return loss
-
-    def validation_step(self, batch, batch_idx):
-        x, y = batch
-        self.log("val_loss", torch.nn.functional.mse_loss(self.layer(x), y))
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
-
-
-def tensors(seed=0, n=32):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.rand(n, 2, generator=g)
-    return x, x.sum(dim=1, keepdim=True)
-
-
 def test_lightning_fit_records_hparams_logged_series_and_best_checkpoint(session, capture,
                                                                           tmp_path):  # fmt: skip
+    import lightning.pytorch as pl
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from .lightning_tiny import Tiny, tensors
+
     # Given a tiny module and loaders of 4 batches, checkpoints chosen by validation loss
     x, y = tensors()
     train = DataLoader(TensorDataset(x, y), batch_size=8)
@@ -83,6 +59,8 @@ def test_lightning_fit_records_hparams_logged_series_and_best_checkpoint(session
 
 
 def test_keras_fit_records_arguments_and_history_per_epoch(session, capture):
+    import keras  # on PyTorch: conftest sets KERAS_BACKEND before anything imports it
+
     # Given a tiny Keras model on the PyTorch backend
     assert keras.backend.backend() == "torch"
     rng = np.random.RandomState(0)
