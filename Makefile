@@ -75,10 +75,13 @@ lint: setup ui-tests/node_modules/.stamp
 	$(BIN)/ruff format --check .
 	npm run lint:check
 	npm run --silent check:generated  # src/api/openapi.ts, src/kernel/protocol.ts up to date
+	npx tsc --noEmit -p tsconfig.test.json  # the Jest tests type-check (Jest only transpiles)
 	cd ui-tests && npx tsc --noEmit -p .  # the UI tests type-check
 
+# One Jest worker per core (Jest's default leaves one core to its mostly idle main process).
+# tsconfig.test.json's isolatedModules has ts-jest transpile each file alone; lint type-checks.
 jest: setup
-	npm test
+	npm test -- --maxWorkers=$$(nproc)
 
 # Two pytest-xdist workers (this machine has 2 cores), each test file on one worker so a
 # module's server is started once; every server a test starts picks its worker's free port.
