@@ -20,11 +20,14 @@ export class RunListModel {
    * @param options.pageSize runs per page
    * @param options.query the query the first load asks (default: every run, newest
    *   first)
+   * @param options.keepsPlace whether the view keeps the user's place when runs are put
+   *   on top (the Runs table does)
    */
   constructor(options: RunListModel.IOptions = {}) {
     this._api = options.api ?? runsAPI;
     this.pageSize = options.pageSize ?? 100;
     this._query = options.query ?? DEFAULT_QUERY;
+    this._keepsPlace = options.keepsPlace ?? false;
   }
 
   /**
@@ -83,8 +86,10 @@ export class RunListModel {
   }
 
   /**
-   * True when runs were published since the list was loaded and the user has scrolled
-   * past the first page (the list is then not reloaded under their feet).
+   * True when runs were published since the list was loaded and the list did not take
+   * them in: the user has scrolled past the first page (the list is then not reloaded
+   * under their feet), unless the view keeps its place and the runs go on top (newest
+   * first, and no more than a few at a time).
    */
   get newRunsAvailable(): boolean {
     return this._newRuns;
@@ -348,8 +353,10 @@ export class RunListModel {
   }
 
   /**
-   * Look for newly published runs. When the user is still on the first page the list
-   * reloads; otherwise `newRunsAvailable` turns true.
+   * Look for newly published runs. Newest first, they are put on top while the user is
+   * on the first page, or anywhere in a view that keeps its place; in another order, the
+   * list reloads while the user is on the first page. Otherwise `newRunsAvailable` turns
+   * true.
    *
    * @returns a promise that settles after the check
    */
@@ -363,8 +370,9 @@ export class RunListModel {
     }
     // the pages the user loaded (runs put on top by events do not count)
     const onFirstPage = this._runs.length - this._prepended <= this.pageSize;
-    if (this._query.sort === 'received' && this._query.desc && onFirstPage) {
-      return this._prependNew();
+    const newestFirst = this._query.sort === 'received' && this._query.desc;
+    if (newestFirst && (onFirstPage || this._keepsPlace)) {
+      return this._prependNew(onFirstPage);
     }
     let newest: string | null;
     try {
@@ -385,9 +393,12 @@ export class RunListModel {
 
   /**
    * In newest-first order, fetch only the newest few runs and put those not shown yet on
-   * top (one small request, not a reload of the page); more new runs than that: reload.
+   * top (one small request, not a reload of the page); more new runs than that: reload
+   * while the user is on the first page, else offer them (`newRunsAvailable`).
+   *
+   * @param onFirstPage whether the user is on the first page
    */
-  private async _prependNew(): Promise<void> {
+  private async _prependNew(onFirstPage: boolean): Promise<void> {
     const generation = this._generation;
     let page: RestWire.IRunPage;
     try {
@@ -411,7 +422,13 @@ export class RunListModel {
       return;
     }
     if (!reachedKnown && page.next_cursor !== null && this._runs.length) {
-      await this.refresh(); // more new runs than one small page: start again
+      // more new runs than one small page: start again, or offer them
+      if (onFirstPage) {
+        await this.refresh();
+      } else if (!this._newRuns) {
+        this._newRuns = true;
+        this._changed.emit();
+      }
       return;
     }
     for (const run of fresh) {
@@ -504,6 +521,7 @@ export class RunListModel {
   private _generation = 0;
   private _newest: string | null = null;
   private _newRuns = false;
+  private readonly _keepsPlace: boolean;
   private _selected = new Set<string>();
   private _anchor: string | null = null;
   private _recheck = false;
@@ -532,5 +550,8 @@ export namespace RunListModel {
     pageSize?: number;
     /** the query the first load asks (default: every run, newest first) */
     query?: IRunQuery;
+    /** whether the view keeps the user's place when runs are put on top, so that new
+     * runs go on top however far the user scrolled (default: false, the sidebar) */
+    keepsPlace?: boolean;
   }
 }

@@ -26,6 +26,7 @@ import {
   wholeText
 } from './rowPool';
 import { RunsTableModel } from './tableModel';
+import { BodyRow } from './grouping';
 import {
   columnAt,
   columnOffsets,
@@ -279,6 +280,10 @@ function TableGrid(props: {
     right: true
   });
   const drawn = useRef<IWindows>({ rows: [0, 0], cols: [0, 0] });
+  // the lines the grid showed last, and for which query (see the effect on `rows`)
+  const shownRows = useRef({ rows: model.rows, query: list.query });
+  // "Show" new runs was clicked: the table goes to the top once they are loaded
+  const toTop = useRef(false);
   // A restored table goes back to where it was left once the runs down to there are
   // loaded (page after page, as the scroll there loaded them); the user scrolling,
   // clicking or pressing a key in the grid first, or a new filter, sort or search,
@@ -682,6 +687,36 @@ function TableGrid(props: {
     };
   }, []);
 
+  // The lines changed. Among the same runs (new runs put on top, a page appended, a group
+  // folded), the run at the top of the view stays there: the user reading line 300 of a
+  // sweep that publishes run after run keeps reading it. A new search, filter or sort
+  // (and "Show" new runs) starts at the top. Before the body is drawn, so the frame never
+  // shows the runs moved.
+  useLayoutEffect(() => {
+    const before = shownRows.current;
+    if (before.rows === rows) {
+      return;
+    }
+    shownRows.current = { rows, query: list.query };
+    const node = ref.current;
+    if (!node) {
+      return;
+    }
+    const { top } = scroll.current;
+    let to = top;
+    if (before.query !== list.query || toTop.current) {
+      toTop.current = false;
+      to = 0;
+    } else if (top >= rowHeight && !goal()) {
+      const line = Math.floor(top / rowHeight);
+      to = top + (keptLine(before.rows, rows, line) - line) * rowHeight;
+    }
+    if (to !== top) {
+      node.scrollTop = to;
+      onScrollNow.current?.();
+    }
+  }, [rows]);
+
   // every render draws the body with what it shows now (selection, rows, columns), and
   // gives the header's stop its tab index (a column drawn anew has -1)
   useLayoutEffect(() => {
@@ -721,47 +756,91 @@ function TableGrid(props: {
   );
   const sort = model.sort;
   const width = layout.offsets[columns.length] + lead;
+  const showNew = () => {
+    toTop.current = true;
+    void list.refresh();
+  };
   return (
-    <div
-      ref={ref}
-      className="jp-Dotscience-table-scroller"
-      role="grid"
-      aria-rowcount={rowCount(model)}
-      aria-colcount={columns.length + 1 + pinned}
-      aria-multiselectable={true}
-      aria-owns={`${gridId}-head ${gridId}-body`}
-      onMouseOver={showWholeText}
-    >
+    <>
+      {list.newRunsAvailable && (
+        <button className="jp-Dotscience-banner" onClick={showNew}>
+          New runs were published. Show them
+        </button>
+      )}
       <div
-        className="jp-Dotscience-table-spacer"
-        style={{ width, height: HEADER + rows.length * rowHeight }}
+        ref={ref}
+        className="jp-Dotscience-table-scroller"
+        role="grid"
+        aria-rowcount={rowCount(model)}
+        aria-colcount={columns.length + 1 + pinned}
+        aria-multiselectable={true}
+        aria-owns={`${gridId}-head ${gridId}-body`}
+        onMouseOver={showWholeText}
       >
         <div
-          ref={bodyRef}
-          id={`${gridId}-body`}
-          className="jp-Dotscience-table-body"
-          role="rowgroup"
-        />
-        <TableHead
-          elRef={headRef}
-          id={`${gridId}-head`}
-          model={model}
-          layout={layout}
-          firstCol={firstCol}
-          endCol={endCol}
-          sortId={sort.column ? columnId(sort.column) : null}
-          desc={sort.desc}
-          filters={model.filters}
-          errors={model.filterErrors}
-          onSort={props.onSort}
-          onFit={fit}
-        />
+          className="jp-Dotscience-table-spacer"
+          style={{ width, height: HEADER + rows.length * rowHeight }}
+        >
+          <div
+            ref={bodyRef}
+            id={`${gridId}-body`}
+            className="jp-Dotscience-table-body"
+            role="rowgroup"
+          />
+          <TableHead
+            elRef={headRef}
+            id={`${gridId}-head`}
+            model={model}
+            layout={layout}
+            firstCol={firstCol}
+            endCol={endCol}
+            sortId={sort.column ? columnId(sort.column) : null}
+            desc={sort.desc}
+            filters={model.filters}
+            errors={model.filterErrors}
+            onSort={props.onSort}
+            onFit={fit}
+          />
+        </div>
+        {!list.loading && !list.error && rows.length === 0 && (
+          <div className="jp-Dotscience-empty">
+            No runs match these filters.
+          </div>
+        )}
       </div>
-      {!list.loading && !list.error && rows.length === 0 && (
-        <div className="jp-Dotscience-empty">No runs match these filters.</div>
-      )}
-    </div>
+    </>
   );
+}
+
+/**
+ * Where the run at line `top` of `before` is in `after` (the lines of the same query,
+ * changed): that line, or `top` when it is gone (or folded away). The first run at or
+ * below `top` counts (a group's heading is no run).
+ *
+ * @param before the lines shown
+ * @param after the lines now
+ * @param top the line at the top of the view
+ * @returns the line to show at the top now
+ */
+export function keptLine(
+  before: readonly BodyRow[],
+  after: readonly BodyRow[],
+  top: number
+): number {
+  let at = top;
+  while (at < before.length && before[at].kind !== 'run') {
+    at++;
+  }
+  const row = before[at];
+  if (row?.kind !== 'run') {
+    return top;
+  }
+  const same = after[at];
+  if (same?.kind === 'run' && same.run.id === row.run.id) {
+    return top; // (a page appended: nothing moved, found without a search)
+  }
+  const now = after.findIndex(r => r.kind === 'run' && r.run.id === row.run.id);
+  return now < 0 ? top : now - (at - top);
 }
 
 /**

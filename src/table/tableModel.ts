@@ -104,7 +104,9 @@ export class RunsTableModel {
     this.list = new RunListModel({
       api: withStats(options.api ?? runsAPI),
       pageSize: options.pageSize ?? 200,
-      query
+      query,
+      // the grid keeps the run at its top in place when runs are put above it
+      keepsPlace: true
     });
     this.list.changed.connect(this._onList, this);
     this._atMidnight(query);

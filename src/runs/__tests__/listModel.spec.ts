@@ -172,6 +172,35 @@ describe('RunListModel selection and new runs', () => {
     model.dispose();
   });
 
+  it('puts new runs on top past page one in a view that keeps its place, and offers more than a few', async () => {
+    // Given a list whose view keeps its place (the Runs table), scrolled to page two
+    const server = new FakeServer(many(30));
+    const model = new RunListModel({
+      api: server,
+      pageSize: 10,
+      keepsPlace: true
+    });
+    await model.refresh();
+    await model.loadMore();
+    // When a run is published and the model checks
+    server.runs = [summary(99), ...server.runs];
+    await model.checkForNew();
+    // Then it is on top, the pages loaded kept
+    expect(model.runs[0].id).toBe(summary(99).id);
+    expect(model.runs).toHaveLength(21);
+    expect(model.newRunsAvailable).toBe(false);
+    // When more runs are published than one small request brings
+    server.runs = [
+      ...Array.from({ length: 25 }, (_, i) => summary(200 + i)),
+      ...server.runs
+    ];
+    await model.checkForNew();
+    // Then they are offered, and what the user is looking at stays
+    expect(model.newRunsAvailable).toBe(true);
+    expect(model.runs).toHaveLength(21);
+    model.dispose();
+  });
+
   it('reports a failed request as a sentence and recovers', async () => {
     // Given a server that cannot be reached
     const server = new FakeServer(many(2));

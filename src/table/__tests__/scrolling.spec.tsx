@@ -3,7 +3,8 @@ import React from 'react';
 import { IRunsAPI } from '../../api/runs';
 import { RestWire } from '../../api/rest';
 import { summary } from '../../__tests__/runFixtures';
-import { headMove, RunsTable } from '../RunsTable';
+import { headMove, keptLine, RunsTable } from '../RunsTable';
+import { BodyRow } from '../grouping';
 import { RunsTableModel } from '../tableModel';
 import { followWindow } from '../windowing';
 import { EMPTY_VIEW } from '../view';
@@ -410,11 +411,39 @@ describe('a Runs table drawn while hidden', () => {
   });
 });
 
-describe('a Runs table restored where it was left', () => {
-  quietActNotices();
+/**
+ * The Runs table as its tab draws it: again whenever the model changes (from the first
+ * draw on: the table's own effects, which run before its parent's, change it).
+ */
+function drawTab(model: RunsTableModel): {
+  container: HTMLElement;
+  grid: HTMLElement;
+} {
+  let again = () => undefined as void;
+  model.changed.connect(() => again());
+  function Tab(): JSX.Element {
+    const [, redraw] = React.useState(0);
+    again = () => redraw(n => n + 1);
+    return (
+      <RunsTable
+        model={model}
+        actions={{ openRun: jest.fn(), compare: null, diff: null }}
+        initialSize={VIEW}
+      />
+    );
+  }
+  const { container } = render(<Tab />);
+  const grid = container.querySelector('[role="grid"]') as HTMLElement;
+  return { container, grid };
+}
+
+/**
+ * Show a grid in an 800 x 560 viewport for the tests of a describe block (jsdom lays
+ * nothing out: every element is 0 x 0).
+ */
+function shownInView(): void {
   let sizes: jest.SpyInstance[];
   beforeEach(() => {
-    // shown in an 800 x 560 viewport (jsdom lays nothing out: every element is 0 x 0)
     sizes = [
       jest
         .spyOn(HTMLElement.prototype, 'clientHeight', 'get')
@@ -425,6 +454,24 @@ describe('a Runs table restored where it was left', () => {
     ];
   });
   afterEach(() => sizes.forEach(s => s.mockRestore()));
+}
+
+/** Let the pages asked for arrive, one after another, until no more are asked. */
+async function settle(model: RunsTableModel): Promise<void> {
+  let still = 0;
+  for (let i = 0; i < 200 && still < 5; i++) {
+    const loaded = model.list.runs.length;
+    await act(async () => {
+      await new Promise(r => setTimeout(r, 20));
+    });
+    still =
+      model.list.loading || model.list.runs.length !== loaded ? 0 : still + 1;
+  }
+}
+
+describe('a Runs table restored where it was left', () => {
+  quietActNotices();
+  shownInView();
 
   /**
    * A table (pages of 100 runs) opened on a kept view scrolled to `top` and `left`.
@@ -436,37 +483,7 @@ describe('a Runs table restored where it was left', () => {
       view: { ...EMPTY_VIEW, top, left }
     });
     await model.list.refresh();
-    // drawn again whenever the model changes, as its tab draws it (from the first
-    // draw on: the table's own effects, which run before its parent's, change it)
-    let again = () => undefined as void;
-    model.changed.connect(() => again());
-    function Tab(): JSX.Element {
-      const [, redraw] = React.useState(0);
-      again = () => redraw(n => n + 1);
-      return (
-        <RunsTable
-          model={model}
-          actions={{ openRun: jest.fn(), compare: null, diff: null }}
-          initialSize={VIEW}
-        />
-      );
-    }
-    const { container } = render(<Tab />);
-    const grid = container.querySelector('[role="grid"]') as HTMLElement;
-    return { model, container, grid };
-  }
-
-  /** Let the pages asked for arrive, one after another, until no more are asked. */
-  async function settle(model: RunsTableModel): Promise<void> {
-    let still = 0;
-    for (let i = 0; i < 200 && still < 5; i++) {
-      const loaded = model.list.runs.length;
-      await act(async () => {
-        await new Promise(r => setTimeout(r, 20));
-      });
-      still =
-        model.list.loading || model.list.runs.length !== loaded ? 0 : still + 1;
-    }
+    return { model, ...drawTab(model) };
   }
 
   it('loads the runs down to its place, goes there, and keeps where the user scrolls next', async () => {
@@ -517,6 +534,198 @@ describe('a Runs table restored where it was left', () => {
     expect(grid.scrollTop).toBe(0);
     expect(model.list.runs.length).toBeLessThan(1500);
     model.dispose();
+  });
+});
+
+describe('runs published while the Runs table is open', () => {
+  quietActNotices();
+  shownInView();
+
+  /**
+   * A server whose runs (newest first) the test publishes to, paged with a cursor.
+   */
+  function publishing(count: number) {
+    const served = runs.slice(0, count);
+    const server = {
+      ...api,
+      async listRuns(
+        _query: unknown,
+        limit: number,
+        cursor: string | null
+      ): Promise<RestWire.IRunPage> {
+        const start = cursor ? Number(cursor) : 0;
+        return {
+          runs: served.slice(start, start + limit),
+          next_cursor:
+            start + limit < served.length ? String(start + limit) : null,
+          total: served.length
+        };
+      }
+    } as unknown as IRunsAPI;
+    /** Publish `n` runs on top (numbered from 5,000 on), and tell the table. */
+    let next = 5000;
+    const publish = async (model: RunsTableModel, n: number) => {
+      const fresh = Array.from({ length: n }, () => summary(next++));
+      served.unshift(...fresh.reverse());
+      await act(() => model.checkForNew());
+    };
+    return { server, publish };
+  }
+
+  /** Load the runs down to `end` (the table may be loading a page of its own). */
+  async function loadTo(model: RunsTableModel, end: number): Promise<void> {
+    for (let i = 0; i < 50 && model.list.runs.length < end; i++) {
+      await act(async () => {
+        await model.ensureRows(end);
+        await new Promise(r => setTimeout(r, 10));
+      });
+    }
+    expect(model.list.runs.length).toBeGreaterThanOrEqual(end);
+  }
+
+  /** A table of `count` runs (pages of 100), its runs loaded down to line `line`,
+   * scrolled there (10 px into that line). */
+  async function scrolledTo(count: number, line: number) {
+    const { server, publish } = publishing(count);
+    const model = new RunsTableModel({ api: server, pageSize: 100 });
+    await model.list.refresh();
+    const drawn = drawTab(model);
+    await loadTo(model, line + 40);
+    scrollTo(drawn.grid, line * ROW + 10);
+    return { model, publish, ...drawn };
+  }
+
+  /** The id of the run drawn on the line at the top of the view. */
+  function topRun(container: HTMLElement, grid: HTMLElement): string | null {
+    const line = Math.floor(grid.scrollTop / ROW);
+    const row = Array.from(
+      container.querySelectorAll('[role="row"][data-run-id]:not([aria-hidden])')
+    ).find(r => Number(r.getAttribute('aria-rowindex')) - 2 === line);
+    return row?.getAttribute('data-run-id') ?? null;
+  }
+
+  it('keeps the run the user reads at the top while runs are published above it, past the first page too', async () => {
+    // Given a table of 1,000 runs scrolled to line 300 (past its first page of 100)
+    const { model, publish, container, grid } = await scrolledTo(1000, 300);
+    const reading = topRun(container, grid);
+    expect(reading).toBe(runs[300].id);
+    // When 3 runs are published, then 2 more
+    await publish(model, 3);
+    await publish(model, 2);
+    // Then they are on top of the table and counted, not offered in a banner
+    expect(model.list.runs[0].id).toBe(summary(5004).id);
+    expect(model.list.total).toBe(1005);
+    expect(model.list.newRunsAvailable).toBe(false);
+    expect(container.querySelector('.jp-Dotscience-banner')).toBeNull();
+    // And the run the user was reading is still at the top, as far into its line
+    expect(grid.scrollTop).toBe(305 * ROW + 10);
+    expect(topRun(container, grid)).toBe(reading);
+    const drawn = drawnRows(container);
+    expect(drawn).toContain(300);
+    model.dispose();
+  });
+
+  it('shows runs published at the top to a user at the top', async () => {
+    // Given a table at its top
+    const { model, publish, container, grid } = await scrolledTo(300, 0);
+    scrollTo(grid, 0);
+    // When a run is published
+    await publish(model, 1);
+    // Then the table stays at the top, the new run on its first line
+    expect(grid.scrollTop).toBe(0);
+    expect(topRun(container, grid)).toBe(summary(5000).id);
+    model.dispose();
+  });
+
+  it('keeps the run at the top in grouped rows when the first page is loaded again', async () => {
+    // Given 80 runs grouped by a parameter (a heading and a run each), on one page,
+    // scrolled down to run 40
+    const { model, publish, container, grid } = await scrolledTo(80, 0);
+    await act(async () => {
+      model.setGroupBy('alpha');
+      await settle(model);
+    });
+    const lineOf = (i: number) =>
+      model.rows.findIndex(r => r.kind === 'run' && r.run.id === runs[i].id);
+    const before = lineOf(40);
+    scrollTo(grid, before * ROW);
+    // When 2 runs are published (the list, in another order than newest first, loads
+    // its first page again: their groups come first)
+    await publish(model, 2);
+    await settle(model);
+    // Then run 40 moved 4 lines down the table, and is still at the top of the view
+    expect(lineOf(40)).toBe(before + 4);
+    expect(topRun(container, grid)).toBe(runs[40].id);
+    expect(grid.scrollTop).toBe((before + 4) * ROW);
+    model.dispose();
+  });
+
+  it('starts a new search at the top', async () => {
+    // Given a table scrolled to line 300
+    const { model, container, grid } = await scrolledTo(1000, 300);
+    // When the user searches for runs, and the first page of them arrives
+    await act(() => model.setFilter(null, 'run 1'));
+    await settle(model);
+    // Then the table shows them from the top
+    expect(grid.scrollTop).toBe(0);
+    expect(drawnRows(container)).toContain(0);
+    model.dispose();
+  });
+
+  it('offers runs published in another order in a banner that shows them from the top', async () => {
+    // Given a table sorted by a parameter, scrolled past its first page
+    const { model, publish, container, grid } = await scrolledTo(1000, 0);
+    await act(async () => {
+      model.sortBy({ kind: 'param', key: 'alpha' });
+      await settle(model);
+    });
+    await loadTo(model, 340);
+    scrollTo(grid, 300 * ROW);
+    const reading = topRun(container, grid);
+    // When a run is published
+    await publish(model, 1);
+    // Then the user stays where they were, told that new runs were published
+    expect(topRun(container, grid)).toBe(reading);
+    const banner = container.querySelector(
+      '.jp-Dotscience-banner'
+    ) as HTMLElement;
+    expect(banner.textContent).toBe('New runs were published. Show them');
+    // When they click it
+    fireEvent.click(banner);
+    await settle(model);
+    // Then the runs are loaded again, shown from the top, the banner gone
+    expect(model.list.total).toBe(1001);
+    expect(grid.scrollTop).toBe(0);
+    expect(container.querySelector('.jp-Dotscience-banner')).toBeNull();
+    model.dispose();
+  });
+});
+
+describe('keptLine', () => {
+  const run = (i: number): BodyRow => ({
+    kind: 'run',
+    run: summary(i),
+    index: i
+  });
+  const group = (value: string): BodyRow => ({
+    kind: 'group',
+    value,
+    count: 1,
+    collapsed: false
+  });
+
+  it('follows the first run at or below the top line, keeping a heading above it', () => {
+    const before = [group('a'), run(1), run(2), group('b'), run(3)];
+    const after = [group('z'), run(9), group('a'), run(1), run(2)];
+    expect(keptLine(before, after, 0)).toBe(2);
+    expect(keptLine(before, after, 2)).toBe(4);
+  });
+
+  it('stays on the line when the run is gone or nothing moved', () => {
+    const before = [run(1), run(2), run(3)];
+    expect(keptLine(before, [run(1), run(3)], 1)).toBe(1);
+    expect(keptLine(before, [run(1), run(2), run(3), run(4)], 2)).toBe(2);
+    expect(keptLine(before, [run(0), run(1), run(2), run(3)], 2)).toBe(3);
   });
 });
 
