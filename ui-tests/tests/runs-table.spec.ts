@@ -188,6 +188,32 @@ async function tableOfRuns(
   return table;
 }
 
+/**
+ * The run on the line at the top of a Runs table's rows in view (the header covers the
+ * top of the scrolled content, where no run is).
+ */
+function topRun(grid: Locator): Promise<string | null> {
+  return grid.evaluate(el => {
+    const head = el.querySelector('[role="row"]:not([data-run-id])')!;
+    const below = head.getBoundingClientRect().bottom + 1;
+    const x = el.getBoundingClientRect().left + 8;
+    const row = document
+      .elementsFromPoint(x, below)
+      .find(e => e.matches('[data-run-id]'));
+    return row?.getAttribute('data-run-id') ?? null;
+  });
+}
+
+/**
+ * The height of a Runs table's row.
+ */
+function rowHeightOf(grid: Locator): Promise<number> {
+  return grid
+    .locator('[role="row"][data-run-id]')
+    .first()
+    .evaluate(r => r.getBoundingClientRect().height);
+}
+
 test('filter 200 of 250 runs in the Runs table, select them all and compare', async ({
   page,
   request
@@ -478,22 +504,7 @@ test('a reloaded Runs table is scrolled where it was left, its runs loaded down 
   await page.setViewportSize({ width: 900, height: 900 });
   const table = await tableOfRuns(page, request, 'deep', 260);
   const grid = table.getByRole('grid');
-  const rowHeight = await grid
-    .locator('[role="row"][data-run-id]')
-    .first()
-    .evaluate(r => r.getBoundingClientRect().height);
-  // the run of the line at the top of the rows in view (the header covers the first
-  // HEADER px of the scrolled content, where no run is)
-  const topRun = (g: Locator) =>
-    g.evaluate(el => {
-      const head = el.querySelector('[role="row"]:not([data-run-id])')!;
-      const below = head.getBoundingClientRect().bottom + 1;
-      const x = el.getBoundingClientRect().left + 8;
-      const row = document
-        .elementsFromPoint(x, below)
-        .find(e => e.matches('[data-run-id]'));
-      return row?.getAttribute('data-run-id') ?? null;
-    });
+  const rowHeight = await rowHeightOf(grid);
   // When the user scrolls to the end (the rest of the runs load), then up to line 230
   // and 150 px sideways
   await expect
@@ -931,6 +942,45 @@ test('a run published elsewhere appears in the Runs table without reload', async
   await expect(
     table.locator(`[role="row"][data-run-id="${second}"]`)
   ).toHaveAttribute('aria-selected', 'true');
+});
+
+test('a scrolled Runs table keeps the run the user reads at its top while runs are published above it', async ({
+  page,
+  request
+}) => {
+  // Given the Runs table on this test's 60 runs, newest first, scrolled down to line 30
+  const tag = `keep${randomUUID().slice(0, 8)}`;
+  await publish(request, tag, 0, 60);
+  const table = await openTable(page, tag);
+  const count = table.getByTestId('ds-table-count');
+  await expect(count).toHaveText('60 runs');
+  const grid = table.getByRole('grid');
+  const rowHeight = await rowHeightOf(grid);
+  await grid.evaluate((g, top) => {
+    g.scrollTop = top;
+  }, 30 * rowHeight);
+  await expect.poll(() => topRun(grid)).not.toBeNull();
+  const reading = await topRun(grid);
+  // When 3 runs are published from elsewhere, one after another
+  for (const i of [60, 61, 62]) {
+    await publish(request, tag, i, 1);
+  }
+  // Then the table counts them, on top of it
+  await expect(count).toHaveText('63 runs', { timeout: 10000 });
+  // And the run the user was reading is still at the top: the view moved 3 lines down
+  await expect.poll(() => grid.evaluate(g => g.scrollTop)).toBe(33 * rowHeight);
+  expect(await topRun(grid)).toBe(reading);
+  // And scrolled back to the top, the new runs are there, the newest first
+  await grid.evaluate(g => {
+    g.scrollTop = 0;
+  });
+  const newest = table.getByText(`${tag} trial 62`, { exact: true });
+  await expect(newest).toBeVisible();
+  const newestRun = await newest.evaluate(
+    el => el.closest('[data-run-id]')?.getAttribute('data-run-id') ?? null
+  );
+  expect(newestRun).not.toBeNull();
+  expect(await topRun(grid)).toBe(newestRun);
 });
 
 test('the sidebar Runs list shows whole runs, the total and an uncovered footer with every section open', async ({
