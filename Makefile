@@ -126,8 +126,12 @@ fuzz: setup
 screenshots: setup system-deps ui-tests/node_modules/.stamp
 	cd ui-tests && DOCS_SCREENSHOTS=1 npx playwright test
 
-# Runs every suite even when one fails, then reports and exits non-zero on any failure.
-test: setup system-deps ui-tests/node_modules/.stamp
+# Sets up first, three jobs at a time (the UI tests' and the hub's npm installs and the
+# Debian packages beside the extension's chain: venv, npm install, pip install, build);
+# then runs every suite even when one fails, reports, and exits non-zero on any failure.
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target setup system-deps \
+	  ui-tests/node_modules/.stamp tests/hub/node_modules/.stamp
 	@fail=0; \
 	$(MAKE) --no-print-directory lint || fail=1; \
 	$(MAKE) --no-print-directory jest || fail=1; \
