@@ -23,25 +23,32 @@ const runs = Array.from({ length: 2000 }, (_, i) =>
 );
 
 /**
- * A server holding the runs above, paged with a cursor.
+ * A server holding `held` (as they are when asked), paged with a cursor.
  */
-const api = {
-  async listRuns(
-    _query: unknown,
-    limit: number,
-    cursor: string | null
-  ): Promise<RestWire.IRunPage> {
-    const start = cursor ? Number(cursor) : 0;
-    return {
-      runs: runs.slice(start, start + limit),
-      next_cursor: start + limit < runs.length ? String(start + limit) : null,
-      total: runs.length
-    };
-  },
-  async listProjects(): Promise<RestWire.IProject[]> {
-    return [];
-  }
-} as unknown as IRunsAPI;
+function servedBy(held: RestWire.IRunSummary[]): IRunsAPI {
+  return {
+    async listRuns(
+      _query: unknown,
+      limit: number,
+      cursor: string | null
+    ): Promise<RestWire.IRunPage> {
+      const start = cursor ? Number(cursor) : 0;
+      return {
+        runs: held.slice(start, start + limit),
+        next_cursor: start + limit < held.length ? String(start + limit) : null,
+        total: held.length
+      };
+    },
+    async listProjects(): Promise<RestWire.IProject[]> {
+      return [];
+    }
+  } as unknown as IRunsAPI;
+}
+
+/**
+ * A server holding the runs above.
+ */
+const api = servedBy(runs);
 
 /**
  * The Runs table on every run (one page) with 60 parameter columns, drawn in an
@@ -546,22 +553,7 @@ describe('runs published while the Runs table is open', () => {
    */
   function publishing(count: number) {
     const served = runs.slice(0, count);
-    const server = {
-      ...api,
-      async listRuns(
-        _query: unknown,
-        limit: number,
-        cursor: string | null
-      ): Promise<RestWire.IRunPage> {
-        const start = cursor ? Number(cursor) : 0;
-        return {
-          runs: served.slice(start, start + limit),
-          next_cursor:
-            start + limit < served.length ? String(start + limit) : null,
-          total: served.length
-        };
-      }
-    } as unknown as IRunsAPI;
+    const server = servedBy(served);
     /** Publish `n` runs on top (numbered from 5,000 on), and tell the table. */
     let next = 5000;
     const publish = async (model: RunsTableModel, n: number) => {
