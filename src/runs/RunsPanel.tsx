@@ -32,6 +32,20 @@ export interface IRunsPanelProps {
 }
 
 /**
+ * The banner of a runs list or table that did not take in runs published since it was
+ * loaded (`RunListModel.newRunsAvailable`).
+ *
+ * @param props.onShow load them (and show them)
+ */
+export function NewRunsBanner(props: { onShow: () => void }): JSX.Element {
+  return (
+    <button className="jp-Dotscience-banner" onClick={props.onShow}>
+      New runs were published. Show them
+    </button>
+  );
+}
+
+/**
  * The footer's count: the server's total for the filters when it says one.
  *
  * @param loaded runs loaded so far
@@ -138,12 +152,7 @@ export function RunsPanel(props: IRunsPanelProps): JSX.Element {
         </div>
       )}
       {model.newRunsAvailable && (
-        <button
-          className="jp-Dotscience-banner"
-          onClick={() => void model.refresh()}
-        >
-          New runs were published. Show them
-        </button>
+        <NewRunsBanner onShow={() => void model.refresh()} />
       )}
       {empty ? (
         <div className="jp-Dotscience-empty">

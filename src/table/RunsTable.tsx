@@ -34,7 +34,7 @@ import {
   followWindow,
   rowWindow
 } from './windowing';
-import { runCount } from '../runs/RunsPanel';
+import { NewRunsBanner, runCount } from '../runs/RunsPanel';
 import { runsCsvURL } from '../api/runs';
 import { saveURL } from '../download';
 import { compareState } from '../runs/compareLimit';
@@ -762,11 +762,7 @@ function TableGrid(props: {
   };
   return (
     <>
-      {list.newRunsAvailable && (
-        <button className="jp-Dotscience-banner" onClick={showNew}>
-          New runs were published. Show them
-        </button>
-      )}
+      {list.newRunsAvailable && <NewRunsBanner onShow={showNew} />}
       <div
         ref={ref}
         className="jp-Dotscience-table-scroller"

@@ -22,7 +22,6 @@ import pathlib
 import secrets
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -30,9 +29,9 @@ import urllib.request
 import pytest
 
 from tests.fixtures_pg import pg_server, pg_url  # noqa: F401  (fixtures)
-from tests.server.live import NO_IRI  # the hub and its servers start without rfc3987_syntax
+from tests.server.live import without_iri  # the hub and its servers: no rfc3987_syntax
 
-SINGLEUSER = [sys.executable, "-c", f"{NO_IRI}; from jupyterhub.singleuser import main; main()"]
+SINGLEUSER = without_iri("jupyterhub.singleuser")
 
 HERE = pathlib.Path(__file__).resolve().parent
 CHP = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -175,8 +174,7 @@ class Hub:
         env["CONFIGPROXY_AUTH_TOKEN"] = secrets.token_hex(16)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", f"{NO_IRI}; from jupyterhub.app import main; main()",
-             "-f", str(self.state / "jupyterhub_config.py")],
+            [*without_iri("jupyterhub.app"), "-f", str(self.state / "jupyterhub_config.py")],
             cwd=self.state, stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
         deadline = time.monotonic() + DEADLINE

@@ -93,7 +93,15 @@ ONLY_OURS = {
 # tests start go without the module, as the replay runner does (reproduce/runner.py). The
 # main job (make lab) and the UI tests run the real `jupyter lab`.
 NO_IRI = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
-SERVE = [sys.executable, "-c", f"{NO_IRI}; from jupyter_server.serverapp import main; main()"]
+
+
+def without_iri(module: str) -> list[str]:
+    """The command line that runs ``main()`` of ``module`` with this interpreter, without
+    rfc3987_syntax (its arguments follow)."""
+    return [sys.executable, "-c", f"{NO_IRI}; from {module} import main; main()"]
+
+
+SERVE = without_iri("jupyter_server.serverapp")
 
 
 class _PortTaken(Exception):

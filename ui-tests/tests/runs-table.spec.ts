@@ -174,6 +174,24 @@ async function readingOrder(page: IJupyterLabPageFixture): Promise<string[]> {
 /**
  * Publish `count` runs of a new tag (`prefix` and a random part) and open the Runs table
  * on them, once it counts them all.
+ *
+ * @returns the table and the tag (to publish more runs of it)
+ */
+async function taggedTable(
+  page: IJupyterLabPageFixture,
+  request: APIRequestContext,
+  prefix: string,
+  count: number
+): Promise<{ table: Locator; tag: string }> {
+  const tag = `${prefix}${randomUUID().slice(0, 8)}`;
+  await publish(request, tag, 0, count);
+  const table = await openTable(page, tag);
+  await expect(table.getByTestId('ds-table-count')).toHaveText(`${count} runs`);
+  return { table, tag };
+}
+
+/**
+ * `taggedTable`'s table, for a test that publishes no more runs.
  */
 async function tableOfRuns(
   page: IJupyterLabPageFixture,
@@ -181,11 +199,7 @@ async function tableOfRuns(
   prefix: string,
   count: number
 ): Promise<Locator> {
-  const tag = `${prefix}${randomUUID().slice(0, 8)}`;
-  await publish(request, tag, 0, count);
-  const table = await openTable(page, tag);
-  await expect(table.getByTestId('ds-table-count')).toHaveText(`${count} runs`);
-  return table;
+  return (await taggedTable(page, request, prefix, count)).table;
 }
 
 /**
@@ -910,11 +924,8 @@ test('a run published elsewhere appears in the Runs table without reload', async
   request
 }) => {
   // Given the Runs table open on this test's runs (two of them)
-  const tag = `live${randomUUID().slice(0, 8)}`;
-  await publish(request, tag, 0, 2);
-  const table = await openTable(page, tag);
+  const { table, tag } = await taggedTable(page, request, 'live', 2);
   const count = table.getByTestId('ds-table-count');
-  await expect(count).toHaveText('2 runs');
   // And the keyboard on the second run's checkbox (tabbed into from the search box)
   const focusedRun = () =>
     page.evaluate(
@@ -949,11 +960,8 @@ test('a scrolled Runs table keeps the run the user reads at its top while runs a
   request
 }) => {
   // Given the Runs table on this test's 60 runs, newest first, scrolled down to line 30
-  const tag = `keep${randomUUID().slice(0, 8)}`;
-  await publish(request, tag, 0, 60);
-  const table = await openTable(page, tag);
+  const { table, tag } = await taggedTable(page, request, 'keep', 60);
   const count = table.getByTestId('ds-table-count');
-  await expect(count).toHaveText('60 runs');
   const grid = table.getByRole('grid');
   const rowHeight = await rowHeightOf(grid);
   await grid.evaluate((g, top) => {
