@@ -288,13 +288,16 @@ function TableGrid(props: {
   // loaded (page after page, as the scroll there loaded them); the user scrolling,
   // clicking or pressing a key in the grid first, or a new filter, sort or search,
   // cancels it.
+  // (`top` is a line, `offset` how far into it in px; a table hidden in a background tab
+  // gets a place too when runs published meanwhile move the run it showed at its top)
   const restoring = useRef<{
     top: number;
+    offset: number;
     left: number;
     query: typeof list.query;
   } | null>(
     model.scroll.top > 0 || model.scroll.left > 0
-      ? { ...model.scroll, query: list.query }
+      ? { ...model.scroll, offset: 0, query: list.query }
       : null
   );
   // where a restored table is going back to, while that still means something (not once
@@ -518,7 +521,7 @@ function TableGrid(props: {
       return; // more to load first
     }
     restoring.current = null;
-    node.scrollTop = place.top * rowHeight;
+    node.scrollTop = place.top * rowHeight + place.offset;
     node.scrollLeft = place.left;
     onScrollNow.current?.();
   };
@@ -702,16 +705,32 @@ function TableGrid(props: {
     if (!node) {
       return;
     }
-    const { top } = scroll.current;
+    // where the view is, or is going back to (a restored table; a hidden one)
+    const place = goal();
+    const top = place
+      ? place.top * rowHeight + place.offset
+      : scroll.current.top;
     let to = top;
     if (before.query !== list.query || toTop.current) {
       toTop.current = false;
       to = 0;
-    } else if (top >= rowHeight && !goal()) {
+    } else if (top >= rowHeight) {
       const line = Math.floor(top / rowHeight);
       to = top + (keptLine(before.rows, rows, line) - line) * rowHeight;
     }
-    if (to !== top) {
+    if (to === top) {
+      return;
+    }
+    if (place || node.clientHeight === 0) {
+      // a hidden element does not scroll: the table goes there when it is shown
+      const line = Math.floor(to / rowHeight);
+      restoring.current = {
+        top: line,
+        offset: to - line * rowHeight,
+        left: place ? place.left : scroll.current.left,
+        query: list.query
+      };
+    } else {
       node.scrollTop = to;
       onScrollNow.current?.();
     }

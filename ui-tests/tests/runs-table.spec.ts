@@ -991,6 +991,44 @@ test('a scrolled Runs table keeps the run the user reads at its top while runs a
   expect(await topRun(grid)).toBe(newestRun);
 });
 
+test('a Runs table in a background tab keeps the run the user read at its top when runs are published meanwhile', async ({
+  page,
+  request
+}) => {
+  // Given the Runs table on this test's 60 runs, scrolled down to line 30
+  const { table, tag } = await taggedTable(page, request, 'hide', 60);
+  const grid = table.getByRole('grid');
+  const rowHeight = await rowHeightOf(grid);
+  await grid.evaluate((g, top) => {
+    g.scrollTop = top;
+  }, 30 * rowHeight);
+  await expect.poll(() => topRun(grid)).not.toBeNull();
+  const reading = await topRun(grid);
+  const tab = page.locator('.lm-TabBar-tab.lm-mod-current', {
+    hasText: 'Runs'
+  });
+  const title = await tab.getAttribute('data-id');
+  // And another tab brought to the front (the table hidden behind it)
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('launcher:create');
+  });
+  await expect(table).toBeHidden();
+  // When 3 runs are published from elsewhere meanwhile
+  for (const i of [60, 61, 62]) {
+    await publish(request, tag, i, 1);
+  }
+  const hidden = page.locator('.jp-Dotscience-runsTable');
+  await expect(hidden.getByTestId('ds-table-count')).toHaveText('63 runs', {
+    timeout: 10000
+  });
+  // And the user comes back to the table's tab
+  await page.locator(`.lm-TabBar-tab[data-id="${title}"]`).click();
+  await expect(table).toBeVisible();
+  // Then the run they were reading is still at the top: the view is 3 lines lower
+  await expect.poll(() => topRun(grid)).toBe(reading);
+  expect(await grid.evaluate(g => g.scrollTop)).toBe(33 * rowHeight);
+});
+
 test('the sidebar Runs list shows whole runs, the total and an uncovered footer with every section open', async ({
   page,
   request

@@ -617,6 +617,66 @@ describe('runs published while the Runs table is open', () => {
     model.dispose();
   });
 
+  it('keeps the run the user read at the top when runs are published while its tab is in the background', async () => {
+    // Given a browser that tells the table of its size (a ResizeObserver), and lays out
+    // nothing of a hidden element: 0 x 0, its scroll position kept, a new one ignored
+    let hidden = false;
+    const observers: (() => void)[] = [];
+    const real = (globalThis as any).ResizeObserver;
+    (globalThis as any).ResizeObserver = class {
+      constructor(callback: () => void) {
+        observers.push(callback);
+      }
+      observe(): void {
+        /* told by the test */
+      }
+      disconnect(): void {
+        /* nothing held */
+      }
+    };
+    jest
+      .spyOn(HTMLElement.prototype, 'clientHeight', 'get')
+      .mockImplementation(() => (hidden ? 0 : VIEW.height));
+    jest
+      .spyOn(HTMLElement.prototype, 'clientWidth', 'get')
+      .mockImplementation(() => (hidden ? 0 : VIEW.width));
+    try {
+      // And a table of 1,000 runs scrolled to line 300, 10 px into it
+      const { model, publish, container, grid } = await scrolledTo(1000, 300);
+      let top = grid.scrollTop;
+      Object.defineProperty(grid, 'scrollTop', {
+        configurable: true,
+        get: () => top,
+        set: (value: number) => {
+          top = hidden ? top : value;
+        }
+      });
+      const reading = topRun(container, grid);
+      expect(reading).toBe(runs[300].id);
+      // When another tab hides it, 5 runs are published meanwhile, and it is shown again
+      hidden = true;
+      act(() => observers.forEach(observe => observe()));
+      await publish(model, 3);
+      await publish(model, 2);
+      await settle(model);
+      expect(model.list.total).toBe(1005);
+      hidden = false;
+      act(() => observers.forEach(observe => observe()));
+      await settle(model);
+      // Then the run the user was reading is at the top, as far into its line
+      expect(grid.scrollTop).toBe(305 * ROW + 10);
+      expect(topRun(container, grid)).toBe(reading);
+      expect(drawnRows(container)).toContain(300);
+      // And where the user scrolls next is kept, as before
+      scrollTo(grid, 310 * ROW);
+      grid.dispatchEvent(new Event('scrollend'));
+      expect(model.scroll).toEqual({ top: 310, left: 0 });
+      model.dispose();
+    } finally {
+      (globalThis as any).ResizeObserver = real;
+    }
+  });
+
   it('shows runs published at the top to a user at the top', async () => {
     // Given a table at its top
     const { model, publish, container, grid } = await scrolledTo(300, 0);
