@@ -31,7 +31,17 @@ node_modules/.stamp: package.json $(STAMPS)/venv
 	npm install --no-audit --no-fund
 	touch $@
 
-$(STAMPS)/python: pyproject.toml hatch_build.py node_modules/.stamp
+# The project's Python dependencies (its own, dev and test: most of the set-up's time)
+# install beside the npm installs; the project itself, whose build needs node_modules,
+# after them.
+$(STAMPS)/deps: pyproject.toml $(STAMPS)/venv
+	$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	  print(*p["dependencies"], *p["optional-dependencies"]["dev"], \
+	        *p["optional-dependencies"]["test"], sep="\n")' > $(STAMPS)/deps.txt
+	$(PY) -m pip install -q -r $(STAMPS)/deps.txt
+	touch $@
+
+$(STAMPS)/python: pyproject.toml hatch_build.py node_modules/.stamp $(STAMPS)/deps
 	$(PY) -m pip install -q -e ".[dev,test]"
 	touch $@
 
