@@ -253,6 +253,7 @@ class RunsCsvHandler(RunQueryMixin, DotscienceHandler):
 
     #: Runs read from the store per page written
     PAGE = 1000
+    apikey_verbs = frozenset({"get", "post"})  # POST is a read too: its columns in the body
 
     @tornado.web.authenticated
     @authorized
@@ -262,9 +263,31 @@ class RunsCsvHandler(RunQueryMixin, DotscienceHandler):
         table names its columns); limit (1..100000 runs, default 100000).
         Response: ``text/csv``, a heading line (``run_id`` and each column's heading) and a
         line per run, in the sort's order (see ``jupyterlab_dotscience/table_csv.py``)."""
+        await self._write_csv(self.get_query_arguments("column"))
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self):
+        """The same file for more columns than an address holds: the query as for GET but
+        its columns, which the body names: ``{"columns": [column id, ...]}``."""
+        if self.get_query_arguments("column"):
+            _bad("With POST the columns are in the body only, not in the query")
+        body = self.json_body()
+        columns = body.get("columns") if isinstance(body, dict) else None
+        if (
+            not isinstance(columns, list)
+            or not all(isinstance(c, str) for c in columns)
+            or len(body) != 1
+        ):
+            _bad('The body is {"columns": [column id, ...]}, each id a string, nothing else')
+        await self._write_csv(columns)
+
+    async def _write_csv(self, column_ids: list[str]) -> None:
+        """Write the file of the query's runs with these columns (400 before a byte of it
+        for a malformed query or column)."""
         filters = self.run_filters()
         try:
-            columns = table_csv.parse_columns(self.get_query_arguments("column"))
+            columns = table_csv.parse_columns(column_ids)
         except ValueError as e:
             _bad(str(e))
         try:

@@ -272,7 +272,40 @@ export interface paths {
   };
   '/runs/csv': {
     parameters: {
-      query?: never;
+      query?: {
+        project?: components['parameters']['FilterProject'];
+        notebook?: components['parameters']['FilterNotebook'];
+        status?: components['parameters']['FilterStatus'];
+        author?: components['parameters']['FilterAuthor'];
+        /** @description Text search */
+        q?: components['parameters']['FilterText'];
+        /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+        name?: components['parameters']['FilterName'];
+        /** @description key:value (repeatable) */
+        label?: components['parameters']['FilterLabel'];
+        /** @description key<op>value with op one of = != < <= > >= (repeatable) */
+        param?: components['parameters']['FilterParam'];
+        /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
+        metric?: components['parameters']['FilterMetric'];
+        /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+        'metric.min'?: components['parameters']['FilterMetricMin'];
+        /** @description key:min:max on the largest number of the series (repeatable) */
+        'metric.max'?: components['parameters']['FilterMetricMax'];
+        /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
+        sort?: components['parameters']['RunsSort'];
+        /** @description The latest reproduction verdict; none for runs never reproduced. */
+        verdict?: components['parameters']['FilterVerdict'];
+        /** @description true for runs with hidden-state warnings, false for runs without. */
+        warnings?: components['parameters']['FilterWarnings'];
+        /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+        received?: components['parameters']['FilterReceived'];
+        /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+        start?: components['parameters']['FilterStart'];
+        /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+        end?: components['parameters']['FilterEnd'];
+        /** @description At most this many runs (default 100000) */
+        limit?: number;
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -281,8 +314,66 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          project?: components['parameters']['FilterProject'];
+          notebook?: components['parameters']['FilterNotebook'];
+          status?: components['parameters']['FilterStatus'];
+          author?: components['parameters']['FilterAuthor'];
+          /** @description Text search */
+          q?: components['parameters']['FilterText'];
+          /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+          name?: components['parameters']['FilterName'];
+          /** @description key:value (repeatable) */
+          label?: components['parameters']['FilterLabel'];
+          /** @description key<op>value with op one of = != < <= > >= (repeatable) */
+          param?: components['parameters']['FilterParam'];
+          /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
+          metric?: components['parameters']['FilterMetric'];
+          /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+          'metric.min'?: components['parameters']['FilterMetricMin'];
+          /** @description key:min:max on the largest number of the series (repeatable) */
+          'metric.max'?: components['parameters']['FilterMetricMax'];
+          /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
+          sort?: components['parameters']['RunsSort'];
+          /** @description The latest reproduction verdict; none for runs never reproduced. */
+          verdict?: components['parameters']['FilterVerdict'];
+          /** @description true for runs with hidden-state warnings, false for runs without. */
+          warnings?: components['parameters']['FilterWarnings'];
+          /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+          received?: components['parameters']['FilterReceived'];
+          /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+          start?: components['parameters']['FilterStart'];
+          /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+          end?: components['parameters']['FilterEnd'];
+          /** @description At most this many runs (default 100000) */
+          limit?: number;
           /** @description field:<name|status|received|start|author|project|notebook>, param:<key>, label:<key> or metric:<key>:<last|min|max> (repeatable, in order) */
           column?: string[];
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The CSV file (RFC 4180, CRLF lines): a heading line (run_id, then each column's heading as the Runs table titles it), then a line per run. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    /** The same file for more columns than an address holds (the Runs table sends its columns this way when they do not fit in one): the filters, sort and limit in the query, as for GET; the columns in the body, in order. */
+    post: {
+      parameters: {
+        query?: {
           project?: components['parameters']['FilterProject'];
           notebook?: components['parameters']['FilterNotebook'];
           status?: components['parameters']['FilterStatus'];
@@ -320,7 +411,13 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          'application/json': {
+            columns: string[];
+          };
+        };
+      };
       responses: {
         /** @description The CSV file (RFC 4180, CRLF lines): a heading line (run_id, then each column's heading as the Runs table titles it), then a line per run. */
         200: {
@@ -334,10 +431,9 @@ export interface paths {
         400: components['responses']['Error'];
         401: components['responses']['Error'];
         403: components['responses']['Error'];
+        413: components['responses']['Error'];
       };
     };
-    put?: never;
-    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -3021,7 +3117,7 @@ export interface components {
         run_id?: string | null;
         value?: number;
       } | null;
-      /** @description Why the sweep ended early (the time budget */
+      /** @description Why the sweep ended early (the time budget, a server stop). */
       message: string | null;
       created: string;
       updated: string;

@@ -39,19 +39,38 @@ export async function requestAPI<T>(
   } catch (error) {
     throw new ServerConnection.NetworkError(error as TypeError);
   }
-  const text = await response.text();
-  let data: any = text;
+  if (!response.ok) {
+    throw await responseError(response);
+  }
+  return parsed(await response.text()) as T;
+}
+
+/**
+ * The error for an answer that is not a success, read from its body.
+ *
+ * @param response the answer
+ * @returns the error, with the server's sentence
+ */
+export async function responseError(response: Response): Promise<APIError> {
+  const data = parsed(await response.text());
+  return apiError(response.status, response.statusText, data);
+}
+
+/**
+ * A body's JSON, or its text when it is not JSON.
+ *
+ * @param text the body
+ * @returns what it holds
+ */
+function parsed(text: string): unknown {
   if (text.length > 0) {
     try {
-      data = JSON.parse(text);
+      return JSON.parse(text);
     } catch {
-      // not JSON: keep the text for the error message
+      // not JSON: the text itself (an error's message)
     }
   }
-  if (!response.ok) {
-    throw apiError(response.status, response.statusText, data);
-  }
-  return data as T;
+  return text;
 }
 
 /**

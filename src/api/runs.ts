@@ -1,6 +1,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { requestAPI } from './request';
+import { requestAPI, responseError } from './request';
 import { IRunQuery, toSearchParams } from '../runs/query';
 import { RestWire } from './rest';
 import { PageFetcher } from './pageWorker';
@@ -240,6 +240,58 @@ export function runsCsvURL(
     URLExt.join(settings.baseUrl, 'dotscience', 'api', 'runs', 'csv') +
     `?${params.toString()}`
   );
+}
+
+/**
+ * The longest address a download link is given: a longer one (thousands of columns)
+ * would pass what a server reads of a request's head (Jupyter's: 64 KiB).
+ */
+export const MAX_CSV_URL = 48 * 1024;
+
+/**
+ * Download the Runs table as CSV (`runs.csv`): every run the query matches, in its order,
+ * with these columns. The browser downloads `GET runs/csv` itself (the file streams to
+ * disk); columns too many for an address are sent in the body of `POST runs/csv`, and the
+ * file handed to the browser once it has arrived.
+ *
+ * @param query filters and sort
+ * @param columns the columns' ids, in order (`field:name`, `param:alpha`, ...)
+ * @param save hands an address to the browser to save (`saveURL`)
+ * @returns when the download was handed to the browser; rejects with the server's
+ *   sentence when it refused
+ */
+export async function downloadRunsCsv(
+  query: IRunQuery,
+  columns: readonly string[],
+  save: (url: string, name: string) => void
+): Promise<void> {
+  const url = runsCsvURL(query, columns);
+  if (url.length <= MAX_CSV_URL) {
+    save(url, '');
+    return;
+  }
+  const settings = ServerConnection.makeSettings();
+  const params = toSearchParams({ ...query, stats: false }, 100000, null);
+  const target =
+    URLExt.join(settings.baseUrl, 'dotscience', 'api', 'runs', 'csv') +
+    `?${params.toString()}`;
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      target,
+      { method: 'POST', body: JSON.stringify({ columns }) },
+      settings
+    );
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  if (!response.ok) {
+    throw await responseError(response);
+  }
+  const file = URL.createObjectURL(await response.blob());
+  save(file, 'runs.csv');
+  // (the browser reads the file once the download starts, not at the click)
+  setTimeout(() => URL.revokeObjectURL(file), 60_000);
 }
 
 /**

@@ -35,7 +35,8 @@ import {
   rowWindow
 } from './windowing';
 import { NewRunsBanner, runCount } from '../runs/RunsPanel';
-import { runsCsvURL } from '../api/runs';
+import { downloadRunsCsv } from '../api/runs';
+import { errorText } from '../api/request';
 import { saveURL } from '../download';
 import { compareState } from '../runs/compareLimit';
 
@@ -66,8 +67,6 @@ export interface IRunsTableProps {
 }
 
 const HEADER = 56; // two lines: the titles and the filter boxes
-// the longest address a download asks for (the server takes request heads up to 64 KiB)
-const MAX_URL = 48 * 1024;
 const CHECK = 32; // the selection column, always in view
 
 /**
@@ -118,11 +117,15 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   }, [columns, widthKey]);
 
   const two = selected.length === 2 ? selected : null;
-  // (made again only when the query or the columns change, not at each render)
-  const csvURL = useMemo(
-    () => runsCsvURL(list.query, layoutIds(layout)),
-    [list.query, layout]
-  );
+  // a download of more columns than an address holds is fetched first (POST runs/csv)
+  const [exporting, setExporting] = useState(false);
+  const exportCsv = () => {
+    setExporting(true);
+    setMessage(null);
+    downloadRunsCsv(list.query, layoutIds(layout), saveURL)
+      .catch(e => setMessage(`The CSV export failed: ${errorText(e)}`))
+      .finally(() => setExporting(false));
+  };
   return (
     <div className="jp-Dotscience-runsTable">
       <div className="jp-Dotscience-table-toolbar">
@@ -197,13 +200,13 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         <button
           className="jp-Dotscience-button jp-Dotscience-iconButton"
           aria-label="Export CSV"
-          disabled={!list.runs.length || csvURL.length > MAX_URL}
+          disabled={!list.runs.length || exporting}
           title={
-            csvURL.length > MAX_URL
-              ? `Too many columns to export at once (${columns.length.toLocaleString('en-US')}): choose fewer`
+            exporting
+              ? 'Exporting the runs as CSV…'
               : `Download ${total === null ? 'the runs' : `the ${total.toLocaleString('en-US')} runs`} the filters match, in this order, with these columns, as CSV`
           }
-          onClick={() => saveURL(csvURL)}
+          onClick={exportCsv}
         >
           <downloadIcon.react tag="span" elementSize="small" />
         </button>
@@ -1196,6 +1199,9 @@ function ColumnPicker(props: { model: RunsTableModel }): JSX.Element {
       columnTitle(c).toLowerCase().includes(needle) ||
       c.kind.includes(needle)
   );
+  const toShow = matches.filter(c => !shown.has(columnId(c))).length;
+  const toHide = matches.length - toShow;
+  const found = needle ? 'the search finds' : 'of these runs';
   return (
     <div
       className="jp-Dotscience-table-picker"
@@ -1217,6 +1223,22 @@ function ColumnPicker(props: { model: RunsTableModel }): JSX.Element {
           onClick={() => model.resetColumns()}
         >
           Default columns
+        </button>
+        <button
+          className="jp-Dotscience-button"
+          disabled={!toShow}
+          title={`Show every column ${found} (${toShow.toLocaleString('en-US')} more)`}
+          onClick={() => model.showColumns(matches, true)}
+        >
+          {`Show ${toShow === matches.length ? 'all ' : ''}${toShow.toLocaleString('en-US')}`}
+        </button>
+        <button
+          className="jp-Dotscience-button"
+          disabled={!toHide}
+          title={`Hide every column ${found} (${toHide.toLocaleString('en-US')} shown)`}
+          onClick={() => model.showColumns(matches, false)}
+        >
+          {`Hide ${toHide === matches.length ? 'all ' : ''}${toHide.toLocaleString('en-US')}`}
         </button>
       </div>
       <div className="jp-Dotscience-table-pickerList">

@@ -223,17 +223,7 @@ export class RunsTableModel {
     const at = current.findIndex(c => columnId(c) === id);
     const want = on ?? at < 0;
     if (want && at < 0) {
-      // beside the columns of its kind (fields, parameters, metrics, labels), so it comes
-      // into view where it is looked for, not after every metric
-      const rank = KIND_ORDER.indexOf(column.kind);
-      let place = current.length;
-      for (let i = current.length - 1; i >= 0; i--) {
-        if (KIND_ORDER.indexOf(current[i].kind) <= rank) {
-          break;
-        }
-        place = i;
-      }
-      current.splice(place, 0, column);
+      placeColumn(current, column);
     } else if (!want && at >= 0) {
       current.splice(at, 1);
     } else {
@@ -242,6 +232,34 @@ export class RunsTableModel {
     this._columns = current;
     this._changed.emit();
     this._viewChanged.emit();
+  }
+
+  /**
+   * Show or hide many columns at once (the column picker's search results): each one
+   * shown goes beside the columns of its kind, as `toggleColumn` places it.
+   *
+   * @param columns the columns
+   * @param on show (true) or hide (false)
+   */
+  showColumns(columns: readonly Column[], on: boolean): void {
+    let current = [...this.columns];
+    const shown = new Set(current.map(columnId));
+    if (on) {
+      for (const column of columns) {
+        if (!shown.has(columnId(column))) {
+          shown.add(columnId(column));
+          placeColumn(current, column);
+        }
+      }
+    } else {
+      const hidden = new Set(columns.map(columnId));
+      current = current.filter(c => !hidden.has(columnId(c)));
+    }
+    if (current.length !== this.columns.length) {
+      this._columns = current;
+      this._changed.emit();
+      this._viewChanged.emit();
+    }
   }
 
   /**
@@ -627,4 +645,23 @@ export namespace RunsTableModel {
     /** what the table shows at first (see `ITableView`) */
     view?: ITableView;
   }
+}
+
+/**
+ * Put a column among `columns` beside the columns of its kind (fields, parameters,
+ * metrics, labels), so it comes into view where it is looked for, not after every metric.
+ *
+ * @param columns the columns shown, changed in place
+ * @param column the column to show
+ */
+function placeColumn(columns: Column[], column: Column): void {
+  const rank = KIND_ORDER.indexOf(column.kind);
+  let place = columns.length;
+  for (let i = columns.length - 1; i >= 0; i--) {
+    if (KIND_ORDER.indexOf(columns[i].kind) <= rank) {
+      break;
+    }
+    place = i;
+  }
+  columns.splice(place, 0, column);
 }

@@ -79,6 +79,15 @@ def test_every_route_is_documented():
     assert normalised == documented
 
 
+def test_the_openapi_document_is_valid_openapi():
+    # Given the OpenAPI document clients generate their types from
+    from openapi_spec_validator import validate
+
+    # Then it is valid OpenAPI 3 (a plain-YAML description holding ", " had made a junk
+    # property of Sweep.message, nothing else noticed)
+    validate(DOC)
+
+
 async def test_publish_is_idempotent_and_listed_once(api):
     # Given a run record
     rec = record(parameters={"alpha": {"value": 0.5, "text": "0.5"}})

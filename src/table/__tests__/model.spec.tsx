@@ -1,5 +1,6 @@
 import { act, fireEvent, render } from '@testing-library/react';
 import React from 'react';
+import { ServerConnection } from '@jupyterlab/services';
 import { IRunsAPI } from '../../api/runs';
 import { RestWire } from '../../api/rest';
 import { IRunQuery } from '../../runs/query';
@@ -443,46 +444,184 @@ describe('RunsTableModel', () => {
 });
 
 describe('RunsTable', () => {
-  it('exports as CSV unless its columns make the download address too long', async () => {
-    // Given a table of runs with a few columns
-    const server = new FilteringServer(runs.slice(0, 10));
-    const model = table(server);
+  it('exports as CSV: a download link, or the columns in a POST body when an address cannot hold them', async () => {
+    // Given a browser whose downloads and object URLs the test sees, and a server that
+    // answers POST runs/csv with a file (then with a refusal)
+    const saved: { href: string; name: string }[] = [];
+    const click = jest
+      .spyOn(HTMLAnchorElement.prototype, 'click')
+      .mockImplementation(function (this: HTMLAnchorElement) {
+        saved.push({ href: this.getAttribute('href')!, name: this.download });
+      });
+    const files: Blob[] = [];
+    (URL as any).createObjectURL = (blob: Blob) => {
+      files.push(blob);
+      return `blob:csv-${files.length}`;
+    };
+    (URL as any).revokeObjectURL = () => undefined;
+    const posted: { url: string; init: RequestInit }[] = [];
+    let answer = () =>
+      new Response('run_id,a_rather_long_parameter_name_0\r\n', {
+        status: 200
+      });
+    const request = jest
+      .spyOn(ServerConnection, 'makeRequest')
+      .mockImplementation(async (url, init) => {
+        posted.push({ url, init });
+        return answer();
+      });
+    try {
+      // And a table of 10 runs with a few columns, filtered by a search
+      const server = new FilteringServer(runs.slice(0, 10));
+      const model = table(server);
+      await model.list.refresh();
+      await model.setFilter(null, 'run');
+      const actions = { openRun: jest.fn(), compare: jest.fn(), diff: null };
+      const draw = () => (
+        <RunsTable
+          model={model}
+          actions={actions}
+          initialSize={{ width: 800, height: 560 }}
+        />
+      );
+      const { getByRole, rerender, findByRole } = render(draw());
+      const button = () =>
+        getByRole('button', { name: 'Export CSV' }) as HTMLButtonElement;
+      expect(button().disabled).toBe(false);
+      expect(button().title).toBe(
+        'Download the 10 runs the filters match, in this order, with these columns, as CSV'
+      );
+      // When Export CSV is clicked
+      await act(async () => fireEvent.click(button()));
+      // Then the browser downloads GET runs/csv with the search and the columns itself
+      expect(saved).toHaveLength(1);
+      const link = new URL(saved[0].href);
+      expect(link.pathname).toMatch(/\/dotscience\/api\/runs\/csv$/);
+      expect(link.searchParams.get('q')).toBe('run');
+      expect(link.searchParams.getAll('column')).toEqual(
+        model.columns.map(c =>
+          c.kind === 'metric'
+            ? `metric:${c.key}:${c.stat}`
+            : `${c.kind}:${c.key}`
+        )
+      );
+      expect(posted).toHaveLength(0);
+      // When it shows 3,000 columns (an address would pass the server's 64 KiB head)
+      const wide = Array.from({ length: 3000 }, (_, i) => ({
+        kind: 'param' as const,
+        key: `a_rather_long_parameter_name_${i}`
+      }));
+      act(() => model.setColumns(wide));
+      rerender(draw());
+      // Then Export CSV is still there to click
+      expect(button().disabled).toBe(false);
+      await act(async () => fireEvent.click(button()));
+      // And the columns went in a POST body, the search in its address, and the file it
+      // answered was handed to the browser as runs.csv
+      expect(posted).toHaveLength(1);
+      expect(posted[0].init.method).toBe('POST');
+      expect(JSON.parse(posted[0].init.body as string)).toEqual({
+        columns: wide.map(c => `param:${c.key}`)
+      });
+      const address = new URL(posted[0].url);
+      expect(address.pathname).toMatch(/\/dotscience\/api\/runs\/csv$/);
+      expect(address.searchParams.get('q')).toBe('run');
+      expect(address.searchParams.getAll('column')).toEqual([]);
+      expect(saved[1]).toEqual({ href: 'blob:csv-1', name: 'runs.csv' });
+      expect(await files[0].text()).toBe(
+        'run_id,a_rather_long_parameter_name_0\r\n'
+      );
+      // When the server refuses the next one
+      answer = () =>
+        new Response('{"error": "at most 5000 columns"}', { status: 400 });
+      await act(async () => fireEvent.click(button()));
+      // Then nothing is saved, and the table says why
+      expect(saved).toHaveLength(2);
+      expect((await findByRole('alert')).textContent).toBe(
+        'The CSV export failed: at most 5000 columns'
+      );
+      expect(button().disabled).toBe(false);
+      model.dispose();
+    } finally {
+      click.mockRestore();
+      request.mockRestore();
+      delete (URL as any).createObjectURL;
+      delete (URL as any).revokeObjectURL;
+    }
+  });
+
+  it('shows or hides every column a search in the column picker finds, in one click', async () => {
+    // Given runs with 600 parameters (lr_0..lr_299 and wd_0..wd_299) and a metric
+    const many = Array.from({ length: 3 }, (_, i) =>
+      summary(i, {
+        parameters: Object.fromEntries(
+          Array.from({ length: 300 }, (_, k) => [
+            [`lr_${k}`, String(k)],
+            [`wd_${k}`, String(k)]
+          ]).flat()
+        )
+      })
+    );
+    const model = table(new FilteringServer(many));
     await model.list.refresh();
-    const actions = { openRun: jest.fn(), compare: jest.fn(), diff: null };
-    const { getByRole, rerender } = render(
-      <RunsTable
-        model={model}
-        actions={actions}
-        initialSize={{ width: 800, height: 560 }}
-      />
+    const shownBefore = model.columns.length;
+    // (drawn again when the model changes, as its tab does)
+    function Tab(): JSX.Element {
+      const [, redraw] = React.useState(0);
+      React.useEffect(() => {
+        const again = () => redraw(n => n + 1);
+        model.changed.connect(again);
+        return () => void model.changed.disconnect(again);
+      }, []);
+      return (
+        <RunsTable
+          model={model}
+          actions={{ openRun: jest.fn(), compare: jest.fn(), diff: null }}
+          initialSize={{ width: 800, height: 560 }}
+        />
+      );
+    }
+    const { getByRole, getByLabelText } = render(<Tab />);
+    // When the column picker is opened and searched for "lr_"
+    fireEvent.click(getByRole('button', { name: /^Columns/ }));
+    fireEvent.change(getByLabelText('Find a column'), {
+      target: { value: 'lr_' }
+    });
+    // Then it lists 200 of them, and offers to show all 300 (some are shown already)
+    const shownLr = model.columns.filter(c => c.key.startsWith('lr_')).length;
+    const show = getByRole('button', { name: /^Show / });
+    expect(show.textContent).toBe(`Show ${300 - shownLr}`);
+    expect(show.title).toBe(
+      `Show every column the search finds (${300 - shownLr} more)`
     );
-    // Then its Export CSV button is enabled
-    const button = () => getByRole('button', { name: 'Export CSV' });
-    expect((button() as HTMLButtonElement).disabled).toBe(false);
-    expect(button().title).toBe(
-      'Download the 10 runs the filters match, in this order, with these columns, as CSV'
+    // When it is clicked
+    act(() => fireEvent.click(show));
+    // Then every lr_ parameter is a column, once, among the parameters (before the
+    // metrics), and no wd_ parameter was added
+    const ids = model.columns.map(c => `${c.kind}:${c.key}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(model.columns.filter(c => c.key.startsWith('lr_'))).toHaveLength(
+      300
     );
-    // When it shows 3,000 columns (the address would pass the server's 64 KiB head)
-    act(() =>
-      model.setColumns(
-        Array.from({ length: 3000 }, (_, i) => ({
-          kind: 'param' as const,
-          key: `a_rather_long_parameter_name_${i}`
-        }))
-      )
+    expect(model.columns).toHaveLength(shownBefore + 300 - shownLr);
+    const lastParam = ids.map(i => i.startsWith('param:')).lastIndexOf(true);
+    const firstMetric = ids.findIndex(i => i.startsWith('metric:'));
+    expect(firstMetric).toBeGreaterThan(lastParam);
+    expect(getByRole('button', { name: /^Show / })).toHaveProperty(
+      'disabled',
+      true
     );
-    rerender(
-      <RunsTable
-        model={model}
-        actions={actions}
-        initialSize={{ width: 800, height: 560 }}
-      />
+    // And the table offers them all to export (the header counts the columns)
+    expect(getByRole('button', { name: /^Columns/ }).textContent).toBe(
+      `Columns (${model.columns.length})`
     );
-    // Then the button is disabled and says why
-    expect((button() as HTMLButtonElement).disabled).toBe(true);
-    expect(button().title).toBe(
-      'Too many columns to export at once (3,000): choose fewer'
-    );
+    // When "Hide all 300" is clicked
+    const hide = getByRole('button', { name: /^Hide / });
+    expect(hide.textContent).toBe('Hide all 300');
+    act(() => fireEvent.click(hide));
+    // Then no lr_ column is left, and the others are as they were
+    expect(model.columns.some(c => c.key.startsWith('lr_'))).toBe(false);
+    expect(model.columns).toHaveLength(shownBefore - shownLr);
     model.dispose();
   });
 
