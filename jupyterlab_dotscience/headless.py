@@ -25,6 +25,7 @@ import queue
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -83,6 +84,9 @@ def kernel_sockets() -> str | None:
     kills the kernel with "Address already in use" or leaves its client waiting for an
     answer that never comes. Measured here with kernels started four at a time: 2 of 455
     failed so. Socket files in a private directory cannot be taken by anyone else.
+
+    The directory's name carries this process's id: one a killed process left behind (no
+    exit handler runs on SIGKILL) is removed by the next process that makes its own.
     """
     global _sockets
     with _sockets_lock:
@@ -92,13 +96,56 @@ def kernel_sockets() -> str | None:
             if len(os.fsencode(base)) > 40:  # a socket's path is at most 107 bytes
                 continue
             try:
-                path = tempfile.mkdtemp(prefix="ds-kernels-", dir=base)
+                path = tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-", dir=base)
             except OSError:
                 continue
             atexit.register(shutil.rmtree, path, True)
+            _remove_left_sockets(base)
             _sockets = path
             return path
         return None
+
+
+#: How the kernels' socket directories are named: this, the process id, "-", a random part
+SOCKETS_PREFIX = "ds-kernels-"
+
+
+def _remove_left_sockets(base: str) -> None:
+    """Remove the kernels' socket directories in ``base`` whose processes have ended: this
+    user's own (``base`` is shared), real directories (not links), named with a process id
+    that no process has now. One whose process lives, or whose id was taken again by
+    another process, is left."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(SOCKETS_PREFIX):
+            continue
+        pid, sep, _ = name[len(SOCKETS_PREFIX) :].partition("-")
+        if not sep or not pid.isdigit() or _alive(int(pid)):
+            continue
+        path = os.path.join(base, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        shutil.rmtree(path, ignore_errors=True)  # (by descriptors: links are not followed)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (another user's counts)."""
+    if pid <= 0:
+        return True  # (0 and negative ids name process groups: never ours to judge)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # (it exists, and is not ours to signal)
+    return True
 
 
 def _runner_env(env: dict) -> dict:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -237,6 +240,54 @@ def test_a_socket_directory_others_could_open_or_too_deep_for_a_socket_is_not_us
     assert runner._transport() == {}
     monkeypatch.setattr(runner, "_SOCKETS", "shared")
     assert runner._transport() == {}
+
+
+def test_a_killed_servers_socket_directory_is_removed_by_the_next_server(tmp_path):
+    # Given a temporary directory short enough for sockets, shared with other programs
+    base = tempfile.mkdtemp(prefix="dsk", dir="/tmp")
+    env = {**os.environ, "TMPDIR": base}
+    make = ("import sys, time\nfrom jupyterlab_dotscience import headless\n"
+            "print(headless.kernel_sockets(), flush=True)\n"
+            "time.sleep(float(sys.argv[1]))\n")  # fmt: skip
+    try:
+        # And a server that made its kernels' socket directory there, then was killed
+        # (SIGKILL: no exit handler runs)
+        first = subprocess.Popen([sys.executable, "-c", make, "60"], env=env,
+                                 stdout=subprocess.PIPE, text=True)  # fmt: skip
+        killed = first.stdout.readline().strip()
+        first.kill()
+        first.wait(30)
+        first.stdout.close()
+        assert os.path.isdir(killed) and os.path.basename(killed).startswith(
+            f"ds-kernels-{first.pid}-"
+        )
+        # And what is not a killed server's socket directory: a live process's, an older
+        # name without a process id, a file, and a link to another directory
+        mine = os.path.join(base, f"ds-kernels-{os.getpid()}-live")
+        os.mkdir(mine, 0o700)
+        older = os.path.join(base, "ds-kernels-x1y2z3")
+        os.mkdir(older, 0o700)
+        plain = os.path.join(base, f"ds-kernels-{first.pid}-file")
+        open(plain, "w").close()
+        victim = tmp_path / "victim"
+        victim.mkdir()
+        (victim / "keep.txt").write_text("mine")
+        link = os.path.join(base, f"ds-kernels-{first.pid}-link")
+        os.symlink(victim, link)
+        # When the next server makes its own
+        second = subprocess.run([sys.executable, "-c", make, "0"], env=env,
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert second.returncode == 0, second.stderr
+        made = second.stdout.strip()
+        # Then the killed server's directory is gone, and the next one's was made (and
+        # removed when it exited)
+        assert not os.path.exists(killed)
+        assert os.path.dirname(made) == base and not os.path.exists(made)
+        # And everything else is as it was
+        assert os.path.isdir(mine) and os.path.isdir(older) and os.path.isfile(plain)
+        assert os.path.islink(link) and (victim / "keep.txt").read_text() == "mine"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.slow
