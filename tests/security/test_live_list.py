@@ -344,7 +344,7 @@ def test_a_table_too_wide_for_an_address_downloads_with_its_columns_in_the_body(
     assert rows[0] == ["run_id", "Run", *keys, "accuracy (max)"]
     assert [r[0] for r in rows[1:]] == ids
     assert rows[2][1:4] == ["train a model", "10000", "10001"]
-    assert rows[2][3000] == "12999" and rows[2][3002] == "0.9"
+    assert rows[2][3001] == "12999" and rows[2][3002] == "0.9"
     # And it is the file GET gives for as many columns as an address holds
     few = columns[:50]
     status, got = csv_of(live, auth, project=project, sort="param:learning_rate_of_layer_0000",
