@@ -48,7 +48,17 @@ export namespace RunsCommandIDs {
   export const refreshRuns = 'dotscience:refresh-runs';
   export const importV1 = 'dotscience:import-v1';
   export const openTable = 'dotscience:open-runs-table';
+  export const moveColumn = 'dotscience:runs-table-move-column';
+  export const hideColumn = 'dotscience:runs-table-hide-column';
 }
+
+/** where the Runs table's context menu can move a column, and its label */
+const COLUMN_MOVES = {
+  start: 'Move Column to the Start',
+  left: 'Move Column Left',
+  right: 'Move Column Right',
+  end: 'Move Column to the End'
+} as const;
 
 const IMPORTABLE = /\.(ipynb|log|txt)$/i;
 /** where the layout of the Runs table changed last is kept (a new table starts with it) */
@@ -489,6 +499,77 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
         );
         return widget;
       }
+    });
+
+    // A Runs table's column, from its heading's context menu: the table and the column
+    // under the right-click (none when the menu was not opened on a heading)
+    const headingColumn = () => {
+      const node = app.contextMenuHitTest(el =>
+        el.matches('.jp-Dotscience-table-th[data-column]')
+      );
+      const table = node && tables.find(w => w.node.contains(node));
+      const id = node?.getAttribute('data-column');
+      return table && id ? { model: table.content.model, id } : null;
+    };
+    const moveTo = (args: ReadonlyPartialJSONObject) =>
+      typeof args.to === 'string' && args.to in COLUMN_MOVES
+        ? (args.to as keyof typeof COLUMN_MOVES)
+        : null;
+    commands.addCommand(RunsCommandIDs.moveColumn, {
+      label: args => COLUMN_MOVES[moveTo(args) ?? 'start'],
+      caption:
+        'Move this column of the Runs table (the name stays pinned at the left)',
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            to: { type: 'string', enum: Object.keys(COLUMN_MOVES) }
+          }
+        }
+      },
+      isEnabled: args => {
+        const to = moveTo(args);
+        const hit = headingColumn();
+        const place = hit && hit.model.columnPlace(hit.id);
+        if (!to || !place) {
+          return false;
+        }
+        return to === 'start' || to === 'left'
+          ? place.at > 0
+          : place.at < place.count - 1;
+      },
+      execute: args => {
+        const to = moveTo(args);
+        const hit = headingColumn();
+        if (to && hit) {
+          hit.model.moveColumn(hit.id, to);
+        }
+      }
+    });
+    commands.addCommand(RunsCommandIDs.hideColumn, {
+      label: 'Hide Column',
+      caption:
+        'Take this column out of the Runs table (Columns brings it back)',
+      describedBy: { args: { type: 'object', properties: {} } },
+      isEnabled: () => headingColumn() !== null,
+      execute: () => {
+        const hit = headingColumn();
+        hit?.model.hideColumn(hit.id);
+      }
+    });
+    const HEADING = '.jp-Dotscience-table-th[data-column]';
+    Object.keys(COLUMN_MOVES).forEach((to, i) =>
+      app.contextMenu.addItem({
+        command: RunsCommandIDs.moveColumn,
+        args: { to },
+        selector: HEADING,
+        rank: i
+      })
+    );
+    app.contextMenu.addItem({
+      command: RunsCommandIDs.hideColumn,
+      selector: HEADING,
+      rank: 10
     });
 
     commands.addCommand(RunsCommandIDs.refreshRuns, {

@@ -1147,6 +1147,8 @@ function FilterBox(props: {
       placeholder="filter"
       tabIndex={-1}
       value={draft}
+      // the browser's own menu (cut, copy, paste), not the heading's column menu
+      onContextMenu={e => e.stopPropagation()}
       onChange={e => setDraft(e.currentTarget.value)}
       onKeyDown={e => {
         if (e.key === 'Enter') {

@@ -263,6 +263,65 @@ export class RunsTableModel {
   }
 
   /**
+   * Hide a shown column.
+   *
+   * @param id the column's id (`param:alpha`)
+   */
+  hideColumn(id: string): void {
+    const column = this.columns.find(c => columnId(c) === id);
+    if (column) {
+      this.toggleColumn(column, false);
+    }
+  }
+
+  /**
+   * Where a shown column can go: the run's name is pinned at the left edge wherever it
+   * is, so only the other columns move, among themselves.
+   *
+   * @param id the column's id (`param:alpha`)
+   * @returns its place among the columns that move and how many there are, or null for
+   *   the name or a column not shown
+   */
+  columnPlace(id: string): { at: number; count: number } | null {
+    const movable = this.columns.filter(c => !isName(c));
+    const at = movable.findIndex(c => columnId(c) === id);
+    return at < 0 ? null : { at, count: movable.length };
+  }
+
+  /**
+   * Move a shown column: to the start (beside the pinned name), one place left or right,
+   * or to the end. The view keeps the order (a reload, the CSV export).
+   *
+   * @param id the column's id (`param:alpha`)
+   * @param to where it goes
+   * @returns whether it moved
+   */
+  moveColumn(id: string, to: 'start' | 'left' | 'right' | 'end'): boolean {
+    const place = this.columnPlace(id);
+    if (!place) {
+      return false;
+    }
+    const { at, count } = place;
+    const target =
+      to === 'start'
+        ? 0
+        : to === 'end'
+          ? count - 1
+          : Math.min(count - 1, Math.max(0, at + (to === 'left' ? -1 : 1)));
+    if (target === at) {
+      return false;
+    }
+    const names = this.columns.filter(isName);
+    const movable = this.columns.filter(c => !isName(c));
+    const [column] = movable.splice(at, 1);
+    movable.splice(target, 0, column);
+    this._columns = [...names, ...movable];
+    this._changed.emit();
+    this._viewChanged.emit();
+    return true;
+  }
+
+  /**
    * Set the columns shown.
    *
    * @param columns the columns, in order
@@ -664,4 +723,14 @@ function placeColumn(columns: Column[], column: Column): void {
     place = i;
   }
   columns.splice(place, 0, column);
+}
+
+/**
+ * Whether a column is the run's name (pinned at the left edge of the table).
+ *
+ * @param column the column
+ * @returns true for the name
+ */
+function isName(column: Column): boolean {
+  return column.kind === 'field' && column.key === 'name';
 }

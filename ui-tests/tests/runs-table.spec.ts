@@ -510,6 +510,67 @@ test('the Runs table downloads as CSV: the runs its filters match, in its order,
   );
 });
 
+test('a column moves to the start of the Runs table, or hides, from its heading’s context menu', async ({
+  page,
+  request
+}) => {
+  // Given the Runs table on this test's runs: Run, Status, Published, alpha, schedule, loss
+  const table = await tableOfRuns(page, request, 'move', 3);
+  const headings = () =>
+    table
+      .locator('[role="columnheader"][data-column]')
+      .evaluateAll(cells => cells.map(c => c.getAttribute('data-column')));
+  const loss = table.locator(
+    '[role="columnheader"][data-column^="metric:loss"]'
+  );
+  await expect(loss).toHaveCount(1);
+  expect((await headings()).at(-1)).toBe(
+    await loss.getAttribute('data-column')
+  );
+  // When the user right-clicks loss's heading (its title)
+  await loss.locator('.jp-Dotscience-table-sort').click({ button: 'right' });
+  const menu = page.locator('.lm-Menu');
+  const item = (label: string) =>
+    menu.locator('.lm-Menu-item', { hasText: new RegExp(`^${label}`) });
+  // Then the menu offers to move it left or to the start, not further right
+  await expect(item('Move Column to the Start')).not.toHaveClass(
+    /lm-mod-disabled/
+  );
+  await expect(item('Move Column Right')).toHaveClass(/lm-mod-disabled/);
+  await expect(item('Move Column to the End')).toHaveClass(/lm-mod-disabled/);
+  // When it is moved to the start
+  await item('Move Column to the Start').click();
+  // Then loss is the first column after the pinned name
+  await expect
+    .poll(headings)
+    .toEqual([
+      'field:name',
+      await loss.getAttribute('data-column'),
+      'field:status',
+      'field:received',
+      'param:alpha',
+      'param:schedule'
+    ]);
+  // When Status is hidden from its heading's menu
+  await table
+    .locator(
+      '[role="columnheader"][data-column="field:status"] .jp-Dotscience-table-sort'
+    )
+    .click({ button: 'right' });
+  await item('Hide Column').click();
+  // Then it is gone, and the Columns button counts one fewer
+  await expect(
+    table.locator('[role="columnheader"][data-column="field:status"]')
+  ).toHaveCount(0);
+  await expect(table.getByRole('button', { name: /^Columns/ })).toHaveText(
+    'Columns (5)'
+  );
+  // And a right-click in a filter box opens no column menu (the browser's own is left)
+  await page.keyboard.press('Escape');
+  await table.getByLabel('Filter alpha').click({ button: 'right' });
+  await expect(menu).toHaveCount(0);
+});
+
 test('the Runs table shows 2,500 parameters in one click and downloads them all as CSV', async ({
   page,
   request

@@ -252,6 +252,45 @@ describe('RunsTableModel', () => {
     model.dispose();
   });
 
+  it('moves a column to the start, a place left or right, or the end, the name staying pinned', async () => {
+    // Given a table showing the name, then alpha, opt and a metric
+    const model = table(new FilteringServer(runs));
+    await model.list.refresh();
+    const name = { kind: 'field' as const, key: 'name' as const };
+    const alpha = { kind: 'param' as const, key: 'alpha' };
+    const opt = { kind: 'param' as const, key: 'opt' };
+    const loss = {
+      kind: 'metric' as const,
+      key: 'loss',
+      stat: 'last' as const
+    };
+    model.setColumns([name, alpha, opt, loss]);
+    let kept = 0;
+    model.viewChanged.connect(() => kept++);
+    const order = () => model.columns.map(c => c.key);
+    // When the metric goes to the start
+    expect(model.moveColumn('metric:loss:last', 'start')).toBe(true);
+    // Then it is the first column after the name, and the view keeps the order
+    expect(order()).toEqual(['name', 'loss', 'alpha', 'opt']);
+    expect(model.view.columns).toEqual([name, loss, alpha, opt]);
+    expect(model.columnPlace('metric:loss:last')).toEqual({ at: 0, count: 3 });
+    // When alpha moves right, then to the end, then opt left
+    model.moveColumn('param:alpha', 'right');
+    expect(order()).toEqual(['name', 'loss', 'opt', 'alpha']);
+    expect(model.moveColumn('param:alpha', 'end')).toBe(false); // (there already)
+    model.moveColumn('param:opt', 'left');
+    expect(order()).toEqual(['name', 'opt', 'loss', 'alpha']);
+    expect(kept).toBe(3);
+    // And the name, or a column not shown, does not move
+    expect(model.columnPlace('field:name')).toBeNull();
+    expect(model.moveColumn('field:name', 'end')).toBe(false);
+    expect(model.moveColumn('param:nope', 'start')).toBe(false);
+    // When a column is hidden by its id
+    model.hideColumn('metric:loss:last');
+    expect(order()).toEqual(['name', 'opt', 'alpha']);
+    model.dispose();
+  });
+
   describe('its kept view', () => {
     const alpha = { kind: 'param' as const, key: 'alpha' };
     const opt = { kind: 'param' as const, key: 'opt' };
