@@ -191,6 +191,25 @@ async function taggedTable(
 }
 
 /**
+ * `taggedTable` on 60 runs, scrolled down to line 30: the table, its grid and row height,
+ * and the run the user reads at the top.
+ */
+async function readingLine30(
+  page: IJupyterLabPageFixture,
+  request: APIRequestContext,
+  prefix: string
+) {
+  const { table, tag } = await taggedTable(page, request, prefix, 60);
+  const grid = table.getByRole('grid');
+  const rowHeight = await rowHeightOf(grid);
+  await grid.evaluate((g, top) => {
+    g.scrollTop = top;
+  }, 30 * rowHeight);
+  await expect.poll(() => topRun(grid)).not.toBeNull();
+  return { table, tag, grid, rowHeight, reading: await topRun(grid) };
+}
+
+/**
  * `taggedTable`'s table, for a test that publishes no more runs.
  */
 async function tableOfRuns(
@@ -1084,15 +1103,12 @@ test('a scrolled Runs table keeps the run the user reads at its top while runs a
   request
 }) => {
   // Given the Runs table on this test's 60 runs, newest first, scrolled down to line 30
-  const { table, tag } = await taggedTable(page, request, 'keep', 60);
+  const { table, tag, grid, rowHeight, reading } = await readingLine30(
+    page,
+    request,
+    'keep'
+  );
   const count = table.getByTestId('ds-table-count');
-  const grid = table.getByRole('grid');
-  const rowHeight = await rowHeightOf(grid);
-  await grid.evaluate((g, top) => {
-    g.scrollTop = top;
-  }, 30 * rowHeight);
-  await expect.poll(() => topRun(grid)).not.toBeNull();
-  const reading = await topRun(grid);
   // When 3 runs are published from elsewhere, one after another
   for (const i of [60, 61, 62]) {
     await publish(request, tag, i, 1);
@@ -1120,14 +1136,11 @@ test('a Runs table in a background tab keeps the run the user read at its top wh
   request
 }) => {
   // Given the Runs table on this test's 60 runs, scrolled down to line 30
-  const { table, tag } = await taggedTable(page, request, 'hide', 60);
-  const grid = table.getByRole('grid');
-  const rowHeight = await rowHeightOf(grid);
-  await grid.evaluate((g, top) => {
-    g.scrollTop = top;
-  }, 30 * rowHeight);
-  await expect.poll(() => topRun(grid)).not.toBeNull();
-  const reading = await topRun(grid);
+  const { table, tag, grid, rowHeight, reading } = await readingLine30(
+    page,
+    request,
+    'hide'
+  );
   const tab = page.locator('.lm-TabBar-tab.lm-mod-current', {
     hasText: 'Runs'
   });

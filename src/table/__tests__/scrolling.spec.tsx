@@ -138,6 +138,28 @@ function scrollTo(grid: HTMLElement, top: number, left = 0): void {
 }
 
 /**
+ * Replace the browser's ResizeObserver with one the test tells of a resize (each callback
+ * given to it goes into `observers`).
+ *
+ * @returns the real one, to put back
+ */
+function fakeResizeObserver(observers: (() => void)[]): unknown {
+  const real = (globalThis as any).ResizeObserver;
+  (globalThis as any).ResizeObserver = class {
+    constructor(callback: () => void) {
+      observers.push(callback);
+    }
+    observe(): void {
+      /* told by the test */
+    }
+    disconnect(): void {
+      /* nothing held */
+    }
+  };
+  return real;
+}
+
+/**
  * Silence React's "not wrapped in act" notice in a describe block: its tests scroll and
  * resize as a browser frame does, outside act.
  */
@@ -375,18 +397,7 @@ describe('a Runs table drawn while hidden', () => {
           return { width, height: 0, top: 0, left: 0 } as DOMRect;
         })
     ];
-    const real = (globalThis as any).ResizeObserver;
-    (globalThis as any).ResizeObserver = class {
-      constructor(callback: () => void) {
-        observers.push(callback);
-      }
-      observe(): void {
-        /* told by the test */
-      }
-      disconnect(): void {
-        /* nothing held */
-      }
-    };
+    const real = fakeResizeObserver(observers);
     try {
       const model = new RunsTableModel({ api, pageSize: 100 });
       await model.list.refresh();
@@ -622,18 +633,7 @@ describe('runs published while the Runs table is open', () => {
     // nothing of a hidden element: 0 x 0, its scroll position kept, a new one ignored
     let hidden = false;
     const observers: (() => void)[] = [];
-    const real = (globalThis as any).ResizeObserver;
-    (globalThis as any).ResizeObserver = class {
-      constructor(callback: () => void) {
-        observers.push(callback);
-      }
-      observe(): void {
-        /* told by the test */
-      }
-      disconnect(): void {
-        /* nothing held */
-      }
-    };
+    const real = fakeResizeObserver(observers);
     jest
       .spyOn(HTMLElement.prototype, 'clientHeight', 'get')
       .mockImplementation(() => (hidden ? 0 : VIEW.height));
