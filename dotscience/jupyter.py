@@ -46,7 +46,7 @@ import time
 import dotscience as _ds
 
 from . import executions as _executions
-from .steps import numbered
+from .steps import last_step, numbered
 from .timestamps import iso_from_epoch
 from .values import typed
 
@@ -311,12 +311,14 @@ class Bridge:
             if n == sent:
                 continue
             first = max(sent, n - MAX_POINTS)
+            # only the tail is sent, numbered as at publish: from the step of the point
+            # before it (a loop may have added a million points since the last message:
+            # numbering each in Python here took the GIL from it)
+            last = last_step(series[sent:first], last)
             points = []
-            # every new point is numbered (as at publish), only the tail is sent
-            for index, (value, step, when) in enumerate(numbered(series[sent:n], last), sent):
+            for value, step, when in numbered(series[first:n], last):
                 last = step
-                if index >= first:
-                    points.append([step, typed(value), iso_from_epoch(when)])
+                points.append([step, typed(value), iso_from_epoch(when)])
             value = series[n - 1][0]
             out[key] = {"count": n, "points": points, "text": str(value), "reset": sent == 0}
             self._sent[key] = (n, last)

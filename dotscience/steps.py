@@ -10,6 +10,7 @@ the store will keep.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 
 
 def numbered(points: Iterable[tuple], previous: int = -1) -> Iterator[tuple]:
@@ -29,13 +30,36 @@ def numbered(points: Iterable[tuple], previous: int = -1) -> Iterator[tuple]:
         yield value, step, when
 
 
-def last_step(points: list) -> int:
-    """The step the last point of a series has once numbered (-1 for an empty series).
+def last_step(points: list, previous: int = -1) -> int:
+    """The step the last point of ``points`` has once numbered (``previous`` for none).
 
-    Walks back only to the nearest point whose step is known.
+    Parameters
+    ----------
+    points : list of (value, step or None, time)
+        A series, or the part of one after a point whose step is ``previous``.
+    previous : int
+        The step of the point before the first one given (-1: none).
+
+    Walks back only to the nearest point whose step is known. A long stretch of points
+    without one (a loop can add a million between two looks of the sidebar's bridge) is
+    counted in C, not walked in Python.
     """
-    for back in range(len(points)):
+    n = len(points)
+    near = min(n, _NEAR)
+    for back in range(near):
         step = points[-1 - back][1]
         if step is not None:
             return step + back
-    return len(points) - 1
+    if n == near:
+        return previous + n
+    steps = list(map(itemgetter(1), points[: n - near]))
+    if steps.count(None) == len(steps):
+        return previous + n
+    for back, step in enumerate(reversed(steps), near):
+        if step is not None:
+            return step + back
+    raise AssertionError("unreachable: a step was counted")  # pragma: no cover
+
+
+#: Points walked back one by one before the rest is counted in C
+_NEAR = 8
