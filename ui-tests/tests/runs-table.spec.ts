@@ -210,6 +210,26 @@ async function readingLine30(
 }
 
 /**
+ * Click a Runs table's Export CSV; the file the browser saves (named runs.csv), as lines
+ * of cells (its values hold no commas or quotes).
+ */
+async function exportedCsv(
+  page: IJupyterLabPageFixture,
+  table: Locator
+): Promise<string[][]> {
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    table.getByRole('button', { name: 'Export CSV' }).click()
+  ]);
+  expect(file.suggestedFilename()).toBe('runs.csv');
+  return fs
+    .readFileSync(await file.path(), 'utf-8')
+    .trimEnd()
+    .split('\r\n')
+    .map(line => line.split(','));
+}
+
+/**
  * `taggedTable`'s table, for a test that publishes no more runs.
  */
 async function tableOfRuns(
@@ -496,18 +516,9 @@ test('the Runs table downloads as CSV: the runs its filters match, in its order,
       buttons.map(b => (b.textContent ?? '').replace(/ [\u25b2\u25bc]$/, ''))
     );
   // When Export CSV is clicked
-  const [file] = await Promise.all([
-    page.waitForEvent('download'),
-    table.getByRole('button', { name: 'Export CSV' }).click()
-  ]);
   // Then the browser saves runs.csv: a heading line with the run's id and the table's
   // columns in its order, then the 10 runs, alpha 9 down to 0, each with its name
-  expect(file.suggestedFilename()).toBe('runs.csv');
-  const lines = fs
-    .readFileSync(await file.path(), 'utf-8')
-    .trimEnd()
-    .split('\r\n')
-    .map(line => line.split(','));
+  const lines = await exportedCsv(page, table);
   expect(lines[0]).toEqual(['run_id', ...titles]);
   expect(lines).toHaveLength(11);
   const column = (title: string) =>
@@ -626,17 +637,8 @@ test('the Runs table shows 2,500 parameters in one click and downloads them all 
     table.getByRole('button', { name: 'Hide all 2,500' })
   ).toBeEnabled();
   // When Export CSV is clicked
-  const [file] = await Promise.all([
-    page.waitForEvent('download'),
-    table.getByRole('button', { name: 'Export CSV' }).click()
-  ]);
   // Then runs.csv has every parameter, in order, with each run's values
-  expect(file.suggestedFilename()).toBe('runs.csv');
-  const lines = fs
-    .readFileSync(await file.path(), 'utf-8')
-    .trimEnd()
-    .split('\r\n')
-    .map(line => line.split(','));
+  const lines = await exportedCsv(page, table);
   expect(lines).toHaveLength(3);
   const at = lines[0].indexOf('wide_0000');
   expect(lines[0].slice(at, at + 2500)).toEqual(keys);
