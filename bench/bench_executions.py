@@ -102,8 +102,12 @@ def run() -> list[dict]:
 
     recorder = executions.RECORDER
     events = shell.events
-    events.unregister("pre_run_cell", recorder.pre_run_cell)  # registered per cell below
-    events.unregister("post_run_cell", recorder.post_run_cell)
+    # registered per cell below (dotscience installs them on import only when a shell was
+    # running then, which an earlier benchmark in this process may have made untrue)
+    for event in ("pre_run_cell", "post_run_cell"):
+        callback = getattr(recorder, event)
+        if callback in events.callbacks[event]:
+            events.unregister(event, callback)
     recorder.clear()
     on, off = _measure(shell, recorder)
     recorded = len(recorder.executions)

@@ -106,6 +106,9 @@ def _mlflow_rows(work: Path, ours_metric: float, ours_param: float) -> list[dict
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.ERROR)
     mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+    # its own experiment: one set by an earlier benchmark in this process (the fluent
+    # API keeps the active experiment's id across tracking addresses) is not in this store
+    mlflow.set_experiment("kernel-bench")
     rows = []
     with mlflow.start_run():
         mlflow.log_metric("warm", 0.0)

@@ -50,6 +50,14 @@ export class RunListModel {
   }
 
   /**
+   * The query the loaded runs were fetched for (null before the first page): a new
+   * query's runs take the place of the old ones only when its first page arrives.
+   */
+  get runsQuery(): IRunQuery | null {
+    return this._runsQuery;
+  }
+
+  /**
    * The runs loaded so far, in list order, each once.
    */
   get runs(): readonly RestWire.IRunSummary[] {
@@ -259,12 +267,14 @@ export class RunListModel {
         () => (this._projectsLoaded = false)
       );
     }
+    const query = this._query;
     await this._load(generation, async () => {
       const [page, newest] = await Promise.all([
-        this._api.listRuns(this._query, this.pageSize, null),
+        this._api.listRuns(query, this.pageSize, null),
         this._newestId().catch(() => this._newest)
       ]);
       return () => {
+        this._runsQuery = query;
         this._runs = [];
         this._ids.clear();
         this._append(page);
@@ -513,6 +523,7 @@ export class RunListModel {
   private _api: IRunsAPI;
   private _query: IRunQuery;
   private _runs: RestWire.IRunSummary[] = [];
+  private _runsQuery: IRunQuery | null = null;
   private _ids = new Set<string>();
   private _cursor: string | null = null;
   private _started = false;

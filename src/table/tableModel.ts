@@ -188,27 +188,53 @@ export class RunsTableModel {
     if (this._columns) {
       return this._columns;
     }
-    // the key sets only grow, so the same sizes are the same keys
-    const sizes = `${this._params.keys.size},${this._metrics.keys.size}`;
+    // the key sets only grow while the same runs are matched, so the same sizes of the
+    // same sets are the same keys
+    const kept = [
+      ...this._applied,
+      ...(this._sortColumn ? [columnId(this._sortColumn)] : [])
+    ];
+    const sizes = `${this._keysOf},${this._params.keys.size},${this._metrics.keys.size},${kept.join('\n')}`;
     if (this._defaults === null || this._defaultsFor !== sizes) {
-      this._defaults = defaultColumns(
+      const shown = defaultColumns(
         this._sorted(this._params.keys),
         this._sorted(this._metrics.keys)
       );
+      // a column filtered or sorted on stays, its box and arrow with it, when the runs
+      // that now match do not have its key
+      const ids = new Set(shown.map(columnId));
+      for (const id of kept) {
+        const column = columnFromId(id);
+        if (column && !ids.has(id)) {
+          ids.add(id);
+          placeColumn(shown, column);
+        }
+      }
+      this._defaults = shown;
       this._defaultsFor = sizes;
     }
     return this._defaults;
   }
 
   /**
-   * Every column that can be chosen (for the keys seen in the loaded runs).
+   * Every column that can be chosen: those of the keys seen in the runs the query
+   * matches, and those shown or grouped by (which may be of runs the query no longer
+   * matches), so each can be unticked where it was ticked.
    */
   get available(): Column[] {
-    return availableColumns({
-      params: this._params.keys,
-      metrics: this._metrics.keys,
-      labels: this._labels.keys
-    });
+    const params = new Set(this._params.keys);
+    const metrics = new Set(this._metrics.keys);
+    const labels = new Set(this._labels.keys);
+    const kinds = { param: params, metric: metrics, label: labels };
+    for (const column of this.columns) {
+      if (column.kind !== 'field') {
+        kinds[column.kind].add(column.key);
+      }
+    }
+    if (this._groupBy !== null) {
+      params.add(this._groupBy);
+    }
+    return availableColumns({ params, metrics, labels });
   }
 
   /**
@@ -652,6 +678,18 @@ export class RunsTableModel {
   private _onList(): void {
     // a page appended: its runs; a new query or runs put first: every run again
     const runs = this.list.runs;
+    // the keys are those of the runs the query matches (the default columns and the
+    // column picker follow a search), not of every run loaded since the table opened; a
+    // new sort of the same runs keeps them
+    const matched = this.list.runsQuery;
+    const of = matched ? runSet(matched) : '';
+    if (of !== this._keysOf) {
+      this._keysOf = of;
+      this._params = new KeyCollector('parameters');
+      this._metrics = new KeyCollector('metrics');
+      this._labels = new KeyCollector('labels');
+      this._seenOf = null;
+    }
     const from = runs === this._seenOf ? this._seen : 0;
     for (let i = from; i < runs.length; i++) {
       this._params.add(runs[i]);
@@ -681,6 +719,7 @@ export class RunsTableModel {
   private _params = new KeyCollector('parameters');
   private _metrics = new KeyCollector('metrics');
   private _labels = new KeyCollector('labels');
+  private _keysOf = ''; // the runs the keys are of (runSet of their query)
   private _seen = 0;
   private _seenOf: readonly unknown[] | null = null;
   private _disposed = false;
@@ -733,4 +772,22 @@ function placeColumn(columns: Column[], column: Column): void {
  */
 function isName(column: Column): boolean {
   return column.kind === 'field' && column.key === 'name';
+}
+
+/**
+ * Which runs a query matches, as a string: the query less its order (a new sort shows the
+ * same runs) and the stats it asks for.
+ *
+ * @param query the query
+ * @returns equal strings for queries that match the same runs (whatever the order of
+ *   their fields)
+ */
+function runSet(query: IRunQuery): string {
+  const order = new Set<string>(['sort', 'desc', 'stats']);
+  return JSON.stringify(
+    Object.keys(query)
+      .filter(key => !order.has(key))
+      .sort()
+      .map(key => [key, query[key as keyof IRunQuery]])
+  );
 }

@@ -7,6 +7,7 @@ import { IRunQuery } from '../../runs/query';
 import { summary } from '../../__tests__/runFixtures';
 import { RunsTable } from '../RunsTable';
 import { RunsTableModel } from '../tableModel';
+import { columnId } from '../columns';
 import { EMPTY_VIEW } from '../view';
 
 /**
@@ -170,24 +171,84 @@ describe('RunsTableModel', () => {
     model.dispose();
   });
 
-  it('offers the columns of the runs a new search finds, also when it finds fewer', async () => {
+  it('shows and offers the columns of the runs a search finds, not of runs it no longer matches', async () => {
     // Given 500 loaded runs with alpha and opt, and one more run with its own parameter
     const odd = summary(9999, {
       description: 'the odd one',
       parameters: { beta: '1' }
     });
-    const server = new FilteringServer([...runs, odd]);
+    const server = new FilteringServer([...runs.slice(0, 500), odd]);
     const model = table(server);
     await model.list.refresh();
     const params = () =>
       model.available.filter(c => c.kind === 'param').map(c => c.key);
+    const shown = () =>
+      model.columns.filter(c => c.kind === 'param').map(c => c.key);
     expect(params()).toEqual(['alpha', 'opt']);
+    expect(shown()).toEqual(['alpha', 'opt']);
     // When a search finds only that run
+    const all = server.runs;
     server.runs = [odd];
     await model.setFilter(null, 'odd');
-    // Then its parameter can be chosen as a column
+    // Then its parameter is shown and offered, and the others' (empty in it) are not
     expect(model.list.runs).toHaveLength(1);
-    expect(params()).toEqual(['alpha', 'beta', 'opt']);
+    expect(params()).toEqual(['beta']);
+    expect(shown()).toEqual(['beta']);
+    // When the search is cleared
+    server.runs = all;
+    await model.setFilter(null, '');
+    // Then the first 500 runs' columns are back
+    expect(shown()).toEqual(['alpha', 'opt']);
+    model.dispose();
+  });
+
+  it('keeps the columns of every page loaded when the same runs are sorted another way', async () => {
+    // Given 250 runs whose last 50 have beta, all loaded (100 a page)
+    const server = new FilteringServer(
+      runs
+        .slice(0, 250)
+        .map((run, i) =>
+          i < 200
+            ? run
+            : { ...run, parameters: { ...run.parameters, beta: String(i) } }
+        )
+    );
+    const model = table(server, 100);
+    await model.list.refresh();
+    await model.ensureRows(240);
+    expect(model.columns.map(c => c.key)).toContain('beta');
+    // When they are sorted by alpha, smallest first (the first page has no beta)
+    model.sortBy({ kind: 'param', key: 'alpha' });
+    await new Promise(r => setTimeout(r, 0));
+    expect(model.list.runs).toHaveLength(100);
+    expect(model.list.runs.some(r => 'beta' in r.parameters)).toBe(false);
+    // Then beta is still a column: the runs matched are the same
+    expect(model.columns.map(c => c.key)).toContain('beta');
+    model.dispose();
+  });
+
+  it('keeps a column filtered or chosen when the runs found lack its key', async () => {
+    // Given the table on runs with alpha and opt
+    const odd = summary(9999, { parameters: { beta: '1' } });
+    const server = new FilteringServer(runs.slice(0, 100));
+    const model = table(server);
+    await model.list.refresh();
+    // When alpha's filter matches no run
+    await model.setFilter({ kind: 'param', key: 'alpha' }, '>100000');
+    // Then alpha's column (and so its filter box) is still shown, and opt's is not
+    expect(model.list.total).toBe(0);
+    expect(model.columns.map(columnId)).toContain('param:alpha');
+    expect(model.columns.map(columnId)).not.toContain('param:opt');
+    await model.setFilter({ kind: 'param', key: 'alpha' }, '');
+    // When opt is chosen as a column and a search finds only a run without it
+    model.setColumns([...model.columns]);
+    server.runs = [odd];
+    await model.setFilter(null, 'odd');
+    // Then opt is still shown, and the picker lists it beside beta, to be unticked
+    expect(model.columns.map(columnId)).toContain('param:opt');
+    expect(
+      model.available.filter(c => c.kind === 'param').map(c => c.key)
+    ).toEqual(['alpha', 'beta', 'opt']);
     model.dispose();
   });
 
