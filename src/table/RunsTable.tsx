@@ -38,6 +38,7 @@ import { NewRunsBanner, runCount } from '../runs/RunsPanel';
 import { downloadRunsCsv } from '../api/runs';
 import { errorText } from '../api/request';
 import { saveURL } from '../download';
+import { followColumnDrag } from './columnDrag';
 import { compareState } from '../runs/compareLimit';
 
 /**
@@ -996,7 +997,41 @@ const TableHead = memo(function TableHead(props: {
 }): JSX.Element {
   const { layout, model } = props;
   const pinned = layout.pin ? 1 : 0;
-  const cell = (column: Column, id: string, width: number, at: number) => {
+  const lead = leadWidth(layout, CHECK);
+  // a heading dragged to another place: the gap it would drop into, and whether the
+  // press became a drag (its click is then no sort)
+  const [drag, setDrag] = useState<{ id: string; gap: number | null } | null>(
+    null
+  );
+  const dragged = useRef(false);
+  const startDrag = (e: React.PointerEvent, id: string, place: number) => {
+    dragged.current = false;
+    const head = props.elRef.current;
+    const grid = head?.closest<HTMLElement>('.jp-Dotscience-table-scroller');
+    if (e.button !== 0 || !head || !grid) {
+      return;
+    }
+    followColumnDrag(e.nativeEvent, {
+      at: place,
+      grid,
+      lead,
+      offsets: layout.offsets,
+      contentX: x => x - head.getBoundingClientRect().left - lead,
+      onStart: () => {
+        dragged.current = true;
+        setDrag({ id, gap: null });
+      },
+      onGap: gap => setDrag(gap === null ? null : { id, gap }),
+      onDrop: to => model.moveColumn(id, to)
+    });
+  };
+  const cell = (
+    column: Column,
+    id: string,
+    width: number,
+    at: number,
+    place: number | null
+  ) => {
     const sorted = props.sortId === id;
     return (
       <div
@@ -1004,15 +1039,31 @@ const TableHead = memo(function TableHead(props: {
         role="columnheader"
         aria-colindex={at}
         aria-sort={sorted ? (props.desc ? 'descending' : 'ascending') : 'none'}
-        className="jp-Dotscience-table-th"
+        className={
+          drag?.id === id
+            ? 'jp-Dotscience-table-th jp-mod-dragged'
+            : 'jp-Dotscience-table-th'
+        }
         style={{ width }}
         data-column={id}
       >
         <button
           className="jp-Dotscience-table-sort"
           tabIndex={-1}
-          title={`Sort by ${columnTitle(column)}`}
-          onClick={() => props.onSort(column)}
+          title={
+            place === null
+              ? `Sort by ${columnTitle(column)}`
+              : `Sort by ${columnTitle(column)}; drag to move the column`
+          }
+          onPointerDown={
+            place === null ? undefined : e => startDrag(e, id, place)
+          }
+          onClick={() => {
+            if (!dragged.current) {
+              props.onSort(column);
+            }
+            dragged.current = false;
+          }}
         >
           {columnTitle(column)}
           {sorted ? (props.desc ? ' ▼' : ' ▲') : ''}
@@ -1039,11 +1090,16 @@ const TableHead = memo(function TableHead(props: {
   const cells: JSX.Element[] = [];
   for (let c = props.firstCol; c < props.endCol; c++) {
     cells.push(
-      cell(layout.columns[c], layout.ids[c], layout.widths[c], c + 2 + pinned)
+      cell(
+        layout.columns[c],
+        layout.ids[c],
+        layout.widths[c],
+        c + 2 + pinned,
+        c
+      )
     );
   }
   const pin = layout.pin;
-  const lead = leadWidth(layout, CHECK);
   return (
     <div
       ref={props.elRef}
@@ -1063,8 +1119,15 @@ const TableHead = memo(function TableHead(props: {
           aria-colindex={1}
           aria-label="Selected"
         />
-        {pin && cell(pin.column, pin.id, pin.width, 2)}
+        {pin && cell(pin.column, pin.id, pin.width, 2, null)}
       </div>
+      {drag && drag.gap !== null && (
+        <div
+          className="jp-Dotscience-table-dropMark"
+          data-testid="ds-column-drop"
+          style={{ left: lead + layout.offsets[drag.gap] - 1 }}
+        />
+      )}
       <div
         className="jp-Dotscience-table-cells"
         style={{ left: lead + layout.offsets[props.firstCol] }}

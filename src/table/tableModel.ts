@@ -316,24 +316,31 @@ export class RunsTableModel {
 
   /**
    * Move a shown column: to the start (beside the pinned name), one place left or right,
-   * or to the end. The view keeps the order (a reload, the CSV export).
+   * to the end, or to a place among the columns that move (where a dragged heading is
+   * dropped). The view keeps the order (a reload, the CSV export).
    *
    * @param id the column's id (`param:alpha`)
-   * @param to where it goes
+   * @param to where it goes (a place as `columnPlace` counts them)
    * @returns whether it moved
    */
-  moveColumn(id: string, to: 'start' | 'left' | 'right' | 'end'): boolean {
+  moveColumn(
+    id: string,
+    to: 'start' | 'left' | 'right' | 'end' | number
+  ): boolean {
     const place = this.columnPlace(id);
     if (!place) {
       return false;
     }
     const { at, count } = place;
+    const clamp = (n: number) => Math.min(count - 1, Math.max(0, n));
     const target =
-      to === 'start'
-        ? 0
-        : to === 'end'
-          ? count - 1
-          : Math.min(count - 1, Math.max(0, at + (to === 'left' ? -1 : 1)));
+      typeof to === 'number'
+        ? clamp(Math.trunc(to))
+        : to === 'start'
+          ? 0
+          : to === 'end'
+            ? count - 1
+            : clamp(at + (to === 'left' ? -1 : 1));
     if (target === at) {
       return false;
     }

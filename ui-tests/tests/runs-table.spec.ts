@@ -619,6 +619,97 @@ test('a column moves to the start of the Runs table, or hides, from its headingâ
   await expect(menu).toHaveCount(0);
 });
 
+test('a column is dragged by its heading to another place in the Runs table, scrolling it at the edge', async ({
+  page,
+  request
+}) => {
+  // Given the Runs table: Run, Status, Published, alpha, schedule, loss
+  const table = await tableOfRuns(page, request, 'drag', 3);
+  const grid = table.getByRole('grid');
+  const headings = () =>
+    table
+      .locator('[role="columnheader"][data-column]')
+      .evaluateAll(cells => cells.map(c => c.getAttribute('data-column')));
+  const heading = (id: string) =>
+    table.locator(`[role="columnheader"][data-column="${id}"]`);
+  const title = (id: string) =>
+    heading(id).locator('.jp-Dotscience-table-sort');
+  const box = async (id: string) => (await heading(id).boundingBox())!;
+  const mark = table.getByTestId('ds-column-drop');
+  // When loss's title is pressed and dragged onto Published's left edge
+  const from = (await title('metric:loss:last').boundingBox())!;
+  await page.mouse.move(from.x + 10, from.y + from.height / 2);
+  await page.mouse.down();
+  const published = await box('field:received');
+  for (const f of [0.25, 0.5, 0.75, 1]) {
+    await page.mouse.move(
+      from.x + 10 + (published.x + 4 - from.x - 10) * f,
+      from.y + from.height / 2
+    );
+  }
+  // Then a mark shows the gap it will drop into, and loss is faded
+  await expect(mark).toBeVisible();
+  const at = (await mark.boundingBox())!;
+  expect(Math.abs(at.x + at.width / 2 - published.x)).toBeLessThan(4);
+  await expect(heading('metric:loss:last')).toHaveClass(/jp-mod-dragged/);
+  // When it is released
+  await page.mouse.up();
+  // Then loss is between Status and Published, and the drag sorted nothing
+  await expect
+    .poll(headings)
+    .toEqual([
+      'field:name',
+      'field:status',
+      'metric:loss:last',
+      'field:received',
+      'param:alpha',
+      'param:schedule'
+    ]);
+  await expect(mark).toHaveCount(0);
+  await expect(
+    table.locator('[aria-sort="ascending"], [aria-sort="descending"]')
+  ).toHaveCount(0);
+  // When alpha is dragged onto Published's left edge and Escape is pressed before the
+  // release
+  const alpha = (await title('param:alpha').boundingBox())!;
+  await page.mouse.move(alpha.x + 10, alpha.y + alpha.height / 2);
+  await page.mouse.down();
+  const before = await box('field:received');
+  await page.mouse.move(before.x + 4, alpha.y + alpha.height / 2, {
+    steps: 4
+  });
+  await expect(mark).toBeVisible();
+  await page.keyboard.press('Escape');
+  await page.mouse.up();
+  // Then nothing moved
+  await expect(mark).toHaveCount(0);
+  expect((await headings())[4]).toBe('param:alpha');
+  // When the table is narrower than its columns, and Status is dragged to the grid's
+  // right edge and held there
+  await page.setViewportSize({ width: 760, height: 700 });
+  await expect
+    .poll(() => grid.evaluate(g => g.scrollWidth - g.clientWidth))
+    .toBeGreaterThan(100);
+  expect(await grid.evaluate(g => g.scrollLeft)).toBe(0);
+  const status = (await title('field:status').boundingBox())!;
+  const edge = (await grid.boundingBox())!;
+  await page.mouse.move(status.x + 10, status.y + status.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(edge.x + edge.width - 6, status.y + status.height / 2, {
+    steps: 6
+  });
+  // Then the table scrolls right as far as it goes
+  await expect
+    .poll(() =>
+      grid.evaluate(g => g.scrollLeft + g.clientWidth - g.scrollWidth)
+    )
+    .toBeGreaterThan(-2);
+  // And released there, Status is the last column
+  await page.mouse.up();
+  await expect.poll(async () => (await headings()).at(-1)).toBe('field:status');
+  expect(await headings()).toHaveLength(6);
+});
+
 test('the Runs table shows 2,500 parameters in one click and downloads them all as CSV', async ({
   page,
   request

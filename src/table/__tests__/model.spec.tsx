@@ -342,6 +342,13 @@ describe('RunsTableModel', () => {
     model.moveColumn('param:opt', 'left');
     expect(order()).toEqual(['name', 'opt', 'loss', 'alpha']);
     expect(kept).toBe(3);
+    // When alpha is dropped at place 0 (a dragged heading), then loss past the end
+    expect(model.moveColumn('param:alpha', 0)).toBe(true);
+    expect(order()).toEqual(['name', 'alpha', 'opt', 'loss']);
+    expect(model.moveColumn('param:alpha', 99)).toBe(true);
+    expect(order()).toEqual(['name', 'opt', 'loss', 'alpha']);
+    expect(model.moveColumn('metric:loss:last', 1)).toBe(false); // (there already)
+    expect(kept).toBe(5);
     // And the name, or a column not shown, does not move
     expect(model.columnPlace('field:name')).toBeNull();
     expect(model.moveColumn('field:name', 'end')).toBe(false);
