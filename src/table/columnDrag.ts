@@ -14,9 +14,12 @@ export const DRAG_START = 6;
 const EDGE = 40;
 
 /**
- * The most the table scrolls sideways in a frame while dragging at its edge, in px.
+ * The most the table scrolls sideways in a frame while dragging at its edge, in px, at
+ * first and after a second held there (it speeds up: hundreds of columns go by in a few
+ * seconds, the next few one by one).
  */
-const MAX_STEP = 24;
+const FIRST_STEP = 24;
+const FAST_STEP = 160;
 
 /**
  * The gap between columns nearest a point: 0 before the first column, `i` between
@@ -90,6 +93,7 @@ export function followColumnDrag(event: PointerEvent, drag: IColumnDrag): void {
   let dragging = false;
   let gap: number | null = null;
   let frame = 0;
+  let held = 0; // frames at an edge
   handle.setPointerCapture?.(event.pointerId);
   const doc = handle.ownerDocument;
   const place = () => {
@@ -111,12 +115,12 @@ export function followColumnDrag(event: PointerEvent, drag: IColumnDrag): void {
     const box = drag.grid.getBoundingClientRect();
     const left = box.left + drag.lead + EDGE - x;
     const right = x - (box.right - EDGE);
+    const depth = Math.max(left, right);
+    held = depth > 0 ? held + 1 : 0;
+    const most =
+      FIRST_STEP + ((FAST_STEP - FIRST_STEP) * Math.min(held, 60)) / 60;
     const step =
-      left > 0
-        ? -Math.min(MAX_STEP, left / 2)
-        : right > 0
-          ? Math.min(MAX_STEP, right / 2)
-          : 0;
+      depth > 0 ? Math.sign(right) * Math.min(most, depth / 2 + held) : 0;
     if (step) {
       const before = drag.grid.scrollLeft;
       drag.grid.scrollLeft = before + step;
@@ -127,6 +131,9 @@ export function followColumnDrag(event: PointerEvent, drag: IColumnDrag): void {
     place();
   };
   const move = (e: PointerEvent) => {
+    if (e.pointerId !== event.pointerId) {
+      return;
+    }
     x = e.clientX;
     if (!dragging && Math.abs(x - from) < DRAG_START) {
       return;
@@ -142,9 +149,9 @@ export function followColumnDrag(event: PointerEvent, drag: IColumnDrag): void {
   const finish = (drop: boolean) => {
     cancelAnimationFrame(frame);
     frame = 0;
-    handle.removeEventListener('pointermove', move as EventListener);
-    handle.removeEventListener('pointerup', up as EventListener);
-    handle.removeEventListener('pointercancel', cancel);
+    doc.removeEventListener('pointermove', move, true);
+    doc.removeEventListener('pointerup', up, true);
+    doc.removeEventListener('pointercancel', cancel, true);
     doc.removeEventListener('keydown', key, true);
     drag.grid.classList.remove('jp-mod-dragColumn');
     if (dragging) {
@@ -157,8 +164,16 @@ export function followColumnDrag(event: PointerEvent, drag: IColumnDrag): void {
       drag.onGap(null);
     }
   };
-  const up = () => finish(true);
-  const cancel = () => finish(false);
+  const up = (e: PointerEvent) => {
+    if (e.pointerId === event.pointerId) {
+      finish(true);
+    }
+  };
+  const cancel = (e: PointerEvent) => {
+    if (e.pointerId === event.pointerId) {
+      finish(false);
+    }
+  };
   const key = (e: KeyboardEvent) => {
     if (e.key === 'Escape' && dragging) {
       e.preventDefault();
@@ -166,8 +181,10 @@ export function followColumnDrag(event: PointerEvent, drag: IColumnDrag): void {
       finish(false);
     }
   };
-  handle.addEventListener('pointermove', move as EventListener);
-  handle.addEventListener('pointerup', up as EventListener);
-  handle.addEventListener('pointercancel', cancel);
+  // on the document: the heading pressed leaves the page when the table scrolls it out
+  // of the columns drawn, and its pointer capture with it
+  doc.addEventListener('pointermove', move, true);
+  doc.addEventListener('pointerup', up, true);
+  doc.addEventListener('pointercancel', cancel, true);
   doc.addEventListener('keydown', key, true);
 }
