@@ -78,6 +78,19 @@ const runs = Array.from({ length: 2500 }, (_, i) =>
   summary(i, { parameters: { alpha: String(i), opt: i % 2 ? 'sgd' : 'adam' } })
 );
 
+/**
+ * 250 runs whose last 50 have a parameter the others lack (beta).
+ */
+function betaAfter200(): RestWire.IRunSummary[] {
+  return runs
+    .slice(0, 250)
+    .map((run, i) =>
+      i < 200
+        ? run
+        : { ...run, parameters: { ...run.parameters, beta: String(i) } }
+    );
+}
+
 function table(server: FilteringServer, pageSize = 500): RunsTableModel {
   return new RunsTableModel({
     api: server as unknown as IRunsAPI,
@@ -204,15 +217,7 @@ describe('RunsTableModel', () => {
 
   it('keeps the columns of every page loaded when the same runs are sorted another way', async () => {
     // Given 250 runs whose last 50 have beta, all loaded (100 a page)
-    const server = new FilteringServer(
-      runs
-        .slice(0, 250)
-        .map((run, i) =>
-          i < 200
-            ? run
-            : { ...run, parameters: { ...run.parameters, beta: String(i) } }
-        )
-    );
+    const server = new FilteringServer(betaAfter200());
     const model = table(server, 100);
     await model.list.refresh();
     await model.ensureRows(240);
@@ -254,15 +259,7 @@ describe('RunsTableModel', () => {
 
   it('gives the same default columns while pages bring no new keys, and new ones when they do', async () => {
     // Given 250 runs whose last 50 have a parameter the others lack
-    const server = new FilteringServer(
-      runs
-        .slice(0, 250)
-        .map((run, i) =>
-          i < 200
-            ? run
-            : { ...run, parameters: { ...run.parameters, beta: String(i) } }
-        )
-    );
+    const server = new FilteringServer(betaAfter200());
     const model = table(server, 100);
     await model.list.refresh();
     const first = model.columns;
