@@ -16,6 +16,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Int, Unicode, default
 
 from . import __version__
+from .csv_exports import PendingExports
 from .routes import route_table
 
 #: The schema id of the event emitted for each newly stored run (events/run_published.yaml)
@@ -309,6 +310,7 @@ class DotscienceApp(ExtensionApp):
 
         self.dot_dir.mkdir(parents=True, exist_ok=True)
         self.kernel_token = secrets.token_urlsafe(32)
+        self.csv_exports = PendingExports()  # wide Runs table downloads, one use each
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dotscience")
         self.store = open_store(self.store_url)
         self.artifacts = open_artifact_store(

@@ -9,8 +9,9 @@ import re
 import tornado.iostream
 import tornado.web
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
 
-from .. import downsample, provenance, publishing, table_csv
+from .. import csv_exports, downsample, provenance, publishing, table_csv
 from .. import export as exporter
 from .. import lineage as lineage_mod
 from ..store import RecordError
@@ -247,12 +248,93 @@ class RunIdsHandler(RunQueryMixin, DotscienceHandler):
         self.write_json({"ids": ids, "total": total})
 
 
-class RunsCsvHandler(RunQueryMixin, DotscienceHandler):
-    """``/dotscience/api/runs/csv``: the Runs table as CSV (its filters, sort and columns),
-    every matching run, written a page at a time."""
+class RunsCsvMixin(RunQueryMixin):
+    """Writes the Runs table as CSV (its filters, sort and columns): every matching run, a
+    page at a time."""
 
     #: Runs read from the store per page written
     PAGE = 1000
+
+    def _body_columns(self) -> list[str]:
+        """The column ids a POST names in its body (400 for any other body, or for columns
+        also in the query)."""
+        if self.get_query_arguments("column"):
+            _bad("With POST the columns are in the body only, not in the query")
+        body = self.json_body()
+        columns = body.get("columns") if isinstance(body, dict) else None
+        if (
+            not isinstance(columns, list)
+            or not all(isinstance(c, str) for c in columns)
+            or len(body) != 1
+        ):
+            _bad('The body is {"columns": [column id, ...]}, each id a string, nothing else')
+        return columns
+
+    async def _plan(self, column_ids: list[str]) -> dict:
+        """What a file of the query's runs with these columns reads, checked (400 for a
+        malformed query or column), and its first page of runs: ``{filters, columns,
+        sort, limit, stats, first}``, ``first`` being ``(runs, cursor)``."""
+        filters = self.run_filters()
+        try:
+            columns = table_csv.parse_columns(column_ids)
+        except ValueError as e:
+            _bad(str(e))
+        try:
+            limit = int(self.get_query_argument("limit", "100000"))
+        except ValueError:
+            _bad("limit must be a whole number")
+        if not 1 <= limit <= 100000:
+            _bad("limit must be between 1 and 100000")
+        plan = {
+            "filters": filters, "columns": columns, "limit": limit,
+            "sort": self.get_query_argument("sort", "-received"),
+            "stats": table_csv.needs_stats(columns),
+        }  # fmt: skip
+        try:  # the first page before a byte is written: a bad sort is still a 400
+            plan["first"] = await self._page(plan, None, limit)
+        except ValueError as e:
+            _bad(str(e))
+        return plan
+
+    async def _page(self, plan: dict, cursor: str | None, left: int):
+        return await self.ds.call(
+            self.ds.store.list_runs, sort=plan["sort"], limit=min(self.PAGE, left),
+            cursor=cursor, stats=plan["stats"], **plan["filters"],
+        )  # fmt: skip
+
+    async def _write_csv(self, column_ids: list[str]) -> None:
+        """Write the file of the query's runs with these columns (400 before a byte of it
+        for a malformed query or column)."""
+        await self._stream(await self._plan(column_ids))
+
+    async def _stream(self, plan: dict) -> None:
+        """Write the file a plan reads, a page of runs at a time."""
+        columns, left = plan["columns"], plan["limit"]
+        runs, cursor = plan.pop("first", None) or await self._page(plan, None, left)
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", 'attachment; filename="runs.csv"')
+        self.write(table_csv.heading_line(columns))
+        try:
+            while True:
+                self.write(table_csv.run_lines(columns, runs))
+                left -= len(runs)
+                await self.flush()
+                if not cursor or left <= 0:
+                    break
+                runs, cursor = await self._page(plan, cursor, left)
+        except tornado.iostream.StreamClosedError:
+            return  # the client went away
+        self.finish()
+
+    def export_owner(self) -> tuple:
+        """Who an export made by this request belongs to: the same user, signed in the
+        same way (a Jupyter login, or the same API key)."""
+        return (self.scope, self.username, (self.api_key or {}).get("id"))
+
+
+class RunsCsvHandler(RunsCsvMixin, DotscienceHandler):
+    """``/dotscience/api/runs/csv``: the Runs table as CSV."""
+
     apikey_verbs = frozenset({"get", "post"})  # POST is a read too: its columns in the body
 
     @tornado.web.authenticated
@@ -270,60 +352,56 @@ class RunsCsvHandler(RunQueryMixin, DotscienceHandler):
     async def post(self):
         """The same file for more columns than an address holds: the query as for GET but
         its columns, which the body names: ``{"columns": [column id, ...]}``."""
-        if self.get_query_arguments("column"):
-            _bad("With POST the columns are in the body only, not in the query")
-        body = self.json_body()
-        columns = body.get("columns") if isinstance(body, dict) else None
-        if (
-            not isinstance(columns, list)
-            or not all(isinstance(c, str) for c in columns)
-            or len(body) != 1
-        ):
-            _bad('The body is {"columns": [column id, ...]}, each id a string, nothing else')
-        await self._write_csv(columns)
+        await self._write_csv(self._body_columns())
 
-    async def _write_csv(self, column_ids: list[str]) -> None:
-        """Write the file of the query's runs with these columns (400 before a byte of it
-        for a malformed query or column)."""
-        filters = self.run_filters()
-        try:
-            columns = table_csv.parse_columns(column_ids)
-        except ValueError as e:
-            _bad(str(e))
-        try:
-            limit = int(self.get_query_argument("limit", "100000"))
-        except ValueError:
-            _bad("limit must be a whole number")
-        if not 1 <= limit <= 100000:
-            _bad("limit must be between 1 and 100000")
-        store, sort = self.ds.store, self.get_query_argument("sort", "-received")
-        stats = table_csv.needs_stats(columns)
 
-        async def page(cursor):
-            return await self.ds.call(
-                store.list_runs, sort=sort, limit=min(self.PAGE, left), cursor=cursor,
-                stats=stats, **filters,
-            )  # fmt: skip
+class RunsCsvExportsHandler(RunsCsvMixin, DotscienceHandler):
+    """``/dotscience/api/runs/csv/exports``: a CSV export too wide for a download address,
+    kept for one download by address (the browser then streams the file to disk)."""
 
-        left = limit
-        try:  # the first page before a byte is written: a bad sort is still a 400
-            runs, cursor = await page(None)
-        except ValueError as e:
-            _bad(str(e))
-        self.set_header("Content-Type", "text/csv; charset=utf-8")
-        self.set_header("Content-Disposition", 'attachment; filename="runs.csv"')
-        self.write(table_csv.heading_line(columns))
+    apikey_verbs = frozenset({"post"})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self):
+        """The query and body of ``POST runs/csv``, checked as it checks them. Response
+        (201): ``{"id": str, "url": str, "expires_in": seconds}``: ``GET url`` downloads the
+        file once, by the same user, within that time."""
+        plan = await self._plan(self._body_columns())
+        plan.pop("first")  # (read again at the download: runs may be published meanwhile)
         try:
-            while True:
-                self.write(table_csv.run_lines(columns, runs))
-                left -= len(runs)
-                await self.flush()
-                if not cursor or left <= 0:
-                    break
-                runs, cursor = await page(cursor)
-        except tornado.iostream.StreamClosedError:
-            return  # the client went away
-        self.finish()
+            export_id = self.ds.csv_exports.add(self.export_owner(), plan)
+        except csv_exports.TooMany as e:
+            self.write_json({"error": str(e), "status": 429}, status=429)
+            return
+        url = url_path_join(self.base_url, "dotscience/api/runs/csv/exports", export_id)
+        self.write_json(
+            {"id": export_id, "url": url, "expires_in": int(csv_exports.TTL)}, status=201
+        )
+
+
+class RunsCsvExportHandler(RunsCsvMixin, DotscienceHandler):
+    """``/dotscience/api/runs/csv/exports/{id}``: an export's file, downloaded once."""
+
+    apikey_verbs = frozenset({"get"})
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, export_id: str):
+        """Response: ``text/csv``, the file ``POST runs/csv/exports`` asked for, with the
+        runs that match it now (404 when there is no such export for this user: it was
+        downloaded already, expired, or never made)."""
+        plan = self.ds.csv_exports.take(self.export_owner(), export_id)
+        if plan is None:
+            raise tornado.web.HTTPError(
+                404,
+                "There is no such CSV export waiting for you: each is downloaded once, within "
+                f"{csv_exports.TTL:.0f} s of being made.",
+            )
+        # the projects the user may read now (a team's members may have changed since)
+        visible = self.visible_projects
+        plan["filters"]["projects"] = None if visible is None else sorted(visible)
+        await self._stream(plan)
 
 
 class RunMixin:
@@ -580,6 +658,8 @@ ROUTES = [
     (r"/dotscience/api/runs", RunsHandler),
     (r"/dotscience/api/runs/ids", RunIdsHandler),
     (r"/dotscience/api/runs/csv", RunsCsvHandler),
+    (r"/dotscience/api/runs/csv/exports", RunsCsvExportsHandler),
+    (r"/dotscience/api/runs/csv/exports/(?P<export_id>[A-Za-z0-9_-]{1,64})", RunsCsvExportHandler),
     (rf"/dotscience/api/runs/{UUID}", RunHandler),
     (rf"/dotscience/api/runs/{UUID}/executions", RunExecutionsHandler),
     (rf"/dotscience/api/runs/{UUID}/cells", RunCellsHandler),

@@ -440,6 +440,170 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/runs/csv/exports': {
+    parameters: {
+      query?: {
+        project?: components['parameters']['FilterProject'];
+        notebook?: components['parameters']['FilterNotebook'];
+        status?: components['parameters']['FilterStatus'];
+        author?: components['parameters']['FilterAuthor'];
+        /** @description Text search */
+        q?: components['parameters']['FilterText'];
+        /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+        name?: components['parameters']['FilterName'];
+        /** @description key:value (repeatable) */
+        label?: components['parameters']['FilterLabel'];
+        /** @description key<op>value with op one of = != < <= > >= (repeatable) */
+        param?: components['parameters']['FilterParam'];
+        /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
+        metric?: components['parameters']['FilterMetric'];
+        /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+        'metric.min'?: components['parameters']['FilterMetricMin'];
+        /** @description key:min:max on the largest number of the series (repeatable) */
+        'metric.max'?: components['parameters']['FilterMetricMax'];
+        /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
+        sort?: components['parameters']['RunsSort'];
+        /** @description The latest reproduction verdict; none for runs never reproduced. */
+        verdict?: components['parameters']['FilterVerdict'];
+        /** @description true for runs with hidden-state warnings, false for runs without. */
+        warnings?: components['parameters']['FilterWarnings'];
+        /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+        received?: components['parameters']['FilterReceived'];
+        /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+        start?: components['parameters']['FilterStart'];
+        /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+        end?: components['parameters']['FilterEnd'];
+        /** @description At most this many runs (default 100000) */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** An export of the Runs table as CSV, kept for one download by address: the query and body of POST runs/csv, checked as it checks them. The Runs table makes one when its columns do not fit in an address, then the browser downloads the address itself, streaming the file to disk. An export is downloaded once, by whoever made it (the same user, signed in the same way), within expires_in seconds; at most 8 wait at once for each. */
+    post: {
+      parameters: {
+        query?: {
+          project?: components['parameters']['FilterProject'];
+          notebook?: components['parameters']['FilterNotebook'];
+          status?: components['parameters']['FilterStatus'];
+          author?: components['parameters']['FilterAuthor'];
+          /** @description Text search */
+          q?: components['parameters']['FilterText'];
+          /** @description The run's name (description, else notebook or script) contains it, or its id starts with it */
+          name?: components['parameters']['FilterName'];
+          /** @description key:value (repeatable) */
+          label?: components['parameters']['FilterLabel'];
+          /** @description key<op>value with op one of = != < <= > >= (repeatable) */
+          param?: components['parameters']['FilterParam'];
+          /** @description key:min:max on the last value, either bound may be empty, bounds included (repeatable; metric.last is the same) */
+          metric?: components['parameters']['FilterMetric'];
+          /** @description key:min:max on the smallest number of the series (repeatable). Another metric.<aggregate> is a 400. */
+          'metric.min'?: components['parameters']['FilterMetricMin'];
+          /** @description key:min:max on the largest number of the series (repeatable) */
+          'metric.max'?: components['parameters']['FilterMetricMax'];
+          /** @description received, start, end, project, author, notebook, description, status, metric:<key> (last value), metric.min:<key>, metric.max:<key>, param:<key>; prefix - for descending; another aggregate is a 400 */
+          sort?: components['parameters']['RunsSort'];
+          /** @description The latest reproduction verdict; none for runs never reproduced. */
+          verdict?: components['parameters']['FilterVerdict'];
+          /** @description true for runs with hidden-state warnings, false for runs without. */
+          warnings?: components['parameters']['FilterWarnings'];
+          /** @description from..to: published between two ISO 8601 times, inclusive; either may be empty (2026-11-30T00:00:00Z..) */
+          received?: components['parameters']['FilterReceived'];
+          /** @description from..to: started between two ISO 8601 times, inclusive; either may be empty */
+          start?: components['parameters']['FilterStart'];
+          /** @description from..to: ended between two ISO 8601 times, inclusive; either may be empty */
+          end?: components['parameters']['FilterEnd'];
+          /** @description At most this many runs (default 100000) */
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            columns: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description The export, waiting to be downloaded. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The export's id (random, unguessable) */
+              id: string;
+              /** @description Its download address, from the server's root: GET it once (runs/csv/exports/{export_id}) */
+              url: string;
+              /** @description Seconds it waits to be downloaded */
+              expires_in: number;
+            };
+          };
+        };
+        400: components['responses']['Error'];
+        401: components['responses']['Error'];
+        403: components['responses']['Error'];
+        413: components['responses']['Error'];
+        429: components['responses']['Error'];
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/runs/csv/exports/{export_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The id POST runs/csv/exports gave */
+        export_id: string;
+      };
+      cookie?: never;
+    };
+    /** An export's file, once: every run its query matches now, with its columns (as GET runs/csv writes it). The export is then forgotten. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The id POST runs/csv/exports gave */
+          export_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The CSV file (RFC 4180, CRLF lines): a heading line (run_id, then each column's heading as the Runs table titles it), then a line per run. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+          };
+        };
+        401: components['responses']['Error'];
+        404: components['responses']['Error'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/runs/{run_id}': {
     parameters: {
       query?: never;

@@ -40,6 +40,12 @@ export namespace RestWire {
    */
   export type IRunPage = JSONOf<paths['/runs']['get']['responses'][200]>;
   /**
+   * A CSV export waiting for its one download (`POST runs/csv/exports`).
+   */
+  export type ICsvExport = JSONOf<
+    paths['/runs/csv/exports']['post']['responses'][201]
+  >;
+  /**
    * A file a run read or wrote.
    */
   export type IFileRef = Schemas['FileRef'];

@@ -250,9 +250,9 @@ export const MAX_CSV_URL = 48 * 1024;
 
 /**
  * Download the Runs table as CSV (`runs.csv`): every run the query matches, in its order,
- * with these columns. The browser downloads `GET runs/csv` itself (the file streams to
- * disk); columns too many for an address are sent in the body of `POST runs/csv`, and the
- * file handed to the browser once it has arrived.
+ * with these columns. The browser downloads the file itself, streaming it to disk: by
+ * `GET runs/csv`, or, for columns too many for an address, by the one-use address of an
+ * export whose columns were posted (`POST runs/csv/exports`).
  *
  * @param query filters and sort
  * @param columns the columns' ids, in order (`field:name`, `param:alpha`, ...)
@@ -273,8 +273,14 @@ export async function downloadRunsCsv(
   const settings = ServerConnection.makeSettings();
   const params = toSearchParams({ ...query, stats: false }, 100000, null);
   const target =
-    URLExt.join(settings.baseUrl, 'dotscience', 'api', 'runs', 'csv') +
-    `?${params.toString()}`;
+    URLExt.join(
+      settings.baseUrl,
+      'dotscience',
+      'api',
+      'runs',
+      'csv',
+      'exports'
+    ) + `?${params.toString()}`;
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(
@@ -288,10 +294,9 @@ export async function downloadRunsCsv(
   if (!response.ok) {
     throw await responseError(response);
   }
-  const file = URL.createObjectURL(await response.blob());
-  save(file, 'runs.csv');
-  // (the browser reads the file once the download starts, not at the click)
-  setTimeout(() => URL.revokeObjectURL(file), 60_000);
+  const made = (await response.json()) as RestWire.ICsvExport;
+  // (the address is from the server's root, which holds the base URL)
+  save(new URL(made.url, settings.baseUrl).href, '');
 }
 
 /**

@@ -402,3 +402,83 @@ def test_bad_csv_queries_are_a_400_with_one_sentence(live, query, sentence):
     # Then it is a 400 naming what is wrong, before any of the file is written
     assert status == 400, body
     assert sentence in body["error"]
+
+
+def test_a_wide_export_is_downloaded_by_address_once_by_its_maker(live):
+    # Given two runs with 3,000 parameters each, in a project of their own
+    auth = token_auth(live)
+    project = f"export{uuid.uuid4().hex[:8]}"
+    keys = [f"weight_decay_of_layer_{k:04d}" for k in range(3000)]
+    ids = [
+        publish(live, auth, project=project, params={k: i * 10000 + n for n, k in enumerate(keys)})
+        for i in range(2)
+    ]
+    columns = ["field:name", *(f"param:{k}" for k in keys)]
+    query = {"project": project, "sort": "param:weight_decay_of_layer_0000"}
+    # When the Runs table posts its columns for an export
+    url = live.url + "dotscience/api/runs/csv/exports?" + urllib.parse.urlencode(query)
+    status, made = http("POST", url, {"columns": columns}, auth)
+    # Then it gets an address to download, for a while
+    assert status == 201, made
+    assert made["url"] == f"/dotscience/api/runs/csv/exports/{made['id']}"
+    assert len(made["id"]) >= 24 and made["expires_in"] == 120
+    # And an API key (of the same user, signed in another way) cannot download it
+    key = create_key(live, "export-other")
+    status, body = http("GET", live.url + made["url"].lstrip("/"), None,
+                        basic_auth("alice", key["key"]))  # fmt: skip
+    assert status == 404, body
+    # When its maker downloads it
+    status, raw = http("GET", live.url + made["url"].lstrip("/"), None, auth)
+    # Then it is the file POST runs/csv gives: every column, each run in the sort's order
+    assert status == 200, raw
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert rows == csv_posted(live, auth, {"columns": columns}, **query)[1]
+    assert rows[0] == ["run_id", "Run", *keys]
+    assert [r[0] for r in rows[1:]] == ids and rows[2][3001] == "12999"
+    # And a second download of it is a 404 that says why
+    status, body = http("GET", live.url + made["url"].lstrip("/"), None, auth)
+    assert status == 404 and "downloaded once" in body["error"], body
+
+
+def test_a_maker_has_at_most_8_exports_waiting_and_a_limited_key_its_project_only(live):
+    # Given an API key of its own (its exports are its own)
+    key = create_key(live, "export-cap")
+    auth = basic_auth("alice", key["key"])
+    url = live.url + "dotscience/api/runs/csv/exports"
+    # When it makes 9 exports without downloading any
+    answers = [http("POST", url, {"columns": ["field:name"]}, auth) for _ in range(9)]
+    # Then 8 are waiting and the ninth is a 429 that says so
+    assert [s for s, _ in answers] == [201] * 8 + [429], answers
+    assert "8 CSV exports are waiting" in answers[8][1]["error"]
+    # And another key's, or a Jupyter login's, exports are their own
+    other = basic_auth("alice", create_key(live, "export-cap-2")["key"])
+    assert http("GET", live.url + answers[1][1]["url"].lstrip("/"), None, other)[0] == 404
+    assert http("POST", url, {"columns": ["field:name"]}, other)[0] == 201
+    assert http("POST", url, {"columns": ["field:name"]}, token_auth(live))[0] == 201
+    # And downloading one makes room for another
+    assert http("GET", live.url + answers[0][1]["url"].lstrip("/"), None, auth)[0] == 200
+    assert http("POST", url, {"columns": ["field:name"]}, auth)[0] == 201
+    # And a key limited to project spare may not export another project
+    spare = basic_auth("alice", create_key(live, "export-spare", project="spare")["key"])
+    assert http("POST", url + "?project=tally", {"columns": ["field:name"]}, spare)[0] == 403
+
+
+@pytest.mark.parametrize(
+    "body, query, sentence",
+    [
+        ({"columns": "field:name"}, {}, '{"columns": [column id, ...]}'),
+        ({"columns": ["script:rm -rf /"]}, {}, "the kinds are"),
+        ({"columns": ["field:name"]}, {"column": "field:status"}, "in the body only"),
+        ({"columns": ["field:name"]}, {"sort": "colour"}, "sort"),
+        ({"columns": ["field:name"]}, {"limit": "0"}, "limit"),
+    ],
+)
+def test_a_bad_export_is_a_400_with_one_sentence(live, body, query, sentence):
+    # Given a caller posting a malformed export
+    url = live.url + "dotscience/api/runs/csv/exports"
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    status, answer = http("POST", url, body, token_auth(live))
+    # Then it is a 400 naming what is wrong (checked as POST runs/csv checks it)
+    assert status == 400, answer
+    assert sentence in answer["error"]

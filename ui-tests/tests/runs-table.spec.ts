@@ -210,18 +210,21 @@ async function readingLine30(
 }
 
 /**
- * Click a Runs table's Export CSV; the file the browser saves (named runs.csv), as lines
- * of cells (its values hold no commas or quotes).
+ * Click a Runs table's Export CSV; the file the browser saves (named runs.csv, from an
+ * address `from` matches: `GET runs/csv` by default), as lines of cells (its values hold
+ * no commas or quotes).
  */
 async function exportedCsv(
   page: IJupyterLabPageFixture,
-  table: Locator
+  table: Locator,
+  from: RegExp = /\/dotscience\/api\/runs\/csv\?/
 ): Promise<string[][]> {
   const [file] = await Promise.all([
     page.waitForEvent('download'),
     table.getByRole('button', { name: 'Export CSV' }).click()
   ]);
   expect(file.suggestedFilename()).toBe('runs.csv');
+  expect(file.url()).toMatch(from);
   return fs
     .readFileSync(await file.path(), 'utf-8')
     .trimEnd()
@@ -784,8 +787,13 @@ test('the Runs table shows 2,500 parameters in one click and downloads them all 
     table.getByRole('button', { name: 'Hide all 2,500' })
   ).toBeEnabled();
   // When Export CSV is clicked
-  // Then runs.csv has every parameter, in order, with each run's values
-  const lines = await exportedCsv(page, table);
+  // Then the browser downloads an export's one-use address (the columns were posted),
+  // and runs.csv has every parameter, in order, with each run's values
+  const lines = await exportedCsv(
+    page,
+    table,
+    /\/dotscience\/api\/runs\/csv\/exports\/[\w-]{24}$/
+  );
   expect(lines).toHaveLength(3);
   const at = lines[0].indexOf('wide_0000');
   expect(lines[0].slice(at, at + 2500)).toEqual(keys);

@@ -548,26 +548,25 @@ describe('RunsTableModel', () => {
 });
 
 describe('RunsTable', () => {
-  it('exports as CSV: a download link, or the columns in a POST body when an address cannot hold them', async () => {
-    // Given a browser whose downloads and object URLs the test sees, and a server that
-    // answers POST runs/csv with a file (then with a refusal)
+  it('exports as CSV: a download link, or one to an export whose columns were posted when an address cannot hold them', async () => {
+    // Given a browser whose downloads the test sees, and a server that answers POST
+    // runs/csv/exports with an export's address (then with a refusal)
     const saved: { href: string; name: string }[] = [];
     const click = jest
       .spyOn(HTMLAnchorElement.prototype, 'click')
       .mockImplementation(function (this: HTMLAnchorElement) {
         saved.push({ href: this.getAttribute('href')!, name: this.download });
       });
-    const files: Blob[] = [];
-    (URL as any).createObjectURL = (blob: Blob) => {
-      files.push(blob);
-      return `blob:csv-${files.length}`;
-    };
-    (URL as any).revokeObjectURL = () => undefined;
     const posted: { url: string; init: RequestInit }[] = [];
     let answer = () =>
-      new Response('run_id,a_rather_long_parameter_name_0\r\n', {
-        status: 200
-      });
+      new Response(
+        JSON.stringify({
+          id: 'x7Kq',
+          url: '/dotscience/api/runs/csv/exports/x7Kq',
+          expires_in: 120
+        }),
+        { status: 201 }
+      );
     const request = jest
       .spyOn(ServerConnection, 'makeRequest')
       .mockImplementation(async (url, init) => {
@@ -620,21 +619,26 @@ describe('RunsTable', () => {
       // Then Export CSV is still there to click
       expect(button().disabled).toBe(false);
       await act(async () => fireEvent.click(button()));
-      // And the columns went in a POST body, the search in its address, and the file it
-      // answered was handed to the browser as runs.csv
+      // And the columns went in a POST body, the search in its address, and the browser
+      // downloads the export's address itself (the file streams to disk)
       expect(posted).toHaveLength(1);
       expect(posted[0].init.method).toBe('POST');
       expect(JSON.parse(posted[0].init.body as string)).toEqual({
         columns: wide.map(c => `param:${c.key}`)
       });
       const address = new URL(posted[0].url);
-      expect(address.pathname).toMatch(/\/dotscience\/api\/runs\/csv$/);
+      expect(address.pathname).toMatch(
+        /\/dotscience\/api\/runs\/csv\/exports$/
+      );
       expect(address.searchParams.get('q')).toBe('run');
       expect(address.searchParams.getAll('column')).toEqual([]);
-      expect(saved[1]).toEqual({ href: 'blob:csv-1', name: 'runs.csv' });
-      expect(await files[0].text()).toBe(
-        'run_id,a_rather_long_parameter_name_0\r\n'
-      );
+      expect(saved[1]).toEqual({
+        href: new URL(
+          '/dotscience/api/runs/csv/exports/x7Kq',
+          ServerConnection.makeSettings().baseUrl
+        ).href,
+        name: ''
+      });
       // When the server refuses the next one
       answer = () =>
         new Response('{"error": "at most 5000 columns"}', { status: 400 });
@@ -649,8 +653,6 @@ describe('RunsTable', () => {
     } finally {
       click.mockRestore();
       request.mockRestore();
-      delete (URL as any).createObjectURL;
-      delete (URL as any).revokeObjectURL;
     }
   });
 
