@@ -481,6 +481,17 @@ function TableGrid(props: {
     if (event.altKey || !at || columns.length + pinned === 0) {
       return;
     }
+    // Ctrl+Shift+Left or Right on a heading moves its column a place (as a drag does)
+    const way = columnMoveKey(event);
+    if (way && at.part === 'sort') {
+      event.preventDefault();
+      const c = at.col - pinned;
+      const id = c >= 0 ? layout.ids[c] : null;
+      if (id && flushSync(() => model.moveColumn(id, way))) {
+        latest.current.focusHeading(id);
+      }
+      return;
+    }
     const next = headMove(
       event.key,
       at.part === 'filter',
@@ -498,6 +509,15 @@ function TableGrid(props: {
     headStop.current = next;
     revealColumn(next.col);
     placeHeadStop()?.focus();
+  };
+  // Focus a column's sort button, scrolled into view.
+  const focusHeading = (id: string) => {
+    const c = layout.ids.indexOf(id);
+    if (c >= 0) {
+      headStop.current = { col: c + pinned, part: 'sort' };
+      revealColumn(c + pinned);
+      placeHeadStop()?.focus();
+    }
   };
   // A control of the header took the focus (a click, a key): it is the header's stop.
   const headFocus = (event: FocusEvent) => {
@@ -539,6 +559,7 @@ function TableGrid(props: {
     placeHeadStop,
     headKey,
     headFocus,
+    focusHeading,
     rowHeight
   };
   const latest = useRef(now);
@@ -970,6 +991,24 @@ export function headMove(
 }
 
 /**
+ * Where Ctrl+Shift+Left or Right (Cmd+Shift on a Mac) moves the column of a focused
+ * heading, or null for any other key.
+ *
+ * @param event the key pressed
+ * @returns the move
+ */
+export function columnMoveKey(event: KeyboardEvent): 'left' | 'right' | null {
+  if (!(event.ctrlKey || event.metaKey) || !event.shiftKey || event.altKey) {
+    return null;
+  }
+  return event.key === 'ArrowLeft'
+    ? 'left'
+    : event.key === 'ArrowRight'
+      ? 'right'
+      : null;
+}
+
+/**
  * The rows and columns drawn, each `[first, end)`.
  */
 interface IWindows {
@@ -1053,7 +1092,7 @@ const TableHead = memo(function TableHead(props: {
           title={
             place === null
               ? `Sort by ${columnTitle(column)}`
-              : `Sort by ${columnTitle(column)}; drag to move the column`
+              : `Sort by ${columnTitle(column)}; drag, or Ctrl+Shift+←/→, to move the column`
           }
           onPointerDown={
             place === null ? undefined : e => startDrag(e, id, place)

@@ -1,4 +1,5 @@
 import { act, fireEvent, render } from '@testing-library/react';
+import { UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import { IRunsAPI } from '../../api/runs';
 import { RestWire } from '../../api/rest';
@@ -841,6 +842,80 @@ describe('the header from the keyboard', () => {
       expect(headMove(key, true, 7, 10)).toBeNull();
     }
     expect(headMove('a', false, 7, 10)).toBeNull();
+  });
+
+  it('moves a focused heading’s column a place with Ctrl+Shift+Left or Right, the focus going with it', async () => {
+    // Given the table of 61 columns, redrawn when its model changes (as in its tab)
+    const model = new RunsTableModel({ api, pageSize: runs.length });
+    await model.list.refresh();
+    const names = [
+      { kind: 'field' as const, key: 'name' as const },
+      ...Array.from({ length: 60 }, (_, k) => ({
+        kind: 'param' as const,
+        key: `p${k}`
+      }))
+    ];
+    model.setColumns(names);
+    const { container } = render(
+      <UseSignal signal={model.changed}>
+        {() => (
+          <RunsTable
+            model={model}
+            actions={{ openRun: jest.fn(), compare: null, diff: null }}
+            initialSize={VIEW}
+          />
+        )}
+      </UseSignal>
+    );
+    document.body.appendChild(container);
+    const grid = container.querySelector('[role="grid"]') as HTMLElement;
+    const order = () => model.columns.slice(1, 4).map(c => c.key);
+    const sortOf = (key: string) =>
+      grid.querySelector<HTMLElement>(
+        `[data-column="param:${key}"] .jp-Dotscience-table-sort`
+      )!;
+    // When p1's heading has the focus and Ctrl+Shift+Right is pressed twice
+    act(() => sortOf('p1').focus());
+    const move = (key: string, more: object = { ctrlKey: true }) =>
+      act(() => {
+        fireEvent.keyDown(document.activeElement!, {
+          key,
+          shiftKey: true,
+          ...more
+        });
+      });
+    move('ArrowRight');
+    move('ArrowRight', { metaKey: true });
+    // Then p1 is two places right, and its heading still has the focus
+    expect(model.columns.slice(1, 5).map(c => c.key)).toEqual([
+      'p0',
+      'p2',
+      'p3',
+      'p1'
+    ]);
+    expect(document.activeElement).toBe(sortOf('p1'));
+    // When Ctrl+Shift+Left is pressed four times (the fourth goes nowhere)
+    move('ArrowLeft');
+    move('ArrowLeft');
+    move('ArrowLeft');
+    move('ArrowLeft');
+    expect(order()).toEqual(['p1', 'p0', 'p2']);
+    expect(document.activeElement).toBe(sortOf('p1'));
+    // And the name's heading does not move, nor does Shift alone move a column
+    act(() =>
+      grid
+        .querySelector<HTMLElement>(
+          '[data-column="field:name"] .jp-Dotscience-table-sort'
+        )!
+        .focus()
+    );
+    move('ArrowRight');
+    act(() => sortOf('p2').focus());
+    move('ArrowLeft', {});
+    expect(model.columns[0].key).toBe('name');
+    expect(order()).toEqual(['p1', 'p0', 'p2']);
+    container.remove();
+    model.dispose();
   });
 
   it('is one stop in the tab order, reached from the first run with the up arrow and walked with the keys', async () => {
