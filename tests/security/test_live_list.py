@@ -324,15 +324,24 @@ def csv_posted(server, auth, body, **query) -> tuple[int, list[list[str]] | obje
     return status, list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
 
 
+def wide_runs(server, auth, prefix: str, name: str) -> tuple[str, list[str], list[str]]:
+    """Two runs in a new project ``<prefix><hex>``, each with 3,000 parameters
+    ``<name>_0000``.. (run i's k-th is i * 10000 + k): the project, the keys, the run ids."""
+    project = f"{prefix}{uuid.uuid4().hex[:8]}"
+    keys = [f"{name}_{k:04d}" for k in range(3000)]
+    ids = [
+        publish(
+            server, auth, project=project, params={k: i * 10000 + n for n, k in enumerate(keys)}
+        )  # fmt: skip
+        for i in range(2)
+    ]
+    return project, keys, ids
+
+
 def test_a_table_too_wide_for_an_address_downloads_with_its_columns_in_the_body(live):
     # Given two runs with 3,000 parameters each, in a project of their own
     auth = token_auth(live)
-    project = f"wide{uuid.uuid4().hex[:8]}"
-    keys = [f"learning_rate_of_layer_{k:04d}" for k in range(3000)]
-    ids = [
-        publish(live, auth, project=project, params={k: i * 10000 + n for n, k in enumerate(keys)})
-        for i in range(2)
-    ]
+    project, keys, ids = wide_runs(live, auth, "wide", "learning_rate_of_layer")
     columns = ["field:name", *(f"param:{k}" for k in keys), "metric:accuracy:max"]
     # (the columns alone are over 100 KB of address, more than a server reads of a head)
     assert len(urllib.parse.urlencode({"column": columns}, doseq=True)) > 100_000
@@ -407,12 +416,7 @@ def test_bad_csv_queries_are_a_400_with_one_sentence(live, query, sentence):
 def test_a_wide_export_is_downloaded_by_address_once_by_its_maker(live):
     # Given two runs with 3,000 parameters each, in a project of their own
     auth = token_auth(live)
-    project = f"export{uuid.uuid4().hex[:8]}"
-    keys = [f"weight_decay_of_layer_{k:04d}" for k in range(3000)]
-    ids = [
-        publish(live, auth, project=project, params={k: i * 10000 + n for n, k in enumerate(keys)})
-        for i in range(2)
-    ]
+    project, keys, ids = wide_runs(live, auth, "export", "weight_decay_of_layer")
     columns = ["field:name", *(f"param:{k}" for k in keys)]
     query = {"project": project, "sort": "param:weight_decay_of_layer_0000"}
     # When the Runs table posts its columns for an export
