@@ -332,7 +332,7 @@ def wide_runs(server, auth, prefix: str, name: str) -> tuple[str, list[str], lis
     ids = [
         publish(
             server, auth, project=project, params={k: i * 10000 + n for n, k in enumerate(keys)}
-        )  # fmt: skip
+        )
         for i in range(2)
     ]
     return project, keys, ids
