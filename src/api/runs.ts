@@ -1,6 +1,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { requestAPI, responseError } from './request';
+import { requestAPI } from './request';
 import { IRunQuery, toSearchParams } from '../runs/query';
 import { RestWire } from './rest';
 import { PageFetcher } from './pageWorker';
@@ -231,7 +231,7 @@ export function runsCsvURL(
   query: IRunQuery,
   columns: readonly string[]
 ): string {
-  const params = toSearchParams({ ...query, stats: false }, 100000, null);
+  const params = csvParams(query);
   for (const id of columns) {
     params.append('column', id);
   }
@@ -240,6 +240,16 @@ export function runsCsvURL(
     URLExt.join(settings.baseUrl, 'dotscience', 'api', 'runs', 'csv') +
     `?${params.toString()}`
   );
+}
+
+/**
+ * The query of a CSV export: the filters and sort, every run (up to the server's 100,000).
+ *
+ * @param query filters and sort
+ * @returns the search parameters
+ */
+function csvParams(query: IRunQuery): URLSearchParams {
+  return toSearchParams({ ...query, stats: false }, 100000, null);
 }
 
 /**
@@ -270,33 +280,13 @@ export async function downloadRunsCsv(
     save(url, '');
     return;
   }
-  const settings = ServerConnection.makeSettings();
-  const params = toSearchParams({ ...query, stats: false }, 100000, null);
-  const target =
-    URLExt.join(
-      settings.baseUrl,
-      'dotscience',
-      'api',
-      'runs',
-      'csv',
-      'exports'
-    ) + `?${params.toString()}`;
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(
-      target,
-      { method: 'POST', body: JSON.stringify({ columns }) },
-      settings
-    );
-  } catch (error) {
-    throw new ServerConnection.NetworkError(error as TypeError);
-  }
-  if (!response.ok) {
-    throw await responseError(response);
-  }
-  const made = (await response.json()) as RestWire.ICsvExport;
+  const made = await requestAPI<RestWire.ICsvExport>(
+    `runs/csv/exports?${csvParams(query).toString()}`,
+    { method: 'POST', body: JSON.stringify({ columns }) }
+  );
   // (the address is from the server's root, which holds the base URL)
-  save(new URL(made.url, settings.baseUrl).href, '');
+  const { baseUrl } = ServerConnection.makeSettings();
+  save(new URL(made.url, baseUrl).href, '');
 }
 
 /**
