@@ -270,10 +270,11 @@ class RunsCsvMixin(RunQueryMixin):
             _bad('The body is {"columns": [column id, ...]}, each id a string, nothing else')
         return columns
 
-    async def _plan(self, column_ids: list[str]) -> dict:
+    async def _plan(self, column_ids: list[str], first: bool = True) -> dict:
         """What a file of the query's runs with these columns reads, checked (400 for a
-        malformed query or column), and its first page of runs: ``{filters, columns,
-        sort, limit, stats, first}``, ``first`` being ``(runs, cursor)``."""
+        malformed query or column): ``{filters, columns, sort, limit, stats}``, and with
+        ``first`` its first page of runs as ``first``: ``(runs, cursor)`` (without it the
+        query is checked on one run)."""
         filters = self.run_filters()
         try:
             columns = table_csv.parse_columns(column_ids)
@@ -291,9 +292,11 @@ class RunsCsvMixin(RunQueryMixin):
             "stats": table_csv.needs_stats(columns),
         }  # fmt: skip
         try:  # the first page before a byte is written: a bad sort is still a 400
-            plan["first"] = await self._page(plan, None, limit)
+            page = await self._page(plan, None, limit if first else 1)
         except ValueError as e:
             _bad(str(e))
+        if first:
+            plan["first"] = page
         return plan
 
     async def _page(self, plan: dict, cursor: str | None, left: int):
@@ -310,7 +313,10 @@ class RunsCsvMixin(RunQueryMixin):
     async def _stream(self, plan: dict) -> None:
         """Write the file a plan reads, a page of runs at a time."""
         columns, left = plan["columns"], plan["limit"]
-        runs, cursor = plan.pop("first", None) or await self._page(plan, None, left)
+        if "first" in plan:
+            runs, cursor = plan.pop("first")
+        else:
+            runs, cursor = await self._page(plan, None, left)
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", 'attachment; filename="runs.csv"')
         self.write(table_csv.heading_line(columns))
@@ -367,8 +373,9 @@ class RunsCsvExportsHandler(RunsCsvMixin, DotscienceHandler):
         """The query and body of ``POST runs/csv``, checked as it checks them. Response
         (201): ``{"id": str, "url": str, "expires_in": seconds}``: ``GET url`` downloads the
         file once, by the same user, within that time."""
-        plan = await self._plan(self._body_columns())
-        plan.pop("first")  # (read again at the download: runs may be published meanwhile)
+        # the runs are read at the download (runs may be published meanwhile): the query is
+        # checked here on one
+        plan = await self._plan(self._body_columns(), first=False)
         try:
             export_id = self.ds.csv_exports.add(self.export_owner(), plan)
         except csv_exports.TooMany as e:
