@@ -2,6 +2,8 @@
  * Dragging a Runs table column's heading to another place among the columns.
  */
 
+import { columnAt } from './windowing';
+
 /**
  * How far the pointer moves, in px, before a press on a heading becomes a drag (a shorter
  * move is a click: the sort).
@@ -23,26 +25,19 @@ const FAST_STEP = 160;
 
 /**
  * The gap between columns nearest a point: 0 before the first column, `i` between
- * columns `i - 1` and `i`, `widths.length` after the last.
+ * columns `i - 1` and `i`, `offsets.length - 1` after the last.
  *
  * @param x the point, in px from the left edge of the first column
  * @param offsets each column's left edge (and the end of the last), in px
  * @returns the gap's index
  */
 export function nearestGap(x: number, offsets: readonly number[]): number {
-  const count = offsets.length - 1;
-  let lo = 0;
-  let hi = count;
-  // the first column whose middle is right of x; its left edge is the gap
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((offsets[mid] + offsets[mid + 1]) / 2 <= x) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
+  if (offsets.length < 2) {
+    return 0;
   }
-  return lo;
+  // the column under x; the gap at its right edge when x is past its middle
+  const c = columnAt(offsets, x);
+  return x >= (offsets[c] + offsets[c + 1]) / 2 ? c + 1 : c;
 }
 
 /**
