@@ -52,17 +52,31 @@ async def test_route_refuses_anonymous(
     assert err.value.code in (401, 403), f"{method} {url} answered {err.value.code}"
 
 
-async def test_kernel_token_cannot_read(jp_serverapp, http_server_client, jp_base_url):
+def unpublished_cases():
+    """Every route and verb the kernel's publish token may not call."""
+    handlers = {pattern: handler for pattern, handler, *_ in route_table()}
+    for case in cases():
+        pattern, method = case.values
+        if method.lower() not in handlers[pattern].publish_verbs:
+            yield case
+
+
+@pytest.mark.parametrize(("pattern", "method"), list(unpublished_cases()))
+async def test_kernel_token_cannot_read(
+    jp_serverapp, http_server_client, jp_base_url, pattern, method
+):
     # Given the publish token that kernels receive
     app = jp_serverapp.extension_manager.extension_apps["jupyterlab_dotscience"]
     token = next(iter(app)).kernel_token
-    # When a kernel uses it to read anything but publishing
+    # When a kernel uses it on any route and verb but publishing (the CSV exports among them)
+    body = b"{}" if method in ("POST", "PUT", "PATCH") else None
     with pytest.raises(HTTPClientError) as err:
         await http_server_client.fetch(
-            jp_base_url + "dotscience/api/version", headers={"Authorization": f"token {token}"}
-        )
+            jp_base_url + concrete(pattern), method=method, body=body,
+            headers={"Authorization": f"token {token}"}, follow_redirects=False,
+        )  # fmt: skip
     # Then it is refused
-    assert err.value.code == 403
+    assert err.value.code == 403, f"{method} {pattern} answered {err.value.code}"
 
 
 def test_no_handler_lacks_an_auth_decorator(tmp_path):
